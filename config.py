@@ -1,0 +1,137 @@
+"""Configuration: safe defaults, then the environment, then explicit overrides.
+
+Nothing here reads a file or opens a connection. ``load_config(environ)`` turns environment
+variables into a mapping that ``tracker.create_app`` applies on top of ``Defaults``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class Defaults:
+    """Settings for running on one machine with nothing installed but Python."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    STORAGE_DIR = str(INSTANCE_DIR / "documents")
+    BROKER_DIR = str(INSTANCE_DIR / "broker")
+    ORGANISATION_NAME = "Riverside Co-production Network"
+    # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGN_IN_LIMIT = "5 per minute;20 per hour"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Mail: when SMTP_HOST is empty, notifications go to the outbox table shown in the app.
+    SMTP_HOST = ""
+    SMTP_PORT = 587
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_FROM = "tracker@localhost"
+    SMTP_STARTTLS = True
+    # Idempotency keys are kept at least this long (hours).
+    IDEMPOTENCY_TTL_HOURS = 48
+    # Outbox rows still pending after this many seconds are re-driven by the sweep.
+    OUTBOX_REDRIVE_AFTER_SECONDS = 60
+    CELERY: dict = {}
+
+
+def _celery_defaults(broker_dir: str, result_db_uri: str) -> dict:
+    return {
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": broker_dir,
+            "data_folder_out": broker_dir,
+            "processed_folder": broker_dir + "-processed",
+            "store_processed": False,
+        },
+        "result_backend": "db+" + result_db_uri,
+    }
+
+
+def celery_settings(broker_url: str | None, result_backend: str | None, broker_dir: str,
+                    database_uri: str) -> dict:
+    """Celery settings shared by every run: JSON only, late acks, one message at a time."""
+    if broker_url:
+        settings: dict = {"broker_url": broker_url,
+                          "result_backend": result_backend or broker_url}
+        if broker_url.startswith(("redis://", "rediss://")):
+            # The hard time limit below must stay under the visibility timeout, or Redis
+            # re-delivers a task that is still running.
+            settings["broker_transport_options"] = {"visibility_timeout": 3600}
+    else:
+        result_uri = result_backend or database_uri
+        settings = _celery_defaults(broker_dir, result_uri.removeprefix("db+"))
+    settings.update({
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": 600,
+        "task_soft_time_limit": 540,
+        "broker_connection_retry_on_startup": True,
+        "timezone": "Europe/London",
+        "beat_schedule": {
+            "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": 60.0},
+        },
+    })
+    return settings
+
+
+def _normalise_db_url(url: str) -> str:
+    # Hosting platforms often hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def load_config(environ: dict | None = None) -> dict:
+    """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
+    env = os.environ if environ is None else environ
+    out: dict = {}
+    if env.get("TRACKER_ENV"):
+        out["ENV_NAME"] = env["TRACKER_ENV"]
+    if env.get("SECRET_KEY"):
+        out["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("DATABASE_URL"):
+        out["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
+    if env.get("STORAGE_DIR"):
+        out["STORAGE_DIR"] = env["STORAGE_DIR"]
+    if env.get("BROKER_DIR"):
+        out["BROKER_DIR"] = env["BROKER_DIR"]
+    if env.get("REDIS_URL"):
+        out["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
+    if env.get("ORGANISATION_NAME"):
+        out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
+    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM"):
+        if env.get(key):
+            out[key] = env[key]
+    if env.get("SMTP_PORT"):
+        out["SMTP_PORT"] = int(env["SMTP_PORT"])
+    if env.get("FLASK_DEBUG") in ("1", "true", "True"):
+        out["DEBUG"] = True
+    if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or out.get("ENV_NAME") == "production":
+        out["SESSION_COOKIE_SECURE"] = True
+        out["REMEMBER_COOKIE_SECURE"] = True
+    out["_CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL") or None
+    out["_CELERY_RESULT_BACKEND"] = env.get("CELERY_RESULT_BACKEND") or None
+    return out

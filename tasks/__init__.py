@@ -1,0 +1,1 @@
+"""Celery tasks: thin, named, id-based and idempotent. Each loads, calls one service, commits."""

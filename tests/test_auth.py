@@ -1,0 +1,187 @@
+"""Sign-in, sign-out, throttling, CSRF, security headers, passwords and API tokens."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import PASSWORD
+from tracker.auth.models import ApiToken, User
+from tracker.extensions import db
+
+
+def _email(app, uid):
+    with app.app_context():
+        return db.session.get(User, uid).email
+
+
+def test_sign_in_and_out(app, client, make_user):
+    uid = make_user("coordinator")
+    resp = client.post("/sign-in", data={"email": _email(app, uid), "password": PASSWORD})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    resp = client.post("/sign-out")
+    assert resp.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_gets_a_plain_message(app, client, make_user):
+    uid = make_user("finance")
+    resp = client.post("/sign-in", data={"email": _email(app, uid), "password": "wrong password"})
+    assert resp.status_code == 422
+    assert b"The email address or password is not right." in resp.data
+    resp = client.post("/sign-in", data={"email": "nobody@example.org", "password": "whatever12"})
+    assert resp.status_code == 422
+
+
+def test_next_must_stay_on_this_site(app, client, make_user):
+    uid = make_user("admin")
+    resp = client.post("/sign-in?next=//evil.example/x", data={"email": _email(app, uid), "password": PASSWORD})
+    assert resp.headers["Location"] == "/"
+
+
+def test_sign_out_ends_the_session_for_a_copied_cookie(app, make_user):
+    """A cookie captured before sign-out must not work afterwards."""
+    uid = make_user("coordinator")
+    browser = app.test_client()
+    browser.post("/sign-in", data={"email": _email(app, uid), "password": PASSWORD})
+    stolen = browser.get_cookie("session").value
+    browser.post("/sign-out")
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/").status_code == 302
+    assert thief.get("/people/").status_code == 302
+
+
+def test_sign_in_is_throttled(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="3 per minute")
+    client = app.test_client()
+    codes = [client.post("/sign-in", data={"email": "x@example.org", "password": "bad password"}).status_code
+             for _ in range(5)]
+    assert codes[:3] == [422, 422, 422]
+    assert codes[3:] == [429, 429]
+    # The page itself still loads; only attempts are counted.
+    assert client.get("/sign-in").status_code == 200
+
+
+def test_passwords_are_argon2id(app, make_user):
+    uid = make_user("admin")
+    with app.app_context():
+        stored = db.session.get(User, uid).password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_security_headers(client):
+    resp = client.get("/sign-in")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "http" not in csp  # no CDN
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Referrer-Policy"] == "same-origin"
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_session_cookie_flags(app, client, make_user):
+    uid = make_user("admin")
+    resp = client.post("/sign-in", data={"email": _email(app, uid), "password": PASSWORD})
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def _page_post_rules(app):
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods and not rule.rule.startswith("/api/"):
+            yield rule
+
+
+def test_every_page_post_needs_a_csrf_token(make_app, make_user):
+    """With CSRF on, every HTML POST without a token is refused with 400, signed in or not."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    uid = make_user("admin")
+    # Sign in with a real token first.
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    resp = client.post("/sign-in", data={"email": _email(app, uid), "password": PASSWORD, "csrf_token": token})
+    assert resp.status_code == 302
+    rules = list(_page_post_rules(app))
+    assert rules, "no page POST routes found"
+    for rule in rules:
+        url = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+        resp = client.post(url, data={"anything": "x"})
+        assert resp.status_code == 400, f"POST {url} without a CSRF token answered {resp.status_code}"
+        assert b"expired" in resp.data
+
+
+def test_api_is_exempt_from_csrf_but_needs_a_token(make_app, make_user):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    _, token = make_user("coordinator", token=True)
+    resp = app.test_client().post("/api/v1/people", json={"name": "Via API"},
+                                  headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 201
+
+
+def test_cli_creates_user_with_token_on_last_line(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "New.Person@Example.org", "--role", "finance",
+                                 "--password-stdin", "--token"], input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("trk_")
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "new.person@example.org"))
+        assert user.role == "finance"
+        stored = db.session.scalars(sa.select(ApiToken.token_hash)).all()
+    assert token not in stored and len(stored) == 1
+    resp = app.test_client().get("/api/v1/people", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200
+
+
+@pytest.mark.parametrize("args, message", [
+    (["users", "create", "c@example.org", "--role", "contributor"], "person"),
+    (["users", "create", "c@example.org", "--role", "contributor", "--person", "9999"], "no person"),
+    (["users", "create", "not-an-email", "--role", "admin"], "email"),
+])
+def test_cli_refuses_bad_users(app, args, message):
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 2
+    assert message in result.output.lower()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_contributor_user_links_to_person(app, make_person):
+    pid = make_person()
+    result = app.test_cli_runner().invoke(args=["users", "create", "me@example.org", "--role", "contributor",
+                                                "--person", str(pid)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.person_id).where(User.email == "me@example.org")) == pid
+
+
+def test_revoked_token_stops_working(app, client, make_user):
+    from tracker.auth import service
+
+    uid, token = make_user("admin", token=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/people", headers=headers).status_code == 200
+    with app.app_context():
+        row = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == uid))
+        service.revoke_token(row, actor=None)
+        db.session.commit()
+    assert client.get("/api/v1/people", headers=headers).status_code == 401
+
+
+def test_health_endpoints(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    resp = client.get("/readyz")
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_readyz_reports_a_missing_database(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/x.sqlite")
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 503
+    assert resp.get_json()["checks"]["database"].startswith("error")

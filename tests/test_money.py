@@ -1,0 +1,89 @@
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.extensions import db
+from tracker.money import MoneyError, format_money, money_str, to_decimal
+from tracker.payments.models import Payment
+
+
+def _pay(person_id, amount, **kw):
+    from datetime import date
+
+    return Payment(person_id=person_id, kind="cash", amount=amount, paid_on=date(2025, 5, 1), **kw)
+
+
+def test_three_tenths_sum_exactly_in_sql(ctx, make_person):
+    """On SQLite a NUMERIC SUM is floating point (0.30000000000000004); pence are exact."""
+    pid = make_person()
+    db.session.add_all([_pay(pid, Decimal("0.10")) for _ in range(3)])
+    db.session.commit()
+    total = db.session.scalar(sa.select(sa.func.sum(Payment.amount)).where(Payment.person_id == pid))
+    assert total == Decimal("0.30")
+    assert isinstance(total, Decimal)
+    # And the raw column really holds integer pence.
+    raw = db.session.execute(sa.text("SELECT SUM(amount) FROM payment")).scalar()
+    assert int(raw) == 30
+
+
+def test_large_amounts_round_trip_exactly(ctx, make_person):
+    pid = make_person()
+    big = Decimal("123456789012.34")
+    db.session.add(_pay(pid, big))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Payment.amount)) == big
+
+
+def test_float_is_refused_by_the_column(ctx, make_person):
+    pid = make_person()
+    db.session.add(_pay(pid, 0.1))
+    with pytest.raises(sa.exc.StatementError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_three_decimal_places_are_refused_by_the_column(ctx, make_person):
+    pid = make_person()
+    db.session.add(_pay(pid, Decimal("1.005")))
+    with pytest.raises(sa.exc.StatementError):
+        db.session.flush()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("bad", [0.1, True, "abc", "1.005", "NaN", "Infinity", None, [1]])
+def test_to_decimal_refuses_inexact_input(bad):
+    with pytest.raises(MoneyError):
+        to_decimal(bad)
+
+
+@pytest.mark.parametrize("text, expected", [("150", "150.00"), ("£1,234.5", "1234.50"), (" 0.1 ", "0.10"), (7, "7.00")])
+def test_to_decimal_parses(text, expected):
+    assert to_decimal(text) == Decimal(expected)
+
+
+def test_formatting():
+    assert format_money(Decimal("1234.5")) == "£1,234.50"
+    assert format_money(Decimal("-3")) == "-£3.00"
+    assert money_str(Decimal("150")) == "150.00"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10_000_000), min_size=1, max_size=15))
+def test_sums_of_pence_are_exact(app, pence):
+    """Whatever amounts are stored, the SQL sum equals the exact Decimal sum."""
+    from tracker.people.models import Person
+
+    with app.app_context():
+        person = Person(name="Sum Test")
+        db.session.add(person)
+        db.session.flush()
+        amounts = [Decimal(p) / 100 for p in pence]
+        db.session.add_all([_pay(person.id, a) for a in amounts])
+        db.session.flush()
+        total = db.session.scalar(sa.select(sa.func.sum(Payment.amount)).where(Payment.person_id == person.id))
+        db.session.rollback()
+    assert total == sum(amounts)

@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1: bearer tokens, one error shape, Idempotency-Key on every POST."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from tracker.api import base, people, meta  # noqa: E402,F401

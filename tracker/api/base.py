@@ -1,0 +1,169 @@
+"""Authentication, body parsing, role checks and the Idempotency-Key mechanism for the API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Response, abort, g, make_response, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from tracker.api import bp
+from tracker.api.models import IdempotencyRecord
+from tracker.auth.service import user_for_token
+from tracker.errors import Forbidden, ValidationFailed
+from tracker.extensions import db, limiter
+from tracker.web import api_error
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        resp = api_error(401, "unauthorized", "Send a valid API token as 'Authorization: Bearer TOKEN'.")
+        resp.headers["WWW-Authenticate"] = "Bearer"
+        return resp
+    g.api_user = user
+    return None
+
+
+def current_api_user():
+    return g.api_user
+
+
+def require_role(*roles: str) -> None:
+    if g.api_user.role not in roles:
+        raise Forbidden("Your role may not do this.")
+
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "extra_forbidden": "This field is not allowed here.",
+    "string_type": "Must be text.",
+    "int_type": "Must be a whole number.",
+    "int_parsing": "Must be a whole number.",
+    "bool_type": "Must be true or false.",
+    "list_type": "Must be a list.",
+    "dict_type": "Must be an object.",
+    "model_type": "Must be an object.",
+    "date_type": "Use a date like 2025-04-07.",
+    "date_parsing": "Use a real date like 2025-04-07.",
+    "date_from_datetime_parsing": "Use a real date like 2025-04-07.",
+    "date_from_datetime_inexact": "Use a date like 2025-04-07, without a time.",
+    "json_invalid": "The body is not valid JSON.",
+    "literal_error": None,
+    "enum": None,
+}
+
+
+def _friendly(err: dict) -> str:
+    kind = err.get("type", "")
+    if kind == "string_too_long":
+        return f"Use {err['ctx']['max_length']} characters or fewer."
+    if kind == "string_too_short":
+        return "This field cannot be empty."
+    if kind == "too_long":
+        return f"Give at most {err['ctx']['max_length']} items."
+    if kind == "string_pattern_mismatch":
+        return "Use an amount like 150.00."
+    message = _MESSAGES.get(kind)
+    if message:
+        return message
+    text = err.get("msg", "Not valid.")
+    return text.removeprefix("Value error, ")
+
+
+def parse_body(model: type[BaseModel]):
+    """Validate the JSON body against a strict model; 422 with per-field messages otherwise."""
+    raw = request.get_data(cache=True)
+    if not request.is_json:
+        raise ValidationFailed({"body": ["Send a JSON body with 'Content-Type: application/json'."]})
+    try:
+        return model.model_validate_json(raw or b"null")
+    except ValidationError as exc:
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
+            fields.setdefault(loc, []).append(_friendly(err))
+        raise ValidationFailed(fields) from None
+
+
+def _request_fingerprint() -> str:
+    body = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    resp = Response(record.body, status=record.status_code, mimetype="application/json")
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def writes(view):
+    """Wrap an API write: honour Idempotency-Key, then commit once.
+
+    The same key with the same body returns the first response and writes nothing new; the same
+    key with another body is a 422. Keys are scoped to the user.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        fingerprint = None
+        if key is not None and request.method == "POST":
+            key = key.strip()
+            if not key or len(key) > 200:
+                raise ValidationFailed({"Idempotency-Key": ["Use a key of 1 to 200 characters."]})
+            fingerprint = _request_fingerprint()
+            found = _find(key)
+            if found is not None:
+                return _check_replay(found, fingerprint)
+        resp = make_response(view(*args, **kwargs))
+        if fingerprint is not None and 200 <= resp.status_code < 300:
+            db.session.add(IdempotencyRecord(user_id=g.api_user.id, key=key, request_hash=fingerprint,
+                                             status_code=resp.status_code, body=resp.get_data(as_text=True)))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            found = _find(key) if fingerprint is not None else None
+            if found is None:
+                raise
+            return _check_replay(found, fingerprint)
+        return resp
+
+    return wrapped
+
+
+def _find(key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(sa.select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == g.api_user.id, IdempotencyRecord.key == key))
+
+
+def _check_replay(found: IdempotencyRecord, fingerprint: str):
+    if found.request_hash != fingerprint:
+        return api_error(422, "idempotency_key_reused",
+                         "This Idempotency-Key was already used with a different request.",
+                         {"Idempotency-Key": ["Use a new key for a different request."]})
+    return _replay(found)
+
+
+def not_found():
+    abort(404)
+
+
+# The API is for programs; throttle it per token-bearing client generously.
+limiter.limit("600 per minute")(bp)

@@ -1,0 +1,113 @@
+"""OpenAPI 3.1 description of /api/v1. Request bodies come from the pydantic models, so the
+document cannot drift from what the API accepts. Each new API route must be added to PATHS;
+a test compares this table with the app's routes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, TypeAdapter
+
+from tracker.api import schemas
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message", "fields"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    }}},
+}
+
+PERSON = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": ["string", "null"]},
+    "phone": {"type": ["string", "null"]},
+    "preferences": {"type": "array", "items": {"$ref": "#/components/schemas/PreferenceIn"}}}}
+
+CLAIM = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "person_id": {"type": "integer"}, "benefit": {"type": "string"},
+    "start_on": {"type": "string", "format": "date"}, "end_on": {"type": ["string", "null"], "format": "date"},
+    "attributes": {"type": "object"}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _op(summary: str, *, body: str | dict | None = None, ok: int = 200, ok_schema: dict | None = None,
+        errors=(401, 404, 422), idempotent: bool = False, params=()) -> dict:
+    op: dict = {"summary": summary, "responses": {}}
+    if body is not None:
+        schema = _ref(body) if isinstance(body, str) else body
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    op["responses"][str(ok)] = {"description": "OK", "content": {"application/json": {"schema": ok_schema or {"type": "object"}}}}
+    for code in errors:
+        op["responses"][str(code)] = {"description": {401: "No valid token", 403: "Your role may not do this",
+                                                      404: "Not found, or not visible to you",
+                                                      409: "State conflict", 422: "Invalid input"}[code],
+                                      "content": {"application/json": {"schema": _ref("Error")}}}
+    parameters = list(params)
+    if idempotent:
+        parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                           "schema": {"type": "string", "maxLength": 200},
+                           "description": "The same key and body return the first response; another body is a 422."})
+    if parameters:
+        op["parameters"] = parameters
+    return op
+
+
+PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+PATHS: dict[str, dict] = {
+    "/people": {
+        "post": _op("Add a person", body="PersonIn", ok=201, ok_schema=PERSON, errors=(401, 403, 422), idempotent=True),
+        "get": _op("List people (staff only)", errors=(401, 403, 422), params=(
+            {"name": "q", "in": "query", "schema": {"type": "string"}},
+            {"name": "page", "in": "query", "schema": {"type": "integer"}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 200}})),
+    },
+    "/people/{person_id}": {"get": _op("A person", ok_schema=PERSON, params=(PERSON_ID,))},
+    "/people/{person_id}/preferences": {"put": _op(
+        "Replace how the person wants to be paid, most preferred first",
+        body={"type": "array", "items": _ref("PreferenceIn")}, ok_schema=PERSON, errors=(401, 403, 404, 422),
+        params=(PERSON_ID,))},
+    "/people/{person_id}/consent": {"post": _op(
+        "Record consent to hold benefit information", body="ConsentIn", ok=201, errors=(401, 403, 404, 422),
+        idempotent=True, params=(PERSON_ID,))},
+    "/people/{person_id}/claims": {
+        "post": _op("Add a benefit claim (needs consent: 409 consent_required)", body="ClaimIn", ok=201,
+                    ok_schema=CLAIM, errors=(401, 403, 404, 409, 422), idempotent=True, params=(PERSON_ID,)),
+        "get": _op("The person's benefit claims (every view is audited)", errors=(401, 403, 404),
+                   params=(PERSON_ID,)),
+    },
+    "/openapi.json": {"get": {"summary": "This document", "security": [],
+                              "responses": {"200": {"description": "OK"}}}},
+}
+
+MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn]
+
+
+def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) -> None:
+    """Other areas add their paths here when their module is imported."""
+    PATHS.setdefault(path, {}).update(operations)
+    for m in models:
+        if m not in MODELS:
+            MODELS.append(m)
+
+
+def build_document() -> dict:
+    components: dict = {"Error": ERROR}
+    for model in MODELS:
+        schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in schema.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        components[model.__name__] = schema
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Benefits-safe payment tracker API", "version": "1",
+                 "description": "Money is a string with two decimals; dates are YYYY-MM-DD. "
+                                "Errors share one shape. A 404 means not found or not visible to you."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+        "components": {"schemas": components,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }

@@ -1,0 +1,124 @@
+"""People, preferences, consent and benefit claims."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from pydantic import TypeAdapter
+
+from tracker.api import bp
+from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.schemas import ClaimIn, ConsentIn, PersonIn, PreferenceIn
+from tracker.auth.access import can_see_benefits, visible_person
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.people import service
+from tracker.people.models import Person
+from tracker.timeutil import today
+
+
+def person_json(p: Person) -> dict:
+    return {"id": p.id, "name": p.name, "email": p.email, "phone": p.phone,
+            "preferences": [{"kind": x.kind, "note": x.note} for x in p.preferences]}
+
+
+def claim_json(c) -> dict:
+    return {"id": c.id, "person_id": c.person_id, "benefit": c.benefit,
+            "start_on": c.start_on.isoformat(), "end_on": c.end_on.isoformat() if c.end_on else None,
+            "attributes": c.attributes}
+
+
+def _person_or_404(person_id: int) -> Person:
+    person = visible_person(current_api_user(), person_id)
+    if person is None:
+        not_found()
+    return person
+
+
+@bp.post("/people")
+@writes
+def create_person():
+    require_role("admin", "coordinator")
+    body = parse_body(PersonIn)
+    person = service.create_person(body.model_dump(), actor=current_api_user())
+    return jsonify(person_json(person)), 201
+
+
+@bp.get("/people")
+def list_people():
+    require_role("admin", "finance", "coordinator")
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(200, max(1, int(request.args.get("per_page", 50))))
+    except ValueError:
+        raise ValidationFailed({"page": ["Use whole numbers for page and per_page."]}) from None
+    result = service.list_people(request.args.get("q"), page=page, per_page=per_page)
+    return jsonify({"items": [person_json(p) for p in result.items], "page": page,
+                    "per_page": per_page, "total": result.total})
+
+
+@bp.get("/people/<int:person_id>")
+def get_person(person_id: int):
+    return jsonify(person_json(_person_or_404(person_id)))
+
+
+_prefs = TypeAdapter(list[PreferenceIn])
+
+
+@bp.put("/people/<int:person_id>/preferences")
+@writes
+def put_preferences(person_id: int):
+    person = _person_or_404(person_id)
+    require_role("admin", "coordinator", "contributor")
+    if not request.is_json:
+        raise ValidationFailed({"body": ["Send a JSON list with 'Content-Type: application/json'."]})
+    from pydantic import ValidationError
+
+    from tracker.api.base import _friendly
+
+    try:
+        prefs = _prefs.validate_json(request.get_data() or b"null", strict=True)
+    except ValidationError as exc:
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in ("preferences",) + tuple(err.get("loc", ())))
+            fields.setdefault(loc, []).append(_friendly(err))
+        raise ValidationFailed(fields) from None
+    if len(prefs) > 7:
+        raise ValidationFailed({"preferences": ["Give at most 7 ways of being paid."]})
+    service.set_preferences(person, [p.model_dump() for p in prefs], actor=current_api_user())
+    return jsonify(person_json(person)), 200
+
+
+@bp.post("/people/<int:person_id>/consent")
+@writes
+def post_consent(person_id: int):
+    person = _person_or_404(person_id)
+    require_role("admin", "coordinator", "contributor")
+    body = parse_body(ConsentIn)
+    consent = service.record_consent(person, body.given_on, body.notice_version,
+                                     actor=current_api_user(), today=today())
+    return jsonify({"id": consent.id, "person_id": person.id, "given_on": consent.given_on.isoformat(),
+                    "notice_version": consent.notice_version}), 201
+
+
+@bp.post("/people/<int:person_id>/claims")
+@writes
+def post_claim(person_id: int):
+    person = _person_or_404(person_id)
+    require_role("admin", "coordinator", "contributor")
+    body = parse_body(ClaimIn)
+    claim = service.add_claim(person, body.benefit, body.start_on, body.end_on, body.attributes,
+                              actor=current_api_user())
+    return jsonify(claim_json(claim)), 201
+
+
+@bp.get("/people/<int:person_id>/claims")
+def get_claims(person_id: int):
+    person = _person_or_404(person_id)
+    user = current_api_user()
+    if not can_see_benefits(user, person):
+        require_role("admin", "coordinator")
+    claims = service.view_benefits(person, actor=user, where="api")
+    db.session.commit()  # the audit event of this view
+    return jsonify({"items": [claim_json(c) for c in claims]})
+

@@ -1,0 +1,84 @@
+"""Users, roles and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.extensions import db
+from tracker.timeutil import utcnow
+
+ROLES = ("admin", "finance", "coordinator", "contributor")
+STAFF_ROLES = ("admin", "finance", "coordinator")
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    person_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id"), unique=True)
+    active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Part of the signed-in identity: rotating it ends every session of this user.
+    session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=new_session_token)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_sign_in_at: so.Mapped[datetime | None]
+
+    person = so.relationship("Person")
+    tokens: so.Mapped[list[ApiToken]] = so.relationship(back_populates="user")
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'finance', 'coordinator', 'contributor')", name="role_known"),
+        sa.CheckConstraint("(role = 'contributor') = (person_id IS NOT NULL)",
+                           name="contributor_has_person"),
+    )
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_used_at: so.Mapped[datetime | None]
+    revoked_at: so.Mapped[datetime | None]
+
+    user: so.Mapped[User] = so.relationship(back_populates="tokens")

@@ -1,0 +1,8 @@
+"""Demo data (placeholder: being written)."""
+
+import click
+
+
+@click.group(help="Demo data.")
+def demo():
+    pass

@@ -1,0 +1,37 @@
+"""The home page: what each role needs first."""
+
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from tracker.extensions import db
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    return _home()
+
+
+@login_required
+def _home():
+    from tracker.payments.models import Payment
+    from tracker.people.models import Person
+
+    role = current_user.role
+    ctx: dict = {}
+    if role == "contributor":
+        person = db.session.get(Person, current_user.person_id)
+        ctx["person"] = person
+        ctx["recent_payments"] = db.session.scalars(
+            sa.select(Payment).where(Payment.person_id == person.id, Payment.status != "cancelled")
+            .order_by(Payment.paid_on.desc(), Payment.id.desc()).limit(5)).all()
+    else:
+        ctx["people_count"] = db.session.scalar(sa.select(sa.func.count(Person.id)))
+        counts = dict(db.session.execute(
+            sa.select(Payment.status, sa.func.count(Payment.id)).group_by(Payment.status)).all())
+        ctx["payment_counts"] = counts
+    return render_template(f"home/{role}.html", **ctx)

@@ -1,0 +1,108 @@
+"""Money and other exact decimals.
+
+Money is ``Decimal`` from the form to the PDF. In the database it is an integer number of pence,
+so values and SQL ``SUM()`` are exact on SQLite (which stores ``NUMERIC`` as a float) and on
+PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+PENNY = Decimal("0.01")
+ZERO = Decimal("0.00")
+# Far above any payment the tracker should see, and well inside a 64-bit integer of pence.
+MAX_AMOUNT = Decimal("1000000.00")
+
+
+class MoneyError(ValueError):
+    """A value that is not an exact amount of money."""
+
+
+def to_decimal(value, places: int = 2) -> Decimal:
+    """Turn a str, int or Decimal into a Decimal with at most ``places`` decimal places.
+
+    Floats are refused: they cannot represent most amounts exactly.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError("Give the amount as text, for example 150.00, not as a float.")
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").removeprefix("£")
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            raise MoneyError("Enter a number, for example 150.00.") from None
+    else:
+        raise MoneyError("Enter a number, for example 150.00.")
+    if not d.is_finite():
+        raise MoneyError("Enter a real number, for example 150.00.")
+    exponent = d.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        raise MoneyError(f"Use at most {places} decimal places.")
+    return d.quantize(Decimal(1).scaleb(-places))
+
+
+def format_money(value: Decimal | None, symbol: str = "£") -> str:
+    if value is None:
+        return ""
+    q = value.quantize(PENNY, rounding=ROUND_HALF_UP)
+    sign = "-" if q < 0 else ""
+    return f"{sign}{symbol}{abs(q):,.2f}"
+
+
+def money_str(value: Decimal | None) -> str | None:
+    """The API form of money: a string with two decimals."""
+    if value is None:
+        return None
+    return str(value.quantize(PENNY, rounding=ROUND_HALF_UP))
+
+
+class ScaledDecimal(TypeDecorator):
+    """A Decimal stored as an integer scaled by 10**places; refuses anything it cannot store exactly."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int = 2):
+        super().__init__()
+        self.places = places
+        self._factor = Decimal(10) ** places
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise MoneyError("Refusing to store a float as money.")
+        d = value if isinstance(value, Decimal) else Decimal(value)
+        scaled = d * self._factor
+        if scaled != scaled.to_integral_value():
+            raise MoneyError(f"{value} has more than {self.places} decimal places.")
+        return int(scaled)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / self._factor).quantize(Decimal(1).scaleb(-self.places))
+
+    def coerce_compared_value(self, op, value):
+        return self
+
+
+def Money() -> ScaledDecimal:  # noqa: N802 - reads like a column type
+    return ScaledDecimal(2)
+
+
+def Hours() -> ScaledDecimal:  # noqa: N802
+    return ScaledDecimal(2)
+
+
+def sum_column(column):
+    """``SUM(column)`` that keeps the column's Decimal type (SQL returns the raw integer)."""
+    return sa.type_coerce(sa.func.coalesce(sa.func.sum(column), 0), column.type)

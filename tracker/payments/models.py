@@ -1,0 +1,135 @@
+"""Payments (the ledger), expenses and other income.
+
+The ledger never loses history: a paid payment is never edited or deleted. A reversal is a new
+row with ``reversal_of_id`` set and the opposite amount, so a plain SUM nets it out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.extensions import db
+from tracker.money import Money
+from tracker.timeutil import utcnow
+
+PAYMENT_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")
+MONEY_KINDS = ("cash", "bank_transfer", "voucher", "training", "charity")
+NO_MONEY_KINDS = ("certificate", "declined")
+PAYMENT_STATUSES = ("draft", "approved", "paid", "cancelled")
+
+payment_contribution = sa.Table(
+    "payment_contribution",
+    db.metadata,
+    sa.Column("payment_id", sa.ForeignKey("payment.id"), primary_key=True),
+    sa.Column("contribution_id", sa.ForeignKey("contribution.id"), primary_key=True),
+)
+
+
+class Payment(db.Model):
+    __tablename__ = "payment"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    amount: so.Mapped[Decimal] = so.mapped_column(Money())
+    # What the payment is worth for the rules (training's declared value); None means `amount`.
+    benefit_value: so.Mapped[Decimal | None] = so.mapped_column(Money())
+    # For declined, reduced and charity choices: what was offered.
+    amount_offered: so.Mapped[Decimal | None] = so.mapped_column(Money())
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="GBP")
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="draft")
+    due_on: so.Mapped[date | None]
+    # The date the person receives it: most rules count receipt.
+    paid_on: so.Mapped[date]
+    worked_on: so.Mapped[date | None]
+    method: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    reference: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
+    charity_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    override_reason: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    # The verdicts shown when it was recorded, and the rule versions behind them.
+    check_snapshot: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    reversal_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("payment.id"), unique=True)
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    approved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    paid_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    approved_at: so.Mapped[datetime | None]
+    paid_at: so.Mapped[datetime | None]
+    cancelled_at: so.Mapped[datetime | None]
+    # Optimistic lock: two staff acting on the same payment at once cannot both win.
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+
+    person = so.relationship("Person")
+    contributions = so.relationship("Contribution", secondary=payment_contribution)
+    reversal_of: so.Mapped[Payment | None] = so.relationship(remote_side=[id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('cash', 'bank_transfer', 'voucher', 'training', 'certificate', 'declined', 'charity')",
+            name="kind_known"),
+        sa.CheckConstraint("status IN ('draft', 'approved', 'paid', 'cancelled')", name="status_known"),
+        # Ordinary entries are positive; a reversal entry is the negative of what it reverses.
+        sa.CheckConstraint(
+            "(reversal_of_id IS NULL AND amount >= 0) OR (reversal_of_id IS NOT NULL AND amount <= 0)",
+            name="amount_sign"),
+        sa.CheckConstraint("kind NOT IN ('certificate', 'declined') OR amount = 0", name="no_money_kinds"),
+        sa.CheckConstraint("benefit_value IS NULL OR benefit_value >= 0 OR reversal_of_id IS NOT NULL",
+                           name="benefit_value_sign"),
+        sa.CheckConstraint("amount_offered IS NULL OR amount_offered >= 0", name="offered_not_negative"),
+        sa.CheckConstraint("currency = 'GBP'", name="currency_gbp"),
+        sa.Index("ix_payment_person_paid_on", "person_id", "paid_on"),
+        sa.Index("ix_payment_status_paid_on", "status", "paid_on"),
+    )
+
+
+class Expense(db.Model):
+    """Reimbursement of actual costs; kept apart from payments because rules treat it differently."""
+
+    __tablename__ = "expense"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"))
+    amount: so.Mapped[Decimal] = so.mapped_column(Money())
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="GBP")
+    incurred_on: so.Mapped[date]
+    paid_on: so.Mapped[date]
+    description: so.Mapped[str] = so.mapped_column(sa.String(500))
+    receipt_ref: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    service_user_context: so.Mapped[str] = so.mapped_column(sa.String(10), default="unknown")
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    person = so.relationship("Person")
+
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("service_user_context IN ('yes', 'no', 'unknown')", name="context_known"),
+        sa.CheckConstraint("paid_on >= incurred_on", name="paid_after_incurred"),
+        sa.Index("ix_expense_person_paid_on", "person_id", "paid_on"),
+    )
+
+
+class OtherIncome(db.Model):
+    """Earnings the person declared from elsewhere, so headroom is honest."""
+
+    __tablename__ = "other_income"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"))
+    amount: so.Mapped[Decimal] = so.mapped_column(Money())
+    received_on: so.Mapped[date]
+    source: so.Mapped[str] = so.mapped_column(sa.String(200))
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.Index("ix_other_income_person_received", "person_id", "received_on"),
+    )

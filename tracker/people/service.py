@@ -1,0 +1,223 @@
+"""People, preferences, consent and benefit claims. Services flush; the caller commits once."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+
+from tracker.audit import service as audit
+from tracker.errors import Conflict, ValidationFailed
+from tracker.extensions import db
+from tracker.people.benefits import BENEFITS, normalise_attributes
+from tracker.people.models import PREFERENCE_KINDS, BenefitClaim, Consent, Person, Preference
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def _check_details(data: dict, errors: dict) -> dict:
+    out = {}
+    if "name" in data:
+        name = (data.get("name") or "").strip()
+        if not name:
+            errors["name"] = ["Enter the person's name."]
+        elif len(name) > 200:
+            errors["name"] = ["Use 200 characters or fewer."]
+        out["name"] = name
+    if "email" in data:
+        email = (data.get("email") or "").strip() or None
+        if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+            errors["email"] = ["Enter an email address, like name@example.org, or leave it empty."]
+        out["email"] = email
+    if "phone" in data:
+        phone = (data.get("phone") or "").strip() or None
+        if phone and len(phone) > 40:
+            errors["phone"] = ["Use 40 characters or fewer."]
+        out["phone"] = phone
+    if "notes" in data:
+        notes = (data.get("notes") or "").strip() or None
+        if notes and len(notes) > 5000:
+            errors["notes"] = ["Use 5,000 characters or fewer."]
+        out["notes"] = notes
+    return out
+
+
+def check_preferences(prefs: list[dict], field: str = "preferences") -> list[dict]:
+    errors: dict[str, list[str]] = {}
+    seen = set()
+    out = []
+    for i, p in enumerate(prefs):
+        kind = p.get("kind")
+        note = (p.get("note") or "").strip() or None
+        if kind not in PREFERENCE_KINDS:
+            errors[f"{field}.{i}.kind"] = ["Choose one of: " + ", ".join(PREFERENCE_KINDS) + "."]
+        elif kind in seen:
+            errors[f"{field}.{i}.kind"] = ["Each way of being paid can appear only once."]
+        seen.add(kind)
+        if note and len(note) > 500:
+            errors[f"{field}.{i}.note"] = ["Use 500 characters or fewer."]
+        out.append({"kind": kind, "note": note})
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def person_snapshot(person: Person) -> dict:
+    return {"name": person.name, "email": person.email, "phone": person.phone,
+            "preferences": [{"kind": p.kind, "note": p.note} for p in person.preferences]}
+
+
+def create_person(data: dict, *, actor) -> Person:
+    errors: dict[str, list[str]] = {}
+    details = _check_details({"name": data.get("name"), **{k: data.get(k) for k in ("email", "phone", "notes")}}, errors)
+    prefs = []
+    try:
+        prefs = check_preferences(data.get("preferences") or [])
+    except ValidationFailed as e:
+        errors.update(e.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    person = Person(**details)
+    person.preferences = [Preference(position=i, kind=p["kind"], note=p["note"]) for i, p in enumerate(prefs)]
+    db.session.add(person)
+    db.session.flush()
+    audit.record(actor, "person.created", person, person_id=person.id, after=person_snapshot(person))
+    return person
+
+
+def update_person(person: Person, data: dict, *, actor) -> Person:
+    errors: dict[str, list[str]] = {}
+    details = _check_details(data, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    before = person_snapshot(person)
+    for k, v in details.items():
+        setattr(person, k, v)
+    db.session.flush()
+    audit.record(actor, "person.updated", person, person_id=person.id, before=before, after=person_snapshot(person))
+    return person
+
+
+def set_preferences(person: Person, prefs: list[dict], *, actor) -> Person:
+    clean = check_preferences(prefs)
+    before = [{"kind": p.kind, "note": p.note} for p in person.preferences]
+    person.preferences.clear()
+    db.session.flush()  # unique (person, position) must be free before the new rows go in
+    for i, p in enumerate(clean):
+        person.preferences.append(Preference(position=i, kind=p["kind"], note=p["note"]))
+    db.session.flush()
+    audit.record(actor, "person.preferences_set", person, person_id=person.id,
+                 before={"preferences": before}, after={"preferences": clean})
+    return person
+
+
+def record_consent(person: Person, given_on: date, notice_version: str, *, actor, today: date) -> Consent:
+    errors = {}
+    if given_on > today:
+        errors["given_on"] = ["Consent cannot be dated in the future."]
+    notice_version = (notice_version or "").strip()
+    if not notice_version:
+        errors["notice_version"] = ["Say which version of the privacy notice the person saw."]
+    elif len(notice_version) > 40:
+        errors["notice_version"] = ["Use 40 characters or fewer."]
+    if errors:
+        raise ValidationFailed(errors)
+    consent = Consent(person_id=person.id, given_on=given_on, notice_version=notice_version,
+                      recorded_by_id=getattr(actor, "id", None))
+    db.session.add(consent)
+    db.session.flush()
+    db.session.refresh(person, ["consents"])
+    audit.record(actor, "consent.recorded", consent, person_id=person.id,
+                 after={"given_on": given_on, "notice_version": notice_version})
+    return consent
+
+
+def withdraw_consent(person: Person, on: date, *, actor) -> None:
+    """Withdrawing consent ends the holding of benefit information: the claims are removed."""
+    consent = person.consent
+    if consent is None:
+        raise Conflict("There is no consent to withdraw.", code="no_consent")
+    consent.withdrawn_on = on
+    removed = [claim_snapshot(c) for c in person.claims]
+    person.claims.clear()
+    db.session.flush()
+    audit.record(actor, "consent.withdrawn", consent, person_id=person.id,
+                 before={"claims": removed}, after={"withdrawn_on": on})
+
+
+def claim_snapshot(claim: BenefitClaim) -> dict:
+    return {"benefit": claim.benefit, "start_on": claim.start_on, "end_on": claim.end_on,
+            "attributes": dict(claim.attributes or {})}
+
+
+def _check_claim(benefit: str, start_on: date, end_on: date | None, attributes: dict | None) -> dict:
+    errors: dict[str, list[str]] = {}
+    attrs = {}
+    try:
+        attrs = normalise_attributes(benefit, attributes)
+    except ValidationFailed as e:
+        errors.update(e.fields)
+    if end_on is not None and start_on is not None and end_on < start_on:
+        errors["end_on"] = ["The end date must be on or after the start date."]
+    if errors:
+        raise ValidationFailed(errors)
+    return attrs
+
+
+def require_consent(person: Person) -> None:
+    if person.consent is None:
+        raise Conflict("Record the person's consent to hold benefit information first.",
+                       code="consent_required")
+
+
+def add_claim(person: Person, benefit: str, start_on: date, end_on: date | None, attributes: dict | None,
+              *, actor) -> BenefitClaim:
+    attrs = _check_claim(benefit, start_on, end_on, attributes)
+    require_consent(person)
+    claim = BenefitClaim(person_id=person.id, benefit=benefit, start_on=start_on, end_on=end_on,
+                         attributes=attrs)
+    db.session.add(claim)
+    db.session.flush()
+    db.session.refresh(person, ["claims"])
+    audit.record(actor, "claim.added", claim, person_id=person.id, after=claim_snapshot(claim))
+    return claim
+
+
+def update_claim(claim: BenefitClaim, start_on: date, end_on: date | None, attributes: dict | None,
+                 *, actor) -> BenefitClaim:
+    attrs = _check_claim(claim.benefit, start_on, end_on, attributes)
+    require_consent(claim.person)
+    before = claim_snapshot(claim)
+    claim.start_on, claim.end_on, claim.attributes = start_on, end_on, attrs
+    db.session.flush()
+    audit.record(actor, "claim.updated", claim, person_id=claim.person_id, before=before, after=claim_snapshot(claim))
+    return claim
+
+
+def remove_claim(claim: BenefitClaim, *, actor) -> None:
+    before = claim_snapshot(claim)
+    person_id, claim_id = claim.person_id, claim.id
+    db.session.delete(claim)
+    db.session.flush()
+    audit.record(actor, "claim.removed", None, entity_type="benefit_claim", entity_id=claim_id,
+                 person_id=person_id, before=before)
+
+
+def view_benefits(person: Person, *, actor, where: str) -> list[BenefitClaim]:
+    """Benefit information is special-category data: every view is audited."""
+    audit.record(actor, "benefits.viewed", person, person_id=person.id, after={"where": where})
+    return list(person.claims)
+
+
+def list_people(search: str | None = None, page: int = 1, per_page: int = 50):
+    q = sa.select(Person).order_by(Person.name, Person.id)
+    if search:
+        like = f"%{search.strip()[:100]}%"
+        q = q.where(sa.or_(Person.name.ilike(like), Person.email.ilike(like)))
+    return db.paginate(q, page=page, per_page=per_page, error_out=False)
+
+
+def benefit_name(code: str) -> str:
+    b = BENEFITS.get(code)
+    return b.name if b else code

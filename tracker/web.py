@@ -1,0 +1,153 @@
+"""App-wide web wiring: sign-in loading, security headers, error pages, template helpers."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from tracker.errors import DomainError
+from tracker.extensions import db, login_manager
+from tracker.money import format_money
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+PLAIN_TITLES = {
+    400: "Something in the request was not right",
+    401: "Please sign in",
+    403: "You do not have access to this",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    409: "Someone else changed this first",
+    413: "That upload is too large",
+    422: "Some of the information is not valid",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+}
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None, extra: dict | None = None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    if extra:
+        body["error"].update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(alt_id: str):
+        from tracker.auth.models import User
+
+        user_id, _, token = alt_id.partition(":")
+        if not user_id.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_token != token:
+            return None
+        return user
+
+    @app.after_request
+    def security_headers(resp):
+        h = resp.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.path not in ("/healthz", "/readyz") and not request.path.startswith("/static/"):
+            # Pages and API answers hold personal data: never kept by shared caches.
+            h.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.teardown_request
+    def rollback_unfinished(exc):
+        if exc is not None:
+            db.session.rollback()
+
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        db.session.rollback()
+        if _is_api():
+            return api_error(err.status, err.code, err.message, err.fields, err.extra)
+        return render_template("error.html", status=err.status,
+                               title=PLAIN_TITLES.get(err.status, "Error"), message=err.message), err.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        db.session.rollback()
+        return render_template("error.html", status=400, title="This form has expired",
+                               message="For your security, forms expire. Go back, reload the page and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        status = err.code or 500
+        if _is_api():
+            codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+                     422: "invalid", 429: "too_many_requests"}
+            messages = {404: "Not found.", 405: "This method is not allowed here.",
+                        401: "Send a valid API token as 'Authorization: Bearer TOKEN'.",
+                        403: "Your role may not do this.", 429: "Too many requests; try again later."}
+            resp = api_error(status, codes.get(status, "error"), messages.get(status, err.description or "Error."))
+            if status == 405 and getattr(err, "valid_methods", None):
+                resp.headers["Allow"] = ", ".join(err.valid_methods)
+            return resp
+        resp = app.make_response((render_template(
+            "error.html", status=status, title=PLAIN_TITLES.get(status, err.name),
+            message=err.description if status not in (404, 403) else None), status))
+        return resp
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):
+        log.exception("Unexpected error")
+        db.session.rollback()
+        if _is_api():
+            return api_error(500, "server_error", "Something went wrong on our side. Nothing was saved.")
+        return render_template("error.html", status=500, title=PLAIN_TITLES[500],
+                               message="Nothing was saved. Please try again, and tell an administrator if it keeps happening."), 500
+
+    app.jinja_env.filters["money"] = format_money
+
+    @app.template_filter("nicedate")
+    def nicedate(value):
+        if value is None:
+            return ""
+        return f"{value.day} {value:%B %Y}"
+
+    @app.context_processor
+    def inject():
+        from tracker.people.models import PREFERENCE_LABELS
+
+        return {"org_name": app.config["ORGANISATION_NAME"], "kind_labels": PREFERENCE_LABELS}
