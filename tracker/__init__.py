@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-import config as config_module
+if TYPE_CHECKING:  # Flask is imported inside the factory, so the pure engine
+    from flask import Flask  # (tracker.rules.engine) can be imported without it.
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    from flask import Flask
+
+    import config as config_module
+
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static",
                 instance_path=str(config_module.INSTANCE_DIR))
     app.config.from_object(config_module.Defaults)
@@ -63,6 +67,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _finish_config(app: Flask) -> None:
+    import config as config_module
+
     cfg = app.config
     if cfg.get("ENV_NAME") == "production":
         if cfg["SECRET_KEY"] in (config_module.DEV_SECRET_KEY, "", None) or len(cfg["SECRET_KEY"]) < 32:
@@ -89,4 +95,5 @@ def _import_models() -> None:
     from tracker.auth import models as _auth  # noqa: F401
     from tracker.contributions import models as _contributions  # noqa: F401
     from tracker.payments import models as _payments  # noqa: F401
+    from tracker.rules import models as _rules  # noqa: F401
     from tracker.people import models as _people  # noqa: F401

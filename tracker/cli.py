@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     from tracker.demo import demo
 
     app.cli.add_command(demo)
+    app.cli.add_command(rules)
 
 
 users = AppGroup("users", help="Manage sign-ins and API tokens.")
@@ -67,3 +68,48 @@ def issue_token(email):
     db.session.commit()
     click.echo("API token (shown once, store it safely):")
     click.echo(secret)
+
+
+rules = AppGroup("rules", help="Load and list benefit rules.")
+
+
+@rules.command("load", help="Load a rule pack (YAML). Without FILE, the shipped UK pack.")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+def rules_load(file):
+    from tracker.rules import pack, service
+
+    try:
+        counts = service.load_file(file or str(pack.default_pack_path()))
+        db.session.commit()
+    except ValidationFailed as e:
+        db.session.rollback()
+        click.echo(e.message, err=True)
+        for field, messages in e.fields.items():
+            for m in messages:
+                click.echo(f"  {field}: {m}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"Rules: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged.")
+
+
+@rules.command("list", help="List the active rules, or those in force on a date.")
+@click.option("--on", "on", default=None, help="A date, YYYY-MM-DD.")
+def rules_list(on):
+    from datetime import date
+
+    from tracker.rules import service
+
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        click.echo("Use a date like 2025-04-07 for --on.", err=True)
+        raise SystemExit(2) from None
+    rows = service.rules_in_force(day)
+    if not rows:
+        click.echo("No rules." if day is None else f"No rules in force on {day.isoformat()}.")
+        return
+    for row, rule in rows:
+        limit = "-" if rule.limit is None else str(rule.limit)
+        until = rule.effective_to.isoformat() if rule.effective_to else "open"
+        click.echo(f"{rule.code:<24} {rule.benefit:<4} {rule.measure:<8} {limit:>9} {rule.period:<22} "
+                   f"{rule.effective_from.isoformat()}..{until:<10} {rule.confidence:<11} "
+                   f"{rule.effective_severity:<5} r{row.revision}  {rule.title}")

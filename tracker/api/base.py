@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.api import bp
 from tracker.api.models import IdempotencyRecord
+from tracker.api.schemas import MONEY_FIELDS
 from tracker.auth.service import user_for_token
 from tracker.errors import Forbidden, ValidationFailed
 from tracker.extensions import db, limiter
@@ -93,7 +94,10 @@ def parse_body(model: type[BaseModel]):
         fields: dict[str, list[str]] = {}
         for err in exc.errors():
             loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
-            fields.setdefault(loc, []).append(_friendly(err))
+            message = _friendly(err)
+            if loc in MONEY_FIELDS:
+                message = 'Give the amount as text with up to two decimals, like "150.00".'
+            fields.setdefault(loc, []).append(message)
         raise ValidationFailed(fields) from None
 
 

@@ -78,11 +78,48 @@ PATHS: dict[str, dict] = {
         "get": _op("The person's benefit claims (every view is audited)", errors=(401, 403, 404),
                    params=(PERSON_ID,)),
     },
+    "/payments/check": {"post": _op(
+        "What-if: verdicts and re-checked suggestions for a proposed payment; writes nothing",
+        body="PaymentIn", ok_schema=_ref("CheckResult"), errors=(401, 403, 422))},
+    "/payments": {"post": _op(
+        "Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
+        body="PaymentIn", ok=201, errors=(401, 403, 409, 422), idempotent=True)},
+    "/payments/{payment_id}": {"get": _op("A payment, with the check shown when it was recorded",
+                                          errors=(401, 404), params=(
+        {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}},))},
+    "/people/{person_id}/position": {"get": _op(
+        "Where the person stands in the periods containing a date", errors=(401, 404, 422),
+        params=(PERSON_ID, {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}))},
+    "/rules": {"get": _op("The benefit rules in force (all, or on a date)", errors=(401, 422), params=(
+        {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},))},
     "/openapi.json": {"get": {"summary": "This document", "security": [],
                               "responses": {"200": {"description": "OK"}}}},
 }
 
-MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn]
+MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn,
+                                 schemas.PaymentIn]
+
+MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
+VERDICT = {"type": "object", "required": ["rule", "benefit", "title", "period", "measure", "total_before",
+                                          "total_after", "limit", "headroom", "status", "severity",
+                                          "confidence", "source"], "properties": {
+    "rule": {"type": "string"}, "benefit": {"type": "string"}, "title": {"type": "string"},
+    "period": {"type": "object", "properties": {"start": {"type": "string", "format": "date"},
+                                                "end": {"type": "string", "format": "date"}}},
+    "measure": {"enum": ["earnings", "hours"]}, "total_before": {"type": "string"}, "total_after": {"type": "string"},
+    "limit": {"type": ["string", "null"]}, "headroom": {"type": ["string", "null"]},
+    "status": {"enum": ["ok", "near", "over", "info"]}, "severity": {"enum": ["warn", "block"]},
+    "confidence": {"enum": ["confirmed", "secondary", "derived", "unconfirmed"]}, "source": {"type": "string"},
+    "estimated_reduction": MONEY, "notes": {"type": "array", "items": {"type": "string"}}}}
+SUGGESTION = {"type": "object", "properties": {
+    "kind": {"enum": ["split", "defer", "switch_kind", "reduce"]},
+    "payments": {"type": "array", "items": {"type": "object", "properties": {
+        "kind": {"type": "string"}, "amount": MONEY, "paid_on": {"type": "string", "format": "date"}}}},
+    "explanation": {"type": "string"}}}
+CHECK_RESULT = {"type": "object", "properties": {
+    "verdicts": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}},
+    "suggestions": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
+    "blocked": {"type": "boolean"}, "notice": {"type": "string"}}}
 
 
 def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) -> None:
@@ -94,7 +131,7 @@ def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) ->
 
 
 def build_document() -> dict:
-    components: dict = {"Error": ERROR}
+    components: dict = {"Error": ERROR, "Verdict": VERDICT, "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
     for model in MODELS:
         schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,3 +36,21 @@ class ClaimIn(Strict):
     start_on: date
     end_on: date | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+MoneyText = Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,2})?$", max_length=12)]
+MONEY_FIELDS = {"amount", "benefit_value", "amount_offered"}
+
+
+class PaymentIn(Strict):
+    person_id: int
+    kind: PaymentKind
+    amount: MoneyText
+    paid_on: date
+    due_on: date | None = None
+    contribution_ids: list[int] = Field(default_factory=list, max_length=200)
+    note: str | None = Field(default=None, max_length=1000)
+    override_reason: str | None = Field(default=None, max_length=2000)
+    benefit_value: MoneyText | None = None
+    amount_offered: MoneyText | None = None
+    charity_name: str | None = Field(default=None, max_length=200)

@@ -1,0 +1,262 @@
+"""What-if checks, positions and recording payments through the API (issue: benefit rules)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.test_api_people import assert_error, count
+from tracker.audit.models import AuditEvent
+from tracker.extensions import db
+from tracker.payments.models import Payment
+
+
+@pytest.fixture
+def rules(app):
+    from tracker.rules import service
+
+    with app.app_context():
+        service.ensure_default_pack()
+        db.session.commit()
+
+
+@pytest.fixture
+def carer(rules, make_person):
+    """Receives Carer's Allowance (weeks Monday to Sunday); prefers cash, then vouchers."""
+    return make_person("Carer Person", preferences=[{"kind": "cash"}, {"kind": "voucher"}],
+                       claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
+
+
+def pay(person_id, amount, paid_on="2025-04-09", kind="cash", **extra):
+    return {"person_id": person_id, "kind": kind, "amount": amount, "paid_on": paid_on, **extra}
+
+
+def verdict(body, family):
+    found = [v for v in body["verdicts"] if v["rule"].startswith(family)]
+    assert found, body["verdicts"]
+    return found[0]
+
+
+def test_check_at_the_limit_is_not_over(app, api_as, carer):
+    api = api_as("finance")
+    resp = api.post("/payments/check", json=pay(carer, "196.00"))
+    assert resp.status_code == 200, resp.get_json()
+    v = verdict(resp.get_json(), "CA_EARN")
+    assert v["rule"] == "CA_EARN_2025"
+    assert v["limit"] == "196.00" and v["total_after"] == "196.00" and v["headroom"] == "0.00"
+    assert v["status"] == "near"
+    assert v["period"] == {"start": "2025-04-07", "end": "2025-04-13"}
+    assert resp.get_json()["suggestions"] == []
+    assert "not benefits advice" in resp.get_json()["notice"]
+
+
+def test_one_penny_over_is_over_and_blocks(app, api_as, carer):
+    api = api_as("finance")
+    body = api.post("/payments/check", json=pay(carer, "196.01")).get_json()
+    v = verdict(body, "CA_EARN")
+    assert v["status"] == "over" and v["severity"] == "block"
+    assert body["blocked"] is True
+    assert body["suggestions"], "an over verdict comes with suggestions"
+    for s in body["suggestions"]:
+        total = sum(Decimal(p["amount"]) for p in s["payments"])
+        assert total == Decimal("196.01")
+        assert all(p["paid_on"] >= "2025-04-09" for p in s["payments"])
+        assert s["explanation"]
+        # Each suggestion, checked again through the API, breaks nothing.
+        for p in s["payments"]:
+            again = api.post("/payments/check", json=pay(carer, p["amount"], p["paid_on"], p["kind"])).get_json()
+            assert all(x["status"] != "over" for x in again["verdicts"]), (s, again)
+
+
+def test_check_uses_the_old_figure_before_the_new_week(app, api_as, carer):
+    api = api_as("finance")
+    v = verdict(api.post("/payments/check", json=pay(carer, "160.00", "2025-04-06")).get_json(), "CA_EARN")
+    assert v["rule"] == "CA_EARN_2024" and v["status"] == "over"
+    v = verdict(api.post("/payments/check", json=pay(carer, "160.00", "2025-04-07")).get_json(), "CA_EARN")
+    assert v["rule"] == "CA_EARN_2025" and v["status"] == "ok"
+
+
+def test_check_writes_nothing(app, api_as, carer):
+    api = api_as("finance")
+    before = count(app, Payment), count(app, AuditEvent)
+    api.post("/payments/check", json=pay(carer, "500.00"))
+    assert (count(app, Payment), count(app, AuditEvent)) == before
+
+
+def test_recording_a_blocked_payment_needs_an_override(app, api_as, carer):
+    api = api_as("finance")
+    resp = api.post("/payments", json=pay(carer, "250.00"))
+    assert_error(resp, 409, "benefit_rule_block")
+    assert resp.get_json()["error"]["check"]["blocked"] is True
+    assert count(app, Payment) == 0
+    resp = api.post("/payments", json=pay(carer, "250.00", override_reason="The person asked, after advice."))
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert body["status"] == "draft" and body["amount"] == "250.00"
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity_id == body["id"])).all()
+        stored = db.session.get(Payment, body["id"])
+        assert stored.override_reason == "The person asked, after advice."
+    assert "payment.override" in actions and "payment.recorded" in actions
+
+
+def test_recorded_payment_keeps_the_verdicts_and_rule_versions(app, api_as, carer):
+    from tracker.rules import service
+
+    api = api_as("finance")
+    body = api.post("/payments", json=pay(carer, "100.00")).get_json()
+    snapshot = api.get(f"/payments/{body['id']}").get_json()["check"]
+    assert {"code": "CA_EARN_2025", "revision": 1} in snapshot["rules_used"]
+    with app.app_context():
+        service.edit("CA_EARN_2025", {"limit": "90.00"}, actor=None, reason="test edit")
+        db.session.commit()
+    again = api.get(f"/payments/{body['id']}").get_json()["check"]
+    assert again == snapshot
+    assert verdict(again, "CA_EARN")["limit"] == "196.00"
+    # New checks use the new revision.
+    v = verdict(api.post("/payments/check", json=pay(carer, "1.00")).get_json(), "CA_EARN")
+    assert v["limit"] == "90.00"
+
+
+def test_payments_add_up_within_the_week(app, api_as, carer):
+    api = api_as("finance")
+    assert api.post("/payments", json=pay(carer, "150.00", "2025-04-08")).status_code == 201
+    v = verdict(api.post("/payments/check", json=pay(carer, "46.00", "2025-04-13")).get_json(), "CA_EARN")
+    assert v["total_before"] == "150.00" and v["total_after"] == "196.00" and v["status"] != "over"
+    resp = api.post("/payments", json=pay(carer, "46.01", "2025-04-13"))
+    assert_error(resp, 409, "benefit_rule_block")
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"amount": "-5.00"}, "amount"),
+    ({"amount": "1.005"}, "amount"),
+    ({"amount": "NaN"}, "amount"),
+    ({"amount": 150.0}, "amount"),
+    ({"amount": "1e3"}, "amount"),
+    ({"paid_on": "2025-02-30"}, "paid_on"),
+    ({"person_id": 999999}, "person_id"),
+    ({"kind": "gold"}, "kind"),
+    ({"kind": "certificate", "amount": "10.00"}, "amount"),
+    ({"kind": "declined", "amount": "5.00"}, "amount"),
+    ({"kind": "cash", "amount": "0.00"}, "amount"),
+    ({"kind": "charity"}, "charity_name"),
+    ({"contribution_ids": [424242]}, "contribution_ids"),
+    ({"status": "paid"}, "status"),
+])
+def test_bad_payments_are_422_and_write_nothing(app, api_as, carer, body, field):
+    api = api_as("finance")
+    before = count(app, Payment), count(app, AuditEvent)
+    data = {**pay(carer, "10.00"), **body}
+    assert_error(api.post("/payments", json=data), 422, "invalid", field)
+    assert_error(api.post("/payments/check", json=data), 422, "invalid", field)
+    assert (count(app, Payment), count(app, AuditEvent)) == before
+
+
+def test_roles_for_checks_and_payments(app, api_as, carer):
+    assert_error(api_as("coordinator").post("/payments", json=pay(carer, "5.00")), 403)
+    assert api_as("coordinator").post("/payments/check", json=pay(carer, "5.00")).status_code == 200
+    assert_error(api_as("contributor", person_id=carer).post("/payments/check", json=pay(carer, "5.00")), 403)
+
+
+def test_delete_never_deletes(app, api_as, carer):
+    api = api_as("admin")
+    pid = api.post("/payments", json=pay(carer, "5.00")).get_json()["id"]
+    assert_error(api.delete(f"/payments/{pid}"), 405)
+    assert count(app, Payment) == 1
+
+
+def test_position(app, api_as, carer, make_person):
+    api = api_as("finance")
+    api.post("/payments", json=pay(carer, "120.00", "2025-04-08"))
+    body = api.get(f"/people/{carer}/position?on=2025-04-10").get_json()
+    assert body["on"] == "2025-04-10"
+    v = verdict(body, "CA_EARN")
+    assert v["total_after"] == "120.00" and v["headroom"] == "76.00" and v["status"] == "ok"
+    tax = verdict(body, "TAX")
+    assert tax["period"] == {"start": "2025-04-06", "end": "2026-04-05"}
+    other = make_person("Someone Else")
+    me = api_as("contributor", person_id=carer)
+    assert me.get(f"/people/{carer}/position?on=2025-04-10").status_code == 200
+    assert_error(me.get(f"/people/{other}/position"), 404)
+    assert_error(api.get(f"/people/{carer}/position?on=2025-13-01"), 422, field="on")
+
+
+def test_rules_endpoint(app, api_as, rules):
+    api = api_as("contributor", person_id=None)
+    codes = {r["code"] for r in api.get("/rules?on=2025-04-07").get_json()["items"]}
+    assert "CA_EARN_2025" in codes and "CA_EARN_2024" not in codes
+    codes = {r["code"] for r in api.get("/rules?on=2025-04-06").get_json()["items"]}
+    assert "CA_EARN_2024" in codes
+    assert_error(api.get("/rules?on=yesterday"), 422, field="on")
+
+
+def _race(app, person_id, amount, paid_on):
+    """Two requests for the same person at the same moment: only one may pass the check."""
+    from tests.conftest import Api
+
+    tokens = []
+    with app.app_context():
+        from tracker.auth import service
+
+        for i in range(2):
+            u = service.create_user(f"racer{i}@example.org", "finance", password="long enough pw")
+            tokens.append(service.issue_token(u))
+        db.session.commit()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def go(token):
+        client = app.test_client()
+        barrier.wait()
+        resp = Api(client, token).post("/payments", json=pay(person_id, amount, paid_on))
+        results.append(resp.status_code)
+
+    threads = [threading.Thread(target=go, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return sorted(results)
+
+
+def test_concurrent_payments_cannot_both_pass(app, carer):
+    assert _race(app, carer, "150.00", "2025-04-09") == [201, 409]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1
+
+
+def test_concurrent_payments_cannot_both_pass_on_postgresql(make_app, postgres_url):
+    """The same race on PostgreSQL, on its own database."""
+    import uuid
+
+    from flask_migrate import upgrade
+
+    from tracker.people import service as people
+    from tracker.rules import service as rules_service
+
+    name = f"tracker_race_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        app = make_app(SQLALCHEMY_DATABASE_URI=url)
+        with app.app_context():
+            upgrade()
+            rules_service.ensure_default_pack()
+            person = people.create_person({"name": "PG Carer"}, actor=None)
+            people.record_consent(person, date(2024, 1, 1), "v1", actor=None, today=date(2030, 1, 1))
+            people.add_claim(person, "CA", date(2024, 1, 1), None, {}, actor=None)
+            db.session.commit()
+            pid = person.id
+        assert _race(app, pid, "150.00", "2025-04-09") == [201, 409]
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

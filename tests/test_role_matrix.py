@@ -1,0 +1,161 @@
+"""Every route × every role × own/other person, built from the app's URL map.
+
+A new route without an entry in ACCESS fails ``test_every_route_has_an_access_rule``, so nobody
+can add a page or an endpoint without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tracker.auth.models import User
+from tracker.extensions import db
+
+ALL = ("admin", "finance", "coordinator", "contributor")
+STAFF = ("admin", "finance", "coordinator")
+MANAGERS = ("admin", "coordinator")
+
+
+def public():
+    return ("public", ALL)
+
+
+def signed_in():
+    return ("roles", ALL)
+
+
+def roles(*r):
+    return ("roles", r)
+
+
+def person(*r):
+    """Scoped to one person: a contributor reaching another person's data gets 404."""
+    return ("person", r)
+
+
+# endpoint -> {method: rule}
+ACCESS: dict[str, dict[str, tuple]] = {
+    "static": {"GET": public()},
+    "ops.healthz": {"GET": public()},
+    "ops.readyz": {"GET": public()},
+    "auth.sign_in": {"GET": public(), "POST": public()},
+    "auth.sign_out": {"POST": signed_in()},
+    "home.index": {"GET": signed_in()},
+    # people pages
+    "people.index": {"GET": roles(*STAFF)},
+    "people.new": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
+    "people.detail": {"GET": person(*ALL)},
+    "people.edit": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
+    "people.preferences": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
+    "people.consent": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
+    "people.withdraw_consent": {"POST": person("admin", "coordinator", "contributor")},
+    "people.new_claim": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
+    "people.edit_claim": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
+    "people.remove_claim": {"POST": person("admin", "coordinator", "contributor")},
+    # API
+    "api.openapi": {"GET": public()},
+    "api.create_person": {"POST": roles(*MANAGERS)},
+    "api.list_people": {"GET": roles(*STAFF)},
+    "api.get_person": {"GET": person(*ALL)},
+    "api.put_preferences": {"PUT": person("admin", "coordinator", "contributor")},
+    "api.post_consent": {"POST": person("admin", "coordinator", "contributor")},
+    "api.post_claim": {"POST": person("admin", "coordinator", "contributor")},
+    "api.get_claims": {"GET": person("admin", "coordinator", "contributor")},
+}
+
+
+def _rules(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_an_access_rule(app):
+    missing = [f"{m} {r.rule} ({r.endpoint})" for r, m in _rules(app)
+               if m not in ACCESS.get(r.endpoint, {})]
+    assert not missing, "Routes without an entry in the role matrix:\n" + "\n".join(missing)
+
+
+def test_matrix_has_no_stale_entries(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    assert set(ACCESS) <= endpoints, set(ACCESS) - endpoints
+
+
+@pytest.fixture
+def world(app, make_person, make_user):
+    """Two people with a benefit claim each; the contributor is the first."""
+    claim = [{"benefit": "CA", "start_on": date(2024, 1, 1)}]
+    own = make_person("Own Person", claims=claim)
+    other = make_person("Other Person", claims=claim)
+    with app.app_context():
+        from tracker.people.models import BenefitClaim
+        import sqlalchemy as sa
+
+        claims = dict(db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.id)).all())
+    users = {}
+    for role in ALL:
+        uid, token = make_user(role, person_id=own if role == "contributor" else None, token=True)
+        with app.app_context():
+            users[role] = (db.session.get(User, uid).email, token)
+    return {"own": own, "other": other, "claims": claims, "users": users}
+
+
+def _url(rule, person_id, claim_id):
+    url = rule.rule
+    url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
+    url = re.sub(r"<path:[^>]+>", "app.css", url)
+    return re.sub(r"<(?:int:)?[^>]+>", "1", url)
+
+
+def _call(client, method, url, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if url.startswith("/api/"):
+        return client.open(url, method=method, json={} if method in ("POST", "PUT") else None, headers=headers)
+    return client.open(url, method=method, data={} if method == "POST" else None)
+
+
+def _denied_as_anonymous(resp, url):
+    if url.startswith("/api/"):
+        return resp.status_code == 401
+    return resp.status_code == 302 and "/sign-in" in resp.headers.get("Location", "")
+
+
+def test_role_matrix(app, world):
+    checked = 0
+    for rule, method in _rules(app):
+        kind, allowed = ACCESS[rule.endpoint][method]
+        if rule.endpoint == "auth.sign_out":
+            continue  # signing out would end the session used by the rest of the loop
+        for whose in ("own", "other"):
+            pid = world[whose]
+            url = _url(rule, pid, world["claims"][pid])
+            # Anonymous
+            client = app.test_client()
+            resp = _call(client, method, url)
+            if kind == "public":
+                assert resp.status_code < 500 and resp.status_code not in (401, 403, 404), (method, url, resp.status_code)
+            else:
+                assert _denied_as_anonymous(resp, url), f"anonymous {method} {url} -> {resp.status_code}"
+            for role in ALL:
+                email, token = world["users"][role]
+                client = app.test_client()
+                if not url.startswith("/api/"):
+                    client.post("/sign-in", data={"email": email, "password": PASSWORD})
+                resp = _call(client, method, url, token if url.startswith("/api/") else None)
+                checked += 1
+                code = resp.status_code
+                where = f"{role} {method} {url} ({whose}) -> {code}"
+                assert code < 500, where
+                if kind == "person" and role == "contributor" and whose == "other":
+                    assert code == 404, where
+                elif role not in allowed:
+                    assert code == 403, where
+                else:
+                    assert code not in (401, 403, 404), where
+                    if code == 302:
+                        assert "/sign-in" not in resp.headers["Location"], where
+    assert checked > 50

@@ -1,0 +1,76 @@
+"""Payments: what-if checks and recording (which runs the check)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+
+from tracker.api import bp
+from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.schemas import PaymentIn
+from tracker.auth.access import visible_person
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.money import money_str
+from tracker.payments import service
+from tracker.payments.models import Payment
+from tracker.people.models import Person
+from tracker.rules import checks
+from tracker.timeutil import today
+
+
+def payment_json(p: Payment) -> dict:
+    return {"id": p.id, "person_id": p.person_id, "kind": p.kind, "amount": money_str(p.amount),
+            "benefit_value": money_str(p.benefit_value), "currency": p.currency, "status": p.status,
+            "paid_on": p.paid_on.isoformat(), "due_on": p.due_on.isoformat() if p.due_on else None,
+            "contribution_ids": [c.id for c in p.contributions], "note": p.note,
+            "charity_name": p.charity_name, "reversal_of_id": p.reversal_of_id}
+
+
+def _input(body: PaymentIn) -> tuple[Person, service.PaymentInput]:
+    data = body.model_dump()
+    person = db.session.get(Person, body.person_id)
+    if person is None:
+        raise ValidationFailed({"person_id": [f"There is no person {body.person_id}."]})
+    return person, service.parse_payment(data)
+
+
+@bp.post("/payments/check")
+def check_payment():
+    require_role("admin", "finance", "coordinator")
+    person, p = _input(parse_body(PaymentIn))
+    _, _, body = service.check_payment(person, p, today=today())
+    return jsonify(body)
+
+
+@bp.post("/payments")
+@writes
+def create_payment():
+    require_role("admin", "finance")
+    person, p = _input(parse_body(PaymentIn))
+    payment, check = service.record_payment(person, p, actor=current_api_user(), today=today())
+    return jsonify({**payment_json(payment), "check": check}), 201
+
+
+@bp.get("/people/<int:person_id>/position")
+def person_position(person_id: int):
+    person = visible_person(current_api_user(), person_id)
+    if person is None:
+        not_found()
+    raw = request.args.get("on")
+    try:
+        on = date.fromisoformat(raw) if raw else today()
+    except ValueError:
+        raise ValidationFailed({"on": ["Use a real date like 2025-04-07."]}) from None
+    verdicts = checks.position(person.id, on)
+    return jsonify({"on": on.isoformat(), "verdicts": [v.to_dict() for v in verdicts], "notice": checks.NOTICE})
+
+
+@bp.get("/payments/<int:payment_id>")
+def get_payment(payment_id: int):
+    payment = db.session.get(Payment, payment_id)
+    user = current_api_user()
+    if payment is None or (user.role == "contributor" and payment.person_id != user.person_id):
+        not_found()
+    return jsonify({**payment_json(payment), "check": payment.check_snapshot})

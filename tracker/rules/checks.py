@@ -1,0 +1,43 @@
+"""What-if checks and positions for one person, from the database through the pure engine."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tracker.rules import engine, ledger
+from tracker.rules import service as rules_service
+
+NOTICE = ("This check is a safeguard, not benefits advice. Figures marked as not verified need "
+          "checking. For advice, speak to an independent benefits adviser, such as Citizens Advice "
+          "or a local welfare rights service.")
+
+
+def _rules():
+    pairs = rules_service.active_rules()
+    return [rule for _, rule in pairs], {rule.code: row.revision for row, rule in pairs}
+
+
+def check(person_id: int, proposed: list[engine.ProposedPayment], *, today: date | None = None,
+          exclude_payment_id: int | None = None) -> tuple[engine.CheckResult, dict]:
+    """Run the engine for proposed payments. Returns the result and {rule code: revision}."""
+    rules, revisions = _rules()
+    dates = [p.paid_on for p in proposed] or [today or date.today()]
+    result = engine.check(
+        ledger.claims_for(person_id), rules,
+        ledger.ledger_for(person_id, (min(dates), max(dates)), exclude_payment_id=exclude_payment_id),
+        proposed, ledger.preferences_for(person_id), today=today)
+    return result, revisions
+
+
+def position(person_id: int, on: date) -> list[engine.Verdict]:
+    rules, _ = _rules()
+    return engine.position(ledger.claims_for(person_id), rules, ledger.ledger_for(person_id, on), on)
+
+
+def check_json(result: engine.CheckResult, revisions: dict) -> dict:
+    body = result.to_dict()
+    used = sorted({v["rule"] for v in body["verdicts"]})
+    body["rules_used"] = [{"code": code, "revision": revisions.get(code)} for code in used]
+    body["blocked"] = result.blocked
+    body["notice"] = NOTICE
+    return body

@@ -1,0 +1,71 @@
+"""Turn a person's rows in the database into the plain data the pure engine takes.
+
+Only the columns the engine needs are read (no ORM objects), within a date range wide enough
+for every period kind (a tax year back, and ahead for suggestions).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from tracker.contributions.models import Contribution
+from tracker.extensions import db
+from tracker.payments.models import Expense, OtherIncome, Payment
+from tracker.people.models import BenefitClaim, Person, Preference
+from tracker.rules import engine
+
+BACK = timedelta(days=400)
+AHEAD = timedelta(days=450)
+
+
+def claims_for(person_id: int) -> list[engine.Claim]:
+    rows = db.session.execute(sa.select(BenefitClaim.benefit, BenefitClaim.start_on, BenefitClaim.end_on,
+                                        BenefitClaim.attributes).where(BenefitClaim.person_id == person_id)).all()
+    return [engine.Claim(benefit=r.benefit, start_on=r.start_on, end_on=r.end_on, attributes=dict(r.attributes or {}))
+            for r in rows]
+
+
+def preferences_for(person_id: int) -> list[str]:
+    return list(db.session.scalars(sa.select(Preference.kind).where(Preference.person_id == person_id)
+                                   .order_by(Preference.position)))
+
+
+def ledger_for(person_id: int, around: date | tuple[date, date], *, exclude_payment_id: int | None = None) -> engine.Ledger:
+    if isinstance(around, tuple):
+        start, end = around[0] - BACK, around[1] + AHEAD
+    else:
+        start, end = around - BACK, around + AHEAD
+    p = Payment.__table__.c
+    pay_q = sa.select(p.id, p.kind, p.amount, p.benefit_value, p.paid_on, p.worked_on, p.status).where(
+        p.person_id == person_id, p.status != "cancelled", p.paid_on.between(start, end))
+    if exclude_payment_id is not None:
+        pay_q = pay_q.where(p.id != exclude_payment_id)
+    payments = tuple(
+        engine.LedgerPayment(id=r.id, kind=r.kind, amount=r.amount,
+                             benefit_value=r.benefit_value,
+                             paid_on=r.paid_on, worked_on=r.worked_on, status=r.status)
+        for r in db.session.execute(pay_q))
+    e = Expense.__table__.c
+    expenses = tuple(
+        engine.LedgerExpense(amount=r.amount, incurred_on=r.incurred_on,
+                             paid_on=r.paid_on, service_user_context=r.service_user_context)
+        for r in db.session.execute(sa.select(e.amount, e.incurred_on, e.paid_on, e.service_user_context).where(
+            e.person_id == person_id, e.paid_on.between(start, end))))
+    o = OtherIncome.__table__.c
+    income = tuple(
+        engine.LedgerIncome(amount=r.amount, received_on=r.received_on)
+        for r in db.session.execute(sa.select(o.amount, o.received_on).where(
+            o.person_id == person_id, o.received_on.between(start, end))))
+    c = Contribution.__table__.c
+    hours = tuple(
+        engine.LedgerHours(worked_on=r.worked_on,
+                           hours=r.hours + (r.preparation_hours or 0))
+        for r in db.session.execute(sa.select(c.worked_on, c.hours, c.preparation_hours).where(
+            c.person_id == person_id, c.worked_on.between(start, end))))
+    return engine.Ledger(payments=payments, expenses=expenses, other_income=income, hours=hours)
+
+
+def person_exists(person_id: int) -> bool:
+    return db.session.get(Person, person_id) is not None

@@ -1,0 +1,151 @@
+"""Rule administration: load packs, edit, confirm and retire rules. Every change is audited.
+
+Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from tracker.audit import service as audit
+from tracker.errors import Conflict, NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.rules import pack
+from tracker.rules.engine import Rule
+from tracker.rules.models import RuleRevision
+
+# Parsed rules, cached per process and keyed on the newest revision id, so an edit made by any
+# process is seen on the next request.
+_cache: dict = {"key": None, "rules": ()}
+
+
+def _revision_key():
+    return db.session.execute(
+        sa.select(sa.func.max(RuleRevision.id), sa.func.count(RuleRevision.id))).one()
+
+
+def active_revisions() -> list[RuleRevision]:
+    return list(db.session.scalars(
+        sa.select(RuleRevision).where(RuleRevision.status == "active")
+        .order_by(RuleRevision.benefit, RuleRevision.family, RuleRevision.code)))
+
+
+def active_rules() -> tuple[tuple[RuleRevision, Rule], ...]:
+    """(revision row, parsed rule) for every active rule; cached until any rule changes."""
+    key = tuple(_revision_key())
+    if _cache["key"] != key:
+        rows = active_revisions()
+        parsed = tuple((row, pack.parse_rule(row.definition)) for row in rows)
+        for row, _ in parsed:
+            db.session.expunge(row)
+        _cache.update(key=key, rules=parsed)
+    return _cache["rules"]
+
+
+def rules_in_force(on: date | None = None) -> list[tuple[RuleRevision, Rule]]:
+    rules = active_rules()
+    if on is None:
+        return list(rules)
+    return [(row, rule) for row, rule in rules if rule.in_force(on)]
+
+
+def current(code: str) -> RuleRevision:
+    row = db.session.scalar(sa.select(RuleRevision).where(
+        RuleRevision.code == code, RuleRevision.status.in_(("active", "retired")))
+        .order_by(RuleRevision.revision.desc()).limit(1))
+    if row is None:
+        raise NotFound(f"There is no rule {code}.")
+    return row
+
+
+def _add_revision(rule: Rule, *, actor, change: str, reason: str | None, previous: RuleRevision | None,
+                  status: str = "active") -> RuleRevision:
+    if previous is not None:
+        previous.status = "superseded"
+        db.session.flush()
+    row = RuleRevision(code=rule.code, revision=(previous.revision + 1) if previous else 1, family=rule.family,
+                       benefit=rule.benefit, definition=pack.rule_to_dict(rule), status=status, change=change,
+                       reason=reason, created_by_id=getattr(actor, "id", None))
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, f"rule.{change}", row, reason=reason,
+                 before=previous.definition if previous else None, after=row.definition)
+    return row
+
+
+def load(rules: list[Rule], *, actor=None, reason: str | None = None) -> dict:
+    """Add new rules and new revisions of changed ones; unchanged rules are left alone."""
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    for rule in rules:
+        previous = db.session.scalar(sa.select(RuleRevision).where(
+            RuleRevision.code == rule.code, RuleRevision.status.in_(("active", "retired")))
+            .order_by(RuleRevision.revision.desc()).limit(1))
+        if previous is not None and previous.definition == pack.rule_to_dict(rule) and previous.status == "active":
+            counts["unchanged"] += 1
+            continue
+        _add_revision(rule, actor=actor, change="loaded", reason=reason, previous=previous)
+        counts["updated" if previous else "added"] += 1
+    return counts
+
+
+def load_file(path_or_text, *, actor=None) -> dict:
+    try:
+        rules = pack.load_pack(path_or_text)
+    except pack.RuleError as e:
+        raise ValidationFailed(e.fields, "The rule pack has errors; nothing was loaded.") from None
+    return load(rules, actor=actor, reason=f"loaded from {path_or_text if isinstance(path_or_text, str) and len(path_or_text) < 300 else 'a file'}")
+
+
+def ensure_default_pack(*, actor=None) -> dict:
+    """Load the shipped UK pack if no rules exist yet (first run)."""
+    if db.session.scalar(sa.select(sa.func.count(RuleRevision.id))):
+        return {"added": 0, "updated": 0, "unchanged": 0}
+    return load(pack.load_pack(pack.default_pack_path()), actor=actor, reason="default UK pack")
+
+
+def edit(code: str, changes: dict, *, actor, reason: str) -> RuleRevision:
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": ["Say why the rule is changing."]})
+    previous = current(code)
+    if previous.status == "retired":
+        raise Conflict("A retired rule cannot be edited.", code="rule_retired")
+    data = dict(previous.definition)
+    data.update(changes)
+    data["code"] = code
+    try:
+        rule = pack.parse_rule(data)
+    except pack.RuleError as e:
+        raise ValidationFailed(e.fields) from None
+    if pack.rule_to_dict(rule) == previous.definition:
+        raise ValidationFailed({"rule": ["Nothing was changed."]})
+    return _add_revision(rule, actor=actor, change="edited", reason=reason.strip(), previous=previous)
+
+
+def confirm(code: str, *, actor, reason: str) -> RuleRevision:
+    """An admin has checked the figure against the official source."""
+    previous = current(code)
+    if previous.definition.get("confidence") != "unconfirmed":
+        raise Conflict("This rule's figure is already confirmed.", code="already_confirmed")
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": ["Say where you checked the figure."]})
+    data = dict(previous.definition, confidence="confirmed")
+    rule = pack.parse_rule(data)
+    return _add_revision(rule, actor=actor, change="confirmed", reason=reason.strip(), previous=previous)
+
+
+def retire(code: str, *, actor, reason: str) -> RuleRevision:
+    previous = current(code)
+    if previous.status == "retired":
+        raise Conflict("This rule is already retired.", code="rule_retired")
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": ["Say why the rule is being retired."]})
+    rule = pack.parse_rule(previous.definition)
+    return _add_revision(rule, actor=actor, change="retired", reason=reason.strip(), previous=previous,
+                         status="retired")
+
+
+def history(code: str) -> list[RuleRevision]:
+    return list(db.session.scalars(sa.select(RuleRevision).where(RuleRevision.code == code)
+                                   .order_by(RuleRevision.revision.desc())))
