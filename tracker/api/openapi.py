@@ -55,6 +55,13 @@ def _op(summary: str, *, body: str | dict | None = None, ok: int = 200, ok_schem
 
 
 PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PAYMENT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "person_id": {"type": "integer"},
+    "kind": {"enum": ["cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity"]},
+    "amount": {"type": "string"}, "benefit_value": {"type": ["string", "null"]}, "currency": {"type": "string"},
+    "status": {"enum": ["draft", "approved", "paid", "cancelled"]}, "paid_on": {"type": "string", "format": "date"},
+    "reversal_of_id": {"type": ["integer", "null"]}, "check": {"$ref": "#/components/schemas/CheckResult"}}}
 
 PATHS: dict[str, dict] = {
     "/people": {
@@ -84,9 +91,24 @@ PATHS: dict[str, dict] = {
     "/payments": {"post": _op(
         "Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
         body="PaymentIn", ok=201, errors=(401, 403, 409, 422), idempotent=True)},
-    "/payments/{payment_id}": {"get": _op("A payment, with the check shown when it was recorded",
-                                          errors=(401, 404), params=(
-        {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}},))},
+    "/payments/{payment_id}": {
+        "get": _op("A payment, with the check shown when it was recorded", ok_schema=_ref("Payment"),
+                   errors=(401, 404), params=(PAYMENT_ID,)),
+        "delete": {"summary": "Never deletes: payments are cancelled or reversed", "responses": {
+            "405": {"description": "Not allowed", "content": {"application/json": {"schema": _ref("Error")}}}}}},
+    "/payments/{payment_id}/approve": {"post": _op(
+        "Approve a draft (403 when you recorded it)", ok_schema=_ref("Payment"), errors=(401, 403, 404, 409),
+        idempotent=True, params=(PAYMENT_ID,))},
+    "/payments/{payment_id}/pay": {"post": _op(
+        "Mark an approved payment paid on the date the person receives it (a new date is checked again)",
+        body="PayIn", ok_schema=_ref("Payment"), errors=(401, 403, 404, 409, 422), idempotent=True,
+        params=(PAYMENT_ID,))},
+    "/payments/{payment_id}/cancel": {"post": _op(
+        "Cancel a draft or approved payment (409 when paid)", body="ReasonIn", ok_schema=_ref("Payment"),
+        errors=(401, 403, 404, 409, 422), idempotent=True, params=(PAYMENT_ID,))},
+    "/payments/{payment_id}/reverse": {"post": _op(
+        "Reverse a paid payment: a new entry with the opposite amount", body="ReasonIn", ok=201,
+        ok_schema=_ref("Payment"), errors=(401, 403, 404, 409, 422), idempotent=True, params=(PAYMENT_ID,))},
     "/people/{person_id}/position": {"get": _op(
         "Where the person stands in the periods containing a date", errors=(401, 404, 422),
         params=(PERSON_ID, {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}))},
@@ -97,7 +119,7 @@ PATHS: dict[str, dict] = {
 }
 
 MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn,
-                                 schemas.PaymentIn]
+                                 schemas.PaymentIn, schemas.PayIn, schemas.ReasonIn]
 
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
 VERDICT = {"type": "object", "required": ["rule", "benefit", "title", "period", "measure", "total_before",
@@ -131,7 +153,7 @@ def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) ->
 
 
 def build_document() -> dict:
-    components: dict = {"Error": ERROR, "Verdict": VERDICT, "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
+    components: dict = {"Error": ERROR, "Payment": PAYMENT, "Verdict": VERDICT, "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
     for model in MODELS:
         schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():

@@ -8,7 +8,7 @@ from flask import jsonify, request
 
 from tracker.api import bp
 from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
-from tracker.api.schemas import PaymentIn
+from tracker.api.schemas import EmptyIn, PaymentIn, PayIn, ReasonIn
 from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -17,7 +17,7 @@ from tracker.payments import service
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks
-from tracker.timeutil import today
+from tracker.timeutil import today, utcnow
 
 
 def payment_json(p: Payment) -> dict:
@@ -74,3 +74,60 @@ def get_payment(payment_id: int):
     if payment is None or (user.role == "contributor" and payment.person_id != user.person_id):
         not_found()
     return jsonify({**payment_json(payment), "check": payment.check_snapshot})
+
+
+def _payment_for_staff(payment_id: int) -> Payment:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        not_found()
+    return payment
+
+
+def _optional_empty_body():
+    if request.get_data():
+        parse_body(EmptyIn)
+
+
+@bp.post("/payments/<int:payment_id>/approve")
+@writes
+def approve_payment(payment_id: int):
+    require_role("admin", "finance")
+    payment = _payment_for_staff(payment_id)
+    _optional_empty_body()
+    service.approve(payment, actor=current_api_user(), now=utcnow())
+    return jsonify(payment_json(payment)), 200
+
+
+@bp.post("/payments/<int:payment_id>/pay")
+@writes
+def pay_payment(payment_id: int):
+    require_role("admin", "finance")
+    payment = _payment_for_staff(payment_id)
+    body = parse_body(PayIn)
+    payment, check = service.pay(payment, actor=current_api_user(), paid_on=body.paid_on, method=body.method,
+                                 reference=body.reference, now=utcnow(), today=today(),
+                                 override_reason=body.override_reason)
+    out = payment_json(payment)
+    if check is not None:
+        out["check"] = check
+    return jsonify(out), 200
+
+
+@bp.post("/payments/<int:payment_id>/cancel")
+@writes
+def cancel_payment(payment_id: int):
+    require_role("admin", "finance")
+    payment = _payment_for_staff(payment_id)
+    body = parse_body(ReasonIn)
+    service.cancel(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
+    return jsonify(payment_json(payment)), 200
+
+
+@bp.post("/payments/<int:payment_id>/reverse")
+@writes
+def reverse_payment(payment_id: int):
+    require_role("admin", "finance")
+    payment = _payment_for_staff(payment_id)
+    body = parse_body(ReasonIn)
+    entry = service.reverse(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
+    return jsonify(payment_json(entry)), 201

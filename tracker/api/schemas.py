@@ -54,3 +54,18 @@ class PaymentIn(Strict):
     benefit_value: MoneyText | None = None
     amount_offered: MoneyText | None = None
     charity_name: str | None = Field(default=None, max_length=200)
+
+
+class PayIn(Strict):
+    paid_on: date
+    method: str = Field(min_length=1, max_length=40)
+    reference: str | None = Field(default=None, max_length=100)
+    override_reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReasonIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EmptyIn(Strict):
+    pass

@@ -10,10 +10,11 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.audit import service as audit
 from tracker.contributions.models import Contribution
-from tracker.errors import Conflict, ValidationFailed
+from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import MONEY_KINDS, NO_MONEY_KINDS, PAYMENT_KINDS, Payment
@@ -162,3 +163,154 @@ def payment_snapshot(p: Payment) -> dict:
     return {"kind": p.kind, "amount": p.amount, "benefit_value": p.benefit_value, "paid_on": p.paid_on,
             "status": p.status, "note": p.note, "charity_name": p.charity_name,
             "contribution_ids": [c.id for c in p.contributions]}
+
+
+# ---- the payment state machine ----------------------------------------------------------------
+#
+# One table of allowed moves. A paid payment is never edited: "reverse" leaves it paid and adds
+# a reversal entry that nets it out.
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "approve"): "approved",
+    ("draft", "cancel"): "cancelled",
+    ("approved", "pay"): "paid",
+    ("approved", "cancel"): "cancelled",
+    ("paid", "reverse"): "paid",
+}
+MOVES = ("approve", "pay", "cancel", "reverse")
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+def allowed_moves(payment: Payment) -> list[str]:
+    if payment.reversal_of_id is not None:
+        return []
+    moves = [m for (s, m) in TRANSITIONS if s == payment.status]
+    if "reverse" in moves and is_reversed(payment):
+        moves.remove("reverse")
+    return moves
+
+
+def is_reversed(payment: Payment) -> bool:
+    return db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.reversal_of_id == payment.id)) > 0
+
+
+def _move(payment: Payment, move: str) -> str:
+    target = TRANSITIONS.get((payment.status, move))
+    if target is None or payment.reversal_of_id is not None:
+        what = "a reversal entry" if payment.reversal_of_id is not None else f"a {payment.status} payment"
+        raise InvalidTransition(f"You cannot {move} {what}.", extra={"status": payment.status,
+                                                                     "allowed": allowed_moves(payment)})
+    return target
+
+
+def _flush_or_conflict() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("Someone else changed this payment at the same moment. Reload it and try again.",
+                       code="payment_changed") from None
+
+
+def approve(payment: Payment, *, actor, now) -> Payment:
+    _move(payment, "approve")
+    if payment.recorded_by_id is not None and payment.recorded_by_id == getattr(actor, "id", None):
+        raise Forbidden("Someone other than the person who recorded a payment must approve it.",
+                        code="approver_is_recorder")
+    before = payment_snapshot(payment)
+    payment.status, payment.approved_by_id, payment.approved_at = "approved", actor.id, now
+    _flush_or_conflict()
+    audit.record(actor, "payment.approved", payment, person_id=payment.person_id, before=before,
+                 after=payment_snapshot(payment))
+    return payment
+
+
+def pay(payment: Payment, *, actor, paid_on: date, method: str, reference: str | None, now, today: date,
+        override_reason: str | None = None) -> tuple[Payment, dict | None]:
+    """Mark as paid on the date the person receives it. A new date is checked again."""
+    _move(payment, "pay")
+    errors = {}
+    method = (method or "").strip()
+    if not method:
+        errors["method"] = ["Say how it was paid, for example bank transfer or cash."]
+    elif len(method) > 40:
+        errors["method"] = ["Use 40 characters or fewer."]
+    reference = (reference or "").strip() or None
+    if reference and len(reference) > 100:
+        errors["reference"] = ["Use 100 characters or fewer."]
+    if not isinstance(paid_on, date):
+        errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
+    if errors:
+        raise ValidationFailed(errors)
+    body = None
+    if paid_on != payment.paid_on:
+        lock_person_ledger(payment.person_id)
+        proposed = ProposedPayment(kind=payment.kind, amount=payment.amount, paid_on=paid_on,
+                                   worked_on=payment.worked_on, benefit_value=payment.benefit_value)
+        result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
+        body = checks.check_json(result, revisions)
+        if result.blocked and not (override_reason or "").strip():
+            raise Conflict("Paid on this date, the payment would break a benefit rule. Pick another date, or "
+                           "give a reason to override the check.", code="benefit_rule_block", extra={"check": body})
+        payment.check_snapshot = {"verdicts": body["verdicts"], "rules_used": body["rules_used"],
+                                  "blocked": result.blocked}
+        if result.blocked:
+            payment.override_reason = override_reason.strip()
+            audit.record(actor, "payment.override", payment, person_id=payment.person_id,
+                         reason=payment.override_reason)
+    before = payment_snapshot(payment)
+    payment.status, payment.paid_on, payment.method, payment.reference = "paid", paid_on, method, reference
+    payment.paid_by_id, payment.paid_at = actor.id, now
+    _flush_or_conflict()
+    audit.record(actor, "payment.paid", payment, person_id=payment.person_id, before=before,
+                 after={**payment_snapshot(payment), "method": method, "reference": reference})
+    return payment, body
+
+
+def _reason(reason: str | None, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [f"Say why the payment is being {what}."]})
+    if len(reason) > 2000:
+        raise ValidationFailed({"reason": ["Use 2,000 characters or fewer."]})
+    return reason
+
+
+def cancel(payment: Payment, *, actor, reason: str, now) -> Payment:
+    _move(payment, "cancel")
+    reason = _reason(reason, "cancelled")
+    before = payment_snapshot(payment)
+    payment.status, payment.reason, payment.cancelled_at = "cancelled", reason, now
+    _flush_or_conflict()
+    audit.record(actor, "payment.cancelled", payment, person_id=payment.person_id, before=before,
+                 after=payment_snapshot(payment), reason=reason)
+    return payment
+
+
+def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
+    """Add a reversal entry that nets out a paid payment. The payment itself is not changed."""
+    _move(payment, "reverse")
+    reason = _reason(reason, "reversed")
+    if is_reversed(payment):
+        raise InvalidTransition("This payment has already been reversed.", extra={"status": payment.status,
+                                                                                  "allowed": []})
+    # The unique reversal_of_id makes a second reversal at the same moment fail below.
+    entry = Payment(person_id=payment.person_id, kind=payment.kind, amount=-payment.amount,
+                    benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,
+                    paid_on=payment.paid_on, worked_on=payment.worked_on, status="paid", method=payment.method,
+                    reference=payment.reference, reversal_of_id=payment.id, reason=reason,
+                    recorded_by_id=actor.id, paid_by_id=actor.id, paid_at=now, charity_name=payment.charity_name)
+    db.session.add(entry)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict("This payment was reversed by someone else at the same moment.",
+                       code="payment_changed") from None
+    db.session.expire(payment)
+    audit.record(actor, "payment.reversed", entry, person_id=payment.person_id, reason=reason,
+                 before=payment_snapshot(payment), after=payment_snapshot(entry))
+    return entry
