@@ -55,6 +55,11 @@ def _op(summary: str, *, body: str | dict | None = None, ok: int = 200, ok_schem
 
 
 PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+LIST_PARAMS = tuple({"name": n, "in": "query", "schema": sch} for n, sch in (
+    ("person_id", {"type": "integer"}), ("activity_id", {"type": "integer"}),
+    ("status", {"enum": ["draft", "approved", "paid", "cancelled"]}), ("kind", {"type": "string"}),
+    ("from", {"type": "string", "format": "date"}), ("to", {"type": "string", "format": "date"}),
+    ("page", {"type": "integer"}), ("per_page", {"type": "integer", "maximum": 200})))
 PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PAYMENT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "person_id": {"type": "integer"},
@@ -88,9 +93,11 @@ PATHS: dict[str, dict] = {
     "/payments/check": {"post": _op(
         "What-if: verdicts and re-checked suggestions for a proposed payment; writes nothing",
         body="PaymentIn", ok_schema=_ref("CheckResult"), errors=(401, 403, 422))},
-    "/payments": {"post": _op(
-        "Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
-        body="PaymentIn", ok=201, errors=(401, 403, 409, 422), idempotent=True)},
+    "/payments": {
+        "post": _op("Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
+                    body="PaymentIn", ok=201, errors=(401, 403, 409, 422), idempotent=True),
+        "get": _op("Payments, filtered and paginated (a contributor sees only their own)", errors=(401, 422),
+                   params=LIST_PARAMS)},
     "/payments/{payment_id}": {
         "get": _op("A payment, with the check shown when it was recorded", ok_schema=_ref("Payment"),
                    errors=(401, 404), params=(PAYMENT_ID,)),
@@ -114,12 +121,28 @@ PATHS: dict[str, dict] = {
         params=(PERSON_ID, {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}))},
     "/rules": {"get": _op("The benefit rules in force (all, or on a date)", errors=(401, 422), params=(
         {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},))},
+    "/activities": {
+        "post": _op("Add an activity with its rate card", body="ActivityIn", ok=201, errors=(401, 403, 422),
+                    idempotent=True),
+        "get": _op("List activities", errors=(401, 403))},
+    "/contributions": {
+        "post": _op("Record that a person took part (value owed comes from the rate card)", body="ContributionIn",
+                    ok=201, errors=(401, 403, 422), idempotent=True),
+        "get": _op("Contributions, filtered and paginated (a contributor sees only their own)",
+                   errors=(401, 422), params=LIST_PARAMS)},
+    "/expenses": {
+        "post": _op("Record an expense repaid (kept apart from payments)", body="ExpenseIn", ok=201,
+                    errors=(401, 403, 422), idempotent=True),
+        "get": _op("Expenses, filtered and paginated", errors=(401, 422), params=LIST_PARAMS)},
+    "/other-income": {"post": _op("Record income the person declared from elsewhere", body="OtherIncomeIn",
+                                  ok=201, errors=(401, 403, 422), idempotent=True)},
     "/openapi.json": {"get": {"summary": "This document", "security": [],
                               "responses": {"200": {"description": "OK"}}}},
 }
 
 MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn,
-                                 schemas.PaymentIn, schemas.PayIn, schemas.ReasonIn]
+                                 schemas.PaymentIn, schemas.PayIn, schemas.ReasonIn, schemas.ActivityIn,
+                                 schemas.ContributionIn, schemas.ExpenseIn, schemas.OtherIncomeIn]
 
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
 VERDICT = {"type": "object", "required": ["rule", "benefit", "title", "period", "measure", "total_before",

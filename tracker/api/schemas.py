@@ -39,7 +39,7 @@ class ClaimIn(Strict):
 
 
 MoneyText = Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,2})?$", max_length=12)]
-MONEY_FIELDS = {"amount", "benefit_value", "amount_offered"}
+MONEY_FIELDS = {"amount", "benefit_value", "amount_offered", "default_rate", "value_owed"}
 
 
 class PaymentIn(Strict):
@@ -69,3 +69,45 @@ class ReasonIn(Strict):
 
 class EmptyIn(Strict):
     pass
+
+
+HoursText = Annotated[str, Field(pattern=r"^\d{1,2}(\.\d{1,2})?$", max_length=5)]
+ServiceUserContext = Literal["yes", "no", "unknown"]
+
+
+class ActivityIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    default_rate: MoneyText
+    rate_unit: Literal["hour", "half_day", "day", "session"] = "hour"
+    includes_preparation: bool = False
+    service_user_context: ServiceUserContext = "unknown"
+    consulting_body: str | None = Field(default=None, max_length=200)
+
+
+class ContributionIn(Strict):
+    person_id: int
+    worked_on: date
+    hours: HoursText
+    activity_id: int | None = None
+    preparation_hours: HoursText | None = None
+    role: str | None = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, max_length=1000)
+    value_owed: MoneyText | None = None
+
+
+class ExpenseIn(Strict):
+    person_id: int
+    amount: MoneyText
+    incurred_on: date
+    paid_on: date
+    description: str = Field(min_length=1, max_length=500)
+    receipt_ref: str | None = Field(default=None, max_length=100)
+    service_user_context: ServiceUserContext | None = None
+
+
+class OtherIncomeIn(Strict):
+    person_id: int
+    amount: MoneyText
+    received_on: date
+    source: str = Field(min_length=1, max_length=200)

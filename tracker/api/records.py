@@ -1,0 +1,127 @@
+"""Activities, contributions, expenses and other income."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request
+
+from tracker.api import bp
+from tracker.api.base import current_api_user, parse_body, require_role, writes
+from tracker.api.schemas import ActivityIn, ContributionIn, ExpenseIn, OtherIncomeIn
+from tracker.contributions import service as contributions
+from tracker.contributions.models import Activity, Contribution
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.money import money_str
+from tracker.payments import expenses, queries
+from tracker.payments.models import Expense
+from tracker.people.models import Person
+
+
+def _person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise ValidationFailed({"person_id": [f"There is no person {person_id}."]})
+    return person
+
+
+def activity_json(a: Activity) -> dict:
+    return {"id": a.id, "name": a.name, "description": a.description, "default_rate": money_str(a.default_rate),
+            "rate_unit": a.rate_unit, "includes_preparation": a.includes_preparation,
+            "service_user_context": a.service_user_context, "consulting_body": a.consulting_body,
+            "active": a.active}
+
+
+def contribution_json(c: Contribution) -> dict:
+    return {"id": c.id, "person_id": c.person_id, "activity_id": c.activity_id, "worked_on": c.worked_on.isoformat(),
+            "hours": str(c.hours), "preparation_hours": str(c.preparation_hours), "role": c.role,
+            "description": c.description, "value_owed": money_str(c.value_owed)}
+
+
+def expense_json(e: Expense) -> dict:
+    return {"id": e.id, "person_id": e.person_id, "amount": money_str(e.amount), "currency": e.currency,
+            "incurred_on": e.incurred_on.isoformat(), "paid_on": e.paid_on.isoformat(),
+            "description": e.description, "receipt_ref": e.receipt_ref,
+            "service_user_context": e.service_user_context}
+
+
+@bp.post("/activities")
+@writes
+def create_activity():
+    require_role("admin", "coordinator")
+    body = parse_body(ActivityIn)
+    activity = contributions.create_activity(body.model_dump(), actor=current_api_user())
+    return jsonify(activity_json(activity)), 201
+
+
+@bp.get("/activities")
+def list_activities():
+    require_role("admin", "finance", "coordinator")
+    rows = db.session.scalars(sa.select(Activity).order_by(Activity.name)).all()
+    return jsonify({"items": [activity_json(a) for a in rows]})
+
+
+@bp.post("/contributions")
+@writes
+def create_contribution():
+    require_role("admin", "coordinator")
+    body = parse_body(ContributionIn)
+    person = _person(body.person_id)
+    c = contributions.record_contribution(person, body.model_dump(), actor=current_api_user())
+    return jsonify(contribution_json(c)), 201
+
+
+@bp.post("/expenses")
+@writes
+def create_expense():
+    require_role("admin", "finance", "coordinator")
+    body = parse_body(ExpenseIn)
+    person = _person(body.person_id)
+    data = body.model_dump()
+    if data.get("service_user_context") is None:
+        data["service_user_context"] = "unknown"
+    e = expenses.record_expense(person, data, actor=current_api_user())
+    return jsonify(expense_json(e)), 201
+
+
+@bp.post("/other-income")
+@writes
+def create_other_income():
+    require_role("admin", "finance", "coordinator")
+    body = parse_body(OtherIncomeIn)
+    person = _person(body.person_id)
+    row = expenses.record_other_income(person, body.model_dump(), actor=current_api_user())
+    return jsonify({"id": row.id, "person_id": row.person_id, "amount": money_str(row.amount),
+                    "received_on": row.received_on.isoformat(), "source": row.source}), 201
+
+
+
+def _page(query, f, to_json):
+    result = db.paginate(query, page=f.page, per_page=f.per_page, error_out=False, count=True)
+    return jsonify({"items": [to_json(x) for x in result.items], "page": f.page, "per_page": f.per_page,
+                    "total": result.total})
+
+
+def _scope():
+    user = current_api_user()
+    return user.person_id if user.role == "contributor" else None
+
+
+@bp.get("/contributions")
+def list_contributions():
+    f = queries.parse_filters(request.args)
+    return _page(queries.contributions_query(f, person_scope=_scope()), f, contribution_json)
+
+
+@bp.get("/expenses")
+def list_expenses():
+    f = queries.parse_filters(request.args)
+    return _page(queries.expenses_query(f, person_scope=_scope()), f, expense_json)
+
+
+@bp.get("/payments")
+def list_payments():
+    from tracker.api.payments import payment_json
+
+    f = queries.parse_filters(request.args)
+    return _page(queries.payments_query(f, person_scope=_scope()), f, payment_json)

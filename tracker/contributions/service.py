@@ -1,0 +1,205 @@
+"""Activities (with a rate card) and contributions. Services flush; the caller commits once."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+
+from tracker.audit import service as audit
+from tracker.contributions.models import RATE_UNITS, SERVICE_USER_CONTEXTS, Activity, Contribution
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.money import PENNY, MoneyError, to_decimal
+from tracker.payments.models import Payment, payment_contribution
+from tracker.people.models import Person
+
+MAX_HOURS = Decimal("24")
+
+
+def _text(data, name, errors, *, required=False, limit=200):
+    value = (data.get(name) or "").strip() if isinstance(data.get(name), str) or data.get(name) is None else None
+    if value is None:
+        errors[name] = ["Must be text."]
+        return None
+    if required and not value:
+        errors[name] = ["This is required."]
+    elif len(value) > limit:
+        errors[name] = [f"Use {limit:,} characters or fewer."]
+    return value or None
+
+
+def _amount(data, name, errors, *, places=2, required=True, maximum=Decimal("100000")):
+    raw = data.get(name)
+    if raw is None or raw == "":
+        if required:
+            errors[name] = ["This is required."]
+        return None
+    try:
+        value = to_decimal(raw, places)
+    except MoneyError as e:
+        errors[name] = [str(e)]
+        return None
+    if value < 0:
+        errors[name] = ["Cannot be negative."]
+    elif value > maximum:
+        errors[name] = [f"Must be {maximum} or less."]
+    return value
+
+
+def activity_values(data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    out = {
+        "name": _text(data, "name", errors, required=True),
+        "description": _text(data, "description", errors, limit=5000),
+        "default_rate": _amount(data, "default_rate", errors),
+        "consulting_body": _text(data, "consulting_body", errors),
+    }
+    unit = data.get("rate_unit") or "hour"
+    if unit not in RATE_UNITS:
+        errors["rate_unit"] = ["Choose one of: " + ", ".join(RATE_UNITS) + "."]
+    context = data.get("service_user_context") or "unknown"
+    if context not in SERVICE_USER_CONTEXTS:
+        errors["service_user_context"] = ["Choose yes, no or unknown."]
+    prep = data.get("includes_preparation", False)
+    if not isinstance(prep, bool):
+        errors["includes_preparation"] = ["Must be true or false."]
+    if errors:
+        raise ValidationFailed(errors)
+    out.update(rate_unit=unit, service_user_context=context, includes_preparation=prep)
+    return out
+
+
+def activity_snapshot(a: Activity) -> dict:
+    return {"name": a.name, "default_rate": a.default_rate, "rate_unit": a.rate_unit,
+            "includes_preparation": a.includes_preparation, "service_user_context": a.service_user_context,
+            "consulting_body": a.consulting_body, "active": a.active}
+
+
+def create_activity(data: dict, *, actor) -> Activity:
+    activity = Activity(**activity_values(data))
+    db.session.add(activity)
+    db.session.flush()
+    audit.record(actor, "activity.created", activity, after=activity_snapshot(activity))
+    return activity
+
+
+def update_activity(activity: Activity, data: dict, *, actor) -> Activity:
+    values = activity_values({**activity_snapshot(activity), "description": activity.description, **data})
+    before = activity_snapshot(activity)
+    for k, v in values.items():
+        setattr(activity, k, v)
+    db.session.flush()
+    audit.record(actor, "activity.updated", activity, before=before, after=activity_snapshot(activity))
+    return activity
+
+
+def value_owed(activity: Activity | None, hours: Decimal, preparation: Decimal, rate: Decimal | None = None) -> Decimal:
+    """What the rate card says is owed for one contribution."""
+    if activity is None:
+        return (rate or Decimal("0")) * (hours + preparation)
+    rate = activity.default_rate if rate is None else rate
+    if activity.rate_unit == "hour":
+        paid_hours = hours + (preparation if activity.includes_preparation else Decimal("0"))
+        value = rate * paid_hours
+    else:  # half_day, day, session: one unit per contribution
+        value = rate
+    return value.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def _hours(data, name, errors, required):
+    value = _amount(data, name, errors, places=2, required=required, maximum=MAX_HOURS)
+    return value
+
+
+def contribution_values(data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    hours = _hours(data, "hours", errors, True)
+    prep = _hours(data, "preparation_hours", errors, False) or Decimal("0.00")
+    if hours is not None and hours == 0 and prep == 0:
+        errors["hours"] = ["Enter the hours worked, above 0."]
+    worked_on = data.get("worked_on")
+    if not isinstance(worked_on, date):
+        errors["worked_on"] = ["Enter the date of the work, like 2025-04-07."]
+    out = {"hours": hours, "preparation_hours": prep, "worked_on": worked_on,
+           "role": _text(data, "role", errors, limit=100),
+           "description": _text(data, "description", errors, limit=1000)}
+    activity = None
+    if data.get("activity_id") is not None:
+        activity = db.session.get(Activity, data["activity_id"])
+        if activity is None:
+            errors["activity_id"] = [f"There is no activity {data['activity_id']}."]
+    rate = _amount(data, "rate", errors, required=False)
+    if errors:
+        raise ValidationFailed(errors)
+    out["activity"] = activity
+    out["value_owed"] = (_amount(data, "value_owed", errors, required=False)
+                         if data.get("value_owed") not in (None, "") else value_owed(activity, hours, prep, rate))
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def contribution_snapshot(c: Contribution) -> dict:
+    return {"person_id": c.person_id, "activity_id": c.activity_id, "worked_on": c.worked_on, "hours": c.hours,
+            "preparation_hours": c.preparation_hours, "value_owed": c.value_owed, "role": c.role}
+
+
+def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
+    v = contribution_values(data)
+    c = Contribution(person_id=person.id, activity_id=v["activity"].id if v["activity"] else None,
+                     worked_on=v["worked_on"], hours=v["hours"], preparation_hours=v["preparation_hours"],
+                     role=v["role"], description=v["description"], value_owed=v["value_owed"],
+                     recorded_by_id=getattr(actor, "id", None))
+    db.session.add(c)
+    db.session.flush()
+    audit.record(actor, "contribution.recorded", c, person_id=person.id, after=contribution_snapshot(c))
+    return c
+
+
+def record_session(activity_id: int | None, worked_on: date, attendees: list[dict], *, actor,
+                   description: str | None = None) -> list[Contribution]:
+    """One session, many people: all are recorded or none (errors name the attendee row)."""
+    errors: dict[str, list[str]] = {}
+    if not attendees:
+        raise ValidationFailed({"attendees": ["Add at least one person who took part."]})
+    seen = set()
+    made = []
+    for i, row in enumerate(attendees):
+        person = db.session.get(Person, row.get("person_id")) if row.get("person_id") is not None else None
+        if person is None:
+            errors[f"attendees.{i}.person_id"] = ["Choose a person."]
+            continue
+        if person.id in seen:
+            errors[f"attendees.{i}.person_id"] = [f"{person.name} is listed twice."]
+            continue
+        seen.add(person.id)
+        try:
+            made.append((person, contribution_values({**row, "activity_id": activity_id, "worked_on": worked_on,
+                                                      "description": description})))
+        except ValidationFailed as e:
+            for k, v in e.fields.items():
+                errors[f"attendees.{i}.{k}" if k not in ("worked_on", "activity_id") else k] = v
+    if errors:
+        raise ValidationFailed(errors)
+    out = []
+    for person, v in made:
+        c = Contribution(person_id=person.id, activity_id=activity_id, worked_on=worked_on, hours=v["hours"],
+                         preparation_hours=v["preparation_hours"], role=v["role"], description=v["description"],
+                         value_owed=v["value_owed"], recorded_by_id=getattr(actor, "id", None))
+        db.session.add(c)
+        out.append(c)
+    db.session.flush()
+    for c in out:
+        audit.record(actor, "contribution.recorded", c, person_id=c.person_id, after=contribution_snapshot(c))
+    return out
+
+
+def unpaid_contributions(person_id: int) -> list[Contribution]:
+    """Contributions not yet covered by a payment that is still live (not cancelled)."""
+    covered = (sa.select(payment_contribution.c.contribution_id)
+               .join(Payment, Payment.id == payment_contribution.c.payment_id)
+               .where(Payment.status != "cancelled"))
+    return list(db.session.scalars(sa.select(Contribution).where(
+        Contribution.person_id == person_id, Contribution.id.not_in(covered)).order_by(Contribution.worked_on)))

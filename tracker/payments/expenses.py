@@ -1,0 +1,81 @@
+"""Expenses (reimbursed costs, kept apart from payments) and income declared from elsewhere."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from tracker.audit import service as audit
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.money import MoneyError, to_decimal
+from tracker.payments.models import Expense, OtherIncome
+from tracker.people.models import Person
+
+
+def _money(data, errors, name="amount"):
+    try:
+        value = to_decimal(data.get(name))
+    except MoneyError as e:
+        errors[name] = [str(e)]
+        return None
+    if value <= 0:
+        errors[name] = ["Enter an amount above 0.00."]
+    elif value > Decimal("100000.00"):
+        errors[name] = ["That is more than £100,000: check the amount."]
+    return value
+
+
+def _text(data, name, errors, limit, required=False):
+    value = (data.get(name) or "").strip() or None
+    if required and not value:
+        errors[name] = ["This is required."]
+    elif value and len(value) > limit:
+        errors[name] = [f"Use {limit:,} characters or fewer."]
+    return value
+
+
+def record_expense(person: Person, data: dict, *, actor) -> Expense:
+    errors: dict[str, list[str]] = {}
+    amount = _money(data, errors)
+    incurred, paid = data.get("incurred_on"), data.get("paid_on")
+    if not isinstance(incurred, date):
+        errors["incurred_on"] = ["Enter the date of the cost, like 2025-04-07."]
+    if not isinstance(paid, date):
+        errors["paid_on"] = ["Enter the date the person is paid back, like 2025-04-07."]
+    elif isinstance(incurred, date) and paid < incurred:
+        errors["paid_on"] = ["The repayment cannot be before the cost."]
+    description = _text(data, "description", errors, 500, required=True)
+    receipt = _text(data, "receipt_ref", errors, 100)
+    context = data.get("service_user_context") or "unknown"
+    if context not in ("yes", "no", "unknown"):
+        errors["service_user_context"] = ["Choose yes, no or unknown."]
+    if errors:
+        raise ValidationFailed(errors)
+    expense = Expense(person_id=person.id, amount=amount, incurred_on=incurred, paid_on=paid,
+                      description=description, receipt_ref=receipt, service_user_context=context,
+                      recorded_by_id=getattr(actor, "id", None))
+    db.session.add(expense)
+    db.session.flush()
+    audit.record(actor, "expense.recorded", expense, person_id=person.id,
+                 after={"amount": amount, "incurred_on": incurred, "paid_on": paid, "description": description,
+                        "receipt_ref": receipt, "service_user_context": context})
+    return expense
+
+
+def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
+    errors: dict[str, list[str]] = {}
+    amount = _money(data, errors)
+    received = data.get("received_on")
+    if not isinstance(received, date):
+        errors["received_on"] = ["Enter the date it was received, like 2025-04-07."]
+    source = _text(data, "source", errors, 200, required=True)
+    if errors:
+        raise ValidationFailed(errors)
+    row = OtherIncome(person_id=person.id, amount=amount, received_on=received, source=source,
+                      recorded_by_id=getattr(actor, "id", None))
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "other_income.recorded", row, person_id=person.id,
+                 after={"amount": amount, "received_on": received, "source": source})
+    return row

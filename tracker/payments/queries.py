@@ -1,0 +1,132 @@
+"""Filtered lists of payments, contributions and expenses: one query builder shared by the pages,
+the API and the exports, so an export holds exactly the rows the list shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.contributions.models import Activity, Contribution
+from tracker.errors import ValidationFailed
+from tracker.payments.models import PAYMENT_KINDS, PAYMENT_STATUSES, Expense, Payment, payment_contribution
+from tracker.people.models import Person
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Filters:
+    person_id: int | None = None
+    activity_id: int | None = None
+    status: str | None = None
+    kind: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+    per_page: int = 50
+
+    def as_args(self) -> dict:
+        out = {"person_id": self.person_id, "activity_id": self.activity_id, "status": self.status,
+               "kind": self.kind, "from": self.date_from.isoformat() if self.date_from else None,
+               "to": self.date_to.isoformat() if self.date_to else None}
+        return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def parse_filters(args) -> Filters:
+    """Read filters from query arguments; a bad value is a 422 naming the argument."""
+    errors: dict[str, list[str]] = {}
+
+    def integer(name, default=None, low=1, high=None):
+        raw = args.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            errors[name] = ["Use a whole number."]
+            return default
+        if value < low or (high is not None and value > high):
+            errors[name] = [f"Use a number from {low}{' to ' + str(high) if high else ' up'}."]
+            return default
+        return value
+
+    def day(name):
+        raw = args.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except (TypeError, ValueError):
+            errors[name] = ["Use a real date like 2025-04-07."]
+            return None
+
+    status = args.get("status") or None
+    if status and status not in PAYMENT_STATUSES:
+        errors["status"] = ["Choose one of: " + ", ".join(PAYMENT_STATUSES) + "."]
+    kind = args.get("kind") or None
+    if kind and kind not in PAYMENT_KINDS:
+        errors["kind"] = ["Choose one of: " + ", ".join(PAYMENT_KINDS) + "."]
+    f = Filters(person_id=integer("person_id"), activity_id=integer("activity_id"), status=status, kind=kind,
+                date_from=day("from"), date_to=day("to"), page=integer("page", 1),
+                per_page=integer("per_page", 50, 1, MAX_PER_PAGE))
+    if f.date_from and f.date_to and f.date_to < f.date_from:
+        errors["to"] = ["The end date must be on or after the start date."]
+    if errors:
+        raise ValidationFailed(errors)
+    return f
+
+
+def payments_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
+    q = (sa.select(Payment).options(so.joinedload(Payment.person), so.selectinload(Payment.contributions))
+         .order_by(Payment.paid_on.desc(), Payment.id.desc()))
+    pid = person_scope if person_scope is not None else f.person_id
+    if pid is not None:
+        q = q.where(Payment.person_id == pid)
+    if f.status:
+        q = q.where(Payment.status == f.status)
+    if f.kind:
+        q = q.where(Payment.kind == f.kind)
+    if f.date_from:
+        q = q.where(Payment.paid_on >= f.date_from)
+    if f.date_to:
+        q = q.where(Payment.paid_on <= f.date_to)
+    if f.activity_id:
+        linked = (sa.select(payment_contribution.c.payment_id)
+                  .join(Contribution, Contribution.id == payment_contribution.c.contribution_id)
+                  .where(Contribution.activity_id == f.activity_id))
+        q = q.where(Payment.id.in_(linked))
+    return q
+
+
+def contributions_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
+    q = (sa.select(Contribution).options(so.joinedload(Contribution.person), so.joinedload(Contribution.activity))
+         .order_by(Contribution.worked_on.desc(), Contribution.id.desc()))
+    pid = person_scope if person_scope is not None else f.person_id
+    if pid is not None:
+        q = q.where(Contribution.person_id == pid)
+    if f.activity_id:
+        q = q.where(Contribution.activity_id == f.activity_id)
+    if f.date_from:
+        q = q.where(Contribution.worked_on >= f.date_from)
+    if f.date_to:
+        q = q.where(Contribution.worked_on <= f.date_to)
+    return q
+
+
+def expenses_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
+    q = sa.select(Expense).options(so.joinedload(Expense.person)).order_by(Expense.paid_on.desc(), Expense.id.desc())
+    pid = person_scope if person_scope is not None else f.person_id
+    if pid is not None:
+        q = q.where(Expense.person_id == pid)
+    if f.date_from:
+        q = q.where(Expense.paid_on >= f.date_from)
+    if f.date_to:
+        q = q.where(Expense.paid_on <= f.date_to)
+    return q
+
+
+__all__ = ["Filters", "parse_filters", "payments_query", "contributions_query", "expenses_query",
+           "Activity", "Person"]

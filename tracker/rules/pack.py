@@ -1,0 +1,509 @@
+"""Rule packs: read and check rules written as dicts or as a YAML file.
+
+A rule pack is a YAML document: either a list of rules, or a mapping with a ``rules`` list (and
+any other keys, such as ``pack`` metadata, which are kept for people and ignored here). Each rule
+is a mapping with the fields of ``engine.Rule``. Money figures, ``warn_at`` and ``taper_rate`` are
+written as strings (``"196.00"``, ``"0.9"``) and read as ``Decimal``; a YAML float is refused,
+because a float cannot hold money exactly.
+
+``parse_rule`` checks every field and raises ``RuleError`` with a plain-English message per field.
+``rule_to_dict`` turns a ``Rule`` back into plain data (strings, booleans, lists) that
+``parse_rule`` reads back to an equal ``Rule``: suitable for a JSON column or an admin form.
+
+Pure: PyYAML and the standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from tracker.rules import periods
+from tracker.rules.engine import (
+    BENEFITS,
+    BREACHES,
+    CONFIDENCES,
+    DATE_BASES,
+    EXPENSE_MODES,
+    MEASURES,
+    PAYMENT_KINDS,
+    RULE_KINDS,
+    SEVERITIES,
+    AppliesWhen,
+    Counts,
+    Rule,
+    Source,
+)
+
+DEFAULT_PACK = "uk-default.yaml"
+
+FIELDS = (
+    "code",
+    "family",
+    "benefit",
+    "title",
+    "measure",
+    "kind",
+    "limit",
+    "breach",
+    "period",
+    "week_start",
+    "counts",
+    "date_basis",
+    "warn_at",
+    "severity",
+    "taper_rate",
+    "applies_when",
+    "effective_from",
+    "effective_to",
+    "confidence",
+    "source",
+    "sources",
+    "notes",
+    "message",
+)
+REQUIRED = ("code", "benefit", "title", "measure", "kind", "effective_from", "confidence", "source")
+COUNTS_FIELDS = ("kinds", "training_at_value", "expenses", "other_income")
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+
+class RuleError(ValueError):
+    """A rule (or a pack) that does not pass the checks. ``fields`` maps field names to messages."""
+
+    def __init__(self, fields: dict[str, list[str]]):
+        self.fields = {k: list(v) for k, v in fields.items()}
+        summary = "; ".join(f"{k}: {' '.join(v)}" for k, v in self.fields.items())
+        super().__init__(f"Invalid rule: {summary}" if summary else "Invalid rule.")
+
+
+class _Errors:
+    def __init__(self):
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, name: str, message: str) -> None:
+        self.fields.setdefault(name, []).append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+
+# --- field readers -----------------------------------------------------------------------------
+
+
+def _one_of(d, name, allowed, errors, default=None):
+    value = d.get(name, default)
+    if value is None:
+        if default is None:
+            errors.add(name, "This field is required.")
+        return None
+    if value not in allowed:
+        errors.add(name, f"Unknown value {value!r}. Use one of: {', '.join(allowed)}.")
+        return None
+    return value
+
+
+def _text(d, name, errors, required=False, default=""):
+    value = d.get(name)
+    if value is None:
+        if required:
+            errors.add(name, "This field is required.")
+            return None
+        return default
+    if not isinstance(value, str):
+        errors.add(name, f"Write this as text, not {type(value).__name__}.")
+        return None
+    value = value.strip()
+    if required and not value:
+        errors.add(name, "This field is required.")
+        return None
+    return value
+
+
+def _decimal(value, name, errors, places: int | None = 2, what="a number"):
+    """Read a Decimal from a string, Decimal or int. Floats are refused."""
+    if isinstance(value, bool):
+        errors.add(name, f"Write {what} as text, for example \"196.00\", not true or false.")
+        return None
+    if isinstance(value, float):
+        errors.add(
+            name,
+            f"Write {what} in quotes, for example \"196.00\": a number without quotes is read as a "
+            "float, which cannot hold money exactly.",
+        )
+        return None
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            errors.add(name, f"{value!r} is not a number.")
+            return None
+    else:
+        errors.add(name, f"Write {what} as text, for example \"196.00\", not {type(value).__name__}.")
+        return None
+    if not d.is_finite():
+        errors.add(name, "Use a real number.")
+        return None
+    if places is not None:
+        exponent = d.as_tuple().exponent
+        if exponent < -places and d != d.quantize(Decimal(1).scaleb(-places)):
+            errors.add(name, f"Use at most {places} decimal places.")
+            return None
+    return d
+
+
+def _date(d, name, errors, required=True):
+    value = d.get(name)
+    if value is None:
+        if required:
+            errors.add(name, "This field is required.")
+        return None
+    if isinstance(value, datetime):
+        errors.add(name, "Give a date (YYYY-MM-DD) without a time.")
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    errors.add(name, f"{value!r} is not a date: write it as YYYY-MM-DD.")
+    return None
+
+
+def _bool(value, name, errors, default):
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        errors.add(name, "Use true or false.")
+        return default
+    return value
+
+
+def _counts(value, errors):
+    if value is None:
+        return Counts()
+    if not isinstance(value, Mapping):
+        errors.add("counts", "Give counts as a mapping with kinds, training_at_value, expenses and other_income.")
+        return None
+    ok = True
+    for key in value:
+        if key not in COUNTS_FIELDS:
+            errors.add(f"counts.{key}", f"Unknown field. Use: {', '.join(COUNTS_FIELDS)}.")
+            ok = False
+    kinds = value.get("kinds", ["cash", "bank_transfer", "voucher", "charity"])
+    if isinstance(kinds, str) or not isinstance(kinds, (list, tuple, set, frozenset)):
+        errors.add("counts.kinds", "Give a list of payment kinds.")
+        ok = False
+        kinds = []
+    for k in kinds:
+        if k not in PAYMENT_KINDS:
+            errors.add("counts.kinds", f"Unknown payment kind {k!r}. Use: {', '.join(PAYMENT_KINDS)}.")
+            ok = False
+    training = _bool(value.get("training_at_value"), "counts.training_at_value", errors, False)
+    other = _bool(value.get("other_income"), "counts.other_income", errors, True)
+    expenses = value.get("expenses", "unless_service_user")
+    if expenses not in EXPENSE_MODES:
+        errors.add("counts.expenses", f"Unknown value {expenses!r}. Use one of: {', '.join(EXPENSE_MODES)}.")
+        ok = False
+    if not ok or errors.fields.get("counts.training_at_value") or errors.fields.get("counts.other_income"):
+        return None
+    return Counts(frozenset(kinds), training, expenses, other)
+
+
+def _applies_when(value, benefit, errors):
+    if value is None:
+        return AppliesWhen(benefit) if benefit else None
+    if not isinstance(value, Mapping):
+        errors.add("applies_when", "Give applies_when as a mapping: {benefit: CODE, attributes: {...}}.")
+        return None
+    for key in value:
+        if key not in ("benefit", "attributes"):
+            errors.add(f"applies_when.{key}", "Unknown field. Use benefit and attributes.")
+    aw_benefit = value.get("benefit", benefit)
+    if aw_benefit not in BENEFITS:
+        errors.add("applies_when.benefit", f"Unknown benefit {aw_benefit!r}. Use one of: {', '.join(BENEFITS)}.")
+        return None
+    attrs = value.get("attributes") or {}
+    if not isinstance(attrs, Mapping):
+        errors.add("applies_when.attributes", "Give attributes as a mapping of name to value.")
+        return None
+    for k, v in attrs.items():
+        if not isinstance(k, str) or not isinstance(v, (str, bool, int)) or isinstance(v, float):
+            errors.add("applies_when.attributes", f"Attribute {k!r} must be text, true/false or a whole number.")
+            return None
+    if any(k.startswith("applies_when.") for k in errors.fields):
+        return None
+    return AppliesWhen(aw_benefit, attrs)
+
+
+def _sources(value, errors):
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        errors.add("sources", "Give a list of {title, url}.")
+        return None
+    out = []
+    for n, s in enumerate(value):
+        if isinstance(s, Source):
+            out.append(s)
+            continue
+        if not isinstance(s, Mapping) or set(s) - {"title", "url"} or not s.get("url"):
+            errors.add("sources", f"Source {n + 1} must be {{title, url}} with a url.")
+            return None
+        url = s["url"]
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            errors.add("sources", f"Source {n + 1}: the url must start with http:// or https://.")
+            return None
+        out.append(Source(str(s.get("title") or url), url))
+    return tuple(out)
+
+
+# --- parse_rule --------------------------------------------------------------------------------
+
+
+def parse_rule(d: Mapping) -> Rule:
+    """Check a rule written as plain data and build a ``Rule``; raise ``RuleError`` when it is wrong."""
+    if isinstance(d, Rule):
+        return d
+    if not isinstance(d, Mapping):
+        raise RuleError({"rule": ["A rule must be a mapping of field names to values."]})
+    errors = _Errors()
+    for key in d:
+        if key not in FIELDS:
+            errors.add(str(key), "Unknown field.")
+
+    code = _text(d, "code", errors, required=True)
+    if code and not CODE_RE.match(code):
+        errors.add("code", "Use capital letters, digits and underscores, starting with a letter (e.g. CA_EARN_2025).")
+    family = _text(d, "family", errors) or code
+    if family and not CODE_RE.match(family):
+        errors.add("family", "Use capital letters, digits and underscores, starting with a letter.")
+    benefit = _one_of(d, "benefit", BENEFITS, errors)
+    title = _text(d, "title", errors, required=True)
+    measure = _one_of(d, "measure", MEASURES, errors)
+    kind = _one_of(d, "kind", RULE_KINDS, errors)
+    breach = _one_of(d, "breach", BREACHES, errors, default="above")
+    date_basis = _one_of(d, "date_basis", DATE_BASES, errors, default="received")
+    severity = _one_of(d, "severity", SEVERITIES, errors, default="warn")
+    confidence = _one_of(d, "confidence", CONFIDENCES, errors)
+
+    limit = None
+    if d.get("limit") is not None:
+        limit = _decimal(d["limit"], "limit", errors, places=2, what="the limit")
+        if limit is not None and limit < 0:
+            errors.add("limit", "The limit cannot be negative.")
+            limit = None
+        if limit is not None:
+            limit = limit.quantize(Decimal("0.01"))
+    elif kind in ("cliff", "taper"):
+        errors.add("limit", f"A {kind} rule needs a limit.")
+
+    period = d.get("period", "week")
+    try:
+        periods.parse_period(period)
+    except periods.PeriodError as exc:
+        errors.add("period", str(exc))
+        period = None
+    week_start = d.get("week_start", "monday")
+    try:
+        periods.weekday_number(week_start)
+        week_start = week_start.lower()
+    except periods.PeriodError as exc:
+        errors.add("week_start", str(exc))
+
+    warn_at = Decimal("0.9")
+    if d.get("warn_at") is not None:
+        warn_at = _decimal(d["warn_at"], "warn_at", errors, places=None, what="warn_at")
+        if warn_at is not None and not (0 < warn_at <= 1):
+            errors.add("warn_at", "warn_at is a fraction of the limit: more than 0 and at most 1 (e.g. \"0.9\").")
+    taper_rate = None
+    if d.get("taper_rate") is not None:
+        taper_rate = _decimal(d["taper_rate"], "taper_rate", errors, places=None, what="the taper rate")
+        if taper_rate is not None and not (0 < taper_rate <= 1):
+            errors.add("taper_rate", "The taper rate is the share of each £1 lost: more than 0 and at most 1.")
+        if kind is not None and kind != "taper":
+            errors.add("taper_rate", "Only a taper rule has a taper rate.")
+
+    counts = _counts(d.get("counts"), errors)
+    applies_when = _applies_when(d.get("applies_when"), benefit, errors)
+    if benefit == "TAX" and applies_when is not None and applies_when.benefit != "TAX":
+        errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
+
+    effective_from = _date(d, "effective_from", errors)
+    effective_to = _date(d, "effective_to", errors, required=False)
+    if effective_from and effective_to and effective_to < effective_from:
+        errors.add("effective_to", "effective_to is before effective_from.")
+
+    source = _text(d, "source", errors, required=True)
+    if source and not source.startswith(("http://", "https://")):
+        errors.add("source", "Give the address of the official text, starting with http:// or https://.")
+    sources = _sources(d.get("sources"), errors)
+    notes = _text(d, "notes", errors)
+    message = _text(d, "message", errors)
+
+    # combinations
+    if severity == "block" and confidence == "unconfirmed":
+        errors.add("severity", "An unconfirmed figure cannot block a payment: use warn until an admin confirms it.")
+    if severity == "block" and kind in ("taper", "info"):
+        errors.add("severity", f"A {kind} rule never blocks a payment: use warn.")
+    if measure == "hours" and kind == "taper":
+        errors.add("kind", "An hours rule is a cliff or info rule, not a taper.")
+
+    if errors:
+        raise RuleError(errors.fields)
+    return Rule(
+        code=code,
+        family=family,
+        benefit=benefit,
+        title=title,
+        measure=measure,
+        kind=kind,
+        limit=limit,
+        breach=breach,
+        period=period,
+        week_start=week_start,
+        counts=counts,
+        date_basis=date_basis,
+        warn_at=warn_at,
+        severity=severity,
+        taper_rate=taper_rate,
+        applies_when=applies_when,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        confidence=confidence,
+        source=source,
+        sources=sources,
+        notes=notes,
+        message=message,
+    )
+
+
+def rule_to_dict(rule: Rule) -> dict:
+    """Plain data (JSON- and YAML-safe) that ``parse_rule`` reads back to an equal rule."""
+    return {
+        "code": rule.code,
+        "family": rule.family,
+        "benefit": rule.benefit,
+        "title": rule.title,
+        "measure": rule.measure,
+        "kind": rule.kind,
+        "limit": None if rule.limit is None else str(rule.limit),
+        "breach": rule.breach,
+        "period": rule.period,
+        "week_start": rule.week_start,
+        "counts": {
+            "kinds": sorted(rule.counts.kinds, key=PAYMENT_KINDS.index),
+            "training_at_value": rule.counts.training_at_value,
+            "expenses": rule.counts.expenses,
+            "other_income": rule.counts.other_income,
+        },
+        "date_basis": rule.date_basis,
+        "warn_at": str(rule.warn_at),
+        "severity": rule.severity,
+        "taper_rate": None if rule.taper_rate is None else str(rule.taper_rate),
+        "applies_when": {"benefit": rule.applies_when.benefit, "attributes": rule.applies_when.attributes_dict()},
+        "effective_from": rule.effective_from.isoformat(),
+        "effective_to": None if rule.effective_to is None else rule.effective_to.isoformat(),
+        "confidence": rule.confidence,
+        "source": rule.source,
+        "sources": [{"title": s.title, "url": s.url} for s in rule.sources],
+        "notes": rule.notes,
+        "message": rule.message,
+    }
+
+
+# --- packs -------------------------------------------------------------------------------------
+
+
+def default_pack_path() -> Path:
+    """The default UK rule pack shipped beside this module."""
+    return Path(__file__).resolve().with_name(DEFAULT_PACK)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return bool(text) and Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _read(path_or_text) -> str:
+    if isinstance(path_or_text, Path):
+        return path_or_text.read_text(encoding="utf-8")
+    if isinstance(path_or_text, bytes):
+        return path_or_text.decode("utf-8")
+    if not isinstance(path_or_text, str):
+        raise TypeError("Give a path or the YAML text of a rule pack.")
+    candidate = path_or_text.strip()
+    if "\n" not in candidate and (candidate.endswith((".yaml", ".yml")) or _is_file(candidate)):
+        return Path(candidate).read_text(encoding="utf-8")
+    return path_or_text
+
+
+def check_pack(rules: list[Rule]) -> None:
+    """Pack-level checks: unique codes, and no two versions of a family in force on the same day."""
+    errors = _Errors()
+    seen: dict[str, int] = {}
+    for n, r in enumerate(rules):
+        if r.code in seen:
+            errors.add(f"rules[{n}].code", f"{r.code} is also used by rules[{seen[r.code]}].")
+        else:
+            seen[r.code] = n
+    by_family: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_family.setdefault(r.family, []).append(r)
+    for family, versions in by_family.items():
+        versions = sorted(versions, key=lambda r: r.effective_from)
+        for a, b in zip(versions, versions[1:]):
+            if a.effective_to is None or a.effective_to >= b.effective_from:
+                errors.add(
+                    f"family {family}",
+                    f"{a.code} and {b.code} are both in force on {b.effective_from.isoformat()}: "
+                    f"end {a.code} the day before.",
+                )
+        if len({(v.benefit, v.measure) for v in versions}) > 1:
+            errors.add(f"family {family}", "All versions of a family need the same benefit and measure.")
+    if errors:
+        raise RuleError(errors.fields)
+
+
+def load_pack(path_or_text) -> list[Rule]:
+    """Read a YAML rule pack (a path, or the YAML text itself) into checked ``Rule`` objects."""
+    text = _read(path_or_text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleError({"pack": [f"Not valid YAML: {exc}"]}) from None
+    if isinstance(data, Mapping):
+        data = data.get("rules")
+    if not isinstance(data, list):
+        raise RuleError({"pack": ["A rule pack is a list of rules, or a mapping with a 'rules' list."]})
+    rules: list[Rule] = []
+    errors = _Errors()
+    for n, item in enumerate(data):
+        try:
+            rules.append(parse_rule(item))
+        except RuleError as exc:
+            label = item.get("code") if isinstance(item, Mapping) else None
+            prefix = f"rules[{n}]" + (f" ({label})" if label else "")
+            for name, messages in exc.fields.items():
+                for m in messages:
+                    errors.add(f"{prefix}.{name}", m)
+    if errors:
+        raise RuleError(errors.fields)
+    check_pack(rules)
+    return rules
+
+
+def load_default_pack() -> list[Rule]:
+    return load_pack(default_pack_path())
