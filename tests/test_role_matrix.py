@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -56,6 +57,11 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "people.new_claim": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
     "people.edit_claim": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
     "people.remove_claim": {"POST": person("admin", "coordinator", "contributor")},
+    "payments.index": {"GET": roles(*STAFF)},
+    "payments.month_end": {"GET": roles("admin", "finance")},
+    "contributions.index": {"GET": roles(*STAFF)},
+    "rules.index": {"GET": roles(*STAFF)},
+    "audit.index": {"GET": roles("admin", "finance")},
     # API
     "api.openapi": {"GET": public()},
     "api.create_person": {"POST": roles(*MANAGERS)},
@@ -65,6 +71,23 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "api.post_consent": {"POST": person("admin", "coordinator", "contributor")},
     "api.post_claim": {"POST": person("admin", "coordinator", "contributor")},
     "api.get_claims": {"GET": person("admin", "coordinator", "contributor")},
+    "api.person_position": {"GET": person(*ALL)},
+    "api.check_payment": {"POST": roles(*STAFF)},
+    "api.create_payment": {"POST": roles("admin", "finance")},
+    "api.list_payments": {"GET": signed_in()},
+    "api.get_payment": {"GET": person(*ALL)},
+    "api.approve_payment": {"POST": roles("admin", "finance")},
+    "api.pay_payment": {"POST": roles("admin", "finance")},
+    "api.cancel_payment": {"POST": roles("admin", "finance")},
+    "api.reverse_payment": {"POST": roles("admin", "finance")},
+    "api.list_rules": {"GET": signed_in()},
+    "api.create_activity": {"POST": roles(*MANAGERS)},
+    "api.list_activities": {"GET": roles(*STAFF)},
+    "api.create_contribution": {"POST": roles(*MANAGERS)},
+    "api.list_contributions": {"GET": signed_in()},
+    "api.create_expense": {"POST": roles(*STAFF)},
+    "api.list_expenses": {"GET": signed_in()},
+    "api.create_other_income": {"POST": roles(*STAFF)},
 }
 
 
@@ -92,21 +115,31 @@ def world(app, make_person, make_user):
     own = make_person("Own Person", claims=claim)
     other = make_person("Other Person", claims=claim)
     with app.app_context():
-        from tracker.people.models import BenefitClaim
         import sqlalchemy as sa
 
+        from tracker.payments.models import Payment
+        from tracker.people.models import BenefitClaim
+
         claims = dict(db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.id)).all())
+        payments = {}
+        for pid in (own, other):
+            p = Payment(person_id=pid, kind="cash", amount=Decimal("5.00"), paid_on=date(2025, 5, 1))
+            db.session.add(p)
+            db.session.flush()
+            payments[pid] = p.id
+        db.session.commit()
     users = {}
     for role in ALL:
         uid, token = make_user(role, person_id=own if role == "contributor" else None, token=True)
         with app.app_context():
             users[role] = (db.session.get(User, uid).email, token)
-    return {"own": own, "other": other, "claims": claims, "users": users}
+    return {"own": own, "other": other, "claims": claims, "payments": payments, "users": users}
 
 
-def _url(rule, person_id, claim_id):
+def _url(rule, person_id, claim_id, payment_id):
     url = rule.rule
     url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
+    url = url.replace("<int:payment_id>", str(payment_id))
     url = re.sub(r"<path:[^>]+>", "app.css", url)
     return re.sub(r"<(?:int:)?[^>]+>", "1", url)
 
@@ -132,7 +165,7 @@ def test_role_matrix(app, world):
             continue  # signing out would end the session used by the rest of the loop
         for whose in ("own", "other"):
             pid = world[whose]
-            url = _url(rule, pid, world["claims"][pid])
+            url = _url(rule, pid, world["claims"][pid], world["payments"][pid])
             # Anonymous
             client = app.test_client()
             resp = _call(client, method, url)

@@ -49,10 +49,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     from tracker.ops import bp as ops_bp
     from tracker.people import bp as people_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(home_bp)
-    app.register_blueprint(people_bp)
-    app.register_blueprint(ops_bp)
+    from tracker.audit.views import bp as audit_bp
+    from tracker.contributions import bp as contributions_bp
+    from tracker.exports import bp as exports_bp
+    from tracker.imports import bp as imports_bp
+    from tracker.payments import bp as payments_bp
+    from tracker.rules.views import bp as rules_bp
+
+    for blueprint in (auth_bp, home_bp, people_bp, ops_bp, payments_bp, contributions_bp, rules_bp, audit_bp,
+                      exports_bp, imports_bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only: another site cannot send one
 

@@ -1,0 +1,393 @@
+"""The people pages: list, details, preferences, consent and benefit claims, role by role."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.audit.models import AuditEvent
+from tracker.extensions import db
+from tracker.people.models import BenefitClaim, Consent, Person, Preference
+
+UC = {"benefit": "UC", "start_on": date(2024, 4, 1), "attributes": {"ap_start_day": 15}}
+
+
+def _count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def _audits(app, action: str, person_id: int | None = None) -> int:
+    where = [AuditEvent.action == action]
+    if person_id is not None:
+        where.append(AuditEvent.person_id == person_id)
+    return _count(app, AuditEvent, *where)
+
+
+def _claim_id(app, person_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(BenefitClaim.id).where(BenefitClaim.person_id == person_id))
+
+
+def _pages(pid: int, cid: int) -> list[str]:
+    return [f"/people/{pid}", f"/people/{pid}/edit", f"/people/{pid}/preferences", f"/people/{pid}/consent",
+            f"/people/{pid}/claims/new", f"/people/{pid}/claims/new?benefit=UC",
+            f"/people/{pid}/claims/{cid}/edit"]
+
+
+# ---- who sees what ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["admin", "coordinator"])
+def test_managers_see_every_page(app, client, login, make_person, role):
+    pid = make_person("Sam Jones", claims=[UC])
+    cid = _claim_id(app, pid)
+    login(role)
+    for url in ["/people/", "/people/new"] + _pages(pid, cid):
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+
+
+def test_finance_sees_the_list_and_details_but_no_benefits(app, client, login, make_person):
+    pid = make_person("Sam Jones", claims=[UC], preferences=[{"kind": "voucher", "note": "supermarket"}])
+    cid = _claim_id(app, pid)
+    login("finance")
+    assert client.get("/people/").status_code == 200
+    resp = client.get(f"/people/{pid}")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "Sam Jones" in page and "supermarket" in page
+    assert "Universal Credit" not in page and "assessment period" not in page
+    assert "Consent" not in page and "privacy notice" not in page
+    assert _audits(app, "benefits.viewed") == 0
+    for url in ["/people/new", f"/people/{pid}/edit", f"/people/{pid}/preferences", f"/people/{pid}/consent",
+                f"/people/{pid}/claims/new", f"/people/{pid}/claims/new?benefit=UC",
+                f"/people/{pid}/claims/{cid}/edit"]:
+        assert client.get(url).status_code == 403, url
+    for url in [f"/people/{pid}/consent", f"/people/{pid}/consent/withdraw", f"/people/{pid}/claims/new?benefit=UC",
+                f"/people/{pid}/claims/{cid}/edit", f"/people/{pid}/claims/{cid}/remove"]:
+        assert client.post(url, data={}).status_code == 403, url
+    assert _count(app, BenefitClaim) == 1 and _count(app, Consent, Consent.withdrawn_on.is_(None)) == 1
+
+
+def test_contributor_sees_own_pages_and_gets_404_for_others(app, client, login, make_person):
+    own = make_person("Own Person", claims=[UC])
+    other = make_person("Other Person", claims=[UC])
+    login("contributor", person_id=own)
+    for url in _pages(own, _claim_id(app, own)):
+        assert client.get(url).status_code == 200, url
+    page = client.get(f"/people/{own}").get_data(as_text=True)
+    assert "Your details" in page and "How you want to be paid" in page and "Universal Credit" in page
+    assert client.get("/people/").status_code == 403
+    assert client.get("/people/new").status_code == 403
+    other_claim = _claim_id(app, other)
+    for url in _pages(other, other_claim):
+        assert client.get(url).status_code == 404, url
+    for url in [f"/people/{other}/edit", f"/people/{other}/preferences", f"/people/{other}/consent",
+                f"/people/{other}/consent/withdraw", f"/people/{other}/claims/new?benefit=CA",
+                f"/people/{other}/claims/{other_claim}/edit", f"/people/{other}/claims/{other_claim}/remove"]:
+        assert client.post(url, data={"name": "Hijacked", "kind_0": "cash"}).status_code == 404, url
+    with app.app_context():
+        assert db.session.get(Person, other).name == "Other Person"
+        assert db.session.get(Person, other).consent is not None
+    assert _count(app, BenefitClaim, BenefitClaim.person_id == other) == 1
+
+
+def test_a_claim_of_another_person_is_404(app, client, login, make_person):
+    own = make_person("Own Person", claims=[UC])
+    other = make_person("Other Person", claims=[UC])
+    login("coordinator")
+    other_claim = _claim_id(app, other)
+    assert client.get(f"/people/{own}/claims/{other_claim}/edit").status_code == 404
+    assert client.post(f"/people/{own}/claims/{other_claim}/remove").status_code == 404
+    assert client.post(f"/people/{own}/claims/{other_claim}/edit",
+                       data={"start_on": "2024-01-01", "attr_ap_start_day": "3"}).status_code == 404
+    assert _count(app, BenefitClaim) == 2
+    assert client.get(f"/people/{own}/claims/999999/edit").status_code == 404
+
+
+def test_anonymous_is_sent_to_sign_in(client, make_person):
+    pid = make_person()
+    resp = client.get(f"/people/{pid}")
+    assert resp.status_code == 302 and "/sign-in" in resp.headers["Location"]
+
+
+# ---- the list -----------------------------------------------------------------------------
+
+def test_list_searches_and_pages(app, client, login, make_person):
+    make_person("Alice Adams", email="alice@example.org", consent=False)
+    make_person("Bob Brown", email="bob@example.org", consent=False)
+    for i in range(30):
+        make_person(f"Zed {i:02d}", consent=False)
+    login("finance")
+    page = client.get("/people/?q=alice").get_data(as_text=True)
+    assert "Alice Adams" in page and "Bob Brown" not in page
+    assert "Bob Brown" in client.get("/people/?q=bob@example").get_data(as_text=True)
+    assert "No one matches" in client.get("/people/?q=nobody-here").get_data(as_text=True)
+    first = client.get("/people/").get_data(as_text=True)
+    assert "<caption>" in first and 'scope="col"' in first and "Next page" in first
+    second = client.get("/people/?page=2")
+    assert second.status_code == 200 and "Previous page" in second.get_data(as_text=True)
+    assert client.get("/people/?page=abc").status_code == 200
+    assert client.get("/people/?page=99999999999999999999999").status_code == 200
+
+
+# ---- a new person and their details ---------------------------------------------------------
+
+def test_create_person(app, client, login):
+    login("coordinator")
+    resp = client.post("/people/new", data={"name": "  Priya Patel ", "email": "priya@example.org",
+                                            "phone": "01234 567890", "notes": "Prefers mornings"})
+    assert resp.status_code == 302
+    with app.app_context():
+        person = db.session.scalar(sa.select(Person))
+        assert (person.name, person.email, person.notes) == ("Priya Patel", "priya@example.org", "Prefers mornings")
+        assert resp.headers["Location"].endswith(f"/people/{person.id}")
+    assert _audits(app, "person.created") == 1
+    assert "Priya Patel has been added." in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_create_person_with_an_empty_name_writes_nothing(app, client, login):
+    login("admin")
+    resp = client.post("/people/new", data={"name": "   ", "email": "not-an-email"})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "There is a problem" in page
+    assert 'href="#name"' in page and "Enter the person&#39;s name." in page
+    assert 'href="#email"' in page
+    assert 'aria-invalid="true"' in page
+    assert _count(app, Person) == 0 and _audits(app, "person.created") == 0
+
+
+def test_edit_details(app, client, login, make_person):
+    pid = make_person("Old Name")
+    login("contributor", person_id=pid)
+    page = client.get(f"/people/{pid}/edit").get_data(as_text=True)
+    assert 'value="Old Name"' in page
+    resp = client.post(f"/people/{pid}/edit", data={"name": "", "email": ""})
+    assert resp.status_code == 422
+    with app.app_context():
+        assert db.session.get(Person, pid).name == "Old Name"
+    resp = client.post(f"/people/{pid}/edit", data={"name": "New Name", "email": "new@example.org", "phone": ""})
+    assert resp.status_code == 302
+    with app.app_context():
+        person = db.session.get(Person, pid)
+        assert (person.name, person.email, person.phone) == ("New Name", "new@example.org", None)
+    assert _audits(app, "person.updated", pid) == 1
+
+
+# ---- preferences --------------------------------------------------------------------------
+
+def _prefs(app, pid):
+    with app.app_context():
+        return [(p.kind, p.note) for p in db.session.scalars(
+            sa.select(Preference).where(Preference.person_id == pid).order_by(Preference.position))]
+
+
+def test_contributor_sets_own_preferences_in_row_order(app, client, login, make_person):
+    pid = make_person(preferences=[{"kind": "cash"}])
+    login("contributor", person_id=pid)
+    page = client.get(f"/people/{pid}/preferences").get_data(as_text=True)
+    assert "How you want to be paid" in page and "<legend>Choice 7" in page
+    resp = client.post(f"/people/{pid}/preferences", data={
+        "kind_0": "voucher", "note_0": "supermarket", "kind_1": "", "note_1": "ignored",
+        "kind_2": "training", "note_2": "", "kind_3": "cash"})
+    assert resp.status_code == 302
+    assert _prefs(app, pid) == [("voucher", "supermarket"), ("training", None), ("cash", None)]
+    assert _audits(app, "person.preferences_set", pid) == 1
+    detail = client.get(f"/people/{pid}").get_data(as_text=True)
+    assert detail.index("Vouchers") < detail.index("Training") < detail.index("Cash")
+
+
+def test_preferences_repeated_or_unknown_kind_is_422(app, client, login, make_person):
+    pid = make_person(preferences=[{"kind": "cash"}])
+    login("coordinator")
+    resp = client.post(f"/people/{pid}/preferences", data={"kind_0": "voucher", "kind_2": "voucher"})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'href="#kind_2"' in page and "Choice 3: Each way of being paid can appear only once." in page
+    resp = client.post(f"/people/{pid}/preferences", data={"kind_0": "bitcoin"})
+    assert resp.status_code == 422 and 'href="#kind_0"' in resp.get_data(as_text=True)
+    assert _prefs(app, pid) == [("cash", None)]
+
+
+# ---- consent ------------------------------------------------------------------------------
+
+def test_record_consent(app, client, login, make_person):
+    pid = make_person(consent=False)
+    login("contributor", person_id=pid)
+    resp = client.post(f"/people/{pid}/consent", data={"given_on": "2025-01-10", "notice_version": "v2"})
+    assert resp.status_code == 302
+    with app.app_context():
+        c = db.session.get(Person, pid).consent
+        assert (c.given_on, c.notice_version) == (date(2025, 1, 10), "v2")
+    assert _audits(app, "consent.recorded", pid) == 1
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"given_on": "2025-02-30", "notice_version": "v1"}, "given_on", "Enter a real date"),
+    ({"given_on": "not a date", "notice_version": "v1"}, "given_on", "Enter a real date"),
+    ({"given_on": "", "notice_version": "v1"}, "given_on", "Enter the date consent was given"),
+    ({"given_on": "2999-01-01", "notice_version": "v1"}, "given_on", "cannot be dated in the future"),
+    ({"given_on": "2025-01-01", "notice_version": " "}, "notice_version", "privacy notice the person saw"),
+])
+def test_consent_errors_are_422_and_write_nothing(app, client, login, make_person, data, field, message):
+    pid = make_person(consent=False)
+    login("coordinator")
+    resp = client.post(f"/people/{pid}/consent", data=data)
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert message in page and f'href="#{field}"' in page
+    assert _count(app, Consent) == 0
+
+
+def test_withdrawing_consent_removes_the_claims(app, client, login, make_person):
+    pid = make_person(claims=[UC, {"benefit": "CA", "start_on": date(2024, 1, 1)}])
+    login("coordinator")
+    page = client.get(f"/people/{pid}/consent").get_data(as_text=True)
+    assert "removes" in page and "benefit information" in page
+    resp = client.post(f"/people/{pid}/consent/withdraw")
+    assert resp.status_code == 302
+    assert _count(app, BenefitClaim, BenefitClaim.person_id == pid) == 0
+    with app.app_context():
+        assert db.session.get(Person, pid).consent is None
+    assert _audits(app, "consent.withdrawn", pid) == 1
+    # Again: nothing to withdraw, a plain message, no error page.
+    resp = client.post(f"/people/{pid}/consent/withdraw", follow_redirects=True)
+    assert resp.status_code == 200 and "no consent to withdraw" in resp.get_data(as_text=True)
+
+
+# ---- benefit claims -----------------------------------------------------------------------
+
+def test_choose_a_benefit_first(app, client, login, make_person):
+    pid = make_person()
+    login("coordinator")
+    page = client.get(f"/people/{pid}/claims/new").get_data(as_text=True)
+    assert 'method="get"' in page and "Universal Credit" in page and "Carer&#39;s Allowance" in page
+    assert "Trading allowance" not in page
+    resp = client.get(f"/people/{pid}/claims/new?benefit=XYZ")
+    assert resp.status_code == 422 and "Choose a benefit from the list." in resp.get_data(as_text=True)
+    page = client.get(f"/people/{pid}/claims/new?benefit=UC").get_data(as_text=True)
+    assert "Day of the month the assessment period starts" in page
+    assert 'type="number"' in page and 'type="checkbox"' in page and 'type="date"' in page
+    page = client.get(f"/people/{pid}/claims/new?benefit=ESA").get_data(as_text=True)
+    assert "<select" in page and "Supported" in page
+
+
+def test_a_good_claim_is_saved_with_its_attributes(app, client, login, make_person):
+    pid = make_person()
+    login("coordinator")
+    resp = client.post(f"/people/{pid}/claims/new?benefit=UC", data={
+        "start_on": "2024-04-01", "end_on": "", "attr_ap_start_day": "15", "attr_work_allowance": "y"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with app.app_context():
+        claim = db.session.scalar(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid))
+        assert (claim.benefit, claim.start_on, claim.end_on) == ("UC", date(2024, 4, 1), None)
+        assert claim.attributes == {"ap_start_day": 15, "work_allowance": True, "housing_element": False,
+                                    "lcw_pending": False}
+    assert _audits(app, "claim.added", pid) == 1
+
+
+def test_a_choice_attribute_is_saved(app, client, login, make_person):
+    pid = make_person()
+    login("contributor", person_id=pid)
+    resp = client.post(f"/people/{pid}/claims/new?benefit=CSP", data={
+        "start_on": "2024-04-01", "end_on": "2025-03-31", "attr_week_start": "wednesday"})
+    assert resp.status_code == 302
+    with app.app_context():
+        claim = db.session.scalar(sa.select(BenefitClaim))
+        assert claim.attributes == {"week_start": "wednesday"} and claim.end_on == date(2025, 3, 31)
+
+
+@pytest.mark.parametrize("day", ["0", "32"])
+def test_uc_assessment_day_out_of_range_is_422(app, client, login, make_person, day):
+    pid = make_person()
+    login("coordinator")
+    resp = client.post(f"/people/{pid}/claims/new?benefit=UC",
+                       data={"start_on": "2024-04-01", "attr_ap_start_day": day})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'href="#attr_ap_start_day"' in page and "must be from 1 to 31" in page
+    assert f'value="{day}"' in page  # what was typed is kept
+    assert _count(app, BenefitClaim) == 0 and _audits(app, "claim.added") == 0
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"start_on": "2024-04-01", "attr_ap_start_day": ""}, "attr_ap_start_day", "is required"),
+    ({"start_on": "2024-04-01", "attr_ap_start_day": "ten"}, "attr_ap_start_day", "must be a whole number"),
+    ({"start_on": "2025-02-30", "attr_ap_start_day": "3"}, "start_on", "Enter a real date"),
+    ({"start_on": "", "attr_ap_start_day": "3"}, "start_on", "Enter the date the benefit started"),
+    ({"start_on": "2024-04-01", "end_on": "2024-03-01", "attr_ap_start_day": "3"}, "end_on", "on or after"),
+    ({"start_on": "2024-04-01", "end_on": "2024-13-01", "attr_ap_start_day": "3"}, "end_on", "Enter a real date"),
+])
+def test_claim_form_errors_are_422(app, client, login, make_person, data, field, message):
+    pid = make_person()
+    login("admin")
+    resp = client.post(f"/people/{pid}/claims/new?benefit=UC", data=data)
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert message in page and f'href="#{field}"' in page
+    assert _count(app, BenefitClaim) == 0
+
+
+def test_a_claim_without_consent_is_409_and_writes_nothing(app, client, login, make_person):
+    pid = make_person(consent=False)
+    login("coordinator")
+    resp = client.get(f"/people/{pid}/claims/new?benefit=UC")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "Consent needed first" in page and f'href="/people/{pid}/consent"' in page
+    resp = client.post(f"/people/{pid}/claims/new?benefit=UC",
+                       data={"start_on": "2024-04-01", "attr_ap_start_day": "15"})
+    assert resp.status_code == 409
+    assert "Consent needed first" in resp.get_data(as_text=True)
+    assert _count(app, BenefitClaim) == 0 and _audits(app, "claim.added") == 0
+
+
+def test_edit_and_remove_a_claim(app, client, login, make_person):
+    pid = make_person(claims=[UC])
+    cid = _claim_id(app, pid)
+    login("coordinator")
+    page = client.get(f"/people/{pid}/claims/{cid}/edit").get_data(as_text=True)
+    assert 'value="15"' in page and 'value="2024-04-01"' in page
+    resp = client.post(f"/people/{pid}/claims/{cid}/edit", data={"start_on": "2024-04-01", "attr_ap_start_day": "40"})
+    assert resp.status_code == 422
+    resp = client.post(f"/people/{pid}/claims/{cid}/edit", data={
+        "start_on": "2024-04-01", "end_on": "2025-01-31", "attr_ap_start_day": "20", "attr_housing_element": "y"})
+    assert resp.status_code == 302
+    with app.app_context():
+        claim = db.session.get(BenefitClaim, cid)
+        assert claim.end_on == date(2025, 1, 31)
+        assert claim.attributes["ap_start_day"] == 20 and claim.attributes["housing_element"] is True
+    assert _audits(app, "claim.updated", pid) == 1
+    resp = client.post(f"/people/{pid}/claims/{cid}/remove")
+    assert resp.status_code == 302
+    assert _count(app, BenefitClaim) == 0 and _audits(app, "claim.removed", pid) == 1
+    # Pressing "Remove" twice is harmless.
+    assert client.post(f"/people/{pid}/claims/{cid}/remove").status_code == 302
+
+
+def test_viewing_the_detail_page_audits_the_benefits_view(app, client, login, make_person):
+    pid = make_person("Sam Jones", claims=[UC])
+    uid = login("coordinator")
+    resp = client.get(f"/people/{pid}")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "Universal Credit" in page
+    assert "Day of the month the assessment period starts: 15" in page
+    assert "Has a work allowance: No" in page
+    with app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "benefits.viewed"))
+        assert (event.person_id, event.actor_id, event.after) == (pid, uid, {"where": "person page"})
+
+
+def test_every_claim_problem_is_listed_at_once(app, client, login, make_person):
+    pid = make_person()
+    login("coordinator")
+    resp = client.post(f"/people/{pid}/claims/new?benefit=UC",
+                       data={"start_on": "2025-02-30", "attr_ap_start_day": "32"})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'href="#start_on"' in page and 'href="#attr_ap_start_day"' in page
+    assert _count(app, BenefitClaim) == 0

@@ -1,0 +1,158 @@
+"""Forms for the people pages.
+
+They only parse what was typed (text, whole numbers, real dates, ticked or not) and never build
+ORM objects: the rules about what is allowed live in tracker.people.service and
+tracker.people.benefits, whose ValidationFailed messages the views put back onto these fields.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, EmailField, Form, IntegerField, SelectField, StringField,
+                     TelField, TextAreaField)
+from wtforms.validators import InputRequired, Optional
+
+try:  # WTForms 3.3 deprecates (value, label) tuples for choices
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - WTForms before 3.3
+    SelectChoice = None
+
+from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, WEEKDAYS, Attr
+from tracker.people.models import PREFERENCE_KINDS, PREFERENCE_LABELS
+
+MAX_PREFERENCES = 7
+ATTR_PREFIX = "attr_"
+
+
+class Needed:
+    """Marks a field as needed (no "(optional)" on its label); the service says what is wrong."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        return None
+
+
+class PlainDateField(DateField):
+    """A YYYY-MM-DD date. A blank box is left to InputRequired/Optional; a date that does not
+    exist (2025-02-30) is a plain form error."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_value_message", "Enter a real date, like 2025-03-31.")
+        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        if valuelist:
+            valuelist = [" ".join(valuelist).strip()]
+        super().process_formdata(valuelist)
+
+
+def select_choices(pairs) -> list:
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def plain_words(value: str) -> str:
+    """lone_parent -> Lone parent."""
+    return str(value).replace("_", " ").capitalize()
+
+
+# ---- people -------------------------------------------------------------------------------
+
+class SearchForm(Form):
+    """The GET search box on the people list (no CSRF: it changes nothing)."""
+
+    q = StringField("Search by name or email")
+
+
+class PersonForm(FlaskForm):
+    name = StringField("Full name", validators=[Needed()])
+    email = EmailField("Email address")
+    phone = TelField("Phone number")
+    notes = TextAreaField("Notes")
+
+
+def preferences_form_class():
+    """A form with MAX_PREFERENCES rows of (kind, note); row order is the order of preference."""
+
+    class PreferencesForm(FlaskForm):
+        pass
+
+    choices = [("", "No choice")] + [(k, PREFERENCE_LABELS[k]) for k in PREFERENCE_KINDS]
+    for i in range(MAX_PREFERENCES):
+        # validate_choice=False: the service explains an unknown or repeated choice.
+        setattr(PreferencesForm, f"kind_{i}",
+                SelectField("Way of being paid", choices=select_choices(choices), default="", validate_choice=False))
+        setattr(PreferencesForm, f"note_{i}", StringField("Note"))
+    return PreferencesForm
+
+
+class ConsentForm(FlaskForm):
+    given_on = PlainDateField("Date consent was given",
+                              validators=[InputRequired("Enter the date consent was given, like 2025-03-31.")])
+    notice_version = StringField("Version of the privacy notice", validators=[Needed()])
+
+
+# ---- benefit claims -----------------------------------------------------------------------
+
+class ChooseBenefitForm(Form):
+    """The GET form that picks which benefit to add (no CSRF: it changes nothing)."""
+
+    benefit = SelectField("Benefit", choices=select_choices([("", "Choose a benefit")] + [
+        (code, BENEFITS[code].name) for code in CLAIMABLE_CODES]), default="", validators=[Needed()],
+        validate_choice=False)
+
+
+def attr_choices(a: Attr) -> list[tuple[str, str]]:
+    if a.choices == WEEKDAYS:
+        return [(d, d.capitalize()) for d in a.choices]
+    return [(c, plain_words(c)) for c in a.choices]
+
+
+def _attr_field(a: Attr):
+    if a.kind == "int":
+        render_kw = {"inputmode": "numeric"}
+        if a.minimum is not None:
+            render_kw["min"] = a.minimum
+        if a.maximum is not None:
+            render_kw["max"] = a.maximum
+        validators = [Optional()] + ([Needed()] if a.required else [])
+        return IntegerField(a.label, validators=validators, default=a.default, render_kw=render_kw,
+                            invalid_value_message=f"{a.label} must be a whole number.")
+    if a.kind == "bool":
+        return BooleanField(a.label, default=bool(a.default))
+    if a.kind == "choice":
+        return SelectField(a.label, choices=select_choices(attr_choices(a)), default=a.default, validators=[Needed()],
+                           validate_choice=False)
+    if a.kind == "date":
+        return PlainDateField(a.label, validators=[Optional()] + ([Needed()] if a.required else []))
+    return StringField(a.label, validators=[Needed()] if a.required else [])
+
+
+def claim_form_class(benefit_code: str):
+    """The claim form for one benefit: start and end dates, then that benefit's attributes."""
+    benefit = BENEFITS[benefit_code]
+
+    class ClaimForm(FlaskForm):
+        start_on = PlainDateField("Date the benefit started",
+                                  validators=[InputRequired("Enter the date the benefit started, like 2024-04-01.")])
+        end_on = PlainDateField("Date the benefit ended", validators=[Optional()])
+
+    for a in benefit.attributes:
+        setattr(ClaimForm, ATTR_PREFIX + a.name, _attr_field(a))
+    return ClaimForm
+
+
+def attributes_from(form, benefit_code: str) -> dict:
+    """The attribute values as the service expects them (it checks and fills in defaults)."""
+    out = {}
+    for a in BENEFITS[benefit_code].attributes:
+        value = form[ATTR_PREFIX + a.name].data
+        if a.kind == "date" and value is not None:
+            value = value.isoformat()
+        out[a.name] = value
+    return out
