@@ -57,6 +57,7 @@ def _celery_defaults(broker_dir: str, result_db_uri: str) -> dict:
             "data_folder_in": broker_dir,
             "data_folder_out": broker_dir,
             "processed_folder": broker_dir + "-processed",
+            "control_folder": broker_dir + "-control",
             "store_processed": False,
         },
         "result_backend": "db+" + result_db_uri,

@@ -54,7 +54,7 @@ def start() -> None:
     setup()
     env = os.environ.copy()
     (ROOT / "instance").mkdir(exist_ok=True)
-    for sub in ("broker", "broker-processed", "documents"):
+    for sub in ("broker", "broker-processed", "broker-control", "documents"):
         (ROOT / "instance" / sub).mkdir(exist_ok=True)
     say("Migrating the database")
     flask("db", "upgrade", env=env, stdout=subprocess.DEVNULL)

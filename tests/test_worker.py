@@ -36,7 +36,7 @@ def worker_env(database_url, tmp_path_factory):
     else:
         env["BROKER_DIR"] = str(tmp / "broker")
         env["CELERY_RESULT_BACKEND"] = f"db+sqlite:///{tmp / 'results.sqlite'}"
-        for sub in ("broker", "broker-processed"):
+        for sub in ("broker", "broker-processed", "broker-control"):
             (tmp / sub).mkdir()
     log = open(tmp / "worker.log", "w")
     proc = subprocess.Popen(

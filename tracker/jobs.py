@@ -63,7 +63,7 @@ def _celery():
 
 def ensure_broker_folders(options: dict) -> None:
     """The server-less filesystem broker needs its folders to exist."""
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
 
