@@ -47,6 +47,8 @@ class Defaults:
     IDEMPOTENCY_TTL_HOURS = 48
     # Outbox rows still pending after this many seconds are re-driven by the sweep.
     OUTBOX_REDRIVE_AFTER_SECONDS = 60
+    # Documents still queued after this long are queued again by the sweep.
+    DOCUMENT_REDRIVE_AFTER_SECONDS = 600
     CELERY: dict = {}
 
 
@@ -91,6 +93,7 @@ def celery_settings(broker_url: str | None, result_backend: str | None, broker_d
         "timezone": "Europe/London",
         "beat_schedule": {
             "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": 60.0},
+            "documents-redrive": {"task": "tracker.documents.redrive", "schedule": 300.0},
         },
     })
     return settings
@@ -121,6 +124,8 @@ def load_config(environ: dict | None = None) -> dict:
         out["BROKER_DIR"] = env["BROKER_DIR"]
     if env.get("REDIS_URL"):
         out["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
+    if env.get("DOCUMENT_RENDER_DELAY_SECONDS"):  # test hook only: makes renders slow
+        out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
     for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM"):

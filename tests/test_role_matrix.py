@@ -88,6 +88,11 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "api.create_expense": {"POST": roles(*STAFF)},
     "api.list_expenses": {"GET": signed_in()},
     "api.create_other_income": {"POST": roles(*STAFF)},
+    "api.create_document": {"POST": signed_in()},
+    "api.get_document": {"GET": person(*ALL)},
+    "api.get_document_file": {"GET": person(*ALL)},
+    "api.create_batch": {"POST": roles(*STAFF)},
+    "api.get_batch": {"GET": roles(*STAFF)},
 }
 
 
@@ -121,23 +126,28 @@ def world(app, make_person, make_user):
         from tracker.people.models import BenefitClaim
 
         claims = dict(db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.id)).all())
-        payments = {}
+        from tracker.documents.models import Document
+
+        payments, documents = {}, {}
         for pid in (own, other):
             p = Payment(person_id=pid, kind="cash", amount=Decimal("5.00"), paid_on=date(2025, 5, 1))
-            db.session.add(p)
+            d = Document(person_id=pid, kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
+            db.session.add_all([p, d])
             db.session.flush()
-            payments[pid] = p.id
+            payments[pid], documents[pid] = p.id, d.id
         db.session.commit()
     users = {}
     for role in ALL:
         uid, token = make_user(role, person_id=own if role == "contributor" else None, token=True)
         with app.app_context():
             users[role] = (db.session.get(User, uid).email, token)
-    return {"own": own, "other": other, "claims": claims, "payments": payments, "users": users}
+    return {"own": own, "other": other, "claims": claims, "payments": payments, "documents": documents,
+            "users": users}
 
 
-def _url(rule, person_id, claim_id, payment_id):
+def _url(rule, person_id, claim_id, payment_id, document_id):
     url = rule.rule
+    url = url.replace("<int:document_id>", str(document_id))
     url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
     url = url.replace("<int:payment_id>", str(payment_id))
     url = re.sub(r"<path:[^>]+>", "app.css", url)
@@ -165,7 +175,7 @@ def test_role_matrix(app, world):
             continue  # signing out would end the session used by the rest of the loop
         for whose in ("own", "other"):
             pid = world[whose]
-            url = _url(rule, pid, world["claims"][pid], world["payments"][pid])
+            url = _url(rule, pid, world["claims"][pid], world["payments"][pid], world["documents"][pid])
             # Anonymous
             client = app.test_client()
             resp = _call(client, method, url)

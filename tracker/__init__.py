@@ -100,6 +100,7 @@ def _import_models() -> None:
     from tracker.audit import models as _audit  # noqa: F401
     from tracker.auth import models as _auth  # noqa: F401
     from tracker.contributions import models as _contributions  # noqa: F401
+    from tracker.documents import models as _documents  # noqa: F401
     from tracker.payments import models as _payments  # noqa: F401
     from tracker.rules import models as _rules  # noqa: F401
     from tracker.people import models as _people  # noqa: F401

@@ -60,6 +60,13 @@ LIST_PARAMS = tuple({"name": n, "in": "query", "schema": sch} for n, sch in (
     ("status", {"enum": ["draft", "approved", "paid", "cancelled"]}), ("kind", {"type": "string"}),
     ("from", {"type": "string", "format": "date"}), ("to", {"type": "string", "format": "date"}),
     ("page", {"type": "integer"}), ("per_page", {"type": "integer", "maximum": 200})))
+DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+DOCUMENT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "person_id": {"type": "integer"},
+    "kind": {"enum": ["statement", "certificate", "training_certificate"]},
+    "start_on": {"type": "string", "format": "date"}, "end_on": {"type": "string", "format": "date"},
+    "status": {"enum": ["queued", "ready", "failed"]}, "sha256": {"type": ["string", "null"]},
+    "failure_reason": {"type": ["string", "null"]}}}
 PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PAYMENT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "person_id": {"type": "integer"},
@@ -136,13 +143,30 @@ PATHS: dict[str, dict] = {
         "get": _op("Expenses, filtered and paginated", errors=(401, 422), params=LIST_PARAMS)},
     "/other-income": {"post": _op("Record income the person declared from elsewhere", body="OtherIncomeIn",
                                   ok=201, errors=(401, 403, 422), idempotent=True)},
+    "/documents": {"post": _op(
+        "Ask for a statement or certificate (202); the same request returns the same document",
+        body="DocumentIn", ok=202, ok_schema=_ref("Document"), errors=(401, 404, 422), idempotent=True)},
+    "/documents/{document_id}": {"get": _op("A document's status and hash", ok_schema=_ref("Document"),
+                                            errors=(401, 404), params=(DOC_ID,))},
+    "/documents/{document_id}/file": {"get": {
+        "summary": "The PDF (an attachment, not cached); 409 not_ready until it is ready", "parameters": [DOC_ID],
+        "responses": {"200": {"description": "The PDF", "content": {"application/pdf": {}}},
+                      "404": {"description": "Not found, or not yours",
+                              "content": {"application/json": {"schema": _ref("Error")}}},
+                      "409": {"description": "Not ready", "content": {"application/json": {"schema": _ref("Error")}}}}}},
+    "/documents/batches": {"post": _op("Statements for everyone with activity in a period (202, with progress)",
+                                       body="BatchIn", ok=202, errors=(401, 403, 422), idempotent=True)},
+    "/documents/batches/{batch_id}": {"get": _op("Batch progress: total, done, ready, failed, failures",
+                                                 errors=(401, 403, 404), params=(
+        {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}},))},
     "/openapi.json": {"get": {"summary": "This document", "security": [],
                               "responses": {"200": {"description": "OK"}}}},
 }
 
 MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn,
                                  schemas.PaymentIn, schemas.PayIn, schemas.ReasonIn, schemas.ActivityIn,
-                                 schemas.ContributionIn, schemas.ExpenseIn, schemas.OtherIncomeIn]
+                                 schemas.ContributionIn, schemas.ExpenseIn, schemas.OtherIncomeIn,
+                                 schemas.DocumentIn, schemas.BatchIn]
 
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
 VERDICT = {"type": "object", "required": ["rule", "benefit", "title", "period", "measure", "total_before",
@@ -176,7 +200,7 @@ def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) ->
 
 
 def build_document() -> dict:
-    components: dict = {"Error": ERROR, "Payment": PAYMENT, "Verdict": VERDICT, "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
+    components: dict = {"Error": ERROR, "Payment": PAYMENT, "Document": DOCUMENT, "Verdict": VERDICT, "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
     for model in MODELS:
         schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():

@@ -111,3 +111,19 @@ class OtherIncomeIn(Strict):
     amount: MoneyText
     received_on: date
     source: str = Field(min_length=1, max_length=200)
+
+
+class DocumentIn(Strict):
+    person_id: int
+    kind: Literal["statement", "certificate", "training_certificate"]
+    start_on: date
+    end_on: date
+    cover_letter: bool = False
+    signatory: str | None = Field(default=None, max_length=100)
+    training: str | None = Field(default=None, max_length=200)
+
+
+class BatchIn(Strict):
+    kind: Literal["statement", "certificate"] = "statement"
+    start_on: date
+    end_on: date

@@ -1,0 +1,34 @@
+"""Document tasks: thin, idempotent, late-acknowledged. Retries only for transient errors."""
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from tracker.documents import service
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, OSError)
+
+
+@shared_task(name="tracker.documents.render", bind=True, acks_late=True, reject_on_worker_lost=True,
+             time_limit=300, soft_time_limit=270, max_retries=5)
+def render_document(self, document_id: int) -> str:
+    try:
+        return service.render(document_id)
+    except TRANSIENT as exc:
+        if self.request.retries >= self.max_retries:
+            service.mark_failed(document_id, f"Could not store the document after several tries: {type(exc).__name__}")
+            raise
+        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
+    except Exception as exc:  # a bug or bad data: fail for good, with a reason people can act on
+        log.exception("Document %s failed", document_id)
+        service.mark_failed(document_id, f"The document could not be produced ({type(exc).__name__}).")
+        raise
+
+
+@shared_task(name="tracker.documents.redrive")
+def redrive() -> int:
+    return service.redrive_stuck(current_app.config["DOCUMENT_REDRIVE_AFTER_SECONDS"])

@@ -1,0 +1,248 @@
+"""Certificates and statements: the pure render, the request, the task body and the API."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from tests.test_api_people import assert_error
+from tracker.documents import pdf, service
+from tracker.documents.models import Document
+from tracker.extensions import db
+from tracker.jobs import OutboxTask
+from tracker.payments.models import Expense, Payment
+
+
+def text_of(data: bytes) -> str:
+    """The PDF's text with line breaks (table cells wrap) folded into single spaces."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages).split())
+
+
+NAMES = "Zoë Siobhán Łukasz Olúwaṣeun"
+
+
+def test_render_is_deterministic_and_keeps_accents():
+    data = pdf.StatementData(organisation="Org", person_name=NAMES, period_label="April 2025",
+                             issued_on="1 May 2025", payments=(("2 April 2025", "Cash", "£150.00", "Paid", ""),),
+                             total_paid="£150.00")
+    a, b = pdf.render_statement(data), pdf.render_statement(data)
+    assert a == b and a.startswith(b"%PDF")
+    text = text_of(a)
+    for name in NAMES.split():
+        assert name in text
+    assert "£150.00" in text
+    cert = pdf.CertificateData(organisation="Org", person_name="Zoë", title="Certificate of contribution",
+                               statement="gave 3 hours.", issued_on="1 May 2025")
+    assert pdf.render_certificate(cert) == pdf.render_certificate(cert)
+
+
+@pytest.fixture
+def rules(app):
+    from tracker.rules import service as rules_service
+
+    with app.app_context():
+        rules_service.ensure_default_pack()
+        db.session.commit()
+
+
+@pytest.fixture
+def sent(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=None, **k: calls.append((name, args)))
+    return calls
+
+
+@pytest.fixture
+def person(app, rules, make_person):
+    pid = make_person("Zoë Łukasz", claims=[{"benefit": "UC", "start_on": date(2024, 1, 1),
+                                             "attributes": {"ap_start_day": 15}},
+                                            {"benefit": "CA", "start_on": date(2024, 1, 1)}])
+    with app.app_context():
+        db.session.add_all([
+            Payment(person_id=pid, kind="cash", amount=Decimal("120.00"), paid_on=date(2025, 4, 16), status="paid"),
+            Payment(person_id=pid, kind="voucher", amount=Decimal("30.50"), paid_on=date(2025, 5, 2), status="paid"),
+            Payment(person_id=pid, kind="cash", amount=Decimal("999.00"), paid_on=date(2025, 6, 1), status="paid"),
+            Payment(person_id=pid, kind="cash", amount=Decimal("77.00"), paid_on=date(2025, 4, 20), status="cancelled"),
+            Payment(person_id=pid, kind="declined", amount=Decimal("0"), amount_offered=Decimal("40.00"),
+                    paid_on=date(2025, 4, 25), status="paid"),
+            Expense(person_id=pid, amount=Decimal("12.40"), incurred_on=date(2025, 4, 16), paid_on=date(2025, 4, 18),
+                    description="Bus fares", service_user_context="yes"),
+        ])
+        db.session.commit()
+    return pid
+
+
+def test_request_is_queued_after_commit_and_unique(app, person, sent):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        p = db.session.get(Person, person)
+        doc, created = service.request_document(p, "statement", date(2025, 4, 15), date(2025, 5, 14), actor=None)
+        assert created and sent == []
+        db.session.commit()
+        assert sent == [("tracker.documents.render", [doc.id])]
+        again, created = service.request_document(p, "statement", date(2025, 4, 15), date(2025, 5, 14), actor=None)
+        db.session.commit()
+        assert again.id == doc.id and not created and len(sent) == 1
+        # A request in a transaction that rolls back sends nothing and leaves no row.
+        service.request_document(p, "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None)
+        db.session.rollback()
+        assert len(sent) == 1
+        assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 1
+
+
+def test_statement_lists_the_period_and_benefit_totals(app, person, sent):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
+                                          date(2025, 5, 14), actor=None, options={"cover_letter": True})
+        db.session.commit()
+        assert service.render(doc.id) == "ready"
+        db.session.refresh(doc)
+        assert doc.status == "ready" and len(doc.sha256) == 64
+        text = text_of(service.storage().read(doc.file_name))
+    assert "Zoë Łukasz" in text
+    assert "£120.00" in text and "£30.50" in text
+    assert "£999.00" not in text  # outside the period
+    assert "£77.00" not in text   # cancelled
+    assert "Total received in this period: £150.50" in text
+    assert "Bus fares" in text and "No (taking part as a service user)" in text
+    assert "Chose not to be paid" in text and "£40.00" in text
+    # The UC assessment period 15 April to 14 May holds both payments; the CA week of 14 April one.
+    assert re.search(r"UC Universal Credit .{0,80}15 April 2025 to 14 May 2025 £150\.50 £0\.00 For information", text)
+    assert re.search(r"CA Carer's Allowance earnings limit 14 April 2025 to 20 April 2025 £120\.00 £196\.00 Within the limit",
+                     text)
+    assert "Jobcentre" in text
+    assert "not benefits advice" in text
+
+
+def test_rendering_twice_or_concurrently_gives_one_file(app, person, sent):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
+                                          date(2025, 4, 30), actor=None)
+        db.session.commit()
+        doc_id = doc.id
+    results = []
+
+    def run():
+        with app.app_context():
+            results.append(service.render(doc_id))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with app.app_context():
+        doc = db.session.get(Document, doc_id)
+        first = doc.sha256
+        assert doc.status == "ready"
+        assert service.render(doc_id) == "already ready"
+        folder = service.storage().path_for(doc.file_name).parent
+        files = [f for f in folder.iterdir() if f.name.startswith(first)]
+        assert len(files) == 1
+        assert db.session.get(Document, doc_id).sha256 == first
+
+
+def test_stuck_queued_document_is_redriven(app, person, sent):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
+                                          date(2025, 4, 30), actor=None)
+        db.session.commit()
+        sent.clear()
+        assert service.redrive_stuck(600) == 0  # too recent
+        later = doc.created_at + timedelta(seconds=601)
+        assert service.redrive_stuck(600, now=later) == 1
+        assert sent == [("tracker.documents.render", [doc.id])]
+        assert db.session.scalar(sa.select(sa.func.count(OutboxTask.id))) == 2
+
+
+def test_api_documents(app, api_as, person, sent, make_person):
+    me = api_as("contributor", person_id=person)
+    body = {"person_id": person, "kind": "statement", "start_on": "2025-04-15", "end_on": "2025-05-14"}
+    first = me.post("/documents", json=body)
+    assert first.status_code == 202 and first.get_json()["status"] == "queued"
+    second = me.post("/documents", json=body)
+    assert second.status_code == 202 and second.get_json()["id"] == first.get_json()["id"]
+    doc_id = first.get_json()["id"]
+    assert_error(me.get(f"/documents/{doc_id}/file"), 409, "not_ready")
+    with app.app_context():
+        service.render(doc_id)
+    got = me.get(f"/documents/{doc_id}").get_json()
+    assert got["status"] == "ready" and len(got["sha256"]) == 64
+    resp = me.get(f"/documents/{doc_id}/file")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    import hashlib
+
+    assert hashlib.sha256(resp.data).hexdigest() == got["sha256"]
+    # Someone else's documents are not there for this contributor.
+    other = make_person("Other Person")
+    stranger = api_as("contributor", person_id=other)
+    assert_error(stranger.get(f"/documents/{doc_id}"), 404)
+    assert_error(stranger.get(f"/documents/{doc_id}/file"), 404)
+    assert_error(me.post("/documents", json={**body, "person_id": other}), 404)
+    # Staff can see it.
+    assert api_as("finance").get(f"/documents/{doc_id}").status_code == 200
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"end_on": "2025-03-01"}, "end_on"),
+    ({"end_on": "2028-01-01"}, "end_on"),
+    ({"kind": "letter"}, "kind"),
+    ({"start_on": "2025-02-30"}, "start_on"),
+])
+def test_bad_document_requests(app, api_as, person, sent, body, field):
+    api = api_as("coordinator")
+    data = {"person_id": person, "kind": "statement", "start_on": "2025-04-01", "end_on": "2025-04-30", **body}
+    assert_error(api.post("/documents", json=data), 422, "invalid", field)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+
+
+def test_batch_progress(app, api_as, person, sent, make_person):
+    make_person("Nobody Active")
+    api = api_as("finance")
+    resp = api.post("/documents/batches", json={"start_on": "2025-04-01", "end_on": "2025-04-30"})
+    assert resp.status_code == 202
+    batch = resp.get_json()
+    assert batch["total"] == 1 and batch["done"] == 0 and batch["queued"] == 1
+    with app.app_context():
+        for doc in db.session.scalars(sa.select(Document)).all():
+            service.render(doc.id)
+    progress = api.get(f"/documents/batches/{batch['id']}").get_json()
+    assert progress["done"] == 1 and progress["ready"] == 1 and progress["failures"] == []
+    assert_error(api_as("contributor", person_id=person).get(f"/documents/batches/{batch['id']}"), 403)
+
+
+def test_failed_render_records_a_reason(app, person, sent, monkeypatch):
+    from tasks.documents import render_document
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
+                                          date(2025, 4, 30), actor=None)
+        db.session.commit()
+        monkeypatch.setattr(service, "build_pdf", lambda d: (_ for _ in ()).throw(KeyError("boom")))
+        with pytest.raises(KeyError):
+            render_document.run(doc.id)
+        db.session.expire_all()
+        failed = db.session.get(Document, doc.id)
+        assert failed.status == "failed" and "KeyError" in failed.failure_reason
+        # Asking again queues it again.
+        again, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
+                                            date(2025, 4, 30), actor=None)
+        assert again.id == doc.id and again.status == "queued"

@@ -1,0 +1,74 @@
+"""Certificates and statements, produced by a Celery worker."""
+
+from __future__ import annotations
+
+from flask import jsonify, send_file
+
+from tracker.api import bp
+from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.schemas import BatchIn, DocumentIn
+from tracker.auth.access import visible_person
+from tracker.documents import service
+from tracker.documents.models import Document, DocumentBatch
+from tracker.errors import Conflict
+from tracker.extensions import db
+
+
+def _visible_document(document_id: int) -> Document:
+    doc = db.session.get(Document, document_id)
+    user = current_api_user()
+    if doc is None or (user.role == "contributor" and doc.person_id != user.person_id):
+        not_found()
+    return doc
+
+
+@bp.post("/documents")
+@writes
+def create_document():
+    body = parse_body(DocumentIn)
+    person = visible_person(current_api_user(), body.person_id)
+    if person is None:
+        not_found()
+    options = {k: v for k, v in (("cover_letter", body.cover_letter), ("signatory", body.signatory),
+                                 ("training", body.training)) if v}
+    doc, _ = service.request_document(person, body.kind, body.start_on, body.end_on, actor=current_api_user(),
+                                      options=options)
+    return jsonify(service.document_json(doc)), 202
+
+
+@bp.get("/documents/<int:document_id>")
+def get_document(document_id: int):
+    return jsonify(service.document_json(_visible_document(document_id)))
+
+
+@bp.get("/documents/<int:document_id>/file")
+def get_document_file(document_id: int):
+    doc = _visible_document(document_id)
+    if doc.status != "ready" or not doc.file_name:
+        raise Conflict("The document is not ready yet.", code="not_ready", extra={"status": doc.status})
+    path = service.storage().path_for(doc.file_name)
+    if not path.exists():
+        raise Conflict("The document's file is missing; ask for it again.", code="file_missing")
+    name = f"{doc.kind}-{doc.person_id}-{doc.start_on.isoformat()}-{doc.end_on.isoformat()}.pdf"
+    resp = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Content-SHA256"] = doc.sha256 or ""
+    return resp
+
+
+@bp.post("/documents/batches")
+@writes
+def create_batch():
+    require_role("admin", "finance", "coordinator")
+    body = parse_body(BatchIn)
+    batch = service.request_batch(body.kind, body.start_on, body.end_on, actor=current_api_user())
+    return jsonify(service.batch_progress(batch)), 202
+
+
+@bp.get("/documents/batches/<int:batch_id>")
+def get_batch(batch_id: int):
+    require_role("admin", "finance", "coordinator")
+    batch = db.session.get(DocumentBatch, batch_id)
+    if batch is None:
+        not_found()
+    return jsonify(service.batch_progress(batch))

@@ -1,0 +1,68 @@
+"""Generated documents (certificates and statements) and batches of them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.extensions import db
+from tracker.timeutil import utcnow
+
+DOCUMENT_KINDS = ("statement", "certificate", "training_certificate")
+DOCUMENT_STATUSES = ("queued", "ready", "failed")
+# Bump when a template changes: a new version makes a new document instead of reusing the old.
+TEMPLATE_VERSION = "1"
+
+
+class DocumentBatch(db.Model):
+    """Statements for everyone for a period: one document (and one task) per person."""
+
+    __tablename__ = "document_batch"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(30))
+    start_on: so.Mapped[date]
+    end_on: so.Mapped[date]
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    total: so.Mapped[int] = so.mapped_column(default=0)
+
+    __table_args__ = (sa.CheckConstraint("end_on >= start_on", name="end_after_start"),)
+
+
+class Document(db.Model):
+    __tablename__ = "document"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(30))
+    start_on: so.Mapped[date]
+    end_on: so.Mapped[date]
+    template_version: so.Mapped[str] = so.mapped_column(sa.String(20), default=TEMPLATE_VERSION)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
+    failure_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    file_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    size_bytes: so.Mapped[int | None]
+    # Optional extras chosen when asking: a cover letter, the signatory, the training name.
+    options: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("document_batch.id"), index=True)
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    started_at: so.Mapped[datetime | None]
+    worker_pid: so.Mapped[int | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    ready_at: so.Mapped[datetime | None]
+
+    person = so.relationship("Person")
+
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "kind", "start_on", "end_on", "template_version"),
+        sa.CheckConstraint("kind IN ('statement', 'certificate', 'training_certificate')", name="kind_known"),
+        sa.CheckConstraint("status IN ('queued', 'ready', 'failed')", name="status_known"),
+        sa.CheckConstraint("end_on >= start_on", name="end_after_start"),
+        sa.CheckConstraint("status != 'ready' OR sha256 IS NOT NULL", name="ready_has_hash"),
+        sa.Index("ix_document_status_created", "status", "created_at"),
+    )

@@ -1,0 +1,199 @@
+"""PDF rendering: a pure step. Data in, bytes out.
+
+No queries, no Flask, no clock: the caller passes every string (already formatted) and the
+issue date. ReportLab's invariant mode removes timestamps and random ids, so the same data always
+gives the same bytes, and the document's SHA-256 is stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from xml.sax.saxutils import escape
+
+rl_config.invariant = 1
+
+FONT, FONT_BOLD = "TrackerSans", "TrackerSans-Bold"
+_fonts_ready = False
+
+
+def _register_fonts() -> None:
+    """Source Sans Pro covers Zoë, Siobhán, Łukasz, Olúwaṣeun and the £ sign. Registered once."""
+    global _fonts_ready
+    if _fonts_ready:
+        return
+    import font_source_sans_pro
+
+    folder = Path(font_source_sans_pro.__file__).parent / "files"
+    pdfmetrics.registerFont(TTFont(FONT, str(folder / "SourceSansPro-Regular.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(folder / "SourceSansPro-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+    _fonts_ready = True
+
+
+@dataclass(frozen=True)
+class BenefitPeriod:
+    benefit: str
+    rule: str
+    period: str
+    total: str
+    limit: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CoverLetter:
+    addressee: str
+    body: tuple[str, ...]
+    signatory: str
+    signatory_role: str
+
+
+@dataclass(frozen=True)
+class StatementData:
+    organisation: str
+    person_name: str
+    period_label: str
+    issued_on: str
+    contributions: tuple[tuple[str, str, str, str], ...] = ()      # date, activity, hours, value owed
+    payments: tuple[tuple[str, str, str, str, str], ...] = ()       # date received, kind, amount, status, note
+    totals_by_kind: tuple[tuple[str, str], ...] = ()                # kind, total
+    expenses: tuple[tuple[str, str, str, str], ...] = ()            # date, description, amount, counted?
+    choices: tuple[tuple[str, str, str, str], ...] = ()             # date, choice, offered, accepted
+    benefit_periods: tuple[BenefitPeriod, ...] = ()
+    total_paid: str = "£0.00"
+    total_hours: str = "0"
+    notice: str = ""
+    cover_letter: CoverLetter | None = None
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    organisation: str
+    person_name: str
+    title: str                      # "Certificate of contribution" or "Certificate of training"
+    statement: str                  # one sentence: what the person did
+    details: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # label, value
+    signatory: str = ""
+    signatory_role: str = ""
+    issued_on: str = ""
+
+
+def _styles():
+    _register_fonts()
+    base = ParagraphStyle("base", fontName=FONT, fontSize=11, leading=15)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=9, leading=12),
+        "h1": ParagraphStyle("h1", parent=base, fontName=FONT_BOLD, fontSize=20, leading=24, spaceAfter=6),
+        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=14, leading=18, spaceBefore=10,
+                             spaceAfter=4),
+        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=28, leading=34,
+                                alignment=TA_CENTER, spaceAfter=12),
+        "centre": ParagraphStyle("centre", parent=base, fontSize=13, leading=18, alignment=TA_CENTER),
+        "name": ParagraphStyle("name", parent=base, fontName=FONT_BOLD, fontSize=24, leading=30,
+                               alignment=TA_CENTER, spaceBefore=10, spaceAfter=10),
+    }
+
+
+def _p(text: str, style) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _table(header: tuple[str, ...], rows, styles, widths, numeric_cols=()) -> Table:
+    data = [[_p(h, styles["small"]) for h in header]]
+    for row in rows:
+        data.append([_p(str(c), styles["small"]) for c in row])
+    t = Table(data, colWidths=widths, repeatRows=1)
+    style = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def _build(story, title: str, author: str) -> bytes:
+    buf = BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
+                            bottomMargin=18 * mm, title=title, author=author, subject=title, creator=author,
+                            lang="en-GB")
+    doc.build(story)
+    return buf.getvalue()
+
+
+def render_statement(d: StatementData) -> bytes:
+    s = _styles()
+    w = A4[0] - 36 * mm
+    story = []
+    if d.cover_letter:
+        c = d.cover_letter
+        story += [_p(d.organisation, s["h2"]), _p(d.issued_on, s["base"]), Spacer(1, 8 * mm),
+                  _p(c.addressee, s["base"]), Spacer(1, 6 * mm)]
+        story += [_p(line, s["base"]) for line in c.body]
+        story += [Spacer(1, 10 * mm), _p(c.signatory, s["base"]), _p(c.signatory_role, s["base"]), PageBreak()]
+    story += [_p("Statement of contributions and payments", s["h1"]),
+              _p(f"{d.person_name}", s["h2"]),
+              _p(f"Period: {d.period_label}", s["base"]),
+              _p(f"From {d.organisation}. Issued on {d.issued_on}.", s["base"]),
+              _p(f"Total received in this period: {d.total_paid}. Hours of contribution: {d.total_hours}.",
+                 s["base"])]
+    story.append(_p("Contributions", s["h2"]))
+    if d.contributions:
+        story.append(_table(("Date", "Activity", "Hours", "Value"), d.contributions, s,
+                            (w * .18, w * .52, w * .12, w * .18)))
+    else:
+        story.append(_p("No contributions in this period.", s["base"]))
+    story.append(_p("Payments (by the date received)", s["h2"]))
+    if d.payments:
+        story.append(_table(("Date received", "How", "Amount", "Status", "Note"), d.payments, s,
+                            (w * .16, w * .2, w * .14, w * .14, w * .36)))
+        story.append(_table(("How", "Total"), d.totals_by_kind, s, (w * .5, w * .2)))
+    else:
+        story.append(_p("No payments in this period.", s["base"]))
+    if d.expenses:
+        story.append(_p("Expenses repaid", s["h2"]))
+        story.append(_table(("Date repaid", "What for", "Amount", "Counted as earnings?"), d.expenses, s,
+                            (w * .16, w * .44, w * .14, w * .26)))
+    if d.choices:
+        story.append(_p("Choices about payment", s["h2"]))
+        story.append(_table(("Date", "Choice", "Offered", "Accepted"), d.choices, s,
+                            (w * .16, w * .48, w * .18, w * .18)))
+    if d.benefit_periods:
+        story.append(_p("Totals for each benefit period", s["h2"]))
+        story.append(_p("Use these figures when you report earnings, for example for a Universal Credit "
+                        "assessment period.", s["base"]))
+        story.append(_table(("Benefit", "Rule", "Period", "Total", "Limit", "Status"),
+                            [(b.benefit, b.rule, b.period, b.total, b.limit, b.status) for b in d.benefit_periods],
+                            s, (w * .17, w * .22, w * .21, w * .12, w * .12, w * .16)))
+    if d.notice:
+        story += [Spacer(1, 6 * mm), _p(d.notice, s["small"])]
+    return _build(story, f"Statement for {d.person_name}, {d.period_label}", d.organisation)
+
+
+def render_certificate(d: CertificateData) -> bytes:
+    s = _styles()
+    story = [Spacer(1, 25 * mm), _p(d.title, s["title"]), _p("This is to certify that", s["centre"]),
+             _p(d.person_name, s["name"]), _p(d.statement, s["centre"]), Spacer(1, 10 * mm)]
+    if d.details:
+        w = A4[0] - 60 * mm
+        t = Table([[_p(k, s["base"]), _p(v, s["base"])] for k, v in d.details], colWidths=(w * .35, w * .65))
+        t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(t)
+    story += [Spacer(1, 20 * mm), _p(d.signatory, s["centre"]), _p(d.signatory_role, s["centre"]),
+              _p(d.organisation, s["centre"]), _p(f"Issued on {d.issued_on}", s["centre"])]
+    return _build(story, f"{d.title}: {d.person_name}", d.organisation)

@@ -1,0 +1,319 @@
+"""Documents: asking for one (queued, then rendered by a worker), gathering the data, rendering
+and storing. Services flush; the caller commits once. The task calls ``render``."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from tracker.audit import service as audit
+from tracker.contributions.models import Activity, Contribution
+from tracker.documents import pdf
+from tracker.documents.models import DOCUMENT_KINDS, TEMPLATE_VERSION, Document, DocumentBatch
+from tracker.documents.storage import FolderStorage
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.jobs import enqueue_after_commit
+from tracker.money import format_money
+from tracker.payments.models import Expense, Payment
+from tracker.people.models import PREFERENCE_LABELS, Person
+from tracker.rules import checks
+from tracker.timeutil import utcnow
+
+TASK = "tracker.documents.render"
+MAX_DAYS = 731
+STATUS_WORDS = {"ok": "Within the limit", "near": "Close to the limit", "over": "Over the limit",
+                "info": "For information"}
+
+
+def storage() -> FolderStorage:
+    return FolderStorage(current_app.config["STORAGE_DIR"])
+
+
+def _check_request(kind: str, start_on, end_on) -> None:
+    errors: dict[str, list[str]] = {}
+    if kind not in DOCUMENT_KINDS:
+        errors["kind"] = ["Choose one of: " + ", ".join(DOCUMENT_KINDS) + "."]
+    if not isinstance(start_on, date):
+        errors["start_on"] = ["Enter a start date like 2025-04-01."]
+    if not isinstance(end_on, date):
+        errors["end_on"] = ["Enter an end date like 2025-04-30."]
+    if not errors:
+        if end_on < start_on:
+            errors["end_on"] = ["The end date must be on or after the start date."]
+        elif (end_on - start_on).days > MAX_DAYS:
+            errors["end_on"] = ["Choose a period of two years or less."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def request_document(person: Person, kind: str, start_on: date, end_on: date, *, actor, options: dict | None = None,
+                     batch_id: int | None = None) -> tuple[Document, bool]:
+    """Ask for a document. The same (person, kind, period, template) always gives the same row:
+    returns (document, created). A failed one is queued again."""
+    _check_request(kind, start_on, end_on)
+    key = dict(person_id=person.id, kind=kind, start_on=start_on, end_on=end_on, template_version=TEMPLATE_VERSION)
+    existing = db.session.scalar(sa.select(Document).filter_by(**key))
+    if existing is None:
+        # INSERT ... ON CONFLICT DO NOTHING: two people asking at the same moment get one row,
+        # without a savepoint (which pysqlite cannot nest inside a read-only transaction).
+        values = dict(key, options=options or {}, batch_id=batch_id, requested_by_id=getattr(actor, "id", None),
+                      status="queued", attempts=0, created_at=utcnow())
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(Document).values(**values).on_conflict_do_nothing(
+            index_elements=["person_id", "kind", "start_on", "end_on", "template_version"]).returning(Document.id)
+        new_id = db.session.execute(stmt).scalar()
+        if new_id is not None:
+            doc = db.session.get(Document, new_id)
+            enqueue_after_commit(TASK, doc.id)
+            audit.record(actor, "document.requested", doc, person_id=person.id,
+                         after={"kind": kind, "start_on": start_on, "end_on": end_on})
+            return doc, True
+        existing = db.session.scalar(sa.select(Document).filter_by(**key))
+    if existing.status == "failed":
+        existing.status, existing.failure_reason = "queued", None
+        db.session.flush()
+        enqueue_after_commit(TASK, existing.id)
+    return existing, False
+
+
+def request_batch(kind: str, start_on: date, end_on: date, *, actor) -> DocumentBatch:
+    """Statements for everyone with a contribution or a payment in the period."""
+    _check_request(kind, start_on, end_on)
+    people = db.session.scalars(sa.select(Person).where(sa.or_(
+        Person.id.in_(sa.select(Contribution.person_id).where(Contribution.worked_on.between(start_on, end_on))),
+        Person.id.in_(sa.select(Payment.person_id).where(Payment.paid_on.between(start_on, end_on))),
+    )).order_by(Person.id)).all()
+    batch = DocumentBatch(kind=kind, start_on=start_on, end_on=end_on, requested_by_id=getattr(actor, "id", None),
+                          total=len(people))
+    db.session.add(batch)
+    db.session.flush()
+    for person in people:
+        doc, _ = request_document(person, kind, start_on, end_on, actor=actor, batch_id=batch.id)
+        if doc.batch_id is None:
+            doc.batch_id = batch.id
+    db.session.flush()
+    audit.record(actor, "document.batch_requested", batch, after={"kind": kind, "start_on": start_on,
+                                                                  "end_on": end_on, "total": len(people)})
+    return batch
+
+
+def batch_progress(batch: DocumentBatch) -> dict:
+    rows = db.session.execute(sa.select(Document.status, sa.func.count(Document.id))
+                              .where(Document.batch_id == batch.id).group_by(Document.status)).all()
+    counts = {"queued": 0, "ready": 0, "failed": 0, **dict(rows)}
+    failures = db.session.execute(sa.select(Document.id, Person.name, Document.failure_reason)
+                                  .join(Person, Person.id == Document.person_id)
+                                  .where(Document.batch_id == batch.id, Document.status == "failed")
+                                  .order_by(Document.id).limit(100)).all()
+    return {"id": batch.id, "kind": batch.kind, "start_on": batch.start_on.isoformat(),
+            "end_on": batch.end_on.isoformat(), "total": batch.total, "done": counts["ready"] + counts["failed"],
+            "ready": counts["ready"], "failed": counts["failed"], "queued": counts["queued"],
+            "failures": [{"document_id": f.id, "person": f.name, "reason": f.failure_reason} for f in failures]}
+
+
+# ---- gathering the data ---------------------------------------------------------------------------
+
+def _d(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _hours(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text
+
+
+def _period_label(start: date, end: date) -> str:
+    return f"{_d(start)} to {_d(end)}"
+
+
+def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.BenefitPeriod]:
+    """The totals for every benefit period that overlaps the statement's dates."""
+    seen: OrderedDict = OrderedDict()
+    day = start
+    guard = 0
+    while day <= end and guard < 800:
+        guard += 1
+        next_day = end + timedelta(days=1)
+        for v in checks.position(person_id, day):
+            if v.limit is None and v.status == "info" and v.benefit in ("PIP", "ADP"):
+                continue
+            key = (v.family, v.period_start)
+            if key not in seen:
+                seen[key] = v
+            if v.period_end >= day:
+                next_day = min(next_day, v.period_end + timedelta(days=1))
+        day = next_day
+    out = []
+    for v in seen.values():
+        out.append(pdf.BenefitPeriod(
+            benefit=v.benefit, rule=v.title, period=_period_label(v.period_start, v.period_end),
+            total=format_money(v.total_after) if v.measure == "earnings" else f"{v.total_after} hours",
+            limit="—" if v.limit is None else (format_money(v.limit) if v.measure == "earnings" else f"{v.limit} hours"),
+            status=STATUS_WORDS.get(v.status, v.status)))
+    return out
+
+
+def statement_data(doc: Document, issued_on: date) -> pdf.StatementData:
+    person = db.session.get(Person, doc.person_id)
+    start, end = doc.start_on, doc.end_on
+    contribs = db.session.execute(
+        sa.select(Contribution.worked_on, Activity.name, Contribution.hours, Contribution.preparation_hours,
+                  Contribution.value_owed)
+        .outerjoin(Activity, Activity.id == Contribution.activity_id)
+        .where(Contribution.person_id == person.id, Contribution.worked_on.between(start, end))
+        .order_by(Contribution.worked_on, Contribution.id)).all()
+    payments = db.session.scalars(
+        sa.select(Payment).where(Payment.person_id == person.id, Payment.status != "cancelled",
+                                 Payment.paid_on.between(start, end))
+        .order_by(Payment.paid_on, Payment.id)).all()
+    expenses = db.session.scalars(
+        sa.select(Expense).where(Expense.person_id == person.id, Expense.paid_on.between(start, end))
+        .order_by(Expense.paid_on, Expense.id)).all()
+    totals: OrderedDict = OrderedDict()
+    paid_total = Decimal("0.00")
+    pay_rows, choices = [], []
+    for p in payments:
+        label = PREFERENCE_LABELS.get(p.kind, p.kind)
+        status = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}.get(p.status, p.status)
+        note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
+        pay_rows.append((_d(p.paid_on), label, format_money(p.amount), status, note))
+        totals[label] = totals.get(label, Decimal("0.00")) + p.amount
+        if p.status == "paid":
+            paid_total += p.amount
+        if p.kind == "declined":
+            choices.append((_d(p.paid_on), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
+                            format_money(Decimal("0"))))
+        elif p.kind == "charity":
+            choices.append((_d(p.paid_on), f"Paid to a charity: {p.charity_name or ''}",
+                            format_money(p.amount_offered or p.amount), format_money(p.amount)))
+        elif p.amount_offered is not None and p.amount_offered > p.amount and p.reversal_of_id is None:
+            choices.append((_d(p.paid_on), "Took less than offered", format_money(p.amount_offered),
+                            format_money(p.amount)))
+    hours = sum((c.hours + (c.preparation_hours or 0) for c in contribs), Decimal("0"))
+    cover = None
+    if (doc.options or {}).get("cover_letter"):
+        cover = pdf.CoverLetter(
+            addressee="To the Jobcentre Plus work coach",
+            body=(f"{person.name} takes part in co-production work with {current_app.config['ORGANISATION_NAME']}.",
+                  f"The attached statement lists what {person.name} received from us between {_d(start)} and "
+                  f"{_d(end)}, by the date it was received, with totals for each benefit period.",
+                  "Expenses repaid for taking part are listed separately. Please contact us if you need more "
+                  "information."),
+            signatory=(doc.options or {}).get("signatory") or "Finance team",
+            signatory_role=current_app.config["ORGANISATION_NAME"])
+    return pdf.StatementData(
+        organisation=current_app.config["ORGANISATION_NAME"], person_name=person.name,
+        period_label=_period_label(start, end), issued_on=_d(issued_on),
+        contributions=tuple((_d(c.worked_on), c.name or "Other work", _hours(c.hours + (c.preparation_hours or 0)),
+                             format_money(c.value_owed)) for c in contribs),
+        payments=tuple(pay_rows),
+        totals_by_kind=tuple((k, format_money(v)) for k, v in totals.items()),
+        expenses=tuple((_d(e.paid_on), e.description, format_money(e.amount),
+                        "No (taking part as a service user)" if e.service_user_context == "yes"
+                        else "It may: check with an adviser") for e in expenses),
+        choices=tuple(choices),
+        benefit_periods=tuple(_benefit_periods(person.id, start, end)),
+        total_paid=format_money(paid_total), total_hours=_hours(hours),
+        notice=checks.NOTICE, cover_letter=cover)
+
+
+def certificate_data(doc: Document, issued_on: date) -> pdf.CertificateData:
+    person = db.session.get(Person, doc.person_id)
+    org = current_app.config["ORGANISATION_NAME"]
+    options = doc.options or {}
+    signatory = options.get("signatory") or "Co-production lead"
+    if doc.kind == "training_certificate":
+        training = options.get("training") or "Training"
+        return pdf.CertificateData(
+            organisation=org, person_name=person.name, title="Certificate of training",
+            statement=f"has completed {training}.",
+            details=(("Training", training), ("Dates", _period_label(doc.start_on, doc.end_on))),
+            signatory=signatory, signatory_role=org, issued_on=_d(issued_on))
+    rows = db.session.execute(
+        sa.select(Activity.name, sa.func.count(Contribution.id), Contribution.hours, Contribution.preparation_hours)
+        .outerjoin(Activity, Activity.id == Contribution.activity_id)
+        .where(Contribution.person_id == person.id, Contribution.worked_on.between(doc.start_on, doc.end_on))
+        .group_by(Activity.name, Contribution.hours, Contribution.preparation_hours)).all()
+    per_activity: OrderedDict = OrderedDict()
+    total = Decimal("0")
+    for name, n, h, prep in rows:
+        value = (h + (prep or 0)) * n
+        per_activity[name or "Other work"] = per_activity.get(name or "Other work", Decimal("0")) + value
+        total += value
+    activities = ", ".join(sorted(per_activity)) or "co-production work"
+    return pdf.CertificateData(
+        organisation=org, person_name=person.name, title="Certificate of contribution",
+        statement=f"gave {_hours(total)} hours of their time and lived experience to {org}.",
+        details=(("Activities", activities), ("Dates", _period_label(doc.start_on, doc.end_on)),
+                 ("Hours", _hours(total))),
+        signatory=signatory, signatory_role="On behalf of " + org, issued_on=_d(issued_on))
+
+
+def build_pdf(doc: Document) -> bytes:
+    issued_on = (doc.created_at or utcnow()).date()
+    if doc.kind == "statement":
+        return pdf.render_statement(statement_data(doc, issued_on))
+    return pdf.render_certificate(certificate_data(doc, issued_on))
+
+
+# ---- rendering (called by the task) --------------------------------------------------------------
+
+def render(document_id: int) -> str:
+    """Render and store a queued document. Safe to run twice, or twice at once: the bytes are
+    the same, so is the file, and only the first run marks the row ready."""
+    doc = db.session.get(Document, document_id)
+    if doc is None:
+        return "missing"
+    if doc.status == "ready" and doc.file_name and storage().exists(doc.file_name):
+        return "already ready"
+    doc.attempts += 1
+    doc.started_at, doc.worker_pid = utcnow(), os.getpid()
+    db.session.commit()
+    delay = current_app.config.get("DOCUMENT_RENDER_DELAY_SECONDS")  # test hook: a slow render
+    if delay:
+        time.sleep(float(delay))
+    data = build_pdf(doc)
+    digest, name = storage().save(data)
+    table = Document.__table__
+    db.session.execute(table.update().where(table.c.id == doc.id, table.c.status != "ready").values(
+        status="ready", sha256=digest, file_name=name, size_bytes=len(data), ready_at=utcnow(),
+        failure_reason=None))
+    db.session.commit()
+    return "ready"
+
+
+def mark_failed(document_id: int, reason: str) -> None:
+    table = Document.__table__
+    db.session.rollback()
+    db.session.execute(table.update().where(table.c.id == document_id, table.c.status == "queued")
+                       .values(status="failed", failure_reason=reason[:500]))
+    db.session.commit()
+
+
+def redrive_stuck(older_than_seconds: int, now=None, limit: int = 500) -> int:
+    """Queue again documents stuck in ``queued`` (a lost message, a killed worker)."""
+    cutoff = (now or utcnow()) - timedelta(seconds=older_than_seconds)
+    ids = db.session.scalars(sa.select(Document.id).where(
+        Document.status == "queued", sa.or_(Document.started_at.is_(None), Document.started_at <= cutoff),
+        Document.created_at <= cutoff).order_by(Document.id).limit(limit)).all()
+    for doc_id in ids:
+        enqueue_after_commit(TASK, doc_id)
+    db.session.commit()
+    return len(ids)
+
+
+def document_json(doc: Document) -> dict:
+    return {"id": doc.id, "person_id": doc.person_id, "kind": doc.kind, "start_on": doc.start_on.isoformat(),
+            "end_on": doc.end_on.isoformat(), "status": doc.status, "sha256": doc.sha256,
+            "failure_reason": doc.failure_reason, "template_version": doc.template_version,
+            "batch_id": doc.batch_id}
