@@ -66,6 +66,15 @@ def _celery_defaults(broker_dir: str, result_db_uri: str) -> dict:
     }
 
 
+def _crontab(**kw):
+    from celery.schedules import crontab as celery_crontab
+
+    return celery_crontab(**kw)
+
+
+crontab = _crontab
+
+
 def celery_settings(broker_url: str | None, result_backend: str | None, broker_dir: str,
                     database_uri: str) -> dict:
     """Celery settings shared by every run: JSON only, late acks, one message at a time."""
@@ -94,6 +103,8 @@ def celery_settings(broker_url: str | None, result_backend: str | None, broker_d
         "beat_schedule": {
             "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": 60.0},
             "documents-redrive": {"task": "tracker.documents.redrive", "schedule": 300.0},
+            "risk-scan": {"task": "tracker.risks.scan", "schedule": 3600.0},
+            "risk-digest": {"task": "tracker.risks.digest", "schedule": crontab(hour=7, minute=30)},
         },
     })
     return settings

@@ -170,8 +170,8 @@ def test_delete_never_deletes(app, api_as, carer):
 
 
 def test_position(app, api_as, carer, make_person):
-    api = api_as("finance")
-    api.post("/payments", json=pay(carer, "120.00", "2025-04-08"))
+    api_as("finance").post("/payments", json=pay(carer, "120.00", "2025-04-08"))
+    api = api_as("coordinator")
     body = api.get(f"/people/{carer}/position?on=2025-04-10").get_json()
     assert body["on"] == "2025-04-10"
     v = verdict(body, "CA_EARN")

@@ -89,15 +89,16 @@ def test_recorder_cannot_approve(app, staff, person):
         assert db.session.get(Payment, pid).status == "draft"
 
 
-def test_reversal_nets_the_totals_back_exactly(app, staff, person):
+def test_reversal_nets_the_totals_back_exactly(app, staff, person, api_as):
     pid = make_in_state(staff, person, "paid")
     api = staff["approver"]
-    before = api.get(f"/people/{person}/position?on=2025-04-09").get_json()
+    coordinator = api_as("coordinator")
+    before = coordinator.get(f"/people/{person}/position?on=2025-04-09").get_json()
     resp = api.post(f"/payments/{pid}/reverse", json={"reason": "paid in error"})
     assert resp.status_code == 201
     entry = resp.get_json()
     assert entry["amount"] == "-50.00" and entry["reversal_of_id"] == pid and entry["status"] == "paid"
-    after = api.get(f"/people/{person}/position?on=2025-04-09").get_json()
+    after = coordinator.get(f"/people/{person}/position?on=2025-04-09").get_json()
     ca_before = [v for v in before["verdicts"] if v["benefit"] == "CA"][0]
     ca_after = [v for v in after["verdicts"] if v["benefit"] == "CA"][0]
     assert Decimal(ca_before["total_after"]) == Decimal("50.00")

@@ -61,7 +61,14 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "payments.month_end": {"GET": roles("admin", "finance")},
     "contributions.index": {"GET": roles(*STAFF)},
     "rules.index": {"GET": roles(*STAFF)},
+    "rules.detail": {"GET": roles(*STAFF)},
+    "rules.edit": {"GET": roles("admin"), "POST": roles("admin")},
+    "rules.confirm": {"POST": roles("admin")},
+    "rules.retire": {"POST": roles("admin")},
+    "rules.load": {"GET": roles("admin"), "POST": roles("admin")},
     "audit.index": {"GET": roles("admin", "finance")},
+    "me.index": {"GET": roles("contributor")},
+    "documents.index": {"GET": signed_in()},
     # API
     "api.openapi": {"GET": public()},
     "api.create_person": {"POST": roles(*MANAGERS)},
@@ -93,6 +100,11 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "api.get_document_file": {"GET": person(*ALL)},
     "api.create_batch": {"POST": roles(*STAFF)},
     "api.get_batch": {"GET": roles(*STAFF)},
+    "api.list_risks": {"GET": roles(*STAFF)},
+    "api.create_risk": {"POST": roles(*MANAGERS)},
+    "api.acknowledge_risk": {"POST": roles(*MANAGERS)},
+    "api.resolve_risk": {"POST": roles(*MANAGERS)},
+    "api.note_risk": {"POST": roles(*MANAGERS)},
 }
 
 
@@ -116,6 +128,11 @@ def test_matrix_has_no_stale_entries(app):
 @pytest.fixture
 def world(app, make_person, make_user):
     """Two people with a benefit claim each; the contributor is the first."""
+    from tracker.rules import service as rules_service
+
+    with app.app_context():
+        rules_service.ensure_default_pack()
+        db.session.commit()
     claim = [{"benefit": "CA", "start_on": date(2024, 1, 1)}]
     own = make_person("Own Person", claims=claim)
     other = make_person("Other Person", claims=claim)
@@ -148,6 +165,7 @@ def world(app, make_person, make_user):
 def _url(rule, person_id, claim_id, payment_id, document_id):
     url = rule.rule
     url = url.replace("<int:document_id>", str(document_id))
+    url = url.replace("<code>", "UC_SURPLUS_2026")
     url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
     url = url.replace("<int:payment_id>", str(payment_id))
     url = re.sub(r"<path:[^>]+>", "app.css", url)

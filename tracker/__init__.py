@@ -43,6 +43,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    import importlib
+
+    for area in ("auth", "people", "payments", "contributions", "me", "exports", "imports"):
+        importlib.import_module(f"tracker.{area}.views")  # adds the area's routes to its blueprint
+
     from tracker.api import bp as api_bp
     from tracker.auth import bp as auth_bp
     from tracker.home import bp as home_bp
@@ -51,13 +56,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from tracker.audit.views import bp as audit_bp
     from tracker.contributions import bp as contributions_bp
+    from tracker.documents.views import bp as documents_bp
     from tracker.exports import bp as exports_bp
+    from tracker.me import bp as me_bp
     from tracker.imports import bp as imports_bp
     from tracker.payments import bp as payments_bp
     from tracker.rules.views import bp as rules_bp
 
     for blueprint in (auth_bp, home_bp, people_bp, ops_bp, payments_bp, contributions_bp, rules_bp, audit_bp,
-                      exports_bp, imports_bp):
+                      exports_bp, imports_bp, documents_bp, me_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only: another site cannot send one
@@ -101,6 +108,8 @@ def _import_models() -> None:
     from tracker.auth import models as _auth  # noqa: F401
     from tracker.contributions import models as _contributions  # noqa: F401
     from tracker.documents import models as _documents  # noqa: F401
+    from tracker.notify import models as _notify  # noqa: F401
+    from tracker.risks import models as _risks  # noqa: F401
     from tracker.payments import models as _payments  # noqa: F401
     from tracker.rules import models as _rules  # noqa: F401
     from tracker.people import models as _people  # noqa: F401

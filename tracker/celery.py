@@ -14,7 +14,7 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
-    celery_app.conf.update(imports=("tasks.outbox", "tasks.health", "tasks.documents"))
+    celery_app.conf.update(imports=("tasks.outbox", "tasks.health", "tasks.documents", "tasks.risks", "tasks.notify"))
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from tracker.api import base, documents, meta, payments, people, records, rules  # noqa: E402,F401
+from tracker.api import base, documents, meta, payments, people, records, risks, rules  # noqa: E402,F401

@@ -60,6 +60,7 @@ LIST_PARAMS = tuple({"name": n, "in": "query", "schema": sch} for n, sch in (
     ("status", {"enum": ["draft", "approved", "paid", "cancelled"]}), ("kind", {"type": "string"}),
     ("from", {"type": "string", "format": "date"}), ("to", {"type": "string", "format": "date"}),
     ("page", {"type": "integer"}), ("per_page", {"type": "integer", "maximum": 200})))
+FLAG_ID = {"name": "flag_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 DOCUMENT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "person_id": {"type": "integer"},
@@ -159,6 +160,18 @@ PATHS: dict[str, dict] = {
     "/documents/batches/{batch_id}": {"get": _op("Batch progress: total, done, ready, failed, failures",
                                                  errors=(401, 403, 404), params=(
         {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}},))},
+    "/risks": {
+        "get": _op("Risk flags (staff; finance sees levels without the benefit)", errors=(401, 403, 422), params=(
+            {"name": "status", "in": "query", "schema": {"enum": ["open", "acknowledged", "resolved"]}},
+            {"name": "person_id", "in": "query", "schema": {"type": "integer"}})),
+        "post": _op("Raise a flag by hand (409 flag_exists for the same person, rule and period)", body="RiskIn",
+                    ok=201, errors=(401, 403, 409, 422), idempotent=True)},
+    "/risks/{flag_id}/acknowledge": {"post": _op("Acknowledge an open flag", body="NoteIn",
+                                                 errors=(401, 403, 404, 409, 422), idempotent=True, params=(FLAG_ID,))},
+    "/risks/{flag_id}/resolve": {"post": _op("Resolve a flag", body="NoteIn", errors=(401, 403, 404, 409, 422),
+                                             idempotent=True, params=(FLAG_ID,))},
+    "/risks/{flag_id}/notes": {"post": _op("Add a note to a flag", body="NoteIn", ok=201,
+                                           errors=(401, 403, 404, 422), idempotent=True, params=(FLAG_ID,))},
     "/openapi.json": {"get": {"summary": "This document", "security": [],
                               "responses": {"200": {"description": "OK"}}}},
 }
@@ -166,7 +179,7 @@ PATHS: dict[str, dict] = {
 MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn,
                                  schemas.PaymentIn, schemas.PayIn, schemas.ReasonIn, schemas.ActivityIn,
                                  schemas.ContributionIn, schemas.ExpenseIn, schemas.OtherIncomeIn,
-                                 schemas.DocumentIn, schemas.BatchIn]
+                                 schemas.DocumentIn, schemas.BatchIn, schemas.RiskIn, schemas.NoteIn]
 
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
 VERDICT = {"type": "object", "required": ["rule", "benefit", "title", "period", "measure", "total_before",

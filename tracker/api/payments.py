@@ -63,8 +63,18 @@ def person_position(person_id: int):
         on = date.fromisoformat(raw) if raw else today()
     except ValueError:
         raise ValidationFailed({"on": ["Use a real date like 2025-04-07."]}) from None
-    verdicts = checks.position(person.id, on)
-    return jsonify({"on": on.isoformat(), "verdicts": [v.to_dict() for v in verdicts], "notice": checks.NOTICE})
+    verdicts = [v.to_dict(position=True) for v in checks.position(person.id, on)]
+    user = current_api_user()
+    if user.role == "finance":
+        # Finance sees totals and headroom, not which benefits the person receives.
+        for v in verdicts:
+            v.update(rule=None, family=None, benefit=None, title="A benefit rule", source=None, notes=[])
+    elif user.role != "contributor" and verdicts:
+        from tracker.audit import service as audit
+
+        audit.record(user, "benefits.viewed", person, person_id=person.id, after={"where": "position api"})
+        db.session.commit()
+    return jsonify({"on": on.isoformat(), "verdicts": verdicts, "notice": checks.NOTICE})
 
 
 @bp.get("/payments/<int:payment_id>")

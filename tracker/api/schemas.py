@@ -127,3 +127,13 @@ class BatchIn(Strict):
     kind: Literal["statement", "certificate"] = "statement"
     start_on: date
     end_on: date
+
+
+class RiskIn(Strict):
+    person_id: int
+    note: str = Field(min_length=1, max_length=2000)
+    rule: str | None = Field(default=None, max_length=60)
+
+
+class NoteIn(Strict):
+    note: str | None = Field(default=None, max_length=2000)

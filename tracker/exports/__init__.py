@@ -3,5 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
-
-from tracker.exports import views  # noqa: E402,F401
+# The views module adds its routes to ``bp``; create_app imports it (not this package), so
+# services can import this package without pulling in the views.

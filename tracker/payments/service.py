@@ -156,6 +156,10 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
     if result.blocked:
         audit.record(actor, "payment.override", payment, person_id=person.id, reason=p.override_reason,
                      after={"verdicts": [v for v in body["verdicts"] if v["status"] == "over"]})
+    # A payment that takes someone near or over a limit raises a flag for coordinators at once.
+    from tracker.risks import service as risks
+
+    risks.raise_from_verdicts(person.id, result.verdicts, actor=actor)
     return payment, body
 
 

@@ -484,6 +484,9 @@ def load_pack(path_or_text) -> list[Rule]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleError({"pack": [f"Not valid YAML: {exc}"]}) from None
+    except (ValueError, ArithmeticError, RecursionError) as exc:
+        # e.g. a YAML date such as 2025-02-30, or nesting too deep to read
+        raise RuleError({"pack": [f"The file could not be read ({type(exc).__name__}): check dates and numbers."]}) from None
     if isinstance(data, Mapping):
         data = data.get("rules")
     if not isinstance(data, list):
@@ -493,7 +496,9 @@ def load_pack(path_or_text) -> list[Rule]:
     for n, item in enumerate(data):
         try:
             rules.append(parse_rule(item))
-        except RuleError as exc:
+        except (ValueError, ArithmeticError, RecursionError, TypeError) as exc:
+            if not isinstance(exc, RuleError):
+                exc = RuleError({"rule": [f"This rule could not be read ({type(exc).__name__})."]})
             label = item.get("code") if isinstance(item, Mapping) else None
             prefix = f"rules[{n}]" + (f" ({label})" if label else "")
             for name, messages in exc.fields.items():

@@ -22,8 +22,8 @@ _cache: dict = {"key": None, "rules": ()}
 
 
 def _revision_key():
-    return db.session.execute(
-        sa.select(sa.func.max(RuleRevision.id), sa.func.count(RuleRevision.id))).one()
+    return db.session.execute(sa.select(sa.func.max(RuleRevision.id), sa.func.count(RuleRevision.id),
+                                        sa.func.max(RuleRevision.created_at))).one()
 
 
 def active_revisions() -> list[RuleRevision]:
@@ -90,12 +90,24 @@ def load(rules: list[Rule], *, actor=None, reason: str | None = None) -> dict:
     return counts
 
 
-def load_file(path_or_text, *, actor=None) -> dict:
+def load_text(text: str, *, actor=None, source: str = "an uploaded file") -> dict:
+    """Load a YAML rule pack given as text (an upload). Nothing is loaded if any rule has an error."""
     try:
-        rules = pack.load_pack(path_or_text)
+        rules = pack.load_pack(text if "\n" in text else text + "\n")
     except pack.RuleError as e:
         raise ValidationFailed(e.fields, "The rule pack has errors; nothing was loaded.") from None
-    return load(rules, actor=actor, reason=f"loaded from {path_or_text if isinstance(path_or_text, str) and len(path_or_text) < 300 else 'a file'}")
+    except (ValueError, ArithmeticError, RecursionError, TypeError) as e:
+        raise ValidationFailed({"file": [f"The file could not be read as a rule pack ({type(e).__name__})."]},
+                               "The rule pack has errors; nothing was loaded.") from None
+    return load(rules, actor=actor, reason=f"loaded from {source}")
+
+
+def load_file(path, *, actor=None) -> dict:
+    """Load a rule pack from a file on this machine (the command line)."""
+    from pathlib import Path
+
+    p = Path(path)
+    return load_text(p.read_text(encoding="utf-8"), actor=actor, source=p.name)
 
 
 def ensure_default_pack(*, actor=None) -> dict:
@@ -126,6 +138,8 @@ def edit(code: str, changes: dict, *, actor, reason: str) -> RuleRevision:
 def confirm(code: str, *, actor, reason: str) -> RuleRevision:
     """An admin has checked the figure against the official source."""
     previous = current(code)
+    if previous.status == "retired":
+        raise Conflict("A retired rule cannot be confirmed.", code="rule_retired")
     if previous.definition.get("confidence") != "unconfirmed":
         raise Conflict("This rule's figure is already confirmed.", code="already_confirmed")
     if not (reason or "").strip():

@@ -1,0 +1,1 @@
+"""Notifications to staff: email through SMTP when configured, otherwise an outbox shown in the app."""

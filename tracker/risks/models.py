@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.extensions import db
+from tracker.timeutil import utcnow
+
+FLAG_STATUSES = ("open", "acknowledged", "resolved")
+FLAG_LEVELS = ("near", "over", "manual")
+
+
+class RiskFlag(db.Model):
+    __tablename__ = "risk_flag"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"))
+    # The rule family (e.g. CA_EARN) and the rule version seen; empty for a general manual flag.
+    rule_family: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
+    rule_code: so.Mapped[str | None] = so.mapped_column(sa.String(60))
+    benefit: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    title: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    period_start: so.Mapped[date]
+    period_end: so.Mapped[date]
+    level: so.Mapped[str] = so.mapped_column(sa.String(10))
+    source: so.Mapped[str] = so.mapped_column(sa.String(12), default="system")
+    status: so.Mapped[str] = so.mapped_column(sa.String(14), default="open")
+    total: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    limit: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    raised_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    raised_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    acknowledged_at: so.Mapped[datetime | None]
+    resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    resolved_at: so.Mapped[datetime | None]
+
+    person = so.relationship("Person")
+    notes: so.Mapped[list[RiskNote]] = so.relationship(back_populates="flag", order_by="RiskNote.id",
+                                                       cascade="all, delete-orphan")
+
+    __table_args__ = (
+        # One flag per person × rule × period.
+        sa.UniqueConstraint("person_id", "rule_family", "period_start"),
+        sa.CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="status_known"),
+        sa.CheckConstraint("level IN ('near', 'over', 'manual')", name="level_known"),
+        sa.CheckConstraint("source IN ('system', 'coordinator')", name="source_known"),
+        sa.CheckConstraint("period_end >= period_start", name="end_after_start"),
+        sa.Index("ix_risk_flag_status_period", "status", "period_end"),
+    )
+
+
+class RiskNote(db.Model):
+    __tablename__ = "risk_note"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    flag_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("risk_flag.id", ondelete="CASCADE"), index=True)
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    text: so.Mapped[str] = so.mapped_column(sa.String(2000))
+
+    flag: so.Mapped[RiskFlag] = so.relationship(back_populates="notes")
+    author = so.relationship("User")
+
+
+class JobLock(db.Model):
+    """A lease so two runs of a scheduled job never overlap, whatever machine they run on."""
+
+    __tablename__ = "job_lock"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    holder: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    locked_until: so.Mapped[datetime]

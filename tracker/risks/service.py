@@ -1,0 +1,259 @@
+"""Raising, acknowledging and resolving risk flags; the scheduled scan; the daily digest.
+
+Services flush; the caller commits, except ``scan`` and ``digest``, which run as a task and own
+their transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from tracker.audit import service as audit
+from tracker.errors import Conflict, ValidationFailed
+from tracker.extensions import db
+from tracker.money import format_money, money_str
+from tracker.notify import service as notify
+from tracker.people.models import BenefitClaim, Person
+from tracker.risks.models import JobLock, RiskFlag, RiskNote
+from tracker.rules import checks
+from tracker.timeutil import utcnow
+
+FLAG_TRANSITIONS = {("open", "acknowledge"): "acknowledged", ("open", "resolve"): "resolved",
+                    ("acknowledged", "resolve"): "resolved"}
+LEVEL_RANK = {"near": 1, "over": 2, "manual": 0}
+
+
+# ---- locks -------------------------------------------------------------------------------------
+
+def acquire_lock(name: str, ttl_seconds: int) -> str | None:
+    """Take a lease on a named job; returns a holder token, or None if someone else has it."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow().timestamp()}"
+    now = utcnow()
+    result = db.session.execute(sa.update(JobLock).where(JobLock.name == name, JobLock.locked_until < now)
+                                .values(holder=holder, locked_until=now + timedelta(seconds=ttl_seconds)))
+    if result.rowcount == 1:
+        db.session.commit()
+        return holder
+    if db.session.get(JobLock, name) is not None:
+        db.session.rollback()
+        return None
+    db.session.add(JobLock(name=name, holder=holder, locked_until=now + timedelta(seconds=ttl_seconds)))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return holder
+
+
+def release_lock(name: str, holder: str) -> None:
+    db.session.execute(sa.update(JobLock).where(JobLock.name == name, JobLock.holder == holder)
+                       .values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+
+# ---- flags -------------------------------------------------------------------------------------
+
+def _verdict_fields(v) -> dict:
+    return dict(rule_family=v.family, rule_code=v.rule, benefit=v.benefit, title=v.title,
+                period_start=v.period_start, period_end=v.period_end,
+                total=money_str(v.total_after) if v.measure == "earnings" else str(v.total_after),
+                limit=None if v.limit is None else (money_str(v.limit) if v.measure == "earnings" else str(v.limit)))
+
+
+def flag_snapshot(f: RiskFlag) -> dict:
+    return {"person_id": f.person_id, "rule": f.rule_code, "period_start": f.period_start,
+            "period_end": f.period_end, "level": f.level, "status": f.status, "total": f.total, "limit": f.limit}
+
+
+def raise_from_verdicts(person_id: int, verdicts, *, actor=None, notify_now: bool = True) -> list[RiskFlag]:
+    """Raise (or escalate) a flag for every verdict at or near its limit. Returns new or escalated flags."""
+    changed = []
+    for v in verdicts:
+        if v.status not in ("near", "over"):
+            continue
+        fields = _verdict_fields(v)
+        flag = db.session.scalar(sa.select(RiskFlag).where(
+            RiskFlag.person_id == person_id, RiskFlag.rule_family == v.family,
+            RiskFlag.period_start == v.period_start))
+        if flag is None:
+            flag = RiskFlag(person_id=person_id, level=v.status, source="system", status="open", **fields)
+            db.session.add(flag)
+            db.session.flush()
+            audit.record(actor, "risk.raised", flag, person_id=person_id, after=flag_snapshot(flag))
+            changed.append(flag)
+        elif LEVEL_RANK.get(v.status, 0) > LEVEL_RANK.get(flag.level, 0):
+            before = flag_snapshot(flag)
+            flag.level, flag.total, flag.limit = v.status, fields["total"], fields["limit"]
+            if flag.status == "resolved":
+                flag.status, flag.resolved_at, flag.resolved_by_id = "open", None, None
+            db.session.flush()
+            audit.record(actor, "risk.escalated", flag, person_id=person_id, before=before, after=flag_snapshot(flag))
+            changed.append(flag)
+        elif flag.total != fields["total"]:
+            flag.total = fields["total"]
+    if changed and notify_now:
+        _notify_flags(changed)
+    return changed
+
+
+def _flag_line(f: RiskFlag, name: str) -> str:
+    word = "over" if f.level == "over" else "close to"
+    money = f"{format_money(_dec(f.total))} of {format_money(_dec(f.limit))}" if f.limit and "." in (f.total or "") else ""
+    return (f"- {name}: {word} the {f.title or 'limit'} for {f.period_start:%d %b %Y} to {f.period_end:%d %b %Y}"
+            f"{' (' + money + ')' if money else ''}")
+
+
+def _dec(text):
+    from decimal import Decimal
+
+    return Decimal(text) if text else Decimal("0")
+
+
+def _notify_flags(flags: list[RiskFlag]) -> None:
+    names = dict(db.session.execute(sa.select(Person.id, Person.name).where(
+        Person.id.in_({f.person_id for f in flags}))).all())
+    lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags]
+    subject = (f"Benefit rule risk: {names.get(flags[0].person_id, 'someone')}" if len(flags) == 1
+               else f"Benefit rule risks: {len(flags)} new")
+    body = ("The tracker found payments at or close to a benefit limit:\n\n" + "\n".join(lines) +
+            "\n\nOpen the risk dashboard to see the details and plan what to do. The tracker is a safeguard, "
+            "not benefits advice: point the person to an independent benefits adviser.")
+    for user in notify.coordinators():
+        notify.queue(user, subject, body, "flag")
+
+
+def raise_manual(person: Person, note: str, *, actor, today: date, rule_family: str | None = None) -> RiskFlag:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed({"note": ["Say what the risk is."]})
+    if len(note) > 2000:
+        raise ValidationFailed({"note": ["Use 2,000 characters or fewer."]})
+    start = end = today
+    fields = {}
+    if rule_family:
+        verdicts = [v for v in checks.position(person.id, today) if v.family == rule_family]
+        if not verdicts:
+            raise ValidationFailed({"rule": [f"No rule {rule_family} applies to this person today."]})
+        fields = _verdict_fields(verdicts[0])
+        start, end = fields.pop("period_start"), fields.pop("period_end")
+    existing = db.session.scalar(sa.select(RiskFlag).where(
+        RiskFlag.person_id == person.id, RiskFlag.rule_family == (rule_family or ""), RiskFlag.period_start == start))
+    if existing is not None:
+        raise Conflict("There is already a flag for this person, rule and period: add a note to it instead.",
+                       code="flag_exists", extra={"flag_id": existing.id})
+    flag = RiskFlag(person_id=person.id, level="manual", source="coordinator", status="open",
+                    raised_by_id=getattr(actor, "id", None), period_start=start, period_end=end,
+                    **{"rule_family": rule_family or "", **fields})
+    db.session.add(flag)
+    db.session.flush()
+    flag.notes.append(RiskNote(author_id=getattr(actor, "id", None), text=note))
+    db.session.flush()
+    audit.record(actor, "risk.raised", flag, person_id=person.id, after={**flag_snapshot(flag), "note": note})
+    return flag
+
+
+def move(flag: RiskFlag, action: str, *, actor, note: str | None = None) -> RiskFlag:
+    target = FLAG_TRANSITIONS.get((flag.status, action))
+    if target is None:
+        raise Conflict(f"You cannot {action} a flag that is {flag.status}.", code="invalid_transition")
+    before = flag_snapshot(flag)
+    flag.status = target
+    now = utcnow()
+    if target == "acknowledged":
+        flag.acknowledged_by_id, flag.acknowledged_at = getattr(actor, "id", None), now
+    else:
+        flag.resolved_by_id, flag.resolved_at = getattr(actor, "id", None), now
+    if note and note.strip():
+        add_note(flag, note, actor=actor, audit_it=False)
+    db.session.flush()
+    audit.record(actor, f"risk.{target}", flag, person_id=flag.person_id, before=before, after=flag_snapshot(flag),
+                 reason=(note or "").strip() or None)
+    return flag
+
+
+def add_note(flag: RiskFlag, text: str, *, actor, audit_it: bool = True) -> RiskNote:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed({"note": ["Write a note."]})
+    if len(text) > 2000:
+        raise ValidationFailed({"note": ["Use 2,000 characters or fewer."]})
+    n = RiskNote(author_id=getattr(actor, "id", None), text=text)
+    flag.notes.append(n)
+    db.session.flush()
+    if audit_it:
+        audit.record(actor, "risk.noted", flag, person_id=flag.person_id, after={"note": text})
+    return n
+
+
+# ---- the scan ----------------------------------------------------------------------------------
+
+SCAN_LOCK = "risk-scan"
+
+
+def people_with_claims():
+    return sa.select(BenefitClaim.person_id).distinct().scalar_subquery()
+
+
+def scan(on: date, *, lock_seconds: int = 900) -> dict:
+    """Raise flags for everyone near or over a limit today; resolve flags whose period has passed.
+
+    Idempotent (a second run raises nothing new) and never overlapping (a lease in the database).
+    """
+    holder = acquire_lock(SCAN_LOCK, lock_seconds)
+    if holder is None:
+        return {"skipped": True, "raised": 0, "resolved": 0}
+    try:
+        raised = []
+        for person_id, verdicts in checks.positions(sa.select(BenefitClaim.person_id), on).items():
+            raised += raise_from_verdicts(person_id, verdicts, notify_now=False)
+        stale = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved",
+                                                             RiskFlag.source == "system",
+                                                             RiskFlag.period_end < on)).all()
+        for flag in stale:
+            move(flag, "resolve", actor=None, note="The period has ended.")
+        if raised:
+            _notify_flags(raised)
+        db.session.commit()
+        return {"skipped": False, "raised": len(raised), "resolved": len(stale)}
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        release_lock(SCAN_LOCK, holder)
+
+
+def digest(on: date) -> int:
+    """A daily summary of open flags for each coordinator. Returns how many were queued."""
+    flags = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved")
+                               .order_by(RiskFlag.level.desc(), RiskFlag.period_end)).all()
+    if not flags:
+        return 0
+    names = dict(db.session.execute(sa.select(Person.id, Person.name)).all())
+    lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags[:50]]
+    more = f"\n…and {len(flags) - 50} more." if len(flags) > 50 else ""
+    body = (f"Open benefit-rule flags on {on:%d %B %Y}: {len(flags)}.\n\n" + "\n".join(lines) + more +
+            "\n\nThe tracker is a safeguard, not benefits advice.")
+    count = 0
+    for user in notify.coordinators():
+        notify.queue(user, f"Daily risk summary: {len(flags)} open", body, "digest")
+        count += 1
+    db.session.commit()
+    return count
+
+
+def flag_json(f: RiskFlag, *, redact: bool = False) -> dict:
+    out = {"id": f.id, "person_id": f.person_id, "rule": f.rule_code, "family": f.rule_family or None,
+           "benefit": f.benefit, "title": f.title, "period": {"start": f.period_start.isoformat(),
+                                                             "end": f.period_end.isoformat()},
+           "level": f.level, "source": f.source, "status": f.status, "total": f.total, "limit": f.limit,
+           "raised_at": f.raised_at.isoformat(timespec="seconds"),
+           "notes": [{"at": n.at.isoformat(timespec="seconds"), "text": n.text} for n in f.notes]}
+    if redact:
+        out.update(rule=None, family=None, benefit=None, title="A benefit rule")
+    return out

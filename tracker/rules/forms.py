@@ -1,0 +1,223 @@
+"""Forms for the benefit-rule pages.
+
+They only parse what was typed (text, exact decimals, real dates, ticked or not). Whether a rule
+makes sense (an unconfirmed figure cannot block, effective_to after effective_from, at most two
+decimal places, ...) is decided by tracker.rules.pack.parse_rule, whose messages the views put
+back onto these fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (BooleanField, Form, HiddenField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField, URLField)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from tracker.people.forms import Needed, PlainDateField, select_choices
+from tracker.people.models import PREFERENCE_LABELS
+from tracker.rules.engine import PAYMENT_KINDS
+
+# Far above any benefit limit, and small enough that the figure always fits a Decimal of pence.
+MAX_LIMIT = Decimal("1000000")
+
+SEVERITY_CHOICES = [
+    ("warn", "Warn: show a warning, and the payment can still be made"),
+    ("block", "Block: the payment needs a written override"),
+]
+CONFIDENCE_CHOICES = [
+    ("confirmed", "Confirmed: legislation, an official text or CPAG"),
+    ("secondary", "Secondary: a reputable secondary source"),
+    ("derived", "Derived: worked out from a formula in the law"),
+    ("unconfirmed", "Not verified: no source found yet"),
+]
+EXPENSES_CHOICES = [
+    ("unless_service_user", "Count them, unless the work is marked as service-user involvement"),
+    ("never", "Never count them"),
+]
+DATE_BASIS_CHOICES = [
+    ("received", "The date the person receives the money"),
+    ("worked", "The date the work was done"),
+]
+KIND_CHOICES = [(k, PREFERENCE_LABELS.get(k, k)) for k in PAYMENT_KINDS]
+
+
+def parse_decimal(text: str | None) -> Decimal | None:
+    """An exact Decimal from what was typed ("£1,000.50" is fine); None when empty.
+
+    Raises ValueError when the text is not a real number. Never goes through float.
+    """
+    text = (text or "").strip().replace(",", "").replace("£", "").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as plain text without an exponent: Decimal("90.0") -> "90"."""
+    text = f"{value.normalize():f}"
+    return text
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes. Unknown values are left to the rule checks to explain."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        return None
+
+
+class InForceForm(Form):
+    """The GET filter on the list of rules (no CSRF: it changes nothing)."""
+
+    on = PlainDateField("In force on", validators=[Optional()])
+
+
+class RuleForm(FlaskForm):
+    revision = HiddenField()
+    title = StringField("Title", validators=[Needed(), Length(max=200)])
+    limit = StringField("Limit", render_kw={"inputmode": "decimal", "spellcheck": "false"})
+    warn_at = StringField("Warn when the total reaches this percentage of the limit", validators=[Needed()],
+                          render_kw={"inputmode": "decimal", "spellcheck": "false"})
+    severity = SelectField("When the rule would be broken", choices=select_choices(SEVERITY_CHOICES),
+                           validators=[Needed()], validate_choice=False)
+    effective_from = PlainDateField("In force from",
+                                    validators=[InputRequired("Enter the date the rule starts, like 2025-04-07.")])
+    effective_to = PlainDateField("In force until", validators=[Optional()])
+    confidence = SelectField("How sure we are of the figure", choices=select_choices(CONFIDENCE_CHOICES),
+                             validators=[Needed()], validate_choice=False)
+    counts_kinds = CheckboxesField("Payment kinds that count", choices=select_choices(KIND_CHOICES))
+    counts_training_at_value = BooleanField("Training counts at its declared value")
+    counts_expenses = SelectField("Reimbursed expenses", choices=select_choices(EXPENSES_CHOICES),
+                                  validators=[Needed()], validate_choice=False)
+    counts_other_income = BooleanField("Income the person declared from elsewhere counts")
+    date_basis = SelectField("Count money by", choices=select_choices(DATE_BASIS_CHOICES), validators=[Needed()],
+                             validate_choice=False)
+    notes = TextAreaField("Notes for admins", validators=[Length(max=5000)])
+    source = URLField("Address of the official source", validators=[Needed(), Length(max=2000)],
+                      render_kw={"spellcheck": "false"})
+    reason = TextAreaField("Reason for the change", validators=[
+        InputRequired("Say why the rule is changing, for example where the new figure comes from."),
+        Length(max=2000, message="Keep the reason under 2,000 characters.")])
+
+    def validate_limit(self, field):
+        try:
+            value = parse_decimal(field.data)
+        except ValueError:
+            raise ValidationError("Enter the limit as a number, like 196.00.") from None
+        if value is not None and abs(value) >= MAX_LIMIT:
+            raise ValidationError("The limit must be less than 1,000,000.")
+        field.parsed = value
+
+    def validate_warn_at(self, field):
+        try:
+            value = parse_decimal((field.data or "").replace("%", ""))
+        except ValueError:
+            raise ValidationError("Enter the percentage as a number from 1 to 100, like 90.") from None
+        if value is None:
+            raise ValidationError("Enter the percentage of the limit at which to warn, like 90.")
+        if not Decimal(1) <= value <= Decimal(100):
+            raise ValidationError("The percentage must be from 1 to 100.")
+        field.parsed = value
+
+    def changes(self) -> dict:
+        """The edited fields as rule data, for service.edit. Only call once the form is valid."""
+        return changes_from(self)
+
+
+def changes_from(form: RuleForm, skip: set | None = None) -> dict:
+    """The rule data typed into the form, leaving out the fields named in ``skip`` (ones with errors)."""
+    skip = skip or set()
+    out: dict = {}
+    if "title" not in skip:
+        out["title"] = (form.title.data or "").strip()
+    if "limit" not in skip:
+        value = getattr(form.limit, "parsed", None)
+        out["limit"] = None if value is None else str(value)
+    if "warn_at" not in skip and getattr(form.warn_at, "parsed", None) is not None:
+        out["warn_at"] = decimal_text(form.warn_at.parsed / Decimal(100))
+    for name in ("severity", "confidence", "date_basis"):
+        if name not in skip:
+            out[name] = form[name].data or None
+    for name in ("effective_from", "effective_to"):
+        if name not in skip:
+            value = form[name].data
+            out[name] = value.isoformat() if value else None
+    if not skip & {"counts_kinds", "counts_training_at_value", "counts_expenses", "counts_other_income"}:
+        out["counts"] = {
+            "kinds": list(form.counts_kinds.data or []),
+            "training_at_value": bool(form.counts_training_at_value.data),
+            "expenses": form.counts_expenses.data or None,
+            "other_income": bool(form.counts_other_income.data),
+        }
+    if "notes" not in skip:
+        out["notes"] = (form.notes.data or "").strip()
+    if "source" not in skip:
+        out["source"] = (form.source.data or "").strip()
+    return out
+
+
+def form_data(definition: dict, revision: int) -> dict:
+    """A stored rule definition as the edit form's data (warn_at as a percentage)."""
+    counts = definition.get("counts") or {}
+    warn_at = definition.get("warn_at")
+    percent = ""
+    if warn_at is not None:
+        try:
+            percent = decimal_text(Decimal(str(warn_at)) * 100)
+        except InvalidOperation:
+            percent = str(warn_at)
+
+    def day(value):
+        try:
+            return date.fromisoformat(value) if value else None
+        except (TypeError, ValueError):
+            return None
+
+    return {
+        "revision": str(revision),
+        "title": definition.get("title") or "",
+        "limit": definition.get("limit") or "",
+        "warn_at": percent,
+        "severity": definition.get("severity") or "warn",
+        "effective_from": day(definition.get("effective_from")),
+        "effective_to": day(definition.get("effective_to")),
+        "confidence": definition.get("confidence") or "unconfirmed",
+        "counts_kinds": list(counts.get("kinds") or []),
+        "counts_training_at_value": bool(counts.get("training_at_value")),
+        "counts_expenses": counts.get("expenses") or "unless_service_user",
+        "counts_other_income": bool(counts.get("other_income", True)),
+        "date_basis": definition.get("date_basis") or "received",
+        "notes": definition.get("notes") or "",
+        "source": definition.get("source") or "",
+    }
+
+
+class ConfirmForm(FlaskForm):
+    reason = TextAreaField("Where did you check the figure?", validators=[
+        InputRequired("Say where you checked the figure, for example the address of the official page."),
+        Length(max=2000, message="Keep this under 2,000 characters.")])
+
+
+class RetireForm(FlaskForm):
+    reason = TextAreaField("Why is this rule being retired?", validators=[
+        InputRequired("Say why the rule is being retired."),
+        Length(max=2000, message="Keep the reason under 2,000 characters.")])
+
+
+class LoadForm(FlaskForm):
+    file = FileField("Rule pack file", validators=[
+        FileRequired("Choose a rule pack file to upload."),
+        FileAllowed(["yaml", "yml"], "The file must be a YAML rule pack whose name ends in .yaml or .yml.")])
