@@ -68,6 +68,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "rules.load": {"GET": roles("admin"), "POST": roles("admin")},
     "audit.index": {"GET": roles("admin", "finance")},
     "me.index": {"GET": roles("contributor")},
+    "risks.dashboard": {"GET": roles(*STAFF)},
     "documents.index": {"GET": signed_in()},
     # API
     "api.openapi": {"GET": public()},

@@ -61,10 +61,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from tracker.me import bp as me_bp
     from tracker.imports import bp as imports_bp
     from tracker.payments import bp as payments_bp
+    from tracker.risks.views import bp as risks_bp
     from tracker.rules.views import bp as rules_bp
 
     for blueprint in (auth_bp, home_bp, people_bp, ops_bp, payments_bp, contributions_bp, rules_bp, audit_bp,
-                      exports_bp, imports_bp, documents_bp, me_bp):
+                      exports_bp, imports_bp, documents_bp, me_bp, risks_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only: another site cannot send one
