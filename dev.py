@@ -58,6 +58,8 @@ def start() -> None:
         (ROOT / "instance" / sub).mkdir(exist_ok=True)
     say("Migrating the database")
     flask("db", "upgrade", env=env, stdout=subprocess.DEVNULL)
+    say("Loading the UK benefit rule pack (unchanged rules are left alone)")
+    flask("rules", "load", env=env)
     say("Loading demo data (skipped if already there)")
     flask("demo", "seed", "--password-stdin", env=env, input=DEMO_PASSWORD + "\n", text=True)
     say("Starting a Celery worker (with beat for scheduled jobs)")
