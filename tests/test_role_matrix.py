@@ -144,15 +144,22 @@ def world(app, make_person, make_user):
         from tracker.people.models import BenefitClaim
 
         claims = dict(db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.id)).all())
-        from tracker.documents.models import Document
+        from tracker.documents.models import Document, DocumentBatch
+        from tracker.risks.models import RiskFlag
 
-        payments, documents = {}, {}
+        payments, documents, flags = {}, {}, {}
         for pid in (own, other):
             p = Payment(person_id=pid, kind="cash", amount=Decimal("5.00"), paid_on=date(2025, 5, 1))
             d = Document(person_id=pid, kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
-            db.session.add_all([p, d])
+            f = RiskFlag(person_id=pid, rule_family="CA_EARN", period_start=date(2025, 4, 7),
+                         period_end=date(2025, 4, 13), level="near", status="open")
+            db.session.add_all([p, d, f])
             db.session.flush()
-            payments[pid], documents[pid] = p.id, d.id
+            payments[pid], documents[pid], flags[pid] = p.id, d.id, f.id
+        batch = DocumentBatch(kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
+        db.session.add(batch)
+        db.session.flush()
+        batch_id = batch.id
         db.session.commit()
     users = {}
     for role in ALL:
@@ -160,11 +167,14 @@ def world(app, make_person, make_user):
         with app.app_context():
             users[role] = (db.session.get(User, uid).email, token)
     return {"own": own, "other": other, "claims": claims, "payments": payments, "documents": documents,
-            "users": users}
+            "flags": flags, "batch": batch_id, "users": users}
 
 
-def _url(rule, person_id, claim_id, payment_id, document_id):
+def _url(rule, world, person_id):
+    claim_id, payment_id = world["claims"][person_id], world["payments"][person_id]
+    document_id = world["documents"][person_id]
     url = rule.rule
+    url = url.replace("<int:flag_id>", str(world["flags"][person_id])).replace("<int:batch_id>", str(world["batch"]))
     url = url.replace("<int:document_id>", str(document_id))
     url = url.replace("<code>", "UC_SURPLUS_2026")
     url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
@@ -194,7 +204,7 @@ def test_role_matrix(app, world):
             continue  # signing out would end the session used by the rest of the loop
         for whose in ("own", "other"):
             pid = world[whose]
-            url = _url(rule, pid, world["claims"][pid], world["payments"][pid], world["documents"][pid])
+            url = _url(rule, world, pid)
             # Anonymous
             client = app.test_client()
             resp = _call(client, method, url)
