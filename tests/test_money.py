@@ -87,3 +87,9 @@ def test_sums_of_pence_are_exact(app, pence):
         total = db.session.scalar(sa.select(sa.func.sum(Payment.amount)).where(Payment.person_id == person.id))
         db.session.rollback()
     assert total == sum(amounts)
+
+
+@pytest.mark.parametrize("huge", ["1e9999", "9" * 3000, "-1e400"])
+def test_huge_numbers_are_a_clear_error(huge):
+    with pytest.raises(MoneyError, match="too large"):
+        to_decimal(huge)

@@ -58,8 +58,22 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "people.edit_claim": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
     "people.remove_claim": {"POST": person("admin", "coordinator", "contributor")},
     "payments.index": {"GET": roles(*STAFF)},
+    "payments.new": {"GET": roles("admin", "finance"), "POST": roles("admin", "finance")},
+    "payments.detail": {"GET": roles(*STAFF)},
+    "payments.approve": {"POST": roles("admin", "finance")},
+    "payments.pay": {"POST": roles("admin", "finance")},
+    "payments.cancel": {"POST": roles("admin", "finance")},
+    "payments.reverse": {"POST": roles("admin", "finance")},
     "payments.month_end": {"GET": roles("admin", "finance")},
+    "payments.expenses": {"GET": roles(*STAFF)},
+    "payments.new_expense": {"GET": roles(*STAFF), "POST": roles(*STAFF)},
+    "payments.new_other_income": {"GET": roles(*STAFF), "POST": roles(*STAFF)},
     "contributions.index": {"GET": roles(*STAFF)},
+    "contributions.session": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
+    "contributions.new": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
+    "contributions.activities": {"GET": roles(*STAFF)},
+    "contributions.new_activity": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
+    "contributions.edit_activity": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
     "rules.index": {"GET": roles(*STAFF)},
     "rules.detail": {"GET": roles(*STAFF)},
     "rules.edit": {"GET": roles("admin"), "POST": roles("admin")},
@@ -157,9 +171,12 @@ def world(app, make_person, make_user):
             db.session.flush()
             payments[pid], documents[pid], flags[pid] = p.id, d.id, f.id
         batch = DocumentBatch(kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
-        db.session.add(batch)
+        from tracker.contributions.models import Activity
+
+        activity = Activity(name="Panel", default_rate=Decimal("25.00"))
+        db.session.add_all([batch, activity])
         db.session.flush()
-        batch_id = batch.id
+        batch_id, activity_id = batch.id, activity.id
         db.session.commit()
     users = {}
     for role in ALL:
@@ -167,7 +184,7 @@ def world(app, make_person, make_user):
         with app.app_context():
             users[role] = (db.session.get(User, uid).email, token)
     return {"own": own, "other": other, "claims": claims, "payments": payments, "documents": documents,
-            "flags": flags, "batch": batch_id, "users": users}
+            "flags": flags, "batch": batch_id, "activity": activity_id, "users": users}
 
 
 def _url(rule, world, person_id):
@@ -176,7 +193,7 @@ def _url(rule, world, person_id):
     url = rule.rule
     url = url.replace("<int:flag_id>", str(world["flags"][person_id])).replace("<int:batch_id>", str(world["batch"]))
     url = url.replace("<int:document_id>", str(document_id))
-    url = url.replace("<code>", "UC_SURPLUS_2026")
+    url = url.replace("<code>", "UC_SURPLUS_2026").replace("<int:activity_id>", str(world["activity"]))
     url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
     url = url.replace("<int:payment_id>", str(payment_id))
     url = re.sub(r"<path:[^>]+>", "app.css", url)

@@ -46,6 +46,8 @@ def to_decimal(value, places: int = 2) -> Decimal:
     exponent = d.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -places:
         raise MoneyError(f"Use at most {places} decimal places.")
+    if d.adjusted() > 15:
+        raise MoneyError("That number is far too large.")
     return d.quantize(Decimal(1).scaleb(-places))
 
 

@@ -298,3 +298,23 @@ def test_adding_a_payment_never_lowers_a_total(situation):
     grown = Ledger(payments=ledger.payments + (prop.as_ledger_payment(),), other_income=ledger.other_income)
     for v in position(claims, RULES, grown, prop.paid_on):
         assert v.total >= before[v.family]
+
+
+def test_explanation_quotes_the_limit_in_force_on_the_suggested_date():
+    """A suggestion dated after an uprating must quote the new figure, not the old one."""
+    from datetime import date
+    from decimal import Decimal
+
+    from tracker.rules import engine, pack
+
+    rules = pack.load_default_pack()
+    claims = [engine.Claim("CA", date(2024, 1, 1))]
+    ledger = engine.Ledger()
+    proposed = [engine.ProposedPayment("cash", Decimal("250.00"), date(2025, 4, 9))]
+    result = engine.check(claims, rules, ledger, proposed, ["cash"], today=date(2026, 11, 26))
+    reduce = [s for s in result.suggestions if s.kind == "reduce"]
+    assert reduce, result.suggestions
+    first = reduce[0].payments[0]
+    assert first.paid_on >= date(2026, 11, 26)
+    assert first.amount == Decimal("204.00")
+    assert "£204.00" in reduce[0].explanation and "£196.00" not in reduce[0].explanation

@@ -1053,8 +1053,21 @@ class _Suggester:
         evals = self.ctx.evaluate(others + new, self.hours, window_payments=new, window_hours=())
         return all(_status(ev.rule, ev.after) != "over" for ev in evals)
 
-    def _limit_text(self, ev: _Eval) -> str:
-        return f"the {ev.rule.title} of {_figure(ev.rule.measure, ev.rule.limit)}"
+    def _limit_text(self, ev: _Eval, *on: date) -> str:
+        """The limit in words, as it stands on the given dates (a later date may fall under a newer
+        figure, e.g. after an April uprating); "the limit for each week" when they differ."""
+        rules = []
+        fam_idx = self.ctx.family_order.get(ev.rule.family)
+        for d in on:
+            sel = self.ctx.select(fam_idx, d, d) if fam_idx is not None else None
+            rule = sel.rule if sel is not None else ev.rule
+            if rule not in rules:
+                rules.append(rule)
+        rules = rules or [ev.rule]
+        if len(rules) == 1:
+            return f"the {rules[0].title} of {_figure(rules[0].measure, rules[0].limit)}"
+        noun = periods.period_noun(ev.rule.period)
+        return f"the {ev.rule.title} for each {noun}"
 
     # the four kinds
 
@@ -1119,7 +1132,7 @@ class _Suggester:
             pieces = [f"{_pounds(p.amount)} on {_day_text(p.paid_on)}" for p in chosen]
             verb = "goes over" if ev.rule.breach == "above" else "reaches"
             who = f"neither {noun}" if n == 2 else f"no {noun}"
-            text = f"Pay {_join(pieces)}, so {who} {verb} {self._limit_text(ev)}."
+            text = f"Pay {_join(pieces)}, so {who} {verb} {self._limit_text(ev, *(p.paid_on for p in chosen))}."
             return Suggestion("split", tuple(SuggestedPayment(p.kind, p.amount, p.paid_on) for p in chosen), text)
         return None
 
@@ -1133,7 +1146,7 @@ class _Suggester:
                 continue
             text = (
                 f"Pay the whole {_pounds(prop.amount)} on {_day_text(d)} instead of {_day_text(prop.paid_on)}: "
-                f"that {noun} has room for it under {self._limit_text(ev)}."
+                f"that {noun} has room for it under {self._limit_text(ev, d)}."
             )
             return Suggestion("defer", (SuggestedPayment(prop.kind, prop.amount, d),), text)
         return None
@@ -1153,7 +1166,7 @@ class _Suggester:
                 continue
             text = (
                 f"Pay {_pounds(now_room)} on {_day_text(dates[0])}, the most that fits under "
-                f"{self._limit_text(ev)} that {noun}, and the other {_pounds(rest)} on {_day_text(d)}."
+                f"{self._limit_text(ev, dates[0])} that {noun}, and the other {_pounds(rest)} on {_day_text(d)}."
             )
             return Suggestion(
                 "reduce",

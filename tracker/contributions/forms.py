@@ -1,0 +1,69 @@
+"""Forms for the contribution and activity pages.
+
+They only parse what was typed; amounts and hours stay text so the service parses them exactly
+(tracker.money.to_decimal), and its ValidationFailed messages are put back onto these fields.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+from tracker.contributions.models import RATE_UNITS
+from tracker.payments.forms import DayField, NotHuge, money_field
+from tracker.people.forms import Needed, select_choices
+
+SESSION_ROWS = 8
+
+RATE_UNIT_LABELS = {"hour": "An hour", "half_day": "Half a day", "day": "A day", "session": "A session"}
+# "£20.00 an hour", "£60.00 a session"
+RATE_UNIT_WORDS = {"hour": "an hour", "half_day": "a half day", "day": "a day", "session": "a session"}
+SERVICE_USER_LABELS = {"yes": "Yes: they take part as people who use its services",
+                       "no": "No", "unknown": "Not sure"}
+
+
+def hours_field(label: str, required: bool = False) -> StringField:
+    return StringField(label, validators=([Needed()] if required else []) + [
+        NotHuge("That is far too large: enter hours like 2.5.")],
+        render_kw={"inputmode": "decimal", "spellcheck": "false"})
+
+
+class ActivityForm(FlaskForm):
+    name = StringField("Name of the activity", validators=[Needed()])
+    description = TextAreaField("Description")
+    default_rate = money_field("Rate, in pounds", required=True)
+    rate_unit = SelectField("The rate is paid for", choices=select_choices(
+        [(u, RATE_UNIT_LABELS[u]) for u in RATE_UNITS]), default="hour", validate_choice=False)
+    includes_preparation = BooleanField("Preparation time is paid at the same rate")
+    service_user_context = SelectField(
+        "Do people take part as service users of the consulting body?", default="unknown",
+        choices=select_choices(list(SERVICE_USER_LABELS.items())), validate_choice=False)
+    consulting_body = StringField("Consulting body")
+
+
+class ContributionForm(FlaskForm):
+    person_id = SelectField("Person", validate_choice=False, validators=[Needed()])
+    activity_id = SelectField("Activity", validate_choice=False)
+    worked_on = DayField("Date of the work", validators=[InputRequired("Enter the date of the work, like 2025-04-07.")])
+    hours = hours_field("Hours worked", required=True)
+    preparation_hours = hours_field("Preparation hours")
+    role = StringField("Role")
+    description = TextAreaField("Description")
+
+
+def session_form_class(rows: int = SESSION_ROWS):
+    """One session, many people: activity, date, description, then rows of (person, hours, preparation)."""
+
+    class SessionForm(FlaskForm):
+        activity_id = SelectField("Activity", validate_choice=False, validators=[Needed()])
+        worked_on = DayField("Date of the session",
+                             validators=[InputRequired("Enter the date of the session, like 2025-04-07.")])
+        description = TextAreaField("Description")
+
+    for i in range(rows):
+        setattr(SessionForm, f"person_{i}", SelectField(f"Row {i + 1}: person", validate_choice=False))
+        setattr(SessionForm, f"hours_{i}", hours_field(f"Row {i + 1}: hours"))
+        setattr(SessionForm, f"prep_{i}", hours_field(f"Row {i + 1}: preparation hours"))
+    return SessionForm
+
