@@ -235,6 +235,7 @@ def login(client, make_user):
         uid = make_user(role, person_id=person_id)
         with client.application.app_context():
             email = _db.session.get(User, uid).email
+        client.post("/sign-out")  # so one client can switch users
         resp = client.post("/sign-in", data={"email": email, "password": PASSWORD})
         assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
         return uid
