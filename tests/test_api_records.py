@@ -109,3 +109,19 @@ def test_lists_filter_and_page(app, api_as, make_person):
     assert mine["total"] == 1 and mine["items"][0]["person_id"] == b
     assert Decimal(mine["items"][0]["amount"]) == Decimal("15.00")
     assert date.fromisoformat(mine["items"][0]["paid_on"]) == date(2025, 6, 1)
+
+
+def test_huge_ids_in_filters_are_422_not_500(api_as):
+    api = api_as("finance")
+    assert_error(api.get("/payments?person_id=99999999999999999999"), 422, field="person_id")
+    assert_error(api.get("/payments?page=0"), 422, field="page")
+
+
+def test_huge_ids_in_paths_are_404_not_500(api_as, client):
+    api = api_as("admin")
+    for path in ("/people/99999999999999999999", "/payments/99999999999999999999",
+                 "/documents/99999999999999999999"):
+        assert_error(api.get(path), 404)
+    assert client.get("/people/99999999999999999999").status_code in (302, 404)
+    assert_error(api.get("/risks?person_id=99999999999999999999"), 422, field="person_id")
+    assert api.get("/people?page=99999999999999999999").status_code == 200

@@ -42,6 +42,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from tracker import web
 
     web.init_app(app)
+    # Ids in URLs fit a 64-bit database integer; a larger number is simply "not found".
+    app.url_map.converters["int"] = web.DatabaseIdConverter
 
     import importlib
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from tracker.errors import DomainError
 from tracker.extensions import db, login_manager
@@ -31,6 +32,14 @@ PLAIN_TITLES = {
     429: "Too many attempts",
     500: "Something went wrong on our side",
 }
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` that only matches numbers a database id column can hold."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _is_api() -> bool:

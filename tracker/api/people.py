@@ -47,7 +47,7 @@ def create_person():
 def list_people():
     require_role("admin", "finance", "coordinator")
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = min(1_000_000, max(1, int(request.args.get("page", 1))))
         per_page = min(200, max(1, int(request.args.get("per_page", 50))))
     except ValueError:
         raise ValidationFailed({"page": ["Use whole numbers for page and per_page."]}) from None

@@ -34,10 +34,10 @@ def list_risks():
             raise ValidationFailed({"status": ["Choose open, acknowledged or resolved."]})
         q = q.where(RiskFlag.status == status)
     if request.args.get("person_id"):
-        try:
-            q = q.where(RiskFlag.person_id == int(request.args["person_id"]))
-        except ValueError:
-            raise ValidationFailed({"person_id": ["Use a whole number."]}) from None
+        raw = request.args["person_id"]
+        if not raw.isdigit() or int(raw) > 2**63 - 1:
+            raise ValidationFailed({"person_id": ["Use a whole number."]})
+        q = q.where(RiskFlag.person_id == int(raw))
     flags = db.session.scalars(q.options(sa.orm.selectinload(RiskFlag.notes)).limit(500)).all()
     return jsonify({"items": [service.flag_json(f, redact=_redact()) for f in flags]})
 

@@ -39,7 +39,7 @@ def parse_filters(args) -> Filters:
     """Read filters from query arguments; a bad value is a 422 naming the argument."""
     errors: dict[str, list[str]] = {}
 
-    def integer(name, default=None, low=1, high=None):
+    def integer(name, default=None, low=1, high=2**63 - 1):
         raw = args.get(name)
         if raw in (None, ""):
             return default
@@ -49,7 +49,7 @@ def parse_filters(args) -> Filters:
             errors[name] = ["Use a whole number."]
             return default
         if value < low or (high is not None and value > high):
-            errors[name] = [f"Use a number from {low}{' to ' + str(high) if high else ' up'}."]
+            errors[name] = [f"Use a number from {low} to {high}."]
             return default
         return value
 
@@ -70,7 +70,7 @@ def parse_filters(args) -> Filters:
     if kind and kind not in PAYMENT_KINDS:
         errors["kind"] = ["Choose one of: " + ", ".join(PAYMENT_KINDS) + "."]
     f = Filters(person_id=integer("person_id"), activity_id=integer("activity_id"), status=status, kind=kind,
-                date_from=day("from"), date_to=day("to"), page=integer("page", 1),
+                date_from=day("from"), date_to=day("to"), page=integer("page", 1, 1, 1_000_000),
                 per_page=integer("per_page", 50, 1, MAX_PER_PAGE))
     if f.date_from and f.date_to and f.date_to < f.date_from:
         errors["to"] = ["The end date must be on or after the start date."]

@@ -1,0 +1,27 @@
+"""The upload form: which kind of file, and the file (CSV or XLSX)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import HiddenField, SelectField
+from wtforms.validators import AnyOf, InputRequired
+
+from tracker.imports.service import KINDS
+from tracker.people.forms import select_choices
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(
+        "What the file holds",
+        choices=select_choices([("", "Choose one"), ("contributions", "Contributions"), ("payments", "Payments")]),
+        default="", validate_choice=False,
+        validators=[InputRequired("Choose whether the file holds contributions or payments."),
+                    AnyOf(KINDS, message="Choose whether the file holds contributions or payments.")])
+    file = FileField(
+        "The file",
+        validators=[FileRequired("Choose a CSV file (.csv) or an Excel workbook (.xlsx) to upload."),
+                    FileAllowed(["csv", "xlsx"], "The file must be a CSV file (.csv) or an Excel workbook (.xlsx).")],
+        render_kw={"accept": ".csv,.xlsx"})
+    # The fingerprint of the file that was checked, so "Import" can say when another file is chosen.
+    checked = HiddenField()

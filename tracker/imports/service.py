@@ -1,0 +1,750 @@
+"""Import of historical contributions and payments from a CSV or XLSX file.
+
+Two steps, both reading the whole file:
+
+1. ``check_file`` reads and checks every row and writes nothing. It reports every bad row with its
+   line number (the header is line 1; for a spreadsheet, the line is the row number) and a plain
+   reason, plus warnings that do not stop an import (a row that looks like one already recorded).
+2. ``import_checked`` inserts the rows of a check with no problems, in the caller's transaction:
+   all rows or none. Imported payments are history, not new payments: they are written as
+   ``paid`` directly and skip the what-if check. Every row writes an audit event
+   (``payment.imported`` or ``contribution.imported``), and the import writes ``import.completed``
+   with the counts. Services flush; the caller commits once.
+
+Nothing is stored on disk: the file is read from memory in each step.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import PurePosixPath
+
+import sqlalchemy as sa
+
+from tracker.audit import service as audit
+from tracker.contributions.models import Activity, Contribution
+from tracker.contributions.service import contribution_snapshot, contribution_values
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.money import format_money
+from tracker.payments.models import Payment
+from tracker.payments.service import parse_payment
+from tracker.people.models import Person
+
+MAX_ROWS = 20_000
+# Lines read, empty ones included: a sheet formatted down to row 1,048,576 is refused, not read for minutes.
+MAX_LINES = 200_000
+MAX_COLUMNS = 100
+EARLIEST = date(2000, 1, 1)
+CHUNK = 500  # ids per IN (...) query
+MAX_ID = 2**63 - 1  # the largest id a database integer holds
+
+KINDS = ("contributions", "payments")
+WHOLE_ROW = "*"  # a problem with the row itself, not one column
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (not a row problem): shown on the file field."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# ---- what each kind of file holds -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    name: str
+    need: str  # "required", "optional" or "person"
+    what: str
+    example: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    label: str
+    singular: str
+    columns: tuple[ColumnDoc, ...]
+    examples: tuple[tuple[str, ...], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.need == "required")
+
+
+PERSON_COLUMNS = (
+    ColumnDoc("person_email", "person", "The person’s email address, as recorded in the tracker.",
+              "sam@example.org"),
+    ColumnDoc("person_id", "person", "Or the person’s number in the tracker (shown on their page).", "12"),
+)
+
+SPECS: dict[str, Spec] = {
+    "contributions": Spec(
+        "contributions", "Contributions", "contribution",
+        PERSON_COLUMNS + (
+            ColumnDoc("worked_on", "required", "The date of the work.", "2025-03-14"),
+            ColumnDoc("hours", "required", "Hours worked, up to 24, with at most 2 decimal places.", "2.5"),
+            ColumnDoc("preparation_hours", "optional", "Hours of preparation. Leave empty for none.", "0.5"),
+            ColumnDoc("activity", "optional", "The name of the activity, exactly as in the tracker.",
+                      "Mental health panel"),
+            ColumnDoc("value_owed", "optional",
+                      "What the work is worth, in pounds. Leave empty to use the activity’s rate.", "50.00"),
+            ColumnDoc("description", "optional", "A short description.", "Panel meeting"),
+            ColumnDoc("role", "optional", "The person’s role, for example chair.", "panel member"),
+        ),
+        (("sam@example.org", "", "2025-03-14", "2.5", "0.5", "Mental health panel", "50.00", "Panel meeting",
+          "panel member"),
+         ("", "12", "2025-03-21", "3", "", "", "60.00", "Workshop", "")),
+    ),
+    "payments": Spec(
+        "payments", "Payments", "payment",
+        PERSON_COLUMNS + (
+            ColumnDoc("kind", "required",
+                      "cash, bank_transfer, voucher, training, certificate, declined or charity.", "bank_transfer"),
+            ColumnDoc("amount", "required",
+                      "In pounds, with at most 2 decimal places. 0.00 for a certificate or a declined payment.",
+                      "150.00"),
+            ColumnDoc("paid_on", "required", "The date the person received it.", "2025-03-31"),
+            ColumnDoc("method", "optional", "How it was paid.", "BACS"),
+            ColumnDoc("reference", "optional", "The bank or voucher reference.", "BACS-0331"),
+            ColumnDoc("note", "optional", "A note.", "March panel"),
+            ColumnDoc("charity_name", "optional", "Needed only when kind is charity.", ""),
+        ),
+        (("sam@example.org", "", "bank_transfer", "150.00", "2025-03-31", "BACS", "BACS-0331", "March panel", ""),
+         ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", "")),
+    ),
+}
+
+
+def template_csv(kind: str) -> str:
+    """An empty file to fill in: the header row and two example rows."""
+    spec = SPECS[kind]
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf)
+    writer.writerow(spec.names)
+    for row in spec.examples:
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+# ---- the result of a check --------------------------------------------------------------------
+
+@dataclass
+class LineNote:
+    line: int
+    messages: list[str]
+
+
+@dataclass
+class CheckResult:
+    kind: str
+    filename: str
+    sha256: str
+    sheet_note: str | None = None
+    rows: list[tuple[int, dict]] = field(default_factory=list)
+    problems: list[LineNote] = field(default_factory=list)
+    warnings: list[LineNote] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    data_rows: int = 0
+
+    @property
+    def spec(self) -> Spec:
+        return SPECS[self.kind]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+    @property
+    def people(self) -> int:
+        return len({v["person_id"] for _, v in self.rows})
+
+    @property
+    def total(self) -> Decimal:
+        key = "amount" if self.kind == "payments" else "value_owed"
+        return sum((v[key] for _, v in self.rows), Decimal("0.00"))
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((v["hours"] + v["preparation_hours"] for _, v in self.rows), Decimal("0.00"))
+
+
+def clean_filename(name: str | None) -> str:
+    """The file's own name, without any folder a browser sent; for messages and the audit trail."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    return base[:200] or "the file"
+
+
+# ---- reading the file -------------------------------------------------------------------------
+
+def _cell(value):
+    """One spreadsheet cell as the checks expect it.
+
+    XLSX numbers arrive as int or float. A float is turned into a Decimal through its shortest
+    text form, here and nowhere else; the checks that follow refuse more than 2 decimal places,
+    so 1.005 typed in Excel is reported, never rounded. Dates arrive as datetime.
+    """
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+def _csv_lines(data: bytes) -> Iterator[list]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            # Excel's plain "CSV (Comma delimited)" on Windows saves in Windows-1252, where £ is one byte.
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise FileProblem("The file could not be read as text. Save it from your spreadsheet as "
+                              "“CSV UTF-8”, or as an Excel workbook (.xlsx).") from None
+    if "\x00" in text:
+        raise FileProblem("This does not look like a CSV file. Save it from your spreadsheet as “CSV UTF-8”, "
+                          "or as an Excel workbook (.xlsx).")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error as e:
+        raise FileProblem(f"Line {reader.line_num} could not be read as CSV ({e}). Check the quotes on that "
+                          "line.") from None
+
+
+def _xlsx_lines(data: bytes, notes: list[str]) -> Iterator[list]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
+        raise FileProblem("The file could not be opened as an Excel workbook (.xlsx). Save it from your "
+                          "spreadsheet as “Excel Workbook (.xlsx)” or as “CSV UTF-8”.") from None
+    try:
+        sheets = wb.worksheets
+        if not sheets:
+            raise FileProblem("The workbook has no sheets.")
+        ws = sheets[0]
+        if len(sheets) > 1:
+            notes.append(f"Only the first sheet, “{ws.title}”, was read.")
+        ws.reset_dimensions()  # read the rows that are there, not the size the file claims
+        try:
+            for row in ws.iter_rows(values_only=True):
+                yield [_cell(v) for v in row]
+        except FileProblem:
+            raise
+        except Exception:
+            raise FileProblem("Part of the workbook could not be read. Save it again from your spreadsheet as "
+                              "“Excel Workbook (.xlsx)”, or as “CSV UTF-8”.") from None
+    finally:
+        wb.close()
+
+
+def blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_name(value) -> str:
+    return re.sub(r"[\s\-]+", "_", str(value).strip().lower()) if not blank(value) else ""
+
+
+def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, list]], list[str]]:
+    """(header names, [(line, cells)] for the rows that are not empty, notes)."""
+    notes: list[str] = []
+    if not data.strip():
+        raise FileProblem("The file is empty.")
+    lines: Iterable[list] = (_xlsx_lines(data, notes) if filename.lower().endswith(".xlsx")
+                             else _csv_lines(data))
+    it = iter(lines)
+    first = next(it, None)
+    if first is None or all(blank(v) for v in first):
+        raise FileProblem("Line 1 must be the header row, naming the columns. Download the template to see "
+                          "the columns.")
+    header = [_header_name(v) for v in first]
+    while header and header[-1] == "":
+        header.pop()
+    if len(header) > MAX_COLUMNS:
+        raise FileProblem(f"The file has more than {MAX_COLUMNS} columns. Keep only the columns listed below.")
+    rows: list[tuple[int, list]] = []
+    for line, cells in enumerate(it, start=2):
+        if line > MAX_LINES:
+            raise FileProblem(f"The file has more than {MAX_LINES:,} lines, counting empty ones. Delete the "
+                              "empty rows at the end, or save only the rows with data.")
+        if all(blank(v) for v in cells):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise FileProblem(f"The file has more than {MAX_ROWS:,} rows. Split it into files of {MAX_ROWS:,} "
+                              "rows or fewer and import each one.")
+        rows.append((line, list(cells)))
+    return header, rows, notes
+
+
+# ---- checking values --------------------------------------------------------------------------
+
+class Bad(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def text(value) -> str | None:
+    if blank(value):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
+_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def a_date(value) -> date | None:
+    """A date cell: an Excel date, 2025-04-07, or 07/04/2025 (day first, as in the UK)."""
+    if blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        s = value.strip()
+        m = _ISO.match(s)
+        if m:
+            y, mo, d = int(m[1]), int(m[2]), int(m[3])
+        else:
+            m = _UK.match(s)
+            if not m:
+                raise Bad("Use a date like 2025-04-07 (or 07/04/2025).")
+            d, mo, y = int(m[1]), int(m[2]), int(m[3])
+        try:
+            return date(y, mo, d)
+        except ValueError:
+            raise Bad("That date does not exist. Use a real date, like 2025-04-07.") from None
+    raise Bad("Use a date like 2025-04-07 (or 07/04/2025).")
+
+
+def whole(value) -> int | None:
+    """A record number: a whole number from 1 to the largest a database integer holds."""
+    if blank(value):
+        return None
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None:
+        raise Bad("Use a whole number.")
+    if not 1 <= number <= MAX_ID:
+        raise Bad("There is no person with this number.")
+    return number
+
+
+TOO_BIG = Decimal("1E+12")
+
+
+def number_cell(value):
+    """A money or hours cell as the services take it: text, int or Decimal; None when empty.
+
+    A number far beyond any amount (1e9999) is refused here: it cannot even be rounded to pence."""
+    if blank(value):
+        return None
+    if isinstance(value, bool) or isinstance(value, (date, datetime)):
+        raise Bad("Enter a number, for example 150.00.")
+    if isinstance(value, str):
+        value = value.strip()
+        try:
+            number = Decimal(value.replace(",", "").removeprefix("£"))
+        except InvalidOperation:
+            return value  # the service explains what is wrong with it
+    else:
+        number = value
+    if isinstance(number, (int, Decimal)) and (not Decimal(number).is_finite() or abs(number) >= TOO_BIG):
+        raise Bad("This number is far too large." if Decimal(number).is_finite() else "Enter a real number.")
+    return value
+
+
+def _shown(value) -> str:
+    s = text(value) or ""
+    return s if len(s) <= 40 else s[:37] + "…"
+
+
+class Row:
+    """One line of the file: cells by column name, and its problems by column."""
+
+    def __init__(self, line: int, cells: dict):
+        self.line = line
+        self.cells = cells
+        self.errors: dict[str, str] = {}
+
+    def get(self, name):
+        return self.cells.get(name)
+
+    def fail(self, column: str, message: str) -> None:
+        self.errors.setdefault(column, message)
+
+    def take(self, column: str, parse):
+        try:
+            return parse(self.get(column))
+        except Bad as e:
+            self.fail(column, e.message)
+            return None
+
+    def take_service_errors(self, e: ValidationFailed, rename: dict | None = None) -> None:
+        rename = rename or {}
+        for key, messages in e.fields.items():
+            self.fail(rename.get(key, key), " ".join(messages))
+
+    def messages(self) -> list[str]:
+        out = []
+        for column, message in self.errors.items():
+            if column == WHOLE_ROW:
+                out.append(message)
+                continue
+            raw = self.get(column)
+            out.append(f"{column} “{_shown(raw)}”: {message}" if not blank(raw) else f"{column}: {message}")
+        return out
+
+
+def _chunks(values: list, size: int = CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+class People:
+    """Finds the people the file names, with one query per few hundred names."""
+
+    def __init__(self, rows: list[Row]):
+        emails = sorted({t.lower() for r in rows if (t := text(r.get("person_email")))})
+        ids = set()
+        for r in rows:
+            try:
+                i = whole(r.get("person_id"))
+            except Bad:
+                continue
+            if i is not None:
+                ids.add(i)
+        self.by_email: dict[str, list[int]] = {}
+        for chunk in _chunks(emails):
+            lowered = sa.func.lower(Person.email)
+            for pid, email in db.session.execute(sa.select(Person.id, lowered).where(lowered.in_(chunk))):
+                self.by_email.setdefault(email, []).append(pid)
+        self.ids: set[int] = set()
+        for chunk in _chunks(sorted(ids)):
+            self.ids.update(db.session.scalars(sa.select(Person.id).where(Person.id.in_(chunk))))
+
+    def resolve(self, row: Row) -> int | None:
+        email = text(row.get("person_email"))
+        pid = row.take("person_id", whole)
+        if "person_id" in row.errors:
+            return None
+        by_id = None
+        if pid is not None:
+            if pid not in self.ids:
+                row.fail("person_id", "There is no person with this number.")
+                return None
+            by_id = pid
+        by_email = None
+        if email:
+            found = self.by_email.get(email.lower(), [])
+            if not found:
+                row.fail("person_email", "No person has this email address. Add the person first, or use "
+                                         "person_id.")
+                return None
+            if len(found) > 1 and by_id is None:
+                row.fail("person_email", "More than one person has this email address. Use person_id instead.")
+                return None
+            by_email = by_id if by_id in found else found[0]
+        if by_id is None and by_email is None:
+            row.fail("person_email", "Give the person’s email address (person_email) or number (person_id).")
+            return None
+        if by_id is not None and by_email is not None and by_id != by_email:
+            row.fail("person_id", "person_email and person_id name different people.")
+            return None
+        return by_id if by_id is not None else by_email
+
+
+class Activities:
+    def __init__(self, rows: list[Row]):
+        names = sorted({t.lower() for r in rows if (t := text(r.get("activity")))})
+        self.by_name: dict[str, list[int]] = {}
+        for chunk in _chunks(names):
+            lowered = sa.func.lower(Activity.name)
+            for aid, name in db.session.execute(sa.select(Activity.id, lowered).where(lowered.in_(chunk))):
+                self.by_name.setdefault(name, []).append(aid)
+
+    def resolve(self, row: Row) -> int | None:
+        name = text(row.get("activity"))
+        if not name:
+            return None
+        found = self.by_name.get(name.lower(), [])
+        if not found:
+            row.fail("activity", "There is no activity with this name. Check the spelling, or leave it empty.")
+        elif len(found) > 1:
+            row.fail("activity", "More than one activity has this name. Rename one in the tracker first.")
+        else:
+            return found[0]
+        return None
+
+
+def _in_the_past(row: Row, column: str, day: date | None, today: date, what: str) -> None:
+    if day is None or column in row.errors:
+        return
+    if day > today:
+        row.fail(column, f"This date is in the future: only {what} can be imported.")
+    elif day < EARLIEST:
+        row.fail(column, "This date is before 2000: check the year.")
+
+
+def _limited(row: Row, column: str, limit: int) -> str | None:
+    value = text(row.get(column))
+    if value and len(value) > limit:
+        row.fail(column, f"Use {limit:,} characters or fewer.")
+    return value
+
+
+def _check_payment(row: Row, people: People, today: date) -> dict | None:
+    person_id = people.resolve(row)
+    paid_on = row.take("paid_on", a_date)
+    _in_the_past(row, "paid_on", paid_on, today, "payments already made")
+    kind = text(row.get("kind"))
+    kind = re.sub(r"[\s\-]+", "_", kind.lower()) if kind else None
+    amount = row.take("amount", number_cell)
+    method = _limited(row, "method", 40)
+    reference = _limited(row, "reference", 100)
+    try:
+        p = parse_payment({"kind": kind, "amount": amount, "paid_on": paid_on, "note": text(row.get("note")),
+                           "charity_name": text(row.get("charity_name"))})
+    except ValidationFailed as e:
+        if "paid_on" in row.errors or paid_on is None:
+            e.fields.pop("paid_on", None)
+            if paid_on is None and "paid_on" not in row.errors:
+                row.fail("paid_on", "Enter the date the person received it, like 2025-04-07.")
+        row.take_service_errors(e)
+        return None
+    if row.errors or person_id is None:
+        return None
+    return {"person_id": person_id, "kind": p.kind, "amount": p.amount, "paid_on": p.paid_on, "method": method,
+            "reference": reference, "note": p.note, "charity_name": p.charity_name}
+
+
+def _check_contribution(row: Row, people: People, activities: Activities, today: date) -> dict | None:
+    person_id = people.resolve(row)
+    worked_on = row.take("worked_on", a_date)
+    if worked_on is None and "worked_on" not in row.errors:
+        row.fail("worked_on", "Enter the date of the work, like 2025-04-07.")
+    _in_the_past(row, "worked_on", worked_on, today, "work already done")
+    activity_id = activities.resolve(row)
+    data = {"worked_on": worked_on or today, "activity_id": activity_id,
+            "hours": row.take("hours", number_cell), "preparation_hours": row.take("preparation_hours", number_cell),
+            "value_owed": row.take("value_owed", number_cell),
+            "description": _limited(row, "description", 1000), "role": _limited(row, "role", 100)}
+    try:
+        v = contribution_values(data)
+    except ValidationFailed as e:
+        row.take_service_errors(e, {"activity_id": "activity"})
+        return None
+    if row.errors or person_id is None:
+        return None
+    return {"person_id": person_id, "activity_id": activity_id, "worked_on": worked_on, "hours": v["hours"],
+            "preparation_hours": v["preparation_hours"], "value_owed": v["value_owed"],
+            "description": v["description"], "role": v["role"]}
+
+
+# ---- possible duplicates (warnings) -----------------------------------------------------------
+
+def _payment_key(v: dict) -> tuple:
+    return (v["person_id"], v["kind"], v["amount"], v["paid_on"])
+
+
+def _contribution_key(v: dict) -> tuple:
+    return (v["person_id"], v["worked_on"], v["hours"], v["activity_id"])
+
+
+def _existing(kind: str, rows: list[tuple[int, dict]]) -> dict[tuple, int]:
+    """Keys of rows already in the tracker for the people and dates in the file."""
+    if not rows:
+        return {}
+    person_ids = sorted({v["person_id"] for _, v in rows})
+    out: dict[tuple, int] = {}
+    if kind == "payments":
+        days = [v["paid_on"] for _, v in rows]
+        for chunk in _chunks(person_ids):
+            q = sa.select(Payment.id, Payment.person_id, Payment.kind, Payment.amount, Payment.paid_on).where(
+                Payment.person_id.in_(chunk), Payment.paid_on.between(min(days), max(days)),
+                Payment.status != "cancelled", Payment.reversal_of_id.is_(None))
+            for pid, person_id, kind_, amount, paid_on in db.session.execute(q):
+                out.setdefault((person_id, kind_, amount, paid_on), pid)
+    else:
+        days = [v["worked_on"] for _, v in rows]
+        for chunk in _chunks(person_ids):
+            q = sa.select(Contribution.id, Contribution.person_id, Contribution.worked_on, Contribution.hours,
+                          Contribution.activity_id).where(
+                Contribution.person_id.in_(chunk), Contribution.worked_on.between(min(days), max(days)))
+            for cid, person_id, worked_on, hours, activity_id in db.session.execute(q):
+                out.setdefault((person_id, worked_on, hours, activity_id), cid)
+    return out
+
+
+def _duplicates(kind: str, rows: list[tuple[int, dict]]) -> list[LineNote]:
+    key = _payment_key if kind == "payments" else _contribution_key
+    what = "payment" if kind == "payments" else "contribution"
+    existing = _existing(kind, rows)
+    seen: dict[tuple, int] = {}
+    notes = []
+    for line, v in rows:
+        k = key(v)
+        messages = []
+        if k in existing:
+            messages.append(f"A {what} for the same person, date and amount is already recorded ({what} "
+                            f"{existing[k]}). If this file has been imported before, do not import it again.")
+        if k in seen:
+            messages.append(f"This row is the same as line {seen[k]}.")
+        else:
+            seen[k] = line
+        if messages:
+            notes.append(LineNote(line, messages))
+    return notes
+
+
+# ---- the check --------------------------------------------------------------------------------
+
+def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckResult:
+    """Read and check every row; writes nothing. Raises FileProblem when the file cannot be read."""
+    if kind not in SPECS:
+        raise ValueError(kind)
+    spec = SPECS[kind]
+    result = CheckResult(kind=kind, filename=filename, sha256=hashlib.sha256(data).hexdigest())
+    header, lines, notes = read_table(filename, data)
+    result.sheet_note = " ".join(notes) or None
+    result.data_rows = len(lines)
+
+    problems = []
+    named = [h for h in header if h]
+    for name in sorted({h for h in named if named.count(h) > 1}):
+        problems.append(f"The column “{name}” appears more than once.")
+    if "" in header:
+        problems.append(f"Column {header.index('') + 1} has no name in the header row.")
+    if "person_email" not in header and "person_id" not in header:
+        problems.append("The file has no column “person_email” or “person_id”: add one of them.")
+    for name in spec.required:
+        if name not in header:
+            problems.append(f"The file has no column “{name}”.")
+    if len(header) == 1 and ";" in header[0]:
+        problems.append("The values seem to be separated by semicolons. Save the file as CSV with commas.")
+    result.ignored_columns = [h for h in dict.fromkeys(named) if h not in spec.names]
+    if problems:
+        result.problems.append(LineNote(1, problems))
+        return result
+    if not lines:
+        result.problems.append(LineNote(1, ["The file has a header row but no rows to import."]))
+        return result
+
+    rows = []
+    for line, cells in lines:
+        row = Row(line, {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header)})
+        extra = [v for v in cells[len(header):] if not blank(v)]
+        if extra:
+            row.fail(WHOLE_ROW, "This row has more values than the header has columns. A comma inside a value "
+                             "needs quotes around the value.")
+        rows.append(row)
+
+    people = People(rows)
+    activities = Activities(rows) if kind == "contributions" else None
+    for row in rows:
+        if kind == "payments":
+            values = _check_payment(row, people, today)
+        else:
+            values = _check_contribution(row, people, activities, today)
+        if row.errors:
+            result.problems.append(LineNote(row.line, row.messages()))
+        elif values is not None:
+            result.rows.append((row.line, values))
+    if not result.problems:
+        result.warnings = _duplicates(kind, result.rows)
+    return result
+
+
+# ---- the import -------------------------------------------------------------------------------
+
+def _bump_ledgers(person_ids: list[int]) -> None:
+    """As recording a payment does: a check running at the same moment waits, then sees these rows."""
+    for chunk in _chunks(person_ids):
+        db.session.execute(sa.update(Person).where(Person.id.in_(chunk))
+                           .values(ledger_version=Person.ledger_version + 1)
+                           .execution_options(synchronize_session=False))
+
+
+def summary(result: CheckResult) -> dict:
+    out = {"kind": result.kind, "rows": len(result.rows), "people": result.people, "file": result.filename,
+           "sha256": result.sha256}
+    if result.kind == "payments":
+        out["total_amount"] = result.total
+    else:
+        out["total_hours"] = result.hours
+        out["total_value_owed"] = result.total
+    return out
+
+
+def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
+    """Insert every row of a check with no problems (flushes; the caller commits once)."""
+    if not result.ok:
+        raise ValueError("Only a check with no problems can be imported.")
+    actor_id = getattr(actor, "id", None)
+    _bump_ledgers(sorted({v["person_id"] for _, v in result.rows}))
+    made = []
+    for line, v in result.rows:
+        if result.kind == "payments":
+            obj = Payment(status="paid", currency="GBP", recorded_by_id=actor_id, paid_by_id=actor_id, paid_at=now,
+                          **v)
+        else:
+            obj = Contribution(recorded_by_id=actor_id, **v)
+        made.append((line, v, obj))
+    db.session.add_all([obj for _, _, obj in made])
+    db.session.flush()
+    source = {"file": result.filename, "sha256": result.sha256}
+    for line, v, obj in made:
+        if result.kind == "payments":
+            after = {**v, "status": "paid"}
+            audit.record(actor, "payment.imported", obj, person_id=obj.person_id,
+                         after={**after, "import": {**source, "line": line}})
+        else:
+            audit.record(actor, "contribution.imported", obj, person_id=obj.person_id,
+                         after={**contribution_snapshot(obj), "import": {**source, "line": line}})
+    done = summary(result)
+    audit.record(actor, "import.completed", None, entity_type="import", after=done)
+    db.session.flush()
+    return done
+
+
+def describe(done: dict) -> str:
+    """The flash after an import, in plain words."""
+    n = done["rows"]
+    if done["kind"] == "payments":
+        what = "payment" if n == 1 else "payments"
+        extra = f", {format_money(done['total_amount'])} in total"
+    else:
+        what = "contribution" if n == 1 else "contributions"
+        extra = f", {done['total_hours']} hours in total"
+    people = "person" if done["people"] == 1 else "people"
+    return f"Imported {n:,} {what} for {done['people']:,} {people} from {done['file']}{extra}."
