@@ -91,6 +91,9 @@ def app(database_url, broker_dir):
 
 
 def _wipe(app) -> None:
+    from tracker.rules import service as rules_service
+
+    rules_service.forget_cache()  # the parsed rules are cached per process
     with app.app_context():
         _db.session.remove()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]

@@ -246,3 +246,20 @@ def test_failed_render_records_a_reason(app, person, sent, monkeypatch):
         again, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
                                             date(2025, 4, 30), actor=None)
         assert again.id == doc.id and again.status == "queued"
+
+
+def test_a_ready_document_whose_file_is_gone_is_made_again(app, person, sent):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        p = db.session.get(Person, person)
+        doc, _ = service.request_document(p, "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None)
+        db.session.commit()
+        service.render(doc.id)
+        db.session.refresh(doc)
+        service.storage().path_for(doc.file_name).unlink()
+        again, created = service.request_document(p, "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None)
+        db.session.commit()
+        assert again.id == doc.id and not created and again.status == "queued"
+        assert service.render(doc.id) == "ready"
+        assert service.storage().exists(db.session.get(Document, doc.id).file_name)

@@ -91,7 +91,8 @@ class ScaledDecimal(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return (Decimal(int(value)) / self._factor).quantize(Decimal(1).scaleb(-self.places))
+        # Exact: the integer's digits with the decimal point moved (15000 -> Decimal("150.00")).
+        return Decimal(int(value)).scaleb(-self.places)
 
     def coerce_compared_value(self, op, value):
         return self

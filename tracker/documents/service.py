@@ -79,7 +79,8 @@ def request_document(person: Person, kind: str, start_on: date, end_on: date, *,
                          after={"kind": kind, "start_on": start_on, "end_on": end_on})
             return doc, True
         existing = db.session.scalar(sa.select(Document).filter_by(**key))
-    if existing.status == "failed":
+    file_gone = existing.status == "ready" and not (existing.file_name and storage().exists(existing.file_name))
+    if existing.status == "failed" or file_gone:
         existing.status, existing.failure_reason = "queued", None
         db.session.flush()
         enqueue_after_commit(TASK, existing.id)

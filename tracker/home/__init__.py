@@ -24,11 +24,21 @@ def _home():
     role = current_user.role
     ctx: dict = {}
     if role == "contributor":
-        person = db.session.get(Person, current_user.person_id)
+        from flask import abort
+
+        from tracker.documents.models import Document
+
+        person = db.session.get(Person, current_user.person_id) if current_user.person_id else None
+        if person is None:
+            abort(404)
         ctx["person"] = person
         ctx["recent_payments"] = db.session.scalars(
             sa.select(Payment).where(Payment.person_id == person.id, Payment.status != "cancelled")
             .order_by(Payment.paid_on.desc(), Payment.id.desc()).limit(5)).all()
+        ctx["payment_status_words"] = {"draft": "Planned", "approved": "Approved, not paid yet", "paid": "Paid"}
+        ctx["ready_documents"] = db.session.scalars(
+            sa.select(Document).where(Document.person_id == person.id, Document.status == "ready")
+            .order_by(Document.created_at.desc(), Document.id.desc()).limit(3)).all()
     else:
         ctx["people_count"] = db.session.scalar(sa.select(sa.func.count(Person.id)))
         counts = dict(db.session.execute(

@@ -22,16 +22,25 @@ def check(person_id: int, proposed: list[engine.ProposedPayment], *, today: date
     """Run the engine for proposed payments. Returns the result and {rule code: revision}."""
     rules, revisions = _rules()
     dates = [p.paid_on for p in proposed] or [today or date.today()]
+    claims = ledger.claims_for(person_id)
     result = engine.check(
-        ledger.claims_for(person_id), rules,
-        ledger.ledger_for(person_id, (min(dates), max(dates)), exclude_payment_id=exclude_payment_id),
+        claims, rules,
+        ledger.ledger_for(person_id, (min(dates), max(dates)), exclude_payment_id=exclude_payment_id,
+                          hours=_hours_matter(claims, rules)),
         proposed, ledger.preferences_for(person_id), today=today)
     return result, revisions
 
 
+def _hours_matter(claims, rules) -> bool:
+    """Only an hours rule for a benefit the person claims needs the hours worked."""
+    benefits = {c.benefit for c in claims}
+    return any(r.measure == "hours" and r.applies_when.benefit in benefits for r in rules)
+
+
 def position(person_id: int, on: date) -> list[engine.Verdict]:
     rules, _ = _rules()
-    return engine.position(ledger.claims_for(person_id), rules, ledger.ledger_for(person_id, on), on)
+    claims = ledger.claims_for(person_id)
+    return engine.position(claims, rules, ledger.ledger_for(person_id, on, hours=_hours_matter(claims, rules)), on)
 
 
 def check_json(result: engine.CheckResult, revisions: dict) -> dict:

@@ -341,6 +341,15 @@ class LedgerPayment:
     def work_date(self) -> date:
         return self.worked_on or self.paid_on
 
+    @classmethod
+    def from_trusted(cls, kind, amount, paid_on, worked_on, benefit_value, status, id=None) -> "LedgerPayment":
+        """Build without re-checking each field: only for rows read from the database, whose column
+        types already guarantee Decimal amounts, dates and known kinds and statuses."""
+        obj = cls.__new__(cls)
+        obj.__dict__.update(kind=kind, amount=amount, paid_on=paid_on, worked_on=worked_on,
+                            benefit_value=benefit_value, status=status, id=id)
+        return obj
+
 
 @dataclass(frozen=True)
 class LedgerExpense:

@@ -32,39 +32,46 @@ def preferences_for(person_id: int) -> list[str]:
                                    .order_by(Preference.position)))
 
 
-def ledger_for(person_id: int, around: date | tuple[date, date], *, exclude_payment_id: int | None = None) -> engine.Ledger:
+_p, _e, _o, _c = (Payment.__table__.c, Expense.__table__.c, OtherIncome.__table__.c,
+                  Contribution.__table__.c)
+_PID, _START, _END = sa.bindparam("pid"), sa.bindparam("start"), sa.bindparam("end")
+# Built once: a check runs these on every payment recorded, so they should cost only the query.
+_PAYMENTS = sa.select(_p.id, _p.kind, _p.amount, _p.benefit_value, _p.paid_on, _p.worked_on, _p.status).where(
+    _p.person_id == _PID, _p.status != "cancelled", _p.paid_on.between(_START, _END))
+_PAYMENTS_EXCEPT = _PAYMENTS.where(_p.id != sa.bindparam("exclude"))
+_EXPENSES = sa.select(_e.amount, _e.incurred_on, _e.paid_on, _e.service_user_context).where(
+    _e.person_id == _PID, _e.paid_on.between(_START, _END))
+_INCOME = sa.select(_o.amount, _o.received_on).where(_o.person_id == _PID, _o.received_on.between(_START, _END))
+_HOURS = sa.select(_c.worked_on, _c.hours, _c.preparation_hours).where(
+    _c.person_id == _PID, _c.worked_on.between(_START, _END))
+
+
+def ledger_for(person_id: int, around: date | tuple[date, date], *, exclude_payment_id: int | None = None,
+               hours: bool = True) -> engine.Ledger:
+    """The person's ledger around a date (or a range of dates). ``hours=False`` skips the hours
+    worked when no hours rule can apply to the person."""
     if isinstance(around, tuple):
         start, end = around[0] - BACK, around[1] + AHEAD
     else:
         start, end = around - BACK, around + AHEAD
-    p = Payment.__table__.c
-    pay_q = sa.select(p.id, p.kind, p.amount, p.benefit_value, p.paid_on, p.worked_on, p.status).where(
-        p.person_id == person_id, p.status != "cancelled", p.paid_on.between(start, end))
-    if exclude_payment_id is not None:
-        pay_q = pay_q.where(p.id != exclude_payment_id)
-    payments = tuple(
-        engine.LedgerPayment(id=r.id, kind=r.kind, amount=r.amount,
-                             benefit_value=r.benefit_value,
-                             paid_on=r.paid_on, worked_on=r.worked_on, status=r.status)
-        for r in db.session.execute(pay_q))
-    e = Expense.__table__.c
-    expenses = tuple(
-        engine.LedgerExpense(amount=r.amount, incurred_on=r.incurred_on,
-                             paid_on=r.paid_on, service_user_context=r.service_user_context)
-        for r in db.session.execute(sa.select(e.amount, e.incurred_on, e.paid_on, e.service_user_context).where(
-            e.person_id == person_id, e.paid_on.between(start, end))))
-    o = OtherIncome.__table__.c
-    income = tuple(
-        engine.LedgerIncome(amount=r.amount, received_on=r.received_on)
-        for r in db.session.execute(sa.select(o.amount, o.received_on).where(
-            o.person_id == person_id, o.received_on.between(start, end))))
-    c = Contribution.__table__.c
-    hours = tuple(
-        engine.LedgerHours(worked_on=r.worked_on,
-                           hours=r.hours + (r.preparation_hours or 0))
-        for r in db.session.execute(sa.select(c.worked_on, c.hours, c.preparation_hours).where(
-            c.person_id == person_id, c.worked_on.between(start, end))))
-    return engine.Ledger(payments=payments, expenses=expenses, other_income=income, hours=hours)
+    params = {"pid": person_id, "start": start, "end": end}
+    run = db.session.execute
+    if exclude_payment_id is None:
+        rows = run(_PAYMENTS, params)
+    else:
+        rows = run(_PAYMENTS_EXCEPT, {**params, "exclude": exclude_payment_id})
+    trusted = engine.LedgerPayment.from_trusted
+    payments = tuple(trusted(r.kind, r.amount, r.paid_on, r.worked_on, r.benefit_value, r.status, r.id)
+                     for r in rows)
+    expenses = tuple(engine.LedgerExpense(amount=r.amount, incurred_on=r.incurred_on, paid_on=r.paid_on,
+                                          service_user_context=r.service_user_context)
+                     for r in run(_EXPENSES, params))
+    income = tuple(engine.LedgerIncome(amount=r.amount, received_on=r.received_on) for r in run(_INCOME, params))
+    worked = ()
+    if hours:
+        worked = tuple(engine.LedgerHours(worked_on=r.worked_on, hours=r.hours + (r.preparation_hours or 0))
+                       for r in run(_HOURS, params))
+    return engine.Ledger(payments=payments, expenses=expenses, other_income=income, hours=worked)
 
 
 def person_exists(person_id: int) -> bool:
@@ -76,7 +83,9 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
 
     ``person_filter`` is a SQL selectable of person ids (e.g. everyone with a claim).
     """
-    start, end = on - BACK, on + timedelta(days=45)
+    # Far enough ahead to cover the longest period containing ``on`` (a tax year ends up to a
+    # year later), so planned payments later in that period count.
+    start, end = on - BACK, on + timedelta(days=370)
     claims: dict[int, list] = {}
     for r in db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.benefit, BenefitClaim.start_on,
                                           BenefitClaim.end_on, BenefitClaim.attributes)

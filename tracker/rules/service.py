@@ -5,6 +5,7 @@ Services flush; the caller commits.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import sqlalchemy as sa
@@ -16,9 +17,16 @@ from tracker.rules import pack
 from tracker.rules.engine import Rule
 from tracker.rules.models import RuleRevision
 
-# Parsed rules, cached per process and keyed on the newest revision id, so an edit made by any
-# process is seen on the next request.
-_cache: dict = {"key": None, "rules": ()}
+# Parsed rules, cached per process and keyed on the newest revision, so an edit made by any
+# process is seen within CHECK_EVERY_SECONDS (at once in the process that made it). The check
+# for edits is one small query, made at most that often rather than on every payment check.
+CHECK_EVERY_SECONDS = 5.0
+_cache: dict = {"key": None, "rules": (), "checked_at": 0.0}
+
+
+def forget_cache() -> None:
+    """Make the next call read the rules again (after a change in this process, or in tests)."""
+    _cache.update(key=None, rules=(), checked_at=0.0)
 
 
 def _revision_key():
@@ -34,7 +42,11 @@ def active_revisions() -> list[RuleRevision]:
 
 def active_rules() -> tuple[tuple[RuleRevision, Rule], ...]:
     """(revision row, parsed rule) for every active rule; cached until any rule changes."""
+    now = time.monotonic()
+    if _cache["key"] is not None and now - _cache["checked_at"] < CHECK_EVERY_SECONDS:
+        return _cache["rules"]
     key = tuple(_revision_key())
+    _cache["checked_at"] = now
     if _cache["key"] != key:
         rows = active_revisions()
         parsed = tuple((row, pack.parse_rule(row.definition)) for row in rows)
@@ -70,6 +82,7 @@ def _add_revision(rule: Rule, *, actor, change: str, reason: str | None, previou
                        reason=reason, created_by_id=getattr(actor, "id", None))
     db.session.add(row)
     db.session.flush()
+    forget_cache()
     audit.record(actor, f"rule.{change}", row, reason=reason,
                  before=previous.definition if previous else None, after=row.definition)
     return row

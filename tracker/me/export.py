@@ -1,0 +1,249 @@
+"""Everything the tracker holds about one person: the "What we hold about you" page and the
+download of it (one zip with a JSON file of everything and a CSV file per table).
+
+Money and hours are strings with two decimals ("150.00"), never floats; dates are ISO
+(YYYY-MM-DD). Reads only: the caller writes the audit events and commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from tracker.audit.models import AuditEvent
+from tracker.auth.models import User
+from tracker.contributions.models import Activity, Contribution
+from tracker.documents.models import Document
+from tracker.extensions import db
+from tracker.money import money_str
+from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
+from tracker.people.benefits import BENEFITS
+from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Consent, Person, Preference
+
+FORMAT_VERSION = 1
+
+# table name -> the columns of its CSV file, in order
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "person": ("id", "name", "email", "phone", "notes", "created_at", "updated_at"),
+    "preferences": ("position", "kind", "label", "note"),
+    "consents": ("id", "given_on", "notice_version", "recorded_at", "withdrawn_on"),
+    "claims": ("id", "benefit", "benefit_name", "start_on", "end_on", "attributes", "confirmed_on", "created_at",
+               "updated_at"),
+    "contributions": ("id", "worked_on", "activity", "hours", "preparation_hours", "role", "description",
+                      "value_owed", "created_at"),
+    "payments": ("id", "kind", "amount", "benefit_value", "amount_offered", "currency", "status", "due_on",
+                 "paid_on", "worked_on", "method", "reference", "note", "charity_name", "reversal_of_id",
+                 "reason", "override_reason", "contribution_ids", "created_at", "approved_at", "paid_at",
+                 "cancelled_at"),
+    "expenses": ("id", "amount", "currency", "incurred_on", "paid_on", "description", "receipt_ref",
+                 "service_user_context", "created_at"),
+    "other_income": ("id", "amount", "received_on", "source", "created_at"),
+    "documents": ("id", "kind", "start_on", "end_on", "status", "failure_reason", "sha256", "options",
+                  "created_at", "ready_at"),
+    "audit_events": ("id", "at", "action", "by", "entity_type", "entity_id", "before", "after", "reason"),
+}
+
+# What each part of the data is, in plain words (the page and the read-me use them).
+CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("person", "Your details", "Your name, email address, phone number and any notes staff keep about you."),
+    ("preferences", "How you want to be paid", "The ways you chose to be paid, most preferred first."),
+    ("consents", "Your consent", "When you agreed that we may hold information about your benefits, and "
+                                 "whether you withdrew it."),
+    ("claims", "Your benefit information", "The benefits you told us you receive, and the details the "
+                                           "checks need (such as the day your assessment period starts)."),
+    ("contributions", "What you did", "Each time you took part: the date, the activity, the hours and what "
+                                      "you were owed."),
+    ("payments", "What you were paid", "Each payment: how, how much, when, and what happened to it "
+                                       "(approved, paid, cancelled or corrected)."),
+    ("expenses", "Expenses paid back to you", "Costs we repaid, such as travel or care, with the receipt "
+                                              "reference."),
+    ("other_income", "Other income you told us about", "Money from elsewhere that you asked us to count, "
+                                                        "so the checks are right."),
+    ("documents", "Your statements and certificates", "The statements and certificates made for you."),
+    ("audit_events", "The record of changes", "Who changed or looked at your information, and when. We keep "
+                                              "this to protect you."),
+)
+
+_NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _plain(value):
+    """A value as JSON: Decimal and dates as strings, nested values walked."""
+    if isinstance(value, Decimal):
+        return money_str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _actor_label(user: User | None) -> str:
+    if user is None:
+        return "The system"
+    if user.role == "contributor":
+        return "You" if user.person_id is not None else "A contributor"
+    return f"{user.name or 'A member of staff'} ({user.role})"
+
+
+def gather(person: Person) -> dict[str, list[dict] | dict]:
+    """Every row about the person, as plain JSON-ready dictionaries (one list per table)."""
+    pid = person.id
+    out: dict = {}
+    out["person"] = _plain({"id": person.id, "name": person.name, "email": person.email, "phone": person.phone,
+                            "notes": person.notes, "created_at": person.created_at,
+                            "updated_at": person.updated_at})
+    out["preferences"] = [
+        {"position": p.position + 1, "kind": p.kind, "label": PREFERENCE_LABELS.get(p.kind, p.kind), "note": p.note}
+        for p in db.session.scalars(sa.select(Preference).where(Preference.person_id == pid)
+                                    .order_by(Preference.position))]
+    out["consents"] = [
+        _plain({"id": c.id, "given_on": c.given_on, "notice_version": c.notice_version,
+                "recorded_at": c.recorded_at, "withdrawn_on": c.withdrawn_on})
+        for c in db.session.scalars(sa.select(Consent).where(Consent.person_id == pid).order_by(Consent.id))]
+    out["claims"] = [
+        _plain({"id": c.id, "benefit": c.benefit,
+                "benefit_name": BENEFITS[c.benefit].name if c.benefit in BENEFITS else c.benefit,
+                "start_on": c.start_on, "end_on": c.end_on, "attributes": dict(c.attributes or {}),
+                "confirmed_on": c.confirmed_on, "created_at": c.created_at, "updated_at": c.updated_at})
+        for c in db.session.scalars(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid)
+                                    .order_by(BenefitClaim.start_on, BenefitClaim.id))]
+    out["contributions"] = [
+        _plain({"id": c.id, "worked_on": c.worked_on, "activity": name, "hours": c.hours,
+                "preparation_hours": c.preparation_hours, "role": c.role, "description": c.description,
+                "value_owed": c.value_owed, "created_at": c.created_at})
+        for c, name in db.session.execute(
+            sa.select(Contribution, Activity.name).outerjoin(Activity, Activity.id == Contribution.activity_id)
+            .where(Contribution.person_id == pid).order_by(Contribution.worked_on, Contribution.id))]
+    links: dict[int, list[int]] = {}
+    for payment_id, contribution_id in db.session.execute(
+            sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
+            .join(Payment, Payment.id == payment_contribution.c.payment_id)
+            .where(Payment.person_id == pid).order_by(payment_contribution.c.contribution_id)):
+        links.setdefault(payment_id, []).append(contribution_id)
+    payments = []
+    for p in db.session.scalars(sa.select(Payment).where(Payment.person_id == pid)
+                                .order_by(Payment.paid_on, Payment.id)):
+        row = _plain({"id": p.id, "kind": p.kind, "amount": p.amount, "benefit_value": p.benefit_value,
+                      "amount_offered": p.amount_offered, "currency": p.currency, "status": p.status,
+                      "due_on": p.due_on, "paid_on": p.paid_on, "worked_on": p.worked_on, "method": p.method,
+                      "reference": p.reference, "note": p.note, "charity_name": p.charity_name,
+                      "reversal_of_id": p.reversal_of_id, "reason": p.reason,
+                      "override_reason": p.override_reason, "contribution_ids": links.get(p.id, []),
+                      "created_at": p.created_at, "approved_at": p.approved_at, "paid_at": p.paid_at,
+                      "cancelled_at": p.cancelled_at})
+        row["benefit_check"] = _plain(p.check_snapshot) if p.check_snapshot else None
+        payments.append(row)
+    out["payments"] = payments
+    out["expenses"] = [
+        _plain({"id": e.id, "amount": e.amount, "currency": e.currency, "incurred_on": e.incurred_on,
+                "paid_on": e.paid_on, "description": e.description, "receipt_ref": e.receipt_ref,
+                "service_user_context": e.service_user_context, "created_at": e.created_at})
+        for e in db.session.scalars(sa.select(Expense).where(Expense.person_id == pid)
+                                    .order_by(Expense.paid_on, Expense.id))]
+    out["other_income"] = [
+        _plain({"id": o.id, "amount": o.amount, "received_on": o.received_on, "source": o.source,
+                "created_at": o.created_at})
+        for o in db.session.scalars(sa.select(OtherIncome).where(OtherIncome.person_id == pid)
+                                    .order_by(OtherIncome.received_on, OtherIncome.id))]
+    out["documents"] = [
+        _plain({"id": d.id, "kind": d.kind, "start_on": d.start_on, "end_on": d.end_on, "status": d.status,
+                "failure_reason": d.failure_reason, "sha256": d.sha256, "options": dict(d.options or {}),
+                "created_at": d.created_at, "ready_at": d.ready_at})
+        for d in db.session.scalars(sa.select(Document).where(Document.person_id == pid)
+                                    .order_by(Document.created_at, Document.id))]
+    events = db.session.execute(
+        sa.select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.person_id == pid).order_by(AuditEvent.at, AuditEvent.id)).all()
+    out["audit_events"] = [
+        _plain({"id": e.id, "at": e.at, "action": e.action, "by": _actor_label(u), "entity_type": e.entity_type,
+                "entity_id": e.entity_id, "before": e.before, "after": e.after, "reason": e.reason})
+        for e, u in events]
+    return out
+
+
+def counts(person: Person) -> dict[str, int]:
+    """How many rows of each kind are held (for the "What we hold about you" page)."""
+    pid = person.id
+
+    def n(model, column) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(column == pid)) or 0
+
+    return {
+        "person": 1,
+        "preferences": n(Preference, Preference.person_id),
+        "consents": n(Consent, Consent.person_id),
+        "claims": n(BenefitClaim, BenefitClaim.person_id),
+        "contributions": n(Contribution, Contribution.person_id),
+        "payments": n(Payment, Payment.person_id),
+        "expenses": n(Expense, Expense.person_id),
+        "other_income": n(OtherIncome, OtherIncome.person_id),
+        "documents": n(Document, Document.person_id),
+        "audit_events": n(AuditEvent, AuditEvent.person_id),
+    }
+
+
+def _cell(value) -> str:
+    """One CSV cell. Nested values as JSON text; text that a spreadsheet would run as a formula
+    gets a leading apostrophe (numbers such as "-150.00" are left exactly as they are)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = str(value)
+    if text and text[0] in "=+-@\t\r" and not _NUMERIC.match(text):
+        return "'" + text
+    return text
+
+
+def to_csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    # A byte-order mark, so spreadsheet programs read names with accents correctly.
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _read_me(person: Person, exported_at: datetime, organisation: str) -> str:
+    lines = [
+        f"Everything {organisation} holds about {person.name} in the payment tracker.",
+        f"Downloaded on {exported_at.day} {exported_at:%B %Y} at {exported_at:%H:%M} (UTC).",
+        "",
+        "your-data.json holds all of it in one file. The CSV files hold the same information, one file",
+        "for each kind, and open in a spreadsheet program.",
+        "Money is written with two decimal places, for example 150.00. Dates are written year-month-day.",
+        "A payment with a minus amount is a correction: it cancels out the payment given in reversal_of_id.",
+        "",
+    ]
+    for key, title, description in CATEGORIES:
+        lines.append(f"{key}.csv: {title}. {description}")
+    lines += ["", "If something is wrong, tell us and we will correct it."]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def build_zip(person: Person, *, exported_at: datetime, organisation: str) -> bytes:
+    data = gather(person)
+    document = {"format_version": FORMAT_VERSION, "exported_at": exported_at.isoformat(),
+                "organisation": organisation, **data}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("read-me.txt", _read_me(person, exported_at, organisation).encode("utf-8"))
+        zf.writestr("your-data.json", json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False)
+                    .encode("utf-8"))
+        for key, columns in COLUMNS.items():
+            rows = [data[key]] if key == "person" else data[key]
+            zf.writestr(f"{key}.csv", to_csv(rows, columns))
+    return buf.getvalue()
