@@ -29,6 +29,9 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_LIMIT = "5 per minute;20 per hour"
+    API_LIMIT = "600 per minute"
+    # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
+    TRUSTED_PROXIES = 0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -139,6 +142,8 @@ def load_config(environ: dict | None = None) -> dict:
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
+    if env.get("TRUSTED_PROXIES", "").isdigit():
+        out["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
     for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM"):
         if env.get(key):
             out[key] = env[key]

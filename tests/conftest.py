@@ -138,6 +138,13 @@ def make_app(app, database_url, broker_dir):
     for a in made:
         with a.app_context():
             _db.engine.dispose()
+    # Flask-Limiter keeps one state per Limiter object, shared by every app built in the run:
+    # switch throttling off again after a test that turned it on, and forget its counts.
+    from tracker.extensions import limiter
+
+    if any(a.config.get("RATELIMIT_ENABLED") for a in made):
+        limiter.reset()
+        limiter.enabled = False
 
 
 @pytest.fixture(autouse=True)

@@ -185,3 +185,25 @@ def test_readyz_reports_a_missing_database(make_app, tmp_path):
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     assert resp.get_json()["checks"]["database"].startswith("error")
+
+
+def test_behind_a_proxy_the_client_address_is_used_for_throttling(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="2 per minute", TRUSTED_PROXIES=1)
+    client = app.test_client()
+
+    def attempt(addr):
+        return client.post("/sign-in", data={"email": "x@example.org", "password": "bad password"},
+                           headers={"X-Forwarded-For": addr}).status_code
+
+    assert [attempt("203.0.113.1") for _ in range(3)] == [422, 422, 429]
+    assert attempt("203.0.113.2") == 422  # another person behind the same proxy is not locked out
+
+
+def test_api_is_throttled_per_token(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, API_LIMIT="2 per minute")
+    _, a = make_user("admin", token=True)
+    _, b = make_user("admin", token=True)
+    client = app.test_client()
+    codes = [client.get("/api/v1/people", headers={"Authorization": f"Bearer {a}"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert client.get("/api/v1/people", headers={"Authorization": f"Bearer {b}"}).status_code == 200

@@ -108,6 +108,12 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "documents.batch": {"GET": roles(*STAFF)},
     "documents.batch_progress": {"GET": roles(*STAFF)},
     "risks.dashboard": {"GET": roles(*STAFF)},
+    "risks.person": {"GET": roles(*MANAGERS)},
+    "risks.flag_action": {"POST": roles(*MANAGERS)},
+    "risks.raise_flag": {"POST": roles(*MANAGERS)},
+    "risks.plan": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
+    "risks.notifications": {"GET": roles(*STAFF)},
+    "risks.mark_read": {"POST": roles(*STAFF)},
     "documents.index": {"GET": signed_in()},
     # API
     "api.openapi": {"GET": public()},
@@ -228,8 +234,12 @@ def _url(rule, world, person_id):
 def _call(client, method, url, token=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if url.startswith("/api/"):
-        return client.open(url, method=method, json={} if method in ("POST", "PUT") else None, headers=headers)
-    return client.open(url, method=method, data={} if method == "POST" else None)
+        resp = client.open(url, method=method, json={} if method in ("POST", "PUT") else None, headers=headers)
+    else:
+        resp = client.open(url, method=method, data={} if method == "POST" else None)
+    resp.get_data()  # read streamed bodies to the end, as a server does,
+    resp.close()     # so their request context is popped before the next request
+    return resp
 
 
 def _denied_as_anonymous(resp, url):

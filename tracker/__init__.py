@@ -79,6 +79,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from tracker.celery import celery_init_app
 
     celery_init_app(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind a proxy the client's address (for sign-in throttling) comes from X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 

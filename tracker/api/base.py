@@ -169,5 +169,18 @@ def not_found():
     abort(404)
 
 
-# The API is for programs; throttle it per token-bearing client generously.
-limiter.limit("600 per minute")(bp)
+def _api_client_key() -> str:
+    """Throttle the API per token (many programs may share one proxy address)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:24]
+    return "addr:" + (request.remote_addr or "unknown")
+
+
+def _api_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["API_LIMIT"]
+
+
+limiter.limit(_api_limit, key_func=_api_client_key)(bp)

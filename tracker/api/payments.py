@@ -20,11 +20,13 @@ from tracker.rules import checks
 from tracker.timeutil import today, utcnow
 
 
-def payment_json(p: Payment) -> dict:
+def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
+    if contribution_ids is None:
+        contribution_ids = [c.id for c in p.contributions]
     return {"id": p.id, "person_id": p.person_id, "kind": p.kind, "amount": money_str(p.amount),
             "benefit_value": money_str(p.benefit_value), "currency": p.currency, "status": p.status,
             "paid_on": p.paid_on.isoformat(), "due_on": p.due_on.isoformat() if p.due_on else None,
-            "contribution_ids": [c.id for c in p.contributions], "note": p.note,
+            "contribution_ids": contribution_ids, "note": p.note,
             "charity_name": p.charity_name, "reversal_of_id": p.reversal_of_id}
 
 

@@ -124,4 +124,8 @@ def list_payments():
     from tracker.api.payments import payment_json
 
     f = queries.parse_filters(request.args)
-    return _page(queries.payments_query(f, person_scope=_scope()), f, payment_json)
+    result = db.paginate(queries.payments_query(f, person_scope=_scope(), eager=False), page=f.page,
+                         per_page=f.per_page, error_out=False, count=True)
+    links = queries.contribution_ids_for([p.id for p in result.items])
+    return jsonify({"items": [payment_json(p, links.get(p.id, [])) for p in result.items], "page": f.page,
+                    "per_page": f.per_page, "total": result.total})

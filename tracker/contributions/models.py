@@ -62,4 +62,5 @@ class Contribution(db.Model):
         sa.CheckConstraint("preparation_hours >= 0", name="preparation_not_negative"),
         sa.CheckConstraint("value_owed >= 0", name="value_not_negative"),
         sa.Index("ix_contribution_person_worked", "person_id", "worked_on"),
+        sa.Index("ix_contribution_worked_id", "worked_on", "id"),
     )

@@ -86,6 +86,8 @@ class Payment(db.Model):
         sa.CheckConstraint("currency = 'GBP'", name="currency_gbp"),
         sa.Index("ix_payment_person_paid_on", "person_id", "paid_on"),
         sa.Index("ix_payment_status_paid_on", "status", "paid_on"),
+        # The lists' order (newest first): a page is read from the index, not sorted from the table.
+        sa.Index("ix_payment_paid_on_id", "paid_on", "id"),
     )
 
 

@@ -79,9 +79,12 @@ def parse_filters(args) -> Filters:
     return f
 
 
-def payments_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
-    q = (sa.select(Payment).options(so.joinedload(Payment.person), so.selectinload(Payment.contributions))
-         .order_by(Payment.paid_on.desc(), Payment.id.desc()))
+def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool = True) -> sa.Select:
+    """``eager`` loads each payment's person and contributions (the pages show them); the API
+    reads contribution ids in one extra query instead."""
+    q = sa.select(Payment).order_by(Payment.paid_on.desc(), Payment.id.desc())
+    if eager:
+        q = q.options(so.joinedload(Payment.person), so.selectinload(Payment.contributions))
     pid = person_scope if person_scope is not None else f.person_id
     if pid is not None:
         q = q.where(Payment.person_id == pid)
@@ -130,3 +133,18 @@ def expenses_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
 
 __all__ = ["Filters", "parse_filters", "payments_query", "contributions_query", "expenses_query",
            "Activity", "Person"]
+
+
+def contribution_ids_for(payment_ids) -> dict[int, list[int]]:
+    """{payment id: [contribution ids]} in one query."""
+    out: dict[int, list[int]] = {}
+    if not payment_ids:
+        return out
+    from tracker.extensions import db
+
+    for pid, cid in db.session.execute(
+            sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
+            .where(payment_contribution.c.payment_id.in_(list(payment_ids)))
+            .order_by(payment_contribution.c.contribution_id)):
+        out.setdefault(pid, []).append(cid)
+    return out

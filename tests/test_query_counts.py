@@ -1,0 +1,158 @@
+"""Query-count guards: a request sends the same number of SQL statements however much data there is.
+
+An N+1 (one more query per row, per payment or per person) makes the count grow with the data, so
+each test runs the same request against a small and a larger data set and asserts the counts are
+equal. Statements are counted with a SQLAlchemy ``before_cursor_execute`` listener on the app's
+engine, around one test-client request (reference: reliability-performance.md §3.3, "Query-count
+guards").
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.extensions import db
+
+
+@pytest.fixture
+def rules(app):
+    from tracker.rules import service
+
+    with app.app_context():
+        service.ensure_default_pack()
+        db.session.commit()
+
+
+@contextlib.contextmanager
+def counting(app):
+    """Collect the SQL statements sent while the block runs."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split())[:160])
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def assert_same(small: list[str], large: list[str], what: str) -> None:
+    assert len(small) == len(large), (
+        f"{what}: {len(small)} SQL statements with little data but {len(large)} with more data "
+        "(an N+1?)\n--- small:\n" + "\n".join(small) + "\n--- large:\n" + "\n".join(large))
+
+
+def add_payments(app, person_id: int, n: int, *, first: date, step_days: int = 3, with_contribution: bool = False,
+                 amount: str = "5.00") -> None:
+    """``n`` paid cash payments for one person, on ``first`` and every ``step_days`` days before it."""
+    from tracker.contributions.models import Activity, Contribution
+    from tracker.payments.models import Payment
+
+    with app.app_context():
+        activity = None
+        if with_contribution:
+            activity = db.session.scalar(sa.select(Activity).limit(1))
+            if activity is None:
+                activity = Activity(name="Panel", default_rate=Decimal("25.00"))
+                db.session.add(activity)
+                db.session.flush()
+        for i in range(n):
+            day = first - timedelta(days=i * step_days)
+            payment = Payment(person_id=person_id, kind="cash", amount=Decimal(amount), paid_on=day, worked_on=day,
+                              status="paid", method="cash")
+            if with_contribution:
+                payment.contributions = [Contribution(person_id=person_id, activity_id=activity.id, worked_on=day,
+                                                      hours=Decimal("2.00"), value_owed=Decimal(amount))]
+            db.session.add(payment)
+        db.session.commit()
+
+
+# ---- GET /api/v1/payments ------------------------------------------------------------------------
+
+def test_payments_list_query_count_does_not_grow_with_rows(app, api_as, make_person):
+    api = api_as("finance")
+    today = date.today()
+    people = [make_person(f"List Person {i}") for i in range(60)]
+    for pid in people[:5]:
+        add_payments(app, pid, 1, first=today - timedelta(days=2), with_contribution=True)
+
+    assert api.get("/payments?per_page=50").status_code == 200  # warm-up (caches, first connection)
+    with counting(app) as small:
+        resp = api.get("/payments?per_page=50")
+    assert resp.status_code == 200 and resp.get_json()["total"] == 5
+
+    for pid in people[5:]:
+        add_payments(app, pid, 1, first=today - timedelta(days=2), with_contribution=True)
+    with counting(app) as large:
+        resp = api.get("/payments?per_page=50")
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["total"] == 60 and len(body["items"]) == 50
+    assert len({item["person_id"] for item in body["items"]}) == 50  # fifty different people on the page
+    assert all(item["contribution_ids"] for item in body["items"])
+    assert_same(small, large, "GET /api/v1/payments?per_page=50 (5 vs 60 payments)")
+
+
+# ---- POST /api/v1/payments -----------------------------------------------------------------------
+
+def _post_payment(api, person_id: int, key: str):
+    return api.post("/payments", json={"person_id": person_id, "kind": "cash", "amount": "10.00",
+                                       "paid_on": date.today().isoformat()}, headers={"Idempotency-Key": key})
+
+
+def test_record_payment_query_count_does_not_grow_with_history(app, api_as, make_person, rules):
+    api = api_as("finance")
+    claims = [{"benefit": "CA", "start_on": date(2020, 1, 6)}]
+    prefs = [{"kind": "cash"}, {"kind": "voucher"}]
+    warm = make_person("Warm Up", preferences=prefs, claims=claims)
+    few = make_person("Few Payments", preferences=prefs, claims=claims)
+    many = make_person("Many Payments", preferences=prefs, claims=claims)
+    # History before this week (so the weekly totals, and the verdicts, are the same for both):
+    # 5 or 100 small payments, every three days back from eight days ago.
+    start = date.today() - timedelta(days=8)
+    add_payments(app, warm, 5, first=start)
+    add_payments(app, few, 5, first=start)
+    add_payments(app, many, 100, first=start)
+
+    assert _post_payment(api, warm, "warm-up").status_code == 201
+    with counting(app) as small:
+        resp_small = _post_payment(api, few, "few")
+    with counting(app) as large:
+        resp_large = _post_payment(api, many, "many")
+    assert resp_small.status_code == 201, resp_small.get_json()
+    assert resp_large.status_code == 201, resp_large.get_json()
+    statuses = lambda r: sorted((v["rule"], v["status"]) for v in r.get_json()["check"]["verdicts"])  # noqa: E731
+    assert statuses(resp_small) == statuses(resp_large)  # same verdicts: only the history differs
+    assert_same(small, large, "POST /api/v1/payments (5 vs 100 prior payments)")
+
+
+# ---- GET /api/v1/people/ID/position --------------------------------------------------------------
+
+def test_position_query_count_does_not_grow_with_history(app, api_as, make_person, rules):
+    api = api_as("coordinator")
+    claims = [{"benefit": "UC", "start_on": date(2020, 1, 15), "attributes": {"ap_start_day": 15}},
+              {"benefit": "CA", "start_on": date(2020, 1, 6)}]
+    warm = make_person("Warm Up", claims=claims)
+    few = make_person("Few Payments", claims=claims)
+    many = make_person("Many Payments", claims=claims)
+    start = date.today() - timedelta(days=1)
+    add_payments(app, few, 5, first=start, with_contribution=True)
+    add_payments(app, many, 100, first=start, with_contribution=True)
+
+    assert api.get(f"/people/{warm}/position").status_code == 200
+    with counting(app) as small:
+        resp_small = api.get(f"/people/{few}/position")
+    with counting(app) as large:
+        resp_large = api.get(f"/people/{many}/position")
+    assert resp_small.status_code == 200 and resp_large.status_code == 200
+    rules_of = lambda r: [v["rule"] for v in r.get_json()["verdicts"]]  # noqa: E731
+    assert rules_of(resp_small) == rules_of(resp_large)
+    assert_same(small, large, "GET /api/v1/people/ID/position (5 vs 100 payments)")
