@@ -161,6 +161,16 @@ def _no_network(monkeypatch):
 # ---- factories ---------------------------------------------------------------------------
 
 @pytest.fixture
+def rules(app):
+    """The shipped UK rule pack, loaded into the test database."""
+    from tracker.rules import service as rules_service
+
+    with app.app_context():
+        rules_service.ensure_default_pack()
+        _db.session.commit()
+
+
+@pytest.fixture
 def make_person(app):
     from tracker.people import service
 

@@ -16,15 +16,6 @@ from tracker.payments.models import Payment
 
 
 @pytest.fixture
-def rules(app):
-    from tracker.rules import service
-
-    with app.app_context():
-        service.ensure_default_pack()
-        db.session.commit()
-
-
-@pytest.fixture
 def carer(rules, make_person):
     """Receives Carer's Allowance (weeks Monday to Sunday); prefers cash, then vouchers."""
     return make_person("Carer Person", preferences=[{"kind": "cash"}, {"kind": "voucher"}],

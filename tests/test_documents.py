@@ -44,15 +44,6 @@ def test_render_is_deterministic_and_keeps_accents():
 
 
 @pytest.fixture
-def rules(app):
-    from tracker.rules import service as rules_service
-
-    with app.app_context():
-        rules_service.ensure_default_pack()
-        db.session.commit()
-
-
-@pytest.fixture
 def sent(app, monkeypatch):
     calls = []
     monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=None, **k: calls.append((name, args)))

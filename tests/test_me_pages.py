@@ -29,15 +29,6 @@ def _audits(app, action: str, person_id: int) -> int:
 
 
 @pytest.fixture
-def rules(app):
-    from tracker.rules import service as rules_service
-
-    with app.app_context():
-        rules_service.ensure_default_pack()
-        db.session.commit()
-
-
-@pytest.fixture
 def person(app, rules, make_person):
     """Alex, a carer, with a history of payments in April 2025."""
     pid = make_person("Alex Example", claims=[CA], preferences=[{"kind": "voucher", "note": "supermarket"}])

@@ -20,15 +20,6 @@ from tracker.payments.service import TRANSITIONS
 
 
 @pytest.fixture
-def rules(app):
-    from tracker.rules import service
-
-    with app.app_context():
-        service.ensure_default_pack()
-        db.session.commit()
-
-
-@pytest.fixture
 def person(rules, make_person):
     return make_person("Paid Person", preferences=[{"kind": "bank_transfer"}],
                        claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])

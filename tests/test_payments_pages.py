@@ -56,15 +56,6 @@ def suggestion_forms(html: str) -> list[list[tuple[str, str]]]:
 
 
 @pytest.fixture
-def rules(app):
-    from tracker.rules import service
-
-    with app.app_context():
-        service.ensure_default_pack()
-        db.session.commit()
-
-
-@pytest.fixture
 def carer(rules, make_person):
     """Receives Carer's Allowance (£196 a week from April 2025, weeks from Monday); prefers vouchers."""
     return make_person("Carer Person", preferences=[{"kind": "voucher", "note": "supermarket"}, {"kind": "cash"}],

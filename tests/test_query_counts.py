@@ -13,19 +13,9 @@ import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from tracker.extensions import db
-
-
-@pytest.fixture
-def rules(app):
-    from tracker.rules import service
-
-    with app.app_context():
-        service.ensure_default_pack()
-        db.session.commit()
 
 
 @contextlib.contextmanager

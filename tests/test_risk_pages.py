@@ -87,15 +87,6 @@ def table(html: str, caption_part: str):
 
 
 @pytest.fixture
-def rules(app):
-    from tracker.rules import service as rules_service
-
-    with app.app_context():
-        rules_service.ensure_default_pack()
-        db.session.commit()
-
-
-@pytest.fixture
 def fixed_today(monkeypatch):
     monkeypatch.setattr(views, "today", lambda: TODAY)
     return TODAY

@@ -22,15 +22,6 @@ from tracker.risks.models import JobLock, RiskFlag
 
 
 @pytest.fixture
-def rules(app):
-    from tracker.rules import service as rules_service
-
-    with app.app_context():
-        rules_service.ensure_default_pack()
-        db.session.commit()
-
-
-@pytest.fixture
 def carer(rules, make_person):
     return make_person("Carer", claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
 
