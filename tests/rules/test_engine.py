@@ -472,3 +472,21 @@ def test_600_payments_three_claims_is_fast():
     assert res.suggestions
     # report-only in spirit: generous so a slow CI machine does not fail, tight enough to catch a rescan
     assert per_call < 0.05, f"check took {per_call * 1000:.1f} ms"
+
+
+def test_a_position_does_not_speak_of_a_payment():
+    """'Already over before this payment' belongs to a what-if check, not to a position."""
+    from datetime import date
+    from decimal import Decimal
+
+    from tracker.rules import engine, pack
+
+    rules = pack.load_default_pack()
+    ledger = engine.Ledger(payments=(engine.LedgerPayment("cash", Decimal("300.00"), date(2025, 4, 9)),))
+    [ca] = [v for v in engine.position([engine.Claim("CA", date(2024, 1, 1))], rules, ledger, date(2025, 4, 9))
+            if v.benefit == "CA"]
+    assert ca.status == "over" and engine.NOTE_ALREADY_OVER not in ca.notes
+    result = engine.check([engine.Claim("CA", date(2024, 1, 1))], rules, ledger,
+                          [engine.ProposedPayment("cash", Decimal("1.00"), date(2025, 4, 10))])
+    [ca] = [v for v in result.verdicts if v.benefit == "CA"]
+    assert engine.NOTE_ALREADY_OVER in ca.notes

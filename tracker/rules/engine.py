@@ -790,7 +790,7 @@ def _status(rule: Rule, total: Decimal) -> str:
     return "near" if near else "ok"
 
 
-def _verdict(ev: _Eval) -> Verdict:
+def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
     rule = ev.rule
     status = _status(rule, ev.after)
     notes: list[str] = []
@@ -798,7 +798,7 @@ def _verdict(ev: _Eval) -> Verdict:
         notes.append(NOTE_UNCONFIRMED)
     elif rule.confidence == "derived":
         notes.append(NOTE_DERIVED)
-    if status == "over" and _broken(rule, ev.before):
+    if what_if and status == "over" and _broken(rule, ev.before):
         notes.append(NOTE_ALREADY_OVER)
     estimated = None
     noun = periods.period_noun(rule.period)
@@ -873,7 +873,7 @@ def position(
     """
     _date(on, "on")
     ctx = _Context(claims, rules, ledger)
-    return [_verdict(ev) for ev in ctx.evaluate_on(on)]
+    return [_verdict(ev, what_if=False) for ev in ctx.evaluate_on(on)]
 
 
 def _preference_kinds(preferences) -> list[str]:
