@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import IN_CI, PASSWORD  # noqa: F401
+from tests.conftest import IN_CI, PASSWORD
 from tests.test_worker import _env, _start, _stop
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -80,6 +80,14 @@ def axe_serious(page) -> list[dict]:
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n.get("target") for n in v.get("nodes", [])][:5]}
             for v in violations if v.get("impact") in ("serious", "critical")]
+
+
+def assert_accessible(page, where: str) -> None:
+    """No serious or critical axe-core violation, and no sideways scrolling on a phone (reflow)."""
+    found = axe_serious(page)
+    assert found == [], f"axe-core: serious or critical violations on {where} ({page.url}): {found}"
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{where} ({page.url}) scrolls sideways: {widths[0]}px wide on a {widths[1]}px screen"
 
 
 def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
