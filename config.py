@@ -64,6 +64,8 @@ def _celery_defaults(broker_dir: str, result_db_uri: str) -> dict:
             "processed_folder": broker_dir + "-processed",
             "control_folder": broker_dir + "-control",
             "store_processed": False,
+            # How often an idle worker looks for new messages (the default is once a second).
+            "polling_interval": 0.1,
         },
         "result_backend": "db+" + result_db_uri,
     }

@@ -206,3 +206,57 @@ def table(rows: list[list], headings: list[str]) -> None:
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+# ---- counting statements and profiling ------------------------------------------------------
+
+class StatementCounter:
+    """Counts the SQL statements sent through ``engine`` inside the ``with`` block
+    (a ``before_cursor_execute`` listener)."""
+
+    def __init__(self, engine, *, keep: bool = False):
+        self.engine, self.n, self.keep, self.statements = engine, 0, keep, []
+
+    def _hit(self, conn, cursor, statement, *a, **k):
+        self.n += 1
+        if self.keep:
+            self.statements.append(" ".join(statement.split()))
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._hit)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._hit)
+
+
+def profiled(fn):
+    """Run ``fn()`` once under cProfile; return (its result, seconds under the profiler, the profile)."""
+    import cProfile
+
+    prof = cProfile.Profile()
+    t = time.perf_counter()
+    prof.enable()
+    try:
+        result = fn()
+    finally:
+        prof.disable()
+    return result, time.perf_counter() - t, prof
+
+
+def profile_lines(prof, top: int = 15, *, sort: str = "cumulative", only: str | None = None) -> str:
+    """The ``top`` rows of a cProfile table sorted by ``sort`` ("cumulative" or "tottime"), with
+    short file names. ``only`` (a regular expression on the file name, e.g. "tracker/") keeps
+    the app's own functions."""
+    import io
+    import pstats
+    import sysconfig
+
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats(sort)
+    stats.print_stats(*([only] if only else []), top)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
+    site = sysconfig.get_paths()["purelib"] + "/"
+    return "\n".join(ln.replace(site, "").replace(str(ROOT) + "/", "") for ln in lines[start:])

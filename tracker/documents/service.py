@@ -140,12 +140,13 @@ def _period_label(start: date, end: date) -> str:
 def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.BenefitPeriod]:
     """The totals for every benefit period that overlaps the statement's dates."""
     seen: OrderedDict = OrderedDict()
+    position_on = checks.positions_over(person_id, start, end)
     day = start
     guard = 0
     while day <= end and guard < 800:
         guard += 1
         next_day = end + timedelta(days=1)
-        for v in checks.position(person_id, day):
+        for v in position_on(day):
             if v.limit is None and v.status == "info" and v.benefit in ("PIP", "ADP"):
                 continue
             key = (v.family, v.period_start)

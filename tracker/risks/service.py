@@ -71,16 +71,23 @@ def flag_snapshot(f: RiskFlag) -> dict:
             "period_end": f.period_end, "level": f.level, "status": f.status, "total": f.total, "limit": f.limit}
 
 
-def raise_from_verdicts(person_id: int, verdicts, *, actor=None, notify_now: bool = True) -> list[RiskFlag]:
-    """Raise (or escalate) a flag for every verdict at or near its limit. Returns new or escalated flags."""
+def raise_from_verdicts(person_id: int, verdicts, *, actor=None, notify_now: bool = True,
+                        known: dict | None = None) -> list[RiskFlag]:
+    """Raise (or escalate) a flag for every verdict at or near its limit. Returns new or escalated flags.
+
+    ``known`` maps (person id, rule family, period start) to the flags already loaded (the scan
+    loads them all at once instead of one query per verdict)."""
     changed = []
     for v in verdicts:
         if v.status not in ("near", "over"):
             continue
         fields = _verdict_fields(v)
-        flag = db.session.scalar(sa.select(RiskFlag).where(
-            RiskFlag.person_id == person_id, RiskFlag.rule_family == v.family,
-            RiskFlag.period_start == v.period_start))
+        if known is not None:
+            flag = known.get((person_id, v.family, v.period_start))
+        else:
+            flag = db.session.scalar(sa.select(RiskFlag).where(
+                RiskFlag.person_id == person_id, RiskFlag.rule_family == v.family,
+                RiskFlag.period_start == v.period_start))
         if flag is None:
             flag = RiskFlag(person_id=person_id, level=v.status, source="system", status="open", **fields)
             db.session.add(flag)
@@ -210,8 +217,10 @@ def scan(on: date, *, lock_seconds: int = 900) -> dict:
         return {"skipped": True, "raised": 0, "resolved": 0}
     try:
         raised = []
+        known = {(f.person_id, f.rule_family, f.period_start): f for f in db.session.scalars(
+            sa.select(RiskFlag).where(RiskFlag.period_end >= on - timedelta(days=400)))}
         for person_id, verdicts in checks.positions(sa.select(BenefitClaim.person_id), on).items():
-            raised += raise_from_verdicts(person_id, verdicts, notify_now=False)
+            raised += raise_from_verdicts(person_id, verdicts, notify_now=False, known=known)
         stale = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved",
                                                              RiskFlag.source == "system",
                                                              RiskFlag.period_end < on)).all()

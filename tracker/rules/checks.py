@@ -58,3 +58,16 @@ def positions(person_filter, on: date) -> dict[int, list[engine.Verdict]]:
     rules, _ = _rules()
     return {pid: engine.position(claims, rules, ledger_, on)
             for pid, (claims, ledger_) in ledger.bulk_for(person_filter, on).items()}
+
+
+def positions_over(person_id: int, start: date, end: date):
+    """A function giving the person's position on any day from ``start`` to ``end``, reading the
+    claims, rules and ledger once (a statement asks for many days)."""
+    rules, _ = _rules()
+    claims = ledger.claims_for(person_id)
+    ledger_ = ledger.ledger_for(person_id, (start, end), hours=_hours_matter(claims, rules))
+
+    def on(day: date) -> list[engine.Verdict]:
+        return engine.position(claims, rules, ledger_, day)
+
+    return on

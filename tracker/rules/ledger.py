@@ -101,9 +101,8 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
     for r in db.session.execute(sa.select(p.person_id, p.id, p.kind, p.amount, p.benefit_value, p.paid_on, p.worked_on,
                                           p.status).where(p.person_id.in_(person_filter), p.status != "cancelled",
                                                           p.paid_on.between(start, end))):
-        bucket(r.person_id)["p"].append(engine.LedgerPayment(id=r.id, kind=r.kind, amount=r.amount,
-                                                             benefit_value=r.benefit_value, paid_on=r.paid_on,
-                                                             worked_on=r.worked_on, status=r.status))
+        bucket(r.person_id)["p"].append(engine.LedgerPayment.from_trusted(
+            r.kind, r.amount, r.paid_on, r.worked_on, r.benefit_value, r.status, r.id))
     e = Expense.__table__.c
     for r in db.session.execute(sa.select(e.person_id, e.amount, e.incurred_on, e.paid_on, e.service_user_context)
                                 .where(e.person_id.in_(person_filter), e.paid_on.between(start, end))):

@@ -1,0 +1,443 @@
+"""B3/B4: the risk dashboard's data and the risk scan for 10,000 people x 100 payments (PostgreSQL),
+against one bare GROUP BY over the same rows.
+
+Usage (from the repository root, after ``python3 dev.py setup``; PostgreSQL on 127.0.0.1:5432):
+
+    .venv/bin/python bench/dashboard.py            # creates and drops the database bench_dashboard
+    .venv/bin/python bench/dashboard.py --people 10000 --small 1000 --payments 100 --today 2026-11-27
+    .venv/bin/python bench/dashboard.py --database-url sqlite:///...   (any URL; PostgreSQL is the target)
+
+Data, built with Core inserts into the app's own tables (amounts go through the ``Money`` type,
+so they are stored as integer pence): people, each with one or two benefit claims (a mix of
+Carer's Allowance, Universal Credit with an assessment-period day, and ESA, some with UC and CA
+together), and ``--payments`` payments each, about one a week over the last two years (a few
+planned ones just ahead, 3% cancelled; most people well inside every limit, 7% paid a little
+more and 5% much more, so that some are near or over a limit). First ``--small`` people are built and measured, then the rest are added and
+everything is measured again on the same database: the statement counts of the two sizes must
+be equal.
+
+What it measures, for each size, in the same run:
+
+* the dashboard's data: ``tracker.risks.dashboard.dashboard_rows(on, Filters(), redact=False)``,
+  the function the view ``risks.dashboard`` calls (``checks.positions`` for everyone with a claim,
+  one query for names, one grouped query for the page's planned / paid split), inside a test
+  request context: median seconds of ``--repeat`` runs after a warm-up, and the SQL statements it
+  sends (a ``before_cursor_execute`` listener; the rules-changed check is forced each time, so
+  both sizes count the same cold path);
+* the baseline: ONE bare
+  ``SELECT person_id, SUM(amount) FROM payment WHERE paid_on BETWEEN ? AND ? AND status != 'cancelled' GROUP BY person_id``
+  over the window ``ledger.bulk_for`` reads (400 days back, 370 ahead);
+* for the full size only, the risk scan ``tracker.risks.service.scan(on)`` (it commits: flags,
+  audit events), then a second scan (idempotent: it must raise nothing new).
+
+Targets (issue): the dashboard's data within 3x the bare query, and a constant number of SQL
+statements whatever the number of people; the scan for 10,000 people under 10 s. A missed target
+prints "MISSED" and a cProfile of where the time goes. Exits non-zero only if something crashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from random import Random
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_dashboard"
+TARGET_RATIO = 3.0
+TARGET_SERVER_MS = 150.0  # reference 3.3, B3 (N=10k, M=100), for information
+TARGET_SCAN_S = 10.0
+REVISION_CHECK = "max(rule_revision.id)"  # the rules cache's "have the rules changed?" query
+BULK_AHEAD = timedelta(days=370)  # ledger.bulk_for reads up to on + 370 days (a whole tax year ahead)
+
+GROUP_BY = sa.text(
+    "SELECT person_id, SUM(amount) FROM payment WHERE paid_on BETWEEN :start AND :end "
+    "AND status != 'cancelled' GROUP BY person_id"
+).bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
+
+FIRST = ("Ada", "Bola", "Ciarán", "Dylan", "Eilidh", "Fatima", "Gareth", "Hana", "Idris", "Joanna", "Kofi",
+         "Łukasz", "Maya", "Niamh", "Olúwaṣeun", "Priya", "Rhys", "Siobhán", "Tomasz", "Zoë")
+LAST = ("Adeyemi", "Brooks", "Campbell", "Davies", "Evans", "Fraser", "Green", "Hughes", "Iqbal", "Jones",
+        "Khan", "Lewis", "MacLeod", "Nowak", "Okafor", "Patel", "Reid", "Smith", "Walsh", "Young")
+
+
+# ---- data ---------------------------------------------------------------------------------------
+
+def claim_mix(rng: Random) -> list[tuple[str, dict]]:
+    roll = rng.random()
+    if roll < 0.35:
+        return [("CA", {"week_start": rng.choice(("monday", "monday", "thursday"))})]
+    if roll < 0.65:
+        return [("UC", {"ap_start_day": rng.randint(1, 31), "work_allowance": rng.random() < 0.3,
+                        "housing_element": rng.random() < 0.45})]
+    if roll < 0.85:
+        return [("ESA", {"permitted_work": rng.choices(("lower", "higher", "supported"), (2, 6, 2))[0]})]
+    return [("UC", {"ap_start_day": rng.randint(1, 31), "work_allowance": False, "housing_element": True}),
+            ("CA", {"week_start": "monday"})]
+
+
+def add_people(first_id: int, count: int, payments: int, today: date, seed: int) -> dict:
+    """People ``first_id`` .. ``first_id + count - 1`` with claims and payments, Core inserts in chunks."""
+    from tracker.extensions import db
+    from tracker.payments.models import Payment
+    from tracker.people.benefits import normalise_attributes
+    from tracker.people.models import BenefitClaim, Person
+
+    rng = Random(seed * 1_000_003 + first_id)
+    span = 730  # two years back
+    first_day = today - timedelta(days=span)
+    step = (span + 14) / payments  # the last one or two are a little ahead (planned)
+    now = datetime.combine(today, datetime.min.time())
+    made = {"people": 0, "claims": 0, "payments": 0, "future": 0, "cancelled": 0}
+    claim_id = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(BenefitClaim.id), 0))) + 1
+    pay_id = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Payment.id), 0))) + 1
+    chunk = 1000
+    for lo in range(first_id, first_id + count, chunk):
+        people, claims, pays = [], [], []
+        for pid in range(lo, min(lo + chunk, first_id + count)):
+            people.append({"id": pid, "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "ledger_version": 0,
+                           "created_at": now, "updated_at": now})
+            for code, attrs in claim_mix(rng):
+                attrs.update(normalise_attributes(code, attrs))
+                claims.append({"id": claim_id, "person_id": pid, "benefit": code,
+                               "start_on": first_day - timedelta(days=rng.randint(30, 900)), "end_on": None,
+                               "attributes": attrs, "created_at": now, "updated_at": now})
+                claim_id += 1
+            roll = rng.random()
+            # Most people stay well inside every limit (about 50 payments a year of 5-25 pounds is
+            # about 750 pounds, under the 1,000 pound trading allowance); 7% are paid a little more
+            # (near or over the tax-year allowance); 5% much more (over weekly and monthly limits).
+            lo_p, hi_p = (9000, 26000) if roll < 0.05 else (1200, 3200) if roll < 0.12 else (500, 2500)
+            for n in range(payments):
+                paid_on = first_day + timedelta(days=int(n * step) + rng.randint(0, 3))
+                if paid_on > today:
+                    status = rng.choice(("draft", "approved"))
+                    made["future"] += 1
+                elif rng.random() < 0.03:
+                    status = "cancelled"
+                    made["cancelled"] += 1
+                else:
+                    status = "paid"
+                pays.append({"id": pay_id, "person_id": pid, "kind": rng.choice(("cash", "bank_transfer", "voucher")),
+                             "amount": Decimal(rng.randint(lo_p, hi_p)).scaleb(-2), "status": status,
+                             "paid_on": paid_on, "worked_on": paid_on - timedelta(days=rng.randint(0, 10)),
+                             "method": "bench", "created_at": now})
+                pay_id += 1
+        db.session.execute(sa.insert(Person.__table__), people)
+        db.session.execute(sa.insert(BenefitClaim.__table__), claims)
+        db.session.execute(sa.insert(Payment.__table__), pays)
+        made["people"] += len(people)
+        made["claims"] += len(claims)
+        made["payments"] += len(pays)
+    if db.session.get_bind().dialect.name == "postgresql":
+        for table in ("person", "benefit_claim", "payment"):
+            db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                       f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"))
+    db.session.commit()
+    return made
+
+
+# ---- measuring ----------------------------------------------------------------------------------
+
+def force_rules_check() -> None:
+    """Make the next ``active_rules()`` ask the database whether the rules changed (as the first
+    request after the 5-second cache window does), so every counted run takes the same path."""
+    from tracker.rules import service as rules_service
+
+    rules_service._cache["checked_at"] = float("-inf")
+
+
+def measure_size(app, on: date, repeat: int, label: str) -> dict:
+    from tracker.extensions import db
+    from tracker.risks import dashboard as dash
+
+    start, end = on - _ledger().BACK, on + BULK_AHEAD
+    people = db.session.scalar(sa.text("SELECT COUNT(*) FROM person"))
+    rows_in_window = db.session.execute(sa.text(
+        "SELECT COUNT(*) FROM payment WHERE paid_on BETWEEN :start AND :end AND status != 'cancelled'")
+        .bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)),
+        {"start": start, "end": end}).scalar()
+    db.session.rollback()
+
+    base_runs = []
+    for _ in range(max(5, repeat)):
+        t = time.perf_counter()
+        grouped = db.session.execute(GROUP_BY, {"start": start, "end": end}).all()
+        base_runs.append(time.perf_counter() - t)
+        db.session.rollback()
+    base_s = statistics.median(base_runs)
+
+    def dashboard():
+        with app.test_request_context("/risks/"):
+            return dash.dashboard_rows(on, dash.Filters(), redact=False)
+
+    force_rules_check()
+    dashboard()  # warm: the rules cache, the statement cache, the connection
+    db.session.rollback()
+    runs, counts = [], []
+    page = None
+    for _ in range(repeat):
+        force_rules_check()
+        with c.StatementCounter(db.engine, keep=True) as counter:
+            t = time.perf_counter()
+            page = dashboard()
+            runs.append(time.perf_counter() - t)
+        counts.append(counter.n)
+        texts = counter.statements
+        db.session.rollback()
+    dash_s = statistics.median(runs)
+    worst = page.items[0] if page.items else None
+    print(f"\n-- {label}: {people:,} people; {rows_in_window:,} payment rows in the window {start} .. {end}; "
+          f"{len(grouped):,} groups")
+    print(f"   dashboard: {page.total:,} people listed, page 1 of {page.pages:,}; worst: "
+          f"{worst.name if worst else '-'} ({worst.status if worst else '-'}, {worst.verdict.rule if worst else ''})")
+    return {"label": label, "people": people, "rows": rows_in_window, "base_s": base_s, "base_runs": base_runs,
+            "dash_s": dash_s, "dash_runs": runs, "statements": counts, "texts": texts, "listed": page.total,
+            "dashboard": dashboard}
+
+
+def statement_difference(small: list[str], big: list[str]) -> list[str]:
+    """Statements the big run sent that the small one did not (a multiset difference, ignoring the
+    literal ids that the IN lists carry)."""
+    import re
+
+    def norm(t):
+        return re.sub(r"\d+", "N", t)
+
+    left = [norm(t) for t in small]
+    out = []
+    for t in big:
+        k = norm(t)
+        if k in left:
+            left.remove(k)
+        else:
+            out.append(t)
+    return out
+
+
+def _cache_seconds() -> float:
+    from tracker.rules import service as rules_service
+
+    return rules_service.CHECK_EVERY_SECONDS
+
+
+def _ledger():
+    from tracker.rules import ledger
+
+    return ledger
+
+
+def split_dashboard(on: date) -> list[list]:
+    """The parts of the dashboard's data, timed one by one (seconds)."""
+    import tracker.risks.dashboard as dash
+    from tracker.extensions import db
+    from tracker.people.models import Person
+    from tracker.rules import checks, engine, ledger
+
+    who = dash.people_with_claims()
+    parts = []
+    t = time.perf_counter()
+    loaded = ledger.bulk_for(who, on)
+    parts.append(["ledger.bulk_for (5 queries; rows into engine objects)", time.perf_counter() - t])
+    rules, _ = checks._rules()
+    t = time.perf_counter()
+    positions = {pid: engine.position(claims, rules, led, on) for pid, (claims, led) in loaded.items()}
+    parts.append(["engine.position for each person (pure Python)", time.perf_counter() - t])
+    t = time.perf_counter()
+    names = dict(db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(who))).all())
+    parts.append(["names (1 query)", time.perf_counter() - t])
+    t = time.perf_counter()
+    rows = []
+    for pid, verdicts in positions.items():
+        v = dash.worst(verdicts)
+        if v is not None and pid in names:
+            rows.append(dash.Row(person_id=pid, name=names[pid], verdict=v, title=v.title,
+                                 fraction=dash.headroom_fraction(v)))
+    rows.sort(key=lambda r: (dash.verdict_key(r.verdict), r.name.casefold(), r.person_id))
+    parts.append(["worst verdict per person, sort", time.perf_counter() - t])
+    t = time.perf_counter()
+    dash.add_planned_paid(rows[:dash.PER_PAGE])
+    parts.append(["add_planned_paid for the page (1 grouped query)", time.perf_counter() - t])
+    db.session.rollback()
+    rows_loaded = sum(len(led.payments) for _, led in loaded.values())
+    parts.append([f"(ledger rows turned into objects: {rows_loaded:,})", None])
+    return parts
+
+
+def measure_scan(on: date, profile_top: int) -> dict:
+    from tracker.extensions import db
+    from tracker.people.models import BenefitClaim
+    from tracker.risks import service as risks
+    from tracker.risks.models import RiskFlag
+    from tracker.rules import checks
+
+    # positions alone: the part of the scan that reads
+    t = time.perf_counter()
+    checks.positions(sa.select(BenefitClaim.person_id), on)
+    positions_s = time.perf_counter() - t
+    db.session.rollback()
+
+    force_rules_check()
+    with c.StatementCounter(db.engine) as first_count:
+        t = time.perf_counter()
+        first = risks.scan(on)
+        first_s = time.perf_counter() - t
+    flags = db.session.scalar(sa.select(sa.func.count(RiskFlag.id)))
+    db.session.rollback()
+    force_rules_check()
+    with c.StatementCounter(db.engine) as second_count:
+        t = time.perf_counter()
+        second = risks.scan(on)
+        second_s = time.perf_counter() - t
+    db.session.rollback()
+    out = {"positions_s": positions_s, "first": first, "first_s": first_s, "first_statements": first_count.n,
+           "second": second, "second_s": second_s, "second_statements": second_count.n, "flags": flags}
+    if first_s >= TARGET_SCAN_S and profile_top:
+        # The first run's writes cannot be repeated; the second (idempotent) run does the same reads.
+        _, prof_s, prof = c.profiled(lambda: risks.scan(on))
+        db.session.rollback()
+        out["profile"] = (prof_s, prof)
+    return out
+
+
+# ---- main ---------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--database-url", default=DEFAULT_URL,
+                    help=f"a bench_* PostgreSQL database to create and drop (default {DEFAULT_URL})")
+    ap.add_argument("--people", type=int, default=10_000)
+    ap.add_argument("--small", type=int, default=1_000, help="first size measured (0 skips it)")
+    ap.add_argument("--payments", type=int, default=100, help="payments per person, over about two years")
+    ap.add_argument("--today", type=date.fromisoformat, default=date.today())
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of the dashboard per size (median)")
+    ap.add_argument("--profile-top", type=int, default=15, help="rows of each profile printed (0: no profile)")
+    ap.add_argument("--no-scan", action="store_true", help="skip the risk scan")
+    args = ap.parse_args(argv)
+    args.repeat = max(1, min(args.repeat, 10))
+
+    with c.scratch(args.database_url, label="dashboard") as (url, folder):
+        app = c.make_app(url, folder)
+        c.header(f"B3/B4 risk dashboard data and risk scan: {args.people:,} people x {args.payments} payments "
+                 "vs one GROUP BY", url)
+        with app.app_context():
+            run(app, args)
+            from tracker.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    return 0
+
+
+def run(app, args) -> None:
+    on = args.today
+    t0 = time.perf_counter()
+    how = c.build_schema(app)
+    c.load_rules()
+    print(f"   schema by {how}; today {on}")
+
+    sizes = []
+    built = 0
+    plan = [n for n in (args.small, args.people) if n and n > 0]
+    plan = sorted({min(n, args.people) for n in plan})
+    for target in plan:
+        t = time.perf_counter()
+        made = add_people(built + 1, target - built, args.payments, on, args.seed)
+        built = target
+        c.analyze(app)
+        print(f"   built {made['people']:,} more people ({made['claims']:,} claims, {made['payments']:,} payments: "
+              f"{made['future']:,} planned ahead, {made['cancelled']:,} cancelled) in {time.perf_counter() - t:.1f} s; "
+              f"load {c.load_text()}")
+        sizes.append(measure_size(app, on, args.repeat, f"{target:,} people"))
+    print(f"   data and first measurements took {time.perf_counter() - t0:.1f} s")
+
+    print()
+    print(f"dashboard data (dashboard_rows) vs the bare GROUP BY; median of {args.repeat} runs after a warm-up "
+          f"(bare: median of {max(5, args.repeat)}); load {c.load_text()}")
+    rows = []
+    for s in sizes:
+        rows.append([s["label"], f"{s['rows']:,}", f"{s['base_s'] * 1000:.1f}", 1, f"{s['dash_s'] * 1000:,.0f}",
+                     f"{min(s['dash_runs']) * 1000:,.0f}", "/".join(map(str, sorted(set(s["statements"])))),
+                     f"{s['dash_s'] / s['base_s']:,.1f}x", f"{s['listed']:,}"])
+    c.table(rows, ["size", "rows in window", "bare GROUP BY ms", "stmts", "dashboard ms (median)", "min ms",
+                   "dashboard stmts", "x bare", "people listed"])
+
+    big = sizes[-1]
+    ratio = big["dash_s"] / big["base_s"]
+    counts = {n for s in sizes for n in s["statements"]}
+    print()
+    print("targets:")
+    print(f"   dashboard data at {big['label']}: {big['dash_s'] * 1000:,.0f} ms = {ratio:,.1f}x the bare GROUP BY "
+          f"({big['base_s'] * 1000:.1f} ms) vs target <= {TARGET_RATIO:.0f}x "
+          f"({ratio / TARGET_RATIO:,.1f} of target): {c.verdict(ratio <= TARGET_RATIO)}")
+    print(f"   (reference 3.3 budget, for information: <= {TARGET_SERVER_MS:.0f} ms server time at 10k x 100: "
+          f"{c.verdict(big['dash_s'] * 1000 <= TARGET_SERVER_MS)})")
+    per_size = ", ".join(f"{s['label']}: {'/'.join(map(str, sorted(set(s['statements']))))}" for s in sizes)
+    if len(counts) == 1:
+        print(f"   SQL statements whatever the number of people ({per_size}): met")
+    else:
+        extra = statement_difference(sizes[0]["texts"], big["texts"])
+        rules_only = all(REVISION_CHECK in text for text in extra)
+        print(f"   SQL statements whatever the number of people ({per_size}): "
+              + ("met for the N+1 question, not exactly: the only extra statements are the rules cache's "
+                 "'have the rules changed?' query, sent again because the call took longer than the cache's "
+                 f"{_cache_seconds():g} s window (tracker/rules/service.py, CHECK_EVERY_SECONDS); none is per person"
+                 if rules_only and extra else "MISSED"))
+        for text in extra:
+            print(f"      extra at {big['label']}: {text[:160]}")
+
+    if args.profile_top:
+        print()
+        print(f"where the dashboard's time goes at {big['label']} (parts timed one by one, seconds):")
+        c.table([[name, "" if sec is None else f"{sec:.3f}"] for name, sec in split_dashboard(on)],
+                ["part", "seconds"])
+        if ratio > TARGET_RATIO:
+            _, prof_s, prof = c.profiled(big["dashboard"])
+            from tracker.extensions import db
+
+            db.session.rollback()
+            print()
+            print(f"cProfile of one dashboard_rows call ({prof_s:.2f} s under the profiler), top {args.profile_top} "
+                  "by own time:")
+            print(c.profile_lines(prof, args.profile_top, sort="tottime"))
+            print("\n... and the app's own functions by cumulative time:")
+            print(c.profile_lines(prof, args.profile_top, sort="cumulative", only="tracker/"))
+
+    if args.no_scan:
+        return
+    scan = measure_scan(on, args.profile_top)
+    print()
+    print(f"risk scan (tracker.risks.service.scan) for {big['label']}; load {c.load_text()}")
+    c.table([
+        ["checks.positions for everyone with a claim (reads only)", f"{scan['positions_s']:.2f}", "", ""],
+        ["scan, first run (raises flags, audit events, commit)", f"{scan['first_s']:.2f}",
+         scan["first_statements"], f"raised {scan['first']['raised']:,}, resolved {scan['first']['resolved']:,}"],
+        ["scan, second run (idempotent)", f"{scan['second_s']:.2f}", scan["second_statements"],
+         f"raised {scan['second']['raised']:,}, resolved {scan['second']['resolved']:,}"],
+    ], ["what", "seconds", "SQL stmts", "result"])
+    print(f"   bare GROUP BY for comparison: {big['base_s'] * 1000:.1f} ms; first scan = "
+          f"{scan['first_s'] / big['base_s']:,.0f}x it; {scan['flags']:,} flags in the table")
+    print()
+    print("targets:")
+    print(f"   scan for {big['label']}: {scan['first_s']:.2f} s vs target < {TARGET_SCAN_S:.0f} s "
+          f"({scan['first_s'] / TARGET_SCAN_S:.2f} of target): {c.verdict(scan['first_s'] < TARGET_SCAN_S)}")
+    print(f"   second scan raises nothing new: {c.verdict(scan['second']['raised'] == 0)}")
+    if "profile" in scan:
+        prof_s, prof = scan["profile"]
+        print()
+        print(f"cProfile of a third (idempotent) scan ({prof_s:.2f} s under the profiler), top {args.profile_top} "
+              "of the app's own functions by cumulative time:")
+        print(c.profile_lines(prof, args.profile_top, sort="cumulative", only="tracker/"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
