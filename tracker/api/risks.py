@@ -61,24 +61,24 @@ def _flag(flag_id: int) -> RiskFlag:
     return flag
 
 
-@bp.post("/risks/<int:flag_id>/acknowledge")
-@writes
-def acknowledge_risk(flag_id: int):
+def _move(flag_id: int, action: str):
     require_role(*MANAGERS)
     flag = _flag(flag_id)
     body = parse_body(NoteIn) if request.get_data() else NoteIn()
-    service.move(flag, "acknowledge", actor=current_api_user(), note=body.note)
+    service.move(flag, action, actor=current_api_user(), note=body.note)
     return jsonify(service.flag_json(flag)), 200
+
+
+@bp.post("/risks/<int:flag_id>/acknowledge")
+@writes
+def acknowledge_risk(flag_id: int):
+    return _move(flag_id, "acknowledge")
 
 
 @bp.post("/risks/<int:flag_id>/resolve")
 @writes
 def resolve_risk(flag_id: int):
-    require_role(*MANAGERS)
-    flag = _flag(flag_id)
-    body = parse_body(NoteIn) if request.get_data() else NoteIn()
-    service.move(flag, "resolve", actor=current_api_user(), note=body.note)
-    return jsonify(service.flag_json(flag)), 200
+    return _move(flag_id, "resolve")
 
 
 @bp.post("/risks/<int:flag_id>/notes")
