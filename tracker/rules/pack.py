@@ -479,7 +479,11 @@ def check_pack(rules: list[Rule]) -> None:
 
 def load_pack(path_or_text) -> list[Rule]:
     """Read a YAML rule pack (a path, or the YAML text itself) into checked ``Rule`` objects."""
-    text = _read(path_or_text)
+    return parse_pack(_read(path_or_text))
+
+
+def parse_pack(text: str) -> list[Rule]:
+    """Parse the YAML text of a rule pack. Never reads a file: use this for uploaded text."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

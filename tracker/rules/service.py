@@ -106,7 +106,7 @@ def load(rules: list[Rule], *, actor=None, reason: str | None = None) -> dict:
 def load_text(text: str, *, actor=None, source: str = "an uploaded file") -> dict:
     """Load a YAML rule pack given as text (an upload). Nothing is loaded if any rule has an error."""
     try:
-        rules = pack.load_pack(text if "\n" in text else text + "\n")
+        rules = pack.parse_pack(text)
     except pack.RuleError as e:
         raise ValidationFailed(e.fields, "The rule pack has errors; nothing was loaded.") from None
     except (ValueError, ArithmeticError, RecursionError, TypeError) as e:

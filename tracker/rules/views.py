@@ -567,20 +567,18 @@ def edit(code: str):
     return _render("rules/edit.html", row=row, rule=rule, form=form), status or _status(form)
 
 
-@bp.post("/<code>/confirm")
-@roles_required(*ADMINS)
-def confirm(code: str):
+def _rule_action(code: str, refusals: list, form_cls, prefix: str, act, done: str):
+    """Confirm or retire a rule: refuse plainly where the rule's state does not allow it, else
+    validate the reason, call the service, commit once and go back to the rule's page."""
     row = _row_or_404(code)
-    if row.status == "retired":
-        flash("A retired rule cannot be confirmed.", "error")
-        return redirect(url_for("rules.detail", code=code))
-    if row.definition.get("confidence") != "unconfirmed":
-        flash("This rule's figure is already confirmed.", "info")
-        return redirect(url_for("rules.detail", code=code))
-    form = ConfirmForm(prefix="confirm")
+    for refused, message, category in refusals:
+        if refused(row):
+            flash(message, category)
+            return redirect(url_for("rules.detail", code=code))
+    form = form_cls(prefix=prefix)
     if form.validate_on_submit():
         try:
-            service.confirm(code, actor=current_user, reason=form.reason.data)
+            act(code, actor=current_user, reason=form.reason.data)
         except ValidationFailed as e:
             db.session.rollback()
             _put_errors(form, e.fields)
@@ -590,31 +588,23 @@ def confirm(code: str):
             return redirect(url_for("rules.detail", code=code))
         else:
             db.session.commit()
-            flash(f"The figure of {code} is now marked as confirmed.", "success")
+            flash(done, "success")
             return redirect(url_for("rules.detail", code=code))
-    return _detail(row, confirm_form=form), 422
+    return _detail(row, **{f"{prefix}_form": form}), 422
+
+
+@bp.post("/<code>/confirm")
+@roles_required(*ADMINS)
+def confirm(code: str):
+    return _rule_action(code, [
+        (lambda r: r.status == "retired", "A retired rule cannot be confirmed.", "error"),
+        (lambda r: r.definition.get("confidence") != "unconfirmed", "This rule's figure is already confirmed.", "info"),
+    ], ConfirmForm, "confirm", service.confirm, f"The figure of {code} is now marked as confirmed.")
 
 
 @bp.post("/<code>/retire")
 @roles_required(*ADMINS)
 def retire(code: str):
-    row = _row_or_404(code)
-    if row.status == "retired":
-        flash("This rule is already retired.", "info")
-        return redirect(url_for("rules.detail", code=code))
-    form = RetireForm(prefix="retire")
-    if form.validate_on_submit():
-        try:
-            service.retire(code, actor=current_user, reason=form.reason.data)
-        except ValidationFailed as e:
-            db.session.rollback()
-            _put_errors(form, e.fields)
-        except Conflict as e:
-            db.session.rollback()
-            flash(e.message, "info")
-            return redirect(url_for("rules.detail", code=code))
-        else:
-            db.session.commit()
-            flash(f"{code} has been retired. Payments are no longer checked against it.", "success")
-            return redirect(url_for("rules.detail", code=code))
-    return _detail(row, retire_form=form), 422
+    return _rule_action(code, [
+        (lambda r: r.status == "retired", "This rule is already retired.", "info"),
+    ], RetireForm, "retire", service.retire, f"{code} has been retired. Payments are no longer checked against it.")
