@@ -108,7 +108,9 @@ def celery_settings(broker_url: str | None, result_backend: str | None, broker_d
         "beat_schedule": {
             "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": 60.0},
             "documents-redrive": {"task": "tracker.documents.redrive", "schedule": 300.0},
-            "risk-scan": {"task": "tracker.risks.scan", "schedule": 3600.0},
+            # Every hour at five past, so the day's first scan (which keeps everyone's
+            # position for the dashboard, tracker/risks/positions.py) runs soon after midnight.
+            "risk-scan": {"task": "tracker.risks.scan", "schedule": crontab(minute=5)},
             "risk-digest": {"task": "tracker.risks.digest", "schedule": crontab(hour=7, minute=30)},
         },
     })

@@ -71,6 +71,30 @@ def test_scan_raises_once_and_resolves_past_periods(app, carer, make_user):
         assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 1
 
 
+def test_scan_keeps_everyones_position_for_the_dashboard(app, carer, make_person, monkeypatch):
+    from tracker.people.models import Person
+    from tracker.risks import dashboard, positions
+    from tracker.risks.models import RiskPosition
+
+    other = make_person("Other", claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
+    add_paid(app, carer, "190.00", date(2025, 4, 9))
+    add_paid(app, other, "20.00", date(2025, 4, 9))
+    with app.app_context():
+        service.scan(date(2025, 4, 10))
+        kept = db.session.execute(sa.select(RiskPosition.person_id, RiskPosition.benefit, RiskPosition.status,
+                                            RiskPosition.ledger_version, Person.ledger_version)
+                                  .join(Person, Person.id == RiskPosition.person_id)
+                                  .order_by(RiskPosition.person_id, RiskPosition.benefit)).all()
+        assert [(p, b, s) for p, b, s, _, _ in kept] == [
+            (carer, "", "near"), (carer, "CA", "near"), (carer, "TAX", "ok"),  # the trading allowance too
+            (other, "", "ok"), (other, "CA", "ok"), (other, "TAX", "ok")]
+        assert all(a == b for *_, a, b in kept)
+        # so the dashboard works nobody out again that day
+        monkeypatch.setattr(positions, "work_out", lambda *a, **k: pytest.fail("worked out again"))
+        page = dashboard.dashboard_rows(date(2025, 4, 10), dashboard.Filters(), redact=False)
+        assert [(r.person_id, r.status) for r in page.items] == [(carer, "near"), (other, "ok")]
+
+
 def test_scan_never_overlaps(app, carer):
     with app.app_context():
         holder = service.acquire_lock(service.SCAN_LOCK, 60)

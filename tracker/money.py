@@ -98,6 +98,23 @@ class ScaledDecimal(TypeDecorator):
         return self
 
 
+def scaled_reader(places: int = 2):
+    """A function turning stored integers into Decimals exactly as ``ScaledDecimal`` does, remembering
+    each one: for reading hundreds of thousands of rows, where the same amounts come up again and
+    again. Decimals are immutable, so sharing one is safe."""
+    seen: dict[int, Decimal] = {}
+
+    def read(value):
+        if value is None:
+            return None
+        d = seen.get(value)
+        if d is None:
+            d = seen[value] = Decimal(int(value)).scaleb(-places)
+        return d
+
+    return read
+
+
 def Money() -> ScaledDecimal:  # noqa: N802 - reads like a column type
     return ScaledDecimal(2)
 

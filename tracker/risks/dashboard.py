@@ -1,9 +1,11 @@
 """Queries and rows for the risk pages: the dashboard (everyone with a claim, worst first) and a
 person's risk page (a chart per rule family, with the same figures as a table).
 
-The dashboard runs a constant number of SQL statements whatever the number of people:
-``checks.positions`` (the rules, then claims and ledgers in bulk), one query for names, and one
-grouped query for the planned / paid split of the rows on the page.
+The dashboard runs a constant number of SQL statements whatever the number of people: one query
+for everyone's kept position (``positions.ranked``), ``checks.positions`` for the fifty people on
+the page (claims and ledgers in bulk), and one grouped query for the planned / paid split of
+their rows. People whose records changed since their position was kept are worked out again, in
+bulk, and kept.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
 from tracker.money import format_money
 from tracker.payments.models import Payment
-from tracker.people.models import BenefitClaim, Person
+from tracker.people.models import BenefitClaim
+from tracker.risks import positions as kept
+from tracker.risks.positions import STATUS_RANK, headroom_fraction, verdict_key, worst  # noqa: F401
 from tracker.rules import checks, engine, ledger, periods
 from tracker.rules import service as rules_service
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
-STATUS_RANK = {"over": 0, "near": 1, "ok": 2, "info": 3}
 STATUS_WORDS = {"ok": "Within the limit", "near": "Close to the limit", "over": "Over the limit",
                 "info": "For information"}
 PLANNED = ("draft", "approved")
@@ -58,24 +61,6 @@ def benefit_name(code: str) -> str:
     if code == "TAX":
         return "Income tax (trading allowance)"
     return engine.BENEFIT_NAMES.get(code, code)
-
-
-def headroom_fraction(v: engine.Verdict) -> Decimal | None:
-    """The room left as a fraction of the limit (negative when over); None without a limit."""
-    if v.limit is None or v.headroom is None or v.limit == 0:
-        return None
-    return v.headroom / v.limit
-
-
-def verdict_key(v: engine.Verdict) -> tuple:
-    """Worst first: over, near, ok, then information; within a result, the least room first."""
-    f = headroom_fraction(v)
-    return (STATUS_RANK.get(v.status, 9), f is None, f if f is not None else Decimal(0))
-
-
-def worst(verdicts, benefit: str | None = None) -> engine.Verdict | None:
-    chosen = [v for v in verdicts if benefit is None or v.benefit == benefit]
-    return min(chosen, key=verdict_key) if chosen else None
 
 
 def _rules_by_code() -> dict[str, engine.Rule]:
@@ -181,22 +166,26 @@ def activity_choices() -> list[tuple[str, str]]:
 
 
 def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
-    """Everyone with a claim, each with their worst verdict today, least room first; one page of them."""
+    """Everyone with a claim, each with their worst verdict today, least room first; one page of them.
+
+    The order comes from the kept positions (``positions.ranked``: one query, plus working out
+    again only the people whose records changed); the page's rows are worked out afresh by the
+    engine, so every figure shown is current."""
     who = people_with_claims(f.benefit, f.activity_id)
-    positions = checks.positions(who, on)
-    names = dict(db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(who))).all())
-    rows: list[Row] = []
-    for pid, verdicts in positions.items():
-        if pid not in names:
-            continue
-        v = worst(verdicts, f.benefit)
-        if v is None or (f.status and v.status != f.status):
-            continue
-        rows.append(Row(person_id=pid, name=names[pid], verdict=v,
-                        title=REDACTED_TITLE if redact else v.title, fraction=headroom_fraction(v)))
-    rows.sort(key=lambda r: (verdict_key(r.verdict), r.name.casefold(), r.person_id))
+    order = kept.ranked(who, on, f.benefit)
+    if f.status:
+        order = [r for r in order if r.status == f.status]
     start = (f.page - 1) * PER_PAGE
-    page = Page(items=rows[start:start + PER_PAGE], total=len(rows), page=f.page)
+    chosen = order[start:start + PER_PAGE]
+    found = checks.positions([r.person_id for r in chosen], on) if chosen else {}
+    rows: list[Row] = []
+    for r in chosen:
+        v = worst(found.get(r.person_id, ()), f.benefit)
+        if v is None:  # changed in the last moment: gone from this benefit's list
+            continue
+        rows.append(Row(person_id=r.person_id, name=r.name, verdict=v,
+                        title=REDACTED_TITLE if redact else v.title, fraction=headroom_fraction(v)))
+    page = Page(items=rows, total=len(order), page=f.page)
     add_planned_paid(page.items)
     return page
 

@@ -72,3 +72,27 @@ class JobLock(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
     holder: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     locked_until: so.Mapped[datetime]
+
+
+class RiskPosition(db.Model):
+    """A person's worst verdict on a day, kept so that the dashboard can put thousands of people in
+    order without working out everyone's position on every view (``tracker/risks/positions.py``).
+
+    One row for all of a person's benefits together (``benefit`` is empty) and one for each benefit
+    they have a verdict for. The rows are only trusted while the day, the rules (``rules_key``) and
+    the person's ``ledger_version`` are the ones they were worked out from; otherwise they are worked
+    out again. They hold no figures shown to anyone: the page's rows are always worked out afresh.
+    """
+
+    __tablename__ = "risk_position"
+
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    benefit: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)
+    on_date: so.Mapped[date]
+    rules_key: so.Mapped[str] = so.mapped_column(sa.String(100))
+    ledger_version: so.Mapped[int]
+    # The worst verdict's result (None when no rule gave one) and the room left as a fraction of
+    # its limit (None without a limit), as exact decimal text so both databases keep every digit:
+    # it is only used to put people in order, in Python, exactly as ``dashboard.verdict_key`` does.
+    status: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    room: so.Mapped[str | None] = so.mapped_column(sa.String(80))

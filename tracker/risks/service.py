@@ -19,6 +19,7 @@ from tracker.extensions import db
 from tracker.money import format_money, money_str
 from tracker.notify import service as notify
 from tracker.people.models import BenefitClaim, Person
+from tracker.risks import positions as kept
 from tracker.risks.models import JobLock, RiskFlag, RiskNote
 from tracker.rules import checks
 from tracker.timeutil import utcnow
@@ -219,8 +220,12 @@ def scan(on: date, *, lock_seconds: int = 900) -> dict:
         raised = []
         known = {(f.person_id, f.rule_family, f.period_start): f for f in db.session.scalars(
             sa.select(RiskFlag).where(RiskFlag.period_end >= on - timedelta(days=400)))}
-        for person_id, verdicts in checks.positions(sa.select(BenefitClaim.person_id), on).items():
+        claimants = sa.select(BenefitClaim.person_id)
+        versions = kept.versions_of(claimants)  # before the ledgers: see tracker/risks/positions.py
+        found = checks.positions(claimants, on)
+        for person_id, verdicts in found.items():
             raised += raise_from_verdicts(person_id, verdicts, notify_now=False, known=known)
+        kept.keep(found, versions, on, only_stale=True)  # so the dashboard need not work them out
         stale = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved",
                                                              RiskFlag.source == "system",
                                                              RiskFlag.period_end < on)).all()

@@ -131,7 +131,7 @@ def dashboard():
     if not redact:
         audit.record(current_user, "benefits.viewed", None, entity_type="risk_dashboard",
                      after={"where": "risk dashboard", "people": rows.total, "page": f.page, "filters": f.args})
-        db.session.commit()
+    db.session.commit()  # the audit event, and any positions worked out again and kept
     return render_template("risks/dashboard.html", form=form, rows=rows, redact=redact, filters=f, on=on,
                            notice=NOTICE)
 

@@ -56,6 +56,14 @@ def active_rules() -> tuple[tuple[RuleRevision, Rule], ...]:
     return _cache["rules"]
 
 
+def rules_key() -> str:
+    """A short text that changes whenever any rule changes (what the risk dashboard's kept
+    positions were worked out with)."""
+    active_rules()
+    newest_id, count, newest_at = _cache["key"]
+    return f"{newest_id}:{count}:{newest_at or ''}"
+
+
 def rules_in_force(on: date | None = None) -> list[tuple[RuleRevision, Rule]]:
     rules = active_rules()
     if on is None:

@@ -1,0 +1,220 @@
+"""Kept positions: each person's worst verdict on a day, so that the risk dashboard can put
+thousands of people in order without working out everyone's position on every view.
+
+The engine stays the only judge. A kept row (``RiskPosition``) only says where a person comes in
+the list; the rows shown on a page are always worked out afresh. A kept row is trusted only while
+all three things it was worked out from are unchanged:
+
+* the day (``on_date``): periods roll over, so yesterday's rows are worked out again;
+* the rules (``rules_key``, from ``rules.service.rules_key``): any rule change makes every row stale;
+* the person's ``ledger_version``: raised when a payment is recorded
+  (``payments.service.lock_person_ledger``), by an import, and, through the flush listener below,
+  whenever a payment, expense, other income, contribution or benefit claim of the person is added,
+  changed or deleted through the ORM. Code that writes those tables with Core statements must call
+  ``bump`` itself (the import does, through its own ``_bump_ledgers``).
+
+The version is read *before* the ledger, so a change committed while a position is being worked
+out leaves the kept row behind the person's version, and it is worked out again next time.
+
+The hourly scan (``risks.service.scan``) works out everyone's position anyway and keeps it, so on
+an ordinary day a dashboard view only works out again the people whose records changed since.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.exc import DBAPIError
+
+from tracker.contributions.models import Contribution
+from tracker.extensions import db
+from tracker.payments.models import Expense, OtherIncome, Payment
+from tracker.people.models import BenefitClaim, Person
+from tracker.risks.models import RiskPosition
+from tracker.rules import checks, engine
+from tracker.rules import service as rules_service
+
+STATUS_RANK = {"over": 0, "near": 1, "ok": 2, "info": 3}
+ALL = ""  # the ``benefit`` of the row for all of a person's benefits together
+TRACKED = (Payment, Expense, OtherIncome, Contribution, BenefitClaim)
+ZERO = Decimal(0)
+CHUNK = 500  # ids per IN list; above this many stale people, the whole selection is worked out
+
+
+# ---- ordering (the dashboard's order: worst result first, then the least room) -------------------
+
+def headroom_fraction(v: engine.Verdict) -> Decimal | None:
+    """The room left as a fraction of the limit (negative when over); None without a limit."""
+    if v.limit is None or v.headroom is None or v.limit == 0:
+        return None
+    return v.headroom / v.limit
+
+
+def verdict_key(v: engine.Verdict) -> tuple:
+    """Worst first: over, near, ok, then information; within a result, the least room first."""
+    f = headroom_fraction(v)
+    return (STATUS_RANK.get(v.status, 9), f is None, f if f is not None else ZERO)
+
+
+def worst(verdicts, benefit: str | None = None) -> engine.Verdict | None:
+    chosen = [v for v in verdicts if benefit is None or v.benefit == benefit]
+    return min(chosen, key=verdict_key) if chosen else None
+
+
+# ---- keeping the version current ----------------------------------------------------------------
+
+def changed_people(session: so.Session) -> set[int]:
+    """The people whose ledger or claims this flush adds to, changes or deletes."""
+    ids: set[int] = set()
+    for obj in session.new:
+        if isinstance(obj, TRACKED):
+            ids.add(obj.person_id)
+    for obj in session.deleted:
+        if isinstance(obj, TRACKED):
+            ids.add(obj.person_id)
+    for obj in session.dirty:
+        if isinstance(obj, TRACKED) and session.is_modified(obj, include_collections=False):
+            ids.add(obj.person_id)
+            ids.update(sa.inspect(obj).attrs.person_id.history.deleted or ())  # moved from someone else
+    ids.discard(None)
+    return ids
+
+
+def bump(person_ids) -> None:
+    """Mark the people's kept positions as out of date (and serialise with a payment being checked)."""
+    ids = sorted(set(person_ids))
+    for i in range(0, len(ids), CHUNK):
+        db.session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
+                           .values(ledger_version=Person.ledger_version + 1)
+                           .execution_options(synchronize_session=False))
+
+
+def _after_flush(session: so.Session, flush_context) -> None:
+    ids = sorted(changed_people(session))
+    for i in range(0, len(ids), CHUNK):
+        session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
+                        .values(ledger_version=Person.ledger_version + 1)
+                        .execution_options(synchronize_session=False))
+
+
+def install() -> None:
+    """Listen to every flush (once per process)."""
+    if not sa.event.contains(so.Session, "after_flush", _after_flush):
+        sa.event.listen(so.Session, "after_flush", _after_flush)
+
+
+# ---- reading, in order --------------------------------------------------------------------------
+
+class Ranked(NamedTuple):
+    """A person's place in the dashboard's order. The fields are in sort order, so a list of
+    these sorts exactly as ``verdict_key`` then the name (ignoring case) then the id."""
+    rank: int
+    no_limit: bool
+    room: Decimal
+    sort_name: str
+    person_id: int
+    name: str
+    status: str
+
+
+def _ranked(pid: int, name: str, status: str, room: Decimal | None) -> Ranked:
+    return Ranked(STATUS_RANK.get(status, 9), room is None, room if room is not None else ZERO, name.casefold(),
+                  pid, name, status)
+
+
+def ranked(who, on: date, benefit: str | None = None) -> list[Ranked]:
+    """Everyone selected by ``who`` (a SELECT of person ids) who has a verdict (for ``benefit``),
+    worst first, then the least room left. One query when every kept row is current; otherwise
+    the stale people are worked out again (a constant number of queries) and kept."""
+    key = rules_service.rules_key()
+    benefit = benefit or ALL
+    every = so.aliased(RiskPosition)
+    chosen = every if benefit == ALL else so.aliased(RiskPosition)
+    q = (sa.select(Person.id, Person.name, Person.ledger_version, every.on_date, every.rules_key,
+                   every.ledger_version.label("kept_version"), chosen.status, chosen.room)
+         .where(Person.id.in_(who))
+         .outerjoin(every, sa.and_(every.person_id == Person.id, every.benefit == ALL)))
+    if chosen is not every:
+        q = q.outerjoin(chosen, sa.and_(chosen.person_id == Person.id, chosen.benefit == benefit))
+    out: list[Ranked] = []
+    names: dict[int, str] = {}
+    stale: dict[int, int] = {}
+    for pid, name, version, kept_on, kept_key, kept_version, status, room in db.session.execute(q):
+        if kept_on != on or kept_key != key or kept_version != version:
+            stale[pid] = version
+            names[pid] = name
+        elif status is not None:
+            out.append(_ranked(pid, name, status, None if room is None else Decimal(room)))
+    if stale:
+        found = work_out(stale, on, key, who=who)
+        for pid, verdicts in found.items():
+            v = worst(verdicts, None if benefit == ALL else benefit)
+            if v is not None and pid in names:
+                out.append(_ranked(pid, names[pid], v.status, headroom_fraction(v)))
+    out.sort()
+    return out
+
+
+def work_out(versions: dict[int, int], on: date, key: str, *, who=None) -> dict[int, list[engine.Verdict]]:
+    """Positions for these people (``{person id: ledger_version read before}``), kept for next time."""
+    if who is not None and len(versions) > CHUNK:
+        found = {pid: v for pid, v in checks.positions(who, on).items() if pid in versions}
+    else:
+        found = checks.positions(sorted(versions), on)
+    keep(found, versions, on, key)
+    return found
+
+
+def versions_of(who) -> dict[int, int]:
+    """{person id: ledger_version} for everyone selected; read before their ledgers are."""
+    return dict(db.session.execute(sa.select(Person.id, Person.ledger_version).where(Person.id.in_(who))).all())
+
+
+def keep(found: dict[int, list[engine.Verdict]], versions: dict[int, int], on: date, key: str | None = None,
+         *, only_stale: bool = False) -> int:
+    """Write the kept rows for these positions (flushes only). ``only_stale`` skips people whose
+    kept rows are already current. Returns the number of people written. If another request is
+    writing the same people at the same moment, this one gives way: the rows are only a shortcut."""
+    key = key or rules_service.rules_key()
+    pids = sorted(pid for pid in found if pid in versions)
+    if only_stale and pids:
+        current = set()
+        for i in range(0, len(pids), CHUNK * 20):
+            chunk = pids[i:i + CHUNK * 20]
+            current.update(pid for pid, day, k, ver in db.session.execute(
+                sa.select(RiskPosition.person_id, RiskPosition.on_date, RiskPosition.rules_key,
+                          RiskPosition.ledger_version)
+                .where(RiskPosition.benefit == ALL, RiskPosition.person_id.in_(chunk)))
+                if day == on and k == key and ver == versions[pid])
+        pids = [pid for pid in pids if pid not in current]
+    if not pids:
+        return 0
+    rows = []
+    for pid in pids:
+        verdicts = found[pid]
+        base = {"person_id": pid, "on_date": on, "rules_key": key, "ledger_version": versions[pid]}
+        for benefit in [ALL] + sorted({v.benefit for v in verdicts}):
+            v = worst(verdicts, None if benefit == ALL else benefit)
+            room = None if v is None else headroom_fraction(v)
+            rows.append({**base, "benefit": benefit, "status": None if v is None else v.status,
+                         "room": None if room is None else str(room)})
+    table = RiskPosition.__table__
+
+    def write():
+        for i in range(0, len(pids), CHUNK):
+            db.session.execute(table.delete().where(table.c.person_id.in_(pids[i:i + CHUNK])))
+        db.session.execute(table.insert(), rows)
+
+    if db.session.get_bind().dialect.name == "sqlite":
+        write()  # SQLite lets one writer in at a time: nobody can write the same rows meanwhile
+        return len(pids)
+    try:
+        with db.session.begin_nested():
+            write()
+    except DBAPIError:  # another request kept the same people first (or a lock timed out)
+        return 0
+    return len(pids)
