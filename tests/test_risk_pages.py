@@ -392,6 +392,25 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
         db.session.delete(db.session.scalar(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid)))
         db.session.commit()
     assert status() is None  # no claim: off the dashboard
+    with app.app_context():  # and nothing kept about them names a benefit any more
+        assert not db.session.scalars(sa.select(RiskPosition).where(RiskPosition.person_id == pid)).all()
+
+
+def test_withdrawing_consent_leaves_no_kept_position(app, client, login, rules, make_person, fixed_today):
+    from tracker.people import service as people_service
+    from tracker.people.models import Person
+    from tracker.risks.models import RiskPosition
+
+    pid = make_person("Carer", claims=CA)
+    add_payment(app, pid, "185.00", MONDAY)
+    login("coordinator")
+    assert [s for p, s, _ in _dashboard_rows(text(client.get("/risks/?status=near")))] == ["near"]
+    with app.app_context():
+        assert db.session.scalars(sa.select(RiskPosition.benefit).where(RiskPosition.person_id == pid)).all()
+        people_service.withdraw_consent(db.session.get(Person, pid), TODAY, actor=None)
+        db.session.commit()
+        assert not db.session.scalars(sa.select(RiskPosition).where(RiskPosition.person_id == pid)).all()
+    assert _dashboard_rows(text(client.get("/risks/"))) == []
 
 
 def test_kept_positions_are_worked_out_again_on_a_new_day_or_after_a_rule_change(app, client, login, rules,

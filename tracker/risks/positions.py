@@ -8,10 +8,13 @@ all three things it was worked out from are unchanged:
 * the day (``on_date``): periods roll over, so yesterday's rows are worked out again;
 * the rules (``rules_key``, from ``rules.service.rules_key``): any rule change makes every row stale;
 * the person's ``ledger_version``: raised when a payment is recorded
-  (``payments.service.lock_person_ledger``), by an import, and, through the flush listener below,
+  (``payments.service.lock_person_ledger``), by an import, and, through the flush listeners below,
   whenever a payment, expense, other income, contribution or benefit claim of the person is added,
-  changed or deleted through the ORM. Code that writes those tables with Core statements must call
-  ``bump`` itself (the import does, through its own ``_bump_ledgers``).
+  changed or deleted through the ORM (orphans included). Code that writes those tables with Core
+  statements must call ``bump`` itself (the import does, through its own ``_bump_ledgers``).
+
+Kept rows name the benefits a person claims, so they are deleted whenever a claim is added,
+changed or removed (withdrawing consent removes every claim), and with the person.
 
 The version is read *before* the ledger, so a change committed while a position is being worked
 out leaves the kept row behind the person's version, and it is worked out again next time.
@@ -67,25 +70,37 @@ def worst(verdicts, benefit: str | None = None) -> engine.Verdict | None:
 
 # ---- keeping the version current ----------------------------------------------------------------
 
-def changed_people(session: so.Session) -> set[int]:
-    """The people whose ledger or claims this flush adds to, changes or deletes."""
-    ids: set[int] = set()
-    for obj in session.new:
-        if isinstance(obj, TRACKED):
-            ids.add(obj.person_id)
-    for obj in session.deleted:
-        if isinstance(obj, TRACKED):
-            ids.add(obj.person_id)
-    for obj in session.dirty:
-        if isinstance(obj, TRACKED) and session.is_modified(obj, include_collections=False):
-            ids.add(obj.person_id)
-            ids.update(sa.inspect(obj).attrs.person_id.history.deleted or ())  # moved from someone else
-    ids.discard(None)
-    return ids
+_CHANGED, _CLAIMS_CHANGED = "risk_positions.changed", "risk_positions.claims_changed"
+
+
+def _row_written(mapper, connection, target) -> None:
+    """After each row of a tracked table is inserted, updated or deleted in a flush (also rows
+    deleted as orphans, as when consent is withdrawn): note whose it was."""
+    session = so.object_session(target)
+    if session is None:
+        return
+    ids = {target.person_id, *(sa.inspect(target).attrs.person_id.history.deleted or ())} - {None}
+    session.info.setdefault(_CHANGED, set()).update(ids)
+    if isinstance(target, BenefitClaim):
+        session.info.setdefault(_CLAIMS_CHANGED, set()).update(ids)
+
+
+def _after_flush(session: so.Session, flush_context) -> None:
+    ids = sorted(session.info.pop(_CHANGED, ()))
+    claims = sorted(session.info.pop(_CLAIMS_CHANGED, ()))
+    table = RiskPosition.__table__
+    for i in range(0, len(ids), CHUNK):
+        session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
+                        .values(ledger_version=Person.ledger_version + 1)
+                        .execution_options(synchronize_session=False))
+    for i in range(0, len(claims), CHUNK):
+        # Kept rows name the benefits: when claims change (or consent is withdrawn), drop them.
+        session.execute(table.delete().where(table.c.person_id.in_(claims[i:i + CHUNK])))
 
 
 def bump(person_ids) -> None:
-    """Mark the people's kept positions as out of date (and serialise with a payment being checked)."""
+    """Mark the people's kept positions as out of date: for code that writes payments, expenses,
+    other income, contributions or claims with Core statements, which the ORM cannot see."""
     ids = sorted(set(person_ids))
     for i in range(0, len(ids), CHUNK):
         db.session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
@@ -93,16 +108,12 @@ def bump(person_ids) -> None:
                            .execution_options(synchronize_session=False))
 
 
-def _after_flush(session: so.Session, flush_context) -> None:
-    ids = sorted(changed_people(session))
-    for i in range(0, len(ids), CHUNK):
-        session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
-                        .values(ledger_version=Person.ledger_version + 1)
-                        .execution_options(synchronize_session=False))
-
-
 def install() -> None:
     """Listen to every flush (once per process)."""
+    for cls in TRACKED:
+        for name in ("after_insert", "after_update", "after_delete"):
+            if not sa.event.contains(cls, name, _row_written):
+                sa.event.listen(cls, name, _row_written)
     if not sa.event.contains(so.Session, "after_flush", _after_flush):
         sa.event.listen(so.Session, "after_flush", _after_flush)
 
