@@ -110,7 +110,7 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
         sa.select(p.person_id, p.id, p.kind, sa.type_coerce(p.amount, sa.BigInteger),
                   sa.type_coerce(p.benefit_value, sa.BigInteger), p.paid_on, p.worked_on, p.status)
         .where(p.person_id.in_(person_filter), p.status != "cancelled", p.paid_on.between(start, end)))
-    for pid, pay_id, kind, amount, value, paid_on, worked_on, status in rows:
+    for pid, pay_id, kind, amount, value, paid_on, worked_on, status in rows.fetchall():
         found = pays.get(pid)
         if found is None:
             found = pays[pid] = []
