@@ -23,8 +23,8 @@ What it measures, for each size, in the same run:
   - with nothing kept (the first view of a day before the hourly scan, or after a rule change):
     everyone's position is worked out (``checks.positions``) and kept (``risk_position``);
   - warm, the target: ``--repeat`` views once positions are kept (one query for everyone's kept
-    position, ``checks.positions`` for the page's 50 people, one grouped query for their planned /
-    paid split): the median, and the SQL statements sent (a ``before_cursor_execute`` listener;
+    position, then the claims and ledgers of the page's 50 people, from which the engine works out
+    their rows and the planned / paid split): the median, and the SQL statements sent (a ``before_cursor_execute`` listener;
     the rules-changed check is forced each time, so both sizes count the same path);
   - after 1% of the people had something recorded (their ``ledger_version`` raised): those are
     worked out again and kept;
@@ -274,7 +274,8 @@ def split_dashboard(on: date) -> list[list]:
     import tracker.risks.dashboard as dash
     from tracker.extensions import db
     from tracker.risks import positions
-    from tracker.rules import checks
+    from tracker.rules import engine, ledger
+    from tracker.rules import service as rules_service
 
     who = dash.people_with_claims()
     parts = []
@@ -284,13 +285,17 @@ def split_dashboard(on: date) -> list[list]:
                   time.perf_counter() - t])
     t = time.perf_counter()
     chosen = [r.person_id for r in order[:dash.PER_PAGE]]
-    found = checks.positions(chosen, on)
-    parts.append([f"checks.positions for the page's {len(chosen)} people (5 queries)", time.perf_counter() - t])
-    rows = [dash.Row(person_id=pid, name="", verdict=dash.worst(found[pid]), title="", fraction=None)
-            for pid in chosen if found.get(pid)]
+    loaded = ledger.bulk_for(chosen, on)
+    parts.append([f"ledger.bulk_for for the page's {len(chosen)} people (5 queries)", time.perf_counter() - t])
     t = time.perf_counter()
-    dash.add_planned_paid(rows)
-    parts.append(["add_planned_paid for the page (1 grouped query)", time.perf_counter() - t])
+    rules = [rule for _, rule in rules_service.active_rules()]
+    by_code = {rule.code: rule for rule in rules}
+    for pid in chosen:
+        claims, led = loaded[pid]
+        v = dash.worst(engine.position(claims, rules, led, on))
+        if v is not None and v.rule in by_code:
+            dash.planned_and_paid(v, by_code[v.rule], led)
+    parts.append(["engine.position and the planned / paid split for the page (pure Python)", time.perf_counter() - t])
     db.session.rollback()
     return parts
 

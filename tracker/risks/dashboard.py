@@ -2,10 +2,10 @@
 person's risk page (a chart per rule family, with the same figures as a table).
 
 The dashboard runs a constant number of SQL statements whatever the number of people: one query
-for everyone's kept position (``positions.ranked``), ``checks.positions`` for the fifty people on
-the page (claims and ledgers in bulk), and one grouped query for the planned / paid split of
-their rows. People whose records changed since their position was kept are worked out again, in
-bulk, and kept.
+for everyone's kept position (``positions.ranked``), then the claims and ledgers of the fifty
+people on the page (``ledger.bulk_for``), from which the engine works out their rows and the
+planned / paid split. People whose records changed since their position was kept are worked out
+again, in bulk, and kept.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ import sqlalchemy as sa
 from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
 from tracker.money import format_money
-from tracker.payments.models import Payment
 from tracker.people.models import BenefitClaim
 from tracker.risks import positions as kept
 from tracker.risks.positions import STATUS_RANK, headroom_fraction, verdict_key, worst  # noqa: F401
-from tracker.rules import checks, engine, ledger, periods
+from tracker.rules import engine, ledger, periods
 from tracker.rules import service as rules_service
 
 PER_PAGE = 50
@@ -61,10 +60,6 @@ def benefit_name(code: str) -> str:
     if code == "TAX":
         return "Income tax (trading allowance)"
     return engine.BENEFIT_NAMES.get(code, code)
-
-
-def _rules_by_code() -> dict[str, engine.Rule]:
-    return {rule.code: rule for _, rule in rules_service.active_rules()}
 
 
 # ---- the dashboard ------------------------------------------------------------------------------
@@ -170,71 +165,51 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
 
     The order comes from the kept positions (``positions.ranked``: one query, plus working out
     again only the people whose records changed); the page's rows are worked out afresh by the
-    engine, so every figure shown is current."""
+    engine from their ledgers, so every figure shown is current."""
     who = people_with_claims(f.benefit, f.activity_id)
     order = kept.ranked(who, on, f.benefit)
     if f.status:
         order = [r for r in order if r.status == f.status]
     start = (f.page - 1) * PER_PAGE
     chosen = order[start:start + PER_PAGE]
-    found = checks.positions([r.person_id for r in chosen], on) if chosen else {}
+    loaded = ledger.bulk_for([r.person_id for r in chosen], on) if chosen else {}
+    rules = [rule for _, rule in rules_service.active_rules()]
+    by_code = {rule.code: rule for rule in rules}
     rows: list[Row] = []
     for r in chosen:
-        v = worst(found.get(r.person_id, ()), f.benefit)
+        claims, led = loaded.get(r.person_id, ([], None))
+        v = worst(engine.position(claims, rules, led, on), f.benefit) if led is not None else None
         if v is None:  # changed in the last moment: gone from this benefit's list
             continue
-        rows.append(Row(person_id=r.person_id, name=r.name, verdict=v,
-                        title=REDACTED_TITLE if redact else v.title, fraction=headroom_fraction(v)))
-    page = Page(items=rows, total=len(order), page=f.page)
-    add_planned_paid(page.items)
-    return page
+        row = Row(person_id=r.person_id, name=r.name, verdict=v, title=REDACTED_TITLE if redact else v.title,
+                  fraction=headroom_fraction(v))
+        rule = by_code.get(v.rule)
+        if v.measure == "earnings" and v.limit is not None and rule is not None:
+            # The rest of the total is income from elsewhere and expenses.
+            row.planned, row.paid = planned_and_paid(v, rule, led)
+            row.other = v.total_after - row.planned - row.paid
+        rows.append(row)
+    return Page(items=rows, total=len(order), page=f.page)
 
 
-def add_planned_paid(rows: list[Row]) -> None:
-    """Planned (draft and approved) and paid money counted by each row's rule in its period, from
-    ONE grouped query for all the rows; the rest of the total is income from elsewhere and expenses."""
-    money_rows = [r for r in rows if r.verdict.measure == "earnings" and r.verdict.limit is not None]
-    if not money_rows:
-        return
-    rules = _rules_by_code()
-    lo = min(r.verdict.period_start for r in money_rows)
-    hi = max(r.verdict.period_end for r in money_rows)
-    p = Payment.__table__.c
-    q = (sa.select(p.person_id, p.paid_on, p.worked_on, p.kind, p.status,
-                   sa.func.sum(p.amount).label("amount"),
-                   sa.func.sum(sa.func.coalesce(p.benefit_value, p.amount)).label("value"))
-         .where(p.person_id.in_([r.person_id for r in money_rows]), p.status != "cancelled",
-                sa.or_(p.paid_on.between(lo, hi), p.worked_on.between(lo, hi)))
-         .group_by(p.person_id, p.paid_on, p.worked_on, p.kind, p.status))
-    by_person: dict[int, list] = {}
-    for rec in db.session.execute(q):
-        by_person.setdefault(rec.person_id, []).append(rec)
-    for r in money_rows:
-        rule = rules.get(r.verdict.rule)
-        if rule is None:
+def planned_and_paid(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger) -> tuple[Decimal, Decimal]:
+    """The payments the verdict's rule counts in its period, split into planned (draft and
+    approved) and paid, from the same ledger the engine read."""
+    planned = paid = ZERO
+    if v.measure != "earnings":
+        return planned, paid
+    for p in led.payments:
+        when = p.paid_on if rule.date_basis == "received" else p.work_date
+        if not v.period_start <= when <= v.period_end:
             continue
-        planned = paid = ZERO
-        for rec in by_person.get(r.person_id, ()):
-            when = rec.paid_on if rule.date_basis == "received" else (rec.worked_on or rec.paid_on)
-            if not r.verdict.period_start <= when <= r.verdict.period_end:
-                continue
-            value = _counted(rule.counts, rec.kind, _dec(rec.amount), _dec(rec.value))
-            if value is None:
-                continue
-            if rec.status in PLANNED:
-                planned += value
-            else:
-                paid += value
-        r.planned, r.paid = planned, paid
-        r.other = r.verdict.total_after - planned - paid
-
-
-def _dec(value) -> Decimal:
-    if value is None:
-        return ZERO
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(value))
+        value = _counted(rule.counts, p.kind, p.amount, p.benefit_value if p.benefit_value is not None else p.amount)
+        if value is None:
+            continue
+        if p.status in PLANNED:
+            planned += value
+        else:
+            paid += value
+    return planned, paid
 
 
 def _counted(counts: engine.Counts, kind: str, amount: Decimal, value: Decimal) -> Decimal | None:
@@ -334,17 +309,7 @@ def person_overview(person_id: int, on: date):
 
 
 def _bar(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger, current: bool = False, ahead: bool = False) -> Bar:
-    planned = ZERO
-    if v.measure == "earnings":
-        for p in led.payments:
-            if p.status not in PLANNED:
-                continue
-            when = p.paid_on if rule.date_basis == "received" else p.work_date
-            if v.period_start <= when <= v.period_end:
-                value = _counted(rule.counts, p.kind, p.amount,
-                                 p.benefit_value if p.benefit_value is not None else p.amount)
-                if value is not None:
-                    planned += value
+    planned, _ = planned_and_paid(v, rule, led)
     return Bar(start=v.period_start, end=v.period_end, total=v.total_after, planned=planned, limit=v.limit,
                status=v.status, current=current, ahead=ahead)
 
