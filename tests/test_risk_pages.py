@@ -155,6 +155,12 @@ def test_dashboard_matches_the_engine(app, client, login, rules, fixed_today):
     # least room first (worst result first, then the smallest fraction of the limit left)
     assert expected == sorted(expected)
     assert any(status in ("near", "over") for _, status, _ in rows)  # the demo puts a few people near a limit
+    # The next view reads the order from the positions the first one kept: the same rows, in the same order.
+    with app.app_context():
+        from tracker.risks.models import RiskPosition
+
+        assert db.session.scalar(sa.select(sa.func.count()).where(RiskPosition.benefit == "")) == len(with_claims)
+    assert _dashboard_rows(text(client.get("/risks/"))) == rows
 
 
 def test_bulk_positions_equal_one_person_at_a_time(app, rules):
