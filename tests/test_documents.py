@@ -227,7 +227,7 @@ def test_failed_render_records_a_reason(app, person, sent, monkeypatch):
         doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
                                           date(2025, 4, 30), actor=None)
         db.session.commit()
-        monkeypatch.setattr(service, "build_pdf", lambda d: (_ for _ in ()).throw(KeyError("boom")))
+        monkeypatch.setattr(service, "build_pdf", lambda *a: (_ for _ in ()).throw(KeyError("boom")))
         with pytest.raises(KeyError):
             render_document.run(doc.id)
         db.session.expire_all()
@@ -254,3 +254,149 @@ def test_a_ready_document_whose_file_is_gone_is_made_again(app, person, sent):
         assert again.id == doc.id and not created and again.status == "queued"
         assert service.render(doc.id) == "ready"
         assert service.storage().exists(db.session.get(Document, doc.id).file_name)
+
+
+def test_certificate_names_the_person_and_the_activities(app, person, sent):
+    from tracker.contributions.models import Activity, Contribution
+    from tracker.people.models import Person
+
+    with app.app_context():
+        activity = Activity(name="Research advisory group")
+        db.session.add(activity)
+        db.session.flush()
+        db.session.add_all([
+            Contribution(person_id=person, activity_id=activity.id, worked_on=date(2025, 4, 10), hours=Decimal("2.5"),
+                         preparation_hours=Decimal("1"), value_owed=Decimal("50.00")),
+            Contribution(person_id=person, activity_id=None, worked_on=date(2025, 4, 12), hours=Decimal("1"),
+                         value_owed=Decimal("20.00"))])
+        db.session.commit()
+        doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
+                                          date(2025, 4, 30), actor=None)
+        db.session.commit()
+        data = service.certificate_data(doc, date(2025, 5, 1))
+        assert data.person_name == "Zoë Łukasz"  # not the name of an activity
+        assert dict(data.details)["Activities"] == "Other work, Research advisory group"
+        assert dict(data.details)["Hours"] == "4.5"
+        assert service.render(doc.id) == "ready"
+        db.session.refresh(doc)
+        text = text_of(service.storage().read(doc.file_name))
+    assert "Zoë Łukasz" in text and "gave 4.5 hours" in text and "Research advisory group" in text
+
+
+def test_statement_data_is_the_same_from_a_row_with_the_name(app, person, sent):
+    """The task passes the row its UPDATE ... RETURNING gave back, with the person's name; the
+    benchmark and a Document pass nothing more: the same data either way."""
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
+                                          date(2025, 5, 14), actor=None, options={"cover_letter": True})
+        db.session.commit()
+        row = db.session.execute(sa.select(Document.id, Document.person_id, Document.kind, Document.start_on,
+                                           Document.end_on, Document.options, Document.created_at)
+                                 .where(Document.id == doc.id)).one()
+        statements = []
+
+        def count(*a):
+            statements.append(1)
+
+        service.statement_data(doc, date(2025, 5, 20))  # the rules are read and cached
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            from_doc = service.statement_data(doc, date(2025, 5, 20))
+            asked = len(statements)
+            from_row = service.statement_data(row, date(2025, 5, 20), "Zoë Łukasz")
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert from_doc == from_row
+    assert len(statements) - asked == asked - 1  # the name given: the person is not read again
+    assert from_doc.person_name == "Zoë Łukasz" and "Zoë Łukasz takes part" in from_doc.cover_letter.body[0]
+    # in date order; the cancelled one and the one after the period are left out
+    assert [(p[0], p[2]) for p in from_doc.payments] == [("16 April 2025", "£120.00"), ("25 April 2025", "£0.00"),
+                                                         ("2 May 2025", "£30.50")]
+    assert from_doc.choices == (("25 April 2025", "Chose not to be paid", "£40.00", "£0.00"),)
+    assert from_doc.expenses == (("18 April 2025", "Bus fares", "£12.40", "No (taking part as a service user)"),)
+
+
+def test_render_records_the_attempt_before_rendering_and_counts_each_run(app, person, sent, monkeypatch):
+    """The attempt, the start time and the process are committed before the PDF is made (a killed
+    worker leaves them behind); a ready document is not started again, a missing one is reported."""
+    import os
+
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
+                                          date(2025, 4, 30), actor=None)
+        db.session.commit()
+        doc_id = doc.id
+    seen = []
+    real_build = service.build_pdf
+
+    def build_and_look(row, *a):
+        with db.engine.connect() as other:  # another connection sees only what is committed
+            seen.append(other.execute(sa.select(Document.status, Document.attempts, Document.worker_pid,
+                                                Document.started_at).where(Document.id == doc_id)).one())
+        return real_build(row, *a)
+
+    monkeypatch.setattr(service, "build_pdf", build_and_look)
+    with app.app_context():
+        assert service.render(doc_id) == "ready"
+    status, attempts, pid, started = seen[0]
+    assert (status, attempts, pid) == ("queued", 1, os.getpid()) and started is not None
+    with app.app_context():
+        assert service.render(doc_id) == "already ready"
+        assert service.render(10**9) == "missing"
+        done = db.session.get(Document, doc_id)
+        assert done.status == "ready" and done.attempts == 1 and len(seen) == 1
+        assert done.started_at == started and done.ready_at >= started
+        # Called inside an open transaction (here: the session has just read a row), the same.
+        doc_id = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
+                                          date(2025, 4, 30), actor=None)[0].id
+        db.session.commit()
+        assert db.session.get(Document, doc_id).status == "queued" and db.session().in_transaction()
+        assert service.render(doc_id) == "ready"
+    assert seen[1][:3] == ("queued", 1, os.getpid())
+
+
+def test_a_ready_document_whose_file_vanished_is_rendered_again_by_the_task(app, person, sent):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
+                                          date(2025, 4, 30), actor=None)
+        db.session.commit()
+        assert service.render(doc.id) == "ready"
+        db.session.refresh(doc)
+        path = service.storage().path_for(doc.file_name)
+        path.unlink()
+        db.session.commit()
+        assert service.render(doc.id) == "ready"  # the row stays ready; the same file is written again
+        db.session.expire_all()
+        again = db.session.get(Document, doc.id)
+        assert path.exists() and again.status == "ready" and again.sha256 == doc.sha256 and again.attempts == 2
+
+
+def test_render_leaves_the_session_transactional(app, person, sent, monkeypatch):
+    """The task's statements run in autocommit mode; afterwards (also after a failure) the
+    session's next writes are in a transaction again, so a rollback still undoes them."""
+    from tracker.people.models import Person
+
+    with app.app_context():
+        docs = [service.request_document(db.session.get(Person, person), kind, date(2025, 4, 1), date(2025, 4, 30),
+                                         actor=None)[0].id for kind in ("statement", "certificate")]
+        db.session.commit()
+        assert service.render(docs[0]) == "ready"
+        db.session.add(Person(name="Not Kept After Render"))
+        db.session.flush()
+        db.session.rollback()
+        monkeypatch.setattr(service, "build_pdf", lambda *a: (_ for _ in ()).throw(KeyError("boom")))
+        with pytest.raises(KeyError):
+            service.render(docs[1])
+        db.session.add(Person(name="Not Kept After Failure"))
+        db.session.flush()
+        db.session.rollback()
+        names = db.session.scalars(sa.select(Person.name)).all()
+        assert "Not Kept After Render" not in names and "Not Kept After Failure" not in names
+        # The failed run was still counted, and committed, before rendering.
+        assert db.session.get(Document, docs[1]).attempts == 1

@@ -165,22 +165,45 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
     return out
 
 
-def statement_data(doc: Document, issued_on: date) -> pdf.StatementData:
-    person = db.session.get(Person, doc.person_id)
+# Built once (a worker runs them for every statement): only the columns a statement shows.
+_PID, _FROM, _TO = sa.bindparam("pid"), sa.bindparam("start"), sa.bindparam("end")
+_pc, _ec, _cc, _ac = (Payment.__table__.c, Expense.__table__.c, Contribution.__table__.c,
+                      Activity.__table__.c)
+_CONTRIBUTIONS = (
+    sa.select(_cc.worked_on, _ac.name, _cc.hours, _cc.preparation_hours, _cc.value_owed)
+    .select_from(Contribution.__table__.outerjoin(Activity.__table__, _ac.id == _cc.activity_id))
+    .where(_cc.person_id == _PID, _cc.worked_on.between(_FROM, _TO))
+    .order_by(_cc.worked_on, _cc.id))
+_PAYMENTS = (
+    sa.select(_pc.paid_on, _pc.kind, _pc.amount, _pc.status, _pc.reversal_of_id, _pc.charity_name,
+              _pc.amount_offered)
+    .where(_pc.person_id == _PID, _pc.status != "cancelled", _pc.paid_on.between(_FROM, _TO))
+    .order_by(_pc.paid_on, _pc.id))
+_EXPENSES = (
+    sa.select(_ec.paid_on, _ec.description, _ec.amount, _ec.service_user_context)
+    .where(_ec.person_id == _PID, _ec.paid_on.between(_FROM, _TO))
+    .order_by(_ec.paid_on, _ec.id))
+
+
+def _person_name(person_id: int, known: str | None) -> str:
+    if known is not None:
+        return known
+    name = db.session.scalar(sa.select(Person.name).where(Person.id == person_id))
+    if name is None:
+        raise LookupError(f"Person {person_id} does not exist.")
+    return name
+
+
+def statement_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.StatementData:
+    """What a statement shows. ``doc`` is a Document, or any row with its columns (the task passes
+    the row its UPDATE ... RETURNING gave back); ``person_name`` saves reading the person again."""
+    person_name = _person_name(doc.person_id, person_name)
     start, end = doc.start_on, doc.end_on
-    contribs = db.session.execute(
-        sa.select(Contribution.worked_on, Activity.name, Contribution.hours, Contribution.preparation_hours,
-                  Contribution.value_owed)
-        .outerjoin(Activity, Activity.id == Contribution.activity_id)
-        .where(Contribution.person_id == person.id, Contribution.worked_on.between(start, end))
-        .order_by(Contribution.worked_on, Contribution.id)).all()
-    payments = db.session.scalars(
-        sa.select(Payment).where(Payment.person_id == person.id, Payment.status != "cancelled",
-                                 Payment.paid_on.between(start, end))
-        .order_by(Payment.paid_on, Payment.id)).all()
-    expenses = db.session.scalars(
-        sa.select(Expense).where(Expense.person_id == person.id, Expense.paid_on.between(start, end))
-        .order_by(Expense.paid_on, Expense.id)).all()
+    params = {"pid": doc.person_id, "start": start, "end": end}
+    run = db.session.execute
+    contribs = run(_CONTRIBUTIONS, params).all()
+    payments = run(_PAYMENTS, params).all()
+    expenses = run(_EXPENSES, params).all()
     totals: OrderedDict = OrderedDict()
     paid_total = Decimal("0.00")
     pay_rows, choices = [], []
@@ -206,15 +229,15 @@ def statement_data(doc: Document, issued_on: date) -> pdf.StatementData:
     if (doc.options or {}).get("cover_letter"):
         cover = pdf.CoverLetter(
             addressee="To the Jobcentre Plus work coach",
-            body=(f"{person.name} takes part in co-production work with {current_app.config['ORGANISATION_NAME']}.",
-                  f"The attached statement lists what {person.name} received from us between {_d(start)} and "
+            body=(f"{person_name} takes part in co-production work with {current_app.config['ORGANISATION_NAME']}.",
+                  f"The attached statement lists what {person_name} received from us between {_d(start)} and "
                   f"{_d(end)}, by the date it was received, with totals for each benefit period.",
                   "Expenses repaid for taking part are listed separately. Please contact us if you need more "
                   "information."),
             signatory=(doc.options or {}).get("signatory") or "Finance team",
             signatory_role=current_app.config["ORGANISATION_NAME"])
     return pdf.StatementData(
-        organisation=current_app.config["ORGANISATION_NAME"], person_name=person.name,
+        organisation=current_app.config["ORGANISATION_NAME"], person_name=person_name,
         period_label=_period_label(start, end), issued_on=_d(issued_on),
         contributions=tuple((_d(c.worked_on), c.name or "Other work", _hours(c.hours + (c.preparation_hours or 0)),
                              format_money(c.value_owed)) for c in contribs),
@@ -224,27 +247,27 @@ def statement_data(doc: Document, issued_on: date) -> pdf.StatementData:
                         "No (taking part as a service user)" if e.service_user_context == "yes"
                         else "It may: check with an adviser") for e in expenses),
         choices=tuple(choices),
-        benefit_periods=tuple(_benefit_periods(person.id, start, end)),
+        benefit_periods=tuple(_benefit_periods(doc.person_id, start, end)),
         total_paid=format_money(paid_total), total_hours=_hours(hours),
         notice=checks.NOTICE, cover_letter=cover)
 
 
-def certificate_data(doc: Document, issued_on: date) -> pdf.CertificateData:
-    person = db.session.get(Person, doc.person_id)
+def certificate_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.CertificateData:
+    person_name = _person_name(doc.person_id, person_name)
     org = current_app.config["ORGANISATION_NAME"]
     options = doc.options or {}
     signatory = options.get("signatory") or "Co-production lead"
     if doc.kind == "training_certificate":
         training = options.get("training") or "Training"
         return pdf.CertificateData(
-            organisation=org, person_name=person.name, title="Certificate of training",
+            organisation=org, person_name=person_name, title="Certificate of training",
             statement=f"has completed {training}.",
             details=(("Training", training), ("Dates", _period_label(doc.start_on, doc.end_on))),
             signatory=signatory, signatory_role=org, issued_on=_d(issued_on))
     rows = db.session.execute(
         sa.select(Activity.name, sa.func.count(Contribution.id), Contribution.hours, Contribution.preparation_hours)
         .outerjoin(Activity, Activity.id == Contribution.activity_id)
-        .where(Contribution.person_id == person.id, Contribution.worked_on.between(doc.start_on, doc.end_on))
+        .where(Contribution.person_id == doc.person_id, Contribution.worked_on.between(doc.start_on, doc.end_on))
         .group_by(Activity.name, Contribution.hours, Contribution.preparation_hours)).all()
     per_activity: OrderedDict = OrderedDict()
     total = Decimal("0")
@@ -254,43 +277,99 @@ def certificate_data(doc: Document, issued_on: date) -> pdf.CertificateData:
         total += value
     activities = ", ".join(sorted(per_activity)) or "co-production work"
     return pdf.CertificateData(
-        organisation=org, person_name=person.name, title="Certificate of contribution",
+        organisation=org, person_name=person_name, title="Certificate of contribution",
         statement=f"gave {_hours(total)} hours of their time and lived experience to {org}.",
         details=(("Activities", activities), ("Dates", _period_label(doc.start_on, doc.end_on)),
                  ("Hours", _hours(total))),
         signatory=signatory, signatory_role="On behalf of " + org, issued_on=_d(issued_on))
 
 
-def build_pdf(doc: Document) -> bytes:
+def build_pdf(doc: Document, person_name: str | None = None) -> bytes:
     issued_on = (doc.created_at or utcnow()).date()
     if doc.kind == "statement":
-        return pdf.render_statement(statement_data(doc, issued_on))
-    return pdf.render_certificate(certificate_data(doc, issued_on))
+        return pdf.render_statement(statement_data(doc, issued_on, person_name))
+    return pdf.render_certificate(certificate_data(doc, issued_on, person_name))
 
 
 # ---- rendering (called by the task) --------------------------------------------------------------
 
+_DOC = Document.__table__
+_DOC_ID = sa.bindparam("doc_id")
+
+
+def _start_statement(*where):
+    """UPDATE ... RETURNING: one more attempt, by this process, now; gives back what rendering
+    needs, the person's name included (SQLite 3.35+ and PostgreSQL)."""
+    c = _DOC.c
+    # Written out: SQLAlchemy's SQLite dialect drops every table name inside RETURNING, which
+    # would leave "WHERE id = person_id" to SQLite's name resolution.
+    name = sa.literal_column("(SELECT owner.name FROM person AS owner WHERE owner.id = document.person_id)",
+                             sa.String)
+    return (_DOC.update().where(c.id == _DOC_ID, *where)
+            .values(attempts=c.attempts + 1, started_at=sa.bindparam("now"), worker_pid=sa.bindparam("pid"))
+            .returning(c.id, c.person_id, c.kind, c.start_on, c.end_on, c.options, c.created_at,
+                       name.label("person_name")))
+
+
+_START = _start_statement(_DOC.c.status != "ready")
+_START_AGAIN = _start_statement()  # a ready row whose file has gone: make the file again
+_READY = (_DOC.update().where(_DOC.c.id == _DOC_ID, _DOC.c.status != "ready")
+          .values(status="ready", sha256=sa.bindparam("digest"), file_name=sa.bindparam("name"),
+                  size_bytes=sa.bindparam("size"), ready_at=sa.bindparam("now"), failure_reason=None))
+
+
 def render(document_id: int) -> str:
     """Render and store a queued document. Safe to run twice, or twice at once: the bytes are
-    the same, so is the file, and only the first run marks the row ready."""
-    doc = db.session.get(Document, document_id)
-    if doc is None:
-        return "missing"
-    if doc.status == "ready" and doc.file_name and storage().exists(doc.file_name):
-        return "already ready"
-    doc.attempts += 1
-    doc.started_at, doc.worker_pid = utcnow(), os.getpid()
-    db.session.commit()
+    the same, so is the file, and only the first run marks the row ready.
+
+    One statement starts the work (``_START``): unless the row is ready already, it counts the
+    attempt and records which process started it and when, and gives back the row's columns and
+    the person's name. It is committed before rendering starts, so a worker killed mid-render
+    leaves its traces.
+
+    Called with no transaction open (the task: a fresh app context), every statement commits on
+    its own (the connection is in autocommit mode until ``render`` returns): the two UPDATEs are
+    single statements, and the reads in between need no transaction (on PostgreSQL, READ
+    COMMITTED gives each statement its own snapshot anyway), so there are no BEGIN and COMMIT
+    round trips. Called inside an open transaction (a shell, some tests), it commits that
+    transaction after each UPDATE, as before."""
+    own = not db.session().in_transaction()
+    if own:
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return _render(document_id, commit=not own)
+    finally:
+        if own:
+            # Every statement has committed on its own: end the session's transaction, which
+            # gives the connection back in its usual mode, so the caller's next statements
+            # (and the next task's) are transactional again.
+            db.session.rollback()
+
+
+def _render(document_id: int, commit: bool) -> str:
+    """The work of ``render``; ``commit``: commit after each UPDATE (not in autocommit mode)."""
+    params = {"doc_id": document_id, "now": utcnow(), "pid": os.getpid()}
+    row = db.session.execute(_START, params).one_or_none()
+    if row is None:  # missing, or ready already
+        found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
+        if found is None:
+            return "missing"
+        if found.file_name and storage().exists(found.file_name):
+            return "already ready"
+        row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
+        if row is None:
+            return "missing"
+    if commit:
+        db.session.commit()
     delay = current_app.config.get("DOCUMENT_RENDER_DELAY_SECONDS")  # test hook: a slow render
     if delay:
         time.sleep(float(delay))
-    data = build_pdf(doc)
+    data = build_pdf(row, row.person_name)
     digest, name = storage().save(data)
-    table = Document.__table__
-    db.session.execute(table.update().where(table.c.id == doc.id, table.c.status != "ready").values(
-        status="ready", sha256=digest, file_name=name, size_bytes=len(data), ready_at=utcnow(),
-        failure_reason=None))
-    db.session.commit()
+    db.session.execute(_READY, {"doc_id": row.id, "digest": digest, "name": name, "size": len(data),
+                                "now": utcnow()})
+    if commit:
+        db.session.commit()
     return "ready"
 
 
