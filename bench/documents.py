@@ -28,6 +28,12 @@ What it measures, in the same run:
   other with ``pdf.render_statement`` alone (the direct rate), then stored with the app's
   ``FolderStorage`` in a separate folder; the bytes must equal the worker's (same SHA-256).
 
+The worker's INFO log (one line when a task is received, one when it succeeds, to the
+millisecond) also gives Celery's runtime per task and the time from one task's success to the
+next one's receipt (the ack, the broker and decoding the next message).
+``--worker-profile FILE`` runs the same worker under cProfile and leaves its profile in FILE
+(the worker is then several times slower: for finding where the time goes, not for the ratio).
+
 Target (issue): the worker path at least half the direct ReportLab rate. Prints "MISSED" when it
 is not, with a profile of one in-process pass (gather + render + store) over a sample. The worker
 is stopped at the end, also after an error; a PostgreSQL database is dropped, and the Redis
@@ -93,12 +99,17 @@ def worker_env(url: str, folder: Path, broker_url: str | None) -> dict:
     return env
 
 
-def start_worker(url: str, folder: Path, broker_url: str | None) -> tuple[subprocess.Popen, Path]:
-    """The worker as deployed (tests/test_worker.py starts it the same way), logging to a file."""
+def start_worker(url: str, folder: Path, broker_url: str | None,
+                 profile_to: str | None = None) -> tuple[subprocess.Popen, Path]:
+    """The worker as deployed (tests/test_worker.py starts it the same way), logging to a file.
+    With ``profile_to``, the same worker runs under cProfile, which writes its profile there when
+    the worker stops (far slower: for finding where the time goes, not for the figures)."""
     log = folder / "worker.log"
+    profiler = ["-m", "cProfile", "-o", str(Path(profile_to).resolve())] if profile_to else []
     with open(log, "w") as out:  # the child keeps its own copy of the file descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--pool=solo", "--concurrency=1",
+            [sys.executable, *profiler, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--pool=solo",
+             "--concurrency=1",
              "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-n", f"bench-documents-{os.getpid()}@%h"],
             cwd=c.ROOT, env=worker_env(url, folder, broker_url), stdout=out, stderr=subprocess.STDOUT)
@@ -115,6 +126,43 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+LOG_TASK = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/MainProcess\] "
+                      r"Task tracker\.documents\.render\[([^\]]+)\] (received|succeeded in ([0-9.e-]+)s)")
+
+
+def log_timeline(text: str) -> dict:
+    """From the worker's INFO log (times to the millisecond): for each render task in the order
+    the worker took them, when it was received, when it succeeded and Celery's own runtime for
+    it. Gives, per task, the time from one task's success to the next one's receipt (ack, the
+    broker, decoding) and from receipt to success beyond the runtime."""
+    from datetime import datetime as dt
+
+    seen: dict = {}
+    order = []
+    for line in text.splitlines():
+        m = LOG_TASK.match(line)
+        if not m:
+            continue
+        at = dt.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        task = seen.setdefault(m.group(2), {})
+        if m.group(3) == "received":
+            task["received"] = at
+            order.append(m.group(2))
+        else:
+            task["succeeded"], task["runtime"] = at, float(m.group(4))
+    return {"order": order, "tasks": seen}
+
+
+def between_tasks_ms(timeline: dict, first: int) -> tuple[list[float], list[float], list[float]]:
+    """(success -> next receipt, receipt -> success, Celery's runtime), in ms, for the tasks from
+    position ``first`` on (the measured ones, after the warm-up)."""
+    tasks = [timeline["tasks"][k] for k in timeline["order"][first:]]
+    tasks = [t for t in tasks if "received" in t and "succeeded" in t]
+    gaps = [(b["received"] - a["succeeded"]) * 1000 for a, b in zip(tasks, tasks[1:])]
+    spans = [(t["succeeded"] - t["received"]) * 1000 for t in tasks]
+    return gaps, spans, [t["runtime"] * 1000 for t in tasks]
 
 
 def log_tail(log: Path, n: int = 20) -> str:
@@ -274,6 +322,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for the worker (at most 600)")
     ap.add_argument("--profile-top", type=int, default=15, help="rows of the profile printed (0: none)")
+    ap.add_argument("--worker-profile", metavar="FILE",
+                    help="run the worker under cProfile and write its profile to FILE (pstats format); "
+                         "the worker is much slower then, so the ratio printed means nothing")
     args = ap.parse_args(argv)
     args.timeout = min(max(args.timeout, 10.0), 600.0)
     args.documents = max(1, min(args.documents, 20_000))
@@ -327,7 +378,7 @@ def run(app, url: str, folder: Path, args) -> None:
     # ---- the worker path
     proc, log = None, None
     try:
-        proc, log = start_worker(url, folder, args.broker_url)
+        proc, log = start_worker(url, folder, args.broker_url, args.worker_profile)
         t = time.perf_counter()
         warm_start, warm_end = statement_period(args.period, start)  # the period before: other rows
         request_statements(data["warm"], warm_start, warm_end)
@@ -369,7 +420,9 @@ def run(app, url: str, folder: Path, args) -> None:
     if not finished:
         print(f"NOTE: {p['ready']:,} of {n:,} ready, {p['failed']:,} failed, {p['queued']:,} still queued after "
               f"{wall:.1f} s (worker {'running' if worker_alive else 'exited'}):\n{log_tail(log)}")
-    errors = sum(1 for ln in log.read_text(errors="replace").splitlines() if " ERROR/" in ln or "Traceback" in ln)
+    log_text = log.read_text(errors="replace")
+    errors = sum(1 for ln in log_text.splitlines() if " ERROR/" in ln or "Traceback" in ln)
+    gaps, received_to_done, runtimes = between_tasks_ms(log_timeline(log_text), len(data["warm"]))
 
     # ---- the direct baseline
     base = direct_baseline(app, folder, start, end, args.profile_top)
@@ -420,6 +473,16 @@ def run(app, url: str, folder: Path, args) -> None:
         rows.append(["worker: wall time per document (end to end / documents)", "", f"{per_doc_wall:.2f}", "",
                      (f"so {per_doc_wall - span['mean']:.2f} ms a document outside the task body "
                       "(broker, Celery, first commit, polling)")])
+    if gaps:
+        rows.append(["worker log: Celery's runtime of the task (app context + task)",
+                     f"{statistics.median(runtimes):.2f}", f"{statistics.fmean(runtimes):.2f}",
+                     f"{c.percentile(runtimes, 95):.2f}", "'succeeded in' (1 ms log timestamps below)"])
+        rows.append(["worker log: 'received' -> 'succeeded'", f"{statistics.median(received_to_done):.2f}",
+                     f"{statistics.fmean(received_to_done):.2f}", f"{c.percentile(received_to_done, 95):.2f}",
+                     "the runtime + Celery before and after it"])
+        rows.append(["worker log: 'succeeded' -> next 'received'", f"{statistics.median(gaps):.2f}",
+                     f"{statistics.fmean(gaps):.2f}", f"{c.percentile(gaps, 95):.2f}",
+                     "ack, fetching and decoding the next message"])
     print("where the time goes, per document (ms):")
     c.table(rows, ["part", "median", "mean", "p95", "note"])
 
