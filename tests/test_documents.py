@@ -318,6 +318,34 @@ def test_statement_data_is_the_same_from_a_row_with_the_name(app, person, sent):
     assert from_doc.expenses == (("18 April 2025", "Bus fares", "£12.40", "No (taking part as a service user)"),)
 
 
+def test_a_statement_reads_its_rows_in_one_query_besides_the_benefit_periods(app, person, sent, monkeypatch):
+    from tracker.contributions.models import Contribution
+    from tracker.people.models import Person
+
+    with app.app_context():
+        db.session.add(Contribution(person_id=person, worked_on=date(2025, 4, 20), hours=Decimal("3"),
+                                    value_owed=Decimal("45.00")))
+        db.session.commit()
+        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
+                                          date(2025, 5, 14), actor=None)
+        db.session.commit()
+        db.session.refresh(doc)
+        monkeypatch.setattr(service, "_benefit_periods", lambda *a: [])  # the rules' own reads, left out
+        statements = []
+
+        def count(conn, cursor, statement, *a):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            data = service.statement_data(doc, date(2025, 5, 20), "Zoë Łukasz")
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+    assert data.contributions == (("20 April 2025", "Other work", "3", "£45.00"),)
+    assert len(data.payments) == 3 and len(data.expenses) == 1 and data.total_hours == "3"
+
+
 def test_render_records_the_attempt_before_rendering_and_counts_each_run(app, person, sent, monkeypatch):
     """The attempt, the start time and the process are committed before the PDF is made (a killed
     worker leaves them behind); a ready document is not started again, a missing one is reported."""

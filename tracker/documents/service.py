@@ -22,7 +22,7 @@ from tracker.documents.storage import FolderStorage
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.jobs import enqueue_after_commit
-from tracker.money import format_money
+from tracker.money import Money, format_money
 from tracker.payments.models import Expense, Payment
 from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.rules import checks
@@ -165,24 +165,35 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
     return out
 
 
-# Built once (a worker runs them for every statement): only the columns a statement shows.
+# Built once (a worker runs it for every statement): in one query, everything a statement lists
+# besides the benefit periods, each part in date order: the period's contributions (part 0),
+# its payments other than cancelled ones (1) and its expenses (2). ``what`` is the activity, the
+# payment's kind or the expense's description; a column that a part does not have is NULL, typed
+# so that amounts still come back as Decimals.
 _PID, _FROM, _TO = sa.bindparam("pid"), sa.bindparam("start"), sa.bindparam("end")
 _pc, _ec, _cc, _ac = (Payment.__table__.c, Expense.__table__.c, Contribution.__table__.c,
                       Activity.__table__.c)
-_CONTRIBUTIONS = (
-    sa.select(_cc.worked_on, _ac.name, _cc.hours, _cc.preparation_hours, _cc.value_owed)
+
+
+def _none(type_):
+    return sa.type_coerce(sa.null(), type_)
+
+
+_LISTED = sa.union_all(
+    sa.select(sa.literal_column("0").label("part"), _cc.worked_on.label("day"), _cc.id, _ac.name.label("what"),
+              _none(sa.String).label("status"), _none(sa.String).label("context"),
+              _none(sa.String).label("charity_name"), _none(sa.Integer).label("reversal_of_id"),
+              _cc.value_owed.label("amount"), _none(Money()).label("amount_offered"), _cc.hours,
+              _cc.preparation_hours)
     .select_from(Contribution.__table__.outerjoin(Activity.__table__, _ac.id == _cc.activity_id))
-    .where(_cc.person_id == _PID, _cc.worked_on.between(_FROM, _TO))
-    .order_by(_cc.worked_on, _cc.id))
-_PAYMENTS = (
-    sa.select(_pc.paid_on, _pc.kind, _pc.amount, _pc.status, _pc.reversal_of_id, _pc.charity_name,
-              _pc.amount_offered)
-    .where(_pc.person_id == _PID, _pc.status != "cancelled", _pc.paid_on.between(_FROM, _TO))
-    .order_by(_pc.paid_on, _pc.id))
-_EXPENSES = (
-    sa.select(_ec.paid_on, _ec.description, _ec.amount, _ec.service_user_context)
-    .where(_ec.person_id == _PID, _ec.paid_on.between(_FROM, _TO))
-    .order_by(_ec.paid_on, _ec.id))
+    .where(_cc.person_id == _PID, _cc.worked_on.between(_FROM, _TO)),
+    sa.select(sa.literal_column("1"), _pc.paid_on, _pc.id, _pc.kind, _pc.status, sa.null(), _pc.charity_name,
+              _pc.reversal_of_id, _pc.amount, _pc.amount_offered, sa.null(), sa.null())
+    .where(_pc.person_id == _PID, _pc.status != "cancelled", _pc.paid_on.between(_FROM, _TO)),
+    sa.select(sa.literal_column("2"), _ec.paid_on, _ec.id, _ec.description, sa.null(), _ec.service_user_context,
+              sa.null(), sa.null(), _ec.amount, sa.null(), sa.null(), sa.null())
+    .where(_ec.person_id == _PID, _ec.paid_on.between(_FROM, _TO)),
+).order_by("part", "day", "id")
 
 
 def _person_name(person_id: int, known: str | None) -> str:
@@ -199,30 +210,29 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
     the row its UPDATE ... RETURNING gave back); ``person_name`` saves reading the person again."""
     person_name = _person_name(doc.person_id, person_name)
     start, end = doc.start_on, doc.end_on
-    params = {"pid": doc.person_id, "start": start, "end": end}
-    run = db.session.execute
-    contribs = run(_CONTRIBUTIONS, params).all()
-    payments = run(_PAYMENTS, params).all()
-    expenses = run(_EXPENSES, params).all()
+    contribs, payments, expenses = [], [], []
+    for row in db.session.execute(_LISTED, {"pid": doc.person_id, "start": start, "end": end}):
+        (contribs, payments, expenses)[row.part].append(row)
     totals: OrderedDict = OrderedDict()
     paid_total = Decimal("0.00")
     pay_rows, choices = [], []
     for p in payments:
-        label = PREFERENCE_LABELS.get(p.kind, p.kind)
+        kind = p.what
+        label = PREFERENCE_LABELS.get(kind, kind)
         status = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}.get(p.status, p.status)
         note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
-        pay_rows.append((_d(p.paid_on), label, format_money(p.amount), status, note))
+        pay_rows.append((_d(p.day), label, format_money(p.amount), status, note))
         totals[label] = totals.get(label, Decimal("0.00")) + p.amount
         if p.status == "paid":
             paid_total += p.amount
-        if p.kind == "declined":
-            choices.append((_d(p.paid_on), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
+        if kind == "declined":
+            choices.append((_d(p.day), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
                             format_money(Decimal("0"))))
-        elif p.kind == "charity":
-            choices.append((_d(p.paid_on), f"Paid to a charity: {p.charity_name or ''}",
+        elif kind == "charity":
+            choices.append((_d(p.day), f"Paid to a charity: {p.charity_name or ''}",
                             format_money(p.amount_offered or p.amount), format_money(p.amount)))
         elif p.amount_offered is not None and p.amount_offered > p.amount and p.reversal_of_id is None:
-            choices.append((_d(p.paid_on), "Took less than offered", format_money(p.amount_offered),
+            choices.append((_d(p.day), "Took less than offered", format_money(p.amount_offered),
                             format_money(p.amount)))
     hours = sum((c.hours + (c.preparation_hours or 0) for c in contribs), Decimal("0"))
     cover = None
@@ -239,12 +249,12 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
     return pdf.StatementData(
         organisation=current_app.config["ORGANISATION_NAME"], person_name=person_name,
         period_label=_period_label(start, end), issued_on=_d(issued_on),
-        contributions=tuple((_d(c.worked_on), c.name or "Other work", _hours(c.hours + (c.preparation_hours or 0)),
-                             format_money(c.value_owed)) for c in contribs),
+        contributions=tuple((_d(c.day), c.what or "Other work", _hours(c.hours + (c.preparation_hours or 0)),
+                             format_money(c.amount)) for c in contribs),
         payments=tuple(pay_rows),
         totals_by_kind=tuple((k, format_money(v)) for k, v in totals.items()),
-        expenses=tuple((_d(e.paid_on), e.description, format_money(e.amount),
-                        "No (taking part as a service user)" if e.service_user_context == "yes"
+        expenses=tuple((_d(e.day), e.what, format_money(e.amount),
+                        "No (taking part as a service user)" if e.context == "yes"
                         else "It may: check with an adviser") for e in expenses),
         choices=tuple(choices),
         benefit_periods=tuple(_benefit_periods(doc.person_id, start, end)),
