@@ -58,3 +58,17 @@ def test_templates_render(client):
     resp = client.get("/sign-in")
     assert resp.status_code == 200
     assert b"<h1>Sign in</h1>" in resp.data
+
+
+def test_a_sqlite_file_is_in_write_ahead_logging_mode(tmp_path):
+    """The web app and the worker share a SQLite file: readers must not wait for a writer."""
+    import sqlalchemy as sa
+
+    from tracker.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'wal.sqlite'}", "TESTING": True})
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()

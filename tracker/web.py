@@ -63,6 +63,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # Write-ahead logging: the web app and the Celery worker share the file, and readers then never
+    # wait for a writer (nor a writer for readers). Writes still take turns, and every commit is
+    # still synced to disk (synchronous stays FULL). An in-memory database answers "memory".
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
 
 
