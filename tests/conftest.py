@@ -39,6 +39,24 @@ def postgres_url() -> str:
     return need_service("TEST_POSTGRES_URL", "PostgreSQL")
 
 
+@pytest.fixture
+def own_postgres_url(postgres_url) -> str:
+    """The URL of a new, empty PostgreSQL database for this test alone (races that need real row
+    locks, migrations from nothing); dropped afterwards, whoever is still connected."""
+    import uuid
+
+    name = f"tracker_own_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return need_service("TEST_REDIS_URL", "Redis")

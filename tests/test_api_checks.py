@@ -220,34 +220,28 @@ def test_concurrent_payments_cannot_both_pass(app, carer):
         assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1
 
 
-def test_concurrent_payments_cannot_both_pass_on_postgresql(make_app, postgres_url):
-    """The same race on PostgreSQL, on its own database."""
-    import uuid
-
+def postgresql_app_with_a_carer(make_app, url):
+    """An app on its own PostgreSQL database: the schema, the default rules, and one person
+    claiming Carer's Allowance since 2024. Returns (app, person id)."""
     from flask_migrate import upgrade
 
     from tracker.people import service as people
     from tracker.rules import service as rules_service
 
-    name = f"tracker_race_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        app = make_app(SQLALCHEMY_DATABASE_URI=url)
-        with app.app_context():
-            upgrade()
-            rules_service.ensure_default_pack()
-            person = people.create_person({"name": "PG Carer"}, actor=None)
-            people.record_consent(person, date(2024, 1, 1), "v1", actor=None, today=date(2030, 1, 1))
-            people.add_claim(person, "CA", date(2024, 1, 1), None, {}, actor=None)
-            db.session.commit()
-            pid = person.id
-        assert _race(app, pid, "150.00", "2025-04-09") == [201, 409]
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    app = make_app(SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade()
+        rules_service.ensure_default_pack()
+        person = people.create_person({"name": "PG Carer"}, actor=None)
+        people.record_consent(person, date(2024, 1, 1), "v1", actor=None, today=date(2030, 1, 1))
+        people.add_claim(person, "CA", date(2024, 1, 1), None, {}, actor=None)
+        db.session.commit()
+        return app, person.id
+
+
+def test_concurrent_payments_cannot_both_pass_on_postgresql(make_app, own_postgres_url):
+    """The same race on PostgreSQL, on its own database."""
+    app, pid = postgresql_app_with_a_carer(make_app, own_postgres_url)
+    assert _race(app, pid, "150.00", "2025-04-09") == [201, 409]
+    with app.app_context():
+        db.engine.dispose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -40,21 +38,11 @@ def test_migrations_build_sqlite_and_match_models(make_app, tmp_path):
     _upgrade_and_compare(app)
 
 
-def test_migrations_build_postgresql_and_match_models(make_app, postgres_url):
-    name = f"tracker_mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = sa.engine.make_url(postgres_url).set(database=name)
-        app = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
-        _upgrade_and_compare(app)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def test_migrations_build_postgresql_and_match_models(make_app, own_postgres_url):
+    app = make_app(SQLALCHEMY_DATABASE_URI=own_postgres_url)
+    _upgrade_and_compare(app)
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize("column", ["amount", "benefit_value", "amount_offered"])

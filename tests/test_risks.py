@@ -251,64 +251,42 @@ def test_daily_digest(app, carer, make_user):
     assert digest.created_at - timedelta(days=1) < digest.created_at
 
 
-def test_two_views_keeping_the_same_people_at_once_on_postgresql(make_app, postgres_url):
+def test_two_views_keeping_the_same_people_at_once_on_postgresql(make_app, own_postgres_url):
     """On PostgreSQL two requests can work out the same stale people at the same moment. The one
     that comes second gives way (its savepoint is rolled back) instead of failing the page."""
     import threading
-    import uuid
 
-    from flask_migrate import upgrade
-
-    from tracker.people import service as people
+    from tests.test_api_checks import postgresql_app_with_a_carer
     from tracker.risks import positions
     from tracker.risks.models import RiskPosition
     from tracker.rules import checks
-    from tracker.rules import service as rules_service
 
-    name = f"tracker_kept_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     on = date(2025, 4, 10)
-    try:
-        url = sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        app = make_app(SQLALCHEMY_DATABASE_URI=url)
-        with app.app_context():
-            upgrade()
-            rules_service.ensure_default_pack()
-            person = people.create_person({"name": "PG Carer"}, actor=None)
-            people.record_consent(person, date(2024, 1, 1), "v1", actor=None, today=date(2030, 1, 1))
-            people.add_claim(person, "CA", date(2024, 1, 1), None, {}, actor=None)
-            db.session.commit()
-            pid = person.id
-        first_kept, second_may_go = threading.Event(), threading.Event()
-        result = {}
+    app, pid = postgresql_app_with_a_carer(make_app, own_postgres_url)
+    first_kept, second_may_go = threading.Event(), threading.Event()
+    result = {}
 
-        def first():
-            with app.app_context():
-                versions = positions.versions_of(sa.select(sa.literal(pid)))
-                result["first"] = positions.keep(checks.positions([pid], on), versions, on)
-                first_kept.set()  # written, not yet committed: the second request now waits on its locks
-                second_may_go.wait(10)
-                db.session.commit()
-
-        thread = threading.Thread(target=first)
-        thread.start()
-        assert first_kept.wait(10)
+    def first():
         with app.app_context():
             versions = positions.versions_of(sa.select(sa.literal(pid)))
-            found = checks.positions([pid], on)
-            timer = threading.Timer(0.5, second_may_go.set)  # the first commits while the second waits
-            timer.start()
-            result["second"] = positions.keep(found, versions, on)
-            db.session.commit()  # the session is still usable: only the savepoint was rolled back
-            kept = db.session.scalars(sa.select(RiskPosition.benefit).where(RiskPosition.person_id == pid)).all()
-        thread.join(10)
-        assert result == {"first": 1, "second": 0}
-        assert sorted(kept) == ["", "CA", "TAX"]
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            result["first"] = positions.keep(checks.positions([pid], on), versions, on)
+            first_kept.set()  # written, not yet committed: the second request now waits on its locks
+            second_may_go.wait(10)
+            db.session.commit()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_kept.wait(10)
+    with app.app_context():
+        versions = positions.versions_of(sa.select(sa.literal(pid)))
+        found = checks.positions([pid], on)
+        timer = threading.Timer(0.5, second_may_go.set)  # the first commits while the second waits
+        timer.start()
+        result["second"] = positions.keep(found, versions, on)
+        db.session.commit()  # the session is still usable: only the savepoint was rolled back
+        kept = db.session.scalars(sa.select(RiskPosition.benefit).where(RiskPosition.person_id == pid)).all()
+    thread.join(10)
+    assert result == {"first": 1, "second": 0}
+    assert sorted(kept) == ["", "CA", "TAX"]
+    with app.app_context():
+        db.engine.dispose()
