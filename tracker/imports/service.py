@@ -37,6 +37,7 @@ from tracker.money import format_money
 from tracker.payments.models import Payment
 from tracker.payments.service import parse_payment
 from tracker.people.models import Person
+from tracker.risks import positions
 
 MAX_ROWS = 20_000
 # Lines read, empty ones included: a sheet formatted down to row 1,048,576 is refused, not read for minutes.
@@ -687,14 +688,6 @@ def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckRe
 
 # ---- the import -------------------------------------------------------------------------------
 
-def _bump_ledgers(person_ids: list[int]) -> None:
-    """As recording a payment does: a check running at the same moment waits, then sees these rows."""
-    for chunk in _chunks(person_ids):
-        db.session.execute(sa.update(Person).where(Person.id.in_(chunk))
-                           .values(ledger_version=Person.ledger_version + 1)
-                           .execution_options(synchronize_session=False))
-
-
 def summary(result: CheckResult) -> dict:
     out = {"kind": result.kind, "rows": len(result.rows), "people": result.people, "file": result.filename,
            "sha256": result.sha256}
@@ -711,7 +704,8 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     if not result.ok:
         raise ValueError("Only a check with no problems can be imported.")
     actor_id = getattr(actor, "id", None)
-    _bump_ledgers(sorted({v["person_id"] for _, v in result.rows}))
+    # As recording a payment does: a check running at the same moment waits, then sees these rows.
+    positions.bump({v["person_id"] for _, v in result.rows})
     made = []
     for line, v in result.rows:
         if result.kind == "payments":

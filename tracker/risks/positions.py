@@ -11,7 +11,7 @@ all three things it was worked out from are unchanged:
   (``payments.service.lock_person_ledger``), by an import, and, through the flush listeners below,
   whenever a payment, expense, other income, contribution or benefit claim of the person is added,
   changed or deleted through the ORM (orphans included). Code that writes those tables with Core
-  statements must call ``bump`` itself (the import does, through its own ``_bump_ledgers``).
+  statements must call ``bump`` itself.
 
 Kept rows name the benefits a person claims, so they are deleted whenever a claim is added,
 changed or removed (withdrawing consent removes every claim), and with the person.
@@ -85,27 +85,29 @@ def _row_written(mapper, connection, target) -> None:
         session.info.setdefault(_CLAIMS_CHANGED, set()).update(ids)
 
 
-def _after_flush(session: so.Session, flush_context) -> None:
-    ids = sorted(session.info.pop(_CHANGED, ()))
-    claims = sorted(session.info.pop(_CLAIMS_CHANGED, ()))
-    table = RiskPosition.__table__
+def _bump(session: so.Session, person_ids) -> None:
+    ids = sorted(set(person_ids))
     for i in range(0, len(ids), CHUNK):
         session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
                         .values(ledger_version=Person.ledger_version + 1)
                         .execution_options(synchronize_session=False))
+
+
+def _after_flush(session: so.Session, flush_context) -> None:
+    _bump(session, session.info.pop(_CHANGED, ()))
+    claims = sorted(session.info.pop(_CLAIMS_CHANGED, ()))
+    table = RiskPosition.__table__
     for i in range(0, len(claims), CHUNK):
         # Kept rows name the benefits: when claims change (or consent is withdrawn), drop them.
         session.execute(table.delete().where(table.c.person_id.in_(claims[i:i + CHUNK])))
 
 
 def bump(person_ids) -> None:
-    """Mark the people's kept positions as out of date: for code that writes payments, expenses,
-    other income, contributions or claims with Core statements, which the ORM cannot see."""
-    ids = sorted(set(person_ids))
-    for i in range(0, len(ids), CHUNK):
-        db.session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
-                           .values(ledger_version=Person.ledger_version + 1)
-                           .execution_options(synchronize_session=False))
+    """Raise the people's ``ledger_version``: their kept positions are out of date, and a check
+    running at the same moment waits for this transaction, then sees its rows. For code that
+    writes payments, expenses, other income, contributions or claims with Core statements, which
+    the ORM cannot see, or that must take the people's locks before it writes (an import)."""
+    _bump(db.session, person_ids)
 
 
 def install() -> None:
