@@ -21,7 +21,7 @@ from tracker.extensions import db
 from tracker.money import format_money
 from tracker.people.models import BenefitClaim
 from tracker.risks import positions as kept
-from tracker.risks.positions import STATUS_RANK, headroom_fraction, verdict_key, worst  # noqa: F401
+from tracker.risks.positions import headroom_fraction, verdict_key, worst
 from tracker.rules import engine, ledger, periods
 from tracker.rules import service as rules_service
 

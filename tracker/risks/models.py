@@ -93,6 +93,6 @@ class RiskPosition(db.Model):
     ledger_version: so.Mapped[int]
     # The worst verdict's result (None when no rule gave one) and the room left as a fraction of
     # its limit (None without a limit), as exact decimal text so both databases keep every digit:
-    # it is only used to put people in order, in Python, exactly as ``dashboard.verdict_key`` does.
+    # it is only used to put people in order, in Python, exactly as ``positions.verdict_key`` does.
     status: so.Mapped[str | None] = so.mapped_column(sa.String(10))
     room: so.Mapped[str | None] = so.mapped_column(sa.String(80))
