@@ -274,7 +274,8 @@ def split_dashboard(on: date) -> list[list]:
     import tracker.risks.dashboard as dash
     from tracker.extensions import db
     from tracker.risks import positions
-    from tracker.rules import engine, ledger
+    from tracker.engine import core as engine
+    from tracker.rules import ledger
     from tracker.rules import service as rules_service
 
     who = dash.people_with_claims()

@@ -81,7 +81,8 @@ def run(app, args) -> None:
     from tracker import demo
     from tracker.extensions import db
     from tracker.people.models import Person
-    from tracker.rules import checks, engine, ledger
+    from tracker.engine import core as engine
+    from tracker.rules import checks, ledger
 
     t0 = time.perf_counter()
     how = c.build_schema(app)

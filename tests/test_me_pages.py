@@ -17,7 +17,7 @@ from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.rules import checks
-from tracker.rules.engine import Verdict
+from tracker.engine.core import Verdict
 
 CA = {"benefit": "CA", "start_on": date(2024, 1, 1)}
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.rules import planner
-from tracker.rules.engine import (Claim, Ledger, LedgerIncome, LedgerPayment, ProposedPayment, check)
-from tracker.rules.pack import load_default_pack
-from tracker.rules.planner import Session, plan
+from tracker.engine import planner
+from tracker.engine.core import (Claim, Ledger, LedgerIncome, LedgerPayment, ProposedPayment, check)
+from tracker.engine.pack import load_default_pack
+from tracker.engine.planner import Session, plan
 
 RULES = load_default_pack()
 TODAY = date(2025, 4, 9)  # a Wednesday; the Carer's Allowance week runs 7 to 13 April 2025

@@ -22,7 +22,8 @@ from tracker.risks import dashboard as dash
 from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
-from tracker.rules import checks, engine
+from tracker.engine import core as engine
+from tracker.rules import checks
 from tracker.rules.checks import NOTICE
 
 TODAY = date(2025, 6, 11)  # a Wednesday; the Carer's Allowance week runs 9 to 15 June 2025

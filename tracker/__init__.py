@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Flask is imported inside the factory, so the pure engine
-    from flask import Flask  # (tracker.rules.engine) can be imported without it.
+    from flask import Flask  # (tracker.engine.core) can be imported without it.
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -76,7 +76,8 @@ rules = AppGroup("rules", help="Load and list benefit rules.")
 @rules.command("load", help="Load a rule pack (YAML). Without FILE, the shipped UK pack.")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 def rules_load(file):
-    from tracker.rules import pack, service
+    from tracker.engine import pack
+    from tracker.rules import service
 
     try:
         counts = service.load_file(file or str(pack.default_pack_path()))

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.rules import engine as E
-from tracker.rules.engine import (
+from tracker.engine import core as E
+from tracker.engine.core import (
     Claim,
     Ledger,
     LedgerExpense,
@@ -24,7 +24,7 @@ from tracker.rules.engine import (
     position,
     rules_in_force,
 )
-from tracker.rules.pack import load_default_pack
+from tracker.engine.pack import load_default_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = load_default_pack()
@@ -435,8 +435,8 @@ import sys
 for name in ("flask", "sqlalchemy", "flask_sqlalchemy"):
     sys.modules[name] = None  # any import of these now fails
 sys.path.insert(0, {str(ROOT)!r})
-import tracker.rules, tracker.rules.periods, tracker.rules.engine, tracker.rules.pack
-tracker.rules.pack.load_default_pack()
+import tracker.engine, tracker.engine.periods, tracker.engine.core, tracker.engine.pack, tracker.engine.planner
+tracker.engine.pack.load_default_pack()
 loaded = [m for m in sys.modules if m.split(".")[0] in ("flask", "sqlalchemy", "flask_sqlalchemy")
           and sys.modules[m] is not None]
 assert not loaded, loaded
@@ -445,8 +445,8 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
-    for name in ("engine.py", "periods.py", "pack.py"):
-        text = (ROOT / "tracker" / "rules" / name).read_text()
+    for name in ("core.py", "periods.py", "pack.py", "planner.py"):
+        text = (ROOT / "tracker" / "engine" / name).read_text()
         assert "import flask" not in text and "from flask" not in text and "sqlalchemy" not in text
 
 
@@ -479,7 +479,7 @@ def test_a_position_does_not_speak_of_a_payment():
     from datetime import date
     from decimal import Decimal
 
-    from tracker.rules import engine, pack
+    from tracker.engine import core as engine, pack
 
     rules = pack.load_default_pack()
     ledger = engine.Ledger(payments=(engine.LedgerPayment("cash", Decimal("300.00"), date(2025, 4, 9)),))

@@ -6,8 +6,8 @@ from decimal import Decimal as D
 import pytest
 import yaml
 
-from tracker.rules.engine import BENEFITS, Rule
-from tracker.rules.pack import (
+from tracker.engine.core import BENEFITS, Rule
+from tracker.engine.pack import (
     RuleError,
     default_pack_path,
     load_default_pack,

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.rules import periods
-from tracker.rules.periods import PeriodError, uc_ap_start, window
+from tracker.engine import periods
+from tracker.engine.periods import PeriodError, uc_ap_start, window
 
 ONE = timedelta(days=1)
 DAYS = [*periods.WEEKDAYS]

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.rules.engine import (
+from tracker.engine.core import (
     NOTE_ALREADY_OVER,
     Claim,
     Ledger,
@@ -17,7 +17,7 @@ from tracker.rules.engine import (
     check,
     position,
 )
-from tracker.rules.pack import load_default_pack
+from tracker.engine.pack import load_default_pack
 
 RULES = load_default_pack()
 
@@ -305,7 +305,7 @@ def test_explanation_quotes_the_limit_in_force_on_the_suggested_date():
     from datetime import date
     from decimal import Decimal
 
-    from tracker.rules import engine, pack
+    from tracker.engine import core as engine, pack
 
     rules = pack.load_default_pack()
     claims = [engine.Claim("CA", date(2024, 1, 1))]

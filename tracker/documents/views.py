@@ -37,7 +37,7 @@ from tracker.people import service as people
 from tracker.people.benefits import BENEFITS
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
-from tracker.rules import periods
+from tracker.engine import periods
 from tracker.timeutil import today
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")

@@ -44,7 +44,8 @@ from tracker.payments.models import Payment
 from tracker.people import service as people
 from tracker.people.benefits import BENEFITS
 from tracker.people.models import Person
-from tracker.rules import checks, periods
+from tracker.engine import periods
+from tracker.rules import checks
 from tracker.timeutil import today, utcnow
 
 try:

@@ -20,7 +20,7 @@ from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import MONEY_KINDS, NO_MONEY_KINDS, PAYMENT_KINDS, Payment
 from tracker.people.models import Person
 from tracker.rules import checks
-from tracker.rules.engine import ProposedPayment
+from tracker.engine.core import ProposedPayment
 
 
 @dataclass(frozen=True)

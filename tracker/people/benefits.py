@@ -5,73 +5,10 @@ Pure: used by forms, the API and the rules engine alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tracker.errors import ValidationFailed
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-@dataclass(frozen=True)
-class Attr:
-    name: str
-    label: str
-    kind: str  # "int", "bool", "choice", "date"
-    default: object = None
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    minimum: int | None = None
-    maximum: int | None = None
-    hint: str = ""
-
-
-@dataclass(frozen=True)
-class Benefit:
-    code: str
-    name: str
-    attributes: tuple[Attr, ...] = ()
-    claimable: bool = True
-    info_only: bool = False
-
-
-def _week(default: str) -> Attr:
-    return Attr("week_start", "Day the benefit week starts", "choice", default, choices=WEEKDAYS,
-                hint="Shown on the award letter. Earnings are counted per benefit week.")
-
-
-BENEFITS: dict[str, Benefit] = {b.code: b for b in (
-    Benefit("UC", "Universal Credit", (
-        Attr("ap_start_day", "Day of the month the assessment period starts", "int", None,
-             required=True, minimum=1, maximum=31,
-             hint="The date in the person's Universal Credit journal, from 1 to 31."),
-        Attr("work_allowance", "Has a work allowance", "bool", False,
-             hint="Only with a child or limited capability for work."),
-        Attr("housing_element", "Award includes help with housing costs", "bool", False),
-        Attr("lcw_pending", "Waiting for a work capability assessment", "bool", False),
-    )),
-    Benefit("ESA", "Employment and Support Allowance (new style)", (
-        Attr("permitted_work", "Permitted work limit", "choice", "higher",
-             choices=("lower", "higher", "supported")),
-        _week("monday"),
-    )),
-    Benefit("CA", "Carer's Allowance", (_week("monday"),)),
-    Benefit("CSP", "Carer Support Payment (Scotland)", (_week("sunday"),)),
-    Benefit("JSA", "Jobseeker's Allowance (new style)", (_week("monday"),)),
-    Benefit("HB", "Housing Benefit", (
-        Attr("disregard", "Earnings disregard", "choice", "single",
-             choices=("single", "couple", "higher", "lone_parent")),
-        _week("monday"),
-    )),
-    Benefit("PC", "Pension Credit", (
-        Attr("disregard", "Earnings disregard", "choice", "single", choices=("single", "couple", "higher")),
-        _week("monday"),
-    )),
-    Benefit("PIP", "Personal Independence Payment", (), info_only=True),
-    Benefit("ADP", "Adult Disability Payment (Scotland)", (), info_only=True),
-    Benefit("TAX", "Trading allowance (income tax)", (), claimable=False),
-)}
-
-CLAIMABLE_CODES = tuple(code for code, b in BENEFITS.items() if b.claimable)
+from tracker.vocab import BENEFIT_INFO as BENEFITS  # noqa: F401  (re-exported)
+from tracker.vocab import CLAIMABLE_CODES, WEEKDAYS, Attr, Benefit  # noqa: F401
 
 
 def normalise_attributes(benefit: str, attributes: dict | None, *, prefix: str = "attributes") -> dict:

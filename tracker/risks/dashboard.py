@@ -22,7 +22,8 @@ from tracker.money import format_money
 from tracker.people.models import BenefitClaim
 from tracker.risks import positions as kept
 from tracker.risks.positions import headroom_fraction, verdict_key, worst
-from tracker.rules import engine, ledger, periods
+from tracker.engine import core as engine, periods
+from tracker.rules import ledger
 from tracker.rules import service as rules_service
 
 PER_PAGE = 50

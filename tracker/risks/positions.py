@@ -38,7 +38,8 @@ from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.people.models import BenefitClaim, Person
 from tracker.risks.models import RiskPosition
-from tracker.rules import checks, engine
+from tracker.engine import core as engine
+from tracker.rules import checks
 from tracker.rules import service as rules_service
 
 STATUS_RANK = {"over": 0, "near": 1, "ok": 2, "info": 3}

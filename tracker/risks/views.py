@@ -33,7 +33,8 @@ from tracker.risks import service
 from tracker.risks.forms import (FLAG_ACTIONS, PLAN_ROWS, STATUS_CHOICES, DashboardFilterForm, FlagActionForm,
                                  ManualFlagForm, MarkReadForm, parse_id, plan_form_class, sessions_from)
 from tracker.risks.models import RiskFlag, RiskNote
-from tracker.rules import ledger, planner
+from tracker.engine import planner
+from tracker.rules import ledger
 from tracker.rules import service as rules_service
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow

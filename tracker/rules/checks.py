@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tracker.rules import engine, ledger
+from tracker.engine import core as engine
+from tracker.rules import ledger
 from tracker.rules import service as rules_service
 
 NOTICE = ("This check is a safeguard, not benefits advice. Figures marked as not verified need "

@@ -2,7 +2,7 @@
 
 They only parse what was typed (text, exact decimals, real dates, ticked or not). Whether a rule
 makes sense (an unconfirmed figure cannot block, effective_to after effective_from, at most two
-decimal places, ...) is decided by tracker.rules.pack.parse_rule, whose messages the views put
+decimal places, ...) is decided by tracker.engine.pack.parse_rule, whose messages the views put
 back onto these fields.
 """
 
@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.people.forms import Needed, PlainDateField, select_choices
 from tracker.people.models import PREFERENCE_LABELS
-from tracker.rules.engine import PAYMENT_KINDS
+from tracker.engine.core import PAYMENT_KINDS
 
 # Far above any benefit limit, and small enough that the figure always fits a Decimal of pence.
 MAX_LIMIT = Decimal("1000000")

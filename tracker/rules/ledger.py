@@ -15,7 +15,7 @@ from tracker.extensions import db
 from tracker.money import scaled_reader
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.people.models import BenefitClaim, Person, Preference
-from tracker.rules import engine
+from tracker.engine import core as engine
 
 BACK = timedelta(days=400)
 AHEAD = timedelta(days=450)

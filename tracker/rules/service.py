@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from tracker.audit import service as audit
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
-from tracker.rules import pack
-from tracker.rules.engine import Rule
+from tracker.engine import pack
+from tracker.engine.core import Rule
 from tracker.rules.models import RuleRevision
 
 # Parsed rules, cached per process and keyed on the newest revision, so an edit made by any

@@ -24,8 +24,9 @@ from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.money import format_money
 from tracker.people.models import PREFERENCE_LABELS
-from tracker.rules import pack, periods, service
-from tracker.rules.engine import BENEFIT_NAMES, BENEFITS, PAYMENT_KINDS, Rule
+from tracker.engine import pack, periods
+from tracker.rules import service
+from tracker.engine.core import BENEFIT_NAMES, BENEFITS, PAYMENT_KINDS, Rule
 from tracker.rules.forms import (CONFIDENCE_CHOICES, DATE_BASIS_CHOICES, EXPENSES_CHOICES, ConfirmForm, InForceForm,
                                  LoadForm, RetireForm, RuleForm, changes_from, decimal_text, form_data)
 from tracker.rules.models import RuleRevision

@@ -21,51 +21,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from tracker.rules import periods
+from tracker.engine import periods
 
-# --- vocabulary --------------------------------------------------------------------------------
+# --- vocabulary (plain data from tracker.vocab) --------------------------------------------------
 
-BENEFITS = ("UC", "ESA", "CA", "CSP", "JSA", "HB", "PC", "PIP", "ADP", "TAX")
-PAYMENT_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")
-PAYMENT_STATUSES = ("draft", "approved", "paid", "cancelled")
-SERVICE_USER_CONTEXTS = ("yes", "no", "unknown")
-MEASURES = ("earnings", "hours")
-RULE_KINDS = ("cliff", "taper", "info")
-BREACHES = ("above", "at_or_above")
-DATE_BASES = ("received", "worked")
-SEVERITIES = ("warn", "block")
-CONFIDENCES = ("confirmed", "secondary", "derived", "unconfirmed")
-EXPENSE_MODES = ("never", "unless_service_user")
+from tracker.vocab import (  # re-exported: callers read them as engine.X
+    BENEFITS,
+    BREACHES,
+    CLAIM_DEFAULTS,
+    CONFIDENCES,
+    DATE_BASES,
+    EXPENSE_MODES,
+    MEASURES,
+    NON_MONEY_KINDS,
+    PAYMENT_KINDS,
+    PAYMENT_STATUSES,
+    RULE_KINDS,
+    SERVICE_USER_CONTEXTS,
+    SEVERITIES,
+)
+from tracker.vocab import BENEFIT_NAMES as _NAMES
 
-#: Kinds the suggestion engine never proposes: they carry no money, so they cannot keep the amount.
-NON_MONEY_KINDS = frozenset({"certificate", "declined"})
-
-#: Contract defaults for claim attributes, by benefit code.
-CLAIM_DEFAULTS: dict[str, dict[str, object]] = {
-    "UC": {"work_allowance": False, "housing_element": False, "lcw_pending": False},
-    "ESA": {"permitted_work": "higher", "week_start": "monday"},
-    "CA": {"week_start": "monday"},
-    "CSP": {"week_start": "sunday"},
-    "JSA": {"week_start": "monday"},
-    "HB": {"disregard": "single", "week_start": "monday"},
-    "PC": {"disregard": "single", "week_start": "monday"},
-    "PIP": {},
-    "ADP": {},
-    "TAX": {},
-}
-
-BENEFIT_NAMES = {
-    "UC": "Universal Credit",
-    "ESA": "Employment and Support Allowance",
-    "CA": "Carer's Allowance",
-    "CSP": "Carer Support Payment",
-    "JSA": "Jobseeker's Allowance",
-    "HB": "Housing Benefit",
-    "PC": "Pension Credit",
-    "PIP": "Personal Independence Payment",
-    "ADP": "Adult Disability Payment",
-    "TAX": "income tax",
-}
+#: Engine wording keeps the lower-case "income tax" inside sentences.
+BENEFIT_NAMES = {**_NAMES, "TAX": "income tax"}
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0")

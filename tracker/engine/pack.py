@@ -23,8 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from tracker.rules import periods
-from tracker.rules.engine import (
+from tracker.engine import periods
+from tracker.engine.core import (
     BENEFITS,
     BREACHES,
     CONFIDENCES,

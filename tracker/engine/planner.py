@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from tracker.rules import engine
-from tracker.rules.engine import (
+from tracker.engine import core as engine
+from tracker.engine.core import (
     BENEFIT_NAMES,
     NON_MONEY_KINDS,
     PAYMENT_KINDS,
@@ -49,7 +49,7 @@ from tracker.rules.engine import (
     Rule,
     Verdict,
 )
-from tracker.rules import periods
+from tracker.engine import periods
 
 HORIZON_WEEKS = 26
 #: The smallest part a split pays, unless it is all that is left: 37p now and the rest later helps no one.

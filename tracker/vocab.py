@@ -1,0 +1,216 @@
+"""The tracker's one vocabulary: codes, the sets they form, ceilings, and the words people read.
+
+Every area, the pure engine (as plain data), the pages, the PDFs and the API take their codes and
+labels from here, so a benefit, a payment kind or a role is spelled one way everywhere. This module
+imports nothing from the tracker, Flask or SQLAlchemy. Labels are plain English strings kept in one
+place, ready for a translation catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+# ---- roles --------------------------------------------------------------------------------------
+
+ROLES = ("admin", "finance", "coordinator", "contributor")
+STAFF_ROLES = ("admin", "finance", "coordinator")
+#: Who records, approves and pays money.
+FINANCE_ROLES = ("admin", "finance")
+#: Who looks after people and may see which benefits they receive (special-category data).
+BENEFIT_INFO_ROLES = ("admin", "coordinator")
+ROLE_LABELS = {
+    "admin": "Admin",
+    "finance": "Finance",
+    "coordinator": "Coordinator",
+    "contributor": "Contributor",
+}
+
+# ---- ceilings and ranges ------------------------------------------------------------------------
+
+#: The largest amount one payment, expense, session or income entry may carry.
+MAX_AMOUNT = Decimal("100000.00")
+#: The largest figure a benefit rule may carry (a limit, a capital threshold).
+MAX_RULE_LIMIT = Decimal("1000000")
+#: The largest id a database integer column holds: a bigger number is "not found".
+MAX_ID = 2**63 - 1
+#: The last page number a list accepts.
+MAX_PAGE = 100_000
+#: Dates outside these years are refused.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+# ---- benefits -----------------------------------------------------------------------------------
+
+BENEFITS = ("UC", "ESA", "CA", "CSP", "JSA", "HB", "PC", "PIP", "ADP", "TAX")
+#: The one tax rule: it is not a benefit, so finance may see its name.
+TAX = "TAX"
+
+BENEFIT_NAMES = {
+    "UC": "Universal Credit",
+    "ESA": "Employment and Support Allowance",
+    "CA": "Carer's Allowance",
+    "CSP": "Carer Support Payment",
+    "JSA": "Jobseeker's Allowance",
+    "HB": "Housing Benefit",
+    "PC": "Pension Credit",
+    "PIP": "Personal Independence Payment",
+    "ADP": "Adult Disability Payment",
+    "TAX": "Income tax (trading allowance)",
+}
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def benefit_name(code: str | None) -> str:
+    """The benefit's name for people; an unknown code is shown as it is."""
+    return BENEFIT_NAMES.get(code or "", code or "")
+
+
+@dataclass(frozen=True)
+class Attr:
+    """A claim attribute a rule depends on: its name, label, kind and allowed values."""
+
+    name: str
+    label: str
+    kind: str  # "int", "bool", "choice", "date"
+    default: object = None
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Benefit:
+    code: str
+    name: str
+    attributes: tuple[Attr, ...] = ()
+    claimable: bool = True
+    info_only: bool = False
+
+
+def _week(default: str) -> Attr:
+    return Attr("week_start", "Day the benefit week starts", "choice", default, choices=WEEKDAYS,
+                hint="Shown on the award letter. Earnings are counted per benefit week.")
+
+
+#: The public contract's table of benefit codes and the claim attributes each one needs.
+BENEFIT_INFO: dict[str, Benefit] = {b.code: b for b in (
+    Benefit("UC", "Universal Credit", (
+        Attr("ap_start_day", "Day of the month the assessment period starts", "int", None,
+             required=True, minimum=1, maximum=31,
+             hint="The date in the person's Universal Credit journal, from 1 to 31."),
+        Attr("work_allowance", "Has a work allowance", "bool", False,
+             hint="Only with a child or limited capability for work."),
+        Attr("housing_element", "Award includes help with housing costs", "bool", False),
+        Attr("lcw_pending", "Waiting for a work capability assessment", "bool", False),
+    )),
+    Benefit("ESA", "Employment and Support Allowance (new style)", (
+        Attr("permitted_work", "Permitted work limit", "choice", "higher",
+             choices=("lower", "higher", "supported")),
+        _week("monday"),
+    )),
+    Benefit("CA", "Carer's Allowance", (_week("monday"),)),
+    Benefit("CSP", "Carer Support Payment (Scotland)", (_week("sunday"),)),
+    Benefit("JSA", "Jobseeker's Allowance (new style)", (_week("monday"),)),
+    Benefit("HB", "Housing Benefit", (
+        Attr("disregard", "Earnings disregard", "choice", "single",
+             choices=("single", "couple", "higher", "lone_parent")),
+        _week("monday"),
+    )),
+    Benefit("PC", "Pension Credit", (
+        Attr("disregard", "Earnings disregard", "choice", "single", choices=("single", "couple", "higher")),
+        _week("monday"),
+    )),
+    Benefit("PIP", "Personal Independence Payment", (), info_only=True),
+    Benefit("ADP", "Adult Disability Payment (Scotland)", (), info_only=True),
+    Benefit("TAX", "Trading allowance (income tax)", (), claimable=False),
+)}
+
+CLAIMABLE_CODES = tuple(code for code, b in BENEFIT_INFO.items() if b.claimable)
+
+#: Contract defaults for claim attributes, by benefit code (plain data for the engine).
+CLAIM_DEFAULTS: dict[str, dict[str, object]] = {
+    code: {a.name: a.default for a in b.attributes if a.default is not None}
+    for code, b in BENEFIT_INFO.items()
+}
+
+# ---- payments -----------------------------------------------------------------------------------
+
+PAYMENT_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")
+#: Kinds that carry no money, so they cannot keep an amount.
+NON_MONEY_KINDS = frozenset({"certificate", "declined"})
+
+#: How staff read a payment kind.
+KIND_LABELS = {
+    "cash": "Cash",
+    "bank_transfer": "Bank transfer",
+    "voucher": "Vouchers",
+    "training": "Training (in kind)",
+    "certificate": "A certificate (no money)",
+    "declined": "Declined (the person chose not to be paid)",
+    "charity": "Paid to a charity the person chose",
+}
+#: How a contributor reads their own payment kind.
+KIND_LABELS_FOR_YOU = {
+    "cash": "Cash",
+    "bank_transfer": "Bank transfer",
+    "voucher": "Vouchers",
+    "training": "Training",
+    "certificate": "A certificate (no money)",
+    "declined": "You chose not to be paid",
+    "charity": "Paid to a charity you chose",
+}
+#: A kind inside a sentence ("£20.00 vouchers on 7 December 2026").
+KIND_WORDS_INLINE = {
+    "cash": "cash",
+    "bank_transfer": "bank transfer",
+    "voucher": "vouchers",
+    "training": "training",
+    "certificate": "a certificate",
+    "declined": "declined",
+    "charity": "to a charity",
+}
+
+PAYMENT_STATUSES = ("draft", "approved", "paid", "cancelled")
+PAYMENT_STATUS_LABELS = {
+    "draft": "Draft: waiting for approval",
+    "approved": "Approved: not yet paid",
+    "paid": "Paid",
+    "cancelled": "Cancelled",
+}
+
+#: How a payment was made. Month end groups paid payments by these words.
+PAY_METHODS = ("bank transfer", "cash", "voucher", "cheque", "training place", "charity donation",
+               "no money (certificate or decline)")
+
+SERVICE_USER_CONTEXTS = ("yes", "no", "unknown")
+SERVICE_USER_CONTEXT_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
+
+# ---- rules and verdicts -------------------------------------------------------------------------
+
+MEASURES = ("earnings", "hours")
+RULE_KINDS = ("cliff", "taper", "info")
+BREACHES = ("above", "at_or_above")
+DATE_BASES = ("received", "worked")
+SEVERITIES = ("warn", "block")
+CONFIDENCES = ("confirmed", "secondary", "derived", "unconfirmed")
+EXPENSE_MODES = ("never", "unless_service_user")
+
+VERDICT_STATUSES = ("ok", "near", "over", "info")
+VERDICT_STATUS_WORDS = {
+    "ok": "Within the limit",
+    "near": "Close to the limit",
+    "over": "Over the limit",
+    "info": "For information",
+}
+
+RULE_STATUSES = ("active", "superseded", "retired")
+RULE_STATUS_WORDS = {"active": "In use", "superseded": "Replaced by a later revision", "retired": "Retired"}
+
+# ---- risk flags ---------------------------------------------------------------------------------
+
+FLAG_STATUSES = ("open", "acknowledged", "resolved")
+FLAG_STATUS_WORDS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
+FLAG_LEVEL_WORDS = {"over": "Over the limit", "near": "Close to the limit", "manual": "Raised by a coordinator"}
