@@ -99,8 +99,28 @@ def start() -> None:
         sys.exit(1)
 
 
+#: The checks the test command runs before the tests: lint, formatting, the engine's import
+#: contract (it imports neither Flask nor SQLAlchemy) and types (strict for the engine).
+CHECKS = (
+    ("ruff", "check", "."),
+    ("ruff", "format", "--check", "."),
+    ("lint-imports",),
+    ("mypy",),
+)
+
+
+def check() -> None:
+    for tool, *args in CHECKS:
+        say(" ".join((tool, *args)))
+        if subprocess.run([BIN / tool, *args], cwd=ROOT).returncode != 0:
+            sys.exit(f"{tool} found problems: fix them, or run the tests alone with `python3 dev.py test -x`.")
+
+
 def test(args: list[str]) -> None:
+    """The whole suite, after the checks; with pytest arguments, only the tests asked for."""
     setup()
+    if not args:
+        check()
     result = subprocess.run([PY, "-m", "pytest", *args], cwd=ROOT)
     sys.exit(result.returncode)
 
@@ -111,6 +131,9 @@ def main() -> None:
         start()
     elif cmd == "test":
         test(rest)
+    elif cmd == "check":
+        setup()
+        check()
     elif cmd == "setup":
         setup()
     else:
