@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.money import Hours, Money
 from tracker.timeutil import utcnow
 
@@ -16,7 +16,7 @@ RATE_UNITS = ("hour", "half_day", "day", "session")
 SERVICE_USER_CONTEXTS = ("yes", "no", "unknown")
 
 
-class Activity(db.Model):
+class Activity(Model):
     __tablename__ = "activity"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class Activity(db.Model):
     )
 
 
-class Contribution(db.Model):
+class Contribution(Model):
     __tablename__ = "contribution"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

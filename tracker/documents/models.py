@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
 DOCUMENT_KINDS = ("statement", "certificate", "training_certificate")
@@ -16,7 +16,7 @@ DOCUMENT_STATUSES = ("queued", "ready", "failed")
 TEMPLATE_VERSION = "1"
 
 
-class DocumentBatch(db.Model):
+class DocumentBatch(Model):
     """Statements for everyone for a period: one document (and one task) per person."""
 
     __tablename__ = "document_batch"
@@ -32,7 +32,7 @@ class DocumentBatch(db.Model):
     __table_args__ = (sa.CheckConstraint("end_on >= start_on", name="end_after_start"),)
 
 
-class Document(db.Model):
+class Document(Model):
     __tablename__ = "document"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

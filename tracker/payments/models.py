@@ -12,7 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import db
+from tracker.extensions import Model, db
 from tracker.money import Money
 from tracker.timeutil import utcnow
 
@@ -29,7 +29,7 @@ payment_contribution = sa.Table(
 )
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payment"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -91,7 +91,7 @@ class Payment(db.Model):
     )
 
 
-class Expense(db.Model):
+class Expense(Model):
     """Reimbursement of actual costs; kept apart from payments because rules treat it differently."""
 
     __tablename__ = "expense"
@@ -118,7 +118,7 @@ class Expense(db.Model):
     )
 
 
-class OtherIncome(db.Model):
+class OtherIncome(Model):
     """Earnings the person declared from elsewhere, so headroom is honest."""
 
     __tablename__ = "other_income"

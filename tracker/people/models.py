@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
 PREFERENCE_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")
@@ -26,7 +26,7 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Person(db.Model):
+class Person(Model):
     __tablename__ = "person"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -58,7 +58,7 @@ class Person(db.Model):
         return f"<Person {self.id} {self.name!r}>"
 
 
-class Preference(db.Model):
+class Preference(Model):
     """One entry of a person's ordered list of how they want to be paid."""
 
     __tablename__ = "preference"
@@ -79,7 +79,7 @@ class Preference(db.Model):
     )
 
 
-class Consent(db.Model):
+class Consent(Model):
     """Consent to hold benefit information (special-category data)."""
 
     __tablename__ = "consent"
@@ -95,7 +95,7 @@ class Consent(db.Model):
     person: so.Mapped[Person] = so.relationship(back_populates="consents")
 
 
-class BenefitClaim(db.Model):
+class BenefitClaim(Model):
     """A benefit the person receives, with what the rules need to know about it."""
 
     __tablename__ = "benefit_claim"

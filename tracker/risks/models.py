@@ -5,14 +5,14 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
 FLAG_STATUSES = ("open", "acknowledged", "resolved")
 FLAG_LEVELS = ("near", "over", "manual")
 
 
-class RiskFlag(db.Model):
+class RiskFlag(Model):
     __tablename__ = "risk_flag"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -51,7 +51,7 @@ class RiskFlag(db.Model):
     )
 
 
-class RiskNote(db.Model):
+class RiskNote(Model):
     __tablename__ = "risk_note"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -64,7 +64,7 @@ class RiskNote(db.Model):
     author = so.relationship("User")
 
 
-class JobLock(db.Model):
+class JobLock(Model):
     """A lease so two runs of a scheduled job never overlap, whatever machine they run on."""
 
     __tablename__ = "job_lock"
@@ -74,7 +74,7 @@ class JobLock(db.Model):
     locked_until: so.Mapped[datetime]
 
 
-class RiskPosition(db.Model):
+class RiskPosition(Model):
     """A person's worst verdict on a day, kept so that the dashboard can put thousands of people in
     order without working out everyone's position on every view (``tracker/risks/positions.py``).
 

@@ -12,13 +12,13 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
 RULE_STATUSES = ("active", "superseded", "retired")
 
 
-class RuleRevision(db.Model):
+class RuleRevision(Model):
     __tablename__ = "rule_revision"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
