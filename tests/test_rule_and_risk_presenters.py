@@ -63,7 +63,7 @@ def test_the_one_benefit_name_is_used_by_both_areas():
 def test_risk_figures_in_words():
     assert risk_words.headroom_text("earnings", None) == "No limit"
     assert risk_words.headroom_text("earnings", Decimal("-5.5")) == "None: £5.50 over"
-    assert risk_words.headroom_text("hours", Decimal("1")) == "1 hour"
+    assert risk_words.headroom_text("hours", Decimal(1)) == "1 hour"
     assert risk_words.percent_text(Decimal("-0.125")) == "13% over the limit"
     assert risk_words.status_word("near") == vocab.VERDICT_STATUS_WORDS["near"]
 
@@ -72,6 +72,6 @@ def test_the_plan_message_names_each_payment():
     one = risk_words.plan_recorded("Sam", [(Decimal("46.00"), "voucher", date(2025, 6, 11))])
     assert one.startswith("Recorded 1 draft payment for Sam from the plan: £46.00 vouchers on 11 June 2025.")
     assert "approve it before it is paid" in one
-    two = risk_words.plan_recorded("Sam", [(Decimal("1"), "cash", date(2025, 6, 11)),
-                                           (Decimal("2"), "bank_transfer", date(2025, 6, 16))])
+    two = risk_words.plan_recorded("Sam", [(Decimal(1), "cash", date(2025, 6, 11)),
+                                           (Decimal(2), "bank_transfer", date(2025, 6, 16))])
     assert "2 draft payments" in two and "£2.00 bank transfer on 16 June 2025" in two and "they are paid" in two
