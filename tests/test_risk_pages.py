@@ -19,6 +19,7 @@ from tracker.notify.models import Notification
 from tracker.payments.models import Payment
 from tracker.people.models import BenefitClaim
 from tracker.risks import dashboard as dash
+from tracker.risks import presenters as present
 from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
@@ -147,11 +148,11 @@ def test_dashboard_matches_the_engine(app, client, login, rules, fixed_today):
             worst = dash.worst(checks.position(pid, TODAY))
             assert status == worst.status, (pid, cells)
             assert cells[1].startswith(worst.title)
-            assert cells[2] == dash.period_text(worst.period_start, worst.period_end)
-            room = (f"None: {dash.figure(worst.measure, -worst.headroom)} over" if worst.headroom < 0
-                    else dash.figure(worst.measure, worst.headroom))
+            assert cells[2] == present.period_text(worst.period_start, worst.period_end)
+            room = (f"None: {present.figure(worst.measure, -worst.headroom)} over" if worst.headroom < 0
+                    else present.figure(worst.measure, worst.headroom))
             assert cells[7].startswith(room), (cells, room)
-            assert cells[5].startswith(dash.figure(worst.measure, worst.total_after))
+            assert cells[5].startswith(present.figure(worst.measure, worst.total_after))
             expected.append(dash.verdict_key(worst))
     # least room first (worst result first, then the smallest fraction of the limit left)
     assert expected == sorted(expected)
@@ -486,7 +487,7 @@ def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, 
         for start, cells in by_start.items():
             d = datetime.strptime(start, "%d %B %Y").date()
             [v] = [v for v in checks.position(pid, d) if v.family == "CA_EARN"]
-            assert cells[3] == dash.figure("earnings", v.total_after)
+            assert cells[3] == present.figure("earnings", v.total_after)
     # the bars of the SVG: one "Over" mark, for the week over
     assert svg.count(">Over</text>") == 1
     assert "Their choices, most preferred first" in html and "Training: a course" in html

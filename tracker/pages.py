@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
+from tracker.vocab import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -88,3 +89,14 @@ def commit(done: Done) -> Response:
     if done.message:
         flash(done.message, done.category)
     return redirect(done.to)
+
+
+def parse_id(raw) -> int | None:
+    """A positive whole number that fits a database id (a hidden field, a choice), or None."""
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None

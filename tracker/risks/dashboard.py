@@ -1,5 +1,6 @@
 """Queries and rows for the risk pages: the dashboard (everyone with a claim, worst first) and a
-person's risk page (a chart per rule family, with the same figures as a table).
+person's risk page (a chart per rule family, with the same figures as a table). Data only: the
+words, the charts' geometry and the table rows are made by ``tracker.risks.presenters``.
 
 The dashboard runs a constant number of SQL statements whatever the number of people: one query
 for everyone's kept position (``positions.ranked``), then the claims and ledgers of the fifty
@@ -12,55 +13,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from tracker.contributions.models import Activity, Contribution
+from tracker.engine import core as engine
+from tracker.engine import periods
 from tracker.extensions import db
-from tracker.money import format_money
 from tracker.people.models import BenefitClaim
 from tracker.risks import positions as kept
 from tracker.risks.positions import headroom_fraction, verdict_key, worst
-from tracker.engine import core as engine, periods
 from tracker.rules import ledger
 from tracker.rules import service as rules_service
 
 PER_PAGE = 50
-MAX_PAGE = 100_000
-STATUS_WORDS = {"ok": "Within the limit", "near": "Close to the limit", "over": "Over the limit",
-                "info": "For information"}
 PLANNED = ("draft", "approved")
+#: What a person without the right to see benefit information reads instead of a rule's title.
 REDACTED_TITLE = "A benefit rule"
 CHART_PERIODS = 12
 CHART_AHEAD = 4
 CHART_BACK_DAYS = 800
 ZERO = Decimal("0.00")
-_MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def day_text(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
-
-
-def period_text(start: date, end: date) -> str:
-    return day_text(start) if start == end else f"{day_text(start)} to {day_text(end)}"
-
-
-def figure(measure: str, value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    if measure == "hours":
-        q = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
-        text = f"{q:f}"
-        return f"{text} hour" if q == 1 else f"{text} hours"
-    return format_money(value)
-
-
-def benefit_name(code: str) -> str:
-    if code == "TAX":
-        return "Income tax (trading allowance)"
-    return engine.BENEFIT_NAMES.get(code, code)
 
 
 # ---- the dashboard ------------------------------------------------------------------------------
@@ -79,33 +53,6 @@ class Row:
     @property
     def status(self) -> str:
         return self.verdict.status
-
-    @property
-    def status_word(self) -> str:
-        return STATUS_WORDS.get(self.verdict.status, self.verdict.status)
-
-    @property
-    def period(self) -> str:
-        return period_text(self.verdict.period_start, self.verdict.period_end)
-
-    def fig(self, value) -> str:
-        return figure(self.verdict.measure, value)
-
-    @property
-    def headroom_text(self) -> str:
-        v = self.verdict
-        if v.headroom is None:
-            return "No limit"
-        if v.headroom < 0:
-            return f"None: {figure(v.measure, -v.headroom)} over"
-        return figure(v.measure, v.headroom)
-
-    @property
-    def percent_text(self) -> str:
-        if self.fraction is None:
-            return ""
-        pct = (self.fraction * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-        return f"{pct}% of the limit left" if pct >= 0 else f"{-pct}% over the limit"
 
 
 @dataclass
@@ -238,10 +185,6 @@ class Bar:
     def paid(self) -> Decimal:
         return self.total - self.planned
 
-    @property
-    def status_word(self) -> str:
-        return STATUS_WORDS.get(self.status, self.status)
-
 
 @dataclass
 class Chart:
@@ -250,152 +193,82 @@ class Chart:
     benefit: str
     measure: str
     period: str
-    noun: str
     bars: list
     limit_kind: str  # "limit" or "threshold" (a taper)
-    svg: dict = field(default_factory=dict)
-    summary: str = ""
+
+
+@dataclass
+class _Positions:
+    """A person's verdicts on any day, worked out once per day from one ledger read."""
+
+    claims: list
+    rules: list
+    led: engine.Ledger
+    cache: dict[date, dict[str, engine.Verdict]] = field(default_factory=dict)
+
+    def at(self, d: date) -> dict[str, engine.Verdict]:
+        """{rule family: verdict} for the periods that include the day ``d``."""
+        if d not in self.cache:
+            self.cache[d] = {v.family: v for v in engine.position(self.claims, self.rules, self.led, d)}
+        return self.cache[d]
 
 
 def person_overview(person_id: int, on: date):
     """(verdicts today, charts, info verdicts) for a person's risk page, from one ledger read."""
     rules = [rule for _, rule in rules_service.active_rules()]
     by_code = {r.code: r for r in rules}
-    claims = ledger.claims_for(person_id)
     led = ledger.ledger_for(person_id, (on - timedelta(days=CHART_BACK_DAYS - int(ledger.BACK.days)), on))
-    cache: dict[date, dict[str, engine.Verdict]] = {}
-
-    def at(d: date) -> dict[str, engine.Verdict]:
-        if d not in cache:
-            cache[d] = {v.family: v for v in engine.position(claims, rules, led, d)}
-        return cache[d]
-
-    today = list(at(on).values())
-    today.sort(key=verdict_key)
+    known = _Positions(ledger.claims_for(person_id), rules, led)
+    today = sorted(known.at(on).values(), key=verdict_key)
     charts, info = [], []
-    cutoff = on - timedelta(days=CHART_BACK_DAYS)
     for v in today:
         rule = by_code.get(v.rule)
         if rule is None or rule.limit is None or rule.kind == "info":
             info.append(v)
-            continue
-        if periods.parse_period(rule.period)[0] in ("per_payment", "none"):
-            continue
-        bars = [_bar(v, rule, led, current=True)]
-        d = v.period_start - timedelta(days=1)
-        while len(bars) < CHART_PERIODS and d >= cutoff:
-            prev = at(d).get(v.family)
-            if prev is None:
-                break
-            bars.insert(0, _bar(prev, by_code.get(prev.rule, rule), led))
-            d = prev.period_start - timedelta(days=1)
-        d = v.period_end + timedelta(days=1)
-        ahead = []
-        for _ in range(CHART_AHEAD):
-            nxt = at(d).get(v.family)
-            if nxt is None:
-                break
-            ahead.append(_bar(nxt, by_code.get(nxt.rule, rule), led, ahead=True))
-            d = nxt.period_end + timedelta(days=1)
-        while ahead and ahead[-1].planned == 0:
-            ahead.pop()  # only periods ahead that hold planned payments
-        bars += ahead
-        charts.append(Chart(family=v.family, title=v.title, benefit=v.benefit, measure=v.measure,
-                            period=rule.period, noun=periods.period_noun(rule.period), bars=bars,
-                            limit_kind="threshold" if rule.kind == "taper" else "limit"))
-    for c in charts:
-        c.svg = chart_svg(c)
-        c.summary = chart_summary(c)
+        elif periods.parse_period(rule.period)[0] not in ("per_payment", "none"):
+            charts.append(_chart(v, rule, by_code, known, on - timedelta(days=CHART_BACK_DAYS)))
     return today, charts, info
+
+
+def _chart(v: engine.Verdict, rule: engine.Rule, by_code: dict, known: _Positions, cutoff: date) -> Chart:
+    """A rule family's chart: up to CHART_PERIODS periods back to ``cutoff``, then the periods ahead
+    that hold planned payments."""
+    bars = _bars_before(v, rule, by_code, known, cutoff) + [_bar(v, rule, known.led, current=True)]
+    bars += _bars_ahead(v, rule, by_code, known)
+    return Chart(family=v.family, title=v.title, benefit=v.benefit, measure=v.measure, period=rule.period,
+                 bars=bars, limit_kind="threshold" if rule.kind == "taper" else "limit")
+
+
+def _bars_before(v: engine.Verdict, rule: engine.Rule, by_code: dict, known: _Positions, cutoff: date) -> list:
+    bars: list[Bar] = []
+    d = v.period_start - timedelta(days=1)
+    while len(bars) < CHART_PERIODS - 1 and d >= cutoff:
+        prev = known.at(d).get(v.family)
+        if prev is None:
+            break
+        bars.insert(0, _bar(prev, by_code.get(prev.rule, rule), known.led))
+        d = prev.period_start - timedelta(days=1)
+    return bars
+
+
+def _bars_ahead(v: engine.Verdict, rule: engine.Rule, by_code: dict, known: _Positions) -> list:
+    ahead: list[Bar] = []
+    d = v.period_end + timedelta(days=1)
+    for _ in range(CHART_AHEAD):
+        nxt = known.at(d).get(v.family)
+        if nxt is None:
+            break
+        ahead.append(_bar(nxt, by_code.get(nxt.rule, rule), known.led, ahead=True))
+        d = nxt.period_end + timedelta(days=1)
+    while ahead and ahead[-1].planned == 0:
+        ahead.pop()  # only periods ahead that hold planned payments
+    return ahead
 
 
 def _bar(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger, current: bool = False, ahead: bool = False) -> Bar:
     planned, _ = planned_and_paid(v, rule, led)
     return Bar(start=v.period_start, end=v.period_end, total=v.total_after, planned=planned, limit=v.limit,
                status=v.status, current=current, ahead=ahead)
-
-
-# ---- the SVG geometry (numbers only; the template draws it) -----------------------------------------
-
-W, H = Decimal(680), Decimal(330)
-LEFT, RIGHT, TOP, BOTTOM = Decimal(80), Decimal(20), Decimal(24), Decimal(120)
-
-
-def _n(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):f}"
-
-
-def _short(bar: Bar, period: str) -> str:
-    if periods.parse_period(period)[0] == "tax_year":
-        return f"{bar.start.year}/{str(bar.end.year)[-2:]}"
-    return f"{bar.start.day} {_MONTHS_SHORT[bar.start.month - 1]}"
-
-
-def chart_svg(c: Chart) -> dict:
-    plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
-    values = [b.total for b in c.bars] + [b.limit for b in c.bars if b.limit is not None]
-    peak = max(values + [Decimal(0)])
-    top = peak * Decimal("1.15") if peak > 0 else Decimal(1)
-    base = TOP + plot_h
-
-    def y(value: Decimal) -> Decimal:
-        value = max(Decimal(0), value)
-        return base - plot_h * value / top
-
-    n = len(c.bars)
-    slot = plot_w / n
-    width = slot * Decimal("0.6")
-    bars = []
-    for i, b in enumerate(c.bars):
-        x = LEFT + slot * i + (slot - width) / 2
-        paid = max(Decimal(0), b.paid)
-        y_paid = y(paid)
-        y_total = y(max(b.total, paid))
-        bars.append({
-            "x": _n(x), "w": _n(width), "cx": _n(x + width / 2),
-            "paid_y": _n(y_paid), "paid_h": _n(base - y_paid),
-            "planned_y": _n(y_total), "planned_h": _n(y_paid - y_total), "has_planned": b.planned > 0,
-            "label": _short(b, c.period), "label_y": _n(base + 18),
-            "over": b.status == "over", "mark_y": _n(y_total - 6),
-            "current": b.current, "ahead": b.ahead,
-        })
-    # the limit as a step line (a new figure can start part-way through the chart)
-    limit_segments = []
-    for i, b in enumerate(c.bars):
-        if b.limit is None:
-            continue
-        ly = y(b.limit)
-        limit_segments.append({"x1": _n(LEFT + slot * i), "x2": _n(LEFT + slot * (i + 1)), "y": _n(ly)})
-    last_limit = next((b.limit for b in reversed(c.bars) if b.limit is not None), None)
-    return {
-        "width": _n(W), "height": _n(H), "left": _n(LEFT), "right": _n(W - RIGHT), "top": _n(TOP),
-        "base": _n(base), "bars": bars, "limits": limit_segments,
-        "y_top_label": figure(c.measure, peak) if peak > 0 else "",
-        "y_top": _n(y(peak)),
-        "limit_label": f"{c.limit_kind.capitalize()} {figure(c.measure, last_limit)}" if last_limit is not None else "",
-        "limit_label_y": _n(y(last_limit) - 6) if last_limit is not None else "0",
-        "legend_y": _n(H - 26), "legend_text_y": _n(H - 15),
-        "legend": {"paid_x": _n(LEFT), "paid_text_x": _n(LEFT + 20), "planned_x": _n(LEFT + 150),
-                   "planned_text_x": _n(LEFT + 170), "limit_x1": _n(LEFT + 370), "limit_x2": _n(LEFT + 398),
-                   "limit_y": _n(H - 19), "limit_text_x": _n(LEFT + 404)},
-    }
-
-
-def chart_summary(c: Chart) -> str:
-    """A plain-English description of the chart, for its <desc>."""
-    over = [b for b in c.bars if b.status == "over"]
-    highest = max(c.bars, key=lambda b: b.total)
-    parts = [f"{len(c.bars)} {c.noun}s, from {day_text(c.bars[0].start)} to {day_text(c.bars[-1].end)}."]
-    parts.append(f"The highest total was {figure(c.measure, highest.total)}, from {period_text(highest.start, highest.end)}.")
-    if over:
-        parts.append(f"{len(over)} {'was' if len(over) == 1 else 'were'} over the {c.limit_kind}.")
-    else:
-        parts.append(f"None was over the {c.limit_kind}.")
-    planned = [b for b in c.bars if b.planned > 0]
-    if planned:
-        parts.append(f"{len(planned)} {'includes' if len(planned) == 1 else 'include'} planned payments.")
-    parts.append("The table after the chart gives every figure.")
-    return " ".join(parts)
 
 
 # ---- notifications ------------------------------------------------------------------------------

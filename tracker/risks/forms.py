@@ -16,28 +16,21 @@ from wtforms import Form, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from tracker.money import PENNY, MoneyError, to_decimal
+from tracker.pages import parse_id
 from tracker.people.forms import Needed, PlainDateField, select_choices
+from tracker.risks.dashboard import Filters
+from tracker.vocab import CLAIMABLE_CODES, MAX_AMOUNT, MAX_PAGE, VERDICT_STATUS_WORDS
 
-MAX_ID = 2**63 - 1
 MAX_NOTE = 2000
 PLAN_ROWS = 6
-MAX_SESSION_HOURS = Decimal("24")
-MAX_SESSION_AMOUNT = Decimal("100000.00")
+PLAN_FIELDS = ("date", "hours", "amount", "rate")
+#: A planner's payments sent back with "Use this plan" (p0_kind, p0_amount, p0_paid_on, ...): at most this many.
+MAX_PLAN_PAYMENTS = 200
+MAX_SESSION_HOURS = Decimal(24)
 
-STATUS_CHOICES = (("", "Any result"), ("over", "Over the limit"), ("near", "Close to the limit"),
-                  ("ok", "Within the limit"), ("info", "For information"))
+STATUS_CHOICES = (("", "Any result"),) + tuple((code, VERDICT_STATUS_WORDS[code])
+                                               for code in ("over", "near", "ok", "info"))
 FLAG_ACTIONS = ("acknowledge", "resolve", "note")
-
-
-def parse_id(raw) -> int | None:
-    """A positive whole number that fits a database id, or None."""
-    if raw is None:
-        return None
-    text = str(raw).strip()
-    if not text.isdigit() or len(text) > 19:
-        return None
-    value = int(text)
-    return value if 1 <= value <= MAX_ID else None
 
 
 # ---- the dashboard ------------------------------------------------------------------------------
@@ -48,6 +41,40 @@ class DashboardFilterForm(Form):
     benefit = SelectField("Benefit", validate_choice=False, default="")
     status = SelectField("Result", choices=select_choices(STATUS_CHOICES), validate_choice=False, default="")
     activity = SelectField("Took part in", validate_choice=False, default="")
+
+
+def read_filters(form: DashboardFilterForm, activities: list[tuple[str, str]], page: int | None, *,
+                 redact: bool) -> Filters:
+    """The dashboard's filters from what was chosen, with a message on each field that is not one of
+    its choices. The benefit filter is left out for people who may not see benefit information."""
+    f = Filters()
+    benefit = (form.benefit.data or "").strip()
+    if benefit and not redact:
+        if benefit in CLAIMABLE_CODES:
+            f.benefit = benefit
+        else:
+            form.benefit.errors = ["Choose a benefit from the list."]
+    status = (form.status.data or "").strip()
+    if status:
+        if status in dict(STATUS_CHOICES):
+            f.status = status
+        else:
+            form.status.errors = ["Choose a result from the list."]
+    f.activity_id = _activity(form, activities)
+    f.page = min(max(page or 1, 1), MAX_PAGE)
+    f.args = {k: v for k, v in (("benefit", f.benefit), ("status", f.status), ("activity", f.activity_id)) if v}
+    return f
+
+
+def _activity(form: DashboardFilterForm, activities: list[tuple[str, str]]) -> int | None:
+    activity = (form.activity.data or "").strip()
+    if not activity:
+        return None
+    aid = parse_id(activity)
+    if aid is None or str(aid) not in dict(activities):
+        form.activity.errors = ["Choose an activity from the list."]
+        return None
+    return aid
 
 
 # ---- flags --------------------------------------------------------------------------------------
@@ -94,7 +121,7 @@ def _blank(field) -> bool:
     return field.data in (None, "")
 
 
-def _number(field, what: str, row: int, maximum: Decimal):
+def _number(field, what: str, row: int, maximum: Decimal) -> Decimal | None:
     text = (field.data or "").strip()
     try:
         value = to_decimal(text)
@@ -110,45 +137,90 @@ def _number(field, what: str, row: int, maximum: Decimal):
     return value
 
 
+def _worked_on(fd, i: int, today: date) -> date | None:
+    """The session's date, or None with the reason on the field."""
+    if fd.errors:
+        fd.errors = [f"Session {i + 1}: {e}" for e in fd.errors]
+        return None
+    if fd.data is None:
+        fd.errors = [f"Session {i + 1}: enter the date of the session, like {today.isoformat()}."]
+        return None
+    if not today - timedelta(days=366) <= fd.data <= today + timedelta(days=731):
+        fd.errors = [f"Session {i + 1}: enter a date within a year before today and two years after it."]
+        return None
+    return fd.data
+
+
+def _hours(fh, i: int) -> Decimal | None:
+    if _blank(fh):
+        fh.errors = [f"Session {i + 1}: enter the hours, like 2.5."]
+        return None
+    return _number(fh, "the hours", i, MAX_SESSION_HOURS)
+
+
+def _amount(fa, fr, hours: Decimal | None, i: int) -> Decimal | None:
+    """The amount owed: as typed, or the rate per hour × the hours, rounded to the penny."""
+    if _blank(fa) and _blank(fr):
+        fa.errors = [f"Session {i + 1}: enter the amount owed, or the rate per hour."]
+        return None
+    if not _blank(fa) and not _blank(fr):
+        fr.errors = [f"Session {i + 1}: give the amount owed or the rate per hour, not both."]
+        return None
+    if not _blank(fa):
+        return _number(fa, "the amount", i, MAX_AMOUNT)
+    rate = _number(fr, "the rate per hour", i, MAX_AMOUNT)
+    if rate is None or hours is None:
+        return None
+    amount = (rate * hours).quantize(PENNY, rounding=ROUND_HALF_UP)
+    if amount <= 0 or amount > MAX_AMOUNT:
+        fr.errors = [f"Session {i + 1}: the rate times the hours must be between £0.01 and £{MAX_AMOUNT:,.0f}."]
+        return None
+    return amount
+
+
+def _session(form, i: int, today: date) -> tuple[int, date, Decimal, Decimal] | None:
+    """Row ``i`` as (row, date, hours, amount); None when it is empty or has errors (on its fields)."""
+    fd, fh, fa, fr = (form[f"{name}_{i}"] for name in PLAN_FIELDS)
+    if all(_blank(f) for f in (fd, fh, fa, fr)) and not fd.errors:
+        return None
+    worked_on = _worked_on(fd, i, today)
+    hours = _hours(fh, i)
+    amount = _amount(fa, fr, hours, i)
+    if worked_on is None or hours is None or amount is None:
+        return None
+    return i, worked_on, hours, amount
+
+
 def sessions_from(form, today: date) -> list[tuple[int, date, Decimal, Decimal]]:
     """The filled-in rows as (row, date, hours, amount), or [] with messages on the fields.
 
     The amount is the amount owed, or the rate per hour × the hours, rounded to the penny."""
-    rows = []
-    for i in range(PLAN_ROWS):
-        fd, fh, fa, fr = form[f"date_{i}"], form[f"hours_{i}"], form[f"amount_{i}"], form[f"rate_{i}"]
-        if all(_blank(f) for f in (fd, fh, fa, fr)) and not fd.errors:
-            continue
-        worked_on = fd.data
-        if fd.errors:
-            fd.errors = [f"Session {i + 1}: {e}" for e in fd.errors]
-        elif worked_on is None:
-            fd.errors = [f"Session {i + 1}: enter the date of the session, like {today.isoformat()}."]
-        elif not today - timedelta(days=366) <= worked_on <= today + timedelta(days=731):
-            fd.errors = [f"Session {i + 1}: enter a date within a year before today and two years after it."]
-            worked_on = None
-        hours = None
-        if _blank(fh):
-            fh.errors = [f"Session {i + 1}: enter the hours, like 2.5."]
-        else:
-            hours = _number(fh, "the hours", i, MAX_SESSION_HOURS)
-        amount = None
-        if _blank(fa) and _blank(fr):
-            fa.errors = [f"Session {i + 1}: enter the amount owed, or the rate per hour."]
-        elif not _blank(fa) and not _blank(fr):
-            fr.errors = [f"Session {i + 1}: give the amount owed or the rate per hour, not both."]
-        elif not _blank(fa):
-            amount = _number(fa, "the amount", i, MAX_SESSION_AMOUNT)
-        else:
-            rate = _number(fr, "the rate per hour", i, MAX_SESSION_AMOUNT)
-            if rate is not None and hours is not None:
-                amount = (rate * hours).quantize(PENNY, rounding=ROUND_HALF_UP)
-                if amount <= 0 or amount > MAX_SESSION_AMOUNT:
-                    fr.errors = [f"Session {i + 1}: the rate times the hours must be between £0.01 and £100,000."]
-                    amount = None
-        if worked_on is not None and hours is not None and amount is not None:
-            rows.append((i, worked_on, hours, amount))
-    has_errors = any(form[f"{n}_{i}"].errors for i in range(PLAN_ROWS) for n in ("date", "hours", "amount", "rate"))
+    rows = [row for row in (_session(form, i, today) for i in range(PLAN_ROWS)) if row is not None]
+    has_errors = any(form[f"{n}_{i}"].errors for i in range(PLAN_ROWS) for n in PLAN_FIELDS)
     if not rows and not has_errors:
         form.date_0.errors = list(form.date_0.errors) + ["Enter at least one session: its date, hours and amount."]
     return [] if has_errors else rows
+
+
+def typed_fields(form) -> list[tuple[str, str]]:
+    """The sessions as typed, (name, text) for each filled-in field: sent again with "Use this plan"."""
+    out = []
+    for i in range(PLAN_ROWS):
+        for name in PLAN_FIELDS:
+            f = form[f"{name}_{i}"]
+            raw = f.raw_data[0] if f.raw_data else (f.data.isoformat() if hasattr(f.data, "isoformat") else f.data)
+            if raw:
+                out.append((f"{name}_{i}", raw))
+    return out
+
+
+def posted_payments(formdata) -> list[dict] | None:
+    """The payments of the plan being used, as the page sent them back (None when there are none)."""
+    out = []
+    for i in range(MAX_PLAN_PAYMENTS):
+        kind = formdata.get(f"p{i}_kind")
+        if kind is None:
+            break
+        out.append({"kind": kind, "amount": formdata.get(f"p{i}_amount") or "",
+                    "paid_on": formdata.get(f"p{i}_paid_on") or ""})
+    return out or None

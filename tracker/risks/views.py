@@ -2,13 +2,16 @@
 risk page (charts, flags, a manual flag), the payment planner, and the in-app notifications.
 
 Every view: check the role (403; contributors have their own "where I stand" page), load what the
-address names (404), let the form parse the input, call the service, put the service's
-ValidationFailed messages onto the form (422), and on success commit once, flash and redirect.
-Benefit information is special-category data: each view of it writes one audit event.
+address names (404), let the form parse the input, and hand the service call to the page commit
+boundary (``tracker.pages.submit``): the service's ValidationFailed messages go onto the form (422),
+and on success it commits once, flashes and redirects. The words and the table rows come from
+``tracker.risks.presenters``. Benefit information is special-category data: each view of it writes
+one audit event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,125 +19,108 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from tracker import pages
 from tracker.audit import service as audit
-from tracker.auth.access import BENEFIT_INFO_ROLES, roles_required, visible_person_or_404
-from tracker.errors import Conflict, DomainError, ValidationFailed
+from tracker.auth.access import roles_required, visible_person_or_404
+from tracker.engine import planner
+from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import format_money
 from tracker.notify.models import Notification
+from tracker.pages import parse_id
 from tracker.payments import service as payments
 from tracker.people import service as people_service
-from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.risks import dashboard as dash
+from tracker.risks import presenters as present
 from tracker.risks import service
-from tracker.risks.forms import (FLAG_ACTIONS, PLAN_ROWS, STATUS_CHOICES, DashboardFilterForm, FlagActionForm,
-                                 ManualFlagForm, MarkReadForm, parse_id, plan_form_class, sessions_from)
+from tracker.risks.forms import (
+    FLAG_ACTIONS,
+    PLAN_ROWS,
+    DashboardFilterForm,
+    FlagActionForm,
+    ManualFlagForm,
+    MarkReadForm,
+    plan_form_class,
+    posted_payments,
+    read_filters,
+    sessions_from,
+    typed_fields,
+)
 from tracker.risks.models import RiskFlag, RiskNote
-from tracker.engine import planner
 from tracker.rules import ledger
 from tracker.rules import service as rules_service
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
+from tracker.vocab import (
+    BENEFIT_INFO_ROLES,
+    FLAG_LEVEL_WORDS,
+    FLAG_STATUS_WORDS,
+    MAX_ID,
+    MAX_PAGE,
+    STAFF_ROLES,
+)
 
 bp = Blueprint("risks", __name__, url_prefix="/risks")
 
-STAFF = ("admin", "finance", "coordinator")
-MANAGERS = ("admin", "coordinator")
-LEVEL_WORDS = {"over": "Over the limit", "near": "Close to the limit", "manual": "Raised by a coordinator"}
-FLAG_STATUS_WORDS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
-KIND_WORDS = {"cash": "Cash", "bank_transfer": "Bank transfer", "voucher": "Vouchers", "training": "Training",
-              "certificate": "A certificate", "declined": "Declined (no payment)", "charity": "Paid to a charity"}
+#: Who looks after people: they see and act on a person's risks.
+MANAGERS = BENEFIT_INFO_ROLES
 
 
 # ---- helpers ------------------------------------------------------------------------------------
 
 def _person(person_id: int) -> Person:
-    if not 1 <= person_id <= 2**63 - 1:
+    if not 1 <= person_id <= MAX_ID:
         abort(404)
     return visible_person_or_404(current_user, person_id)
 
 
-def _put_errors(form, fields: dict, rename: dict | None = None) -> None:
-    rename = rename or {}
-    for key, messages in fields.items():
-        name = rename.get(key, key)
-        if name in form and name != "csrf_token":
-            form[name].errors = list(form[name].errors) + list(messages)
-        else:
-            form.form_errors.extend(messages)
+def _messages(e: ValidationFailed) -> list[str]:
+    return [m for ms in e.fields.values() for m in ms] or [e.message]
 
 
-def verdict_view(v, *, names: bool = True) -> dict:
-    """A verdict in words for the page: never colour alone."""
-    headroom = "No limit"
-    if v.headroom is not None:
-        headroom = (f"None: {dash.figure(v.measure, -v.headroom)} over" if v.headroom < 0
-                    else dash.figure(v.measure, v.headroom))
-    return {
-        "title": v.title if names else dash.REDACTED_TITLE,
-        "benefit": dash.benefit_name(v.benefit) if names else "",
-        "period": dash.period_text(v.period_start, v.period_end),
-        "measure": v.measure,
-        "before": dash.figure(v.measure, v.total_before),
-        "after": dash.figure(v.measure, v.total_after),
-        "limit": dash.figure(v.measure, v.limit) if v.limit is not None else "No limit",
-        "headroom": headroom,
-        "status": v.status,
-        "status_word": dash.STATUS_WORDS.get(v.status, v.status),
-        "reduction": format_money(v.estimated_reduction) if v.estimated_reduction else None,
-        "notes": list(v.notes) if names else [],
-        "unverified": v.confidence == "unconfirmed",
-        "blocks": v.status == "over" and v.severity == "block",
-    }
+def _submit(form, action: Callable[[], pages.Done], on_error: Callable[[ValidationFailed], None],
+            on_conflict: Callable[[str], Response | None]) -> Response | None:
+    """``pages.submit``, with a Conflict's message (the flag changed meanwhile, a payment a rule
+    blocks) handed to ``on_conflict`` instead of the form's error summary."""
+    invalid: list[ValidationFailed] = []
+
+    def refused(e: ValidationFailed) -> None:
+        invalid.append(e)
+        on_error(e)
+
+    done = pages.submit(form, action, on_error=refused)
+    if done is None and not invalid:
+        return on_conflict(form.form_errors.pop())
+    return done
 
 
 # ---- the dashboard ------------------------------------------------------------------------------
 
 @bp.get("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def dashboard():
     redact = current_user.role not in BENEFIT_INFO_ROLES
     form = DashboardFilterForm(request.args)
-    form.benefit.choices = select_choices([("", "Any benefit")] + [(c, BENEFITS[c].name) for c in CLAIMABLE_CODES])
+    form.benefit.choices = select_choices(present.benefit_choices())
     activities = dash.activity_choices()
     form.activity.choices = select_choices([("", "Any activity")] + activities)
-    f = dash.Filters()
-    benefit = (form.benefit.data or "").strip()
-    if benefit and not redact:
-        if benefit in CLAIMABLE_CODES:
-            f.benefit = benefit
-        else:
-            form.benefit.errors = ["Choose a benefit from the list."]
-    status = (form.status.data or "").strip()
-    if status:
-        if status in dict(STATUS_CHOICES):
-            f.status = status
-        else:
-            form.status.errors = ["Choose a result from the list."]
-    activity = (form.activity.data or "").strip()
-    if activity:
-        aid = parse_id(activity)
-        if aid is None or str(aid) not in dict(activities):
-            form.activity.errors = ["Choose an activity from the list."]
-        else:
-            f.activity_id = aid
-    page = request.args.get("page", default=1, type=int) or 1
-    f.page = min(max(page, 1), dash.MAX_PAGE)
-    f.args = {k: v for k, v in (("benefit", f.benefit), ("status", f.status), ("activity", f.activity_id)) if v}
+    f = read_filters(form, activities, request.args.get("page", default=1, type=int), redact=redact)
     if form.errors:
         return render_template("risks/dashboard.html", form=form, rows=None, redact=redact, filters=f,
-                               notice=NOTICE), 422
+                               notice=NOTICE, redacted_title=dash.REDACTED_TITLE), 422
     on = today()
-    rows = dash.dashboard_rows(on, f, redact=redact)
+    page = dash.dashboard_rows(on, f, redact=redact)
     if not redact:
         audit.record(current_user, "benefits.viewed", None, entity_type="risk_dashboard",
-                     after={"where": "risk dashboard", "people": rows.total, "page": f.page, "filters": f.args})
+                     after={"where": "risk dashboard", "people": page.total, "page": f.page, "filters": f.args})
     db.session.commit()  # the audit event, and any positions worked out again and kept
+    rows = dash.Page(items=[present.dashboard_row(r) for r in page.items], total=page.total, page=page.page)
     return render_template("risks/dashboard.html", form=form, rows=rows, redact=redact, filters=f, on=on,
-                           notice=NOTICE)
+                           notice=NOTICE, redacted_title=dash.REDACTED_TITLE)
 
 
 # ---- a person's risk page -------------------------------------------------------------------------
@@ -146,30 +132,10 @@ def _flags(person_id: int) -> list[RiskFlag]:
         .order_by(RiskFlag.period_start.desc(), RiskFlag.id.desc())))
 
 
-def _flag_figure(flag: RiskFlag, measures: dict, raw: str | None) -> str:
-    """A flag's stored total or limit ("185.00", "17") in words: pounds or hours."""
-    if not raw:
-        return ""
-    try:
-        value = Decimal(raw)
-    except ArithmeticError:
-        return raw
-    return dash.figure(measures.get(flag.rule_code, "earnings"), value)
-
-
-def _family_choices(verdicts) -> list[tuple[str, str]]:
-    out, seen = [], set()
-    for v in verdicts:
-        if v.family not in seen:
-            seen.add(v.family)
-            out.append((v.family, f"{v.title} ({dash.period_text(v.period_start, v.period_end)})"))
-    return out
-
-
 def _manual_form(verdicts, form: ManualFlagForm | None = None) -> ManualFlagForm:
     form = form or ManualFlagForm(formdata=None)
     form.rule_family.choices = select_choices([("", "No particular rule (a general concern)")]
-                                              + _family_choices(verdicts))
+                                              + present.family_choices(verdicts))
     return form
 
 
@@ -184,10 +150,12 @@ def _render_person(person: Person, *, status: int = 200, manual_form: ManualFlag
     measures = {rule.code: rule.measure for _, rule in rules_service.active_rules()}
     html = render_template(
         "risks/person.html", person_id=person.id, name=person.name, prefs=prefs,
-        verdicts=[verdict_view(v) for v in verdicts], charts=charts, info=[verdict_view(v) for v in info],
+        verdicts=[present.verdict_view(v) for v in verdicts], charts=[present.chart_view(c) for c in charts],
+        info=[present.verdict_view(v) for v in info],
         flags=flags, manual_form=manual, flag_errors=flag_errors or {}, flag_notes=flag_notes or {},
-        level_words=LEVEL_WORDS, flag_status_words=FLAG_STATUS_WORDS, notice=NOTICE, on=on, fig=dash.figure,
-        period_text=dash.period_text, flag_figure=lambda f, raw: _flag_figure(f, measures, raw))
+        level_words=FLAG_LEVEL_WORDS, flag_status_words=FLAG_STATUS_WORDS, notice=NOTICE, on=on,
+        fig=present.figure, period_text=present.period_text,
+        flag_figure=lambda f, raw: present.flag_figure(measures.get(f.rule_code, "earnings"), raw))
     db.session.commit()  # the audit event of this view (after rendering, so the flags stay loaded)
     return html, status
 
@@ -196,6 +164,15 @@ def _render_person(person: Person, *, status: int = 200, manual_form: ManualFlag
 @roles_required(*MANAGERS)
 def person(person_id: int):
     return _render_person(_person(person_id))
+
+
+def _act_on_flag(flag: RiskFlag, action: str, note: str | None, to: str) -> pages.Done:
+    what = flag.title or "general concern"
+    if action == "note":
+        service.add_note(flag, note or "", actor=current_user)
+    else:
+        service.move(flag, action, actor=current_user, note=note)
+    return pages.Done(to, present.flag_done(action, what))
 
 
 @bp.post("/people/<int:person_id>/flags")
@@ -212,26 +189,19 @@ def flag_action(person_id: int):
     flag = db.session.get(RiskFlag, flag_id)
     if flag is None or flag.person_id != person_.id:
         abort(404)
-    what = flag.title or "general concern"
-    try:
-        if action == "note":
-            service.add_note(flag, form.note.data, actor=current_user)
-        else:
-            service.move(flag, action, actor=current_user, note=form.note.data)
-    except ValidationFailed as e:
-        db.session.rollback()
-        messages = [m for ms in e.fields.values() for m in ms] or [e.message]
-        return _render_person(person_, status=422, flag_errors={flag_id: messages},
-                              flag_notes={flag_id: form.note.data or ""})
-    except Conflict as e:
-        db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("risks.person", person_id=person_id, _anchor="flags-heading"))
-    db.session.commit()
-    done = {"acknowledge": "acknowledged", "resolve": "resolved", "note": "noted"}[action]
-    flash(f"The flag ({what}) has been {done}." if action != "note" else f"Your note on the flag ({what}) has been added.",
-          "success")
-    return redirect(url_for("risks.person", person_id=person_id, _anchor="flags-heading"))
+    back = url_for("risks.person", person_id=person_id, _anchor="flags-heading")
+    refused: list[str] = []
+
+    def conflict(message: str) -> Response:
+        flash(message, "error")
+        return redirect(back)
+
+    done = _submit(form, lambda: _act_on_flag(flag, action, form.note.data, back),
+                   lambda e: refused.extend(_messages(e)), conflict)
+    if done:
+        return done
+    return _render_person(person_, status=422, flag_errors={flag_id: refused},
+                          flag_notes={flag_id: form.note.data or ""})
 
 
 @bp.post("/people/<int:person_id>/flags/new")
@@ -242,19 +212,20 @@ def raise_flag(person_id: int):
     form.rule_family.choices = select_choices([("", "")])
     if form.validate_on_submit():
         family = (form.rule_family.data or "").strip() or None
-        try:
+        name = person_.name
+
+        def raise_it() -> pages.Done:
             service.raise_manual(person_, form.note.data, actor=current_user, today=today(), rule_family=family)
-        except ValidationFailed as e:
-            db.session.rollback()
-            _put_errors(form, e.fields, {"rule": "rule_family"})
-        except Conflict as e:
-            db.session.rollback()
-            form.rule_family.errors = list(form.rule_family.errors) + [e.message]
-        else:
-            name = person_.name
-            db.session.commit()
-            flash(f"A flag has been raised for {name}.", "success")
-            return redirect(url_for("risks.person", person_id=person_id, _anchor="flags-heading"))
+            return pages.Done(url_for("risks.person", person_id=person_id, _anchor="flags-heading"),
+                              f"A flag has been raised for {name}.")
+
+        def on_conflict(message: str) -> None:  # already a flag for this rule and period
+            form.rule_family.errors = list(form.rule_family.errors) + [message]
+
+        done = _submit(form, raise_it, lambda e: pages.put_errors(form, e.fields, {"rule": "rule_family"}),
+                       on_conflict)
+        if done:
+            return done
     return _render_person(person_, status=422, manual_form=form)
 
 
@@ -270,88 +241,67 @@ def _run_plan(person_id: int, rows, on):
                                   ledger.preferences_for(person_id), on)
 
 
-def _posted_payments() -> list[dict] | None:
-    out = []
-    for i in range(200):
-        kind = request.form.get(f"p{i}_kind")
-        if kind is None:
-            break
-        out.append({"kind": kind, "amount": request.form.get(f"p{i}_amount") or "",
-                    "paid_on": request.form.get(f"p{i}_paid_on") or ""})
-    return out or None
+def _chosen(plan_result: planner.Plan, proposal_key: str, form) -> planner.Proposal | None:
+    """The proposal the coordinator chose, if it is still the one shown and keeps every rule; else
+    None, with the reason on the form."""
+    proposal = next((p for p in plan_result.proposals if p.key == proposal_key), None)
+    if proposal is None or posted_payments(request.form) != present.payment_fields(proposal.payments):
+        form.form_errors.append(present.PLAN_CHANGED)
+        return None
+    if not proposal.clean:
+        form.form_errors.append(present.PLAN_NOT_CLEAN)
+        return None
+    return proposal
 
 
-def _use_plan(person_: Person, proposal_key: str, plan_result, form):
+def _record_plan(person_: Person, proposal: planner.Proposal) -> pages.Done:
+    """Record every payment of the proposal as a draft (the commit boundary makes it all or nothing)."""
+    charity = next((p.note for p in person_.preferences if p.kind == "charity"), None)
+    note = present.planner_note(proposal)
+    made = []
+    for p in sorted(proposal.payments, key=lambda p: (p.paid_on, p.session)):
+        data = {"kind": p.kind, "amount": p.amount, "paid_on": p.paid_on, "note": note,
+                "amount_offered": p.offered, "charity_name": charity if p.kind == "charity" else None}
+        payment, _ = payments.record_payment(person_, payments.parse_payment(data), actor=current_user,
+                                             today=today())
+        made.append((payment.amount, payment.kind, payment.paid_on))
+    return pages.Done(url_for("risks.person", person_id=person_.id), present.plan_recorded(person_.name, made))
+
+
+def _use_plan(person_: Person, proposal_key: str, plan_result: planner.Plan, form) -> Response | int:
     """Record every payment of the chosen proposal as a draft, all or nothing.
     Returns a redirect on success, else the status, with the reason on the form."""
-    proposal = next((p for p in plan_result.proposals if p.key == proposal_key), None)
-    posted = _posted_payments()
-    shown = [{"kind": p.kind, "amount": str(p.amount.quantize(Decimal("0.01"))), "paid_on": p.paid_on.isoformat()}
-             for p in proposal.payments] if proposal else None
-    if proposal is None or posted != shown:
-        form.form_errors.append("The plan is not the one shown before, because something changed in the meantime "
-                                "(a payment, a rule or a preference). Nothing was saved. The plans below are up to "
-                                "date: check them and choose again.")
+    proposal = _chosen(plan_result, proposal_key, form)
+    if proposal is None:
         return 409
-    if not proposal.clean:
-        form.form_errors.append("This plan breaks a benefit rule, so it cannot be used from here. Nothing was saved. "
-                                "Talk to the person and a benefits adviser, then record a payment with a reason to "
-                                "override the check if you still need to.")
-        return 409
-    charity = next((note for kind, note in ((p.kind, p.note) for p in person_.preferences) if kind == "charity"), None)
-    note = f"From the payment planner ({proposal.title}): {proposal.explanation}"[:1000]
-    made = []
-    try:
-        for p in sorted(proposal.payments, key=lambda p: (p.paid_on, p.session)):
-            data = {"kind": p.kind, "amount": p.amount, "paid_on": p.paid_on, "note": note,
-                    "amount_offered": p.offered, "charity_name": charity if p.kind == "charity" else None}
-            parsed = payments.parse_payment(data)
-            payment, _ = payments.record_payment(person_, parsed, actor=current_user, today=today())
-            made.append((payment.amount, payment.kind, payment.paid_on))
-    except ValidationFailed as e:
-        db.session.rollback()
-        messages = [m for ms in e.fields.values() for m in ms] or [e.message]
-        form.form_errors.append("This plan could not be used: " + " ".join(messages) + " Nothing was saved.")
-        return 422
-    except DomainError as e:
-        db.session.rollback()
-        form.form_errors.append(f"This plan could not be used: {e.message} Nothing was saved.")
-        return e.status if e.status in (403, 409) else 409
-    name, pid = person_.name, person_.id
-    db.session.commit()
-    parts = [f"{format_money(a)} {KIND_WORDS.get(k, k).lower()} on {dash.day_text(d)}" for a, k, d in made]
-    n = len(made)
-    flash(f"Recorded {n} draft payment{'s' if n != 1 else ''} for {name} from the plan: {'; '.join(parts)}. "
-          f"Someone in finance must approve {'them' if n != 1 else 'it'} before {'they are' if n != 1 else 'it is'} "
-          "paid.", "success")
-    return redirect(url_for("risks.person", person_id=pid))
+
+    status = 409  # a payment the rules block, or one changed meanwhile (a Conflict)
+
+    def refused(e: ValidationFailed) -> None:
+        nonlocal status
+        status = 422
+        form.form_errors.append(present.plan_refused(" ".join(_messages(e))))
+
+    def conflict(message: str) -> None:
+        form.form_errors.append(present.plan_refused(message))
+
+    return _submit(form, lambda: _record_plan(person_, proposal), refused, conflict) or status
 
 
-def _proposal_views(plan_result, form, rows) -> list[dict]:
-    base = []
-    for i in range(PLAN_ROWS):
-        for name in ("date", "hours", "amount", "rate"):
-            f = form[f"{name}_{i}"]
-            raw = f.raw_data[0] if f.raw_data else (f.data.isoformat() if hasattr(f.data, "isoformat") else f.data)
-            if raw:
-                base.append((f"{name}_{i}", raw))
-    out = []
-    for n, p in enumerate(plan_result.proposals, start=1):
-        hidden = list(base) + [("action", "use"), ("proposal", p.key)]
-        for i, pay in enumerate(p.payments):
-            hidden += [(f"p{i}_kind", pay.kind), (f"p{i}_amount", str(pay.amount.quantize(Decimal("0.01")))),
-                       (f"p{i}_paid_on", pay.paid_on.isoformat())]
-        out.append({
-            "number": n, "key": p.key, "title": p.title, "clean": p.clean, "explanation": p.explanation,
-            "payments": [{"kind": KIND_WORDS.get(pay.kind, pay.kind), "amount": format_money(pay.amount),
-                          "offered": format_money(pay.offered) if pay.offered is not None else None,
-                          "paid_on": dash.day_text(pay.paid_on), "for": dash.day_text(pay.worked_on)}
-                         for pay in sorted(p.payments, key=lambda x: (x.paid_on, x.session))],
-            "verdicts": [verdict_view(v) for v in p.verdicts],
-            "reduction": format_money(p.harm.reduction) if p.harm.reduction else None,
-            "hidden": hidden,
-        })
-    return out
+def _planned(person_: Person, form, on) -> tuple[list, planner.Plan | None, int | Response]:
+    """The sessions typed, the plans for them, and the status (or the redirect after a plan is used)."""
+    form.validate_on_submit()  # parses the dates; the rows are checked together below
+    rows = sessions_from(form, on)
+    if not rows or form.errors:
+        return rows, None, 422
+    _, plan_result = _run_plan(person_.id, rows, on)
+    if request.form.get("action") != "use":
+        return rows, plan_result, 200
+    outcome = _use_plan(person_, request.form.get("proposal") or "", plan_result, form)
+    if isinstance(outcome, Response):
+        return rows, plan_result, outcome
+    _, plan_result = _run_plan(person_.id, rows, on)  # what is true now, after a refusal
+    return rows, plan_result, outcome
 
 
 @bp.route("/people/<int:person_id>/plan", methods=["GET", "POST"])
@@ -360,22 +310,9 @@ def plan(person_id: int):
     person_ = _person(person_id)
     form = plan_form_class()()
     on = today()
-    status = 200
-    plan_result = sessions = None
-    rows = []
-    if request.method == "POST":
-        status = 422
-        form.validate_on_submit()  # parses the dates; the rows are checked together below
-        rows = sessions_from(form, on)
-        if rows and not form.errors:
-            status = 200
-            sessions, plan_result = _run_plan(person_.id, rows, on)
-            if request.form.get("action") == "use":
-                outcome = _use_plan(person_, request.form.get("proposal") or "", plan_result, form)
-                if not isinstance(outcome, int):
-                    return outcome
-                status = outcome
-                sessions, plan_result = _run_plan(person_.id, rows, on)
+    rows, plan_result, status = _planned(person_, form, on) if request.method == "POST" else ([], None, 200)
+    if isinstance(status, Response):
+        return status
     people_service.view_benefits(person_, actor=current_user, where="payment planner")
     name, pid = person_.name, person_.id
     prefs = [(p.kind, p.note) for p in person_.preferences]
@@ -383,8 +320,9 @@ def plan(person_id: int):
     plan_rows = [(i, form[f"date_{i}"], form[f"hours_{i}"], form[f"amount_{i}"], form[f"rate_{i}"])
                  for i in range(PLAN_ROWS)]
     total = sum((amount for _, _, _, amount in rows), Decimal("0.00")) if rows else None
+    proposals = present.proposal_views(plan_result, typed_fields(form)) if plan_result else []
     return render_template("risks/plan.html", form=form, plan_rows=plan_rows, person_id=pid, name=name, prefs=prefs,
-                           result=plan_result, proposals=_proposal_views(plan_result, form, rows) if plan_result else [],
+                           result=plan_result, proposals=proposals,
                            total=format_money(total) if total is not None else None, notice=NOTICE, on=on,
                            horizon_weeks=planner.HORIZON_WEEKS), status
 
@@ -392,9 +330,9 @@ def plan(person_id: int):
 # ---- notifications ------------------------------------------------------------------------------
 
 @bp.get("/notifications")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def notifications():
-    page = min(max(request.args.get("page", default=1, type=int) or 1, 1), dash.MAX_PAGE)
+    page = min(max(request.args.get("page", default=1, type=int) or 1, 1), MAX_PAGE)
     q = (sa.select(Notification).where(Notification.user_id == current_user.id)
          .order_by(Notification.created_at.desc(), Notification.id.desc()))
     items = db.paginate(q, page=page, per_page=dash.PER_PAGE, error_out=False)
@@ -404,26 +342,22 @@ def notifications():
 
 
 @bp.post("/notifications/read")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def mark_read():
     form = MarkReadForm()
     form.validate_on_submit()
     now = utcnow()
+    back = url_for("risks.notifications")
     if (form.action.data or "") == "all":
         count = dash.mark_notifications_read(current_user.id, None, now)
-        db.session.commit()
-        flash(f"{count} notification{'s' if count != 1 else ''} marked as read." if count
-              else "There was nothing unread.", "success")
-        return redirect(url_for("risks.notifications"))
+        return pages.commit(pages.Done(back, present.marked_read(count)))
     nid = parse_id(form.notification_id.data)
     if nid is None:
         flash("Choose a notification to mark as read.", "error")
-        return redirect(url_for("risks.notifications"))
+        return redirect(back)
     n = db.session.get(Notification, nid)
     if n is None or n.user_id != current_user.id:
         abort(404)
     subject = n.subject
     dash.mark_notifications_read(current_user.id, [nid], now)
-    db.session.commit()
-    flash(f"“{subject}” has been marked as read.", "success")
-    return redirect(url_for("risks.notifications"))
+    return pages.commit(pages.Done(back, f"“{subject}” has been marked as read."))

@@ -13,17 +13,22 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (BooleanField, Form, HiddenField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField, URLField)
+from wtforms import (
+    BooleanField,
+    Form,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.people.forms import Needed, PlainDateField, select_choices
 from tracker.people.models import PREFERENCE_LABELS
-from tracker.engine.core import PAYMENT_KINDS
-
-# Far above any benefit limit, and small enough that the figure always fits a Decimal of pence.
-MAX_LIMIT = Decimal("1000000")
+from tracker.vocab import MAX_RULE_LIMIT, PAYMENT_KINDS
 
 SEVERITY_CHOICES = [
     ("warn", "Warn: show a warning, and the payment can still be made"),
@@ -117,7 +122,7 @@ class RuleForm(FlaskForm):
             value = parse_decimal(field.data)
         except ValueError:
             raise ValidationError("Enter the limit as a number, like 196.00.") from None
-        if value is not None and abs(value) >= MAX_LIMIT:
+        if value is not None and abs(value) >= MAX_RULE_LIMIT:
             raise ValidationError("The limit must be less than 1,000,000.")
         field.parsed = value
 
@@ -137,17 +142,39 @@ class RuleForm(FlaskForm):
         return changes_from(self)
 
 
+COUNTS_FIELDS = frozenset({"counts_kinds", "counts_training_at_value", "counts_expenses", "counts_other_income"})
+
+
 def changes_from(form: RuleForm, skip: set | None = None) -> dict:
     """The rule data typed into the form, leaving out the fields named in ``skip`` (ones with errors)."""
     skip = skip or set()
+    out = {**_figures(form, skip), **_choices_and_dates(form, skip)}
+    if not skip & COUNTS_FIELDS:
+        out["counts"] = _counts(form)
+    for name in ("title", "notes", "source"):
+        if name not in skip:
+            out[name] = (form[name].data or "").strip()
+    return {name: out[name] for name in _ORDER if name in out}
+
+
+#: The order of the rule data's keys, as the form lists the fields.
+_ORDER = ("title", "limit", "warn_at", "severity", "confidence", "date_basis", "effective_from", "effective_to",
+          "counts", "notes", "source")
+
+
+def _figures(form: RuleForm, skip: set) -> dict:
+    """The limit (as text; None when empty) and the warning level (a fraction of the limit)."""
     out: dict = {}
-    if "title" not in skip:
-        out["title"] = (form.title.data or "").strip()
     if "limit" not in skip:
         value = getattr(form.limit, "parsed", None)
         out["limit"] = None if value is None else str(value)
     if "warn_at" not in skip and getattr(form.warn_at, "parsed", None) is not None:
         out["warn_at"] = decimal_text(form.warn_at.parsed / Decimal(100))
+    return out
+
+
+def _choices_and_dates(form: RuleForm, skip: set) -> dict:
+    out: dict = {}
     for name in ("severity", "confidence", "date_basis"):
         if name not in skip:
             out[name] = form[name].data or None
@@ -155,18 +182,16 @@ def changes_from(form: RuleForm, skip: set | None = None) -> dict:
         if name not in skip:
             value = form[name].data
             out[name] = value.isoformat() if value else None
-    if not skip & {"counts_kinds", "counts_training_at_value", "counts_expenses", "counts_other_income"}:
-        out["counts"] = {
-            "kinds": list(form.counts_kinds.data or []),
-            "training_at_value": bool(form.counts_training_at_value.data),
-            "expenses": form.counts_expenses.data or None,
-            "other_income": bool(form.counts_other_income.data),
-        }
-    if "notes" not in skip:
-        out["notes"] = (form.notes.data or "").strip()
-    if "source" not in skip:
-        out["source"] = (form.source.data or "").strip()
     return out
+
+
+def _counts(form: RuleForm) -> dict:
+    return {
+        "kinds": list(form.counts_kinds.data or []),
+        "training_at_value": bool(form.counts_training_at_value.data),
+        "expenses": form.counts_expenses.data or None,
+        "other_income": bool(form.counts_other_income.data),
+    }
 
 
 def form_data(definition: dict, revision: int) -> dict:
