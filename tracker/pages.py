@@ -88,3 +88,11 @@ def commit(done: Done) -> Response:
     if done.message:
         flash(done.message, done.category)
     return redirect(done.to)
+
+
+def keep_audit() -> None:
+    """Commit the audit event a page that only reads has recorded (a view of benefit information).
+
+    Such a page changes nothing else: there is no form to fill and nowhere to redirect.
+    """
+    db.session.commit()
