@@ -23,11 +23,13 @@ event; the download also writes ``data.exported``. Nothing here changes anything
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker import pages
@@ -101,6 +103,23 @@ def _planned_count(person: Person) -> int:
         Payment.person_id == person.id, Payment.status.in_(("draft", "approved"))))
 
 
+def _pages(name: str, build: Callable[[Person, bool], ResponseReturnValue], where: str) -> None:
+    """Add a contributor's own page (GET /me/<name>, endpoint me.<name>) and the staff preview of it
+    (GET /me/preview/<person_id>/<name>, endpoint me.preview_<name>). The summary is "index"."""
+    path, preview_endpoint = ("", "preview") if name == "index" else (f"/{name}", f"preview_{name}")
+
+    def own() -> ResponseReturnValue:
+        return build(_own_person(), False)
+
+    def preview(person_id: int) -> ResponseReturnValue:
+        return build(_preview_person(person_id, where), True)
+
+    bp.add_url_rule(path or "/", name, roles_required("contributor")(own), methods=["GET"])
+    # The preview shows benefit information, so only those who look after people may use it.
+    bp.add_url_rule(f"/preview/<int:person_id>{path}", preview_endpoint,
+                    roles_required(*BENEFIT_INFO_ROLES)(preview), methods=["GET"])
+
+
 # ---- the summary ---------------------------------------------------------------------------
 
 def _summary(person: Person, preview: bool):
@@ -117,16 +136,7 @@ def _summary(person: Person, preview: bool):
                    contribution_count=contributions, planned_count=_planned_count(person), ready_count=ready)
 
 
-@bp.get("/")
-@roles_required("contributor")
-def index():
-    return _summary(_own_person(), False)
-
-
-@bp.get("/preview/<int:person_id>")
-@roles_required(*BENEFIT_INFO_ROLES)  # the preview shows benefit information
-def preview(person_id: int):
-    return _summary(_preview_person(person_id, "summary"), True)
+_pages("index", _summary, "summary")
 
 
 # ---- what you did --------------------------------------------------------------------------
@@ -140,16 +150,7 @@ def _contributions(person: Person, preview: bool):
     return _render("me/contributions.html", person, preview, rows=rows, pagination=pagination)
 
 
-@bp.get("/contributions")
-@roles_required("contributor")
-def contributions():
-    return _contributions(_own_person(), False)
-
-
-@bp.get("/preview/<int:person_id>/contributions")
-@roles_required(*BENEFIT_INFO_ROLES)  # the preview shows benefit information
-def preview_contributions(person_id: int):
-    return _contributions(_preview_person(person_id, "contributions"), True)
+_pages("contributions", _contributions, "contributions")
 
 
 # ---- what you were paid --------------------------------------------------------------------
@@ -172,16 +173,7 @@ def _payments(person: Person, preview: bool):
     return _render("me/payments.html", person, preview, stories=stories, pagination=pagination)
 
 
-@bp.get("/payments")
-@roles_required("contributor")
-def payments():
-    return _payments(_own_person(), False)
-
-
-@bp.get("/preview/<int:person_id>/payments")
-@roles_required(*BENEFIT_INFO_ROLES)  # the preview shows benefit information
-def preview_payments(person_id: int):
-    return _payments(_preview_person(person_id, "payments"), True)
+_pages("payments", _payments, "payments")
 
 
 # ---- where you stand -----------------------------------------------------------------------
@@ -203,16 +195,7 @@ def _position(person: Person, preview: bool):
                    has_consent=person.consent is not None), status
 
 
-@bp.get("/position")
-@roles_required("contributor")
-def position():
-    return _position(_own_person(), False)
-
-
-@bp.get("/preview/<int:person_id>/position")
-@roles_required(*BENEFIT_INFO_ROLES)  # the preview shows benefit information
-def preview_position(person_id: int):
-    return _position(_preview_person(person_id, "where you stand"), True)
+_pages("position", _position, "where you stand")
 
 
 # ---- what we hold about you ----------------------------------------------------------------
@@ -224,16 +207,7 @@ def _data(person: Person, preview: bool):
                    claims=list(person.claims), benefits=BENEFIT_INFO)
 
 
-@bp.get("/data")
-@roles_required("contributor")
-def data():
-    return _data(_own_person(), False)
-
-
-@bp.get("/preview/<int:person_id>/data")
-@roles_required(*BENEFIT_INFO_ROLES)  # the preview shows benefit information
-def preview_data(person_id: int):
-    return _data(_preview_person(person_id, "what we hold"), True)
+_pages("data", _data, "what we hold")
 
 
 @bp.get("/data.zip")
