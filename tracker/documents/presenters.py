@@ -19,6 +19,9 @@ KIND_LABELS = {
     "training_certificate": "Training certificate",
 }
 
+CHOOSE_WHO = "Choose who the document is for."
+CHOOSE_FROM_LIST = "Choose a person from the list."
+
 
 def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"

@@ -127,10 +127,10 @@ def _whose() -> Person | tuple:
             abort(404)
         return visible_person_or_404(current_user, current_user.person_id or 0)
     if raw in (None, ""):
-        return _choose_person(422, "Choose who the document is for.") if request.method == "POST" else _choose_person()
+        return _choose_person(422, presenters.CHOOSE_WHO) if request.method == "POST" else _choose_person()
     pid = _parse_id(raw)
     person = db.session.get(Person, pid) if pid else None
-    return person if person is not None else _choose_person(422, "Choose a person from the list.")
+    return person if person is not None else _choose_person(422, presenters.CHOOSE_FROM_LIST)
 
 
 def _ask(person: Person, form, presets: list[Preset]) -> Done:

@@ -99,6 +99,22 @@ def preference_rows(form) -> list[tuple]:
     return [(i, form[f"kind_{i}"], form[f"note_{i}"]) for i in range(MAX_PREFERENCES)]
 
 
+def person_added(name: str) -> str:
+    return f"{name} has been added."
+
+
+def claim_added(code: str) -> str:
+    return f"{claim_name(code)} has been added."
+
+
+def claim_saved(code: str) -> str:
+    return f"{claim_name(code)} has been saved."
+
+
+def claim_removed(name: str) -> str:
+    return f"{name} has been removed."
+
+
 def details_saved(is_self: bool) -> str:
     return "Your details have been saved." if is_self else "The details have been saved."
 

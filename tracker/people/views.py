@@ -116,7 +116,7 @@ def index():
 
 def _create(form) -> Done:
     person = service.create_person(_details(form), actor=current_user)
-    return _to_person(person, f"{person.name} has been added.")
+    return _to_person(person, presenters.person_added(person.name))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -220,9 +220,9 @@ def _save_claim(person: Person, claim: BenefitClaim | None, code: str, form) -> 
     start_on, end_on, attributes = form.start_on.data, form.end_on.data, attributes_from(form, code)
     if claim is None:
         service.add_claim(person, code, start_on, end_on, attributes, actor=current_user)
-        return _to_person(person, f"{presenters.claim_name(code)} has been added.")
+        return _to_person(person, presenters.claim_added(code))
     service.update_claim(claim, start_on, end_on, attributes, actor=current_user)
-    return _to_person(person, f"{presenters.claim_name(code)} has been saved.")
+    return _to_person(person, presenters.claim_saved(code))
 
 
 def _claim_page(person: Person, claim: BenefitClaim | None, code: str, form, **ctx):
@@ -280,7 +280,7 @@ def remove_claim(person_id: int, claim_id: int):
         return redirect(url_for("people.detail", person_id=person_id))
     name = presenters.claim_name(claim.benefit)
     service.remove_claim(claim, actor=current_user)
-    return pages.commit(_to_person(person, f"{name} has been removed."))
+    return pages.commit(_to_person(person, presenters.claim_removed(name)))
 
 
 def _withdraw(person: Person) -> Done:
