@@ -194,7 +194,7 @@ def test_position_without_benefits_says_so(client, login, make_person, rules):
 
 
 def test_unverified_figures_are_marked(app):
-    from tracker.me.views import verdict_view
+    from tracker.me.presenters import verdict_view
 
     v = Verdict(rule="X", family="X", benefit="ESA", title="ESA permitted work", period_start=date(2025, 4, 7),
                 period_end=date(2025, 4, 13), measure="earnings", total_before=Decimal("10"),

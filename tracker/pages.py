@@ -100,3 +100,11 @@ def parse_id(raw) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
+
+
+def keep_audit() -> None:
+    """Commit the audit event a page that only reads has recorded (a view of benefit information).
+
+    Such a page changes nothing else: there is no form to fill and nowhere to redirect.
+    """
+    db.session.commit()

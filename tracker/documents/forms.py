@@ -1,20 +1,19 @@
-"""Forms for the document pages. They only read what was typed; the views decide the dates from the
-chosen period and tracker.documents.service checks the rest."""
+"""Forms for the document pages. They only read what was typed: the chosen period gives the dates
+(request_from, dates_from), and tracker.documents.service checks the rest."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from tracker.documents.models import DOCUMENT_KINDS
+from tracker.documents.presenters import Preset
+from tracker.errors import ValidationFailed
 from tracker.me.forms import in_range
 from tracker.people.forms import Needed, PlainDateField, select_choices
-
-KIND_LABELS = {
-    "statement": "Statement of payments",
-    "certificate": "Certificate of contribution",
-    "training_certificate": "Training certificate",
-}
 KIND_CHOICES = (
     ("statement", "A statement of what you were paid (for the Jobcentre or your own records)"),
     ("certificate", "A certificate of contribution"),
@@ -61,3 +60,60 @@ def batch_form_class(period_choices: list[tuple[str, str]]):
         end_on = PlainDateField("End date", validators=[Optional(), in_range])
 
     return BatchForm
+
+
+def dates_from(form, presets: list[Preset], errors: dict[str, list[str]]) -> tuple[date | None, date | None]:
+    """The dates of the chosen period, or the dates typed for "Other dates"; problems go into ``errors``."""
+    chosen = next((p for p in presets if p.value == form.period.data), None) if form.period.raw_data else None
+    if chosen is None:
+        errors["period"] = ["Choose which dates it should cover."]
+        return None, None
+    if chosen.value != "custom":
+        return chosen.start, chosen.end
+    start, end = form.start_on.data, form.end_on.data
+    if start is None and not form.start_on.errors:
+        errors["start_on"] = ["Enter the start date, like 2025-04-06."]
+    if end is None and not form.end_on.errors:
+        errors["end_on"] = ["Enter the end date, like 2025-05-05."]
+    return start, end
+
+
+def _options(form, kind: str, training: str) -> dict:
+    options: dict = {}
+    if kind == "statement" and form.cover_letter.data:
+        options["cover_letter"] = True
+    if kind == "training_certificate":
+        options["training"] = training
+    signatory = (form.signatory.data or "").strip() if "signatory" in form else ""
+    if signatory:
+        options["signatory"] = signatory
+    return options
+
+
+def request_from(form, presets: list[Preset]) -> tuple[str, date, date, dict]:
+    """What was asked for: (kind, start, end, options). Raises ValidationFailed when something is missing."""
+    errors: dict[str, list[str]] = {}
+    start, end = dates_from(form, presets, errors)
+    kind = form.kind.data if form.kind.raw_data else None
+    if kind not in DOCUMENT_KINDS:
+        errors["kind"] = ["Choose what you need from the list."]
+    training = (form.training.data or "").strip()
+    if kind == "training_certificate" and not training:
+        errors["training"] = ["Enter the name of the training, like “First aid at work”."]
+    if errors:
+        raise ValidationFailed(errors)
+    return kind, start, end, _options(form, kind, training)
+
+
+def batch_dates_from(form, presets: list[Preset]) -> tuple[date, date]:
+    """The dates a batch of statements covers. Raises ValidationFailed when they are missing."""
+    errors: dict[str, list[str]] = {}
+    start, end = dates_from(form, presets, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return start, end
+
+
+def period_rename(form, *names: str) -> dict[str, str]:
+    """A service's date messages belong to the period choice unless the dates were typed."""
+    return {} if form.period.data == "custom" else {name: "period" for name in names}

@@ -24,8 +24,8 @@ from tracker.documents.models import Document
 from tracker.extensions import db
 from tracker.money import money_str
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
-from tracker.people.benefits import BENEFITS
 from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Consent, Person, Preference
+from tracker.people.presenters import claim_name
 
 FORMAT_VERSION = 1
 
@@ -112,7 +112,7 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
         for c in db.session.scalars(sa.select(Consent).where(Consent.person_id == pid).order_by(Consent.id))]
     out["claims"] = [
         _plain({"id": c.id, "benefit": c.benefit,
-                "benefit_name": BENEFITS[c.benefit].name if c.benefit in BENEFITS else c.benefit,
+                "benefit_name": claim_name(c.benefit),
                 "start_on": c.start_on, "end_on": c.end_on, "attributes": dict(c.attributes or {}),
                 "confirmed_on": c.confirmed_on, "created_at": c.created_at, "updated_at": c.updated_at})
         for c in db.session.scalars(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid)

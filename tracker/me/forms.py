@@ -8,10 +8,11 @@ from wtforms import Form
 from wtforms.validators import Optional, ValidationError
 
 from tracker.people.forms import PlainDateField
+from tracker.vocab import FIRST_YEAR, LAST_YEAR
 
 # Dates the checks can work with (the rules look a year or so either side of the date).
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
+EARLIEST = date(FIRST_YEAR, 1, 1)
+LATEST = date(LAST_YEAR, 12, 31)
 
 
 def in_range(form, field):

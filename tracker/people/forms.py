@@ -156,3 +156,8 @@ def attributes_from(form, benefit_code: str) -> dict:
             value = value.isoformat()
         out[a.name] = value
     return out
+
+
+def attribute_fields(benefit_code: str) -> dict[str, str]:
+    """The service's names for the claim attributes ("attributes.ap_start_day") mapped to this form's fields."""
+    return {f"attributes.{a.name}": ATTR_PREFIX + a.name for a in BENEFITS[benefit_code].attributes}

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tracker.audit import service as audit
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
-from tracker.people.benefits import BENEFITS, normalise_attributes
+from tracker.people.benefits import normalise_attributes
 from tracker.people.models import PREFERENCE_KINDS, BenefitClaim, Consent, Person, Preference
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -216,8 +216,3 @@ def list_people(search: str | None = None, page: int = 1, per_page: int = 50):
         like = f"%{search.strip()[:100]}%"
         q = q.where(sa.or_(Person.name.ilike(like), Person.email.ilike(like)))
     return db.paginate(q, page=page, per_page=per_page, error_out=False)
-
-
-def benefit_name(code: str) -> str:
-    b = BENEFITS.get(code)
-    return b.name if b else code

@@ -1,61 +1,39 @@
 """People pages: the list, a person's details, how they want to be paid, consent and benefit claims.
 
 Every view: load the person with visible_person_or_404 (a contributor reaching anyone else gets 404),
-check the role (403), let the form parse the input, call the service, put the service's
-ValidationFailed messages onto the form fields (422), and on success commit once, flash and
-redirect (post/redirect/get).
+check the role (403), let the form parse the input, and hand the service call to the page commit
+boundary (tracker.pages.submit), which puts the service's ValidationFailed messages onto the form
+fields (422) or commits once, flashes and redirects (post/redirect/get). The words live in
+tracker.people.presenters.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tracker import pages
 from tracker.audit.models import AuditEvent
 from tracker.auth.access import can_edit_person, can_see_benefits, roles_required, visible_person_or_404
 from tracker.auth.forms import EmptyForm
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
-from tracker.people import bp, service
+from tracker.pages import Done
+from tracker.people import bp, presenters, service
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, normalise_attributes
-from tracker.people.forms import (ATTR_PREFIX, MAX_PREFERENCES, ChooseBenefitForm, ConsentForm, PersonForm,
-                                  SearchForm, attr_choices, attributes_from, claim_form_class, plain_words,
-                                  preferences_form_class)
+from tracker.people.forms import (ATTR_PREFIX, ChooseBenefitForm, ConsentForm, PersonForm, SearchForm,
+                                  attribute_fields, attributes_from, claim_form_class, preferences_form_class)
 from tracker.people.models import BenefitClaim, Person
 from tracker.timeutil import today
+from tracker.vocab import BENEFIT_INFO_ROLES, MAX_PAGE, ROLES, STAFF_ROLES
 
-STAFF = ("admin", "coordinator", "finance")
-MANAGERS = ("admin", "coordinator")
-SELF_OR_MANAGER = ("admin", "coordinator", "contributor")
+#: The person themself, or someone who looks after people.
+SELF_OR_MANAGER = (*BENEFIT_INFO_ROLES, "contributor")
 PER_PAGE = 25
-MAX_PAGE = 100_000
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-def _status(form) -> int:
-    return 422 if form.errors else 200
-
-
-def _put_errors(form, fields: dict, rename: dict | None = None) -> None:
-    """Put a ValidationFailed's per-field messages onto the form's fields.
-
-    "attributes.ap_start_day" goes to the attribute's field; a message for no field on this form
-    goes to the form itself (shown in the error summary).
-    """
-    rename = rename or {}
-    for key, messages in fields.items():
-        name = rename.get(key, key)
-        if name.startswith("attributes."):
-            name = ATTR_PREFIX + name.split(".", 1)[1]
-        if name in form and name != "csrf_token":
-            form[name].errors = list(form[name].errors) + list(messages)
-        else:
-            form.form_errors.extend(messages)
-
 
 def _person(person_id: int, *, edit: bool = False, benefits: bool = False) -> Person:
     person = visible_person_or_404(current_user, person_id)
@@ -86,48 +64,11 @@ def _is_self(person: Person) -> bool:
 
 def _render(template: str, person: Person | None = None, **ctx):
     return render_template(template, person=person, is_self=bool(person and _is_self(person)),
-                           describe_attributes=describe_attributes, benefits=BENEFITS, **ctx)
+                           describe_attributes=presenters.describe_attributes, benefits=BENEFITS, **ctx)
 
 
-def describe_attributes(claim: BenefitClaim) -> list[tuple[str, str]]:
-    """A claim's attributes in plain words: [(label, value)]."""
-    b = BENEFITS.get(claim.benefit)
-    if b is None:
-        return []
-    values = claim.attributes or {}
-    out = []
-    for a in b.attributes:
-        v = values.get(a.name, a.default)
-        if a.kind == "bool":
-            text = "Yes" if v else "No"
-        elif v is None or v == "":
-            text = "Not given"
-        elif a.kind == "choice":
-            text = dict(attr_choices(a)).get(v, plain_words(v))
-        elif a.kind == "date":
-            try:
-                d = date.fromisoformat(str(v))
-                text = f"{d.day} {d:%B %Y}"
-            except ValueError:
-                text = str(v)
-        else:
-            text = str(v)
-        out.append((a.label, text))
-    return out
-
-
-def _claim_data(claim: BenefitClaim) -> dict:
-    data = {"start_on": claim.start_on, "end_on": claim.end_on}
-    values = claim.attributes or {}
-    for a in BENEFITS[claim.benefit].attributes:
-        v = values.get(a.name, a.default)
-        if a.kind == "date" and isinstance(v, str):
-            try:
-                v = date.fromisoformat(v)
-            except ValueError:
-                v = None
-        data[ATTR_PREFIX + a.name] = v
-    return data
+def _to_person(person: Person, message: str | None) -> Done:
+    return Done(url_for("people.detail", person_id=person.id), message)
 
 
 def _attribute_errors_too(form, code: str) -> None:
@@ -140,7 +81,7 @@ def _attribute_errors_too(form, code: str) -> None:
     except ValidationFailed as e:
         fields = {k: v for k, v in e.fields.items()
                   if k.startswith("attributes.") and not form[ATTR_PREFIX + k.split(".", 1)[1]].errors}
-        _put_errors(form, fields)
+        pages.put_errors(form, fields, attribute_fields(code))
 
 
 def _details(form) -> dict:
@@ -151,50 +92,62 @@ def _consent_needed(person: Person, message: str, status: int):
     return _render("people/consent_needed.html", person, message=message), status
 
 
+def _consent_missing(person: Person) -> str | None:
+    """What to say when the person has not given consent to hold benefit information; None when they have."""
+    try:
+        service.require_consent(person)
+    except Conflict as e:
+        return e.message
+    return None
+
+
 # ---- the list and a new person --------------------------------------------------------------
 
 @bp.get("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def index():
     form = SearchForm(request.args)
     q = (form.q.data or "").strip()
     page = min(max(request.args.get("page", default=1, type=int) or 1, 1), MAX_PAGE)
     people = service.list_people(q or None, page=page, per_page=PER_PAGE)
     return render_template("people/index.html", form=form, q=q, people=people,
-                           can_add=current_user.role in MANAGERS)
+                           can_add=current_user.role in BENEFIT_INFO_ROLES)
+
+
+def _create(form) -> Done:
+    person = service.create_person(_details(form), actor=current_user)
+    return _to_person(person, presenters.person_added(person.name))
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*BENEFIT_INFO_ROLES)
 def new():
     form = PersonForm()
     if form.validate_on_submit():
-        try:
-            person = service.create_person(_details(form), actor=current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            _put_errors(form, e.fields)
-        else:
-            person_id, name = person.id, person.name
-            db.session.commit()
-            flash(f"{name} has been added.", "success")
-            return redirect(url_for("people.detail", person_id=person_id))
-    return _render("people/person_form.html", None, form=form), _status(form)
+        done = pages.submit(form, lambda: _create(form))
+        if done:
+            return done
+    return _render("people/person_form.html", None, form=form), pages.status(form)
 
 
 # ---- one person ---------------------------------------------------------------------------
 
 @bp.get("/<int:person_id>")
-@roles_required("admin", "coordinator", "finance", "contributor")
+@roles_required(*ROLES)
 def detail(person_id: int):
     person = visible_person_or_404(current_user, person_id)
     show_benefits = can_see_benefits(current_user, person)
     claims = None
     if show_benefits:
         claims = service.view_benefits(person, actor=current_user, where="person page")
-        db.session.commit()  # the audit event of this view
+        pages.keep_audit()
     return _render("people/detail.html", person, claims=claims, show_benefits=show_benefits,
                    can_edit=can_edit_person(current_user, person))
+
+
+def _update(person: Person, form) -> Done:
+    service.update_person(person, _details(form), actor=current_user)
+    return _to_person(person, presenters.details_saved(_is_self(person)))
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
@@ -203,17 +156,15 @@ def edit(person_id: int):
     person = _person(person_id, edit=True)
     form = PersonForm(obj=person) if request.method == "GET" else PersonForm()
     if form.validate_on_submit():
-        try:
-            service.update_person(person, _details(form), actor=current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            _put_errors(form, e.fields)
-        else:
-            db.session.commit()
-            flash("The details have been saved." if not _is_self(person) else "Your details have been saved.",
-                  "success")
-            return redirect(url_for("people.detail", person_id=person_id))
-    return _render("people/person_form.html", person, form=form), _status(form)
+        done = pages.submit(form, lambda: _update(person, form))
+        if done:
+            return done
+    return _render("people/person_form.html", person, form=form), pages.status(form)
+
+
+def _set_preferences(person: Person, form, rows: list[int]) -> Done:
+    service.set_preferences(person, presenters.preferences_from(form, rows), actor=current_user)
+    return _to_person(person, presenters.preferences_saved(_is_self(person)))
 
 
 @bp.route("/<int:person_id>/preferences", methods=["GET", "POST"])
@@ -221,41 +172,27 @@ def edit(person_id: int):
 def preferences(person_id: int):
     person = _person(person_id, edit=True)
     form_class = preferences_form_class()
-    if request.method == "GET":
-        data = {}
-        for i, p in enumerate(person.preferences[:MAX_PREFERENCES]):
-            data[f"kind_{i}"] = p.kind
-            data[f"note_{i}"] = p.note or ""
-        form = form_class(data=data)
-    else:
-        form = form_class()
+    form = form_class(data=presenters.preference_form_data(person)) if request.method == "GET" else form_class()
     if form.validate_on_submit():
-        # Rows with no way of being paid chosen are ignored; the order of rows is the order of preference.
-        rows = [i for i in range(MAX_PREFERENCES) if (form[f"kind_{i}"].data or "").strip()]
-        prefs = [{"kind": form[f"kind_{i}"].data.strip(), "note": form[f"note_{i}"].data} for i in rows]
-        try:
-            service.set_preferences(person, prefs, actor=current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            fields: dict[str, list[str]] = {}
-            for key, messages in e.fields.items():
-                parts = key.split(".")
-                if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
-                    row = rows[int(parts[1])]
-                    fields[f"{parts[2]}_{row}"] = [f"Choice {row + 1}: {m}" for m in messages]
-                else:
-                    fields[key] = messages
-            _put_errors(form, fields)
-        else:
-            db.session.commit()
-            flash("How you want to be paid has been saved." if _is_self(person)
-                  else "The ways of being paid have been saved.", "success")
-            return redirect(url_for("people.detail", person_id=person_id))
-    rows = [(i, form[f"kind_{i}"], form[f"note_{i}"]) for i in range(MAX_PREFERENCES)]
-    return _render("people/preferences.html", person, form=form, rows=rows), _status(form)
+        rows = presenters.chosen_rows(form)
+
+        def on_error(e: ValidationFailed) -> None:
+            pages.put_errors(form, presenters.preference_errors(e.fields, rows))
+
+        done = pages.submit(form, lambda: _set_preferences(person, form, rows), on_error=on_error)
+        if done:
+            return done
+    return _render("people/preferences.html", person, form=form,
+                   rows=presenters.preference_rows(form)), pages.status(form)
 
 
 # ---- consent ------------------------------------------------------------------------------
+
+def _record_consent(person: Person, form) -> Done:
+    service.record_consent(person, form.given_on.data, form.notice_version.data or "",
+                           actor=current_user, today=today())
+    return _to_person(person, presenters.CONSENT_RECORDED)
+
 
 @bp.route("/<int:person_id>/consent", methods=["GET", "POST"])
 @roles_required(*SELF_OR_MANAGER)
@@ -263,56 +200,57 @@ def consent(person_id: int):
     person = _person(person_id, benefits=True)
     form = ConsentForm(data={"given_on": today()}) if request.method == "GET" else ConsentForm()
     if form.validate_on_submit():
-        try:
-            service.record_consent(person, form.given_on.data, form.notice_version.data or "",
-                                   actor=current_user, today=today())
-        except ValidationFailed as e:
-            db.session.rollback()
-            _put_errors(form, e.fields)
-        else:
-            db.session.commit()
-            flash("Consent to hold benefit information has been recorded.", "success")
-            return redirect(url_for("people.detail", person_id=person_id))
-    return _render("people/consent.html", person, form=form, withdraw_form=EmptyForm()), _status(form)
+        done = pages.submit(form, lambda: _record_consent(person, form))
+        if done:
+            return done
+    return _render("people/consent.html", person, form=form, withdraw_form=EmptyForm()), pages.status(form)
 
 
 # ---- benefit claims -----------------------------------------------------------------------
+
+def _choose_benefit(person: Person, code: str):
+    choose = ChooseBenefitForm(request.args)
+    if code or request.method == "POST":
+        choose.benefit.data = ""
+        choose.benefit.errors = [presenters.CHOOSE_BENEFIT]
+    return _render("people/choose_benefit.html", person, form=choose), pages.status(choose)
+
+
+def _save_claim(person: Person, claim: BenefitClaim | None, code: str, form) -> Done:
+    start_on, end_on, attributes = form.start_on.data, form.end_on.data, attributes_from(form, code)
+    if claim is None:
+        service.add_claim(person, code, start_on, end_on, attributes, actor=current_user)
+        return _to_person(person, presenters.claim_added(code))
+    service.update_claim(claim, start_on, end_on, attributes, actor=current_user)
+    return _to_person(person, presenters.claim_saved(code))
+
+
+def _claim_page(person: Person, claim: BenefitClaim | None, code: str, form, **ctx):
+    """The claim form posted or shown: saved through the commit boundary, or shown again with every problem."""
+    if form.validate_on_submit():
+        missing = _consent_missing(person)
+        if missing:
+            return _consent_needed(person, missing, 409)
+        done = pages.submit(form, lambda: _save_claim(person, claim, code, form), rename=attribute_fields(code))
+        if done:
+            return done
+    if request.method == "POST":
+        _attribute_errors_too(form, code)
+    return _render("people/claim_form.html", person, form=form, benefit=BENEFITS[code], claim=claim,
+                   **ctx), pages.status(form)
+
 
 @bp.route("/<int:person_id>/claims/new", methods=["GET", "POST"])
 @roles_required(*SELF_OR_MANAGER)
 def new_claim(person_id: int):
     person = _person(person_id, benefits=True)
-    try:
-        service.require_consent(person)
-    except Conflict as e:
-        return _consent_needed(person, e.message, 409 if request.method == "POST" else 200)
-
+    missing = _consent_missing(person)
+    if missing:
+        return _consent_needed(person, missing, 409 if request.method == "POST" else 200)
     code = (request.args.get("benefit") or "").strip().upper()
     if code not in CLAIMABLE_CODES:
-        choose = ChooseBenefitForm(request.args)
-        if code or request.method == "POST":
-            choose.benefit.data = ""
-            choose.benefit.errors = ["Choose a benefit from the list."]
-        return _render("people/choose_benefit.html", person, form=choose), _status(choose)
-
-    form = claim_form_class(code)()
-    if form.validate_on_submit():
-        try:
-            service.add_claim(person, code, form.start_on.data, form.end_on.data, attributes_from(form, code),
-                              actor=current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            _put_errors(form, e.fields)
-        except Conflict as e:
-            db.session.rollback()
-            return _consent_needed(person, e.message, 409)
-        else:
-            db.session.commit()
-            flash(f"{BENEFITS[code].name} has been added.", "success")
-            return redirect(url_for("people.detail", person_id=person_id))
-    if request.method == "POST":
-        _attribute_errors_too(form, code)
-    return _render("people/claim_form.html", person, form=form, benefit=BENEFITS[code], claim=None), _status(form)
+        return _choose_benefit(person, code)
+    return _claim_page(person, None, code, claim_form_class(code)())
 
 
 @bp.route("/<int:person_id>/claims/<int:claim_id>/edit", methods=["GET", "POST"])
@@ -320,32 +258,14 @@ def new_claim(person_id: int):
 def edit_claim(person_id: int, claim_id: int):
     person = _person(person_id, benefits=True)
     claim = _claim_or_404(person, claim_id)
-    benefit = BENEFITS[claim.benefit]
     form_class = claim_form_class(claim.benefit)
     if request.method == "GET":
-        form = form_class(data=_claim_data(claim))
+        form = form_class(data=presenters.claim_form_data(claim))
         service.view_benefits(person, actor=current_user, where="benefit edit page")
-        db.session.commit()  # the audit event of this view
+        pages.keep_audit()
     else:
         form = form_class()
-    if form.validate_on_submit():
-        try:
-            service.update_claim(claim, form.start_on.data, form.end_on.data,
-                                 attributes_from(form, claim.benefit), actor=current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            _put_errors(form, e.fields)
-        except Conflict as e:
-            db.session.rollback()
-            return _consent_needed(person, e.message, 409)
-        else:
-            db.session.commit()
-            flash(f"{benefit.name} has been saved.", "success")
-            return redirect(url_for("people.detail", person_id=person_id))
-    if request.method == "POST":
-        _attribute_errors_too(form, claim.benefit)
-    return _render("people/claim_form.html", person, form=form, benefit=benefit, claim=claim,
-                   remove_form=EmptyForm()), _status(form)
+    return _claim_page(person, claim, claim.benefit, form, remove_form=EmptyForm())
 
 
 @bp.post("/<int:person_id>/claims/<int:claim_id>/remove")
@@ -353,16 +273,19 @@ def edit_claim(person_id: int, claim_id: int):
 def remove_claim(person_id: int, claim_id: int):
     person = _person(person_id, benefits=True)
     if db.session.get(BenefitClaim, claim_id) is None and _was_removed(person, claim_id):
-        flash("That benefit had already been removed.", "info")
+        flash(presenters.ALREADY_REMOVED, "info")
         return redirect(url_for("people.detail", person_id=person_id))
     claim = _claim_or_404(person, claim_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        name = service.benefit_name(claim.benefit)
-        service.remove_claim(claim, actor=current_user)
-        db.session.commit()
-        flash(f"{name} has been removed.", "success")
-    return redirect(url_for("people.detail", person_id=person_id))
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("people.detail", person_id=person_id))
+    name = presenters.claim_name(claim.benefit)
+    service.remove_claim(claim, actor=current_user)
+    return pages.commit(_to_person(person, presenters.claim_removed(name)))
+
+
+def _withdraw(person: Person) -> Done:
+    service.withdraw_consent(person, today(), actor=current_user)
+    return _to_person(person, presenters.CONSENT_WITHDRAWN)
 
 
 # Registered last: it removes every claim, so in a walk over the URL map (the role matrix test)
@@ -372,13 +295,11 @@ def remove_claim(person_id: int, claim_id: int):
 def withdraw_consent(person_id: int):
     person = _person(person_id, benefits=True)
     form = EmptyForm()
-    if form.validate_on_submit():
-        try:
-            service.withdraw_consent(person, today(), actor=current_user)
-        except Conflict as e:
-            db.session.rollback()
-            flash(e.message, "error")
-            return redirect(url_for("people.consent", person_id=person_id))
-        db.session.commit()
-        flash("Consent has been withdrawn, and the benefit information held has been removed.", "success")
-    return redirect(url_for("people.detail", person_id=person_id))
+    if not form.validate_on_submit():
+        return redirect(url_for("people.detail", person_id=person_id))
+    done = pages.submit(form, lambda: _withdraw(person))
+    if done:
+        return done
+    for message in form.form_errors:  # nothing to withdraw: said on the consent page
+        flash(message, "error")
+    return redirect(url_for("people.consent", person_id=person_id))

@@ -1,0 +1,105 @@
+"""What the audit log page says: actions, records and stored values in words, times in UK time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+try:
+    from zoneinfo import ZoneInfo
+
+    LOCAL = ZoneInfo("Europe/London")
+    LOCAL_NAME = "UK time"
+except Exception:  # pragma: no cover - a system without time zone data
+    LOCAL = timezone.utc
+    LOCAL_NAME = "UTC"
+
+HIDDEN = "Benefit information (hidden for your role)"
+
+ENTITY_LABELS = {
+    "person": "Person", "benefit_claim": "Benefit claim", "consent": "Consent", "payment": "Payment",
+    "contribution": "Contribution", "activity": "Activity", "expense": "Expense", "other_income": "Other income",
+    "user_account": "User", "api_token": "API token", "benefit_rule": "Benefit rule", "document": "Document",
+    "import": "Import", "none": "None",
+}
+ACTION_LABELS = {
+    "benefits.viewed": "Benefit information viewed",
+    "import.completed": "File imported",
+}
+KEY_LABELS = {"paid_on": "Paid on", "worked_on": "Worked on", "due_on": "Due on", "sha256": "File fingerprint",
+              "ap_start_day": "Assessment period start day", "id": "ID"}
+
+
+def action_label(action: str) -> str:
+    """payment.reversed -> Payment reversed."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    return action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def entity_label(entity_type: str) -> str:
+    return ENTITY_LABELS.get(entity_type, entity_type.replace("_", " ").capitalize())
+
+
+def key_label(key) -> str:
+    key = str(key)
+    return KEY_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+def plain_value(value) -> str:
+    """A stored JSON value in words: no braces or quotes."""
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dict):
+        if not value:
+            return "(empty)"
+        return "; ".join(f"{key_label(k)}: {plain_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "(none)"
+        if any(isinstance(v, (dict, list, tuple)) for v in value):
+            return " | ".join(plain_value(v) for v in value)
+        return ", ".join(plain_value(v) for v in value)
+    return str(value)
+
+
+def readable(data, other=None) -> list[tuple[str, str, bool]]:
+    """A before or after dict as [(label, value, changed)]; changed compares with the other side."""
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        return [("Value", plain_value(data), False)]
+    out = []
+    for k, v in data.items():
+        changed = isinstance(other, dict) and other.get(k) != v
+        out.append((key_label(k), plain_value(v), changed))
+    return out
+
+
+def local_time(at: datetime) -> datetime:
+    return at.replace(tzinfo=timezone.utc).astimezone(LOCAL)
+
+
+def utc_start_of(day: date) -> datetime | None:
+    """The UTC moment a UK day starts (stored times are UTC without a zone); None beyond the calendar."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return None
+
+
+def utc_end_of(day: date) -> datetime | None:
+    """The UTC moment after a UK day ends; None when that is beyond the calendar (no upper bound)."""
+    try:
+        return utc_start_of(day + timedelta(days=1))
+    except OverflowError:
+        return None
+
+
+def action_choices(actions: list[str]) -> list[tuple[str, str]]:
+    return [("", "Anything")] + [(a, f"{action_label(a)} ({a})") for a in actions]
+
+
+def type_choices(types: list[str]) -> list[tuple[str, str]]:
+    return [("", "Any type")] + [(t, entity_label(t)) for t in types]

@@ -1,0 +1,246 @@
+"""What the contributor's own pages say: dates, hours and money in words, each payment's story,
+and the checks grouped by benefit. Reads what the views loaded; writes nothing."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from tracker.contributions.models import Contribution
+from tracker.money import format_money
+from tracker.payments.models import Payment
+from tracker.vocab import BENEFIT_INFO, BENEFITS, KIND_LABELS_FOR_YOU, VERDICT_STATUS_WORDS
+
+try:
+    from zoneinfo import ZoneInfo
+
+    LOCAL = ZoneInfo("Europe/London")
+except Exception:  # pragma: no cover - a system without time zone data
+    LOCAL = UTC
+
+BENEFIT_HEADINGS = {"TAX": "Income tax: the £1,000 trading allowance"}
+METHOD_WORDS = {
+    "cash": "in cash",
+    "voucher": "in vouchers",
+    "bank transfer": "by bank transfer",
+    "cheque": "by cheque",
+    "training place": "as a training place",
+    "charity donation": "as a donation to a charity",
+}
+KIND_METHODS = {"cash": "in cash", "bank_transfer": "by bank transfer", "voucher": "in vouchers",
+                "training": "as training", "charity": "as a donation to a charity"}
+
+
+def long_date(day: date | datetime | None) -> str:
+    """A date in words; a stored time (UTC) is first turned into the UK date."""
+    if not day:
+        return ""
+    if isinstance(day, datetime):
+        day = day.replace(tzinfo=UTC).astimezone(LOCAL).date()
+    return f"{day.day} {day:%B %Y}"
+
+
+_d = long_date
+
+
+def hours(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = f"{Decimal(value).normalize():f}"
+    return f"{text} hour" if Decimal(value) == 1 else f"{text} hours"
+
+
+def contribution_row(c: Contribution) -> dict:
+    """One thing the contributor did, as a row of "What you did"."""
+    name = c.activity.name if c.activity else None
+    return {"worked_on": c.worked_on, "what": name or c.description or "Other work",
+            "detail": c.description if name and c.description else None, "role": c.role,
+            "hours": hours(c.hours),
+            "preparation": hours(c.preparation_hours) if c.preparation_hours else None,
+            "value": format_money(c.value_owed)}
+
+
+# ---- a payment's story ---------------------------------------------------------------------
+
+def _paid_how(p: Payment) -> str:
+    method = (p.method or "").strip().lower()
+    if method in METHOD_WORDS:
+        return METHOD_WORDS[method]
+    if method and not method.startswith("no money"):
+        return f"by {method}"
+    return KIND_METHODS.get(p.kind, "")
+
+
+def _what(p: Payment) -> str:
+    if p.kind == "charity" and p.charity_name:
+        return f"Paid to a charity you chose: {p.charity_name}"
+    return KIND_LABELS_FOR_YOU.get(p.kind, p.kind)
+
+
+def _amount(p: Payment) -> str:
+    if p.kind == "certificate":
+        return "No money"
+    if p.kind == "declined":
+        return format_money(Decimal("0"))
+    return format_money(p.amount)
+
+
+def _offered(p: Payment) -> str | None:
+    """What the person was offered, when that differs from what they took."""
+    if p.kind == "declined":
+        return (f"You were offered {format_money(p.amount_offered)} and chose not to take it."
+                if p.amount_offered else None)
+    if p.kind == "charity" and p.amount_offered and p.amount_offered != p.amount:
+        return f"You were offered {format_money(p.amount_offered)}."
+    if (p.amount_offered is not None and p.reversal_of_id is None and p.amount_offered > p.amount
+            and p.kind != "certificate"):
+        return f"You were offered {format_money(p.amount_offered)} and chose to take less."
+    return None
+
+
+def _extra(p: Payment) -> list[str]:
+    extra = []
+    offered = _offered(p)
+    if offered:
+        extra.append(offered)
+    if p.kind == "training" and p.benefit_value is not None and p.benefit_value != p.amount:
+        extra.append(f"The training is worth {format_money(p.benefit_value)}.")
+    return extra
+
+
+def _reason(p: Payment) -> list[str]:
+    return [f"Reason given: {p.reason}"] if p.reason else []
+
+
+def _correction_steps(p: Payment, original: Payment | None) -> list[str]:
+    """The story of a correction (a reversal of an earlier payment)."""
+    if original is not None:
+        cancels = (f"This is a correction. It cancels out the payment of {format_money(original.amount)} "
+                   f"that reached you on {_d(original.paid_on)}, so the two together count as nothing.")
+    else:
+        cancels = "This is a correction. It cancels out an earlier payment, so the two together count as nothing."
+    return [f"Recorded on {_d(p.created_at)}.", cancels, *_reason(p)]
+
+
+def _paid_step(p: Payment) -> str:
+    if p.kind == "certificate":
+        return f"Certificate given on {_d(p.paid_on)}."
+    if p.kind == "declined":
+        return f"Closed on {_d(p.paid_on)}: you chose not to be paid."
+    how = _paid_how(p)
+    line = f"Paid on {_d(p.paid_on)}" + (f" {how}" if how else "")
+    if p.reference:
+        line += f" (reference {p.reference})"
+    return line + "."
+
+
+def _cancelled_steps(p: Payment) -> list[str]:
+    when = f" on {_d(p.cancelled_at)}" if p.cancelled_at else ""
+    return [f"Cancelled{when}. This payment will not be made, and it does not count towards any benefit limit.",
+            *_reason(p)]
+
+
+def _status_steps(p: Payment) -> tuple[str, list[str], bool]:
+    """The payment's status in words, what that status says happened, and whether it counts."""
+    if p.status == "draft":
+        return "Planned", [f"Waiting to be approved. Planned to reach you on {_d(p.paid_on)}."], True
+    if p.status == "approved":
+        return "Approved, not paid yet", [f"Planned to reach you on {_d(p.paid_on)}."], True
+    if p.status == "paid":
+        return "Paid", [_paid_step(p)], True
+    return "Cancelled", _cancelled_steps(p), False
+
+
+def _reversed_steps(reversal: Payment) -> list[str]:
+    return [f"Corrected on {_d(reversal.created_at)}. A matching correction of "
+            f"{format_money(reversal.amount)} cancels it out in our records, so it no longer counts "
+            f"towards any benefit limit.", *_reason(reversal)]
+
+
+def _life(p: Payment, reversal: Payment | None) -> tuple[str, list[str], bool]:
+    """What happened to a payment (not a correction): its status, its steps, and whether it counts."""
+    steps = [f"Recorded on {_d(p.created_at)}."]
+    if p.approved_at:
+        steps.append(f"Approved on {_d(p.approved_at)}.")
+    status, more, counts = _status_steps(p)
+    steps += more
+    if reversal is not None:
+        status, counts = "Paid, then corrected", False
+        steps += _reversed_steps(reversal)
+    return status, steps, counts
+
+
+def payment_story(p: Payment, reversal: Payment | None, original: Payment | None) -> dict:
+    """One payment in plain words: what it was, its status, and what happened to it when."""
+    if p.reversal_of_id:
+        status, steps, counts = "Correction", _correction_steps(p, original), True
+    else:
+        status, steps, counts = _life(p, reversal)
+    return {"id": p.id, "what": _what(p), "amount": _amount(p), "status": status, "steps": steps,
+            "extra": _extra(p), "paid_on": p.paid_on, "counts": counts, "kind": p.kind}
+
+
+# ---- where you stand -----------------------------------------------------------------------
+
+def _figure(measure: str, value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format_money(value) if measure == "earnings" else hours(value)
+
+
+def _room(v) -> tuple[str | None, str | None]:
+    """(headroom, over_by) in words; neither for a taper or a rule without a limit."""
+    if v.headroom is None or v.is_taper:
+        return None, None
+    if v.headroom < 0:
+        return None, _figure(v.measure, -v.headroom)
+    return _figure(v.measure, v.headroom), None
+
+
+def verdict_view(v) -> dict:
+    """One verdict in plain words for the contributor."""
+    headroom, over_by = _room(v)
+    return {
+        "title": v.title,
+        "benefit": v.benefit,
+        "period": f"{_d(v.period_start)} to {_d(v.period_end)}",
+        "period_start": v.period_start,
+        "period_end": v.period_end,
+        "measure": v.measure,
+        "total": _figure(v.measure, v.total_after),
+        "limit": _figure(v.measure, v.limit),
+        "headroom": headroom,
+        "over_by": over_by,
+        "status": v.status,
+        "status_word": VERDICT_STATUS_WORDS.get(v.status, v.status),
+        "unverified": v.confidence == "unconfirmed",
+        "derived": v.confidence == "derived",
+        "is_taper": v.is_taper,
+        "reduction": format_money(v.estimated_reduction) if v.is_taper and v.estimated_reduction else None,
+        "notes": list(v.notes),
+        "source": v.source if (v.source or "").startswith(("https://", "http://")) else None,
+    }
+
+
+def benefit_heading(code: str) -> str:
+    if code in BENEFIT_HEADINGS:
+        return BENEFIT_HEADINGS[code]
+    return BENEFIT_INFO[code].name if code in BENEFIT_INFO else code
+
+
+def group_verdicts(verdicts) -> list[dict]:
+    """The verdicts grouped by benefit, in the vocabulary's order of benefits."""
+    groups: OrderedDict = OrderedDict()
+    order = {code: i for i, code in enumerate(BENEFITS)}
+    for v in sorted(verdicts, key=lambda v: (order.get(v.benefit, 99), v.title)):
+        if v.benefit not in groups:
+            groups[v.benefit] = {"code": v.benefit, "name": benefit_heading(v.benefit), "verdicts": []}
+        groups[v.benefit]["verdicts"].append(verdict_view(v))
+    return list(groups.values())
+
+
+def categories(held: dict[str, int], table: tuple[tuple[str, str, str], ...]) -> list[dict]:
+    """What we hold about you: each part of the data, in words, with how many rows are held."""
+    return [{"key": key, "title": title, "description": description, "count": held.get(key, 0)}
+            for key, title, description in table]

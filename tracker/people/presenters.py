@@ -1,0 +1,129 @@
+"""What the people pages say: a claim's answers in plain words, the form data of a stored claim or
+list of preferences, where a service's messages go on the form, and the flash messages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tracker.people.forms import ATTR_PREFIX, MAX_PREFERENCES, attr_choices, plain_words
+from tracker.people.models import BenefitClaim, Person
+from tracker.vocab import BENEFIT_INFO, Attr
+
+
+def claim_name(code: str) -> str:
+    """A claimed benefit's name as the people pages show it (an unknown code as it is)."""
+    b = BENEFIT_INFO.get(code)
+    return b.name if b else code
+
+
+def _long_date(value: object) -> str:
+    try:
+        d = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{d.day} {d:%B %Y}"
+
+
+def attribute_text(a: Attr, value: object) -> str:
+    """One claim attribute's value in plain words."""
+    if a.kind == "bool":
+        return "Yes" if value else "No"
+    if value is None or value == "":
+        return "Not given"
+    if a.kind == "choice":
+        return dict(attr_choices(a)).get(value, plain_words(value))
+    if a.kind == "date":
+        return _long_date(value)
+    return str(value)
+
+
+def describe_attributes(claim: BenefitClaim) -> list[tuple[str, str]]:
+    """A claim's attributes in plain words: [(label, value)]."""
+    b = BENEFIT_INFO.get(claim.benefit)
+    if b is None:
+        return []
+    values = claim.attributes or {}
+    return [(a.label, attribute_text(a, values.get(a.name, a.default))) for a in b.attributes]
+
+
+def _form_value(a: Attr, value: object) -> object:
+    if a.kind == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def claim_form_data(claim: BenefitClaim) -> dict:
+    """The claim form's starting values for a stored claim."""
+    data: dict = {"start_on": claim.start_on, "end_on": claim.end_on}
+    values = claim.attributes or {}
+    for a in BENEFIT_INFO[claim.benefit].attributes:
+        data[ATTR_PREFIX + a.name] = _form_value(a, values.get(a.name, a.default))
+    return data
+
+
+def preference_form_data(person: Person) -> dict:
+    """The preferences form's starting values: one row per stored way of being paid."""
+    data = {}
+    for i, p in enumerate(person.preferences[:MAX_PREFERENCES]):
+        data[f"kind_{i}"] = p.kind
+        data[f"note_{i}"] = p.note or ""
+    return data
+
+
+def chosen_rows(form) -> list[int]:
+    """The rows with a way of being paid chosen; the order of rows is the order of preference."""
+    return [i for i in range(MAX_PREFERENCES) if (form[f"kind_{i}"].data or "").strip()]
+
+
+def preferences_from(form, rows: list[int]) -> list[dict]:
+    return [{"kind": form[f"kind_{i}"].data.strip(), "note": form[f"note_{i}"].data} for i in rows]
+
+
+def preference_errors(fields: dict[str, list[str]], rows: list[int]) -> dict[str, list[str]]:
+    """The service's "preferences.N.kind" messages moved to the row of the form they came from."""
+    out: dict[str, list[str]] = {}
+    for key, messages in fields.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            row = rows[int(parts[1])]
+            out[f"{parts[2]}_{row}"] = [f"Choice {row + 1}: {m}" for m in messages]
+        else:
+            out[key] = messages
+    return out
+
+
+def preference_rows(form) -> list[tuple]:
+    return [(i, form[f"kind_{i}"], form[f"note_{i}"]) for i in range(MAX_PREFERENCES)]
+
+
+def person_added(name: str) -> str:
+    return f"{name} has been added."
+
+
+def claim_added(code: str) -> str:
+    return f"{claim_name(code)} has been added."
+
+
+def claim_saved(code: str) -> str:
+    return f"{claim_name(code)} has been saved."
+
+
+def claim_removed(name: str) -> str:
+    return f"{name} has been removed."
+
+
+def details_saved(is_self: bool) -> str:
+    return "Your details have been saved." if is_self else "The details have been saved."
+
+
+def preferences_saved(is_self: bool) -> str:
+    return "How you want to be paid has been saved." if is_self else "The ways of being paid have been saved."
+
+
+CONSENT_RECORDED = "Consent to hold benefit information has been recorded."
+CONSENT_WITHDRAWN = "Consent has been withdrawn, and the benefit information held has been removed."
+ALREADY_REMOVED = "That benefit had already been removed."
+CHOOSE_BENEFIT = "Choose a benefit from the list."
