@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
+from tracker.vocab import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,18 @@ def put_errors(form, fields: Mapping[str, list[str]], rename: Mapping[str, str] 
             form[name].errors = list(form[name].errors) + list(messages)
         else:
             form.form_errors.extend(messages)
+
+
+def parse_id(raw: object) -> int | None:
+    """A record's id typed in a form or a query argument: a positive whole number that fits a database
+    id, else None (so a huge number is "not found", never an overflow in the database driver)."""
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
 
 
 def status(form) -> int:
@@ -88,3 +101,11 @@ def commit(done: Done) -> Response:
     if done.message:
         flash(done.message, done.category)
     return redirect(done.to)
+
+
+def commit_read(write: Callable[[], object]) -> None:
+    """Commit the one write a page makes while it only shows something: the audit event that says
+    special-category data (benefit information) was viewed. It runs and commits before the page
+    renders; the page writes nothing else."""
+    write()
+    db.session.commit()
