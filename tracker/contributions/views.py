@@ -164,7 +164,7 @@ def _post_contribution(form) -> Response | None:
     data = {"hours": clean(form, "hours"), "preparation_hours": clean(form, "preparation_hours"),
             "role": form.role.data, "description": form.description.data,
             "activity_id": activity.id if activity else None}
-    if not valid or form.errors:
+    if chosen is None or not valid or form.errors:
         _errors_too(form, service.contribution_values, {**data, "worked_on": today()})
         return None
 

@@ -18,15 +18,15 @@ from wtforms.validators import InputRequired, ValidationError
 
 from tracker import pages
 from tracker.auth.forms import EmptyForm
-from tracker.contributions.models import Activity
+from tracker.contributions.models import Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.money import MoneyError, to_decimal
+from tracker.money import ZERO, MoneyError, to_decimal
 from tracker.payments import queries
 from tracker.people.forms import Needed, PlainDateField, select_choices
 from tracker.people.models import Person
-from tracker.vocab import (FIRST_YEAR, KIND_LABELS, LAST_YEAR, MAX_ID, MAX_PAGE, PAY_METHODS, PAYMENT_KINDS,
-                           PAYMENT_STATUS_LABELS, PAYMENT_STATUSES, SERVICE_USER_CONTEXT_LABELS)
+from tracker.vocab import (FIRST_YEAR, KIND_LABELS, LAST_YEAR, MAX_ID, MAX_PAGE, NON_MONEY_KINDS, PAY_METHODS,
+                           PAYMENT_KINDS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES, SERVICE_USER_CONTEXT_LABELS)
 
 #: The most payments one suggestion may carry back in its hidden fields.
 MAX_SUGGESTED = 6
@@ -273,6 +273,14 @@ def ticked(form: PaymentForm, allowed: set[int]) -> list[int]:
     return ids
 
 
+def fill_total(form: PaymentForm, unpaid: list[Contribution]) -> None:
+    """Work out the amount from the ticked contributions ("Work out the amount"); nothing is checked or saved."""
+    ids = ticked(form, {c.id for c in unpaid})
+    form.amount.data = str(sum((c.value_owed for c in unpaid if c.id in ids), ZERO))
+    if form.kind.data in NON_MONEY_KINDS:
+        form.amount_offered.data, form.amount.data = form.amount.data, "0.00"
+
+
 def payment_data(form: PaymentForm, ids: list[int]) -> dict:
     """What the payment service parses (service.parse_payment)."""
     return {"kind": form.kind.data, "amount": clean(form, "amount"), "amount_offered": clean(form, "amount_offered"),
@@ -322,6 +330,14 @@ def suggested_rows(formdata) -> list[dict] | None:
             return None
         rows.append({"kind": kind, "amount": amount, "paid_on": paid_on})
     return rows or None
+
+
+def charity_for(form: PaymentForm, person: Person) -> str | None:
+    """The charity a suggested charity payment goes to: as typed, else the one the person prefers."""
+    if (form.charity_name.data or "").strip():
+        return form.charity_name.data
+    pref = next((p for p in person.preferences if p.kind == "charity"), None)
+    return pref.note if pref else None
 
 
 def suggestion_explanation(formdata) -> str:

@@ -189,7 +189,7 @@ def _named(v: Mapping) -> dict:
             "notes": [n for n in (v.get("notes") or []) if n], "source": _source(v)}
 
 
-_UNNAMED = {"title": "A benefit rule", "rule": None, "benefit": "", "notes": [], "source": None}
+_UNNAMED: dict[str, object] = {"title": "A benefit rule", "rule": None, "benefit": "", "notes": [], "source": None}
 
 
 def verdict_row(v: Mapping, *, names: bool = True) -> dict:
@@ -204,7 +204,7 @@ def verdict_row(v: Mapping, *, names: bool = True) -> dict:
         "limit": figure(measure, v.get("limit")) if v.get("limit") is not None else "No limit",
         "headroom": _headroom_text(measure, v.get("headroom")),
         "status": status,
-        "status_word": VERDICT_STATUS_WORDS.get(status, str(status)),
+        "status_word": VERDICT_STATUS_WORDS.get(str(status), str(status)),
         "blocks": status == "over" and v.get("severity") == "block",
         "warns": status == "over" and v.get("severity") != "block",
         "unverified": v.get("confidence") == "unconfirmed",
@@ -220,7 +220,7 @@ def verdict_rows(verdicts: Iterable[Mapping] | None, *, names: bool = True) -> l
 
 def without_names(text: str, verdicts: Iterable[Mapping] | None) -> str:
     """A suggestion's explanation without the names of the rules it mentions."""
-    titles = sorted({v.get("title") for v in verdicts or [] if v.get("title")}, key=len, reverse=True)
+    titles = sorted({str(v["title"]) for v in verdicts or [] if v.get("title")}, key=len, reverse=True)
     for title in titles:
         text = text.replace(f"the {title}", "the benefit limit").replace(title, "the benefit limit")
     return text

@@ -86,14 +86,6 @@ def _parse(form: PaymentForm, ids: list[int], *, recording: bool) -> service.Pay
     return None if form.errors else parsed
 
 
-def _total(form: PaymentForm, unpaid: list[Contribution]) -> None:
-    """Work out the amount from the ticked contributions; nothing is checked or saved."""
-    ids = forms.ticked(form, {c.id for c in unpaid})
-    form.amount.data = str(presenters.owed(c for c in unpaid if c.id in ids))
-    if form.kind.data in ("certificate", "declined"):
-        form.amount_offered.data, form.amount.data = form.amount.data, "0.00"
-
-
 def _check(person: Person, form: PaymentForm, p: service.PaymentInput) -> Checked:
     """The what-if check (it writes nothing)."""
     try:
@@ -123,18 +115,11 @@ def _record(person: Person, form: PaymentForm, p: service.PaymentInput) -> Respo
     return (blocked[0], 409) if blocked else (None, 422)
 
 
-def _charity_for(person: Person, form: PaymentForm) -> str | None:
-    if (form.charity_name.data or "").strip():
-        return form.charity_name.data
-    pref = next((p for p in person.preferences if p.kind == "charity"), None)
-    return pref.note if pref else None
-
-
 def _record_suggestion(person: Person, form: PaymentForm, ids: list[int], rows: list[dict]) -> list[Payment]:
     note = presenters.note_with(form.note.data, forms.suggestion_explanation(request.form))
     made = []
     for row in rows:
-        charity = _charity_for(person, form) if row["kind"] == "charity" else None
+        charity = forms.charity_for(form, person) if row["kind"] == "charity" else None
         p = service.parse_payment({**row, "contribution_ids": ids, "note": note, "charity_name": charity})
         payment, _ = service.record_payment(person, p, actor=current_user, today=today())
         made.append(payment)
@@ -223,7 +208,7 @@ def new():
     check, status = None, 200
     action = request.form.get("action") if request.method == "POST" else None
     if request.method == "POST" and action == "total":
-        _total(form, unpaid)
+        forms.fill_total(form, unpaid)
         status = pages.status(form)
     elif request.method == "POST":
         outcome = _post_new(person, form, unpaid, action)
