@@ -28,8 +28,8 @@ from tracker.extensions import db
 from tracker.money import format_money
 from tracker.pages import Done
 from tracker.payments import queries
-from tracker.payments.forms import activity_choices, clean, list_filters, people_choices
-from tracker.payments.presenters import page_args, paginate, query_person
+from tracker.payments.forms import activity_choices, clean, people_choices
+from tracker.payments.presenters import list_page, page_args, query_person
 from tracker.people.models import Person
 from tracker.timeutil import today
 from tracker.vocab import FINANCE_ROLES, STAFF_ROLES
@@ -73,8 +73,7 @@ def _errors_too(form, check: Callable[[dict], object], data: dict) -> None:
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
-    form, f = list_filters(request.args)
-    rows = paginate(queries.contributions_query(f), f) if f else None
+    form, f, rows = list_page(queries.contributions_query)
     return _render("contributions/index.html", form=form, f=f, contributions=rows, args=page_args(f),
                    can_record=current_user.role in MANAGERS,
                    can_pay=current_user.role in FINANCE_ROLES), (200 if f else 422)

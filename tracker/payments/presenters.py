@@ -3,17 +3,19 @@ and the benefit check's JSON. Nothing here writes; the views load, check access,
 services, and hand these to the templates.
 
 The contribution pages share the list pieces at the end (``query_person``, ``page_args``,
-``paginate``).
+``list_page``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
+from wtforms import Form
 
 from tracker import pages
 from tracker.auth.access import visible_person_or_404
@@ -22,7 +24,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.money import ZERO, format_money
 from tracker.payments import queries, service
-from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, suggestion_fields
+from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, list_filters, suggestion_fields
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.timeutil import uk_time
@@ -319,3 +321,10 @@ def paginate(query, f: queries.Filters | None):
     if f is None:
         return None
     return db.paginate(query, page=f.page, per_page=f.per_page, error_out=False)
+
+
+def list_page(build_query: Callable[[queries.Filters], sa.Select]) -> tuple[Form, queries.Filters | None, object]:
+    """A filtered list from ?person_id=&activity_id=&status=&kind=&from=&to=&page=: (the filter form,
+    the filters or None when they have errors, the page of rows or None)."""
+    form, f = list_filters(request.args)
+    return form, f, paginate(build_query(f), f) if f else None

@@ -61,8 +61,7 @@ def _audit_benefit_view(person_id: int, verdicts, where: str) -> None:
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
-    form, f = forms.list_filters(request.args)
-    payments = presenters.paginate(queries.payments_query(f), f) if f else None
+    form, f, payments = presenters.list_page(queries.payments_query)
     return render_template("payments/index.html", form=form, f=f, payments=payments, args=presenters.page_args(f),
                            status_labels=PAYMENT_STATUS_LABELS, pay_kind_labels=KIND_LABELS,
                            can_record=current_user.role in FINANCE_ROLES), (200 if f else 422)
@@ -439,8 +438,7 @@ def month_end():
 @bp.get("/expenses")
 @roles_required(*STAFF_ROLES)
 def expenses():
-    form, f = forms.list_filters(request.args)
-    rows = presenters.paginate(queries.expenses_query(f), f) if f else None
+    form, f, rows = presenters.list_page(queries.expenses_query)
     return render_template("payments/expenses.html", form=form, f=f, expenses=rows, args=presenters.page_args(f),
                            context_labels=SERVICE_USER_CONTEXT_LABELS), (200 if f else 422)
 
