@@ -1,7 +1,8 @@
 """Forms for the contribution and activity pages.
 
 They only parse what was typed; amounts and hours stay text so the service parses them exactly
-(tracker.money.to_decimal), and its ValidationFailed messages are put back onto these fields.
+(tracker.money.to_decimal), and its ValidationFailed messages are put back onto these fields
+(tracker.pages.submit; a session's row messages through ``row_errors``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 Like the people forms, they only parse what was typed: money stays text (the services parse it
 with tracker.money.to_decimal, so "1.005" and "NaN" are refused with a plain message), dates must
 be real dates, and the rules about what is allowed live in the services, whose ValidationFailed
-messages the views put back onto these fields.
+messages the page boundary (tracker.pages.submit) puts back onto these fields.
+
+Besides the forms: the list filters and select choices the payment and contribution pages share,
+and the hidden fields that carry a suggestion of the benefit check back to the server.
 """
 
 from __future__ import annotations
