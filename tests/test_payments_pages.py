@@ -637,3 +637,45 @@ def test_expenses_list_filters(app, client, login, carer):
     assert client.get(f"/payments/expenses?person_id={carer}").status_code == 200
     resp = client.get("/payments/expenses?to=2025-02-30")
     assert resp.status_code == 422 and 'href="#to"' in resp.get_data(as_text=True)
+
+
+# ---- times are shown in UK time ---------------------------------------------------------------
+
+def test_the_payment_page_shows_times_in_uk_time(app, client, login, carer):
+    """Stored times are UTC; in summer the page shows them an hour later (British Summer Time)."""
+    from datetime import datetime
+
+    pid = make_payment(app, carer, status="paid", method="cash", paid_on=date(2025, 7, 10))
+    with app.app_context():
+        p = db.session.get(Payment, pid)
+        p.created_at = datetime(2025, 7, 1, 23, 30)  # 00:30 on 2 July in the UK
+        p.approved_at = datetime(2025, 7, 8, 14, 30)
+        p.paid_at = datetime(2025, 12, 9, 14, 30)  # winter: UK time is UTC
+        db.session.commit()
+    login("finance")
+    page = client.get(f"/payments/{pid}").get_data(as_text=True)
+    assert "on 2 July 2025 at 00:30 UK time" in page
+    assert "on 8 July 2025 at 15:30 UK time" in page
+    assert "on 9 December 2025 at 14:30 UK time" in page
+    assert "UTC" not in page
+
+
+def test_uk_time_reads_stored_utc_times():
+    from datetime import datetime, timezone
+
+    from tracker.timeutil import uk_time
+
+    assert uk_time(datetime(2026, 3, 29, 0, 59)).hour == 0  # before the clocks go forward
+    assert uk_time(datetime(2026, 3, 29, 1, 0)).hour == 2  # after: BST
+    assert uk_time(datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)).hour == 13
+
+
+# ---- the shared page pieces ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, expected", [("7", 7), (" 42 ", 42), (7, 7), ("0", None), ("-3", None), ("1.5", None),
+                                           ("abc", None), ("", None), (None, None), (str(2**63 - 1), 2**63 - 1),
+                                           (str(2**63), None), ("9" * 400, None)])
+def test_parse_id_takes_only_ids_a_database_can_hold(raw, expected):
+    from tracker.pages import parse_id
+
+    assert parse_id(raw) == expected

@@ -52,6 +52,18 @@ def put_errors(form, fields: Mapping[str, list[str]], rename: Mapping[str, str] 
             form.form_errors.extend(messages)
 
 
+def parse_id(raw: object) -> int | None:
+    """A record's id typed in a form or a query argument: a positive whole number that fits a database
+    id, else None (so a huge number is "not found", never an overflow in the database driver)."""
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def status(form) -> int:
     """422 when the form carries errors, 200 otherwise."""
     return 422 if form.errors else 200

@@ -1,6 +1,14 @@
-"""Clock helpers. Services take "now" and "today" as arguments; only views and tasks call these."""
+"""Clock helpers. Services take "now" and "today" as arguments; only views and tasks call these.
 
-from datetime import date, datetime, timezone
+Times are stored in UTC without a zone; people read them in UK time (``uk_time``)."""
+
+from datetime import UTC, date, datetime, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+try:
+    UK: tzinfo = ZoneInfo("Europe/London")
+except ZoneInfoNotFoundError:  # pragma: no cover - a system without time zone data
+    UK = UTC
 
 
 def utcnow() -> datetime:
@@ -9,3 +17,10 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return date.today()
+
+
+def uk_time(at: datetime) -> datetime:
+    """A stored time (UTC, with or without a zone) as the clock in the UK showed it."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UK)

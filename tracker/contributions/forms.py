@@ -1,7 +1,8 @@
 """Forms for the contribution and activity pages.
 
 They only parse what was typed; amounts and hours stay text so the service parses them exactly
-(tracker.money.to_decimal), and its ValidationFailed messages are put back onto these fields.
+(tracker.money.to_decimal), and its ValidationFailed messages are put back onto these fields
+(tracker.pages.submit; a session's row messages through ``row_errors``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from tracker.contributions.models import RATE_UNITS
-from tracker.payments.forms import DayField, NotHuge, money_field
+from tracker.pages import parse_id
+from tracker.payments.forms import DayField, NotHuge, clean, money_field
 from tracker.people.forms import Needed, select_choices
 
 SESSION_ROWS = 8
@@ -67,3 +69,53 @@ def session_form_class(rows: int = SESSION_ROWS):
         setattr(SessionForm, f"prep_{i}", hours_field(f"Row {i + 1}: preparation hours"))
     return SessionForm
 
+
+
+# ---- the rows of a session ----------------------------------------------------------------------------
+
+#: A service field of one attendee: (the prefix of its row field, the word a message uses).
+ROW_FIELDS = {"person_id": ("person", "person"), "hours": ("hours", "hours"),
+              "preparation_hours": ("prep", "preparation hours")}
+
+
+def name_rows(form, rows: int = SESSION_ROWS) -> None:
+    """Make the form's own messages about hours name their row, as the service's do."""
+    for i in range(rows):
+        for prefix, word in (("hours", "hours"), ("prep", "preparation hours")):
+            f = form[f"{prefix}_{i}"]
+            f.errors = [m if m.startswith("Row ") else f"Row {i + 1}, {word}: {m}" for m in f.errors]
+
+
+def used_rows(form, rows: int = SESSION_ROWS) -> list[int]:
+    """The rows with anything typed in them."""
+    return [i for i in range(rows)
+            if any((form[f"{name}_{i}"].data or "").strip() for name in ("person", "hours", "prep"))]
+
+
+def attendee(form, i: int) -> dict:
+    """One row as the session service reads it."""
+    return {"person_id": parse_id(form[f"person_{i}"].data), "hours": clean(form, f"hours_{i}"),
+            "preparation_hours": clean(form, f"prep_{i}")}
+
+
+def row_errors(fields: dict[str, list[str]], rows: list[int]) -> dict[str, list[str]]:
+    """Service errors keyed "attendees.N.field" (N counts the rows used) onto the form's row fields,
+    each message naming the row."""
+    out: dict[str, list[str]] = {}
+    for key, messages in fields.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "attendees" and parts[1].isdigit() and int(parts[1]) < len(rows):
+            row = rows[int(parts[1])]
+            prefix, word = ROW_FIELDS.get(parts[2], (None, parts[2].replace("_", " ")))
+            target = f"{prefix}_{row}" if prefix else "description"
+            out.setdefault(target, []).extend(f"Row {row + 1}, {word}: {m}" for m in messages)
+        else:
+            out.setdefault(key, []).extend(messages)
+    return out
+
+
+def put_missing_errors(form, fields: dict[str, list[str]]) -> None:
+    """Messages for fields that have none yet (what a check says besides the form's own refusals)."""
+    for name, messages in fields.items():
+        if name in form and not form[name].errors:
+            form[name].errors = list(messages)

@@ -15,6 +15,10 @@ database in batches (yield_per); the CSV is streamed, the XLSX is built in memor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
 from flask import Response, render_template, request, stream_with_context
 
 from tracker.auth.access import roles_required
@@ -24,11 +28,9 @@ from tracker.exports.writers import CSV_MIME, XLSX_MIME, Column, csv_chunks, xls
 from tracker.extensions import db
 from tracker.payments import queries
 from tracker.timeutil import today
+from tracker.vocab import FINANCE_ROLES, MAX_ID, STAFF_ROLES
 
-FINANCE = ("admin", "finance")
-CONTRIBUTION_ROLES = ("admin", "finance", "coordinator")
 BATCH = 1000
-MAX_ID = 2**63 - 1  # the largest id a database integer holds
 # Query arguments that only choose a page of a list: an export always holds every matching row.
 PAGING = ("page", "per_page")
 # Where to go back to, to change the filters.
@@ -125,51 +127,44 @@ def _download(body, mimetype: str, filename: str) -> Response:
     return resp
 
 
-def _export(what: str, title: str, columns: list[Column], build_query, fmt: str):
+def _export(export: Export, fmt: str):
     try:
         f = _filters()
     except ValidationFailed as e:
-        return _bad_filters(e, title)
-    query = build_query(f)
+        return _bad_filters(e, export.title)
+    query = export.build_query(f)
     if fmt == "csv":
-        body = stream_with_context(csv_chunks(columns, _rows(query)))
-        return _download(body, CSV_MIME, _filename(what, "csv"))
-    data = xlsx_bytes(columns, _rows(query), sheet_title=title)
-    return _download(data, XLSX_MIME, _filename(what, "xlsx"))
+        body = stream_with_context(csv_chunks(export.columns, _rows(query)))
+        return _download(body, CSV_MIME, _filename(export.what, "csv"))
+    data = xlsx_bytes(export.columns, _rows(query), sheet_title=export.title)
+    return _download(data, XLSX_MIME, _filename(export.what, "xlsx"))
 
 
-@bp.get("/payments.csv")
-@roles_required(*FINANCE)
-def payments_csv():
-    return _export("payments", "Payments", PAYMENT_COLUMNS, queries.payments_query, "csv")
+@dataclass(frozen=True)
+class Export:
+    """One list that can be downloaded, as CSV and as XLSX."""
+
+    what: str
+    title: str
+    columns: list[Column]
+    build_query: Callable[[queries.Filters], sa.Select]
+    roles: tuple[str, ...]
+
+    def view(self, fmt: str) -> Callable[[], Response]:
+        """The view of one format: GET /exports/<what>.<fmt>, endpoint exports.<what>_<fmt>."""
+        def download() -> Response:
+            return _export(self, fmt)
+
+        download.__name__ = f"{self.what}_{fmt}"
+        return roles_required(*self.roles)(download)
 
 
-@bp.get("/payments.xlsx")
-@roles_required(*FINANCE)
-def payments_xlsx():
-    return _export("payments", "Payments", PAYMENT_COLUMNS, queries.payments_query, "xlsx")
+EXPORTS = (
+    Export("payments", "Payments", PAYMENT_COLUMNS, queries.payments_query, FINANCE_ROLES),
+    Export("contributions", "Contributions", CONTRIBUTION_COLUMNS, queries.contributions_query, STAFF_ROLES),
+    Export("expenses", "Expenses", EXPENSE_COLUMNS, queries.expenses_query, FINANCE_ROLES),
+)
 
-
-@bp.get("/contributions.csv")
-@roles_required(*CONTRIBUTION_ROLES)
-def contributions_csv():
-    return _export("contributions", "Contributions", CONTRIBUTION_COLUMNS, queries.contributions_query, "csv")
-
-
-@bp.get("/contributions.xlsx")
-@roles_required(*CONTRIBUTION_ROLES)
-def contributions_xlsx():
-    return _export("contributions", "Contributions", CONTRIBUTION_COLUMNS, queries.contributions_query, "xlsx")
-
-
-@bp.get("/expenses.csv")
-@roles_required(*FINANCE)
-def expenses_csv():
-    return _export("expenses", "Expenses", EXPENSE_COLUMNS, queries.expenses_query, "csv")
-
-
-@bp.get("/expenses.xlsx")
-@roles_required(*FINANCE)
-def expenses_xlsx():
-    return _export("expenses", "Expenses", EXPENSE_COLUMNS, queries.expenses_query, "xlsx")
-
+for _one in EXPORTS:
+    for _fmt in ("csv", "xlsx"):
+        bp.add_url_rule(f"/{_one.what}.{_fmt}", f"{_one.what}_{_fmt}", _one.view(_fmt), methods=["GET"])

@@ -3,7 +3,10 @@
 Like the people forms, they only parse what was typed: money stays text (the services parse it
 with tracker.money.to_decimal, so "1.005" and "NaN" are refused with a plain message), dates must
 be real dates, and the rules about what is allowed live in the services, whose ValidationFailed
-messages the views put back onto these fields.
+messages the page boundary (tracker.pages.submit) puts back onto these fields.
+
+Besides the forms: the list filters and select choices the payment and contribution pages share,
+and the hidden fields that carry a suggestion of the benefit check back to the server.
 """
 
 from __future__ import annotations
@@ -11,63 +14,25 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
+from tracker import pages
 from tracker.auth.forms import EmptyForm
-from tracker.payments.models import PAYMENT_KINDS, PAYMENT_STATUSES
+from tracker.contributions.models import Activity, Contribution
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.money import ZERO, MoneyError, to_decimal
+from tracker.payments import queries
 from tracker.people.forms import Needed, PlainDateField, select_choices
+from tracker.people.models import Person
+from tracker.vocab import (FIRST_YEAR, KIND_LABELS, LAST_YEAR, MAX_ID, MAX_PAGE, NON_MONEY_KINDS, PAY_METHODS,
+                           PAYMENT_KINDS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES, SERVICE_USER_CONTEXT_LABELS)
 
-# The largest id a database integer column holds: a bigger number in an address or a form is
-# "not found" (and would overflow the database driver).
-MAX_ID = 2**63 - 1
-MAX_PAGE = 100_000
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-KIND_LABELS = {
-    "cash": "Cash",
-    "bank_transfer": "Bank transfer",
-    "voucher": "Vouchers",
-    "training": "Training (in kind)",
-    "certificate": "A certificate (no money)",
-    "declined": "Declined (the person chose not to be paid)",
-    "charity": "Paid to a charity the person chose",
-}
-STATUS_LABELS = {
-    "draft": "Draft: waiting for approval",
-    "approved": "Approved: not yet paid",
-    "paid": "Paid",
-    "cancelled": "Cancelled",
-}
-CONTEXT_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
-# How a payment was made. Month end groups paid payments by these words.
-PAY_METHODS = ("bank transfer", "cash", "voucher", "cheque", "training place", "charity donation",
-               "no money (certificate or decline)")
-
-
-def parse_id(raw) -> int | None:
-    """A positive whole number that fits a database id, or None."""
-    if raw is None:
-        return None
-    text = str(raw).strip()
-    if not text.isdigit() or len(text) > 19:
-        return None
-    value = int(text)
-    return value if 1 <= value <= MAX_ID else None
-
-
-def put_errors(form, fields: dict, rename: dict | None = None) -> None:
-    """Put a ValidationFailed's per-field messages onto the form's fields (see tracker.people.views).
-
-    A message for no field on this form goes to the form itself (shown in the error summary)."""
-    rename = rename or {}
-    for key, messages in fields.items():
-        name = rename.get(key, key)
-        if name in form and name != "csrf_token":
-            form[name].errors = list(form[name].errors) + list(messages)
-        else:
-            form.form_errors.extend(messages)
+#: The most payments one suggestion may carry back in its hidden fields.
+MAX_SUGGESTED = 6
 
 
 class DayField(PlainDateField):
@@ -182,7 +147,8 @@ class FilterForm(Form):
     person_id = SelectField("Person", validate_choice=False)
     activity_id = SelectField("Activity", validate_choice=False)
     status = SelectField("Status", validate_choice=False,
-                         choices=select_choices([("", "Any status")] + [(s, STATUS_LABELS[s]) for s in PAYMENT_STATUSES]))
+                         choices=select_choices([("", "Any status")] +
+                                                    [(s, PAYMENT_STATUS_LABELS[s]) for s in PAYMENT_STATUSES]))
     kind = SelectField("How paid", validate_choice=False, choices=kind_choices("Any way"))
     date_from = StringField("From", name="from", render_kw={"type": "date"})
     date_to = StringField("To", name="to", render_kw={"type": "date"})
@@ -196,13 +162,15 @@ FILTER_RENAME = {"from": "date_from", "to": "date_to"}
 class ExpenseForm(FlaskForm):
     person_id = SelectField("Person", validate_choice=False, validators=[Needed()])
     amount = money_field("Amount paid back, in pounds", required=True)
-    incurred_on = DayField("Date of the cost", validators=[InputRequired("Enter the date of the cost, like 2025-04-07.")])
+    incurred_on = DayField("Date of the cost",
+                           validators=[InputRequired("Enter the date of the cost, like 2025-04-07.")])
     paid_on = DayField("Date the person is paid back",
                        validators=[InputRequired("Enter the date the person is paid back, like 2025-04-07.")])
     description = TextAreaField("What the cost was for", validators=[Needed()])
     receipt_ref = StringField("Receipt reference")
     service_user_context = SelectField("Is the person taking part as a service user?", default="unknown",
-                                       choices=select_choices(list(CONTEXT_LABELS.items())), validate_choice=False)
+                                       choices=select_choices(list(SERVICE_USER_CONTEXT_LABELS.items())),
+                                       validate_choice=False)
 
 
 class OtherIncomeForm(FlaskForm):
@@ -213,3 +181,168 @@ class OtherIncomeForm(FlaskForm):
     source = StringField("Where it came from", validators=[Needed()])
 
 
+
+# ---- helpers the payment and contribution pages share ---------------------------------------------
+
+def money_errors(form, *names: str) -> None:
+    """When the form already has a problem, also say what is wrong with the amounts."""
+    for name in names:
+        if form[name].errors or not (form[name].data or "").strip():
+            continue
+        try:
+            to_decimal(form[name].data)
+        except MoneyError as e:
+            form[name].errors = list(form[name].errors) + [str(e)]
+
+
+def put_fresh_errors(form, fields: dict[str, list[str]], rename: dict[str, str] | None = None) -> None:
+    """Like pages.put_errors, but only for fields that have no message yet (the form's own check of a
+    date, say, says it better than the service's "enter a date")."""
+    rename = rename or {}
+    fresh = {k: v for k, v in fields.items()
+             if not (rename.get(k, k) in form and form[rename.get(k, k)].errors)}
+    pages.put_errors(form, fresh, rename)
+
+
+def people_choices(blank: str) -> list:
+    rows = db.session.execute(sa.select(Person.id, Person.name).order_by(Person.name, Person.id)).all()
+    return select_choices([("", blank)] + [(str(i), n) for i, n in rows])
+
+
+def activity_choices(blank: str, active_only: bool = False) -> list:
+    q = sa.select(Activity.id, Activity.name).order_by(Activity.name, Activity.id)
+    if active_only:
+        q = q.where(Activity.active.is_(True))
+    return select_choices([("", blank)] + [(str(i), n) for i, n in db.session.execute(q).all()])
+
+
+def _beyond_bounds(f: queries.Filters) -> dict[str, list[str]]:
+    errors = {name: ["There is no such record."] for name in ("person_id", "activity_id")
+              if (getattr(f, name) or 0) > MAX_ID}
+    if f.page > MAX_PAGE:
+        errors["page"] = [f"Use a page number up to {MAX_PAGE:,}."]
+    return errors
+
+
+def list_filters(args, form_class: type[Form] = FilterForm) -> tuple[Form, queries.Filters | None]:
+    """The list filters: (form, Filters) or (form with errors, None). Parsing is the shared
+    queries.parse_filters, so the list holds exactly the rows an export of it holds."""
+    form = form_class(args)
+    form.person_id.choices = people_choices("Anyone")
+    form.activity_id.choices = activity_choices("Any activity")
+    try:
+        f = queries.parse_filters(args)
+    except ValidationFailed as e:
+        pages.put_errors(form, e.fields, FILTER_RENAME)
+        return form, None
+    errors = _beyond_bounds(f)
+    if errors:
+        pages.put_errors(form, errors, FILTER_RENAME)
+        return form, None
+    return form, f
+
+
+def parse_month(raw: str | None, this: date) -> tuple[date, str | None]:
+    """The first day of a month typed as YYYY-MM (``this`` when not given), and an error message."""
+    if raw in (None, ""):
+        return this, None
+    raw = raw.strip()
+    if len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit():
+        year, month = int(raw[:4]), int(raw[5:])
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            return date(year, month, 1), None
+    return this, f"Enter the month as a year and month between {FIRST_YEAR} and {LAST_YEAR}, like 2025-04."
+
+
+# ---- a new payment: the ticked contributions and the service's input --------------------------------
+
+TICKED_GONE = ("Some ticked contributions have been paid since the page was loaded, or are not this person's. "
+               "They have been left out: check the amount.")
+
+
+def ticked(form: PaymentForm, allowed: set[int]) -> list[int]:
+    """The ticked contribution ids that are still unpaid; says so when some no longer are."""
+    ids: list[int] = []
+    dropped = False
+    for raw in form.contribution_ids.data or []:
+        i = pages.parse_id(raw)
+        if i in allowed and i not in ids:
+            ids.append(i)
+        else:
+            dropped = True
+    if dropped:
+        form.contribution_ids.errors = list(form.contribution_ids.errors) + [TICKED_GONE]
+        form.contribution_ids.data = [str(i) for i in ids]
+    return ids
+
+
+def fill_total(form: PaymentForm, unpaid: list[Contribution]) -> None:
+    """Work out the amount from the ticked contributions ("Work out the amount"); nothing is checked or saved."""
+    ids = ticked(form, {c.id for c in unpaid})
+    form.amount.data = str(sum((c.value_owed for c in unpaid if c.id in ids), ZERO))
+    if form.kind.data in NON_MONEY_KINDS:
+        form.amount_offered.data, form.amount.data = form.amount.data, "0.00"
+
+
+def payment_data(form: PaymentForm, ids: list[int]) -> dict:
+    """What the payment service parses (service.parse_payment)."""
+    return {"kind": form.kind.data, "amount": clean(form, "amount"), "amount_offered": clean(form, "amount_offered"),
+            "benefit_value": clean(form, "benefit_value"), "charity_name": form.charity_name.data,
+            "paid_on": form.paid_on.data, "note": form.note.data, "override_reason": form.override_reason.data,
+            "contribution_ids": ids}
+
+
+# ---- a suggestion carried in hidden fields --------------------------------------------------------
+#
+# Each "use this suggestion" button posts the payment form as typed, action=suggestion, the
+# explanation, and the suggested payments as s0_kind, s0_amount, s0_paid_on, s1_kind, ... (at most
+# MAX_SUGGESTED). suggestion_fields writes them into the page; suggested_rows reads them back.
+
+def _as_typed(form: PaymentForm) -> list[tuple[str, str]]:
+    fields = [("kind", form.kind.data or ""), ("amount", form.amount.data or ""),
+              ("amount_offered", form.amount_offered.data or ""), ("benefit_value", form.benefit_value.data or ""),
+              ("charity_name", form.charity_name.data or ""), ("note", form.note.data or "")]
+    if form.paid_on.raw_data:
+        fields.append(("paid_on", form.paid_on.raw_data[0]))
+    elif form.paid_on.data:
+        fields.append(("paid_on", form.paid_on.data.isoformat()))
+    return fields + [("contribution_ids", i) for i in form.contribution_ids.data or []]
+
+
+def suggestion_fields(form: PaymentForm, explanation: str, payments: list[dict]) -> list[tuple[str, str]]:
+    """The hidden fields of one suggestion's button."""
+    fields = _as_typed(form) + [("action", "suggestion"), ("explanation", explanation)]
+    for i, p in enumerate(payments[:MAX_SUGGESTED]):
+        fields += [(f"s{i}_kind", p["kind"]), (f"s{i}_amount", p["amount"]), (f"s{i}_paid_on", p["paid_on"])]
+    return fields
+
+
+def suggested_rows(formdata) -> list[dict] | None:
+    """The payments a "use this suggestion" button posted; None when they cannot be read."""
+    rows = []
+    for i in range(MAX_SUGGESTED):
+        kind = formdata.get(f"s{i}_kind")
+        if kind is None:
+            break
+        try:
+            paid_on = date.fromisoformat(formdata.get(f"s{i}_paid_on") or "")
+        except ValueError:
+            return None
+        amount = formdata.get(f"s{i}_amount") or ""
+        if is_huge(amount):
+            return None
+        rows.append({"kind": kind, "amount": amount, "paid_on": paid_on})
+    return rows or None
+
+
+def charity_for(form: PaymentForm, person: Person) -> str | None:
+    """The charity a suggested charity payment goes to: as typed, else the one the person prefers."""
+    if (form.charity_name.data or "").strip():
+        return form.charity_name.data
+    pref = next((p for p in person.preferences if p.kind == "charity"), None)
+    return pref.note if pref else None
+
+
+def suggestion_explanation(formdata) -> str:
+    """The explanation a suggestion's button posted, kept with the payments it records."""
+    return (formdata.get("explanation") or "").strip()[:600] or "a suggested way to pay"
