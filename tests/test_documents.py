@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from tests.test_api_people import assert_error
+from tests.builders import assert_error
 from tracker.documents import pdf, service
 from tracker.documents.models import Document
 from tracker.extensions import db
