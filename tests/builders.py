@@ -16,6 +16,7 @@ assertion, a row count): tests import them from here, never from one another.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
@@ -184,6 +185,32 @@ def assert_error(resp: Any, status: int, code: str | None = None, field: str | N
     if field:
         assert field in body["error"]["fields"], body["error"]["fields"]
         assert all(isinstance(m, str) and m for m in body["error"]["fields"][field])
+
+
+def finance_tokens(app: Any, n: int) -> list[str]:
+    """The API tokens of ``n`` new finance users, committed."""
+    with app.app_context():
+        out = [token(user("finance")) for _ in range(n)]
+        db.session.commit()
+    return out
+
+
+def at_once(app: Any, tokens: list[str], path: str, body: Any) -> list[int]:
+    """POST the same body to the API from one client per token at the same moment; the status codes, sorted."""
+    barrier = threading.Barrier(len(tokens))
+    codes: list[int] = []
+
+    def go(secret: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        codes.append(Api(client, secret).post(path, json=body).status_code)
+
+    threads = [threading.Thread(target=go, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return sorted(codes)
 
 
 class Api:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from tests.builders import Api, assert_error, count, pay
+from tests.builders import assert_error, at_once, count, finance_tokens, pay
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Payment
@@ -175,29 +174,7 @@ def test_rules_endpoint(app, api_as, rules):
 
 def _race(app, person_id, amount, paid_on):
     """Two requests for the same person at the same moment: only one may pass the check."""
-    tokens = []
-    with app.app_context():
-        from tracker.auth import service
-
-        for i in range(2):
-            u = service.create_user(f"racer{i}@example.org", "finance", password="long enough pw")
-            tokens.append(service.issue_token(u))
-        db.session.commit()
-    barrier = threading.Barrier(2)
-    results = []
-
-    def go(token):
-        client = app.test_client()
-        barrier.wait()
-        resp = Api(client, token).post("/payments", json=pay(person_id, amount, paid_on))
-        results.append(resp.status_code)
-
-    threads = [threading.Thread(target=go, args=(t,)) for t in tokens]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return sorted(results)
+    return at_once(app, finance_tokens(app, 2), "/payments", pay(person_id, amount, paid_on))
 
 
 def test_concurrent_payments_cannot_both_pass(app, carer):
