@@ -180,6 +180,14 @@ def _no_network(monkeypatch):
     monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
 
 
+@pytest.fixture
+def sent(app, monkeypatch):
+    """The tasks handed to Celery, as (name, args), instead of sending them."""
+    calls = []
+    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=None, **k: calls.append((name, args)))
+    return calls
+
+
 # ---- a real worker process ------------------------------------------------------------------
 
 def worker_env_vars(database_url: str, broker_dir: Path, tmp: Path) -> dict:
