@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tests.builders import activity, contribution, payment, saved
 from tracker.audit.models import AuditEvent
+from tracker.engine import core as engine
 from tracker.extensions import db
 from tracker.notify.models import Notification
 from tracker.payments.models import Payment
@@ -22,7 +23,6 @@ from tracker.risks import dashboard as dash
 from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
-from tracker.engine import core as engine
 from tracker.rules import checks
 from tracker.rules.checks import NOTICE
 
@@ -162,8 +162,7 @@ def test_bulk_positions_equal_one_person_at_a_time(app, rules):
     _seed(app, people=40)
     with app.app_context():
         with db.session.no_autoflush:
-            db.session.add(Payment(person_id=1, kind="training", amount=Decimal("0.00"),
-                                   benefit_value=Decimal("123.45"), paid_on=TODAY, status="approved"))
+            payment(1, "0.00", TODAY, kind="training", benefit_value="123.45", status="approved")
         db.session.commit()
         bulk = checks.positions(sa.select(BenefitClaim.person_id), TODAY)
         assert bulk and len(bulk) == len(set(db.session.scalars(sa.select(BenefitClaim.person_id))))

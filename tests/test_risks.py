@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.builders import assert_error, pay, payment, saved
+from tests.builders import assert_error, pay, payment, saved, user
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.notify.models import Notification
@@ -188,12 +188,11 @@ def smtp_app(make_app, monkeypatch):
 
 
 def _queued(app):
-    from tracker.auth import service as auth
     from tracker.notify import service as notify
 
     with app.app_context():
-        user = auth.create_user("coord@example.org", "coordinator")
-        n = notify.queue(user, "Subject", "Body", "flag")
+        coordinator = user("coordinator", email="coord@example.org", password=None)
+        n = notify.queue(coordinator, "Subject", "Body", "flag")
         db.session.commit()
         assert n.status == "pending"
         return n.id
