@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from tests.builders import activity, contribution, payment, saved
 from tracker.audit.models import AuditEvent
-from tracker.engine import core as engine
 from tracker.extensions import db
 from tracker.notify.models import Notification
 from tracker.payments.models import Payment
@@ -23,6 +22,7 @@ from tracker.risks import dashboard as dash
 from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
+from tracker.engine import core as engine
 from tracker.rules import checks
 from tracker.rules.checks import NOTICE
 
