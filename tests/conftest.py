@@ -225,7 +225,7 @@ def stop_worker(proc, log) -> None:
     log.close()
 
 
-# ---- factories ---------------------------------------------------------------------------
+# ---- factories (the rows themselves: tests/builders.py) ------------------------------------
 
 @pytest.fixture
 def rules(app):
@@ -239,6 +239,8 @@ def rules(app):
 
 @pytest.fixture
 def make_person(app):
+    """make_person(name, ...) -> id: a person made through the people service, with its audit trail
+    (tests/builders.py makes rows straight through the models)."""
     from tracker.people import service
 
     def factory(name="Alex Example", *, preferences=None, consent=True, claims=(), email=None):
@@ -296,6 +298,8 @@ def postgresql_carer(make_app, own_postgres_url):
 
 @pytest.fixture
 def make_user(app):
+    """make_user(role, ...) -> id, or (id, token): a user made through the auth service, signing in
+    with PASSWORD."""
     from tracker.auth import service
 
     def factory(role="coordinator", *, email=None, person_id=None, token=False):

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
-from tests.builders import activity, contribution, payment, saved
+from tests.builders import activity, contribution, expense, other_income, payment, saved
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.notify.models import Notification
@@ -332,7 +332,6 @@ def test_the_dashboard_runs_a_constant_number_of_statements(app, client, login, 
 def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, make_person, fixed_today):
     """The dashboard's order comes from positions kept between views; each kind of change to a
     person's records must make theirs be worked out again, and agree with the engine."""
-    from tracker.payments.models import Expense, OtherIncome
     from tracker.people.models import Person
     from tracker.risks import positions as kept_positions
     from tracker.risks.models import RiskPosition
@@ -369,14 +368,13 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
     assert status() == "ok"
     with app.app_context():
         db.session.get(Payment, payment_id).paid_on = MONDAY - timedelta(days=7)  # moved to last week
-        db.session.add(Payment(person_id=pid, kind="cash", amount=Decimal("185.00"), paid_on=MONDAY, status="paid"))
+        payment(pid, "185.00", MONDAY)
         db.session.commit()
     assert status() == "near"
     with app.app_context():
         db.session.get(Payment, payment_id).status = "cancelled"
-        db.session.add(Expense(person_id=pid, amount=Decimal("40.00"), incurred_on=MONDAY, paid_on=MONDAY,
-                               description="Bus fares"))
-        db.session.add(OtherIncome(person_id=pid, amount=Decimal("90.00"), received_on=MONDAY, source="A shop job"))
+        expense(pid, "40.00", MONDAY, MONDAY, description="Bus fares")
+        other_income(pid, "90.00", MONDAY, source="A shop job")
         db.session.commit()
     status()  # whatever the rules make of expenses and other income, the dashboard agrees with the engine
     with app.app_context():
