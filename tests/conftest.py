@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 import sqlalchemy as sa
@@ -181,7 +182,7 @@ def _no_network(monkeypatch):
 
 
 @pytest.fixture
-def sent(app, monkeypatch):
+def sent(app, monkeypatch) -> list[tuple]:
     """The tasks handed to Celery, as (name, args), instead of sending them."""
     calls = []
     monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=None, **k: calls.append((name, args)))
@@ -207,7 +208,8 @@ def worker_env_vars(database_url: str, broker_dir: Path, tmp: Path) -> dict:
     return env
 
 
-def start_worker(env: dict, log_path: Path, *extra: str):
+def start_worker(env: dict, log_path: Path, *extra: str) -> tuple[subprocess.Popen, IO[str]]:
+    """A Celery worker process on ``env``, writing its log to ``log_path``; stop it with stop_worker."""
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--loglevel=INFO",
@@ -216,7 +218,7 @@ def start_worker(env: dict, log_path: Path, *extra: str):
     return proc, log
 
 
-def stop_worker(proc, log) -> None:
+def stop_worker(proc: subprocess.Popen, log: IO[str]) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=30)
@@ -280,7 +282,7 @@ def carer(app, rules, carer_name, carer_preferences) -> int:
 
 
 @pytest.fixture
-def postgresql_carer(make_app, own_postgres_url):
+def postgresql_carer(make_app, own_postgres_url) -> tuple:
     """An app on its own PostgreSQL database: the schema, the default rules, and one person
     claiming Carer's Allowance since 2024. Returns (app, person id)."""
     from flask_migrate import upgrade

@@ -10,13 +10,14 @@ import sqlalchemy as sa
 
 from tests import builders as b
 from tracker.auth.models import ApiToken, User
+from tracker.engine.core import Verdict
 from tracker.extensions import db
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks
 
 
-def test_defaults_make_valid_rows(ctx):
+def test_defaults_make_valid_rows(ctx) -> None:
     person = b.person()
     act = b.activity()
     work = b.contribution(person, activity=act)
@@ -34,7 +35,7 @@ def test_defaults_make_valid_rows(ctx):
     assert staff.role == "coordinator" and staff.person_id is None
 
 
-def test_a_contributor_gets_a_person_and_a_token_works(app, client):
+def test_a_contributor_gets_a_person_and_a_token_works(app, client) -> None:
     with app.app_context():
         contributor = b.user("contributor")
         finance = b.user("finance", email="fin@example.org")
@@ -47,11 +48,11 @@ def test_a_contributor_gets_a_person_and_a_token_works(app, client):
     assert resp.status_code == 302
 
 
-def test_a_payment_built_for_a_person_counts_in_their_position(app, rules):
+def test_a_payment_built_for_a_person_counts_in_their_position(app, rules) -> None:
     pid = b.saved(app, b.person, "Carer", claims=[b.CA])
     on = date(2025, 4, 10)
 
-    def carers_allowance():
+    def carers_allowance() -> Verdict:
         with app.app_context():
             (verdict,) = [v for v in checks.position(pid, on) if v.family == "CA_EARN"]
             return verdict
@@ -65,7 +66,7 @@ def test_a_payment_built_for_a_person_counts_in_their_position(app, rules):
     assert carers_allowance().status == "over"
 
 
-def test_overrides_apply(ctx):
+def test_overrides_apply(ctx) -> None:
     recorder, approver = b.user("finance"), b.user("admin")
     person = b.person("Sam Jones", email="sam@example.org", preferences=["voucher", {"kind": "cash", "note": "n"}],
                       consent=False, phone="0123")
@@ -85,7 +86,7 @@ def test_overrides_apply(ctx):
     assert declined.amount_offered == Decimal("40.00") and declined.amount == Decimal("0.00")
 
 
-def test_saved_commits_and_returns_the_id(app):
+def test_saved_commits_and_returns_the_id(app) -> None:
     pid = b.saved(app, b.person, "Kept")
     with app.app_context():
         db.session.remove()

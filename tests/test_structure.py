@@ -28,7 +28,7 @@ def imported_test_modules(source: str) -> list[str]:
     return found
 
 
-def test_the_check_sees_every_spelling():
+def test_the_check_sees_every_spelling() -> None:
     source = ("from tests.test_api_people import count\nimport test_worker\nfrom tests import test_money\n"
               "from .test_jobs import sent\nfrom tests.browser.test_smoke import x\n"
               "from tests.builders import payment\nfrom tests.conftest import IN_CI\nimport tests.builders\n")
@@ -36,7 +36,7 @@ def test_the_check_sees_every_spelling():
                                              ".test_jobs", "tests.browser.test_smoke"]
 
 
-def test_no_test_module_imports_another():
+def test_no_test_module_imports_another() -> None:
     offenders = {}
     for path in sorted(TESTS.rglob("*.py")):
         found = imported_test_modules(path.read_text(encoding="utf-8"))
