@@ -170,8 +170,9 @@ def pay(person_id: int, amount: str, paid_on: str = "2025-04-09", kind: str = "c
 
 
 def count(app: Any, model: Any) -> int:
+    """How many rows the model's table holds."""
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
 
 
 def assert_error(resp: Any, status: int, code: str | None = None, field: str | None = None) -> None:
