@@ -10,11 +10,16 @@ CI=true, so CI can never go green by skipping.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 import sqlalchemy as sa
 
+from tests import builders
+from tests.builders import PASSWORD, Api
 from tracker import create_app
 from tracker.auth.passwords import set_fast_hashing_for_tests
 from tracker.extensions import db as _db
@@ -22,7 +27,7 @@ from tracker.extensions import db as _db
 set_fast_hashing_for_tests()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def need_service(env_name: str, what: str) -> str:
@@ -176,7 +181,53 @@ def _no_network(monkeypatch):
     monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
 
 
-# ---- factories ---------------------------------------------------------------------------
+@pytest.fixture
+def sent(app, monkeypatch) -> list[tuple]:
+    """The tasks handed to Celery, as (name, args), instead of sending them."""
+    calls = []
+    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=None, **k: calls.append((name, args)))
+    return calls
+
+
+# ---- a real worker process ------------------------------------------------------------------
+
+def worker_env_vars(database_url: str, broker_dir: Path, tmp: Path) -> dict:
+    """The environment of a worker process on the test database and a broker of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR"))}
+    env["DATABASE_URL"] = database_url
+    env["STORAGE_DIR"] = str(broker_dir.parent / "documents")  # the test app's folder
+    broker_url = os.environ.get("TEST_BROKER_URL")
+    if broker_url:
+        env["CELERY_BROKER_URL"] = broker_url
+        env["CELERY_RESULT_BACKEND"] = broker_url
+    else:
+        env["BROKER_DIR"] = str(tmp / "broker")
+        env["CELERY_RESULT_BACKEND"] = f"db+sqlite:///{tmp / 'results.sqlite'}"
+        for sub in ("broker", "broker-processed", "broker-control"):
+            (tmp / sub).mkdir(exist_ok=True)
+    return env
+
+
+def start_worker(env: dict, log_path: Path, *extra: str) -> tuple[subprocess.Popen, IO[str]]:
+    """A Celery worker process on ``env``, writing its log to ``log_path``; stop it with stop_worker."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", *extra],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, log
+
+
+def stop_worker(proc: subprocess.Popen, log: IO[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+# ---- factories (the rows themselves: tests/builders.py) ------------------------------------
 
 @pytest.fixture
 def rules(app):
@@ -190,6 +241,8 @@ def rules(app):
 
 @pytest.fixture
 def make_person(app):
+    """make_person(name, ...) -> id: a person made through the people service, with its audit trail
+    (tests/builders.py makes rows straight through the models)."""
     from tracker.people import service
 
     def factory(name="Alex Example", *, preferences=None, consent=True, claims=(), email=None):
@@ -210,7 +263,45 @@ def make_person(app):
 
 
 @pytest.fixture
+def carer_name() -> str:
+    """Override in a module to name the carer differently."""
+    return "Carer Person"
+
+
+@pytest.fixture
+def carer_preferences() -> list[dict]:
+    """Override in a module to give the carer other preferences."""
+    return [{"kind": "cash"}, {"kind": "voucher"}]
+
+
+@pytest.fixture
+def carer(app, rules, carer_name, carer_preferences) -> int:
+    """A person receiving Carer's Allowance since 2024 (weeks Monday to Sunday, £196 a week from April
+    2025), with consent recorded; by default prefers cash, then vouchers. Returns the id."""
+    return builders.saved(app, builders.person, carer_name, preferences=carer_preferences, claims=[builders.CA])
+
+
+@pytest.fixture
+def postgresql_carer(make_app, own_postgres_url) -> tuple:
+    """An app on its own PostgreSQL database: the schema, the default rules, and one person
+    claiming Carer's Allowance since 2024. Returns (app, person id)."""
+    from flask_migrate import upgrade
+
+    from tracker.rules import service as rules_service
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=own_postgres_url)
+    with app.app_context():
+        upgrade()
+        rules_service.ensure_default_pack()
+        person = builders.person("PG Carer", claims=[builders.CA])
+        _db.session.commit()
+        return app, person.id
+
+
+@pytest.fixture
 def make_user(app):
+    """make_user(role, ...) -> id, or (id, token): a user made through the auth service, signing in
+    with PASSWORD."""
     from tracker.auth import service
 
     def factory(role="coordinator", *, email=None, person_id=None, token=False):
@@ -226,30 +317,6 @@ def make_user(app):
             return (user.id, secret) if token else user.id
 
     return factory
-
-
-class Api:
-    """A small client for the JSON API as one user."""
-
-    def __init__(self, client, token):
-        self.client, self.token = client, token
-
-    def _h(self, headers=None):
-        h = {"Authorization": f"Bearer {self.token}"}
-        h.update(headers or {})
-        return h
-
-    def get(self, path, **kw):
-        return self.client.get("/api/v1" + path, headers=self._h(kw.pop("headers", None)), **kw)
-
-    def post(self, path, json=None, headers=None, **kw):
-        return self.client.post("/api/v1" + path, json=json, headers=self._h(headers), **kw)
-
-    def put(self, path, json=None, headers=None, **kw):
-        return self.client.put("/api/v1" + path, json=json, headers=self._h(headers), **kw)
-
-    def delete(self, path, **kw):
-        return self.client.delete("/api/v1" + path, headers=self._h(kw.pop("headers", None)), **kw)
 
 
 @pytest.fixture

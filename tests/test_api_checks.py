@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from datetime import date
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from tests.test_api_people import assert_error, count
+from tests.builders import assert_error, at_once, count, finance_tokens, pay
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Payment
-
-
-@pytest.fixture
-def carer(rules, make_person):
-    """Receives Carer's Allowance (weeks Monday to Sunday); prefers cash, then vouchers."""
-    return make_person("Carer Person", preferences=[{"kind": "cash"}, {"kind": "voucher"}],
-                       claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
-
-
-def pay(person_id, amount, paid_on="2025-04-09", kind="cash", **extra):
-    return {"person_id": person_id, "kind": kind, "amount": amount, "paid_on": paid_on, **extra}
 
 
 def verdict(body, family):
@@ -187,31 +174,7 @@ def test_rules_endpoint(app, api_as, rules):
 
 def _race(app, person_id, amount, paid_on):
     """Two requests for the same person at the same moment: only one may pass the check."""
-    from tests.conftest import Api
-
-    tokens = []
-    with app.app_context():
-        from tracker.auth import service
-
-        for i in range(2):
-            u = service.create_user(f"racer{i}@example.org", "finance", password="long enough pw")
-            tokens.append(service.issue_token(u))
-        db.session.commit()
-    barrier = threading.Barrier(2)
-    results = []
-
-    def go(token):
-        client = app.test_client()
-        barrier.wait()
-        resp = Api(client, token).post("/payments", json=pay(person_id, amount, paid_on))
-        results.append(resp.status_code)
-
-    threads = [threading.Thread(target=go, args=(t,)) for t in tokens]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return sorted(results)
+    return at_once(app, finance_tokens(app, 2), "/payments", pay(person_id, amount, paid_on))
 
 
 def test_concurrent_payments_cannot_both_pass(app, carer):
@@ -220,28 +183,9 @@ def test_concurrent_payments_cannot_both_pass(app, carer):
         assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1
 
 
-def postgresql_app_with_a_carer(make_app, url):
-    """An app on its own PostgreSQL database: the schema, the default rules, and one person
-    claiming Carer's Allowance since 2024. Returns (app, person id)."""
-    from flask_migrate import upgrade
-
-    from tracker.people import service as people
-    from tracker.rules import service as rules_service
-
-    app = make_app(SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        upgrade()
-        rules_service.ensure_default_pack()
-        person = people.create_person({"name": "PG Carer"}, actor=None)
-        people.record_consent(person, date(2024, 1, 1), "v1", actor=None, today=date(2030, 1, 1))
-        people.add_claim(person, "CA", date(2024, 1, 1), None, {}, actor=None)
-        db.session.commit()
-        return app, person.id
-
-
-def test_concurrent_payments_cannot_both_pass_on_postgresql(make_app, own_postgres_url):
+def test_concurrent_payments_cannot_both_pass_on_postgresql(postgresql_carer):
     """The same race on PostgreSQL, on its own database."""
-    app, pid = postgresql_app_with_a_carer(make_app, own_postgres_url)
+    app, pid = postgresql_carer
     assert _race(app, pid, "150.00", "2025-04-09") == [201, 409]
     with app.app_context():
         db.engine.dispose()

@@ -3,26 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
+from tests.builders import assert_error, count
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.people.models import BenefitClaim, Consent, Person
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def assert_error(resp, status, code=None, field=None):
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    body = resp.get_json()
-    assert set(body) == {"error"}
-    assert {"code", "message", "fields"} <= set(body["error"])
-    if code:
-        assert body["error"]["code"] == code
-    if field:
-        assert field in body["error"]["fields"], body["error"]["fields"]
-        assert all(isinstance(m, str) and m for m in body["error"]["fields"][field])
 
 
 def test_create_and_read_person(app, api_as):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.test_api_people import assert_error, count
+from tests.builders import assert_error, count
 from tracker.audit.models import AuditEvent
 from tracker.contributions.models import Contribution
 from tracker.payments.models import Expense

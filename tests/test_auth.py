@@ -5,7 +5,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 from tracker.auth.models import ApiToken, User
 from tracker.extensions import db
 

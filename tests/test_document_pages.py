@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from tests.builders import CA, payment, saved
 from tracker.audit.models import AuditEvent
 from tracker.documents import service
 from tracker.documents.models import Document, DocumentBatch
 from tracker.extensions import db
-from tracker.payments.models import Payment
 
 UC31 = {"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 31}}
-CA = {"benefit": "CA", "start_on": date(2024, 1, 1)}
-
-
-@pytest.fixture
-def sent(app, monkeypatch):
-    calls = []
-    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=None, **k: calls.append((name, args)))
-    return calls
 
 
 @pytest.fixture
@@ -40,10 +31,7 @@ def on_day(monkeypatch):
 @pytest.fixture
 def person(app, rules, make_person):
     pid = make_person("Zoë Example", claims=[UC31, CA])
-    with app.app_context():
-        db.session.add(Payment(person_id=pid, kind="cash", amount=Decimal("120.00"), paid_on=date(2025, 4, 16),
-                               status="paid"))
-        db.session.commit()
+    saved(app, payment, pid, "120.00", date(2025, 4, 16))
     return pid
 
 
@@ -283,10 +271,7 @@ def test_staff_may_see_and_download(app, client, login, person, sent, role):
 # ---- batches ------------------------------------------------------------------------------
 
 def test_batch_progress_page_and_json(app, client, login, person, other, sent, on_day):
-    with app.app_context():
-        db.session.add(Payment(person_id=other, kind="cash", amount=Decimal("10.00"), paid_on=date(2025, 4, 20),
-                               status="paid"))
-        db.session.commit()
+    saved(app, payment, other, "10.00", date(2025, 4, 20))
     login("finance")
     page = client.get("/documents/batches/new").get_data(as_text=True)
     assert "Last month: 1 March 2025 to 31 March 2025" in page

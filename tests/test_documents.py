@@ -12,12 +12,11 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from tests.test_api_people import assert_error
+from tests.builders import activity, assert_error, contribution, expense, payment
 from tracker.documents import pdf, service
 from tracker.documents.models import Document
 from tracker.extensions import db
 from tracker.jobs import OutboxTask
-from tracker.payments.models import Expense, Payment
 
 
 def text_of(data: bytes) -> str:
@@ -44,28 +43,17 @@ def test_render_is_deterministic_and_keeps_accents():
 
 
 @pytest.fixture
-def sent(app, monkeypatch):
-    calls = []
-    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=None, **k: calls.append((name, args)))
-    return calls
-
-
-@pytest.fixture
 def person(app, rules, make_person):
     pid = make_person("Zoë Łukasz", claims=[{"benefit": "UC", "start_on": date(2024, 1, 1),
                                              "attributes": {"ap_start_day": 15}},
                                             {"benefit": "CA", "start_on": date(2024, 1, 1)}])
     with app.app_context():
-        db.session.add_all([
-            Payment(person_id=pid, kind="cash", amount=Decimal("120.00"), paid_on=date(2025, 4, 16), status="paid"),
-            Payment(person_id=pid, kind="voucher", amount=Decimal("30.50"), paid_on=date(2025, 5, 2), status="paid"),
-            Payment(person_id=pid, kind="cash", amount=Decimal("999.00"), paid_on=date(2025, 6, 1), status="paid"),
-            Payment(person_id=pid, kind="cash", amount=Decimal("77.00"), paid_on=date(2025, 4, 20), status="cancelled"),
-            Payment(person_id=pid, kind="declined", amount=Decimal("0"), amount_offered=Decimal("40.00"),
-                    paid_on=date(2025, 4, 25), status="paid"),
-            Expense(person_id=pid, amount=Decimal("12.40"), incurred_on=date(2025, 4, 16), paid_on=date(2025, 4, 18),
-                    description="Bus fares", service_user_context="yes"),
-        ])
+        payment(pid, "120.00", date(2025, 4, 16))
+        payment(pid, "30.50", date(2025, 5, 2), kind="voucher")
+        payment(pid, "999.00", date(2025, 6, 1))
+        payment(pid, "77.00", date(2025, 4, 20), status="cancelled")
+        payment(pid, "0", date(2025, 4, 25), kind="declined", amount_offered="40.00")
+        expense(pid, "12.40", date(2025, 4, 16), date(2025, 4, 18), description="Bus fares", service_user_context="yes")
         db.session.commit()
     return pid
 
@@ -257,18 +245,13 @@ def test_a_ready_document_whose_file_is_gone_is_made_again(app, person, sent):
 
 
 def test_certificate_names_the_person_and_the_activities(app, person, sent):
-    from tracker.contributions.models import Activity, Contribution
     from tracker.people.models import Person
 
     with app.app_context():
-        activity = Activity(name="Research advisory group")
-        db.session.add(activity)
-        db.session.flush()
-        db.session.add_all([
-            Contribution(person_id=person, activity_id=activity.id, worked_on=date(2025, 4, 10), hours=Decimal("2.5"),
-                         preparation_hours=Decimal("1"), value_owed=Decimal("50.00")),
-            Contribution(person_id=person, activity_id=None, worked_on=date(2025, 4, 12), hours=Decimal("1"),
-                         value_owed=Decimal("20.00"))])
+        research = activity("Research advisory group", default_rate=Decimal("0.00"))
+        contribution(person, date(2025, 4, 10), "2.5", activity=research, preparation_hours=Decimal("1"),
+                     value_owed="50.00")
+        contribution(person, date(2025, 4, 12), "1", value_owed="20.00")
         db.session.commit()
         doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
                                           date(2025, 4, 30), actor=None)
@@ -319,12 +302,10 @@ def test_statement_data_is_the_same_from_a_row_with_the_name(app, person, sent):
 
 
 def test_a_statement_reads_its_rows_in_one_query_besides_the_benefit_periods(app, person, sent, monkeypatch):
-    from tracker.contributions.models import Contribution
     from tracker.people.models import Person
 
     with app.app_context():
-        db.session.add(Contribution(person_id=person, worked_on=date(2025, 4, 20), hours=Decimal("3"),
-                                    value_owed=Decimal("45.00")))
+        contribution(person, date(2025, 4, 20), "3", value_owed="45.00")
         db.session.commit()
         doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
                                           date(2025, 5, 14), actor=None)

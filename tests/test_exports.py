@@ -12,26 +12,13 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from tracker.contributions.models import Activity, Contribution
+from tests.builders import activity, contribution, expense, payment, saved
 from tracker.extensions import db
 from tracker.payments import queries
-from tracker.payments.models import Expense, Payment
+from tracker.payments.models import Payment
 
 EVIL_NAME = '=HYPERLINK("http://x","y")'
 EVIL_NOTE = "+SUM(1)"
-
-
-def add(app, *objs):
-    with app.app_context():
-        db.session.add_all(objs)
-        db.session.commit()
-        return [o.id for o in objs]
-
-
-def payment(person_id, amount, paid_on, **kw):
-    kw.setdefault("kind", "cash")
-    kw.setdefault("status", "paid")
-    return Payment(person_id=person_id, amount=Decimal(amount), paid_on=paid_on, **kw)
 
 
 def fetch(client, url, **kw):
@@ -63,17 +50,15 @@ def ledger(app, make_person):
     zoe = make_person("Zoë Brontë")
     evil = make_person(EVIL_NAME)
     ids = {}
-    ids["alex_jan"], ids["alex_feb"], ids["alex_mar"], ids["zoe_feb"] = add(
-        app,
-        payment(alex, "150.00", date(2025, 1, 15), reference="BACS-1"),
-        payment(alex, "75.50", date(2025, 2, 10), kind="voucher", note="£20 supermarket voucher"),
-        payment(alex, "20.00", date(2025, 3, 5), status="draft"),
-        payment(zoe, "60.00", date(2025, 2, 11), note="Zoë’s panel"),
-    )
-    (ids["evil"],) = add(app, payment(evil, "50.00", date(2025, 2, 12), note=EVIL_NOTE, reference="@SUM(A1)",
-                                      method="-2+3"))
-    (ids["reversal"],) = add(app, payment(evil, "-50.00", date(2025, 2, 12), note=EVIL_NOTE,
-                                          reversal_of_id=ids["evil"], reason="=1+1 wrong person"))
+    ids["alex_jan"] = saved(app, payment, alex, "150.00", date(2025, 1, 15), reference="BACS-1")
+    ids["alex_feb"] = saved(app, payment, alex, "75.50", date(2025, 2, 10), kind="voucher",
+                            note="£20 supermarket voucher")
+    ids["alex_mar"] = saved(app, payment, alex, "20.00", date(2025, 3, 5), status="draft")
+    ids["zoe_feb"] = saved(app, payment, zoe, "60.00", date(2025, 2, 11), note="Zoë’s panel")
+    ids["evil"] = saved(app, payment, evil, "50.00", date(2025, 2, 12), note=EVIL_NOTE, reference="@SUM(A1)",
+                        method="-2+3")
+    ids["reversal"] = saved(app, payment, evil, "-50.00", date(2025, 2, 12), note=EVIL_NOTE,
+                            reversal_of=ids["evil"], reason="=1+1 wrong person")
     return {"alex": alex, "zoe": zoe, "evil": evil, **ids}
 
 
@@ -186,7 +171,7 @@ def test_download_headers(client, login, ledger):
 
 def test_control_characters_do_not_break_the_workbook(app, client, login, make_person):
     pid = make_person("Tab\tand\x0bvertical")
-    add(app, payment(pid, "10.00", date(2025, 1, 1), note="\x01=cmd", reference="\tTAB"))
+    saved(app, payment, pid, "10.00", date(2025, 1, 1), note="\x01=cmd", reference="\tTAB")
     login("finance")
     (row,) = read_xlsx(fetch(client, "/exports/payments.xlsx"))
     assert row["person"].value == "Tab\tandvertical"  # a tab is allowed in XML; \x0b is not
@@ -200,12 +185,10 @@ def test_control_characters_do_not_break_the_workbook(app, client, login, make_p
 def test_contributions_export(app, client, login, make_person):
     pid = make_person("Zoë Brontë")
     other = make_person("Someone Else")
-    (act,) = add(app, Activity(name="=Panel", default_rate=Decimal("20.00")))
-    ids = add(app,
-              Contribution(person_id=pid, activity_id=act, worked_on=date(2025, 3, 1), hours=Decimal("2.50"),
-                           preparation_hours=Decimal("0.50"), value_owed=Decimal("50.00"), description="-notes"),
-              Contribution(person_id=other, worked_on=date(2025, 3, 2), hours=Decimal("1.00"),
-                           value_owed=Decimal("0.00")))
+    act = saved(app, activity, "=Panel", default_rate="20.00")
+    ids = [saved(app, contribution, pid, date(2025, 3, 1), "2.50", activity=act, preparation_hours=Decimal("0.50"),
+                 value_owed="50.00", description="-notes"),
+           saved(app, contribution, other, date(2025, 3, 2), "1.00", value_owed="0.00")]
     login("coordinator")
     rows = read_csv(fetch(client, "/exports/contributions.csv", query_string={"activity_id": act}))
     assert [int(r["id"]) for r in rows] == [ids[0]]
@@ -221,8 +204,8 @@ def test_contributions_export(app, client, login, make_person):
 
 def test_expenses_export(app, client, login, make_person):
     pid = make_person("Expense Person")
-    (eid,) = add(app, Expense(person_id=pid, amount=Decimal("12.34"), incurred_on=date(2025, 1, 2),
-                              paid_on=date(2025, 1, 9), description="@bus fare", receipt_ref="R-1"))
+    eid = saved(app, expense, pid, "12.34", date(2025, 1, 2), date(2025, 1, 9), description="@bus fare",
+                receipt_ref="R-1")
     login("finance")
     (r,) = read_csv(fetch(client, "/exports/expenses.csv"))
     assert (int(r["id"]), r["amount"], r["description"], r["paid_on"]) == (eid, "12.34", "'@bus fare", "2025-01-09")

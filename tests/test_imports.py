@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from tests.builders import activity, saved
 from tracker.audit.models import AuditEvent
-from tracker.contributions.models import Activity, Contribution
+from tracker.contributions.models import Contribution
 from tracker.extensions import db
 from tracker.imports import service
 from tracker.payments.models import Payment
@@ -105,9 +106,7 @@ def test_a_good_csv_of_payments_imports_every_row(app, client, login, people):
 
 
 def test_a_good_xlsx_of_contributions_imports_every_row(app, client, login, people):
-    with app.app_context():
-        db.session.add(Activity(name="Mental health panel", default_rate=Decimal("20.00"), rate_unit="hour"))
-        db.session.commit()
+    saved(app, activity, "Mental health panel", default_rate="20.00", rate_unit="hour")
     login("admin")
     data = xlsx_bytes([
         ["Person email", "person_id", "worked_on", "hours", "preparation_hours", "activity", "value_owed",

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.builders import person
 from tracker import jobs
 from tracker.extensions import db
 from tracker.jobs import OutboxTask, enqueue_after_commit
-from tracker.people.models import Person
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_sent_once_after_commit(ctx, sent):
 
 
 def test_rolled_back_transaction_sends_nothing(ctx, sent):
-    db.session.add(Person(name="Ghost"))
+    person("Ghost", consent=False)
     enqueue_after_commit("tracker.health.ping", "ghost")
     db.session.rollback()
     db.session.commit()
@@ -40,8 +40,7 @@ def test_rolled_back_transaction_sends_nothing(ctx, sent):
 
 
 def test_savepoint_release_does_not_send_before_the_outer_commit(ctx, sent):
-    db.session.add(Person(name="Outer"))
-    db.session.flush()
+    person("Outer", consent=False)
     with db.session.begin_nested():
         enqueue_after_commit("tracker.health.ping", "inner")
     assert sent == []  # released savepoint: still inside the outer transaction
@@ -50,8 +49,7 @@ def test_savepoint_release_does_not_send_before_the_outer_commit(ctx, sent):
 
 
 def test_rolled_back_savepoint_sends_nothing(ctx, sent):
-    db.session.add(Person(name="Outer"))
-    db.session.flush()
+    person("Outer", consent=False)
     nested = db.session.begin_nested()
     enqueue_after_commit("tracker.health.ping", "inner")
     nested.rollback()

@@ -12,15 +12,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from tests.builders import CA, activity, contribution, expense, other_income, payment, saved
 from tracker.audit.models import AuditEvent
-from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
-from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.rules import checks
 from tracker.engine.core import Verdict
-
-CA = {"benefit": "CA", "start_on": date(2024, 1, 1)}
-
 
 def _audits(app, action: str, person_id: int) -> int:
     with app.app_context():
@@ -33,32 +29,22 @@ def person(app, rules, make_person):
     """Alex, a carer, with a history of payments in April 2025."""
     pid = make_person("Alex Example", claims=[CA], preferences=[{"kind": "voucher", "note": "supermarket"}])
     with app.app_context():
-        activity = Activity(name="Service design panel", default_rate=Decimal("25.00"))
-        db.session.add(activity)
-        db.session.flush()
-        db.session.add(Contribution(person_id=pid, activity_id=activity.id, worked_on=date(2025, 4, 2),
-                                    hours=Decimal("2.50"), preparation_hours=Decimal("0.50"),
-                                    value_owed=Decimal("75.00"), role="Panel member"))
-        paid = Payment(person_id=pid, kind="bank_transfer", amount=Decimal("150.00"), paid_on=date(2025, 4, 9),
-                       status="paid", method="bank transfer", reference="BACS-17",
-                       created_at=datetime(2025, 4, 3, 10, 0), approved_at=datetime(2025, 4, 4, 11, 0),
-                       paid_at=datetime(2025, 4, 8, 9, 0))
-        cancelled = Payment(person_id=pid, kind="cash", amount=Decimal("40.00"), paid_on=date(2025, 4, 20),
-                            status="cancelled", reason="Session did not happen",
-                            created_at=datetime(2025, 4, 10, 9, 0), cancelled_at=datetime(2025, 4, 12, 9, 0))
-        mistaken = Payment(person_id=pid, kind="voucher", amount=Decimal("33.33"), paid_on=date(2025, 3, 1),
-                           status="paid", method="voucher", created_at=datetime(2025, 2, 27, 9, 0))
-        planned = Payment(person_id=pid, kind="cash", amount=Decimal("20.00"), paid_on=date(2025, 5, 20),
-                          status="draft", created_at=datetime(2025, 5, 1, 9, 0))
-        db.session.add_all([paid, cancelled, mistaken, planned])
-        db.session.flush()
-        db.session.add(Payment(person_id=pid, kind="voucher", amount=Decimal("-33.33"), paid_on=date(2025, 3, 1),
-                               status="paid", reversal_of_id=mistaken.id, reason="Paid to the wrong person",
-                               created_at=datetime(2025, 3, 5, 9, 0), paid_at=datetime(2025, 3, 5, 9, 0)))
-        db.session.add(Expense(person_id=pid, amount=Decimal("12.40"), incurred_on=date(2025, 4, 2),
-                               paid_on=date(2025, 4, 3), description="Bus fares", service_user_context="yes"))
-        db.session.add(OtherIncome(person_id=pid, amount=Decimal("10.00"), received_on=date(2025, 4, 1),
-                                   source="Market stall"))
+        act = activity("Service design panel", default_rate="25.00")
+        contribution(pid, date(2025, 4, 2), "2.50", activity=act, preparation_hours=Decimal("0.50"),
+                     value_owed="75.00", role="Panel member")
+        payment(pid, "150.00", date(2025, 4, 9), kind="bank_transfer", method="bank transfer", reference="BACS-17",
+                created_at=datetime(2025, 4, 3, 10, 0), approved_at=datetime(2025, 4, 4, 11, 0),
+                paid_at=datetime(2025, 4, 8, 9, 0))
+        payment(pid, "40.00", date(2025, 4, 20), status="cancelled", reason="Session did not happen",
+                created_at=datetime(2025, 4, 10, 9, 0), cancelled_at=datetime(2025, 4, 12, 9, 0))
+        mistaken = payment(pid, "33.33", date(2025, 3, 1), kind="voucher", method="voucher",
+                           created_at=datetime(2025, 2, 27, 9, 0))
+        payment(pid, "20.00", date(2025, 5, 20), status="draft", created_at=datetime(2025, 5, 1, 9, 0))
+        payment(pid, "-33.33", date(2025, 3, 1), kind="voucher", reversal_of=mistaken,
+                reason="Paid to the wrong person", created_at=datetime(2025, 3, 5, 9, 0),
+                paid_at=datetime(2025, 3, 5, 9, 0))
+        expense(pid, "12.40", date(2025, 4, 2), date(2025, 4, 3), description="Bus fares", service_user_context="yes")
+        other_income(pid, "10.00", date(2025, 4, 1), source="Market stall")
         db.session.commit()
     return pid
 
@@ -66,10 +52,7 @@ def person(app, rules, make_person):
 @pytest.fixture
 def other(app, make_person):
     pid = make_person("Robin Other", claims=[CA])
-    with app.app_context():
-        db.session.add(Payment(person_id=pid, kind="cash", amount=Decimal("987.65"), paid_on=date(2025, 4, 9),
-                               status="paid"))
-        db.session.commit()
+    saved(app, payment, pid, "987.65", date(2025, 4, 9))
     return pid
 
 
@@ -117,8 +100,7 @@ def test_payments_tell_what_happened_in_words(client, login, person):
 def test_lists_are_paginated_and_never_fail_on_odd_page_numbers(app, client, login, person):
     with app.app_context():
         for day in range(1, 31):
-            db.session.add(Contribution(person_id=person, worked_on=date(2025, 6, day), hours=Decimal("1"),
-                                        description=f"Workshop {day}", value_owed=Decimal("10.00")))
+            contribution(person, date(2025, 6, day), "1", description=f"Workshop {day}", value_owed="10.00")
         db.session.commit()
     login("contributor", person_id=person)
     first = client.get("/me/contributions").get_data(as_text=True)
@@ -138,10 +120,7 @@ def test_pages_need_a_contributor(client, login, person):
 
 def test_position_shows_the_carers_allowance_limit_and_the_notice(app, client, login, make_person, rules):
     pid = make_person("Casey Carer", claims=[CA])
-    with app.app_context():
-        db.session.add(Payment(person_id=pid, kind="cash", amount=Decimal("100.00"), paid_on=date(2025, 4, 9),
-                               status="paid"))
-        db.session.commit()
+    saved(app, payment, pid, "100.00", date(2025, 4, 9))
     login("contributor", person_id=pid)
     before = _audits(app, "benefits.viewed", pid)
     resp = client.get("/me/position?on=2025-04-10")
@@ -162,11 +141,8 @@ def test_position_shows_the_carers_allowance_limit_and_the_notice(app, client, l
 def test_position_counts_planned_payments_and_says_when_over(app, client, login, make_person, rules):
     pid = make_person("Casey Carer", claims=[CA])
     with app.app_context():
-        db.session.add_all([
-            Payment(person_id=pid, kind="cash", amount=Decimal("100.00"), paid_on=date(2025, 4, 9), status="paid"),
-            Payment(person_id=pid, kind="cash", amount=Decimal("150.00"), paid_on=date(2025, 4, 11),
-                    status="draft"),
-        ])
+        payment(pid, "100.00", date(2025, 4, 9))
+        payment(pid, "150.00", date(2025, 4, 11), status="draft")
         db.session.commit()
     login("contributor", person_id=pid)
     page = client.get("/me/position?on=2025-04-10").get_data(as_text=True)

@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -5,21 +6,19 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.builders import payment, person
 from tracker.extensions import db
 from tracker.money import MoneyError, format_money, money_str, to_decimal
 from tracker.payments.models import Payment
 
-
-def _pay(person_id, amount, **kw):
-    from datetime import date
-
-    return Payment(person_id=person_id, kind="cash", amount=amount, paid_on=date(2025, 5, 1), **kw)
+MAY_1 = date(2025, 5, 1)
 
 
 def test_three_tenths_sum_exactly_in_sql(ctx, make_person):
     """On SQLite a NUMERIC SUM is floating point (0.30000000000000004); pence are exact."""
     pid = make_person()
-    db.session.add_all([_pay(pid, Decimal("0.10")) for _ in range(3)])
+    for _ in range(3):
+        payment(pid, Decimal("0.10"), MAY_1, status="draft")
     db.session.commit()
     total = db.session.scalar(sa.select(sa.func.sum(Payment.amount)).where(Payment.person_id == pid))
     assert total == Decimal("0.30")
@@ -32,7 +31,7 @@ def test_three_tenths_sum_exactly_in_sql(ctx, make_person):
 def test_large_amounts_round_trip_exactly(ctx, make_person):
     pid = make_person()
     big = Decimal("123456789012.34")
-    db.session.add(_pay(pid, big))
+    payment(pid, big, MAY_1, status="draft")
     db.session.commit()
     db.session.expire_all()
     assert db.session.scalar(sa.select(Payment.amount)) == big
@@ -40,17 +39,15 @@ def test_large_amounts_round_trip_exactly(ctx, make_person):
 
 def test_float_is_refused_by_the_column(ctx, make_person):
     pid = make_person()
-    db.session.add(_pay(pid, 0.1))
     with pytest.raises(sa.exc.StatementError):
-        db.session.flush()
+        payment(pid, 0.1, MAY_1, status="draft")
     db.session.rollback()
 
 
 def test_three_decimal_places_are_refused_by_the_column(ctx, make_person):
     pid = make_person()
-    db.session.add(_pay(pid, Decimal("1.005")))
     with pytest.raises(sa.exc.StatementError):
-        db.session.flush()
+        payment(pid, Decimal("1.005"), MAY_1, status="draft")
     db.session.rollback()
 
 
@@ -75,16 +72,12 @@ def test_formatting():
 @given(st.lists(st.integers(min_value=0, max_value=10_000_000), min_size=1, max_size=15))
 def test_sums_of_pence_are_exact(app, pence):
     """Whatever amounts are stored, the SQL sum equals the exact Decimal sum."""
-    from tracker.people.models import Person
-
     with app.app_context():
-        person = Person(name="Sum Test")
-        db.session.add(person)
-        db.session.flush()
+        pid = person("Sum Test", consent=False).id
         amounts = [Decimal(p) / 100 for p in pence]
-        db.session.add_all([_pay(person.id, a) for a in amounts])
-        db.session.flush()
-        total = db.session.scalar(sa.select(sa.func.sum(Payment.amount)).where(Payment.person_id == person.id))
+        for a in amounts:
+            payment(pid, a, MAY_1, status="draft")
+        total = db.session.scalar(sa.select(sa.func.sum(Payment.amount)).where(Payment.person_id == pid))
         db.session.rollback()
     assert total == sum(amounts)
 

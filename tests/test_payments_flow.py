@@ -3,16 +3,12 @@ idempotency and concurrent moves."""
 
 from __future__ import annotations
 
-import threading
-from datetime import date
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import Api
-from tests.test_api_checks import pay
-from tests.test_api_people import assert_error, count
+from tests.builders import assert_error, at_once, count, finance_tokens, pay
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Payment
@@ -20,9 +16,8 @@ from tracker.payments.service import TRANSITIONS
 
 
 @pytest.fixture
-def person(rules, make_person):
-    return make_person("Paid Person", preferences=[{"kind": "bank_transfer"}],
-                       claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
+def person(carer):
+    return carer
 
 
 @pytest.fixture
@@ -154,38 +149,11 @@ def test_same_idempotency_key_makes_one_payment(app, staff, person):
     assert count(app, Payment) == 1
 
 
-def _concurrently(app, tokens, path, body):
-    barrier = threading.Barrier(len(tokens))
-    codes = []
-
-    def go(token):
-        client = app.test_client()
-        barrier.wait()
-        codes.append(Api(client, token).post(path, json=body).status_code)
-
-    threads = [threading.Thread(target=go, args=(t,)) for t in tokens]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return sorted(codes)
-
-
-def _tokens(app, n):
-    from tracker.auth import service
-
-    with app.app_context():
-        out = [service.issue_token(service.create_user(f"fin{i}@example.org", "finance", password="long enough pw"))
-               for i in range(n)]
-        db.session.commit()
-    return out
-
-
 @pytest.mark.parametrize("move", ["approve", "pay", "reverse"])
 def test_concurrent_moves_one_wins(app, staff, person, move):
     state = {"approve": "draft", "pay": "approved", "reverse": "paid"}[move]
     pid = make_in_state(staff, person, state)
-    codes = _concurrently(app, _tokens(app, 2), f"/payments/{pid}/{move}", BODIES[move])
+    codes = at_once(app, finance_tokens(app, 2), f"/payments/{pid}/{move}", BODIES[move])
     ok = 201 if move == "reverse" else 200
     assert codes == [ok, 409], codes
     with app.app_context():

@@ -11,13 +11,11 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
+from tests.builders import payment, saved
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.rules.checks import NOTICE
-
-CA = {"benefit": "CA", "start_on": date(2024, 1, 1)}
-
 
 def _count(app, model, *where) -> int:
     with app.app_context():
@@ -56,10 +54,9 @@ def suggestion_forms(html: str) -> list[list[tuple[str, str]]]:
 
 
 @pytest.fixture
-def carer(rules, make_person):
-    """Receives Carer's Allowance (£196 a week from April 2025, weeks from Monday); prefers vouchers."""
-    return make_person("Carer Person", preferences=[{"kind": "voucher", "note": "supermarket"}, {"kind": "cash"}],
-                       claims=[CA])
+def carer_preferences() -> list[dict]:
+    """The carer here prefers vouchers (for the supermarket), then cash."""
+    return [{"kind": "voucher", "note": "supermarket"}, {"kind": "cash"}]
 
 
 @pytest.fixture
@@ -85,16 +82,6 @@ def pay_form(**kw) -> dict:
     return data
 
 
-def make_payment(app, person_id, *, status="draft", amount="50.00", kind="cash", paid_on=date(2025, 4, 9),
-                 method=None, recorded_by=None, reversal_of=None) -> int:
-    with app.app_context():
-        p = Payment(person_id=person_id, kind=kind, amount=Decimal(amount), paid_on=paid_on, status=status,
-                    method=method, recorded_by_id=recorded_by, reversal_of_id=reversal_of)
-        db.session.add(p)
-        db.session.commit()
-        return p.id
-
-
 def switch_user(client, login, role) -> int:
     """Sign out, then sign a fresh user of this role in on the same client."""
     client.post("/sign-out")
@@ -110,7 +97,7 @@ def _status_of(app, payment_id) -> str:
 
 @pytest.mark.parametrize("role", ["admin", "finance"])
 def test_finance_and_admin_see_every_page(app, client, login, carer, role):
-    pid = make_payment(app, carer)
+    pid = saved(app, payment, carer, status="draft")
     login(role)
     for url in ["/payments/", "/payments/new", f"/payments/new?person_id={carer}", f"/payments/{pid}",
                 "/payments/month-end", "/payments/month-end?month=2025-04", "/payments/expenses",
@@ -121,7 +108,7 @@ def test_finance_and_admin_see_every_page(app, client, login, carer, role):
 
 
 def test_coordinators_may_view_but_not_pay(app, client, login, carer):
-    pid = make_payment(app, carer)
+    pid = saved(app, payment, carer, status="draft")
     login("coordinator")
     for url in ["/payments/", f"/payments/{pid}", "/payments/expenses", "/payments/expenses/new",
                 "/payments/other-income/new"]:
@@ -137,7 +124,7 @@ def test_coordinators_may_view_but_not_pay(app, client, login, carer):
 
 
 def test_contributors_see_none_of_it(app, client, login, carer):
-    pid = make_payment(app, carer)
+    pid = saved(app, payment, carer, status="draft")
     login("contributor", person_id=carer)
     for url in ["/payments/", f"/payments/{pid}", "/payments/new", "/payments/month-end", "/payments/expenses",
                 "/payments/expenses/new", "/payments/other-income/new"]:
@@ -479,7 +466,7 @@ def test_cancel_from_the_detail_page(app, client, login, carer):
                                         ("reverse", {"reverse-reason": "x"}), ("approve", {})])
 def test_an_invalid_move_is_a_message_not_an_error(app, client, login, carer, move, data):
     login("finance")
-    pid = make_payment(app, carer, status="cancelled")
+    pid = saved(app, payment, carer, status="cancelled")
     resp = client.post(f"/payments/{pid}/{move}", data=data)
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/payments/{pid}")
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
@@ -489,7 +476,7 @@ def test_an_invalid_move_is_a_message_not_an_error(app, client, login, carer, mo
 
 def test_a_second_click_after_someone_else_gets_a_clear_message(app, client, login, carer):
     login("finance")
-    pid = make_payment(app, carer)
+    pid = saved(app, payment, carer, status="draft")
     page = client.get(f"/payments/{pid}").get_data(as_text=True)
     seen = re.search(r'name="seen"[^>]*value="([^"]+)"', page).group(1)
     # Someone else cancels it in the meantime.
@@ -505,7 +492,7 @@ def test_a_second_click_after_someone_else_gets_a_clear_message(app, client, log
 
 def test_paying_needs_real_values(app, client, login, carer):
     login("finance")
-    pid = make_payment(app, carer, status="approved")
+    pid = saved(app, payment, carer, status="approved")
     for data, field in [({"pay-paid_on": "2025-02-30", "pay-method": "cash"}, "pay-paid_on"),
                         ({"pay-paid_on": "2025-04-09", "pay-method": ""}, "pay-method"),
                         ({"pay-paid_on": "2025-04-09", "pay-method": "gold bars"}, "pay-method"),
@@ -519,8 +506,8 @@ def test_paying_needs_real_values(app, client, login, carer):
 
 def test_paying_on_another_date_is_checked_again(app, client, login, carer):
     login("finance")
-    pid = make_payment(app, carer, status="approved", amount="50.00")
-    make_payment(app, carer, status="draft", amount="150.00", paid_on=date(2025, 4, 15))
+    pid = saved(app, payment, carer, status="approved", amount="50.00")
+    saved(app, payment, carer, status="draft", amount="150.00", paid_on=date(2025, 4, 15))
     data = {"pay-paid_on": "2025-04-16", "pay-method": "cash"}
     resp = client.post(f"/payments/{pid}/pay", data=data)
     assert resp.status_code == 409
@@ -539,19 +526,19 @@ def test_paying_on_another_date_is_checked_again(app, client, login, carer):
 def test_month_end_totals_are_exact(app, client, login, carer):
     login("finance")
     for amount in ("0.10", "0.20"):
-        make_payment(app, carer, status="paid", amount=amount, method="bank transfer", paid_on=date(2025, 4, 3))
+        saved(app, payment, carer, status="paid", amount=amount, method="bank transfer", paid_on=date(2025, 4, 3))
     for _ in range(3):
-        make_payment(app, carer, status="paid", amount="33.33", kind="voucher", method="voucher",
-                     paid_on=date(2025, 4, 20))
-    reversed_id = make_payment(app, carer, status="paid", amount="10.00", method="cash", paid_on=date(2025, 4, 30))
-    make_payment(app, carer, status="paid", amount="-10.00", method="cash", paid_on=date(2025, 4, 30),
-                 reversal_of=reversed_id)
-    make_payment(app, carer, status="paid", amount="999.00", method="cash", paid_on=date(2025, 5, 1))
-    make_payment(app, carer, status="approved", amount="12.34", paid_on=date(2025, 5, 2))
-    make_payment(app, carer, status="approved", amount="0.66", paid_on=date(2025, 3, 2))
+        saved(app, payment, carer, status="paid", amount="33.33", kind="voucher", method="voucher",
+              paid_on=date(2025, 4, 20))
+    reversed_id = saved(app, payment, carer, status="paid", amount="10.00", method="cash", paid_on=date(2025, 4, 30))
+    saved(app, payment, carer, status="paid", amount="-10.00", method="cash", paid_on=date(2025, 4, 30),
+          reversal_of=reversed_id)
+    saved(app, payment, carer, status="paid", amount="999.00", method="cash", paid_on=date(2025, 5, 1))
+    saved(app, payment, carer, status="approved", amount="12.34", paid_on=date(2025, 5, 2))
+    saved(app, payment, carer, status="approved", amount="0.66", paid_on=date(2025, 3, 2))
     for _ in range(2):
-        make_payment(app, carer, status="draft", amount="5.00")
-    make_payment(app, carer, status="cancelled", amount="7.00")
+        saved(app, payment, carer, status="draft", amount="5.00")
+    saved(app, payment, carer, status="cancelled", amount="7.00")
     resp = client.get("/payments/month-end?month=2025-04")
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
@@ -576,8 +563,8 @@ def test_month_end_totals_are_exact(app, client, login, carer):
 def test_the_list_filters_and_links_to_each_payment(app, client, login, carer, make_person):
     other = make_person("Other Person")
     login("coordinator")
-    a = make_payment(app, carer, status="approved", amount="12.50")
-    b = make_payment(app, other, status="draft", amount="7.25")
+    a = saved(app, payment, carer, status="approved", amount="12.50")
+    b = saved(app, payment, other, status="draft", amount="7.25")
     page = client.get("/payments/").get_data(as_text=True)
     assert "£12.50" in page and "£7.25" in page
     assert f'href="/payments/{a}"' in page and f'href="/payments/{b}"' in page

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 
+from tests.builders import activity, contribution, payment
 from tracker.extensions import db
 
 
@@ -44,25 +44,18 @@ def assert_same(small: list[str], large: list[str], what: str) -> None:
 def add_payments(app, person_id: int, n: int, *, first: date, step_days: int = 3, with_contribution: bool = False,
                  amount: str = "5.00") -> None:
     """``n`` paid cash payments for one person, on ``first`` and every ``step_days`` days before it."""
-    from tracker.contributions.models import Activity, Contribution
-    from tracker.payments.models import Payment
+    from tracker.contributions.models import Activity
 
     with app.app_context():
-        activity = None
+        panel = None
         if with_contribution:
-            activity = db.session.scalar(sa.select(Activity).limit(1))
-            if activity is None:
-                activity = Activity(name="Panel", default_rate=Decimal("25.00"))
-                db.session.add(activity)
-                db.session.flush()
+            panel = db.session.scalar(sa.select(Activity).limit(1)) or activity("Panel", default_rate="25.00")
         for i in range(n):
             day = first - timedelta(days=i * step_days)
-            payment = Payment(person_id=person_id, kind="cash", amount=Decimal(amount), paid_on=day, worked_on=day,
-                              status="paid", method="cash")
+            work = []
             if with_contribution:
-                payment.contributions = [Contribution(person_id=person_id, activity_id=activity.id, worked_on=day,
-                                                      hours=Decimal("2.00"), value_owed=Decimal(amount))]
-            db.session.add(payment)
+                work = [contribution(person_id, day, "2.00", activity=panel, value_owed=amount)]
+            payment(person_id, amount, day, worked_on=day, method="cash", contributions=work)
         db.session.commit()
 
 

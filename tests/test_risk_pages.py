@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
+from tests.builders import activity, contribution, expense, other_income, payment, saved
 from tracker.audit.models import AuditEvent
-from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
 from tracker.notify.models import Notification
 from tracker.payments.models import Payment
@@ -94,17 +94,9 @@ def fixed_today(monkeypatch):
     return TODAY
 
 
-def add_payment(app, person_id, amount, on, status="paid", kind="cash"):
-    with app.app_context():
-        p = Payment(person_id=person_id, kind=kind, amount=Decimal(amount), paid_on=on, status=status)
-        db.session.add(p)
-        db.session.commit()
-        return p.id
-
-
 def flag_for(app, person_id, amount="185.00"):
     """A system flag (near the Carer's Allowance limit this week) for the person."""
-    add_payment(app, person_id, amount, MONDAY)
+    saved(app, payment, person_id, amount, MONDAY)
     with app.app_context():
         risk_service.raise_from_verdicts(person_id, checks.position(person_id, TODAY), notify_now=False)
         db.session.commit()
@@ -171,8 +163,7 @@ def test_bulk_positions_equal_one_person_at_a_time(app, rules):
     _seed(app, people=40)
     with app.app_context():
         with db.session.no_autoflush:
-            db.session.add(Payment(person_id=1, kind="training", amount=Decimal("0.00"),
-                                   benefit_value=Decimal("123.45"), paid_on=TODAY, status="approved"))
+            payment(1, "0.00", TODAY, kind="training", benefit_value="123.45", status="approved")
         db.session.commit()
         bulk = checks.positions(sa.select(BenefitClaim.person_id), TODAY)
         assert bulk and len(bulk) == len(set(db.session.scalars(sa.select(BenefitClaim.person_id))))
@@ -186,11 +177,11 @@ def test_bulk_positions_equal_one_person_at_a_time(app, rules):
 
 def test_planned_is_shown_apart_from_paid(app, client, login, rules, make_person, fixed_today):
     pid = make_person("Carer", claims=CA)
-    add_payment(app, pid, "100.00", MONDAY, status="paid")
-    add_payment(app, pid, "60.00", TODAY, status="draft")
-    add_payment(app, pid, "20.00", TODAY, status="approved")
-    add_payment(app, pid, "500.00", TODAY, status="cancelled")
-    add_payment(app, pid, "30.00", MONDAY, status="paid", kind="training")  # not counted for CA
+    saved(app, payment, pid, "100.00", MONDAY, status="paid")
+    saved(app, payment, pid, "60.00", TODAY, status="draft")
+    saved(app, payment, pid, "20.00", TODAY, status="approved")
+    saved(app, payment, pid, "500.00", TODAY, status="cancelled")
+    saved(app, payment, pid, "30.00", MONDAY, status="paid", kind="training")  # not counted for CA
     login("coordinator")
     [(row_pid, status, cells)] = _dashboard_rows(text(client.get("/risks/")))
     assert row_pid == pid and status == "near"
@@ -201,16 +192,14 @@ def test_planned_is_shown_apart_from_paid(app, client, login, rules, make_person
 
 def test_dashboard_filters(app, client, login, rules, make_person, fixed_today):
     carer = make_person("Carer Near", claims=CA)
-    add_payment(app, carer, "190.00", MONDAY)
+    saved(app, payment, carer, "190.00", MONDAY)
     over = make_person("Carer Over", claims=CA)
-    add_payment(app, over, "250.00", MONDAY)
+    saved(app, payment, over, "250.00", MONDAY)
     esa = make_person("Esa Person", claims=[{"benefit": "ESA", "start_on": date(2024, 1, 1),
                                                "attributes": {"permitted_work": "higher"}}])
     with app.app_context():
-        act = Activity(name="Panel", default_rate=Decimal("20.00"))
-        db.session.add(act)
-        db.session.flush()
-        db.session.add(Contribution(person_id=esa, activity_id=act.id, worked_on=MONDAY, hours=Decimal("2")))
+        act = activity("Panel", default_rate="20.00")
+        contribution(esa, MONDAY, "2", activity=act)
         db.session.commit()
         act_id = act.id
     login("coordinator")
@@ -249,7 +238,7 @@ def test_dashboard_paginates_50_a_page(app, client, login, rules, fixed_today):
 def test_finance_sees_no_benefit_names(app, client, login, rules, make_person, fixed_today):
     carer = make_person("Carer", claims=CA)
     make_person("Universal", claims=[{"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 3}}])
-    add_payment(app, carer, "190.00", MONDAY)
+    saved(app, payment, carer, "190.00", MONDAY)
     login("finance")
     resp = client.get("/risks/?benefit=CA")  # the benefit filter is not offered, and ignored
     assert resp.status_code == 200
@@ -322,8 +311,8 @@ def test_the_dashboard_runs_a_constant_number_of_statements(app, client, login, 
         for i in range(start, start + n):
             pid = make_person(f"Person {i:02d}", claims=CA if i % 2 else [
                 {"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 1 + i % 28}}])
-            add_payment(app, pid, f"{50 + i}.00", MONDAY)
-            add_payment(app, pid, "10.00", TODAY, status="draft")
+            saved(app, payment, pid, f"{50 + i}.00", MONDAY)
+            saved(app, payment, pid, "10.00", TODAY, status="draft")
 
     people(3, 0)
     login("coordinator")
@@ -344,14 +333,13 @@ def test_the_dashboard_runs_a_constant_number_of_statements(app, client, login, 
 def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, make_person, fixed_today):
     """The dashboard's order comes from positions kept between views; each kind of change to a
     person's records must make theirs be worked out again, and agree with the engine."""
-    from tracker.payments.models import Expense, OtherIncome
     from tracker.people.models import Person
     from tracker.risks import positions as kept_positions
     from tracker.risks.models import RiskPosition
 
     pid = make_person("Carer", claims=CA)
     other = make_person("Other carer", claims=CA)
-    add_payment(app, other, "20.00", MONDAY)
+    saved(app, payment, other, "20.00", MONDAY)
     login("coordinator")
 
     def status():
@@ -373,7 +361,7 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
         return rows.get(pid)
 
     assert status() == "ok"
-    payment_id = add_payment(app, pid, "200.00", MONDAY)  # a payment added through the ORM
+    payment_id = saved(app, payment, pid, "200.00", MONDAY)  # a payment added through the ORM
     assert status() == "over"
     with app.app_context():
         db.session.get(Payment, payment_id).amount = Decimal("20.00")  # its amount changed
@@ -381,14 +369,13 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
     assert status() == "ok"
     with app.app_context():
         db.session.get(Payment, payment_id).paid_on = MONDAY - timedelta(days=7)  # moved to last week
-        db.session.add(Payment(person_id=pid, kind="cash", amount=Decimal("185.00"), paid_on=MONDAY, status="paid"))
+        payment(pid, "185.00", MONDAY)
         db.session.commit()
     assert status() == "near"
     with app.app_context():
         db.session.get(Payment, payment_id).status = "cancelled"
-        db.session.add(Expense(person_id=pid, amount=Decimal("40.00"), incurred_on=MONDAY, paid_on=MONDAY,
-                               description="Bus fares"))
-        db.session.add(OtherIncome(person_id=pid, amount=Decimal("90.00"), received_on=MONDAY, source="A shop job"))
+        expense(pid, "40.00", MONDAY, MONDAY, description="Bus fares")
+        other_income(pid, "90.00", MONDAY, source="A shop job")
         db.session.commit()
     status()  # whatever the rules make of expenses and other income, the dashboard agrees with the engine
     with app.app_context():
@@ -410,7 +397,7 @@ def test_withdrawing_consent_leaves_no_kept_position(app, client, login, rules, 
     from tracker.risks.models import RiskPosition
 
     pid = make_person("Carer", claims=CA)
-    add_payment(app, pid, "185.00", MONDAY)
+    saved(app, payment, pid, "185.00", MONDAY)
     login("coordinator")
     assert [s for p, s, _ in _dashboard_rows(text(client.get("/risks/?status=near")))] == ["near"]
     with app.app_context():
@@ -428,7 +415,7 @@ def test_kept_positions_are_worked_out_again_on_a_new_day_or_after_a_rule_change
     from tracker.rules import service as rules_service
 
     pid = make_person("Carer", claims=CA)
-    add_payment(app, pid, "185.00", MONDAY)
+    saved(app, payment, pid, "185.00", MONDAY)
     login("coordinator")
 
     def statuses():
@@ -458,11 +445,11 @@ def test_kept_positions_are_worked_out_again_on_a_new_day_or_after_a_rule_change
 def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, login, rules, make_person,
                                                                     fixed_today):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}, {"kind": "training", "note": "a course"}])
-    add_payment(app, pid, "150.00", MONDAY - timedelta(weeks=2))
-    add_payment(app, pid, "210.00", MONDAY - timedelta(weeks=1))
-    add_payment(app, pid, "100.00", MONDAY)
-    add_payment(app, pid, "50.00", TODAY, status="draft")
-    add_payment(app, pid, "40.00", MONDAY + timedelta(weeks=1), status="approved")  # a planned week ahead
+    saved(app, payment, pid, "150.00", MONDAY - timedelta(weeks=2))
+    saved(app, payment, pid, "210.00", MONDAY - timedelta(weeks=1))
+    saved(app, payment, pid, "100.00", MONDAY)
+    saved(app, payment, pid, "50.00", TODAY, status="draft")
+    saved(app, payment, pid, "40.00", MONDAY + timedelta(weeks=1), status="approved")  # a planned week ahead
     login("coordinator")
     resp = client.get(f"/risks/people/{pid}")
     assert resp.status_code == 200
@@ -605,7 +592,7 @@ def _use_forms(html):
 def test_planning_and_using_a_plan_creates_draft_payments_that_recheck_clean(app, client, login, rules,
                                                                              make_person, fixed_today):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
-    add_payment(app, pid, "150.00", MONDAY)
+    saved(app, payment, pid, "150.00", MONDAY)
     login("coordinator")
     assert client.get(f"/risks/people/{pid}/plan").status_code == 200
     resp = client.post(f"/risks/people/{pid}/plan",
@@ -638,7 +625,7 @@ def test_planning_and_using_a_plan_creates_draft_payments_that_recheck_clean(app
 
 def test_using_a_plan_is_all_or_nothing(app, client, login, rules, make_person, fixed_today, monkeypatch):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
-    add_payment(app, pid, "150.00", MONDAY)
+    saved(app, payment, pid, "150.00", MONDAY)
     login("coordinator")
     html = text(client.post(f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "100.00", ""))))
     split = next(f for f in _use_forms(html) if f["proposal"] == "split")
@@ -666,11 +653,11 @@ def test_using_a_plan_is_all_or_nothing(app, client, login, rules, make_person, 
 
 def test_a_changed_plan_is_not_used(app, client, login, rules, make_person, fixed_today):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
-    add_payment(app, pid, "150.00", MONDAY)
+    saved(app, payment, pid, "150.00", MONDAY)
     login("coordinator")
     html = text(client.post(f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "100.00", ""))))
     split = next(f for f in _use_forms(html) if f["proposal"] == "split")
-    add_payment(app, pid, "20.00", MONDAY)  # someone paid them meanwhile
+    saved(app, payment, pid, "20.00", MONDAY)  # someone paid them meanwhile
     resp = client.post(f"/risks/people/{pid}/plan", data=split)
     assert resp.status_code == 409
     assert "The plan is not the one shown before" in text(resp)

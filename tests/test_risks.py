@@ -6,30 +6,16 @@ from __future__ import annotations
 import smtplib
 import threading
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from tests.test_api_checks import pay
-from tests.test_api_people import assert_error
+from tests.builders import assert_error, pay, payment, saved, user
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.notify.models import Notification
-from tracker.payments.models import Payment
 from tracker.risks import service
 from tracker.risks.models import JobLock, RiskFlag
-
-
-@pytest.fixture
-def carer(rules, make_person):
-    return make_person("Carer", claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
-
-
-def add_paid(app, person_id, amount, on):
-    with app.app_context():
-        db.session.add(Payment(person_id=person_id, kind="cash", amount=Decimal(amount), paid_on=on, status="paid"))
-        db.session.commit()
 
 
 def flags(app):
@@ -57,7 +43,7 @@ def test_recording_a_payment_near_the_limit_raises_a_flag_at_once(app, api_as, m
 
 def test_scan_raises_once_and_resolves_past_periods(app, carer, make_user):
     make_user("coordinator")
-    add_paid(app, carer, "190.00", date(2025, 4, 9))
+    saved(app, payment, carer, "190.00", date(2025, 4, 9))
     with app.app_context():
         first = service.scan(date(2025, 4, 10))
         second = service.scan(date(2025, 4, 10))
@@ -77,8 +63,8 @@ def test_scan_keeps_everyones_position_for_the_dashboard(app, carer, make_person
     from tracker.risks.models import RiskPosition
 
     other = make_person("Other", claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
-    add_paid(app, carer, "190.00", date(2025, 4, 9))
-    add_paid(app, other, "20.00", date(2025, 4, 9))
+    saved(app, payment, carer, "190.00", date(2025, 4, 9))
+    saved(app, payment, other, "20.00", date(2025, 4, 9))
     with app.app_context():
         service.scan(date(2025, 4, 10))
         kept = db.session.execute(sa.select(RiskPosition.person_id, RiskPosition.benefit, RiskPosition.status,
@@ -105,7 +91,7 @@ def test_scan_never_overlaps(app, carer):
 
 
 def test_two_scans_at_once_only_one_runs(app, carer):
-    add_paid(app, carer, "190.00", date(2025, 4, 9))
+    saved(app, payment, carer, "190.00", date(2025, 4, 9))
     results = []
     barrier = threading.Barrier(2)
 
@@ -154,7 +140,7 @@ def test_manual_flags_and_moves(app, api_as, carer):
 
 
 def test_finance_does_not_see_which_benefit(app, api_as, carer):
-    add_paid(app, carer, "190.00", date(2025, 4, 9))
+    saved(app, payment, carer, "190.00", date(2025, 4, 9))
     with app.app_context():
         service.scan(date(2025, 4, 10))
     item = api_as("finance").get("/risks").get_json()["items"][0]
@@ -202,12 +188,11 @@ def smtp_app(make_app, monkeypatch):
 
 
 def _queued(app):
-    from tracker.auth import service as auth
     from tracker.notify import service as notify
 
     with app.app_context():
-        user = auth.create_user("coord@example.org", "coordinator")
-        n = notify.queue(user, "Subject", "Body", "flag")
+        coordinator = user("coordinator", email="coord@example.org", password=None)
+        n = notify.queue(coordinator, "Subject", "Body", "flag")
         db.session.commit()
         assert n.status == "pending"
         return n.id
@@ -242,7 +227,7 @@ def test_notification_permanent_error_is_not_retried(smtp_app):
 
 def test_daily_digest(app, carer, make_user):
     make_user("coordinator")
-    add_paid(app, carer, "190.00", date(2025, 4, 9))
+    saved(app, payment, carer, "190.00", date(2025, 4, 9))
     with app.app_context():
         service.scan(date(2025, 4, 10))
         assert service.digest(date(2025, 4, 10)) == 1
@@ -251,18 +236,17 @@ def test_daily_digest(app, carer, make_user):
     assert digest.created_at - timedelta(days=1) < digest.created_at
 
 
-def test_two_views_keeping_the_same_people_at_once_on_postgresql(make_app, own_postgres_url):
+def test_two_views_keeping_the_same_people_at_once_on_postgresql(postgresql_carer):
     """On PostgreSQL two requests can work out the same stale people at the same moment. The one
     that comes second gives way (its savepoint is rolled back) instead of failing the page."""
     import threading
 
-    from tests.test_api_checks import postgresql_app_with_a_carer
     from tracker.risks import positions
     from tracker.risks.models import RiskPosition
     from tracker.rules import checks
 
     on = date(2025, 4, 10)
-    app, pid = postgresql_app_with_a_carer(make_app, own_postgres_url)
+    app, pid = postgresql_carer
     first_kept, second_may_go = threading.Event(), threading.Event()
     result = {}
 

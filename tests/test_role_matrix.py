@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD, activity, payment
 from tracker.auth.models import User
 from tracker.extensions import db
 
@@ -185,7 +184,6 @@ def world(app, make_person, make_user):
     with app.app_context():
         import sqlalchemy as sa
 
-        from tracker.payments.models import Payment
         from tracker.people.models import BenefitClaim
 
         claims = dict(db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.id)).all())
@@ -194,7 +192,7 @@ def world(app, make_person, make_user):
 
         payments, documents, flags = {}, {}, {}
         for pid in (own, other):
-            p = Payment(person_id=pid, kind="cash", amount=Decimal("5.00"), paid_on=date(2025, 5, 1))
+            p = payment(pid, "5.00", date(2025, 5, 1), status="draft")
             d = Document(person_id=pid, kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
             f = RiskFlag(person_id=pid, rule_family="CA_EARN", period_start=date(2025, 4, 7),
                          period_end=date(2025, 4, 13), level="near", status="open")
@@ -202,12 +200,9 @@ def world(app, make_person, make_user):
             db.session.flush()
             payments[pid], documents[pid], flags[pid] = p.id, d.id, f.id
         batch = DocumentBatch(kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
-        from tracker.contributions.models import Activity
-
-        activity = Activity(name="Panel", default_rate=Decimal("25.00"))
-        db.session.add_all([batch, activity])
-        db.session.flush()
-        batch_id, activity_id = batch.id, activity.id
+        db.session.add(batch)
+        panel = activity("Panel", default_rate="25.00")
+        batch_id, activity_id = batch.id, panel.id
         db.session.commit()
     users = {}
     for role in ALL:

@@ -7,64 +7,29 @@ pointing at Redis. Without a reachable broker the tests fail (they wait for a re
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from config import celery_settings
+from tests.builders import CA, payment, person
+from tests.conftest import start_worker, stop_worker, worker_env_vars
 from tracker.extensions import db
 from tracker.jobs import OutboxTask, enqueue_after_commit
 from tracker.people.models import Person
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.worker
-
-
-def _env(database_url, broker_dir, tmp):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR"))}
-    env["DATABASE_URL"] = database_url
-    env["STORAGE_DIR"] = str(broker_dir.parent / "documents")  # the test app's folder
-    broker_url = os.environ.get("TEST_BROKER_URL")
-    if broker_url:
-        env["CELERY_BROKER_URL"] = broker_url
-        env["CELERY_RESULT_BACKEND"] = broker_url
-    else:
-        env["BROKER_DIR"] = str(tmp / "broker")
-        env["CELERY_RESULT_BACKEND"] = f"db+sqlite:///{tmp / 'results.sqlite'}"
-        for sub in ("broker", "broker-processed", "broker-control"):
-            (tmp / sub).mkdir(exist_ok=True)
-    return env
-
-
-def _start(env, log_path, *extra):
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", *extra],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return proc, log
-
-
-def _stop(proc, log):
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")
 def worker_env(database_url, broker_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("worker")
-    env = _env(database_url, broker_dir, tmp)
-    proc, log = _start(env, tmp / "worker.log", "--pool=solo", "-n", f"test-{os.getpid()}@%h")
+    env = worker_env_vars(database_url, broker_dir, tmp)
+    proc, log = start_worker(env, tmp / "worker.log", "--pool=solo", "-n", f"test-{os.getpid()}@%h")
     yield env
-    _stop(proc, log)
+    stop_worker(proc, log)
 
 
 @pytest.fixture
@@ -89,7 +54,8 @@ def test_worker_runs_a_task_enqueued_after_commit(worker_app):
 
 def test_worker_reads_the_same_database(worker_app):
     with worker_app.app_context():
-        db.session.add_all([Person(name="Worker Check A"), Person(name="Worker Check B")])
+        person("Worker Check A", consent=False)
+        person("Worker Check B", consent=False)
         db.session.commit()
         expected = db.session.scalar(sa.select(sa.func.count(Person.id)))
         result = worker_app.extensions["celery"].send_task("tracker.health.count_people")
@@ -113,22 +79,14 @@ def _wait_for(app, doc_id, predicate, timeout=120):
 
 @pytest.fixture
 def carer_with_payments(worker_app):
-    from datetime import date
-    from decimal import Decimal
-
-    from tracker.payments.models import Payment
-    from tracker.people import service as people
     from tracker.rules import service as rules
 
     with worker_app.app_context():
         rules.ensure_default_pack()
-        person = people.create_person({"name": "Siobhán Łukasz"}, actor=None)
-        people.record_consent(person, date(2024, 1, 1), "v1", actor=None, today=date(2030, 1, 1))
-        people.add_claim(person, "CA", date(2024, 1, 1), None, {}, actor=None)
-        db.session.add(Payment(person_id=person.id, kind="cash", amount=Decimal("150.25"),
-                               paid_on=date(2025, 4, 9), status="paid"))
+        pid = person("Siobhán Łukasz", claims=[CA]).id
+        payment(pid, "150.25", date(2025, 4, 9))
         db.session.commit()
-        return person.id
+        return pid
 
 
 def test_statement_is_rendered_by_a_real_worker(worker_app, carer_with_payments):
@@ -162,10 +120,10 @@ def test_killed_child_still_gives_exactly_one_ready_document(worker_app, carer_w
     from tracker.documents import service
     from tracker.documents.models import Document
 
-    env = dict(_env(database_url, broker_dir, tmp_path), DOCUMENT_RENDER_DELAY_SECONDS="4")
+    env = dict(worker_env_vars(database_url, broker_dir, tmp_path), DOCUMENT_RENDER_DELAY_SECONDS="4")
     if "BROKER_DIR" in worker_app.config and not os.environ.get("TEST_BROKER_URL"):
         env["BROKER_DIR"] = worker_app.config["BROKER_DIR"]
-    proc, log = _start(env, tmp_path / "kill-worker.log", "--pool=prefork", "--concurrency=1", "-Q", "killtest",
+    proc, log = start_worker(env, tmp_path / "kill-worker.log", "--pool=prefork", "--concurrency=1", "-Q", "killtest",
                        "-n", f"kill-{os.getpid()}@%h")
     try:
         with worker_app.app_context():
@@ -185,4 +143,4 @@ def test_killed_child_still_gives_exactly_one_ready_document(worker_app, carer_w
             assert db.session.scalar(sa.select(sa.func.count(Document.id)).where(
                 Document.person_id == carer_with_payments, Document.kind == "certificate")) == 1
     finally:
-        _stop(proc, log)
+        stop_worker(proc, log)

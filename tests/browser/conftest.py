@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import IN_CI, PASSWORD
-from tests.test_worker import _env, _start, _stop
+from tests.builders import PASSWORD
+from tests.conftest import IN_CI, start_worker, stop_worker, worker_env_vars
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def browser():
 @pytest.fixture
 def live_app(make_app, database_url, broker_dir, tmp_path):
     """The app on a free loopback port, with a real worker consuming its broker."""
-    env = _env(database_url, broker_dir, tmp_path)
+    env = worker_env_vars(database_url, broker_dir, tmp_path)
     from config import celery_settings
 
     celery = celery_settings(env.get("CELERY_BROKER_URL"), env["CELERY_RESULT_BACKEND"], env.get("BROKER_DIR", ""),
@@ -54,12 +54,12 @@ def live_app(make_app, database_url, broker_dir, tmp_path):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    worker, log = _start(env, tmp_path / "browser-worker.log", "--pool=solo", "-n", f"browser-{os.getpid()}@%h")
+    worker, log = start_worker(env, tmp_path / "browser-worker.log", "--pool=solo", "-n", f"browser-{os.getpid()}@%h")
     try:
         yield app, f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        _stop(worker, log)
+        stop_worker(worker, log)
 
 
 @pytest.fixture

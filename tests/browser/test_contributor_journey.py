@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import assert_accessible, sign_in
+from tests.builders import payment
 
 NAME = "Siobhán Kowalczyk"
 EMAIL = "siobhan@example.org"
@@ -39,7 +39,6 @@ def _pdf_text(data: bytes) -> str:
 
 def _carer_with_payments(app, make_person, make_user) -> tuple[int, list[date]]:
     from tracker.extensions import db
-    from tracker.payments.models import Payment
 
     pid = make_person(NAME, preferences=[{"kind": "cash", "note": ""},
                                          {"kind": "bank_transfer", "note": "to my own account"}],
@@ -47,10 +46,8 @@ def _carer_with_payments(app, make_person, make_user) -> tuple[int, list[date]]:
     on = date.today()
     paid = [on - timedelta(days=12), on - timedelta(days=5)]
     with app.app_context():
-        db.session.add_all([
-            Payment(person_id=pid, kind="cash", amount=Decimal("45.00"), paid_on=paid[0], status="paid"),
-            Payment(person_id=pid, kind="bank_transfer", amount=Decimal("62.50"), paid_on=paid[1], status="paid"),
-        ])
+        payment(pid, "45.00", paid[0])
+        payment(pid, "62.50", paid[1], kind="bank_transfer")
         db.session.commit()
     make_user("contributor", email=EMAIL, person_id=pid)
     return pid, paid

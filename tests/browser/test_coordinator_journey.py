@@ -12,6 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from tests.browser.conftest import assert_accessible, sign_in
+from tests.builders import payment
 
 EMAIL = "coordinator.journey@example.org"
 NEAR, SOME, NONE = "Nadia Near", "Sam Some", "Olu None"
@@ -35,7 +36,6 @@ def _people(app, make_person) -> dict:
     """Three carers: one £16 short of this week's limit (£180 when the limit is £196), one with a
     little paid, one with nothing. Payments are received today, so they count this week."""
     from tracker.extensions import db
-    from tracker.payments.models import Payment
 
     on = date.today()
     near = make_person(NEAR, claims=CA, preferences=[{"kind": "cash", "note": ""}])
@@ -45,11 +45,9 @@ def _people(app, make_person) -> dict:
     paid = limit - HEADROOM
     assert paid >= limit * Decimal("0.9"), "the near person would not be close to the limit"
     with app.app_context():
-        db.session.add_all([
-            Payment(person_id=near, kind="cash", amount=paid - Decimal("60.00"), paid_on=on, status="paid"),
-            Payment(person_id=near, kind="bank_transfer", amount=Decimal("60.00"), paid_on=on, status="paid"),
-            Payment(person_id=some, kind="cash", amount=Decimal("40.00"), paid_on=on, status="paid"),
-        ])
+        payment(near, paid - Decimal("60.00"), on)
+        payment(near, "60.00", on, kind="bank_transfer")
+        payment(some, "40.00", on)
         db.session.commit()
     return {"near": near, "some": some, "limit": limit, "paid": paid, "on": on}
 
