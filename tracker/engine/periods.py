@@ -188,18 +188,3 @@ def next_window(
 ) -> tuple[date, date]:
     """The window that follows ``current``."""
     return window(period, current[1] + _ONE_DAY, claim_attributes, rule_week_start, anchor)
-
-
-def period_noun(period: str) -> str:
-    """Plain-English name of one period of this kind, for explanations ("week", "tax year")."""
-    name, n = parse_period(period)
-    return {
-        "week": "week",
-        "uc_assessment_period": "assessment period",
-        "calendar_month": "month",
-        "tax_year": "tax year",
-        "rolling_weeks": f"{n}-week period",
-        "rolling_days": f"{n}-day period",
-        "per_payment": "payment",
-        "none": "day",
-    }[name]

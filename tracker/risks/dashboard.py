@@ -25,6 +25,7 @@ from tracker.risks.positions import headroom_fraction, verdict_key, worst
 from tracker.engine import core as engine, periods
 from tracker.rules import ledger
 from tracker.rules import service as rules_service
+from tracker.rules import wording
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
@@ -267,7 +268,7 @@ def person_overview(person_id: int, on: date):
 
     def at(d: date) -> dict[str, engine.Verdict]:
         if d not in cache:
-            cache[d] = {v.family: v for v in engine.position(claims, rules, led, d)}
+            cache[d] = {v.family: v for v in wording.verdicts(engine.position(claims, rules, led, d))}
         return cache[d]
 
     today = list(at(on).values())
@@ -301,7 +302,7 @@ def person_overview(person_id: int, on: date):
             ahead.pop()  # only periods ahead that hold planned payments
         bars += ahead
         charts.append(Chart(family=v.family, title=v.title, benefit=v.benefit, measure=v.measure,
-                            period=rule.period, noun=periods.period_noun(rule.period), bars=bars,
+                            period=rule.period, noun=wording.period_noun(rule.period), bars=bars,
                             limit_kind="threshold" if rule.kind == "taper" else "limit"))
     for c in charts:
         c.svg = chart_svg(c)

@@ -36,6 +36,7 @@ from tracker.risks.models import RiskFlag, RiskNote
 from tracker.engine import planner
 from tracker.rules import ledger
 from tracker.rules import service as rules_service
+from tracker.rules import wording
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
 
@@ -266,8 +267,8 @@ def _run_plan(person_id: int, rows, on):
     first = min([on] + [s.worked_on for s in sessions])
     last = max([on] + [s.worked_on for s in sessions]) + timedelta(weeks=planner.HORIZON_WEEKS)
     led = ledger.ledger_for(person_id, (first, last))
-    return sessions, planner.plan(ledger.claims_for(person_id), rules, led, sessions,
-                                  ledger.preferences_for(person_id), on)
+    return sessions, wording.plan(planner.plan(ledger.claims_for(person_id), rules, led, sessions,
+                                               ledger.preferences_for(person_id), on))
 
 
 def _posted_payments() -> list[dict] | None:
