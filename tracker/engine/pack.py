@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -271,43 +272,43 @@ def _sources(value, errors):
 # --- parse_rule --------------------------------------------------------------------------------
 
 
-def parse_rule(d: Mapping) -> Rule:
-    """Check a rule written as plain data and build a ``Rule``; raise ``RuleError`` when it is wrong."""
-    if isinstance(d, Rule):
-        return d
-    if not isinstance(d, Mapping):
-        raise RuleError({"rule": ["A rule must be a mapping of field names to values."]})
-    errors = _Errors()
-    for key in d:
-        if key not in FIELDS:
-            errors.add(str(key), "Unknown field.")
-
+def _code(d: Mapping[str, Any], errors: _Errors) -> tuple[str | None, str | None]:
+    """The rule's code and family (the family defaults to the code)."""
     code = _text(d, "code", errors, required=True)
     if code and not CODE_RE.match(code):
         errors.add("code", "Use capital letters, digits and underscores, starting with a letter (e.g. CA_EARN_2025).")
     family = _text(d, "family", errors) or code
     if family and not CODE_RE.match(family):
         errors.add("family", "Use capital letters, digits and underscores, starting with a letter.")
-    benefit = _one_of(d, "benefit", BENEFITS, errors)
-    title = _text(d, "title", errors, required=True)
-    measure = _one_of(d, "measure", MEASURES, errors)
-    kind = _one_of(d, "kind", RULE_KINDS, errors)
-    breach = _one_of(d, "breach", BREACHES, errors, default="above")
-    date_basis = _one_of(d, "date_basis", DATE_BASES, errors, default="received")
-    severity = _one_of(d, "severity", SEVERITIES, errors, default="warn")
-    confidence = _one_of(d, "confidence", CONFIDENCES, errors)
+    return code, family
 
-    limit = None
-    if d.get("limit") is not None:
-        limit = _decimal(d["limit"], "limit", errors, places=2, what="the limit")
-        if limit is not None and limit < 0:
-            errors.add("limit", "The limit cannot be negative.")
-            limit = None
-        if limit is not None:
-            limit = limit.quantize(Decimal("0.01"))
-    elif kind in ("cliff", "taper"):
-        errors.add("limit", f"A {kind} rule needs a limit.")
 
+def _choices(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
+    """The fields besides the benefit that take one of a fixed set of codes."""
+    return {
+        "measure": _one_of(d, "measure", MEASURES, errors),
+        "kind": _one_of(d, "kind", RULE_KINDS, errors),
+        "breach": _one_of(d, "breach", BREACHES, errors, default="above"),
+        "date_basis": _one_of(d, "date_basis", DATE_BASES, errors, default="received"),
+        "severity": _one_of(d, "severity", SEVERITIES, errors, default="warn"),
+        "confidence": _one_of(d, "confidence", CONFIDENCES, errors),
+    }
+
+
+def _limit(d: Mapping[str, Any], kind: str | None, errors: _Errors) -> Decimal | None:
+    if d.get("limit") is None:
+        if kind in ("cliff", "taper"):
+            errors.add("limit", f"A {kind} rule needs a limit.")
+        return None
+    limit = _decimal(d["limit"], "limit", errors, places=2, what="the limit")
+    if limit is not None and limit < 0:
+        errors.add("limit", "The limit cannot be negative.")
+        return None
+    return None if limit is None else limit.quantize(Decimal("0.01"))
+
+
+def _period(d: Mapping[str, Any], errors: _Errors) -> tuple[Any, Any]:
+    """The period and the default week start, each checked by ``periods``."""
     period = d.get("period", "week")
     try:
         periods.parse_period(period)
@@ -320,8 +321,12 @@ def parse_rule(d: Mapping) -> Rule:
         week_start = week_start.lower()
     except periods.PeriodError as exc:
         errors.add("week_start", str(exc))
+    return period, week_start
 
-    warn_at = Decimal("0.9")
+
+def _fractions(d: Mapping[str, Any], kind: str | None, errors: _Errors) -> tuple[Decimal | None, Decimal | None]:
+    """``warn_at`` (default 0.9) and ``taper_rate``: fractions from just above 0 to 1."""
+    warn_at: Decimal | None = Decimal("0.9")
     if d.get("warn_at") is not None:
         warn_at = _decimal(d["warn_at"], "warn_at", errors, places=None, what="warn_at")
         if warn_at is not None and not (0 < warn_at <= 1):
@@ -333,59 +338,74 @@ def parse_rule(d: Mapping) -> Rule:
             errors.add("taper_rate", "The taper rate is the share of each £1 lost: more than 0 and at most 1.")
         if kind is not None and kind != "taper":
             errors.add("taper_rate", "Only a taper rule has a taper rate.")
+    return warn_at, taper_rate
 
-    counts = _counts(d.get("counts"), errors)
-    applies_when = _applies_when(d.get("applies_when"), benefit, errors)
-    if benefit == "TAX" and applies_when is not None and applies_when.benefit != "TAX":
-        errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
 
+def _dates(d: Mapping[str, Any], errors: _Errors) -> tuple[date | None, date | None]:
     effective_from = _date(d, "effective_from", errors)
     effective_to = _date(d, "effective_to", errors, required=False)
     if effective_from and effective_to and effective_to < effective_from:
         errors.add("effective_to", "effective_to is before effective_from.")
+    return effective_from, effective_to
 
+
+def _source(d: Mapping[str, Any], errors: _Errors) -> str | None:
     source = _text(d, "source", errors, required=True)
     if source and not source.startswith(("http://", "https://")):
         errors.add("source", "Give the address of the official text, starting with http:// or https://.")
-    sources = _sources(d.get("sources"), errors)
-    notes = _text(d, "notes", errors)
-    message = _text(d, "message", errors)
+    return source
 
-    # combinations
-    if severity == "block" and confidence == "unconfirmed":
+
+def _check_combinations(c: Mapping[str, Any], errors: _Errors) -> None:
+    """Fields that are fine alone but not together."""
+    severity, kind = c["severity"], c["kind"]
+    if severity == "block" and c["confidence"] == "unconfirmed":
         errors.add("severity", "An unconfirmed figure cannot block a payment: use warn until an admin confirms it.")
     if severity == "block" and kind in ("taper", "info"):
         errors.add("severity", f"A {kind} rule never blocks a payment: use warn.")
-    if measure == "hours" and kind == "taper":
+    if c["measure"] == "hours" and kind == "taper":
         errors.add("kind", "An hours rule is a cliff or info rule, not a taper.")
 
+
+def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
+    """Every field of the rule read and checked, with the problems in ``errors``."""
+    for key in d:
+        if key not in FIELDS:
+            errors.add(str(key), "Unknown field.")
+    code, family = _code(d, errors)
+    benefit = _one_of(d, "benefit", BENEFITS, errors)
+    title = _text(d, "title", errors, required=True)
+    c = _choices(d, errors)
+    kind = c["kind"]
+    limit = _limit(d, kind, errors)
+    period, week_start = _period(d, errors)
+    warn_at, taper_rate = _fractions(d, kind, errors)
+    counts = _counts(d.get("counts"), errors)
+    applies_when = _applies_when(d.get("applies_when"), benefit, errors)
+    if benefit == "TAX" and applies_when is not None and applies_when.benefit != "TAX":
+        errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
+    effective_from, effective_to = _dates(d, errors)
+    fields = dict(
+        c, code=code, family=family, benefit=benefit, title=title, limit=limit, period=period,
+        week_start=week_start, counts=counts, warn_at=warn_at, taper_rate=taper_rate, applies_when=applies_when,
+        effective_from=effective_from, effective_to=effective_to, source=_source(d, errors),
+        sources=_sources(d.get("sources"), errors), notes=_text(d, "notes", errors),
+        message=_text(d, "message", errors))
+    _check_combinations(c, errors)
+    return fields
+
+
+def parse_rule(d: Mapping[str, Any] | Rule) -> Rule:
+    """Check a rule written as plain data and build a ``Rule``; raise ``RuleError`` when it is wrong."""
+    if isinstance(d, Rule):
+        return d
+    if not isinstance(d, Mapping):
+        raise RuleError({"rule": ["A rule must be a mapping of field names to values."]})
+    errors = _Errors()
+    fields = _fields(d, errors)
     if errors:
         raise RuleError(errors.fields)
-    return Rule(
-        code=code,
-        family=family,
-        benefit=benefit,
-        title=title,
-        measure=measure,
-        kind=kind,
-        limit=limit,
-        breach=breach,
-        period=period,
-        week_start=week_start,
-        counts=counts,
-        date_basis=date_basis,
-        warn_at=warn_at,
-        severity=severity,
-        taper_rate=taper_rate,
-        applies_when=applies_when,
-        effective_from=effective_from,
-        effective_to=effective_to,
-        confidence=confidence,
-        source=source,
-        sources=sources,
-        notes=notes,
-        message=message,
-    )
+    return Rule(**fields)
 
 
 def rule_to_dict(rule: Rule) -> dict:
