@@ -75,7 +75,7 @@ __all__ = [
     "AppliesWhen", "CheckResult", "Claim", "Counts", "Ledger", "LedgerExpense", "LedgerHours", "LedgerIncome",
     "LedgerPayment", "LimitFigure", "ProposedPayment", "Remark", "Rule", "Source", "SuggestedPayment", "Suggestion",
     "SuggestionBasis", "Verdict",
-    "check", "money_str", "position", "rules_in_force",
+    "check", "money_str", "position", "preference_kinds", "rules_in_force",
 ]
 
 # --- public functions --------------------------------------------------------------------------
@@ -104,11 +104,11 @@ def position(
     return [_verdict(ev, what_if=False) for ev in ctx.evaluate_on(on)]
 
 
-def _preference_kinds(preferences) -> list[str]:
-    kinds = []
+def preference_kinds(preferences: Iterable[str | Mapping[str, object]] | None) -> list[str]:
+    """The person's kinds of payment, most preferred first, each once (from kinds or ``{kind, note}``)."""
+    kinds: list[str] = []
     for item in preferences or ():
-        kind = item.get("kind") if isinstance(item, Mapping) else item
-        _choice(kind, PAYMENT_KINDS, "preference kind")
+        kind = _choice(item.get("kind") if isinstance(item, Mapping) else item, PAYMENT_KINDS, "preference kind")
         if kind not in kinds:
             kinds.append(kind)
     return kinds
@@ -119,7 +119,7 @@ def check(
     rules: Iterable[Rule],
     ledger: Ledger,
     proposed: Iterable[ProposedPayment],
-    preferences: Iterable = (),
+    preferences: Iterable[str | Mapping[str, object]] = (),
     today: date | None = None,
     kinds_ruled_out: Iterable[str] | None = None,
 ) -> CheckResult:
@@ -135,8 +135,8 @@ def check(
         if not isinstance(p, ProposedPayment):
             raise TypeError(f"proposed must hold ProposedPayment objects, not {type(p).__name__}.")
     _date(today, "today", optional=True)
-    prefs = _preference_kinds(preferences)
-    ruled_out = set()
+    prefs = preference_kinds(preferences)
+    ruled_out: set[str] = set()
     for k in kinds_ruled_out or ():
         ruled_out.add(_choice(k, PAYMENT_KINDS, "kinds_ruled_out"))
     ctx = _Context(claims, rules, ledger)

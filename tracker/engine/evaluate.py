@@ -4,18 +4,21 @@ period, and the verdict (status, headroom, remarks as codes and figures)."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Generic, TypeVar
 
 from tracker.engine import periods
 from tracker.engine.model import (
     PENNY,
     ZERO,
     Claim,
+    AppliesWhen,
     Counts,
     Ledger,
+    LedgerHours,
     LedgerPayment,
     REMARK_ALREADY_OVER,
     REMARK_DERIVED,
@@ -32,21 +35,24 @@ from tracker.engine.model import (
 # --- the ledger index --------------------------------------------------------------------------
 
 
-class _Sorted:
+_T = TypeVar("_T")
+
+
+class _Sorted(Generic[_T]):
     """Items sorted by a date, with the dates in a parallel list for bisect."""
 
     __slots__ = ("dates", "items")
 
-    def __init__(self, items: Iterable, key):
+    def __init__(self, items: Iterable[_T], key: Callable[[_T], date]) -> None:
         self.items = sorted(items, key=key)  # stable: equal dates keep the ledger's order
         self.dates = [key(i) for i in self.items]
 
-    def between(self, start: date, end: date) -> list:
+    def between(self, start: date, end: date) -> list[_T]:
         return self.items[bisect_left(self.dates, start) : bisect_right(self.dates, end)]
 
 
 class _Index:
-    def __init__(self, ledger: Ledger):
+    def __init__(self, ledger: Ledger) -> None:
         live = [p for p in ledger.payments if p.status != "cancelled"]
         self.payments = {
             "received": _Sorted(live, lambda p: p.paid_on),
@@ -82,7 +88,7 @@ def _basis_date(rule: Rule, p: LedgerPayment) -> date:
 @dataclass
 class _Eval:
     rule: Rule
-    attrs: dict
+    attrs: dict[str, Any]
     anchor: date | None
     start: date
     end: date
@@ -91,30 +97,38 @@ class _Eval:
     expenses_counted: Decimal = ZERO
 
 
-def _check_rules(rules) -> list[Rule]:
-    rules = list(rules)
-    seen = set()
+def _applies(rule: Rule) -> AppliesWhen:
+    """The claim a rule needs (always set once the rule is built)."""
+    assert rule.applies_when is not None
+    return rule.applies_when
+
+
+def _check_rules(rules: Iterable[object]) -> list[Rule]:
+    out: list[Rule] = []
+    seen: set[str] = set()
     for r in rules:
         if not isinstance(r, Rule):
             raise TypeError(f"rules must be Rule objects, not {type(r).__name__}.")
         if r.code in seen:
             raise ValueError(f"Two rules have the code {r.code}.")
         seen.add(r.code)
-    return rules
+        out.append(r)
+    return out
 
 
-def _check_claims(claims) -> list[Claim]:
-    claims = list(claims)
+def _check_claims(claims: Iterable[object]) -> list[Claim]:
+    out: list[Claim] = []
     for c in claims:
         if not isinstance(c, Claim):
             raise TypeError(f"claims must be Claim objects, not {type(c).__name__}.")
-    return claims
+        out.append(c)
+    return out
 
 
 class _Context:
     """Everything one call needs: claims, rule families, the sorted ledger, and caches."""
 
-    def __init__(self, claims, rules, ledger: Ledger):
+    def __init__(self, claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger) -> None:
         if not isinstance(ledger, Ledger):
             raise TypeError(f"ledger must be a Ledger, not {type(ledger).__name__}.")
         self.claims = [(c, c.effective_attributes()) for c in _check_claims(claims)]
@@ -124,7 +138,7 @@ class _Context:
             families.setdefault(r.family, []).append(r)
         # a family whose rules need a benefit the person has no claim for can never apply
         families = {
-            name: vs for name, vs in families.items() if any(r.applies_when.benefit in claimed for r in vs)
+            name: vs for name, vs in families.items() if any(_applies(r).benefit in claimed for r in vs)
         }
         # newest version first
         self.families = [
@@ -132,13 +146,13 @@ class _Context:
         ]
         self.family_order = {name: n for n, (name, _) in enumerate(self.families)}
         self.index = _Index(ledger)
-        self._select_cache: dict = {}
-        self._base_cache: dict = {}
+        self._select_cache: dict[tuple[int, date, date], _Eval | None] = {}
+        self._base_cache: dict[tuple[str, date, date], tuple[Decimal, Decimal]] = {}
 
     # which version, which claim, which window
 
-    def _match(self, rule: Rule, on: date):
-        aw = rule.applies_when
+    def _match(self, rule: Rule, on: date) -> tuple[dict[str, Any], date | None] | None:
+        aw = _applies(rule)
         if aw.benefit == "TAX":
             return {}, None
         for claim, attrs in self.claims:
@@ -206,7 +220,8 @@ class _Context:
         return result
 
     @staticmethod
-    def extra_total(rule: Rule, start: date, end: date, extra_payments, extra_hours) -> Decimal:
+    def extra_total(rule: Rule, start: date, end: date, extra_payments: Iterable[LedgerPayment],
+                    extra_hours: Iterable[LedgerHours]) -> Decimal:
         total = ZERO
         if rule.measure == "hours":
             for h in extra_hours:
@@ -222,7 +237,9 @@ class _Context:
 
     # evaluation
 
-    def evaluate(self, extra_payments=(), extra_hours=(), window_payments=None, window_hours=None) -> list[_Eval]:
+    def evaluate(self, extra_payments: Sequence[LedgerPayment] = (), extra_hours: Sequence[LedgerHours] = (),
+                 window_payments: Sequence[LedgerPayment] | None = None,
+                 window_hours: Sequence[LedgerHours] | None = None) -> list[_Eval]:
         """Evaluate every family for the periods containing the window items' dates.
 
         Totals include all extras; the periods are those of ``window_payments`` (every family)
@@ -232,7 +249,7 @@ class _Context:
             window_payments = extra_payments
         if window_hours is None:
             window_hours = extra_hours
-        found: dict = {}
+        found: dict[tuple[int, date], _Eval] = {}
         for fam_idx, (_name, versions) in enumerate(self.families):
             for p in window_payments:
                 ev = self.select(fam_idx, p.paid_on, p.work_date)

@@ -35,7 +35,7 @@ ZERO = Decimal("0")
 # --- input checking ----------------------------------------------------------------------------
 
 
-def _decimal(value, what: str) -> Decimal:
+def _decimal(value: object, what: str) -> Decimal:
     if isinstance(value, float):
         raise TypeError(f"{what} must be a decimal.Decimal, not a float: a float cannot hold money or hours exactly.")
     if isinstance(value, bool) or not isinstance(value, Decimal):
@@ -45,7 +45,7 @@ def _decimal(value, what: str) -> Decimal:
     return value
 
 
-def _money(value, what: str) -> Decimal:
+def _money(value: object, what: str) -> Decimal:
     value = _decimal(value, what)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and value != value.quantize(PENNY):
@@ -53,22 +53,22 @@ def _money(value, what: str) -> Decimal:
     return value
 
 
-def _opt_money(value, what: str) -> Decimal | None:
+def _opt_money(value: object, what: str) -> Decimal | None:
     return None if value is None else _money(value, what)
 
 
-def _date(value, what: str, optional: bool = False) -> date | None:
+def _date(value: object, what: str, optional: bool = False) -> date | None:
     if value is None and optional:
         return None
-    if type(value) is not date:
+    if not isinstance(value, date) or type(value) is not date:
         raise TypeError(f"{what} must be a datetime.date, not {type(value).__name__}.")
     return value
 
 
-def _choice(value, allowed: Sequence[str], what: str) -> str:
+def _choice(value: Any, allowed: Sequence[str] | frozenset[str], what: str) -> str:
     if value not in allowed:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}.")
-    return value
+    return str(value)
 
 
 def money_str(value: Decimal | None) -> str | None:
@@ -91,12 +91,12 @@ class Counts:
     easement"). ``other_income``: declared income from elsewhere counts.
     """
 
-    kinds: frozenset = frozenset({"cash", "bank_transfer", "voucher", "charity"})
+    kinds: frozenset[str] = frozenset({"cash", "bank_transfer", "voucher", "charity"})
     training_at_value: bool = False
     expenses: str = "unless_service_user"
     other_income: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         kinds = frozenset(self.kinds)
         for k in kinds:
             _choice(k, PAYMENT_KINDS, "counts.kinds")
@@ -123,19 +123,20 @@ class AppliesWhen:
     """
 
     benefit: str
-    attributes: tuple = ()  # sorted (name, value) pairs, so the rule stays hashable
+    #: Sorted (name, value) pairs, so the rule stays hashable (a mapping is accepted and sorted).
+    attributes: Any = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _choice(self.benefit, BENEFITS, "applies_when.benefit")
         attrs = self.attributes
         if isinstance(attrs, Mapping):
             attrs = attrs.items()
         object.__setattr__(self, "attributes", tuple(sorted((str(k), v) for k, v in attrs)))
 
-    def attributes_dict(self) -> dict:
+    def attributes_dict(self) -> dict[str, Any]:
         return dict(self.attributes)
 
-    def matches(self, claim_attributes: Mapping) -> bool:
+    def matches(self, claim_attributes: Mapping[str, Any]) -> bool:
         return all(claim_attributes.get(k) == v for k, v in self.attributes)
 
 
@@ -163,12 +164,12 @@ class Rule:
     effective_to: date | None = None
     confidence: str = "unconfirmed"
     source: str = ""
-    sources: tuple = ()
+    sources: tuple[Any, ...] = ()  # Source, or {title, url} mappings turned into Source
     notes: str = ""
     #: A plain-English sentence added to every verdict of this rule (e.g. a PIP reminder).
     message: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.family:
             object.__setattr__(self, "family", self.code)
         if self.applies_when is None:
@@ -221,9 +222,9 @@ class Claim:
     benefit: str
     start_on: date
     end_on: date | None = None
-    attributes: Mapping = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _choice(self.benefit, BENEFITS, "claim benefit")
         _date(self.start_on, "claim start_on")
         _date(self.end_on, "claim end_on", optional=True)
@@ -233,7 +234,7 @@ class Claim:
     def active_on(self, on: date) -> bool:
         return self.start_on <= on and (self.end_on is None or on <= self.end_on)
 
-    def effective_attributes(self) -> dict:
+    def effective_attributes(self) -> dict[str, Any]:
         """The attributes with the contract defaults filled in."""
         attrs = dict(CLAIM_DEFAULTS.get(self.benefit, {}))
         attrs.update({k: v for k, v in self.attributes.items() if v is not None})
@@ -255,7 +256,7 @@ class LedgerPayment:
     status: str = "paid"
     id: object = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _choice(self.kind, PAYMENT_KINDS, "payment kind")
         _money(self.amount, "payment amount")
         _opt_money(self.benefit_value, "payment benefit_value")
@@ -268,7 +269,8 @@ class LedgerPayment:
         return self.worked_on or self.paid_on
 
     @classmethod
-    def from_trusted(cls, kind, amount, paid_on, worked_on, benefit_value, status, id=None) -> "LedgerPayment":
+    def from_trusted(cls, kind: str, amount: Decimal, paid_on: date, worked_on: date | None,
+                     benefit_value: Decimal | None, status: str, id: object = None) -> LedgerPayment:
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
         obj = cls.__new__(cls)
@@ -284,7 +286,7 @@ class LedgerExpense:
     paid_on: date
     service_user_context: str = "unknown"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _money(self.amount, "expense amount")
         _date(self.incurred_on, "incurred_on")
         _date(self.paid_on, "expense paid_on")
@@ -298,7 +300,7 @@ class LedgerIncome:
     amount: Decimal
     received_on: date
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _money(self.amount, "other income amount")
         _date(self.received_on, "received_on")
 
@@ -308,19 +310,19 @@ class LedgerHours:
     worked_on: date
     hours: Decimal
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _date(self.worked_on, "worked_on")
         _decimal(self.hours, "hours")
 
 
 @dataclass(frozen=True)
 class Ledger:
-    payments: tuple = ()
-    expenses: tuple = ()
-    other_income: tuple = ()
-    hours: tuple = ()
+    payments: tuple[LedgerPayment, ...] = ()
+    expenses: tuple[LedgerExpense, ...] = ()
+    other_income: tuple[LedgerIncome, ...] = ()
+    hours: tuple[LedgerHours, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name, cls in (
             ("payments", LedgerPayment),
             ("expenses", LedgerExpense),
@@ -345,7 +347,7 @@ class ProposedPayment:
     benefit_value: Decimal | None = None
     hours: Decimal | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _choice(self.kind, PAYMENT_KINDS, "proposed kind")
         _money(self.amount, "proposed amount")
         _date(self.paid_on, "proposed paid_on")
@@ -354,7 +356,7 @@ class ProposedPayment:
         if self.hours is not None:
             _decimal(self.hours, "proposed hours")
 
-    def as_ledger_payment(self, id=None) -> LedgerPayment:
+    def as_ledger_payment(self, id: object = None) -> LedgerPayment:
         return LedgerPayment(
             kind=self.kind,
             amount=self.amount,
@@ -420,7 +422,7 @@ class Verdict:
     def total(self) -> Decimal:
         return self.total_after
 
-    def to_dict(self, position: bool = False) -> dict:
+    def to_dict(self, position: bool = False) -> dict[str, Any]:
         d = {
             "rule": self.rule,
             "family": self.family,
@@ -451,7 +453,7 @@ class SuggestedPayment:
     amount: Decimal
     paid_on: date
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "amount": money_str(self.amount), "paid_on": self.paid_on.isoformat()}
 
 
@@ -492,7 +494,7 @@ class Suggestion:
     replaces: int = 0
     basis: SuggestionBasis | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "payments": [p.to_dict() for p in self.payments],
@@ -509,7 +511,7 @@ class CheckResult:
     def blocked(self) -> bool:
         return any(v.status == "over" and v.severity == "block" for v in self.verdicts)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "verdicts": [v.to_dict() for v in self.verdicts],
             "suggestions": [s.to_dict() for s in self.suggestions],

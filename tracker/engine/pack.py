@@ -83,7 +83,7 @@ class RuleError(ValueError):
 
 
 class _Errors:
-    def __init__(self):
+    def __init__(self) -> None:
         self.fields: dict[str, list[str]] = {}
 
     def add(self, name: str, message: str) -> None:
@@ -96,7 +96,8 @@ class _Errors:
 # --- field readers -----------------------------------------------------------------------------
 
 
-def _one_of(d, name, allowed, errors, default=None):
+def _one_of(d: Mapping[str, Any], name: str, allowed: tuple[str, ...], errors: _Errors,
+            default: str | None = None) -> Any:
     value = d.get(name, default)
     if value is None:
         if default is None:
@@ -108,7 +109,8 @@ def _one_of(d, name, allowed, errors, default=None):
     return value
 
 
-def _text(d, name, errors, required=False, default=""):
+def _text(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = False,
+          default: str = "") -> str | None:
     value = d.get(name)
     if value is None:
         if required:
@@ -125,7 +127,8 @@ def _text(d, name, errors, required=False, default=""):
     return value
 
 
-def _decimal(value, name, errors, places: int | None = 2, what="a number"):
+def _decimal(value: object, name: str, errors: _Errors, places: int | None = 2,
+             what: str = "a number") -> Decimal | None:
     """Read a Decimal from a string, Decimal or int. Floats are refused."""
     if isinstance(value, bool):
         errors.add(name, f"Write {what} as text, for example \"196.00\", not true or false.")
@@ -155,13 +158,13 @@ def _decimal(value, name, errors, places: int | None = 2, what="a number"):
         return None
     if places is not None:
         exponent = d.as_tuple().exponent
-        if exponent < -places and d != d.quantize(Decimal(1).scaleb(-places)):
+        if isinstance(exponent, int) and exponent < -places and d != d.quantize(Decimal(1).scaleb(-places)):
             errors.add(name, f"Use at most {places} decimal places.")
             return None
     return d
 
 
-def _date(d, name, errors, required=True):
+def _date(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = True) -> date | None:
     value = d.get(name)
     if value is None:
         if required:
@@ -181,7 +184,7 @@ def _date(d, name, errors, required=True):
     return None
 
 
-def _bool(value, name, errors, default):
+def _bool(value: object, name: str, errors: _Errors, default: bool) -> bool:
     if value is None:
         return default
     if not isinstance(value, bool):
@@ -190,7 +193,7 @@ def _bool(value, name, errors, default):
     return value
 
 
-def _counts(value, errors):
+def _counts(value: object, errors: _Errors) -> Counts | None:
     if value is None:
         return Counts()
     if not isinstance(value, Mapping):
@@ -221,7 +224,7 @@ def _counts(value, errors):
     return Counts(frozenset(kinds), training, expenses, other)
 
 
-def _applies_when(value, benefit, errors):
+def _applies_when(value: object, benefit: str | None, errors: _Errors) -> AppliesWhen | None:
     if value is None:
         return AppliesWhen(benefit) if benefit else None
     if not isinstance(value, Mapping):
@@ -247,7 +250,7 @@ def _applies_when(value, benefit, errors):
     return AppliesWhen(aw_benefit, attrs)
 
 
-def _sources(value, errors):
+def _sources(value: object, errors: _Errors) -> tuple[Source, ...] | None:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
@@ -408,8 +411,10 @@ def parse_rule(d: Mapping[str, Any] | Rule) -> Rule:
     return Rule(**fields)
 
 
-def rule_to_dict(rule: Rule) -> dict:
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
     """Plain data (JSON- and YAML-safe) that ``parse_rule`` reads back to an equal rule."""
+    applies_when = rule.applies_when
+    assert applies_when is not None  # always set once the rule is built
     return {
         "code": rule.code,
         "family": rule.family,
@@ -431,7 +436,7 @@ def rule_to_dict(rule: Rule) -> dict:
         "warn_at": str(rule.warn_at),
         "severity": rule.severity,
         "taper_rate": None if rule.taper_rate is None else str(rule.taper_rate),
-        "applies_when": {"benefit": rule.applies_when.benefit, "attributes": rule.applies_when.attributes_dict()},
+        "applies_when": {"benefit": applies_when.benefit, "attributes": applies_when.attributes_dict()},
         "effective_from": rule.effective_from.isoformat(),
         "effective_to": None if rule.effective_to is None else rule.effective_to.isoformat(),
         "confidence": rule.confidence,
@@ -457,7 +462,7 @@ def _is_file(text: str) -> bool:
         return False
 
 
-def _read(path_or_text) -> str:
+def _read(path_or_text: str | bytes | Path) -> str:
     if isinstance(path_or_text, Path):
         return path_or_text.read_text(encoding="utf-8")
     if isinstance(path_or_text, bytes):
@@ -497,7 +502,7 @@ def check_pack(rules: list[Rule]) -> None:
         raise RuleError(errors.fields)
 
 
-def load_pack(path_or_text) -> list[Rule]:
+def load_pack(path_or_text: str | bytes | Path) -> list[Rule]:
     """Read a YAML rule pack (a path, or the YAML text itself) into checked ``Rule`` objects."""
     return parse_pack(_read(path_or_text))
 

@@ -86,7 +86,7 @@ class Session:
     amount: Decimal
     hours: Decimal | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if type(self.worked_on) is not date:
             raise TypeError("worked_on must be a datetime.date.")
         _money(self.amount, "session amount")
@@ -116,7 +116,7 @@ class PlannedPayment:
         return LedgerPayment(kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on,
                              status="draft")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | None]:
         d = {"kind": self.kind, "amount": engine.money_str(self.amount), "paid_on": self.paid_on.isoformat(),
              "worked_on": self.worked_on.isoformat()}
         if self.offered is not None:
@@ -134,7 +134,7 @@ class Harm:
     excess: Decimal = ZERO
     reduction: Decimal = ZERO
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[int, int, Decimal, Decimal]:
         return (self.blocks, self.warns, self.excess, self.reduction)
 
     @property
@@ -254,17 +254,6 @@ class Plan:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def preference_kinds(preferences) -> list[str]:
-    kinds: list[str] = []
-    for item in preferences or ():
-        kind = item.get("kind") if isinstance(item, Mapping) else item
-        if kind not in PAYMENT_KINDS:
-            raise ValueError(f"preference kind must be one of {', '.join(PAYMENT_KINDS)}; got {kind!r}.")
-        if kind not in kinds:
-            kinds.append(kind)
-    return kinds
-
-
 def money_kinds(prefs: Sequence[str]) -> list[str]:
     """The kinds a money plan may use, most preferred first (cash when nothing was said)."""
     if not prefs:
@@ -288,7 +277,7 @@ def harm_of(verdicts: Iterable[Verdict]) -> Harm:
     return Harm(blocks, warns, excess, reduction)
 
 
-def recheck(claims, rules, ledger: Ledger, payments: Sequence[PlannedPayment],
+def recheck(claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger, payments: Sequence[PlannedPayment],
             sessions: Sequence[Session]) -> engine.CheckResult:
     """engine.check with every payment of a proposal at once (each session's hours on its first payment)."""
     seen: set[int] = set()
@@ -306,8 +295,18 @@ def recheck(claims, rules, ledger: Ledger, payments: Sequence[PlannedPayment],
 # --- the planner ---------------------------------------------------------------------------------
 
 
+#: Payments scheduled so far, in order.
+_Schedule = tuple[PlannedPayment, ...]
+#: A date and a kind a part may be paid in.
+_Slot = tuple[date, str]
+#: Why a session was not paid whole in its first slot: (date, kind, room there, the binding verdict,
+#: whether a period there was already over).
+_Reason = tuple[date, str, Decimal | None, Verdict | None, bool]
+
+
 class _Planner:
-    def __init__(self, claims, rules, ledger: Ledger, sessions: Sequence[Session], today: date, horizon: int):
+    def __init__(self, claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger, sessions: Sequence[Session],
+                 today: date, horizon: int) -> None:
         self.claims = list(claims)
         self.rules = list(rules)
         self.by_code: dict[str, Rule] = {r.code: r for r in self.rules}
@@ -316,13 +315,13 @@ class _Planner:
         self.today = today
         self.horizon = timedelta(weeks=horizon)
         self.session_hours = tuple(LedgerHours(s.worked_on, s.hours) for s in self.sessions if s.hours)
-        self._ledgers: dict = {}
-        self._positions: dict = {}
-        self._dates: dict = {}
+        self._ledgers: dict[_Schedule, Ledger] = {}
+        self._positions: dict[tuple[_Schedule, date], list[Verdict]] = {}
+        self._dates: dict[date, list[date]] = {}
 
     # the engine, with a schedule added
 
-    def ledger(self, scheduled: tuple) -> Ledger:
+    def ledger(self, scheduled: _Schedule) -> Ledger:
         hit = self._ledgers.get(scheduled)
         if hit is None:
             hit = Ledger(payments=self.base.payments + tuple(p.ledger() for p in scheduled),
@@ -333,7 +332,7 @@ class _Planner:
             self._ledgers[scheduled] = hit
         return hit
 
-    def position(self, scheduled: tuple, on: date) -> list[Verdict]:
+    def position(self, scheduled: _Schedule, on: date) -> list[Verdict]:
         key = (scheduled, on)
         hit = self._positions.get(key)
         if hit is None:
@@ -343,7 +342,7 @@ class _Planner:
             self._positions[key] = hit
         return hit
 
-    def relevant(self, scheduled: tuple, on: date, worked_on: date) -> list[Verdict]:
+    def relevant(self, scheduled: _Schedule, on: date, worked_on: date) -> list[Verdict]:
         """The verdicts a payment made on ``on`` for work on ``worked_on`` would touch."""
         out = []
         for v in self.position(scheduled, on):
@@ -356,7 +355,8 @@ class _Planner:
                 out.append(v)
         return out
 
-    def room(self, kind: str, on: date, worked_on: date, scheduled: tuple, strict: bool):
+    def room(self, kind: str, on: date, worked_on: date, scheduled: _Schedule,
+             strict: bool) -> tuple[Decimal | None, Verdict | None, bool]:
         """(the most of ``kind`` that can be paid on ``on`` without any rule going over — None for
         no limit —, the verdict that binds, whether a period there is already over)."""
         room = None
@@ -411,11 +411,12 @@ class _Planner:
 
     # filling
 
-    def fill(self, index: int, s: Session, slots, scheduled: tuple, strict: bool, whole_only: bool):
+    def fill(self, index: int, s: Session, slots: list[_Slot], scheduled: _Schedule, strict: bool,
+             whole_only: bool) -> tuple[list[PlannedPayment], Decimal, _Reason | None]:
         """Put the session's amount into the slots in order. Returns (parts, remaining, reason)."""
         remaining = s.amount
         parts: list[PlannedPayment] = []
-        reason = None
+        reason: _Reason | None = None
         for d, kind in slots:
             if remaining <= 0:
                 break
@@ -431,15 +432,16 @@ class _Planner:
             remaining -= amount
         return parts, remaining, reason
 
-    def slots(self, s: Session, kinds: list[str], order: str):
+    def slots(self, s: Session, kinds: list[str], order: str) -> list[_Slot]:
         dates = self.dates(self.earliest(s))
         if order == "kind":
             return [(d, k) for k in kinds for d in dates]
         return [(d, k) for d in dates for k in kinds]
 
-    def place_rest(self, index: int, s: Session, amount: Decimal, slots, scheduled: tuple) -> PlannedPayment:
+    def place_rest(self, index: int, s: Session, amount: Decimal, slots: list[_Slot],
+                   scheduled: _Schedule) -> PlannedPayment:
         """Where the amount that fits nowhere does the least harm (ties: the earliest, most preferred)."""
-        best = None
+        best: tuple[tuple[int, int, Decimal, Decimal, int], PlannedPayment] | None = None
         for n, (d, kind) in enumerate(slots):
             part = PlannedPayment(kind, amount, d, s.worked_on, index)
             before = harm_of(self.relevant(scheduled, d, s.worked_on))
@@ -448,12 +450,14 @@ class _Planner:
                      after.reduction - before.reduction, n)
             if best is None or delta < best[0]:
                 best = (delta, part)
+        assert best is not None  # there is always a slot: the session's own date
         return best[1]
 
-    def schedule(self, kinds: list[str], order: str, strict: bool, whole_only: bool, allow_harm: bool):
+    def schedule(self, kinds: list[str], order: str, strict: bool, whole_only: bool,
+                 allow_harm: bool) -> tuple[_Schedule, dict[int, _Reason], bool]:
         """A whole schedule, session by session in date order. Returns (payments, reasons, complete)."""
-        scheduled: tuple = ()
-        reasons: dict[int, tuple] = {}
+        scheduled: _Schedule = ()
+        reasons: dict[int, _Reason] = {}
         complete = True
         for index in sorted(range(len(self.sessions)), key=lambda i: (self.sessions[i].worked_on, i)):
             s = self.sessions[index]
@@ -467,7 +471,7 @@ class _Planner:
             if remaining > 0:
                 complete = False
                 if not allow_harm:
-                    return None, reasons, False
+                    return (), reasons, False
                 rest = self.place_rest(index, s, remaining, slots, scheduled + tuple(parts))
                 # merge with a part already on that date in that kind
                 merged = False
@@ -653,15 +657,15 @@ class _Proposer:
     def least_harm(self) -> Proposal:
         """No clean schedule: the least harmful one (fewest and smallest breaks, then fewest payments)."""
         planner = self.planner
-        options: list[tuple[str, tuple[PlannedPayment, ...], Mapping[int, _Reason]]] = []
+        options: list[tuple[str, _Schedule, dict[int, _Reason]]] = []
         for key, order, whole in self.strategies:
             payments, reasons, _ = planner.schedule(self.kinds, order, False, whole, allow_harm=True)
             options.append((key, payments, reasons))
         as_asked = tuple(PlannedPayment(self.kinds[0], s.amount, planner.earliest(s), s.worked_on, i)
                          for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0])))
         options.append(("as_asked", as_asked, {}))
-        best: tuple[tuple[tuple[int, int, Decimal, Decimal], int], str, tuple[PlannedPayment, ...],
-                    Mapping[int, _Reason], tuple[Verdict, ...]] | None = None
+        best: tuple[tuple[tuple[int, int, Decimal, Decimal], int], str, _Schedule, dict[int, _Reason],
+                    tuple[Verdict, ...]] | None = None
         for key, payments, reasons in options:
             verdicts = self.verdicts(payments)
             rank = (harm_of(verdicts).key(), len(payments))
@@ -713,7 +717,7 @@ def plan(
     """
     sessions = list(sessions)
     on = _check_inputs(ledger, today, sessions, horizon_weeks)
-    prefs = preference_kinds(preferences)
+    prefs = engine.preference_kinds(preferences)
     total = sum((s.amount for s in sessions), ZERO)
     planner = _Planner(claims, rules, ledger, sessions, on, horizon_weeks)
     horizon_end = max(planner.earliest(s) for s in sessions) + planner.horizon - timedelta(days=1)

@@ -288,7 +288,7 @@ def _session_line(s: planner.SessionPlan) -> str:
     return f"For the session on {day_text(s.worked_on)} ({pounds(s.amount)}): pay {join(pieces)}."
 
 
-def _switch_text(sw: planner.Switch) -> str:
+def _switched_text(sw: planner.Switch) -> str:
     titles = " or ".join(f"the {t}" for t in sw.titles)
     return (f"{_KIND_NOUN[sw.kind]} does not count towards {titles}, and it is on the person's list of ways they "
             "are happy to be paid.")
@@ -321,7 +321,7 @@ def proposal_explanation(p: planner.Proposal) -> str:
     if p.key == "no_money":
         return _no_money_explanation(p)
     why: list[str] = []
-    for text in [_limited_text(lim) for lim in p.story.limited] + [_switch_text(sw) for sw in p.story.switches]:
+    for text in [_limited_text(lim) for lim in p.story.limited] + [_switched_text(sw) for sw in p.story.switches]:
         if text not in why:
             why.append(text)
     out = " ".join([_session_line(s) for s in p.story.sessions] + why)
