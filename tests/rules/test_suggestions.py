@@ -315,7 +315,8 @@ def test_explanation_quotes_the_limit_in_force_on_the_suggested_date():
     from datetime import date
     from decimal import Decimal
 
-    from tracker.engine import core as engine, pack
+    from tracker.engine import core as engine
+    from tracker.engine import pack
 
     rules = pack.load_default_pack()
     claims = [engine.Claim("CA", date(2024, 1, 1))]

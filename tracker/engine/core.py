@@ -52,19 +52,8 @@ from tracker.engine.suggest import LOOKAHEAD_PERIODS, _Suggester
 # --- vocabulary (plain data from tracker.vocab) --------------------------------------------------
 
 from tracker.vocab import (  # re-exported: callers read them as engine.X
-    BENEFITS,
-    BREACHES,
-    CLAIM_DEFAULTS,
-    CONFIDENCES,
-    DATE_BASES,
-    EXPENSE_MODES,
-    MEASURES,
-    NON_MONEY_KINDS,
-    PAYMENT_KINDS,
-    PAYMENT_STATUSES,
-    RULE_KINDS,
-    SERVICE_USER_CONTEXTS,
-    SEVERITIES,
+    BENEFITS, BREACHES, CLAIM_DEFAULTS, CONFIDENCES, DATE_BASES, EXPENSE_MODES, MEASURES, NON_MONEY_KINDS,
+    PAYMENT_KINDS, PAYMENT_STATUSES, RULE_KINDS, SERVICE_USER_CONTEXTS, SEVERITIES,
 )
 from tracker.vocab import BENEFIT_NAMES_INLINE as BENEFIT_NAMES
 

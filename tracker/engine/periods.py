@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from typing import Any
 from datetime import date, timedelta
+from typing import Any
 
 WEEKDAYS: dict[str, int] = {
     "monday": 0,

@@ -10,9 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from tracker.engine import core as engine
-from tracker.rules import ledger
+from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
-from tracker.rules import wording
 
 NOTICE = ("This check is a safeguard, not benefits advice. Figures marked as not verified need "
           "checking. For advice, speak to an independent benefits adviser, such as Citizens Advice "

@@ -17,19 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from tracker.engine import periods, planner
 from tracker.engine.model import (
-    PENNY,
-    REMARK_ALREADY_OVER,
-    REMARK_DERIVED,
-    REMARK_EXPENSES,
-    REMARK_RULE_MESSAGE,
-    REMARK_TAPER_ESTIMATE,
-    REMARK_TAPER_UNKNOWN,
-    REMARK_UNCONFIRMED,
-    CheckResult,
-    Remark,
-    Suggestion,
-    SuggestionBasis,
-    Verdict,
+    PENNY, REMARK_ALREADY_OVER, REMARK_DERIVED, REMARK_EXPENSES, REMARK_RULE_MESSAGE, REMARK_TAPER_ESTIMATE,
+    REMARK_TAPER_UNKNOWN, REMARK_UNCONFIRMED, CheckResult, Remark, Suggestion, SuggestionBasis, Verdict,
 )
 from tracker.money import format_money as pounds
 from tracker.vocab import BENEFIT_NAMES_INLINE
