@@ -515,7 +515,8 @@ def parse_pack(text: str) -> list[Rule]:
         raise RuleError({"pack": [f"Not valid YAML: {exc}"]}) from None
     except (ValueError, ArithmeticError, RecursionError) as exc:
         # e.g. a YAML date such as 2025-02-30, or nesting too deep to read
-        raise RuleError({"pack": [f"The file could not be read ({type(exc).__name__}): check dates and numbers."]}) from None
+        message = f"The file could not be read ({type(exc).__name__}): check dates and numbers."
+        raise RuleError({"pack": [message]}) from None
     if isinstance(data, Mapping):
         data = data.get("rules")
     if not isinstance(data, list):
