@@ -13,11 +13,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.engine import planner
-from tracker.engine.core import (Claim, Ledger, LedgerIncome, LedgerPayment, ProposedPayment, check)
+from tracker.engine.core import (
+    Claim,
+    Ledger,
+    LedgerIncome,
+    LedgerPayment,
+    ProposedPayment,
+    check,
+)
 from tracker.engine.pack import load_default_pack
-from tracker.engine.planner import Session, plan
+from tracker.engine.planner import Session
+from tracker.rules import wording
 
 RULES = load_default_pack()
+
+
+def plan(*args, **kwargs):
+    """The planner's plan with its words filled in, as the tracker shows it."""
+    return wording.plan(planner.plan(*args, **kwargs))
 TODAY = date(2025, 4, 9)  # a Wednesday; the Carer's Allowance week runs 7 to 13 April 2025
 MON = date(2025, 4, 7)
 

@@ -136,6 +136,9 @@ CLAIM_DEFAULTS: dict[str, dict[str, object]] = {
     for code, b in BENEFIT_INFO.items()
 }
 
+#: A benefit's name inside a sentence: the tax rule reads "income tax" there.
+BENEFIT_NAMES_INLINE = {**BENEFIT_NAMES, "TAX": "income tax"}
+
 # ---- payments -----------------------------------------------------------------------------------
 
 PAYMENT_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")

@@ -6,20 +6,30 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.engine import core
 from tracker.engine.core import (
-    NOTE_ALREADY_OVER,
     Claim,
     Ledger,
     LedgerHours,
     LedgerIncome,
     LedgerPayment,
     ProposedPayment,
-    check,
-    position,
 )
 from tracker.engine.pack import load_default_pack
+from tracker.rules import wording
+from tracker.rules.wording import NOTE_ALREADY_OVER
 
 RULES = load_default_pack()
+
+
+def check(*args, **kwargs):
+    """The engine's check with its words filled in, as the tracker shows it."""
+    return wording.check_result(core.check(*args, **kwargs))
+
+
+def position(*args, **kwargs):
+    """The engine's position with its notes in words, as the tracker shows it."""
+    return wording.verdicts(core.position(*args, **kwargs))
 
 
 def claim(benefit, **attrs):
@@ -305,13 +315,14 @@ def test_explanation_quotes_the_limit_in_force_on_the_suggested_date():
     from datetime import date
     from decimal import Decimal
 
-    from tracker.engine import core as engine, pack
+    from tracker.engine import core as engine
+    from tracker.engine import pack
 
     rules = pack.load_default_pack()
     claims = [engine.Claim("CA", date(2024, 1, 1))]
     ledger = engine.Ledger()
     proposed = [engine.ProposedPayment("cash", Decimal("250.00"), date(2025, 4, 9))]
-    result = engine.check(claims, rules, ledger, proposed, ["cash"], today=date(2026, 11, 26))
+    result = check(claims, rules, ledger, proposed, ["cash"], today=date(2026, 11, 26))
     reduce = [s for s in result.suggestions if s.kind == "reduce"]
     assert reduce, result.suggestions
     first = reduce[0].payments[0]

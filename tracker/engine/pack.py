@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -82,7 +83,7 @@ class RuleError(ValueError):
 
 
 class _Errors:
-    def __init__(self):
+    def __init__(self) -> None:
         self.fields: dict[str, list[str]] = {}
 
     def add(self, name: str, message: str) -> None:
@@ -95,7 +96,8 @@ class _Errors:
 # --- field readers -----------------------------------------------------------------------------
 
 
-def _one_of(d, name, allowed, errors, default=None):
+def _one_of(d: Mapping[str, Any], name: str, allowed: tuple[str, ...], errors: _Errors,
+            default: str | None = None) -> Any:
     value = d.get(name, default)
     if value is None:
         if default is None:
@@ -107,7 +109,8 @@ def _one_of(d, name, allowed, errors, default=None):
     return value
 
 
-def _text(d, name, errors, required=False, default=""):
+def _text(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = False,
+          default: str = "") -> str | None:
     value = d.get(name)
     if value is None:
         if required:
@@ -124,7 +127,8 @@ def _text(d, name, errors, required=False, default=""):
     return value
 
 
-def _decimal(value, name, errors, places: int | None = 2, what="a number"):
+def _decimal(value: object, name: str, errors: _Errors, places: int | None = 2,
+             what: str = "a number") -> Decimal | None:
     """Read a Decimal from a string, Decimal or int. Floats are refused."""
     if isinstance(value, bool):
         errors.add(name, f"Write {what} as text, for example \"196.00\", not true or false.")
@@ -154,13 +158,13 @@ def _decimal(value, name, errors, places: int | None = 2, what="a number"):
         return None
     if places is not None:
         exponent = d.as_tuple().exponent
-        if exponent < -places and d != d.quantize(Decimal(1).scaleb(-places)):
+        if isinstance(exponent, int) and exponent < -places and d != d.quantize(Decimal(1).scaleb(-places)):
             errors.add(name, f"Use at most {places} decimal places.")
             return None
     return d
 
 
-def _date(d, name, errors, required=True):
+def _date(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = True) -> date | None:
     value = d.get(name)
     if value is None:
         if required:
@@ -180,7 +184,7 @@ def _date(d, name, errors, required=True):
     return None
 
 
-def _bool(value, name, errors, default):
+def _bool(value: object, name: str, errors: _Errors, default: bool) -> bool:
     if value is None:
         return default
     if not isinstance(value, bool):
@@ -189,7 +193,7 @@ def _bool(value, name, errors, default):
     return value
 
 
-def _counts(value, errors):
+def _counts(value: object, errors: _Errors) -> Counts | None:
     if value is None:
         return Counts()
     if not isinstance(value, Mapping):
@@ -220,7 +224,7 @@ def _counts(value, errors):
     return Counts(frozenset(kinds), training, expenses, other)
 
 
-def _applies_when(value, benefit, errors):
+def _applies_when(value: object, benefit: str | None, errors: _Errors) -> AppliesWhen | None:
     if value is None:
         return AppliesWhen(benefit) if benefit else None
     if not isinstance(value, Mapping):
@@ -246,7 +250,7 @@ def _applies_when(value, benefit, errors):
     return AppliesWhen(aw_benefit, attrs)
 
 
-def _sources(value, errors):
+def _sources(value: object, errors: _Errors) -> tuple[Source, ...] | None:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
@@ -271,43 +275,43 @@ def _sources(value, errors):
 # --- parse_rule --------------------------------------------------------------------------------
 
 
-def parse_rule(d: Mapping) -> Rule:
-    """Check a rule written as plain data and build a ``Rule``; raise ``RuleError`` when it is wrong."""
-    if isinstance(d, Rule):
-        return d
-    if not isinstance(d, Mapping):
-        raise RuleError({"rule": ["A rule must be a mapping of field names to values."]})
-    errors = _Errors()
-    for key in d:
-        if key not in FIELDS:
-            errors.add(str(key), "Unknown field.")
-
+def _code(d: Mapping[str, Any], errors: _Errors) -> tuple[str | None, str | None]:
+    """The rule's code and family (the family defaults to the code)."""
     code = _text(d, "code", errors, required=True)
     if code and not CODE_RE.match(code):
         errors.add("code", "Use capital letters, digits and underscores, starting with a letter (e.g. CA_EARN_2025).")
     family = _text(d, "family", errors) or code
     if family and not CODE_RE.match(family):
         errors.add("family", "Use capital letters, digits and underscores, starting with a letter.")
-    benefit = _one_of(d, "benefit", BENEFITS, errors)
-    title = _text(d, "title", errors, required=True)
-    measure = _one_of(d, "measure", MEASURES, errors)
-    kind = _one_of(d, "kind", RULE_KINDS, errors)
-    breach = _one_of(d, "breach", BREACHES, errors, default="above")
-    date_basis = _one_of(d, "date_basis", DATE_BASES, errors, default="received")
-    severity = _one_of(d, "severity", SEVERITIES, errors, default="warn")
-    confidence = _one_of(d, "confidence", CONFIDENCES, errors)
+    return code, family
 
-    limit = None
-    if d.get("limit") is not None:
-        limit = _decimal(d["limit"], "limit", errors, places=2, what="the limit")
-        if limit is not None and limit < 0:
-            errors.add("limit", "The limit cannot be negative.")
-            limit = None
-        if limit is not None:
-            limit = limit.quantize(Decimal("0.01"))
-    elif kind in ("cliff", "taper"):
-        errors.add("limit", f"A {kind} rule needs a limit.")
 
+def _choices(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
+    """The fields besides the benefit that take one of a fixed set of codes."""
+    return {
+        "measure": _one_of(d, "measure", MEASURES, errors),
+        "kind": _one_of(d, "kind", RULE_KINDS, errors),
+        "breach": _one_of(d, "breach", BREACHES, errors, default="above"),
+        "date_basis": _one_of(d, "date_basis", DATE_BASES, errors, default="received"),
+        "severity": _one_of(d, "severity", SEVERITIES, errors, default="warn"),
+        "confidence": _one_of(d, "confidence", CONFIDENCES, errors),
+    }
+
+
+def _limit(d: Mapping[str, Any], kind: str | None, errors: _Errors) -> Decimal | None:
+    if d.get("limit") is None:
+        if kind in ("cliff", "taper"):
+            errors.add("limit", f"A {kind} rule needs a limit.")
+        return None
+    limit = _decimal(d["limit"], "limit", errors, places=2, what="the limit")
+    if limit is not None and limit < 0:
+        errors.add("limit", "The limit cannot be negative.")
+        return None
+    return None if limit is None else limit.quantize(Decimal("0.01"))
+
+
+def _period(d: Mapping[str, Any], errors: _Errors) -> tuple[Any, Any]:
+    """The period and the default week start, each checked by ``periods``."""
     period = d.get("period", "week")
     try:
         periods.parse_period(period)
@@ -320,8 +324,12 @@ def parse_rule(d: Mapping) -> Rule:
         week_start = week_start.lower()
     except periods.PeriodError as exc:
         errors.add("week_start", str(exc))
+    return period, week_start
 
-    warn_at = Decimal("0.9")
+
+def _fractions(d: Mapping[str, Any], kind: str | None, errors: _Errors) -> tuple[Decimal | None, Decimal | None]:
+    """``warn_at`` (default 0.9) and ``taper_rate``: fractions from just above 0 to 1."""
+    warn_at: Decimal | None = Decimal("0.9")
     if d.get("warn_at") is not None:
         warn_at = _decimal(d["warn_at"], "warn_at", errors, places=None, what="warn_at")
         if warn_at is not None and not (0 < warn_at <= 1):
@@ -333,63 +341,80 @@ def parse_rule(d: Mapping) -> Rule:
             errors.add("taper_rate", "The taper rate is the share of each £1 lost: more than 0 and at most 1.")
         if kind is not None and kind != "taper":
             errors.add("taper_rate", "Only a taper rule has a taper rate.")
+    return warn_at, taper_rate
 
-    counts = _counts(d.get("counts"), errors)
-    applies_when = _applies_when(d.get("applies_when"), benefit, errors)
-    if benefit == "TAX" and applies_when is not None and applies_when.benefit != "TAX":
-        errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
 
+def _dates(d: Mapping[str, Any], errors: _Errors) -> tuple[date | None, date | None]:
     effective_from = _date(d, "effective_from", errors)
     effective_to = _date(d, "effective_to", errors, required=False)
     if effective_from and effective_to and effective_to < effective_from:
         errors.add("effective_to", "effective_to is before effective_from.")
+    return effective_from, effective_to
 
+
+def _source(d: Mapping[str, Any], errors: _Errors) -> str | None:
     source = _text(d, "source", errors, required=True)
     if source and not source.startswith(("http://", "https://")):
         errors.add("source", "Give the address of the official text, starting with http:// or https://.")
-    sources = _sources(d.get("sources"), errors)
-    notes = _text(d, "notes", errors)
-    message = _text(d, "message", errors)
+    return source
 
-    # combinations
-    if severity == "block" and confidence == "unconfirmed":
+
+def _check_combinations(c: Mapping[str, Any], errors: _Errors) -> None:
+    """Fields that are fine alone but not together."""
+    severity, kind = c["severity"], c["kind"]
+    if severity == "block" and c["confidence"] == "unconfirmed":
         errors.add("severity", "An unconfirmed figure cannot block a payment: use warn until an admin confirms it.")
     if severity == "block" and kind in ("taper", "info"):
         errors.add("severity", f"A {kind} rule never blocks a payment: use warn.")
-    if measure == "hours" and kind == "taper":
+    if c["measure"] == "hours" and kind == "taper":
         errors.add("kind", "An hours rule is a cliff or info rule, not a taper.")
 
+
+def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
+    """Every field of the rule read and checked, with the problems in ``errors``."""
+    for key in d:
+        if key not in FIELDS:
+            errors.add(str(key), "Unknown field.")
+    code, family = _code(d, errors)
+    benefit = _one_of(d, "benefit", BENEFITS, errors)
+    title = _text(d, "title", errors, required=True)
+    c = _choices(d, errors)
+    kind = c["kind"]
+    limit = _limit(d, kind, errors)
+    period, week_start = _period(d, errors)
+    warn_at, taper_rate = _fractions(d, kind, errors)
+    counts = _counts(d.get("counts"), errors)
+    applies_when = _applies_when(d.get("applies_when"), benefit, errors)
+    if benefit == "TAX" and applies_when is not None and applies_when.benefit != "TAX":
+        errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
+    effective_from, effective_to = _dates(d, errors)
+    fields = dict(
+        c, code=code, family=family, benefit=benefit, title=title, limit=limit, period=period,
+        week_start=week_start, counts=counts, warn_at=warn_at, taper_rate=taper_rate, applies_when=applies_when,
+        effective_from=effective_from, effective_to=effective_to, source=_source(d, errors),
+        sources=_sources(d.get("sources"), errors), notes=_text(d, "notes", errors),
+        message=_text(d, "message", errors))
+    _check_combinations(c, errors)
+    return fields
+
+
+def parse_rule(d: Mapping[str, Any] | Rule) -> Rule:
+    """Check a rule written as plain data and build a ``Rule``; raise ``RuleError`` when it is wrong."""
+    if isinstance(d, Rule):
+        return d
+    if not isinstance(d, Mapping):
+        raise RuleError({"rule": ["A rule must be a mapping of field names to values."]})
+    errors = _Errors()
+    fields = _fields(d, errors)
     if errors:
         raise RuleError(errors.fields)
-    return Rule(
-        code=code,
-        family=family,
-        benefit=benefit,
-        title=title,
-        measure=measure,
-        kind=kind,
-        limit=limit,
-        breach=breach,
-        period=period,
-        week_start=week_start,
-        counts=counts,
-        date_basis=date_basis,
-        warn_at=warn_at,
-        severity=severity,
-        taper_rate=taper_rate,
-        applies_when=applies_when,
-        effective_from=effective_from,
-        effective_to=effective_to,
-        confidence=confidence,
-        source=source,
-        sources=sources,
-        notes=notes,
-        message=message,
-    )
+    return Rule(**fields)
 
 
-def rule_to_dict(rule: Rule) -> dict:
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
     """Plain data (JSON- and YAML-safe) that ``parse_rule`` reads back to an equal rule."""
+    applies_when = rule.applies_when
+    assert applies_when is not None  # always set once the rule is built
     return {
         "code": rule.code,
         "family": rule.family,
@@ -411,7 +436,7 @@ def rule_to_dict(rule: Rule) -> dict:
         "warn_at": str(rule.warn_at),
         "severity": rule.severity,
         "taper_rate": None if rule.taper_rate is None else str(rule.taper_rate),
-        "applies_when": {"benefit": rule.applies_when.benefit, "attributes": rule.applies_when.attributes_dict()},
+        "applies_when": {"benefit": applies_when.benefit, "attributes": applies_when.attributes_dict()},
         "effective_from": rule.effective_from.isoformat(),
         "effective_to": None if rule.effective_to is None else rule.effective_to.isoformat(),
         "confidence": rule.confidence,
@@ -437,7 +462,7 @@ def _is_file(text: str) -> bool:
         return False
 
 
-def _read(path_or_text) -> str:
+def _read(path_or_text: str | bytes | Path) -> str:
     if isinstance(path_or_text, Path):
         return path_or_text.read_text(encoding="utf-8")
     if isinstance(path_or_text, bytes):
@@ -477,7 +502,7 @@ def check_pack(rules: list[Rule]) -> None:
         raise RuleError(errors.fields)
 
 
-def load_pack(path_or_text) -> list[Rule]:
+def load_pack(path_or_text: str | bytes | Path) -> list[Rule]:
     """Read a YAML rule pack (a path, or the YAML text itself) into checked ``Rule`` objects."""
     return parse_pack(_read(path_or_text))
 
@@ -490,7 +515,8 @@ def parse_pack(text: str) -> list[Rule]:
         raise RuleError({"pack": [f"Not valid YAML: {exc}"]}) from None
     except (ValueError, ArithmeticError, RecursionError) as exc:
         # e.g. a YAML date such as 2025-02-30, or nesting too deep to read
-        raise RuleError({"pack": [f"The file could not be read ({type(exc).__name__}): check dates and numbers."]}) from None
+        message = f"The file could not be read ({type(exc).__name__}): check dates and numbers."
+        raise RuleError({"pack": [message]}) from None
     if isinstance(data, Mapping):
         data = data.get("rules")
     if not isinstance(data, list):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 WEEKDAYS: dict[str, int] = {
     "monday": 0,
@@ -68,7 +69,7 @@ def weekday_number(name: str) -> int:
     return WEEKDAYS[name.lower()]
 
 
-def resolve_week_start(claim_attributes: Mapping | None, rule_week_start: str | None) -> int:
+def resolve_week_start(claim_attributes: Mapping[str, Any] | None, rule_week_start: str | None) -> int:
     """The claim's ``week_start`` attribute, else the rule's default, else Monday."""
     if claim_attributes and claim_attributes.get("week_start"):
         return weekday_number(claim_attributes["week_start"])
@@ -118,9 +119,10 @@ def _uc_window(on: date, ap_start_day: int) -> tuple[date, date]:
     return uc_ap_start(py, pm, ap_start_day), this_start - _ONE_DAY
 
 
-def _ap_start_day(claim_attributes: Mapping | None, anchor: date | None) -> int:
+def _ap_start_day(claim_attributes: Mapping[str, Any] | None, anchor: date | None) -> int:
     if claim_attributes and claim_attributes.get("ap_start_day") is not None:
-        return claim_attributes["ap_start_day"]
+        day: int = claim_attributes["ap_start_day"]
+        return day
     if anchor is not None:
         # reg 21(1): the first assessment period starts on the first day of entitlement.
         return anchor.day
@@ -133,7 +135,7 @@ def _ap_start_day(claim_attributes: Mapping | None, anchor: date | None) -> int:
 def window(
     period: str,
     on: date,
-    claim_attributes: Mapping | None = None,
+    claim_attributes: Mapping[str, Any] | None = None,
     rule_week_start: str | None = None,
     anchor: date | None = None,
 ) -> tuple[date, date]:
@@ -165,6 +167,7 @@ def window(
         first_year = on.year if on >= date(on.year, 4, 6) else on.year - 1
         return date(first_year, 4, 6), date(first_year + 1, 4, 5)
     if name == "rolling_weeks":
+        assert n is not None
         ws = resolve_week_start(claim_attributes, rule_week_start)
         base = anchor or DEFAULT_ANCHOR
         base = base - timedelta(days=(base.weekday() - ws) % 7)
@@ -172,6 +175,7 @@ def window(
         start = base + timedelta(days=((on - base).days // length) * length)
         return start, start + timedelta(days=length - 1)
     if name == "rolling_days":
+        assert n is not None
         base = anchor or DEFAULT_ANCHOR
         start = base + timedelta(days=((on - base).days // n) * n)
         return start, start + timedelta(days=n - 1)
@@ -182,24 +186,9 @@ def window(
 def next_window(
     period: str,
     current: tuple[date, date],
-    claim_attributes: Mapping | None = None,
+    claim_attributes: Mapping[str, Any] | None = None,
     rule_week_start: str | None = None,
     anchor: date | None = None,
 ) -> tuple[date, date]:
     """The window that follows ``current``."""
     return window(period, current[1] + _ONE_DAY, claim_attributes, rule_week_start, anchor)
-
-
-def period_noun(period: str) -> str:
-    """Plain-English name of one period of this kind, for explanations ("week", "tax year")."""
-    name, n = parse_period(period)
-    return {
-        "week": "week",
-        "uc_assessment_period": "assessment period",
-        "calendar_month": "month",
-        "tax_year": "tax year",
-        "rolling_weeks": f"{n}-week period",
-        "rolling_days": f"{n}-day period",
-        "per_payment": "payment",
-        "none": "day",
-    }[name]

@@ -24,6 +24,12 @@ A kind that is not in a non-empty preference list is never used; with no prefere
 used. ``declined`` and ``certificate`` carry no money: they are used only when the person chose
 no kind of payment that carries money (and ``declined`` only when it is the only choice left).
 
+
+The planner returns codes and numbers: each proposal carries a ``Story`` (what each session is paid,
+which rule kept it from being paid on the day, which kinds were switched to, what still breaks) and
+the plan an ``outcome`` code. ``tracker.rules.wording.plan`` puts them into words (the proposals'
+titles and explanations, the plan's message).
+
 This module imports neither Flask nor SQLAlchemy.
 """
 
@@ -35,10 +41,8 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from tracker.engine import core as engine
-from tracker.engine.core import (
-    BENEFIT_NAMES,
-    NON_MONEY_KINDS,
-    PAYMENT_KINDS,
+from tracker.engine import periods
+from tracker.engine.model import (
     PENNY,
     ZERO,
     Claim,
@@ -48,8 +52,10 @@ from tracker.engine.core import (
     ProposedPayment,
     Rule,
     Verdict,
+    _decimal,
+    _money,
 )
-from tracker.engine import periods
+from tracker.vocab import NON_MONEY_KINDS, PAYMENT_KINDS
 
 HORIZON_WEEKS = 26
 #: The smallest part a split pays, unless it is all that is left: 37p now and the rest later helps no one.
@@ -57,42 +63,16 @@ MIN_PART = Decimal("5.00")
 #: The most sessions one plan takes.
 MAX_SESSIONS = 24
 
-_KIND_WORDS = {
-    "cash": "in cash",
-    "bank_transfer": "by bank transfer",
-    "voucher": "in vouchers",
-    "training": "as training",
-    "charity": "as a payment to a charity",
-    "certificate": "as a certificate",
-    "declined": "as a declined payment",
-}
-_KIND_NOUN = {
-    "cash": "Cash",
-    "bank_transfer": "A bank transfer",
-    "voucher": "Vouchers",
-    "training": "Training",
-    "charity": "A payment to a charity",
-    "certificate": "A certificate",
-    "declined": "Declining payment",
-}
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+#: A plan's outcome: clean proposals were found; none was, so the least harmful one is shown; or
+#: the person chose no kind of payment that carries money.
+OUTCOME_CLEAN = "clean"
+OUTCOME_LEAST_HARM = "least_harm"
+OUTCOME_NO_MONEY = "no_money"
 
-
-def day_text(d: date) -> str:
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
-
-
-def pounds(value: Decimal) -> str:
-    q = value.quantize(PENNY)
-    sign = "-" if q < 0 else ""
-    return f"{sign}£{abs(q):,.2f}"
-
-
-def _join(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+#: Why a session is not paid in one go on its day (``Limited.code``).
+LIMITED_ALREADY_OVER = "already_over"
+LIMITED_SOME_ROOM = "some_room"
+LIMITED_NO_ROOM = "no_room"
 
 
 # --- input and output --------------------------------------------------------------------------
@@ -106,14 +86,14 @@ class Session:
     amount: Decimal
     hours: Decimal | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if type(self.worked_on) is not date:
             raise TypeError("worked_on must be a datetime.date.")
-        engine._money(self.amount, "session amount")
+        _money(self.amount, "session amount")
         if self.amount <= 0:
             raise ValueError("A session's amount must be more than zero.")
         if self.hours is not None:
-            engine._decimal(self.hours, "session hours")
+            _decimal(self.hours, "session hours")
             if self.hours < 0:
                 raise ValueError("A session's hours cannot be negative.")
 
@@ -136,7 +116,7 @@ class PlannedPayment:
         return LedgerPayment(kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on,
                              status="draft")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | None]:
         d = {"kind": self.kind, "amount": engine.money_str(self.amount), "paid_on": self.paid_on.isoformat(),
              "worked_on": self.worked_on.isoformat()}
         if self.offered is not None:
@@ -154,7 +134,7 @@ class Harm:
     excess: Decimal = ZERO
     reduction: Decimal = ZERO
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[int, int, Decimal, Decimal]:
         return (self.blocks, self.warns, self.excess, self.reduction)
 
     @property
@@ -163,14 +143,74 @@ class Harm:
 
 
 @dataclass(frozen=True)
+class Limited:
+    """Why a session is not paid in one go on its day: the rule that binds there, its figure, the
+    room it leaves and its period."""
+
+    code: str  # LIMITED_ALREADY_OVER | LIMITED_SOME_ROOM | LIMITED_NO_ROOM
+    title: str
+    measure: str
+    limit: Decimal | None
+    room: Decimal | None
+    period: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A kind the proposal switches to (not the person's first choice) and the rules it does not count towards."""
+
+    kind: str
+    titles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A rule the proposal still breaks: the period, and how far over (zero: at a limit it may not reach)."""
+
+    title: str
+    period: str  # the rule's period code; "" when the rule is not known
+    start: date
+    end: date
+    measure: str
+    over_by: Decimal
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """A session and the payments of the proposal that pay it."""
+
+    worked_on: date
+    amount: Decimal
+    parts: tuple[PlannedPayment, ...]
+
+
+@dataclass(frozen=True)
+class Story:
+    """What a proposal's explanation says, as data."""
+
+    sessions: tuple[SessionPlan, ...]
+    limited: tuple[Limited, ...] = ()
+    switches: tuple[Switch, ...] = ()
+    #: The proposal avoids every taper reduction.
+    strict: bool = False
+    breaches: tuple[Breach, ...] = ()
+
+
+@dataclass(frozen=True)
 class Proposal:
     key: str
-    title: str
-    payments: tuple  # of PlannedPayment
-    explanation: str
-    verdicts: tuple  # of engine.Verdict, from engine.check with every payment of the proposal
+    payments: tuple[PlannedPayment, ...]
+    verdicts: tuple[Verdict, ...]  # from engine.check with every payment of the proposal
     clean: bool
     harm: Harm
+    story: Story
+    #: The kind the title names (paying as asked in a kind other than cash); "" for none.
+    title_kind: str = ""
+    #: The proposal in words, filled in by a presenter (``tracker.rules.wording``); empty from the engine.
+    title: str = ""
+    explanation: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -180,7 +220,7 @@ class Proposal:
     def estimated_reduction(self) -> Decimal:
         return self.harm.reduction
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "key": self.key,
             "title": self.title,
@@ -195,32 +235,23 @@ class Proposal:
 @dataclass(frozen=True)
 class Plan:
     total: Decimal
-    proposals: tuple  # of Proposal: the clean ones, or the single least harmful one
+    proposals: tuple[Proposal, ...]  # the clean ones, or the single least harmful one
     clean: bool
-    message: str
     horizon_end: date
+    outcome: str  # OUTCOME_CLEAN | OUTCOME_LEAST_HARM | OUTCOME_NO_MONEY
+    #: The plan in words, filled in by a presenter (``tracker.rules.wording``); empty from the engine.
+    message: str = ""
 
     @property
     def best(self) -> Proposal | None:
         return self.proposals[0] if self.proposals else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"total": engine.money_str(self.total), "clean": self.clean, "message": self.message,
                 "horizon_end": self.horizon_end.isoformat(), "proposals": [p.to_dict() for p in self.proposals]}
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def preference_kinds(preferences) -> list[str]:
-    kinds: list[str] = []
-    for item in preferences or ():
-        kind = item.get("kind") if isinstance(item, Mapping) else item
-        if kind not in PAYMENT_KINDS:
-            raise ValueError(f"preference kind must be one of {', '.join(PAYMENT_KINDS)}; got {kind!r}.")
-        if kind not in kinds:
-            kinds.append(kind)
-    return kinds
 
 
 def money_kinds(prefs: Sequence[str]) -> list[str]:
@@ -246,7 +277,7 @@ def harm_of(verdicts: Iterable[Verdict]) -> Harm:
     return Harm(blocks, warns, excess, reduction)
 
 
-def recheck(claims, rules, ledger: Ledger, payments: Sequence[PlannedPayment],
+def recheck(claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger, payments: Sequence[PlannedPayment],
             sessions: Sequence[Session]) -> engine.CheckResult:
     """engine.check with every payment of a proposal at once (each session's hours on its first payment)."""
     seen: set[int] = set()
@@ -264,8 +295,18 @@ def recheck(claims, rules, ledger: Ledger, payments: Sequence[PlannedPayment],
 # --- the planner ---------------------------------------------------------------------------------
 
 
+#: Payments scheduled so far, in order.
+_Schedule = tuple[PlannedPayment, ...]
+#: A date and a kind a part may be paid in.
+_Slot = tuple[date, str]
+#: Why a session was not paid whole in its first slot: (date, kind, room there, the binding verdict,
+#: whether a period there was already over).
+_Reason = tuple[date, str, Decimal | None, Verdict | None, bool]
+
+
 class _Planner:
-    def __init__(self, claims, rules, ledger: Ledger, sessions: Sequence[Session], today: date, horizon: int):
+    def __init__(self, claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger, sessions: Sequence[Session],
+                 today: date, horizon: int) -> None:
         self.claims = list(claims)
         self.rules = list(rules)
         self.by_code: dict[str, Rule] = {r.code: r for r in self.rules}
@@ -274,13 +315,13 @@ class _Planner:
         self.today = today
         self.horizon = timedelta(weeks=horizon)
         self.session_hours = tuple(LedgerHours(s.worked_on, s.hours) for s in self.sessions if s.hours)
-        self._ledgers: dict = {}
-        self._positions: dict = {}
-        self._dates: dict = {}
+        self._ledgers: dict[_Schedule, Ledger] = {}
+        self._positions: dict[tuple[_Schedule, date], list[Verdict]] = {}
+        self._dates: dict[date, list[date]] = {}
 
     # the engine, with a schedule added
 
-    def ledger(self, scheduled: tuple) -> Ledger:
+    def ledger(self, scheduled: _Schedule) -> Ledger:
         hit = self._ledgers.get(scheduled)
         if hit is None:
             hit = Ledger(payments=self.base.payments + tuple(p.ledger() for p in scheduled),
@@ -291,7 +332,7 @@ class _Planner:
             self._ledgers[scheduled] = hit
         return hit
 
-    def position(self, scheduled: tuple, on: date) -> list[Verdict]:
+    def position(self, scheduled: _Schedule, on: date) -> list[Verdict]:
         key = (scheduled, on)
         hit = self._positions.get(key)
         if hit is None:
@@ -301,7 +342,7 @@ class _Planner:
             self._positions[key] = hit
         return hit
 
-    def relevant(self, scheduled: tuple, on: date, worked_on: date) -> list[Verdict]:
+    def relevant(self, scheduled: _Schedule, on: date, worked_on: date) -> list[Verdict]:
         """The verdicts a payment made on ``on`` for work on ``worked_on`` would touch."""
         out = []
         for v in self.position(scheduled, on):
@@ -314,7 +355,8 @@ class _Planner:
                 out.append(v)
         return out
 
-    def room(self, kind: str, on: date, worked_on: date, scheduled: tuple, strict: bool):
+    def room(self, kind: str, on: date, worked_on: date, scheduled: _Schedule,
+             strict: bool) -> tuple[Decimal | None, Verdict | None, bool]:
         """(the most of ``kind`` that can be paid on ``on`` without any rule going over — None for
         no limit —, the verdict that binds, whether a period there is already over)."""
         room = None
@@ -369,11 +411,12 @@ class _Planner:
 
     # filling
 
-    def fill(self, index: int, s: Session, slots, scheduled: tuple, strict: bool, whole_only: bool):
+    def fill(self, index: int, s: Session, slots: list[_Slot], scheduled: _Schedule, strict: bool,
+             whole_only: bool) -> tuple[list[PlannedPayment], Decimal, _Reason | None]:
         """Put the session's amount into the slots in order. Returns (parts, remaining, reason)."""
         remaining = s.amount
         parts: list[PlannedPayment] = []
-        reason = None
+        reason: _Reason | None = None
         for d, kind in slots:
             if remaining <= 0:
                 break
@@ -389,15 +432,16 @@ class _Planner:
             remaining -= amount
         return parts, remaining, reason
 
-    def slots(self, s: Session, kinds: list[str], order: str):
+    def slots(self, s: Session, kinds: list[str], order: str) -> list[_Slot]:
         dates = self.dates(self.earliest(s))
         if order == "kind":
             return [(d, k) for k in kinds for d in dates]
         return [(d, k) for d in dates for k in kinds]
 
-    def place_rest(self, index: int, s: Session, amount: Decimal, slots, scheduled: tuple) -> PlannedPayment:
+    def place_rest(self, index: int, s: Session, amount: Decimal, slots: list[_Slot],
+                   scheduled: _Schedule) -> PlannedPayment:
         """Where the amount that fits nowhere does the least harm (ties: the earliest, most preferred)."""
-        best = None
+        best: tuple[tuple[int, int, Decimal, Decimal, int], PlannedPayment] | None = None
         for n, (d, kind) in enumerate(slots):
             part = PlannedPayment(kind, amount, d, s.worked_on, index)
             before = harm_of(self.relevant(scheduled, d, s.worked_on))
@@ -406,12 +450,14 @@ class _Planner:
                      after.reduction - before.reduction, n)
             if best is None or delta < best[0]:
                 best = (delta, part)
+        assert best is not None  # there is always a slot: the session's own date
         return best[1]
 
-    def schedule(self, kinds: list[str], order: str, strict: bool, whole_only: bool, allow_harm: bool):
+    def schedule(self, kinds: list[str], order: str, strict: bool, whole_only: bool,
+                 allow_harm: bool) -> tuple[_Schedule, dict[int, _Reason], bool]:
         """A whole schedule, session by session in date order. Returns (payments, reasons, complete)."""
-        scheduled: tuple = ()
-        reasons: dict[int, tuple] = {}
+        scheduled: _Schedule = ()
+        reasons: dict[int, _Reason] = {}
         complete = True
         for index in sorted(range(len(self.sessions)), key=lambda i: (self.sessions[i].worked_on, i)):
             s = self.sessions[index]
@@ -425,7 +471,7 @@ class _Planner:
             if remaining > 0:
                 complete = False
                 if not allow_harm:
-                    return None, reasons, False
+                    return (), reasons, False
                 rest = self.place_rest(index, s, remaining, slots, scheduled + tuple(parts))
                 # merge with a part already on that date in that kind
                 merged = False
@@ -440,149 +486,203 @@ class _Planner:
         return scheduled, reasons, complete
 
 
-# --- explanations --------------------------------------------------------------------------------
 
 
-def _rule_phrase(rule: Rule) -> str:
-    return f"the {rule.title}"
+# --- what each proposal says, as data ------------------------------------------------------------
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _period_phrase(v: Verdict, rule: Rule) -> str:
-    noun = periods.period_noun(rule.period)
-    if v.period_start == v.period_end:
-        return f"on {day_text(v.period_start)}"
-    return f"in the {noun} from {day_text(v.period_start)} to {day_text(v.period_end)}"
-
-
-def _explain(planner: _Planner, payments: tuple, reasons: dict, kinds: list[str], clean: bool,
-             verdicts: Sequence[Verdict], strict: bool) -> str:
-    sessions = planner.sessions
-    lines = []
+def _by_session(planner: _Planner, payments: Sequence[PlannedPayment]) -> list[tuple[int, list[PlannedPayment]]]:
+    """The payments grouped by session, sessions in date order."""
     by_session: dict[int, list[PlannedPayment]] = {}
     for p in payments:
         by_session.setdefault(p.session, []).append(p)
-    why = []
-    said: set = set()
-    switched: set[str] = set()
-    for index in sorted(by_session, key=lambda i: (sessions[i].worked_on, i)):
-        s = sessions[index]
-        parts = by_session[index]
-        pieces = [f"{pounds(p.amount)} {_KIND_WORDS[p.kind]} on {day_text(p.paid_on)}" for p in parts]
-        lines.append(f"For the session on {day_text(s.worked_on)} ({pounds(s.amount)}): pay {_join(pieces)}.")
-        for p in parts:
-            if p.kind != kinds[0]:
-                switched.add(p.kind)
+    order = sorted(by_session, key=lambda i: (planner.sessions[i].worked_on, i))
+    return [(i, by_session[i]) for i in order]
+
+
+def _limited(planner: _Planner, reason: _Reason | None) -> Limited | None:
+    """Why the session was not paid in one go on its day, or None when nothing bound it."""
+    if reason is None:
+        return None
+    _, _, room, binding, blocked = reason
+    if binding is None:
+        return None
+    rule = planner.by_code[binding.rule]
+    if blocked:
+        code = LIMITED_ALREADY_OVER
+    elif room is not None and room > 0:
+        code = LIMITED_SOME_ROOM
+    else:
+        code = LIMITED_NO_ROOM
+    return Limited(code, rule.title, rule.measure, rule.limit, room, rule.period, binding.period_start,
+                   binding.period_end)
+
+
+def _limits(planner: _Planner, order: list[tuple[int, list[PlannedPayment]]],
+            reasons: Mapping[int, _Reason]) -> tuple[Limited, ...]:
+    """The binding rules, once per rule family and period."""
+    said: set[tuple[str, date]] = set()
+    out: list[Limited] = []
+    for index, _ in order:
         reason = reasons.get(index)
-        if reason is None:
+        found = _limited(planner, reason)
+        if found is None or reason is None or reason[3] is None:
             continue
-        d, kind, room, binding, blocked = reason
-        if binding is None:
-            continue
-        rule = planner.by_code[binding.rule]
+        binding = reason[3]
         if (binding.family, binding.period_start) in said:
             continue
         said.add((binding.family, binding.period_start))
-        if blocked:
-            text = (f"{_sentence(_rule_phrase(rule))} is already over its limit {_period_phrase(binding, rule)}, "
-                    f"so nothing more is paid then.")
-        elif room is not None and room > 0:
-            text = (f"{_sentence(_rule_phrase(rule))} ({engine._figure(rule.measure, rule.limit)}) has room for "
-                    f"only {pounds(room)} {_period_phrase(binding, rule)}.")
-        else:
-            text = (f"{_sentence(_rule_phrase(rule))} ({engine._figure(rule.measure, rule.limit)}) has no room "
-                    f"left {_period_phrase(binding, rule)}.")
-        if text not in why:
-            why.append(text)
-    for kind in kinds:
-        if kind not in switched:
-            continue
-        titles = []
-        for v in verdicts:
-            rule = planner.by_code.get(v.rule)
-            if rule is None or rule.kind == "info" or rule.measure != "earnings":
-                continue
-            if not rule.counts.counts_kind(kind) and f"the {rule.title}" not in titles and rule.benefit != "TAX":
-                titles.append(f"the {rule.title}")
-        if titles:
-            why.append(f"{_KIND_NOUN[kind]} does not count towards {' or '.join(titles)}, and it is on the "
-                       "person's list of ways they are happy to be paid.")
-    out = " ".join(lines + why)
-    if clean:
-        tail = "With this plan no benefit rule goes over its limit."
-        if strict:
-            tail = "With this plan no benefit rule goes over its limit, and no benefit is reduced by a taper."
-        else:
-            reduction = harm_of(verdicts).reduction
-            if reduction > 0:
-                tail += f" A taper would still reduce benefits by about {pounds(reduction)} in all."
-        return f"{out} {tail}"
-    overs = [v for v in verdicts if v.status == "over"]
-    bits = []
-    for v in overs:
+        if found not in out:
+            out.append(found)
+    return tuple(out)
+
+
+def _uncounted_titles(planner: _Planner, kind: str, verdicts: Sequence[Verdict]) -> tuple[str, ...]:
+    """The titles of the earnings rules (not the tax rule) that do not count ``kind``."""
+    titles: list[str] = []
+    for v in verdicts:
         rule = planner.by_code.get(v.rule)
-        noun = periods.period_noun(rule.period) if rule else "period"
+        if rule is None or rule.kind == "info" or rule.measure != "earnings" or rule.benefit == "TAX":
+            continue
+        if not rule.counts.counts_kind(kind) and rule.title not in titles:
+            titles.append(rule.title)
+    return tuple(titles)
+
+
+def _switches(planner: _Planner, payments: Sequence[PlannedPayment], kinds: list[str],
+              verdicts: Sequence[Verdict]) -> tuple[Switch, ...]:
+    switched = {p.kind for p in payments if p.kind != kinds[0]}
+    out = []
+    for kind in kinds:
+        titles = _uncounted_titles(planner, kind, verdicts) if kind in switched else ()
+        if titles:
+            out.append(Switch(kind, titles))
+    return tuple(out)
+
+
+def _breaches(planner: _Planner, verdicts: Sequence[Verdict]) -> tuple[Breach, ...]:
+    out = []
+    for v in verdicts:
+        if v.status != "over":
+            continue
+        rule = planner.by_code.get(v.rule)
         over_by = -v.headroom if v.headroom is not None else ZERO
-        how = (f"{engine._figure(v.measure, over_by)} over" if over_by > 0
-               else "at the limit, which breaks it")
-        bits.append(f"the {v.title} in the {noun} from {day_text(v.period_start)} to "
-                    f"{day_text(v.period_end)} ({how})")
-    if bits:
-        out += f" This still breaks: {_join(bits)}."
-    return out
+        out.append(Breach(v.title, rule.period if rule else "", v.period_start, v.period_end, v.measure, over_by))
+    return tuple(out)
 
 
-_TITLES = {
-    "as_asked": "Pay each session on the day",
-    "split": "Pay what fits now and the rest later",
-    "whole": "Pay each session in one go, on the first date it fits",
-    "switch": "Pay on time, partly in another way they are happy with",
-    "least_harm": "The least harmful option (it still breaks a rule)",
-    "no_money": "Record what they asked for instead of money",
-}
+def _story(planner: _Planner, payments: Sequence[PlannedPayment], reasons: Mapping[int, _Reason], kinds: list[str],
+           verdicts: Sequence[Verdict], strict: bool) -> Story:
+    order = _by_session(planner, payments)
+    sessions = tuple(SessionPlan(planner.sessions[i].worked_on, planner.sessions[i].amount, tuple(parts))
+                     for i, parts in order)
+    return Story(sessions=sessions, limited=_limits(planner, order, reasons),
+                 switches=_switches(planner, payments, kinds, verdicts), strict=strict,
+                 breaches=_breaches(planner, verdicts))
 
 
-def _as_asked(planner: _Planner, payments: tuple, kind: str) -> bool:
+def _as_asked(planner: _Planner, payments: tuple[PlannedPayment, ...], kind: str) -> bool:
     if len(payments) != len(planner.sessions):
         return False
     return all(p.kind == kind and p.amount == planner.sessions[p.session].amount
                and p.paid_on == planner.earliest(planner.sessions[p.session]) for p in payments)
 
 
-def _taper_names(planner: _Planner, verdicts) -> str:
-    names = []
-    for v in verdicts:
-        rule = planner.by_code.get(v.rule)
-        if rule is not None and rule.kind == "taper" and BENEFIT_NAMES[rule.benefit] not in names:
-            names.append(BENEFIT_NAMES[rule.benefit])
-    return _join(names) or "a benefit"
+def _is_clean(verdicts: Iterable[Verdict]) -> bool:
+    return not any(v.status == "over" for v in verdicts)
+
+
+# --- the proposals -------------------------------------------------------------------------------
+
+#: (key, order of the slots, whole sessions only)
+_Strategy = tuple[str, str, bool]
+
+
+class _Proposer:
+    """Builds the proposals of one plan from the planner's schedules, each re-checked with the engine."""
+
+    def __init__(self, planner: _Planner, kinds: list[str]) -> None:
+        self.planner = planner
+        self.kinds = kinds
+        self.strategies: list[_Strategy] = [("split", "kind", False), ("whole", "kind", True)]
+        if len(kinds) > 1:
+            self.strategies.append(("switch", "date", False))
+        self.proposals: list[Proposal] = []
+        self.seen: set[tuple[tuple[int, str, Decimal, date], ...]] = set()
+
+    def verdicts(self, payments: tuple[PlannedPayment, ...]) -> tuple[Verdict, ...]:
+        p = self.planner
+        return recheck(p.claims, p.rules, p.base, payments, p.sessions).verdicts
+
+    def add(self, key: str, payments: tuple[PlannedPayment, ...], reasons: Mapping[int, _Reason],
+            strict: bool) -> Proposal | None:
+        """The schedule as a proposal when it is new and clean (else None)."""
+        ident = tuple(sorted((p.session, p.kind, p.amount, p.paid_on) for p in payments))
+        if ident in self.seen:
+            return None
+        verdicts = self.verdicts(payments)
+        if not _is_clean(verdicts):
+            return None
+        self.seen.add(ident)
+        first = self.kinds[0]
+        as_asked = _as_asked(self.planner, payments, first)
+        key = "as_asked" if as_asked else key
+        story = _story(self.planner, payments, reasons, self.kinds, verdicts, strict)
+        p = Proposal(key=key + ("_no_reduction" if strict else ""), payments=payments, verdicts=verdicts,
+                     clean=True, harm=harm_of(verdicts), story=story,
+                     title_kind=first if as_asked and first != "cash" else "")
+        self.proposals.append(p)
+        return p
+
+    def clean(self) -> list[Proposal]:
+        """The clean proposals, those that avoid a taper reduction first (else in strategy order)."""
+        for key, order, whole in self.strategies:
+            payments, reasons, complete = self.planner.schedule(self.kinds, order, False, whole, allow_harm=False)
+            if complete:
+                self.add(key, payments, reasons, False)
+        if self.proposals and all(p.harm.reduction > 0 for p in self.proposals):
+            self.avoid_reduction()
+        return sorted(self.proposals, key=lambda p: p.harm.reduction > 0)
+
+    def avoid_reduction(self) -> None:
+        """Where a taper reduces a benefit, also look for a schedule that avoids the reduction."""
+        for key, order, whole in self.strategies:
+            payments, reasons, complete = self.planner.schedule(self.kinds, order, True, whole, allow_harm=False)
+            if not complete:
+                continue
+            p = self.add(key, payments, reasons, True)
+            if p is not None and p.harm.reduction > 0:
+                self.proposals.remove(p)  # it did not avoid the reduction after all
+
+    def least_harm(self) -> Proposal:
+        """No clean schedule: the least harmful one (fewest and smallest breaks, then fewest payments)."""
+        planner = self.planner
+        options: list[tuple[str, _Schedule, dict[int, _Reason]]] = []
+        for key, order, whole in self.strategies:
+            payments, reasons, _ = planner.schedule(self.kinds, order, False, whole, allow_harm=True)
+            options.append((key, payments, reasons))
+        as_asked = tuple(PlannedPayment(self.kinds[0], s.amount, planner.earliest(s), s.worked_on, i)
+                         for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0])))
+        options.append(("as_asked", as_asked, {}))
+        best: tuple[tuple[tuple[int, int, Decimal, Decimal], int], str, _Schedule, dict[int, _Reason],
+                    tuple[Verdict, ...]] | None = None
+        for key, payments, reasons in options:
+            verdicts = self.verdicts(payments)
+            rank = (harm_of(verdicts).key(), len(payments))
+            if best is None or rank < best[0]:
+                best = (rank, key, payments, reasons, verdicts)
+        assert best is not None
+        _, key, payments, reasons, verdicts = best
+        clean = _is_clean(verdicts)
+        story = _story(planner, payments, reasons, self.kinds, verdicts, False)
+        return Proposal(key=key if clean else "least_harm", payments=payments, verdicts=verdicts, clean=clean,
+                        harm=harm_of(verdicts), story=story)
 
 
 # --- the public function -------------------------------------------------------------------------
 
 
-def plan(
-    claims: Iterable[Claim],
-    rules: Iterable[Rule],
-    ledger: Ledger,
-    sessions: Iterable[Session],
-    preferences: Iterable = (),
-    today: date | None = None,
-    *,
-    horizon_weeks: int = HORIZON_WEEKS,
-) -> Plan:
-    """Propose payment schedules for ``sessions`` that keep every benefit rule clean.
-
-    ``preferences`` is the person's ordered list of kinds (or ``{kind, note}`` mappings), most
-    preferred first. Returns a ``Plan``: its ``proposals`` are the clean schedules found (best first)
-    or, when there is none within the horizon, the single least harmful schedule (``clean`` False).
-    """
-    claims = list(claims)
-    rules = list(rules)
-    sessions = list(sessions)
+def _check_inputs(ledger: Ledger, today: date | None, sessions: list[Session], horizon_weeks: int) -> date:
     if not isinstance(ledger, Ledger):
         raise TypeError(f"ledger must be a Ledger, not {type(ledger).__name__}.")
     if type(today) is not date:
@@ -596,106 +696,41 @@ def plan(
             raise TypeError(f"sessions must hold Session objects, not {type(s).__name__}.")
     if not 1 <= horizon_weeks <= 104:
         raise ValueError("horizon_weeks must be from 1 to 104.")
-    prefs = preference_kinds(preferences)
-    total = sum((s.amount for s in sessions), ZERO)
-    planner = _Planner(claims, rules, ledger, sessions, today, horizon_weeks)
-    horizon_end = max(planner.earliest(s) for s in sessions) + planner.horizon - timedelta(days=1)
+    return today
 
+
+def plan(
+    claims: Iterable[Claim],
+    rules: Iterable[Rule],
+    ledger: Ledger,
+    sessions: Iterable[Session],
+    preferences: Iterable[str | Mapping[str, object]] = (),
+    today: date | None = None,
+    *,
+    horizon_weeks: int = HORIZON_WEEKS,
+) -> Plan:
+    """Propose payment schedules for ``sessions`` that keep every benefit rule clean.
+
+    ``preferences`` is the person's ordered list of kinds (or ``{kind, note}`` mappings), most
+    preferred first. Returns a ``Plan``: its ``proposals`` are the clean schedules found (best first)
+    or, when there is none within the horizon, the single least harmful schedule (``clean`` False).
+    """
+    sessions = list(sessions)
+    on = _check_inputs(ledger, today, sessions, horizon_weeks)
+    prefs = engine.preference_kinds(preferences)
+    total = sum((s.amount for s in sessions), ZERO)
+    planner = _Planner(claims, rules, ledger, sessions, on, horizon_weeks)
+    horizon_end = max(planner.earliest(s) for s in sessions) + planner.horizon - timedelta(days=1)
     kinds = money_kinds(prefs)
     if not kinds:
         return _no_money_plan(planner, prefs, total, horizon_end)
-
-    candidates = []  # (key, payments, reasons, strict)
-    strategies = [("split", "kind", False), ("whole", "kind", True)]
-    if len(kinds) > 1:
-        strategies.append(("switch", "date", False))
-    for key, order, whole in strategies:
-        payments, reasons, complete = planner.schedule(kinds, order, False, whole, allow_harm=False)
-        if complete:
-            candidates.append((key, payments, reasons, False))
-
-    proposals: list[Proposal] = []
-    seen: set = set()
-
-    def add(key: str, payments: tuple, reasons: dict, strict: bool, clean_only: bool = True) -> Proposal | None:
-        ident = tuple(sorted((p.session, p.kind, p.amount, p.paid_on) for p in payments))
-        if ident in seen:
-            return None
-        result = recheck(claims, rules, ledger, payments, sessions)
-        verdicts = result.verdicts
-        clean = not any(v.status == "over" for v in verdicts)
-        if clean_only and not clean:
-            return None
-        seen.add(ident)
-        if _as_asked(planner, payments, kinds[0]):
-            key = "as_asked"
-        title = _TITLES[key]
-        if strict:
-            title = f"{title}, with no {_taper_names(planner, verdicts)} reduction"
-        if key == "as_asked" and kinds[0] != "cash":
-            title = f"{title}, {_KIND_WORDS[kinds[0]]}"
-        text = _explain(planner, payments, reasons, kinds, clean, verdicts, strict)
-        p = Proposal(key=key + ("_no_reduction" if strict else ""), title=title, payments=payments,
-                     explanation=text, verdicts=verdicts, clean=clean, harm=harm_of(verdicts))
-        proposals.append(p)
-        return p
-
-    for key, payments, reasons, strict in candidates:
-        add(key, payments, reasons, strict)
-
-    # Where a taper reduces a benefit, also look for a schedule that avoids the reduction.
-    if proposals and all(p.harm.reduction > 0 for p in proposals):
-        for key, order, whole in strategies:
-            payments, reasons, complete = planner.schedule(kinds, order, True, whole, allow_harm=False)
-            if complete:
-                p = add(key, payments, reasons, True)
-                if p is not None and p.harm.reduction > 0:
-                    proposals.remove(p)  # it did not avoid the reduction after all
-
+    proposer = _Proposer(planner, kinds)
+    proposals = proposer.clean()
     if proposals:
-        proposals.sort(key=lambda p: (p.harm.reduction > 0, 0))
-        # keep the strategy order otherwise (sort is stable)
-        n = len(proposals)
-        message = (f"{'One way' if n == 1 else f'{n} ways'} to pay {pounds(total)} that "
-                   f"keep{'s' if n == 1 else ''} every benefit rule within its limit.")
-        reduced = [p for p in proposals if p.harm.reduction > 0]
-        if reduced and len(reduced) == n:
-            message += (f" Each still leads to an estimated reduction in {_taper_names(planner, reduced[0].verdicts)}"
-                        f" (a taper, not a lost benefit); the smallest is about "
-                        f"{pounds(min(p.harm.reduction for p in reduced))}.")
-        return Plan(total=total, proposals=tuple(proposals), clean=True, message=message, horizon_end=horizon_end)
-
-    # No clean schedule: the least harmful one.
-    options = []
-    for key, order, whole in strategies:
-        payments, reasons, _ = planner.schedule(kinds, order, False, whole, allow_harm=True)
-        options.append((key, payments, reasons))
-    as_asked = tuple(PlannedPayment(kinds[0], s.amount, planner.earliest(s), s.worked_on, i)
-                     for i, s in sorted(enumerate(sessions), key=lambda t: (t[1].worked_on, t[0])))
-    options.append(("as_asked", as_asked, {}))
-    best = None
-    for key, payments, reasons in options:
-        result = recheck(claims, rules, ledger, payments, sessions)
-        harm = harm_of(result.verdicts)
-        rank = (harm.key(), len(payments))
-        if best is None or rank < best[0]:
-            best = (rank, key, payments, reasons, result.verdicts)
-    _, key, payments, reasons, verdicts = best
-    clean = not any(v.status == "over" for v in verdicts)
-    text = _explain(planner, payments, reasons, kinds, clean, verdicts, False)
-    title = _TITLES["least_harm"] if not clean else _TITLES.get(key, _TITLES["split"])
-    proposal = Proposal(key="least_harm" if not clean else key, title=title, payments=payments,
-                        explanation=text, verdicts=verdicts, clean=clean, harm=harm_of(verdicts))
-    hours_over = [v for v in verdicts if v.status == "over" and v.measure == "hours"]
-    message = (f"There is no way to pay {pounds(total)} by {day_text(horizon_end)} that keeps every benefit rule "
-               f"within its limit, in the ways the person is happy to be paid.")
-    if hours_over:
-        v = hours_over[0]
-        message += (f" The hours worked in the week from {day_text(v.period_start)} break the {v.title}: "
-                    "no payment date changes that. Fewer hours are needed.")
-    message += (" Below is the option that does the least harm. Do not use it without talking to the person and "
-                "a benefits adviser first.")
-    return Plan(total=total, proposals=(proposal,), clean=clean, message=message, horizon_end=horizon_end)
+        return Plan(total=total, proposals=tuple(proposals), clean=True, horizon_end=horizon_end,
+                    outcome=OUTCOME_CLEAN)
+    best = proposer.least_harm()
+    return Plan(total=total, proposals=(best,), clean=best.clean, horizon_end=horizon_end, outcome=OUTCOME_LEAST_HARM)
 
 
 def _no_money_plan(planner: _Planner, prefs: list[str], total: Decimal, horizon_end: date) -> Plan:
@@ -703,25 +738,10 @@ def _no_money_plan(planner: _Planner, prefs: list[str], total: Decimal, horizon_
     kind = next((k for k in prefs if k != "declined"), "declined")
     payments = tuple(PlannedPayment(kind, ZERO.quantize(PENNY), planner.earliest(s), s.worked_on, i, offered=s.amount)
                      for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0])))
-    result = recheck(planner.claims, planner.rules, planner.base, payments, planner.sessions)
-    clean = not any(v.status == "over" for v in result.verdicts)
-    what = "a certificate" if kind == "certificate" else "a declined payment" if kind == "declined" else kind
-    lines = [f"For the session on {day_text(planner.sessions[p.session].worked_on)}: record {what} on "
-             f"{day_text(p.paid_on)} (offered {pounds(p.offered)})." for p in payments]
-    text = " ".join(lines) + (" The person chose not to be paid in money, so nothing counts towards a benefit's "
-                              "earnings limit.")
-    proposal = Proposal(key="no_money", title=_TITLES["no_money"], payments=payments, explanation=text,
-                        verdicts=result.verdicts, clean=clean, harm=harm_of(result.verdicts))
-    if clean:
-        message = (f"The person chose not to be paid in money for their time: record {what} instead of "
-                   f"{pounds(total)}.")
-    else:
-        bad = [v for v in result.verdicts if v.status == "over"]
-        if any(v.measure == "hours" for v in bad):
-            why = "the hours worked still break a rule: fewer hours are needed"
-        else:
-            why = (f"the {bad[0].title} is already over its limit from {day_text(bad[0].period_start)} to "
-                   f"{day_text(bad[0].period_end)} (recording {what} adds nothing to it)")
-        message = (f"The person chose not to be paid in money, but {why}. Talk to the person and a benefits "
-                   "adviser first.")
-    return Plan(total=total, proposals=(proposal,), clean=clean, message=message, horizon_end=horizon_end)
+    verdicts = recheck(planner.claims, planner.rules, planner.base, payments, planner.sessions).verdicts
+    clean = _is_clean(verdicts)
+    story = Story(sessions=tuple(SessionPlan(p.worked_on, planner.sessions[p.session].amount, (p,)) for p in payments),
+                  breaches=_breaches(planner, verdicts))
+    proposal = Proposal(key="no_money", payments=payments, verdicts=verdicts, clean=clean, harm=harm_of(verdicts),
+                        story=story)
+    return Plan(total=total, proposals=(proposal,), clean=clean, horizon_end=horizon_end, outcome=OUTCOME_NO_MONEY)

@@ -26,6 +26,7 @@ from tracker.risks import positions as kept
 from tracker.risks.positions import headroom_fraction, verdict_key, worst
 from tracker.rules import ledger
 from tracker.rules import service as rules_service
+from tracker.rules import wording
 
 PER_PAGE = 50
 PLANNED = ("draft", "approved")
@@ -209,7 +210,8 @@ class _Positions:
     def at(self, d: date) -> dict[str, engine.Verdict]:
         """{rule family: verdict} for the periods that include the day ``d``."""
         if d not in self.cache:
-            self.cache[d] = {v.family: v for v in engine.position(self.claims, self.rules, self.led, d)}
+            verdicts = engine.position(self.claims, self.rules, self.led, d)
+            self.cache[d] = {v.family: v for v in wording.verdicts(verdicts)}
         return self.cache[d]
 
 

@@ -18,6 +18,7 @@ from tracker.engine import periods, planner
 from tracker.engine.core import Verdict
 from tracker.money import format_money
 from tracker.risks.dashboard import REDACTED_TITLE, Bar, Chart, Row
+from tracker.rules import wording
 
 STATUS_WORDS = vocab.VERDICT_STATUS_WORDS
 benefit_name = vocab.benefit_name
@@ -218,7 +219,7 @@ def chart_svg(c: Chart) -> dict:
 
 def chart_summary(c: Chart) -> str:
     """A plain-English description of the chart, for its <desc>."""
-    noun = periods.period_noun(c.period)
+    noun = wording.period_noun(c.period)
     over = [b for b in c.bars if b.status == "over"]
     highest = max(c.bars, key=lambda b: b.total)
     parts = [f"{len(c.bars)} {noun}s, from {day_text(c.bars[0].start)} to {day_text(c.bars[-1].end)}."]
@@ -244,7 +245,7 @@ def _bar_view(b: Bar) -> dict:
 def chart_view(c: Chart) -> dict:
     """A chart for the page: its SVG geometry, its description and its figures as a table's rows."""
     return {"family": c.family, "title": c.title, "benefit": c.benefit, "measure": c.measure,
-            "noun": periods.period_noun(c.period), "limit_kind": c.limit_kind,
+            "noun": wording.period_noun(c.period), "limit_kind": c.limit_kind,
             "bars": [_bar_view(b) for b in c.bars], "svg": chart_svg(c), "summary": chart_summary(c)}
 
 

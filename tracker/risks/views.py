@@ -53,6 +53,7 @@ from tracker.risks.forms import (
 from tracker.risks.models import RiskFlag, RiskNote
 from tracker.rules import ledger
 from tracker.rules import service as rules_service
+from tracker.rules import wording
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
 from tracker.vocab import (
@@ -237,8 +238,8 @@ def _run_plan(person_id: int, rows, on):
     first = min([on] + [s.worked_on for s in sessions])
     last = max([on] + [s.worked_on for s in sessions]) + timedelta(weeks=planner.HORIZON_WEEKS)
     led = ledger.ledger_for(person_id, (first, last))
-    return sessions, planner.plan(ledger.claims_for(person_id), rules, led, sessions,
-                                  ledger.preferences_for(person_id), on)
+    return sessions, wording.plan(planner.plan(ledger.claims_for(person_id), rules, led, sessions,
+                                               ledger.preferences_for(person_id), on))
 
 
 def _chosen(plan_result: planner.Plan, proposal_key: str, form) -> planner.Proposal | None:

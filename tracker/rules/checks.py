@@ -1,11 +1,16 @@
-"""What-if checks and positions for one person, from the database through the pure engine."""
+"""What-if checks and positions for one person, from the database through the pure engine.
+
+This is where the engine's results leave it for the rest of the tracker: every result is put into
+words here (``tracker.rules.wording``), so callers read ``Verdict.notes`` and
+``Suggestion.explanation`` as sentences.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 from tracker.engine import core as engine
-from tracker.rules import ledger
+from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
 
 NOTICE = ("This check is a safeguard, not benefits advice. Figures marked as not verified need "
@@ -29,7 +34,7 @@ def check(person_id: int, proposed: list[engine.ProposedPayment], *, today: date
         ledger.ledger_for(person_id, (min(dates), max(dates)), exclude_payment_id=exclude_payment_id,
                           hours=_hours_matter(claims, rules)),
         proposed, ledger.preferences_for(person_id), today=today)
-    return result, revisions
+    return wording.check_result(result), revisions
 
 
 def _hours_matter(claims, rules) -> bool:
@@ -41,7 +46,8 @@ def _hours_matter(claims, rules) -> bool:
 def position(person_id: int, on: date) -> list[engine.Verdict]:
     rules, _ = _rules()
     claims = ledger.claims_for(person_id)
-    return engine.position(claims, rules, ledger.ledger_for(person_id, on, hours=_hours_matter(claims, rules)), on)
+    led = ledger.ledger_for(person_id, on, hours=_hours_matter(claims, rules))
+    return wording.verdicts(engine.position(claims, rules, led, on))
 
 
 def check_json(result: engine.CheckResult, revisions: dict) -> dict:
@@ -57,7 +63,7 @@ def positions(person_filter, on: date) -> dict[int, list[engine.Verdict]]:
     """Positions for many people at once (the risk scan and the dashboard): a constant number of
     queries whatever the number of people."""
     rules, _ = _rules()
-    return {pid: engine.position(claims, rules, ledger_, on)
+    return {pid: wording.verdicts(engine.position(claims, rules, ledger_, on))
             for pid, (claims, ledger_) in ledger.bulk_for(person_filter, on).items()}
 
 
@@ -69,6 +75,6 @@ def positions_over(person_id: int, start: date, end: date):
     ledger_ = ledger.ledger_for(person_id, (start, end), hours=_hours_matter(claims, rules))
 
     def on(day: date) -> list[engine.Verdict]:
-        return engine.position(claims, rules, ledger_, day)
+        return wording.verdicts(engine.position(claims, rules, ledger_, day))
 
     return on

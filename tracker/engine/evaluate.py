@@ -1,0 +1,363 @@
+"""Evaluation: which version of each rule family governs a date, the totals that count in its
+period, and the verdict (status, headroom, remarks as codes and figures)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Generic, TypeVar
+
+from tracker.engine import periods
+from tracker.engine.model import (
+    PENNY,
+    REMARK_ALREADY_OVER,
+    REMARK_DERIVED,
+    REMARK_EXPENSES,
+    REMARK_RULE_MESSAGE,
+    REMARK_TAPER_ESTIMATE,
+    REMARK_TAPER_UNKNOWN,
+    REMARK_UNCONFIRMED,
+    ZERO,
+    AppliesWhen,
+    Claim,
+    Counts,
+    Ledger,
+    LedgerHours,
+    LedgerPayment,
+    Remark,
+    Rule,
+    Verdict,
+)
+
+# --- the ledger index --------------------------------------------------------------------------
+
+
+_T = TypeVar("_T")
+
+
+class _Sorted(Generic[_T]):
+    """Items sorted by a date, with the dates in a parallel list for bisect."""
+
+    __slots__ = ("dates", "items")
+
+    def __init__(self, items: Iterable[_T], key: Callable[[_T], date]) -> None:
+        self.items = sorted(items, key=key)  # stable: equal dates keep the ledger's order
+        self.dates = [key(i) for i in self.items]
+
+    def between(self, start: date, end: date) -> list[_T]:
+        return self.items[bisect_left(self.dates, start) : bisect_right(self.dates, end)]
+
+
+class _Index:
+    def __init__(self, ledger: Ledger) -> None:
+        live = [p for p in ledger.payments if p.status != "cancelled"]
+        self.payments = {
+            "received": _Sorted(live, lambda p: p.paid_on),
+            "worked": _Sorted(live, lambda p: p.work_date),
+        }
+        self.expenses = {
+            "received": _Sorted(ledger.expenses, lambda e: e.paid_on),
+            "worked": _Sorted(ledger.expenses, lambda e: e.incurred_on),
+        }
+        self.income = _Sorted(ledger.other_income, lambda i: i.received_on)
+        self.hours = _Sorted(ledger.hours, lambda h: h.worked_on)
+
+
+def _payment_value(counts: Counts, p: LedgerPayment) -> Decimal | None:
+    """What a payment adds to a rule's total, or None when the rule does not count it."""
+    if p.kind == "training" and counts.training_at_value:
+        value = p.benefit_value if p.benefit_value is not None else p.amount
+        if p.amount < 0 < value:  # a reversal nets out the training it reverses
+            value = -value
+        return value
+    if p.kind in counts.kinds:
+        return p.amount
+    return None
+
+
+def _basis_date(rule: Rule, p: LedgerPayment) -> date:
+    return p.work_date if rule.date_basis == "worked" else p.paid_on
+
+
+# --- the evaluation context --------------------------------------------------------------------
+
+
+@dataclass
+class _Eval:
+    rule: Rule
+    attrs: dict[str, Any]
+    anchor: date | None
+    start: date
+    end: date
+    before: Decimal = ZERO
+    after: Decimal = ZERO
+    expenses_counted: Decimal = ZERO
+
+
+def _applies(rule: Rule) -> AppliesWhen:
+    """The claim a rule needs (always set once the rule is built)."""
+    assert rule.applies_when is not None
+    return rule.applies_when
+
+
+def _check_rules(rules: Iterable[object]) -> list[Rule]:
+    out: list[Rule] = []
+    seen: set[str] = set()
+    for r in rules:
+        if not isinstance(r, Rule):
+            raise TypeError(f"rules must be Rule objects, not {type(r).__name__}.")
+        if r.code in seen:
+            raise ValueError(f"Two rules have the code {r.code}.")
+        seen.add(r.code)
+        out.append(r)
+    return out
+
+
+def _check_claims(claims: Iterable[object]) -> list[Claim]:
+    out: list[Claim] = []
+    for c in claims:
+        if not isinstance(c, Claim):
+            raise TypeError(f"claims must be Claim objects, not {type(c).__name__}.")
+        out.append(c)
+    return out
+
+
+class _Context:
+    """Everything one call needs: claims, rule families, the sorted ledger, and caches."""
+
+    def __init__(self, claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger) -> None:
+        if not isinstance(ledger, Ledger):
+            raise TypeError(f"ledger must be a Ledger, not {type(ledger).__name__}.")
+        self.claims = [(c, c.effective_attributes()) for c in _check_claims(claims)]
+        families: dict[str, list[Rule]] = {}
+        claimed = {c.benefit for c, _ in self.claims} | {"TAX"}
+        for r in _check_rules(rules):
+            families.setdefault(r.family, []).append(r)
+        # a family whose rules need a benefit the person has no claim for can never apply
+        families = {
+            name: vs for name, vs in families.items() if any(_applies(r).benefit in claimed for r in vs)
+        }
+        # newest version first
+        self.families = [
+            (name, sorted(vs, key=lambda r: r.effective_from, reverse=True)) for name, vs in families.items()
+        ]
+        self.family_order = {name: n for n, (name, _) in enumerate(self.families)}
+        self.index = _Index(ledger)
+        self._select_cache: dict[tuple[int, date, date], _Eval | None] = {}
+        self._base_cache: dict[tuple[str, date, date], tuple[Decimal, Decimal]] = {}
+
+    # which version, which claim, which window
+
+    def _match(self, rule: Rule, on: date) -> tuple[dict[str, Any], date | None] | None:
+        aw = _applies(rule)
+        if aw.benefit == "TAX":
+            return {}, None
+        for claim, attrs in self.claims:
+            if claim.benefit == aw.benefit and claim.active_on(on) and aw.matches(attrs):
+                return attrs, claim.start_on
+        return None
+
+    def select(self, fam_idx: int, d_received: date, d_worked: date) -> _Eval | None:
+        """The version of a family that governs the period containing the date, or None.
+
+        The version is the one in force at the *start* of the period (so an assessment period
+        that starts before an uprating date keeps the old figure). If no version is in force at
+        the start (a rule that begins mid-period), the version in force on the date is used.
+        """
+        key = (fam_idx, d_received, d_worked)
+        if key in self._select_cache:
+            return self._select_cache[key]
+        fallback = None
+        found = None
+        for rule in self.families[fam_idx][1]:
+            on = d_worked if (rule.date_basis == "worked" or rule.measure == "hours") else d_received
+            m = self._match(rule, on)
+            if m is None:
+                continue
+            attrs, anchor = m
+            start, end = periods.window(rule.period, on, attrs, rule.week_start, anchor)
+            if rule.in_force(start):
+                found = _Eval(rule, attrs, anchor, start, end)
+                break
+            if fallback is None and rule.in_force(on):
+                fallback = _Eval(rule, attrs, anchor, start, end)
+        result = found or fallback
+        self._select_cache[key] = result
+        return result
+
+    # totals
+
+    def base_total(self, rule: Rule, start: date, end: date) -> tuple[Decimal, Decimal]:
+        key = (rule.code, start, end)
+        hit = self._base_cache.get(key)
+        if hit is not None:
+            return hit
+        idx = self.index
+        total = ZERO
+        expenses_counted = ZERO
+        if rule.measure == "hours":
+            for h in idx.hours.between(start, end):
+                total += h.hours
+        else:
+            counts = rule.counts
+            for p in idx.payments[rule.date_basis].between(start, end):
+                v = _payment_value(counts, p)
+                if v is not None:
+                    total += v
+            if counts.expenses == "unless_service_user":
+                for e in idx.expenses[rule.date_basis].between(start, end):
+                    if e.service_user_context != "yes":
+                        expenses_counted += e.amount
+                total += expenses_counted
+            if counts.other_income:
+                for i in idx.income.between(start, end):
+                    total += i.amount
+        result = (total, expenses_counted)
+        self._base_cache[key] = result
+        return result
+
+    @staticmethod
+    def extra_total(rule: Rule, start: date, end: date, extra_payments: Iterable[LedgerPayment],
+                    extra_hours: Iterable[LedgerHours]) -> Decimal:
+        total = ZERO
+        if rule.measure == "hours":
+            for h in extra_hours:
+                if start <= h.worked_on <= end:
+                    total += h.hours
+            return total
+        for p in extra_payments:
+            if start <= _basis_date(rule, p) <= end:
+                v = _payment_value(rule.counts, p)
+                if v is not None:
+                    total += v
+        return total
+
+    # evaluation
+
+    def evaluate(self, extra_payments: Sequence[LedgerPayment] = (), extra_hours: Sequence[LedgerHours] = (),
+                 window_payments: Sequence[LedgerPayment] | None = None,
+                 window_hours: Sequence[LedgerHours] | None = None) -> list[_Eval]:
+        """Evaluate every family for the periods containing the window items' dates.
+
+        Totals include all extras; the periods are those of ``window_payments`` (every family)
+        and ``window_hours`` (hours rules only), which default to the extras themselves.
+        """
+        if window_payments is None:
+            window_payments = extra_payments
+        if window_hours is None:
+            window_hours = extra_hours
+        found: dict[tuple[int, date], _Eval] = {}
+        for fam_idx, (_name, versions) in enumerate(self.families):
+            for p in window_payments:
+                ev = self.select(fam_idx, p.paid_on, p.work_date)
+                if ev is not None:
+                    found.setdefault((fam_idx, ev.start), ev)
+            if window_hours and any(r.measure == "hours" for r in versions):
+                for h in window_hours:
+                    ev = self.select(fam_idx, h.worked_on, h.worked_on)
+                    if ev is not None and ev.rule.measure == "hours":
+                        found.setdefault((fam_idx, ev.start), ev)
+        out = []
+        for key in sorted(found):
+            sel = found[key]
+            before, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
+            after = before + self.extra_total(sel.rule, sel.start, sel.end, extra_payments, extra_hours)
+            out.append(_Eval(sel.rule, sel.attrs, sel.anchor, sel.start, sel.end, before, after, expenses_counted))
+        return out
+
+    def evaluate_on(self, on: date) -> list[_Eval]:
+        out = []
+        for fam_idx in range(len(self.families)):
+            sel = self.select(fam_idx, on, on)
+            if sel is None:
+                continue
+            total, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
+            out.append(_Eval(sel.rule, sel.attrs, sel.anchor, sel.start, sel.end, total, total, expenses_counted))
+        return out
+
+
+# --- verdicts ----------------------------------------------------------------------------------
+
+
+def _broken(rule: Rule, total: Decimal) -> bool:
+    if rule.limit is None:
+        return False
+    return total > rule.limit if rule.breach == "above" else total >= rule.limit
+
+
+def _status(rule: Rule, total: Decimal) -> str:
+    if rule.kind == "info" or rule.limit is None:
+        return "info"
+    near = rule.limit > 0 and total >= rule.warn_at * rule.limit
+    if rule.kind == "taper":
+        if total > rule.limit:
+            return "info"
+        return "near" if near else "ok"
+    if _broken(rule, total):
+        return "over"
+    return "near" if near else "ok"
+
+
+def _taper(rule: Rule, after: Decimal) -> tuple[Decimal | None, list[Remark]]:
+    """A taper rule's estimated reduction (None without a rate), and its remark when above the limit."""
+    if rule.kind != "taper" or rule.limit is None:
+        return None, []
+    excess = max(ZERO, after - rule.limit)
+    if rule.taper_rate is not None:
+        estimated = (rule.taper_rate * excess).quantize(PENNY, rounding=ROUND_HALF_UP)
+        if excess <= 0:
+            return estimated, []
+        return estimated, [Remark(REMARK_TAPER_ESTIMATE, amount=estimated, limit=rule.limit, rate=rule.taper_rate,
+                                  benefit=rule.benefit, period=rule.period)]
+    if excess > 0:
+        return None, [Remark(REMARK_TAPER_UNKNOWN, limit=rule.limit, benefit=rule.benefit, period=rule.period)]
+    return None, []
+
+
+def _remarks(ev: _Eval, status: str, what_if: bool, taper: list[Remark]) -> tuple[Remark, ...]:
+    rule = ev.rule
+    out: list[Remark] = []
+    if rule.confidence == "unconfirmed":
+        out.append(Remark(REMARK_UNCONFIRMED))
+    elif rule.confidence == "derived":
+        out.append(Remark(REMARK_DERIVED))
+    if what_if and status == "over" and _broken(rule, ev.before):
+        out.append(Remark(REMARK_ALREADY_OVER))
+    out += taper
+    if ev.expenses_counted > 0:
+        out.append(Remark(REMARK_EXPENSES, amount=ev.expenses_counted, period=rule.period))
+    if rule.message:
+        out.append(Remark(REMARK_RULE_MESSAGE, text=rule.message))
+    return tuple(out)
+
+
+def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
+    rule = ev.rule
+    status = _status(rule, ev.after)
+    estimated, taper = _taper(rule, ev.after)
+    headroom = None if rule.limit is None else rule.limit - ev.after
+    return Verdict(
+        rule=rule.code,
+        family=rule.family,
+        benefit=rule.benefit,
+        title=rule.title,
+        period_start=ev.start,
+        period_end=ev.end,
+        measure=rule.measure,
+        total_before=ev.before,
+        total_after=ev.after,
+        limit=rule.limit,
+        headroom=headroom,
+        status=status,
+        severity=rule.effective_severity,
+        confidence=rule.confidence,
+        source=rule.source,
+        estimated_reduction=estimated,
+        is_taper=rule.kind == "taper",
+        remarks=_remarks(ev, status, what_if, taper),
+    )
+
+

@@ -1,0 +1,520 @@
+"""The engine's data: rules, claims, the ledger, and the results (verdicts, suggestions).
+
+Money and hours are ``decimal.Decimal`` everywhere: every constructor refuses a ``float`` with
+``TypeError``. Results carry codes and numbers; the sentences people read are made from them by a
+presenter outside the engine (``tracker.rules.wording``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from tracker.engine import periods
+from tracker.vocab import (
+    BENEFITS,
+    BREACHES,
+    CLAIM_DEFAULTS,
+    CONFIDENCES,
+    DATE_BASES,
+    EXPENSE_MODES,
+    MEASURES,
+    PAYMENT_KINDS,
+    PAYMENT_STATUSES,
+    RULE_KINDS,
+    SERVICE_USER_CONTEXTS,
+    SEVERITIES,
+)
+
+PENNY = Decimal("0.01")
+ZERO = Decimal("0")
+
+# --- input checking ----------------------------------------------------------------------------
+
+
+def _decimal(value: object, what: str) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError(f"{what} must be a decimal.Decimal, not a float: a float cannot hold money or hours exactly.")
+    if isinstance(value, bool) or not isinstance(value, Decimal):
+        raise TypeError(f"{what} must be a decimal.Decimal, not {type(value).__name__}.")
+    if not value.is_finite():
+        raise ValueError(f"{what} must be a finite number.")
+    return value
+
+
+def _money(value: object, what: str) -> Decimal:
+    value = _decimal(value, what)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(PENNY):
+        raise ValueError(f"{what} must be a whole number of pence (at most 2 decimal places).")
+    return value
+
+
+def _opt_money(value: object, what: str) -> Decimal | None:
+    return None if value is None else _money(value, what)
+
+
+def _date(value: object, what: str, optional: bool = False) -> date | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, date) or type(value) is not date:
+        raise TypeError(f"{what} must be a datetime.date, not {type(value).__name__}.")
+    return value
+
+
+def _choice(value: Any, allowed: Sequence[str] | frozenset[str], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}.")
+    return str(value)
+
+
+def money_str(value: Decimal | None) -> str | None:
+    """A money (or hours) figure as a string with two decimals, rounded half up."""
+    if value is None:
+        return None
+    return str(value.quantize(PENNY, rounding=ROUND_HALF_UP))
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a rule adds up.
+
+    ``kinds``: payment kinds whose amount counts. ``training_at_value``: training counts at its
+    declared benefit value. ``expenses``: ``never`` or ``unless_service_user`` (an expense counts
+    unless its ``service_user_context`` is ``yes``; when it counts, the verdict says "check
+    easement"). ``other_income``: declared income from elsewhere counts.
+    """
+
+    kinds: frozenset[str] = frozenset({"cash", "bank_transfer", "voucher", "charity"})
+    training_at_value: bool = False
+    expenses: str = "unless_service_user"
+    other_income: bool = True
+
+    def __post_init__(self) -> None:
+        kinds = frozenset(self.kinds)
+        for k in kinds:
+            _choice(k, PAYMENT_KINDS, "counts.kinds")
+        object.__setattr__(self, "kinds", kinds)
+        _choice(self.expenses, EXPENSE_MODES, "counts.expenses")
+        if not isinstance(self.training_at_value, bool) or not isinstance(self.other_income, bool):
+            raise TypeError("counts.training_at_value and counts.other_income must be true or false.")
+
+    def counts_kind(self, kind: str) -> bool:
+        return kind in self.kinds or (kind == "training" and self.training_at_value)
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AppliesWhen:
+    """The claim a rule needs: a benefit code and attribute values that must be equal.
+
+    ``TAX`` applies to everyone and needs no claim.
+    """
+
+    benefit: str
+    #: Sorted (name, value) pairs, so the rule stays hashable (a mapping is accepted and sorted).
+    attributes: Any = ()
+
+    def __post_init__(self) -> None:
+        _choice(self.benefit, BENEFITS, "applies_when.benefit")
+        attrs = self.attributes
+        if isinstance(attrs, Mapping):
+            attrs = attrs.items()
+        object.__setattr__(self, "attributes", tuple(sorted((str(k), v) for k, v in attrs)))
+
+    def attributes_dict(self) -> dict[str, Any]:
+        return dict(self.attributes)
+
+    def matches(self, claim_attributes: Mapping[str, Any]) -> bool:
+        return all(claim_attributes.get(k) == v for k, v in self.attributes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One version of a benefit rule. Versions of the same rule share a ``family``."""
+
+    code: str
+    family: str = ""
+    benefit: str
+    title: str
+    measure: str = "earnings"
+    kind: str = "cliff"
+    limit: Decimal | None
+    breach: str = "above"
+    period: str = "week"
+    week_start: str = "monday"
+    counts: Counts = Counts()
+    date_basis: str = "received"
+    warn_at: Decimal = Decimal("0.9")
+    severity: str = "warn"
+    taper_rate: Decimal | None = None
+    applies_when: AppliesWhen | None = None
+    effective_from: date
+    effective_to: date | None = None
+    confidence: str = "unconfirmed"
+    source: str = ""
+    sources: tuple[Any, ...] = ()  # Source, or {title, url} mappings turned into Source
+    notes: str = ""
+    #: A plain-English sentence added to every verdict of this rule (e.g. a PIP reminder).
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            object.__setattr__(self, "family", self.code)
+        if self.applies_when is None:
+            object.__setattr__(self, "applies_when", AppliesWhen(self.benefit))
+        elif isinstance(self.applies_when, Mapping):
+            aw = self.applies_when
+            object.__setattr__(
+                self, "applies_when", AppliesWhen(aw.get("benefit", self.benefit), aw.get("attributes") or ())
+            )
+        object.__setattr__(
+            self,
+            "sources",
+            tuple(s if isinstance(s, Source) else Source(s["title"], s["url"]) for s in self.sources),
+        )
+        _choice(self.benefit, BENEFITS, "benefit")
+        _choice(self.measure, MEASURES, "measure")
+        _choice(self.kind, RULE_KINDS, "kind")
+        _choice(self.breach, BREACHES, "breach")
+        _choice(self.date_basis, DATE_BASES, "date_basis")
+        _choice(self.severity, SEVERITIES, "severity")
+        _choice(self.confidence, CONFIDENCES, "confidence")
+        periods.parse_period(self.period)
+        periods.weekday_number(self.week_start)
+        if self.limit is not None:
+            _decimal(self.limit, "limit")
+        elif self.kind != "info":
+            raise ValueError("Only an info rule may have no limit.")
+        _decimal(self.warn_at, "warn_at")
+        if self.taper_rate is not None:
+            _decimal(self.taper_rate, "taper_rate")
+        _date(self.effective_from, "effective_from")
+        _date(self.effective_to, "effective_to", optional=True)
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    @property
+    def effective_severity(self) -> str:
+        """``block`` only for a cliff rule whose figure is at least derived from a source."""
+        if self.confidence == "unconfirmed" or self.kind in ("taper", "info"):
+            return "warn"
+        return self.severity
+
+
+# --- claims and the ledger ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    benefit: str
+    start_on: date
+    end_on: date | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _choice(self.benefit, BENEFITS, "claim benefit")
+        _date(self.start_on, "claim start_on")
+        _date(self.end_on, "claim end_on", optional=True)
+        if not isinstance(self.attributes, Mapping):
+            raise TypeError("claim attributes must be a mapping.")
+
+    def active_on(self, on: date) -> bool:
+        return self.start_on <= on and (self.end_on is None or on <= self.end_on)
+
+    def effective_attributes(self) -> dict[str, Any]:
+        """The attributes with the contract defaults filled in."""
+        attrs = dict(CLAIM_DEFAULTS.get(self.benefit, {}))
+        attrs.update({k: v for k, v in self.attributes.items() if v is not None})
+        if self.benefit == "UC" and attrs.get("ap_start_day") is None:
+            # reg 21(1): the first assessment period starts on the first day of entitlement.
+            attrs["ap_start_day"] = self.start_on.day
+        return attrs
+
+
+@dataclass(frozen=True)
+class LedgerPayment:
+    """A payment. A reversal has a negative amount (minus the original) and the same dates."""
+
+    kind: str
+    amount: Decimal
+    paid_on: date
+    worked_on: date | None = None
+    benefit_value: Decimal | None = None
+    status: str = "paid"
+    id: object = None
+
+    def __post_init__(self) -> None:
+        _choice(self.kind, PAYMENT_KINDS, "payment kind")
+        _money(self.amount, "payment amount")
+        _opt_money(self.benefit_value, "payment benefit_value")
+        _date(self.paid_on, "paid_on")
+        _date(self.worked_on, "worked_on", optional=True)
+        _choice(self.status, PAYMENT_STATUSES, "payment status")
+
+    @property
+    def work_date(self) -> date:
+        return self.worked_on or self.paid_on
+
+    @classmethod
+    def from_trusted(cls, kind: str, amount: Decimal, paid_on: date, worked_on: date | None,
+                     benefit_value: Decimal | None, status: str, id: object = None) -> LedgerPayment:
+        """Build without re-checking each field: only for rows read from the database, whose column
+        types already guarantee Decimal amounts, dates and known kinds and statuses."""
+        obj = cls.__new__(cls)
+        obj.__dict__.update(kind=kind, amount=amount, paid_on=paid_on, worked_on=worked_on,
+                            benefit_value=benefit_value, status=status, id=id)
+        return obj
+
+
+@dataclass(frozen=True)
+class LedgerExpense:
+    amount: Decimal
+    incurred_on: date
+    paid_on: date
+    service_user_context: str = "unknown"
+
+    def __post_init__(self) -> None:
+        _money(self.amount, "expense amount")
+        _date(self.incurred_on, "incurred_on")
+        _date(self.paid_on, "expense paid_on")
+        _choice(self.service_user_context, SERVICE_USER_CONTEXTS, "service_user_context")
+
+
+@dataclass(frozen=True)
+class LedgerIncome:
+    """Income the person declared from elsewhere."""
+
+    amount: Decimal
+    received_on: date
+
+    def __post_init__(self) -> None:
+        _money(self.amount, "other income amount")
+        _date(self.received_on, "received_on")
+
+
+@dataclass(frozen=True)
+class LedgerHours:
+    worked_on: date
+    hours: Decimal
+
+    def __post_init__(self) -> None:
+        _date(self.worked_on, "worked_on")
+        _decimal(self.hours, "hours")
+
+
+@dataclass(frozen=True)
+class Ledger:
+    payments: tuple[LedgerPayment, ...] = ()
+    expenses: tuple[LedgerExpense, ...] = ()
+    other_income: tuple[LedgerIncome, ...] = ()
+    hours: tuple[LedgerHours, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name, cls in (
+            ("payments", LedgerPayment),
+            ("expenses", LedgerExpense),
+            ("other_income", LedgerIncome),
+            ("hours", LedgerHours),
+        ):
+            items = tuple(getattr(self, name))
+            for item in items:
+                if not isinstance(item, cls):
+                    raise TypeError(f"ledger {name} must hold {cls.__name__} objects, not {type(item).__name__}.")
+            object.__setattr__(self, name, items)
+
+
+@dataclass(frozen=True)
+class ProposedPayment:
+    """A payment being considered. ``hours``, if given, is work done on ``worked_on`` (or ``paid_on``)."""
+
+    kind: str
+    amount: Decimal
+    paid_on: date
+    worked_on: date | None = None
+    benefit_value: Decimal | None = None
+    hours: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        _choice(self.kind, PAYMENT_KINDS, "proposed kind")
+        _money(self.amount, "proposed amount")
+        _date(self.paid_on, "proposed paid_on")
+        _date(self.worked_on, "proposed worked_on", optional=True)
+        _opt_money(self.benefit_value, "proposed benefit_value")
+        if self.hours is not None:
+            _decimal(self.hours, "proposed hours")
+
+    def as_ledger_payment(self, id: object = None) -> LedgerPayment:
+        return LedgerPayment(
+            kind=self.kind,
+            amount=self.amount,
+            paid_on=self.paid_on,
+            worked_on=self.worked_on,
+            benefit_value=self.benefit_value,
+            status="draft",
+            id=id,
+        )
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+#: What a verdict has to say, as codes (``Remark.code``); a presenter words them.
+REMARK_UNCONFIRMED = "unconfirmed"  # the figure is not verified
+REMARK_DERIVED = "derived"  # the figure is worked out from a formula
+REMARK_ALREADY_OVER = "already_over"  # the period was over before the proposed payment
+REMARK_TAPER_ESTIMATE = "taper_estimate"  # amount: the estimated reduction; rate, limit, benefit, period
+REMARK_TAPER_UNKNOWN = "taper_unknown"  # earnings above the limit reduce the benefit by an unknown amount
+REMARK_EXPENSES = "expenses_counted"  # amount: expenses counted because not marked service-user
+REMARK_RULE_MESSAGE = "rule_message"  # text: the rule's own sentence, shown as it is
+
+
+@dataclass(frozen=True)
+class Remark:
+    """One thing a verdict says, as a code and the figures its sentence needs."""
+
+    code: str
+    amount: Decimal | None = None
+    limit: Decimal | None = None
+    rate: Decimal | None = None
+    benefit: str = ""
+    period: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str
+    family: str
+    benefit: str
+    title: str
+    period_start: date
+    period_end: date
+    measure: str
+    total_before: Decimal
+    total_after: Decimal
+    limit: Decimal | None
+    headroom: Decimal | None
+    status: str
+    severity: str
+    confidence: str
+    source: str
+    estimated_reduction: Decimal | None = None
+    #: The remarks in words, filled in by a presenter (``tracker.rules.wording``); empty from the engine.
+    notes: tuple[str, ...] = ()
+    is_taper: bool = False
+    #: What the verdict has to say, as codes and figures.
+    remarks: tuple[Remark, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return self.total_after
+
+    def to_dict(self, position: bool = False) -> dict[str, Any]:
+        d = {
+            "rule": self.rule,
+            "family": self.family,
+            "benefit": self.benefit,
+            "title": self.title,
+            "period": {"start": self.period_start.isoformat(), "end": self.period_end.isoformat()},
+            "measure": self.measure,
+            "total_before": money_str(self.total_before),
+            "total_after": money_str(self.total_after),
+            "limit": money_str(self.limit),
+            "headroom": money_str(self.headroom),
+            "status": self.status,
+            "severity": self.severity,
+            "confidence": self.confidence,
+            "source": self.source,
+            "notes": list(self.notes),
+        }
+        if position:
+            d["total"] = money_str(self.total_after)
+        if self.is_taper:
+            d["estimated_reduction"] = money_str(self.estimated_reduction)
+        return d
+
+
+@dataclass(frozen=True)
+class SuggestedPayment:
+    kind: str
+    amount: Decimal
+    paid_on: date
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "amount": money_str(self.amount), "paid_on": self.paid_on.isoformat()}
+
+
+@dataclass(frozen=True)
+class LimitFigure:
+    """A rule's limit as it stands on a date: its title, measure and figure."""
+
+    title: str
+    measure: str
+    limit: Decimal | None
+
+
+@dataclass(frozen=True)
+class SuggestionBasis:
+    """What a suggestion's explanation says, as data: the payment it replaces and the rule it keeps."""
+
+    #: The proposed payment the suggestion replaces.
+    kind: str
+    amount: Decimal
+    paid_on: date
+    #: The binding rule: its title, period and breach, and its figures on the suggested dates (one
+    #: figure when they agree, else one per version).
+    rule_title: str
+    period: str
+    breach: str
+    limits: tuple[LimitFigure, ...] = ()
+    #: For a switch of kind: the titles of the rules the new kind does not count towards.
+    rule_titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str  # split | defer | switch_kind | reduce
+    payments: tuple[SuggestedPayment, ...]
+    #: The suggestion in words, filled in by a presenter (``tracker.rules.wording``); empty from the engine.
+    explanation: str = ""
+    #: Index, in the ``proposed`` list, of the payment this suggestion replaces (not in to_dict).
+    replaces: int = 0
+    basis: SuggestionBasis | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "payments": [p.to_dict() for p in self.payments],
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdicts: tuple[Verdict, ...]
+    suggestions: tuple[Suggestion, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return any(v.status == "over" and v.severity == "block" for v in self.verdicts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "suggestions": [s.to_dict() for s in self.suggestions],
+        }
+
+
