@@ -17,12 +17,13 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from tracker.audit import bp
 from tracker.audit.models import AuditEvent
 from tracker.auth.access import roles_required
 from tracker.auth.models import User
@@ -30,7 +31,6 @@ from tracker.extensions import db
 from tracker.people.forms import PlainDateField, select_choices
 from tracker.people.models import Person
 
-bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PER_PAGE = 50
 MAX_PAGE = 100_000

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from tracker.auth.access import can_see_benefits, roles_required, visible_person, visible_person_or_404
-from tracker.documents import service
+from tracker.documents import bp, service
 from tracker.documents.forms import (KIND_LABELS, ChoosePersonForm, batch_form_class, request_form_class)
 from tracker.documents.models import DOCUMENT_KINDS, Document, DocumentBatch
 from tracker.errors import ValidationFailed
@@ -40,7 +40,6 @@ from tracker.people.models import Person
 from tracker.engine import periods
 from tracker.timeutil import today
 
-bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 ALL = ("admin", "finance", "coordinator", "contributor")
 STAFF = ("admin", "finance", "coordinator")

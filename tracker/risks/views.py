@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.audit import service as audit
@@ -29,7 +29,7 @@ from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.risks import dashboard as dash
-from tracker.risks import service
+from tracker.risks import bp, service
 from tracker.risks.forms import (FLAG_ACTIONS, PLAN_ROWS, STATUS_CHOICES, DashboardFilterForm, FlagActionForm,
                                  ManualFlagForm, MarkReadForm, parse_id, plan_form_class, sessions_from)
 from tracker.risks.models import RiskFlag, RiskNote
@@ -39,7 +39,6 @@ from tracker.rules import service as rules_service
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
 
-bp = Blueprint("risks", __name__, url_prefix="/risks")
 
 STAFF = ("admin", "finance", "coordinator")
 MANAGERS = ("admin", "coordinator")

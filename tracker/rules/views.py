@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.auth.access import roles_required
@@ -25,13 +25,12 @@ from tracker.extensions import db
 from tracker.money import format_money
 from tracker.people.models import PREFERENCE_LABELS
 from tracker.engine import pack, periods
-from tracker.rules import service
+from tracker.rules import bp, service
 from tracker.engine.core import BENEFIT_NAMES, BENEFITS, PAYMENT_KINDS, Rule
 from tracker.rules.forms import (CONFIDENCE_CHOICES, DATE_BASIS_CHOICES, EXPENSES_CHOICES, ConfirmForm, InForceForm,
                                  LoadForm, RetireForm, RuleForm, changes_from, decimal_text, form_data)
 from tracker.rules.models import RuleRevision
 
-bp = Blueprint("rules", __name__, url_prefix="/rules")
 
 STAFF = ("admin", "finance", "coordinator")
 ADMINS = ("admin",)
