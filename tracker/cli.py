@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.vocab import ROLES
 
 
 def register_cli(app: Flask) -> None:
@@ -25,7 +26,7 @@ users = AppGroup("users", help="Manage sign-ins and API tokens.")
 
 @users.command("create", help="Create a user. With --token the last line printed is a new API token.")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "finance", "coordinator", "contributor"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--person", "person_id", type=int, default=None, help="The person a contributor is.")
 @click.option("--name", default=None, help="The user's name, as shown in the app.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

@@ -14,9 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from tracker.api import bp
 from tracker.api.models import IdempotencyRecord
 from tracker.api.schemas import MONEY_FIELDS
+from tracker.auth.access import visible_person
 from tracker.auth.service import user_for_token
 from tracker.errors import Forbidden, ValidationFailed
 from tracker.extensions import db, limiter
+from tracker.people.models import Person
 from tracker.web import api_error
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
@@ -167,6 +169,30 @@ def _check_replay(found: IdempotencyRecord, fingerprint: str):
 
 def not_found():
     abort(404)
+
+
+def found_or_404(model: type[db.Model], row_id: int):
+    """The row with this id, or a 404."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        not_found()
+    return row
+
+
+def visible_person_or_404(person_id: int) -> Person:
+    """The person if the caller may see them (a contributor: only themselves), or a 404."""
+    person = visible_person(current_api_user(), person_id)
+    if person is None:
+        not_found()
+    return person
+
+
+def person_in_body(person_id: int) -> Person:
+    """The person a request body names: a person that does not exist is a 422 on ``person_id``."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise ValidationFailed({"person_id": [f"There is no person {person_id}."]})
+    return person
 
 
 def _api_client_key() -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import jsonify, send_file
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.base import (current_api_user, found_or_404, not_found, parse_body, require_role,
+                              visible_person_or_404, writes)
 from tracker.api.schemas import BatchIn, DocumentIn
-from tracker.auth.access import visible_person
 from tracker.documents import service
 from tracker.documents.models import Document, DocumentBatch
 from tracker.errors import Conflict
 from tracker.extensions import db
+from tracker.vocab import STAFF_ROLES
 
 
 def _visible_document(document_id: int) -> Document:
@@ -26,9 +27,7 @@ def _visible_document(document_id: int) -> Document:
 @writes
 def create_document():
     body = parse_body(DocumentIn)
-    person = visible_person(current_api_user(), body.person_id)
-    if person is None:
-        not_found()
+    person = visible_person_or_404(body.person_id)
     options = {k: v for k, v in (("cover_letter", body.cover_letter), ("signatory", body.signatory),
                                  ("training", body.training)) if v}
     doc, _ = service.request_document(person, body.kind, body.start_on, body.end_on, actor=current_api_user(),
@@ -59,7 +58,7 @@ def get_document_file(document_id: int):
 @bp.post("/documents/batches")
 @writes
 def create_batch():
-    require_role("admin", "finance", "coordinator")
+    require_role(*STAFF_ROLES)
     body = parse_body(BatchIn)
     batch = service.request_batch(body.kind, body.start_on, body.end_on, actor=current_api_user())
     return jsonify(service.batch_progress(batch)), 202
@@ -67,8 +66,6 @@ def create_batch():
 
 @bp.get("/documents/batches/<int:batch_id>")
 def get_batch(batch_id: int):
-    require_role("admin", "finance", "coordinator")
-    batch = db.session.get(DocumentBatch, batch_id)
-    if batch is None:
-        not_found()
+    require_role(*STAFF_ROLES)
+    batch = found_or_404(DocumentBatch, batch_id)
     return jsonify(service.batch_progress(batch))

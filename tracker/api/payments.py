@@ -7,9 +7,9 @@ from datetime import date
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.base import (current_api_user, found_or_404, not_found, parse_body, person_in_body, require_role,
+                              visible_person_or_404, writes)
 from tracker.api.schemas import EmptyIn, PaymentIn, PayIn, ReasonIn
-from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
@@ -18,6 +18,7 @@ from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks
 from tracker.timeutil import today, utcnow
+from tracker.vocab import FINANCE_ROLES, STAFF_ROLES
 
 
 def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
@@ -31,16 +32,13 @@ def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
 
 
 def _input(body: PaymentIn) -> tuple[Person, service.PaymentInput]:
-    data = body.model_dump()
-    person = db.session.get(Person, body.person_id)
-    if person is None:
-        raise ValidationFailed({"person_id": [f"There is no person {body.person_id}."]})
-    return person, service.parse_payment(data)
+    person = person_in_body(body.person_id)
+    return person, service.parse_payment(body.model_dump())
 
 
 @bp.post("/payments/check")
 def check_payment():
-    require_role("admin", "finance", "coordinator")
+    require_role(*STAFF_ROLES)
     person, p = _input(parse_body(PaymentIn))
     _, _, body = service.check_payment(person, p, today=today())
     return jsonify(body)
@@ -49,7 +47,7 @@ def check_payment():
 @bp.post("/payments")
 @writes
 def create_payment():
-    require_role("admin", "finance")
+    require_role(*FINANCE_ROLES)
     person, p = _input(parse_body(PaymentIn))
     payment, check = service.record_payment(person, p, actor=current_api_user(), today=today())
     return jsonify({**payment_json(payment), "check": check}), 201
@@ -57,9 +55,7 @@ def create_payment():
 
 @bp.get("/people/<int:person_id>/position")
 def person_position(person_id: int):
-    person = visible_person(current_api_user(), person_id)
-    if person is None:
-        not_found()
+    person = visible_person_or_404(person_id)
     raw = request.args.get("on")
     try:
         on = date.fromisoformat(raw) if raw else today()
@@ -88,11 +84,10 @@ def get_payment(payment_id: int):
     return jsonify({**payment_json(payment), "check": payment.check_snapshot})
 
 
-def _payment_for_staff(payment_id: int) -> Payment:
-    payment = db.session.get(Payment, payment_id)
-    if payment is None:
-        not_found()
-    return payment
+def _payment_for_finance(payment_id: int) -> Payment:
+    """The payment an approve, pay, cancel or reverse acts on: finance's (and admin's) to move."""
+    require_role(*FINANCE_ROLES)
+    return found_or_404(Payment, payment_id)
 
 
 def _optional_empty_body():
@@ -103,8 +98,7 @@ def _optional_empty_body():
 @bp.post("/payments/<int:payment_id>/approve")
 @writes
 def approve_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     _optional_empty_body()
     service.approve(payment, actor=current_api_user(), now=utcnow())
     return jsonify(payment_json(payment)), 200
@@ -113,8 +107,7 @@ def approve_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/pay")
 @writes
 def pay_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     body = parse_body(PayIn)
     payment, check = service.pay(payment, actor=current_api_user(), paid_on=body.paid_on, method=body.method,
                                  reference=body.reference, now=utcnow(), today=today(),
@@ -128,8 +121,7 @@ def pay_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/cancel")
 @writes
 def cancel_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     body = parse_body(ReasonIn)
     service.cancel(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
     return jsonify(payment_json(payment)), 200
@@ -138,8 +130,7 @@ def cancel_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/reverse")
 @writes
 def reverse_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     body = parse_body(ReasonIn)
     entry = service.reverse(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
     return jsonify(payment_json(entry)), 201
