@@ -8,7 +8,7 @@ from functools import wraps
 
 import sqlalchemy as sa
 from flask import Response, abort, g, make_response, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from tracker.api import bp
@@ -93,14 +93,29 @@ def parse_body(model: type[BaseModel]):
     try:
         return model.model_validate_json(raw or b"null")
     except ValidationError as exc:
-        fields: dict[str, list[str]] = {}
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
-            message = _friendly(err)
-            if loc in MONEY_FIELDS:
-                message = 'Give the amount as text with up to two decimals, like "150.00".'
-            fields.setdefault(loc, []).append(message)
-        raise ValidationFailed(fields) from None
+        raise ValidationFailed(_field_messages(exc)) from None
+
+
+def parse_list_body(adapter: TypeAdapter, name: str) -> list:
+    """Validate a JSON list body; its errors are reported under ``name`` (``name.0.kind``)."""
+    if not request.is_json:
+        raise ValidationFailed({"body": ["Send a JSON list with 'Content-Type: application/json'."]})
+    try:
+        return adapter.validate_json(request.get_data() or b"null", strict=True)
+    except ValidationError as exc:
+        raise ValidationFailed(_field_messages(exc, (name,))) from None
+
+
+def _field_messages(exc: ValidationError, prefix: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Pydantic's errors as plain messages by field (``a.b.0``); money fields get one clear message."""
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in prefix + tuple(err.get("loc", ()))) or "body"
+        message = _friendly(err)
+        if loc in MONEY_FIELDS:
+            message = 'Give the amount as text with up to two decimals, like "150.00".'
+        fields.setdefault(loc, []).append(message)
+    return fields
 
 
 def _request_fingerprint() -> str:
@@ -185,6 +200,12 @@ def visible_person_or_404(person_id: int) -> Person:
     if person is None:
         not_found()
     return person
+
+
+def parse_person_body(model: type[BaseModel]) -> tuple:
+    """Validate a body that names a person (``person_id``): the body and that person."""
+    body = parse_body(model)
+    return body, person_in_body(body.person_id)
 
 
 def person_in_body(person_id: int) -> Person:

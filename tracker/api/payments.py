@@ -7,7 +7,7 @@ from datetime import date
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import (current_api_user, found_or_404, not_found, parse_body, person_in_body, require_role,
+from tracker.api.base import (current_api_user, found_or_404, not_found, parse_body, parse_person_body, require_role,
                               visible_person_or_404, writes)
 from tracker.api.schemas import EmptyIn, PaymentIn, PayIn, ReasonIn
 from tracker.errors import ValidationFailed
@@ -31,15 +31,15 @@ def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
             "charity_name": p.charity_name, "reversal_of_id": p.reversal_of_id}
 
 
-def _input(body: PaymentIn) -> tuple[Person, service.PaymentInput]:
-    person = person_in_body(body.person_id)
+def _input() -> tuple[Person, service.PaymentInput]:
+    body, person = parse_person_body(PaymentIn)
     return person, service.parse_payment(body.model_dump())
 
 
 @bp.post("/payments/check")
 def check_payment():
     require_role(*STAFF_ROLES)
-    person, p = _input(parse_body(PaymentIn))
+    person, p = _input()
     _, _, body = service.check_payment(person, p, today=today())
     return jsonify(body)
 
@@ -48,7 +48,7 @@ def check_payment():
 @writes
 def create_payment():
     require_role(*FINANCE_ROLES)
-    person, p = _input(parse_body(PaymentIn))
+    person, p = _input()
     payment, check = service.record_payment(person, p, actor=current_api_user(), today=today())
     return jsonify({**payment_json(payment), "check": check}), 201
 

@@ -6,7 +6,8 @@ from flask import jsonify, request
 from pydantic import TypeAdapter
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, parse_body, require_role, visible_person_or_404, writes
+from tracker.api.base import (current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404,
+                              writes)
 from tracker.api.schemas import ClaimIn, ConsentIn, PersonIn, PreferenceIn
 from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
@@ -30,6 +31,13 @@ def claim_json(c) -> dict:
     return {"id": c.id, "person_id": c.person_id, "benefit": c.benefit,
             "start_on": c.start_on.isoformat(), "end_on": c.end_on.isoformat() if c.end_on else None,
             "attributes": c.attributes}
+
+
+def _person_to_change(person_id: int) -> Person:
+    """The person whose own records a request changes: 404 if not visible, then 403 for finance."""
+    person = visible_person_or_404(person_id)
+    require_role(*PERSON_EDITORS)
+    return person
 
 
 @bp.post("/people")
@@ -65,22 +73,8 @@ _prefs = TypeAdapter(list[PreferenceIn])
 @bp.put("/people/<int:person_id>/preferences")
 @writes
 def put_preferences(person_id: int):
-    person = visible_person_or_404(person_id)
-    require_role(*PERSON_EDITORS)
-    if not request.is_json:
-        raise ValidationFailed({"body": ["Send a JSON list with 'Content-Type: application/json'."]})
-    from pydantic import ValidationError
-
-    from tracker.api.base import _friendly
-
-    try:
-        prefs = _prefs.validate_json(request.get_data() or b"null", strict=True)
-    except ValidationError as exc:
-        fields: dict[str, list[str]] = {}
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in ("preferences",) + tuple(err.get("loc", ())))
-            fields.setdefault(loc, []).append(_friendly(err))
-        raise ValidationFailed(fields) from None
+    person = _person_to_change(person_id)
+    prefs = parse_list_body(_prefs, "preferences")
     if len(prefs) > 7:
         raise ValidationFailed({"preferences": ["Give at most 7 ways of being paid."]})
     service.set_preferences(person, [p.model_dump() for p in prefs], actor=current_api_user())
@@ -90,8 +84,7 @@ def put_preferences(person_id: int):
 @bp.post("/people/<int:person_id>/consent")
 @writes
 def post_consent(person_id: int):
-    person = visible_person_or_404(person_id)
-    require_role(*PERSON_EDITORS)
+    person = _person_to_change(person_id)
     body = parse_body(ConsentIn)
     consent = service.record_consent(person, body.given_on, body.notice_version,
                                      actor=current_api_user(), today=today())
@@ -102,8 +95,7 @@ def post_consent(person_id: int):
 @bp.post("/people/<int:person_id>/claims")
 @writes
 def post_claim(person_id: int):
-    person = visible_person_or_404(person_id)
-    require_role(*PERSON_EDITORS)
+    person = _person_to_change(person_id)
     body = parse_body(ClaimIn)
     claim = service.add_claim(person, body.benefit, body.start_on, body.end_on, body.attributes,
                               actor=current_api_user())

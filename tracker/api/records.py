@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, parse_body, person_in_body, require_role, writes
+from tracker.api.base import current_api_user, parse_body, parse_person_body, require_role, writes
 from tracker.api.schemas import ActivityIn, ContributionIn, ExpenseIn, OtherIncomeIn
 from tracker.contributions import service as contributions
 from tracker.contributions.models import Activity, Contribution
@@ -57,8 +57,7 @@ def list_activities():
 @writes
 def create_contribution():
     require_role(*BENEFIT_INFO_ROLES)
-    body = parse_body(ContributionIn)
-    person = person_in_body(body.person_id)
+    body, person = parse_person_body(ContributionIn)
     c = contributions.record_contribution(person, body.model_dump(), actor=current_api_user())
     return jsonify(contribution_json(c)), 201
 
@@ -67,8 +66,7 @@ def create_contribution():
 @writes
 def create_expense():
     require_role(*STAFF_ROLES)
-    body = parse_body(ExpenseIn)
-    person = person_in_body(body.person_id)
+    body, person = parse_person_body(ExpenseIn)
     data = body.model_dump()
     if data.get("service_user_context") is None:
         data["service_user_context"] = "unknown"
@@ -80,12 +78,10 @@ def create_expense():
 @writes
 def create_other_income():
     require_role(*STAFF_ROLES)
-    body = parse_body(OtherIncomeIn)
-    person = person_in_body(body.person_id)
+    body, person = parse_person_body(OtherIncomeIn)
     row = expenses.record_other_income(person, body.model_dump(), actor=current_api_user())
     return jsonify({"id": row.id, "person_id": row.person_id, "amount": money_str(row.amount),
                     "received_on": row.received_on.isoformat(), "source": row.source}), 201
-
 
 
 def _page(query, f, to_json):

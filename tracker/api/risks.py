@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, found_or_404, parse_body, person_in_body, require_role, writes
+from tracker.api.base import current_api_user, found_or_404, parse_body, parse_person_body, require_role, writes
 from tracker.api.schemas import NoteIn, RiskIn
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -43,8 +43,7 @@ def list_risks():
 @writes
 def create_risk():
     require_role(*BENEFIT_INFO_ROLES)
-    body = parse_body(RiskIn)
-    person = person_in_body(body.person_id)
+    body, person = parse_person_body(RiskIn)
     flag = service.raise_manual(person, body.note, actor=current_api_user(), today=today(), rule_family=body.rule)
     return jsonify(service.flag_json(flag)), 201
 
