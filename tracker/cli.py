@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -19,6 +20,15 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(demo)
     app.cli.add_command(rules)
+
+
+def _refuse(error: ValidationFailed, indent: str = "") -> NoReturn:
+    """Roll back, print each field's messages on stderr and exit with status 2."""
+    db.session.rollback()
+    for field, messages in error.fields.items():
+        for m in messages:
+            click.echo(f"{indent}{field}: {m}", err=True)
+    raise SystemExit(2) from None
 
 
 users = AppGroup("users", help="Manage sign-ins and API tokens.")
@@ -42,11 +52,7 @@ def create_user(email, role, person_id, name, password_stdin, token):
         secret = service.issue_token(user, label="cli") if token else None
         db.session.commit()
     except ValidationFailed as e:
-        db.session.rollback()
-        for field, messages in e.fields.items():
-            for m in messages:
-                click.echo(f"{field}: {m}", err=True)
-        raise SystemExit(2) from None
+        _refuse(e)
     click.echo(f"Created {user.role} {user.email} (user id {user.id}).")
     if secret:
         click.echo("API token (shown once, store it safely):")
@@ -84,12 +90,8 @@ def rules_load(file):
         counts = service.load_file(file or str(pack.default_pack_path()))
         db.session.commit()
     except ValidationFailed as e:
-        db.session.rollback()
         click.echo(e.message, err=True)
-        for field, messages in e.fields.items():
-            for m in messages:
-                click.echo(f"  {field}: {m}", err=True)
-        raise SystemExit(2) from None
+        _refuse(e, indent="  ")
     click.echo(f"Rules: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged.")
 
 
