@@ -194,6 +194,15 @@ def found_or_404(model: type[db.Model], row_id: int):
     return row
 
 
+def own_row_or_404(model: type[db.Model], row_id: int):
+    """A row about a person (it has ``person_id``): staff see any, a contributor only their own; else 404."""
+    row = db.session.get(model, row_id)
+    user = current_api_user()
+    if row is None or (user.role == "contributor" and row.person_id != user.person_id):
+        not_found()
+    return row
+
+
 def visible_person_or_404(person_id: int) -> Person:
     """The person if the caller may see them (a contributor: only themselves), or a 404."""
     person = visible_person(current_api_user(), person_id)

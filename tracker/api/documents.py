@@ -5,22 +5,13 @@ from __future__ import annotations
 from flask import jsonify, send_file
 
 from tracker.api import bp
-from tracker.api.base import (current_api_user, found_or_404, not_found, parse_body, require_role,
+from tracker.api.base import (current_api_user, found_or_404, own_row_or_404, parse_body, require_role,
                               visible_person_or_404, writes)
 from tracker.api.schemas import BatchIn, DocumentIn
 from tracker.documents import service
 from tracker.documents.models import Document, DocumentBatch
 from tracker.errors import Conflict
-from tracker.extensions import db
 from tracker.vocab import STAFF_ROLES
-
-
-def _visible_document(document_id: int) -> Document:
-    doc = db.session.get(Document, document_id)
-    user = current_api_user()
-    if doc is None or (user.role == "contributor" and doc.person_id != user.person_id):
-        not_found()
-    return doc
 
 
 @bp.post("/documents")
@@ -37,12 +28,12 @@ def create_document():
 
 @bp.get("/documents/<int:document_id>")
 def get_document(document_id: int):
-    return jsonify(service.document_json(_visible_document(document_id)))
+    return jsonify(service.document_json(own_row_or_404(Document, document_id)))
 
 
 @bp.get("/documents/<int:document_id>/file")
 def get_document_file(document_id: int):
-    doc = _visible_document(document_id)
+    doc = own_row_or_404(Document, document_id)
     if doc.status != "ready" or not doc.file_name:
         raise Conflict("The document is not ready yet.", code="not_ready", extra={"status": doc.status})
     path = service.storage().path_for(doc.file_name)

@@ -7,8 +7,8 @@ from datetime import date
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import (current_api_user, found_or_404, not_found, parse_body, parse_person_body, require_role,
-                              visible_person_or_404, writes)
+from tracker.api.base import (current_api_user, found_or_404, own_row_or_404, parse_body, parse_person_body,
+                              require_role, visible_person_or_404, writes)
 from tracker.api.schemas import EmptyIn, PaymentIn, PayIn, ReasonIn
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -77,10 +77,7 @@ def person_position(person_id: int):
 
 @bp.get("/payments/<int:payment_id>")
 def get_payment(payment_id: int):
-    payment = db.session.get(Payment, payment_id)
-    user = current_api_user()
-    if payment is None or (user.role == "contributor" and payment.person_id != user.person_id):
-        not_found()
+    payment = own_row_or_404(Payment, payment_id)
     return jsonify({**payment_json(payment), "check": payment.check_snapshot})
 
 
