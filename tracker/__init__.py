@@ -75,7 +75,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         # Behind a proxy the client's address (for sign-in throttling) comes from X-Forwarded-For.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 

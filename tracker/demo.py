@@ -976,7 +976,7 @@ def seed(people: int = 30, months: int = 6, seed: int = 1, today: date | None = 
     sign_ins.append({"email": email, "role": role, "created": created, "person": builder.first_person_name})
     db.session.commit()
 
-    counts = dict(builder.counts)
+    counts: dict[str, object] = dict(builder.counts)
     counts.update({
         "skipped": False, "activities": len(activities), "by_status": dict(builder.by_status),
         "by_kind": dict(sorted(builder.by_kind.items())), "sign_ins": sign_ins, "start": start, "today": today,

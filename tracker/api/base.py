@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import wraps
+from collections.abc import Mapping
+from typing import Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
 from flask import Response, abort, g, make_response, request
@@ -20,6 +22,8 @@ from tracker.errors import Forbidden, ValidationFailed
 from tracker.extensions import db, limiter
 from tracker.people.models import Person
 from tracker.web import api_error
+
+Row = TypeVar("Row")
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
@@ -68,7 +72,7 @@ _MESSAGES = {
 }
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "string_too_long":
         return f"Use {err['ctx']['max_length']} characters or fewer."
@@ -182,11 +186,11 @@ def _check_replay(found: IdempotencyRecord, fingerprint: str):
     return _replay(found)
 
 
-def not_found():
+def not_found() -> NoReturn:
     abort(404)
 
 
-def found_or_404(model: type[db.Model], row_id: int):
+def found_or_404(model: type[Row], row_id: int) -> Row:
     """The row with this id, or a 404."""
     row = db.session.get(model, row_id)
     if row is None:
@@ -194,9 +198,9 @@ def found_or_404(model: type[db.Model], row_id: int):
     return row
 
 
-def own_row_or_404(model: type[db.Model], row_id: int):
+def own_row_or_404(model: type[Row], row_id: int) -> Row:
     """A row about a person (it has ``person_id``): staff see any, a contributor only their own; else 404."""
-    row = db.session.get(model, row_id)
+    row: Any = db.session.get(model, row_id)
     user = current_api_user()
     if row is None or (user.role == "contributor" and row.person_id != user.person_id):
         not_found()
@@ -211,7 +215,7 @@ def visible_person_or_404(person_id: int) -> Person:
     return person
 
 
-def parse_person_body(model: type[BaseModel]) -> tuple:
+def parse_person_body(model: type[BaseModel]) -> tuple[Any, Person]:
     """Validate a body that names a person (``person_id``): the body and that person."""
     body = parse_body(model)
     return body, person_in_body(body.person_id)

@@ -4,6 +4,8 @@ a test compares this table with the app's routes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import schemas
@@ -208,7 +210,7 @@ CHECK_RESULT = {"type": "object", "properties": {
     "blocked": {"type": "boolean"}, "notice": {"type": "string"}}}
 
 
-def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) -> None:
+def register(path: str, operations: dict, models: Sequence[type[BaseModel]] = ()) -> None:
     """Other areas add their paths here when their module is imported."""
     PATHS.setdefault(path, {}).update(operations)
     for m in models:
