@@ -5,14 +5,25 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Flask is imported inside the factory, so the pure engine
-    from flask import Flask  # (tracker.engine.core) can be imported without it.
+    from flask import Blueprint, Flask  # (tracker.engine.core) can be imported without it.
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: Every area of the tracker, each a package ``tracker.<name>`` of the same shape: its ``__init__``
+#: creates the blueprint ``bp`` (with its URL prefix) and nothing else; its ``views`` module, where
+#: it has one, adds the routes to ``bp``; its ``models`` module, where it has one, holds its tables.
+#: create_app imports every models module, then every views module, and registers every blueprint,
+#: all from this one tuple. The views are imported only here, so that a service or a model can import
+#: another area without pulling in its pages (and the pages' imports cannot go round in a circle).
+AREAS = ("auth", "home", "people", "ops", "payments", "contributions", "rules", "audit", "exports", "imports",
+         "documents", "me", "risks", "notify", "api")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -48,32 +59,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Ids in URLs fit a 64-bit database integer; a larger number is simply "not found".
     app.url_map.converters["int"] = web.DatabaseIdConverter
 
-    import importlib
-
-    for area in ("auth", "people", "payments", "contributions", "me", "exports", "imports"):
-        importlib.import_module(f"tracker.{area}.views")  # adds the area's routes to its blueprint
-
-    from tracker.api import bp as api_bp
-    from tracker.auth import bp as auth_bp
-    from tracker.home import bp as home_bp
-    from tracker.ops import bp as ops_bp
-    from tracker.people import bp as people_bp
-
-    from tracker.audit.views import bp as audit_bp
-    from tracker.contributions import bp as contributions_bp
-    from tracker.documents.views import bp as documents_bp
-    from tracker.exports import bp as exports_bp
-    from tracker.me import bp as me_bp
-    from tracker.imports import bp as imports_bp
-    from tracker.payments import bp as payments_bp
-    from tracker.risks.views import bp as risks_bp
-    from tracker.rules.views import bp as rules_bp
-
-    for blueprint in (auth_bp, home_bp, people_bp, ops_bp, payments_bp, contributions_bp, rules_bp, audit_bp,
-                      exports_bp, imports_bp, documents_bp, me_bp, risks_bp):
+    for blueprint in area_blueprints():
         app.register_blueprint(blueprint)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    csrf.exempt(api_bp)  # bearer tokens only: another site cannot send one
+    csrf.exempt(importlib.import_module("tracker.api").bp)  # bearer tokens only: another site cannot send one
 
     from tracker.cli import register_cli
 
@@ -87,7 +75,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         # Behind a proxy the client's address (for sign-in throttling) comes from X-Forwarded-For.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 
@@ -112,16 +101,21 @@ def _finish_config(app: Flask) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = opts
 
 
+def area_blueprints() -> list[Blueprint]:
+    """Every area's blueprint, in the order of ``AREAS``, with its routes added."""
+    _import_area_modules("views")
+    return [importlib.import_module(f"tracker.{name}").bp for name in AREAS]
+
+
 def _import_models() -> None:
     """Import every model so metadata (and migrations) see the whole schema."""
-    from tracker import jobs  # noqa: F401
-    from tracker.api import models as _api  # noqa: F401
-    from tracker.audit import models as _audit  # noqa: F401
-    from tracker.auth import models as _auth  # noqa: F401
-    from tracker.contributions import models as _contributions  # noqa: F401
-    from tracker.documents import models as _documents  # noqa: F401
-    from tracker.notify import models as _notify  # noqa: F401
-    from tracker.risks import models as _risks  # noqa: F401
-    from tracker.payments import models as _payments  # noqa: F401
-    from tracker.rules import models as _rules  # noqa: F401
-    from tracker.people import models as _people  # noqa: F401
+    from tracker import jobs  # noqa: F401  (the outbox table)
+
+    _import_area_modules("models")
+
+
+def _import_area_modules(module: str) -> None:
+    """Import ``tracker.<area>.<module>`` for every area that has one."""
+    for name in AREAS:
+        if importlib.util.find_spec(f"tracker.{name}.{module}") is not None:
+            importlib.import_module(f"tracker.{name}.{module}")

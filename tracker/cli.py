@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -10,6 +11,7 @@ from flask.cli import AppGroup
 
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.vocab import ROLES
 
 
 def register_cli(app: Flask) -> None:
@@ -20,12 +22,21 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(rules)
 
 
+def _refuse(error: ValidationFailed, indent: str = "") -> NoReturn:
+    """Roll back, print each field's messages on stderr and exit with status 2."""
+    db.session.rollback()
+    for field, messages in error.fields.items():
+        for m in messages:
+            click.echo(f"{indent}{field}: {m}", err=True)
+    raise SystemExit(2) from None
+
+
 users = AppGroup("users", help="Manage sign-ins and API tokens.")
 
 
 @users.command("create", help="Create a user. With --token the last line printed is a new API token.")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "finance", "coordinator", "contributor"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--person", "person_id", type=int, default=None, help="The person a contributor is.")
 @click.option("--name", default=None, help="The user's name, as shown in the app.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -41,11 +52,7 @@ def create_user(email, role, person_id, name, password_stdin, token):
         secret = service.issue_token(user, label="cli") if token else None
         db.session.commit()
     except ValidationFailed as e:
-        db.session.rollback()
-        for field, messages in e.fields.items():
-            for m in messages:
-                click.echo(f"{field}: {m}", err=True)
-        raise SystemExit(2) from None
+        _refuse(e)
     click.echo(f"Created {user.role} {user.email} (user id {user.id}).")
     if secret:
         click.echo("API token (shown once, store it safely):")
@@ -83,12 +90,8 @@ def rules_load(file):
         counts = service.load_file(file or str(pack.default_pack_path()))
         db.session.commit()
     except ValidationFailed as e:
-        db.session.rollback()
         click.echo(e.message, err=True)
-        for field, messages in e.fields.items():
-            for m in messages:
-                click.echo(f"  {field}: {m}", err=True)
-        raise SystemExit(2) from None
+        _refuse(e, indent="  ")
     click.echo(f"Rules: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged.")
 
 

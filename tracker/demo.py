@@ -36,6 +36,7 @@ from tracker.payments.models import Expense, OtherIncome, Payment, payment_contr
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import BenefitClaim, Consent, Person, Preference
 from tracker.timeutil import today as _today
+from tracker.vocab import NON_MONEY_KINDS, PAYMENT_STATUSES
 
 DEFAULT_PASSWORD = "demo-password-1"
 CHUNK_PEOPLE = 1000
@@ -290,6 +291,15 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in plain.lower() if ch.isalnum() or ch == " ").strip().replace(" ", "")
 
 
+def _payment_note(contributions: list[dict], worked_on: date) -> str:
+    """"Panel, 7 Dec 2026" for one session; "3 sessions to 7 Dec 2026" for a batch."""
+    names = sorted({c["_spec"].name for c in contributions})
+    when = contributions[0]["worked_on"] if len(contributions) == 1 else None
+    if when and len(names) == 1:
+        return f"{names[0]}, {when:%-d %b %Y}"
+    return f"{len(contributions)} sessions to {worked_on:%-d %b %Y}"
+
+
 # ---------------------------------------------------------------- the generator
 
 @dataclass
@@ -358,7 +368,7 @@ class _Builder:
                          Contribution.__table__, Payment.__table__, Expense.__table__, OtherIncome.__table__])
         self.counts = {k: 0 for k in ("people", "preferences", "consents", "claims", "contributions", "payments",
                                       "links", "expenses", "other_income", "reversals")}
-        self.by_status = {s: 0 for s in ("draft", "approved", "paid", "cancelled")}
+        self.by_status = {s: 0 for s in PAYMENT_STATUSES}
         self.by_kind: dict[str, int] = {}
         self.first_person_id: int | None = None
         self.first_person_name: str | None = None
@@ -395,23 +405,39 @@ class _Builder:
     # ------------------------------------------------------------ people
 
     def person(self, index: int) -> None:
-        rng = self.rng
         show = SHOWCASE[index] if index < len(SHOWCASE) else None
         pid = self.ids.take("person")
-        if show:
-            name = show.name
-            first, last = name.split(" ", 1)
-        else:
-            first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
-            name = f"{first} {last}"
+        first, last, name = self._name(show)
         if self.first_person_id is None:
             self.first_person_id, self.first_person_name = pid, name
+        self._person_row(pid, first, last, name, show)
+        claims = self._consent_and_claims(pid, show)
+        cap = _Person(pid, index, name, "monthly", [], None, claims, None, (), []).cap(self.today)
+        zero_only = cap is not None and cap < min(spec.rate_pence for _, spec in self.activities.values())
+        prefs, charity = self._preferences(pid, show, zero_only)
+        level = show.level if show else self.rng.choices(("regular", "monthly", "occasional"), (15, 50, 35))[0]
+        special = self._special(show, zero_only, cap)
+        favourites = self._favourites(cap)
+        p = _Person(pid, index, name, level, [k for k, _ in prefs], charity, claims, special,
+                    show.flags if show else (), favourites, zero_only)
+        self._activity_for(p, show is not None)
+
+    def _name(self, show: Showcase | None) -> tuple[str, str, str]:
+        """First name, last name and full name: the showcase's, or a random one."""
+        if show:
+            first, last = show.name.split(" ", 1)
+            return first, last, show.name
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(SURNAMES)
+        return first, last, f"{first} {last}"
+
+    def _person_row(self, pid: int, first: str, last: str, name: str, show: Showcase | None) -> None:
+        rng = self.rng
         has_email = show.email if show else rng.random() < 0.65
-        slug = f"{_ascii(first)}.{_ascii(last)}"
         email = None
         if has_email:
             suffix = "" if show else str(pid)
-            email = f"{slug}{suffix}@{rng.choice(('example.org', 'example.net', 'example.com'))}"
+            domain = rng.choice(("example.org", "example.net", "example.com"))
+            email = f"{_ascii(first)}.{_ascii(last)}{suffix}@{domain}"
         phone = f"{PHONE_PREFIX}{rng.randrange(1000):03d}" if rng.random() < 0.4 else None
         notes = rng.choice(PERSON_NOTES) if rng.random() < 0.12 else None
         created = datetime.combine(self.start - timedelta(days=rng.randint(1, 400)), time(10, 0))
@@ -420,40 +446,47 @@ class _Builder:
             "created_at": created, "updated_at": created})
         self.counts["people"] += 1
 
-        # consent and claims
+    def _consent_and_claims(self, pid: int, show: Showcase | None) -> list[tuple[str, dict]]:
+        """Consent for most people, and the benefit claims of those who gave it."""
+        rng = self.rng
         consent = show.consent if show else rng.random() < 0.88
-        claims: list[tuple[str, dict]] = []
-        if consent:
-            given = min(self.today, self.start + timedelta(days=rng.randint(-300, max(0, self.days // 3))))
-            self.rows["consent"].append({
-                "id": self.ids.take("consent"), "person_id": pid, "given_on": given,
-                "notice_version": rng.choice(("privacy-notice-2024-v2", "privacy-notice-2025-v3")),
-                "recorded_by_id": self.coordinator, "recorded_at": datetime.combine(given, time(11, 0)),
-                "withdrawn_on": None})
-            self.counts["consents"] += 1
-            if show:
-                claims = [(code, dict(attrs)) for code, attrs in show.claims]
-            else:
-                combo = rng.choices(self._combo_keys, self._combo_weights)[0]
-                claims = [(code, self._random_attrs(code)) for code in combo]
-            for code, attrs in claims:
-                attrs.update(normalise_attributes(code, attrs))
-                start_on = self.start - timedelta(days=rng.randint(60, 2400))
-                end_on = None
-                if code == "JSA" and ((show and "ended" in show.flags) or (not show and rng.random() < 0.3)):
-                    end_on = self.start + timedelta(days=rng.randint(self.days // 3, max(self.days // 3, self.days - 1)))
-                self.rows["benefit_claim"].append({
-                    "id": self.ids.take("benefit_claim"), "person_id": pid, "benefit": code, "start_on": start_on,
-                    "end_on": end_on, "attributes": attrs,
-                    "confirmed_on": given if rng.random() < 0.7 else None,
-                    "created_at": datetime.combine(given, time(11, 5)),
-                    "updated_at": datetime.combine(given, time(11, 5))})
-                self.counts["claims"] += 1
+        if not consent:
+            return []
+        given = min(self.today, self.start + timedelta(days=rng.randint(-300, max(0, self.days // 3))))
+        self.rows["consent"].append({
+            "id": self.ids.take("consent"), "person_id": pid, "given_on": given,
+            "notice_version": rng.choice(("privacy-notice-2024-v2", "privacy-notice-2025-v3")),
+            "recorded_by_id": self.coordinator, "recorded_at": datetime.combine(given, time(11, 0)),
+            "withdrawn_on": None})
+        self.counts["consents"] += 1
+        if show:
+            claims = [(code, dict(attrs)) for code, attrs in show.claims]
+        else:
+            combo = rng.choices(self._combo_keys, self._combo_weights)[0]
+            claims = [(code, self._random_attrs(code)) for code in combo]
+        for code, attrs in claims:
+            attrs.update(normalise_attributes(code, attrs))
+            self._claim_row(pid, code, attrs, given, show)
+        return claims
 
-        # preferences
-        probe = _Person(pid, index, name, "monthly", [], None, claims, None, (), [])
-        cap = probe.cap(self.today)
-        zero_only = cap is not None and cap < min(spec.rate_pence for _, spec in self.activities.values())
+    def _claim_row(self, pid: int, code: str, attrs: dict, given: date, show: Showcase | None) -> None:
+        rng = self.rng
+        start_on = self.start - timedelta(days=rng.randint(60, 2400))
+        end_on = None
+        if code == "JSA" and ((show and "ended" in show.flags) or (not show and rng.random() < 0.3)):
+            end_on = self.start + timedelta(days=rng.randint(self.days // 3, max(self.days // 3, self.days - 1)))
+        self.rows["benefit_claim"].append({
+            "id": self.ids.take("benefit_claim"), "person_id": pid, "benefit": code, "start_on": start_on,
+            "end_on": end_on, "attributes": attrs,
+            "confirmed_on": given if rng.random() < 0.7 else None,
+            "created_at": datetime.combine(given, time(11, 5)),
+            "updated_at": datetime.combine(given, time(11, 5))})
+        self.counts["claims"] += 1
+
+    def _preferences(self, pid: int, show: Showcase | None,
+                     zero_only: bool) -> tuple[tuple[tuple[str, str | None], ...], str | None]:
+        """The person's ordered ways of being paid, and the charity they chose (if any)."""
+        rng = self.rng
         template = show.prefs if show else rng.choices(self._pref_keys, self._pref_weights)[0]
         if zero_only and (template is None or PREF_TEMPLATES[template][0][0] in COUNTED_KINDS + ("training",)):
             template = rng.choice(ZERO_ONLY_TEMPLATES)
@@ -467,16 +500,16 @@ class _Builder:
                 "id": self.ids.take("preference"), "person_id": pid, "position": position, "kind": kind,
                 "note": note})
             self.counts["preferences"] += 1
+        return prefs, charity
 
-        level = show.level if show else rng.choices(("regular", "monthly", "occasional"), (15, 50, 35))[0]
-        special = show.special if show else None
-        if not show and not zero_only and cap is not None:
-            roll = rng.random()
-            special = "near" if roll < 0.05 else "over" if roll < 0.08 else None
-        favourites = self._favourites(cap)
-        p = _Person(pid, index, name, level, [k for k, _ in prefs], charity, claims, special,
-                    show.flags if show else (), favourites, zero_only)
-        self._activity_for(p, show is not None)
+    def _special(self, show: Showcase | None, zero_only: bool, cap: int | None) -> str | None:
+        """Whether the person has a week near ("near") or over ("over") a weekly limit."""
+        if show:
+            return show.special
+        if zero_only or cap is None:
+            return None
+        roll = self.rng.random()
+        return "near" if roll < 0.05 else "over" if roll < 0.08 else None
 
     def _random_attrs(self, code: str) -> dict:
         rng = self.rng
@@ -509,9 +542,9 @@ class _Builder:
     # ------------------------------------------------------------ contributions and payments
 
     def _contribution(self, p: _Person, spec: ActivitySpec, worked_on: date, half_hours: int | None = None) -> dict:
-        rng = self.rng
+        """A session at the usual length, kept comfortably below the person's weekly limit."""
         if half_hours is None:
-            half_hours = rng.randint(*spec.half_hours)
+            half_hours = self.rng.randint(*spec.half_hours)
         if spec.unit == "hour":
             cap = p.cap(worked_on)
             if cap is not None and not p.zero_only:
@@ -519,13 +552,24 @@ class _Builder:
             value = (spec.rate_pence * half_hours + 1) // 2
         else:
             value = spec.rate_pence
+        return self._contribution_row(p, spec, worked_on, half_hours, value, recorded_later=True)
+
+    def _contribution_row(self, p: _Person, spec: ActivitySpec, worked_on: date, half_hours: int, value: int,
+                          recorded_later: bool) -> dict:
+        """Add one contribution row; ``recorded_later``: recorded up to 40 hours after the session
+        (otherwise at 5 pm on the day)."""
+        rng = self.rng
         prep = rng.randint(*spec.prep_half_hours) if spec.includes_preparation else 0
         row = {
             "id": self.ids.take("contribution"), "person_id": p.id, "activity_id": self.activities[spec.key][0],
             "worked_on": worked_on, "hours": _hours(half_hours), "preparation_hours": _hours(prep),
             "role": rng.choice(spec.roles), "description": rng.choice(spec.topics) if spec.topics else None,
-            "value_owed": _money(value), "recorded_by_id": self.coordinator,
-            "created_at": min(self.now, datetime.combine(worked_on, time(16, 30)) + timedelta(hours=rng.randint(1, 40)))}
+            "value_owed": _money(value), "recorded_by_id": self.coordinator}
+        if recorded_later:
+            row["created_at"] = min(self.now, datetime.combine(worked_on, time(16, 30))
+                                    + timedelta(hours=rng.randint(1, 40)))
+        else:
+            row["created_at"] = min(self.now, datetime.combine(worked_on, time(17, 0)))
         self.rows["contribution"].append(row)
         self.counts["contributions"] += 1
         row["_pence"] = value
@@ -533,6 +577,20 @@ class _Builder:
         return row
 
     def _activity_for(self, p: _Person, showcase: bool) -> None:
+        offsets = self._session_offsets(p, showcase)
+        # the special week and other income first, so the weekly budget sees them
+        if p.special:
+            self._special_week(p)
+        if "other_income" in p.flags or (not showcase and self.rng.random() < 0.06):
+            self._other_income(p)
+        contributions = self._sessions(p, offsets)
+        groups = self._payment_groups(p, contributions)
+        payments = [self._payment(p, g, first=(i == 0)) for i, g in enumerate(groups)]
+        self._showcase_flags(p, payments)
+        self._mishaps(p, payments)
+
+    def _session_offsets(self, p: _Person, showcase: bool) -> list[int]:
+        """The days (counted from the start) the person comes to a session, in order."""
         rng = self.rng
         months = max(1, round(self.days / 30.4))
         per_month = {"regular": (3.0, 4.5), "monthly": (0.8, 1.6), "occasional": (0.15, 0.5)}[p.level]
@@ -545,25 +603,28 @@ class _Builder:
         if showcase and ("draft" in p.flags or "approved" in p.flags) and offsets and offsets[-1] < self.days - 6:
             offsets[-1] = self.days - rng.randint(1, 5)
             offsets.sort()
+        return offsets
 
-        # the special week and other income first, so the weekly budget sees them
-        if p.special:
-            self._special_week(p)
-        if "other_income" in p.flags or (not showcase and rng.random() < 0.06):
-            source = rng.choice(("Part-time shop work", "Self-employed dog walking", "Cleaning job (cash in hand)",
-                                 "Bank shifts as a care assistant", "Market stall"))
-            for _ in range(rng.randint(1, 4)):
-                day = self.start + timedelta(days=rng.randint(0, self.days))
-                pence = rng.randrange(3000, 12000, 50)
-                if not p.fits(day, pence):
-                    continue
-                p.book(day, pence)
-                self.rows["other_income"].append({
-                    "id": self.ids.take("other_income"), "person_id": p.id, "amount": _money(pence),
-                    "received_on": day, "source": source, "recorded_by_id": self.coordinator,
-                    "created_at": min(self.now, datetime.combine(day + timedelta(days=2), time(12, 0)))})
-                self.counts["other_income"] += 1
+    def _other_income(self, p: _Person) -> None:
+        """A few amounts from another job, each only where it fits below the weekly budget."""
+        rng = self.rng
+        source = rng.choice(("Part-time shop work", "Self-employed dog walking", "Cleaning job (cash in hand)",
+                             "Bank shifts as a care assistant", "Market stall"))
+        for _ in range(rng.randint(1, 4)):
+            day = self.start + timedelta(days=rng.randint(0, self.days))
+            pence = rng.randrange(3000, 12000, 50)
+            if not p.fits(day, pence):
+                continue
+            p.book(day, pence)
+            self.rows["other_income"].append({
+                "id": self.ids.take("other_income"), "person_id": p.id, "amount": _money(pence),
+                "received_on": day, "source": source, "recorded_by_id": self.coordinator,
+                "created_at": min(self.now, datetime.combine(day + timedelta(days=2), time(12, 0)))})
+            self.counts["other_income"] += 1
 
+    def _sessions(self, p: _Person, offsets: list[int]) -> list[dict]:
+        """One contribution on each day, with an expense now and then."""
+        rng = self.rng
         contributions = []
         for off in offsets:
             worked_on = self.start + timedelta(days=off)
@@ -571,20 +632,16 @@ class _Builder:
             contributions.append(self._contribution(p, spec, worked_on))
             if rng.random() < 0.12:
                 self._expense(p, worked_on, spec)
+        return contributions
 
-        # group into payments: mostly one each; some people are paid monthly for everything
-        groups: list[list[dict]] = []
-        if p.cap(self.today) is None and p.level == "regular" and rng.random() < 0.3:
+    def _payment_groups(self, p: _Person, contributions: list[dict]) -> list[list[dict]]:
+        """Mostly one payment a session; some people without a limit are paid monthly for everything."""
+        if p.cap(self.today) is None and p.level == "regular" and self.rng.random() < 0.3:
             by_month: dict[tuple[int, int], list[dict]] = {}
             for c in contributions:
                 by_month.setdefault((c["worked_on"].year, c["worked_on"].month), []).append(c)
-            groups = list(by_month.values())
-        else:
-            groups = [[c] for c in contributions]
-
-        payments = [self._payment(p, g, first=(i == 0)) for i, g in enumerate(groups)]
-        self._showcase_flags(p, payments)
-        self._mishaps(p, payments)
+            return list(by_month.values())
+        return [[c] for c in contributions]
 
     def _expense(self, p: _Person, worked_on: date, spec: ActivitySpec) -> None:
         rng = self.rng
@@ -616,12 +673,12 @@ class _Builder:
 
     def _payment_row(self, p: _Person, kind: str, pence: int, paid_on: date, worked_on: date, status: str,
                      contributions: list[dict], note: str | None = None) -> dict:
-        rng = self.rng
         pay_id = self.ids.take("payment")
-        counted = kind not in ("certificate", "declined")
-        recorder = self.coordinator if rng.random() < 0.7 else self.finance
-        approver = self.admin if recorder == self.finance else self.finance
+        counted = kind not in NON_MONEY_KINDS
+        recorder = self.coordinator if self.rng.random() < 0.7 else self.finance
         created = min(self.now, datetime.combine(worked_on + timedelta(days=1), time(10, 0)))
+        if note is None:
+            note = _payment_note(contributions, worked_on)
         row = {
             "id": pay_id, "person_id": p.id, "kind": kind, "amount": _money(pence if counted else 0),
             "benefit_value": _money(pence) if kind == "training" else None,
@@ -633,27 +690,35 @@ class _Builder:
             "recorded_by_id": recorder, "approved_by_id": None, "paid_by_id": None, "created_at": created,
             "approved_at": None, "paid_at": None, "cancelled_at": None, "version": 1,
             "_pence": pence if counted else 0, "_contributions": contributions}
-        if note is None:
-            names = sorted({c["_spec"].name for c in contributions})
-            when = contributions[0]["worked_on"] if len(contributions) == 1 else None
-            row["note"] = (f"{names[0]}, {when:%-d %b %Y}" if when and len(names) == 1
-                           else f"{len(contributions)} sessions to {worked_on:%-d %b %Y}")
         if status in ("approved", "paid"):
-            row["approved_by_id"] = approver
-            row["approved_at"] = min(self.now, created + timedelta(hours=rng.randint(2, 48)))
+            self._approve(row)
         if status == "paid":
-            row["paid_by_id"] = self.finance
-            row["paid_at"] = datetime.combine(paid_on, time(9, 0)) - timedelta(days=1 if kind == "bank_transfer" else 0)
-            row["paid_at"] = max(row["paid_at"], row["approved_at"])
-            row["method"], row["reference"] = self._method(kind, pay_id)
-        for c in contributions:
-            self.rows["payment_contribution"].append({"payment_id": pay_id, "contribution_id": c["id"]})
+            self._pay(row)
+        self._add_payment(row)
+        return row
+
+    def _approve(self, row: dict) -> None:
+        """Approved by finance (by admin when finance recorded it) within two days of being recorded."""
+        row["approved_by_id"] = self.admin if row["recorded_by_id"] == self.finance else self.finance
+        row["approved_at"] = min(self.now, row["created_at"] + timedelta(hours=self.rng.randint(2, 48)))
+
+    def _pay(self, row: dict) -> None:
+        """Paid by finance on the day (a bank transfer goes the day before), never before approval."""
+        days_before = 1 if row["kind"] == "bank_transfer" else 0
+        paid_at = datetime.combine(row["paid_on"], time(9, 0)) - timedelta(days=days_before)
+        row["paid_by_id"] = self.finance
+        row["paid_at"] = max(paid_at, row["approved_at"])
+        row["method"], row["reference"] = self._method(row["kind"], row["id"])
+
+    def _add_payment(self, row: dict) -> None:
+        """Keep the row, link it to its contributions, and count it."""
+        for c in row["_contributions"]:
+            self.rows["payment_contribution"].append({"payment_id": row["id"], "contribution_id": c["id"]})
             self.counts["links"] += 1
         self.rows["payment"].append(row)
         self.counts["payments"] += 1
-        self.by_status[status] += 1
-        self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
-        return row
+        self.by_status[row["status"]] += 1
+        self.by_kind[row["kind"]] = self.by_kind.get(row["kind"], 0) + 1
 
     def _method(self, kind: str, pay_id: int) -> tuple[str | None, str | None]:
         if kind == "bank_transfer":
@@ -671,64 +736,56 @@ class _Builder:
         return None, None
 
     def _payment(self, p: _Person, group: list[dict], first: bool) -> dict:
-        rng = self.rng
         worked_on = max(c["worked_on"] for c in group)
         pence = sum(c["_pence"] for c in group)
+        kind = self._payment_kind(p, first, pence, worked_on)
+        counted = pence if kind in COUNTED_KINDS else 0
+        paid_on = self._pay_day(p, worked_on, counted, batch=len(group) > 1)
+        p.book(paid_on, counted)
+        return self._payment_row(p, kind, pence, paid_on, worked_on, self._status(paid_on, worked_on), group)
+
+    def _payment_kind(self, p: _Person, first: bool, pence: int, worked_on: date) -> str:
+        """The person's preferred kind; one that carries no money when the amount would pass their budget."""
         kind = self._kind(p, first)
         if kind in COUNTED_KINDS and pence > (p.cap(worked_on) or pence):
             kind = next((k for k in p.pref_kinds if k not in COUNTED_KINDS), "certificate")
-        counted = pence if kind in COUNTED_KINDS else 0
+        return kind
+
+    def _pay_day(self, p: _Person, worked_on: date, counted: int, batch: bool) -> date:
+        """3 to 14 days after the session (a monthly batch: early the next month), moved on a week at a
+        time (up to ten) until the amount fits the weekly budget."""
+        rng = self.rng
         paid_on = worked_on + timedelta(days=rng.randint(3, 14))
-        if len(group) > 1:  # monthly batch: paid early the next month
+        if batch:
             paid_on = months_before(worked_on.replace(day=1), -1) + timedelta(days=rng.randint(2, 8))
         tries = 0
         while counted and not p.fits(paid_on, counted) and tries < 10:
             paid_on += timedelta(days=7)
             tries += 1
-        p.book(paid_on, counted)
+        return paid_on
+
+    def _status(self, paid_on: date, worked_on: date) -> str:
         if paid_on <= self.today:
-            status = "paid"
-        elif (self.today - worked_on).days >= 3 and rng.random() < 0.6:
-            status = "approved"
-        else:
-            status = "draft"
-        return self._payment_row(p, kind, pence, paid_on, worked_on, status, group)
+            return "paid"
+        if (self.today - worked_on).days >= 3 and self.rng.random() < 0.6:
+            return "approved"
+        return "draft"
 
     def _special_week(self, p: _Person) -> None:
         """Put the person near (90-99%) or over a weekly limit in one week, paid on one day."""
-        rng = self.rng
         if self.days < 24:
             return
-        paid_on = self.today - timedelta(days=rng.randint(10, min(70, self.days - 10)))
+        paid_on = self.today - timedelta(days=self.rng.randint(10, min(70, self.days - 10)))
         limit = p.tightest(paid_on)
-        if limit is None:
+        half = self.activities["panel"][1].rate_pence // 2
+        if limit is None or half <= 0:
             return
-        day_spec = self.activities["training"][1]
-        hour_spec = self.activities["panel"][1]
-        half_spec = self.activities["housing"][1]
-        half = hour_spec.rate_pence // 2
-        if half <= 0:
-            return
-        parts: list[tuple[ActivitySpec, int | None]] = []
-        if p.special == "near":
-            target = (limit * 96 // 100) // half * half
-            if target * 10 < limit * 9:
-                target = (limit - 1) // half * half
-            rest = target - day_spec.rate_pence
-            if rest >= 2 * half and rest <= 12 * half:
-                parts = [(day_spec, None), (hour_spec, rest // half)]
-            else:
-                parts = [(hour_spec, min(12, target // half))]
-        else:
-            parts = [(day_spec, None), (half_spec, None)]
-        rows = []
-        for i, (spec, half_hours) in enumerate(parts):
-            worked_on = paid_on - timedelta(days=6 - 2 * i)
-            row = self._contribution_exact(p, spec, worked_on, half_hours)
-            rows.append(row)
+        parts = self._near_parts(limit, half) if p.special == "near" else self._over_parts()
+        rows = [self._contribution_exact(p, spec, paid_on - timedelta(days=6 - 2 * i), half_hours)
+                for i, (spec, half_hours) in enumerate(parts)]
         total = sum(r["_pence"] for r in rows)
         if p.special == "over" and total <= limit:
-            rows.append(self._contribution_exact(p, hour_spec, paid_on - timedelta(days=1), 12))
+            rows.append(self._contribution_exact(p, self.activities["panel"][1], paid_on - timedelta(days=1), 12))
             total = sum(r["_pence"] for r in rows)
         kind = p.pref_kinds[0] if p.pref_kinds and p.pref_kinds[0] in ("cash", "bank_transfer", "voucher") \
             else "bank_transfer"
@@ -738,22 +795,26 @@ class _Builder:
             row["override_reason"] = ("The person chose to take the full fee for the training week after "
                                       "talking to their benefits adviser; they will report the earnings.")
 
+    def _near_parts(self, limit: int, half: int) -> list[tuple[ActivitySpec, int | None]]:
+        """Sessions that come to 90-99% of the limit: a training day and panel hours, or panel hours alone."""
+        day_spec = self.activities["training"][1]
+        hour_spec = self.activities["panel"][1]
+        target = (limit * 96 // 100) // half * half
+        if target * 10 < limit * 9:
+            target = (limit - 1) // half * half
+        rest = target - day_spec.rate_pence
+        if rest >= 2 * half and rest <= 12 * half:
+            return [(day_spec, None), (hour_spec, rest // half)]
+        return [(hour_spec, min(12, target // half))]
+
+    def _over_parts(self) -> list[tuple[ActivitySpec, int | None]]:
+        """A training day and a housing workshop: over most weekly limits."""
+        return [(self.activities["training"][1], None), (self.activities["housing"][1], None)]
+
     def _contribution_exact(self, p: _Person, spec: ActivitySpec, worked_on: date, half_hours: int | None) -> dict:
-        rng = self.rng
-        hh = half_hours if half_hours is not None else rng.randint(*spec.half_hours)
+        hh = half_hours if half_hours is not None else self.rng.randint(*spec.half_hours)
         value = (spec.rate_pence * hh + 1) // 2 if spec.unit == "hour" else spec.rate_pence
-        prep = rng.randint(*spec.prep_half_hours) if spec.includes_preparation else 0
-        row = {
-            "id": self.ids.take("contribution"), "person_id": p.id, "activity_id": self.activities[spec.key][0],
-            "worked_on": worked_on, "hours": _hours(hh), "preparation_hours": _hours(prep),
-            "role": rng.choice(spec.roles), "description": rng.choice(spec.topics) if spec.topics else None,
-            "value_owed": _money(value), "recorded_by_id": self.coordinator,
-            "created_at": min(self.now, datetime.combine(worked_on, time(17, 0)))}
-        self.rows["contribution"].append(row)
-        self.counts["contributions"] += 1
-        row["_pence"] = value
-        row["_spec"] = spec
-        return row
+        return self._contribution_row(p, spec, worked_on, hh, value, recorded_later=False)
 
     def _set_pending(self, row: dict, status: str) -> None:
         if row["status"] == status:
@@ -761,7 +822,8 @@ class _Builder:
         self.by_status[row["status"]] -= 1
         self.by_status[status] += 1
         row["status"] = status
-        row["paid_on"] = row["due_on"] = max(row["paid_on"], self.today + timedelta(days=3 if status == "approved" else 7))
+        soon = self.today + timedelta(days=3 if status == "approved" else 7)
+        row["paid_on"] = row["due_on"] = max(row["paid_on"], soon)
         row["paid_by_id"] = row["paid_at"] = row["method"] = row["reference"] = None
         if status == "draft":
             row["approved_by_id"] = row["approved_at"] = None
@@ -914,7 +976,7 @@ def seed(people: int = 30, months: int = 6, seed: int = 1, today: date | None = 
     sign_ins.append({"email": email, "role": role, "created": created, "person": builder.first_person_name})
     db.session.commit()
 
-    counts = dict(builder.counts)
+    counts: dict[str, object] = dict(builder.counts)
     counts.update({
         "skipped": False, "activities": len(activities), "by_status": dict(builder.by_status),
         "by_kind": dict(sorted(builder.by_kind.items())), "sign_ins": sign_ins, "start": start, "today": today,

@@ -14,8 +14,7 @@ from sqlalchemy.types import TypeDecorator
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
-# Far above any payment the tracker should see, and well inside a 64-bit integer of pence.
-MAX_AMOUNT = Decimal("1000000.00")
+# The largest amount a payment may carry is tracker.vocab.MAX_AMOUNT; the services refuse more.
 
 
 class MoneyError(ValueError):

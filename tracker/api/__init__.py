@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 
-bp = Blueprint("api", __name__)
-
-from tracker.api import base, documents, meta, payments, people, records, risks, rules  # noqa: E402,F401
+#: Bearer tokens only, so create_app exempts this blueprint from CSRF: another site cannot send one.
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Its routes are in the modules views.py names, which create_app imports (see tracker.AREAS): the
+# API's models and schemas can be imported without pulling in its routes.

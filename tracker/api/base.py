@@ -5,19 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import wraps
+from collections.abc import Mapping
+from typing import Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
 from flask import Response, abort, g, make_response, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from tracker.api import bp
 from tracker.api.models import IdempotencyRecord
 from tracker.api.schemas import MONEY_FIELDS
+from tracker.auth.access import visible_person
 from tracker.auth.service import user_for_token
 from tracker.errors import Forbidden, ValidationFailed
 from tracker.extensions import db, limiter
+from tracker.people.models import Person
 from tracker.web import api_error
+
+Row = TypeVar("Row")
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
@@ -66,7 +72,7 @@ _MESSAGES = {
 }
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "string_too_long":
         return f"Use {err['ctx']['max_length']} characters or fewer."
@@ -91,14 +97,29 @@ def parse_body(model: type[BaseModel]):
     try:
         return model.model_validate_json(raw or b"null")
     except ValidationError as exc:
-        fields: dict[str, list[str]] = {}
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
-            message = _friendly(err)
-            if loc in MONEY_FIELDS:
-                message = 'Give the amount as text with up to two decimals, like "150.00".'
-            fields.setdefault(loc, []).append(message)
-        raise ValidationFailed(fields) from None
+        raise ValidationFailed(_field_messages(exc)) from None
+
+
+def parse_list_body(adapter: TypeAdapter, name: str) -> list:
+    """Validate a JSON list body; its errors are reported under ``name`` (``name.0.kind``)."""
+    if not request.is_json:
+        raise ValidationFailed({"body": ["Send a JSON list with 'Content-Type: application/json'."]})
+    try:
+        return adapter.validate_json(request.get_data() or b"null", strict=True)
+    except ValidationError as exc:
+        raise ValidationFailed(_field_messages(exc, (name,))) from None
+
+
+def _field_messages(exc: ValidationError, prefix: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Pydantic's errors as plain messages by field (``a.b.0``); money fields get one clear message."""
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in prefix + tuple(err.get("loc", ()))) or "body"
+        message = _friendly(err)
+        if loc in MONEY_FIELDS:
+            message = 'Give the amount as text with up to two decimals, like "150.00".'
+        fields.setdefault(loc, []).append(message)
+    return fields
 
 
 def _request_fingerprint() -> str:
@@ -165,8 +186,47 @@ def _check_replay(found: IdempotencyRecord, fingerprint: str):
     return _replay(found)
 
 
-def not_found():
+def not_found() -> NoReturn:
     abort(404)
+
+
+def found_or_404(model: type[Row], row_id: int) -> Row:
+    """The row with this id, or a 404."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        not_found()
+    return row
+
+
+def own_row_or_404(model: type[Row], row_id: int) -> Row:
+    """A row about a person (it has ``person_id``): staff see any, a contributor only their own; else 404."""
+    row: Any = db.session.get(model, row_id)
+    user = current_api_user()
+    if row is None or (user.role == "contributor" and row.person_id != user.person_id):
+        not_found()
+    return row
+
+
+def visible_person_or_404(person_id: int) -> Person:
+    """The person if the caller may see them (a contributor: only themselves), or a 404."""
+    person = visible_person(current_api_user(), person_id)
+    if person is None:
+        not_found()
+    return person
+
+
+def parse_person_body(model: type[BaseModel]) -> tuple[Any, Person]:
+    """Validate a body that names a person (``person_id``): the body and that person."""
+    body = parse_body(model)
+    return body, person_in_body(body.person_id)
+
+
+def person_in_body(person_id: int) -> Person:
+    """The person a request body names: a person that does not exist is a 422 on ``person_id``."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise ValidationFailed({"person_id": [f"There is no person {person_id}."]})
+    return person
 
 
 def _api_client_key() -> str:

@@ -5,30 +5,20 @@ from __future__ import annotations
 from flask import jsonify, send_file
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.base import (current_api_user, found_or_404, own_row_or_404, parse_body, require_role,
+                              visible_person_or_404, writes)
 from tracker.api.schemas import BatchIn, DocumentIn
-from tracker.auth.access import visible_person
 from tracker.documents import service
 from tracker.documents.models import Document, DocumentBatch
 from tracker.errors import Conflict
-from tracker.extensions import db
-
-
-def _visible_document(document_id: int) -> Document:
-    doc = db.session.get(Document, document_id)
-    user = current_api_user()
-    if doc is None or (user.role == "contributor" and doc.person_id != user.person_id):
-        not_found()
-    return doc
+from tracker.vocab import STAFF_ROLES
 
 
 @bp.post("/documents")
 @writes
 def create_document():
     body = parse_body(DocumentIn)
-    person = visible_person(current_api_user(), body.person_id)
-    if person is None:
-        not_found()
+    person = visible_person_or_404(body.person_id)
     options = {k: v for k, v in (("cover_letter", body.cover_letter), ("signatory", body.signatory),
                                  ("training", body.training)) if v}
     doc, _ = service.request_document(person, body.kind, body.start_on, body.end_on, actor=current_api_user(),
@@ -38,12 +28,12 @@ def create_document():
 
 @bp.get("/documents/<int:document_id>")
 def get_document(document_id: int):
-    return jsonify(service.document_json(_visible_document(document_id)))
+    return jsonify(service.document_json(own_row_or_404(Document, document_id)))
 
 
 @bp.get("/documents/<int:document_id>/file")
 def get_document_file(document_id: int):
-    doc = _visible_document(document_id)
+    doc = own_row_or_404(Document, document_id)
     if doc.status != "ready" or not doc.file_name:
         raise Conflict("The document is not ready yet.", code="not_ready", extra={"status": doc.status})
     path = service.storage().path_for(doc.file_name)
@@ -59,7 +49,7 @@ def get_document_file(document_id: int):
 @bp.post("/documents/batches")
 @writes
 def create_batch():
-    require_role("admin", "finance", "coordinator")
+    require_role(*STAFF_ROLES)
     body = parse_body(BatchIn)
     batch = service.request_batch(body.kind, body.start_on, body.end_on, actor=current_api_user())
     return jsonify(service.batch_progress(batch)), 202
@@ -67,8 +57,6 @@ def create_batch():
 
 @bp.get("/documents/batches/<int:batch_id>")
 def get_batch(batch_id: int):
-    require_role("admin", "finance", "coordinator")
-    batch = db.session.get(DocumentBatch, batch_id)
-    if batch is None:
-        not_found()
+    require_role(*STAFF_ROLES)
+    batch = found_or_404(DocumentBatch, batch_id)
     return jsonify(service.batch_progress(batch))

@@ -4,9 +4,13 @@ a test compares this table with the app's routes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import schemas
+from tracker.vocab import (CONFIDENCES, FLAG_STATUSES, MEASURES, PAYMENT_KINDS, PAYMENT_STATUSES, SEVERITIES,
+                           VERDICT_STATUSES)
 
 ERROR = {
     "type": "object",
@@ -38,7 +42,8 @@ def _op(summary: str, *, body: str | dict | None = None, ok: int = 200, ok_schem
     if body is not None:
         schema = _ref(body) if isinstance(body, str) else body
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
-    op["responses"][str(ok)] = {"description": "OK", "content": {"application/json": {"schema": ok_schema or {"type": "object"}}}}
+    op["responses"][str(ok)] = {"description": "OK",
+                                "content": {"application/json": {"schema": ok_schema or {"type": "object"}}}}
     for code in errors:
         op["responses"][str(code)] = {"description": {401: "No valid token", 403: "Your role may not do this",
                                                       404: "Not found, or not visible to you",
@@ -57,7 +62,7 @@ def _op(summary: str, *, body: str | dict | None = None, ok: int = 200, ok_schem
 PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 LIST_PARAMS = tuple({"name": n, "in": "query", "schema": sch} for n, sch in (
     ("person_id", {"type": "integer"}), ("activity_id", {"type": "integer"}),
-    ("status", {"enum": ["draft", "approved", "paid", "cancelled"]}), ("kind", {"type": "string"}),
+    ("status", {"enum": list(PAYMENT_STATUSES)}), ("kind", {"type": "string"}),
     ("from", {"type": "string", "format": "date"}), ("to", {"type": "string", "format": "date"}),
     ("page", {"type": "integer"}), ("per_page", {"type": "integer", "maximum": 200})))
 FLAG_ID = {"name": "flag_id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -71,9 +76,9 @@ DOCUMENT = {"type": "object", "properties": {
 PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PAYMENT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "person_id": {"type": "integer"},
-    "kind": {"enum": ["cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity"]},
+    "kind": {"enum": list(PAYMENT_KINDS)},
     "amount": {"type": "string"}, "benefit_value": {"type": ["string", "null"]}, "currency": {"type": "string"},
-    "status": {"enum": ["draft", "approved", "paid", "cancelled"]}, "paid_on": {"type": "string", "format": "date"},
+    "status": {"enum": list(PAYMENT_STATUSES)}, "paid_on": {"type": "string", "format": "date"},
     "reversal_of_id": {"type": ["integer", "null"]}, "check": {"$ref": "#/components/schemas/CheckResult"}}}
 
 PATHS: dict[str, dict] = {
@@ -154,7 +159,8 @@ PATHS: dict[str, dict] = {
         "responses": {"200": {"description": "The PDF", "content": {"application/pdf": {}}},
                       "404": {"description": "Not found, or not yours",
                               "content": {"application/json": {"schema": _ref("Error")}}},
-                      "409": {"description": "Not ready", "content": {"application/json": {"schema": _ref("Error")}}}}}},
+                      "409": {"description": "Not ready",
+                              "content": {"application/json": {"schema": _ref("Error")}}}}}},
     "/documents/batches": {"post": _op("Statements for everyone with activity in a period (202, with progress)",
                                        body="BatchIn", ok=202, errors=(401, 403, 422), idempotent=True)},
     "/documents/batches/{batch_id}": {"get": _op("Batch progress: total, done, ready, failed, failures",
@@ -162,7 +168,7 @@ PATHS: dict[str, dict] = {
         {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}},))},
     "/risks": {
         "get": _op("Risk flags (staff; finance sees levels without the benefit)", errors=(401, 403, 422), params=(
-            {"name": "status", "in": "query", "schema": {"enum": ["open", "acknowledged", "resolved"]}},
+            {"name": "status", "in": "query", "schema": {"enum": list(FLAG_STATUSES)}},
             {"name": "person_id", "in": "query", "schema": {"type": "integer"}})),
         "post": _op("Raise a flag by hand (409 flag_exists for the same person, rule and period)", body="RiskIn",
                     ok=201, errors=(401, 403, 409, 422), idempotent=True)},
@@ -188,10 +194,10 @@ VERDICT = {"type": "object", "required": ["rule", "benefit", "title", "period", 
     "rule": {"type": "string"}, "benefit": {"type": "string"}, "title": {"type": "string"},
     "period": {"type": "object", "properties": {"start": {"type": "string", "format": "date"},
                                                 "end": {"type": "string", "format": "date"}}},
-    "measure": {"enum": ["earnings", "hours"]}, "total_before": {"type": "string"}, "total_after": {"type": "string"},
+    "measure": {"enum": list(MEASURES)}, "total_before": {"type": "string"}, "total_after": {"type": "string"},
     "limit": {"type": ["string", "null"]}, "headroom": {"type": ["string", "null"]},
-    "status": {"enum": ["ok", "near", "over", "info"]}, "severity": {"enum": ["warn", "block"]},
-    "confidence": {"enum": ["confirmed", "secondary", "derived", "unconfirmed"]}, "source": {"type": "string"},
+    "status": {"enum": list(VERDICT_STATUSES)}, "severity": {"enum": list(SEVERITIES)},
+    "confidence": {"enum": list(CONFIDENCES)}, "source": {"type": "string"},
     "estimated_reduction": MONEY, "notes": {"type": "array", "items": {"type": "string"}}}}
 SUGGESTION = {"type": "object", "properties": {
     "kind": {"enum": ["split", "defer", "switch_kind", "reduce"]},
@@ -204,7 +210,7 @@ CHECK_RESULT = {"type": "object", "properties": {
     "blocked": {"type": "boolean"}, "notice": {"type": "string"}}}
 
 
-def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) -> None:
+def register(path: str, operations: dict, models: Sequence[type[BaseModel]] = ()) -> None:
     """Other areas add their paths here when their module is imported."""
     PATHS.setdefault(path, {}).update(operations)
     for m in models:
@@ -213,7 +219,8 @@ def register(path: str, operations: dict, models: list[type[BaseModel]] = ()) ->
 
 
 def build_document() -> dict:
-    components: dict = {"Error": ERROR, "Payment": PAYMENT, "Document": DOCUMENT, "Verdict": VERDICT, "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
+    components: dict = {"Error": ERROR, "Payment": PAYMENT, "Document": DOCUMENT, "Verdict": VERDICT,
+                        "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
     for model in MODELS:
         schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():

@@ -7,9 +7,9 @@ from datetime import date
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.base import (current_api_user, found_or_404, own_row_or_404, parse_body, parse_person_body,
+                              require_role, visible_person_or_404, writes)
 from tracker.api.schemas import EmptyIn, PaymentIn, PayIn, ReasonIn
-from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
@@ -18,6 +18,7 @@ from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks
 from tracker.timeutil import today, utcnow
+from tracker.vocab import FINANCE_ROLES, STAFF_ROLES
 
 
 def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
@@ -30,18 +31,15 @@ def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
             "charity_name": p.charity_name, "reversal_of_id": p.reversal_of_id}
 
 
-def _input(body: PaymentIn) -> tuple[Person, service.PaymentInput]:
-    data = body.model_dump()
-    person = db.session.get(Person, body.person_id)
-    if person is None:
-        raise ValidationFailed({"person_id": [f"There is no person {body.person_id}."]})
-    return person, service.parse_payment(data)
+def _input() -> tuple[Person, service.PaymentInput]:
+    body, person = parse_person_body(PaymentIn)
+    return person, service.parse_payment(body.model_dump())
 
 
 @bp.post("/payments/check")
 def check_payment():
-    require_role("admin", "finance", "coordinator")
-    person, p = _input(parse_body(PaymentIn))
+    require_role(*STAFF_ROLES)
+    person, p = _input()
     _, _, body = service.check_payment(person, p, today=today())
     return jsonify(body)
 
@@ -49,17 +47,15 @@ def check_payment():
 @bp.post("/payments")
 @writes
 def create_payment():
-    require_role("admin", "finance")
-    person, p = _input(parse_body(PaymentIn))
+    require_role(*FINANCE_ROLES)
+    person, p = _input()
     payment, check = service.record_payment(person, p, actor=current_api_user(), today=today())
     return jsonify({**payment_json(payment), "check": check}), 201
 
 
 @bp.get("/people/<int:person_id>/position")
 def person_position(person_id: int):
-    person = visible_person(current_api_user(), person_id)
-    if person is None:
-        not_found()
+    person = visible_person_or_404(person_id)
     raw = request.args.get("on")
     try:
         on = date.fromisoformat(raw) if raw else today()
@@ -81,18 +77,14 @@ def person_position(person_id: int):
 
 @bp.get("/payments/<int:payment_id>")
 def get_payment(payment_id: int):
-    payment = db.session.get(Payment, payment_id)
-    user = current_api_user()
-    if payment is None or (user.role == "contributor" and payment.person_id != user.person_id):
-        not_found()
+    payment = own_row_or_404(Payment, payment_id)
     return jsonify({**payment_json(payment), "check": payment.check_snapshot})
 
 
-def _payment_for_staff(payment_id: int) -> Payment:
-    payment = db.session.get(Payment, payment_id)
-    if payment is None:
-        not_found()
-    return payment
+def _payment_for_finance(payment_id: int) -> Payment:
+    """The payment an approve, pay, cancel or reverse acts on: finance's (and admin's) to move."""
+    require_role(*FINANCE_ROLES)
+    return found_or_404(Payment, payment_id)
 
 
 def _optional_empty_body():
@@ -103,8 +95,7 @@ def _optional_empty_body():
 @bp.post("/payments/<int:payment_id>/approve")
 @writes
 def approve_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     _optional_empty_body()
     service.approve(payment, actor=current_api_user(), now=utcnow())
     return jsonify(payment_json(payment)), 200
@@ -113,8 +104,7 @@ def approve_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/pay")
 @writes
 def pay_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     body = parse_body(PayIn)
     payment, check = service.pay(payment, actor=current_api_user(), paid_on=body.paid_on, method=body.method,
                                  reference=body.reference, now=utcnow(), today=today(),
@@ -128,8 +118,7 @@ def pay_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/cancel")
 @writes
 def cancel_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     body = parse_body(ReasonIn)
     service.cancel(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
     return jsonify(payment_json(payment)), 200
@@ -138,8 +127,7 @@ def cancel_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/reverse")
 @writes
 def reverse_payment(payment_id: int):
-    require_role("admin", "finance")
-    payment = _payment_for_staff(payment_id)
+    payment = _payment_for_finance(payment_id)
     body = parse_body(ReasonIn)
     entry = service.reverse(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
     return jsonify(payment_json(entry)), 201

@@ -6,14 +6,20 @@ from flask import jsonify, request
 from pydantic import TypeAdapter
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.base import (current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404,
+                              writes)
 from tracker.api.schemas import ClaimIn, ConsentIn, PersonIn, PreferenceIn
-from tracker.auth.access import can_see_benefits, visible_person
+from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.people import service
 from tracker.people.models import Person
 from tracker.timeutil import today
+from tracker.vocab import BENEFIT_INFO_ROLES, STAFF_ROLES
+
+#: Who may change a person's own records: the people who look after them, and a contributor (for
+#: themselves only: anyone else is a 404).
+PERSON_EDITORS = (*BENEFIT_INFO_ROLES, "contributor")
 
 
 def person_json(p: Person) -> dict:
@@ -27,17 +33,17 @@ def claim_json(c) -> dict:
             "attributes": c.attributes}
 
 
-def _person_or_404(person_id: int) -> Person:
-    person = visible_person(current_api_user(), person_id)
-    if person is None:
-        not_found()
+def _person_to_change(person_id: int) -> Person:
+    """The person whose own records a request changes: 404 if not visible, then 403 for finance."""
+    person = visible_person_or_404(person_id)
+    require_role(*PERSON_EDITORS)
     return person
 
 
 @bp.post("/people")
 @writes
 def create_person():
-    require_role("admin", "coordinator")
+    require_role(*BENEFIT_INFO_ROLES)
     body = parse_body(PersonIn)
     person = service.create_person(body.model_dump(), actor=current_api_user())
     return jsonify(person_json(person)), 201
@@ -45,7 +51,7 @@ def create_person():
 
 @bp.get("/people")
 def list_people():
-    require_role("admin", "finance", "coordinator")
+    require_role(*STAFF_ROLES)
     try:
         page = min(1_000_000, max(1, int(request.args.get("page", 1))))
         per_page = min(200, max(1, int(request.args.get("per_page", 50))))
@@ -58,7 +64,7 @@ def list_people():
 
 @bp.get("/people/<int:person_id>")
 def get_person(person_id: int):
-    return jsonify(person_json(_person_or_404(person_id)))
+    return jsonify(person_json(visible_person_or_404(person_id)))
 
 
 _prefs = TypeAdapter(list[PreferenceIn])
@@ -67,22 +73,8 @@ _prefs = TypeAdapter(list[PreferenceIn])
 @bp.put("/people/<int:person_id>/preferences")
 @writes
 def put_preferences(person_id: int):
-    person = _person_or_404(person_id)
-    require_role("admin", "coordinator", "contributor")
-    if not request.is_json:
-        raise ValidationFailed({"body": ["Send a JSON list with 'Content-Type: application/json'."]})
-    from pydantic import ValidationError
-
-    from tracker.api.base import _friendly
-
-    try:
-        prefs = _prefs.validate_json(request.get_data() or b"null", strict=True)
-    except ValidationError as exc:
-        fields: dict[str, list[str]] = {}
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in ("preferences",) + tuple(err.get("loc", ())))
-            fields.setdefault(loc, []).append(_friendly(err))
-        raise ValidationFailed(fields) from None
+    person = _person_to_change(person_id)
+    prefs = parse_list_body(_prefs, "preferences")
     if len(prefs) > 7:
         raise ValidationFailed({"preferences": ["Give at most 7 ways of being paid."]})
     service.set_preferences(person, [p.model_dump() for p in prefs], actor=current_api_user())
@@ -92,8 +84,7 @@ def put_preferences(person_id: int):
 @bp.post("/people/<int:person_id>/consent")
 @writes
 def post_consent(person_id: int):
-    person = _person_or_404(person_id)
-    require_role("admin", "coordinator", "contributor")
+    person = _person_to_change(person_id)
     body = parse_body(ConsentIn)
     consent = service.record_consent(person, body.given_on, body.notice_version,
                                      actor=current_api_user(), today=today())
@@ -104,8 +95,7 @@ def post_consent(person_id: int):
 @bp.post("/people/<int:person_id>/claims")
 @writes
 def post_claim(person_id: int):
-    person = _person_or_404(person_id)
-    require_role("admin", "coordinator", "contributor")
+    person = _person_to_change(person_id)
     body = parse_body(ClaimIn)
     claim = service.add_claim(person, body.benefit, body.start_on, body.end_on, body.attributes,
                               actor=current_api_user())
@@ -114,10 +104,10 @@ def post_claim(person_id: int):
 
 @bp.get("/people/<int:person_id>/claims")
 def get_claims(person_id: int):
-    person = _person_or_404(person_id)
+    person = visible_person_or_404(person_id)
     user = current_api_user()
     if not can_see_benefits(user, person):
-        require_role("admin", "coordinator")
+        require_role(*BENEFIT_INFO_ROLES)
     claims = service.view_benefits(person, actor=user, where="api")
     db.session.commit()  # the audit event of this view
     return jsonify({"items": [claim_json(c) for c in claims]})

@@ -6,23 +6,15 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, parse_body, require_role, writes
+from tracker.api.base import current_api_user, parse_body, parse_person_body, require_role, writes
 from tracker.api.schemas import ActivityIn, ContributionIn, ExpenseIn, OtherIncomeIn
 from tracker.contributions import service as contributions
 from tracker.contributions.models import Activity, Contribution
-from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
 from tracker.payments import expenses, queries
 from tracker.payments.models import Expense
-from tracker.people.models import Person
-
-
-def _person(person_id: int) -> Person:
-    person = db.session.get(Person, person_id)
-    if person is None:
-        raise ValidationFailed({"person_id": [f"There is no person {person_id}."]})
-    return person
+from tracker.vocab import BENEFIT_INFO_ROLES, STAFF_ROLES
 
 
 def activity_json(a: Activity) -> dict:
@@ -48,7 +40,7 @@ def expense_json(e: Expense) -> dict:
 @bp.post("/activities")
 @writes
 def create_activity():
-    require_role("admin", "coordinator")
+    require_role(*BENEFIT_INFO_ROLES)
     body = parse_body(ActivityIn)
     activity = contributions.create_activity(body.model_dump(), actor=current_api_user())
     return jsonify(activity_json(activity)), 201
@@ -56,7 +48,7 @@ def create_activity():
 
 @bp.get("/activities")
 def list_activities():
-    require_role("admin", "finance", "coordinator")
+    require_role(*STAFF_ROLES)
     rows = db.session.scalars(sa.select(Activity).order_by(Activity.name)).all()
     return jsonify({"items": [activity_json(a) for a in rows]})
 
@@ -64,9 +56,8 @@ def list_activities():
 @bp.post("/contributions")
 @writes
 def create_contribution():
-    require_role("admin", "coordinator")
-    body = parse_body(ContributionIn)
-    person = _person(body.person_id)
+    require_role(*BENEFIT_INFO_ROLES)
+    body, person = parse_person_body(ContributionIn)
     c = contributions.record_contribution(person, body.model_dump(), actor=current_api_user())
     return jsonify(contribution_json(c)), 201
 
@@ -74,9 +65,8 @@ def create_contribution():
 @bp.post("/expenses")
 @writes
 def create_expense():
-    require_role("admin", "finance", "coordinator")
-    body = parse_body(ExpenseIn)
-    person = _person(body.person_id)
+    require_role(*STAFF_ROLES)
+    body, person = parse_person_body(ExpenseIn)
     data = body.model_dump()
     if data.get("service_user_context") is None:
         data["service_user_context"] = "unknown"
@@ -87,13 +77,11 @@ def create_expense():
 @bp.post("/other-income")
 @writes
 def create_other_income():
-    require_role("admin", "finance", "coordinator")
-    body = parse_body(OtherIncomeIn)
-    person = _person(body.person_id)
+    require_role(*STAFF_ROLES)
+    body, person = parse_person_body(OtherIncomeIn)
     row = expenses.record_other_income(person, body.model_dump(), actor=current_api_user())
     return jsonify({"id": row.id, "person_id": row.person_id, "amount": money_str(row.amount),
                     "received_on": row.received_on.isoformat(), "source": row.source}), 201
-
 
 
 def _page(query, f, to_json):

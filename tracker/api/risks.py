@@ -6,17 +6,14 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.base import current_api_user, found_or_404, parse_body, parse_person_body, require_role, writes
 from tracker.api.schemas import NoteIn, RiskIn
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.people.models import Person
 from tracker.risks import service
-from tracker.risks.models import FLAG_STATUSES, RiskFlag
+from tracker.risks.models import RiskFlag
 from tracker.timeutil import today
-
-STAFF = ("admin", "finance", "coordinator")
-MANAGERS = ("admin", "coordinator")
+from tracker.vocab import BENEFIT_INFO_ROLES, FLAG_STATUSES, MAX_ID, STAFF_ROLES
 
 
 def _redact() -> bool:
@@ -26,7 +23,7 @@ def _redact() -> bool:
 
 @bp.get("/risks")
 def list_risks():
-    require_role(*STAFF)
+    require_role(*STAFF_ROLES)
     q = sa.select(RiskFlag).order_by(RiskFlag.period_end.desc(), RiskFlag.id.desc())
     status = request.args.get("status")
     if status:
@@ -35,7 +32,7 @@ def list_risks():
         q = q.where(RiskFlag.status == status)
     if request.args.get("person_id"):
         raw = request.args["person_id"]
-        if not raw.isdigit() or int(raw) > 2**63 - 1:
+        if not raw.isdigit() or int(raw) > MAX_ID:
             raise ValidationFailed({"person_id": ["Use a whole number."]})
         q = q.where(RiskFlag.person_id == int(raw))
     flags = db.session.scalars(q.options(sa.orm.selectinload(RiskFlag.notes)).limit(500)).all()
@@ -45,24 +42,18 @@ def list_risks():
 @bp.post("/risks")
 @writes
 def create_risk():
-    require_role(*MANAGERS)
-    body = parse_body(RiskIn)
-    person = db.session.get(Person, body.person_id)
-    if person is None:
-        raise ValidationFailed({"person_id": [f"There is no person {body.person_id}."]})
+    require_role(*BENEFIT_INFO_ROLES)
+    body, person = parse_person_body(RiskIn)
     flag = service.raise_manual(person, body.note, actor=current_api_user(), today=today(), rule_family=body.rule)
     return jsonify(service.flag_json(flag)), 201
 
 
 def _flag(flag_id: int) -> RiskFlag:
-    flag = db.session.get(RiskFlag, flag_id)
-    if flag is None:
-        not_found()
-    return flag
+    return found_or_404(RiskFlag, flag_id)
 
 
 def _move(flag_id: int, action: str):
-    require_role(*MANAGERS)
+    require_role(*BENEFIT_INFO_ROLES)
     flag = _flag(flag_id)
     body = parse_body(NoteIn) if request.get_data() else NoteIn()
     service.move(flag, action, actor=current_api_user(), note=body.note)
@@ -84,7 +75,7 @@ def resolve_risk(flag_id: int):
 @bp.post("/risks/<int:flag_id>/notes")
 @writes
 def note_risk(flag_id: int):
-    require_role(*MANAGERS)
+    require_role(*BENEFIT_INFO_ROLES)
     flag = _flag(flag_id)
     body = parse_body(NoteIn)
     service.add_note(flag, body.note or "", actor=current_api_user())

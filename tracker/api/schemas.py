@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The codes are spelled out so that a type checker can read them; tests/test_api_vocab.py holds them to
+# tracker.vocab (PAYMENT_KINDS, SERVICE_USER_CONTEXTS).
 PaymentKind = Literal["cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity"]
 
 

@@ -15,22 +15,31 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
 from tracker import pages
+from tracker.audit import bp
 from tracker.audit.forms import AuditFilterForm, check_filters
 from tracker.audit.models import AuditEvent
-from tracker.audit.presenters import (HIDDEN, LOCAL_NAME, action_choices, action_label, entity_label, local_time,
-                                      readable, type_choices, utc_end_of, utc_start_of)
+from tracker.audit.presenters import (
+    HIDDEN,
+    LOCAL_NAME,
+    action_choices,
+    action_label,
+    entity_label,
+    local_time,
+    readable,
+    type_choices,
+    utc_end_of,
+    utc_start_of,
+)
 from tracker.auth.access import roles_required
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.vocab import FINANCE_ROLES, MAX_PAGE
-
-bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PER_PAGE = 50
 # Actions whose before/after hold benefit information (special-category data).

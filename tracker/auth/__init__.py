@@ -1,5 +1,7 @@
+"""Signing in and out; users, roles and API tokens."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
-# The views module adds its routes to ``bp``; create_app imports it (not this package), so
-# services can import this package without pulling in the views.
+# Its routes are in views.py, which create_app imports (see tracker.AREAS): the area's services and
+# models can be imported without pulling in its pages.

@@ -10,9 +10,9 @@ import sqlalchemy.orm as so
 
 from tracker.extensions import Model
 from tracker.timeutil import utcnow
-
-ROLES = ("admin", "finance", "coordinator", "contributor")
-STAFF_ROLES = ("admin", "finance", "coordinator")
+# The roles are the vocabulary's, named here too for the modules that import them from auth.
+from tracker.vocab import ROLES as ROLES
+from tracker.vocab import STAFF_ROLES as STAFF_ROLES
 
 
 def new_session_token() -> str:
@@ -38,7 +38,7 @@ class User(Model):
     tokens: so.Mapped[list[ApiToken]] = so.relationship(back_populates="user")
 
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'finance', 'coordinator', 'contributor')", name="role_known"),
+        sa.CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role_known"),
         sa.CheckConstraint("(role = 'contributor') = (person_id IS NOT NULL)",
                            name="contributor_has_person"),
     )

@@ -21,14 +21,20 @@ status while a document or a batch is being made.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
+from flask import abort, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from tracker import pages
 from tracker.auth.access import can_see_benefits, roles_required, visible_person, visible_person_or_404
-from tracker.documents import presenters, service
-from tracker.documents.forms import (ChoosePersonForm, batch_dates_from, batch_form_class, period_rename,
-                                     request_form_class, request_from)
+from tracker.documents import bp, presenters, service
+from tracker.documents.forms import (
+    ChoosePersonForm,
+    batch_dates_from,
+    batch_form_class,
+    period_rename,
+    request_form_class,
+    request_from,
+)
 from tracker.documents.models import Document, DocumentBatch
 from tracker.documents.presenters import KIND_LABELS, Preset, status_words
 from tracker.extensions import db
@@ -38,8 +44,6 @@ from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.timeutil import today
 from tracker.vocab import MAX_ID, ROLES, STAFF_ROLES
-
-bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 MAX_PEOPLE_IN_SELECT = 1000
 RECENT = 50

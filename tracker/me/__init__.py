@@ -3,5 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("me", __name__, url_prefix="/me")
-# The views module adds its routes to ``bp``; create_app imports it (not this package), so
-# services can import this package without pulling in the views.
+# Its routes are in views.py, which create_app imports (see tracker.AREAS): the area's services and
+# models can be imported without pulling in its pages.

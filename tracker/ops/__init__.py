@@ -1,36 +1,7 @@
 """Health endpoints for load balancers and benchmarks."""
 
-import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
-
-from tracker.extensions import db
+from flask import Blueprint
 
 bp = Blueprint("ops", __name__)
-
-
-@bp.get("/healthz")
-def healthz():
-    """Answers without touching the database: the process is up."""
-    return jsonify({"status": "ok"})
-
-
-@bp.get("/readyz")
-def readyz():
-    """200 only when the database and the broker both answer."""
-    checks = {}
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-        db.session.rollback()
-        checks["database"] = "ok"
-    except Exception as exc:  # report, never raise: this is a probe
-        db.session.rollback()
-        checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        celery_app = current_app.extensions["celery"]
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        checks["broker"] = "ok"
-    except Exception as exc:
-        checks["broker"] = f"error: {type(exc).__name__}"
-    ok = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), 200 if ok else 503
+# Its routes are in views.py, which create_app imports (see tracker.AREAS): the area's services and
+# models can be imported without pulling in its pages.

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -34,9 +34,9 @@ from tracker.payments import service as payments
 from tracker.people import service as people_service
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
+from tracker.risks import bp, service
 from tracker.risks import dashboard as dash
 from tracker.risks import presenters as present
-from tracker.risks import service
 from tracker.risks.forms import (
     FLAG_ACTIONS,
     PLAN_ROWS,
@@ -51,9 +51,8 @@ from tracker.risks.forms import (
     typed_fields,
 )
 from tracker.risks.models import RiskFlag, RiskNote
-from tracker.rules import ledger
+from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
-from tracker.rules import wording
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
 from tracker.vocab import (
@@ -64,8 +63,6 @@ from tracker.vocab import (
     MAX_PAGE,
     STAFF_ROLES,
 )
-
-bp = Blueprint("risks", __name__, url_prefix="/risks")
 
 #: Who looks after people: they see and act on a person's risks.
 MANAGERS = BENEFIT_INFO_ROLES

@@ -1,6 +1,9 @@
-"""Benefit rules: period windows, the rule pack and the pure evaluation engine.
+"""Benefit rules as stored rows: the pack in use, its revisions, and the checks that apply them.
 
-The modules in this package (``periods``, ``engine`` and ``pack``) import neither Flask nor
-SQLAlchemy: they take plain data and return plain results, so the same code runs from a view, a
-task, a command and a test. See ``docs/rules-engine.md``.
-"""
+The pure evaluation (periods, engine, pack, planner) lives in ``tracker.engine``."""
+
+from flask import Blueprint
+
+bp = Blueprint("rules", __name__, url_prefix="/rules")
+# Its routes are in views.py, which create_app imports (see tracker.AREAS): the area's services and
+# models can be imported without pulling in its pages.

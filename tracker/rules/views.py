@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -25,8 +25,8 @@ from tracker.engine import pack
 from tracker.engine.core import Rule
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.rules import bp, service
 from tracker.rules import presenters as present
-from tracker.rules import service
 from tracker.rules.forms import (
     ConfirmForm,
     InForceForm,
@@ -38,8 +38,6 @@ from tracker.rules.forms import (
 )
 from tracker.rules.models import RuleRevision
 from tracker.vocab import STAFF_ROLES
-
-bp = Blueprint("rules", __name__, url_prefix="/rules")
 
 #: Only admins change rules.
 ADMIN = "admin"
