@@ -1,8 +1,10 @@
 """Documents: asking for one (queued, then rendered by a worker), gathering the data, rendering
-and storing. Services flush; the caller commits once. The task calls ``render``."""
+and storing. Services flush; the caller commits once. The render task (``tasks.documents``)
+calls ``start_render`` and ``finish_render``, each one statement that writes, in autocommit."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections import OrderedDict
@@ -29,6 +31,7 @@ from tracker.rules import checks
 from tracker.timeutil import utcnow
 
 TASK = "tracker.documents.render"
+log = logging.getLogger(__name__)
 MAX_DAYS = 731
 STATUS_WORDS = {"ok": "Within the limit", "near": "Close to the limit", "over": "Over the limit",
                 "info": "For information"}
@@ -328,78 +331,64 @@ _READY = (_DOC.update().where(_DOC.c.id == _DOC_ID, _DOC.c.status != "ready")
                   size_bytes=sa.bindparam("size"), ready_at=sa.bindparam("now"), failure_reason=None))
 
 
-def render(document_id: int) -> str:
-    """Render and store a queued document. Safe to run twice, or twice at once: the bytes are
-    the same, so is the file, and only the first run marks the row ready.
+def start_render(document_id: int):
+    """The first step of a render: claim the document with one statement (``_START``). Unless the
+    row is ready already, it counts the attempt and records which process started it and when,
+    and gives back the row's columns and the person's name, which ``finish_render`` takes.
 
-    One statement starts the work (``_START``): unless the row is ready already, it counts the
-    attempt and records which process started it and when, and gives back the row's columns and
-    the person's name. It is committed before rendering starts, so a worker killed mid-render
-    leaves its traces.
-
-    Called with no transaction open (the task: a fresh app context), every statement commits on
-    its own (the connection is in autocommit mode until ``render`` returns): the two UPDATEs are
-    single statements, and the reads in between need no transaction (on PostgreSQL, READ
-    COMMITTED gives each statement its own snapshot anyway), so there are no BEGIN and COMMIT
-    round trips. Called inside an open transaction (a shell, some tests), it commits that
-    transaction after each UPDATE, as before."""
-    own = not db.session().in_transaction()
-    if own:
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    try:
-        return _render(document_id, commit=not own)
-    finally:
-        if own:
-            # Every statement has committed on its own: end the session's transaction, which
-            # gives the connection back in its usual mode, so the caller's next statements
-            # (and the next task's) are transactional again.
-            db.session.rollback()
-
-
-def _render(document_id: int, commit: bool) -> str:
-    """The work of ``render``; ``commit``: commit after each UPDATE (not in autocommit mode)."""
+    Returns that row, or a word when there is nothing to render: "missing", or "already ready"
+    (the file is there). A ready row whose file has gone is claimed again. The task commits the
+    claim before rendering starts (``tasks.documents``), so a worker killed mid-render leaves its
+    traces."""
     params = {"doc_id": document_id, "now": utcnow(), "pid": os.getpid()}
     row = db.session.execute(_START, params).one_or_none()
-    if row is None:  # missing, or ready already
-        found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
-        if found is None:
-            return "missing"
-        if found.file_name and storage().exists(found.file_name):
-            return "already ready"
-        row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
-        if row is None:
-            return "missing"
-    if commit:
-        db.session.commit()
+    if row is not None:
+        return row
+    found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
+    if found is None:
+        return "missing"
+    if found.file_name and storage().exists(found.file_name):
+        return "already ready"
+    row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
+    return "missing" if row is None else row
+
+
+def finish_render(row) -> str:
+    """The second step: render the claimed row, store the file, mark the row ready (one UPDATE,
+    ``_READY``; only the first of two runs at once marks it). Safe to run twice, or twice at once:
+    the bytes are the same, so is the file."""
     delay = current_app.config.get("DOCUMENT_RENDER_DELAY_SECONDS")  # test hook: a slow render
     if delay:
         time.sleep(float(delay))
+    started = time.monotonic()
     data = build_pdf(row, row.person_name)
     digest, name = storage().save(data)
     db.session.execute(_READY, {"doc_id": row.id, "digest": digest, "name": name, "size": len(data),
                                 "now": utcnow()})
-    if commit:
-        db.session.commit()
+    log.info("Document %s (%s) rendered: %s bytes in %.2f s", row.id, row.kind, len(data),
+             time.monotonic() - started)
     return "ready"
 
 
 def mark_failed(document_id: int, reason: str) -> None:
+    """A queued document failed for good; ``reason`` is shown to people. Flushes."""
     table = Document.__table__
-    db.session.rollback()
     db.session.execute(table.update().where(table.c.id == document_id, table.c.status == "queued")
                        .values(status="failed", failure_reason=reason[:500]))
-    db.session.commit()
+    log.warning("Document %s failed: %s", document_id, reason)
 
 
 def redrive_stuck(older_than_seconds: int, now=None, limit: int = 500) -> int:
-    """Queue again documents stuck in ``queued`` (a lost message, a killed worker)."""
+    """Queue again documents stuck in ``queued`` (a lost message, a killed worker). Flushes; they
+    are sent when the caller commits."""
     cutoff = (now or utcnow()) - timedelta(seconds=older_than_seconds)
     ids = db.session.scalars(sa.select(Document.id).where(
         Document.status == "queued", sa.or_(Document.started_at.is_(None), Document.started_at <= cutoff),
         Document.created_at <= cutoff).order_by(Document.id).limit(limit)).all()
     for doc_id in ids:
         enqueue_after_commit(TASK, doc_id)
-    db.session.commit()
+    if ids:
+        log.info("Queued %s stuck documents again (ids %s to %s)", len(ids), ids[0], ids[-1])
     return len(ids)
 
 
