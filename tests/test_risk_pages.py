@@ -23,7 +23,7 @@ from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
 from tracker.engine import core as engine
-from tracker.rules import checks
+from tracker.rules import checks, ledger
 from tracker.rules.checks import NOTICE
 
 TODAY = date(2025, 6, 11)  # a Wednesday; the Carer's Allowance week runs 9 to 15 June 2025
@@ -97,6 +97,7 @@ def add_payment(app, person_id, amount, on, status="paid", kind="cash"):
     with app.app_context():
         p = Payment(person_id=person_id, kind=kind, amount=Decimal(amount), paid_on=on, status=status)
         db.session.add(p)
+        ledger.changed(db.session, [person_id])
         db.session.commit()
         return p.id
 
@@ -345,7 +346,6 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
     person's records must make theirs be worked out again, and agree with the engine."""
     from tracker.payments.models import Expense, OtherIncome
     from tracker.people.models import Person
-    from tracker.risks import positions as kept_positions
     from tracker.risks.models import RiskPosition
 
     pid = make_person("Carer", claims=CA)
@@ -376,11 +376,13 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
     assert status() == "over"
     with app.app_context():
         db.session.get(Payment, payment_id).amount = Decimal("20.00")  # its amount changed
+        ledger.changed(db.session, [pid])  # every writer raises the ledger event
         db.session.commit()
     assert status() == "ok"
     with app.app_context():
         db.session.get(Payment, payment_id).paid_on = MONDAY - timedelta(days=7)  # moved to last week
         db.session.add(Payment(person_id=pid, kind="cash", amount=Decimal("185.00"), paid_on=MONDAY, status="paid"))
+        ledger.changed(db.session, [pid])
         db.session.commit()
     assert status() == "near"
     with app.app_context():
@@ -388,15 +390,17 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
         db.session.add(Expense(person_id=pid, amount=Decimal("40.00"), incurred_on=MONDAY, paid_on=MONDAY,
                                description="Bus fares"))
         db.session.add(OtherIncome(person_id=pid, amount=Decimal("90.00"), received_on=MONDAY, source="A shop job"))
+        ledger.changed(db.session, [pid])
         db.session.commit()
     status()  # whatever the rules make of expenses and other income, the dashboard agrees with the engine
     with app.app_context():
         db.session.execute(sa.delete(Payment).where(Payment.person_id == pid))  # not through the ORM ...
-        kept_positions.bump([pid])  # ... so the writer says so itself
+        ledger.changed(db.session, [pid])  # ... the writer says so itself, as every writer does
         db.session.commit()
     assert status() == "ok"
     with app.app_context():
         db.session.delete(db.session.scalar(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid)))
+        ledger.claims_changed(db.session, [pid])
         db.session.commit()
     assert status() is None  # no claim: off the dashboard
     with app.app_context():  # and nothing kept about them names a benefit any more

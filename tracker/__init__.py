@@ -40,9 +40,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     _import_models()
 
     from tracker import web
-    from tracker.risks import positions
-
-    positions.install()  # keeps the risk dashboard's kept positions honest on every flush
 
     web.init_app(app)
     # Ids in URLs fit a 64-bit database integer; a larger number is simply "not found".

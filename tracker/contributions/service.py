@@ -14,6 +14,7 @@ from tracker.extensions import db
 from tracker.money import PENNY, MoneyError, to_decimal
 from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
+from tracker.rules import ledger
 
 MAX_HOURS = Decimal("24")
 
@@ -153,6 +154,7 @@ def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
                      role=v["role"], description=v["description"], value_owed=v["value_owed"],
                      recorded_by_id=getattr(actor, "id", None))
     db.session.add(c)
+    ledger.changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "contribution.recorded", c, person_id=person.id, after=contribution_snapshot(c))
     return c
@@ -190,6 +192,7 @@ def record_session(activity_id: int | None, worked_on: date, attendees: list[dic
                          value_owed=v["value_owed"], recorded_by_id=getattr(actor, "id", None))
         db.session.add(c)
         out.append(c)
+    ledger.changed(db.session, [c.person_id for c in out])
     db.session.flush()
     for c in out:
         audit.record(actor, "contribution.recorded", c, person_id=c.person_id, after=contribution_snapshot(c))

@@ -37,7 +37,7 @@ from tracker.money import format_money
 from tracker.payments.models import Payment
 from tracker.payments.service import parse_payment
 from tracker.people.models import Person
-from tracker.risks import positions
+from tracker.rules import ledger
 
 MAX_ROWS = 20_000
 # Lines read, empty ones included: a sheet formatted down to row 1,048,576 is refused, not read for minutes.
@@ -704,8 +704,9 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     if not result.ok:
         raise ValueError("Only a check with no problems can be imported.")
     actor_id = getattr(actor, "id", None)
-    # As recording a payment does: a check running at the same moment waits, then sees these rows.
-    positions.bump({v["person_id"] for _, v in result.rows})
+    # The ledger event first, as recording a payment does: a check running at the same moment
+    # waits, then sees these rows.
+    ledger.changed(db.session, {v["person_id"] for _, v in result.rows})
     made = []
     for line, v in result.rows:
         if result.kind == "payments":

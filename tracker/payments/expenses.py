@@ -11,6 +11,7 @@ from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import Expense, OtherIncome
 from tracker.people.models import Person
+from tracker.rules import ledger
 
 
 def _money(data, errors, name="amount"):
@@ -56,6 +57,7 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
                       description=description, receipt_ref=receipt, service_user_context=context,
                       recorded_by_id=getattr(actor, "id", None))
     db.session.add(expense)
+    ledger.changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "expense.recorded", expense, person_id=person.id,
                  after={"amount": amount, "incurred_on": incurred, "paid_on": paid, "description": description,
@@ -75,6 +77,7 @@ def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
     row = OtherIncome(person_id=person.id, amount=amount, received_on=received, source=source,
                       recorded_by_id=getattr(actor, "id", None))
     db.session.add(row)
+    ledger.changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "other_income.recorded", row, person_id=person.id,
                  after={"amount": amount, "received_on": received, "source": source})

@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import MONEY_KINDS, NO_MONEY_KINDS, PAYMENT_KINDS, Payment
 from tracker.people.models import Person
-from tracker.rules import checks
+from tracker.rules import checks, ledger
 from tracker.engine.core import ProposedPayment
 
 
@@ -113,15 +113,13 @@ def _contributions(person: Person, ids) -> list[Contribution]:
 
 
 def lock_person_ledger(person_id: int) -> None:
-    """Serialise check-then-record per person.
+    """The ledger event for a payment, raised before anything is read: serialises check-then-record
+    per person.
 
-    The UPDATE takes the person's row lock on PostgreSQL and the write lock on SQLite, before
-    anything is read, so a second payment for the same person waits for the first to commit
-    and then sees it.
+    Its UPDATE takes the person's row lock on PostgreSQL and the write lock on SQLite, so a second
+    payment for the same person waits for the first to commit and then sees it.
     """
-    db.session.execute(sa.update(Person).where(Person.id == person_id)
-                       .values(ledger_version=Person.ledger_version + 1)
-                       .execution_options(synchronize_session=False))
+    ledger.changed(db.session, [person_id])
 
 
 def check_payment(person: Person, p: PaymentInput, *, today: date):
@@ -224,6 +222,7 @@ def approve(payment: Payment, *, actor, now) -> Payment:
     if payment.recorded_by_id is not None and payment.recorded_by_id == getattr(actor, "id", None):
         raise Forbidden("Someone other than the person who recorded a payment must approve it.",
                         code="approver_is_recorder")
+    ledger.changed(db.session, [payment.person_id])
     before = payment_snapshot(payment)
     payment.status, payment.approved_by_id, payment.approved_at = "approved", actor.id, now
     _flush_or_conflict()
@@ -250,8 +249,8 @@ def pay(payment: Payment, *, actor, paid_on: date, method: str, reference: str |
     if errors:
         raise ValidationFailed(errors)
     body = None
+    lock_person_ledger(payment.person_id)
     if paid_on != payment.paid_on:
-        lock_person_ledger(payment.person_id)
         proposed = ProposedPayment(kind=payment.kind, amount=payment.amount, paid_on=paid_on,
                                    worked_on=payment.worked_on, benefit_value=payment.benefit_value)
         result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
@@ -286,6 +285,7 @@ def _reason(reason: str | None, what: str) -> str:
 def cancel(payment: Payment, *, actor, reason: str, now) -> Payment:
     _move(payment, "cancel")
     reason = _reason(reason, "cancelled")
+    ledger.changed(db.session, [payment.person_id])
     before = payment_snapshot(payment)
     payment.status, payment.reason, payment.cancelled_at = "cancelled", reason, now
     _flush_or_conflict()
@@ -301,6 +301,7 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
     if is_reversed(payment):
         raise InvalidTransition("This payment has already been reversed.", extra={"status": payment.status,
                                                                                   "allowed": []})
+    ledger.changed(db.session, [payment.person_id])
     # The unique reversal_of_id makes a second reversal at the same moment fail below.
     entry = Payment(person_id=payment.person_id, kind=payment.kind, amount=-payment.amount,
                     benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,

@@ -12,6 +12,7 @@ from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.people.benefits import BENEFITS, normalise_attributes
 from tracker.people.models import PREFERENCE_KINDS, BenefitClaim, Consent, Person, Preference
+from tracker.rules import ledger
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -141,6 +142,7 @@ def withdraw_consent(person: Person, on: date, *, actor) -> None:
     consent.withdrawn_on = on
     removed = [claim_snapshot(c) for c in person.claims]
     person.claims.clear()
+    ledger.claims_changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "consent.withdrawn", consent, person_id=person.id,
                  before={"claims": removed}, after={"withdrawn_on": on})
@@ -178,6 +180,7 @@ def add_claim(person: Person, benefit: str, start_on: date, end_on: date | None,
     claim = BenefitClaim(person_id=person.id, benefit=benefit, start_on=start_on, end_on=end_on,
                          attributes=attrs)
     db.session.add(claim)
+    ledger.claims_changed(db.session, [person.id])
     db.session.flush()
     db.session.refresh(person, ["claims"])
     audit.record(actor, "claim.added", claim, person_id=person.id, after=claim_snapshot(claim))
@@ -190,6 +193,7 @@ def update_claim(claim: BenefitClaim, start_on: date, end_on: date | None, attri
     require_consent(claim.person)
     before = claim_snapshot(claim)
     claim.start_on, claim.end_on, claim.attributes = start_on, end_on, attrs
+    ledger.claims_changed(db.session, [claim.person_id])
     db.session.flush()
     audit.record(actor, "claim.updated", claim, person_id=claim.person_id, before=before, after=claim_snapshot(claim))
     return claim
@@ -199,6 +203,7 @@ def remove_claim(claim: BenefitClaim, *, actor) -> None:
     before = claim_snapshot(claim)
     person_id, claim_id = claim.person_id, claim.id
     db.session.delete(claim)
+    ledger.claims_changed(db.session, [person_id])
     db.session.flush()
     audit.record(actor, "claim.removed", None, entity_type="benefit_claim", entity_id=claim_id,
                  person_id=person_id, before=before)

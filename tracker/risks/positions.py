@@ -7,14 +7,13 @@ all three things it was worked out from are unchanged:
 
 * the day (``on_date``): periods roll over, so yesterday's rows are worked out again;
 * the rules (``rules_key``, from ``rules.service.rules_key``): any rule change makes every row stale;
-* the person's ``ledger_version``: raised when a payment is recorded
-  (``payments.service.lock_person_ledger``), by an import, and, through the flush listeners below,
-  whenever a payment, expense, other income, contribution or benefit claim of the person is added,
-  changed or deleted through the ORM (orphans included). Code that writes those tables with Core
-  statements must call ``bump`` itself.
+* the person's ``ledger_version``: raised by the ledger event ``tracker.rules.ledger.changed``,
+  which every writer of a person's payments, expenses, other income, contributions or benefit
+  claims calls in the same transaction (the list of writers is in that module).
 
-Kept rows name the benefits a person claims, so they are deleted whenever a claim is added,
-changed or removed (withdrawing consent removes every claim), and with the person.
+Kept rows name the benefits a person claims, so the claims' event (``ledger.claims_changed``)
+deletes them whenever a claim is added, changed or removed (withdrawing consent removes every
+claim); they go with the person too.
 
 The version is read *before* the ledger, so a change committed while a position is being worked
 out leaves the kept row behind the person's version, and it is worked out again next time.
@@ -33,18 +32,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.exc import DBAPIError
 
-from tracker.contributions.models import Contribution
-from tracker.extensions import db
-from tracker.payments.models import Expense, OtherIncome, Payment
-from tracker.people.models import BenefitClaim, Person
-from tracker.risks.models import RiskPosition
 from tracker.engine import core as engine
+from tracker.extensions import db
+from tracker.people.models import Person
+from tracker.risks.models import RiskPosition
 from tracker.rules import checks
 from tracker.rules import service as rules_service
 
 STATUS_RANK = {"over": 0, "near": 1, "ok": 2, "info": 3}
 ALL = ""  # the ``benefit`` of the row for all of a person's benefits together
-TRACKED = (Payment, Expense, OtherIncome, Contribution, BenefitClaim)
 ZERO = Decimal(0)
 CHUNK = 500  # ids per IN list; above this many stale people, the whole selection is worked out
 
@@ -67,58 +63,6 @@ def verdict_key(v: engine.Verdict) -> tuple:
 def worst(verdicts, benefit: str | None = None) -> engine.Verdict | None:
     chosen = [v for v in verdicts if benefit is None or v.benefit == benefit]
     return min(chosen, key=verdict_key) if chosen else None
-
-
-# ---- keeping the version current ----------------------------------------------------------------
-
-_CHANGED, _CLAIMS_CHANGED = "risk_positions.changed", "risk_positions.claims_changed"
-
-
-def _row_written(mapper, connection, target) -> None:
-    """After each row of a tracked table is inserted, updated or deleted in a flush (also rows
-    deleted as orphans, as when consent is withdrawn): note whose it was."""
-    session = so.object_session(target)
-    if session is None:
-        return
-    ids = {target.person_id, *(sa.inspect(target).attrs.person_id.history.deleted or ())} - {None}
-    session.info.setdefault(_CHANGED, set()).update(ids)
-    if isinstance(target, BenefitClaim):
-        session.info.setdefault(_CLAIMS_CHANGED, set()).update(ids)
-
-
-def _bump(session: so.Session, person_ids) -> None:
-    ids = sorted(set(person_ids))
-    for i in range(0, len(ids), CHUNK):
-        session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
-                        .values(ledger_version=Person.ledger_version + 1)
-                        .execution_options(synchronize_session=False))
-
-
-def _after_flush(session: so.Session, flush_context) -> None:
-    _bump(session, session.info.pop(_CHANGED, ()))
-    claims = sorted(session.info.pop(_CLAIMS_CHANGED, ()))
-    table = RiskPosition.__table__
-    for i in range(0, len(claims), CHUNK):
-        # Kept rows name the benefits: when claims change (or consent is withdrawn), drop them.
-        session.execute(table.delete().where(table.c.person_id.in_(claims[i:i + CHUNK])))
-
-
-def bump(person_ids) -> None:
-    """Raise the people's ``ledger_version``: their kept positions are out of date, and a check
-    running at the same moment waits for this transaction, then sees its rows. For code that
-    writes payments, expenses, other income, contributions or claims with Core statements, which
-    the ORM cannot see, or that must take the people's locks before it writes (an import)."""
-    _bump(db.session, person_ids)
-
-
-def install() -> None:
-    """Listen to every flush (once per process)."""
-    for cls in TRACKED:
-        for name in ("after_insert", "after_update", "after_delete"):
-            if not sa.event.contains(cls, name, _row_written):
-                sa.event.listen(cls, name, _row_written)
-    if not sa.event.contains(so.Session, "after_flush", _after_flush):
-        sa.event.listen(so.Session, "after_flush", _after_flush)
 
 
 # ---- reading, in order --------------------------------------------------------------------------
