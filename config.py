@@ -53,6 +53,8 @@ class Defaults:
     # Documents still queued after this long are queued again by the sweep.
     DOCUMENT_REDRIVE_AFTER_SECONDS = 600
     CELERY: dict = {}
+    # Logging (tracker/logs.py): DEBUG, INFO, WARNING or ERROR, from LOG_LEVEL.
+    LOG_LEVEL = "INFO"
 
 
 def _celery_defaults(broker_dir: str, result_db_uri: str) -> dict:
@@ -144,6 +146,8 @@ def load_config(environ: dict | None = None) -> dict:
         out["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
     if env.get("DOCUMENT_RENDER_DELAY_SECONDS"):  # test hook only: makes renders slow
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
+    if env.get("LOG_LEVEL"):
+        out["LOG_LEVEL"] = env["LOG_LEVEL"].strip().upper()
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
     if env.get("TRUSTED_PROXIES", "").isdigit():

@@ -39,8 +39,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     _import_models()
 
-    from tracker import web
+    from tracker import logs, web
 
+    logs.configure(app.config.get("LOG_LEVEL"))  # once per process
     web.init_app(app)
     # Ids in URLs fit a 64-bit database integer; a larger number is simply "not found".
     app.url_map.converters["int"] = web.DatabaseIdConverter

@@ -28,11 +28,19 @@ NONE = "-"
 _configured = False
 
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def checked_level(name: str | None) -> str:
+    """A level's name in capitals; an empty or unknown one gives INFO."""
+    name = (name or "").strip().upper()
+    return name if name in LEVELS else DEFAULT_LEVEL
+
+
 def level_from(environ: dict | None = None) -> str:
     """The level named in LOG_LEVEL (DEBUG, INFO, WARNING, ERROR), else INFO."""
     env = os.environ if environ is None else environ
-    name = (env.get("LOG_LEVEL") or DEFAULT_LEVEL).strip().upper()
-    return name if name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else DEFAULT_LEVEL
+    return checked_level(env.get("LOG_LEVEL"))
 
 
 def request_id_from(header: str | None) -> str:
@@ -95,6 +103,7 @@ def configure(level: str | None = None, *, stream: IO[str] | None = None, again:
     global _configured
     if _configured and not again:
         return False
-    logging.config.dictConfig(settings(level or level_from(), stream if stream is not None else "ext://sys.stderr"))
+    chosen = checked_level(level) if level else level_from()
+    logging.config.dictConfig(settings(chosen, stream if stream is not None else "ext://sys.stderr"))
     _configured = True
     return True
