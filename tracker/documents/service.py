@@ -8,6 +8,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -208,6 +209,71 @@ def _person_name(person_id: int, known: str | None) -> str:
     return name
 
 
+PAYMENT_STATUS_WORDS = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}
+
+
+def _choice(p) -> tuple | None:
+    """A line of "choices about payment" for a payment row: declined, to a charity, or less than
+    offered; None for an ordinary payment."""
+    if p.what == "declined":
+        return (_d(p.day), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
+                format_money(Decimal("0")))
+    if p.what == "charity":
+        return (_d(p.day), f"Paid to a charity: {p.charity_name or ''}", format_money(p.amount_offered or p.amount),
+                format_money(p.amount))
+    if p.amount_offered is not None and p.amount_offered > p.amount and p.reversal_of_id is None:
+        return (_d(p.day), "Took less than offered", format_money(p.amount_offered), format_money(p.amount))
+    return None
+
+
+@dataclass
+class _Payments:
+    """A statement's payment rows, their totals by kind, the total paid and the choices made."""
+
+    rows: list[tuple] = field(default_factory=list)
+    totals: OrderedDict = field(default_factory=OrderedDict)
+    paid: Decimal = Decimal("0.00")
+    choices: list[tuple] = field(default_factory=list)
+
+
+def _payments(payments: list) -> _Payments:
+    out = _Payments()
+    for p in payments:
+        label = PREFERENCE_LABELS.get(p.what, p.what)
+        note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
+        out.rows.append((_d(p.day), label, format_money(p.amount), PAYMENT_STATUS_WORDS.get(p.status, p.status),
+                         note))
+        out.totals[label] = out.totals.get(label, Decimal("0.00")) + p.amount
+        if p.status == "paid":
+            out.paid += p.amount
+        choice = _choice(p)
+        if choice is not None:
+            out.choices.append(choice)
+    return out
+
+
+def _cover_letter(doc: Document, person_name: str) -> pdf.CoverLetter | None:
+    """The letter to the work coach, when the statement was asked for with one."""
+    options = doc.options or {}
+    if not options.get("cover_letter"):
+        return None
+    org = current_app.config["ORGANISATION_NAME"]
+    return pdf.CoverLetter(
+        addressee="To the Jobcentre Plus work coach",
+        body=(f"{person_name} takes part in co-production work with {org}.",
+              f"The attached statement lists what {person_name} received from us between {_d(doc.start_on)} and "
+              f"{_d(doc.end_on)}, by the date it was received, with totals for each benefit period.",
+              "Expenses repaid for taking part are listed separately. Please contact us if you need more "
+              "information."),
+        signatory=options.get("signatory") or "Finance team",
+        signatory_role=org)
+
+
+def _expense_row(e) -> tuple:
+    return (_d(e.day), e.what, format_money(e.amount),
+            "No (taking part as a service user)" if e.context == "yes" else "It may: check with an adviser")
+
+
 def statement_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.StatementData:
     """What a statement shows. ``doc`` is a Document, or any row with its columns (the task passes
     the row its UPDATE ... RETURNING gave back); ``person_name`` saves reading the person again."""
@@ -216,53 +282,20 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
     contribs, payments, expenses = [], [], []
     for row in db.session.execute(_LISTED, {"pid": doc.person_id, "start": start, "end": end}):
         (contribs, payments, expenses)[row.part].append(row)
-    totals: OrderedDict = OrderedDict()
-    paid_total = Decimal("0.00")
-    pay_rows, choices = [], []
-    for p in payments:
-        kind = p.what
-        label = PREFERENCE_LABELS.get(kind, kind)
-        status = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}.get(p.status, p.status)
-        note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
-        pay_rows.append((_d(p.day), label, format_money(p.amount), status, note))
-        totals[label] = totals.get(label, Decimal("0.00")) + p.amount
-        if p.status == "paid":
-            paid_total += p.amount
-        if kind == "declined":
-            choices.append((_d(p.day), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
-                            format_money(Decimal("0"))))
-        elif kind == "charity":
-            choices.append((_d(p.day), f"Paid to a charity: {p.charity_name or ''}",
-                            format_money(p.amount_offered or p.amount), format_money(p.amount)))
-        elif p.amount_offered is not None and p.amount_offered > p.amount and p.reversal_of_id is None:
-            choices.append((_d(p.day), "Took less than offered", format_money(p.amount_offered),
-                            format_money(p.amount)))
+    paid = _payments(payments)
     hours = sum((c.hours + (c.preparation_hours or 0) for c in contribs), Decimal("0"))
-    cover = None
-    if (doc.options or {}).get("cover_letter"):
-        cover = pdf.CoverLetter(
-            addressee="To the Jobcentre Plus work coach",
-            body=(f"{person_name} takes part in co-production work with {current_app.config['ORGANISATION_NAME']}.",
-                  f"The attached statement lists what {person_name} received from us between {_d(start)} and "
-                  f"{_d(end)}, by the date it was received, with totals for each benefit period.",
-                  "Expenses repaid for taking part are listed separately. Please contact us if you need more "
-                  "information."),
-            signatory=(doc.options or {}).get("signatory") or "Finance team",
-            signatory_role=current_app.config["ORGANISATION_NAME"])
     return pdf.StatementData(
         organisation=current_app.config["ORGANISATION_NAME"], person_name=person_name,
         period_label=_period_label(start, end), issued_on=_d(issued_on),
         contributions=tuple((_d(c.day), c.what or "Other work", _hours(c.hours + (c.preparation_hours or 0)),
                              format_money(c.amount)) for c in contribs),
-        payments=tuple(pay_rows),
-        totals_by_kind=tuple((k, format_money(v)) for k, v in totals.items()),
-        expenses=tuple((_d(e.day), e.what, format_money(e.amount),
-                        "No (taking part as a service user)" if e.context == "yes"
-                        else "It may: check with an adviser") for e in expenses),
-        choices=tuple(choices),
+        payments=tuple(paid.rows),
+        totals_by_kind=tuple((k, format_money(v)) for k, v in paid.totals.items()),
+        expenses=tuple(_expense_row(e) for e in expenses),
+        choices=tuple(paid.choices),
         benefit_periods=tuple(_benefit_periods(doc.person_id, start, end)),
-        total_paid=format_money(paid_total), total_hours=_hours(hours),
-        notice=checks.NOTICE, cover_letter=cover)
+        total_paid=format_money(paid.paid), total_hours=_hours(hours),
+        notice=checks.NOTICE, cover_letter=_cover_letter(doc, person_name))
 
 
 def certificate_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.CertificateData:

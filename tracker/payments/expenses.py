@@ -10,11 +10,14 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import Expense, OtherIncome
+from tracker.payments.service import TOO_MUCH, text_field
 from tracker.people.models import Person
 from tracker.rules import ledger
+from tracker.vocab import MAX_AMOUNT
 
 
-def _money(data, errors, name="amount"):
+def _money(data: dict, errors: dict, name: str = "amount") -> Decimal | None:
+    """An amount above 0.00 and at most the ceiling (``vocab.MAX_AMOUNT``)."""
     try:
         value = to_decimal(data.get(name))
     except MoneyError as e:
@@ -22,17 +25,8 @@ def _money(data, errors, name="amount"):
         return None
     if value <= 0:
         errors[name] = ["Enter an amount above 0.00."]
-    elif value > Decimal("100000.00"):
-        errors[name] = ["That is more than £100,000: check the amount."]
-    return value
-
-
-def _text(data, name, errors, limit, required=False):
-    value = (data.get(name) or "").strip() or None
-    if required and not value:
-        errors[name] = ["This is required."]
-    elif value and len(value) > limit:
-        errors[name] = [f"Use {limit:,} characters or fewer."]
+    elif value > MAX_AMOUNT:
+        errors[name] = [TOO_MUCH]
     return value
 
 
@@ -46,8 +40,8 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
         errors["paid_on"] = ["Enter the date the person is paid back, like 2025-04-07."]
     elif isinstance(incurred, date) and paid < incurred:
         errors["paid_on"] = ["The repayment cannot be before the cost."]
-    description = _text(data, "description", errors, 500, required=True)
-    receipt = _text(data, "receipt_ref", errors, 100)
+    description = text_field(data, "description", errors, 500, required=True)
+    receipt = text_field(data, "receipt_ref", errors, 100)
     context = data.get("service_user_context") or "unknown"
     if context not in ("yes", "no", "unknown"):
         errors["service_user_context"] = ["Choose yes, no or unknown."]
@@ -71,7 +65,7 @@ def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
     received = data.get("received_on")
     if not isinstance(received, date):
         errors["received_on"] = ["Enter the date it was received, like 2025-04-07."]
-    source = _text(data, "source", errors, 200, required=True)
+    source = text_field(data, "source", errors, 200, required=True)
     if errors:
         raise ValidationFailed(errors)
     row = OtherIncome(person_id=person.id, amount=amount, received_on=received, source=source,

@@ -21,6 +21,7 @@ from tracker.payments.models import MONEY_KINDS, NO_MONEY_KINDS, PAYMENT_KINDS, 
 from tracker.people.models import Person
 from tracker.rules import checks, ledger
 from tracker.engine.core import ProposedPayment
+from tracker.vocab import MAX_AMOUNT
 
 
 @dataclass(frozen=True)
@@ -37,33 +38,43 @@ class PaymentInput:
     due_on: date | None = None
 
 
-def parse_payment(data: dict) -> PaymentInput:
-    """Check a payment's fields; raises ValidationFailed with a message per field."""
-    errors: dict[str, list[str]] = {}
-    kind = data.get("kind")
-    if kind not in PAYMENT_KINDS:
-        errors["kind"] = ["Choose one of: " + ", ".join(PAYMENT_KINDS) + "."]
+#: Said when an amount is above the ceiling (``vocab.MAX_AMOUNT``).
+TOO_MUCH = f"That is more than £{MAX_AMOUNT:,.0f}: check the amount."
 
-    def money(name, required):
-        raw = data.get(name)
-        if raw is None or raw == "":
-            if required:
-                errors[name] = ["Enter an amount, for example 150.00."]
-            return None
-        try:
-            value = to_decimal(raw)
-        except MoneyError as e:
-            errors[name] = [str(e)]
-            return None
-        if value < 0:
-            errors[name] = ["The amount cannot be negative."]
-        elif value > Decimal("100000.00"):
-            errors[name] = ["That is more than £100,000: check the amount."]
-        return value
 
-    amount = money("amount", required=True)
-    benefit_value = money("benefit_value", required=False)
-    offered = money("amount_offered", required=False)
+def text_field(data: dict, name: str, errors: dict, limit: int, required: bool = False) -> str | None:
+    """A stripped text field (None when empty), at most ``limit`` characters."""
+    value = (data.get(name) or "").strip() or None
+    if required and not value:
+        errors[name] = ["This is required."]
+    elif value and len(value) > limit:
+        errors[name] = [f"Use {limit:,} characters or fewer."]
+    return value
+
+
+def _money_field(data: dict, name: str, errors: dict, *, required: bool) -> Decimal | None:
+    """An amount of money from 0 to the ceiling; None when it is missing or not money."""
+    raw = data.get(name)
+    if raw is None or raw == "":
+        if required:
+            errors[name] = ["Enter an amount, for example 150.00."]
+        return None
+    try:
+        value = to_decimal(raw)
+    except MoneyError as e:
+        errors[name] = [str(e)]
+        return None
+    if value < 0:
+        errors[name] = ["The amount cannot be negative."]
+    elif value > MAX_AMOUNT:
+        errors[name] = [TOO_MUCH]
+    return value
+
+
+def _check_amounts(kind: str | None, amount: Decimal | None, benefit_value: Decimal | None,
+                            errors: dict) -> None:
+    """No money for certificates and declined payments, some for the rest; a declared value for
+    training only."""
     if kind in NO_MONEY_KINDS and amount is not None and amount != 0:
         errors["amount"] = [f"A {'certificate' if kind == 'certificate' else 'declined payment'} carries no money: "
                             "the amount must be 0.00."]
@@ -71,20 +82,26 @@ def parse_payment(data: dict) -> PaymentInput:
         errors["amount"] = ["Enter an amount above 0.00, or record a certificate or a declined payment."]
     if kind != "training" and benefit_value is not None:
         errors["benefit_value"] = ["Only training has a separate declared value."]
+
+
+def parse_payment(data: dict) -> PaymentInput:
+    """Check a payment's fields; raises ValidationFailed with a message per field."""
+    errors: dict[str, list[str]] = {}
+    kind = data.get("kind")
+    if kind not in PAYMENT_KINDS:
+        errors["kind"] = ["Choose one of: " + ", ".join(PAYMENT_KINDS) + "."]
+    amount = _money_field(data, "amount", errors, required=True)
+    benefit_value = _money_field(data, "benefit_value", errors, required=False)
+    offered = _money_field(data, "amount_offered", errors, required=False)
+    _check_amounts(kind, amount, benefit_value, errors)
     paid_on = data.get("paid_on")
     if not isinstance(paid_on, date):
         errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
-    charity = (data.get("charity_name") or "").strip() or None
+    charity = text_field(data, "charity_name", errors, 200)
     if kind == "charity" and not charity:
         errors["charity_name"] = ["Name the charity the person chose."]
-    if charity and len(charity) > 200:
-        errors["charity_name"] = ["Use 200 characters or fewer."]
-    note = (data.get("note") or "").strip() or None
-    if note and len(note) > 1000:
-        errors["note"] = ["Use 1,000 characters or fewer."]
-    reason = (data.get("override_reason") or "").strip() or None
-    if reason and len(reason) > 2000:
-        errors["override_reason"] = ["Use 2,000 characters or fewer."]
+    note = text_field(data, "note", errors, 1000)
+    reason = text_field(data, "override_reason", errors, 2000)
     ids = tuple(data.get("contribution_ids") or ())
     if len(set(ids)) != len(ids):
         errors["contribution_ids"] = ["Each contribution can be listed once."]

@@ -17,30 +17,39 @@ from tracker.rules import ledger
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
+def _optional(data: dict, name: str, errors: dict, limit: int) -> str | None:
+    value = (data.get(name) or "").strip() or None
+    if value and len(value) > limit:
+        errors[name] = [f"Use {limit:,} characters or fewer."]
+    return value
+
+
+def _name(data: dict, errors: dict) -> str:
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = ["Enter the person's name."]
+    elif len(name) > 200:
+        errors["name"] = ["Use 200 characters or fewer."]
+    return name
+
+
+def _email(data: dict, errors: dict) -> str | None:
+    email = (data.get("email") or "").strip() or None
+    if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+        errors["email"] = ["Enter an email address, like name@example.org, or leave it empty."]
+    return email
+
+
 def _check_details(data: dict, errors: dict) -> dict:
-    out = {}
+    """The person's details that ``data`` holds (name, email, phone, notes), checked."""
+    out: dict = {}
     if "name" in data:
-        name = (data.get("name") or "").strip()
-        if not name:
-            errors["name"] = ["Enter the person's name."]
-        elif len(name) > 200:
-            errors["name"] = ["Use 200 characters or fewer."]
-        out["name"] = name
+        out["name"] = _name(data, errors)
     if "email" in data:
-        email = (data.get("email") or "").strip() or None
-        if email and (len(email) > 254 or not EMAIL_RE.match(email)):
-            errors["email"] = ["Enter an email address, like name@example.org, or leave it empty."]
-        out["email"] = email
-    if "phone" in data:
-        phone = (data.get("phone") or "").strip() or None
-        if phone and len(phone) > 40:
-            errors["phone"] = ["Use 40 characters or fewer."]
-        out["phone"] = phone
-    if "notes" in data:
-        notes = (data.get("notes") or "").strip() or None
-        if notes and len(notes) > 5000:
-            errors["notes"] = ["Use 5,000 characters or fewer."]
-        out["notes"] = notes
+        out["email"] = _email(data, errors)
+    for name, limit in (("phone", 40), ("notes", 5000)):
+        if name in data:
+            out[name] = _optional(data, name, errors, limit)
     return out
 
 
