@@ -146,13 +146,11 @@ def load_config(environ: dict | None = None) -> dict:
         out["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
     if env.get("DOCUMENT_RENDER_DELAY_SECONDS"):  # test hook only: makes renders slow
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
-    if env.get("LOG_LEVEL"):
-        out["LOG_LEVEL"] = env["LOG_LEVEL"].strip().upper()
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
     if env.get("TRUSTED_PROXIES", "").isdigit():
         out["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
-    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM"):
+    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "LOG_LEVEL"):
         if env.get(key):
             out[key] = env[key]
     if env.get("SMTP_PORT"):

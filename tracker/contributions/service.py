@@ -15,6 +15,7 @@ from tracker.money import PENNY, MoneyError, to_decimal
 from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
 from tracker.rules import ledger
+from tracker.vocab import MAX_AMOUNT
 
 MAX_HOURS = Decimal("24")
 
@@ -31,7 +32,7 @@ def _text(data, name, errors, *, required=False, limit=200):
     return value or None
 
 
-def _amount(data, name, errors, *, places=2, required=True, maximum=Decimal("100000")):
+def _amount(data, name, errors, *, places=2, required=True, maximum=MAX_AMOUNT):
     raw = data.get(name)
     if raw is None or raw == "":
         if required:
@@ -45,7 +46,7 @@ def _amount(data, name, errors, *, places=2, required=True, maximum=Decimal("100
     if value < 0:
         errors[name] = ["Cannot be negative."]
     elif value > maximum:
-        errors[name] = [f"Must be {maximum} or less."]
+        errors[name] = [f"Must be {maximum.normalize():f} or less."]
     return value
 
 

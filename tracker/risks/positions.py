@@ -132,6 +132,38 @@ def versions_of(who) -> dict[int, int]:
     return dict(db.session.execute(sa.select(Person.id, Person.ledger_version).where(Person.id.in_(who))).all())
 
 
+def _current(pids: list[int], versions: dict[int, int], on: date, key: str) -> set[int]:
+    """The people among ``pids`` whose kept rows are current (the day, the rules, the version)."""
+    current: set[int] = set()
+    for i in range(0, len(pids), CHUNK * 20):
+        chunk = pids[i:i + CHUNK * 20]
+        current.update(pid for pid, day, k, ver in db.session.execute(
+            sa.select(RiskPosition.person_id, RiskPosition.on_date, RiskPosition.rules_key,
+                      RiskPosition.ledger_version)
+            .where(RiskPosition.benefit == ALL, RiskPosition.person_id.in_(chunk)))
+            if day == on and k == key and ver == versions[pid])
+    return current
+
+
+def _rows(pid: int, verdicts: list[engine.Verdict], version: int, on: date, key: str) -> list[dict]:
+    """A person's kept rows: one for all their benefits together, one per benefit."""
+    base = {"person_id": pid, "on_date": on, "rules_key": key, "ledger_version": version}
+    rows = []
+    for benefit in [ALL, *sorted({v.benefit for v in verdicts})]:
+        v = worst(verdicts, None if benefit == ALL else benefit)
+        room = None if v is None else headroom_fraction(v)
+        rows.append({**base, "benefit": benefit, "status": None if v is None else v.status,
+                     "room": None if room is None else str(room)})
+    return rows
+
+
+def _replace(pids: list[int], rows: list[dict]) -> None:
+    table = RiskPosition.__table__
+    for i in range(0, len(pids), CHUNK):
+        db.session.execute(table.delete().where(table.c.person_id.in_(pids[i:i + CHUNK])))
+    db.session.execute(table.insert(), rows)
+
+
 def keep(found: dict[int, list[engine.Verdict]], versions: dict[int, int], on: date, key: str | None = None,
          *, only_stale: bool = False) -> int:
     """Write the kept rows for these positions (flushes only). ``only_stale`` skips people whose
@@ -140,39 +172,17 @@ def keep(found: dict[int, list[engine.Verdict]], versions: dict[int, int], on: d
     key = key or rules_service.rules_key()
     pids = sorted(pid for pid in found if pid in versions)
     if only_stale and pids:
-        current = set()
-        for i in range(0, len(pids), CHUNK * 20):
-            chunk = pids[i:i + CHUNK * 20]
-            current.update(pid for pid, day, k, ver in db.session.execute(
-                sa.select(RiskPosition.person_id, RiskPosition.on_date, RiskPosition.rules_key,
-                          RiskPosition.ledger_version)
-                .where(RiskPosition.benefit == ALL, RiskPosition.person_id.in_(chunk)))
-                if day == on and k == key and ver == versions[pid])
+        current = _current(pids, versions, on, key)
         pids = [pid for pid in pids if pid not in current]
     if not pids:
         return 0
-    rows = []
-    for pid in pids:
-        verdicts = found[pid]
-        base = {"person_id": pid, "on_date": on, "rules_key": key, "ledger_version": versions[pid]}
-        for benefit in [ALL] + sorted({v.benefit for v in verdicts}):
-            v = worst(verdicts, None if benefit == ALL else benefit)
-            room = None if v is None else headroom_fraction(v)
-            rows.append({**base, "benefit": benefit, "status": None if v is None else v.status,
-                         "room": None if room is None else str(room)})
-    table = RiskPosition.__table__
-
-    def write():
-        for i in range(0, len(pids), CHUNK):
-            db.session.execute(table.delete().where(table.c.person_id.in_(pids[i:i + CHUNK])))
-        db.session.execute(table.insert(), rows)
-
+    rows = [row for pid in pids for row in _rows(pid, found[pid], versions[pid], on, key)]
     if db.session.get_bind().dialect.name == "sqlite":
-        write()  # SQLite lets one writer in at a time: nobody can write the same rows meanwhile
+        _replace(pids, rows)  # SQLite lets one writer in at a time: nobody can write the same rows meanwhile
         return len(pids)
     try:
         with db.session.begin_nested():
-            write()
+            _replace(pids, rows)
     except DBAPIError:  # another request kept the same people first (or a lock timed out)
         return 0
     return len(pids)
