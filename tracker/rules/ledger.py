@@ -22,6 +22,11 @@ The writers: ``payments.service`` (record, approve, pay, cancel, reverse), ``pay
 ``people.service`` (claims, consent withdrawn) and ``imports.service`` (payments and
 contributions from a file). There is no listener: a writer that forgets the event leaves the
 dashboard's order stale, and tests/test_ledger_events.py checks each writer.
+
+Two writers need no event: the demo seed (``tracker.demo``) inserts new people together with their
+records, so nothing can be kept about them yet; and nothing deletes a person (kept rows would go
+with them, ``ON DELETE CASCADE``). Changing a person's name or contact details is not a ledger
+change.
 """
 
 from __future__ import annotations
