@@ -30,12 +30,11 @@ from tracker.payments.models import Expense, Payment
 from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.rules import checks
 from tracker.timeutil import utcnow
+from tracker.vocab import VERDICT_STATUS_WORDS
 
 TASK = "tracker.documents.render"
 log = logging.getLogger(__name__)
 MAX_DAYS = 731
-STATUS_WORDS = {"ok": "Within the limit", "near": "Close to the limit", "over": "Over the limit",
-                "info": "For information"}
 
 
 def storage() -> FolderStorage:
@@ -165,7 +164,7 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
             benefit=v.benefit, rule=v.title, period=_period_label(v.period_start, v.period_end),
             total=format_money(v.total_after) if v.measure == "earnings" else f"{v.total_after} hours",
             limit="—" if v.limit is None else (format_money(v.limit) if v.measure == "earnings" else f"{v.limit} hours"),
-            status=STATUS_WORDS.get(v.status, v.status)))
+            status=VERDICT_STATUS_WORDS.get(v.status, v.status)))
     return out
 
 
@@ -209,7 +208,9 @@ def _person_name(person_id: int, known: str | None) -> str:
     return name
 
 
-PAYMENT_STATUS_WORDS = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}
+#: A statement's words for a payment's status, written for the person and their work coach (staff
+#: pages use ``vocab.PAYMENT_STATUS_LABELS``); cancelled payments are not listed.
+STATEMENT_PAYMENT_STATUS = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}
 
 
 def _choice(p) -> tuple | None:
@@ -241,7 +242,7 @@ def _payments(payments: list) -> _Payments:
     for p in payments:
         label = PREFERENCE_LABELS.get(p.what, p.what)
         note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
-        out.rows.append((_d(p.day), label, format_money(p.amount), PAYMENT_STATUS_WORDS.get(p.status, p.status),
+        out.rows.append((_d(p.day), label, format_money(p.amount), STATEMENT_PAYMENT_STATUS.get(p.status, p.status),
                          note))
         out.totals[label] = out.totals.get(label, Decimal("0.00")) + p.amount
         if p.status == "paid":

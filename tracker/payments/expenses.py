@@ -13,7 +13,7 @@ from tracker.payments.models import Expense, OtherIncome
 from tracker.payments.service import TOO_MUCH, text_field
 from tracker.people.models import Person
 from tracker.rules import ledger
-from tracker.vocab import MAX_AMOUNT
+from tracker.vocab import MAX_AMOUNT, SERVICE_USER_CONTEXTS
 
 
 def _money(data: dict, errors: dict, name: str = "amount") -> Decimal | None:
@@ -43,7 +43,7 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
     description = text_field(data, "description", errors, 500, required=True)
     receipt = text_field(data, "receipt_ref", errors, 100)
     context = data.get("service_user_context") or "unknown"
-    if context not in ("yes", "no", "unknown"):
+    if context not in SERVICE_USER_CONTEXTS:
         errors["service_user_context"] = ["Choose yes, no or unknown."]
     if errors:
         raise ValidationFailed(errors)

@@ -17,11 +17,11 @@ from tracker.contributions.models import Contribution
 from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
-from tracker.payments.models import MONEY_KINDS, NO_MONEY_KINDS, PAYMENT_KINDS, Payment
+from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks, ledger
 from tracker.engine.core import ProposedPayment
-from tracker.vocab import MAX_AMOUNT
+from tracker.vocab import MAX_AMOUNT, NON_MONEY_KINDS, PAYMENT_KINDS
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,10 @@ def _check_amounts(kind: str | None, amount: Decimal | None, benefit_value: Deci
                             errors: dict) -> None:
     """No money for certificates and declined payments, some for the rest; a declared value for
     training only."""
-    if kind in NO_MONEY_KINDS and amount is not None and amount != 0:
+    if kind in NON_MONEY_KINDS and amount is not None and amount != 0:
         errors["amount"] = [f"A {'certificate' if kind == 'certificate' else 'declined payment'} carries no money: "
                             "the amount must be 0.00."]
-    if kind in MONEY_KINDS and amount is not None and amount == 0:
+    if kind in PAYMENT_KINDS and kind not in NON_MONEY_KINDS and amount is not None and amount == 0:
         errors["amount"] = ["Enter an amount above 0.00, or record a certificate or a declined payment."]
     if kind != "training" and benefit_value is not None:
         errors["benefit_value"] = ["Only training has a separate declared value."]
