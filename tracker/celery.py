@@ -63,13 +63,17 @@ def unit_of_work(name: str) -> Iterator[None]:
     log.info("Task %s finished in %.2f s", name, time.monotonic() - started)
 
 
+def _current_flask_app() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
 class TrackerTask(Task):
     """The base of every tracker task: a fresh app context and one unit of work around ``run``."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Called from inside an app (a test, a shell, eager mode): a new context of that app, so
         # the task has its own session and never commits the caller's.
-        flask_app = current_app._get_current_object() if has_app_context() else self.app.flask_app
+        flask_app = _current_flask_app() if has_app_context() else self.app.flask_app
         with flask_app.app_context(), unit_of_work(self.name):
             return self.run(*args, **kwargs)
 

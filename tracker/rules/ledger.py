@@ -53,7 +53,7 @@ CHUNK = 500  # ids per IN list
 # ---- ledger events ------------------------------------------------------------------------------
 
 def _chunks(person_ids: Iterable[int | None]) -> Iterator[list[int]]:
-    ids = sorted(set(person_ids) - {None})
+    ids = sorted({pid for pid in person_ids if pid is not None})
     for i in range(0, len(ids), CHUNK):
         yield ids[i:i + CHUNK]
 
