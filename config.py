@@ -53,6 +53,8 @@ class Defaults:
     # Documents still queued after this long are queued again by the sweep.
     DOCUMENT_REDRIVE_AFTER_SECONDS = 600
     CELERY: dict = {}
+    # Logging (tracker/logs.py): DEBUG, INFO, WARNING or ERROR, from LOG_LEVEL.
+    LOG_LEVEL = "INFO"
 
 
 def _celery_defaults(broker_dir: str, result_db_uri: str) -> dict:
@@ -148,7 +150,7 @@ def load_config(environ: dict | None = None) -> dict:
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
     if env.get("TRUSTED_PROXIES", "").isdigit():
         out["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
-    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM"):
+    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "LOG_LEVEL"):
         if env.get(key):
             out[key] = env[key]
     if env.get("SMTP_PORT"):

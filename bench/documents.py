@@ -128,7 +128,8 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
         proc.wait(timeout=10)
 
 
-LOG_TASK = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/MainProcess\] "
+# Celery's own line format, or the tracker's (tracker/logs.py: time, level, logger, [request, task]).
+LOG_TASK = re.compile(r"^\[?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})(?:: INFO/MainProcess\]| INFO \S+ \[[^\]]*\]) "
                       r"Task tracker\.documents\.render\[([^\]]+)\] (received|succeeded in ([0-9.e-]+)s)")
 
 

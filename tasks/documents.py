@@ -1,5 +1,7 @@
 """Document tasks: thin, idempotent, late-acknowledged. Retries only for transient errors."""
 
+from __future__ import annotations
+
 import logging
 
 from celery import shared_task
@@ -16,16 +18,25 @@ TRANSIENT = (OperationalError, OSError)
 @shared_task(name="tracker.documents.render", bind=True, acks_late=True, reject_on_worker_lost=True,
              time_limit=300, soft_time_limit=270, max_retries=5)
 def render_document(self, document_id: int) -> str:
+    """Two single-statement writes in autocommit, a commit each with no BEGIN/COMMIT round trips:
+    the claim (committed before rendering starts) and, once the file is stored, the ready mark."""
     try:
-        return service.render(document_id)
+        with self.autocommit():
+            claim = service.start_render(document_id)
+            if isinstance(claim, str):  # "missing" or "already ready"
+                return claim
+            return service.finish_render(claim)
     except TRANSIENT as exc:
         if self.request.retries >= self.max_retries:
-            service.mark_failed(document_id, f"Could not store the document after several tries: {type(exc).__name__}")
+            with self.step():
+                service.mark_failed(document_id, "Could not store the document after several tries: "
+                                                 f"{type(exc).__name__}")
             raise
         raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
     except Exception as exc:  # a bug or bad data: fail for good, with a reason people can act on
         log.exception("Document %s failed", document_id)
-        service.mark_failed(document_id, f"The document could not be produced ({type(exc).__name__}).")
+        with self.step():
+            service.mark_failed(document_id, f"The document could not be produced ({type(exc).__name__}).")
         raise
 
 

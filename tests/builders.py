@@ -1,7 +1,9 @@
 """Test data: one factory for each kind of row the tests need.
 
 Each builder makes its row through the ORM models (test data, not the app's services: no audit
-trail, no checks beyond the database's own), adds it to the session, flushes and returns it. The
+trail, no checks beyond the database's own), adds it to the session, flushes and returns it. Like
+every writer of a ledger row in the app, the builders of claims, contributions, payments, expenses
+and other income raise the ledger event (``tracker.rules.ledger.changed``) in the same flush. The
 caller commits, as it would after calling a service. Call them inside an app context; ``saved``
 wraps one builder in its own context and transaction when a test only needs the new row's id.
 
@@ -32,6 +34,7 @@ from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import BenefitClaim, Consent, Person, Preference
+from tracker.rules import ledger
 
 PASSWORD = "correct horse battery"
 CONSENT_ON = date(2024, 1, 1)
@@ -55,6 +58,13 @@ def _money(amount: Any) -> Any:
 def _flushed(row: Row) -> Row:
     db.session.add(row)
     db.session.flush()
+    return row
+
+
+def _ledger_row(row: Row, *, claim: bool = False) -> Row:
+    """Flush a row of someone's ledger and raise the ledger event for them, as the app's writers do."""
+    _flushed(row)
+    (ledger.claims_changed if claim else ledger.changed)(db.session, [row.person_id])  # type: ignore[attr-defined]
     return row
 
 
@@ -93,8 +103,8 @@ _new_person = person  # for builders whose own argument is called ``person``
 def claim(person: Ref, benefit: str = "CA", start_on: date = CLAIM_START, end_on: date | None = None,
           attributes: dict | None = None) -> BenefitClaim:
     """A benefit claim; its attributes are checked and completed with their defaults."""
-    return _flushed(BenefitClaim(person_id=_id(person), benefit=benefit, start_on=start_on, end_on=end_on,
-                                 attributes=normalise_attributes(benefit, attributes)))
+    return _ledger_row(BenefitClaim(person_id=_id(person), benefit=benefit, start_on=start_on, end_on=end_on,
+                                    attributes=normalise_attributes(benefit, attributes)), claim=True)
 
 
 # ---- work -----------------------------------------------------------------------------------
@@ -107,8 +117,8 @@ def contribution(person: Ref, worked_on: date = date(2025, 4, 2), hours: Decimal
                  activity: Ref = None, value_owed: Decimal | str | None = None, **fields: Any) -> Contribution:
     if value_owed is not None:
         fields["value_owed"] = _money(value_owed)
-    return _flushed(Contribution(person_id=_id(person), activity_id=_id(activity), worked_on=worked_on,
-                                 hours=_money(hours), **fields))
+    return _ledger_row(Contribution(person_id=_id(person), activity_id=_id(activity), worked_on=worked_on,
+                                    hours=_money(hours), **fields))
 
 
 # ---- money ----------------------------------------------------------------------------------
@@ -127,20 +137,20 @@ def payment(person: Ref, amount: Decimal | str = Decimal("50.00"), paid_on: date
     row = Payment(person_id=_id(person), kind=kind, amount=_money(amount), paid_on=paid_on, status=status,
                   **fields)
     row.contributions = list(contributions)
-    return _flushed(row)
+    return _ledger_row(row)
 
 
 def expense(person: Ref, amount: Decimal | str = Decimal("12.40"), incurred_on: date = date(2025, 4, 2),
             paid_on: date | None = None, *, description: str = "Bus fare", **fields: Any) -> Expense:
     """An expense reimbursed; paid on the day it was incurred unless told otherwise."""
-    return _flushed(Expense(person_id=_id(person), amount=_money(amount), incurred_on=incurred_on,
-                            paid_on=paid_on or incurred_on, description=description, **fields))
+    return _ledger_row(Expense(person_id=_id(person), amount=_money(amount), incurred_on=incurred_on,
+                               paid_on=paid_on or incurred_on, description=description, **fields))
 
 
 def other_income(person: Ref, amount: Decimal | str = Decimal("10.00"), received_on: date = date(2025, 4, 1), *,
                  source: str = "Another job", **fields: Any) -> OtherIncome:
-    return _flushed(OtherIncome(person_id=_id(person), amount=_money(amount), received_on=received_on,
-                                source=source, **fields))
+    return _ledger_row(OtherIncome(person_id=_id(person), amount=_money(amount), received_on=received_on,
+                                   source=source, **fields))
 
 
 # ---- users ----------------------------------------------------------------------------------

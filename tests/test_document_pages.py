@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from tasks.documents import render_document
 from tests.builders import CA, payment, saved
 from tracker.audit.models import AuditEvent
 from tracker.documents import service
@@ -57,7 +58,7 @@ def _doc(app, person_id, kind="statement", start=date(2025, 4, 1), end=date(2025
 
 def _render(app, doc_id):
     with app.app_context():
-        assert service.render(doc_id) == "ready"
+        assert render_document(doc_id) == "ready"
 
 
 def _audits(app, action, person_id) -> int:
@@ -288,6 +289,7 @@ def test_batch_progress_page_and_json(app, client, login, person, other, sent, o
     _render(app, docs[0].id)
     with app.app_context():
         service.mark_failed(docs[1].id, "No template for this period")
+        db.session.commit()
     progress = client.get(f"/documents/batches/{batch_id}/progress.json").get_json()
     assert (progress["done"], progress["ready"], progress["failed"], progress["queued"]) == (2, 1, 1, 0)
     page = client.get(f"/documents/batches/{batch_id}").get_data(as_text=True)

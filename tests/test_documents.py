@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from tasks.documents import render_document
 from tests.builders import activity, assert_error, contribution, expense, payment
 from tracker.documents import pdf, service
 from tracker.documents.models import Document
@@ -84,7 +85,7 @@ def test_statement_lists_the_period_and_benefit_totals(app, person, sent):
         doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
                                           date(2025, 5, 14), actor=None, options={"cover_letter": True})
         db.session.commit()
-        assert service.render(doc.id) == "ready"
+        assert render_document(doc.id) == "ready"
         db.session.refresh(doc)
         assert doc.status == "ready" and len(doc.sha256) == 64
         text = text_of(service.storage().read(doc.file_name))
@@ -115,7 +116,7 @@ def test_rendering_twice_or_concurrently_gives_one_file(app, person, sent):
 
     def run():
         with app.app_context():
-            results.append(service.render(doc_id))
+            results.append(render_document(doc_id))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
@@ -126,7 +127,7 @@ def test_rendering_twice_or_concurrently_gives_one_file(app, person, sent):
         doc = db.session.get(Document, doc_id)
         first = doc.sha256
         assert doc.status == "ready"
-        assert service.render(doc_id) == "already ready"
+        assert render_document(doc_id) == "already ready"
         folder = service.storage().path_for(doc.file_name).parent
         files = [f for f in folder.iterdir() if f.name.startswith(first)]
         assert len(files) == 1
@@ -144,6 +145,7 @@ def test_stuck_queued_document_is_redriven(app, person, sent):
         assert service.redrive_stuck(600) == 0  # too recent
         later = doc.created_at + timedelta(seconds=601)
         assert service.redrive_stuck(600, now=later) == 1
+        db.session.commit()  # as the redrive task does: the outbox row is sent when it commits
         assert sent == [("tracker.documents.render", [doc.id])]
         assert db.session.scalar(sa.select(sa.func.count(OutboxTask.id))) == 2
 
@@ -158,7 +160,7 @@ def test_api_documents(app, api_as, person, sent, make_person):
     doc_id = first.get_json()["id"]
     assert_error(me.get(f"/documents/{doc_id}/file"), 409, "not_ready")
     with app.app_context():
-        service.render(doc_id)
+        render_document(doc_id)
     got = me.get(f"/documents/{doc_id}").get_json()
     assert got["status"] == "ready" and len(got["sha256"]) == 64
     resp = me.get(f"/documents/{doc_id}/file")
@@ -201,14 +203,13 @@ def test_batch_progress(app, api_as, person, sent, make_person):
     assert batch["total"] == 1 and batch["done"] == 0 and batch["queued"] == 1
     with app.app_context():
         for doc in db.session.scalars(sa.select(Document)).all():
-            service.render(doc.id)
+            render_document(doc.id)
     progress = api.get(f"/documents/batches/{batch['id']}").get_json()
     assert progress["done"] == 1 and progress["ready"] == 1 and progress["failures"] == []
     assert_error(api_as("contributor", person_id=person).get(f"/documents/batches/{batch['id']}"), 403)
 
 
 def test_failed_render_records_a_reason(app, person, sent, monkeypatch):
-    from tasks.documents import render_document
     from tracker.people.models import Person
 
     with app.app_context():
@@ -234,13 +235,13 @@ def test_a_ready_document_whose_file_is_gone_is_made_again(app, person, sent):
         p = db.session.get(Person, person)
         doc, _ = service.request_document(p, "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None)
         db.session.commit()
-        service.render(doc.id)
+        render_document(doc.id)
         db.session.refresh(doc)
         service.storage().path_for(doc.file_name).unlink()
         again, created = service.request_document(p, "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None)
         db.session.commit()
         assert again.id == doc.id and not created and again.status == "queued"
-        assert service.render(doc.id) == "ready"
+        assert render_document(doc.id) == "ready"
         assert service.storage().exists(db.session.get(Document, doc.id).file_name)
 
 
@@ -260,7 +261,7 @@ def test_certificate_names_the_person_and_the_activities(app, person, sent):
         assert data.person_name == "Zoë Łukasz"  # not the name of an activity
         assert dict(data.details)["Activities"] == "Other work, Research advisory group"
         assert dict(data.details)["Hours"] == "4.5"
-        assert service.render(doc.id) == "ready"
+        assert render_document(doc.id) == "ready"
         db.session.refresh(doc)
         text = text_of(service.storage().read(doc.file_name))
     assert "Zoë Łukasz" in text and "gave 4.5 hours" in text and "Research advisory group" in text
@@ -350,12 +351,12 @@ def test_render_records_the_attempt_before_rendering_and_counts_each_run(app, pe
 
     monkeypatch.setattr(service, "build_pdf", build_and_look)
     with app.app_context():
-        assert service.render(doc_id) == "ready"
+        assert render_document(doc_id) == "ready"
     status, attempts, pid, started = seen[0]
     assert (status, attempts, pid) == ("queued", 1, os.getpid()) and started is not None
     with app.app_context():
-        assert service.render(doc_id) == "already ready"
-        assert service.render(10**9) == "missing"
+        assert render_document(doc_id) == "already ready"
+        assert render_document(10**9) == "missing"
         done = db.session.get(Document, doc_id)
         assert done.status == "ready" and done.attempts == 1 and len(seen) == 1
         assert done.started_at == started and done.ready_at >= started
@@ -364,7 +365,7 @@ def test_render_records_the_attempt_before_rendering_and_counts_each_run(app, pe
                                           date(2025, 4, 30), actor=None)[0].id
         db.session.commit()
         assert db.session.get(Document, doc_id).status == "queued" and db.session().in_transaction()
-        assert service.render(doc_id) == "ready"
+        assert render_document(doc_id) == "ready"
     assert seen[1][:3] == ("queued", 1, os.getpid())
 
 
@@ -375,12 +376,12 @@ def test_a_ready_document_whose_file_vanished_is_rendered_again_by_the_task(app,
         doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
                                           date(2025, 4, 30), actor=None)
         db.session.commit()
-        assert service.render(doc.id) == "ready"
+        assert render_document(doc.id) == "ready"
         db.session.refresh(doc)
         path = service.storage().path_for(doc.file_name)
         path.unlink()
         db.session.commit()
-        assert service.render(doc.id) == "ready"  # the row stays ready; the same file is written again
+        assert render_document(doc.id) == "ready"  # the row stays ready; the same file is written again
         db.session.expire_all()
         again = db.session.get(Document, doc.id)
         assert path.exists() and again.status == "ready" and again.sha256 == doc.sha256 and again.attempts == 2
@@ -395,13 +396,13 @@ def test_render_leaves_the_session_transactional(app, person, sent, monkeypatch)
         docs = [service.request_document(db.session.get(Person, person), kind, date(2025, 4, 1), date(2025, 4, 30),
                                          actor=None)[0].id for kind in ("statement", "certificate")]
         db.session.commit()
-        assert service.render(docs[0]) == "ready"
+        assert render_document(docs[0]) == "ready"
         db.session.add(Person(name="Not Kept After Render"))
         db.session.flush()
         db.session.rollback()
         monkeypatch.setattr(service, "build_pdf", lambda *a: (_ for _ in ()).throw(KeyError("boom")))
         with pytest.raises(KeyError):
-            service.render(docs[1])
+            render_document(docs[1])
         db.session.add(Person(name="Not Kept After Failure"))
         db.session.flush()
         db.session.rollback()

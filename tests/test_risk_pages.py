@@ -24,7 +24,7 @@ from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
 from tracker.engine import core as engine
-from tracker.rules import checks
+from tracker.rules import checks, ledger
 from tracker.rules.checks import NOTICE
 
 TODAY = date(2025, 6, 11)  # a Wednesday; the Carer's Allowance week runs 9 to 15 June 2025
@@ -334,7 +334,6 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
     """The dashboard's order comes from positions kept between views; each kind of change to a
     person's records must make theirs be worked out again, and agree with the engine."""
     from tracker.people.models import Person
-    from tracker.risks import positions as kept_positions
     from tracker.risks.models import RiskPosition
 
     pid = make_person("Carer", claims=CA)
@@ -365,26 +364,30 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
     assert status() == "over"
     with app.app_context():
         db.session.get(Payment, payment_id).amount = Decimal("20.00")  # its amount changed
+        ledger.changed(db.session, [pid])  # every writer raises the ledger event
         db.session.commit()
     assert status() == "ok"
     with app.app_context():
         db.session.get(Payment, payment_id).paid_on = MONDAY - timedelta(days=7)  # moved to last week
         payment(pid, "185.00", MONDAY)
+        ledger.changed(db.session, [pid])
         db.session.commit()
     assert status() == "near"
     with app.app_context():
         db.session.get(Payment, payment_id).status = "cancelled"
         expense(pid, "40.00", MONDAY, MONDAY, description="Bus fares")
         other_income(pid, "90.00", MONDAY, source="A shop job")
+        ledger.changed(db.session, [pid])
         db.session.commit()
     status()  # whatever the rules make of expenses and other income, the dashboard agrees with the engine
     with app.app_context():
         db.session.execute(sa.delete(Payment).where(Payment.person_id == pid))  # not through the ORM ...
-        kept_positions.bump([pid])  # ... so the writer says so itself
+        ledger.changed(db.session, [pid])  # ... the writer says so itself, as every writer does
         db.session.commit()
     assert status() == "ok"
     with app.app_context():
         db.session.delete(db.session.scalar(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid)))
+        ledger.claims_changed(db.session, [pid])
         db.session.commit()
     assert status() is None  # no claim: off the dashboard
     with app.app_context():  # and nothing kept about them names a benefit any more

@@ -50,11 +50,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     _import_models()
 
-    from tracker import web
-    from tracker.risks import positions
+    from tracker import logs, web
 
-    positions.install()  # keeps the risk dashboard's kept positions honest on every flush
-
+    logs.configure(app.config.get("LOG_LEVEL"))  # once per process
     web.init_app(app)
     # Ids in URLs fit a 64-bit database integer; a larger number is simply "not found".
     app.url_map.converters["int"] = web.DatabaseIdConverter

@@ -1,20 +1,125 @@
-"""Celery wired the Flask way: one Celery app per Flask app, tasks run in an app context."""
+"""Celery wired the Flask way, and the task layer's commit boundary.
+
+One Celery app per Flask app. Every task is a ``TrackerTask``: it runs in a fresh app context (so
+a fresh database session) inside one unit of work, the task layer's counterpart of the API's
+``writes`` and the pages' ``submit``:
+
+* the task's service calls flush, never commit;
+* when the task returns, ``TrackerTask`` commits; when it raises (a retry included), it rolls back;
+  either way it removes the session;
+* it logs the start, the end (with the time taken) and any failure, each line with the task id.
+
+Two tasks need more than one transaction, and say so with the task's own tools:
+
+* ``self.step()``: a block that commits when it ends (and rolls back if it fails), and
+  ``self.commit_step()``, which commits what the task wrote so far. The scan takes its lease in one
+  step, so other workers see it at once, and gives it back in another, even after a failure; the
+  document render records a failure reason in a step before it raises; the mail task keeps the
+  record of an attempt the mail server asked to repeat later.
+* ``self.autocommit()``: a block in which every statement commits on its own, with no BEGIN or
+  COMMIT round trips. The document render uses it for its two single-statement writes: the claim
+  (``UPDATE ... RETURNING``, committed before rendering starts, so a worker killed mid-render
+  leaves its traces) and the "ready" mark after the file is stored (docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
-from celery import Celery, Task
-from flask import Flask
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from celery import Celery, Task, signals
+from celery.exceptions import Retry
+from flask import Flask, current_app, has_app_context
+
+from tracker import logs
+from tracker.extensions import db
+
+log = logging.getLogger("tracker.tasks")
+
+TASK_MODULES = ("tasks.outbox", "tasks.health", "tasks.documents", "tasks.risks", "tasks.notify")
+
+
+@contextmanager
+def unit_of_work(name: str) -> Iterator[None]:
+    """Commit when the block ends, roll back if it raises, remove the session either way; log it."""
+    started = time.monotonic()
+    log.info("Task %s started", name)
+    try:
+        yield
+        db.session.commit()
+    except Retry:
+        db.session.rollback()
+        log.info("Task %s will be tried again", name)
+        raise
+    except BaseException:
+        db.session.rollback()
+        log.exception("Task %s failed after %.2f s", name, time.monotonic() - started)
+        raise
+    finally:
+        db.session.remove()
+    log.info("Task %s finished in %.2f s", name, time.monotonic() - started)
+
+
+def _current_flask_app() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+class TrackerTask(Task):
+    """The base of every tracker task: a fresh app context and one unit of work around ``run``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Called from inside an app (a test, a shell, eager mode): a new context of that app, so
+        # the task has its own session and never commits the caller's.
+        flask_app = _current_flask_app() if has_app_context() else self.app.flask_app
+        with flask_app.app_context(), unit_of_work(self.name):
+            return self.run(*args, **kwargs)
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        """One step of a task that works in several transactions: committed when the block ends,
+        rolled back if it raises."""
+        try:
+            yield
+        except BaseException:
+            db.session.rollback()
+            raise
+        self.commit_step()
+
+    def commit_step(self) -> None:
+        """End a step: commit what the task has written so far, whatever happens next."""
+        db.session.commit()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """Every statement in the block commits on its own (single-statement writes only).
+
+        Anything the session holds open first is committed, as the end of a step. Afterwards
+        the session is transactional again."""
+        if db.session().in_transaction():
+            db.session.commit()
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        try:
+            yield
+        finally:
+            # Every statement has committed on its own: ending the session's transaction gives
+            # the connection back in its usual mode, so the next statements are transactional.
+            db.session.rollback()
 
 
 def celery_init_app(app: Flask) -> Celery:
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app = Celery(app.name, task_cls=TrackerTask)
+    celery_app.flask_app = app
     celery_app.config_from_object(app.config["CELERY"])
-    celery_app.conf.update(imports=("tasks.outbox", "tasks.health", "tasks.documents", "tasks.risks", "tasks.notify"))
+    celery_app.conf.update(imports=TASK_MODULES)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+@signals.setup_logging.connect
+def _worker_logging(**_: Any) -> None:
+    """A worker starting: the tracker's logging, not Celery's own handlers."""
+    logs.configure()

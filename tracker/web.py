@@ -1,15 +1,21 @@
-"""App-wide web wiring: sign-in loading, security headers, error pages, template helpers."""
+"""App-wide web wiring: sign-in loading, request ids, security headers, error pages, template helpers.
+
+Every request has an id (``g.request_id``): the incoming ``X-Request-ID`` when it is a short safe
+token, else a new one. It is on every log line of the request (``tracker.logs``) and is echoed in
+the response's ``X-Request-ID`` header.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from tracker import logs
 from tracker.errors import DomainError
 from tracker.extensions import db, login_manager
 from tracker.money import format_money
@@ -88,9 +94,15 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    @app.before_request
+    def request_id():
+        g.request_id = logs.request_id_from(request.headers.get("X-Request-ID"))
+
     @app.after_request
     def security_headers(resp):
         h = resp.headers
+        if g.get("request_id"):
+            h["X-Request-ID"] = g.request_id
         h.setdefault("Content-Security-Policy", CSP)
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("X-Frame-Options", "DENY")

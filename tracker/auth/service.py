@@ -8,12 +8,13 @@ import secrets
 import sqlalchemy as sa
 
 from tracker.audit import service as audit
-from tracker.auth.models import ROLES, ApiToken, User, new_session_token
+from tracker.auth.models import ApiToken, User, new_session_token
 from tracker.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.people.models import Person
 from tracker.timeutil import utcnow
+from tracker.vocab import ROLES
 
 TOKEN_PREFIX = "trk_"
 
@@ -22,27 +23,36 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _email_problem(email: str) -> str | None:
+    if "@" not in email or len(email) > 254:
+        return "Enter an email address, like name@example.org."
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        return "There is already a user with this email address."
+    return None
+
+
+def _person_problem(role: str, person_id: int | None) -> str | None:
+    """Contributors sign in as one person, who has no other sign-in; nobody else is linked."""
+    if role != "contributor":
+        return "Only contributors are linked to a person." if person_id is not None else None
+    if person_id is None:
+        return "A contributor must be linked to a person (--person ID)."
+    if db.session.get(Person, person_id) is None:
+        return f"There is no person with id {person_id}."
+    if db.session.scalar(sa.select(User.id).where(User.person_id == person_id)):
+        return "That person already has a sign-in."
+    return None
+
+
 def create_user(email: str, role: str, *, actor=None, person_id: int | None = None,
                 password: str | None = None, name: str | None = None) -> User:
-    errors: dict[str, list[str]] = {}
     email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 254:
-        errors["email"] = ["Enter an email address, like name@example.org."]
-    elif db.session.scalar(sa.select(User.id).where(User.email == email)):
-        errors["email"] = ["There is already a user with this email address."]
-    if role not in ROLES:
-        errors["role"] = [f"Role must be one of: {', '.join(ROLES)}."]
-    if role == "contributor":
-        if person_id is None:
-            errors["person"] = ["A contributor must be linked to a person (--person ID)."]
-        elif db.session.get(Person, person_id) is None:
-            errors["person"] = [f"There is no person with id {person_id}."]
-        elif db.session.scalar(sa.select(User.id).where(User.person_id == person_id)):
-            errors["person"] = ["That person already has a sign-in."]
-    elif person_id is not None:
-        errors["person"] = ["Only contributors are linked to a person."]
-    if password is not None and len(password) < MIN_LENGTH:
-        errors["password"] = [f"Use at least {MIN_LENGTH} characters."]
+    problems = {"email": _email_problem(email),
+                "role": None if role in ROLES else f"Role must be one of: {', '.join(ROLES)}.",
+                "person": _person_problem(role, person_id),
+                "password": (f"Use at least {MIN_LENGTH} characters."
+                             if password is not None and len(password) < MIN_LENGTH else None)}
+    errors = {field: [message] for field, message in problems.items() if message}
     if errors:
         raise ValidationFailed(errors)
     user = User(email=email, role=role, person_id=person_id if role == "contributor" else None,

@@ -14,6 +14,8 @@ from tracker.extensions import db
 from tracker.money import PENNY, MoneyError, to_decimal
 from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
+from tracker.rules import ledger
+from tracker.vocab import MAX_AMOUNT
 
 MAX_HOURS = Decimal("24")
 
@@ -30,7 +32,7 @@ def _text(data, name, errors, *, required=False, limit=200):
     return value or None
 
 
-def _amount(data, name, errors, *, places=2, required=True, maximum=Decimal("100000")):
+def _amount(data, name, errors, *, places=2, required=True, maximum=MAX_AMOUNT):
     raw = data.get(name)
     if raw is None or raw == "":
         if required:
@@ -44,7 +46,7 @@ def _amount(data, name, errors, *, places=2, required=True, maximum=Decimal("100
     if value < 0:
         errors[name] = ["Cannot be negative."]
     elif value > maximum:
-        errors[name] = [f"Must be {maximum} or less."]
+        errors[name] = [f"Must be {maximum.normalize():f} or less."]
     return value
 
 
@@ -153,6 +155,7 @@ def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
                      role=v["role"], description=v["description"], value_owed=v["value_owed"],
                      recorded_by_id=getattr(actor, "id", None))
     db.session.add(c)
+    ledger.changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "contribution.recorded", c, person_id=person.id, after=contribution_snapshot(c))
     return c
@@ -190,6 +193,7 @@ def record_session(activity_id: int | None, worked_on: date, attendees: list[dic
                          value_owed=v["value_owed"], recorded_by_id=getattr(actor, "id", None))
         db.session.add(c)
         out.append(c)
+    ledger.changed(db.session, [c.person_id for c in out])
     db.session.flush()
     for c in out:
         audit.record(actor, "contribution.recorded", c, person_id=c.person_id, after=contribution_snapshot(c))

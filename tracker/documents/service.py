@@ -1,11 +1,14 @@
 """Documents: asking for one (queued, then rendered by a worker), gathering the data, rendering
-and storing. Services flush; the caller commits once. The task calls ``render``."""
+and storing. Services flush; the caller commits once. The render task (``tasks.documents``)
+calls ``start_render`` and ``finish_render``, each one statement that writes, in autocommit."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -27,11 +30,11 @@ from tracker.payments.models import Expense, Payment
 from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.rules import checks
 from tracker.timeutil import utcnow
+from tracker.vocab import VERDICT_STATUS_WORDS
 
 TASK = "tracker.documents.render"
+log = logging.getLogger(__name__)
 MAX_DAYS = 731
-STATUS_WORDS = {"ok": "Within the limit", "near": "Close to the limit", "over": "Over the limit",
-                "info": "For information"}
 
 
 def storage() -> FolderStorage:
@@ -161,7 +164,7 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
             benefit=v.benefit, rule=v.title, period=_period_label(v.period_start, v.period_end),
             total=format_money(v.total_after) if v.measure == "earnings" else f"{v.total_after} hours",
             limit="—" if v.limit is None else (format_money(v.limit) if v.measure == "earnings" else f"{v.limit} hours"),
-            status=STATUS_WORDS.get(v.status, v.status)))
+            status=VERDICT_STATUS_WORDS.get(v.status, v.status)))
     return out
 
 
@@ -205,6 +208,73 @@ def _person_name(person_id: int, known: str | None) -> str:
     return name
 
 
+#: A statement's words for a payment's status, written for the person and their work coach (staff
+#: pages use ``vocab.PAYMENT_STATUS_LABELS``); cancelled payments are not listed.
+STATEMENT_PAYMENT_STATUS = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}
+
+
+def _choice(p) -> tuple | None:
+    """A line of "choices about payment" for a payment row: declined, to a charity, or less than
+    offered; None for an ordinary payment."""
+    if p.what == "declined":
+        return (_d(p.day), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
+                format_money(Decimal("0")))
+    if p.what == "charity":
+        return (_d(p.day), f"Paid to a charity: {p.charity_name or ''}", format_money(p.amount_offered or p.amount),
+                format_money(p.amount))
+    if p.amount_offered is not None and p.amount_offered > p.amount and p.reversal_of_id is None:
+        return (_d(p.day), "Took less than offered", format_money(p.amount_offered), format_money(p.amount))
+    return None
+
+
+@dataclass
+class _Payments:
+    """A statement's payment rows, their totals by kind, the total paid and the choices made."""
+
+    rows: list[tuple] = field(default_factory=list)
+    totals: OrderedDict = field(default_factory=OrderedDict)
+    paid: Decimal = Decimal("0.00")
+    choices: list[tuple] = field(default_factory=list)
+
+
+def _payments(payments: list) -> _Payments:
+    out = _Payments()
+    for p in payments:
+        label = PREFERENCE_LABELS.get(p.what, p.what)
+        note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
+        out.rows.append((_d(p.day), label, format_money(p.amount), STATEMENT_PAYMENT_STATUS.get(p.status, p.status),
+                         note))
+        out.totals[label] = out.totals.get(label, Decimal("0.00")) + p.amount
+        if p.status == "paid":
+            out.paid += p.amount
+        choice = _choice(p)
+        if choice is not None:
+            out.choices.append(choice)
+    return out
+
+
+def _cover_letter(doc: Document, person_name: str) -> pdf.CoverLetter | None:
+    """The letter to the work coach, when the statement was asked for with one."""
+    options = doc.options or {}
+    if not options.get("cover_letter"):
+        return None
+    org = current_app.config["ORGANISATION_NAME"]
+    return pdf.CoverLetter(
+        addressee="To the Jobcentre Plus work coach",
+        body=(f"{person_name} takes part in co-production work with {org}.",
+              f"The attached statement lists what {person_name} received from us between {_d(doc.start_on)} and "
+              f"{_d(doc.end_on)}, by the date it was received, with totals for each benefit period.",
+              "Expenses repaid for taking part are listed separately. Please contact us if you need more "
+              "information."),
+        signatory=options.get("signatory") or "Finance team",
+        signatory_role=org)
+
+
+def _expense_row(e) -> tuple:
+    return (_d(e.day), e.what, format_money(e.amount),
+            "No (taking part as a service user)" if e.context == "yes" else "It may: check with an adviser")
+
+
 def statement_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.StatementData:
     """What a statement shows. ``doc`` is a Document, or any row with its columns (the task passes
     the row its UPDATE ... RETURNING gave back); ``person_name`` saves reading the person again."""
@@ -213,53 +283,20 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
     contribs, payments, expenses = [], [], []
     for row in db.session.execute(_LISTED, {"pid": doc.person_id, "start": start, "end": end}):
         (contribs, payments, expenses)[row.part].append(row)
-    totals: OrderedDict = OrderedDict()
-    paid_total = Decimal("0.00")
-    pay_rows, choices = [], []
-    for p in payments:
-        kind = p.what
-        label = PREFERENCE_LABELS.get(kind, kind)
-        status = {"paid": "Paid", "approved": "Approved, not yet paid", "draft": "Planned"}.get(p.status, p.status)
-        note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
-        pay_rows.append((_d(p.day), label, format_money(p.amount), status, note))
-        totals[label] = totals.get(label, Decimal("0.00")) + p.amount
-        if p.status == "paid":
-            paid_total += p.amount
-        if kind == "declined":
-            choices.append((_d(p.day), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
-                            format_money(Decimal("0"))))
-        elif kind == "charity":
-            choices.append((_d(p.day), f"Paid to a charity: {p.charity_name or ''}",
-                            format_money(p.amount_offered or p.amount), format_money(p.amount)))
-        elif p.amount_offered is not None and p.amount_offered > p.amount and p.reversal_of_id is None:
-            choices.append((_d(p.day), "Took less than offered", format_money(p.amount_offered),
-                            format_money(p.amount)))
+    paid = _payments(payments)
     hours = sum((c.hours + (c.preparation_hours or 0) for c in contribs), Decimal("0"))
-    cover = None
-    if (doc.options or {}).get("cover_letter"):
-        cover = pdf.CoverLetter(
-            addressee="To the Jobcentre Plus work coach",
-            body=(f"{person_name} takes part in co-production work with {current_app.config['ORGANISATION_NAME']}.",
-                  f"The attached statement lists what {person_name} received from us between {_d(start)} and "
-                  f"{_d(end)}, by the date it was received, with totals for each benefit period.",
-                  "Expenses repaid for taking part are listed separately. Please contact us if you need more "
-                  "information."),
-            signatory=(doc.options or {}).get("signatory") or "Finance team",
-            signatory_role=current_app.config["ORGANISATION_NAME"])
     return pdf.StatementData(
         organisation=current_app.config["ORGANISATION_NAME"], person_name=person_name,
         period_label=_period_label(start, end), issued_on=_d(issued_on),
         contributions=tuple((_d(c.day), c.what or "Other work", _hours(c.hours + (c.preparation_hours or 0)),
                              format_money(c.amount)) for c in contribs),
-        payments=tuple(pay_rows),
-        totals_by_kind=tuple((k, format_money(v)) for k, v in totals.items()),
-        expenses=tuple((_d(e.day), e.what, format_money(e.amount),
-                        "No (taking part as a service user)" if e.context == "yes"
-                        else "It may: check with an adviser") for e in expenses),
-        choices=tuple(choices),
+        payments=tuple(paid.rows),
+        totals_by_kind=tuple((k, format_money(v)) for k, v in paid.totals.items()),
+        expenses=tuple(_expense_row(e) for e in expenses),
+        choices=tuple(paid.choices),
         benefit_periods=tuple(_benefit_periods(doc.person_id, start, end)),
-        total_paid=format_money(paid_total), total_hours=_hours(hours),
-        notice=checks.NOTICE, cover_letter=cover)
+        total_paid=format_money(paid.paid), total_hours=_hours(hours),
+        notice=checks.NOTICE, cover_letter=_cover_letter(doc, person_name))
 
 
 def certificate_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.CertificateData:
@@ -328,78 +365,64 @@ _READY = (_DOC.update().where(_DOC.c.id == _DOC_ID, _DOC.c.status != "ready")
                   size_bytes=sa.bindparam("size"), ready_at=sa.bindparam("now"), failure_reason=None))
 
 
-def render(document_id: int) -> str:
-    """Render and store a queued document. Safe to run twice, or twice at once: the bytes are
-    the same, so is the file, and only the first run marks the row ready.
+def start_render(document_id: int):
+    """The first step of a render: claim the document with one statement (``_START``). Unless the
+    row is ready already, it counts the attempt and records which process started it and when,
+    and gives back the row's columns and the person's name, which ``finish_render`` takes.
 
-    One statement starts the work (``_START``): unless the row is ready already, it counts the
-    attempt and records which process started it and when, and gives back the row's columns and
-    the person's name. It is committed before rendering starts, so a worker killed mid-render
-    leaves its traces.
-
-    Called with no transaction open (the task: a fresh app context), every statement commits on
-    its own (the connection is in autocommit mode until ``render`` returns): the two UPDATEs are
-    single statements, and the reads in between need no transaction (on PostgreSQL, READ
-    COMMITTED gives each statement its own snapshot anyway), so there are no BEGIN and COMMIT
-    round trips. Called inside an open transaction (a shell, some tests), it commits that
-    transaction after each UPDATE, as before."""
-    own = not db.session().in_transaction()
-    if own:
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    try:
-        return _render(document_id, commit=not own)
-    finally:
-        if own:
-            # Every statement has committed on its own: end the session's transaction, which
-            # gives the connection back in its usual mode, so the caller's next statements
-            # (and the next task's) are transactional again.
-            db.session.rollback()
-
-
-def _render(document_id: int, commit: bool) -> str:
-    """The work of ``render``; ``commit``: commit after each UPDATE (not in autocommit mode)."""
+    Returns that row, or a word when there is nothing to render: "missing", or "already ready"
+    (the file is there). A ready row whose file has gone is claimed again. The task commits the
+    claim before rendering starts (``tasks.documents``), so a worker killed mid-render leaves its
+    traces."""
     params = {"doc_id": document_id, "now": utcnow(), "pid": os.getpid()}
     row = db.session.execute(_START, params).one_or_none()
-    if row is None:  # missing, or ready already
-        found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
-        if found is None:
-            return "missing"
-        if found.file_name and storage().exists(found.file_name):
-            return "already ready"
-        row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
-        if row is None:
-            return "missing"
-    if commit:
-        db.session.commit()
+    if row is not None:
+        return row
+    found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
+    if found is None:
+        return "missing"
+    if found.file_name and storage().exists(found.file_name):
+        return "already ready"
+    row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
+    return "missing" if row is None else row
+
+
+def finish_render(row) -> str:
+    """The second step: render the claimed row, store the file, mark the row ready (one UPDATE,
+    ``_READY``; only the first of two runs at once marks it). Safe to run twice, or twice at once:
+    the bytes are the same, so is the file."""
     delay = current_app.config.get("DOCUMENT_RENDER_DELAY_SECONDS")  # test hook: a slow render
     if delay:
         time.sleep(float(delay))
+    started = time.monotonic()
     data = build_pdf(row, row.person_name)
     digest, name = storage().save(data)
     db.session.execute(_READY, {"doc_id": row.id, "digest": digest, "name": name, "size": len(data),
                                 "now": utcnow()})
-    if commit:
-        db.session.commit()
+    log.info("Document %s (%s) rendered: %s bytes in %.2f s", row.id, row.kind, len(data),
+             time.monotonic() - started)
     return "ready"
 
 
 def mark_failed(document_id: int, reason: str) -> None:
+    """A queued document failed for good; ``reason`` is shown to people. Flushes."""
     table = Document.__table__
-    db.session.rollback()
     db.session.execute(table.update().where(table.c.id == document_id, table.c.status == "queued")
                        .values(status="failed", failure_reason=reason[:500]))
-    db.session.commit()
+    log.warning("Document %s failed: %s", document_id, reason)
 
 
 def redrive_stuck(older_than_seconds: int, now=None, limit: int = 500) -> int:
-    """Queue again documents stuck in ``queued`` (a lost message, a killed worker)."""
+    """Queue again documents stuck in ``queued`` (a lost message, a killed worker). Flushes; they
+    are sent when the caller commits."""
     cutoff = (now or utcnow()) - timedelta(seconds=older_than_seconds)
     ids = db.session.scalars(sa.select(Document.id).where(
         Document.status == "queued", sa.or_(Document.started_at.is_(None), Document.started_at <= cutoff),
         Document.created_at <= cutoff).order_by(Document.id).limit(limit)).all()
     for doc_id in ids:
         enqueue_after_commit(TASK, doc_id)
-    db.session.commit()
+    if ids:
+        log.info("Queued %s stuck documents again (ids %s to %s)", len(ids), ids[0], ids[-1])
     return len(ids)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from tracker.money import format_money
 from tracker.payments.models import Payment
 from tracker.payments.service import parse_payment
 from tracker.people.models import Person
-from tracker.risks import positions
+from tracker.rules import ledger
 
 MAX_ROWS = 20_000
 # Lines read, empty ones included: a sheet formatted down to row 1,048,576 is refused, not read for minutes.
@@ -45,6 +46,7 @@ MAX_LINES = 200_000
 MAX_COLUMNS = 100
 EARLIEST = date(2000, 1, 1)
 CHUNK = 500  # ids per IN (...) query
+log = logging.getLogger(__name__)
 MAX_ID = 2**63 - 1  # the largest id a database integer holds
 
 KINDS = ("contributions", "payments")
@@ -630,16 +632,8 @@ def _duplicates(kind: str, rows: list[tuple[int, dict]]) -> list[LineNote]:
 
 # ---- the check --------------------------------------------------------------------------------
 
-def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckResult:
-    """Read and check every row; writes nothing. Raises FileProblem when the file cannot be read."""
-    if kind not in SPECS:
-        raise ValueError(kind)
-    spec = SPECS[kind]
-    result = CheckResult(kind=kind, filename=filename, sha256=hashlib.sha256(data).hexdigest())
-    header, lines, notes = read_table(filename, data)
-    result.sheet_note = " ".join(notes) or None
-    result.data_rows = len(lines)
-
+def _header_problems(header: list[str], spec: Spec) -> list[str]:
+    """What is wrong with the header row, in plain words (nothing when it is fine)."""
     problems = []
     named = [h for h in header if h]
     for name in sorted({h for h in named if named.count(h) > 1}):
@@ -653,14 +647,11 @@ def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckRe
             problems.append(f"The file has no column “{name}”.")
     if len(header) == 1 and ";" in header[0]:
         problems.append("The values seem to be separated by semicolons. Save the file as CSV with commas.")
-    result.ignored_columns = [h for h in dict.fromkeys(named) if h not in spec.names]
-    if problems:
-        result.problems.append(LineNote(1, problems))
-        return result
-    if not lines:
-        result.problems.append(LineNote(1, ["The file has a header row but no rows to import."]))
-        return result
+    return problems
 
+
+def _rows(header: list[str], lines: list[tuple[int, list]]) -> list[Row]:
+    """The data rows, by column name; a row with more values than the header has columns fails."""
     rows = []
     for line, cells in lines:
         row = Row(line, {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header)})
@@ -669,11 +660,15 @@ def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckRe
             row.fail(WHOLE_ROW, "This row has more values than the header has columns. A comma inside a value "
                              "needs quotes around the value.")
         rows.append(row)
+    return rows
 
+
+def _check_rows(result: CheckResult, rows: list[Row], today: date) -> None:
+    """Check each row: a good one goes to ``result.rows``, a bad one's messages to its problems."""
     people = People(rows)
-    activities = Activities(rows) if kind == "contributions" else None
+    activities = Activities(rows) if result.kind == "contributions" else None
     for row in rows:
-        if kind == "payments":
+        if activities is None:
             values = _check_payment(row, people, today)
         else:
             values = _check_contribution(row, people, activities, today)
@@ -681,8 +676,29 @@ def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckRe
             result.problems.append(LineNote(row.line, row.messages()))
         elif values is not None:
             result.rows.append((row.line, values))
-    if not result.problems:
-        result.warnings = _duplicates(kind, result.rows)
+
+
+def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckResult:
+    """Read and check every row; writes nothing. Raises FileProblem when the file cannot be read."""
+    if kind not in SPECS:
+        raise ValueError(kind)
+    spec = SPECS[kind]
+    result = CheckResult(kind=kind, filename=filename, sha256=hashlib.sha256(data).hexdigest())
+    header, lines, notes = read_table(filename, data)
+    result.sheet_note = " ".join(notes) or None
+    result.data_rows = len(lines)
+    problems = _header_problems(header, spec)
+    result.ignored_columns = [h for h in dict.fromkeys(h for h in header if h) if h not in spec.names]
+    if not problems and not lines:
+        problems = ["The file has a header row but no rows to import."]
+    if problems:
+        result.problems.append(LineNote(1, problems))
+    else:
+        _check_rows(result, _rows(header, lines), today)
+        if not result.problems:
+            result.warnings = _duplicates(kind, result.rows)
+    log.info("Checked a file of %s (sha256 %s): %s rows, %s good, %s lines with problems, %s warnings",
+             kind, result.sha256[:12], len(lines), len(result.rows), len(result.problems), len(result.warnings))
     return result
 
 
@@ -704,8 +720,9 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     if not result.ok:
         raise ValueError("Only a check with no problems can be imported.")
     actor_id = getattr(actor, "id", None)
-    # As recording a payment does: a check running at the same moment waits, then sees these rows.
-    positions.bump({v["person_id"] for _, v in result.rows})
+    # The ledger event first, as recording a payment does: a check running at the same moment
+    # waits, then sees these rows.
+    ledger.changed(db.session, {v["person_id"] for _, v in result.rows})
     made = []
     for line, v in result.rows:
         if result.kind == "payments":
@@ -728,6 +745,8 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     done = summary(result)
     audit.record(actor, "import.completed", None, entity_type="import", after=done)
     db.session.flush()
+    log.info("Imported %s %s for %s people (file sha256 %s)", len(made), result.kind, result.people,
+             result.sha256[:12])
     return done
 
 

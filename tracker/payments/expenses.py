@@ -10,10 +10,14 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import Expense, OtherIncome
+from tracker.payments.service import TOO_MUCH, text_field
 from tracker.people.models import Person
+from tracker.rules import ledger
+from tracker.vocab import MAX_AMOUNT, SERVICE_USER_CONTEXTS
 
 
-def _money(data, errors, name="amount"):
+def _money(data: dict, errors: dict, name: str = "amount") -> Decimal | None:
+    """An amount above 0.00 and at most the ceiling (``vocab.MAX_AMOUNT``)."""
     try:
         value = to_decimal(data.get(name))
     except MoneyError as e:
@@ -21,17 +25,8 @@ def _money(data, errors, name="amount"):
         return None
     if value <= 0:
         errors[name] = ["Enter an amount above 0.00."]
-    elif value > Decimal("100000.00"):
-        errors[name] = ["That is more than £100,000: check the amount."]
-    return value
-
-
-def _text(data, name, errors, limit, required=False):
-    value = (data.get(name) or "").strip() or None
-    if required and not value:
-        errors[name] = ["This is required."]
-    elif value and len(value) > limit:
-        errors[name] = [f"Use {limit:,} characters or fewer."]
+    elif value > MAX_AMOUNT:
+        errors[name] = [TOO_MUCH]
     return value
 
 
@@ -45,10 +40,10 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
         errors["paid_on"] = ["Enter the date the person is paid back, like 2025-04-07."]
     elif isinstance(incurred, date) and paid < incurred:
         errors["paid_on"] = ["The repayment cannot be before the cost."]
-    description = _text(data, "description", errors, 500, required=True)
-    receipt = _text(data, "receipt_ref", errors, 100)
+    description = text_field(data, "description", errors, 500, required=True)
+    receipt = text_field(data, "receipt_ref", errors, 100)
     context = data.get("service_user_context") or "unknown"
-    if context not in ("yes", "no", "unknown"):
+    if context not in SERVICE_USER_CONTEXTS:
         errors["service_user_context"] = ["Choose yes, no or unknown."]
     if errors:
         raise ValidationFailed(errors)
@@ -56,6 +51,7 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
                       description=description, receipt_ref=receipt, service_user_context=context,
                       recorded_by_id=getattr(actor, "id", None))
     db.session.add(expense)
+    ledger.changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "expense.recorded", expense, person_id=person.id,
                  after={"amount": amount, "incurred_on": incurred, "paid_on": paid, "description": description,
@@ -69,12 +65,13 @@ def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
     received = data.get("received_on")
     if not isinstance(received, date):
         errors["received_on"] = ["Enter the date it was received, like 2025-04-07."]
-    source = _text(data, "source", errors, 200, required=True)
+    source = text_field(data, "source", errors, 200, required=True)
     if errors:
         raise ValidationFailed(errors)
     row = OtherIncome(person_id=person.id, amount=amount, received_on=received, source=source,
                       recorded_by_id=getattr(actor, "id", None))
     db.session.add(row)
+    ledger.changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "other_income.recorded", row, person_id=person.id,
                  after={"amount": amount, "received_on": received, "source": source})

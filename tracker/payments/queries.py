@@ -79,23 +79,29 @@ def parse_filters(args) -> Filters:
     return f
 
 
+def _person_and_dates(q: sa.Select, f: Filters, person_scope: int | None, person_id, day) -> sa.Select:
+    """The filters every list has: one person (the scope wins over the filter) and a date range."""
+    pid = person_scope if person_scope is not None else f.person_id
+    if pid is not None:
+        q = q.where(person_id == pid)
+    if f.date_from:
+        q = q.where(day >= f.date_from)
+    if f.date_to:
+        q = q.where(day <= f.date_to)
+    return q
+
+
 def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool = True) -> sa.Select:
     """``eager`` loads each payment's person and contributions (the pages show them); the API
     reads contribution ids in one extra query instead."""
     q = sa.select(Payment).order_by(Payment.paid_on.desc(), Payment.id.desc())
     if eager:
         q = q.options(so.joinedload(Payment.person), so.selectinload(Payment.contributions))
-    pid = person_scope if person_scope is not None else f.person_id
-    if pid is not None:
-        q = q.where(Payment.person_id == pid)
+    q = _person_and_dates(q, f, person_scope, Payment.person_id, Payment.paid_on)
     if f.status:
         q = q.where(Payment.status == f.status)
     if f.kind:
         q = q.where(Payment.kind == f.kind)
-    if f.date_from:
-        q = q.where(Payment.paid_on >= f.date_from)
-    if f.date_to:
-        q = q.where(Payment.paid_on <= f.date_to)
     if f.activity_id:
         linked = (sa.select(payment_contribution.c.payment_id)
                   .join(Contribution, Contribution.id == payment_contribution.c.contribution_id)
@@ -107,28 +113,15 @@ def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool =
 def contributions_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
     q = (sa.select(Contribution).options(so.joinedload(Contribution.person), so.joinedload(Contribution.activity))
          .order_by(Contribution.worked_on.desc(), Contribution.id.desc()))
-    pid = person_scope if person_scope is not None else f.person_id
-    if pid is not None:
-        q = q.where(Contribution.person_id == pid)
+    q = _person_and_dates(q, f, person_scope, Contribution.person_id, Contribution.worked_on)
     if f.activity_id:
         q = q.where(Contribution.activity_id == f.activity_id)
-    if f.date_from:
-        q = q.where(Contribution.worked_on >= f.date_from)
-    if f.date_to:
-        q = q.where(Contribution.worked_on <= f.date_to)
     return q
 
 
 def expenses_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
     q = sa.select(Expense).options(so.joinedload(Expense.person)).order_by(Expense.paid_on.desc(), Expense.id.desc())
-    pid = person_scope if person_scope is not None else f.person_id
-    if pid is not None:
-        q = q.where(Expense.person_id == pid)
-    if f.date_from:
-        q = q.where(Expense.paid_on >= f.date_from)
-    if f.date_to:
-        q = q.where(Expense.paid_on <= f.date_to)
-    return q
+    return _person_and_dates(q, f, person_scope, Expense.person_id, Expense.paid_on)
 
 
 __all__ = ["Filters", "parse_filters", "payments_query", "contributions_query", "expenses_query",

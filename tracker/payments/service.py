@@ -17,10 +17,11 @@ from tracker.contributions.models import Contribution
 from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
-from tracker.payments.models import MONEY_KINDS, NO_MONEY_KINDS, PAYMENT_KINDS, Payment
+from tracker.payments.models import Payment
 from tracker.people.models import Person
-from tracker.rules import checks
+from tracker.rules import checks, ledger
 from tracker.engine.core import ProposedPayment
+from tracker.vocab import MAX_AMOUNT, NON_MONEY_KINDS, PAYMENT_KINDS
 
 
 @dataclass(frozen=True)
@@ -37,54 +38,70 @@ class PaymentInput:
     due_on: date | None = None
 
 
+#: Said when an amount is above the ceiling (``vocab.MAX_AMOUNT``).
+TOO_MUCH = f"That is more than £{MAX_AMOUNT:,.0f}: check the amount."
+
+
+def text_field(data: dict, name: str, errors: dict, limit: int, required: bool = False) -> str | None:
+    """A stripped text field (None when empty), at most ``limit`` characters."""
+    value = (data.get(name) or "").strip() or None
+    if required and not value:
+        errors[name] = ["This is required."]
+    elif value and len(value) > limit:
+        errors[name] = [f"Use {limit:,} characters or fewer."]
+    return value
+
+
+def _money_field(data: dict, name: str, errors: dict, *, required: bool) -> Decimal | None:
+    """An amount of money from 0 to the ceiling; None when it is missing or not money."""
+    raw = data.get(name)
+    if raw is None or raw == "":
+        if required:
+            errors[name] = ["Enter an amount, for example 150.00."]
+        return None
+    try:
+        value = to_decimal(raw)
+    except MoneyError as e:
+        errors[name] = [str(e)]
+        return None
+    if value < 0:
+        errors[name] = ["The amount cannot be negative."]
+    elif value > MAX_AMOUNT:
+        errors[name] = [TOO_MUCH]
+    return value
+
+
+def _check_amounts(kind: str | None, amount: Decimal | None, benefit_value: Decimal | None,
+                            errors: dict) -> None:
+    """No money for certificates and declined payments, some for the rest; a declared value for
+    training only."""
+    if kind in NON_MONEY_KINDS and amount is not None and amount != 0:
+        errors["amount"] = [f"A {'certificate' if kind == 'certificate' else 'declined payment'} carries no money: "
+                            "the amount must be 0.00."]
+    if kind in PAYMENT_KINDS and kind not in NON_MONEY_KINDS and amount is not None and amount == 0:
+        errors["amount"] = ["Enter an amount above 0.00, or record a certificate or a declined payment."]
+    if kind != "training" and benefit_value is not None:
+        errors["benefit_value"] = ["Only training has a separate declared value."]
+
+
 def parse_payment(data: dict) -> PaymentInput:
     """Check a payment's fields; raises ValidationFailed with a message per field."""
     errors: dict[str, list[str]] = {}
     kind = data.get("kind")
     if kind not in PAYMENT_KINDS:
         errors["kind"] = ["Choose one of: " + ", ".join(PAYMENT_KINDS) + "."]
-
-    def money(name, required):
-        raw = data.get(name)
-        if raw is None or raw == "":
-            if required:
-                errors[name] = ["Enter an amount, for example 150.00."]
-            return None
-        try:
-            value = to_decimal(raw)
-        except MoneyError as e:
-            errors[name] = [str(e)]
-            return None
-        if value < 0:
-            errors[name] = ["The amount cannot be negative."]
-        elif value > Decimal("100000.00"):
-            errors[name] = ["That is more than £100,000: check the amount."]
-        return value
-
-    amount = money("amount", required=True)
-    benefit_value = money("benefit_value", required=False)
-    offered = money("amount_offered", required=False)
-    if kind in NO_MONEY_KINDS and amount is not None and amount != 0:
-        errors["amount"] = [f"A {'certificate' if kind == 'certificate' else 'declined payment'} carries no money: "
-                            "the amount must be 0.00."]
-    if kind in MONEY_KINDS and amount is not None and amount == 0:
-        errors["amount"] = ["Enter an amount above 0.00, or record a certificate or a declined payment."]
-    if kind != "training" and benefit_value is not None:
-        errors["benefit_value"] = ["Only training has a separate declared value."]
+    amount = _money_field(data, "amount", errors, required=True)
+    benefit_value = _money_field(data, "benefit_value", errors, required=False)
+    offered = _money_field(data, "amount_offered", errors, required=False)
+    _check_amounts(kind, amount, benefit_value, errors)
     paid_on = data.get("paid_on")
     if not isinstance(paid_on, date):
         errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
-    charity = (data.get("charity_name") or "").strip() or None
+    charity = text_field(data, "charity_name", errors, 200)
     if kind == "charity" and not charity:
         errors["charity_name"] = ["Name the charity the person chose."]
-    if charity and len(charity) > 200:
-        errors["charity_name"] = ["Use 200 characters or fewer."]
-    note = (data.get("note") or "").strip() or None
-    if note and len(note) > 1000:
-        errors["note"] = ["Use 1,000 characters or fewer."]
-    reason = (data.get("override_reason") or "").strip() or None
-    if reason and len(reason) > 2000:
-        errors["override_reason"] = ["Use 2,000 characters or fewer."]
+    note = text_field(data, "note", errors, 1000)
+    reason = text_field(data, "override_reason", errors, 2000)
     ids = tuple(data.get("contribution_ids") or ())
     if len(set(ids)) != len(ids):
         errors["contribution_ids"] = ["Each contribution can be listed once."]
@@ -113,15 +130,13 @@ def _contributions(person: Person, ids) -> list[Contribution]:
 
 
 def lock_person_ledger(person_id: int) -> None:
-    """Serialise check-then-record per person.
+    """The ledger event for a payment, raised before anything is read: serialises check-then-record
+    per person.
 
-    The UPDATE takes the person's row lock on PostgreSQL and the write lock on SQLite, before
-    anything is read, so a second payment for the same person waits for the first to commit
-    and then sees it.
+    Its UPDATE takes the person's row lock on PostgreSQL and the write lock on SQLite, so a second
+    payment for the same person waits for the first to commit and then sees it.
     """
-    db.session.execute(sa.update(Person).where(Person.id == person_id)
-                       .values(ledger_version=Person.ledger_version + 1)
-                       .execution_options(synchronize_session=False))
+    ledger.changed(db.session, [person_id])
 
 
 def check_payment(person: Person, p: PaymentInput, *, today: date):
@@ -224,6 +239,7 @@ def approve(payment: Payment, *, actor, now) -> Payment:
     if payment.recorded_by_id is not None and payment.recorded_by_id == getattr(actor, "id", None):
         raise Forbidden("Someone other than the person who recorded a payment must approve it.",
                         code="approver_is_recorder")
+    ledger.changed(db.session, [payment.person_id])
     before = payment_snapshot(payment)
     payment.status, payment.approved_by_id, payment.approved_at = "approved", actor.id, now
     _flush_or_conflict()
@@ -250,8 +266,8 @@ def pay(payment: Payment, *, actor, paid_on: date, method: str, reference: str |
     if errors:
         raise ValidationFailed(errors)
     body = None
+    lock_person_ledger(payment.person_id)
     if paid_on != payment.paid_on:
-        lock_person_ledger(payment.person_id)
         proposed = ProposedPayment(kind=payment.kind, amount=payment.amount, paid_on=paid_on,
                                    worked_on=payment.worked_on, benefit_value=payment.benefit_value)
         result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
@@ -286,6 +302,7 @@ def _reason(reason: str | None, what: str) -> str:
 def cancel(payment: Payment, *, actor, reason: str, now) -> Payment:
     _move(payment, "cancel")
     reason = _reason(reason, "cancelled")
+    ledger.changed(db.session, [payment.person_id])
     before = payment_snapshot(payment)
     payment.status, payment.reason, payment.cancelled_at = "cancelled", reason, now
     _flush_or_conflict()
@@ -301,6 +318,7 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
     if is_reversed(payment):
         raise InvalidTransition("This payment has already been reversed.", extra={"status": payment.status,
                                                                                   "allowed": []})
+    ledger.changed(db.session, [payment.person_id])
     # The unique reversal_of_id makes a second reversal at the same moment fail below.
     entry = Payment(person_id=payment.person_id, kind=payment.kind, amount=-payment.amount,
                     benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,

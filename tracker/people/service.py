@@ -12,34 +12,44 @@ from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import PREFERENCE_KINDS, BenefitClaim, Consent, Person, Preference
+from tracker.rules import ledger
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
+def _optional(data: dict, name: str, errors: dict, limit: int) -> str | None:
+    value = (data.get(name) or "").strip() or None
+    if value and len(value) > limit:
+        errors[name] = [f"Use {limit:,} characters or fewer."]
+    return value
+
+
+def _name(data: dict, errors: dict) -> str:
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = ["Enter the person's name."]
+    elif len(name) > 200:
+        errors["name"] = ["Use 200 characters or fewer."]
+    return name
+
+
+def _email(data: dict, errors: dict) -> str | None:
+    email = (data.get("email") or "").strip() or None
+    if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+        errors["email"] = ["Enter an email address, like name@example.org, or leave it empty."]
+    return email
+
+
 def _check_details(data: dict, errors: dict) -> dict:
-    out = {}
+    """The person's details that ``data`` holds (name, email, phone, notes), checked."""
+    out: dict = {}
     if "name" in data:
-        name = (data.get("name") or "").strip()
-        if not name:
-            errors["name"] = ["Enter the person's name."]
-        elif len(name) > 200:
-            errors["name"] = ["Use 200 characters or fewer."]
-        out["name"] = name
+        out["name"] = _name(data, errors)
     if "email" in data:
-        email = (data.get("email") or "").strip() or None
-        if email and (len(email) > 254 or not EMAIL_RE.match(email)):
-            errors["email"] = ["Enter an email address, like name@example.org, or leave it empty."]
-        out["email"] = email
-    if "phone" in data:
-        phone = (data.get("phone") or "").strip() or None
-        if phone and len(phone) > 40:
-            errors["phone"] = ["Use 40 characters or fewer."]
-        out["phone"] = phone
-    if "notes" in data:
-        notes = (data.get("notes") or "").strip() or None
-        if notes and len(notes) > 5000:
-            errors["notes"] = ["Use 5,000 characters or fewer."]
-        out["notes"] = notes
+        out["email"] = _email(data, errors)
+    for name, limit in (("phone", 40), ("notes", 5000)):
+        if name in data:
+            out[name] = _optional(data, name, errors, limit)
     return out
 
 
@@ -141,6 +151,7 @@ def withdraw_consent(person: Person, on: date, *, actor) -> None:
     consent.withdrawn_on = on
     removed = [claim_snapshot(c) for c in person.claims]
     person.claims.clear()
+    ledger.claims_changed(db.session, [person.id])
     db.session.flush()
     audit.record(actor, "consent.withdrawn", consent, person_id=person.id,
                  before={"claims": removed}, after={"withdrawn_on": on})
@@ -178,6 +189,7 @@ def add_claim(person: Person, benefit: str, start_on: date, end_on: date | None,
     claim = BenefitClaim(person_id=person.id, benefit=benefit, start_on=start_on, end_on=end_on,
                          attributes=attrs)
     db.session.add(claim)
+    ledger.claims_changed(db.session, [person.id])
     db.session.flush()
     db.session.refresh(person, ["claims"])
     audit.record(actor, "claim.added", claim, person_id=person.id, after=claim_snapshot(claim))
@@ -190,6 +202,7 @@ def update_claim(claim: BenefitClaim, start_on: date, end_on: date | None, attri
     require_consent(claim.person)
     before = claim_snapshot(claim)
     claim.start_on, claim.end_on, claim.attributes = start_on, end_on, attrs
+    ledger.claims_changed(db.session, [claim.person_id])
     db.session.flush()
     audit.record(actor, "claim.updated", claim, person_id=claim.person_id, before=before, after=claim_snapshot(claim))
     return claim
@@ -199,6 +212,7 @@ def remove_claim(claim: BenefitClaim, *, actor) -> None:
     before = claim_snapshot(claim)
     person_id, claim_id = claim.person_id, claim.id
     db.session.delete(claim)
+    ledger.claims_changed(db.session, [person_id])
     db.session.flush()
     audit.record(actor, "claim.removed", None, entity_type="benefit_claim", entity_id=claim_id,
                  person_id=person_id, before=before)

@@ -7,14 +7,13 @@ all three things it was worked out from are unchanged:
 
 * the day (``on_date``): periods roll over, so yesterday's rows are worked out again;
 * the rules (``rules_key``, from ``rules.service.rules_key``): any rule change makes every row stale;
-* the person's ``ledger_version``: raised when a payment is recorded
-  (``payments.service.lock_person_ledger``), by an import, and, through the flush listeners below,
-  whenever a payment, expense, other income, contribution or benefit claim of the person is added,
-  changed or deleted through the ORM (orphans included). Code that writes those tables with Core
-  statements must call ``bump`` itself.
+* the person's ``ledger_version``: raised by the ledger event ``tracker.rules.ledger.changed``,
+  which every writer of a person's payments, expenses, other income, contributions or benefit
+  claims calls in the same transaction (the list of writers is in that module).
 
-Kept rows name the benefits a person claims, so they are deleted whenever a claim is added,
-changed or removed (withdrawing consent removes every claim), and with the person.
+Kept rows name the benefits a person claims, so the claims' event (``ledger.claims_changed``)
+deletes them whenever a claim is added, changed or removed (withdrawing consent removes every
+claim); they go with the person too.
 
 The version is read *before* the ledger, so a change committed while a position is being worked
 out leaves the kept row behind the person's version, and it is worked out again next time.
@@ -33,18 +32,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.exc import DBAPIError
 
-from tracker.contributions.models import Contribution
-from tracker.extensions import db
-from tracker.payments.models import Expense, OtherIncome, Payment
-from tracker.people.models import BenefitClaim, Person
-from tracker.risks.models import RiskPosition
 from tracker.engine import core as engine
+from tracker.extensions import db
+from tracker.people.models import Person
+from tracker.risks.models import RiskPosition
 from tracker.rules import checks
 from tracker.rules import service as rules_service
 
 STATUS_RANK = {"over": 0, "near": 1, "ok": 2, "info": 3}
 ALL = ""  # the ``benefit`` of the row for all of a person's benefits together
-TRACKED = (Payment, Expense, OtherIncome, Contribution, BenefitClaim)
 ZERO = Decimal(0)
 CHUNK = 500  # ids per IN list; above this many stale people, the whole selection is worked out
 
@@ -67,58 +63,6 @@ def verdict_key(v: engine.Verdict) -> tuple:
 def worst(verdicts, benefit: str | None = None) -> engine.Verdict | None:
     chosen = [v for v in verdicts if benefit is None or v.benefit == benefit]
     return min(chosen, key=verdict_key) if chosen else None
-
-
-# ---- keeping the version current ----------------------------------------------------------------
-
-_CHANGED, _CLAIMS_CHANGED = "risk_positions.changed", "risk_positions.claims_changed"
-
-
-def _row_written(mapper, connection, target) -> None:
-    """After each row of a tracked table is inserted, updated or deleted in a flush (also rows
-    deleted as orphans, as when consent is withdrawn): note whose it was."""
-    session = so.object_session(target)
-    if session is None:
-        return
-    ids = {target.person_id, *(sa.inspect(target).attrs.person_id.history.deleted or ())} - {None}
-    session.info.setdefault(_CHANGED, set()).update(ids)
-    if isinstance(target, BenefitClaim):
-        session.info.setdefault(_CLAIMS_CHANGED, set()).update(ids)
-
-
-def _bump(session: so.Session, person_ids) -> None:
-    ids = sorted(set(person_ids))
-    for i in range(0, len(ids), CHUNK):
-        session.execute(sa.update(Person).where(Person.id.in_(ids[i:i + CHUNK]))
-                        .values(ledger_version=Person.ledger_version + 1)
-                        .execution_options(synchronize_session=False))
-
-
-def _after_flush(session: so.Session, flush_context) -> None:
-    _bump(session, session.info.pop(_CHANGED, ()))
-    claims = sorted(session.info.pop(_CLAIMS_CHANGED, ()))
-    table = RiskPosition.__table__
-    for i in range(0, len(claims), CHUNK):
-        # Kept rows name the benefits: when claims change (or consent is withdrawn), drop them.
-        session.execute(table.delete().where(table.c.person_id.in_(claims[i:i + CHUNK])))
-
-
-def bump(person_ids) -> None:
-    """Raise the people's ``ledger_version``: their kept positions are out of date, and a check
-    running at the same moment waits for this transaction, then sees its rows. For code that
-    writes payments, expenses, other income, contributions or claims with Core statements, which
-    the ORM cannot see, or that must take the people's locks before it writes (an import)."""
-    _bump(db.session, person_ids)
-
-
-def install() -> None:
-    """Listen to every flush (once per process)."""
-    for cls in TRACKED:
-        for name in ("after_insert", "after_update", "after_delete"):
-            if not sa.event.contains(cls, name, _row_written):
-                sa.event.listen(cls, name, _row_written)
-    if not sa.event.contains(so.Session, "after_flush", _after_flush):
-        sa.event.listen(so.Session, "after_flush", _after_flush)
 
 
 # ---- reading, in order --------------------------------------------------------------------------
@@ -188,6 +132,38 @@ def versions_of(who) -> dict[int, int]:
     return dict(db.session.execute(sa.select(Person.id, Person.ledger_version).where(Person.id.in_(who))).all())
 
 
+def _current(pids: list[int], versions: dict[int, int], on: date, key: str) -> set[int]:
+    """The people among ``pids`` whose kept rows are current (the day, the rules, the version)."""
+    current: set[int] = set()
+    for i in range(0, len(pids), CHUNK * 20):
+        chunk = pids[i:i + CHUNK * 20]
+        current.update(pid for pid, day, k, ver in db.session.execute(
+            sa.select(RiskPosition.person_id, RiskPosition.on_date, RiskPosition.rules_key,
+                      RiskPosition.ledger_version)
+            .where(RiskPosition.benefit == ALL, RiskPosition.person_id.in_(chunk)))
+            if day == on and k == key and ver == versions[pid])
+    return current
+
+
+def _rows(pid: int, verdicts: list[engine.Verdict], version: int, on: date, key: str) -> list[dict]:
+    """A person's kept rows: one for all their benefits together, one per benefit."""
+    base = {"person_id": pid, "on_date": on, "rules_key": key, "ledger_version": version}
+    rows = []
+    for benefit in [ALL, *sorted({v.benefit for v in verdicts})]:
+        v = worst(verdicts, None if benefit == ALL else benefit)
+        room = None if v is None else headroom_fraction(v)
+        rows.append({**base, "benefit": benefit, "status": None if v is None else v.status,
+                     "room": None if room is None else str(room)})
+    return rows
+
+
+def _replace(pids: list[int], rows: list[dict]) -> None:
+    table = RiskPosition.__table__
+    for i in range(0, len(pids), CHUNK):
+        db.session.execute(table.delete().where(table.c.person_id.in_(pids[i:i + CHUNK])))
+    db.session.execute(table.insert(), rows)
+
+
 def keep(found: dict[int, list[engine.Verdict]], versions: dict[int, int], on: date, key: str | None = None,
          *, only_stale: bool = False) -> int:
     """Write the kept rows for these positions (flushes only). ``only_stale`` skips people whose
@@ -196,39 +172,17 @@ def keep(found: dict[int, list[engine.Verdict]], versions: dict[int, int], on: d
     key = key or rules_service.rules_key()
     pids = sorted(pid for pid in found if pid in versions)
     if only_stale and pids:
-        current = set()
-        for i in range(0, len(pids), CHUNK * 20):
-            chunk = pids[i:i + CHUNK * 20]
-            current.update(pid for pid, day, k, ver in db.session.execute(
-                sa.select(RiskPosition.person_id, RiskPosition.on_date, RiskPosition.rules_key,
-                          RiskPosition.ledger_version)
-                .where(RiskPosition.benefit == ALL, RiskPosition.person_id.in_(chunk)))
-                if day == on and k == key and ver == versions[pid])
+        current = _current(pids, versions, on, key)
         pids = [pid for pid in pids if pid not in current]
     if not pids:
         return 0
-    rows = []
-    for pid in pids:
-        verdicts = found[pid]
-        base = {"person_id": pid, "on_date": on, "rules_key": key, "ledger_version": versions[pid]}
-        for benefit in [ALL] + sorted({v.benefit for v in verdicts}):
-            v = worst(verdicts, None if benefit == ALL else benefit)
-            room = None if v is None else headroom_fraction(v)
-            rows.append({**base, "benefit": benefit, "status": None if v is None else v.status,
-                         "room": None if room is None else str(room)})
-    table = RiskPosition.__table__
-
-    def write():
-        for i in range(0, len(pids), CHUNK):
-            db.session.execute(table.delete().where(table.c.person_id.in_(pids[i:i + CHUNK])))
-        db.session.execute(table.insert(), rows)
-
+    rows = [row for pid in pids for row in _rows(pid, found[pid], versions[pid], on, key)]
     if db.session.get_bind().dialect.name == "sqlite":
-        write()  # SQLite lets one writer in at a time: nobody can write the same rows meanwhile
+        _replace(pids, rows)  # SQLite lets one writer in at a time: nobody can write the same rows meanwhile
         return len(pids)
     try:
         with db.session.begin_nested():
-            write()
+            _replace(pids, rows)
     except DBAPIError:  # another request kept the same people first (or a lock timed out)
         return 0
     return len(pids)

@@ -1,13 +1,16 @@
 """Raising, acknowledging and resolving risk flags; the scheduled scan; the daily digest.
 
-Services flush; the caller commits, except ``scan`` and ``digest``, which run as a task and own
-their transaction.
+Services flush; the caller commits. ``scan`` and ``digest`` are called by the scheduled tasks
+(``tasks.risks``), which own their transactions: the scan task takes the lease
+(``acquire_lock``) and gives it back (``release_lock``) in steps of their own.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import time
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -27,35 +30,35 @@ from tracker.timeutil import utcnow
 FLAG_TRANSITIONS = {("open", "acknowledge"): "acknowledged", ("open", "resolve"): "resolved",
                     ("acknowledged", "resolve"): "resolved"}
 LEVEL_RANK = {"near": 1, "over": 2, "manual": 0}
+log = logging.getLogger(__name__)
 
 
 # ---- locks -------------------------------------------------------------------------------------
 
 def acquire_lock(name: str, ttl_seconds: int) -> str | None:
-    """Take a lease on a named job; returns a holder token, or None if someone else has it."""
+    """Take a lease on a named job; returns a holder token, or None if someone else has it.
+
+    Flushes: the caller commits at once, so that other workers see the lease."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow().timestamp()}"
     now = utcnow()
     result = db.session.execute(sa.update(JobLock).where(JobLock.name == name, JobLock.locked_until < now)
                                 .values(holder=holder, locked_until=now + timedelta(seconds=ttl_seconds)))
     if result.rowcount == 1:
-        db.session.commit()
         return holder
     if db.session.get(JobLock, name) is not None:
-        db.session.rollback()
         return None
-    db.session.add(JobLock(name=name, holder=holder, locked_until=now + timedelta(seconds=ttl_seconds)))
     try:
-        db.session.commit()
+        with db.session.begin_nested():  # two workers adding the first lease at once: one wins
+            db.session.add(JobLock(name=name, holder=holder, locked_until=now + timedelta(seconds=ttl_seconds)))
     except IntegrityError:
-        db.session.rollback()
         return None
     return holder
 
 
 def release_lock(name: str, holder: str) -> None:
+    """Give a lease back (flushes; the caller commits)."""
     db.session.execute(sa.update(JobLock).where(JobLock.name == name, JobLock.holder == holder)
                        .values(locked_until=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
 
 
 # ---- flags -------------------------------------------------------------------------------------
@@ -208,38 +211,32 @@ def people_with_claims():
     return sa.select(BenefitClaim.person_id).distinct().scalar_subquery()
 
 
-def scan(on: date, *, lock_seconds: int = 900) -> dict:
-    """Raise flags for everyone near or over a limit today; resolve flags whose period has passed.
+def scan(on: date) -> dict:
+    """Raise flags for everyone near or over a limit today; resolve flags whose period has passed;
+    keep everyone's position for the dashboard. Returns the counts raised and resolved.
 
-    Idempotent (a second run raises nothing new) and never overlapping (a lease in the database).
-    """
-    holder = acquire_lock(SCAN_LOCK, lock_seconds)
-    if holder is None:
-        return {"skipped": True, "raised": 0, "resolved": 0}
-    try:
-        raised = []
-        known = {(f.person_id, f.rule_family, f.period_start): f for f in db.session.scalars(
-            sa.select(RiskFlag).where(RiskFlag.period_end >= on - timedelta(days=400)))}
-        claimants = sa.select(BenefitClaim.person_id)
-        versions = kept.versions_of(claimants)  # before the ledgers: see tracker/risks/positions.py
-        found = checks.positions(claimants, on)
-        for person_id, verdicts in found.items():
-            raised += raise_from_verdicts(person_id, verdicts, notify_now=False, known=known)
-        kept.keep(found, versions, on, only_stale=True)  # so the dashboard need not work them out
-        stale = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved",
-                                                             RiskFlag.source == "system",
-                                                             RiskFlag.period_end < on)).all()
-        for flag in stale:
-            move(flag, "resolve", actor=None, note="The period has ended.")
-        if raised:
-            _notify_flags(raised)
-        db.session.commit()
-        return {"skipped": False, "raised": len(raised), "resolved": len(stale)}
-    except BaseException:
-        db.session.rollback()
-        raise
-    finally:
-        release_lock(SCAN_LOCK, holder)
+    Idempotent: a second run raises nothing new. Flushes; the scan task (``tasks.risks.scan``)
+    holds the lease that keeps two scans from overlapping, and commits."""
+    started = time.monotonic()
+    raised = []
+    known = {(f.person_id, f.rule_family, f.period_start): f for f in db.session.scalars(
+        sa.select(RiskFlag).where(RiskFlag.period_end >= on - timedelta(days=400)))}
+    claimants = sa.select(BenefitClaim.person_id)
+    versions = kept.versions_of(claimants)  # before the ledgers: see tracker/risks/positions.py
+    found = checks.positions(claimants, on)
+    for person_id, verdicts in found.items():
+        raised += raise_from_verdicts(person_id, verdicts, notify_now=False, known=known)
+    worked_out = kept.keep(found, versions, on, only_stale=True)  # so the dashboard need not work them out
+    stale = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved",
+                                                         RiskFlag.source == "system",
+                                                         RiskFlag.period_end < on)).all()
+    for flag in stale:
+        move(flag, "resolve", actor=None, note="The period has ended.")
+    if raised:
+        _notify_flags(raised)
+    log.info("Risk scan for %s: %s people checked, %s flags raised, %s resolved, %s positions kept, in %.2f s",
+             on.isoformat(), len(found), len(raised), len(stale), worked_out, time.monotonic() - started)
+    return {"raised": len(raised), "resolved": len(stale)}
 
 
 def digest(on: date) -> int:
@@ -257,7 +254,7 @@ def digest(on: date) -> int:
     for user in notify.coordinators():
         notify.queue(user, f"Daily risk summary: {len(flags)} open", body, "digest")
         count += 1
-    db.session.commit()
+    log.info("Risk digest for %s: %s open flags, %s coordinators told", on.isoformat(), len(flags), count)
     return count
 
 

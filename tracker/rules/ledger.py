@@ -1,24 +1,82 @@
-"""Turn a person's rows in the database into the plain data the pure engine takes.
+"""A person's ledger: read for the pure engine, and announced when it is written.
 
-Only the columns the engine needs are read (no ORM objects), within a date range wide enough
-for every period kind (a tax year back, and ahead for suggestions).
+Reading: a person's rows in the database become the plain data the pure engine takes. Only the
+columns the engine needs are read (no ORM objects), within a date range wide enough for every
+period kind (a tax year back, and ahead for suggestions).
+
+Ledger events: whatever writes a person's payments, expenses, other income, contributions or
+benefit claims calls one of these, in the same transaction, at the place it writes:
+
+* ``changed(session, person_ids)``: raises each person's ``ledger_version``. The risk dashboard's
+  kept positions (``tracker.risks.positions``) are trusted only while the version they were
+  worked out from is current, so the people are worked out again next time. The UPDATE also
+  takes each person's row lock (PostgreSQL) or the write lock (SQLite), so a check running at the
+  same moment waits for this transaction and then sees its rows: payments call it *before* they
+  check (``payments.service.lock_person_ledger``).
+* ``claims_changed(session, person_ids)``: the same, and the people's kept positions are
+  deleted, since they name the benefits a person claims (a claim added, changed or removed;
+  consent withdrawn, which removes every claim).
+
+The writers: ``payments.service`` (record, approve, pay, cancel, reverse), ``payments.expenses``
+(expenses, other income), ``contributions.service`` (one contribution, a session),
+``people.service`` (claims, consent withdrawn) and ``imports.service`` (payments and
+contributions from a file). There is no listener: a writer that forgets the event leaves the
+dashboard's order stale, and tests/test_ledger_events.py checks each writer.
+
+Two writers need no event: the demo seed (``tracker.demo``) inserts new people together with their
+records, so nothing can be kept about them yet; and nothing deletes a person (kept rows would go
+with them, ``ON DELETE CASCADE``). Changing a person's name or contact details is not a ledger
+change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from tracker.contributions.models import Contribution
+from tracker.engine import core as engine
 from tracker.extensions import db
 from tracker.money import scaled_reader
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.people.models import BenefitClaim, Person, Preference
-from tracker.engine import core as engine
+from tracker.risks.models import RiskPosition
 
 BACK = timedelta(days=400)
 AHEAD = timedelta(days=450)
+CHUNK = 500  # ids per IN list
+
+
+# ---- ledger events ------------------------------------------------------------------------------
+
+def _chunks(person_ids: Iterable[int | None]) -> Iterator[list[int]]:
+    ids = sorted({pid for pid in person_ids if pid is not None})
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i:i + CHUNK]
+
+
+def changed(session: so.Session, person_ids: Iterable[int | None]) -> None:
+    """These people's ledgers are written in this transaction: raise their ``ledger_version``."""
+    for ids in _chunks(person_ids):
+        session.execute(sa.update(Person).where(Person.id.in_(ids))
+                        .values(ledger_version=Person.ledger_version + 1)
+                        .execution_options(synchronize_session=False))
+
+
+def claims_changed(session: so.Session, person_ids: Iterable[int | None]) -> None:
+    """These people's benefit claims are written in this transaction: raise their
+    ``ledger_version`` and delete their kept positions, which name the benefits."""
+    person_ids = list(person_ids)
+    changed(session, person_ids)
+    table = RiskPosition.__table__
+    for ids in _chunks(person_ids):
+        session.execute(table.delete().where(table.c.person_id.in_(ids)))
+
+
+# ---- reading ------------------------------------------------------------------------------------
 
 
 def claims_for(person_id: int) -> list[engine.Claim]:
