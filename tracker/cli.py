@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from tracker.dbcopy import register_db_copy
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 
@@ -18,6 +19,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(demo)
     app.cli.add_command(rules)
+    register_db_copy(app)
 
 
 users = AppGroup("users", help="Manage sign-ins and API tokens.")
