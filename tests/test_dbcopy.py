@@ -122,43 +122,57 @@ def every_row(url: str) -> dict[str, list[tuple]]:
 # ---- PostgreSQL ------------------------------------------------------------------------------
 
 
-def test_demo_copies_to_postgresql_with_every_row_and_penny_and_the_app_runs_on_it(
-    make_app, demo_sqlite, own_postgres_url
-):
-    before = totals(demo_sqlite)
+def assert_worth_copying(before: dict) -> None:
+    """The demo has rows and pence where the copy could lose them, and SQL NULLs beside JSON nulls."""
     for table in ("person", "contribution", "payment", "expense", "other_income", "outbox_task", "audit_event"):
         assert before["rows"][table] > 0, table
     for column in ("payment.amount", "expense.amount", "other_income.amount", "contribution.value_owed"):
         assert before["pence"][column] > 0, column
-    assert before["sql_nulls"]["payment.check_snapshot"] > 0  # SQL NULLs beside JSON nulls
+    assert before["sql_nulls"]["payment.check_snapshot"] > 0
+
+
+def sign_in_and_add_a_person(app) -> int:
+    """A demo user signs in on the copy, sees the people, and records a new one; returns its id."""
+    client = app.test_client()
+    signed_in = client.post("/sign-in", data={"email": "admin@example.org", "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 302
+    listed = client.get("/people/")
+    assert listed.status_code == 200
+    assert "Zoë Hartley" in listed.get_data(as_text=True)
+    added = client.post("/people/new", data={"name": "Copied Casey"})
+    assert added.status_code == 302
+    return int(added.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def test_demo_copies_to_postgresql_with_every_row_and_penny_and_the_app_runs_on_it(
+    make_app, demo_sqlite, own_postgres_url
+):
+    before = totals(demo_sqlite)
+    assert_worth_copying(before)
     _migrated(make_app, own_postgres_url)
 
     # A postgres:// URL with a password, as hosting platforms give it; small batches.
     result = _copy(make_app, demo_sqlite, _postgres(own_postgres_url, password=SECRET), "--batch-size", "7")
     assert result.exit_code == 0, result.output
-    assert SECRET not in result.output and "***" in result.output
-    assert "Every table matches" in result.output and "DIFFERENT" not in result.output
+    assert SECRET not in result.output
+    assert "***" in result.output
+    assert "Every table matches" in result.output
+    assert "DIFFERENT" not in result.output
     assert totals(own_postgres_url) == before
-    assert every_row(own_postgres_url) == every_row(demo_sqlite)
+    rows = every_row(own_postgres_url)
+    assert rows == every_row(demo_sqlite)
 
-    # The app on the copy: a demo user signs in, sees the people, and records a new one (the id
-    # sequences were moved past the copied rows, or this insert would hit a duplicate key).
-    client = make_app(SQLALCHEMY_DATABASE_URI=own_postgres_url).test_client()
-    signed_in = client.post("/sign-in", data={"email": "admin@example.org", "password": DEMO_PASSWORD})
-    assert signed_in.status_code == 302
-    listed = client.get("/people/")
-    assert listed.status_code == 200 and "Zoë Hartley" in listed.get_data(as_text=True)
-    added = client.post("/people/new", data={"name": "Copied Casey"})
-    assert added.status_code == 302
-    new_id = int(added.headers["Location"].rstrip("/").rsplit("/", 1)[1])
-    assert new_id == before["rows"]["person"] + 1
+    # The id sequences were moved past the copied rows, or this insert would hit a duplicate key.
+    new_id = sign_in_and_add_a_person(make_app(SQLALCHEMY_DATABASE_URI=own_postgres_url))
+    assert new_id == max(row[0] for row in rows["person"]) + 1
     after_new = totals(own_postgres_url)
     assert after_new["rows"]["person"] == before["rows"]["person"] + 1
 
     # A second copy onto the now non-empty target is refused and changes nothing.
     again = _copy(make_app, demo_sqlite, own_postgres_url)
     assert again.exit_code != 0
-    assert "is not empty" in again.output and "Nothing was written" in again.output
+    assert "is not empty" in again.output
+    assert "Nothing was written" in again.output
     assert totals(own_postgres_url) == after_new
 
 
