@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from tracker.dbcopy import register_db_copy
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.vocab import ROLES
@@ -20,6 +21,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(demo)
     app.cli.add_command(rules)
+    register_db_copy(app)
 
 
 def _refuse(error: ValidationFailed, indent: str = "") -> NoReturn:
