@@ -31,7 +31,10 @@ def test_the_level_comes_from_the_environment(app):
     assert logs.level_from({"LOG_LEVEL": "WARNING"}) == "WARNING"
     assert logs.level_from({"LOG_LEVEL": "loud"}) == "INFO"
     assert logs.checked_level(None) == "INFO"
-    root = logging.getLogger()  # the app factory configured logging once
+    # (Alembic's env.py reconfigures logging when a test migrates a database, so configure again here.)
+    assert logs.configure("WARNING", again=True)
+    root = logging.getLogger()
+    assert root.level == logging.WARNING
     assert any(any(isinstance(f, logs.ContextFilter) for f in h.filters) for h in root.handlers)
 
 

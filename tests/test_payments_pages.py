@@ -632,7 +632,7 @@ def test_the_payment_page_shows_times_in_uk_time(app, client, login, carer):
     """Stored times are UTC; in summer the page shows them an hour later (British Summer Time)."""
     from datetime import datetime
 
-    pid = make_payment(app, carer, status="paid", method="cash", paid_on=date(2025, 7, 10))
+    pid = saved(app, payment, carer, status="paid", method="cash", paid_on=date(2025, 7, 10))
     with app.app_context():
         p = db.session.get(Payment, pid)
         p.created_at = datetime(2025, 7, 1, 23, 30)  # 00:30 on 2 July in the UK
