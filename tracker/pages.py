@@ -69,8 +69,13 @@ def status(form) -> int:
     return 422 if form.errors else 200
 
 
-def submit(form, action: Callable[[], Done], *, rename: Mapping[str, str] | None = None,
-           on_error: Callable[[ValidationFailed], None] | None = None) -> Response | None:
+def submit(
+    form,
+    action: Callable[[], Done],
+    *,
+    rename: Mapping[str, str] | None = None,
+    on_error: Callable[[ValidationFailed], None] | None = None,
+) -> Response | None:
     """Run ``action`` inside the page commit boundary.
 
     Returns the redirect on success; ``None`` after a refused write (rolled back, messages on the
@@ -101,17 +106,6 @@ def commit(done: Done) -> Response:
     if done.message:
         flash(done.message, done.category)
     return redirect(done.to)
-
-
-def parse_id(raw) -> int | None:
-    """A positive whole number that fits a database id (a hidden field, a choice), or None."""
-    if raw is None:
-        return None
-    text = str(raw).strip()
-    if not text.isdigit() or len(text) > 19:
-        return None
-    value = int(text)
-    return value if 1 <= value <= MAX_ID else None
 
 
 def keep_audit() -> None:

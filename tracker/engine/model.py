@@ -269,13 +269,28 @@ class LedgerPayment:
         return self.worked_on or self.paid_on
 
     @classmethod
-    def from_trusted(cls, kind: str, amount: Decimal, paid_on: date, worked_on: date | None,
-                     benefit_value: Decimal | None, status: str, id: object = None) -> LedgerPayment:
+    def from_trusted(
+        cls,
+        kind: str,
+        amount: Decimal,
+        paid_on: date,
+        worked_on: date | None,
+        benefit_value: Decimal | None,
+        status: str,
+        id: object = None,
+    ) -> LedgerPayment:
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
         obj = cls.__new__(cls)
-        obj.__dict__.update(kind=kind, amount=amount, paid_on=paid_on, worked_on=worked_on,
-                            benefit_value=benefit_value, status=status, id=id)
+        obj.__dict__.update(
+            kind=kind,
+            amount=amount,
+            paid_on=paid_on,
+            worked_on=worked_on,
+            benefit_value=benefit_value,
+            status=status,
+            id=id,
+        )
         return obj
 
 
@@ -516,5 +531,3 @@ class CheckResult:
             "verdicts": [v.to_dict() for v in self.verdicts],
             "suggestions": [s.to_dict() for s in self.suggestions],
         }
-
-

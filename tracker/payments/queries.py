@@ -29,9 +29,14 @@ class Filters:
     per_page: int = 50
 
     def as_args(self) -> dict:
-        out = {"person_id": self.person_id, "activity_id": self.activity_id, "status": self.status,
-               "kind": self.kind, "from": self.date_from.isoformat() if self.date_from else None,
-               "to": self.date_to.isoformat() if self.date_to else None}
+        out = {
+            "person_id": self.person_id,
+            "activity_id": self.activity_id,
+            "status": self.status,
+            "kind": self.kind,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+        }
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -69,9 +74,16 @@ def parse_filters(args) -> Filters:
     kind = args.get("kind") or None
     if kind and kind not in PAYMENT_KINDS:
         errors["kind"] = ["Choose one of: " + ", ".join(PAYMENT_KINDS) + "."]
-    f = Filters(person_id=integer("person_id"), activity_id=integer("activity_id"), status=status, kind=kind,
-                date_from=day("from"), date_to=day("to"), page=integer("page", 1, 1, 1_000_000),
-                per_page=integer("per_page", 50, 1, MAX_PER_PAGE))
+    f = Filters(
+        person_id=integer("person_id"),
+        activity_id=integer("activity_id"),
+        status=status,
+        kind=kind,
+        date_from=day("from"),
+        date_to=day("to"),
+        page=integer("page", 1, 1, 1_000_000),
+        per_page=integer("per_page", 50, 1, MAX_PER_PAGE),
+    )
     if f.date_from and f.date_to and f.date_to < f.date_from:
         errors["to"] = ["The end date must be on or after the start date."]
     if errors:
@@ -103,16 +115,21 @@ def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool =
     if f.kind:
         q = q.where(Payment.kind == f.kind)
     if f.activity_id:
-        linked = (sa.select(payment_contribution.c.payment_id)
-                  .join(Contribution, Contribution.id == payment_contribution.c.contribution_id)
-                  .where(Contribution.activity_id == f.activity_id))
+        linked = (
+            sa.select(payment_contribution.c.payment_id)
+            .join(Contribution, Contribution.id == payment_contribution.c.contribution_id)
+            .where(Contribution.activity_id == f.activity_id)
+        )
         q = q.where(Payment.id.in_(linked))
     return q
 
 
 def contributions_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
-    q = (sa.select(Contribution).options(so.joinedload(Contribution.person), so.joinedload(Contribution.activity))
-         .order_by(Contribution.worked_on.desc(), Contribution.id.desc()))
+    q = (
+        sa.select(Contribution)
+        .options(so.joinedload(Contribution.person), so.joinedload(Contribution.activity))
+        .order_by(Contribution.worked_on.desc(), Contribution.id.desc())
+    )
     q = _person_and_dates(q, f, person_scope, Contribution.person_id, Contribution.worked_on)
     if f.activity_id:
         q = q.where(Contribution.activity_id == f.activity_id)
@@ -124,8 +141,7 @@ def expenses_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
     return _person_and_dates(q, f, person_scope, Expense.person_id, Expense.paid_on)
 
 
-__all__ = ["Filters", "parse_filters", "payments_query", "contributions_query", "expenses_query",
-           "Activity", "Person"]
+__all__ = ["Filters", "parse_filters", "payments_query", "contributions_query", "expenses_query", "Activity", "Person"]
 
 
 def contribution_ids_for(payment_ids) -> dict[int, list[int]]:
@@ -136,8 +152,9 @@ def contribution_ids_for(payment_ids) -> dict[int, list[int]]:
     from tracker.extensions import db
 
     for pid, cid in db.session.execute(
-            sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
-            .where(payment_contribution.c.payment_id.in_(list(payment_ids)))
-            .order_by(payment_contribution.c.contribution_id)):
+        sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
+        .where(payment_contribution.c.payment_id.in_(list(payment_ids)))
+        .order_by(payment_contribution.c.contribution_id)
+    ):
         out.setdefault(pid, []).append(cid)
     return out
