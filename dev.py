@@ -121,12 +121,7 @@ def start() -> None:
 
 #: The checks the test command runs before the tests: lint, formatting, the engine's import
 #: contract (it imports neither Flask nor SQLAlchemy) and types (strict for the engine).
-CHECKS = (
-    ("ruff", "check", "."),
-    ("ruff", "format", "--check", "."),
-    ("lint-imports",),
-    ("mypy",),
-)
+CHECKS = (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("lint-imports",), ("mypy",))
 
 
 def check() -> None:

@@ -13,14 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.engine import planner
-from tracker.engine.core import (
-    Claim,
-    Ledger,
-    LedgerIncome,
-    LedgerPayment,
-    ProposedPayment,
-    check,
-)
+from tracker.engine.core import Claim, Ledger, LedgerIncome, LedgerPayment, ProposedPayment, check
 from tracker.engine.pack import load_default_pack
 from tracker.engine.planner import Session
 from tracker.rules import wording

@@ -19,12 +19,7 @@ STAFF_ROLES = ("admin", "finance", "coordinator")
 FINANCE_ROLES = ("admin", "finance")
 #: Who looks after people and may see which benefits they receive (special-category data).
 BENEFIT_INFO_ROLES = ("admin", "coordinator")
-ROLE_LABELS = {
-    "admin": "Admin",
-    "finance": "Finance",
-    "coordinator": "Coordinator",
-    "contributor": "Contributor",
-}
+ROLE_LABELS = {"admin": "Admin", "finance": "Finance", "coordinator": "Coordinator", "contributor": "Contributor"}
 
 # ---- ceilings and ranges ------------------------------------------------------------------------
 

@@ -7,14 +7,7 @@ import pytest
 import yaml
 
 from tracker.engine.core import BENEFITS, Rule
-from tracker.engine.pack import (
-    RuleError,
-    default_pack_path,
-    load_default_pack,
-    load_pack,
-    parse_rule,
-    rule_to_dict,
-)
+from tracker.engine.pack import RuleError, default_pack_path, load_default_pack, load_pack, parse_rule, rule_to_dict
 
 RULES = load_default_pack()
 

@@ -7,14 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.engine import core
-from tracker.engine.core import (
-    Claim,
-    Ledger,
-    LedgerHours,
-    LedgerIncome,
-    LedgerPayment,
-    ProposedPayment,
-)
+from tracker.engine.core import Claim, Ledger, LedgerHours, LedgerIncome, LedgerPayment, ProposedPayment
 from tracker.engine.pack import load_default_pack
 from tracker.rules import wording
 from tracker.rules.wording import NOTE_ALREADY_OVER

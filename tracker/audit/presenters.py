@@ -31,10 +31,7 @@ ENTITY_LABELS = {
     "import": "Import",
     "none": "None",
 }
-ACTION_LABELS = {
-    "benefits.viewed": "Benefit information viewed",
-    "import.completed": "File imported",
-}
+ACTION_LABELS = {"benefits.viewed": "Benefit information viewed", "import.completed": "File imported"}
 KEY_LABELS = {
     "paid_on": "Paid on",
     "worked_on": "Worked on",

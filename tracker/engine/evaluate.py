@@ -54,10 +54,7 @@ class _Sorted(Generic[_T]):
 class _Index:
     def __init__(self, ledger: Ledger) -> None:
         live = [p for p in ledger.payments if p.status != "cancelled"]
-        self.payments = {
-            "received": _Sorted(live, lambda p: p.paid_on),
-            "worked": _Sorted(live, lambda p: p.work_date),
-        }
+        self.payments = {"received": _Sorted(live, lambda p: p.paid_on), "worked": _Sorted(live, lambda p: p.work_date)}
         self.expenses = {
             "received": _Sorted(ledger.expenses, lambda e: e.paid_on),
             "worked": _Sorted(ledger.expenses, lambda e: e.incurred_on),

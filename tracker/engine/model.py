@@ -180,9 +180,7 @@ class Rule:
                 self, "applies_when", AppliesWhen(aw.get("benefit", self.benefit), aw.get("attributes") or ())
             )
         object.__setattr__(
-            self,
-            "sources",
-            tuple(s if isinstance(s, Source) else Source(s["title"], s["url"]) for s in self.sources),
+            self, "sources", tuple(s if isinstance(s, Source) else Source(s["title"], s["url"]) for s in self.sources)
         )
         _choice(self.benefit, BENEFITS, "benefit")
         _choice(self.measure, MEASURES, "measure")
@@ -510,11 +508,7 @@ class Suggestion:
     basis: SuggestionBasis | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "payments": [p.to_dict() for p in self.payments],
-            "explanation": self.explanation,
-        }
+        return {"kind": self.kind, "payments": [p.to_dict() for p in self.payments], "explanation": self.explanation}
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 from tracker.engine import periods
-from tracker.engine.evaluate import (
-    _basis_date,
-    _Context,
-    _Eval,
-    _payment_value,
-    _status,
-)
+from tracker.engine.evaluate import _basis_date, _Context, _Eval, _payment_value, _status
 from tracker.engine.model import (
     PENNY,
     ZERO,

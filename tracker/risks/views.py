@@ -55,14 +55,7 @@ from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
-from tracker.vocab import (
-    BENEFIT_INFO_ROLES,
-    FLAG_LEVEL_WORDS,
-    FLAG_STATUS_WORDS,
-    MAX_ID,
-    MAX_PAGE,
-    STAFF_ROLES,
-)
+from tracker.vocab import BENEFIT_INFO_ROLES, FLAG_LEVEL_WORDS, FLAG_STATUS_WORDS, MAX_ID, MAX_PAGE, STAFF_ROLES
 
 #: Who looks after people: they see and act on a person's risks.
 MANAGERS = BENEFIT_INFO_ROLES

@@ -44,10 +44,7 @@ EXPENSES_CHOICES = [
     ("unless_service_user", "Count them, unless the work is marked as service-user involvement"),
     ("never", "Never count them"),
 ]
-DATE_BASIS_CHOICES = [
-    ("received", "The date the person receives the money"),
-    ("worked", "The date the work was done"),
-]
+DATE_BASIS_CHOICES = [("received", "The date the person receives the money"), ("worked", "The date the work was done")]
 KIND_CHOICES = [(k, PREFERENCE_LABELS.get(k, k)) for k in PAYMENT_KINDS]
 
 

@@ -18,12 +18,7 @@ from tracker.engine import pack, periods
 from tracker.engine.core import Rule
 from tracker.money import format_money
 from tracker.people.models import PREFERENCE_LABELS
-from tracker.rules.forms import (
-    CONFIDENCE_CHOICES,
-    DATE_BASIS_CHOICES,
-    EXPENSES_CHOICES,
-    decimal_text,
-)
+from tracker.rules.forms import CONFIDENCE_CHOICES, DATE_BASIS_CHOICES, EXPENSES_CHOICES, decimal_text
 from tracker.rules.models import RuleRevision
 
 # ---- plain words ------------------------------------------------------------------------------

@@ -27,15 +27,7 @@ from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.rules import bp, service
 from tracker.rules import presenters as present
-from tracker.rules.forms import (
-    ConfirmForm,
-    InForceForm,
-    LoadForm,
-    RetireForm,
-    RuleForm,
-    changes_from,
-    form_data,
-)
+from tracker.rules.forms import ConfirmForm, InForceForm, LoadForm, RetireForm, RuleForm, changes_from, form_data
 from tracker.rules.models import RuleRevision
 from tracker.vocab import STAFF_ROLES
 
@@ -335,9 +327,7 @@ def confirm(code: str):
 def retire(code: str):
     return _rule_action(
         code,
-        [
-            (lambda r: r.status == "retired", "This rule is already retired.", "info"),
-        ],
+        [(lambda r: r.status == "retired", "This rule is already retired.", "info")],
         RetireForm,
         "retire",
         service.retire,
