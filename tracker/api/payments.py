@@ -13,7 +13,7 @@ from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
-from tracker.payments import service
+from tracker.payments import methods, service
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks
@@ -116,9 +116,9 @@ def pay_payment(payment_id: int):
     require_role("admin", "finance")
     payment = _payment_for_staff(payment_id)
     body = parse_body(PayIn)
-    payment, check = service.pay(payment, actor=current_api_user(), paid_on=body.paid_on, method=body.method,
-                                 reference=body.reference, now=utcnow(), today=today(),
-                                 override_reason=body.override_reason)
+    payment, check = methods.pay(payment, actor=current_api_user(), paid_on=body.paid_on, method=body.method,
+                                 method_note=body.method_note, reference=body.reference, now=utcnow(),
+                                 today=today(), override_reason=body.override_reason)
     out = payment_json(payment)
     if check is not None:
         out["check"] = check

@@ -28,8 +28,9 @@ from tracker.money import ZERO, MoneyError, to_decimal
 from tracker.payments import queries
 from tracker.people.forms import Needed, PlainDateField, select_choices
 from tracker.people.models import Person
-from tracker.vocab import (FIRST_YEAR, KIND_LABELS, LAST_YEAR, MAX_ID, MAX_PAGE, NON_MONEY_KINDS, PAY_METHODS,
-                           PAYMENT_KINDS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES, SERVICE_USER_CONTEXT_LABELS)
+from tracker.vocab import (FIRST_YEAR, KIND_LABELS, LAST_YEAR, MAX_ID, MAX_PAGE, NON_MONEY_KINDS, PAY_METHOD_CHOICES,
+                           PAY_METHOD_LABELS, PAYMENT_KINDS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES,
+                           SERVICE_USER_CONTEXT_LABELS)
 
 #: The most payments one suggestion may carry back in its hidden fields.
 MAX_SUGGESTED = 6
@@ -123,13 +124,14 @@ class PayForm(FlaskForm):
     paid_on = DayField("Date the person receives it",
                        validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")])
     method = SelectField("How it was paid", choices=select_choices([("", "Choose how it was paid")] +
-                                                                    [(m, m.capitalize()) for m in PAY_METHODS]),
+                                                                    list(PAY_METHOD_LABELS.items())),
                          default="", validate_choice=False, validators=[Needed()])
+    method_note = StringField("If other: how it was paid")
     reference = StringField("Payment reference")
     override_reason = TextAreaField("Reason to override the benefit check")
 
     def validate_method(self, field):
-        if field.data not in PAY_METHODS:
+        if field.data not in PAY_METHOD_CHOICES:
             raise ValidationError("Choose how it was paid.")
 
 

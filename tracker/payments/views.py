@@ -31,7 +31,7 @@ from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db
 from tracker.money import ZERO
 from tracker.pages import Done
-from tracker.payments import bp, forms, presenters, queries, service
+from tracker.payments import bp, forms, methods, presenters, queries, service
 from tracker.payments import expenses as expense_service
 from tracker.payments.forms import (ApproveForm, ExpenseForm, OtherIncomeForm, PayForm, PaymentForm, PersonSearchForm,
                                     ReasonForm)
@@ -364,9 +364,9 @@ def pay(payment_id: int):
 
     def run() -> None:
         try:
-            service.pay(payment, actor=current_user, paid_on=form.paid_on.data, method=form.method.data,
-                        reference=form.reference.data, now=utcnow(), today=today(),
-                        override_reason=form.override_reason.data)
+            methods.pay(payment, actor=current_user, paid_on=form.paid_on.data, method=form.method.data,
+                        method_note=form.method_note.data, reference=form.reference.data, now=utcnow(),
+                        today=today(), override_reason=form.override_reason.data)
         except Conflict as e:
             if e.code != "benefit_rule_block":
                 raise
