@@ -140,5 +140,8 @@ class NoteIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
 
 
+PaymentIdIn = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class ApproveManyIn(Strict):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[PaymentIdIn] = Field(min_length=1, max_length=500)
