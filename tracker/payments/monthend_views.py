@@ -135,7 +135,8 @@ def _reconcile(form: ReconcileForm) -> reconciliation.Result | None:
 def _csv(result: reconciliation.Result, start: date, end: date) -> Response:
     from tracker.exports.writers import CSV_MIME
 
-    resp = Response(reconciliation.mismatches_csv(result), mimetype=CSV_MIME)
+    # Written out now: the rows name people, read in this request's session.
+    resp = Response("".join(reconciliation.mismatches_csv(result)), mimetype=CSV_MIME)
     resp.headers["Content-Disposition"] = f'attachment; filename="reconciliation-{start}-{end}.csv"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
