@@ -90,7 +90,7 @@ def test_owed_queue_lists_uncovered_work_by_person(app, client, login, people):
     assert "£300.00" in page and "£140.00" in page  # Bea: £60.00 and the £80.00 the cancelled one left owed
     assert "Vouchers: supermarket" in page and "Cash" in page
     assert "Blocked: paying it all now would break a benefit rule" in page
-    assert 'name="reason-%d"' % people["carer"] in page
+    assert f'name="reason-{people["carer"]}"' in page
     assert "Carer&#39;s Allowance" not in page  # finance never sees benefit names
     assert bea
 
@@ -253,7 +253,7 @@ def test_list_sorts_by_column_and_keeps_the_filters(app, client, login, people):
     login("finance")
     page = client.get(f"/payments/?person_id={people['bea']}&sort=amount").get_data(as_text=True)
     assert _rows(page) == ["£10.00", "£20.00", "£30.00"]
-    assert 'aria-sort="ascending"><a href="/payments/?person_id=%d&amp;sort=-amount"' % people["bea"] in page
+    assert f'aria-sort="ascending"><a href="/payments/?person_id={people["bea"]}&amp;sort=-amount"' in page
     assert page.count("aria-sort=") == 1
     assert "REF-10.00" in page and "<th scope=\"col\">Payment</th>" in page
     assert _rows(client.get(f"/payments/?person_id={people['bea']}&sort=-amount").get_data(as_text=True)) == [

@@ -6,10 +6,9 @@ from datetime import date
 
 from flask import jsonify, request
 
-from tracker.api import bp
+from tracker.api import bp, openapi
 from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
-from tracker.api import openapi
-from tracker.api.schemas import ApproveManyIn, EmptyIn, PaymentIn, PayIn, ReasonIn
+from tracker.api.schemas import ApproveManyIn, EmptyIn, PayIn, PaymentIn, ReasonIn
 from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db

@@ -30,9 +30,20 @@ from tracker.money import ZERO, MoneyError, to_decimal
 from tracker.payments import queries
 from tracker.people.forms import Needed, PlainDateField, select_choices
 from tracker.people.models import Person
-from tracker.vocab import (FIRST_YEAR, KIND_LABELS, LAST_YEAR, MAX_ID, MAX_PAGE, NON_MONEY_KINDS, PAY_METHOD_CHOICES,
-                           PAY_METHOD_LABELS, PAYMENT_KINDS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES,
-                           SERVICE_USER_CONTEXT_LABELS)
+from tracker.vocab import (
+    FIRST_YEAR,
+    KIND_LABELS,
+    LAST_YEAR,
+    MAX_ID,
+    MAX_PAGE,
+    NON_MONEY_KINDS,
+    PAY_METHOD_CHOICES,
+    PAY_METHOD_LABELS,
+    PAYMENT_KINDS,
+    PAYMENT_STATUS_LABELS,
+    PAYMENT_STATUSES,
+    SERVICE_USER_CONTEXT_LABELS,
+)
 
 #: The most payments one suggestion may carry back in its hidden fields.
 MAX_SUGGESTED = 6

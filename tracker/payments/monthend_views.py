@@ -25,7 +25,8 @@ from tracker.auth.access import roles_required
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.pages import Done
-from tracker.payments import approvals, bp, forms, owed, presenters, reconcile as reconciliation
+from tracker.payments import approvals, bp, forms, owed, presenters
+from tracker.payments import reconcile as reconciliation
 from tracker.payments.forms import ApproveForm, OwedForm, ReconcileForm
 from tracker.payments.models import Payment
 from tracker.rules.checks import NOTICE

@@ -59,19 +59,21 @@ class OwedPerson:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of the queue, and how many people and pages there are in all."""
+
     rows: list[OwedPerson]
     total_people: int
     page: int
     pages: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Recorded:
     """What recording the chosen people's drafts did: made, blocked (needs a reason), refused."""
 
-    made: list[tuple[str, Payment]] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    refused: list[tuple[str, list[str]]] = field(default_factory=list)
+    made: list[tuple[str, Payment]]
+    blocked: list[str]
+    refused: list[tuple[str, list[str]]]
 
 
 def _uncovered():
@@ -154,7 +156,7 @@ def record(person_ids: Iterable[int], on: date, reasons: Mapping[int, str], *, a
     Each goes through the payment service (checked and audited, the contributions linked). A payment
     the check blocks is not recorded unless a reason to override was given for that person; one the
     service refuses is listed with its messages. Nothing is written for either."""
-    out = Recorded()
+    out = Recorded([], [], [])
     people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(list(person_ids))))}
     for pid in person_ids:
         person = people.get(pid)

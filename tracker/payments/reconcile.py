@@ -34,6 +34,8 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
 @dataclass(frozen=True)
 class Line:
+    """One line of the statement; ``number`` is its line in the file."""
+
     number: int
     on: date
     amount: Decimal
@@ -42,6 +44,8 @@ class Line:
 
 @dataclass
 class Result:
+    """What matched, and what did not on either side."""
+
     matched: list[tuple[Line, Payment]] = field(default_factory=list)
     lines_only: list[Line] = field(default_factory=list)
     payments_only: list[Payment] = field(default_factory=list)
