@@ -442,3 +442,18 @@ def test_reconciliation_period_must_make_sense(app, client, login):
     resp = _upload(client, STATEMENT, start="2025-04-30", end="2025-04-01")
     assert resp.status_code == 422 and "on or after its start" in resp.get_data(as_text=True)
     assert _audits(app, "reconciliation.run") == 0
+
+
+def test_owed_queue_check_is_the_new_payment_check(app, api_as, people):
+    """The bulk check of the queue gives the same verdicts and suggestions as the one-person check."""
+    from tracker.payments import owed
+
+    work = add_work(app, people["carer"], "10", "5")
+    body = {"person_id": people["carer"], "kind": "voucher", "amount": "300.00", "paid_on": "2025-04-09",
+            "contribution_ids": work}
+    single = api_as("coordinator").post("/payments/check", json=body).get_json()
+    with app.test_request_context():
+        row = owed.queue(date(2025, 4, 9), today=date.today()).rows[0]
+    assert row.blocked and single["blocked"]
+    assert row.check["verdicts"] == single["verdicts"]
+    assert row.check["suggestions"] == single["suggestions"]

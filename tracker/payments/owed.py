@@ -42,6 +42,8 @@ class OwedPerson:
     total: Decimal = ZERO
     contributions: list[Contribution] = field(default_factory=list)
     preference: Preference | None = None
+    #: Every kind the person would take, most preferred first (suggestions may switch to another).
+    kinds: list[str] = field(default_factory=list)
     check: dict | None = None
 
     @property
@@ -105,6 +107,7 @@ def _fill(rows: list[OwedPerson]) -> None:
                                    .order_by(Preference.person_id, Preference.position)):
         row = by_id[pref.person_id]
         row.preference = row.preference or pref
+        row.kinds.append(pref.kind)
 
 
 def proposed_for(row: OwedPerson, on: date) -> ProposedPayment:
@@ -114,7 +117,7 @@ def proposed_for(row: OwedPerson, on: date) -> ProposedPayment:
 
 
 def _check_all(rows: list[OwedPerson], on: date, today: date) -> None:
-    prefs: dict[int, list[str]] = {r.person_id: [r.preference.kind] if r.preference else [] for r in rows}
+    prefs = {r.person_id: r.kinds for r in rows}
     results = checks.check_many({r.person_id: proposed_for(r, on) for r in rows}, prefs, on, today=today)
     for r in rows:
         result, revisions = results[r.person_id]
