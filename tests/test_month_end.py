@@ -227,10 +227,12 @@ def test_bulk_approve_page(app, client, login, people):
     me = login("finance")
     other = make_payment(app, people["bea"], amount="10.00")
     mine = make_payment(app, people["cy"], amount="20.00", recorded_by=me)
-    page = client.get("/payments/?status=draft").get_data(as_text=True)
+    page = client.get("/payments/?status=draft&sort=amount").get_data(as_text=True)
     assert f'name="ids" value="{other}"' in page and "Approve the chosen drafts" in page
-    resp = client.post("/payments/approve-selected", data={"ids": [str(other), str(mine)]})
-    assert resp.status_code == 302
+    assert 'name="back-sort" value="amount"' in page
+    resp = client.post("/payments/approve-selected", data={"ids": [str(other), str(mine)], "back-status": "draft",
+                                                           "back-sort": "amount", "back-evil": "x"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/payments/?status=draft&sort=amount"
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Approved 1 payment." in page
     assert f"Payment {mine} to Cy Nothing was not approved: You recorded this payment" in page
@@ -457,3 +459,15 @@ def test_owed_queue_check_is_the_new_payment_check(app, api_as, people):
     assert row.blocked and single["blocked"]
     assert row.check["verdicts"] == single["verdicts"]
     assert row.check["suggestions"] == single["suggestions"]
+
+
+def test_owed_queue_audits_one_view_of_benefit_names_for_admin(app, client, login, people):
+    add_work(app, people["carer"], "10", "5")
+    add_work(app, people["bea"], "1")
+    login("admin")
+    page = client.get("/payments/owed?on=2025-04-09").get_data(as_text=True)
+    assert "Carer&#39;s Allowance" in page
+    assert _audits(app, "benefits.viewed") == 1
+    login("finance")
+    client.get("/payments/owed?on=2025-04-09")
+    assert _audits(app, "benefits.viewed") == 1

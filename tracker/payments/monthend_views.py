@@ -85,7 +85,6 @@ def owed_queue():
         "payments/owed.html", form=form, queue=queue, on=on, names=names, notice=NOTICE,
         summary=presenters.check_summary, preference=presenters.preference_text,
         suggestions=lambda r: presenters.owed_suggestions(r.check, names),
-        verdicts=lambda r: presenters.verdict_rows((r.check or {}).get("verdicts"), names=names),
         pay_kind_labels=KIND_LABELS), pages.status(form)
 
 
@@ -102,7 +101,7 @@ def _query_day(name: str) -> date | None:
 @roles_required(*FINANCE_ROLES)
 def approve_selected():
     form = ApproveForm()
-    back = url_for("payments.index", status="draft")
+    back = url_for("payments.index", **_list_args(request.form))
     if not form.validate_on_submit():
         flash(presenters.EXPIRED, "error")
         return redirect(back)
@@ -114,6 +113,16 @@ def approve_selected():
     names = {p.id: p.person.name for p in _payments([o.id for o in outcomes if o.status != "approved"])}
     _flash_all(presenters.approval_messages(outcomes, names))
     return pages.commit(Done(back))
+
+
+#: The list's query arguments the approval sends back to it (``back-NAME``), so the list comes back as it was.
+_LIST_ARGS = ("person_id", "activity_id", "status", "kind", "from", "to", "sort", "page", "per_page")
+
+
+def _list_args(formdata) -> dict[str, str]:
+    """The filters the list had; a draft list when there were none."""
+    args = {k: formdata[f"back-{k}"][:40] for k in _LIST_ARGS if formdata.get(f"back-{k}")}
+    return args or {"status": "draft"}
 
 
 def _payments(ids: list[int]) -> list[Payment]:
