@@ -82,12 +82,10 @@ def _crontab(**kw):
 crontab = _crontab
 
 
-def celery_settings(broker_url: str | None, result_backend: str | None, broker_dir: str,
-                    database_uri: str) -> dict:
+def celery_settings(broker_url: str | None, result_backend: str | None, broker_dir: str, database_uri: str) -> dict:
     """Celery settings shared by every run: JSON only, late acks, one message at a time."""
     if broker_url:
-        settings: dict = {"broker_url": broker_url,
-                          "result_backend": result_backend or broker_url}
+        settings: dict = {"broker_url": broker_url, "result_backend": result_backend or broker_url}
         if broker_url.startswith(("redis://", "rediss://")):
             # The hard time limit below must stay under the visibility timeout, or Redis
             # re-delivers a task that is still running.
@@ -95,27 +93,29 @@ def celery_settings(broker_url: str | None, result_backend: str | None, broker_d
     else:
         result_uri = result_backend or database_uri
         settings = _celery_defaults(broker_dir, result_uri.removeprefix("db+"))
-    settings.update({
-        "task_serializer": "json",
-        "result_serializer": "json",
-        "accept_content": ["json"],
-        "task_ignore_result": True,
-        "task_acks_late": True,
-        "task_reject_on_worker_lost": True,
-        "worker_prefetch_multiplier": 1,
-        "task_time_limit": 600,
-        "task_soft_time_limit": 540,
-        "broker_connection_retry_on_startup": True,
-        "timezone": "Europe/London",
-        "beat_schedule": {
-            "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": 60.0},
-            "documents-redrive": {"task": "tracker.documents.redrive", "schedule": 300.0},
-            # Every hour at five past, so the day's first scan (which keeps everyone's
-            # position for the dashboard, tracker/risks/positions.py) runs soon after midnight.
-            "risk-scan": {"task": "tracker.risks.scan", "schedule": crontab(minute=5)},
-            "risk-digest": {"task": "tracker.risks.digest", "schedule": crontab(hour=7, minute=30)},
-        },
-    })
+    settings.update(
+        {
+            "task_serializer": "json",
+            "result_serializer": "json",
+            "accept_content": ["json"],
+            "task_ignore_result": True,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_time_limit": 600,
+            "task_soft_time_limit": 540,
+            "broker_connection_retry_on_startup": True,
+            "timezone": "Europe/London",
+            "beat_schedule": {
+                "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": 60.0},
+                "documents-redrive": {"task": "tracker.documents.redrive", "schedule": 300.0},
+                # Every hour at five past, so the day's first scan (which keeps everyone's
+                # position for the dashboard, tracker/risks/positions.py) runs soon after midnight.
+                "risk-scan": {"task": "tracker.risks.scan", "schedule": crontab(minute=5)},
+                "risk-digest": {"task": "tracker.risks.digest", "schedule": crontab(hour=7, minute=30)},
+            },
+        }
+    )
     return settings
 
 

@@ -64,13 +64,31 @@ def start() -> None:
     flask("demo", "seed", "--password-stdin", env=env, input=DEMO_PASSWORD + "\n", text=True)
     say("Starting a Celery worker (with beat for scheduled jobs)")
     worker = subprocess.Popen(
-        [PY, "-m", "celery", "-A", "wsgi:celery_app", "worker", "-B", "--pool=solo", "--loglevel=WARNING",
-         "-s", str(ROOT / "instance" / "celerybeat-schedule")], cwd=ROOT, env=env)
+        [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "wsgi:celery_app",
+            "worker",
+            "-B",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "-s",
+            str(ROOT / "instance" / "celerybeat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     say("Starting the web app")
-    web = subprocess.Popen([PY, "-m", "flask", "--app", "wsgi", "run", "--host", HOST, "--port", str(PORT),
-                            "--no-reload"], cwd=ROOT, env=env)
+    web = subprocess.Popen(
+        [PY, "-m", "flask", "--app", "wsgi", "run", "--host", HOST, "--port", str(PORT), "--no-reload"],
+        cwd=ROOT,
+        env=env,
+    )
     time.sleep(2)
-    print(f"""
+    print(
+        f"""
   The tracker is running at http://{HOST}:{PORT}
 
   Demo sign-ins (password: {DEMO_PASSWORD}):
@@ -80,7 +98,9 @@ def start() -> None:
     contributor@example.org  contributor: their own statements and preferences
 
   Press Ctrl+C to stop.
-""", flush=True)
+""",
+        flush=True,
+    )
     try:
         while web.poll() is None and worker.poll() is None:
             time.sleep(1)
@@ -101,12 +121,7 @@ def start() -> None:
 
 #: The checks the test command runs before the tests: lint, formatting, the engine's import
 #: contract (it imports neither Flask nor SQLAlchemy) and types (strict for the engine).
-CHECKS = (
-    ("ruff", "check", "."),
-    ("ruff", "format", "--check", "."),
-    ("lint-imports",),
-    ("mypy",),
-)
+CHECKS = (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("lint-imports",), ("mypy",))
 
 
 def check() -> None:

@@ -30,6 +30,7 @@ PG_DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
 # ---- databases ------------------------------------------------------------------------------
 
+
 def normalise_url(url: str) -> str:
     from config import _normalise_db_url
 
@@ -42,8 +43,10 @@ def _pg_admin_url(url: str) -> sa.URL:
 
 def _check_pg_name(name: str | None) -> str:
     if not name or not name.startswith("bench_"):
-        raise SystemExit(f"Refusing to use PostgreSQL database {name!r}: benchmark databases must be "
-                         "named bench_* (the script creates and drops it).")
+        raise SystemExit(
+            f"Refusing to use PostgreSQL database {name!r}: benchmark databases must be "
+            "named bench_* (the script creates and drops it)."
+        )
     return name
 
 
@@ -130,8 +133,7 @@ def build_schema(app) -> str:
         flask_migrate.upgrade()
         how = "flask_migrate.upgrade()"
     except Exception as exc:  # pragma: no cover - only when migrations are broken
-        print(f"NOTE: migrations failed ({type(exc).__name__}: {exc}); using db.create_all() instead",
-              file=sys.stderr)
+        print(f"NOTE: migrations failed ({type(exc).__name__}: {exc}); using db.create_all() instead", file=sys.stderr)
         db.session.rollback()
         db.create_all()
         how = "db.create_all() (migrations failed)"
@@ -165,6 +167,7 @@ def analyze(app) -> None:
 
 # ---- statistics and reporting ---------------------------------------------------------------
 
+
 def percentile(values, p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a list of numbers."""
     data = sorted(values)
@@ -176,8 +179,15 @@ def percentile(values, p: float) -> float:
 
 def summary_ms(samples_ns) -> dict:
     ms = [s / 1e6 for s in samples_ns]
-    return {"n": len(ms), "median": statistics.median(ms), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
-            "mean": statistics.fmean(ms), "min": min(ms), "max": max(ms)}
+    return {
+        "n": len(ms),
+        "median": statistics.median(ms),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "mean": statistics.fmean(ms),
+        "min": min(ms),
+        "max": max(ms),
+    }
 
 
 def verdict(ok: bool) -> str:
@@ -186,8 +196,10 @@ def verdict(ok: bool) -> str:
 
 def header(title: str, url: str) -> None:
     print(f"== {title}")
-    print(f"   date {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}  "
-          f"cores {os.cpu_count()}  sqlalchemy {sa.__version__}")
+    print(
+        f"   date {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}  "
+        f"cores {os.cpu_count()}  sqlalchemy {sa.__version__}"
+    )
     print(f"   database {make_url(url).render_as_string(hide_password=True)}")
     print(f"   load average at start {load_text()} (other work on the machine makes timings noisy)")
 
@@ -209,6 +221,7 @@ def table(rows: list[list], headings: list[str]) -> None:
 
 
 # ---- counting statements and profiling ------------------------------------------------------
+
 
 class StatementCounter:
     """Counts the SQL statements sent through ``engine`` inside the ``with`` block

@@ -94,6 +94,7 @@ end
 
 # ---- data ---------------------------------------------------------------------------------------
 
+
 def build(app, args) -> dict:
     from tracker import demo
     from tracker.auth import service as auth
@@ -104,11 +105,13 @@ def build(app, args) -> dict:
     with app.app_context():
         how = c.build_schema(app)
         c.load_rules()
-        made = demo.seed(people=args.people, months=args.months, seed=1, today=args.today,
-                         password="bench-password-not-used")
+        made = demo.seed(
+            people=args.people, months=args.months, seed=1, today=args.today, password="bench-password-not-used"
+        )
         fresh = [people.create_person({"name": f"Load Test Person {i}"}, actor=None).id for i in range(200)]
-        user = auth.create_user("bench-finance@example.org", "finance", password="bench-password-not-used",
-                                name="Bench Finance")
+        user = auth.create_user(
+            "bench-finance@example.org", "finance", password="bench-password-not-used", name="Bench Finance"
+        )
         token = auth.issue_token(user, label="bench/api_load.py")
         db.session.commit()
         total = db.session.scalar(sa.select(sa.func.count(Payment.id)))
@@ -121,6 +124,7 @@ def build(app, args) -> dict:
 
 # ---- server -------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -131,15 +135,36 @@ def start_gunicorn(url: str, folder: Path, port: int, workers: int) -> tuple[sub
     gunicorn = c.ROOT / ".venv" / "bin" / "gunicorn"
     if not gunicorn.exists():
         gunicorn = Path(shutil.which("gunicorn") or "gunicorn")
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-only-secret-not-for-production-use",
-               STORAGE_DIR=str(folder / "documents"), BROKER_DIR=str(folder / "broker"))
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SECRET_KEY="bench-only-secret-not-for-production-use",
+        STORAGE_DIR=str(folder / "documents"),
+        BROKER_DIR=str(folder / "broker"),
+    )
     env.pop("CELERY_BROKER_URL", None)
     env.pop("REDIS_URL", None)
     log = folder / "gunicorn.log"
-    proc = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"{HOST}:{port}", "--pythonpath",
-                             str(c.ROOT / "bench"), "--error-logfile", str(log), "--log-level", "warning",
-                             "_wsgi:app"], cwd=c.ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            str(gunicorn),
+            "-w",
+            str(workers),
+            "-b",
+            f"{HOST}:{port}",
+            "--pythonpath",
+            str(c.ROOT / "bench"),
+            "--error-logfile",
+            str(log),
+            "--log-level",
+            "warning",
+            "_wsgi:app",
+        ],
+        cwd=c.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -173,27 +198,73 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 # ---- load ---------------------------------------------------------------------------------------
 
-def run_wrk(port: int, method: str, path: str, token: str, body_kind: str, people: list[int], seconds: float,
-            connections: int, folder: Path, run_id: str) -> dict:
+
+def run_wrk(
+    port: int,
+    method: str,
+    path: str,
+    token: str,
+    body_kind: str,
+    people: list[int],
+    seconds: float,
+    connections: int,
+    folder: Path,
+    run_id: str,
+) -> dict:
     script = folder / f"{run_id}.lua"
-    script.write_text(LUA % {"method": method, "path": path, "token": token, "body_kind": body_kind,
-                             "people": ", ".join(map(str, people)) or "0",
-                             "paid_on": date.today().isoformat(), "run": run_id})
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, int(round(seconds)))}s", "--timeout", "5s", "-s",
-           str(script), f"http://{HOST}:{port}{path}"]
+    script.write_text(
+        LUA
+        % {
+            "method": method,
+            "path": path,
+            "token": token,
+            "body_kind": body_kind,
+            "people": ", ".join(map(str, people)) or "0",
+            "paid_on": date.today().isoformat(),
+            "run": run_id,
+        }
+    )
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, int(round(seconds)))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"http://{HOST}:{port}{path}",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH-RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
     r = json.loads(line.removeprefix("BENCH-RESULT "))
     errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
-    return {"requests": r["requests"], "seconds": r["duration_us"] / 1e6, "p50": r["p50"] / 1000,
-            "p95": r["p95"] / 1000, "p99": r["p99"] / 1000, "max": r["max"] / 1000,
-            "non_2xx": r["status"], "errors": errors}
+    return {
+        "requests": r["requests"],
+        "seconds": r["duration_us"] / 1e6,
+        "p50": r["p50"] / 1000,
+        "p95": r["p95"] / 1000,
+        "p99": r["p99"] / 1000,
+        "max": r["max"] / 1000,
+        "non_2xx": r["status"],
+        "errors": errors,
+    }
 
 
-def run_python(port: int, method: str, path: str, token: str, body_kind: str, people: list[int],
-               seconds: float, connections: int, folder: Path, run_id: str) -> dict:
+def run_python(
+    port: int,
+    method: str,
+    path: str,
+    token: str,
+    body_kind: str,
+    people: list[int],
+    seconds: float,
+    connections: int,
+    folder: Path,
+    run_id: str,
+) -> dict:
     """A bounded load generator: ``connections`` threads with keep-alive connections, each
     stopping at the deadline (and after at most 200,000 requests in all)."""
     deadline = time.monotonic() + seconds
@@ -243,17 +314,28 @@ def run_python(port: int, method: str, path: str, token: str, body_kind: str, pe
     for t in threads:
         t.join(timeout=seconds + 30)
     elapsed = time.monotonic() - t0
-    return {"requests": len(lat), "seconds": elapsed, "p50": c.percentile(lat, 50), "p95": c.percentile(lat, 95),
-            "p99": c.percentile(lat, 99), "max": max(lat) if lat else float("nan"),
-            "non_2xx": counts["non_2xx"], "errors": counts["errors"]}
+    return {
+        "requests": len(lat),
+        "seconds": elapsed,
+        "p50": c.percentile(lat, 50),
+        "p95": c.percentile(lat, 95),
+        "p99": c.percentile(lat, 99),
+        "max": max(lat) if lat else float("nan"),
+        "non_2xx": counts["non_2xx"],
+        "errors": counts["errors"],
+    }
 
 
 # ---- main ---------------------------------------------------------------------------------------
 
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", default=DEFAULT_URL,
-                    help=f"a bench_* PostgreSQL database to create and drop (default {DEFAULT_URL})")
+    ap.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help=f"a bench_* PostgreSQL database to create and drop (default {DEFAULT_URL})",
+    )
     ap.add_argument("--people", type=int, default=7000, help="demo people (x 12 months = about 100,000 payments)")
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--today", type=date.fromisoformat, default=date.today())
@@ -262,11 +344,18 @@ def main(argv=None) -> int:
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     ap.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
-    ap.add_argument("--single", type=float, default=3.0,
-                    help="then seconds per route with ONE connection (service time without queueing); 0 skips")
-    ap.add_argument("--extra-index", action="store_true",
-                    help="experiment: add an index payment(paid_on, id) that the app does not have, to show "
-                         "its effect on the payments list (off by default: the app's own schema is measured)")
+    ap.add_argument(
+        "--single",
+        type=float,
+        default=3.0,
+        help="then seconds per route with ONE connection (service time without queueing); 0 skips",
+    )
+    ap.add_argument(
+        "--extra-index",
+        action="store_true",
+        help="experiment: add an index payment(paid_on, id) that the app does not have, to show "
+        "its effect on the payments list (off by default: the app's own schema is measured)",
+    )
     args = ap.parse_args(argv)
     args.single = min(args.single, 30.0)
     args.seconds = min(args.seconds, 60.0)
@@ -282,10 +371,14 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         app = c.make_app(url, folder)
         data = build(app, args)
-        print(f"   schema by {data['how']}; {data['payments']:,} payments ({data['made']['people']:,} demo people "
-              f"x {args.months} months) + 200 people without claims; built in {time.perf_counter() - t0:.1f} s")
-        print(f"   gunicorn -w {args.workers} (sync) on {HOST}; load by {loader}; {args.connections} connections; "
-              f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per route; one route at a time")
+        print(
+            f"   schema by {data['how']}; {data['payments']:,} payments ({data['made']['people']:,} demo people "
+            f"x {args.months} months) + 200 people without claims; built in {time.perf_counter() - t0:.1f} s"
+        )
+        print(
+            f"   gunicorn -w {args.workers} (sync) on {HOST}; load by {loader}; {args.connections} connections; "
+            f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per route; one route at a time"
+        )
         if args.extra_index:
             with app.app_context():
                 from tracker.extensions import db
@@ -307,16 +400,37 @@ def main(argv=None) -> int:
             results, single = {}, {}
             for n, (name, method, path, token, body_kind) in enumerate(routes):
                 if args.warmup > 0:
-                    drive(port, method, path, token, body_kind, data["fresh"], args.warmup, args.connections,
-                          folder, f"warm{n}")
-                results[name] = drive(port, method, path, token, body_kind, data["fresh"], args.seconds,
-                                      args.connections, folder, f"run{n}")
+                    drive(
+                        port,
+                        method,
+                        path,
+                        token,
+                        body_kind,
+                        data["fresh"],
+                        args.warmup,
+                        args.connections,
+                        folder,
+                        f"warm{n}",
+                    )
+                results[name] = drive(
+                    port,
+                    method,
+                    path,
+                    token,
+                    body_kind,
+                    data["fresh"],
+                    args.seconds,
+                    args.connections,
+                    folder,
+                    f"run{n}",
+                )
                 if proc.poll() is not None:
                     raise RuntimeError(f"gunicorn died:\n{log.read_text()[-3000:]}")
             if args.single > 0:
                 for n, (name, method, path, token, body_kind) in enumerate(routes):
-                    single[name] = drive(port, method, path, token, body_kind, data["fresh"], args.single, 1,
-                                         folder, f"single{n}")
+                    single[name] = drive(
+                        port, method, path, token, body_kind, data["fresh"], args.single, 1, folder, f"single{n}"
+                    )
             report(results, app, data, single)
             errors = log.read_text().strip() if log.exists() else ""
             if errors:
@@ -342,21 +456,57 @@ def report(results: dict, app, data: dict, single: dict) -> None:
     rows = []
     for name, r in results.items():
         rps = r["requests"] / r["seconds"]
-        rows.append([name, f"{r['requests']:,}", f"{rps:,.0f}", f"{rps / base_rps:.3f}", f"{r['p50']:.1f}",
-                     f"{r['p95']:.1f}", f"{r['p99']:.1f}", f"{r['max']:.0f}", r["non_2xx"], r["errors"]])
-    c.table(rows, ["route", "requests", "req/s", "x healthz req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                   "non-2xx", "socket errors"])
+        rows.append(
+            [
+                name,
+                f"{r['requests']:,}",
+                f"{rps:,.0f}",
+                f"{rps / base_rps:.3f}",
+                f"{r['p50']:.1f}",
+                f"{r['p95']:.1f}",
+                f"{r['p99']:.1f}",
+                f"{r['max']:.0f}",
+                r["non_2xx"],
+                r["errors"],
+            ]
+        )
+    c.table(
+        rows,
+        [
+            "route",
+            "requests",
+            "req/s",
+            "x healthz req/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "non-2xx",
+            "socket errors",
+        ],
+    )
     if single:
         print()
         print("the same routes with ONE connection (no queueing: roughly the server time of one request):")
         rows = []
         for name, r in single.items():
-            rows.append([name, f"{r['requests']:,}", f"{r['requests'] / r['seconds']:,.0f}", f"{r['p50']:.1f}",
-                         f"{r['p95']:.1f}", f"{r['p99']:.1f}", r["non_2xx"], r["errors"]])
+            rows.append(
+                [
+                    name,
+                    f"{r['requests']:,}",
+                    f"{r['requests'] / r['seconds']:,.0f}",
+                    f"{r['p50']:.1f}",
+                    f"{r['p95']:.1f}",
+                    f"{r['p99']:.1f}",
+                    r["non_2xx"],
+                    r["errors"],
+                ]
+            )
         c.table(rows, ["route", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "socket errors"])
     with app.app_context():
-        written = db.session.scalar(sa.select(sa.func.count(Payment.id)).where(
-            Payment.recorded_by_id == data["user_id"]))
+        written = db.session.scalar(
+            sa.select(sa.func.count(Payment.id)).where(Payment.recorded_by_id == data["user_id"])
+        )
         db.session.remove()
     print(f"payments written by the POST runs (warm-up included): {written:,}")
     print()
@@ -365,9 +515,11 @@ def report(results: dict, app, data: dict, single: dict) -> None:
         r = results[name]
         ok = r["p95"] < TARGET_P95_MS and r["non_2xx"] == 0 and r["errors"] == 0
         extra = "" if r["non_2xx"] == 0 and r["errors"] == 0 else f" (and {r['non_2xx']} non-2xx, {r['errors']} errors)"
-        print(f"   {name:<38} p95 {r['p95']:6.1f} ms vs target < {TARGET_P95_MS:.0f} ms "
-              f"({r['p95'] / TARGET_P95_MS:.2f} of target; {r['p95'] / base['p95']:.1f}x healthz p95){extra}: "
-              f"{c.verdict(ok)}")
+        print(
+            f"   {name:<38} p95 {r['p95']:6.1f} ms vs target < {TARGET_P95_MS:.0f} ms "
+            f"({r['p95'] / TARGET_P95_MS:.2f} of target; {r['p95'] / base['p95']:.1f}x healthz p95){extra}: "
+            f"{c.verdict(ok)}"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ TARGET_P95_MS_PG = 20.0  # reference §3.3, B1 (PostgreSQL budget)
 BARE_SUM = sa.text(
     "SELECT SUM(amount) FROM payment WHERE person_id = :pid AND paid_on BETWEEN :start AND :end "
     "AND status != 'cancelled'"
-).bindparams(sa.bindparam("pid", type_=sa.Integer), sa.bindparam("start", type_=sa.Date),
-             sa.bindparam("end", type_=sa.Date))
+).bindparams(
+    sa.bindparam("pid", type_=sa.Integer), sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+)
 
 
 def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int, int]:
@@ -58,13 +59,15 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
     from tracker.payments.models import Payment
     from tracker.people import service as people
 
-    person = people.create_person({"name": "Benchmark Person",
-                                   "preferences": [{"kind": "cash"}, {"kind": "voucher"}, {"kind": "training"}]},
-                                  actor=None)
+    person = people.create_person(
+        {"name": "Benchmark Person", "preferences": [{"kind": "cash"}, {"kind": "voucher"}, {"kind": "training"}]},
+        actor=None,
+    )
     first = today - timedelta(days=365 * years)
     people.record_consent(person, first, "v1", actor=None, today=today)
-    people.add_claim(person, "UC", first, None, {"ap_start_day": 15, "work_allowance": True,
-                                                 "housing_element": False}, actor=None)
+    people.add_claim(
+        person, "UC", first, None, {"ap_start_day": 15, "work_allowance": True, "housing_element": False}, actor=None
+    )
     people.add_claim(person, "CA", first, None, {"week_start": "monday"}, actor=None)
     db.session.flush()
 
@@ -81,9 +84,18 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
             # payments a year): the "within limits" check really is within every limit.
             kind, pence = rng.choice(("cash", "bank_transfer", "voucher")), rng.randint(300, 1000)
         status = "cancelled" if rng.random() < 0.04 else "paid"
-        rows.append({"person_id": person.id, "kind": kind, "amount": Decimal(pence) / 100, "status": status,
-                     "paid_on": paid_on, "worked_on": paid_on - timedelta(days=rng.randint(0, 10)),
-                     "method": "bench", "created_at": datetime.combine(paid_on, datetime.min.time())})
+        rows.append(
+            {
+                "person_id": person.id,
+                "kind": kind,
+                "amount": Decimal(pence) / 100,
+                "status": status,
+                "paid_on": paid_on,
+                "worked_on": paid_on - timedelta(days=rng.randint(0, 10)),
+                "method": "bench",
+                "created_at": datetime.combine(paid_on, datetime.min.time()),
+            }
+        )
     db.session.execute(sa.insert(Payment.__table__), rows)
     db.session.commit()
     return person.id, len(rows)
@@ -123,8 +135,10 @@ def count_statements(fn) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", help="PostgreSQL URL of a bench_* database to create and drop "
-                                           "(default: a temporary SQLite file)")
+    ap.add_argument(
+        "--database-url",
+        help="PostgreSQL URL of a bench_* database to create and drop (default: a temporary SQLite file)",
+    )
     ap.add_argument("--repeat", type=int, default=500)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--payments", type=int, default=600)
@@ -142,9 +156,9 @@ def main(argv=None) -> int:
 
 
 def run(app, url: str, args) -> None:
+    from tracker.engine.core import ProposedPayment
     from tracker.extensions import db
     from tracker.rules import checks
-    from tracker.engine.core import ProposedPayment
 
     t0 = time.perf_counter()
     how = c.build_schema(app)
@@ -152,8 +166,10 @@ def run(app, url: str, args) -> None:
     pid, n_rows = build_person(args.today, args.payments, args.years, args.seed)
     c.analyze(app)
     is_sqlite = db.engine.dialect.name == "sqlite"
-    print(f"   schema by {how}; {n_rows} payments over {args.years} years for person {pid}; "
-          f"today {args.today}; data built in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"   schema by {how}; {n_rows} payments over {args.years} years for person {pid}; "
+        f"today {args.today}; data built in {time.perf_counter() - t0:.1f} s"
+    )
 
     today = args.today
     within = [ProposedPayment(kind="cash", amount=Decimal("20.00"), paid_on=today)]
@@ -166,11 +182,15 @@ def run(app, url: str, args) -> None:
     print()
     print("verdicts for the payment within limits (20.00 cash today):")
     for v in res_ok.verdicts:
-        print(f"   {v.rule:<22} {v.period_start} .. {v.period_end}  before {v.total_before:>8}  "
-              f"limit {v.limit!s:>8}  {v.status}")
-    print(f"payment that breaks a rule (260.00 cash today): "
-          f"{', '.join(f'{v.rule} {v.status}' for v in res_bad.verdicts)}; "
-          f"{len(res_bad.suggestions)} suggestions ({', '.join(s.kind for s in res_bad.suggestions)})")
+        print(
+            f"   {v.rule:<22} {v.period_start} .. {v.period_end}  before {v.total_before:>8}  "
+            f"limit {v.limit!s:>8}  {v.status}"
+        )
+    print(
+        f"payment that breaks a rule (260.00 cash today): "
+        f"{', '.join(f'{v.rule} {v.status}' for v in res_bad.verdicts)}; "
+        f"{len(res_bad.suggestions)} suggestions ({', '.join(s.kind for s in res_bad.suggestions)})"
+    )
     if any(v.status == "over" for v in res_ok.verdicts):
         print("NOTE: the 'within limits' payment is over a limit: the data is not as intended")
     if not res_bad.suggestions:
@@ -206,23 +226,37 @@ def run(app, url: str, args) -> None:
     print()
     print(f"{len(base_ns)} timed repetitions each (after {args.warmup} warm-up), milliseconds:")
     rows = []
-    for name, s, q in (("baseline: bare SUMs, one per verdict period", base, q_bare),
-                       ("check, payment within limits", ok, q_check),
-                       ("check, payment breaks a rule (+ suggestions)", bad, q_bad)):
+    for name, s, q in (
+        ("baseline: bare SUMs, one per verdict period", base, q_bare),
+        ("check, payment within limits", ok, q_check),
+        ("check, payment breaks a rule (+ suggestions)", bad, q_bad),
+    ):
         ratio = s["median"] / base["median"]
-        rows.append([name, q, f"{s['median']:.3f}", f"{s['p95']:.3f}", f"{s['p99']:.3f}",
-                     "1.0x" if s is base else f"{ratio:.1f}x"])
+        rows.append(
+            [
+                name,
+                q,
+                f"{s['median']:.3f}",
+                f"{s['p95']:.3f}",
+                f"{s['p99']:.3f}",
+                "1.0x" if s is base else f"{ratio:.1f}x",
+            ]
+        )
     c.table(rows, ["what", "SQL stmts", "median", "p95", "p99", "x baseline (median)"])
 
     print()
     print("targets:")
     for name, s in (("within limits", ok), ("breaks a rule", bad)):
         ratio = s["median"] / base["median"]
-        print(f"   {name:<14} ratio {ratio:6.1f}x  vs target <= {TARGET_RATIO:.0f}x  "
-              f"({ratio / TARGET_RATIO:.2f} of target): {c.verdict(ratio <= TARGET_RATIO)}")
-        print(f"   {name:<14} p95 {s['p95']:7.2f} ms vs target < {target_p95:.0f} ms "
-              f"({s['p95'] / target_p95:.2f} of target): {c.verdict(s['p95'] < target_p95)}"
-              f"{'' if is_sqlite else '  (PostgreSQL budget from reference 3.3; the issue target is for SQLite)'}")
+        print(
+            f"   {name:<14} ratio {ratio:6.1f}x  vs target <= {TARGET_RATIO:.0f}x  "
+            f"({ratio / TARGET_RATIO:.2f} of target): {c.verdict(ratio <= TARGET_RATIO)}"
+        )
+        print(
+            f"   {name:<14} p95 {s['p95']:7.2f} ms vs target < {target_p95:.0f} ms "
+            f"({s['p95'] / target_p95:.2f} of target): {c.verdict(s['p95'] < target_p95)}"
+            f"{'' if is_sqlite else '  (PostgreSQL budget from reference 3.3; the issue target is for SQLite)'}"
+        )
 
     # Where the time goes: the same work split into its parts (median of each part, ms).
     from tracker.engine import core as engine
@@ -241,11 +275,14 @@ def run(app, url: str, args) -> None:
     led = ledger.ledger_for(pid, dates)
     db.session.rollback()
     parts["engine.check, within (pure Python)"] = lambda: engine.check(claims_, rules, led, within, prefs, today=today)
-    parts["engine.check, breaks + suggestions (pure Python)"] = (
-        lambda: engine.check(claims_, rules, led, breaks, prefs, today=today))
+    parts["engine.check, breaks + suggestions (pure Python)"] = lambda: engine.check(
+        claims_, rules, led, breaks, prefs, today=today
+    )
     print()
-    print(f"where the time goes (median of {min(200, args.repeat)} calls each; ledger holds "
-          f"{len(led.payments)} payments):")
+    print(
+        f"where the time goes (median of {min(200, args.repeat)} calls each; ledger holds "
+        f"{len(led.payments)} payments):"
+    )
     rows = []
     for name, fn in parts.items():
         s = c.summary_ms(time_calls(fn, min(200, args.repeat), 10))

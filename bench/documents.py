@@ -49,7 +49,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -65,13 +65,16 @@ PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 # ---- broker ---------------------------------------------------------------------------------------
 
+
 def check_redis_url(url: str) -> None:
     from urllib.parse import urlparse
 
     u = urlparse(url)
     if u.scheme != "redis" or u.hostname not in ("127.0.0.1", "localhost") or (u.path or "/0").strip("/") != "14":
-        raise SystemExit(f"Refusing broker {url!r}: benchmarks use Redis on this machine, database 14 "
-                         "(redis://127.0.0.1:6379/14), which they flush at the end.")
+        raise SystemExit(
+            f"Refusing broker {url!r}: benchmarks use Redis on this machine, database 14 "
+            "(redis://127.0.0.1:6379/14), which they flush at the end."
+        )
 
 
 def flush_redis(url: str) -> None:
@@ -86,11 +89,16 @@ def flush_redis(url: str) -> None:
 
 # ---- the worker -----------------------------------------------------------------------------------
 
+
 def worker_env(url: str, folder: Path, broker_url: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR", "STORAGE_DIR", "REDIS_URL"))}
-    env.update(DATABASE_URL=url, STORAGE_DIR=str(folder / "documents"),
-               SECRET_KEY="bench-only-secret-not-for-production-use")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR", "STORAGE_DIR", "REDIS_URL"))
+    }
+    env.update(
+        DATABASE_URL=url, STORAGE_DIR=str(folder / "documents"), SECRET_KEY="bench-only-secret-not-for-production-use"
+    )
     if broker_url:
         env["CELERY_BROKER_URL"] = broker_url
         env["CELERY_RESULT_BACKEND"] = broker_url
@@ -99,8 +107,9 @@ def worker_env(url: str, folder: Path, broker_url: str | None) -> dict:
     return env
 
 
-def start_worker(url: str, folder: Path, broker_url: str | None,
-                 profile_to: str | None = None) -> tuple[subprocess.Popen, Path]:
+def start_worker(
+    url: str, folder: Path, broker_url: str | None, profile_to: str | None = None
+) -> tuple[subprocess.Popen, Path]:
     """The worker as deployed (tests/test_worker.py starts it the same way), logging to a file.
     With ``profile_to``, the same worker runs under cProfile, which writes its profile there when
     the worker stops (far slower: for finding where the time goes, not for the figures)."""
@@ -108,11 +117,28 @@ def start_worker(url: str, folder: Path, broker_url: str | None,
     profiler = ["-m", "cProfile", "-o", str(Path(profile_to).resolve())] if profile_to else []
     with open(log, "w") as out:  # the child keeps its own copy of the file descriptor
         proc = subprocess.Popen(
-            [sys.executable, *profiler, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--pool=solo",
-             "--concurrency=1",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"bench-documents-{os.getpid()}@%h"],
-            cwd=c.ROOT, env=worker_env(url, folder, broker_url), stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                *profiler,
+                "-m",
+                "celery",
+                "-A",
+                "wsgi:celery_app",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"bench-documents-{os.getpid()}@%h",
+            ],
+            cwd=c.ROOT,
+            env=worker_env(url, folder, broker_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return proc, log
 
 
@@ -129,8 +155,10 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
 
 
 # Celery's own line format, or the tracker's (tracker/logs.py: time, level, logger, [request, task]).
-LOG_TASK = re.compile(r"^\[?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})(?:: INFO/MainProcess\]| INFO \S+ \[[^\]]*\]) "
-                      r"Task tracker\.documents\.render\[([^\]]+)\] (received|succeeded in ([0-9.e-]+)s)")
+LOG_TASK = re.compile(
+    r"^\[?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})(?:: INFO/MainProcess\]| INFO \S+ \[[^\]]*\]) "
+    r"Task tracker\.documents\.render\[([^\]]+)\] (received|succeeded in ([0-9.e-]+)s)"
+)
 
 
 def log_timeline(text: str) -> dict:
@@ -175,6 +203,7 @@ def log_tail(log: Path, n: int = 20) -> str:
 
 # ---- data -----------------------------------------------------------------------------------------
 
+
 def statement_period(kind: str, today: date) -> tuple[date, date]:
     if kind == "last_tax_year":
         year = today.year if (today.month, today.day) >= (4, 6) else today.year - 1
@@ -191,19 +220,34 @@ def build(app, args) -> dict:
     how = c.build_schema(app)
     c.load_rules()
     want = args.documents + WARMUP_DOCS
-    made = demo.seed(people=max(want * 2, 50), months=12, seed=args.seed, today=args.today,
-                     password="bench-password-not-used")
+    made = demo.seed(
+        people=max(want * 2, 50), months=12, seed=args.seed, today=args.today, password="bench-password-not-used"
+    )
     start, end = statement_period(args.period, args.today)
-    pids = list(db.session.scalars(
-        sa.select(Payment.person_id).where(Payment.paid_on.between(start, end), Payment.status != "cancelled")
-        .distinct().order_by(Payment.person_id).limit(want)))
+    pids = list(
+        db.session.scalars(
+            sa.select(Payment.person_id)
+            .where(Payment.paid_on.between(start, end), Payment.status != "cancelled")
+            .distinct()
+            .order_by(Payment.person_id)
+            .limit(want)
+        )
+    )
     db.session.rollback()
     c.analyze(app)
     if len(pids) < want:
-        print(f"NOTE: only {len(pids)} people have a payment in {start} .. {end}; measuring "
-              f"{len(pids) - WARMUP_DOCS} statements")
-    return {"how": how, "made": made, "start": start, "end": end, "warm": pids[:WARMUP_DOCS],
-            "people": pids[WARMUP_DOCS:]}
+        print(
+            f"NOTE: only {len(pids)} people have a payment in {start} .. {end}; measuring "
+            f"{len(pids) - WARMUP_DOCS} statements"
+        )
+    return {
+        "how": how,
+        "made": made,
+        "start": start,
+        "end": end,
+        "warm": pids[:WARMUP_DOCS],
+        "people": pids[WARMUP_DOCS:],
+    }
 
 
 def request_statements(pids, start: date, end: date) -> list[int]:
@@ -224,8 +268,9 @@ def progress(start: date, end: date, pids=None) -> dict:
     from tracker.documents.models import Document
     from tracker.extensions import db
 
-    q = (sa.select(Document.status, sa.func.count(Document.id))
-         .where(Document.kind == "statement", Document.start_on == start, Document.end_on == end))
+    q = sa.select(Document.status, sa.func.count(Document.id)).where(
+        Document.kind == "statement", Document.start_on == start, Document.end_on == end
+    )
     if pids is not None:
         q = q.where(Document.person_id.in_(pids))
     counts = dict(db.session.execute(q.group_by(Document.status)).all())
@@ -244,6 +289,7 @@ def wait_for(start: date, end: date, total: int, deadline: float, proc, pids=Non
 
 # ---- the direct baseline --------------------------------------------------------------------------
 
+
 def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int) -> dict:
     from tracker.documents import pdf, service
     from tracker.documents.models import Document
@@ -251,15 +297,34 @@ def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int)
     from tracker.extensions import db
 
     rows = db.session.execute(
-        sa.select(Document.id, Document.person_id, Document.kind, Document.start_on, Document.end_on,
-                  Document.options, Document.created_at, Document.sha256, Document.size_bytes)
-        .where(Document.kind == "statement", Document.start_on == start, Document.end_on == end,
-               Document.status == "ready").order_by(Document.id)).all()
+        sa.select(
+            Document.id,
+            Document.person_id,
+            Document.kind,
+            Document.start_on,
+            Document.end_on,
+            Document.options,
+            Document.created_at,
+            Document.sha256,
+            Document.size_bytes,
+        )
+        .where(
+            Document.kind == "statement", Document.start_on == start, Document.end_on == end, Document.status == "ready"
+        )
+        .order_by(Document.id)
+    ).all()
     db.session.rollback()
 
     def transient(r) -> Document:
-        return Document(id=r.id, person_id=r.person_id, kind=r.kind, start_on=r.start_on, end_on=r.end_on,
-                        options=r.options or {}, created_at=r.created_at)
+        return Document(
+            id=r.id,
+            person_id=r.person_id,
+            kind=r.kind,
+            start_on=r.start_on,
+            end_on=r.end_on,
+            options=r.options or {},
+            created_at=r.created_at,
+        )
 
     # 1. gather: StatementData from the database, as the task does (one document at a time)
     datas, gather_ns, statements = [], [], []
@@ -291,10 +356,20 @@ def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int)
         same += digest == r.sha256
     pages = [len(PAGE.findall(b)) for b in blobs]
 
-    out = {"n": len(rows), "render_s": render_s, "gather": c.summary_ms(gather_ns), "render": c.summary_ms(render_ns),
-           "store": c.summary_ms(store_ns), "gather_s": sum(gather_ns) / 1e9, "store_s": sum(store_ns) / 1e9,
-           "statements": statements, "same": same, "pages": pages,
-           "kb": statistics.fmean(len(b) for b in blobs) / 1024, "rows": rows}
+    out = {
+        "n": len(rows),
+        "render_s": render_s,
+        "gather": c.summary_ms(gather_ns),
+        "render": c.summary_ms(render_ns),
+        "store": c.summary_ms(store_ns),
+        "gather_s": sum(gather_ns) / 1e9,
+        "store_s": sum(store_ns) / 1e9,
+        "statements": statements,
+        "same": same,
+        "pages": pages,
+        "kb": statistics.fmean(len(b) for b in blobs) / 1024,
+        "rows": rows,
+    }
     if profile_top:
         sample = rows[: min(100, len(rows))]
 
@@ -311,21 +386,30 @@ def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int)
 
 # ---- main -----------------------------------------------------------------------------------------
 
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", help="PostgreSQL URL of a bench_* database to create and drop "
-                                           "(default: a temporary SQLite file)")
-    ap.add_argument("--broker-url", help="redis://127.0.0.1:6379/14 to use Redis (flushed at the end); "
-                                         "default: the filesystem broker in a temporary folder")
+    ap.add_argument(
+        "--database-url",
+        help="PostgreSQL URL of a bench_* database to create and drop (default: a temporary SQLite file)",
+    )
+    ap.add_argument(
+        "--broker-url",
+        help="redis://127.0.0.1:6379/14 to use Redis (flushed at the end); "
+        "default: the filesystem broker in a temporary folder",
+    )
     ap.add_argument("--documents", type=int, default=1000)
     ap.add_argument("--period", choices=("last_month", "last_tax_year"), default="last_month")
     ap.add_argument("--today", type=date.fromisoformat, default=date.today())
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for the worker (at most 600)")
     ap.add_argument("--profile-top", type=int, default=15, help="rows of the profile printed (0: none)")
-    ap.add_argument("--worker-profile", metavar="FILE",
-                    help="run the worker under cProfile and write its profile to FILE (pstats format); "
-                         "the worker is much slower then, so the ratio printed means nothing")
+    ap.add_argument(
+        "--worker-profile",
+        metavar="FILE",
+        help="run the worker under cProfile and write its profile to FILE (pstats format); "
+        "the worker is much slower then, so the ratio printed means nothing",
+    )
     args = ap.parse_args(argv)
     args.timeout = min(max(args.timeout, 10.0), 600.0)
     args.documents = max(1, min(args.documents, 20_000))
@@ -339,8 +423,11 @@ def main(argv=None) -> int:
 
             extra["CELERY"] = celery_settings(args.broker_url, None, str(folder / "broker"), url)
         app = c.make_app(url, folder, **extra)
-        c.header(f"B5 statements through one Celery worker (--pool=solo) vs ReportLab in-process: "
-                 f"{args.documents:,} documents", url)
+        c.header(
+            f"B5 statements through one Celery worker (--pool=solo) vs ReportLab in-process: "
+            f"{args.documents:,} documents",
+            url,
+        )
         print(f"   broker {args.broker_url or 'filesystem (temporary folder)'}")
         try:
             with app.app_context():
@@ -372,9 +459,11 @@ def run(app, url: str, folder: Path, args) -> None:
     start, end = data["start"], data["end"]
     n = len(data["people"])
     made = data["made"]
-    print(f"   schema by {data['how']}; demo.seed: {made['people']:,} people, {made['payments']:,} payments, "
-          f"{made['contributions']:,} contributions ({time.perf_counter() - t0:.1f} s to build); "
-          f"statements for {start} .. {end} ({args.period})")
+    print(
+        f"   schema by {data['how']}; demo.seed: {made['people']:,} people, {made['payments']:,} payments, "
+        f"{made['contributions']:,} contributions ({time.perf_counter() - t0:.1f} s to build); "
+        f"statements for {start} .. {end} ({args.period})"
+    )
 
     # ---- the worker path
     proc, log = None, None
@@ -386,8 +475,10 @@ def run(app, url: str, folder: Path, args) -> None:
         p, _ = wait_for(warm_start, warm_end, len(data["warm"]), time.perf_counter() + 120, proc)
         if p["ready"] < len(data["warm"]):
             raise RuntimeError(f"the worker did not make the warm-up documents ({p}):\n{log_tail(log)}")
-        print(f"   worker up and warm ({len(data['warm'])} warm-up statements ready "
-              f"{time.perf_counter() - t:.1f} s after start); load {c.load_text()}")
+        print(
+            f"   worker up and warm ({len(data['warm'])} warm-up statements ready "
+            f"{time.perf_counter() - t:.1f} s after start); load {c.load_text()}"
+        )
 
         load_before = c.load_text()
         t_first = time.perf_counter()
@@ -406,21 +497,28 @@ def run(app, url: str, folder: Path, args) -> None:
     finished = p["ready"] == n
     spans = db.session.execute(
         sa.select(Document.started_at, Document.ready_at, Document.attempts)
-        .where(Document.id.in_(ids), Document.status == "ready").order_by(Document.ready_at)).all()
+        .where(Document.id.in_(ids), Document.status == "ready")
+        .order_by(Document.ready_at)
+    ).all()
     db.session.rollback()
     span_ns = [(r.ready_at - r.started_at).total_seconds() * 1e9 for r in spans if r.started_at and r.ready_at]
-    busy = (max(r.ready_at for r in spans) - min(r.started_at for r in spans)).total_seconds() if spans else float("nan")
-    last_ready_after = (max(r.ready_at for r in spans).replace(tzinfo=timezone.utc).timestamp() - wall_first
-                        if spans else float("nan"))
+    busy = (
+        (max(r.ready_at for r in spans) - min(r.started_at for r in spans)).total_seconds() if spans else float("nan")
+    )
+    last_ready_after = (
+        max(r.ready_at for r in spans).replace(tzinfo=UTC).timestamp() - wall_first if spans else float("nan")
+    )
     retried = sum(1 for r in spans if r.attempts > 1)
     # how fast the worker went while this process was still making requests (sharing the CPUs) and after
     enqueue_wall = wall_first + (t_enqueued - t_first)
-    ready_at = sorted(r.ready_at.replace(tzinfo=timezone.utc).timestamp() for r in spans)
+    ready_at = sorted(r.ready_at.replace(tzinfo=UTC).timestamp() for r in spans)
     during = sum(1 for x in ready_at if x <= enqueue_wall)
     after_s = (ready_at[-1] - enqueue_wall) if ready_at and ready_at[-1] > enqueue_wall else float("nan")
     if not finished:
-        print(f"NOTE: {p['ready']:,} of {n:,} ready, {p['failed']:,} failed, {p['queued']:,} still queued after "
-              f"{wall:.1f} s (worker {'running' if worker_alive else 'exited'}):\n{log_tail(log)}")
+        print(
+            f"NOTE: {p['ready']:,} of {n:,} ready, {p['failed']:,} failed, {p['queued']:,} still queued after "
+            f"{wall:.1f} s (worker {'running' if worker_alive else 'exited'}):\n{log_tail(log)}"
+        )
     log_text = log.read_text(errors="replace")
     errors = sum(1 for ln in log_text.splitlines() if " ERROR/" in ln or "Traceback" in ln)
     gaps, received_to_done, runtimes = between_tasks_ms(log_timeline(log_text), len(data["warm"]))
@@ -436,69 +534,147 @@ def run(app, url: str, folder: Path, args) -> None:
 
     print()
     print(f"results (load {load_before} before the worker run, {load_after} after it, {c.load_text()} now):")
-    c.table([
-        ["baseline: pdf.render_statement only (ReportLab, one process)", base["n"], f"{base['render_s']:.2f}",
-         f"{direct_rate:.1f}", "1.00"],
-        ["(info) in-process, no Celery: statement_data + render + store", base["n"], f"{inproc_s:.2f}",
-         f"{base['n'] / inproc_s:.1f}", f"{base['n'] / inproc_s / direct_rate:.2f}"],
-        [f"worker end to end: first request -> all ready ({args.broker_url and 'Redis' or 'filesystem'} broker)",
-         p["ready"], f"{wall:.2f}", f"{worker_rate:.1f}", f"{ratio:.2f}"],
-    ], ["what", "documents", "seconds", "docs/s", "x direct rate"])
-    print(f"   the {n:,} requests (request_document + commit + send) took {enqueue_s:.1f} s "
-          f"({n / enqueue_s:.0f}/s) in this process, while the worker ran; the worker's own span, first start to "
-          f"last ready: {busy:.1f} s; the last document was ready {last_ready_after:.1f} s after the first request "
-          f"(the poll saw it {wall - last_ready_after:.2f} s later)")
-    print(f"   worker rate while the requests were being made: {during:,} ready in {enqueue_s:.1f} s "
-          f"({during / enqueue_s:.1f}/s); after: {len(ready_at) - during:,} in {after_s:.1f} s "
-          f"({(len(ready_at) - during) / after_s:.1f}/s)")
-    print(f"   same PDF bytes (SHA-256) in both paths: {base['same']:,} of {base['n']:,}; "
-          f"pages per statement {dict(sorted(statistics_counts(base['pages']).items()))}; mean size {base['kb']:.0f} KB; "
-          f"retried {retried}; worker log errors {errors}")
+    c.table(
+        [
+            [
+                "baseline: pdf.render_statement only (ReportLab, one process)",
+                base["n"],
+                f"{base['render_s']:.2f}",
+                f"{direct_rate:.1f}",
+                "1.00",
+            ],
+            [
+                "(info) in-process, no Celery: statement_data + render + store",
+                base["n"],
+                f"{inproc_s:.2f}",
+                f"{base['n'] / inproc_s:.1f}",
+                f"{base['n'] / inproc_s / direct_rate:.2f}",
+            ],
+            [
+                f"worker end to end: first request -> all ready ({args.broker_url and 'Redis' or 'filesystem'} broker)",
+                p["ready"],
+                f"{wall:.2f}",
+                f"{worker_rate:.1f}",
+                f"{ratio:.2f}",
+            ],
+        ],
+        ["what", "documents", "seconds", "docs/s", "x direct rate"],
+    )
+    print(
+        f"   the {n:,} requests (request_document + commit + send) took {enqueue_s:.1f} s "
+        f"({n / enqueue_s:.0f}/s) in this process, while the worker ran; the worker's own span, first start to "
+        f"last ready: {busy:.1f} s; the last document was ready {last_ready_after:.1f} s after the first request "
+        f"(the poll saw it {wall - last_ready_after:.2f} s later)"
+    )
+    print(
+        f"   worker rate while the requests were being made: {during:,} ready in {enqueue_s:.1f} s "
+        f"({during / enqueue_s:.1f}/s); after: {len(ready_at) - during:,} in {after_s:.1f} s "
+        f"({(len(ready_at) - during) / after_s:.1f}/s)"
+    )
+    print(
+        f"   same PDF bytes (SHA-256) in both paths: {base['same']:,} of {base['n']:,}; "
+        f"pages per statement {dict(sorted(statistics_counts(base['pages']).items()))}; mean size {base['kb']:.0f} KB; "
+        f"retried {retried}; worker log errors {errors}"
+    )
 
     print()
     span = c.summary_ms(span_ns) if span_ns else None
     per_doc_wall = wall / max(1, p["ready"]) * 1000
     st = base["statements"]
     rows = [
-        ["gather: service.statement_data (in this process)", f"{base['gather']['median']:.2f}",
-         f"{base['gather']['mean']:.2f}", f"{base['gather']['p95']:.2f}",
-         f"SQL statements per document: median {statistics.median(st):.0f}, max {max(st)}"],
-        ["render: pdf.render_statement (in this process)", f"{base['render']['median']:.2f}",
-         f"{base['render']['mean']:.2f}", f"{base['render']['p95']:.2f}", ""],
-        ["store: FolderStorage.save, fsync (in this process)", f"{base['store']['median']:.2f}",
-         f"{base['store']['mean']:.2f}", f"{base['store']['p95']:.2f}", ""],
+        [
+            "gather: service.statement_data (in this process)",
+            f"{base['gather']['median']:.2f}",
+            f"{base['gather']['mean']:.2f}",
+            f"{base['gather']['p95']:.2f}",
+            f"SQL statements per document: median {statistics.median(st):.0f}, max {max(st)}",
+        ],
+        [
+            "render: pdf.render_statement (in this process)",
+            f"{base['render']['median']:.2f}",
+            f"{base['render']['mean']:.2f}",
+            f"{base['render']['p95']:.2f}",
+            "",
+        ],
+        [
+            "store: FolderStorage.save, fsync (in this process)",
+            f"{base['store']['median']:.2f}",
+            f"{base['store']['mean']:.2f}",
+            f"{base['store']['p95']:.2f}",
+            "",
+        ],
     ]
     if span:
-        rows.append(["worker: started_at -> ready_at (gather+render+store+mark ready)", f"{span['median']:.2f}",
-                     f"{span['mean']:.2f}", f"{span['p95']:.2f}", "from the Document rows"])
-        rows.append(["worker: wall time per document (end to end / documents)", "", f"{per_doc_wall:.2f}", "",
-                     (f"so {per_doc_wall - span['mean']:.2f} ms a document outside the task body "
-                      "(broker, Celery, first commit, polling)")])
+        rows.append(
+            [
+                "worker: started_at -> ready_at (gather+render+store+mark ready)",
+                f"{span['median']:.2f}",
+                f"{span['mean']:.2f}",
+                f"{span['p95']:.2f}",
+                "from the Document rows",
+            ]
+        )
+        rows.append(
+            [
+                "worker: wall time per document (end to end / documents)",
+                "",
+                f"{per_doc_wall:.2f}",
+                "",
+                (
+                    f"so {per_doc_wall - span['mean']:.2f} ms a document outside the task body "
+                    "(broker, Celery, first commit, polling)"
+                ),
+            ]
+        )
     if gaps:
-        rows.append(["worker log: Celery's runtime of the task (app context + task)",
-                     f"{statistics.median(runtimes):.2f}", f"{statistics.fmean(runtimes):.2f}",
-                     f"{c.percentile(runtimes, 95):.2f}", "'succeeded in' (1 ms log timestamps below)"])
-        rows.append(["worker log: 'received' -> 'succeeded'", f"{statistics.median(received_to_done):.2f}",
-                     f"{statistics.fmean(received_to_done):.2f}", f"{c.percentile(received_to_done, 95):.2f}",
-                     "the runtime + Celery before and after it"])
-        rows.append(["worker log: 'succeeded' -> next 'received'", f"{statistics.median(gaps):.2f}",
-                     f"{statistics.fmean(gaps):.2f}", f"{c.percentile(gaps, 95):.2f}",
-                     "ack, fetching and decoding the next message"])
+        rows.append(
+            [
+                "worker log: Celery's runtime of the task (app context + task)",
+                f"{statistics.median(runtimes):.2f}",
+                f"{statistics.fmean(runtimes):.2f}",
+                f"{c.percentile(runtimes, 95):.2f}",
+                "'succeeded in' (1 ms log timestamps below)",
+            ]
+        )
+        rows.append(
+            [
+                "worker log: 'received' -> 'succeeded'",
+                f"{statistics.median(received_to_done):.2f}",
+                f"{statistics.fmean(received_to_done):.2f}",
+                f"{c.percentile(received_to_done, 95):.2f}",
+                "the runtime + Celery before and after it",
+            ]
+        )
+        rows.append(
+            [
+                "worker log: 'succeeded' -> next 'received'",
+                f"{statistics.median(gaps):.2f}",
+                f"{statistics.fmean(gaps):.2f}",
+                f"{c.percentile(gaps, 95):.2f}",
+                "ack, fetching and decoding the next message",
+            ]
+        )
     print("where the time goes, per document (ms):")
     c.table(rows, ["part", "median", "mean", "p95", "note"])
 
     print()
     print("target:")
-    print(f"   worker {worker_rate:.1f} docs/s vs direct ReportLab {direct_rate:.1f} docs/s = {ratio:.2f} of it; "
-          f"target >= {TARGET_RATIO:.2f}: {c.verdict(finished and ratio >= TARGET_RATIO)}"
-          f"{'' if finished else ' (not all documents were made)'}")
-    print(f"   (reference 3.3 B5, for information: >= 100 statements/s per worker process: "
-          f"{c.verdict(worker_rate >= 100)})")
+    print(
+        f"   worker {worker_rate:.1f} docs/s vs direct ReportLab {direct_rate:.1f} docs/s = {ratio:.2f} of it; "
+        f"target >= {TARGET_RATIO:.2f}: {c.verdict(finished and ratio >= TARGET_RATIO)}"
+        f"{'' if finished else ' (not all documents were made)'}"
+    )
+    print(
+        f"   (reference 3.3 B5, for information: >= 100 statements/s per worker process: "
+        f"{c.verdict(worker_rate >= 100)})"
+    )
     if "profile" in base and (ratio < TARGET_RATIO or not finished):
         k, prof_s, prof = base["profile"]
         print()
-        print(f"cProfile of the in-process path (statement_data + render_statement + save) for {k} documents "
-              f"({prof_s:.2f} s under the profiler), top {args.profile_top} by own time:")
+        print(
+            f"cProfile of the in-process path (statement_data + render_statement + save) for {k} documents "
+            f"({prof_s:.2f} s under the profiler), top {args.profile_top} by own time:"
+        )
         print(c.profile_lines(prof, args.profile_top, sort="tottime"))
         print("\n... and the app's own functions by cumulative time:")
         print(c.profile_lines(prof, args.profile_top, sort="cumulative", only="tracker/"))

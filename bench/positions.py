@@ -60,8 +60,10 @@ class StatementCounter:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", help="PostgreSQL URL of a bench_* database to create and drop "
-                                           "(default: a temporary SQLite file)")
+    ap.add_argument(
+        "--database-url",
+        help="PostgreSQL URL of a bench_* database to create and drop (default: a temporary SQLite file)",
+    )
     ap.add_argument("--people", type=int, default=10_000)
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--today", type=date.fromisoformat, default=date.today())
@@ -79,28 +81,33 @@ def main(argv=None) -> int:
 
 def run(app, args) -> None:
     from tracker import demo
+    from tracker.engine import core as engine
     from tracker.extensions import db
     from tracker.people.models import Person
-    from tracker.engine import core as engine
     from tracker.rules import checks, ledger
 
     t0 = time.perf_counter()
     how = c.build_schema(app)
     c.load_rules()
-    made = demo.seed(people=args.people, months=args.months, seed=args.seed, today=args.today,
-                     password="bench-password-not-used")
+    made = demo.seed(
+        people=args.people, months=args.months, seed=args.seed, today=args.today, password="bench-password-not-used"
+    )
     c.analyze(app)
-    print(f"   schema by {how}; demo.seed: {made['people']:,} people, {made['claims']:,} claims, "
-          f"{made['payments']:,} payments, {made['contributions']:,} contributions, {made['expenses']:,} expenses "
-          f"({time.perf_counter() - t0:.1f} s to build)")
+    print(
+        f"   schema by {how}; demo.seed: {made['people']:,} people, {made['claims']:,} claims, "
+        f"{made['payments']:,} payments, {made['contributions']:,} contributions, {made['expenses']:,} expenses "
+        f"({time.perf_counter() - t0:.1f} s to build)"
+    )
 
     on = args.today
     start, end = on - ledger.BACK, on + ledger.AHEAD
     ids = list(db.session.scalars(sa.select(Person.id).order_by(Person.id)))
-    rows_in_window = db.session.execute(sa.text(
-        "SELECT COUNT(*) FROM payment WHERE paid_on BETWEEN :start AND :end AND status != 'cancelled'")
-        .bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)),
-        {"start": start, "end": end}).scalar()
+    rows_in_window = db.session.execute(
+        sa.text(
+            "SELECT COUNT(*) FROM payment WHERE paid_on BETWEEN :start AND :end AND status != 'cancelled'"
+        ).bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)),
+        {"start": start, "end": end},
+    ).scalar()
     db.session.rollback()
 
     # Baseline: one GROUP BY over the same rows (best of several runs, median reported).
@@ -127,8 +134,13 @@ def run(app, args) -> None:
 
     rows = [
         ["baseline: one GROUP BY person_id (SUM)", 1, f"{base_s:.3f}", f"{base_s / n * 1000:.4f}", "1x"],
-        ["checks.position for every person", counter.n, f"{loop_s:.2f}", f"{loop_s / n * 1000:.3f}",
-         f"{loop_s / base_s:,.0f}x"],
+        [
+            "checks.position for every person",
+            counter.n,
+            f"{loop_s:.2f}",
+            f"{loop_s / n * 1000:.3f}",
+            f"{loop_s / base_s:,.0f}x",
+        ],
     ]
 
     bulk_note = None
@@ -140,10 +152,18 @@ def run(app, args) -> None:
             bulk = checks.positions(sa.select(Person.id), on)
             bulk_s = time.perf_counter() - t
         db.session.rollback()
-        rows.append(["(info) checks.positions, all people at once", bulk_counter.n, f"{bulk_s:.2f}",
-                     f"{bulk_s / n * 1000:.3f}", f"{bulk_s / base_s:,.0f}x"])
-        same = sum(1 for pid in ids if [v.to_dict() for v in bulk.get(pid, [])]
-                   == [v.to_dict() for v in per_person[pid]])
+        rows.append(
+            [
+                "(info) checks.positions, all people at once",
+                bulk_counter.n,
+                f"{bulk_s:.2f}",
+                f"{bulk_s / n * 1000:.3f}",
+                f"{bulk_s / base_s:,.0f}x",
+            ]
+        )
+        same = sum(
+            1 for pid in ids if [v.to_dict() for v in bulk.get(pid, [])] == [v.to_dict() for v in per_person[pid]]
+        )
         # its two halves: loading every ledger (ledger.bulk_for) and the engine per person
         t = time.perf_counter()
         loaded = ledger.bulk_for(sa.select(Person.id), on)
@@ -154,21 +174,29 @@ def run(app, args) -> None:
             engine.position(claims, rules, led, on)
         engine_s = time.perf_counter() - t
         db.session.rollback()
-        bulk_note = (f"checks.positions gives the same verdicts as checks.position for {same:,} of {n:,} people "
-                     f"({len(bulk):,} people in its answer); its time: ledger.bulk_for {load_s:.2f} s, "
-                     f"engine.position {engine_s:.2f} s")
+        bulk_note = (
+            f"checks.positions gives the same verdicts as checks.position for {same:,} of {n:,} people "
+            f"({len(bulk):,} people in its answer); its time: ledger.bulk_for {load_s:.2f} s, "
+            f"engine.position {engine_s:.2f} s"
+        )
 
     print()
-    print(f"on {on}; window {start} .. {end} (ledger_for's); {rows_in_window:,} payment rows in the window; "
-          f"{len(grouped):,} people with payments in it; {verdicts:,} verdicts in all")
+    print(
+        f"on {on}; window {start} .. {end} (ledger_for's); {rows_in_window:,} payment rows in the window; "
+        f"{len(grouped):,} people with payments in it; {verdicts:,} verdicts in all"
+    )
     c.table(rows, ["what", "SQL stmts", "seconds", "ms per person", "x baseline"])
     if bulk_note:
         print(bulk_note)
 
     # Where the time goes: the parts of checks.position, timed separately on a sample.
     sample = ids[:: max(1, n // args.sample)][: args.sample]
-    parts = {"checks._rules() (1 query: have rules changed?)": 0.0, "ledger.claims_for (1 query)": 0.0,
-             "ledger.ledger_for (4 queries + row objects)": 0.0, "engine.position (pure Python)": 0.0}
+    parts = {
+        "checks._rules() (1 query: have rules changed?)": 0.0,
+        "ledger.claims_for (1 query)": 0.0,
+        "ledger.ledger_for (4 queries + row objects)": 0.0,
+        "engine.position (pure Python)": 0.0,
+    }
     rows_loaded = 0
     for pid in sample:
         t = time.perf_counter()
@@ -189,13 +217,19 @@ def run(app, args) -> None:
     db.session.rollback()
     total = sum(parts.values())
     print()
-    print(f"where the time goes ({len(sample):,} people timed part by part; "
-          f"{rows_loaded / len(sample):.0f} ledger rows loaded per person):")
-    c.table([[k, f"{v / len(sample) * 1000:.3f}", f"{v / total * 100:.0f}%"] for k, v in parts.items()],
-            ["part", "ms per person", "share"])
+    print(
+        f"where the time goes ({len(sample):,} people timed part by part; "
+        f"{rows_loaded / len(sample):.0f} ledger rows loaded per person):"
+    )
+    c.table(
+        [[k, f"{v / len(sample) * 1000:.3f}", f"{v / total * 100:.0f}%"] for k, v in parts.items()],
+        ["part", "ms per person", "share"],
+    )
     print()
-    print(f"result: {loop_s:.2f} s for {n:,} positions ({loop_s / n * 1000:.2f} ms each) vs {base_s * 1000:.1f} ms "
-          f"for the GROUP BY: {loop_s / base_s:,.0f}x. No fixed target (reported only).")
+    print(
+        f"result: {loop_s:.2f} s for {n:,} positions ({loop_s / n * 1000:.2f} ms each) vs {base_s * 1000:.1f} ms "
+        f"for the GROUP BY: {loop_s / base_s:,.0f}x. No fixed target (reported only)."
+    )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,15 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, OSError)
 
 
-@shared_task(name="tracker.documents.render", bind=True, acks_late=True, reject_on_worker_lost=True,
-             time_limit=300, soft_time_limit=270, max_retries=5)
+@shared_task(
+    name="tracker.documents.render",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=300,
+    soft_time_limit=270,
+    max_retries=5,
+)
 def render_document(self, document_id: int) -> str:
     """Two single-statement writes in autocommit, a commit each with no BEGIN/COMMIT round trips:
     the claim (committed before rendering starts) and, once the file is stored, the ready mark."""
@@ -29,10 +36,11 @@ def render_document(self, document_id: int) -> str:
     except TRANSIENT as exc:
         if self.request.retries >= self.max_retries:
             with self.step():
-                service.mark_failed(document_id, "Could not store the document after several tries: "
-                                                 f"{type(exc).__name__}")
+                service.mark_failed(
+                    document_id, f"Could not store the document after several tries: {type(exc).__name__}"
+                )
             raise
-        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
     except Exception as exc:  # a bug or bad data: fail for good, with a reason people can act on
         log.exception("Document %s failed", document_id)
         with self.step():

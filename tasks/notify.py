@@ -16,4 +16,4 @@ def send(self, notification_id: int) -> str:
         if self.request.retries >= self.max_retries:
             service.give_up(notification_id, f"Gave up after {self.max_retries + 1} tries: {exc}")
             return "failed"
-        raise self.retry(exc=exc, countdown=min(600, 30 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc

@@ -78,8 +78,16 @@ def saved(app: Any, build: Callable[..., Any], *args: Any, **kw: Any) -> int:
 
 # ---- people ---------------------------------------------------------------------------------
 
-def person(name: str = "Alex Example", *, email: str | None = None, preferences: Iterable[Any] = (),
-           consent: bool = True, claims: Iterable[dict] = (), **fields: Any) -> Person:
+
+def person(
+    name: str = "Alex Example",
+    *,
+    email: str | None = None,
+    preferences: Iterable[Any] = (),
+    consent: bool = True,
+    claims: Iterable[dict] = (),
+    **fields: Any,
+) -> Person:
     """A person; with consent to hold benefit information (given 1 January 2024) unless told not.
 
     ``preferences`` are kinds or {"kind", "note"} dicts in order; ``claims`` are dicts of
@@ -100,69 +108,141 @@ def person(name: str = "Alex Example", *, email: str | None = None, preferences:
 _new_person = person  # for builders whose own argument is called ``person``
 
 
-def claim(person: Ref, benefit: str = "CA", start_on: date = CLAIM_START, end_on: date | None = None,
-          attributes: dict | None = None) -> BenefitClaim:
+def claim(
+    person: Ref,
+    benefit: str = "CA",
+    start_on: date = CLAIM_START,
+    end_on: date | None = None,
+    attributes: dict | None = None,
+) -> BenefitClaim:
     """A benefit claim; its attributes are checked and completed with their defaults."""
-    return _ledger_row(BenefitClaim(person_id=_id(person), benefit=benefit, start_on=start_on, end_on=end_on,
-                                    attributes=normalise_attributes(benefit, attributes)), claim=True)
+    return _ledger_row(
+        BenefitClaim(
+            person_id=_id(person),
+            benefit=benefit,
+            start_on=start_on,
+            end_on=end_on,
+            attributes=normalise_attributes(benefit, attributes),
+        ),
+        claim=True,
+    )
 
 
 # ---- work -----------------------------------------------------------------------------------
+
 
 def activity(name: str = "Panel", *, default_rate: Decimal | str = Decimal("20.00"), **fields: Any) -> Activity:
     return _flushed(Activity(name=name, default_rate=_money(default_rate), **fields))
 
 
-def contribution(person: Ref, worked_on: date = date(2025, 4, 2), hours: Decimal | str = Decimal("2.00"), *,
-                 activity: Ref = None, value_owed: Decimal | str | None = None, **fields: Any) -> Contribution:
+def contribution(
+    person: Ref,
+    worked_on: date = date(2025, 4, 2),
+    hours: Decimal | str = Decimal("2.00"),
+    *,
+    activity: Ref = None,
+    value_owed: Decimal | str | None = None,
+    **fields: Any,
+) -> Contribution:
     if value_owed is not None:
         fields["value_owed"] = _money(value_owed)
-    return _ledger_row(Contribution(person_id=_id(person), activity_id=_id(activity), worked_on=worked_on,
-                                    hours=_money(hours), **fields))
+    return _ledger_row(
+        Contribution(
+            person_id=_id(person), activity_id=_id(activity), worked_on=worked_on, hours=_money(hours), **fields
+        )
+    )
 
 
 # ---- money ----------------------------------------------------------------------------------
 
-def payment(person: Ref, amount: Decimal | str = Decimal("50.00"), paid_on: date = PAID_ON, *, kind: str = "cash",
-            status: str = "paid", recorded_by: Ref = None, approved_by: Ref = None, reversal_of: Ref = None,
-            contributions: Iterable[Contribution] = (), **fields: Any) -> Payment:
+
+def payment(
+    person: Ref,
+    amount: Decimal | str = Decimal("50.00"),
+    paid_on: date = PAID_ON,
+    *,
+    kind: str = "cash",
+    status: str = "paid",
+    recorded_by: Ref = None,
+    approved_by: Ref = None,
+    reversal_of: Ref = None,
+    contributions: Iterable[Contribution] = (),
+    **fields: Any,
+) -> Payment:
     """A payment in the ledger: by default £50.00 cash, paid on Wednesday 9 April 2025."""
-    for name, value in (("recorded_by_id", recorded_by), ("approved_by_id", approved_by),
-                        ("reversal_of_id", reversal_of)):
+    for name, value in (
+        ("recorded_by_id", recorded_by),
+        ("approved_by_id", approved_by),
+        ("reversal_of_id", reversal_of),
+    ):
         if value is not None:
             fields[name] = _id(value)
     for name in ("amount_offered", "benefit_value"):
         if name in fields:
             fields[name] = _money(fields[name])
-    row = Payment(person_id=_id(person), kind=kind, amount=_money(amount), paid_on=paid_on, status=status,
-                  **fields)
+    row = Payment(person_id=_id(person), kind=kind, amount=_money(amount), paid_on=paid_on, status=status, **fields)
     row.contributions = list(contributions)
     return _ledger_row(row)
 
 
-def expense(person: Ref, amount: Decimal | str = Decimal("12.40"), incurred_on: date = date(2025, 4, 2),
-            paid_on: date | None = None, *, description: str = "Bus fare", **fields: Any) -> Expense:
+def expense(
+    person: Ref,
+    amount: Decimal | str = Decimal("12.40"),
+    incurred_on: date = date(2025, 4, 2),
+    paid_on: date | None = None,
+    *,
+    description: str = "Bus fare",
+    **fields: Any,
+) -> Expense:
     """An expense reimbursed; paid on the day it was incurred unless told otherwise."""
-    return _ledger_row(Expense(person_id=_id(person), amount=_money(amount), incurred_on=incurred_on,
-                               paid_on=paid_on or incurred_on, description=description, **fields))
+    return _ledger_row(
+        Expense(
+            person_id=_id(person),
+            amount=_money(amount),
+            incurred_on=incurred_on,
+            paid_on=paid_on or incurred_on,
+            description=description,
+            **fields,
+        )
+    )
 
 
-def other_income(person: Ref, amount: Decimal | str = Decimal("10.00"), received_on: date = date(2025, 4, 1), *,
-                 source: str = "Another job", **fields: Any) -> OtherIncome:
-    return _ledger_row(OtherIncome(person_id=_id(person), amount=_money(amount), received_on=received_on,
-                                   source=source, **fields))
+def other_income(
+    person: Ref,
+    amount: Decimal | str = Decimal("10.00"),
+    received_on: date = date(2025, 4, 1),
+    *,
+    source: str = "Another job",
+    **fields: Any,
+) -> OtherIncome:
+    return _ledger_row(
+        OtherIncome(person_id=_id(person), amount=_money(amount), received_on=received_on, source=source, **fields)
+    )
 
 
 # ---- users ----------------------------------------------------------------------------------
 
-def user(role: str = "coordinator", *, email: str | None = None, person: Ref = None, password: str | None = PASSWORD,
-         **fields: Any) -> User:
+
+def user(
+    role: str = "coordinator",
+    *,
+    email: str | None = None,
+    person: Ref = None,
+    password: str | None = PASSWORD,
+    **fields: Any,
+) -> User:
     """A user of any role, signing in with PASSWORD; a contributor gets a person of their own."""
     if role == "contributor" and person is None:
         person = _new_person("Contributor Person", consent=False)
-    return _flushed(User(email=email or f"{role}-{os.urandom(3).hex()}@example.org", role=role,
-                         person_id=_id(person), password_hash=hash_password(password) if password else None,
-                         **fields))
+    return _flushed(
+        User(
+            email=email or f"{role}-{os.urandom(3).hex()}@example.org",
+            role=role,
+            person_id=_id(person),
+            password_hash=hash_password(password) if password else None,
+            **fields,
+        )
+    )
 
 
 def token(user: Ref, label: str | None = None) -> str:
@@ -173,6 +253,7 @@ def token(user: Ref, label: str | None = None) -> str:
 
 
 # ---- shared helpers -------------------------------------------------------------------------
+
 
 def pay(person_id: int, amount: str, paid_on: str = "2025-04-09", kind: str = "cash", **extra: Any) -> dict:
     """The JSON body of a payment for the API."""

@@ -191,6 +191,7 @@ def sent(app, monkeypatch) -> list[tuple]:
 
 # ---- a real worker process ------------------------------------------------------------------
 
+
 def worker_env_vars(database_url: str, broker_dir: Path, tmp: Path) -> dict:
     """The environment of a worker process on the test database and a broker of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR"))}
@@ -212,9 +213,24 @@ def start_worker(env: dict, log_path: Path, *extra: str) -> tuple[subprocess.Pop
     """A Celery worker process on ``env``, writing its log to ``log_path``; stop it with stop_worker."""
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", *extra],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wsgi:celery_app",
+            "worker",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     return proc, log
 
 
@@ -228,6 +244,7 @@ def stop_worker(proc: subprocess.Popen, log: IO[str]) -> None:
 
 
 # ---- factories (the rows themselves: tests/builders.py) ------------------------------------
+
 
 @pytest.fixture
 def rules(app):
@@ -247,15 +264,13 @@ def make_person(app):
 
     def factory(name="Alex Example", *, preferences=None, consent=True, claims=(), email=None):
         with app.app_context():
-            person = service.create_person({"name": name, "email": email, "preferences": preferences or []},
-                                           actor=None)
+            person = service.create_person({"name": name, "email": email, "preferences": preferences or []}, actor=None)
             if consent:
                 from datetime import date
 
                 service.record_consent(person, date(2024, 1, 1), "v1", actor=None, today=date(2030, 1, 1))
             for c in claims:
-                service.add_claim(person, c["benefit"], c["start_on"], c.get("end_on"), c.get("attributes"),
-                                  actor=None)
+                service.add_claim(person, c["benefit"], c["start_on"], c.get("end_on"), c.get("attributes"), actor=None)
             _db.session.commit()
             return person.id
 
@@ -310,8 +325,9 @@ def make_user(app):
                 from tracker.people import service as people
 
                 person_id = people.create_person({"name": "Contributor Person"}, actor=None).id
-            user = service.create_user(email or f"{role}-{os.urandom(3).hex()}@example.org", role,
-                                       person_id=person_id, password=PASSWORD)
+            user = service.create_user(
+                email or f"{role}-{os.urandom(3).hex()}@example.org", role, person_id=person_id, password=PASSWORD
+            )
             secret = service.issue_token(user) if token else None
             _db.session.commit()
             return (user.id, secret) if token else user.id

@@ -109,22 +109,25 @@ def test_payments_add_up_within_the_week(app, api_as, carer):
     assert_error(resp, 409, "benefit_rule_block")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"amount": "-5.00"}, "amount"),
-    ({"amount": "1.005"}, "amount"),
-    ({"amount": "NaN"}, "amount"),
-    ({"amount": 150.0}, "amount"),
-    ({"amount": "1e3"}, "amount"),
-    ({"paid_on": "2025-02-30"}, "paid_on"),
-    ({"person_id": 999999}, "person_id"),
-    ({"kind": "gold"}, "kind"),
-    ({"kind": "certificate", "amount": "10.00"}, "amount"),
-    ({"kind": "declined", "amount": "5.00"}, "amount"),
-    ({"kind": "cash", "amount": "0.00"}, "amount"),
-    ({"kind": "charity"}, "charity_name"),
-    ({"contribution_ids": [424242]}, "contribution_ids"),
-    ({"status": "paid"}, "status"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"amount": "-5.00"}, "amount"),
+        ({"amount": "1.005"}, "amount"),
+        ({"amount": "NaN"}, "amount"),
+        ({"amount": 150.0}, "amount"),
+        ({"amount": "1e3"}, "amount"),
+        ({"paid_on": "2025-02-30"}, "paid_on"),
+        ({"person_id": 999999}, "person_id"),
+        ({"kind": "gold"}, "kind"),
+        ({"kind": "certificate", "amount": "10.00"}, "amount"),
+        ({"kind": "declined", "amount": "5.00"}, "amount"),
+        ({"kind": "cash", "amount": "0.00"}, "amount"),
+        ({"kind": "charity"}, "charity_name"),
+        ({"contribution_ids": [424242]}, "contribution_ids"),
+        ({"status": "paid"}, "status"),
+    ],
+)
 def test_bad_payments_are_422_and_write_nothing(app, api_as, carer, body, field):
     api = api_as("finance")
     before = count(app, Payment), count(app, AuditEvent)

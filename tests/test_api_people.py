@@ -11,8 +11,14 @@ from tracker.people.models import BenefitClaim, Consent, Person
 
 def test_create_and_read_person(app, api_as):
     api = api_as("coordinator")
-    resp = api.post("/people", json={"name": "Zoë Ní Bhriain", "email": "zoe@example.org",
-                                     "preferences": [{"kind": "voucher", "note": "supermarket"}, {"kind": "cash"}]})
+    resp = api.post(
+        "/people",
+        json={
+            "name": "Zoë Ní Bhriain",
+            "email": "zoe@example.org",
+            "preferences": [{"kind": "voucher", "note": "supermarket"}, {"kind": "cash"}],
+        },
+    )
     assert resp.status_code == 201
     body = resp.get_json()
     assert body["name"] == "Zoë Ní Bhriain"
@@ -38,19 +44,22 @@ def test_unknown_route_and_method_use_the_error_shape(api_as):
     assert_error(api.delete("/people"), 405, "method_not_allowed")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "name"),
-    ({"name": ""}, "name"),
-    ({"name": 123}, "name"),
-    ({"name": "x" * 201}, "name"),
-    ({"name": "Ok", "email": "not-an-email"}, "email"),
-    ({"name": "Ok", "email": "a" * 250 + "@x.org"}, "email"),
-    ({"name": "Ok", "role": "admin"}, "role"),
-    ({"name": "Ok", "preferences": [{"kind": "gold"}]}, "preferences.0.kind"),
-    ({"name": "Ok", "preferences": [{"kind": "cash"}, {"kind": "cash"}]}, "preferences.1.kind"),
-    ({"name": "Ok", "preferences": "cash"}, "preferences"),
-    ({"name": "Ok", "preferences": [{"kind": "cash", "note": "n" * 501}]}, "preferences.0.note"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": 123}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"name": "Ok", "email": "not-an-email"}, "email"),
+        ({"name": "Ok", "email": "a" * 250 + "@x.org"}, "email"),
+        ({"name": "Ok", "role": "admin"}, "role"),
+        ({"name": "Ok", "preferences": [{"kind": "gold"}]}, "preferences.0.kind"),
+        ({"name": "Ok", "preferences": [{"kind": "cash"}, {"kind": "cash"}]}, "preferences.1.kind"),
+        ({"name": "Ok", "preferences": "cash"}, "preferences"),
+        ({"name": "Ok", "preferences": [{"kind": "cash", "note": "n" * 501}]}, "preferences.0.note"),
+    ],
+)
 def test_bad_people_input_is_422_and_writes_nothing(app, api_as, body, field):
     api = api_as("coordinator")
     before = count(app, Person), count(app, AuditEvent)
@@ -62,8 +71,12 @@ def test_non_json_body_is_422(api_as):
     api = api_as("coordinator")
     resp = api.client.post("/api/v1/people", data="name=x", headers={"Authorization": f"Bearer {api.token}"})
     assert_error(resp, 422, "invalid", "body")
-    resp = api.client.post("/api/v1/people", data="{not json", content_type="application/json",
-                           headers={"Authorization": f"Bearer {api.token}"})
+    resp = api.client.post(
+        "/api/v1/people",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
     assert_error(resp, 422, "invalid")
 
 
@@ -86,26 +99,36 @@ def test_claim_needs_consent(app, api_as, make_person):
     resp = api.post(f"/people/{pid}/claims", json=UC)
     assert resp.status_code == 201
     claim = resp.get_json()
-    assert claim["attributes"] == {"ap_start_day": 15, "work_allowance": False, "housing_element": False,
-                                   "lcw_pending": False}
+    assert claim["attributes"] == {
+        "ap_start_day": 15,
+        "work_allowance": False,
+        "housing_element": False,
+        "lcw_pending": False,
+    }
 
 
-@pytest.mark.parametrize("body, field", [
-    ({**UC, "benefit": "XYZ"}, "benefit"),
-    ({**UC, "attributes": {"ap_start_day": 0}}, "attributes.ap_start_day"),
-    ({**UC, "attributes": {"ap_start_day": 32}}, "attributes.ap_start_day"),
-    ({**UC, "attributes": {}}, "attributes.ap_start_day"),
-    ({**UC, "attributes": {"ap_start_day": "fifteen"}}, "attributes.ap_start_day"),
-    ({**UC, "attributes": {"ap_start_day": 5, "colour": "red"}}, "attributes.colour"),
-    ({**UC, "attributes": {"ap_start_day": 5, "work_allowance": "maybe"}}, "attributes.work_allowance"),
-    ({**UC, "end_on": "2024-03-01"}, "end_on"),
-    ({**UC, "start_on": "2025-02-30"}, "start_on"),
-    ({**UC, "start_on": 20240401}, "start_on"),
-    ({**UC, "benefit": "TAX"}, "benefit"),
-    ({**UC, "benefit": "x" * 50}, "benefit"),
-    ({**UC, "person_id": 99}, "person_id"),
-    ({"benefit": "ESA", "start_on": "2024-01-01", "attributes": {"permitted_work": "medium"}}, "attributes.permitted_work"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({**UC, "benefit": "XYZ"}, "benefit"),
+        ({**UC, "attributes": {"ap_start_day": 0}}, "attributes.ap_start_day"),
+        ({**UC, "attributes": {"ap_start_day": 32}}, "attributes.ap_start_day"),
+        ({**UC, "attributes": {}}, "attributes.ap_start_day"),
+        ({**UC, "attributes": {"ap_start_day": "fifteen"}}, "attributes.ap_start_day"),
+        ({**UC, "attributes": {"ap_start_day": 5, "colour": "red"}}, "attributes.colour"),
+        ({**UC, "attributes": {"ap_start_day": 5, "work_allowance": "maybe"}}, "attributes.work_allowance"),
+        ({**UC, "end_on": "2024-03-01"}, "end_on"),
+        ({**UC, "start_on": "2025-02-30"}, "start_on"),
+        ({**UC, "start_on": 20240401}, "start_on"),
+        ({**UC, "benefit": "TAX"}, "benefit"),
+        ({**UC, "benefit": "x" * 50}, "benefit"),
+        ({**UC, "person_id": 99}, "person_id"),
+        (
+            {"benefit": "ESA", "start_on": "2024-01-01", "attributes": {"permitted_work": "medium"}},
+            "attributes.permitted_work",
+        ),
+    ],
+)
 def test_bad_claims_are_422_and_write_nothing(app, api_as, person_with_consent, body, field):
     api = api_as("coordinator")
     before = count(app, BenefitClaim), count(app, AuditEvent)
@@ -116,15 +139,20 @@ def test_bad_claims_are_422_and_write_nothing(app, api_as, person_with_consent, 
 def test_consent_in_the_future_is_refused(app, api_as, make_person):
     pid = make_person(consent=False)
     api = api_as("coordinator")
-    assert_error(api.post(f"/people/{pid}/consent", json={"given_on": "2999-01-01", "notice_version": "v"}),
-                 422, field="given_on")
+    assert_error(
+        api.post(f"/people/{pid}/consent", json={"given_on": "2999-01-01", "notice_version": "v"}),
+        422,
+        field="given_on",
+    )
     assert count(app, Consent) == 0
 
 
 def test_preferences_replace_in_order(app, api_as, person_with_consent):
     api = api_as("coordinator")
-    resp = api.put(f"/people/{person_with_consent}/preferences",
-                   json=[{"kind": "training", "note": "first aid course"}, {"kind": "declined"}])
+    resp = api.put(
+        f"/people/{person_with_consent}/preferences",
+        json=[{"kind": "training", "note": "first aid course"}, {"kind": "declined"}],
+    )
     assert resp.status_code == 200
     assert [p["kind"] for p in resp.get_json()["preferences"]] == ["training", "declined"]
     assert_error(api.put(f"/people/{person_with_consent}/preferences", json={"kind": "cash"}), 422)

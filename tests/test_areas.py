@@ -22,7 +22,8 @@ NOT_AREAS = {"engine"}
 def test_every_package_is_an_area_or_the_engine():
     packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
     assert packages - NOT_AREAS == set(AREAS), (
-        "every package under tracker/ is an area listed in tracker.AREAS (or named in NOT_AREAS here)")
+        "every package under tracker/ is an area listed in tracker.AREAS (or named in NOT_AREAS here)"
+    )
     assert len(AREAS) == len(set(AREAS))
 
 
@@ -61,8 +62,9 @@ def test_every_models_module_is_imported_from_the_tuple():
 
 def test_a_service_can_be_imported_without_the_pages():
     """Only create_app imports the views, so a task or a script never pulls in the pages."""
-    code = ("import sys, tracker.payments.service, tracker.risks.service, tracker.auth.passwords; "
-            "print(sorted(m for m in sys.modules if m.startswith('tracker.') and m.endswith('.views')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PACKAGE.parent)
+    code = (
+        "import sys, tracker.payments.service, tracker.risks.service, tracker.auth.passwords; "
+        "print(sorted(m for m in sys.modules if m.startswith('tracker.') and m.endswith('.views')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent)
     assert out.stdout.strip() == "[]"

@@ -15,12 +15,22 @@ from tracker.extensions import db
 HIDDEN = "Benefit information (hidden for your role)"
 
 
-def event(app, actor_id, action, entity_type, entity_id, *, at, person_id=None, before=None, after=None,
-          reason=None) -> int:
+def event(
+    app, actor_id, action, entity_type, entity_id, *, at, person_id=None, before=None, after=None, reason=None
+) -> int:
     with app.app_context():
         actor = db.session.get(User, actor_id) if actor_id else None
-        e = record(actor, action, None, entity_type=entity_type, entity_id=entity_id, person_id=person_id,
-                   before=before, after=after, reason=reason)
+        e = record(
+            actor,
+            action,
+            None,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            person_id=person_id,
+            before=before,
+            after=after,
+            reason=reason,
+        )
         e.at = at
         db.session.commit()
         return e.id
@@ -38,24 +48,96 @@ def log(app, make_person, make_user):
     zoe = make_person("Zoë Brontë", consent=False)
     anna = make_user("finance", email="anna.finance@example.org")
     bob = make_user("admin", email="bob.admin@example.org")
-    event(app, anna, "payment.recorded", "payment", 11, person_id=sam, at=datetime(2025, 3, 1, 10, 0),
-          after={"kind": "cash", "amount": "150.00", "paid_on": "2025-03-05", "contribution_ids": [4, 5],
-                 "note": "marker-one"})
-    event(app, anna, "payment.cancelled", "payment", 11, person_id=sam, at=datetime(2025, 3, 2, 10, 0),
-          before={"status": "draft", "amount": "150.00"}, after={"status": "cancelled", "amount": "150.00"},
-          reason="marker-two entered twice")
-    event(app, bob, "user.role_changed", "user_account", 7, at=datetime(2025, 4, 10, 9, 0),
-          before={"role": "coordinator"}, after={"role": "finance"})
-    event(app, anna, "payment.recorded", "payment", 12, person_id=zoe, at=datetime(2025, 4, 20, 16, 30),
-          after={"kind": "voucher", "amount": "20.00", "note": "marker-three"})
-    event(app, bob, "claim.added", "benefit_claim", 3, person_id=zoe, at=datetime(2025, 5, 1, 9, 0),
-          after={"benefit": "UC", "ap_start_day": 15, "secret": "marker-claim"})
-    event(app, bob, "consent.recorded", "consent", 4, person_id=zoe, at=datetime(2025, 5, 1, 9, 5),
-          after={"notice_version": "marker-consent"}, reason="marker-consent-reason")
-    event(app, bob, "benefits.viewed", "person", zoe, person_id=zoe, at=datetime(2025, 5, 2, 9, 0),
-          after={"where": "marker-viewed"})
-    event(app, None, "payment.override", "payment", 12, person_id=zoe, at=datetime(2025, 5, 3, 9, 0),
-          after={"verdicts": [{"rule": "CA-weekly", "status": "over"}]}, reason="marker-override")
+    event(
+        app,
+        anna,
+        "payment.recorded",
+        "payment",
+        11,
+        person_id=sam,
+        at=datetime(2025, 3, 1, 10, 0),
+        after={
+            "kind": "cash",
+            "amount": "150.00",
+            "paid_on": "2025-03-05",
+            "contribution_ids": [4, 5],
+            "note": "marker-one",
+        },
+    )
+    event(
+        app,
+        anna,
+        "payment.cancelled",
+        "payment",
+        11,
+        person_id=sam,
+        at=datetime(2025, 3, 2, 10, 0),
+        before={"status": "draft", "amount": "150.00"},
+        after={"status": "cancelled", "amount": "150.00"},
+        reason="marker-two entered twice",
+    )
+    event(
+        app,
+        bob,
+        "user.role_changed",
+        "user_account",
+        7,
+        at=datetime(2025, 4, 10, 9, 0),
+        before={"role": "coordinator"},
+        after={"role": "finance"},
+    )
+    event(
+        app,
+        anna,
+        "payment.recorded",
+        "payment",
+        12,
+        person_id=zoe,
+        at=datetime(2025, 4, 20, 16, 30),
+        after={"kind": "voucher", "amount": "20.00", "note": "marker-three"},
+    )
+    event(
+        app,
+        bob,
+        "claim.added",
+        "benefit_claim",
+        3,
+        person_id=zoe,
+        at=datetime(2025, 5, 1, 9, 0),
+        after={"benefit": "UC", "ap_start_day": 15, "secret": "marker-claim"},
+    )
+    event(
+        app,
+        bob,
+        "consent.recorded",
+        "consent",
+        4,
+        person_id=zoe,
+        at=datetime(2025, 5, 1, 9, 5),
+        after={"notice_version": "marker-consent"},
+        reason="marker-consent-reason",
+    )
+    event(
+        app,
+        bob,
+        "benefits.viewed",
+        "person",
+        zoe,
+        person_id=zoe,
+        at=datetime(2025, 5, 2, 9, 0),
+        after={"where": "marker-viewed"},
+    )
+    event(
+        app,
+        None,
+        "payment.override",
+        "payment",
+        12,
+        person_id=zoe,
+        at=datetime(2025, 5, 3, 9, 0),
+        after={"verdicts": [{"rule": "CA-weekly", "status": "over"}]},
+        reason="marker-override",
+    )
     return {"sam": sam, "zoe": zoe}
 
 
@@ -124,8 +206,15 @@ def test_filter_by_when(client, login, log):
 def test_pages_of_fifty(app, client, login, make_user):
     uid = make_user("admin", email="pager@example.org")
     for i in range(60):
-        event(app, uid, "activity.updated", "activity", i + 1, at=datetime(2025, 1, 1, 0, i),
-              after={"name": f"activity-{i:02d}-end"})
+        event(
+            app,
+            uid,
+            "activity.updated",
+            "activity",
+            i + 1,
+            at=datetime(2025, 1, 1, 0, i),
+            after={"name": f"activity-{i:02d}-end"},
+        )
     login("admin")
     first = page(client, action="activity.updated")
     assert "activity-59-end" in first and "activity-10-end" in first and "activity-09-end" not in first
@@ -141,8 +230,13 @@ def test_finance_sees_benefit_events_hidden(client, login, log):
     login("finance")
     html = page(client)
     assert html.count(HIDDEN) == 3  # claim.added, consent.recorded, benefits.viewed
-    for secret in ("marker-claim", "marker-consent", "marker-consent-reason", "marker-viewed",
-                   "Assessment period start day"):
+    for secret in (
+        "marker-claim",
+        "marker-consent",
+        "marker-consent-reason",
+        "marker-viewed",
+        "Assessment period start day",
+    ):
         assert secret not in html, secret
     # Other events are shown in full.
     assert shown(html) == set(MARKERS) and "marker-override" in html
@@ -170,18 +264,21 @@ def test_viewing_is_read_only(app, client, login, log):
     assert count_events(app) == before
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"from": "2025-02-30"}, "Enter a real date"),
-    ({"from": "2025-03-01", "to": "2025-02-01"}, "on or after the start date"),
-    ({"entity_id": "abc", "entity_type": "payment"}, "Use a whole number"),
-    ({"entity_id": "5"}, "Choose the type of record"),
-    ({"person_id": "0"}, "Use a number from 1 up"),
-    ({"person_id": "99999999999999999999999"}, "Use a number from 1 up"),
-    ({"action": "made.up"}, "Choose something from the list"),
-    ({"entity_type": "spaceship"}, "Choose a type of record from the list"),
-    ({"to": "9999-12-31"}, None),
-    ({"from": "0001-01-01"}, None),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"from": "2025-02-30"}, "Enter a real date"),
+        ({"from": "2025-03-01", "to": "2025-02-01"}, "on or after the start date"),
+        ({"entity_id": "abc", "entity_type": "payment"}, "Use a whole number"),
+        ({"entity_id": "5"}, "Choose the type of record"),
+        ({"person_id": "0"}, "Use a number from 1 up"),
+        ({"person_id": "99999999999999999999999"}, "Use a number from 1 up"),
+        ({"action": "made.up"}, "Choose something from the list"),
+        ({"entity_type": "spaceship"}, "Choose a type of record from the list"),
+        ({"to": "9999-12-31"}, None),
+        ({"from": "0001-01-01"}, None),
+    ],
+)
 def test_bad_filters_are_form_errors_not_500(client, login, log, args, message):
     login("finance")
     resp = client.get("/audit/", query_string=args)

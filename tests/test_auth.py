@@ -56,8 +56,10 @@ def test_sign_out_ends_the_session_for_a_copied_cookie(app, make_user):
 def test_sign_in_is_throttled(make_app, make_user):
     app = make_app(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="3 per minute")
     client = app.test_client()
-    codes = [client.post("/sign-in", data={"email": "x@example.org", "password": "bad password"}).status_code
-             for _ in range(5)]
+    codes = [
+        client.post("/sign-in", data={"email": "x@example.org", "password": "bad password"}).status_code
+        for _ in range(5)
+    ]
     assert codes[:3] == [422, 422, 422]
     assert codes[3:] == [429, 429]
     # The page itself still loads; only attempts are counted.
@@ -117,15 +119,18 @@ def test_every_page_post_needs_a_csrf_token(make_app, make_user):
 def test_api_is_exempt_from_csrf_but_needs_a_token(make_app, make_user):
     app = make_app(WTF_CSRF_ENABLED=True)
     _, token = make_user("coordinator", token=True)
-    resp = app.test_client().post("/api/v1/people", json={"name": "Via API"},
-                                  headers={"Authorization": f"Bearer {token}"})
+    resp = app.test_client().post(
+        "/api/v1/people", json={"name": "Via API"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert resp.status_code == 201
 
 
 def test_cli_creates_user_with_token_on_last_line(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "New.Person@Example.org", "--role", "finance",
-                                 "--password-stdin", "--token"], input="a long enough password\n")
+    result = runner.invoke(
+        args=["users", "create", "New.Person@Example.org", "--role", "finance", "--password-stdin", "--token"],
+        input="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     assert token.startswith("trk_")
@@ -138,11 +143,14 @@ def test_cli_creates_user_with_token_on_last_line(app):
     assert resp.status_code == 200
 
 
-@pytest.mark.parametrize("args, message", [
-    (["users", "create", "c@example.org", "--role", "contributor"], "person"),
-    (["users", "create", "c@example.org", "--role", "contributor", "--person", "9999"], "no person"),
-    (["users", "create", "not-an-email", "--role", "admin"], "email"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["users", "create", "c@example.org", "--role", "contributor"], "person"),
+        (["users", "create", "c@example.org", "--role", "contributor", "--person", "9999"], "no person"),
+        (["users", "create", "not-an-email", "--role", "admin"], "email"),
+    ],
+)
 def test_cli_refuses_bad_users(app, args, message):
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 2
@@ -153,8 +161,9 @@ def test_cli_refuses_bad_users(app, args, message):
 
 def test_contributor_user_links_to_person(app, make_person):
     pid = make_person()
-    result = app.test_cli_runner().invoke(args=["users", "create", "me@example.org", "--role", "contributor",
-                                                "--person", str(pid)])
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "me@example.org", "--role", "contributor", "--person", str(pid)]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(sa.select(User.person_id).where(User.email == "me@example.org")) == pid
@@ -192,8 +201,9 @@ def test_behind_a_proxy_the_client_address_is_used_for_throttling(make_app):
     client = app.test_client()
 
     def attempt(addr):
-        return client.post("/sign-in", data={"email": "x@example.org", "password": "bad password"},
-                           headers={"X-Forwarded-For": addr}).status_code
+        return client.post(
+            "/sign-in", data={"email": "x@example.org", "password": "bad password"}, headers={"X-Forwarded-For": addr}
+        ).status_code
 
     assert [attempt("203.0.113.1") for _ in range(3)] == [422, 422, 429]
     assert attempt("203.0.113.2") == 422  # another person behind the same proxy is not locked out

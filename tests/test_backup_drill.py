@@ -32,6 +32,7 @@ MONEY_TABLES = ("payment", "expense", "other_income")
 
 # ---- what is compared ------------------------------------------------------------------------
 
+
 def snapshot(url: str) -> dict:
     """Rows per table and money totals in pence, read through a connection of its own."""
     engine = sa.create_engine(url)
@@ -39,8 +40,7 @@ def snapshot(url: str) -> dict:
         with engine.connect() as conn:
             tables = sorted(sa.inspect(conn).get_table_names())
             rows = {t: conn.scalar(sa.text(f'SELECT COUNT(*) FROM "{t}"')) for t in tables}
-            pence = {t: int(conn.scalar(sa.text(f'SELECT COALESCE(SUM(amount), 0) FROM "{t}"')))
-                     for t in MONEY_TABLES}
+            pence = {t: int(conn.scalar(sa.text(f'SELECT COALESCE(SUM(amount), 0) FROM "{t}"'))) for t in MONEY_TABLES}
     finally:
         engine.dispose()
     return {"rows": rows, "pence": pence}
@@ -75,6 +75,7 @@ def assert_takes_new_records(make_app, url: str) -> None:
 
 
 # ---- SQLite ----------------------------------------------------------------------------------
+
 
 def backup_sqlite_python(source: Path, target: Path) -> None:
     """Python's sqlite3 online backup, as docs/operations.md shows it."""
@@ -123,6 +124,7 @@ def test_sqlite_backup_restores_every_row_and_every_penny(make_app, tmp_path, ba
 
 # ---- PostgreSQL ------------------------------------------------------------------------------
 
+
 def _version(path: str) -> tuple[int, ...]:
     found = re.search(r"/postgresql/([\d.]+)/", path)
     return tuple(int(part) for part in found.group(1).split(".")) if found else ()
@@ -166,13 +168,21 @@ def test_postgresql_dump_restores_every_row_and_every_penny(make_app, postgres_u
     before = seed_source(make_app, own_postgres_url)
 
     dump = tmp_path / "tracker.dump"
-    subprocess.run([pg_dump, "--format=custom", f"--file={dump}", libpq_url(own_postgres_url)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [pg_dump, "--format=custom", f"--file={dump}", libpq_url(own_postgres_url)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert dump.stat().st_size > 0
 
     with fresh_database(postgres_url) as restored:
-        subprocess.run([pg_restore, "--exit-on-error", "--no-owner", f"--dbname={libpq_url(restored)}", str(dump)],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [pg_restore, "--exit-on-error", "--no-owner", f"--dbname={libpq_url(restored)}", str(dump)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         assert snapshot(restored) == before
         assert_takes_new_records(make_app, restored)
         # make_app's apps are disposed only at teardown: close their connections before the drop.

@@ -10,8 +10,14 @@ TRACKER = Path(__file__).resolve().parent.parent / "tracker"
 
 #: Service modules that are not called service.py.
 OTHER_SERVICE_MODULES = (
-    "payments/expenses.py", "payments/queries.py", "risks/positions.py", "risks/dashboard.py", "rules/ledger.py",
-    "rules/checks.py", "documents/storage.py", "documents/pdf.py",
+    "payments/expenses.py",
+    "payments/queries.py",
+    "risks/positions.py",
+    "risks/dashboard.py",
+    "rules/ledger.py",
+    "rules/checks.py",
+    "documents/storage.py",
+    "documents/pdf.py",
 )
 
 
@@ -24,14 +30,27 @@ def commits_in(path: Path) -> list[str]:
     """Every ``<anything>.commit(...)`` call in a module, as "file:line"."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     label = path.relative_to(TRACKER.parent) if path.is_relative_to(TRACKER.parent) else path.name
-    return [f"{label}:{node.lineno}" for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"]
+    return [
+        f"{label}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"
+    ]
 
 
 def test_the_scan_finds_every_service_module_and_sees_a_commit(tmp_path):
     names = {p.relative_to(TRACKER).as_posix() for p in service_modules()}
-    for area in ("people", "payments", "contributions", "documents", "notify", "risks", "rules", "imports",
-                 "auth", "audit"):
+    for area in (
+        "people",
+        "payments",
+        "contributions",
+        "documents",
+        "notify",
+        "risks",
+        "rules",
+        "imports",
+        "auth",
+        "audit",
+    ):
         assert f"{area}/service.py" in names
     assert set(OTHER_SERVICE_MODULES) <= names
     sample = tmp_path / "sample.py"

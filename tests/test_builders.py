@@ -68,20 +68,38 @@ def test_a_payment_built_for_a_person_counts_in_their_position(app, rules) -> No
 
 def test_overrides_apply(ctx) -> None:
     recorder, approver = b.user("finance"), b.user("admin")
-    person = b.person("Sam Jones", email="sam@example.org", preferences=["voucher", {"kind": "cash", "note": "n"}],
-                      consent=False, phone="0123")
+    person = b.person(
+        "Sam Jones",
+        email="sam@example.org",
+        preferences=["voucher", {"kind": "cash", "note": "n"}],
+        consent=False,
+        phone="0123",
+    )
     uc = b.claim(person, "UC", date(2024, 4, 1), attributes={"ap_start_day": 15})
     first = b.payment(person, "10.00")
-    entry = b.payment(person, "-10.00", date(2025, 5, 2), kind="voucher", status="approved", recorded_by=recorder,
-                      approved_by=approver.id, reversal_of=first, reason="wrong person")
+    entry = b.payment(
+        person,
+        "-10.00",
+        date(2025, 5, 2),
+        kind="voucher",
+        status="approved",
+        recorded_by=recorder,
+        approved_by=approver.id,
+        reversal_of=first,
+        reason="wrong person",
+    )
     declined = b.payment(person, "0", kind="declined", amount_offered="40.00")
     db.session.commit()
 
     assert person.consent is None and person.phone == "0123" and person.email == "sam@example.org"
     assert [(p.kind, p.note) for p in person.preferences] == [("voucher", None), ("cash", "n")]
     assert uc.attributes["ap_start_day"] == 15 and uc.start_on == date(2024, 4, 1)
-    assert (entry.kind, entry.status, entry.amount, entry.paid_on) == ("voucher", "approved", Decimal("-10.00"),
-                                                                       date(2025, 5, 2))
+    assert (entry.kind, entry.status, entry.amount, entry.paid_on) == (
+        "voucher",
+        "approved",
+        Decimal("-10.00"),
+        date(2025, 5, 2),
+    )
     assert (entry.recorded_by_id, entry.approved_by_id, entry.reversal_of_id) == (recorder.id, approver.id, first.id)
     assert declined.amount_offered == Decimal("40.00") and declined.amount == Decimal("0.00")
 

@@ -23,9 +23,17 @@ def activity(app):
     from tracker.contributions import service
 
     with app.app_context():
-        a = service.create_activity({"name": "Service design panel", "default_rate": "20.00", "rate_unit": "hour",
-                                     "includes_preparation": True, "service_user_context": "yes",
-                                     "consulting_body": "City NHS Trust"}, actor=None)
+        a = service.create_activity(
+            {
+                "name": "Service design panel",
+                "default_rate": "20.00",
+                "rate_unit": "hour",
+                "includes_preparation": True,
+                "service_user_context": "yes",
+                "consulting_body": "City NHS Trust",
+            },
+            actor=None,
+        )
         db.session.commit()
         return a.id
 
@@ -47,12 +55,20 @@ def session_data(activity_id, rows, worked_on="2025-04-07", **extra):
 
 # ---- who sees what --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["admin", "coordinator"])
 def test_managers_see_every_page(app, client, login, activity, people, role):
     login(role)
-    for url in ["/contributions/", "/contributions/session", f"/contributions/session?activity_id={activity}",
-                "/contributions/new", f"/contributions/new?person_id={people[0]}", "/contributions/activities",
-                "/contributions/activities/new", f"/contributions/activities/{activity}/edit"]:
+    for url in [
+        "/contributions/",
+        "/contributions/session",
+        f"/contributions/session?activity_id={activity}",
+        "/contributions/new",
+        f"/contributions/new?person_id={people[0]}",
+        "/contributions/activities",
+        "/contributions/activities/new",
+        f"/contributions/activities/{activity}/edit",
+    ]:
         assert client.get(url).status_code == 200, url
 
 
@@ -60,8 +76,12 @@ def test_finance_may_view_lists_only(app, client, login, activity, people):
     login("finance")
     assert client.get("/contributions/").status_code == 200
     assert client.get("/contributions/activities").status_code == 200
-    for url in ["/contributions/session", "/contributions/new", "/contributions/activities/new",
-                f"/contributions/activities/{activity}/edit"]:
+    for url in [
+        "/contributions/session",
+        "/contributions/new",
+        "/contributions/activities/new",
+        f"/contributions/activities/{activity}/edit",
+    ]:
         assert client.get(url).status_code == 403, url
         assert client.post(url, data={}).status_code == 403, url
     assert _count(app, Contribution) == 0
@@ -69,8 +89,14 @@ def test_finance_may_view_lists_only(app, client, login, activity, people):
 
 def test_contributor_sees_none_of_it(app, client, login, activity, people):
     login("contributor", person_id=people[0])
-    for url in ["/contributions/", "/contributions/session", "/contributions/new", "/contributions/activities",
-                "/contributions/activities/new", f"/contributions/activities/{activity}/edit"]:
+    for url in [
+        "/contributions/",
+        "/contributions/session",
+        "/contributions/new",
+        "/contributions/activities",
+        "/contributions/activities/new",
+        f"/contributions/activities/{activity}/edit",
+    ]:
         assert client.get(url).status_code == 403, url
 
 
@@ -89,6 +115,7 @@ def test_missing_records_are_404(app, client, login, activity):
 
 
 # ---- a session ------------------------------------------------------------------------------
+
 
 def test_session_shows_the_rate_card_of_the_chosen_activity(client, login, activity):
     login("coordinator")
@@ -123,9 +150,17 @@ def test_recording_a_session_for_three_people(app, client, login, activity, peop
     assert "<caption>" in page and 'scope="col"' in page
 
 
-@pytest.mark.parametrize("bad_hours, message", [("abc", "Enter a number"), ("1.005", "decimal places"),
-                                                ("NaN", "real number"), ("-1", "negative"), ("", "required"),
-                                                ("1e9999", "far too large")])
+@pytest.mark.parametrize(
+    "bad_hours, message",
+    [
+        ("abc", "Enter a number"),
+        ("1.005", "decimal places"),
+        ("NaN", "real number"),
+        ("-1", "negative"),
+        ("", "required"),
+        ("1e9999", "far too large"),
+    ],
+)
 def test_one_bad_row_saves_nothing_and_names_the_row(app, client, login, activity, people, bad_hours, message):
     login("coordinator")
     ann, ben, cat = people
@@ -179,22 +214,40 @@ def test_a_session_needs_an_activity_and_someone(app, client, login, activity, p
 
 # ---- one contribution -----------------------------------------------------------------------
 
+
 def test_one_contribution_for_one_person(app, client, login, activity, people):
     login("coordinator")
     page = client.get(f"/contributions/new?person_id={people[1]}").get_data(as_text=True)
     assert f'<option selected value="{people[1]}">Ben Brook</option>' in page
-    resp = client.post(f"/contributions/new?person_id={people[1]}", data={
-        "person_id": str(people[1]), "activity_id": str(activity), "worked_on": "2025-05-01", "hours": "2.5",
-        "preparation_hours": "0.5", "role": "panel member"})
+    resp = client.post(
+        f"/contributions/new?person_id={people[1]}",
+        data={
+            "person_id": str(people[1]),
+            "activity_id": str(activity),
+            "worked_on": "2025-05-01",
+            "hours": "2.5",
+            "preparation_hours": "0.5",
+            "role": "panel member",
+        },
+    )
     assert resp.status_code == 302
     with app.app_context():
         c = db.session.scalar(sa.select(Contribution))
         assert c.person_id == people[1] and c.value_owed == Decimal("60.00") and c.role == "panel member"
 
 
-@pytest.mark.parametrize("field, value", [("hours", "1.005"), ("hours", "NaN"), ("hours", "lots"),
-                                          ("preparation_hours", "-2"), ("worked_on", "2025-02-30"),
-                                          ("person_id", ""), ("person_id", "999999")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("hours", "1.005"),
+        ("hours", "NaN"),
+        ("hours", "lots"),
+        ("preparation_hours", "-2"),
+        ("worked_on", "2025-02-30"),
+        ("person_id", ""),
+        ("person_id", "999999"),
+    ],
+)
 def test_a_bad_contribution_is_refused(app, client, login, activity, people, field, value):
     login("coordinator")
     data = {"person_id": str(people[0]), "activity_id": str(activity), "worked_on": "2025-05-01", "hours": "2"}
@@ -206,6 +259,7 @@ def test_a_bad_contribution_is_refused(app, client, login, activity, people, fie
 
 
 # ---- activities -----------------------------------------------------------------------------
+
 
 def test_adding_and_changing_an_activity(app, client, login):
     login("coordinator")
@@ -220,8 +274,9 @@ def test_adding_and_changing_an_activity(app, client, login):
     assert _count(app, Activity) == 0
     resp = client.post("/contributions/activities/new", data={**data, "name": ""})
     assert resp.status_code == 422 and 'href="#name"' in resp.get_data(as_text=True)
-    resp = client.post("/contributions/activities/new", data={**data, "default_rate": "75.00",
-                                                              "consulting_body": "Council"})
+    resp = client.post(
+        "/contributions/activities/new", data={**data, "default_rate": "75.00", "consulting_body": "Council"}
+    )
     assert resp.status_code == 302
     with app.app_context():
         a = db.session.scalar(sa.select(Activity))
@@ -231,20 +286,30 @@ def test_adding_and_changing_an_activity(app, client, login):
     assert "£75.00 a session" in page
     edit = client.get(f"/contributions/activities/{activity_id}/edit").get_data(as_text=True)
     assert 'value="75.00"' in edit
-    resp = client.post(f"/contributions/activities/{activity_id}/edit", data={
-        "name": "Workshop", "default_rate": "18.50", "rate_unit": "hour", "includes_preparation": "y",
-        "service_user_context": "yes"})
+    resp = client.post(
+        f"/contributions/activities/{activity_id}/edit",
+        data={
+            "name": "Workshop",
+            "default_rate": "18.50",
+            "rate_unit": "hour",
+            "includes_preparation": "y",
+            "service_user_context": "yes",
+        },
+    )
     assert resp.status_code == 302
     with app.app_context():
         a = db.session.get(Activity, activity_id)
         assert a.default_rate == Decimal("18.50") and a.includes_preparation and a.rate_unit == "hour"
-    resp = client.post(f"/contributions/activities/{activity_id}/edit", data={
-        "name": "Workshop", "default_rate": "18.50", "rate_unit": "fortnight"})
+    resp = client.post(
+        f"/contributions/activities/{activity_id}/edit",
+        data={"name": "Workshop", "default_rate": "18.50", "rate_unit": "fortnight"},
+    )
     assert resp.status_code == 422
     assert _count(app, AuditEvent, AuditEvent.action == "activity.updated") == 1
 
 
 # ---- the list -------------------------------------------------------------------------------
+
 
 def test_the_list_filters_and_shows_value_owed(app, client, login, activity, people):
     login("coordinator")

@@ -12,14 +12,7 @@ from tracker.auth.models import User
 from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
 from tracker.money import sum_column
-from tracker.payments.models import (
-    PAYMENT_KINDS,
-    PAYMENT_STATUSES,
-    Expense,
-    OtherIncome,
-    Payment,
-    payment_contribution,
-)
+from tracker.payments.models import PAYMENT_KINDS, PAYMENT_STATUSES, Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import BenefitClaim, Consent, Person, Preference
 
@@ -104,11 +97,14 @@ def test_default_seed_builds_a_believable_organisation(ctx):
     assert reversals
     for r in reversals:
         original = db.session.get(Payment, r.reversal_of_id)
-        assert (r.person_id, r.kind, r.paid_on, r.status) == (original.person_id, original.kind,
-                                                             original.paid_on, "paid")
+        assert (r.person_id, r.kind, r.paid_on, r.status) == (
+            original.person_id,
+            original.kind,
+            original.paid_on,
+            "paid",
+        )
         assert r.reason and original.amount > 0
-        total = db.session.scalar(sa.select(sum_column(Payment.amount))
-                                  .where(Payment.id.in_([r.id, original.id])))
+        total = db.session.scalar(sa.select(sum_column(Payment.amount)).where(Payment.id.in_([r.id, original.id])))
         assert total == Decimal("0.00") and _two_places(total)
 
     # every money value is a Decimal with exactly two places
@@ -125,12 +121,23 @@ def test_default_seed_builds_a_believable_organisation(ctx):
 def _weekly_totals(person_id: int, week_start: int) -> dict[date, Decimal]:
     """Counted earnings per benefit week, as the default rule pack counts them (roughly)."""
     weeks: dict[date, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    rows = db.session.execute(sa.select(Payment.paid_on, Payment.amount).where(
-        Payment.person_id == person_id, Payment.status != "cancelled", Payment.kind.in_(demo.COUNTED_KINDS)))
-    rows = list(rows) + list(db.session.execute(sa.select(Expense.paid_on, Expense.amount).where(
-        Expense.person_id == person_id, Expense.service_user_context != "yes")))
-    rows += list(db.session.execute(sa.select(OtherIncome.received_on, OtherIncome.amount).where(
-        OtherIncome.person_id == person_id)))
+    rows = db.session.execute(
+        sa.select(Payment.paid_on, Payment.amount).where(
+            Payment.person_id == person_id, Payment.status != "cancelled", Payment.kind.in_(demo.COUNTED_KINDS)
+        )
+    )
+    rows = list(rows) + list(
+        db.session.execute(
+            sa.select(Expense.paid_on, Expense.amount).where(
+                Expense.person_id == person_id, Expense.service_user_context != "yes"
+            )
+        )
+    )
+    rows += list(
+        db.session.execute(
+            sa.select(OtherIncome.received_on, OtherIncome.amount).where(OtherIncome.person_id == person_id)
+        )
+    )
     for day, amount in rows:
         weeks[day - timedelta(days=(day.weekday() - week_start) % 7)] += amount
     return weeks
@@ -141,8 +148,13 @@ def test_a_few_people_are_near_or_over_a_weekly_limit_most_are_well_below(ctx):
     ratios = []
     for claim in db.session.scalars(sa.select(BenefitClaim).where(BenefitClaim.benefit.in_(("CA", "CSP", "ESA")))):
         weeks = _weekly_totals(claim.person_id, 6 if claim.benefit == "CSP" else 0)
-        worst = max((amount * 100 / demo._weekly_limit(claim.benefit, claim.attributes, start)
-                     for start, amount in weeks.items()), default=Decimal(0))
+        worst = max(
+            (
+                amount * 100 / demo._weekly_limit(claim.benefit, claim.attributes, start)
+                for start, amount in weeks.items()
+            ),
+            default=Decimal(0),
+        )
         ratios.append(worst)
     near = [r for r in ratios if Decimal("0.9") <= r <= 1]
     over = [r for r in ratios if r > 1]
@@ -183,16 +195,22 @@ def test_same_seed_and_date_give_the_same_data(ctx):
 
     def halves(rows):
         rows = list(rows)
-        return rows[: len(rows) // 2], rows[len(rows) // 2:]
+        return rows[: len(rows) // 2], rows[len(rows) // 2 :]
 
     names = halves(db.session.scalars(sa.select(Person.name).order_by(Person.id)))
     assert names[0] == names[1]
-    amounts = halves(db.session.execute(sa.select(Payment.kind, Payment.amount, Payment.paid_on, Payment.status)
-                                        .order_by(Payment.id)))
+    amounts = halves(
+        db.session.execute(
+            sa.select(Payment.kind, Payment.amount, Payment.paid_on, Payment.status).order_by(Payment.id)
+        )
+    )
     assert amounts[0] == amounts[1]
     demo.seed(force=True, **{**kw, "seed": 8})  # another seed gives other data
-    third = db.session.execute(sa.select(Payment.kind, Payment.amount, Payment.paid_on, Payment.status)
-                               .order_by(Payment.id).offset(len(amounts[0]) * 2)).all()
+    third = db.session.execute(
+        sa.select(Payment.kind, Payment.amount, Payment.paid_on, Payment.status)
+        .order_by(Payment.id)
+        .offset(len(amounts[0]) * 2)
+    ).all()
     assert third != amounts[0]
 
 
@@ -225,8 +243,10 @@ def test_cli_password_from_stdin_and_anchor_date(app):
     from tracker.auth import service
 
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo", "seed", "--people", "3", "--months", "1", "--today", "2026-01-15",
-                                 "--password-stdin"], input="a-better-secret-9\n")
+    result = runner.invoke(
+        args=["demo", "seed", "--people", "3", "--months", "1", "--today", "2026-01-15", "--password-stdin"],
+        input="a-better-secret-9\n",
+    )
     assert result.exit_code == 0, result.output
     assert "a-better-secret-9" not in result.output
     assert "finance@example.org / (the password you gave)" in result.output

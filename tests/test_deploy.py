@@ -30,6 +30,7 @@ Directive = tuple[str, list[str], list]
 
 # ---- readers ---------------------------------------------------------------------------------
 
+
 def read_unit(path: Path) -> Unit:
     """A systemd unit as {section: {key: [values]}}: keys may repeat, a trailing backslash joins lines."""
     text = re.sub(r"\\\n[ \t]*", " ", path.read_text())
@@ -73,7 +74,7 @@ def readme_section(title: str) -> str:
     text = (ROOT / "README.md").read_text()
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end != -1 else len(text)]
+    return text[start : end if end != -1 else len(text)]
 
 
 def configuration_variables() -> set[str]:
@@ -118,6 +119,7 @@ def args_of(tree: list[Directive], name: str) -> list[list[str]]:
 
 
 # ---- systemd units ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def units() -> dict[str, Unit]:
@@ -173,8 +175,7 @@ def test_worker_and_beat_units_load_the_celery_app(units):
 
 
 def test_exactly_one_unit_runs_beat_and_none_upgrades_the_schema(units):
-    runs_beat = [name for name, unit in units.items()
-                 if {"beat", "-B", "--beat"} & set(exec_start(unit))]
+    runs_beat = [name for name, unit in units.items() if {"beat", "-B", "--beat"} & set(exec_start(unit))]
     assert runs_beat == ["tracker-beat.service"]
     assert not (DEPLOY / "tracker-beat@.service").exists()  # no template to start several
     for name in UNITS:
@@ -199,8 +200,13 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     _stub_programs(bin_dir)
     for name in UNITS:
         (tmp_path / name).write_text((DEPLOY / name).read_text().replace(VENV_BIN, f"{bin_dir}/"))
-    done = subprocess.run([program, "verify", *(str(tmp_path / name) for name in UNITS)],
-                          check=False, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [program, "verify", *(str(tmp_path / name) for name in UNITS)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     # Warnings (an unknown key, a bad value) leave the exit code at 0 but name the unit.
@@ -208,6 +214,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
 
 
 # ---- the settings file -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def env_example() -> dict[str, str]:
@@ -233,8 +240,14 @@ def test_settings_file_holds_no_secret(env_example):
 def test_a_shell_reads_the_settings_file_the_same_way(env_example):
     """The schema upgrade is run by hand from a shell that sources the file (deploy/README.md)."""
     script = 'set -a; . "$1"; set +a; for k in "${@:2}"; do printf "%s=%s\\0" "$k" "${!k}"; done'
-    done = subprocess.run(["bash", "-c", script, "bash", str(DEPLOY / "tracker.env.example"), *env_example],
-                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, timeout=30, check=True)
+    done = subprocess.run(
+        ["bash", "-c", script, "bash", str(DEPLOY / "tracker.env.example"), *env_example],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=30,
+        check=True,
+    )
     from_shell = dict(item.split("=", 1) for item in done.stdout.split("\0") if item)
     assert from_shell == env_example
 
@@ -257,6 +270,7 @@ def test_the_app_refuses_production_until_the_secret_is_filled_in(env_example, m
 
 
 # ---- nginx -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def servers() -> list[Directive]:
@@ -309,9 +323,27 @@ def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     if openssl is None:
         pytest.skip("openssl is not installed: no certificate for nginx -t")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=tracker.example.org", "-keyout", str(key), "-out", str(cert)],
-                   capture_output=True, check=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=tracker.example.org",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
     return cert, key
 
 
@@ -326,19 +358,28 @@ def test_nginx_accepts_the_site(tmp_path):
     site = site.replace("/var/log/nginx/", f"{tmp_path}/")
     (tmp_path / "site.conf").write_text(site)
     wrapper = tmp_path / "nginx.conf"
-    wrapper.write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-                       f"http {{\n    access_log off;\n    include {tmp_path}/site.conf;\n}}\n")
-    done = subprocess.run([program, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"),
-                           "-c", str(wrapper)], check=False, capture_output=True, text=True,
-                          timeout=60)
+    wrapper.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n    access_log off;\n    include {tmp_path}/site.conf;\n}}\n"
+    )
+    done = subprocess.run(
+        [program, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(wrapper)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 # ---- the README ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [f"deploy/{name}" for name in UNITS]
-                         + ["deploy/nginx-tracker.conf", "deploy/tracker.env.example", "deploy/README.md",
-                            "docs/operations.md"])
+
+@pytest.mark.parametrize(
+    "path",
+    [f"deploy/{name}" for name in UNITS]
+    + ["deploy/nginx-tracker.conf", "deploy/tracker.env.example", "deploy/README.md", "docs/operations.md"],
+)
 def test_the_production_section_names_each_file(path):
     assert (ROOT / path).exists()
     assert path in readme_section("Production")

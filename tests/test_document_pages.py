@@ -46,11 +46,11 @@ def _documents(app, **where) -> list[Document]:
         return db.session.scalars(sa.select(Document).filter_by(**where).order_by(Document.id)).all()
 
 
-def _doc(app, person_id, kind="statement", start=date(2025, 4, 1), end=date(2025, 4, 30), status="queued",
-         reason=None) -> int:
+def _doc(
+    app, person_id, kind="statement", start=date(2025, 4, 1), end=date(2025, 4, 30), status="queued", reason=None
+) -> int:
     with app.app_context():
-        d = Document(person_id=person_id, kind=kind, start_on=start, end_on=end, status=status,
-                     failure_reason=reason)
+        d = Document(person_id=person_id, kind=kind, start_on=start, end_on=end, status=status, failure_reason=reason)
         db.session.add(d)
         db.session.commit()
         return d.id
@@ -63,11 +63,15 @@ def _render(app, doc_id):
 
 def _audits(app, action, person_id) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == action, AuditEvent.person_id == person_id))
+        return db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(
+                AuditEvent.action == action, AuditEvent.person_id == person_id
+            )
+        )
 
 
 # ---- asking for a document ----------------------------------------------------------------
+
 
 def test_contributor_asks_for_a_statement_and_twice_gives_the_same(app, client, login, person, sent, on_day):
     login("contributor", person_id=person)
@@ -99,8 +103,9 @@ def test_uc_preset_for_ap_start_day_31_in_february(app, client, login, person, o
     page = client.get("/documents/new").get_data(as_text=True)
     assert "This Universal Credit assessment period: 31 January 2025 to 27 February 2025" in page
     assert "Last assessment period: 31 December 2024 to 30 January 2025" in page
-    assert ("This benefit week for Carer&#39;s Allowance (Monday to Sunday): "
-            "10 February 2025 to 16 February 2025") in page
+    assert (
+        "This benefit week for Carer&#39;s Allowance (Monday to Sunday): 10 February 2025 to 16 February 2025"
+    ) in page
     on_day(date(2025, 2, 28))
     page = client.get("/documents/new").get_data(as_text=True)
     assert "This Universal Credit assessment period: 28 February 2025 to 30 March 2025" in page
@@ -130,22 +135,36 @@ def test_no_uc_preset_without_a_uc_claim(client, login, make_person, rules, on_d
     assert "This benefit week for Carer&#39;s Allowance" in page
 
 
-@pytest.mark.parametrize("form, field, message", [
-    ({"kind": "statement", "period": "custom"}, "start_on", "Enter the start date"),
-    ({"kind": "statement", "period": "custom", "start_on": "2025-05-01", "end_on": "2025-04-01"}, "end_on",
-     "The end date must be on or after the start date"),
-    ({"kind": "statement", "period": "custom", "start_on": "2025-02-30", "end_on": "2025-04-01"}, "start_on",
-     "Enter a real date"),
-    ({"kind": "statement", "period": "custom", "start_on": "2020-01-01", "end_on": "2025-04-01"}, "end_on",
-     "two years or less"),
-    ({"kind": "statement", "period": "custom", "start_on": "0001-01-01", "end_on": "0001-02-01"}, "start_on",
-     "Enter a date between"),
-    ({"kind": "statement", "period": "nonsense"}, "period-0", "Choose which dates"),
-    ({"kind": "poster", "period": "tax_this"}, "kind", "Choose what you need"),
-    ({"kind": "training_certificate", "period": "tax_this"}, "training", "Enter the name of the training"),
-])
-def test_bad_requests_are_explained_next_to_the_field(app, client, login, person, sent, on_day, form, field,
-                                                      message):
+@pytest.mark.parametrize(
+    "form, field, message",
+    [
+        ({"kind": "statement", "period": "custom"}, "start_on", "Enter the start date"),
+        (
+            {"kind": "statement", "period": "custom", "start_on": "2025-05-01", "end_on": "2025-04-01"},
+            "end_on",
+            "The end date must be on or after the start date",
+        ),
+        (
+            {"kind": "statement", "period": "custom", "start_on": "2025-02-30", "end_on": "2025-04-01"},
+            "start_on",
+            "Enter a real date",
+        ),
+        (
+            {"kind": "statement", "period": "custom", "start_on": "2020-01-01", "end_on": "2025-04-01"},
+            "end_on",
+            "two years or less",
+        ),
+        (
+            {"kind": "statement", "period": "custom", "start_on": "0001-01-01", "end_on": "0001-02-01"},
+            "start_on",
+            "Enter a date between",
+        ),
+        ({"kind": "statement", "period": "nonsense"}, "period-0", "Choose which dates"),
+        ({"kind": "poster", "period": "tax_this"}, "kind", "Choose what you need"),
+        ({"kind": "training_certificate", "period": "tax_this"}, "training", "Enter the name of the training"),
+    ],
+)
+def test_bad_requests_are_explained_next_to_the_field(app, client, login, person, sent, on_day, form, field, message):
     login("contributor", person_id=person)
     resp = client.post("/documents/new", data=form)
     assert resp.status_code == 422
@@ -156,9 +175,16 @@ def test_bad_requests_are_explained_next_to_the_field(app, client, login, person
 
 def test_training_certificate_keeps_the_training_name(app, client, login, person, sent, on_day):
     login("contributor", person_id=person)
-    resp = client.post("/documents/new", data={"kind": "training_certificate", "period": "custom",
-                                               "start_on": "2025-04-01", "end_on": "2025-04-02",
-                                               "training": "First aid at work"})
+    resp = client.post(
+        "/documents/new",
+        data={
+            "kind": "training_certificate",
+            "period": "custom",
+            "start_on": "2025-04-01",
+            "end_on": "2025-04-02",
+            "training": "First aid at work",
+        },
+    )
     assert resp.status_code == 302
     (doc,) = _documents(app, person_id=person)
     assert doc.kind == "training_certificate" and doc.options == {"training": "First aid at work"}
@@ -177,8 +203,10 @@ def test_staff_choose_the_person_first(app, client, login, person, sent, on_day)
     assert "for Zoë Example" in page and "This Universal Credit assessment period" in page
     assert "Name of the person signing" in page
     assert _audits(app, "benefits.viewed", person) == before + 1
-    resp = client.post(f"/documents/new?person_id={person}",
-                       data={"kind": "certificate", "period": "tax_last", "signatory": "Sam Lead"})
+    resp = client.post(
+        f"/documents/new?person_id={person}",
+        data={"kind": "certificate", "period": "tax_last", "signatory": "Sam Lead"},
+    )
     assert resp.status_code == 302
     (doc,) = _documents(app, person_id=person)
     assert doc.kind == "certificate" and doc.options == {"signatory": "Sam Lead"}
@@ -196,6 +224,7 @@ def test_finance_sees_no_benefit_periods(app, client, login, person, on_day):
 
 # ---- one document -------------------------------------------------------------------------
 
+
 def test_status_download_and_no_store(app, client, login, person, sent):
     doc_id = _doc(app, person)
     login("contributor", person_id=person)
@@ -203,7 +232,11 @@ def test_status_download_and_no_store(app, client, login, person, sent):
     assert "Being prepared" in page and "Check again" in page and 'aria-live="polite"' in page
     assert "progress.js" in page
     assert client.get(f"/documents/{doc_id}/status.json").get_json() == {
-        "id": doc_id, "status": "queued", "ready": False, "message": "Being prepared"}
+        "id": doc_id,
+        "status": "queued",
+        "ready": False,
+        "message": "Being prepared",
+    }
     not_ready = client.get(f"/documents/{doc_id}/download")
     assert not_ready.status_code == 409
     text = not_ready.get_data(as_text=True)
@@ -230,8 +263,10 @@ def test_failed_document_says_why_and_can_be_asked_again(app, client, login, per
     page = client.get(f"/documents/{doc_id}").get_data(as_text=True)
     assert "Could not be made: The printer ran out of ink" in page and "Try again" in page
     assert client.get(f"/documents/{doc_id}/download").status_code == 409
-    resp = client.post("/documents/new", data={"kind": "statement", "period": "custom", "start_on": "2025-04-01",
-                                               "end_on": "2025-04-30"})
+    resp = client.post(
+        "/documents/new",
+        data={"kind": "statement", "period": "custom", "start_on": "2025-04-01", "end_on": "2025-04-30"},
+    )
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/documents/{doc_id}")
     assert _documents(app, id=doc_id)[0].status == "queued"
 
@@ -249,11 +284,18 @@ def test_missing_file_is_a_friendly_404(app, client, login, person, sent):
 def test_other_people_get_404(app, client, login, person, other, sent):
     doc_id = _doc(app, person)
     login("contributor", person_id=other)
-    for url in (f"/documents/{doc_id}", f"/documents/{doc_id}/status.json", f"/documents/{doc_id}/download",
-                f"/documents/new?person_id={person}", "/documents/999999"):
+    for url in (
+        f"/documents/{doc_id}",
+        f"/documents/{doc_id}/status.json",
+        f"/documents/{doc_id}/download",
+        f"/documents/new?person_id={person}",
+        "/documents/999999",
+    ):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/documents/new?person_id={person}",
-                       data={"kind": "statement", "period": "tax_this"}).status_code == 404
+    assert (
+        client.post(f"/documents/new?person_id={person}", data={"kind": "statement", "period": "tax_this"}).status_code
+        == 404
+    )
     assert "Zoë Example" not in client.get("/documents/").get_data(as_text=True)
     assert _documents(app, person_id=other) == []
 
@@ -271,18 +313,25 @@ def test_staff_may_see_and_download(app, client, login, person, sent, role):
 
 # ---- batches ------------------------------------------------------------------------------
 
+
 def test_batch_progress_page_and_json(app, client, login, person, other, sent, on_day):
     saved(app, payment, other, "10.00", date(2025, 4, 20))
     login("finance")
     page = client.get("/documents/batches/new").get_data(as_text=True)
     assert "Last month: 1 March 2025 to 31 March 2025" in page
-    resp = client.post("/documents/batches/new", data={"period": "custom", "start_on": "2025-04-01",
-                                                       "end_on": "2025-04-30"})
+    resp = client.post(
+        "/documents/batches/new", data={"period": "custom", "start_on": "2025-04-01", "end_on": "2025-04-30"}
+    )
     assert resp.status_code == 302
     batch_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     progress = client.get(f"/documents/batches/{batch_id}/progress.json").get_json()
-    assert (progress["total"], progress["done"], progress["ready"], progress["failed"], progress["queued"]) == \
-        (2, 0, 0, 0, 2)
+    assert (progress["total"], progress["done"], progress["ready"], progress["failed"], progress["queued"]) == (
+        2,
+        0,
+        0,
+        0,
+        2,
+    )
     page = client.get(f"/documents/batches/{batch_id}").get_data(as_text=True)
     assert "0 of 2 done" in page and "Check again" in page and 'aria-live="polite"' in page
     docs = _documents(app, batch_id=batch_id)
@@ -302,8 +351,9 @@ def test_batch_progress_page_and_json(app, client, login, person, other, sent, o
 
 def test_batch_with_bad_dates_is_explained(app, client, login, rules, on_day):
     login("coordinator")
-    resp = client.post("/documents/batches/new", data={"period": "custom", "start_on": "2025-05-01",
-                                                       "end_on": "2025-04-01"})
+    resp = client.post(
+        "/documents/batches/new", data={"period": "custom", "start_on": "2025-05-01", "end_on": "2025-04-01"}
+    )
     assert resp.status_code == 422 and 'href="#end_on"' in resp.get_data(as_text=True)
     resp = client.post("/documents/batches/new", data={"period": "custom"})
     assert resp.status_code == 422 and 'href="#start_on"' in resp.get_data(as_text=True)
@@ -330,8 +380,12 @@ def test_missing_batch_is_404(client, login, rules):
     assert client.get("/documents/batches/999").status_code == 404
     assert client.get("/documents/batches/999/progress.json").status_code == 404
     huge = "99999999999999999999999"
-    for url in (f"/documents/batches/{huge}", f"/documents/{huge}", f"/documents/{huge}/status.json",
-                f"/documents/{huge}/download"):
+    for url in (
+        f"/documents/batches/{huge}",
+        f"/documents/{huge}",
+        f"/documents/{huge}/status.json",
+        f"/documents/{huge}/download",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/documents/new?person_id={huge}").status_code == 422
 

@@ -29,25 +29,39 @@ NAMES = "Zoë Siobhán Łukasz Olúwaṣeun"
 
 
 def test_render_is_deterministic_and_keeps_accents():
-    data = pdf.StatementData(organisation="Org", person_name=NAMES, period_label="April 2025",
-                             issued_on="1 May 2025", payments=(("2 April 2025", "Cash", "£150.00", "Paid", ""),),
-                             total_paid="£150.00")
+    data = pdf.StatementData(
+        organisation="Org",
+        person_name=NAMES,
+        period_label="April 2025",
+        issued_on="1 May 2025",
+        payments=(("2 April 2025", "Cash", "£150.00", "Paid", ""),),
+        total_paid="£150.00",
+    )
     a, b = pdf.render_statement(data), pdf.render_statement(data)
     assert a == b and a.startswith(b"%PDF")
     text = text_of(a)
     for name in NAMES.split():
         assert name in text
     assert "£150.00" in text
-    cert = pdf.CertificateData(organisation="Org", person_name="Zoë", title="Certificate of contribution",
-                               statement="gave 3 hours.", issued_on="1 May 2025")
+    cert = pdf.CertificateData(
+        organisation="Org",
+        person_name="Zoë",
+        title="Certificate of contribution",
+        statement="gave 3 hours.",
+        issued_on="1 May 2025",
+    )
     assert pdf.render_certificate(cert) == pdf.render_certificate(cert)
 
 
 @pytest.fixture
 def person(app, rules, make_person):
-    pid = make_person("Zoë Łukasz", claims=[{"benefit": "UC", "start_on": date(2024, 1, 1),
-                                             "attributes": {"ap_start_day": 15}},
-                                            {"benefit": "CA", "start_on": date(2024, 1, 1)}])
+    pid = make_person(
+        "Zoë Łukasz",
+        claims=[
+            {"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 15}},
+            {"benefit": "CA", "start_on": date(2024, 1, 1)},
+        ],
+    )
     with app.app_context():
         payment(pid, "120.00", date(2025, 4, 16))
         payment(pid, "30.50", date(2025, 5, 2), kind="voucher")
@@ -82,8 +96,14 @@ def test_statement_lists_the_period_and_benefit_totals(app, person, sent):
     from tracker.people.models import Person
 
     with app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
-                                          date(2025, 5, 14), actor=None, options={"cover_letter": True})
+        doc, _ = service.request_document(
+            db.session.get(Person, person),
+            "statement",
+            date(2025, 4, 15),
+            date(2025, 5, 14),
+            actor=None,
+            options={"cover_letter": True},
+        )
         db.session.commit()
         assert render_document(doc.id) == "ready"
         db.session.refresh(doc)
@@ -92,14 +112,15 @@ def test_statement_lists_the_period_and_benefit_totals(app, person, sent):
     assert "Zoë Łukasz" in text
     assert "£120.00" in text and "£30.50" in text
     assert "£999.00" not in text  # outside the period
-    assert "£77.00" not in text   # cancelled
+    assert "£77.00" not in text  # cancelled
     assert "Total received in this period: £150.50" in text
     assert "Bus fares" in text and "No (taking part as a service user)" in text
     assert "Chose not to be paid" in text and "£40.00" in text
     # The UC assessment period 15 April to 14 May holds both payments; the CA week of 14 April one.
     assert re.search(r"UC Universal Credit .{0,80}15 April 2025 to 14 May 2025 £150\.50 £0\.00 For information", text)
-    assert re.search(r"CA Carer's Allowance earnings limit 14 April 2025 to 20 April 2025 £120\.00 £196\.00 Within the limit",
-                     text)
+    assert re.search(
+        r"CA Carer's Allowance earnings limit 14 April 2025 to 20 April 2025 £120\.00 £196\.00 Within the limit", text
+    )
     assert "Jobcentre" in text
     assert "not benefits advice" in text
 
@@ -108,8 +129,9 @@ def test_rendering_twice_or_concurrently_gives_one_file(app, person, sent):
     from tracker.people.models import Person
 
     with app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
-                                          date(2025, 4, 30), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         db.session.commit()
         doc_id = doc.id
     results = []
@@ -138,8 +160,9 @@ def test_stuck_queued_document_is_redriven(app, person, sent):
     from tracker.people.models import Person
 
     with app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
-                                          date(2025, 4, 30), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         db.session.commit()
         sent.clear()
         assert service.redrive_stuck(600) == 0  # too recent
@@ -180,12 +203,15 @@ def test_api_documents(app, api_as, person, sent, make_person):
     assert api_as("finance").get(f"/documents/{doc_id}").status_code == 200
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"end_on": "2025-03-01"}, "end_on"),
-    ({"end_on": "2028-01-01"}, "end_on"),
-    ({"kind": "letter"}, "kind"),
-    ({"start_on": "2025-02-30"}, "start_on"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"end_on": "2025-03-01"}, "end_on"),
+        ({"end_on": "2028-01-01"}, "end_on"),
+        ({"kind": "letter"}, "kind"),
+        ({"start_on": "2025-02-30"}, "start_on"),
+    ],
+)
 def test_bad_document_requests(app, api_as, person, sent, body, field):
     api = api_as("coordinator")
     data = {"person_id": person, "kind": "statement", "start_on": "2025-04-01", "end_on": "2025-04-30", **body}
@@ -213,8 +239,9 @@ def test_failed_render_records_a_reason(app, person, sent, monkeypatch):
     from tracker.people.models import Person
 
     with app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
-                                          date(2025, 4, 30), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         db.session.commit()
         monkeypatch.setattr(service, "build_pdf", lambda *a: (_ for _ in ()).throw(KeyError("boom")))
         with pytest.raises(KeyError):
@@ -223,8 +250,9 @@ def test_failed_render_records_a_reason(app, person, sent, monkeypatch):
         failed = db.session.get(Document, doc.id)
         assert failed.status == "failed" and "KeyError" in failed.failure_reason
         # Asking again queues it again.
-        again, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
-                                            date(2025, 4, 30), actor=None)
+        again, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         assert again.id == doc.id and again.status == "queued"
 
 
@@ -250,12 +278,14 @@ def test_certificate_names_the_person_and_the_activities(app, person, sent):
 
     with app.app_context():
         research = activity("Research advisory group", default_rate=Decimal("0.00"))
-        contribution(person, date(2025, 4, 10), "2.5", activity=research, preparation_hours=Decimal("1"),
-                     value_owed="50.00")
+        contribution(
+            person, date(2025, 4, 10), "2.5", activity=research, preparation_hours=Decimal("1"), value_owed="50.00"
+        )
         contribution(person, date(2025, 4, 12), "1", value_owed="20.00")
         db.session.commit()
-        doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
-                                          date(2025, 4, 30), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         db.session.commit()
         data = service.certificate_data(doc, date(2025, 5, 1))
         assert data.person_name == "Zoë Łukasz"  # not the name of an activity
@@ -273,12 +303,26 @@ def test_statement_data_is_the_same_from_a_row_with_the_name(app, person, sent):
     from tracker.people.models import Person
 
     with app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
-                                          date(2025, 5, 14), actor=None, options={"cover_letter": True})
+        doc, _ = service.request_document(
+            db.session.get(Person, person),
+            "statement",
+            date(2025, 4, 15),
+            date(2025, 5, 14),
+            actor=None,
+            options={"cover_letter": True},
+        )
         db.session.commit()
-        row = db.session.execute(sa.select(Document.id, Document.person_id, Document.kind, Document.start_on,
-                                           Document.end_on, Document.options, Document.created_at)
-                                 .where(Document.id == doc.id)).one()
+        row = db.session.execute(
+            sa.select(
+                Document.id,
+                Document.person_id,
+                Document.kind,
+                Document.start_on,
+                Document.end_on,
+                Document.options,
+                Document.created_at,
+            ).where(Document.id == doc.id)
+        ).one()
         statements = []
 
         def count(*a):
@@ -296,8 +340,11 @@ def test_statement_data_is_the_same_from_a_row_with_the_name(app, person, sent):
     assert len(statements) - asked == asked - 1  # the name given: the person is not read again
     assert from_doc.person_name == "Zoë Łukasz" and "Zoë Łukasz takes part" in from_doc.cover_letter.body[0]
     # in date order; the cancelled one and the one after the period are left out
-    assert [(p[0], p[2]) for p in from_doc.payments] == [("16 April 2025", "£120.00"), ("25 April 2025", "£0.00"),
-                                                         ("2 May 2025", "£30.50")]
+    assert [(p[0], p[2]) for p in from_doc.payments] == [
+        ("16 April 2025", "£120.00"),
+        ("25 April 2025", "£0.00"),
+        ("2 May 2025", "£30.50"),
+    ]
     assert from_doc.choices == (("25 April 2025", "Chose not to be paid", "£40.00", "£0.00"),)
     assert from_doc.expenses == (("18 April 2025", "Bus fares", "£12.40", "No (taking part as a service user)"),)
 
@@ -308,8 +355,9 @@ def test_a_statement_reads_its_rows_in_one_query_besides_the_benefit_periods(app
     with app.app_context():
         contribution(person, date(2025, 4, 20), "3", value_owed="45.00")
         db.session.commit()
-        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 15),
-                                          date(2025, 5, 14), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 15), date(2025, 5, 14), actor=None
+        )
         db.session.commit()
         db.session.refresh(doc)
         monkeypatch.setattr(service, "_benefit_periods", lambda *a: [])  # the rules' own reads, left out
@@ -336,8 +384,9 @@ def test_render_records_the_attempt_before_rendering_and_counts_each_run(app, pe
     from tracker.people.models import Person
 
     with app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, person), "statement", date(2025, 4, 1),
-                                          date(2025, 4, 30), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         db.session.commit()
         doc_id = doc.id
     seen = []
@@ -345,8 +394,13 @@ def test_render_records_the_attempt_before_rendering_and_counts_each_run(app, pe
 
     def build_and_look(row, *a):
         with db.engine.connect() as other:  # another connection sees only what is committed
-            seen.append(other.execute(sa.select(Document.status, Document.attempts, Document.worker_pid,
-                                                Document.started_at).where(Document.id == doc_id)).one())
+            seen.append(
+                other.execute(
+                    sa.select(Document.status, Document.attempts, Document.worker_pid, Document.started_at).where(
+                        Document.id == doc_id
+                    )
+                ).one()
+            )
         return real_build(row, *a)
 
     monkeypatch.setattr(service, "build_pdf", build_and_look)
@@ -361,8 +415,9 @@ def test_render_records_the_attempt_before_rendering_and_counts_each_run(app, pe
         assert done.status == "ready" and done.attempts == 1 and len(seen) == 1
         assert done.started_at == started and done.ready_at >= started
         # Called inside an open transaction (here: the session has just read a row), the same.
-        doc_id = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
-                                          date(2025, 4, 30), actor=None)[0].id
+        doc_id = service.request_document(
+            db.session.get(Person, person), "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )[0].id
         db.session.commit()
         assert db.session.get(Document, doc_id).status == "queued" and db.session().in_transaction()
         assert render_document(doc_id) == "ready"
@@ -373,8 +428,9 @@ def test_a_ready_document_whose_file_vanished_is_rendered_again_by_the_task(app,
     from tracker.people.models import Person
 
     with app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, person), "certificate", date(2025, 4, 1),
-                                          date(2025, 4, 30), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         db.session.commit()
         assert render_document(doc.id) == "ready"
         db.session.refresh(doc)
@@ -393,8 +449,12 @@ def test_render_leaves_the_session_transactional(app, person, sent, monkeypatch)
     from tracker.people.models import Person
 
     with app.app_context():
-        docs = [service.request_document(db.session.get(Person, person), kind, date(2025, 4, 1), date(2025, 4, 30),
-                                         actor=None)[0].id for kind in ("statement", "certificate")]
+        docs = [
+            service.request_document(
+                db.session.get(Person, person), kind, date(2025, 4, 1), date(2025, 4, 30), actor=None
+            )[0].id
+            for kind in ("statement", "certificate")
+        ]
         db.session.commit()
         assert render_document(docs[0]) == "ready"
         db.session.add(Person(name="Not Kept After Render"))

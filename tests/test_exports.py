@@ -51,18 +51,29 @@ def ledger(app, make_person):
     evil = make_person(EVIL_NAME)
     ids = {}
     ids["alex_jan"] = saved(app, payment, alex, "150.00", date(2025, 1, 15), reference="BACS-1")
-    ids["alex_feb"] = saved(app, payment, alex, "75.50", date(2025, 2, 10), kind="voucher",
-                            note="£20 supermarket voucher")
+    ids["alex_feb"] = saved(
+        app, payment, alex, "75.50", date(2025, 2, 10), kind="voucher", note="£20 supermarket voucher"
+    )
     ids["alex_mar"] = saved(app, payment, alex, "20.00", date(2025, 3, 5), status="draft")
     ids["zoe_feb"] = saved(app, payment, zoe, "60.00", date(2025, 2, 11), note="Zoë’s panel")
-    ids["evil"] = saved(app, payment, evil, "50.00", date(2025, 2, 12), note=EVIL_NOTE, reference="@SUM(A1)",
-                        method="-2+3")
-    ids["reversal"] = saved(app, payment, evil, "-50.00", date(2025, 2, 12), note=EVIL_NOTE,
-                            reversal_of=ids["evil"], reason="=1+1 wrong person")
+    ids["evil"] = saved(
+        app, payment, evil, "50.00", date(2025, 2, 12), note=EVIL_NOTE, reference="@SUM(A1)", method="-2+3"
+    )
+    ids["reversal"] = saved(
+        app,
+        payment,
+        evil,
+        "-50.00",
+        date(2025, 2, 12),
+        note=EVIL_NOTE,
+        reversal_of=ids["evil"],
+        reason="=1+1 wrong person",
+    )
     return {"alex": alex, "zoe": zoe, "evil": evil, **ids}
 
 
 # ---- exactly the filtered rows -------------------------------------------------------------
+
 
 def test_csv_holds_exactly_the_filtered_rows(app, client, login, ledger, api_as):
     args = {"person_id": ledger["alex"], "from": "2025-02-01", "to": "2025-03-31"}
@@ -94,9 +105,21 @@ def test_every_filter_narrows_the_export(app, client, login, ledger):
 def test_an_export_holds_every_row_not_one_page(app, client, login, make_person):
     pid = make_person("Many Payments")
     with app.app_context():
-        db.session.execute(sa.insert(Payment), [
-            {"person_id": pid, "kind": "cash", "amount": Decimal("1.01"), "paid_on": date(2024, 1, 1),
-             "status": "paid", "currency": "GBP", "version": 1} for _ in range(2500)])
+        db.session.execute(
+            sa.insert(Payment),
+            [
+                {
+                    "person_id": pid,
+                    "kind": "cash",
+                    "amount": Decimal("1.01"),
+                    "paid_on": date(2024, 1, 1),
+                    "status": "paid",
+                    "currency": "GBP",
+                    "version": 1,
+                }
+                for _ in range(2500)
+            ],
+        )
         db.session.commit()
     login("admin")
     started = time.monotonic()
@@ -107,6 +130,7 @@ def test_an_export_holds_every_row_not_one_page(app, client, login, make_person)
 
 
 # ---- formula injection, money and characters ------------------------------------------------
+
 
 def test_csv_escapes_user_text_but_not_numbers(client, login, ledger):
     login("finance")
@@ -130,13 +154,21 @@ def test_xlsx_writes_user_text_as_strings_and_amounts_as_exact_numbers(client, l
     login("finance")
     rows = {r["id"].value: r for r in read_xlsx(fetch(client, "/exports/payments.xlsx"))}
     evil, reversal = rows[ledger["evil"]], rows[ledger["reversal"]]
-    for cell, text in ((evil["person"], EVIL_NAME), (evil["note"], EVIL_NOTE), (evil["reference"], "@SUM(A1)"),
-                       (reversal["reason"], "=1+1 wrong person")):
+    for cell, text in (
+        (evil["person"], EVIL_NAME),
+        (evil["note"], EVIL_NOTE),
+        (evil["reference"], "@SUM(A1)"),
+        (reversal["reason"], "=1+1 wrong person"),
+    ):
         assert cell.data_type == "s", cell.value
         assert cell.value == text
     assert evil["person"].value.startswith("=")
-    for row_id, expected in ((ledger["evil"], "50.00"), (ledger["reversal"], "-50.00"),
-                             (ledger["alex_jan"], "150.00"), (ledger["alex_feb"], "75.50")):
+    for row_id, expected in (
+        (ledger["evil"], "50.00"),
+        (ledger["reversal"], "-50.00"),
+        (ledger["alex_jan"], "150.00"),
+        (ledger["alex_feb"], "75.50"),
+    ):
         cell = rows[row_id]["amount"]
         assert cell.data_type == "n" and not isinstance(cell.value, str)
         assert cell.number_format == "0.00"
@@ -182,13 +214,25 @@ def test_control_characters_do_not_break_the_workbook(app, client, login, make_p
 
 # ---- contributions and expenses ------------------------------------------------------------
 
+
 def test_contributions_export(app, client, login, make_person):
     pid = make_person("Zoë Brontë")
     other = make_person("Someone Else")
     act = saved(app, activity, "=Panel", default_rate="20.00")
-    ids = [saved(app, contribution, pid, date(2025, 3, 1), "2.50", activity=act, preparation_hours=Decimal("0.50"),
-                 value_owed="50.00", description="-notes"),
-           saved(app, contribution, other, date(2025, 3, 2), "1.00", value_owed="0.00")]
+    ids = [
+        saved(
+            app,
+            contribution,
+            pid,
+            date(2025, 3, 1),
+            "2.50",
+            activity=act,
+            preparation_hours=Decimal("0.50"),
+            value_owed="50.00",
+            description="-notes",
+        ),
+        saved(app, contribution, other, date(2025, 3, 2), "1.00", value_owed="0.00"),
+    ]
     login("coordinator")
     rows = read_csv(fetch(client, "/exports/contributions.csv", query_string={"activity_id": act}))
     assert [int(r["id"]) for r in rows] == [ids[0]]
@@ -204,8 +248,9 @@ def test_contributions_export(app, client, login, make_person):
 
 def test_expenses_export(app, client, login, make_person):
     pid = make_person("Expense Person")
-    eid = saved(app, expense, pid, "12.34", date(2025, 1, 2), date(2025, 1, 9), description="@bus fare",
-                receipt_ref="R-1")
+    eid = saved(
+        app, expense, pid, "12.34", date(2025, 1, 2), date(2025, 1, 9), description="@bus fare", receipt_ref="R-1"
+    )
     login("finance")
     (r,) = read_csv(fetch(client, "/exports/expenses.csv"))
     assert (int(r["id"]), r["amount"], r["description"], r["paid_on"]) == (eid, "12.34", "'@bus fare", "2025-01-09")
@@ -216,8 +261,9 @@ def test_expenses_export(app, client, login, make_person):
 
 # ---- who may download, and bad filters -----------------------------------------------------
 
-ALL_EXPORTS = [f"/exports/{what}.{fmt}" for what in ("payments", "contributions", "expenses")
-               for fmt in ("csv", "xlsx")]
+ALL_EXPORTS = [
+    f"/exports/{what}.{fmt}" for what in ("payments", "contributions", "expenses") for fmt in ("csv", "xlsx")
+]
 
 
 def test_contributor_gets_403_everywhere(client, login, make_person):
@@ -237,9 +283,19 @@ def test_signed_out_is_sent_to_sign_in(client):
     assert resp.status_code == 302 and "/sign-in" in resp.headers["Location"]
 
 
-@pytest.mark.parametrize("query", ["from=2025-02-30", "person_id=abc", "status=lost", "kind=gold",
-                                   "from=2025-03-01&to=2025-02-01", "activity_id=0",
-                                   "person_id=99999999999999999999", "activity_id=9223372036854775808"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2025-02-30",
+        "person_id=abc",
+        "status=lost",
+        "kind=gold",
+        "from=2025-03-01&to=2025-02-01",
+        "activity_id=0",
+        "person_id=99999999999999999999",
+        "activity_id=9223372036854775808",
+    ],
+)
 def test_bad_filters_are_a_422_page(client, login, query):
     login("admin")
     for url in ALL_EXPORTS:

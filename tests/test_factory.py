@@ -25,10 +25,13 @@ def test_postgres_urls_get_a_driver(monkeypatch):
     assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"ENV_NAME": "production"}, "SECRET_KEY"),
-    ({"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "DEBUG": True}, "debug"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"ENV_NAME": "production"}, "SECRET_KEY"),
+        ({"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "DEBUG": True}, "debug"),
+    ],
+)
 def test_production_refuses_unsafe_settings(overrides, message):
     with pytest.raises(RuntimeError, match=message):
         create_app(overrides)

@@ -76,6 +76,7 @@ SAM@example.org,{sam},cash,0.1,2024-12-01,cash,,
 
 # ---- good files ---------------------------------------------------------------------------
 
+
 def test_a_good_csv_of_payments_imports_every_row(app, client, login, people):
     uid = login("finance")
     data = csv_bytes(GOOD_PAYMENTS.format(**people))
@@ -108,14 +109,25 @@ def test_a_good_csv_of_payments_imports_every_row(app, client, login, people):
 def test_a_good_xlsx_of_contributions_imports_every_row(app, client, login, people):
     saved(app, activity, "Mental health panel", default_rate="20.00", rate_unit="hour")
     login("admin")
-    data = xlsx_bytes([
-        ["Person email", "person_id", "worked_on", "hours", "preparation_hours", "activity", "value_owed",
-         "description"],
-        ["sam@example.org", None, datetime(2025, 3, 14), 2.5, 0.5, "mental health PANEL", None, "Panel meeting"],
-        [None, people["zoe"], date(2025, 3, 21), 3, None, None, 50.1, "Workshop"],
-        [None, None, None, None, None, None, None, None],  # an empty row is skipped
-        ["zoe@example.org", None, "2025-03-28", "1.25", "", "", "12.34", "@cmd"],
-    ], extra_sheet=True)
+    data = xlsx_bytes(
+        [
+            [
+                "Person email",
+                "person_id",
+                "worked_on",
+                "hours",
+                "preparation_hours",
+                "activity",
+                "value_owed",
+                "description",
+            ],
+            ["sam@example.org", None, datetime(2025, 3, 14), 2.5, 0.5, "mental health PANEL", None, "Panel meeting"],
+            [None, people["zoe"], date(2025, 3, 21), 3, None, None, 50.1, "Workshop"],
+            [None, None, None, None, None, None, None, None],  # an empty row is skipped
+            ["zoe@example.org", None, "2025-03-28", "1.25", "", "", "12.34", "@cmd"],
+        ],
+        extra_sheet=True,
+    )
     check = upload(client, "contributions", data, "contributions.xlsx")
     page = check.get_data(as_text=True)
     assert check.status_code == 200, page
@@ -139,12 +151,14 @@ def test_a_good_xlsx_of_contributions_imports_every_row(app, client, login, peop
 
 def test_a_good_xlsx_of_payments_keeps_amounts_exact(app, client, login, people):
     login("finance")
-    data = xlsx_bytes([
-        ["person_email", "kind", "amount", "paid_on"],
-        ["sam@example.org", "cash", 12.34, datetime(2025, 1, 31)],
-        ["sam@example.org", "Bank transfer", 0.1, datetime(2025, 2, 28)],
-        ["sam@example.org", "voucher", 150, datetime(2025, 2, 28)],
-    ])
+    data = xlsx_bytes(
+        [
+            ["person_email", "kind", "amount", "paid_on"],
+            ["sam@example.org", "cash", 12.34, datetime(2025, 1, 31)],
+            ["sam@example.org", "Bank transfer", 0.1, datetime(2025, 2, 28)],
+            ["sam@example.org", "voucher", 150, datetime(2025, 2, 28)],
+        ]
+    )
     assert upload(client, "payments", data, "p.xlsx", action="import").status_code == 302
     with app.app_context():
         amounts = db.session.scalars(sa.select(Payment.amount).order_by(Payment.id)).all()
@@ -164,6 +178,7 @@ def test_a_windows_1252_csv_is_read(app, client, login, people):
 
 # ---- the dry run ----------------------------------------------------------------------------
 
+
 def test_checking_writes_nothing_and_offers_the_import(app, client, login, people):
     login("finance")
     data = csv_bytes(GOOD_PAYMENTS.format(**people))
@@ -177,8 +192,14 @@ def test_checking_writes_nothing_and_offers_the_import(app, client, login, peopl
     assert count(app, Payment) == 0 and count(app, AuditEvent) == before
     # The fingerprint of the checked file goes back with the form.
     digest = re.search(r'name="checked" type="hidden" value="([0-9a-f]{64})"', page).group(1)
-    other = upload(client, "payments", data + b"sam@example.org,,cash,1.00,2025-01-01,,,\r\n", "history.csv",
-                   action="import", checked=digest)
+    other = upload(
+        client,
+        "payments",
+        data + b"sam@example.org,,cash,1.00,2025-01-01,,,\r\n",
+        "history.csv",
+        action="import",
+        checked=digest,
+    )
     assert other.status_code == 422 and "This is not the file you checked" in other.get_data(as_text=True)
     assert count(app, Payment) == 0
     same = upload(client, "payments", data, "history.csv", action="import", checked=digest)
@@ -270,11 +291,15 @@ abc,2025-01-02,2,,
 
 def test_an_xlsx_float_with_three_decimals_is_refused(app, client, login, people):
     login("finance")
-    data = xlsx_bytes([["person_email", "kind", "amount", "paid_on"],
-                       ["sam@example.org", "cash", 1.005, datetime(2025, 1, 2)],
-                       ["sam@example.org", "cash", float("nan"), datetime(2025, 1, 2)],
-                       ["sam@example.org", "cash", True, datetime(2025, 1, 2)],
-                       ["sam@example.org", "cash", 1e308, datetime(2025, 1, 2)]])
+    data = xlsx_bytes(
+        [
+            ["person_email", "kind", "amount", "paid_on"],
+            ["sam@example.org", "cash", 1.005, datetime(2025, 1, 2)],
+            ["sam@example.org", "cash", float("nan"), datetime(2025, 1, 2)],
+            ["sam@example.org", "cash", True, datetime(2025, 1, 2)],
+            ["sam@example.org", "cash", 1e308, datetime(2025, 1, 2)],
+        ]
+    )
     resp = upload(client, "payments", data, "p.xlsx", action="import")
     found = problems(resp.get_data(as_text=True))
     assert resp.status_code == 422 and sorted(found) == [2, 3, 4, 5]
@@ -298,8 +323,7 @@ def test_too_many_rows_is_a_clear_message(app, client, login, people, monkeypatc
     monkeypatch.setattr(service, "MAX_ROWS", 3)
     login("finance")
     rows = "".join("sam@example.org,cash,1.00,2025-01-01\n" for _ in range(4))
-    resp = upload(client, "payments", csv_bytes("person_email,kind,amount,paid_on\n" + rows), "p.csv",
-                  action="import")
+    resp = upload(client, "payments", csv_bytes("person_email,kind,amount,paid_on\n" + rows), "p.csv", action="import")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "more than 3 rows" in page and "Split it" in page
     assert count(app, Payment) == 0
@@ -307,14 +331,29 @@ def test_too_many_rows_is_a_clear_message(app, client, login, people, monkeypatc
 
 # ---- the form --------------------------------------------------------------------------------
 
+
 def test_the_page_documents_the_columns(client, login):
     login("admin")
     resp = client.get("/imports/")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert 'enctype="multipart/form-data"' in page and 'accept=".csv,.xlsx"' in page
-    for name in ("person_email", "person_id", "worked_on", "hours", "preparation_hours", "activity", "value_owed",
-                 "description", "kind", "amount", "paid_on", "method", "reference", "note"):
+    for name in (
+        "person_email",
+        "person_id",
+        "worked_on",
+        "hours",
+        "preparation_hours",
+        "activity",
+        "value_owed",
+        "description",
+        "kind",
+        "amount",
+        "paid_on",
+        "method",
+        "reference",
+        "note",
+    ):
         assert f"<code>{name}</code>" in page, name
     assert "/imports/template/payments.csv" in page and "/imports/template/contributions.csv" in page
     assert "<caption>Columns of a payments file</caption>" in page
@@ -348,13 +387,16 @@ def test_wrong_file_type_and_missing_fields_are_form_errors(app, client, login):
     assert resp.status_code == 422 and "Choose whether the file holds" in resp.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("data, filename, message", [
-    (b"this is not a zip", "fake.xlsx", "could not be opened as an Excel workbook"),
-    (b"", "empty.csv", "The file is empty."),
-    (b"\r\n\r\n", "blank.csv", "The file is empty."),
-    ("person_email,kind\n".encode("utf-16"), "utf16.csv", "does not look like a CSV file"),
-    (b",,,\r\nsam@example.org,cash,1.00,2025-01-01\r\n", "noheader.csv", "Line 1 must be the header row"),
-])
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (b"this is not a zip", "fake.xlsx", "could not be opened as an Excel workbook"),
+        (b"", "empty.csv", "The file is empty."),
+        (b"\r\n\r\n", "blank.csv", "The file is empty."),
+        ("person_email,kind\n".encode("utf-16"), "utf16.csv", "does not look like a CSV file"),
+        (b",,,\r\nsam@example.org,cash,1.00,2025-01-01\r\n", "noheader.csv", "Line 1 must be the header row"),
+    ],
+)
 def test_unreadable_files_are_form_errors(app, client, login, data, filename, message):
     login("finance")
     resp = upload(client, "payments", data, filename, action="import")

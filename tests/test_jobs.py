@@ -15,7 +15,9 @@ from tracker.jobs import OutboxTask, enqueue_after_commit
 def sent(app, monkeypatch):
     calls = []
     celery_app = app.extensions["celery"]
-    monkeypatch.setattr(celery_app, "send_task", lambda name, args=None, task_id=None, **kw: calls.append((name, args, task_id)))
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, args=None, task_id=None, **kw: calls.append((name, args, task_id))
+    )
     return calls
 
 

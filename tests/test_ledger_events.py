@@ -30,15 +30,19 @@ def kept_rows(pid: int) -> int:
 def keep_a_position(pid: int) -> None:
     """A kept row, committed, as a dashboard view leaves it."""
     db.session.execute(RiskPosition.__table__.delete().where(RiskPosition.person_id == pid))
-    db.session.execute(RiskPosition.__table__.insert().values(
-        person_id=pid, benefit="", on_date=DAY, rules_key="k", ledger_version=version(pid), status="ok", room=None))
+    db.session.execute(
+        RiskPosition.__table__.insert().values(
+            person_id=pid, benefit="", on_date=DAY, rules_key="k", ledger_version=version(pid), status="ok", room=None
+        )
+    )
     db.session.commit()
 
 
 @pytest.fixture
 def actors(make_user):
-    return SimpleNamespace(recorder=SimpleNamespace(id=make_user("finance")),
-                           approver=SimpleNamespace(id=make_user("finance")))
+    return SimpleNamespace(
+        recorder=SimpleNamespace(id=make_user("finance")), approver=SimpleNamespace(id=make_user("finance"))
+    )
 
 
 @pytest.fixture
@@ -73,16 +77,22 @@ def test_payments_raise_the_event(app, carer, actors):
     with app.app_context():
         person = db.session.get(Person, carer)
         data = {"kind": "cash", "amount": "20.00", "paid_on": DAY}
-        raises_the_version(carer, lambda: payments.record_payment(
-            person, payments.parse_payment(data), actor=actors.recorder, today=DAY))
+        raises_the_version(
+            carer,
+            lambda: payments.record_payment(person, payments.parse_payment(data), actor=actors.recorder, today=DAY),
+        )
         payment, _ = payments.record_payment(person, payments.parse_payment(data), actor=actors.recorder, today=DAY)
         db.session.commit()
         raises_the_version(carer, lambda: payments.cancel(payment, actor=actors.approver, reason="Wrong", now=NOW))
         raises_the_version(carer, lambda: payments.approve(payment, actor=actors.approver, now=NOW))
         payments.approve(payment, actor=actors.approver, now=NOW)
         db.session.commit()
-        raises_the_version(carer, lambda: payments.pay(payment, actor=actors.approver, paid_on=DAY, method="cash",
-                                                       reference=None, now=NOW, today=DAY))
+        raises_the_version(
+            carer,
+            lambda: payments.pay(
+                payment, actor=actors.approver, paid_on=DAY, method="cash", reference=None, now=NOW, today=DAY
+            ),
+        )
         payments.pay(payment, actor=actors.approver, paid_on=DAY, method="cash", reference=None, now=NOW, today=DAY)
         db.session.commit()
         raises_the_version(carer, lambda: payments.reverse(payment, actor=actors.approver, reason="Twice", now=NOW))
@@ -94,15 +104,32 @@ def test_expenses_other_income_and_contributions_raise_the_event(app, carer, act
 
     with app.app_context():
         person = db.session.get(Person, carer)
-        raises_the_version(carer, lambda: expenses.record_expense(
-            person, {"amount": "4.00", "incurred_on": DAY, "paid_on": DAY, "description": "Bus"},
-            actor=actors.recorder))
-        raises_the_version(carer, lambda: expenses.record_other_income(
-            person, {"amount": "40.00", "received_on": DAY, "source": "A shop job"}, actor=actors.recorder))
-        raises_the_version(carer, lambda: contributions.record_contribution(
-            person, {"hours": "2", "worked_on": DAY, "rate": "10.00"}, actor=actors.recorder))
-        raises_the_version(carer, lambda: contributions.record_session(
-            None, DAY, [{"person_id": carer, "hours": "2", "rate": "10.00"}], actor=actors.recorder))
+        raises_the_version(
+            carer,
+            lambda: expenses.record_expense(
+                person,
+                {"amount": "4.00", "incurred_on": DAY, "paid_on": DAY, "description": "Bus"},
+                actor=actors.recorder,
+            ),
+        )
+        raises_the_version(
+            carer,
+            lambda: expenses.record_other_income(
+                person, {"amount": "40.00", "received_on": DAY, "source": "A shop job"}, actor=actors.recorder
+            ),
+        )
+        raises_the_version(
+            carer,
+            lambda: contributions.record_contribution(
+                person, {"hours": "2", "worked_on": DAY, "rate": "10.00"}, actor=actors.recorder
+            ),
+        )
+        raises_the_version(
+            carer,
+            lambda: contributions.record_session(
+                None, DAY, [{"person_id": carer, "hours": "2", "rate": "10.00"}], actor=actors.recorder
+            ),
+        )
 
 
 def test_claims_and_consent_raise_the_event_and_drop_kept_positions(app, carer):

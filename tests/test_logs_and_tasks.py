@@ -73,7 +73,9 @@ def test_every_line_of_a_task_carries_its_task_id(app, log_lines):
         assert ping.apply(args=["hi"], task_id="task-abc-1").get() == "pong:hi"
     mine = [line for line in log_lines() if " tracker.tasks " in line]
     assert [re.sub(r".*\] ", "", line).split(" in ")[0] for line in mine] == [
-        "Task tracker.health.ping started", "Task tracker.health.ping finished"]
+        "Task tracker.health.ping started",
+        "Task tracker.health.ping finished",
+    ]
     assert all("[request - task task-abc-1]" in line for line in mine), mine
 
 
@@ -84,8 +86,9 @@ def test_the_scan_logs_a_summary(app, rules, make_person, make_user, log_lines):
     make_user("coordinator")
     pid = make_person("Carer", claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
     with app.app_context():
-        db.session.add(Payment(person_id=pid, kind="cash", amount=Decimal("190.00"), paid_on=date(2025, 4, 9),
-                               status="paid"))
+        db.session.add(
+            Payment(person_id=pid, kind="cash", amount=Decimal("190.00"), paid_on=date(2025, 4, 9), status="paid")
+        )
         db.session.commit()
         assert scan.apply(args=["2025-04-10"], task_id="scan-1").get()["raised"] == 1
     summary = [line for line in log_lines() if "Risk scan for 2025-04-10" in line]
@@ -95,6 +98,7 @@ def test_the_scan_logs_a_summary(app, rules, make_person, make_user, log_lines):
 
 
 # ---- the unit of work -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def writer(app):

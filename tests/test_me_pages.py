@@ -14,14 +14,18 @@ import sqlalchemy as sa
 
 from tests.builders import CA, activity, contribution, expense, other_income, payment, saved
 from tracker.audit.models import AuditEvent
+from tracker.engine.core import Verdict
 from tracker.extensions import db
 from tracker.rules import checks
-from tracker.engine.core import Verdict
+
 
 def _audits(app, action: str, person_id: int) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == action, AuditEvent.person_id == person_id))
+        return db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(
+                AuditEvent.action == action, AuditEvent.person_id == person_id
+            )
+        )
 
 
 @pytest.fixture
@@ -30,19 +34,49 @@ def person(app, rules, make_person):
     pid = make_person("Alex Example", claims=[CA], preferences=[{"kind": "voucher", "note": "supermarket"}])
     with app.app_context():
         act = activity("Service design panel", default_rate="25.00")
-        contribution(pid, date(2025, 4, 2), "2.50", activity=act, preparation_hours=Decimal("0.50"),
-                     value_owed="75.00", role="Panel member")
-        payment(pid, "150.00", date(2025, 4, 9), kind="bank_transfer", method="bank transfer", reference="BACS-17",
-                created_at=datetime(2025, 4, 3, 10, 0), approved_at=datetime(2025, 4, 4, 11, 0),
-                paid_at=datetime(2025, 4, 8, 9, 0))
-        payment(pid, "40.00", date(2025, 4, 20), status="cancelled", reason="Session did not happen",
-                created_at=datetime(2025, 4, 10, 9, 0), cancelled_at=datetime(2025, 4, 12, 9, 0))
-        mistaken = payment(pid, "33.33", date(2025, 3, 1), kind="voucher", method="voucher",
-                           created_at=datetime(2025, 2, 27, 9, 0))
+        contribution(
+            pid,
+            date(2025, 4, 2),
+            "2.50",
+            activity=act,
+            preparation_hours=Decimal("0.50"),
+            value_owed="75.00",
+            role="Panel member",
+        )
+        payment(
+            pid,
+            "150.00",
+            date(2025, 4, 9),
+            kind="bank_transfer",
+            method="bank transfer",
+            reference="BACS-17",
+            created_at=datetime(2025, 4, 3, 10, 0),
+            approved_at=datetime(2025, 4, 4, 11, 0),
+            paid_at=datetime(2025, 4, 8, 9, 0),
+        )
+        payment(
+            pid,
+            "40.00",
+            date(2025, 4, 20),
+            status="cancelled",
+            reason="Session did not happen",
+            created_at=datetime(2025, 4, 10, 9, 0),
+            cancelled_at=datetime(2025, 4, 12, 9, 0),
+        )
+        mistaken = payment(
+            pid, "33.33", date(2025, 3, 1), kind="voucher", method="voucher", created_at=datetime(2025, 2, 27, 9, 0)
+        )
         payment(pid, "20.00", date(2025, 5, 20), status="draft", created_at=datetime(2025, 5, 1, 9, 0))
-        payment(pid, "-33.33", date(2025, 3, 1), kind="voucher", reversal_of=mistaken,
-                reason="Paid to the wrong person", created_at=datetime(2025, 3, 5, 9, 0),
-                paid_at=datetime(2025, 3, 5, 9, 0))
+        payment(
+            pid,
+            "-33.33",
+            date(2025, 3, 1),
+            kind="voucher",
+            reversal_of=mistaken,
+            reason="Paid to the wrong person",
+            created_at=datetime(2025, 3, 5, 9, 0),
+            paid_at=datetime(2025, 3, 5, 9, 0),
+        )
         expense(pid, "12.40", date(2025, 4, 2), date(2025, 4, 3), description="Bus fares", service_user_context="yes")
         other_income(pid, "10.00", date(2025, 4, 1), source="Market stall")
         db.session.commit()
@@ -68,8 +102,15 @@ def test_every_page_renders_for_the_owner(client, login, person, other):
         assert "Robin Other" not in page and "987.65" not in page, url
         assert "You are seeing what" not in page
     index = client.get("/me/").get_data(as_text=True)
-    for words in ("What you did", "What you were paid", "How you want to be paid", "Your benefit information",
-                  "Where you stand this period", "Your statements and certificates", "What we hold about you"):
+    for words in (
+        "What you did",
+        "What you were paid",
+        "How you want to be paid",
+        "Your benefit information",
+        "Where you stand this period",
+        "Your statements and certificates",
+        "What we hold about you",
+    ):
         assert words in index
     assert f'href="/people/{person}/preferences"' in index
     assert "Your first choice: Vouchers (supermarket)." in index
@@ -172,10 +213,23 @@ def test_position_without_benefits_says_so(client, login, make_person, rules):
 def test_unverified_figures_are_marked(app):
     from tracker.me.presenters import verdict_view
 
-    v = Verdict(rule="X", family="X", benefit="ESA", title="ESA permitted work", period_start=date(2025, 4, 7),
-                period_end=date(2025, 4, 13), measure="earnings", total_before=Decimal("10"),
-                total_after=Decimal("10"), limit=Decimal("20"), headroom=Decimal("10"), status="ok",
-                severity="warn", confidence="unconfirmed", source="")
+    v = Verdict(
+        rule="X",
+        family="X",
+        benefit="ESA",
+        title="ESA permitted work",
+        period_start=date(2025, 4, 7),
+        period_end=date(2025, 4, 13),
+        measure="earnings",
+        total_before=Decimal("10"),
+        total_after=Decimal("10"),
+        limit=Decimal("20"),
+        headroom=Decimal("10"),
+        status="ok",
+        severity="warn",
+        confidence="unconfirmed",
+        source="",
+    )
     view = verdict_view(v)
     assert view["unverified"] and view["headroom"] == "£10.00" and view["status_word"] == "Within the limit"
     over = verdict_view(Verdict(**{**v.__dict__, "headroom": Decimal("-5"), "status": "over"}))
@@ -186,10 +240,20 @@ def test_data_page_lists_what_is_held_and_audits_the_view(app, client, login, pe
     login("contributor", person_id=person)
     before = _audits(app, "benefits.viewed", person)
     page = client.get("/me/data").get_data(as_text=True)
-    for words in ("Your details", "How you want to be paid", "Your consent", "Your benefit information",
-                  "What you did", "What you were paid", "Expenses paid back to you",
-                  "Other income you told us about", "Your statements and certificates", "The record of changes",
-                  "Carer&#39;s Allowance", 'href="/me/data.zip"'):
+    for words in (
+        "Your details",
+        "How you want to be paid",
+        "Your consent",
+        "Your benefit information",
+        "What you did",
+        "What you were paid",
+        "Expenses paid back to you",
+        "Other income you told us about",
+        "Your statements and certificates",
+        "The record of changes",
+        "Carer&#39;s Allowance",
+        'href="/me/data.zip"',
+    ):
         assert words in page, words
     assert _audits(app, "benefits.viewed", person) == before + 1
 
@@ -203,9 +267,20 @@ def test_data_zip_holds_everything_with_exact_money(app, client, login, person, 
     assert resp.headers["Cache-Control"] == "no-store"
     zf = zipfile.ZipFile(io.BytesIO(resp.data))
     names = set(zf.namelist())
-    assert {"your-data.json", "read-me.txt", "person.csv", "preferences.csv", "consents.csv", "claims.csv",
-            "contributions.csv", "payments.csv", "expenses.csv", "other_income.csv", "documents.csv",
-            "audit_events.csv"} <= names
+    assert {
+        "your-data.json",
+        "read-me.txt",
+        "person.csv",
+        "preferences.csv",
+        "consents.csv",
+        "claims.csv",
+        "contributions.csv",
+        "payments.csv",
+        "expenses.csv",
+        "other_income.csv",
+        "documents.csv",
+        "audit_events.csv",
+    } <= names
     data = json.loads(zf.read("your-data.json"))
     assert data["person"]["name"] == "Alex Example"
     amounts = sorted(p["amount"] for p in data["payments"])
@@ -252,7 +327,7 @@ def test_staff_preview_shows_what_the_contributor_sees(app, client, login, perso
         assert resp.status_code == 200, suffix
         page = resp.get_data(as_text=True)
         assert "You are seeing what Alex Example sees" in page
-        main = page.split('<main', 1)[1]
+        main = page.split("<main", 1)[1]
         assert 'method="post"' not in main, suffix  # no state-changing buttons
         assert f"/people/{person}/preferences" not in main and "/me/data.zip" not in main
     assert _audits(app, "benefits.viewed", person) == before + len(PREVIEWS)

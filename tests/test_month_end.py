@@ -43,21 +43,45 @@ def add_work(app, person_id: int, *hours: str, day: int = 1) -> list[int]:
 
     with app.app_context():
         activity = db.session.scalar(sa.select(Activity).limit(1)) or service.create_activity(
-            {"name": "Panel", "default_rate": "20.00", "rate_unit": "hour"}, actor=None)
+            {"name": "Panel", "default_rate": "20.00", "rate_unit": "hour"}, actor=None
+        )
         person = db.session.get(Person, person_id)
-        ids = [service.record_contribution(person, {"activity_id": activity.id, "worked_on": date(2025, 4, day + n),
-                                                    "hours": h}, actor=None).id for n, h in enumerate(hours)]
+        ids = [
+            service.record_contribution(
+                person, {"activity_id": activity.id, "worked_on": date(2025, 4, day + n), "hours": h}, actor=None
+            ).id
+            for n, h in enumerate(hours)
+        ]
         db.session.commit()
         return ids
 
 
-def make_payment(app, person_id, *, status="draft", amount="50.00", kind="cash", paid_on=date(2025, 4, 9),
-                 method=None, reference=None, recorded_by=None, contributions=()) -> int:
+def make_payment(
+    app,
+    person_id,
+    *,
+    status="draft",
+    amount="50.00",
+    kind="cash",
+    paid_on=date(2025, 4, 9),
+    method=None,
+    reference=None,
+    recorded_by=None,
+    contributions=(),
+) -> int:
     from tracker.contributions.models import Contribution
 
     with app.app_context():
-        p = Payment(person_id=person_id, kind=kind, amount=Decimal(amount), paid_on=paid_on, status=status,
-                    method=method, reference=reference, recorded_by_id=recorded_by)
+        p = Payment(
+            person_id=person_id,
+            kind=kind,
+            amount=Decimal(amount),
+            paid_on=paid_on,
+            status=status,
+            method=method,
+            reference=reference,
+            recorded_by_id=recorded_by,
+        )
         p.contributions = [db.session.get(Contribution, c) for c in contributions]
         db.session.add(p)
         db.session.commit()
@@ -67,17 +91,19 @@ def make_payment(app, person_id, *, status="draft", amount="50.00", kind="cash",
 @pytest.fixture
 def people(rules, make_person):
     """A carer (Carer's Allowance: £196 a week) who prefers vouchers, and someone with no benefits."""
-    return {"carer": make_person("Carer Person", preferences=[{"kind": "voucher", "note": "supermarket"}],
-                                 claims=[CA]),
-            "bea": make_person("Bea Cash", preferences=[{"kind": "cash"}]),
-            "cy": make_person("Cy Nothing")}
+    return {
+        "carer": make_person("Carer Person", preferences=[{"kind": "voucher", "note": "supermarket"}], claims=[CA]),
+        "bea": make_person("Bea Cash", preferences=[{"kind": "cash"}]),
+        "cy": make_person("Cy Nothing"),
+    }
 
 
 # ---- the owed queue ----------------------------------------------------------------------------
 
+
 def test_owed_queue_lists_uncovered_work_by_person(app, client, login, people):
-    add_work(app, people["carer"], "10", "5")          # £300.00: over £196 in one week
-    bea = add_work(app, people["bea"], "2", "1")       # £60.00
+    add_work(app, people["carer"], "10", "5")  # £300.00: over £196 in one week
+    bea = add_work(app, people["bea"], "2", "1")  # £60.00
     covered = add_work(app, people["cy"], "1")
     make_payment(app, people["cy"], contributions=covered)  # a live draft covers Cy's work
     cancelled = add_work(app, people["bea"], "4", day=20)
@@ -100,8 +126,9 @@ def test_owed_queue_records_drafts_and_holds_back_the_blocked(app, client, login
     bea_work = add_work(app, people["bea"], "2", "1")
     login("finance")
     before = _audits(app, "payment.recorded")
-    resp = client.post("/payments/owed", data={"on": "2025-04-09",
-                                               "person_ids": [str(people["carer"]), str(people["bea"])]})
+    resp = client.post(
+        "/payments/owed", data={"on": "2025-04-09", "person_ids": [str(people["carer"]), str(people["bea"])]}
+    )
     assert resp.status_code == 302
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Recorded 1 draft payment: Bea Cash (£60.00)" in page
@@ -110,11 +137,18 @@ def test_owed_queue_records_drafts_and_holds_back_the_blocked(app, client, login
     with app.app_context():
         made = db.session.scalars(sa.select(Payment)).all()
         assert [(p.person_id, p.kind, p.amount, p.status) for p in made] == [
-            (people["bea"], "cash", Decimal("60.00"), "draft")]
+            (people["bea"], "cash", Decimal("60.00"), "draft")
+        ]
         assert sorted(c.id for c in made[0].contributions) == sorted(bea_work)
     # With a written reason the carer's payment is recorded, with the override audited.
-    resp = client.post("/payments/owed", data={"on": "2025-04-09", "person_ids": [str(people["carer"])],
-                                               f"reason-{people['carer']}": "Agreed with the person and adviser."})
+    resp = client.post(
+        "/payments/owed",
+        data={
+            "on": "2025-04-09",
+            "person_ids": [str(people["carer"])],
+            f"reason-{people['carer']}": "Agreed with the person and adviser.",
+        },
+    )
     assert resp.status_code == 302
     with app.app_context():
         carer = db.session.scalar(sa.select(Payment).where(Payment.person_id == people["carer"]))
@@ -124,9 +158,14 @@ def test_owed_queue_records_drafts_and_holds_back_the_blocked(app, client, login
     assert "Nothing is owed" in client.get("/payments/owed?on=2025-04-09").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("data, field", [({"on": "2025-04-09"}, "person_ids"),
-                                         ({"on": "2025-02-30", "person_ids": ["1"]}, "on"),
-                                         ({"person_ids": ["1"]}, "on")])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"on": "2025-04-09"}, "person_ids"),
+        ({"on": "2025-02-30", "person_ids": ["1"]}, "on"),
+        ({"person_ids": ["1"]}, "on"),
+    ],
+)
 def test_owed_queue_bad_input_writes_nothing(app, client, login, people, data, field):
     add_work(app, people["bea"], "2")
     login("finance")
@@ -162,6 +201,7 @@ def test_owed_queue_query_count_does_not_grow_with_people(app, client, login, ru
 
 # ---- bulk approval: the API --------------------------------------------------------------------
 
+
 def _record(api, person_id, amount="50.00", paid_on="2025-04-09") -> int:
     resp = api.post("/payments", json={"person_id": person_id, "kind": "cash", "amount": amount, "paid_on": paid_on})
     assert resp.status_code == 201, resp.get_json()
@@ -177,8 +217,12 @@ def test_bulk_approve_reports_each_id(app, api_as, people):
     assert resp.status_code == 200
     results = resp.get_json()["results"]
     assert [(r["id"], r["status"], r.get("code")) for r in results] == [
-        (theirs[0], "approved", None), (theirs[1], "approved", None), (mine, "refused", "approver_is_recorder"),
-        (999999, "refused", "not_found"), (paid, "refused", "not_draft")]
+        (theirs[0], "approved", None),
+        (theirs[1], "approved", None),
+        (mine, "refused", "approver_is_recorder"),
+        (999999, "refused", "not_found"),
+        (paid, "refused", "not_draft"),
+    ]
     assert all(r["message"] for r in results if r["status"] == "refused")
     assert _payment(app, mine).status == "draft" and _payment(app, mine).approved_by_id is None
     assert [_payment(app, i).status for i in theirs] == ["approved", "approved"]
@@ -190,15 +234,25 @@ def test_bulk_approve_stops_at_a_new_block(app, api_as, people):
     draft = _record(recorder, people["carer"], "150.00", "2025-04-09")  # within £196 when recorded
     make_payment(app, people["carer"], status="paid", amount="100.00", paid_on=date(2025, 4, 8), method="cash")
     results = approver.post("/payments/approve", json={"ids": [draft]}).get_json()["results"]
-    assert results == [{"id": draft, "status": "refused", "code": "benefit_rule_block",
-                        "message": results[0]["message"]}]
+    assert results == [
+        {"id": draft, "status": "refused", "code": "benefit_rule_block", "message": results[0]["message"]}
+    ]
     assert _payment(app, draft).status == "draft"
     assert _audits(app, "payment.approved") == 0
 
 
-@pytest.mark.parametrize("body, field", [({"ids": []}, "ids"), ({"ids": ["1"]}, "ids.0"), ({"ids": [0]}, "ids.0"),
-                                         ({"ids": list(range(1, 502))}, "ids"), ({"ids": [1], "x": 1}, "x"),
-                                         ({}, "ids"), ({"ids": [2**63]}, "ids.0")])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"ids": []}, "ids"),
+        ({"ids": ["1"]}, "ids.0"),
+        ({"ids": [0]}, "ids.0"),
+        ({"ids": list(range(1, 502))}, "ids"),
+        ({"ids": [1], "x": 1}, "x"),
+        ({}, "ids"),
+        ({"ids": [2**63]}, "ids.0"),
+    ],
+)
 def test_bulk_approve_bad_input_is_422_and_writes_nothing(app, api_as, people, body, field):
     other, me = api_as("finance"), api_as("finance")
     pid = _record(other, people["bea"])
@@ -223,6 +277,7 @@ def test_bulk_approve_is_in_the_openapi_document(client):
 
 # ---- bulk approval: the page -------------------------------------------------------------------
 
+
 def test_bulk_approve_page(app, client, login, people):
     me = login("finance")
     other = make_payment(app, people["bea"], amount="10.00")
@@ -230,8 +285,10 @@ def test_bulk_approve_page(app, client, login, people):
     page = client.get("/payments/?status=draft&sort=amount").get_data(as_text=True)
     assert f'name="ids" value="{other}"' in page and "Approve the chosen drafts" in page
     assert 'name="back-sort" value="amount"' in page
-    resp = client.post("/payments/approve-selected", data={"ids": [str(other), str(mine)], "back-status": "draft",
-                                                           "back-sort": "amount", "back-evil": "x"})
+    resp = client.post(
+        "/payments/approve-selected",
+        data={"ids": [str(other), str(mine)], "back-status": "draft", "back-sort": "amount", "back-evil": "x"},
+    )
     assert resp.status_code == 302 and resp.headers["Location"] == "/payments/?status=draft&sort=amount"
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Approved 1 payment." in page
@@ -243,6 +300,7 @@ def test_bulk_approve_page(app, client, login, people):
 
 
 # ---- the payments list: sorting, the typed person filter, columns ------------------------------
+
 
 def _rows(page: str) -> list[str]:
     return re.findall(r'<td data-label="Amount" class="num">([^<]+)</td>', page)
@@ -257,11 +315,17 @@ def test_list_sorts_by_column_and_keeps_the_filters(app, client, login, people):
     assert _rows(page) == ["£10.00", "£20.00", "£30.00"]
     assert f'aria-sort="ascending"><a href="/payments/?person_id={people["bea"]}&amp;sort=-amount"' in page
     assert page.count("aria-sort=") == 1
-    assert "REF-10.00" in page and "<th scope=\"col\">Payment</th>" in page
+    assert "REF-10.00" in page and '<th scope="col">Payment</th>' in page
     assert _rows(client.get(f"/payments/?person_id={people['bea']}&sort=-amount").get_data(as_text=True)) == [
-        "£30.00", "£20.00", "£10.00"]
+        "£30.00",
+        "£20.00",
+        "£10.00",
+    ]
     assert _rows(client.get(f"/payments/?person_id={people['bea']}&sort=date").get_data(as_text=True)) == [
-        "£30.00", "£20.00", "£10.00"]
+        "£30.00",
+        "£20.00",
+        "£10.00",
+    ]
     by_person = client.get("/payments/?sort=-person").get_data(as_text=True).split("<tbody>")[1]
     assert by_person.index("Cy Nothing") < by_person.index("Bea Cash")
     resp = client.get("/payments/?sort=colour")
@@ -304,6 +368,7 @@ def test_sorted_list_query_count_does_not_grow_with_rows(app, client, login, peo
 
 # ---- payment methods ---------------------------------------------------------------------------
 
+
 def test_api_pay_takes_the_fixed_methods_and_the_old_spellings(app, api_as, people):
     recorder, payer = api_as("finance"), api_as("finance")
 
@@ -312,20 +377,29 @@ def test_api_pay_takes_the_fixed_methods_and_the_old_spellings(app, api_as, peop
         assert payer.post(f"/payments/{pid}/approve").status_code == 200
         return pid
 
-    for typed, stored in (("bank transfer", "bank transfer"), ("Faster Payment", "bank transfer"),
-                          ("BACS", "bank transfer"), ("cash", "cash"), ("Voucher", "voucher")):
+    for typed, stored in (
+        ("bank transfer", "bank transfer"),
+        ("Faster Payment", "bank transfer"),
+        ("BACS", "bank transfer"),
+        ("cash", "cash"),
+        ("Voucher", "voucher"),
+    ):
         pid = approved()
         resp = payer.post(f"/payments/{pid}/pay", json={"paid_on": "2025-04-09", "method": typed})
         assert resp.status_code == 200, (typed, resp.get_json())
         assert _payment(app, pid).method == stored
     pid = approved()
-    for body, field in (({"method": "gold bars"}, "method"), ({"method": "other"}, "method_note"),
-                        ({"method": "other", "method_note": "x" * 201}, "method_note")):
+    for body, field in (
+        ({"method": "gold bars"}, "method"),
+        ({"method": "other"}, "method_note"),
+        ({"method": "other", "method_note": "x" * 201}, "method_note"),
+    ):
         resp = payer.post(f"/payments/{pid}/pay", json={"paid_on": "2025-04-09", **body})
         assert resp.status_code == 422 and field in resp.get_json()["error"]["fields"], body
         assert _payment(app, pid).status == "approved"
-    resp = payer.post(f"/payments/{pid}/pay", json={"paid_on": "2025-04-09", "method": "other",
-                                                    "method_note": "prepaid card"})
+    resp = payer.post(
+        f"/payments/{pid}/pay", json={"paid_on": "2025-04-09", "method": "other", "method_note": "prepaid card"}
+    )
     assert resp.status_code == 200
     assert (_payment(app, pid).method, _payment(app, pid).method_note) == ("other", "prepaid card")
 
@@ -336,8 +410,10 @@ def test_pay_page_other_needs_a_note(app, client, login, people):
     resp = client.post(f"/payments/{pid}/pay", data={"pay-paid_on": "2025-04-09", "pay-method": "other"})
     assert resp.status_code == 422 and "Say how it was paid when the method is other" in resp.get_data(as_text=True)
     assert _payment(app, pid).status == "approved"
-    resp = client.post(f"/payments/{pid}/pay", data={"pay-paid_on": "2025-04-09", "pay-method": "other",
-                                                     "pay-method_note": "postal order"})
+    resp = client.post(
+        f"/payments/{pid}/pay",
+        data={"pay-paid_on": "2025-04-09", "pay-method": "other", "pay-method_note": "postal order"},
+    )
     assert resp.status_code == 302
     assert _payment(app, pid).method_note == "postal order"
 
@@ -357,39 +433,79 @@ def test_migration_maps_free_text_methods(make_app, tmp_path):
     with app.app_context():
         upgrade(revision="c63c447ca8b0")
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO person (id, name, created_at, updated_at, ledger_version) "
-                                 "VALUES (1, 'P', '2025-01-01 00:00:00', '2025-01-01 00:00:00', 1)"))
-            for n, method in enumerate(("Faster Payment", "faster payment", "BACS", "bank transfer", "Cash",
-                                        "PayPal (old)", None), start=1):
-                conn.execute(sa.text("INSERT INTO payment (id, person_id, kind, amount, currency, status, paid_on, "
-                                     "method, created_at, version) VALUES (:id, 1, 'cash', 100, 'GBP', 'paid', "
-                                     "'2025-04-01', :m, '2025-04-01 00:00:00', 1)"), {"id": n, "m": method})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO person (id, name, created_at, updated_at, ledger_version) "
+                    "VALUES (1, 'P', '2025-01-01 00:00:00', '2025-01-01 00:00:00', 1)"
+                )
+            )
+            for n, method in enumerate(
+                ("Faster Payment", "faster payment", "BACS", "bank transfer", "Cash", "PayPal (old)", None), start=1
+            ):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO payment (id, person_id, kind, amount, currency, status, paid_on, "
+                        "method, created_at, version) VALUES (:id, 1, 'cash', 100, 'GBP', 'paid', "
+                        "'2025-04-01', :m, '2025-04-01 00:00:00', 1)"
+                    ),
+                    {"id": n, "m": method},
+                )
         upgrade()
         with db.engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT method, method_note FROM payment ORDER BY id")).all()
-    assert [tuple(r) for r in rows] == [("bank transfer", None)] * 4 + [("cash", None), ("other", "PayPal (old)"),
-                                                                       (None, None)]
+    assert [tuple(r) for r in rows] == [("bank transfer", None)] * 4 + [
+        ("cash", None),
+        ("other", "PayPal (old)"),
+        (None, None),
+    ]
 
 
 # ---- reconciliation ----------------------------------------------------------------------------
 
+
 def _upload(client, text: str | bytes, *, start="2025-04-01", end="2025-04-30", output="page"):
     raw = text.encode() if isinstance(text, str) else text
-    return client.post("/payments/reconcile", data={"start": start, "end": end, "output": output,
-                                                    "statement": (io.BytesIO(raw), "statement.csv")},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/payments/reconcile",
+        data={"start": start, "end": end, "output": output, "statement": (io.BytesIO(raw), "statement.csv")},
+        content_type="multipart/form-data",
+    )
 
 
 @pytest.fixture
 def paid(app, people):
-    return {"match": make_payment(app, people["bea"], status="paid", amount="150.00", reference="BACS-1",
-                                  method="bank transfer", paid_on=date(2025, 4, 3)),
-            "differs": make_payment(app, people["bea"], status="paid", amount="60.00", reference="BACS-2",
-                                    method="bank transfer", paid_on=date(2025, 4, 4)),
-            "no_line": make_payment(app, people["cy"], status="paid", amount="25.00", reference="=CMD()",
-                                    method="cash", paid_on=date(2025, 4, 5)),
-            "outside": make_payment(app, people["cy"], status="paid", amount="5.00", reference="OLD",
-                                    paid_on=date(2025, 3, 5))}
+    return {
+        "match": make_payment(
+            app,
+            people["bea"],
+            status="paid",
+            amount="150.00",
+            reference="BACS-1",
+            method="bank transfer",
+            paid_on=date(2025, 4, 3),
+        ),
+        "differs": make_payment(
+            app,
+            people["bea"],
+            status="paid",
+            amount="60.00",
+            reference="BACS-2",
+            method="bank transfer",
+            paid_on=date(2025, 4, 4),
+        ),
+        "no_line": make_payment(
+            app,
+            people["cy"],
+            status="paid",
+            amount="25.00",
+            reference="=CMD()",
+            method="cash",
+            paid_on=date(2025, 4, 5),
+        ),
+        "outside": make_payment(
+            app, people["cy"], status="paid", amount="5.00", reference="OLD", paid_on=date(2025, 3, 5)
+        ),
+    }
 
 
 STATEMENT = "Date,Amount,Reference\n2025-04-03,-150.00,bacs-1\n2025-04-04,-65.00,BACS-2\n03/04/2025,-9.99,@SUM(A1)\n"
@@ -421,14 +537,19 @@ def test_reconciliation_download_is_formula_safe(app, client, login, paid):
     assert "amount differs" in text
 
 
-@pytest.mark.parametrize("text, message", [
-    ("date,amount,reference\n2025-04-03,abc,R1\n2025-04-31,-1.00,R2\n2025-04-03,-1.00\n",
-     ["Line 2: the amount", "Line 3: the date", "Line 4: it has 2 columns"]),
-    ("2025-03-01,-1.00,R1\n", ["Line 1: the date is outside the period"]),
-    ("", ["The file is empty"]),
-    (b"\xff\xfe\x00bad", ["not a text CSV file"]),
-    ("x" * (1024 * 1024 + 1), ["larger than 1 MB"]),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "date,amount,reference\n2025-04-03,abc,R1\n2025-04-31,-1.00,R2\n2025-04-03,-1.00\n",
+            ["Line 2: the amount", "Line 3: the date", "Line 4: it has 2 columns"],
+        ),
+        ("2025-03-01,-1.00,R1\n", ["Line 1: the date is outside the period"]),
+        ("", ["The file is empty"]),
+        (b"\xff\xfe\x00bad", ["not a text CSV file"]),
+        ("x" * (1024 * 1024 + 1), ["larger than 1 MB"]),
+    ],
+)
 def test_reconciliation_bad_statement_is_422_and_saves_nothing(app, client, login, paid, text, message):
     login("finance")
     resp = _upload(client, text)
@@ -451,8 +572,13 @@ def test_owed_queue_check_is_the_new_payment_check(app, api_as, people):
     from tracker.payments import owed
 
     work = add_work(app, people["carer"], "10", "5")
-    body = {"person_id": people["carer"], "kind": "voucher", "amount": "300.00", "paid_on": "2025-04-09",
-            "contribution_ids": work}
+    body = {
+        "person_id": people["carer"],
+        "kind": "voucher",
+        "amount": "300.00",
+        "paid_on": "2025-04-09",
+        "contribution_ids": work,
+    }
     single = api_as("coordinator").post("/payments/check", json=body).get_json()
     with app.test_request_context():
         row = owed.queue(date(2025, 4, 9), today=date.today()).rows[0]

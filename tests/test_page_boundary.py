@@ -23,18 +23,24 @@ def test_keep_audit_commits_the_view_event(app, make_person):
         audit.record(None, "benefits.viewed", person, person_id=pid, after={"where": "test"})
         pages.keep_audit()
         db.session.rollback()  # nothing left to undo: the event was committed
-        count = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "benefits.viewed", AuditEvent.person_id == pid))
+        count = db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(
+                AuditEvent.action == "benefits.viewed", AuditEvent.person_id == pid
+            )
+        )
         db.session.remove()
     assert count == 1
 
 
-def test_an_import_that_meets_a_changed_tracker_is_a_form_error_and_writes_nothing(app, client, login, make_person,
-                                                                                  monkeypatch):
+def test_an_import_that_meets_a_changed_tracker_is_a_form_error_and_writes_nothing(
+    app, client, login, make_person, monkeypatch
+):
     make_person("Sam Jones", email="sam@example.org")
     login("finance")
-    data = (b"person_email,person_id,kind,amount,paid_on,method,reference,note\r\n"
-            b"sam@example.org,,cash,10.00,2025-03-31,,,\r\n")
+    data = (
+        b"person_email,person_id,kind,amount,paid_on,method,reference,note\r\n"
+        b"sam@example.org,,cash,10.00,2025-03-31,,,\r\n"
+    )
     real = imports.import_checked
 
     def clash(report, **kwargs):
@@ -42,8 +48,11 @@ def test_an_import_that_meets_a_changed_tracker_is_a_form_error_and_writes_nothi
         raise sa.exc.IntegrityError("INSERT", {}, Exception("duplicate"))
 
     monkeypatch.setattr(imports, "import_checked", clash)
-    resp = client.post("/imports/", data={"kind": "payments", "file": (io.BytesIO(data), "h.csv"), "action": "import"},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/imports/",
+        data={"kind": "payments", "file": (io.BytesIO(data), "h.csv"), "action": "import"},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422
     assert "Nothing was imported: the tracker changed while the file was being imported." in resp.get_data(as_text=True)
     with app.app_context():

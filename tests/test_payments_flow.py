@@ -25,11 +25,19 @@ def staff(api_as):
     return {"recorder": api_as("finance"), "approver": api_as("finance")}
 
 
-ACTIONS = {"approve": "payment.approved", "pay": "payment.paid", "cancel": "payment.cancelled",
-           "reverse": "payment.reversed"}
+ACTIONS = {
+    "approve": "payment.approved",
+    "pay": "payment.paid",
+    "cancel": "payment.cancelled",
+    "reverse": "payment.reversed",
+}
 PAY_BODY = {"paid_on": "2025-04-09", "method": "bank transfer", "reference": "BACS-1"}
-BODIES = {"approve": None, "pay": PAY_BODY, "cancel": {"reason": "entered twice"},
-          "reverse": {"reason": "paid to the wrong person"}}
+BODIES = {
+    "approve": None,
+    "pay": PAY_BODY,
+    "cancel": {"reason": "entered twice"},
+    "reverse": {"reason": "paid to the wrong person"},
+}
 
 
 def make_in_state(staff, person_id, state):
@@ -58,14 +66,17 @@ def test_every_state_and_move(app, staff, person, state, move):
     assert resp.status_code == (201 if move == "reverse" else 200), resp.get_json()
     with app.app_context():
         assert db.session.get(Payment, pid).status == target
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == ACTIONS[move])) == 1
+        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == ACTIONS[move])) == 1
 
 
 def test_transition_table_is_the_expected_lifecycle():
-    assert TRANSITIONS == {("draft", "approve"): "approved", ("draft", "cancel"): "cancelled",
-                           ("approved", "pay"): "paid", ("approved", "cancel"): "cancelled",
-                           ("paid", "reverse"): "paid"}
+    assert TRANSITIONS == {
+        ("draft", "approve"): "approved",
+        ("draft", "cancel"): "cancelled",
+        ("approved", "pay"): "paid",
+        ("approved", "cancel"): "cancelled",
+        ("paid", "reverse"): "paid",
+    }
 
 
 def test_recorder_cannot_approve(app, staff, person):
@@ -120,8 +131,10 @@ def test_paying_on_another_date_is_checked_again(app, staff, person):
     assert_error(resp, 409, "benefit_rule_block")
     with app.app_context():
         assert db.session.get(Payment, first).status == "approved"
-    resp = api.post(f"/payments/{first}/pay", json={**PAY_BODY, "paid_on": "2025-04-16",
-                                                      "override_reason": "Agreed with the person and adviser."})
+    resp = api.post(
+        f"/payments/{first}/pay",
+        json={**PAY_BODY, "paid_on": "2025-04-16", "override_reason": "Agreed with the person and adviser."},
+    )
     assert resp.status_code == 200
     assert other
 
@@ -158,4 +171,5 @@ def test_concurrent_moves_one_wins(app, staff, person, move):
     assert codes == [ok, 409], codes
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.reversal_of_id == pid)) == (
-            1 if move == "reverse" else 0)
+            1 if move == "reverse" else 0
+        )

@@ -4,7 +4,7 @@ suggestions, the detail page and its moves, month end, expenses and other income
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -16,6 +16,7 @@ from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.rules.checks import NOTICE
+
 
 def _count(app, model, *where) -> int:
     with app.app_context():
@@ -69,9 +70,12 @@ def owed(app, carer):
 
         a = service.create_activity({"name": "Panel", "default_rate": "20.00", "rate_unit": "hour"}, actor=None)
         person = db.session.get(Person, carer)
-        ids = [service.record_contribution(person, {"activity_id": a.id, "worked_on": date(2025, 4, d),
-                                                    "hours": h}, actor=None).id
-               for d, h in ((1, "2"), (2, "3"))]
+        ids = [
+            service.record_contribution(
+                person, {"activity_id": a.id, "worked_on": date(2025, 4, d), "hours": h}, actor=None
+            ).id
+            for d, h in ((1, "2"), (2, "3"))
+        ]
         db.session.commit()
         return ids
 
@@ -95,14 +99,24 @@ def _status_of(app, payment_id) -> str:
 
 # ---- who sees what --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["admin", "finance"])
 def test_finance_and_admin_see_every_page(app, client, login, carer, role):
     pid = saved(app, payment, carer, status="draft")
     login(role)
-    for url in ["/payments/", "/payments/new", f"/payments/new?person_id={carer}", f"/payments/{pid}",
-                "/payments/month-end", "/payments/month-end?month=2025-04", "/payments/expenses",
-                "/payments/expenses/new", f"/payments/expenses/new?person_id={carer}", "/payments/other-income/new",
-                f"/payments/other-income/new?person_id={carer}"]:
+    for url in [
+        "/payments/",
+        "/payments/new",
+        f"/payments/new?person_id={carer}",
+        f"/payments/{pid}",
+        "/payments/month-end",
+        "/payments/month-end?month=2025-04",
+        "/payments/expenses",
+        "/payments/expenses/new",
+        f"/payments/expenses/new?person_id={carer}",
+        "/payments/other-income/new",
+        f"/payments/other-income/new?person_id={carer}",
+    ]:
         resp = client.get(url)
         assert resp.status_code == 200, url
 
@@ -110,15 +124,25 @@ def test_finance_and_admin_see_every_page(app, client, login, carer, role):
 def test_coordinators_may_view_but_not_pay(app, client, login, carer):
     pid = saved(app, payment, carer, status="draft")
     login("coordinator")
-    for url in ["/payments/", f"/payments/{pid}", "/payments/expenses", "/payments/expenses/new",
-                "/payments/other-income/new"]:
+    for url in [
+        "/payments/",
+        f"/payments/{pid}",
+        "/payments/expenses",
+        "/payments/expenses/new",
+        "/payments/other-income/new",
+    ]:
         assert client.get(url).status_code == 200, url
     page = client.get(f"/payments/{pid}").get_data(as_text=True)
     assert "Approve the payment" not in page and "Cancel the payment" not in page
     for url in ["/payments/new", f"/payments/new?person_id={carer}", "/payments/month-end"]:
         assert client.get(url).status_code == 403, url
-    for url in [f"/payments/new?person_id={carer}", f"/payments/{pid}/approve", f"/payments/{pid}/pay",
-                f"/payments/{pid}/cancel", f"/payments/{pid}/reverse"]:
+    for url in [
+        f"/payments/new?person_id={carer}",
+        f"/payments/{pid}/approve",
+        f"/payments/{pid}/pay",
+        f"/payments/{pid}/cancel",
+        f"/payments/{pid}/reverse",
+    ]:
         assert client.post(url, data=pay_form(reason="x")).status_code == 403, url
     assert _status_of(app, pid) == "draft" and _count(app, Payment) == 1
 
@@ -126,20 +150,36 @@ def test_coordinators_may_view_but_not_pay(app, client, login, carer):
 def test_contributors_see_none_of_it(app, client, login, carer):
     pid = saved(app, payment, carer, status="draft")
     login("contributor", person_id=carer)
-    for url in ["/payments/", f"/payments/{pid}", "/payments/new", "/payments/month-end", "/payments/expenses",
-                "/payments/expenses/new", "/payments/other-income/new"]:
+    for url in [
+        "/payments/",
+        f"/payments/{pid}",
+        "/payments/new",
+        "/payments/month-end",
+        "/payments/expenses",
+        "/payments/expenses/new",
+        "/payments/other-income/new",
+    ]:
         assert client.get(url).status_code == 403, url
     assert client.post(f"/payments/{pid}/approve").status_code == 403
 
 
 def test_missing_records_are_404(app, client, login, rules):
     login("finance")
-    for url in ["/payments/999999", "/payments/99999999999999999999999", "/payments/new?person_id=999999",
-                "/payments/new?person_id=99999999999999999999999", "/payments/new?person_id=abc",
-                "/payments/expenses/new?person_id=999999"]:
+    for url in [
+        "/payments/999999",
+        "/payments/99999999999999999999999",
+        "/payments/new?person_id=999999",
+        "/payments/new?person_id=99999999999999999999999",
+        "/payments/new?person_id=abc",
+        "/payments/expenses/new?person_id=999999",
+    ]:
         assert client.get(url).status_code == 404, url
-    for url in ["/payments/999999/approve", "/payments/999999/pay", "/payments/999999/cancel",
-                "/payments/999999/reverse"]:
+    for url in [
+        "/payments/999999/approve",
+        "/payments/999999/pay",
+        "/payments/999999/cancel",
+        "/payments/999999/reverse",
+    ]:
         assert client.post(url, data={}).status_code == 404, url
 
 
@@ -153,14 +193,16 @@ def test_choosing_a_person_first(app, client, login, carer):
 
 # ---- a new payment: pre-filled from what is owed -----------------------------------------------
 
+
 def test_new_payment_is_prefilled_from_what_is_owed(app, client, login, carer, owed):
     login("finance")
     page = client.get(f"/payments/new?person_id={carer}").get_data(as_text=True)
     assert re.search(r'<input[^>]*id="amount"[^>]*value="100.00"', page), "the amount is what is owed"
     assert '<option selected value="voucher">' in page, "the kind is the person's most preferred"
     for cid in owed:
-        assert re.search(rf'<input type="checkbox" name="contribution_ids" id="contribution-{cid}" value="{cid}"\s+checked',
-                         page)
+        assert re.search(
+            rf'<input type="checkbox" name="contribution_ids" id="contribution-{cid}" value="{cid}"\s+checked', page
+        )
     assert "supermarket" in page and "How Carer Person wants to be paid" in page
     assert 'for="amount"' in page and 'for="kind"' in page and 'for="paid_on"' in page
     assert "Check against benefit rules" in page and "Record payment" in page
@@ -168,8 +210,10 @@ def test_new_payment_is_prefilled_from_what_is_owed(app, client, login, carer, o
 
 def test_working_out_the_amount_from_the_ticked_contributions(app, client, login, carer, owed):
     login("finance")
-    resp = client.post(f"/payments/new?person_id={carer}", data=pay_form(action="total", amount="1.00",
-                                                                          contribution_ids=[str(owed[1])]))
+    resp = client.post(
+        f"/payments/new?person_id={carer}",
+        data=pay_form(action="total", amount="1.00", contribution_ids=[str(owed[1])]),
+    )
     assert resp.status_code == 200
     assert re.search(r'id="amount"[^>]*value="60.00"', resp.get_data(as_text=True))
     assert _count(app, Payment) == 0
@@ -178,8 +222,10 @@ def test_working_out_the_amount_from_the_ticked_contributions(app, client, login
 def test_check_writes_nothing_and_shows_the_verdicts_and_the_notice(app, client, login, carer, owed):
     login("finance")
     audits = _count(app, AuditEvent)
-    resp = client.post(f"/payments/new?person_id={carer}",
-                       data=pay_form(action="check", amount="250.00", contribution_ids=[str(i) for i in owed]))
+    resp = client.post(
+        f"/payments/new?person_id={carer}",
+        data=pay_form(action="check", amount="250.00", contribution_ids=[str(i) for i in owed]),
+    )
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "Over the limit" in page and "£196.00" in page and "£250.00" in page
@@ -219,8 +265,9 @@ def test_the_payment_page_shows_names_to_coordinators_only(app, client, login, c
 
 def test_check_within_the_limit(app, client, login, carer):
     login("finance")
-    page = client.post(f"/payments/new?person_id={carer}",
-                       data=pay_form(action="check", amount="100.00")).get_data(as_text=True)
+    page = client.post(f"/payments/new?person_id={carer}", data=pay_form(action="check", amount="100.00")).get_data(
+        as_text=True
+    )
     assert "Within the limit" in page and "Over the limit" not in page
     assert "not benefits advice" in page
     assert "Reason to override" not in page
@@ -229,9 +276,12 @@ def test_check_within_the_limit(app, client, login, carer):
 
 def test_record_within_the_limit(app, client, login, carer, owed):
     uid = login("finance")
-    resp = client.post(f"/payments/new?person_id={carer}",
-                       data=pay_form(kind="voucher", amount="100.00", note="supermarket vouchers",
-                                     contribution_ids=[str(i) for i in owed]))
+    resp = client.post(
+        f"/payments/new?person_id={carer}",
+        data=pay_form(
+            kind="voucher", amount="100.00", note="supermarket vouchers", contribution_ids=[str(i) for i in owed]
+        ),
+    )
     assert resp.status_code == 302
     (p,) = _payments(app)
     assert resp.headers["Location"].endswith(f"/payments/{p.id}")
@@ -253,11 +303,13 @@ def test_a_blocked_payment_needs_a_reason_to_override(app, client, login, carer)
     assert resp.status_code == 409
     page = resp.get_data(as_text=True)
     assert "would break a benefit rule, so it was not recorded" in page
-    assert 'href="#override_reason"' in page and '<textarea' in page and 'id="override_reason"' in page
+    assert 'href="#override_reason"' in page and "<textarea" in page and 'id="override_reason"' in page
     assert "Over the limit" in page
     assert _count(app, Payment) == 0
-    resp = client.post(f"/payments/new?person_id={carer}", data=pay_form(
-        amount="250.00", override_reason="The person spoke to an adviser and wants the full amount."))
+    resp = client.post(
+        f"/payments/new?person_id={carer}",
+        data=pay_form(amount="250.00", override_reason="The person spoke to an adviser and wants the full amount."),
+    )
     assert resp.status_code == 302
     (p,) = _payments(app)
     assert p.override_reason == "The person spoke to an adviser and wants the full amount."
@@ -269,9 +321,12 @@ def test_a_blocked_payment_needs_a_reason_to_override(app, client, login, carer)
 
 def test_use_this_suggestion_records_the_suggested_drafts(app, client, login, carer, owed):
     login("finance")
-    page = client.post(f"/payments/new?person_id={carer}", data=pay_form(
-        action="check", amount="250.00", note="for the April panels",
-        contribution_ids=[str(i) for i in owed])).get_data(as_text=True)
+    page = client.post(
+        f"/payments/new?person_id={carer}",
+        data=pay_form(
+            action="check", amount="250.00", note="for the April panels", contribution_ids=[str(i) for i in owed]
+        ),
+    ).get_data(as_text=True)
     forms = suggestion_forms(page)
     assert forms, "an over verdict comes with suggestions"
     # Use one that keeps the money: split, defer or reduce, if offered; any otherwise.
@@ -279,8 +334,11 @@ def test_use_this_suggestion_records_the_suggested_drafts(app, client, login, ca
     data: dict[str, list[str]] = {}
     for name, value in chosen:
         data.setdefault(name, []).append(value)
-    suggested = [(data[f"s{i}_kind"][0], Decimal(data[f"s{i}_amount"][0]), data[f"s{i}_paid_on"][0])
-                 for i in range(6) if f"s{i}_kind" in data]
+    suggested = [
+        (data[f"s{i}_kind"][0], Decimal(data[f"s{i}_amount"][0]), data[f"s{i}_paid_on"][0])
+        for i in range(6)
+        if f"s{i}_kind" in data
+    ]
     resp = client.post(f"/payments/new?person_id={carer}", data=data)
     assert resp.status_code == 302, resp.get_data(as_text=True)[-3000:]
     made = _payments(app)
@@ -297,9 +355,16 @@ def test_use_this_suggestion_records_the_suggested_drafts(app, client, login, ca
 def test_a_suggestion_that_no_longer_fits_saves_nothing(app, client, login, carer):
     login("finance")
     # Two £150 payments in the same benefit week: the second breaks the £196 limit.
-    data = {**pay_form(action="suggestion", amount="300.00"), "explanation": "tampered",
-            "s0_kind": "cash", "s0_amount": "150.00", "s0_paid_on": "2025-04-09",
-            "s1_kind": "cash", "s1_amount": "150.00", "s1_paid_on": "2025-04-10"}
+    data = {
+        **pay_form(action="suggestion", amount="300.00"),
+        "explanation": "tampered",
+        "s0_kind": "cash",
+        "s0_amount": "150.00",
+        "s0_paid_on": "2025-04-09",
+        "s1_kind": "cash",
+        "s1_amount": "150.00",
+        "s1_paid_on": "2025-04-10",
+    }
     resp = client.post(f"/payments/new?person_id={carer}", data=data)
     assert resp.status_code == 409
     assert "Nothing was saved" in resp.get_data(as_text=True)
@@ -308,10 +373,19 @@ def test_a_suggestion_that_no_longer_fits_saves_nothing(app, client, login, care
     assert resp.status_code == 422 and _count(app, Payment) == 0
 
 
-@pytest.mark.parametrize("amount, message", [("-5.00", "cannot be negative"), ("1.005", "at most 2 decimal places"),
-                                             ("NaN", "real number"), ("lots", "Enter a number"),
-                                             ("", "Enter an amount"), ("Infinity", "real number"),
-                                             ("1e9999", "far too large"), ("1" * 3000, "far too large")])
+@pytest.mark.parametrize(
+    "amount, message",
+    [
+        ("-5.00", "cannot be negative"),
+        ("1.005", "at most 2 decimal places"),
+        ("NaN", "real number"),
+        ("lots", "Enter a number"),
+        ("", "Enter an amount"),
+        ("Infinity", "real number"),
+        ("1e9999", "far too large"),
+        ("1" * 3000, "far too large"),
+    ],
+)
 @pytest.mark.parametrize("action", ["check", "record"])
 def test_bad_amounts_are_form_errors(app, client, login, carer, amount, message, action):
     login("finance")
@@ -364,16 +438,32 @@ def test_recording_a_decline_a_reduced_payment_and_a_charity(app, client, login,
     # A decline needs a reason.
     resp = client.post(url, data=pay_form(kind="declined", amount="0.00", amount_offered="150.00"))
     assert resp.status_code == 422 and 'href="#note"' in resp.get_data(as_text=True)
-    resp = client.post(url, data=pay_form(kind="declined", amount="0.00", amount_offered="150.00",
-                                          note="Declined on the phone on 3 April: worried about Carer's Allowance."))
+    resp = client.post(
+        url,
+        data=pay_form(
+            kind="declined",
+            amount="0.00",
+            amount_offered="150.00",
+            note="Declined on the phone on 3 April: worried about Carer's Allowance.",
+        ),
+    )
     assert resp.status_code == 302
     resp = client.post(url, data=pay_form(amount="100.00", amount_offered="150.00"))
     assert resp.status_code == 422  # a reduced payment needs a reason too
-    resp = client.post(url, data=pay_form(amount="100.00", amount_offered="150.00", paid_on="2025-04-16",
-                                          note="Asked for £100 only."))
+    resp = client.post(
+        url, data=pay_form(amount="100.00", amount_offered="150.00", paid_on="2025-04-16", note="Asked for £100 only.")
+    )
     assert resp.status_code == 302
-    resp = client.post(url, data=pay_form(kind="charity", amount="50.00", charity_name="Carers Trust",
-                                          paid_on="2025-04-23", note="Asked us to pay a charity instead."))
+    resp = client.post(
+        url,
+        data=pay_form(
+            kind="charity",
+            amount="50.00",
+            charity_name="Carers Trust",
+            paid_on="2025-04-23",
+            note="Asked us to pay a charity instead.",
+        ),
+    )
     assert resp.status_code == 302
     declined, reduced, charity = _payments(app)
     assert declined.kind == "declined" and declined.amount == Decimal("0.00")
@@ -389,6 +479,7 @@ def test_recording_a_decline_a_reduced_payment_and_a_charity(app, client, login,
 
 
 # ---- the detail page and its moves ------------------------------------------------------------
+
 
 def _record(client, carer, **kw) -> int:
     resp = client.post(f"/payments/new?person_id={carer}", data=pay_form(**kw))
@@ -422,18 +513,27 @@ def test_pay_then_reverse_from_the_detail_page(app, client, login, carer):
     client.post(f"/payments/{pid}/approve")
     page = client.get(f"/payments/{pid}").get_data(as_text=True)
     assert "Mark as paid" in page and 'id="pay-paid_on"' in page and "Reverse the payment" not in page
-    resp = client.post(f"/payments/{pid}/pay", data={"pay-paid_on": "2025-04-09", "pay-method": "bank transfer",
-                                                      "pay-reference": "BACS-1"}, follow_redirects=True)
+    resp = client.post(
+        f"/payments/{pid}/pay",
+        data={"pay-paid_on": "2025-04-09", "pay-method": "bank transfer", "pay-reference": "BACS-1"},
+        follow_redirects=True,
+    )
     assert "marked as paid" in resp.get_data(as_text=True)
     with app.app_context():
         p = db.session.get(Payment, pid)
         assert p.status == "paid" and p.method == "bank transfer" and p.reference == "BACS-1"
     page = client.get(f"/payments/{pid}").get_data(as_text=True)
-    assert "BACS-1" in page and "Marked as paid" in page and "Reverse the payment" in page and "Cancel the payment" not in page
+    assert (
+        "BACS-1" in page
+        and "Marked as paid" in page
+        and "Reverse the payment" in page
+        and "Cancel the payment" not in page
+    )
     resp = client.post(f"/payments/{pid}/reverse", data={"reverse-reason": ""})
     assert resp.status_code == 422 and 'href="#reverse-reason"' in resp.get_data(as_text=True)
-    resp = client.post(f"/payments/{pid}/reverse", data={"reverse-reason": "paid to the wrong person"},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/payments/{pid}/reverse", data={"reverse-reason": "paid to the wrong person"}, follow_redirects=True
+    )
     assert "has been reversed" in resp.get_data(as_text=True)
     original, entry = _payments(app)
     assert original.status == "paid" and entry.reversal_of_id == pid and entry.amount == Decimal("-50.00")
@@ -462,8 +562,14 @@ def test_cancel_from_the_detail_page(app, client, login, carer):
     assert "Cancelled by" in page and "recorded twice" in page and "What you can do" not in page
 
 
-@pytest.mark.parametrize("move, data", [("pay", {"pay-paid_on": "2025-04-09", "pay-method": "cash"}),
-                                        ("reverse", {"reverse-reason": "x"}), ("approve", {})])
+@pytest.mark.parametrize(
+    "move, data",
+    [
+        ("pay", {"pay-paid_on": "2025-04-09", "pay-method": "cash"}),
+        ("reverse", {"reverse-reason": "x"}),
+        ("approve", {}),
+    ],
+)
 def test_an_invalid_move_is_a_message_not_an_error(app, client, login, carer, move, data):
     login("finance")
     pid = saved(app, payment, carer, status="cancelled")
@@ -493,11 +599,12 @@ def test_a_second_click_after_someone_else_gets_a_clear_message(app, client, log
 def test_paying_needs_real_values(app, client, login, carer):
     login("finance")
     pid = saved(app, payment, carer, status="approved")
-    for data, field in [({"pay-paid_on": "2025-02-30", "pay-method": "cash"}, "pay-paid_on"),
-                        ({"pay-paid_on": "2025-04-09", "pay-method": ""}, "pay-method"),
-                        ({"pay-paid_on": "2025-04-09", "pay-method": "gold bars"}, "pay-method"),
-                        ({"pay-paid_on": "2025-04-09", "pay-method": "cash", "pay-reference": "x" * 101},
-                         "pay-reference")]:
+    for data, field in [
+        ({"pay-paid_on": "2025-02-30", "pay-method": "cash"}, "pay-paid_on"),
+        ({"pay-paid_on": "2025-04-09", "pay-method": ""}, "pay-method"),
+        ({"pay-paid_on": "2025-04-09", "pay-method": "gold bars"}, "pay-method"),
+        ({"pay-paid_on": "2025-04-09", "pay-method": "cash", "pay-reference": "x" * 101}, "pay-reference"),
+    ]:
         resp = client.post(f"/payments/{pid}/pay", data=data)
         assert resp.status_code == 422, field
         assert f'href="#{field}"' in resp.get_data(as_text=True), field
@@ -523,16 +630,33 @@ def test_paying_on_another_date_is_checked_again(app, client, login, carer):
 
 # ---- month end ----------------------------------------------------------------------------------
 
+
 def test_month_end_totals_are_exact(app, client, login, carer):
     login("finance")
     for amount in ("0.10", "0.20"):
         saved(app, payment, carer, status="paid", amount=amount, method="bank transfer", paid_on=date(2025, 4, 3))
     for _ in range(3):
-        saved(app, payment, carer, status="paid", amount="33.33", kind="voucher", method="voucher",
-              paid_on=date(2025, 4, 20))
+        saved(
+            app,
+            payment,
+            carer,
+            status="paid",
+            amount="33.33",
+            kind="voucher",
+            method="voucher",
+            paid_on=date(2025, 4, 20),
+        )
     reversed_id = saved(app, payment, carer, status="paid", amount="10.00", method="cash", paid_on=date(2025, 4, 30))
-    saved(app, payment, carer, status="paid", amount="-10.00", method="cash", paid_on=date(2025, 4, 30),
-          reversal_of=reversed_id)
+    saved(
+        app,
+        payment,
+        carer,
+        status="paid",
+        amount="-10.00",
+        method="cash",
+        paid_on=date(2025, 4, 30),
+        reversal_of=reversed_id,
+    )
     saved(app, payment, carer, status="paid", amount="999.00", method="cash", paid_on=date(2025, 5, 1))
     saved(app, payment, carer, status="approved", amount="12.34", paid_on=date(2025, 5, 2))
     saved(app, payment, carer, status="approved", amount="0.66", paid_on=date(2025, 3, 2))
@@ -560,6 +684,7 @@ def test_month_end_totals_are_exact(app, client, login, carer):
 
 # ---- the list -----------------------------------------------------------------------------------
 
+
 def test_the_list_filters_and_links_to_each_payment(app, client, login, carer, make_person):
     other = make_person("Other Person")
     login("coordinator")
@@ -572,10 +697,16 @@ def test_the_list_filters_and_links_to_each_payment(app, client, login, carer, m
     assert "£12.50" in page and "£7.25" not in page and "Approved: not yet paid" in page
     page = client.get(f"/payments/?person_id={other}&kind=cash&from=2025-04-01&to=2025-04-30").get_data(as_text=True)
     assert "£7.25" in page and "£12.50" not in page
-    for bad, field in [("status=lost", "status"), ("kind=gold", "kind"), ("from=2025-02-30", "from"),
-                       ("from=2025-05-01&to=2025-04-01", "to"), ("person_id=abc", "person_id"),
-                       ("page=0", None), ("page=99999999999999999999", None),
-                       ("person_id=99999999999999999999999", "person_id")]:
+    for bad, field in [
+        ("status=lost", "status"),
+        ("kind=gold", "kind"),
+        ("from=2025-02-30", "from"),
+        ("from=2025-05-01&to=2025-04-01", "to"),
+        ("person_id=abc", "person_id"),
+        ("page=0", None),
+        ("page=99999999999999999999", None),
+        ("person_id=99999999999999999999999", "person_id"),
+    ]:
         resp = client.get(f"/payments/?{bad}")
         assert resp.status_code == 422, bad
         if field:
@@ -584,15 +715,30 @@ def test_the_list_filters_and_links_to_each_payment(app, client, login, carer, m
 
 # ---- expenses and other income ----------------------------------------------------------------
 
+
 def test_recording_an_expense_and_other_income(app, client, login, carer):
     login("coordinator")
     page = client.get(f"/payments/expenses/new?person_id={carer}").get_data(as_text=True)
     assert f'<option selected value="{carer}">Carer Person</option>' in page
-    data = {"person_id": str(carer), "amount": "12.50", "incurred_on": "2025-04-07", "paid_on": "2025-04-10",
-            "description": "Bus fare", "receipt_ref": "R1", "service_user_context": "yes"}
-    for field, value in [("amount", "1.005"), ("amount", "NaN"), ("amount", "-1"), ("incurred_on", "2025-02-30"),
-                         ("paid_on", "2025-04-01"), ("description", ""), ("person_id", ""),
-                         ("service_user_context", "maybe")]:
+    data = {
+        "person_id": str(carer),
+        "amount": "12.50",
+        "incurred_on": "2025-04-07",
+        "paid_on": "2025-04-10",
+        "description": "Bus fare",
+        "receipt_ref": "R1",
+        "service_user_context": "yes",
+    }
+    for field, value in [
+        ("amount", "1.005"),
+        ("amount", "NaN"),
+        ("amount", "-1"),
+        ("incurred_on", "2025-02-30"),
+        ("paid_on", "2025-04-01"),
+        ("description", ""),
+        ("person_id", ""),
+        ("service_user_context", "maybe"),
+    ]:
         resp = client.post("/payments/expenses/new", data={**data, field: value})
         assert resp.status_code == 422, field
         assert f'href="#{field}"' in resp.get_data(as_text=True), field
@@ -614,8 +760,9 @@ def test_recording_an_expense_and_other_income(app, client, login, carer):
     assert resp.status_code == 302 and _count(app, OtherIncome) == 1
     # The check now counts it: £80 + £120 is over the £196 weekly limit.
     switch_user(client, login, "finance")
-    page = client.post(f"/payments/new?person_id={carer}",
-                       data=pay_form(action="check", amount="120.00")).get_data(as_text=True)
+    page = client.post(f"/payments/new?person_id={carer}", data=pay_form(action="check", amount="120.00")).get_data(
+        as_text=True
+    )
     assert "Over the limit" in page
 
 
@@ -627,6 +774,7 @@ def test_expenses_list_filters(app, client, login, carer):
 
 
 # ---- times are shown in UK time ---------------------------------------------------------------
+
 
 def test_the_payment_page_shows_times_in_uk_time(app, client, login, carer):
     """Stored times are UTC; in summer the page shows them an hour later (British Summer Time)."""
@@ -648,20 +796,35 @@ def test_the_payment_page_shows_times_in_uk_time(app, client, login, carer):
 
 
 def test_uk_time_reads_stored_utc_times():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from tracker.timeutil import uk_time
 
     assert uk_time(datetime(2026, 3, 29, 0, 59)).hour == 0  # before the clocks go forward
     assert uk_time(datetime(2026, 3, 29, 1, 0)).hour == 2  # after: BST
-    assert uk_time(datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)).hour == 13
+    assert uk_time(datetime(2026, 6, 1, 12, 0, tzinfo=UTC)).hour == 13
 
 
 # ---- the shared page pieces ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [("7", 7), (" 42 ", 42), (7, 7), ("0", None), ("-3", None), ("1.5", None),
-                                           ("abc", None), ("", None), (None, None), (str(2**63 - 1), 2**63 - 1),
-                                           (str(2**63), None), ("9" * 400, None)])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("7", 7),
+        (" 42 ", 42),
+        (7, 7),
+        ("0", None),
+        ("-3", None),
+        ("1.5", None),
+        ("abc", None),
+        ("", None),
+        (None, None),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("9" * 400, None),
+    ],
+)
 def test_parse_id_takes_only_ids_a_database_can_hold(raw, expected):
     from tracker.pages import parse_id
 

@@ -32,12 +32,19 @@ def _claim_id(app, person_id: int) -> int:
 
 
 def _pages(pid: int, cid: int) -> list[str]:
-    return [f"/people/{pid}", f"/people/{pid}/edit", f"/people/{pid}/preferences", f"/people/{pid}/consent",
-            f"/people/{pid}/claims/new", f"/people/{pid}/claims/new?benefit=UC",
-            f"/people/{pid}/claims/{cid}/edit"]
+    return [
+        f"/people/{pid}",
+        f"/people/{pid}/edit",
+        f"/people/{pid}/preferences",
+        f"/people/{pid}/consent",
+        f"/people/{pid}/claims/new",
+        f"/people/{pid}/claims/new?benefit=UC",
+        f"/people/{pid}/claims/{cid}/edit",
+    ]
 
 
 # ---- who sees what ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ["admin", "coordinator"])
 def test_managers_see_every_page(app, client, login, make_person, role):
@@ -61,12 +68,23 @@ def test_finance_sees_the_list_and_details_but_no_benefits(app, client, login, m
     assert "Universal Credit" not in page and "assessment period" not in page
     assert "Consent" not in page and "privacy notice" not in page
     assert _audits(app, "benefits.viewed") == 0
-    for url in ["/people/new", f"/people/{pid}/edit", f"/people/{pid}/preferences", f"/people/{pid}/consent",
-                f"/people/{pid}/claims/new", f"/people/{pid}/claims/new?benefit=UC",
-                f"/people/{pid}/claims/{cid}/edit"]:
+    for url in [
+        "/people/new",
+        f"/people/{pid}/edit",
+        f"/people/{pid}/preferences",
+        f"/people/{pid}/consent",
+        f"/people/{pid}/claims/new",
+        f"/people/{pid}/claims/new?benefit=UC",
+        f"/people/{pid}/claims/{cid}/edit",
+    ]:
         assert client.get(url).status_code == 403, url
-    for url in [f"/people/{pid}/consent", f"/people/{pid}/consent/withdraw", f"/people/{pid}/claims/new?benefit=UC",
-                f"/people/{pid}/claims/{cid}/edit", f"/people/{pid}/claims/{cid}/remove"]:
+    for url in [
+        f"/people/{pid}/consent",
+        f"/people/{pid}/consent/withdraw",
+        f"/people/{pid}/claims/new?benefit=UC",
+        f"/people/{pid}/claims/{cid}/edit",
+        f"/people/{pid}/claims/{cid}/remove",
+    ]:
         assert client.post(url, data={}).status_code == 403, url
     assert _count(app, BenefitClaim) == 1 and _count(app, Consent, Consent.withdrawn_on.is_(None)) == 1
 
@@ -84,9 +102,15 @@ def test_contributor_sees_own_pages_and_gets_404_for_others(app, client, login, 
     other_claim = _claim_id(app, other)
     for url in _pages(other, other_claim):
         assert client.get(url).status_code == 404, url
-    for url in [f"/people/{other}/edit", f"/people/{other}/preferences", f"/people/{other}/consent",
-                f"/people/{other}/consent/withdraw", f"/people/{other}/claims/new?benefit=CA",
-                f"/people/{other}/claims/{other_claim}/edit", f"/people/{other}/claims/{other_claim}/remove"]:
+    for url in [
+        f"/people/{other}/edit",
+        f"/people/{other}/preferences",
+        f"/people/{other}/consent",
+        f"/people/{other}/consent/withdraw",
+        f"/people/{other}/claims/new?benefit=CA",
+        f"/people/{other}/claims/{other_claim}/edit",
+        f"/people/{other}/claims/{other_claim}/remove",
+    ]:
         assert client.post(url, data={"name": "Hijacked", "kind_0": "cash"}).status_code == 404, url
     with app.app_context():
         assert db.session.get(Person, other).name == "Other Person"
@@ -101,8 +125,12 @@ def test_a_claim_of_another_person_is_404(app, client, login, make_person):
     other_claim = _claim_id(app, other)
     assert client.get(f"/people/{own}/claims/{other_claim}/edit").status_code == 404
     assert client.post(f"/people/{own}/claims/{other_claim}/remove").status_code == 404
-    assert client.post(f"/people/{own}/claims/{other_claim}/edit",
-                       data={"start_on": "2024-01-01", "attr_ap_start_day": "3"}).status_code == 404
+    assert (
+        client.post(
+            f"/people/{own}/claims/{other_claim}/edit", data={"start_on": "2024-01-01", "attr_ap_start_day": "3"}
+        ).status_code
+        == 404
+    )
     assert _count(app, BenefitClaim) == 2
     assert client.get(f"/people/{own}/claims/999999/edit").status_code == 404
 
@@ -114,6 +142,7 @@ def test_anonymous_is_sent_to_sign_in(client, make_person):
 
 
 # ---- the list -----------------------------------------------------------------------------
+
 
 def test_list_searches_and_pages(app, client, login, make_person):
     make_person("Alice Adams", email="alice@example.org", consent=False)
@@ -135,10 +164,18 @@ def test_list_searches_and_pages(app, client, login, make_person):
 
 # ---- a new person and their details ---------------------------------------------------------
 
+
 def test_create_person(app, client, login):
     login("coordinator")
-    resp = client.post("/people/new", data={"name": "  Priya Patel ", "email": "priya@example.org",
-                                            "phone": "01234 567890", "notes": "Prefers mornings"})
+    resp = client.post(
+        "/people/new",
+        data={
+            "name": "  Priya Patel ",
+            "email": "priya@example.org",
+            "phone": "01234 567890",
+            "notes": "Prefers mornings",
+        },
+    )
     assert resp.status_code == 302
     with app.app_context():
         person = db.session.scalar(sa.select(Person))
@@ -179,10 +216,15 @@ def test_edit_details(app, client, login, make_person):
 
 # ---- preferences --------------------------------------------------------------------------
 
+
 def _prefs(app, pid):
     with app.app_context():
-        return [(p.kind, p.note) for p in db.session.scalars(
-            sa.select(Preference).where(Preference.person_id == pid).order_by(Preference.position))]
+        return [
+            (p.kind, p.note)
+            for p in db.session.scalars(
+                sa.select(Preference).where(Preference.person_id == pid).order_by(Preference.position)
+            )
+        ]
 
 
 def test_contributor_sets_own_preferences_in_row_order(app, client, login, make_person):
@@ -190,9 +232,18 @@ def test_contributor_sets_own_preferences_in_row_order(app, client, login, make_
     login("contributor", person_id=pid)
     page = client.get(f"/people/{pid}/preferences").get_data(as_text=True)
     assert "How you want to be paid" in page and "<legend>Choice 7" in page
-    resp = client.post(f"/people/{pid}/preferences", data={
-        "kind_0": "voucher", "note_0": "supermarket", "kind_1": "", "note_1": "ignored",
-        "kind_2": "training", "note_2": "", "kind_3": "cash"})
+    resp = client.post(
+        f"/people/{pid}/preferences",
+        data={
+            "kind_0": "voucher",
+            "note_0": "supermarket",
+            "kind_1": "",
+            "note_1": "ignored",
+            "kind_2": "training",
+            "note_2": "",
+            "kind_3": "cash",
+        },
+    )
     assert resp.status_code == 302
     assert _prefs(app, pid) == [("voucher", "supermarket"), ("training", None), ("cash", None)]
     assert _audits(app, "person.preferences_set", pid) == 1
@@ -214,6 +265,7 @@ def test_preferences_repeated_or_unknown_kind_is_422(app, client, login, make_pe
 
 # ---- consent ------------------------------------------------------------------------------
 
+
 def test_record_consent(app, client, login, make_person):
     pid = make_person(consent=False)
     login("contributor", person_id=pid)
@@ -225,13 +277,16 @@ def test_record_consent(app, client, login, make_person):
     assert _audits(app, "consent.recorded", pid) == 1
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({"given_on": "2025-02-30", "notice_version": "v1"}, "given_on", "Enter a real date"),
-    ({"given_on": "not a date", "notice_version": "v1"}, "given_on", "Enter a real date"),
-    ({"given_on": "", "notice_version": "v1"}, "given_on", "Enter the date consent was given"),
-    ({"given_on": "2999-01-01", "notice_version": "v1"}, "given_on", "cannot be dated in the future"),
-    ({"given_on": "2025-01-01", "notice_version": " "}, "notice_version", "privacy notice the person saw"),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"given_on": "2025-02-30", "notice_version": "v1"}, "given_on", "Enter a real date"),
+        ({"given_on": "not a date", "notice_version": "v1"}, "given_on", "Enter a real date"),
+        ({"given_on": "", "notice_version": "v1"}, "given_on", "Enter the date consent was given"),
+        ({"given_on": "2999-01-01", "notice_version": "v1"}, "given_on", "cannot be dated in the future"),
+        ({"given_on": "2025-01-01", "notice_version": " "}, "notice_version", "privacy notice the person saw"),
+    ],
+)
 def test_consent_errors_are_422_and_write_nothing(app, client, login, make_person, data, field, message):
     pid = make_person(consent=False)
     login("coordinator")
@@ -260,6 +315,7 @@ def test_withdrawing_consent_removes_the_claims(app, client, login, make_person)
 
 # ---- benefit claims -----------------------------------------------------------------------
 
+
 def test_choose_a_benefit_first(app, client, login, make_person):
     pid = make_person()
     login("coordinator")
@@ -278,22 +334,30 @@ def test_choose_a_benefit_first(app, client, login, make_person):
 def test_a_good_claim_is_saved_with_its_attributes(app, client, login, make_person):
     pid = make_person()
     login("coordinator")
-    resp = client.post(f"/people/{pid}/claims/new?benefit=UC", data={
-        "start_on": "2024-04-01", "end_on": "", "attr_ap_start_day": "15", "attr_work_allowance": "y"})
+    resp = client.post(
+        f"/people/{pid}/claims/new?benefit=UC",
+        data={"start_on": "2024-04-01", "end_on": "", "attr_ap_start_day": "15", "attr_work_allowance": "y"},
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)
     with app.app_context():
         claim = db.session.scalar(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid))
         assert (claim.benefit, claim.start_on, claim.end_on) == ("UC", date(2024, 4, 1), None)
-        assert claim.attributes == {"ap_start_day": 15, "work_allowance": True, "housing_element": False,
-                                    "lcw_pending": False}
+        assert claim.attributes == {
+            "ap_start_day": 15,
+            "work_allowance": True,
+            "housing_element": False,
+            "lcw_pending": False,
+        }
     assert _audits(app, "claim.added", pid) == 1
 
 
 def test_a_choice_attribute_is_saved(app, client, login, make_person):
     pid = make_person()
     login("contributor", person_id=pid)
-    resp = client.post(f"/people/{pid}/claims/new?benefit=CSP", data={
-        "start_on": "2024-04-01", "end_on": "2025-03-31", "attr_week_start": "wednesday"})
+    resp = client.post(
+        f"/people/{pid}/claims/new?benefit=CSP",
+        data={"start_on": "2024-04-01", "end_on": "2025-03-31", "attr_week_start": "wednesday"},
+    )
     assert resp.status_code == 302
     with app.app_context():
         claim = db.session.scalar(sa.select(BenefitClaim))
@@ -304,8 +368,9 @@ def test_a_choice_attribute_is_saved(app, client, login, make_person):
 def test_uc_assessment_day_out_of_range_is_422(app, client, login, make_person, day):
     pid = make_person()
     login("coordinator")
-    resp = client.post(f"/people/{pid}/claims/new?benefit=UC",
-                       data={"start_on": "2024-04-01", "attr_ap_start_day": day})
+    resp = client.post(
+        f"/people/{pid}/claims/new?benefit=UC", data={"start_on": "2024-04-01", "attr_ap_start_day": day}
+    )
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
     assert 'href="#attr_ap_start_day"' in page and "must be from 1 to 31" in page
@@ -313,14 +378,17 @@ def test_uc_assessment_day_out_of_range_is_422(app, client, login, make_person, 
     assert _count(app, BenefitClaim) == 0 and _audits(app, "claim.added") == 0
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({"start_on": "2024-04-01", "attr_ap_start_day": ""}, "attr_ap_start_day", "is required"),
-    ({"start_on": "2024-04-01", "attr_ap_start_day": "ten"}, "attr_ap_start_day", "must be a whole number"),
-    ({"start_on": "2025-02-30", "attr_ap_start_day": "3"}, "start_on", "Enter a real date"),
-    ({"start_on": "", "attr_ap_start_day": "3"}, "start_on", "Enter the date the benefit started"),
-    ({"start_on": "2024-04-01", "end_on": "2024-03-01", "attr_ap_start_day": "3"}, "end_on", "on or after"),
-    ({"start_on": "2024-04-01", "end_on": "2024-13-01", "attr_ap_start_day": "3"}, "end_on", "Enter a real date"),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"start_on": "2024-04-01", "attr_ap_start_day": ""}, "attr_ap_start_day", "is required"),
+        ({"start_on": "2024-04-01", "attr_ap_start_day": "ten"}, "attr_ap_start_day", "must be a whole number"),
+        ({"start_on": "2025-02-30", "attr_ap_start_day": "3"}, "start_on", "Enter a real date"),
+        ({"start_on": "", "attr_ap_start_day": "3"}, "start_on", "Enter the date the benefit started"),
+        ({"start_on": "2024-04-01", "end_on": "2024-03-01", "attr_ap_start_day": "3"}, "end_on", "on or after"),
+        ({"start_on": "2024-04-01", "end_on": "2024-13-01", "attr_ap_start_day": "3"}, "end_on", "Enter a real date"),
+    ],
+)
 def test_claim_form_errors_are_422(app, client, login, make_person, data, field, message):
     pid = make_person()
     login("admin")
@@ -338,8 +406,9 @@ def test_a_claim_without_consent_is_409_and_writes_nothing(app, client, login, m
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "Consent needed first" in page and f'href="/people/{pid}/consent"' in page
-    resp = client.post(f"/people/{pid}/claims/new?benefit=UC",
-                       data={"start_on": "2024-04-01", "attr_ap_start_day": "15"})
+    resp = client.post(
+        f"/people/{pid}/claims/new?benefit=UC", data={"start_on": "2024-04-01", "attr_ap_start_day": "15"}
+    )
     assert resp.status_code == 409
     assert "Consent needed first" in resp.get_data(as_text=True)
     assert _count(app, BenefitClaim) == 0 and _audits(app, "claim.added") == 0
@@ -353,8 +422,10 @@ def test_edit_and_remove_a_claim(app, client, login, make_person):
     assert 'value="15"' in page and 'value="2024-04-01"' in page
     resp = client.post(f"/people/{pid}/claims/{cid}/edit", data={"start_on": "2024-04-01", "attr_ap_start_day": "40"})
     assert resp.status_code == 422
-    resp = client.post(f"/people/{pid}/claims/{cid}/edit", data={
-        "start_on": "2024-04-01", "end_on": "2025-01-31", "attr_ap_start_day": "20", "attr_housing_element": "y"})
+    resp = client.post(
+        f"/people/{pid}/claims/{cid}/edit",
+        data={"start_on": "2024-04-01", "end_on": "2025-01-31", "attr_ap_start_day": "20", "attr_housing_element": "y"},
+    )
     assert resp.status_code == 302
     with app.app_context():
         claim = db.session.get(BenefitClaim, cid)
@@ -385,8 +456,9 @@ def test_viewing_the_detail_page_audits_the_benefits_view(app, client, login, ma
 def test_every_claim_problem_is_listed_at_once(app, client, login, make_person):
     pid = make_person()
     login("coordinator")
-    resp = client.post(f"/people/{pid}/claims/new?benefit=UC",
-                       data={"start_on": "2025-02-30", "attr_ap_start_day": "32"})
+    resp = client.post(
+        f"/people/{pid}/claims/new?benefit=UC", data={"start_on": "2025-02-30", "attr_ap_start_day": "32"}
+    )
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
     assert 'href="#start_on"' in page and 'href="#attr_ap_start_day"' in page

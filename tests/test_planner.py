@@ -13,14 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.engine import planner
-from tracker.engine.core import (
-    Claim,
-    Ledger,
-    LedgerIncome,
-    LedgerPayment,
-    ProposedPayment,
-    check,
-)
+from tracker.engine.core import Claim, Ledger, LedgerIncome, LedgerPayment, ProposedPayment, check
 from tracker.engine.pack import load_default_pack
 from tracker.engine.planner import Session
 from tracker.rules import wording
@@ -31,6 +24,8 @@ RULES = load_default_pack()
 def plan(*args, **kwargs):
     """The planner's plan with its words filled in, as the tracker shows it."""
     return wording.plan(planner.plan(*args, **kwargs))
+
+
 TODAY = date(2025, 4, 9)  # a Wednesday; the Carer's Allowance week runs 7 to 13 April 2025
 MON = date(2025, 4, 7)
 
@@ -84,6 +79,7 @@ def week_totals(proposal, ledger, kinds=("cash", "bank_transfer", "voucher", "ch
 
 
 # ---- concrete cases ---------------------------------------------------------------------------
+
 
 def test_carer_with_150_paid_this_week_and_a_100_session_moves_or_splits():
     ledger = Ledger(payments=(LedgerPayment("cash", D("150.00"), MON),))
@@ -278,30 +274,40 @@ def test_the_module_is_pure():
 
 # ---- properties -------------------------------------------------------------------------------
 
-CLAIM_SETS = st.sampled_from([
-    [],
-    CA,
-    [Claim("CSP", date(2024, 1, 1))],
-    ESA_LOWER,
-    [Claim("ESA", date(2024, 1, 1))],
-    [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 31, "work_allowance": True})],
-    [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 3})],
-    [Claim("JSA", date(2024, 1, 1)), Claim("HB", date(2024, 1, 1))],
-    CA + [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 20})],
-])
+CLAIM_SETS = st.sampled_from(
+    [
+        [],
+        CA,
+        [Claim("CSP", date(2024, 1, 1))],
+        ESA_LOWER,
+        [Claim("ESA", date(2024, 1, 1))],
+        [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 31, "work_allowance": True})],
+        [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 3})],
+        [Claim("JSA", date(2024, 1, 1)), Claim("HB", date(2024, 1, 1))],
+        CA + [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 20})],
+    ]
+)
 KINDS = ("cash", "bank_transfer", "voucher", "training", "charity", "certificate", "declined")
 money = st.integers(min_value=1, max_value=40000).map(lambda p: (D(p) / 100).quantize(D("0.01")))
 days = st.integers(min_value=-14, max_value=60)
-past = st.lists(st.tuples(st.sampled_from(("cash", "voucher", "training")), money,
-                          st.integers(min_value=-30, max_value=40)), max_size=6)
-sessions_st = st.lists(st.tuples(days, money, st.one_of(st.none(), st.integers(min_value=0, max_value=20))),
-                       min_size=1, max_size=4)
+past = st.lists(
+    st.tuples(st.sampled_from(("cash", "voucher", "training")), money, st.integers(min_value=-30, max_value=40)),
+    max_size=6,
+)
+sessions_st = st.lists(
+    st.tuples(days, money, st.one_of(st.none(), st.integers(min_value=0, max_value=20))), min_size=1, max_size=4
+)
 prefs_st = st.lists(st.sampled_from(KINDS), unique=True, max_size=4)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(claims=CLAIM_SETS, history=past, raw_sessions=sessions_st, prefs=prefs_st,
-       today_offset=st.integers(min_value=0, max_value=400))
+@given(
+    claims=CLAIM_SETS,
+    history=past,
+    raw_sessions=sessions_st,
+    prefs=prefs_st,
+    today_offset=st.integers(min_value=0, max_value=400),
+)
 def test_every_proposal_is_sound(claims, history, raw_sessions, prefs, today_offset):
     today = date(2025, 1, 1) + timedelta(days=today_offset)
     ledger = Ledger(payments=tuple(LedgerPayment(k, a, today + timedelta(days=d)) for k, a, d in history))

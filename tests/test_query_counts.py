@@ -38,11 +38,20 @@ def counting(app):
 def assert_same(small: list[str], large: list[str], what: str) -> None:
     assert len(small) == len(large), (
         f"{what}: {len(small)} SQL statements with little data but {len(large)} with more data "
-        "(an N+1?)\n--- small:\n" + "\n".join(small) + "\n--- large:\n" + "\n".join(large))
+        "(an N+1?)\n--- small:\n" + "\n".join(small) + "\n--- large:\n" + "\n".join(large)
+    )
 
 
-def add_payments(app, person_id: int, n: int, *, first: date, step_days: int = 3, with_contribution: bool = False,
-                 amount: str = "5.00") -> None:
+def add_payments(
+    app,
+    person_id: int,
+    n: int,
+    *,
+    first: date,
+    step_days: int = 3,
+    with_contribution: bool = False,
+    amount: str = "5.00",
+) -> None:
     """``n`` paid cash payments for one person, on ``first`` and every ``step_days`` days before it."""
     from tracker.contributions.models import Activity
 
@@ -60,6 +69,7 @@ def add_payments(app, person_id: int, n: int, *, first: date, step_days: int = 3
 
 
 # ---- GET /api/v1/payments ------------------------------------------------------------------------
+
 
 def test_payments_list_query_count_does_not_grow_with_rows(app, api_as, make_person):
     api = api_as("finance")
@@ -86,9 +96,13 @@ def test_payments_list_query_count_does_not_grow_with_rows(app, api_as, make_per
 
 # ---- POST /api/v1/payments -----------------------------------------------------------------------
 
+
 def _post_payment(api, person_id: int, key: str):
-    return api.post("/payments", json={"person_id": person_id, "kind": "cash", "amount": "10.00",
-                                       "paid_on": date.today().isoformat()}, headers={"Idempotency-Key": key})
+    return api.post(
+        "/payments",
+        json={"person_id": person_id, "kind": "cash", "amount": "10.00", "paid_on": date.today().isoformat()},
+        headers={"Idempotency-Key": key},
+    )
 
 
 def test_record_payment_query_count_does_not_grow_with_history(app, api_as, make_person, rules):
@@ -119,10 +133,13 @@ def test_record_payment_query_count_does_not_grow_with_history(app, api_as, make
 
 # ---- GET /api/v1/people/ID/position --------------------------------------------------------------
 
+
 def test_position_query_count_does_not_grow_with_history(app, api_as, make_person, rules):
     api = api_as("coordinator")
-    claims = [{"benefit": "UC", "start_on": date(2020, 1, 15), "attributes": {"ap_start_day": 15}},
-              {"benefit": "CA", "start_on": date(2020, 1, 6)}]
+    claims = [
+        {"benefit": "UC", "start_on": date(2020, 1, 15), "attributes": {"ap_start_day": 15}},
+        {"benefit": "CA", "start_on": date(2020, 1, 6)},
+    ]
     warm = make_person("Warm Up", claims=claims)
     few = make_person("Few Payments", claims=claims)
     many = make_person("Many Payments", claims=claims)

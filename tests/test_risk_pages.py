@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tests.builders import activity, contribution, expense, other_income, payment, saved
 from tracker.audit.models import AuditEvent
+from tracker.engine import core as engine
 from tracker.extensions import db
 from tracker.notify.models import Notification
 from tracker.payments.models import Payment
@@ -23,7 +24,6 @@ from tracker.risks import presenters as present
 from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
-from tracker.engine import core as engine
 from tracker.rules import checks, ledger
 from tracker.rules.checks import NOTICE
 
@@ -33,6 +33,7 @@ CA = [{"benefit": "CA", "start_on": date(2024, 1, 1)}]
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
 
 class _Tables(HTMLParser):
     """Tables by caption: [(caption, [(row attributes, [cell texts])])]."""
@@ -63,8 +64,9 @@ class _Tables(HTMLParser):
             t["in"] = None
         elif tag == "table":
             self._stack.pop()
-            self.tables.append((" ".join(t["caption"].split()), [(a, [" ".join(c.split()) for c in cells])
-                                                                  for a, cells in t["rows"]]))
+            self.tables.append(
+                (" ".join(t["caption"].split()), [(a, [" ".join(c.split()) for c in cells]) for a, cells in t["rows"]])
+            )
 
     def handle_data(self, data):
         if not self._stack:
@@ -109,6 +111,7 @@ def text(resp) -> str:
 
 # ---- the dashboard ------------------------------------------------------------------------------
 
+
 def _seed(app, people=30):
     from tracker import demo
 
@@ -120,8 +123,11 @@ def _dashboard_rows(html):
     if "least room left first" not in html:
         return []
     rows = table(html, "least room left first")
-    return [(int(a["data-person-id"]), a["class"].replace("verdict-", ""), cells) for a, cells in rows
-            if "data-person-id" in a]
+    return [
+        (int(a["data-person-id"]), a["class"].replace("verdict-", ""), cells)
+        for a, cells in rows
+        if "data-person-id" in a
+    ]
 
 
 def test_dashboard_matches_the_engine(app, client, login, rules, fixed_today):
@@ -141,8 +147,11 @@ def test_dashboard_matches_the_engine(app, client, login, rules, fixed_today):
             assert status == worst.status, (pid, cells)
             assert cells[1].startswith(worst.title)
             assert cells[2] == present.period_text(worst.period_start, worst.period_end)
-            room = (f"None: {present.figure(worst.measure, -worst.headroom)} over" if worst.headroom < 0
-                    else present.figure(worst.measure, worst.headroom))
+            room = (
+                f"None: {present.figure(worst.measure, -worst.headroom)} over"
+                if worst.headroom < 0
+                else present.figure(worst.measure, worst.headroom)
+            )
             assert cells[7].startswith(room), (cells, room)
             assert cells[5].startswith(present.figure(worst.measure, worst.total_after))
             expected.append(dash.verdict_key(worst))
@@ -171,8 +180,9 @@ def test_bulk_positions_equal_one_person_at_a_time(app, rules):
             alone = checks.position(pid, TODAY)
             assert [v.to_dict() for v in verdicts] == [v.to_dict() for v in alone], pid
         by_list = checks.positions(sorted(bulk)[:5], TODAY)
-        assert {pid: [v.to_dict() for v in vs] for pid, vs in by_list.items()} == \
-            {pid: [v.to_dict() for v in bulk[pid]] for pid in sorted(bulk)[:5]}
+        assert {pid: [v.to_dict() for v in vs] for pid, vs in by_list.items()} == {
+            pid: [v.to_dict() for v in bulk[pid]] for pid in sorted(bulk)[:5]
+        }
 
 
 def test_planned_is_shown_apart_from_paid(app, client, login, rules, make_person, fixed_today):
@@ -195,8 +205,10 @@ def test_dashboard_filters(app, client, login, rules, make_person, fixed_today):
     saved(app, payment, carer, "190.00", MONDAY)
     over = make_person("Carer Over", claims=CA)
     saved(app, payment, over, "250.00", MONDAY)
-    esa = make_person("Esa Person", claims=[{"benefit": "ESA", "start_on": date(2024, 1, 1),
-                                               "attributes": {"permitted_work": "higher"}}])
+    esa = make_person(
+        "Esa Person",
+        claims=[{"benefit": "ESA", "start_on": date(2024, 1, 1), "attributes": {"permitted_work": "higher"}}],
+    )
     with app.app_context():
         act = activity("Panel", default_rate="20.00")
         contribution(esa, MONDAY, "2", activity=act)
@@ -214,7 +226,13 @@ def test_dashboard_filters(app, client, login, rules, make_person, fixed_today):
     assert ids(f"/risks/?activity={act_id}") == [esa]
     assert ids(f"/risks/?activity={act_id}&benefit=CA") == []
     assert "No one matches these filters" in text(client.get("/risks/?status=info"))
-    for bad in ("?benefit=XYZ", "?status=awful", "?activity=abc", f"?activity={act_id + 99}", "?activity=99999999999999999999999"):
+    for bad in (
+        "?benefit=XYZ",
+        "?status=awful",
+        "?activity=abc",
+        f"?activity={act_id + 99}",
+        "?activity=99999999999999999999999",
+    ):
         resp = client.get("/risks/" + bad)
         assert resp.status_code == 422, bad
         assert "There is a problem" in text(resp)
@@ -237,7 +255,9 @@ def test_dashboard_paginates_50_a_page(app, client, login, rules, fixed_today):
 
 def test_finance_sees_no_benefit_names(app, client, login, rules, make_person, fixed_today):
     carer = make_person("Carer", claims=CA)
-    make_person("Universal", claims=[{"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 3}}])
+    make_person(
+        "Universal", claims=[{"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 3}}]
+    )
     saved(app, payment, carer, "190.00", MONDAY)
     login("finance")
     resp = client.get("/risks/?benefit=CA")  # the benefit filter is not offered, and ignored
@@ -258,8 +278,10 @@ def test_finance_sees_no_benefit_names(app, client, login, rules, make_person, f
     assert f"/people/{carer}" in html and f"/risks/people/{carer}" not in html
     assert client.get(f"/risks/people/{carer}").status_code == 403
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "benefits.viewed")) == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "benefits.viewed"))
+            == 0
+        )
 
 
 def test_viewing_the_dashboard_writes_one_audit_event(app, client, login, rules, make_person, fixed_today):
@@ -277,10 +299,17 @@ def test_viewing_the_dashboard_writes_one_audit_event(app, client, login, rules,
 def test_contributors_get_403_on_every_risk_page(app, client, login, rules, make_person):
     pid = make_person("Me", claims=CA)
     login("contributor", person_id=pid)
-    for method, url in (("GET", "/risks/"), ("GET", f"/risks/people/{pid}"), ("GET", f"/risks/people/{pid}/plan"),
-                        ("POST", f"/risks/people/{pid}/plan"), ("POST", f"/risks/people/{pid}/flags"),
-                        ("POST", f"/risks/people/{pid}/flags/new"), ("GET", "/risks/notifications"),
-                        ("POST", "/risks/notifications/read"), ("GET", f"/risks/people/{pid + 1}")):
+    for method, url in (
+        ("GET", "/risks/"),
+        ("GET", f"/risks/people/{pid}"),
+        ("GET", f"/risks/people/{pid}/plan"),
+        ("POST", f"/risks/people/{pid}/plan"),
+        ("POST", f"/risks/people/{pid}/flags"),
+        ("POST", f"/risks/people/{pid}/flags/new"),
+        ("GET", "/risks/notifications"),
+        ("POST", "/risks/notifications/read"),
+        ("GET", f"/risks/people/{pid + 1}"),
+    ):
         assert client.open(url, method=method, data={}).status_code == 403, (method, url)
 
 
@@ -309,8 +338,12 @@ def _count_statements(app, client, url):
 def test_the_dashboard_runs_a_constant_number_of_statements(app, client, login, rules, make_person, fixed_today):
     def people(n, start):
         for i in range(start, start + n):
-            pid = make_person(f"Person {i:02d}", claims=CA if i % 2 else [
-                {"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 1 + i % 28}}])
+            pid = make_person(
+                f"Person {i:02d}",
+                claims=CA
+                if i % 2
+                else [{"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 1 + i % 28}}],
+            )
             saved(app, payment, pid, f"{50 + i}.00", MONDAY)
             saved(app, payment, pid, "10.00", TODAY, status="draft")
 
@@ -350,7 +383,9 @@ def test_kept_positions_follow_every_kind_of_change(app, client, login, rules, m
         with app.app_context():
             kept = db.session.execute(
                 sa.select(RiskPosition.person_id, RiskPosition.ledger_version, Person.ledger_version)
-                .join(Person, Person.id == RiskPosition.person_id).where(RiskPosition.benefit == "")).all()
+                .join(Person, Person.id == RiskPosition.person_id)
+                .where(RiskPosition.benefit == "")
+            ).all()
             # the view kept what it worked out, for the person's current version
             current = {p for p, a, b in kept if a == b}
             assert set(rows) <= current, kept
@@ -411,9 +446,9 @@ def test_withdrawing_consent_leaves_no_kept_position(app, client, login, rules, 
     assert _dashboard_rows(text(client.get("/risks/"))) == []
 
 
-def test_kept_positions_are_worked_out_again_on_a_new_day_or_after_a_rule_change(app, client, login, rules,
-                                                                                  make_person, fixed_today,
-                                                                                  monkeypatch):
+def test_kept_positions_are_worked_out_again_on_a_new_day_or_after_a_rule_change(
+    app, client, login, rules, make_person, fixed_today, monkeypatch
+):
     from tracker.risks.models import RiskPosition
     from tracker.rules import service as rules_service
 
@@ -423,8 +458,11 @@ def test_kept_positions_are_worked_out_again_on_a_new_day_or_after_a_rule_change
 
     def statuses():
         shown = [s for p, s, _ in _dashboard_rows(text(client.get("/risks/"))) if p == pid]
-        kept = [result for result in ("over", "near", "ok")  # the filter by result uses the kept positions
-                if pid in {p for p, _, _ in _dashboard_rows(text(client.get(f"/risks/?status={result}")))}]
+        kept = [
+            result
+            for result in ("over", "near", "ok")  # the filter by result uses the kept positions
+            if pid in {p for p, _, _ in _dashboard_rows(text(client.get(f"/risks/?status={result}")))}
+        ]
         assert kept == shown, (kept, shown)
         return shown
 
@@ -445,9 +483,11 @@ def test_kept_positions_are_worked_out_again_on_a_new_day_or_after_a_rule_change
 
 # ---- a person's risk page -------------------------------------------------------------------------
 
-def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, login, rules, make_person,
-                                                                    fixed_today):
-    pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}, {"kind": "training", "note": "a course"}])
+
+def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, login, rules, make_person, fixed_today):
+    pid = make_person(
+        "Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}, {"kind": "training", "note": "a course"}]
+    )
     saved(app, payment, pid, "150.00", MONDAY - timedelta(weeks=2))
     saved(app, payment, pid, "210.00", MONDAY - timedelta(weeks=1))
     saved(app, payment, pid, "100.00", MONDAY)
@@ -482,14 +522,24 @@ def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, 
     assert svg.count(">Over</text>") == 1
     assert "Their choices, most preferred first" in html and "Training: a course" in html
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "benefits.viewed", AuditEvent.person_id == pid)) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditEvent.id)).where(
+                    AuditEvent.action == "benefits.viewed", AuditEvent.person_id == pid
+                )
+            )
+            == 1
+        )
 
 
 def test_person_pages_404_for_missing_ids(client, login, rules):
     login("coordinator")
-    for url in ("/risks/people/999999", "/risks/people/999999/plan", "/risks/people/0",
-                "/risks/people/99999999999999999999999"):
+    for url in (
+        "/risks/people/999999",
+        "/risks/people/999999/plan",
+        "/risks/people/0",
+        "/risks/people/99999999999999999999999",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post("/risks/people/999999/flags", data={"flag_id": "1", "action": "resolve"}).status_code == 404
     assert client.post("/risks/people/999999/flags/new", data={"note": "x"}).status_code == 404
@@ -503,13 +553,15 @@ def test_acknowledge_note_and_resolve_a_flag_from_the_page(app, client, login, r
     assert "Carer's Allowance earnings limit: 9 June 2025 to 15 June 2025" in html
     assert f'name="flag_id" value="{fid}"' in html and 'value="acknowledge"' in html
 
-    resp = client.post(f"/risks/people/{pid}/flags", data={"flag_id": fid, "action": "acknowledge",
-                                                            "note": "Spoke to them"})
+    resp = client.post(
+        f"/risks/people/{pid}/flags", data={"flag_id": fid, "action": "acknowledge", "note": "Spoke to them"}
+    )
     assert resp.status_code == 302 and f"/risks/people/{pid}" in resp.headers["Location"]
     follow = text(client.get(resp.headers["Location"]))
     assert "has been acknowledged" in follow and "Spoke to them" in follow
-    resp = client.post(f"/risks/people/{pid}/flags", data={"flag_id": fid, "action": "note",
-                                                            "note": "Adviser booked for Friday"})
+    resp = client.post(
+        f"/risks/people/{pid}/flags", data={"flag_id": fid, "action": "note", "note": "Adviser booked for Friday"}
+    )
     assert resp.status_code == 302
     # an empty note: the page again, with the error tied to that flag's box
     resp = client.post(f"/risks/people/{pid}/flags", data={"flag_id": fid, "action": "note", "note": "  "})
@@ -555,8 +607,9 @@ def test_raise_a_manual_flag(app, client, login, rules, make_person, fixed_today
     assert "There is a problem" in html and 'href="#note"' in html and "Say what the risk is." in html
     resp = client.post(f"/risks/people/{pid}/flags/new", data={"note": "Starting a job elsewhere next month"})
     assert resp.status_code == 302
-    resp = client.post(f"/risks/people/{pid}/flags/new", data={"note": "Mentioned extra shifts",
-                                                               "rule_family": "CA_EARN"})
+    resp = client.post(
+        f"/risks/people/{pid}/flags/new", data={"note": "Mentioned extra shifts", "rule_family": "CA_EARN"}
+    )
     assert resp.status_code == 302
     # the same rule and period again: add a note to the existing flag instead
     resp = client.post(f"/risks/people/{pid}/flags/new", data={"note": "Again", "rule_family": "CA_EARN"})
@@ -565,14 +618,17 @@ def test_raise_a_manual_flag(app, client, login, rules, make_person, fixed_today
     assert resp.status_code == 422 and "No rule NOPE applies" in text(resp)
     with app.app_context():
         flags = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.person_id == pid).order_by(RiskFlag.id)).all()
-    assert [(f.level, f.source, f.rule_family) for f in flags] == [("manual", "coordinator", ""),
-                                                                   ("manual", "coordinator", "CA_EARN")]
+    assert [(f.level, f.source, f.rule_family) for f in flags] == [
+        ("manual", "coordinator", ""),
+        ("manual", "coordinator", "CA_EARN"),
+    ]
     assert flags[1].period_start == MONDAY
     html = text(client.get(f"/risks/people/{pid}"))
     assert "Starting a job elsewhere next month" in html and "Raised by a coordinator" in html
 
 
 # ---- the planner --------------------------------------------------------------------------------
+
 
 def _plan_form(*sessions):
     data = {"action": "plan"}
@@ -592,14 +648,16 @@ def _use_forms(html):
     return out
 
 
-def test_planning_and_using_a_plan_creates_draft_payments_that_recheck_clean(app, client, login, rules,
-                                                                             make_person, fixed_today):
+def test_planning_and_using_a_plan_creates_draft_payments_that_recheck_clean(
+    app, client, login, rules, make_person, fixed_today
+):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
     saved(app, payment, pid, "150.00", MONDAY)
     login("coordinator")
     assert client.get(f"/risks/people/{pid}/plan").status_code == 200
-    resp = client.post(f"/risks/people/{pid}/plan",
-                       data=_plan_form((TODAY.isoformat(), "4", "100.00", ""), ("", "", "", "")))
+    resp = client.post(
+        f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "100.00", ""), ("", "", "", ""))
+    )
     assert resp.status_code == 200
     html = text(resp)
     assert NOTICE in html
@@ -609,15 +667,22 @@ def test_planning_and_using_a_plan_creates_draft_payments_that_recheck_clean(app
     assert forms
     split = next(f for f in forms if f["proposal"] == "split")
     assert (split["p0_amount"], split["p0_paid_on"], split["p1_amount"], split["p1_paid_on"]) == (
-        "46.00", "2025-06-11", "54.00", "2025-06-16")
+        "46.00",
+        "2025-06-11",
+        "54.00",
+        "2025-06-16",
+    )
     resp = client.post(f"/risks/people/{pid}/plan", data=split)
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/risks/people/{pid}")
     assert "Recorded 2 draft payments for Carer from the plan" in text(client.get(resp.headers["Location"]))
     with app.app_context():
-        drafts = db.session.scalars(sa.select(Payment).where(Payment.person_id == pid, Payment.status == "draft")
-                                    .order_by(Payment.paid_on)).all()
+        drafts = db.session.scalars(
+            sa.select(Payment).where(Payment.person_id == pid, Payment.status == "draft").order_by(Payment.paid_on)
+        ).all()
         assert [(p.kind, p.amount, p.paid_on) for p in drafts] == [
-            ("cash", Decimal("46.00"), TODAY), ("cash", Decimal("54.00"), date(2025, 6, 16))]
+            ("cash", Decimal("46.00"), TODAY),
+            ("cash", Decimal("54.00"), date(2025, 6, 16)),
+        ]
         assert all("From the payment planner" in p.note for p in drafts)
         # every period the plan touched is within the limit, with all of it counted
         for d in (TODAY, date(2025, 6, 16)):
@@ -672,9 +737,11 @@ def test_a_changed_plan_is_not_used(app, client, login, rules, make_person, fixe
 
 
 def test_no_clean_plan_is_said_plainly(app, client, login, rules, make_person, fixed_today):
-    pid = make_person("Esa", claims=[{"benefit": "ESA", "start_on": date(2024, 1, 1),
-                                      "attributes": {"permitted_work": "lower"}}],
-                      preferences=[{"kind": "cash", "note": ""}, {"kind": "voucher", "note": ""}])
+    pid = make_person(
+        "Esa",
+        claims=[{"benefit": "ESA", "start_on": date(2024, 1, 1), "attributes": {"permitted_work": "lower"}}],
+        preferences=[{"kind": "cash", "note": ""}, {"kind": "voucher", "note": ""}],
+    )
     login("coordinator")
     resp = client.post(f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "", "250.00")))
     assert resp.status_code == 200
@@ -691,9 +758,15 @@ def test_plan_form_errors(app, client, login, rules, make_person, fixed_today):
     resp = client.post(f"/risks/people/{pid}/plan", data=_plan_form(("", "", "", "")))
     assert resp.status_code == 422
     assert 'href="#date_0"' in text(resp) and "Enter at least one session" in text(resp)
-    resp = client.post(f"/risks/people/{pid}/plan", data=_plan_form(
-        ("2025-02-30", "2", "10", ""), (TODAY.isoformat(), "", "10", "5"), (TODAY.isoformat(), "1e999", "x", ""),
-        ("2031-01-01", "2", "10.001", "")))
+    resp = client.post(
+        f"/risks/people/{pid}/plan",
+        data=_plan_form(
+            ("2025-02-30", "2", "10", ""),
+            (TODAY.isoformat(), "", "10", "5"),
+            (TODAY.isoformat(), "1e999", "x", ""),
+            ("2031-01-01", "2", "10.001", ""),
+        ),
+    )
     assert resp.status_code == 422
     html = text(resp)
     assert "There is a problem" in html
@@ -704,16 +777,27 @@ def test_plan_form_errors(app, client, login, rules, make_person, fixed_today):
 
 # ---- notifications ------------------------------------------------------------------------------
 
+
 def test_notifications_list_the_outbox_for_the_user(app, client, login, make_user):
     uid = login("coordinator")
     other = make_user("coordinator")
     with app.app_context():
         for n, (user, subject) in enumerate(((uid, "Older risk"), (uid, "Newer risk"), (other, "Not yours"))):
-            db.session.add(Notification(user_id=user, to_email="x@example.org", subject=subject, body=f"Body {n}",
-                                        kind="flag", status="outbox", created_at=datetime(2025, 6, 1 + n, 9)))
+            db.session.add(
+                Notification(
+                    user_id=user,
+                    to_email="x@example.org",
+                    subject=subject,
+                    body=f"Body {n}",
+                    kind="flag",
+                    status="outbox",
+                    created_at=datetime(2025, 6, 1 + n, 9),
+                )
+            )
         db.session.commit()
-        mine = db.session.scalars(sa.select(Notification.id).where(Notification.user_id == uid)
-                                  .order_by(Notification.id)).all()
+        mine = db.session.scalars(
+            sa.select(Notification.id).where(Notification.user_id == uid).order_by(Notification.id)
+        ).all()
         theirs = db.session.scalar(sa.select(Notification.id).where(Notification.user_id == other))
     html = text(client.get("/risks/notifications"))
     assert html.index("Newer risk") < html.index("Older risk")
@@ -727,13 +811,15 @@ def test_notifications_list_the_outbox_for_the_user(app, client, login, make_use
     resp = client.post("/risks/notifications/read", data={"action": "all"})
     assert resp.status_code == 302
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-            Notification.read_at.is_(None))) == 1  # only the other user's
+        assert (
+            db.session.scalar(sa.select(sa.func.count(Notification.id)).where(Notification.read_at.is_(None))) == 1
+        )  # only the other user's
     assert "You have no notifications" not in text(client.get("/risks/notifications"))
 
 
-def test_recording_a_risky_payment_shows_up_in_the_coordinators_notifications(app, client, login, rules,
-                                                                             make_person, fixed_today):
+def test_recording_a_risky_payment_shows_up_in_the_coordinators_notifications(
+    app, client, login, rules, make_person, fixed_today
+):
     pid = make_person("Carer", claims=CA)
     uid = login("coordinator")
     flag_for(app, pid)

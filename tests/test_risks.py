@@ -74,13 +74,25 @@ def test_scan_keeps_everyones_position_for_the_dashboard(app, carer, make_person
     saved(app, payment, other, "20.00", date(2025, 4, 9))
     with app.app_context():
         run_scan(date(2025, 4, 10))
-        kept = db.session.execute(sa.select(RiskPosition.person_id, RiskPosition.benefit, RiskPosition.status,
-                                            RiskPosition.ledger_version, Person.ledger_version)
-                                  .join(Person, Person.id == RiskPosition.person_id)
-                                  .order_by(RiskPosition.person_id, RiskPosition.benefit)).all()
+        kept = db.session.execute(
+            sa.select(
+                RiskPosition.person_id,
+                RiskPosition.benefit,
+                RiskPosition.status,
+                RiskPosition.ledger_version,
+                Person.ledger_version,
+            )
+            .join(Person, Person.id == RiskPosition.person_id)
+            .order_by(RiskPosition.person_id, RiskPosition.benefit)
+        ).all()
         assert [(p, b, s) for p, b, s, _, _ in kept] == [
-            (carer, "", "near"), (carer, "CA", "near"), (carer, "TAX", "ok"),  # the trading allowance too
-            (other, "", "ok"), (other, "CA", "ok"), (other, "TAX", "ok")]
+            (carer, "", "near"),
+            (carer, "CA", "near"),
+            (carer, "TAX", "ok"),  # the trading allowance too
+            (other, "", "ok"),
+            (other, "CA", "ok"),
+            (other, "TAX", "ok"),
+        ]
         assert all(a == b for *_, a, b in kept)
         # so the dashboard works nobody out again that day
         monkeypatch.setattr(positions, "work_out", lambda *a, **k: pytest.fail("worked out again"))

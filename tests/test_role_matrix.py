@@ -49,12 +49,27 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "people.index": {"GET": roles(*STAFF)},
     "people.new": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
     "people.detail": {"GET": person(*ALL)},
-    "people.edit": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
-    "people.preferences": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
-    "people.consent": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
+    "people.edit": {
+        "GET": person("admin", "coordinator", "contributor"),
+        "POST": person("admin", "coordinator", "contributor"),
+    },
+    "people.preferences": {
+        "GET": person("admin", "coordinator", "contributor"),
+        "POST": person("admin", "coordinator", "contributor"),
+    },
+    "people.consent": {
+        "GET": person("admin", "coordinator", "contributor"),
+        "POST": person("admin", "coordinator", "contributor"),
+    },
     "people.withdraw_consent": {"POST": person("admin", "coordinator", "contributor")},
-    "people.new_claim": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
-    "people.edit_claim": {"GET": person("admin", "coordinator", "contributor"), "POST": person("admin", "coordinator", "contributor")},
+    "people.new_claim": {
+        "GET": person("admin", "coordinator", "contributor"),
+        "POST": person("admin", "coordinator", "contributor"),
+    },
+    "people.edit_claim": {
+        "GET": person("admin", "coordinator", "contributor"),
+        "POST": person("admin", "coordinator", "contributor"),
+    },
     "people.remove_claim": {"POST": person("admin", "coordinator", "contributor")},
     "payments.index": {"GET": roles(*STAFF)},
     "payments.new": {"GET": roles("admin", "finance"), "POST": roles("admin", "finance")},
@@ -164,8 +179,7 @@ def _rules(app):
 
 
 def test_every_route_has_an_access_rule(app):
-    missing = [f"{m} {r.rule} ({r.endpoint})" for r, m in _rules(app)
-               if m not in ACCESS.get(r.endpoint, {})]
+    missing = [f"{m} {r.rule} ({r.endpoint})" for r, m in _rules(app) if m not in ACCESS.get(r.endpoint, {})]
     assert not missing, "Routes without an entry in the role matrix:\n" + "\n".join(missing)
 
 
@@ -198,8 +212,14 @@ def world(app, make_person, make_user):
         for pid in (own, other):
             p = payment(pid, "5.00", date(2025, 5, 1), status="draft")
             d = Document(person_id=pid, kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
-            f = RiskFlag(person_id=pid, rule_family="CA_EARN", period_start=date(2025, 4, 7),
-                         period_end=date(2025, 4, 13), level="near", status="open")
+            f = RiskFlag(
+                person_id=pid,
+                rule_family="CA_EARN",
+                period_start=date(2025, 4, 7),
+                period_end=date(2025, 4, 13),
+                level="near",
+                status="open",
+            )
             db.session.add_all([p, d, f])
             db.session.flush()
             payments[pid], documents[pid], flags[pid] = p.id, d.id, f.id
@@ -213,8 +233,17 @@ def world(app, make_person, make_user):
         uid, token = make_user(role, person_id=own if role == "contributor" else None, token=True)
         with app.app_context():
             users[role] = (db.session.get(User, uid).email, token)
-    return {"own": own, "other": other, "claims": claims, "payments": payments, "documents": documents,
-            "flags": flags, "batch": batch_id, "activity": activity_id, "users": users}
+    return {
+        "own": own,
+        "other": other,
+        "claims": claims,
+        "payments": payments,
+        "documents": documents,
+        "flags": flags,
+        "batch": batch_id,
+        "activity": activity_id,
+        "users": users,
+    }
 
 
 def _url(rule, world, person_id):
@@ -237,7 +266,7 @@ def _call(client, method, url, token=None):
     else:
         resp = client.open(url, method=method, data={} if method == "POST" else None)
     resp.get_data()  # read streamed bodies to the end, as a server does,
-    resp.close()     # so their request context is popped before the next request
+    resp.close()  # so their request context is popped before the next request
     return resp
 
 
@@ -260,7 +289,11 @@ def test_role_matrix(app, world):
             client = app.test_client()
             resp = _call(client, method, url)
             if kind == "public":
-                assert resp.status_code < 500 and resp.status_code not in (401, 403, 404), (method, url, resp.status_code)
+                assert resp.status_code < 500 and resp.status_code not in (401, 403, 404), (
+                    method,
+                    url,
+                    resp.status_code,
+                )
             else:
                 assert _denied_as_anonymous(resp, url), f"anonymous {method} {url} -> {resp.status_code}"
             for role in ALL:

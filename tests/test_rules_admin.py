@@ -81,6 +81,7 @@ def _text(resp) -> str:
 
 # ---- who may see and do what -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", STAFF)
 def test_staff_can_read_the_rules(client, login, pack, role):
     login(role)
@@ -104,8 +105,12 @@ def test_contributors_get_403_everywhere(app, client, login, pack):
     login("contributor")
     for url in ("/rules/", "/rules/CA_EARN_2025", "/rules/CA_EARN_2025/edit", "/rules/load"):
         assert client.get(url).status_code == 403, url
-    for url in ("/rules/CA_EARN_2025/edit", "/rules/UC_SURPLUS_2026/confirm", "/rules/CA_EARN_2025/retire",
-                "/rules/load"):
+    for url in (
+        "/rules/CA_EARN_2025/edit",
+        "/rules/UC_SURPLUS_2026/confirm",
+        "/rules/CA_EARN_2025/retire",
+        "/rules/load",
+    ):
         assert client.post(url, data={"reason": "x", "confirm-reason": "x", "retire-reason": "x"}).status_code == 403
     assert _revisions(app) == before
 
@@ -116,12 +121,18 @@ def test_only_admins_change_rules(app, client, login, pack, role):
     login(role)
     assert client.get("/rules/CA_EARN_2025/edit").status_code == 403
     assert client.get("/rules/load").status_code == 403
-    assert client.post("/rules/CA_EARN_2025/edit", data=_form(app, "CA_EARN_2025", limit="1.00", reason="x")
-                       ).status_code == 403
+    assert (
+        client.post("/rules/CA_EARN_2025/edit", data=_form(app, "CA_EARN_2025", limit="1.00", reason="x")).status_code
+        == 403
+    )
     assert client.post("/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "gov.uk"}).status_code == 403
     assert client.post("/rules/CA_EARN_2025/retire", data={"retire-reason": "old"}).status_code == 403
-    assert client.post("/rules/load", data={"file": (io.BytesIO(b"[]"), "p.yaml")},
-                       content_type="multipart/form-data").status_code == 403
+    assert (
+        client.post(
+            "/rules/load", data={"file": (io.BytesIO(b"[]"), "p.yaml")}, content_type="multipart/form-data"
+        ).status_code
+        == 403
+    )
     assert _revisions(app) == before
 
 
@@ -143,6 +154,7 @@ def test_unknown_code_is_404(client, login, pack):
 
 
 # ---- the list --------------------------------------------------------------------------------
+
 
 def test_the_list_groups_rules_by_benefit_in_plain_words(client, login, pack):
     login("coordinator")
@@ -192,15 +204,27 @@ def test_a_date_that_does_not_exist_is_an_error_not_a_crash(client, login, pack)
 
 # ---- one rule --------------------------------------------------------------------------------
 
+
 def test_the_rule_page_shows_every_field_sources_and_history(client, login, pack):
     login("finance")
     page = _text(client.get("/rules/CA_EARN_2025"))
-    for words in ("Carer&#39;s Allowance earnings limit", "£196.00", "Each week, starting on Monday",
-                  "When the total is more than the limit", "90% of the limit (£176.40)", "Blocks a payment",
-                  "Cash, Bank transfer, Vouchers, Pay a charity instead",
-                  "The date the person receives the money", "7 April 2025", "5 April 2026",
-                  "Confirmed from legislation", "Carers UK press release", "Loaded from a rule pack",
-                  "First version", "Revisions of CA_EARN_2025"):
+    for words in (
+        "Carer&#39;s Allowance earnings limit",
+        "£196.00",
+        "Each week, starting on Monday",
+        "When the total is more than the limit",
+        "90% of the limit (£176.40)",
+        "Blocks a payment",
+        "Cash, Bank transfer, Vouchers, Pay a charity instead",
+        "The date the person receives the money",
+        "7 April 2025",
+        "5 April 2026",
+        "Confirmed from legislation",
+        "Carers UK press release",
+        "Loaded from a rule pack",
+        "First version",
+        "Revisions of CA_EARN_2025",
+    ):
         assert words in page, words
     assert '<a href="https://carersuk.org/press-releases/' in page
     # the other versions of the family
@@ -218,6 +242,7 @@ def test_an_unconfirmed_rule_says_so_and_offers_confirmation_to_admins(client, l
 
 # ---- editing ---------------------------------------------------------------------------------
 
+
 def test_the_edit_form_is_filled_in(client, login, pack):
     login("admin")
     page = _text(client.get("/rules/CA_EARN_2025/edit"))
@@ -231,8 +256,10 @@ def test_the_edit_form_is_filled_in(client, login, pack):
 
 def test_editing_the_limit_makes_a_new_revision_that_the_engine_uses(app, client, login, pack):
     uid = login("admin")
-    resp = client.post("/rules/CA_EARN_2025/edit",
-                       data=_form(app, "CA_EARN_2025", limit="200.50", reason="New figure announced by DWP"))
+    resp = client.post(
+        "/rules/CA_EARN_2025/edit",
+        data=_form(app, "CA_EARN_2025", limit="200.50", reason="New figure announced by DWP"),
+    )
     assert resp.status_code == 302, _text(resp)[:3000]
     assert resp.headers["Location"].endswith("/rules/CA_EARN_2025")
 
@@ -277,26 +304,29 @@ def test_editing_warn_at_and_what_counts(app, client, login, pack):
     assert "90%" in page and "75%" in page
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"reason": ""}, "reason", "Say why the rule is changing"),
-    ({"limit": "196.001"}, "limit", "at most 2 decimal places"),
-    ({"limit": "abc"}, "limit", "Enter the limit as a number"),
-    ({"limit": "-5"}, "limit", "cannot be negative"),
-    ({"limit": "NaN"}, "limit", "Enter the limit as a number"),
-    ({"limit": "1e999999"}, "limit", "less than 1,000,000"),
-    ({"limit": ""}, "limit", "needs a limit"),
-    ({"warn_at": "0"}, "warn_at", "from 1 to 100"),
-    ({"warn_at": "150"}, "warn_at", "from 1 to 100"),
-    ({"warn_at": "ninety"}, "warn_at", "number from 1 to 100"),
-    ({"effective_to": "2025-01-01"}, "effective_to", "must be on or after the date in “In force from”"),
-    ({"effective_from": "2025-02-30"}, "effective_from", "Enter a real date"),
-    ({"effective_from": ""}, "effective_from", "Enter the date the rule starts"),
-    ({"title": ""}, "title", "Enter a title."),
-    ({"source": ""}, "source", "Enter the address of the official source."),
-    ({"source": "carersuk.org"}, "source", "starting with http:// or https://"),
-    ({"severity": "explode"}, "severity", "Unknown value"),
-    ({"counts_kinds": "lottery"}, "counts_kinds", "Unknown payment kind"),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"reason": ""}, "reason", "Say why the rule is changing"),
+        ({"limit": "196.001"}, "limit", "at most 2 decimal places"),
+        ({"limit": "abc"}, "limit", "Enter the limit as a number"),
+        ({"limit": "-5"}, "limit", "cannot be negative"),
+        ({"limit": "NaN"}, "limit", "Enter the limit as a number"),
+        ({"limit": "1e999999"}, "limit", "less than 1,000,000"),
+        ({"limit": ""}, "limit", "needs a limit"),
+        ({"warn_at": "0"}, "warn_at", "from 1 to 100"),
+        ({"warn_at": "150"}, "warn_at", "from 1 to 100"),
+        ({"warn_at": "ninety"}, "warn_at", "number from 1 to 100"),
+        ({"effective_to": "2025-01-01"}, "effective_to", "must be on or after the date in “In force from”"),
+        ({"effective_from": "2025-02-30"}, "effective_from", "Enter a real date"),
+        ({"effective_from": ""}, "effective_from", "Enter the date the rule starts"),
+        ({"title": ""}, "title", "Enter a title."),
+        ({"source": ""}, "source", "Enter the address of the official source."),
+        ({"source": "carersuk.org"}, "source", "starting with http:// or https://"),
+        ({"severity": "explode"}, "severity", "Unknown value"),
+        ({"counts_kinds": "lottery"}, "counts_kinds", "Unknown payment kind"),
+    ],
+)
 def test_invalid_edits_are_shown_on_the_field_and_write_nothing(app, client, login, pack, changes, field, message):
     login("admin")
     before = _revisions(app)
@@ -311,14 +341,14 @@ def test_invalid_edits_are_shown_on_the_field_and_write_nothing(app, client, log
     assert f'id="{field}-error"' in page  # and the message sits on the field
     assert _revisions(app) == before
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "rule.edited")) == 0
+        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "rule.edited")) == 0
 
 
 def test_every_problem_is_listed_at_once(app, client, login, pack):
     login("admin")
-    resp = client.post("/rules/CA_EARN_2025/edit", data=_form(
-        app, "CA_EARN_2025", limit="abc", effective_to="2024-01-01", reason=""))
+    resp = client.post(
+        "/rules/CA_EARN_2025/edit", data=_form(app, "CA_EARN_2025", limit="abc", effective_to="2024-01-01", reason="")
+    )
     assert resp.status_code == 422
     page = _text(resp)
     for message in ("Enter the limit as a number", "must be on or after the date in", "Say why the rule"):
@@ -327,8 +357,10 @@ def test_every_problem_is_listed_at_once(app, client, login, pack):
 
 def test_an_unconfirmed_figure_cannot_block(app, client, login, pack):
     login("admin")
-    resp = client.post("/rules/ESA_PW_HIGHER_2026/edit", data=_form(
-        app, "ESA_PW_HIGHER_2026", confidence="unconfirmed", severity="block", reason="Not checked yet"))
+    resp = client.post(
+        "/rules/ESA_PW_HIGHER_2026/edit",
+        data=_form(app, "ESA_PW_HIGHER_2026", confidence="unconfirmed", severity="block", reason="Not checked yet"),
+    )
     assert resp.status_code == 422
     page = _text(resp)
     assert "An unconfirmed figure cannot block a payment" in page
@@ -353,8 +385,9 @@ def test_saving_without_a_change_says_so(app, client, login, pack):
 
 def test_an_edit_may_not_overlap_another_version(app, client, login, pack):
     login("admin")
-    resp = client.post("/rules/CA_EARN_2024/edit", data=_form(
-        app, "CA_EARN_2024", effective_to="2025-04-10", reason="Typo"))
+    resp = client.post(
+        "/rules/CA_EARN_2024/edit", data=_form(app, "CA_EARN_2024", effective_to="2025-04-10", reason="Typo")
+    )
     assert resp.status_code == 422
     page = _text(resp)
     assert "CA_EARN_2024 and CA_EARN_2025 would both be in force on 2025-04-07" in page
@@ -380,8 +413,9 @@ def test_an_edit_made_meanwhile_by_someone_else_is_not_overwritten_silently(app,
 
 def test_an_information_rule_may_have_no_limit(app, client, login, pack):
     login("admin")
-    resp = client.post("/rules/UC_SURPLUS_2026/edit", data=_form(
-        app, "UC_SURPLUS_2026", limit="300", reason="Permanent figure"))
+    resp = client.post(
+        "/rules/UC_SURPLUS_2026/edit", data=_form(app, "UC_SURPLUS_2026", limit="300", reason="Permanent figure")
+    )
     assert resp.status_code == 302, _text(resp)[:3000]
     assert _current(app, "UC_SURPLUS_2026").definition["limit"] == "300.00"
 
@@ -396,6 +430,7 @@ def test_an_empty_post_is_an_error_not_a_crash(app, client, login, pack):
 
 # ---- confirming and retiring -----------------------------------------------------------------
 
+
 def test_confirming_an_unconfirmed_rule(app, client, login, pack):
     uid = login("admin")
     assert _current(app, "UC_SURPLUS_2026").definition["confidence"] == "unconfirmed"
@@ -406,8 +441,9 @@ def test_confirming_an_unconfirmed_rule(app, client, login, pack):
     assert "Say where you checked the figure" in page and 'href="#confirm-reason"' in page
     assert _revisions(app, "UC_SURPLUS_2026") == 1
 
-    resp = client.post("/rules/UC_SURPLUS_2026/confirm",
-                       data={"confirm-reason": "gov.uk determination, checked 1 May 2026"})
+    resp = client.post(
+        "/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "gov.uk determination, checked 1 May 2026"}
+    )
     assert resp.status_code == 302
     row = _current(app, "UC_SURPLUS_2026")
     assert row.definition["confidence"] == "confirmed" and row.change == "confirmed" and row.revision == 2
@@ -441,8 +477,9 @@ def test_retiring_a_rule_stops_checks_against_it(app, client, login, pack):
     row = _current(app, "CA_EARN_2025")
     assert row.status == "retired" and row.revision == 2
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "rule.retired")) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "rule.retired")) == 1
+        )
 
     page = _text(client.get("/rules/CA_EARN_2025"))
     assert "This rule is retired" in page and "Retire this rule" not in page
@@ -489,8 +526,11 @@ def _upload(client, text: str | bytes, name: str = "pack.yaml"):
 def test_loading_a_pack_with_an_error_loads_nothing(app, client, login, pack):
     login("admin")
     before = _revisions(app)
-    text = "rules:\n" + NEW_RULE.format(limit="100.00") + NEW_RULE.replace("TEST_NEW_2030", "TEST_BAD_2030").replace(
-        "TEST_NEW", "TEST_BAD").format(limit="196.001")
+    text = (
+        "rules:\n"
+        + NEW_RULE.format(limit="100.00")
+        + NEW_RULE.replace("TEST_NEW_2030", "TEST_BAD_2030").replace("TEST_NEW", "TEST_BAD").format(limit="196.001")
+    )
     resp = _upload(client, text)
     assert resp.status_code == 422
     page = _text(resp)
@@ -501,16 +541,19 @@ def test_loading_a_pack_with_an_error_loads_nothing(app, client, login, pack):
     assert _revisions(app, "TEST_NEW_2030") == 0
 
 
-@pytest.mark.parametrize("text, message", [
-    ("- {code: X, effective_from: 2025-02-30}", "could not be read"),
-    ("[" * 3000 + "]" * 3000, "could not be read"),
-    ("- {code: X, limit: 100000000000000000000000000000000000000000}", "could not be read"),
-    ("just some text", "A rule pack is a list of rules"),
-    ("rules: [\n", "Not valid YAML"),
-    ("- !!python/object:os.system {}", "Not valid YAML"),
-    ("/etc/hostname", "A rule pack is a list of rules"),
-    ("", "A rule pack is a list of rules"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("- {code: X, effective_from: 2025-02-30}", "could not be read"),
+        ("[" * 3000 + "]" * 3000, "could not be read"),
+        ("- {code: X, limit: 100000000000000000000000000000000000000000}", "could not be read"),
+        ("just some text", "A rule pack is a list of rules"),
+        ("rules: [\n", "Not valid YAML"),
+        ("- !!python/object:os.system {}", "Not valid YAML"),
+        ("/etc/hostname", "A rule pack is a list of rules"),
+        ("", "A rule pack is a list of rules"),
+    ],
+)
 def test_a_malformed_pack_is_an_error_not_a_crash(app, client, login, pack, text, message):
     login("admin")
     before = _revisions(app)
@@ -548,5 +591,6 @@ def test_loading_a_good_pack_shows_the_counts(app, client, login, pack):
     assert _revisions(app, "CA_EARN_2025") == 1
     assert "TEST_NEW_2030" in _text(client.get("/rules/"))
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "rule.loaded")) == _revisions(app)
+        assert db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "rule.loaded")
+        ) == _revisions(app)

@@ -29,11 +29,18 @@ def imported_test_modules(source: str) -> list[str]:
 
 
 def test_the_check_sees_every_spelling() -> None:
-    source = ("from tests.test_api_people import count\nimport test_worker\nfrom tests import test_money\n"
-              "from .test_jobs import sent\nfrom tests.browser.test_smoke import x\n"
-              "from tests.builders import payment\nfrom tests.conftest import IN_CI\nimport tests.builders\n")
-    assert imported_test_modules(source) == ["tests.test_api_people", "test_worker", "tests.test_money",
-                                             ".test_jobs", "tests.browser.test_smoke"]
+    source = (
+        "from tests.test_api_people import count\nimport test_worker\nfrom tests import test_money\n"
+        "from .test_jobs import sent\nfrom tests.browser.test_smoke import x\n"
+        "from tests.builders import payment\nfrom tests.conftest import IN_CI\nimport tests.builders\n"
+    )
+    assert imported_test_modules(source) == [
+        "tests.test_api_people",
+        "test_worker",
+        "tests.test_money",
+        ".test_jobs",
+        "tests.browser.test_smoke",
+    ]
 
 
 def test_no_test_module_imports_another() -> None:

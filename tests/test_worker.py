@@ -35,8 +35,9 @@ def worker_env(database_url, broker_dir, tmp_path_factory):
 @pytest.fixture
 def worker_app(worker_env, make_app, database_url):
     broker = worker_env.get("CELERY_BROKER_URL")
-    celery = celery_settings(broker, worker_env["CELERY_RESULT_BACKEND"], worker_env.get("BROKER_DIR", ""),
-                             database_url)
+    celery = celery_settings(
+        broker, worker_env["CELERY_RESULT_BACKEND"], worker_env.get("BROKER_DIR", ""), database_url
+    )
     return make_app(CELERY=celery, BROKER_DIR=worker_env.get("BROKER_DIR", ""))
 
 
@@ -99,8 +100,9 @@ def test_statement_is_rendered_by_a_real_worker(worker_app, carer_with_payments)
     from tracker.people.models import Person
 
     with worker_app.app_context():
-        doc, _ = service.request_document(db.session.get(Person, carer_with_payments), "statement",
-                                          date(2025, 4, 1), date(2025, 4, 30), actor=None)
+        doc, _ = service.request_document(
+            db.session.get(Person, carer_with_payments), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
         db.session.commit()
         doc_id = doc.id
     doc = _wait_for(worker_app, doc_id, lambda d: d.status != "queued")
@@ -111,8 +113,9 @@ def test_statement_is_rendered_by_a_real_worker(worker_app, carer_with_payments)
     assert "Siobhán Łukasz" in text and "£150.25" in text
 
 
-def test_killed_child_still_gives_exactly_one_ready_document(worker_app, carer_with_payments, database_url,
-                                                             broker_dir, tmp_path):
+def test_killed_child_still_gives_exactly_one_ready_document(
+    worker_app, carer_with_payments, database_url, broker_dir, tmp_path
+):
     """SIGKILL the pool process mid-render: the message is redelivered and the document ends ready once."""
     import signal
     from datetime import date
@@ -123,12 +126,21 @@ def test_killed_child_still_gives_exactly_one_ready_document(worker_app, carer_w
     env = dict(worker_env_vars(database_url, broker_dir, tmp_path), DOCUMENT_RENDER_DELAY_SECONDS="4")
     if "BROKER_DIR" in worker_app.config and not os.environ.get("TEST_BROKER_URL"):
         env["BROKER_DIR"] = worker_app.config["BROKER_DIR"]
-    proc, log = start_worker(env, tmp_path / "kill-worker.log", "--pool=prefork", "--concurrency=1", "-Q", "killtest",
-                       "-n", f"kill-{os.getpid()}@%h")
+    proc, log = start_worker(
+        env,
+        tmp_path / "kill-worker.log",
+        "--pool=prefork",
+        "--concurrency=1",
+        "-Q",
+        "killtest",
+        "-n",
+        f"kill-{os.getpid()}@%h",
+    )
     try:
         with worker_app.app_context():
-            doc = Document(person_id=carer_with_payments, kind="certificate", start_on=date(2025, 4, 1),
-                           end_on=date(2025, 4, 30))
+            doc = Document(
+                person_id=carer_with_payments, kind="certificate", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30)
+            )
             db.session.add(doc)
             db.session.commit()
             doc_id = doc.id
@@ -140,7 +152,13 @@ def test_killed_child_still_gives_exactly_one_ready_document(worker_app, carer_w
         with worker_app.app_context():
             folder = service.storage().path_for(doc.file_name).parent
             assert [f.name for f in folder.iterdir() if f.name.startswith(doc.sha256)] == [doc.file_name]
-            assert db.session.scalar(sa.select(sa.func.count(Document.id)).where(
-                Document.person_id == carer_with_payments, Document.kind == "certificate")) == 1
+            assert (
+                db.session.scalar(
+                    sa.select(sa.func.count(Document.id)).where(
+                        Document.person_id == carer_with_payments, Document.kind == "certificate"
+                    )
+                )
+                == 1
+            )
     finally:
         stop_worker(proc, log)

@@ -22,8 +22,23 @@ ROOT = Path(__file__).resolve().parent.parent
 #: create_app imports every models module, then every views module, and registers every blueprint,
 #: all from this one tuple. The views are imported only here, so that a service or a model can import
 #: another area without pulling in its pages (and the pages' imports cannot go round in a circle).
-AREAS = ("auth", "home", "people", "ops", "payments", "contributions", "rules", "audit", "exports", "imports",
-         "documents", "me", "risks", "notify", "api")
+AREAS = (
+    "auth",
+    "home",
+    "people",
+    "ops",
+    "payments",
+    "contributions",
+    "rules",
+    "audit",
+    "exports",
+    "imports",
+    "documents",
+    "me",
+    "risks",
+    "notify",
+    "api",
+)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -31,8 +46,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     import config as config_module
 
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static",
-                instance_path=str(config_module.INSTANCE_DIR))
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(config_module.INSTANCE_DIR),
+    )
     app.config.from_object(config_module.Defaults)
     app.config.update(config_module.load_config(os.environ))
     if overrides:
@@ -42,8 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from tracker.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
-                     compare_type=True)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -74,7 +92,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 
@@ -90,8 +109,11 @@ def _finish_config(app: Flask) -> None:
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
     if not cfg.get("CELERY"):
         cfg["CELERY"] = config_module.celery_settings(
-            cfg.pop("_CELERY_BROKER_URL", None), cfg.pop("_CELERY_RESULT_BACKEND", None),
-            cfg["BROKER_DIR"], cfg["SQLALCHEMY_DATABASE_URI"])
+            cfg.pop("_CELERY_BROKER_URL", None),
+            cfg.pop("_CELERY_RESULT_BACKEND", None),
+            cfg["BROKER_DIR"],
+            cfg["SQLALCHEMY_DATABASE_URI"],
+        )
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite") and ":memory:" not in uri and uri != "sqlite://":
         opts = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

@@ -116,6 +116,8 @@ def rules_list(on):
     for row, rule in rows:
         limit = "-" if rule.limit is None else str(rule.limit)
         until = rule.effective_to.isoformat() if rule.effective_to else "open"
-        click.echo(f"{rule.code:<24} {rule.benefit:<4} {rule.measure:<8} {limit:>9} {rule.period:<22} "
-                   f"{rule.effective_from.isoformat()}..{until:<10} {rule.confidence:<11} "
-                   f"{rule.effective_severity:<5} r{row.revision}  {rule.title}")
+        click.echo(
+            f"{rule.code:<24} {rule.benefit:<4} {rule.measure:<8} {limit:>9} {rule.period:<22} "
+            f"{rule.effective_from.isoformat()}..{until:<10} {rule.confidence:<11} "
+            f"{rule.effective_severity:<5} r{row.revision}  {rule.title}"
+        )

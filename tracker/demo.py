@@ -53,6 +53,7 @@ SIGN_INS = (
 # figures), £40-£60 a session; the Scottish Government's lived-experience guidance suggests
 # £35 for an hour up to £280 for a full day including preparation.
 
+
 @dataclass(frozen=True)
 class ActivitySpec:
     key: str
@@ -72,92 +73,358 @@ class ActivitySpec:
 
 ACTIVITIES: tuple[ActivitySpec, ...] = (
     ActivitySpec(
-        "panel", "Mental health service user panel",
+        "panel",
+        "Mental health service user panel",
         "Monthly panel of people who use the trust's mental health services, advising on service changes.",
-        2500, "hour", "yes", "Northfield NHS Foundation Trust", (2, 6),
+        2500,
+        "hour",
+        "yes",
+        "Northfield NHS Foundation Trust",
+        (2, 6),
         roles=("Panel member", "Panel member", "Co-chair"),
-        topics=("Crisis line review", "Discharge letters", "Ward visiting hours", "Care plan template",
-                "Community team waiting list"), weight=22),
+        topics=(
+            "Crisis line review",
+            "Discharge letters",
+            "Ward visiting hours",
+            "Care plan template",
+            "Community team waiting list",
+        ),
+        weight=22,
+    ),
     ActivitySpec(
-        "carers", "Carers' forum",
+        "carers",
+        "Carers' forum",
         "Forum where unpaid carers shape the council's carers' strategy.",
-        4000, "session", "unknown", "Riverside Borough Council", (4, 5),
+        4000,
+        "session",
+        "unknown",
+        "Riverside Borough Council",
+        (4, 5),
         roles=("Forum member", "Forum member", "Co-facilitator"),
-        topics=("Respite services", "Carers' assessment form", "Short breaks fund"), weight=14),
+        topics=("Respite services", "Carers' assessment form", "Short breaks fund"),
+        weight=14,
+    ),
     ActivitySpec(
-        "research", "Research advisory group",
+        "research",
+        "Research advisory group",
         "Public advisory group for a university study; the hourly rate covers reading and preparation.",
-        2500, "hour", "no", "University of Northfield", (3, 6), includes_preparation=True,
-        prep_half_hours=(1, 4), roles=("Public adviser", "Public co-applicant"),
-        topics=("Participant information sheet", "Interview schedule", "Findings workshop",
-                "Ethics application"), weight=12),
+        2500,
+        "hour",
+        "no",
+        "University of Northfield",
+        (3, 6),
+        includes_preparation=True,
+        prep_half_hours=(1, 4),
+        roles=("Public adviser", "Public co-applicant"),
+        topics=("Participant information sheet", "Interview schedule", "Findings workshop", "Ethics application"),
+        weight=12,
+    ),
     ActivitySpec(
-        "training", "Peer interview training",
+        "training",
+        "Peer interview training",
         "Full-day course for people with lived experience who will interview study participants.",
-        15000, "day", "no", "University of Northfield", (10, 12),
-        roles=("Trainee peer interviewer",), topics=("Day 1: interview skills", "Day 2: consent and safety"),
-        weight=5),
+        15000,
+        "day",
+        "no",
+        "University of Northfield",
+        (10, 12),
+        roles=("Trainee peer interviewer",),
+        topics=("Day 1: interview skills", "Day 2: consent and safety"),
+        weight=5,
+    ),
     ActivitySpec(
-        "housing", "Housing co-design workshop",
+        "housing",
+        "Housing co-design workshop",
         "Half-day workshops with tenants redesigning the repairs service.",
-        7500, "half_day", "yes", "Riverside Housing Association", (6, 7),
-        roles=("Tenant co-designer",), topics=("Repairs journey map", "Damp and mould letters",
-                                               "Tenant newsletter"), weight=10),
+        7500,
+        "half_day",
+        "yes",
+        "Riverside Housing Association",
+        (6, 7),
+        roles=("Tenant co-designer",),
+        topics=("Repairs journey map", "Damp and mould letters", "Tenant newsletter"),
+        weight=10,
+    ),
     ActivitySpec(
-        "recovery", "Recovery college co-facilitation",
+        "recovery",
+        "Recovery college co-facilitation",
         "Co-delivering recovery college courses alongside a staff tutor.",
-        2500, "hour", "yes", "Northfield Recovery College", (4, 8),
-        roles=("Peer co-facilitator",), topics=("Understanding anxiety", "Sleep and wellbeing",
-                                                "Hearing voices", "Managing money"), weight=10),
+        2500,
+        "hour",
+        "yes",
+        "Northfield Recovery College",
+        (4, 8),
+        roles=("Peer co-facilitator",),
+        topics=("Understanding anxiety", "Sleep and wellbeing", "Hearing voices", "Managing money"),
+        weight=10,
+    ),
     ActivitySpec(
-        "interviews", "Staff recruitment interview panel",
+        "interviews",
+        "Staff recruitment interview panel",
         "Sitting on interview panels for new staff.",
-        6000, "session", "unknown", "Northfield NHS Foundation Trust", (6, 8),
-        roles=("Lived experience panel member",), topics=("Community psychiatric nurse", "Ward manager",
-                                                           "Peer support worker"), weight=7),
+        6000,
+        "session",
+        "unknown",
+        "Northfield NHS Foundation Trust",
+        (6, 8),
+        roles=("Lived experience panel member",),
+        topics=("Community psychiatric nurse", "Ward manager", "Peer support worker"),
+        weight=7,
+    ),
     ActivitySpec(
-        "scotland", "Lived experience panel (Scottish policy)",
+        "scotland",
+        "Lived experience panel (Scottish policy)",
         "Full-day national panel; the day rate includes reading and preparation time.",
-        28000, "day", "no", "Scottish Government policy team", (10, 12), includes_preparation=True,
-        prep_half_hours=(2, 4), roles=("Panel member",), topics=("Social security charter", "Carers' strategy"),
-        weight=3),
+        28000,
+        "day",
+        "no",
+        "Scottish Government policy team",
+        (10, 12),
+        includes_preparation=True,
+        prep_half_hours=(2, 4),
+        roles=("Panel member",),
+        topics=("Social security charter", "Carers' strategy"),
+        weight=3,
+    ),
 )
 
 # ---------------------------------------------------------------- people
 
 FIRST_NAMES = (
-    "Zoë", "Siobhán", "Łukasz", "Aoife", "Olúwaṣeun", "Priya", "Mohammed", "Margaret", "Dafydd", "Eilidh",
-    "Chiamaka", "Renée", "Tomasz", "Jean", "Kwame", "Bethan", "Gurpreet", "Darren", "Ayşe", "Seán",
-    "Fatima", "Callum", "Thanh", "Kayleigh", "José", "Morag", "Barry", "Małgorzata", "Nkechi", "Ioana",
-    "Hamza", "Niamh", "Rhys", "Mei", "Tracey", "Inês", "Abena", "Stephen", "Ruairí", "Grace", "Amara",
-    "Yusuf", "Deepa", "Harjit", "Wei", "Tariq", "Gwen", "Catrin", "Hamish", "Kirsty", "Shona", "Fiona",
-    "Jack", "Olivia", "Emily", "Sandra", "Kevin", "Paul", "Karen", "Dylan", "Leah", "Jade", "Agnieszka",
-    "Andrzej", "Bogdan", "Mihai", "Emre", "Chidi", "Adebayo", "Tunde", "Precious", "Blessing", "Ewa",
-    "Dominika", "Saoirse", "Dónal", "Pádraig", "Bríd", "Nuala", "Oisín", "Mairéad", "Chloé", "François",
-    "Björn", "Jürgen", "Anaïs", "Noémie", "Zainab", "Aaliyah", "Ravi", "Sunita", "Anil", "Samira",
-    "Ibrahim", "Khadija", "Lindiwe", "Thandiwe", "Wojciech", "Ewan", "Isla", "Lewis", "Freya", "Gareth",
-    "Sian", "Iolo", "Ffion", "Carys", "Malachy", "Bernadette", "Patricia", "Derek", "Maureen", "Linda",
+    "Zoë",
+    "Siobhán",
+    "Łukasz",
+    "Aoife",
+    "Olúwaṣeun",
+    "Priya",
+    "Mohammed",
+    "Margaret",
+    "Dafydd",
+    "Eilidh",
+    "Chiamaka",
+    "Renée",
+    "Tomasz",
+    "Jean",
+    "Kwame",
+    "Bethan",
+    "Gurpreet",
+    "Darren",
+    "Ayşe",
+    "Seán",
+    "Fatima",
+    "Callum",
+    "Thanh",
+    "Kayleigh",
+    "José",
+    "Morag",
+    "Barry",
+    "Małgorzata",
+    "Nkechi",
+    "Ioana",
+    "Hamza",
+    "Niamh",
+    "Rhys",
+    "Mei",
+    "Tracey",
+    "Inês",
+    "Abena",
+    "Stephen",
+    "Ruairí",
+    "Grace",
+    "Amara",
+    "Yusuf",
+    "Deepa",
+    "Harjit",
+    "Wei",
+    "Tariq",
+    "Gwen",
+    "Catrin",
+    "Hamish",
+    "Kirsty",
+    "Shona",
+    "Fiona",
+    "Jack",
+    "Olivia",
+    "Emily",
+    "Sandra",
+    "Kevin",
+    "Paul",
+    "Karen",
+    "Dylan",
+    "Leah",
+    "Jade",
+    "Agnieszka",
+    "Andrzej",
+    "Bogdan",
+    "Mihai",
+    "Emre",
+    "Chidi",
+    "Adebayo",
+    "Tunde",
+    "Precious",
+    "Blessing",
+    "Ewa",
+    "Dominika",
+    "Saoirse",
+    "Dónal",
+    "Pádraig",
+    "Bríd",
+    "Nuala",
+    "Oisín",
+    "Mairéad",
+    "Chloé",
+    "François",
+    "Björn",
+    "Jürgen",
+    "Anaïs",
+    "Noémie",
+    "Zainab",
+    "Aaliyah",
+    "Ravi",
+    "Sunita",
+    "Anil",
+    "Samira",
+    "Ibrahim",
+    "Khadija",
+    "Lindiwe",
+    "Thandiwe",
+    "Wojciech",
+    "Ewan",
+    "Isla",
+    "Lewis",
+    "Freya",
+    "Gareth",
+    "Sian",
+    "Iolo",
+    "Ffion",
+    "Carys",
+    "Malachy",
+    "Bernadette",
+    "Patricia",
+    "Derek",
+    "Maureen",
+    "Linda",
 )
 
 SURNAMES = (
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Roberts",
-    "Johnson", "Lewis", "Walker", "Robinson", "Wood", "Thompson", "White", "Watson", "Jackson", "Wright",
-    "Green", "Harris", "Cooper", "King", "Lee", "Martin", "Clarke", "James", "Morgan", "Hughes", "Edwards",
-    "Hill", "Moore", "Harrison", "Scott", "Young", "Morris", "Hall", "Ward", "Turner", "Carter", "Phillips",
-    "Mitchell", "Patel", "Khan", "Ahmed", "Ali", "Begum", "Hussain", "Singh", "Kaur", "Sharma", "Chowdhury",
-    "Rahman", "Okafor", "Adeyemi", "Mensah", "Owusu", "Nwosu", "Eze", "Kowalski", "Nowak", "Wiśniewski",
-    "Wójcik", "Kowalczyk", "Popescu", "O'Connor", "Ó Súilleabháin", "Ní Bhriain", "Mac Giolla Phádraig",
-    "MacLeod", "MacDonald", "Campbell", "Stewart", "Fraser", "Grant", "McKenzie", "Murray", "Nguyen",
-    "Chen", "Wong", "Yılmaz", "Demir", "Kovács", "Pereira", "Santos", "da Silva", "Fernández", "Gonçalves",
-    "Llewellyn", "Pritchard", "Bowen", "Rees", "Owen", "Price", "Doherty", "Gallagher", "Walsh", "Brooks",
-    "Holt", "Dubois", "Müller", "Nakamura", "Adébáyọ̀", "Dlamini", "Osei", "Bakr", "Haddad",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Johnson",
+    "Lewis",
+    "Walker",
+    "Robinson",
+    "Wood",
+    "Thompson",
+    "White",
+    "Watson",
+    "Jackson",
+    "Wright",
+    "Green",
+    "Harris",
+    "Cooper",
+    "King",
+    "Lee",
+    "Martin",
+    "Clarke",
+    "James",
+    "Morgan",
+    "Hughes",
+    "Edwards",
+    "Hill",
+    "Moore",
+    "Harrison",
+    "Scott",
+    "Young",
+    "Morris",
+    "Hall",
+    "Ward",
+    "Turner",
+    "Carter",
+    "Phillips",
+    "Mitchell",
+    "Patel",
+    "Khan",
+    "Ahmed",
+    "Ali",
+    "Begum",
+    "Hussain",
+    "Singh",
+    "Kaur",
+    "Sharma",
+    "Chowdhury",
+    "Rahman",
+    "Okafor",
+    "Adeyemi",
+    "Mensah",
+    "Owusu",
+    "Nwosu",
+    "Eze",
+    "Kowalski",
+    "Nowak",
+    "Wiśniewski",
+    "Wójcik",
+    "Kowalczyk",
+    "Popescu",
+    "O'Connor",
+    "Ó Súilleabháin",
+    "Ní Bhriain",
+    "Mac Giolla Phádraig",
+    "MacLeod",
+    "MacDonald",
+    "Campbell",
+    "Stewart",
+    "Fraser",
+    "Grant",
+    "McKenzie",
+    "Murray",
+    "Nguyen",
+    "Chen",
+    "Wong",
+    "Yılmaz",
+    "Demir",
+    "Kovács",
+    "Pereira",
+    "Santos",
+    "da Silva",
+    "Fernández",
+    "Gonçalves",
+    "Llewellyn",
+    "Pritchard",
+    "Bowen",
+    "Rees",
+    "Owen",
+    "Price",
+    "Doherty",
+    "Gallagher",
+    "Walsh",
+    "Brooks",
+    "Holt",
+    "Dubois",
+    "Müller",
+    "Nakamura",
+    "Adébáyọ̀",
+    "Dlamini",
+    "Osei",
+    "Bakr",
+    "Haddad",
 )
 
 PHONE_PREFIX = "07700 900"  # Ofcom's range reserved for drama: never a real number
 
 PERSON_NOTES = (
-    "Prefers afternoon sessions.", "Needs step-free access.", "Uses a BSL interpreter: book one for sessions.",
-    "Please send papers a week ahead, in large print.", "Contact by text, not phone calls.",
+    "Prefers afternoon sessions.",
+    "Needs step-free access.",
+    "Uses a BSL interpreter: book one for sessions.",
+    "Please send papers a week ahead, in large print.",
+    "Contact by text, not phone calls.",
     "Brings a support worker to some sessions.",
 )
 
@@ -179,16 +446,44 @@ PREF_TEMPLATES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "charity": (("charity", "charity: Mind"),),
     "bank_cert": (("bank_transfer", None), ("certificate", None)),
 }
-PREF_WEIGHTS = (("bank", 30), ("bank_voucher", 12), ("cash", 8), ("cash_voucher", 5), ("voucher", 8),
-                ("voucher_bank", 5), ("training", 3), ("training_mhfa", 2), ("certificate", 4),
-                ("declined", 4), ("declined_volunteer", 2), ("charity", 3), ("bank_cert", 4), (None, 10))
+PREF_WEIGHTS = (
+    ("bank", 30),
+    ("bank_voucher", 12),
+    ("cash", 8),
+    ("cash_voucher", 5),
+    ("voucher", 8),
+    ("voucher_bank", 5),
+    ("training", 3),
+    ("training_mhfa", 2),
+    ("certificate", 4),
+    ("declined", 4),
+    ("declined_volunteer", 2),
+    ("charity", 3),
+    ("bank_cert", 4),
+    (None, 10),
+)
 ZERO_ONLY_TEMPLATES = ("declined", "declined_volunteer", "certificate")
 
 CLAIM_COMBOS = (
-    ((), 22), (("UC",), 18), (("UC", "PIP"), 12), (("ESA",), 6), (("ESA", "PIP"), 7), (("PIP",), 6),
-    (("CA",), 5), (("UC", "CA"), 4), (("CSP",), 2), (("CSP", "ADP"), 1), (("ADP",), 2), (("UC", "ADP"), 2),
-    (("JSA",), 3), (("HB",), 2), (("ESA", "HB"), 3), (("PC", "HB"), 3), (("PC",), 2),
-    (("UC", "PIP", "CA"), 2), (("ESA", "PIP", "HB"), 2),
+    ((), 22),
+    (("UC",), 18),
+    (("UC", "PIP"), 12),
+    (("ESA",), 6),
+    (("ESA", "PIP"), 7),
+    (("PIP",), 6),
+    (("CA",), 5),
+    (("UC", "CA"), 4),
+    (("CSP",), 2),
+    (("CSP", "ADP"), 1),
+    (("ADP",), 2),
+    (("UC", "ADP"), 2),
+    (("JSA",), 3),
+    (("HB",), 2),
+    (("ESA", "HB"), 3),
+    (("PC", "HB"), 3),
+    (("PC",), 2),
+    (("UC", "PIP", "CA"), 2),
+    (("ESA", "PIP", "HB"), 2),
 )
 
 
@@ -207,35 +502,61 @@ class Showcase:
 
 
 SHOWCASE: tuple[Showcase, ...] = (
-    Showcase("Zoë Hartley", (("UC", {"ap_start_day": 29, "work_allowance": True}), ("PIP", {})),
-             "bank_voucher", "regular", flags=("reverse", "draft")),
+    Showcase(
+        "Zoë Hartley",
+        (("UC", {"ap_start_day": 29, "work_allowance": True}), ("PIP", {})),
+        "bank_voucher",
+        "regular",
+        flags=("reverse", "draft"),
+    ),
     Showcase("Siobhán Ní Bhriain", (("CA", {}),), "bank", "regular", special="near"),
-    Showcase("Łukasz Wiśniewski", (("ESA", {"permitted_work": "higher"}), ("PIP", {})), "cash", "monthly",
-             special="over"),
-    Showcase("Aoife Gallagher", (("CSP", {"week_start": "sunday"}), ("ADP", {})), "voucher", "monthly",
-             special="near"),
+    Showcase(
+        "Łukasz Wiśniewski", (("ESA", {"permitted_work": "higher"}), ("PIP", {})), "cash", "monthly", special="over"
+    ),
+    Showcase("Aoife Gallagher", (("CSP", {"week_start": "sunday"}), ("ADP", {})), "voucher", "monthly", special="near"),
     Showcase("Olúwaṣeun Adébáyọ̀", (), "bank", "regular", flags=("reverse", "approved")),
     Showcase("Priya Raman", (("UC", {"ap_start_day": 31, "housing_element": True}),), "training", "monthly"),
     Showcase("Mohammed Hussain", (("ESA", {"permitted_work": "lower"}),), "declined", "monthly", email=False),
-    Showcase("Margaret O'Neill", (("PC", {"disregard": "single"}), ("HB", {"disregard": "single"})), "charity",
-             "monthly", email=False),
+    Showcase(
+        "Margaret O'Neill",
+        (("PC", {"disregard": "single"}), ("HB", {"disregard": "single"})),
+        "charity",
+        "monthly",
+        email=False,
+    ),
     Showcase("Dafydd ap Rhys", (("JSA", {}),), "cash_voucher", "monthly", flags=("ended",)),
-    Showcase("Eilidh MacLeod", (("CSP", {"week_start": "sunday"}), ("UC", {"ap_start_day": 30})), "bank",
-             "monthly"),
-    Showcase("Chiamaka Okafor", (("UC", {"ap_start_day": 1, "work_allowance": True}), ("CA", {}), ("PIP", {})),
-             "bank_cert", "monthly"),
+    Showcase("Eilidh MacLeod", (("CSP", {"week_start": "sunday"}), ("UC", {"ap_start_day": 30})), "bank", "monthly"),
+    Showcase(
+        "Chiamaka Okafor",
+        (("UC", {"ap_start_day": 1, "work_allowance": True}), ("CA", {}), ("PIP", {})),
+        "bank_cert",
+        "monthly",
+    ),
     Showcase("Renée Dubois-Clarke", (), None, "occasional", consent=False),
     Showcase("Tomasz Nowak", (("ESA", {"permitted_work": "supported"}),), "voucher_bank", "monthly"),
-    Showcase("Jean Thompson", (("HB", {"disregard": "higher"}), ("PIP", {})), "certificate", "occasional",
-             email=False),
+    Showcase("Jean Thompson", (("HB", {"disregard": "higher"}), ("PIP", {})), "certificate", "occasional", email=False),
     Showcase("Kwame Mensah", (("CA", {}),), "bank", "monthly", special="over"),
-    Showcase("Bethan Pritchard", (("UC", {"ap_start_day": 15, "work_allowance": True, "housing_element": True}),
-                                  ("PIP", {})), "bank", "regular", flags=("cancel", "approved")),
+    Showcase(
+        "Bethan Pritchard",
+        (("UC", {"ap_start_day": 15, "work_allowance": True, "housing_element": True}), ("PIP", {})),
+        "bank",
+        "regular",
+        flags=("cancel", "approved"),
+    ),
     Showcase("Gurpreet Kaur", (), "charity", "monthly", consent=False),
-    Showcase("Darren Walsh", (("UC", {"ap_start_day": 8, "housing_element": True}),), "cash_voucher", "monthly",
-             flags=("cancel", "other_income", "draft")),
-    Showcase("Ayşe Yılmaz", (("ESA", {"permitted_work": "higher"}), ("HB", {"disregard": "single"})),
-             "training_mhfa", "monthly"),
+    Showcase(
+        "Darren Walsh",
+        (("UC", {"ap_start_day": 8, "housing_element": True}),),
+        "cash_voucher",
+        "monthly",
+        flags=("cancel", "other_income", "draft"),
+    ),
+    Showcase(
+        "Ayşe Yılmaz",
+        (("ESA", {"permitted_work": "higher"}), ("HB", {"disregard": "single"})),
+        "training_mhfa",
+        "monthly",
+    ),
     Showcase("Seán Ó Súilleabháin", (("PIP", {}),), "bank", "occasional"),
     Showcase("Fatima Begum", (("UC", {"ap_start_day": 22}), ("CA", {})), "voucher", "monthly"),
     Showcase("Callum Fraser", (("ADP", {}),), "bank", "monthly"),
@@ -292,7 +613,7 @@ def _ascii(text: str) -> str:
 
 
 def _payment_note(contributions: list[dict], worked_on: date) -> str:
-    """"Panel, 7 Dec 2026" for one session; "3 sessions to 7 Dec 2026" for a batch."""
+    """ "Panel, 7 Dec 2026" for one session; "3 sessions to 7 Dec 2026" for a batch."""
     names = sorted({c["_spec"].name for c in contributions})
     when = contributions[0]["worked_on"] if len(contributions) == 1 else None
     if when and len(names) == 1:
@@ -301,6 +622,7 @@ def _payment_note(contributions: list[dict], worked_on: date) -> str:
 
 
 # ---------------------------------------------------------------- the generator
+
 
 @dataclass
 class _Person:
@@ -353,8 +675,14 @@ class _Ids:
 
 
 class _Builder:
-    def __init__(self, rng: Random, today: date, start: date, activities: dict[str, tuple[int, ActivitySpec]],
-                 users: dict[str, int | None]):
+    def __init__(
+        self,
+        rng: Random,
+        today: date,
+        start: date,
+        activities: dict[str, tuple[int, ActivitySpec]],
+        users: dict[str, int | None],
+    ):
         self.rng = rng
         self.today = today
         self.start = start
@@ -364,10 +692,33 @@ class _Builder:
         self.coordinator = users.get("coordinator")
         self.finance = users.get("finance")
         self.admin = users.get("admin")
-        self.ids = _Ids([Person.__table__, Preference.__table__, Consent.__table__, BenefitClaim.__table__,
-                         Contribution.__table__, Payment.__table__, Expense.__table__, OtherIncome.__table__])
-        self.counts = {k: 0 for k in ("people", "preferences", "consents", "claims", "contributions", "payments",
-                                      "links", "expenses", "other_income", "reversals")}
+        self.ids = _Ids(
+            [
+                Person.__table__,
+                Preference.__table__,
+                Consent.__table__,
+                BenefitClaim.__table__,
+                Contribution.__table__,
+                Payment.__table__,
+                Expense.__table__,
+                OtherIncome.__table__,
+            ]
+        )
+        self.counts = {
+            k: 0
+            for k in (
+                "people",
+                "preferences",
+                "consents",
+                "claims",
+                "contributions",
+                "payments",
+                "links",
+                "expenses",
+                "other_income",
+                "reversals",
+            )
+        }
         self.by_status = {s: 0 for s in PAYMENT_STATUSES}
         self.by_kind: dict[str, int] = {}
         self.first_person_id: int | None = None
@@ -381,16 +732,35 @@ class _Builder:
         self._reset_rows()
 
     def _reset_rows(self):
-        self.rows = {name: [] for name in ("person", "preference", "consent", "benefit_claim", "contribution",
-                                           "payment", "payment_contribution", "expense", "other_income")}
+        self.rows = {
+            name: []
+            for name in (
+                "person",
+                "preference",
+                "consent",
+                "benefit_claim",
+                "contribution",
+                "payment",
+                "payment_contribution",
+                "expense",
+                "other_income",
+            )
+        }
 
     # ------------------------------------------------------------ writing
 
     def flush(self):
-        order = (("person", Person.__table__), ("preference", Preference.__table__), ("consent", Consent.__table__),
-                 ("benefit_claim", BenefitClaim.__table__), ("contribution", Contribution.__table__),
-                 ("payment", Payment.__table__), ("payment_contribution", payment_contribution),
-                 ("expense", Expense.__table__), ("other_income", OtherIncome.__table__))
+        order = (
+            ("person", Person.__table__),
+            ("preference", Preference.__table__),
+            ("consent", Consent.__table__),
+            ("benefit_claim", BenefitClaim.__table__),
+            ("contribution", Contribution.__table__),
+            ("payment", Payment.__table__),
+            ("payment_contribution", payment_contribution),
+            ("expense", Expense.__table__),
+            ("other_income", OtherIncome.__table__),
+        )
         for name, table in order:
             rows = self.rows[name]
             if name == "payment":
@@ -418,8 +788,19 @@ class _Builder:
         level = show.level if show else self.rng.choices(("regular", "monthly", "occasional"), (15, 50, 35))[0]
         special = self._special(show, zero_only, cap)
         favourites = self._favourites(cap)
-        p = _Person(pid, index, name, level, [k for k, _ in prefs], charity, claims, special,
-                    show.flags if show else (), favourites, zero_only)
+        p = _Person(
+            pid,
+            index,
+            name,
+            level,
+            [k for k, _ in prefs],
+            charity,
+            claims,
+            special,
+            show.flags if show else (),
+            favourites,
+            zero_only,
+        )
         self._activity_for(p, show is not None)
 
     def _name(self, show: Showcase | None) -> tuple[str, str, str]:
@@ -441,9 +822,18 @@ class _Builder:
         phone = f"{PHONE_PREFIX}{rng.randrange(1000):03d}" if rng.random() < 0.4 else None
         notes = rng.choice(PERSON_NOTES) if rng.random() < 0.12 else None
         created = datetime.combine(self.start - timedelta(days=rng.randint(1, 400)), time(10, 0))
-        self.rows["person"].append({
-            "id": pid, "name": name, "email": email, "phone": phone, "notes": notes, "ledger_version": 0,
-            "created_at": created, "updated_at": created})
+        self.rows["person"].append(
+            {
+                "id": pid,
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "notes": notes,
+                "ledger_version": 0,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
         self.counts["people"] += 1
 
     def _consent_and_claims(self, pid: int, show: Showcase | None) -> list[tuple[str, dict]]:
@@ -453,11 +843,17 @@ class _Builder:
         if not consent:
             return []
         given = min(self.today, self.start + timedelta(days=rng.randint(-300, max(0, self.days // 3))))
-        self.rows["consent"].append({
-            "id": self.ids.take("consent"), "person_id": pid, "given_on": given,
-            "notice_version": rng.choice(("privacy-notice-2024-v2", "privacy-notice-2025-v3")),
-            "recorded_by_id": self.coordinator, "recorded_at": datetime.combine(given, time(11, 0)),
-            "withdrawn_on": None})
+        self.rows["consent"].append(
+            {
+                "id": self.ids.take("consent"),
+                "person_id": pid,
+                "given_on": given,
+                "notice_version": rng.choice(("privacy-notice-2024-v2", "privacy-notice-2025-v3")),
+                "recorded_by_id": self.coordinator,
+                "recorded_at": datetime.combine(given, time(11, 0)),
+                "withdrawn_on": None,
+            }
+        )
         self.counts["consents"] += 1
         if show:
             claims = [(code, dict(attrs)) for code, attrs in show.claims]
@@ -475,16 +871,24 @@ class _Builder:
         end_on = None
         if code == "JSA" and ((show and "ended" in show.flags) or (not show and rng.random() < 0.3)):
             end_on = self.start + timedelta(days=rng.randint(self.days // 3, max(self.days // 3, self.days - 1)))
-        self.rows["benefit_claim"].append({
-            "id": self.ids.take("benefit_claim"), "person_id": pid, "benefit": code, "start_on": start_on,
-            "end_on": end_on, "attributes": attrs,
-            "confirmed_on": given if rng.random() < 0.7 else None,
-            "created_at": datetime.combine(given, time(11, 5)),
-            "updated_at": datetime.combine(given, time(11, 5))})
+        self.rows["benefit_claim"].append(
+            {
+                "id": self.ids.take("benefit_claim"),
+                "person_id": pid,
+                "benefit": code,
+                "start_on": start_on,
+                "end_on": end_on,
+                "attributes": attrs,
+                "confirmed_on": given if rng.random() < 0.7 else None,
+                "created_at": datetime.combine(given, time(11, 5)),
+                "updated_at": datetime.combine(given, time(11, 5)),
+            }
+        )
         self.counts["claims"] += 1
 
-    def _preferences(self, pid: int, show: Showcase | None,
-                     zero_only: bool) -> tuple[tuple[tuple[str, str | None], ...], str | None]:
+    def _preferences(
+        self, pid: int, show: Showcase | None, zero_only: bool
+    ) -> tuple[tuple[tuple[str, str | None], ...], str | None]:
         """The person's ordered ways of being paid, and the charity they chose (if any)."""
         rng = self.rng
         template = show.prefs if show else rng.choices(self._pref_keys, self._pref_weights)[0]
@@ -496,9 +900,9 @@ class _Builder:
             if kind == "charity":
                 charity = "Mind" if show else rng.choice(CHARITIES)
                 note = f"charity: {charity}"
-            self.rows["preference"].append({
-                "id": self.ids.take("preference"), "person_id": pid, "position": position, "kind": kind,
-                "note": note})
+            self.rows["preference"].append(
+                {"id": self.ids.take("preference"), "person_id": pid, "position": position, "kind": kind, "note": note}
+            )
             self.counts["preferences"] += 1
         return prefs, charity
 
@@ -514,8 +918,11 @@ class _Builder:
     def _random_attrs(self, code: str) -> dict:
         rng = self.rng
         if code == "UC":
-            return {"ap_start_day": rng.randint(1, 31), "work_allowance": rng.random() < 0.3,
-                    "housing_element": rng.random() < 0.45}
+            return {
+                "ap_start_day": rng.randint(1, 31),
+                "work_allowance": rng.random() < 0.3,
+                "housing_element": rng.random() < 0.45,
+            }
         if code == "ESA":
             return {"permitted_work": rng.choices(("lower", "higher", "supported"), (2, 6, 2))[0]}
         if code == "HB":
@@ -528,8 +935,10 @@ class _Builder:
         keys = self._activity_keys
         weights = list(self._activity_weights)
         if cap is not None:  # only activities one session of which stays comfortably below the limit
-            weights = [0 if spec.unit != "hour" and spec.rate_pence > cap else w
-                       for w, spec in ((w, self.activities[k][1]) for w, k in zip(weights, keys))]
+            weights = [
+                0 if spec.unit != "hour" and spec.rate_pence > cap else w
+                for w, spec in ((w, self.activities[k][1]) for w, k in zip(weights, keys))
+            ]
             if not any(weights):
                 weights = list(self._activity_weights)
         chosen: list[ActivitySpec] = []
@@ -554,20 +963,29 @@ class _Builder:
             value = spec.rate_pence
         return self._contribution_row(p, spec, worked_on, half_hours, value, recorded_later=True)
 
-    def _contribution_row(self, p: _Person, spec: ActivitySpec, worked_on: date, half_hours: int, value: int,
-                          recorded_later: bool) -> dict:
+    def _contribution_row(
+        self, p: _Person, spec: ActivitySpec, worked_on: date, half_hours: int, value: int, recorded_later: bool
+    ) -> dict:
         """Add one contribution row; ``recorded_later``: recorded up to 40 hours after the session
         (otherwise at 5 pm on the day)."""
         rng = self.rng
         prep = rng.randint(*spec.prep_half_hours) if spec.includes_preparation else 0
         row = {
-            "id": self.ids.take("contribution"), "person_id": p.id, "activity_id": self.activities[spec.key][0],
-            "worked_on": worked_on, "hours": _hours(half_hours), "preparation_hours": _hours(prep),
-            "role": rng.choice(spec.roles), "description": rng.choice(spec.topics) if spec.topics else None,
-            "value_owed": _money(value), "recorded_by_id": self.coordinator}
+            "id": self.ids.take("contribution"),
+            "person_id": p.id,
+            "activity_id": self.activities[spec.key][0],
+            "worked_on": worked_on,
+            "hours": _hours(half_hours),
+            "preparation_hours": _hours(prep),
+            "role": rng.choice(spec.roles),
+            "description": rng.choice(spec.topics) if spec.topics else None,
+            "value_owed": _money(value),
+            "recorded_by_id": self.coordinator,
+        }
         if recorded_later:
-            row["created_at"] = min(self.now, datetime.combine(worked_on, time(16, 30))
-                                    + timedelta(hours=rng.randint(1, 40)))
+            row["created_at"] = min(
+                self.now, datetime.combine(worked_on, time(16, 30)) + timedelta(hours=rng.randint(1, 40))
+            )
         else:
             row["created_at"] = min(self.now, datetime.combine(worked_on, time(17, 0)))
         self.rows["contribution"].append(row)
@@ -608,18 +1026,32 @@ class _Builder:
     def _other_income(self, p: _Person) -> None:
         """A few amounts from another job, each only where it fits below the weekly budget."""
         rng = self.rng
-        source = rng.choice(("Part-time shop work", "Self-employed dog walking", "Cleaning job (cash in hand)",
-                             "Bank shifts as a care assistant", "Market stall"))
+        source = rng.choice(
+            (
+                "Part-time shop work",
+                "Self-employed dog walking",
+                "Cleaning job (cash in hand)",
+                "Bank shifts as a care assistant",
+                "Market stall",
+            )
+        )
         for _ in range(rng.randint(1, 4)):
             day = self.start + timedelta(days=rng.randint(0, self.days))
             pence = rng.randrange(3000, 12000, 50)
             if not p.fits(day, pence):
                 continue
             p.book(day, pence)
-            self.rows["other_income"].append({
-                "id": self.ids.take("other_income"), "person_id": p.id, "amount": _money(pence),
-                "received_on": day, "source": source, "recorded_by_id": self.coordinator,
-                "created_at": min(self.now, datetime.combine(day + timedelta(days=2), time(12, 0)))})
+            self.rows["other_income"].append(
+                {
+                    "id": self.ids.take("other_income"),
+                    "person_id": p.id,
+                    "amount": _money(pence),
+                    "received_on": day,
+                    "source": source,
+                    "recorded_by_id": self.coordinator,
+                    "created_at": min(self.now, datetime.combine(day + timedelta(days=2), time(12, 0))),
+                }
+            )
             self.counts["other_income"] += 1
 
     def _sessions(self, p: _Person, offsets: list[int]) -> list[dict]:
@@ -645,23 +1077,37 @@ class _Builder:
 
     def _expense(self, p: _Person, worked_on: date, spec: ActivitySpec) -> None:
         rng = self.rng
-        what, low, high, receipt = rng.choice((
-            ("Bus fare", 200, 650, True), ("Train fare (off-peak return)", 850, 3200, True),
-            ("Accessible taxi", 1200, 2800, True), ("Mileage at 45p a mile", 450, 1800, False),
-            ("Childcare during the session", 1500, 3500, True),
-            ("Replacement care for the person I care for", 2000, 4500, True)))
+        what, low, high, receipt = rng.choice(
+            (
+                ("Bus fare", 200, 650, True),
+                ("Train fare (off-peak return)", 850, 3200, True),
+                ("Accessible taxi", 1200, 2800, True),
+                ("Mileage at 45p a mile", 450, 1800, False),
+                ("Childcare during the session", 1500, 3500, True),
+                ("Replacement care for the person I care for", 2000, 4500, True),
+            )
+        )
         pence = rng.randrange(low, high, 10)
         paid_on = min(self.today, worked_on + timedelta(days=rng.randint(0, 10)))
         if spec.context != "yes":  # counts as earnings unless service-user involvement
             if not p.fits(paid_on, pence):
                 return
             p.book(paid_on, pence)
-        self.rows["expense"].append({
-            "id": self.ids.take("expense"), "person_id": p.id, "amount": _money(pence), "currency": "GBP",
-            "incurred_on": worked_on, "paid_on": paid_on, "description": f"{what}: {spec.name}",
-            "receipt_ref": f"R-{worked_on:%Y%m%d}-{rng.randrange(1000):03d}" if receipt else None,
-            "service_user_context": spec.context, "recorded_by_id": self.finance,
-            "created_at": datetime.combine(paid_on, time(9, 30))})
+        self.rows["expense"].append(
+            {
+                "id": self.ids.take("expense"),
+                "person_id": p.id,
+                "amount": _money(pence),
+                "currency": "GBP",
+                "incurred_on": worked_on,
+                "paid_on": paid_on,
+                "description": f"{what}: {spec.name}",
+                "receipt_ref": f"R-{worked_on:%Y%m%d}-{rng.randrange(1000):03d}" if receipt else None,
+                "service_user_context": spec.context,
+                "recorded_by_id": self.finance,
+                "created_at": datetime.combine(paid_on, time(9, 30)),
+            }
+        )
         self.counts["expenses"] += 1
 
     def _kind(self, p: _Person, first: bool) -> str:
@@ -671,8 +1117,17 @@ class _Builder:
             return p.pref_kinds[0]
         return p.pref_kinds[1]
 
-    def _payment_row(self, p: _Person, kind: str, pence: int, paid_on: date, worked_on: date, status: str,
-                     contributions: list[dict], note: str | None = None) -> dict:
+    def _payment_row(
+        self,
+        p: _Person,
+        kind: str,
+        pence: int,
+        paid_on: date,
+        worked_on: date,
+        status: str,
+        contributions: list[dict],
+        note: str | None = None,
+    ) -> dict:
         pay_id = self.ids.take("payment")
         counted = kind not in NON_MONEY_KINDS
         recorder = self.coordinator if self.rng.random() < 0.7 else self.finance
@@ -680,16 +1135,35 @@ class _Builder:
         if note is None:
             note = _payment_note(contributions, worked_on)
         row = {
-            "id": pay_id, "person_id": p.id, "kind": kind, "amount": _money(pence if counted else 0),
+            "id": pay_id,
+            "person_id": p.id,
+            "kind": kind,
+            "amount": _money(pence if counted else 0),
             "benefit_value": _money(pence) if kind == "training" else None,
             "amount_offered": _money(pence) if kind in ("certificate", "declined", "charity") else None,
-            "currency": "GBP", "status": status, "due_on": paid_on, "paid_on": paid_on, "worked_on": worked_on,
-            "method": None, "reference": None, "note": note,
+            "currency": "GBP",
+            "status": status,
+            "due_on": paid_on,
+            "paid_on": paid_on,
+            "worked_on": worked_on,
+            "method": None,
+            "reference": None,
+            "note": note,
             "charity_name": (p.charity or "Mind") if kind == "charity" else None,
-            "override_reason": None, "reversal_of_id": None, "reason": None,
-            "recorded_by_id": recorder, "approved_by_id": None, "paid_by_id": None, "created_at": created,
-            "approved_at": None, "paid_at": None, "cancelled_at": None, "version": 1,
-            "_pence": pence if counted else 0, "_contributions": contributions}
+            "override_reason": None,
+            "reversal_of_id": None,
+            "reason": None,
+            "recorded_by_id": recorder,
+            "approved_by_id": None,
+            "paid_by_id": None,
+            "created_at": created,
+            "approved_at": None,
+            "paid_at": None,
+            "cancelled_at": None,
+            "version": 1,
+            "_pence": pence if counted else 0,
+            "_contributions": contributions,
+        }
         if status in ("approved", "paid"):
             self._approve(row)
         if status == "paid":
@@ -781,19 +1255,26 @@ class _Builder:
         if limit is None or half <= 0:
             return
         parts = self._near_parts(limit, half) if p.special == "near" else self._over_parts()
-        rows = [self._contribution_exact(p, spec, paid_on - timedelta(days=6 - 2 * i), half_hours)
-                for i, (spec, half_hours) in enumerate(parts)]
+        rows = [
+            self._contribution_exact(p, spec, paid_on - timedelta(days=6 - 2 * i), half_hours)
+            for i, (spec, half_hours) in enumerate(parts)
+        ]
         total = sum(r["_pence"] for r in rows)
         if p.special == "over" and total <= limit:
             rows.append(self._contribution_exact(p, self.activities["panel"][1], paid_on - timedelta(days=1), 12))
             total = sum(r["_pence"] for r in rows)
-        kind = p.pref_kinds[0] if p.pref_kinds and p.pref_kinds[0] in ("cash", "bank_transfer", "voucher") \
+        kind = (
+            p.pref_kinds[0]
+            if p.pref_kinds and p.pref_kinds[0] in ("cash", "bank_transfer", "voucher")
             else "bank_transfer"
+        )
         p.book(paid_on, total)
         row = self._payment_row(p, kind, total, paid_on, rows[-1]["worked_on"], "paid", rows)
         if p.special == "over":
-            row["override_reason"] = ("The person chose to take the full fee for the training week after "
-                                      "talking to their benefits adviser; they will report the earnings.")
+            row["override_reason"] = (
+                "The person chose to take the full fee for the training week after "
+                "talking to their benefits adviser; they will report the earnings."
+            )
 
     def _near_parts(self, limit: int, half: int) -> list[tuple[ActivitySpec, int | None]]:
         """Sessions that come to 90-99% of the limit: a training day and panel hours, or panel hours alone."""
@@ -852,37 +1333,70 @@ class _Builder:
             if (want_cancel or rng.random() < 0.015) and not capped:
                 want_cancel = False
                 self._cancelled_duplicate(p, row)
-            elif (want_reverse or rng.random() < 0.005) and not capped and row["kind"] in (
-                    "cash", "bank_transfer", "voucher") and row["_pence"] > 0:
+            elif (
+                (want_reverse or rng.random() < 0.005)
+                and not capped
+                and row["kind"] in ("cash", "bank_transfer", "voucher")
+                and row["_pence"] > 0
+            ):
                 want_reverse = False
                 self._reverse(p, row)
 
     def _cancelled_duplicate(self, p: _Person, original: dict) -> None:
-        reason = self.rng.choice(("Recorded twice by mistake.", "Wrong amount entered; recorded again.",
-                                  "The person asked to be paid another way."))
-        row = self._payment_row(p, original["kind"], original["_pence"], original["paid_on"],
-                                original["worked_on"], "cancelled", original["_contributions"],
-                                note=original["note"])
+        reason = self.rng.choice(
+            (
+                "Recorded twice by mistake.",
+                "Wrong amount entered; recorded again.",
+                "The person asked to be paid another way.",
+            )
+        )
+        row = self._payment_row(
+            p,
+            original["kind"],
+            original["_pence"],
+            original["paid_on"],
+            original["worked_on"],
+            "cancelled",
+            original["_contributions"],
+            note=original["note"],
+        )
         row["reason"] = reason
         row["cancelled_at"] = min(self.now, row["created_at"] + timedelta(hours=6))
 
     def _reverse(self, p: _Person, original: dict) -> None:
         rng = self.rng
-        reason = rng.choice(("Paid to an old bank account; paid again to the right one.",
-                             "Paid twice by mistake; the duplicate was returned.",
-                             "Voucher code did not work; a new one was issued."))
+        reason = rng.choice(
+            (
+                "Paid to an old bank account; paid again to the right one.",
+                "Paid twice by mistake; the duplicate was returned.",
+                "Voucher code did not work; a new one was issued.",
+            )
+        )
         rev_id = self.ids.take("payment")
         amount = original["amount"]
         when = min(self.now, original["paid_at"] + timedelta(days=rng.randint(2, 6)))
-        self.rows["payment"].append({
-            **{k: v for k, v in original.items() if not k.startswith("_")},
-            "id": rev_id, "amount": -amount,
-            "benefit_value": -original["benefit_value"] if original["benefit_value"] is not None else None,
-            "status": "paid", "reversal_of_id": original["id"], "reason": reason,
-            "note": f"Reversal of payment {original['id']}", "override_reason": None,
-            "reference": f"REV-{original['reference']}"[:100], "recorded_by_id": self.finance,
-            "approved_by_id": self.admin, "paid_by_id": self.finance, "created_at": when, "approved_at": when,
-            "paid_at": when, "cancelled_at": None, "version": 1})
+        self.rows["payment"].append(
+            {
+                **{k: v for k, v in original.items() if not k.startswith("_")},
+                "id": rev_id,
+                "amount": -amount,
+                "benefit_value": -original["benefit_value"] if original["benefit_value"] is not None else None,
+                "status": "paid",
+                "reversal_of_id": original["id"],
+                "reason": reason,
+                "note": f"Reversal of payment {original['id']}",
+                "override_reason": None,
+                "reference": f"REV-{original['reference']}"[:100],
+                "recorded_by_id": self.finance,
+                "approved_by_id": self.admin,
+                "paid_by_id": self.finance,
+                "created_at": when,
+                "approved_at": when,
+                "paid_at": when,
+                "cancelled_at": None,
+                "version": 1,
+            }
+        )
         self.counts["payments"] += 1
         self.counts["reversals"] += 1
         self.by_status["paid"] += 1
@@ -890,11 +1404,20 @@ class _Builder:
         # the replacement, paid a week or two later
         again = original["paid_on"] + timedelta(days=rng.randint(7, 14))
         status = "paid" if again <= self.today else "approved"
-        self._payment_row(p, original["kind"], original["_pence"], again, original["worked_on"], status,
-                          original["_contributions"], note=f"Replaces payment {original['id']} (reversed)")
+        self._payment_row(
+            p,
+            original["kind"],
+            original["_pence"],
+            again,
+            original["worked_on"],
+            status,
+            original["_contributions"],
+            note=f"Replaces payment {original['id']} (reversed)",
+        )
 
 
 # ---------------------------------------------------------------- the seed function
+
 
 def _ensure_activities() -> dict[str, tuple[int, ActivitySpec]]:
     """Reuse activities of the same name (a --force run adds no duplicates); create the rest."""
@@ -903,9 +1426,15 @@ def _ensure_activities() -> dict[str, tuple[int, ActivitySpec]]:
     for spec in ACTIVITIES:
         row = existing.get(spec.name)
         if row is None:
-            row = Activity(name=spec.name, description=spec.description, default_rate=_money(spec.rate_pence),
-                           rate_unit=spec.unit, includes_preparation=spec.includes_preparation,
-                           service_user_context=spec.context, consulting_body=spec.body)
+            row = Activity(
+                name=spec.name,
+                description=spec.description,
+                default_rate=_money(spec.rate_pence),
+                rate_unit=spec.unit,
+                includes_preparation=spec.includes_preparation,
+                service_user_context=spec.context,
+                consulting_body=spec.body,
+            )
             db.session.add(row)
             db.session.flush()
         rate = int(row.default_rate * 100)  # an admin may have changed it: use the row's rate
@@ -928,13 +1457,22 @@ def _fix_sequences(tables) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     for table in tables:
-        db.session.execute(sa.text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"))
+        db.session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f'COALESCE((SELECT MAX(id) FROM "{table}"), 1))'
+            )
+        )
 
 
-def seed(people: int = 30, months: int = 6, seed: int = 1, today: date | None = None,
-         password: str = DEFAULT_PASSWORD, force: bool = False) -> dict:
+def seed(
+    people: int = 30,
+    months: int = 6,
+    seed: int = 1,
+    today: date | None = None,
+    password: str = DEFAULT_PASSWORD,
+    force: bool = False,
+) -> dict:
     """Add demo data inside the current app context and commit; return what was added.
 
     Does nothing (``{"skipped": True, ...}``) when there are already people, unless ``force``.
@@ -946,8 +1484,15 @@ def seed(people: int = 30, months: int = 6, seed: int = 1, today: date | None = 
     today = today or _today()
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Person)) or 0
     if existing and not force:
-        return {"skipped": True, "existing_people": existing, "people": 0, "claims": 0, "contributions": 0,
-                "payments": 0, "sign_ins": []}
+        return {
+            "skipped": True,
+            "existing_people": existing,
+            "people": 0,
+            "claims": 0,
+            "contributions": 0,
+            "payments": 0,
+            "sign_ins": [],
+        }
 
     started = _time.monotonic()
     rng = Random(seed)
@@ -968,8 +1513,9 @@ def seed(people: int = 30, months: int = 6, seed: int = 1, today: date | None = 
         if (index + 1) % CHUNK_PEOPLE == 0:
             builder.flush()
     builder.flush()
-    _fix_sequences(("person", "preference", "consent", "benefit_claim", "contribution", "payment", "expense",
-                    "other_income"))
+    _fix_sequences(
+        ("person", "preference", "consent", "benefit_claim", "contribution", "payment", "expense", "other_income")
+    )
 
     email, role, _ = SIGN_INS[-1]
     _, created = _user(email, role, builder.first_person_name, password, person_id=builder.first_person_id)
@@ -977,14 +1523,23 @@ def seed(people: int = 30, months: int = 6, seed: int = 1, today: date | None = 
     db.session.commit()
 
     counts: dict[str, object] = dict(builder.counts)
-    counts.update({
-        "skipped": False, "activities": len(activities), "by_status": dict(builder.by_status),
-        "by_kind": dict(sorted(builder.by_kind.items())), "sign_ins": sign_ins, "start": start, "today": today,
-        "seconds": round(_time.monotonic() - started, 1)})
+    counts.update(
+        {
+            "skipped": False,
+            "activities": len(activities),
+            "by_status": dict(builder.by_status),
+            "by_kind": dict(sorted(builder.by_kind.items())),
+            "sign_ins": sign_ins,
+            "start": start,
+            "today": today,
+            "seconds": round(_time.monotonic() - started, 1),
+        }
+    )
     return counts
 
 
 # ---------------------------------------------------------------- the command
+
 
 @click.group(help="Demo data.")
 def demo():
@@ -992,14 +1547,27 @@ def demo():
 
 
 @demo.command("seed", help="Add a believable demo organisation; large --people builds a benchmark data set.")
-@click.option("--people", default=30, show_default=True, type=click.IntRange(1, 1_000_000),
-              help="How many people (contributors).")
-@click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120),
-              help="How many months of history, back from --today.")
-@click.option("--seed", "seed_value", default=1, show_default=True, type=int,
-              help="Random seed: the same seed and date give the same data.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Anchor date YYYY-MM-DD (default: today).")
+@click.option(
+    "--people", default=30, show_default=True, type=click.IntRange(1, 1_000_000), help="How many people (contributors)."
+)
+@click.option(
+    "--months",
+    default=6,
+    show_default=True,
+    type=click.IntRange(1, 120),
+    help="How many months of history, back from --today.",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed and date give the same data.",
+)
+@click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Anchor date YYYY-MM-DD (default: today)."
+)
 @click.option("--password-stdin", is_flag=True, help="Read the demo users' password from standard input.")
 @click.option("--force", is_flag=True, help="Add more even when the database already has people.")
 @with_appcontext
@@ -1009,21 +1577,32 @@ def seed_command(people, months, seed_value, today, password_stdin, force):
         password = sys.stdin.readline().rstrip("\r\n")
         if len(password) < 10:
             raise click.UsageError("The password must have at least 10 characters.")
-    result = seed(people=people, months=months, seed=seed_value, today=today.date() if today else None,
-                  password=password, force=force)
+    result = seed(
+        people=people,
+        months=months,
+        seed=seed_value,
+        today=today.date() if today else None,
+        password=password,
+        force=force,
+    )
     if result["skipped"]:
-        click.echo(f"The database already has {result['existing_people']} people: nothing added. "
-                   "Use --force to add more.")
+        click.echo(
+            f"The database already has {result['existing_people']} people: nothing added. Use --force to add more."
+        )
         return
     s = result["by_status"]
-    click.echo(f"Demo data added: {result['start']:%-d %b %Y} to {result['today']:%-d %b %Y} "
-               f"(seed {seed_value}, {result['seconds']} s).")
+    click.echo(
+        f"Demo data added: {result['start']:%-d %b %Y} to {result['today']:%-d %b %Y} "
+        f"(seed {seed_value}, {result['seconds']} s)."
+    )
     click.echo(f"  people         {result['people']:>9,}  ({result['consents']:,} with consent)")
     click.echo(f"  benefit claims {result['claims']:>9,}")
     click.echo(f"  activities     {result['activities']:>9,}")
     click.echo(f"  contributions  {result['contributions']:>9,}")
-    click.echo(f"  payments       {result['payments']:>9,}  (paid {s['paid']:,}, approved {s['approved']:,}, "
-               f"draft {s['draft']:,}, cancelled {s['cancelled']:,}; {result['reversals']:,} reversals)")
+    click.echo(
+        f"  payments       {result['payments']:>9,}  (paid {s['paid']:,}, approved {s['approved']:,}, "
+        f"draft {s['draft']:,}, cancelled {s['cancelled']:,}; {result['reversals']:,} reversals)"
+    )
     click.echo(f"  expenses       {result['expenses']:>9,}")
     click.echo(f"  other income   {result['other_income']:>9,}")
     click.echo("Sign in with:")
@@ -1034,4 +1613,3 @@ def seed_command(people, months, seed_value, today, password_stdin, force):
             click.echo(f"  {u['email']} / {shown}{extra}")
         else:
             click.echo(f"  {u['email']} (already existed; password unchanged)")
-

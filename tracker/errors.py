@@ -8,8 +8,7 @@ class DomainError(Exception):
     status = 400
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None,
-                 extra: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, extra: dict | None = None):
         super().__init__(message)
         self.message = message
         if code:

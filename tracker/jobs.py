@@ -80,8 +80,9 @@ def send_outbox_rows(ids: list[int]) -> int:
     sent = 0
     with db.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(table.c.id, table.c.task_name, table.c.args)
-            .where(table.c.id.in_(ids), table.c.status == "pending")
+            sa.select(table.c.id, table.c.task_name, table.c.args).where(
+                table.c.id.in_(ids), table.c.status == "pending"
+            )
         ).all()
         conn.rollback()
         for row in rows:
@@ -89,12 +90,18 @@ def send_outbox_rows(ids: list[int]) -> int:
                 _celery().send_task(row.task_name, args=list(row.args or []), task_id=f"outbox-{row.id}")
             except Exception as exc:  # the broker is unreachable: the sweep will try again
                 log.warning("Could not send outbox task %s: %s", row.id, exc)
-                conn.execute(table.update().where(table.c.id == row.id)
-                             .values(attempts=table.c.attempts + 1, last_error=str(exc)[:500]))
+                conn.execute(
+                    table.update()
+                    .where(table.c.id == row.id)
+                    .values(attempts=table.c.attempts + 1, last_error=str(exc)[:500])
+                )
                 conn.commit()
                 continue
-            conn.execute(table.update().where(table.c.id == row.id, table.c.status == "pending")
-                         .values(status="sent", sent_at=utcnow(), attempts=table.c.attempts + 1))
+            conn.execute(
+                table.update()
+                .where(table.c.id == row.id, table.c.status == "pending")
+                .values(status="sent", sent_at=utcnow(), attempts=table.c.attempts + 1)
+            )
             conn.commit()
             sent += 1
     return sent
@@ -104,8 +111,11 @@ def redrive(older_than_seconds: int, now: datetime | None = None, limit: int = 5
     """Send pending outbox rows older than the given age (the periodic sweep)."""
     cutoff = (now or utcnow()) - timedelta(seconds=older_than_seconds)
     ids = db.session.scalars(
-        sa.select(OutboxTask.id).where(OutboxTask.status == "pending", OutboxTask.created_at <= cutoff)
-        .order_by(OutboxTask.id).limit(limit)).all()
+        sa.select(OutboxTask.id)
+        .where(OutboxTask.status == "pending", OutboxTask.created_at <= cutoff)
+        .order_by(OutboxTask.id)
+        .limit(limit)
+    ).all()
     db.session.rollback()
     return send_outbox_rows(list(ids))
 

@@ -85,8 +85,14 @@ def settings(level: str, stream: IO[str] | str = "ext://sys.stderr") -> dict[str
         "disable_existing_loggers": False,
         "filters": {"context": {"()": ContextFilter}},
         "formatters": {"plain": {"format": FORMAT}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "stream": stream, "formatter": "plain",
-                                 "filters": ["context"]}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "stream": stream,
+                "formatter": "plain",
+                "filters": ["context"],
+            }
+        },
         "root": {"level": level, "handlers": ["console"]},
         "loggers": {
             # Chatty libraries stay at WARNING unless the level asked for is stricter.

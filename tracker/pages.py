@@ -69,8 +69,13 @@ def status(form) -> int:
     return 422 if form.errors else 200
 
 
-def submit(form, action: Callable[[], Done], *, rename: Mapping[str, str] | None = None,
-           on_error: Callable[[ValidationFailed], None] | None = None) -> Response | None:
+def submit(
+    form,
+    action: Callable[[], Done],
+    *,
+    rename: Mapping[str, str] | None = None,
+    on_error: Callable[[ValidationFailed], None] | None = None,
+) -> Response | None:
     """Run ``action`` inside the page commit boundary.
 
     Returns the redirect on success; ``None`` after a refused write (rolled back, messages on the

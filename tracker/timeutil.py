@@ -2,7 +2,7 @@
 
 Times are stored in UTC without a zone; people read them in UK time (``uk_time``)."""
 
-from datetime import UTC, date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 try:
@@ -12,7 +12,7 @@ except ZoneInfoNotFoundError:  # pragma: no cover - a system without time zone d
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def today() -> date:

@@ -19,12 +19,7 @@ STAFF_ROLES = ("admin", "finance", "coordinator")
 FINANCE_ROLES = ("admin", "finance")
 #: Who looks after people and may see which benefits they receive (special-category data).
 BENEFIT_INFO_ROLES = ("admin", "coordinator")
-ROLE_LABELS = {
-    "admin": "Admin",
-    "finance": "Finance",
-    "coordinator": "Coordinator",
-    "contributor": "Contributor",
-}
+ROLE_LABELS = {"admin": "Admin", "finance": "Finance", "coordinator": "Coordinator", "contributor": "Contributor"}
 
 # ---- ceilings and ranges ------------------------------------------------------------------------
 
@@ -91,49 +86,95 @@ class Benefit:
 
 
 def _week(default: str) -> Attr:
-    return Attr("week_start", "Day the benefit week starts", "choice", default, choices=WEEKDAYS,
-                hint="Shown on the award letter. Earnings are counted per benefit week.")
+    return Attr(
+        "week_start",
+        "Day the benefit week starts",
+        "choice",
+        default,
+        choices=WEEKDAYS,
+        hint="Shown on the award letter. Earnings are counted per benefit week.",
+    )
 
 
 #: The public contract's table of benefit codes and the claim attributes each one needs.
-BENEFIT_INFO: dict[str, Benefit] = {b.code: b for b in (
-    Benefit("UC", "Universal Credit", (
-        Attr("ap_start_day", "Day of the month the assessment period starts", "int", None,
-             required=True, minimum=1, maximum=31,
-             hint="The date in the person's Universal Credit journal, from 1 to 31."),
-        Attr("work_allowance", "Has a work allowance", "bool", False,
-             hint="Only with a child or limited capability for work."),
-        Attr("housing_element", "Award includes help with housing costs", "bool", False),
-        Attr("lcw_pending", "Waiting for a work capability assessment", "bool", False),
-    )),
-    Benefit("ESA", "Employment and Support Allowance (new style)", (
-        Attr("permitted_work", "Permitted work limit", "choice", "higher",
-             choices=("lower", "higher", "supported")),
-        _week("monday"),
-    )),
-    Benefit("CA", "Carer's Allowance", (_week("monday"),)),
-    Benefit("CSP", "Carer Support Payment (Scotland)", (_week("sunday"),)),
-    Benefit("JSA", "Jobseeker's Allowance (new style)", (_week("monday"),)),
-    Benefit("HB", "Housing Benefit", (
-        Attr("disregard", "Earnings disregard", "choice", "single",
-             choices=("single", "couple", "higher", "lone_parent")),
-        _week("monday"),
-    )),
-    Benefit("PC", "Pension Credit", (
-        Attr("disregard", "Earnings disregard", "choice", "single", choices=("single", "couple", "higher")),
-        _week("monday"),
-    )),
-    Benefit("PIP", "Personal Independence Payment", (), info_only=True),
-    Benefit("ADP", "Adult Disability Payment (Scotland)", (), info_only=True),
-    Benefit("TAX", "Trading allowance (income tax)", (), claimable=False),
-)}
+BENEFIT_INFO: dict[str, Benefit] = {
+    b.code: b
+    for b in (
+        Benefit(
+            "UC",
+            "Universal Credit",
+            (
+                Attr(
+                    "ap_start_day",
+                    "Day of the month the assessment period starts",
+                    "int",
+                    None,
+                    required=True,
+                    minimum=1,
+                    maximum=31,
+                    hint="The date in the person's Universal Credit journal, from 1 to 31.",
+                ),
+                Attr(
+                    "work_allowance",
+                    "Has a work allowance",
+                    "bool",
+                    False,
+                    hint="Only with a child or limited capability for work.",
+                ),
+                Attr("housing_element", "Award includes help with housing costs", "bool", False),
+                Attr("lcw_pending", "Waiting for a work capability assessment", "bool", False),
+            ),
+        ),
+        Benefit(
+            "ESA",
+            "Employment and Support Allowance (new style)",
+            (
+                Attr(
+                    "permitted_work",
+                    "Permitted work limit",
+                    "choice",
+                    "higher",
+                    choices=("lower", "higher", "supported"),
+                ),
+                _week("monday"),
+            ),
+        ),
+        Benefit("CA", "Carer's Allowance", (_week("monday"),)),
+        Benefit("CSP", "Carer Support Payment (Scotland)", (_week("sunday"),)),
+        Benefit("JSA", "Jobseeker's Allowance (new style)", (_week("monday"),)),
+        Benefit(
+            "HB",
+            "Housing Benefit",
+            (
+                Attr(
+                    "disregard",
+                    "Earnings disregard",
+                    "choice",
+                    "single",
+                    choices=("single", "couple", "higher", "lone_parent"),
+                ),
+                _week("monday"),
+            ),
+        ),
+        Benefit(
+            "PC",
+            "Pension Credit",
+            (
+                Attr("disregard", "Earnings disregard", "choice", "single", choices=("single", "couple", "higher")),
+                _week("monday"),
+            ),
+        ),
+        Benefit("PIP", "Personal Independence Payment", (), info_only=True),
+        Benefit("ADP", "Adult Disability Payment (Scotland)", (), info_only=True),
+        Benefit("TAX", "Trading allowance (income tax)", (), claimable=False),
+    )
+}
 
 CLAIMABLE_CODES = tuple(code for code, b in BENEFIT_INFO.items() if b.claimable)
 
 #: Contract defaults for claim attributes, by benefit code (plain data for the engine).
 CLAIM_DEFAULTS: dict[str, dict[str, object]] = {
-    code: {a.name: a.default for a in b.attributes if a.default is not None}
-    for code, b in BENEFIT_INFO.items()
+    code: {a.name: a.default for a in b.attributes if a.default is not None} for code, b in BENEFIT_INFO.items()
 }
 
 #: A benefit's name inside a sentence: the tax rule reads "income tax" there.
@@ -185,15 +226,26 @@ PAYMENT_STATUS_LABELS = {
 }
 
 #: How a payment was made. Month end groups paid payments by these words.
-PAY_METHODS = ("bank transfer", "cash", "voucher", "cheque", "training place", "charity donation",
-               "no money (certificate or decline)")
+PAY_METHODS = (
+    "bank transfer",
+    "cash",
+    "voucher",
+    "cheque",
+    "training place",
+    "charity donation",
+    "no money (certificate or decline)",
+)
 #: A method outside the list: the payment keeps a note saying what it was.
 PAY_METHOD_OTHER = "other"
 #: Every method a payment may be marked paid with (month end groups by these).
 PAY_METHOD_CHOICES = PAY_METHODS + (PAY_METHOD_OTHER,)
 #: Older free-text spellings, lower case, and the method each one means.
-PAY_METHOD_ALIASES = {"faster payment": "bank transfer", "faster payments": "bank transfer", "bacs": "bank transfer",
-                      "bank transfer": "bank transfer"}
+PAY_METHOD_ALIASES = {
+    "faster payment": "bank transfer",
+    "faster payments": "bank transfer",
+    "bacs": "bank transfer",
+    "bank transfer": "bank transfer",
+}
 PAY_METHOD_LABELS = {**{m: m.capitalize() for m in PAY_METHODS}, PAY_METHOD_OTHER: "Other (say what in the note)"}
 
 SERVICE_USER_CONTEXTS = ("yes", "no", "unknown")

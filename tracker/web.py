@@ -22,9 +22,11 @@ from tracker.money import format_money
 
 log = logging.getLogger(__name__)
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 PLAIN_TITLES = {
     400: "Something in the request was not right",
@@ -126,32 +128,58 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if _is_api():
             return api_error(err.status, err.code, err.message, err.fields, err.extra)
-        return render_template("error.html", status=err.status,
-                               title=PLAIN_TITLES.get(err.status, "Error"), message=err.message), err.status
+        return render_template(
+            "error.html", status=err.status, title=PLAIN_TITLES.get(err.status, "Error"), message=err.message
+        ), err.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
         db.session.rollback()
-        return render_template("error.html", status=400, title="This form has expired",
-                               message="For your security, forms expire. Go back, reload the page and try again."), 400
+        return render_template(
+            "error.html",
+            status=400,
+            title="This form has expired",
+            message="For your security, forms expire. Go back, reload the page and try again.",
+        ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         status = err.code or 500
         if _is_api():
-            codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-                     422: "invalid", 429: "too_many_requests"}
-            messages = {404: "Not found.", 405: "This method is not allowed here.",
-                        401: "Send a valid API token as 'Authorization: Bearer TOKEN'.",
-                        403: "Your role may not do this.", 429: "Too many requests; try again later."}
+            codes = {
+                400: "bad_request",
+                401: "unauthorized",
+                403: "forbidden",
+                404: "not_found",
+                405: "method_not_allowed",
+                409: "conflict",
+                413: "too_large",
+                415: "unsupported_media_type",
+                422: "invalid",
+                429: "too_many_requests",
+            }
+            messages = {
+                404: "Not found.",
+                405: "This method is not allowed here.",
+                401: "Send a valid API token as 'Authorization: Bearer TOKEN'.",
+                403: "Your role may not do this.",
+                429: "Too many requests; try again later.",
+            }
             resp = api_error(status, codes.get(status, "error"), messages.get(status, err.description or "Error."))
             if status == 405 and getattr(err, "valid_methods", None):
                 resp.headers["Allow"] = ", ".join(err.valid_methods)
             return resp
-        resp = app.make_response((render_template(
-            "error.html", status=status, title=PLAIN_TITLES.get(status, err.name),
-            message=err.description if status not in (404, 403) else None), status))
+        resp = app.make_response(
+            (
+                render_template(
+                    "error.html",
+                    status=status,
+                    title=PLAIN_TITLES.get(status, err.name),
+                    message=err.description if status not in (404, 403) else None,
+                ),
+                status,
+            )
+        )
         return resp
 
     @app.errorhandler(Exception)
@@ -160,8 +188,12 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if _is_api():
             return api_error(500, "server_error", "Something went wrong on our side. Nothing was saved.")
-        return render_template("error.html", status=500, title=PLAIN_TITLES[500],
-                               message="Nothing was saved. Please try again, and tell an administrator if it keeps happening."), 500
+        return render_template(
+            "error.html",
+            status=500,
+            title=PLAIN_TITLES[500],
+            message="Nothing was saved. Please try again, and tell an administrator if it keeps happening.",
+        ), 500
 
     app.jinja_env.filters["money"] = format_money
 

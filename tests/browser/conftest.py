@@ -35,9 +35,19 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=path,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -48,8 +58,9 @@ def live_app(make_app, database_url, broker_dir, tmp_path):
     env = worker_env_vars(database_url, broker_dir, tmp_path)
     from config import celery_settings
 
-    celery = celery_settings(env.get("CELERY_BROKER_URL"), env["CELERY_RESULT_BACKEND"], env.get("BROKER_DIR", ""),
-                             database_url)
+    celery = celery_settings(
+        env.get("CELERY_BROKER_URL"), env["CELERY_RESULT_BACKEND"], env.get("BROKER_DIR", ""), database_url
+    )
     app = make_app(CELERY=celery, BROKER_DIR=env.get("BROKER_DIR", ""), WTF_CSRF_ENABLED=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -77,9 +88,16 @@ def axe_serious(page) -> list[dict]:
 
     results = Axe().run(page)
     violations = results.response.get("violations", [])
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n.get("target") for n in v.get("nodes", [])][:5]}
-            for v in violations if v.get("impact") in ("serious", "critical")]
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n.get("target") for n in v.get("nodes", [])][:5],
+        }
+        for v in violations
+        if v.get("impact") in ("serious", "critical")
+    ]
 
 
 def assert_accessible(page, where: str) -> None:
@@ -87,7 +105,9 @@ def assert_accessible(page, where: str) -> None:
     found = axe_serious(page)
     assert found == [], f"axe-core: serious or critical violations on {where} ({page.url}): {found}"
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{where} ({page.url}) scrolls sideways: {widths[0]}px wide on a {widths[1]}px screen"
+    assert widths[0] <= widths[1], (
+        f"{where} ({page.url}) scrolls sideways: {widths[0]}px wide on a {widths[1]}px screen"
+    )
 
 
 def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:

@@ -30,7 +30,6 @@ def _slow_render(monkeypatch):
     monkeypatch.setenv("DOCUMENT_RENDER_DELAY_SECONDS", "3")
 
 
-
 def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
@@ -40,9 +39,11 @@ def _pdf_text(data: bytes) -> str:
 def _carer_with_payments(app, make_person, make_user) -> tuple[int, list[date]]:
     from tracker.extensions import db
 
-    pid = make_person(NAME, preferences=[{"kind": "cash", "note": ""},
-                                         {"kind": "bank_transfer", "note": "to my own account"}],
-                      claims=[{"benefit": "CA", "start_on": date(2024, 1, 1), "attributes": {}}])
+    pid = make_person(
+        NAME,
+        preferences=[{"kind": "cash", "note": ""}, {"kind": "bank_transfer", "note": "to my own account"}],
+        claims=[{"benefit": "CA", "start_on": date(2024, 1, 1), "attributes": {}}],
+    )
     on = date.today()
     paid = [on - timedelta(days=12), on - timedelta(days=5)]
     with app.app_context():
@@ -91,8 +92,11 @@ def test_contributor_preferences_position_and_statement(page, live_app, rules, m
     page.wait_for_url(f"**/people/{pid}")
     assert page.get_by_role("status").inner_text().strip() == "How you want to be paid has been saved."
     prefs = page.get_by_role("region", name="How you want to be paid").get_by_role("listitem").all_inner_texts()
-    assert [p.strip() for p in prefs] == ["Vouchers: supermarket vouchers, please",
-                                          "Bank transfer: to my own account", "Cash"]
+    assert [p.strip() for p in prefs] == [
+        "Vouchers: supermarket vouchers, please",
+        "Bank transfer: to my own account",
+        "Cash",
+    ]
     assert_accessible(page, "Your details, after saving the preferences")
 
     # ---- where they stand ------------------------------------------------------------------------

@@ -20,7 +20,6 @@ HEADROOM = Decimal("16.00")
 CA = [{"benefit": "CA", "start_on": date(2024, 1, 1), "attributes": {}}]
 
 
-
 def _ca_limit(app, person_id: int, on: date) -> Decimal:
     """The Carer's Allowance weekly earnings limit in force on ``on`` (£196 in 2025-26, £204 from
     April 2026), read from the loaded rule pack so the test follows the calendar."""
@@ -57,8 +56,9 @@ def _drafts(app, person_id: int) -> list:
     from tracker.payments.models import Payment
 
     with app.app_context():
-        rows = db.session.scalars(sa.select(Payment).where(Payment.person_id == person_id,
-                                                           Payment.status == "draft")).all()
+        rows = db.session.scalars(
+            sa.select(Payment).where(Payment.person_id == person_id, Payment.status == "draft")
+        ).all()
         out = [(p.kind, p.amount, p.paid_on) for p in rows]
         db.session.remove()
         return out
@@ -82,8 +82,7 @@ def test_coordinator_dashboard_person_plan_and_use_it(page, live_app, rules, mak
     assert rows.count() == 3, table.inner_text()
     first = rows.first
     assert first.get_by_role("rowheader").inner_text().startswith(NEAR), table.inner_text()
-    cells = {c.get_attribute("data-label"): " ".join(c.inner_text().split())
-             for c in first.get_by_role("cell").all()}
+    cells = {c.get_attribute("data-label"): " ".join(c.inner_text().split()) for c in first.get_by_role("cell").all()}
     assert cells["Closest rule"] == "Carer's Allowance earnings limit", cells
     assert cells["Paid"] == format_money(s["paid"]), cells
     assert cells["Limit"] == format_money(s["limit"]), cells

@@ -67,12 +67,60 @@ Y24, Y25, Y26 = date(2024, 6, 5), date(2025, 6, 4), date(2026, 6, 3)
 
 # (family, rule code, claims, date, limit, kind of boundary, effective severity)
 BOUNDARIES = [
-    ("UC_WA_HOUSING", "UC_WA_HOUSING_2024", [claim("UC", **UC, work_allowance=True, housing_element=True)], Y24, "404.00", "taper", "warn"),
-    ("UC_WA_HOUSING", "UC_WA_HOUSING_2025", [claim("UC", **UC, work_allowance=True, housing_element=True)], Y25, "411.00", "taper", "warn"),
-    ("UC_WA_HOUSING", "UC_WA_HOUSING_2026", [claim("UC", **UC, work_allowance=True, housing_element=True)], Y26, "427.00", "taper", "warn"),
-    ("UC_WA_NOHOUSING", "UC_WA_NOHOUSING_2024", [claim("UC", **UC, work_allowance=True)], Y24, "673.00", "taper", "warn"),
-    ("UC_WA_NOHOUSING", "UC_WA_NOHOUSING_2025", [claim("UC", **UC, work_allowance=True)], Y25, "684.00", "taper", "warn"),
-    ("UC_WA_NOHOUSING", "UC_WA_NOHOUSING_2026", [claim("UC", **UC, work_allowance=True)], Y26, "710.00", "taper", "warn"),
+    (
+        "UC_WA_HOUSING",
+        "UC_WA_HOUSING_2024",
+        [claim("UC", **UC, work_allowance=True, housing_element=True)],
+        Y24,
+        "404.00",
+        "taper",
+        "warn",
+    ),
+    (
+        "UC_WA_HOUSING",
+        "UC_WA_HOUSING_2025",
+        [claim("UC", **UC, work_allowance=True, housing_element=True)],
+        Y25,
+        "411.00",
+        "taper",
+        "warn",
+    ),
+    (
+        "UC_WA_HOUSING",
+        "UC_WA_HOUSING_2026",
+        [claim("UC", **UC, work_allowance=True, housing_element=True)],
+        Y26,
+        "427.00",
+        "taper",
+        "warn",
+    ),
+    (
+        "UC_WA_NOHOUSING",
+        "UC_WA_NOHOUSING_2024",
+        [claim("UC", **UC, work_allowance=True)],
+        Y24,
+        "673.00",
+        "taper",
+        "warn",
+    ),
+    (
+        "UC_WA_NOHOUSING",
+        "UC_WA_NOHOUSING_2025",
+        [claim("UC", **UC, work_allowance=True)],
+        Y25,
+        "684.00",
+        "taper",
+        "warn",
+    ),
+    (
+        "UC_WA_NOHOUSING",
+        "UC_WA_NOHOUSING_2026",
+        [claim("UC", **UC, work_allowance=True)],
+        Y26,
+        "710.00",
+        "taper",
+        "warn",
+    ),
     ("UC_NO_WA", "UC_NO_WA", [claim("UC", **UC)], Y25, "0.00", "taper", "warn"),
     ("UC_LCW_BAR", "UC_LCW_BAR_2024", [claim("UC", **UC, lcw_pending=True)], Y24, "793.17", "at_or_above", "warn"),
     ("UC_LCW_BAR", "UC_LCW_BAR_2025", [claim("UC", **UC, lcw_pending=True)], Y25, "846.56", "at_or_above", "warn"),
@@ -98,7 +146,15 @@ BOUNDARIES = [
     ("HB_DISREGARD_SINGLE", "HB_DISREGARD_SINGLE", [claim("HB")], Y25, "5.00", "taper", "warn"),
     ("HB_DISREGARD_COUPLE", "HB_DISREGARD_COUPLE", [claim("HB", disregard="couple")], Y25, "10.00", "taper", "warn"),
     ("HB_DISREGARD_HIGHER", "HB_DISREGARD_HIGHER", [claim("HB", disregard="higher")], Y25, "20.00", "taper", "warn"),
-    ("HB_DISREGARD_LONE_PARENT", "HB_DISREGARD_LONE_PARENT", [claim("HB", disregard="lone_parent")], Y25, "25.00", "taper", "warn"),
+    (
+        "HB_DISREGARD_LONE_PARENT",
+        "HB_DISREGARD_LONE_PARENT",
+        [claim("HB", disregard="lone_parent")],
+        Y25,
+        "25.00",
+        "taper",
+        "warn",
+    ),
     ("PC_DISREGARD_SINGLE", "PC_DISREGARD_SINGLE", [claim("PC", disregard="single")], Y25, "5.00", "taper", "warn"),
     ("PC_DISREGARD_COUPLE", "PC_DISREGARD_COUPLE", [claim("PC", disregard="couple")], Y25, "10.00", "taper", "warn"),
     ("PC_DISREGARD_HIGHER", "PC_DISREGARD_HIGHER", [claim("PC", disregard="higher")], Y25, "20.00", "taper", "warn"),
@@ -127,8 +183,14 @@ def test_boundaries(family, code, claims, on, limit, kind, severity):
         ok = at(claims, family, on, hours=[LedgerHours(on, D("15.99"))])
         assert (ok.rule, ok.status, ok.limit) == (code, "near", lim)
         assert ok.headroom == D("0.01")
-        over = at(claims, family, on, hours=[LedgerHours(on, D("10")), LedgerHours(on + timedelta(days=1), D("6"))]
-                  if on.weekday() < 6 else [LedgerHours(on, D("16"))])
+        over = at(
+            claims,
+            family,
+            on,
+            hours=[LedgerHours(on, D("10")), LedgerHours(on + timedelta(days=1), D("6"))]
+            if on.weekday() < 6
+            else [LedgerHours(on, D("16"))],
+        )
         assert (over.status, over.severity, over.headroom) == ("over", severity, D("0.00"))
         assert at(claims, family, on, hours=[LedgerHours(on, D("14.39"))]).status == "ok"
         return
@@ -178,10 +240,19 @@ def test_carers_allowance_151_to_196_on_monday_7_april_2025():
 def test_carer_support_payment_sunday_weeks_196_from_6_april_2025():
     csp = [claim("CSP")]
     v = at(csp, "CSP_EARN", date(2025, 4, 6), [pay("196.00", date(2025, 4, 6))])
-    assert (v.rule, v.status, v.period_start, v.period_end) == ("CSP_EARN_2025", "near", date(2025, 4, 6), date(2025, 4, 12))
+    assert (v.rule, v.status, v.period_start, v.period_end) == (
+        "CSP_EARN_2025",
+        "near",
+        date(2025, 4, 6),
+        date(2025, 4, 12),
+    )
     old = at(csp, "CSP_EARN", date(2025, 4, 5), [pay("196.00", date(2025, 4, 5))])
     assert (old.rule, old.status, old.period_start, old.period_end) == (
-        "CSP_EARN_2024", "over", date(2025, 3, 30), date(2025, 4, 5))
+        "CSP_EARN_2024",
+        "over",
+        date(2025, 3, 30),
+        date(2025, 4, 5),
+    )
     assert at(csp, "CSP_EARN", date(2026, 4, 5), []).rule == "CSP_EARN_2026"
     # a claim can choose its own week start
     own = at([claim("CSP", week_start="monday")], "CSP_EARN", date(2025, 4, 9), [])
@@ -192,7 +263,11 @@ def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allow
     uc = [claim("UC", ap_start_day=10, work_allowance=True, housing_element=True)]
     v = at(uc, "UC_WA_HOUSING", date(2026, 4, 20), [pay("420.00", date(2026, 4, 20))])
     assert (v.rule, v.limit, v.period_start, v.period_end) == (
-        "UC_WA_HOUSING_2025", D("411.00"), date(2026, 4, 10), date(2026, 5, 9))
+        "UC_WA_HOUSING_2025",
+        D("411.00"),
+        date(2026, 4, 10),
+        date(2026, 5, 9),
+    )
     assert v.status == "info" and v.estimated_reduction == D("4.95")  # 55% of £9
     nxt = at(uc, "UC_WA_HOUSING", date(2026, 5, 10), [pay("420.00", date(2026, 5, 10))])
     assert (nxt.rule, nxt.limit, nxt.status) == ("UC_WA_HOUSING_2026", D("427.00"), "near")
@@ -204,7 +279,9 @@ def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allow
 
 def test_uc_ap_start_day_31_and_30_in_february():
     uc31 = [claim("UC", ap_start_day=31, work_allowance=True)]
-    v = at(uc31, "UC_WA_NOHOUSING", date(2025, 2, 15), [pay("10.00", date(2025, 2, 27)), pay("20.00", date(2025, 2, 28))])
+    v = at(
+        uc31, "UC_WA_NOHOUSING", date(2025, 2, 15), [pay("10.00", date(2025, 2, 27)), pay("20.00", date(2025, 2, 28))]
+    )
     assert (v.period_start, v.period_end, v.total_after) == (date(2025, 1, 31), date(2025, 2, 27), D("10.00"))
     v = at(uc31, "UC_WA_NOHOUSING", date(2025, 4, 30), [])
     assert (v.period_start, v.period_end) == (date(2025, 4, 30), date(2025, 5, 30))
@@ -222,9 +299,19 @@ def test_uc_ap_start_day_31_and_30_in_february():
 def test_esa_hours_1599_ok_and_16_over():
     esa = [claim("ESA")]
     monday = date(2025, 6, 2)
-    ok = at(esa, "ESA_PW_HOURS", monday, hours=[LedgerHours(monday, D("10.00")), LedgerHours(monday + timedelta(days=3), D("5.99"))])
+    ok = at(
+        esa,
+        "ESA_PW_HOURS",
+        monday,
+        hours=[LedgerHours(monday, D("10.00")), LedgerHours(monday + timedelta(days=3), D("5.99"))],
+    )
     assert ok.status != "over" and ok.to_dict()["total_after"] == "15.99"
-    over = at(esa, "ESA_PW_HOURS", monday, hours=[LedgerHours(monday, D("10")), LedgerHours(monday + timedelta(days=6), D("6"))])
+    over = at(
+        esa,
+        "ESA_PW_HOURS",
+        monday,
+        hours=[LedgerHours(monday, D("10")), LedgerHours(monday + timedelta(days=6), D("6"))],
+    )
     assert over.status == "over" and over.severity == "block"
     # hours in the next week do not count
     assert at(esa, "ESA_PW_HOURS", monday, hours=[LedgerHours(monday + timedelta(days=7), D("20"))]).total_after == 0
@@ -357,11 +444,17 @@ def test_check_before_and_after_and_blocked():
 
 def test_check_covers_every_period_a_proposal_touches():
     ca = [claim("CA")]
-    res = check(ca, RULES, Ledger(), [
-        ProposedPayment("cash", D("50.00"), date(2025, 6, 4)),
-        ProposedPayment("cash", D("60.00"), date(2025, 6, 5)),
-        ProposedPayment("cash", D("70.00"), date(2025, 6, 12)),
-    ], [])
+    res = check(
+        ca,
+        RULES,
+        Ledger(),
+        [
+            ProposedPayment("cash", D("50.00"), date(2025, 6, 4)),
+            ProposedPayment("cash", D("60.00"), date(2025, 6, 5)),
+            ProposedPayment("cash", D("70.00"), date(2025, 6, 12)),
+        ],
+        [],
+    )
     weeks = [(v.period_start, v.total_after) for v in res.verdicts if v.family == "CA_EARN"]
     assert weeks == [(date(2025, 6, 2), D("110.00")), (date(2025, 6, 9), D("70.00"))]
 
@@ -375,12 +468,21 @@ def test_to_dict_shape():
     assert set(d) == {"verdicts", "suggestions"}
     wa = next(v for v in d["verdicts"] if v["family"] == "UC_WA_NOHOUSING")
     assert wa == {
-        "rule": "UC_WA_NOHOUSING_2025", "family": "UC_WA_NOHOUSING", "benefit": "UC",
+        "rule": "UC_WA_NOHOUSING_2025",
+        "family": "UC_WA_NOHOUSING",
+        "benefit": "UC",
         "title": "Universal Credit work allowance (no housing costs)",
-        "period": {"start": "2025-06-01", "end": "2025-06-30"}, "measure": "earnings",
-        "total_before": "700.50", "total_after": "710.50", "limit": "684.00", "headroom": "-26.50",
-        "status": "info", "severity": "warn", "confidence": "confirmed",
-        "source": "https://askcpag.org.uk/?id=-267269", "estimated_reduction": "14.58",
+        "period": {"start": "2025-06-01", "end": "2025-06-30"},
+        "measure": "earnings",
+        "total_before": "700.50",
+        "total_after": "710.50",
+        "limit": "684.00",
+        "headroom": "-26.50",
+        "status": "info",
+        "severity": "warn",
+        "confidence": "confirmed",
+        "source": "https://askcpag.org.uk/?id=-267269",
+        "estimated_reduction": "14.58",
         "notes": ["About £14.58 less Universal Credit for this assessment period: 55p for each £1 above £684.00."],
     }
     hours = next(v for v in d["verdicts"] if v["family"] == "ESA_PW_HOURS")
@@ -460,8 +562,16 @@ print("ok")
         assert "import flask" not in text and "from flask" not in text and "sqlalchemy" not in text
 
 
-ENGINE_MODULES = ("__init__.py", "core.py", "model.py", "evaluate.py", "suggest.py", "periods.py", "pack.py",
-                  "planner.py")
+ENGINE_MODULES = (
+    "__init__.py",
+    "core.py",
+    "model.py",
+    "evaluate.py",
+    "suggest.py",
+    "periods.py",
+    "pack.py",
+    "planner.py",
+)
 
 
 def test_the_engine_imports_nothing_from_the_tracker_but_the_vocabulary():
@@ -475,8 +585,11 @@ def test_the_engine_imports_nothing_from_the_tracker_but_the_vocabulary():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level:
                 raise AssertionError(f"{name}: write imports in full, not relative")
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            )
             for module in modules:
                 if module == "tracker" or module.startswith("tracker."):
                     assert module == "tracker.vocab" or module.startswith("tracker.engine"), (name, module)
@@ -488,8 +601,12 @@ def test_600_payments_three_claims_is_fast():
     rng = random.Random(7)
     start = date(2024, 4, 1)
     payments = tuple(
-        LedgerPayment(rng.choice(["cash", "voucher", "bank_transfer", "training"]), D(rng.randint(500, 4000)) / 100,
-                      start + timedelta(days=rng.randint(0, 730)), benefit_value=D("20.00"))
+        LedgerPayment(
+            rng.choice(["cash", "voucher", "bank_transfer", "training"]),
+            D(rng.randint(500, 4000)) / 100,
+            start + timedelta(days=rng.randint(0, 730)),
+            benefit_value=D("20.00"),
+        )
         for _ in range(600)
     )
     ledger = Ledger(payments=payments)
@@ -516,10 +633,17 @@ def test_a_position_does_not_speak_of_a_payment():
 
     rules = pack.load_default_pack()
     ledger = engine.Ledger(payments=(engine.LedgerPayment("cash", Decimal("300.00"), date(2025, 4, 9)),))
-    [ca] = [v for v in position([engine.Claim("CA", date(2024, 1, 1))], rules, ledger, date(2025, 4, 9))
-            if v.benefit == "CA"]
+    [ca] = [
+        v
+        for v in position([engine.Claim("CA", date(2024, 1, 1))], rules, ledger, date(2025, 4, 9))
+        if v.benefit == "CA"
+    ]
     assert ca.status == "over" and wording.NOTE_ALREADY_OVER not in ca.notes
-    result = check([engine.Claim("CA", date(2024, 1, 1))], rules, ledger,
-                          [engine.ProposedPayment("cash", Decimal("1.00"), date(2025, 4, 10))])
+    result = check(
+        [engine.Claim("CA", date(2024, 1, 1))],
+        rules,
+        ledger,
+        [engine.ProposedPayment("cash", Decimal("1.00"), date(2025, 4, 10))],
+    )
     [ca] = [v for v in result.verdicts if v.benefit == "CA"]
     assert wording.NOTE_ALREADY_OVER in ca.notes

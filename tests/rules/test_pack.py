@@ -7,14 +7,7 @@ import pytest
 import yaml
 
 from tracker.engine.core import BENEFITS, Rule
-from tracker.engine.pack import (
-    RuleError,
-    default_pack_path,
-    load_default_pack,
-    load_pack,
-    parse_rule,
-    rule_to_dict,
-)
+from tracker.engine.pack import RuleError, default_pack_path, load_default_pack, load_pack, parse_rule, rule_to_dict
 
 RULES = load_default_pack()
 
@@ -30,8 +23,12 @@ def good(**changes):
         "limit": "196.00",
         "period": "week",
         "week_start": "monday",
-        "counts": {"kinds": ["cash", "voucher"], "training_at_value": False, "expenses": "unless_service_user",
-                   "other_income": True},
+        "counts": {
+            "kinds": ["cash", "voucher"],
+            "training_at_value": False,
+            "expenses": "unless_service_user",
+            "other_income": True,
+        },
         "warn_at": "0.9",
         "severity": "block",
         "effective_from": "2099-04-06",
@@ -86,17 +83,35 @@ def test_cliff_edges_block_when_confirmed_or_secondary():
 def test_figures_from_the_reference():
     by = {r.code: r for r in RULES}
     expected = {
-        "UC_WA_HOUSING_2024": "404.00", "UC_WA_HOUSING_2025": "411.00", "UC_WA_HOUSING_2026": "427.00",
-        "UC_WA_NOHOUSING_2024": "673.00", "UC_WA_NOHOUSING_2025": "684.00", "UC_WA_NOHOUSING_2026": "710.00",
-        "UC_LCW_BAR_2024": "793.17", "UC_LCW_BAR_2025": "846.56", "UC_LCW_BAR_2026": "881.23",
-        "ESA_PW_LOWER": "20.00", "ESA_PW_HIGHER_2024": "183.50", "ESA_PW_HIGHER_2025": "195.50",
-        "ESA_PW_HIGHER_2026": "203.50", "ESA_PW_HOURS": "16.00",
-        "CA_EARN_2024": "151.00", "CA_EARN_2025": "196.00", "CA_EARN_2026": "204.00",
-        "CSP_EARN_2024": "151.00", "CSP_EARN_2025": "196.00", "CSP_EARN_2026": "204.00",
-        "JSA_DISREGARD": "5.00", "JSA_HOURS": "16.00",
-        "HB_DISREGARD_SINGLE": "5.00", "HB_DISREGARD_COUPLE": "10.00", "HB_DISREGARD_HIGHER": "20.00",
+        "UC_WA_HOUSING_2024": "404.00",
+        "UC_WA_HOUSING_2025": "411.00",
+        "UC_WA_HOUSING_2026": "427.00",
+        "UC_WA_NOHOUSING_2024": "673.00",
+        "UC_WA_NOHOUSING_2025": "684.00",
+        "UC_WA_NOHOUSING_2026": "710.00",
+        "UC_LCW_BAR_2024": "793.17",
+        "UC_LCW_BAR_2025": "846.56",
+        "UC_LCW_BAR_2026": "881.23",
+        "ESA_PW_LOWER": "20.00",
+        "ESA_PW_HIGHER_2024": "183.50",
+        "ESA_PW_HIGHER_2025": "195.50",
+        "ESA_PW_HIGHER_2026": "203.50",
+        "ESA_PW_HOURS": "16.00",
+        "CA_EARN_2024": "151.00",
+        "CA_EARN_2025": "196.00",
+        "CA_EARN_2026": "204.00",
+        "CSP_EARN_2024": "151.00",
+        "CSP_EARN_2025": "196.00",
+        "CSP_EARN_2026": "204.00",
+        "JSA_DISREGARD": "5.00",
+        "JSA_HOURS": "16.00",
+        "HB_DISREGARD_SINGLE": "5.00",
+        "HB_DISREGARD_COUPLE": "10.00",
+        "HB_DISREGARD_HIGHER": "20.00",
         "HB_DISREGARD_LONE_PARENT": "25.00",
-        "PC_DISREGARD_SINGLE": "5.00", "PC_DISREGARD_COUPLE": "10.00", "PC_DISREGARD_HIGHER": "20.00",
+        "PC_DISREGARD_SINGLE": "5.00",
+        "PC_DISREGARD_COUPLE": "10.00",
+        "PC_DISREGARD_HIGHER": "20.00",
         "TAX_TRADING_ALLOWANCE": "1000.00",
     }
     for code, limit in expected.items():
@@ -171,7 +186,7 @@ def test_yaml_float_limit_is_rejected_with_a_clear_message():
 """
     with pytest.raises(RuleError) as exc:
         load_pack(text)
-    (key, messages), = exc.value.fields.items()
+    ((key, messages),) = exc.value.fields.items()
     assert key == "rules[0] (CA_EARN_2099).limit"
     assert "quotes" in messages[0] and "float" in messages[0]
     assert "limit" in errors_of(good(limit=196.0))

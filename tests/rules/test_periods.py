@@ -58,9 +58,14 @@ def test_uc_assessment_period_table(day, on, expected):
 @pytest.mark.parametrize(
     "year,day,expected",
     [
-        (2025, 29, 27), (2025, 30, 27), (2025, 31, 28),
-        (2024, 29, 28), (2024, 30, 28), (2024, 31, 29),
-        (2100, 29, 27), (2000, 29, 28),  # 2100 is not a leap year, 2000 is
+        (2025, 29, 27),
+        (2025, 30, 27),
+        (2025, 31, 28),
+        (2024, 29, 28),
+        (2024, 30, 28),
+        (2024, 31, 29),
+        (2100, 29, 27),
+        (2000, 29, 28),  # 2100 is not a leap year, 2000 is
     ],
 )
 def test_february_start_days(year, day, expected):
@@ -157,8 +162,10 @@ period_kinds = st.one_of(
     st.tuples(st.just("calendar_month"), st.just({})),
     st.tuples(st.just("tax_year"), st.just({})),
     st.tuples(st.just("per_payment"), st.just({})),
-    st.tuples(st.integers(1, 52).map(lambda n: f"rolling_weeks:{n}"), st.fixed_dictionaries(
-        {"week_start": st.sampled_from(DAYS)})),
+    st.tuples(
+        st.integers(1, 52).map(lambda n: f"rolling_weeks:{n}"),
+        st.fixed_dictionaries({"week_start": st.sampled_from(DAYS)}),
+    ),
     st.tuples(st.integers(1, 366).map(lambda n: f"rolling_days:{n}"), st.just({})),
 )
 

@@ -7,14 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.engine import core
-from tracker.engine.core import (
-    Claim,
-    Ledger,
-    LedgerHours,
-    LedgerIncome,
-    LedgerPayment,
-    ProposedPayment,
-)
+from tracker.engine.core import Claim, Ledger, LedgerHours, LedgerIncome, LedgerPayment, ProposedPayment
 from tracker.engine.pack import load_default_pack
 from tracker.rules import wording
 from tracker.rules.wording import NOTE_ALREADY_OVER
@@ -155,7 +148,9 @@ def test_hours_breach_gets_no_money_suggestions():
 
 def test_already_over_and_not_counted_gets_no_suggestions():
     ledger = Ledger(payments=(pay("250.00", TUE),))
-    res = check(CA, RULES, ledger, [ProposedPayment("training", D("50.00"), WED, benefit_value=D("50.00"))], ["training"])
+    res = check(
+        CA, RULES, ledger, [ProposedPayment("training", D("50.00"), WED, benefit_value=D("50.00"))], ["training"]
+    )
     ca = next(v for v in res.verdicts if v.family == "CA_EARN")
     assert ca.status == "over" and ca.total_after == ca.total_before and NOTE_ALREADY_OVER in ca.notes
     assert not res.suggestions
@@ -168,7 +163,10 @@ def test_esa_lower_limit_split_over_three_weeks():
     assert [s.kind for s in res.suggestions] == ["split"]
     split = res.suggestions[0]
     assert [(p.amount, p.paid_on) for p in split.payments] == [
-        (D("16.67"), WED), (D("16.67"), date(2025, 4, 14)), (D("16.66"), date(2025, 4, 21))]
+        (D("16.67"), WED),
+        (D("16.67"), date(2025, 4, 14)),
+        (D("16.66"), date(2025, 4, 21)),
+    ]
     assert "no week goes over the ESA permitted work lower limit of £20.00" in split.explanation
 
 
@@ -181,7 +179,9 @@ def test_lcw_bar_reaching_the_level_breaks_it_so_reduce_stops_a_penny_short():
     assert lcw.status == "over" and lcw.severity == "warn" and not res.blocked
     reduce = by_kind(res)["reduce"]
     assert [(p.amount, p.paid_on) for p in reduce.payments] == [
-        (D("46.55"), date(2025, 6, 10)), (D("53.45"), date(2025, 7, 1))]
+        (D("46.55"), date(2025, 6, 10)),
+        (D("53.45"), date(2025, 7, 1)),
+    ]
     assert by_kind(res)["defer"].payments[0].paid_on == date(2025, 7, 1)
 
 
@@ -192,7 +192,9 @@ def test_trading_allowance_defers_to_the_next_tax_year():
     kinds = by_kind(res)
     assert [(p.amount, p.paid_on) for p in kinds["defer"].payments] == [(D("100.00"), date(2026, 4, 6))]
     assert [(p.amount, p.paid_on) for p in kinds["split"].payments] == [
-        (D("50.00"), date(2026, 3, 20)), (D("50.00"), date(2026, 4, 6))]
+        (D("50.00"), date(2026, 3, 20)),
+        (D("50.00"), date(2026, 4, 6)),
+    ]
     assert "tax year" in kinds["defer"].explanation
 
 
@@ -261,8 +263,11 @@ def situations(draw):
     on = BASE + timedelta(days=draw(st.integers(10, 90)))
     # some payments close to the proposed date, so that periods fill up
     near = tuple(
-        LedgerPayment(draw(st.sampled_from(KINDS)), D(draw(st.integers(0, 20000))) / 100,
-                      on + timedelta(days=draw(st.integers(-6, 6))))
+        LedgerPayment(
+            draw(st.sampled_from(KINDS)),
+            D(draw(st.integers(0, 20000))) / 100,
+            on + timedelta(days=draw(st.integers(-6, 6))),
+        )
         for _ in range(draw(st.integers(0, 3)))
     )
     ledger = Ledger(payments=payments + near, other_income=income)

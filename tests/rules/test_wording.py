@@ -36,22 +36,37 @@ def test_the_engine_gives_codes_and_the_presenter_words():
     assert worded.to_dict()["verdicts"][0]["total_after"] == result.to_dict()["verdicts"][0]["total_after"]
 
 
-@pytest.mark.parametrize("remark,words", [
-    (model.Remark(model.REMARK_UNCONFIRMED), wording.NOTE_UNCONFIRMED),
-    (model.Remark(model.REMARK_DERIVED), wording.NOTE_DERIVED),
-    (model.Remark(model.REMARK_ALREADY_OVER), wording.NOTE_ALREADY_OVER),
-    (model.Remark(model.REMARK_RULE_MESSAGE, text="Report any change."), "Report any change."),
-    (model.Remark(model.REMARK_TAPER_ESTIMATE, amount=D("14.58"), limit=D("684.00"), rate=D("0.55"), benefit="UC",
-                  period="uc_assessment_period"),
-     "About £14.58 less Universal Credit for this assessment period: 55p for each £1 above £684.00."),
-    (model.Remark(model.REMARK_TAPER_UNKNOWN, limit=D("20.00"), benefit="HB", period="week"),
-     "Earnings above £20.00 a week count as income and can reduce Housing Benefit; how much depends on the "
-     "person's other circumstances."),
-    (model.Remark(model.REMARK_EXPENSES, amount=D("15.00"), period="rolling_weeks:4"),
-     "£15.00 of expenses in this 4-week period is counted because it is not marked as arising from "
-     "service-user involvement (check easement: receipted expenses are ignored when the person took part as "
-     "a service user)."),
-])
+@pytest.mark.parametrize(
+    "remark,words",
+    [
+        (model.Remark(model.REMARK_UNCONFIRMED), wording.NOTE_UNCONFIRMED),
+        (model.Remark(model.REMARK_DERIVED), wording.NOTE_DERIVED),
+        (model.Remark(model.REMARK_ALREADY_OVER), wording.NOTE_ALREADY_OVER),
+        (model.Remark(model.REMARK_RULE_MESSAGE, text="Report any change."), "Report any change."),
+        (
+            model.Remark(
+                model.REMARK_TAPER_ESTIMATE,
+                amount=D("14.58"),
+                limit=D("684.00"),
+                rate=D("0.55"),
+                benefit="UC",
+                period="uc_assessment_period",
+            ),
+            "About £14.58 less Universal Credit for this assessment period: 55p for each £1 above £684.00.",
+        ),
+        (
+            model.Remark(model.REMARK_TAPER_UNKNOWN, limit=D("20.00"), benefit="HB", period="week"),
+            "Earnings above £20.00 a week count as income and can reduce Housing Benefit; how much depends on the "
+            "person's other circumstances.",
+        ),
+        (
+            model.Remark(model.REMARK_EXPENSES, amount=D("15.00"), period="rolling_weeks:4"),
+            "£15.00 of expenses in this 4-week period is counted because it is not marked as arising from "
+            "service-user involvement (check easement: receipted expenses are ignored when the person took part as "
+            "a service user).",
+        ),
+    ],
+)
 def test_every_remark_has_words(remark, words):
     assert wording.remark_text(remark) == words
 
@@ -59,8 +74,9 @@ def test_every_remark_has_words(remark, words):
 def test_every_remark_code_is_worded():
     codes = {v for k, v in vars(model).items() if k.startswith("REMARK_")}
     for code in codes:
-        text = wording.remark_text(model.Remark(code, amount=D("1"), limit=D("2"), rate=D("1"), benefit="UC",
-                                                period="week", text="x"))
+        text = wording.remark_text(
+            model.Remark(code, amount=D("1"), limit=D("2"), rate=D("1"), benefit="UC", period="week", text="x")
+        )
         assert text and "{" not in text
 
 
@@ -74,11 +90,23 @@ def test_a_plan_is_worded_and_keeps_its_payments():
     [proposal] = worded.proposals
     assert proposal.payments == plain.proposals[0].payments
     assert proposal.title == "Pay each session on the day"
-    assert proposal.explanation == ("For the session on 9 April 2025 (£150.00): pay £150.00 in cash on 9 April 2025. "
-                                    "With this plan no benefit rule goes over its limit.")
+    assert proposal.explanation == (
+        "For the session on 9 April 2025 (£150.00): pay £150.00 in cash on 9 April 2025. "
+        "With this plan no benefit rule goes over its limit."
+    )
 
 
 def test_period_nouns():
-    assert [wording.period_noun(p) for p in ("week", "uc_assessment_period", "calendar_month", "tax_year",
-                                             "rolling_weeks:5", "rolling_days:28", "per_payment", "none")] == [
-        "week", "assessment period", "month", "tax year", "5-week period", "28-day period", "payment", "day"]
+    assert [
+        wording.period_noun(p)
+        for p in (
+            "week",
+            "uc_assessment_period",
+            "calendar_month",
+            "tax_year",
+            "rolling_weeks:5",
+            "rolling_days:28",
+            "per_payment",
+            "none",
+        )
+    ] == ["week", "assessment period", "month", "tax year", "5-week period", "28-day period", "payment", "day"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import wraps
 from collections.abc import Mapping
+from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
@@ -158,8 +158,15 @@ def writes(view):
                 return _check_replay(found, fingerprint)
         resp = make_response(view(*args, **kwargs))
         if fingerprint is not None and 200 <= resp.status_code < 300:
-            db.session.add(IdempotencyRecord(user_id=g.api_user.id, key=key, request_hash=fingerprint,
-                                             status_code=resp.status_code, body=resp.get_data(as_text=True)))
+            db.session.add(
+                IdempotencyRecord(
+                    user_id=g.api_user.id,
+                    key=key,
+                    request_hash=fingerprint,
+                    status_code=resp.status_code,
+                    body=resp.get_data(as_text=True),
+                )
+            )
         try:
             db.session.commit()
         except IntegrityError:
@@ -174,15 +181,19 @@ def writes(view):
 
 
 def _find(key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(sa.select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == g.api_user.id, IdempotencyRecord.key == key))
+    return db.session.scalar(
+        sa.select(IdempotencyRecord).where(IdempotencyRecord.user_id == g.api_user.id, IdempotencyRecord.key == key)
+    )
 
 
 def _check_replay(found: IdempotencyRecord, fingerprint: str):
     if found.request_hash != fingerprint:
-        return api_error(422, "idempotency_key_reused",
-                         "This Idempotency-Key was already used with a different request.",
-                         {"Idempotency-Key": ["Use a new key for a different request."]})
+        return api_error(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request.",
+            {"Idempotency-Key": ["Use a new key for a different request."]},
+        )
     return _replay(found)
 
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask import jsonify, send_file
 
 from tracker.api import bp
-from tracker.api.base import (current_api_user, found_or_404, own_row_or_404, parse_body, require_role,
-                              visible_person_or_404, writes)
+from tracker.api.base import (
+    current_api_user,
+    found_or_404,
+    own_row_or_404,
+    parse_body,
+    require_role,
+    visible_person_or_404,
+    writes,
+)
 from tracker.api.schemas import BatchIn, DocumentIn
 from tracker.documents import service
 from tracker.documents.models import Document, DocumentBatch
@@ -19,10 +26,14 @@ from tracker.vocab import STAFF_ROLES
 def create_document():
     body = parse_body(DocumentIn)
     person = visible_person_or_404(body.person_id)
-    options = {k: v for k, v in (("cover_letter", body.cover_letter), ("signatory", body.signatory),
-                                 ("training", body.training)) if v}
-    doc, _ = service.request_document(person, body.kind, body.start_on, body.end_on, actor=current_api_user(),
-                                      options=options)
+    options = {
+        k: v
+        for k, v in (("cover_letter", body.cover_letter), ("signatory", body.signatory), ("training", body.training))
+        if v
+    }
+    doc, _ = service.request_document(
+        person, body.kind, body.start_on, body.end_on, actor=current_api_user(), options=options
+    )
     return jsonify(service.document_json(doc)), 202
 
 

@@ -9,205 +9,496 @@ from collections.abc import Sequence
 from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import schemas
-from tracker.vocab import (CONFIDENCES, FLAG_STATUSES, MEASURES, PAYMENT_KINDS, PAYMENT_STATUSES, SEVERITIES,
-                           VERDICT_STATUSES)
+from tracker.vocab import (
+    CONFIDENCES,
+    FLAG_STATUSES,
+    MEASURES,
+    PAYMENT_KINDS,
+    PAYMENT_STATUSES,
+    SEVERITIES,
+    VERDICT_STATUSES,
+)
 
 ERROR = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message", "fields"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    }}},
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+        }
+    },
 }
 
-PERSON = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": ["string", "null"]},
-    "phone": {"type": ["string", "null"]},
-    "preferences": {"type": "array", "items": {"$ref": "#/components/schemas/PreferenceIn"}}}}
+PERSON = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "email": {"type": ["string", "null"]},
+        "phone": {"type": ["string", "null"]},
+        "preferences": {"type": "array", "items": {"$ref": "#/components/schemas/PreferenceIn"}},
+    },
+}
 
-CLAIM = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "person_id": {"type": "integer"}, "benefit": {"type": "string"},
-    "start_on": {"type": "string", "format": "date"}, "end_on": {"type": ["string", "null"], "format": "date"},
-    "attributes": {"type": "object"}}}
+CLAIM = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "person_id": {"type": "integer"},
+        "benefit": {"type": "string"},
+        "start_on": {"type": "string", "format": "date"},
+        "end_on": {"type": ["string", "null"], "format": "date"},
+        "attributes": {"type": "object"},
+    },
+}
 
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _op(summary: str, *, body: str | dict | None = None, ok: int = 200, ok_schema: dict | None = None,
-        errors=(401, 404, 422), idempotent: bool = False, params=()) -> dict:
+def _op(
+    summary: str,
+    *,
+    body: str | dict | None = None,
+    ok: int = 200,
+    ok_schema: dict | None = None,
+    errors=(401, 404, 422),
+    idempotent: bool = False,
+    params=(),
+) -> dict:
     op: dict = {"summary": summary, "responses": {}}
     if body is not None:
         schema = _ref(body) if isinstance(body, str) else body
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
-    op["responses"][str(ok)] = {"description": "OK",
-                                "content": {"application/json": {"schema": ok_schema or {"type": "object"}}}}
+    op["responses"][str(ok)] = {
+        "description": "OK",
+        "content": {"application/json": {"schema": ok_schema or {"type": "object"}}},
+    }
     for code in errors:
-        op["responses"][str(code)] = {"description": {401: "No valid token", 403: "Your role may not do this",
-                                                      404: "Not found, or not visible to you",
-                                                      409: "State conflict", 422: "Invalid input"}[code],
-                                      "content": {"application/json": {"schema": _ref("Error")}}}
+        op["responses"][str(code)] = {
+            "description": {
+                401: "No valid token",
+                403: "Your role may not do this",
+                404: "Not found, or not visible to you",
+                409: "State conflict",
+                422: "Invalid input",
+            }[code],
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
     parameters = list(params)
     if idempotent:
-        parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                           "schema": {"type": "string", "maxLength": 200},
-                           "description": "The same key and body return the first response; another body is a 422."})
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+                "description": "The same key and body return the first response; another body is a 422.",
+            }
+        )
     if parameters:
         op["parameters"] = parameters
     return op
 
 
 PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-LIST_PARAMS = tuple({"name": n, "in": "query", "schema": sch} for n, sch in (
-    ("person_id", {"type": "integer"}), ("activity_id", {"type": "integer"}),
-    ("status", {"enum": list(PAYMENT_STATUSES)}), ("kind", {"type": "string"}),
-    ("from", {"type": "string", "format": "date"}), ("to", {"type": "string", "format": "date"}),
-    ("page", {"type": "integer"}), ("per_page", {"type": "integer", "maximum": 200})))
+LIST_PARAMS = tuple(
+    {"name": n, "in": "query", "schema": sch}
+    for n, sch in (
+        ("person_id", {"type": "integer"}),
+        ("activity_id", {"type": "integer"}),
+        ("status", {"enum": list(PAYMENT_STATUSES)}),
+        ("kind", {"type": "string"}),
+        ("from", {"type": "string", "format": "date"}),
+        ("to", {"type": "string", "format": "date"}),
+        ("page", {"type": "integer"}),
+        ("per_page", {"type": "integer", "maximum": 200}),
+    )
+)
 FLAG_ID = {"name": "flag_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-DOCUMENT = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "person_id": {"type": "integer"},
-    "kind": {"enum": ["statement", "certificate", "training_certificate"]},
-    "start_on": {"type": "string", "format": "date"}, "end_on": {"type": "string", "format": "date"},
-    "status": {"enum": ["queued", "ready", "failed"]}, "sha256": {"type": ["string", "null"]},
-    "failure_reason": {"type": ["string", "null"]}}}
+DOCUMENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "person_id": {"type": "integer"},
+        "kind": {"enum": ["statement", "certificate", "training_certificate"]},
+        "start_on": {"type": "string", "format": "date"},
+        "end_on": {"type": "string", "format": "date"},
+        "status": {"enum": ["queued", "ready", "failed"]},
+        "sha256": {"type": ["string", "null"]},
+        "failure_reason": {"type": ["string", "null"]},
+    },
+}
 PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-PAYMENT = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "person_id": {"type": "integer"},
-    "kind": {"enum": list(PAYMENT_KINDS)},
-    "amount": {"type": "string"}, "benefit_value": {"type": ["string", "null"]}, "currency": {"type": "string"},
-    "status": {"enum": list(PAYMENT_STATUSES)}, "paid_on": {"type": "string", "format": "date"},
-    "reversal_of_id": {"type": ["integer", "null"]}, "check": {"$ref": "#/components/schemas/CheckResult"}}}
+PAYMENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "person_id": {"type": "integer"},
+        "kind": {"enum": list(PAYMENT_KINDS)},
+        "amount": {"type": "string"},
+        "benefit_value": {"type": ["string", "null"]},
+        "currency": {"type": "string"},
+        "status": {"enum": list(PAYMENT_STATUSES)},
+        "paid_on": {"type": "string", "format": "date"},
+        "reversal_of_id": {"type": ["integer", "null"]},
+        "check": {"$ref": "#/components/schemas/CheckResult"},
+    },
+}
 
 PATHS: dict[str, dict] = {
     "/people": {
         "post": _op("Add a person", body="PersonIn", ok=201, ok_schema=PERSON, errors=(401, 403, 422), idempotent=True),
-        "get": _op("List people (staff only)", errors=(401, 403, 422), params=(
-            {"name": "q", "in": "query", "schema": {"type": "string"}},
-            {"name": "page", "in": "query", "schema": {"type": "integer"}},
-            {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 200}})),
+        "get": _op(
+            "List people (staff only)",
+            errors=(401, 403, 422),
+            params=(
+                {"name": "q", "in": "query", "schema": {"type": "string"}},
+                {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 200}},
+            ),
+        ),
     },
     "/people/{person_id}": {"get": _op("A person", ok_schema=PERSON, params=(PERSON_ID,))},
-    "/people/{person_id}/preferences": {"put": _op(
-        "Replace how the person wants to be paid, most preferred first",
-        body={"type": "array", "items": _ref("PreferenceIn")}, ok_schema=PERSON, errors=(401, 403, 404, 422),
-        params=(PERSON_ID,))},
-    "/people/{person_id}/consent": {"post": _op(
-        "Record consent to hold benefit information", body="ConsentIn", ok=201, errors=(401, 403, 404, 422),
-        idempotent=True, params=(PERSON_ID,))},
-    "/people/{person_id}/claims": {
-        "post": _op("Add a benefit claim (needs consent: 409 consent_required)", body="ClaimIn", ok=201,
-                    ok_schema=CLAIM, errors=(401, 403, 404, 409, 422), idempotent=True, params=(PERSON_ID,)),
-        "get": _op("The person's benefit claims (every view is audited)", errors=(401, 403, 404),
-                   params=(PERSON_ID,)),
+    "/people/{person_id}/preferences": {
+        "put": _op(
+            "Replace how the person wants to be paid, most preferred first",
+            body={"type": "array", "items": _ref("PreferenceIn")},
+            ok_schema=PERSON,
+            errors=(401, 403, 404, 422),
+            params=(PERSON_ID,),
+        )
     },
-    "/payments/check": {"post": _op(
-        "What-if: verdicts and re-checked suggestions for a proposed payment; writes nothing",
-        body="PaymentIn", ok_schema=_ref("CheckResult"), errors=(401, 403, 422))},
+    "/people/{person_id}/consent": {
+        "post": _op(
+            "Record consent to hold benefit information",
+            body="ConsentIn",
+            ok=201,
+            errors=(401, 403, 404, 422),
+            idempotent=True,
+            params=(PERSON_ID,),
+        )
+    },
+    "/people/{person_id}/claims": {
+        "post": _op(
+            "Add a benefit claim (needs consent: 409 consent_required)",
+            body="ClaimIn",
+            ok=201,
+            ok_schema=CLAIM,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            params=(PERSON_ID,),
+        ),
+        "get": _op("The person's benefit claims (every view is audited)", errors=(401, 403, 404), params=(PERSON_ID,)),
+    },
+    "/payments/check": {
+        "post": _op(
+            "What-if: verdicts and re-checked suggestions for a proposed payment; writes nothing",
+            body="PaymentIn",
+            ok_schema=_ref("CheckResult"),
+            errors=(401, 403, 422),
+        )
+    },
     "/payments": {
-        "post": _op("Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
-                    body="PaymentIn", ok=201, errors=(401, 403, 409, 422), idempotent=True),
-        "get": _op("Payments, filtered and paginated (a contributor sees only their own)", errors=(401, 422),
-                   params=LIST_PARAMS)},
+        "post": _op(
+            "Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
+            body="PaymentIn",
+            ok=201,
+            errors=(401, 403, 409, 422),
+            idempotent=True,
+        ),
+        "get": _op(
+            "Payments, filtered and paginated (a contributor sees only their own)",
+            errors=(401, 422),
+            params=LIST_PARAMS,
+        ),
+    },
     "/payments/{payment_id}": {
-        "get": _op("A payment, with the check shown when it was recorded", ok_schema=_ref("Payment"),
-                   errors=(401, 404), params=(PAYMENT_ID,)),
-        "delete": {"summary": "Never deletes: payments are cancelled or reversed", "responses": {
-            "405": {"description": "Not allowed", "content": {"application/json": {"schema": _ref("Error")}}}}}},
-    "/payments/{payment_id}/approve": {"post": _op(
-        "Approve a draft (403 when you recorded it)", ok_schema=_ref("Payment"), errors=(401, 403, 404, 409),
-        idempotent=True, params=(PAYMENT_ID,))},
-    "/payments/{payment_id}/pay": {"post": _op(
-        "Mark an approved payment paid on the date the person receives it (a new date is checked again)",
-        body="PayIn", ok_schema=_ref("Payment"), errors=(401, 403, 404, 409, 422), idempotent=True,
-        params=(PAYMENT_ID,))},
-    "/payments/{payment_id}/cancel": {"post": _op(
-        "Cancel a draft or approved payment (409 when paid)", body="ReasonIn", ok_schema=_ref("Payment"),
-        errors=(401, 403, 404, 409, 422), idempotent=True, params=(PAYMENT_ID,))},
-    "/payments/{payment_id}/reverse": {"post": _op(
-        "Reverse a paid payment: a new entry with the opposite amount", body="ReasonIn", ok=201,
-        ok_schema=_ref("Payment"), errors=(401, 403, 404, 409, 422), idempotent=True, params=(PAYMENT_ID,))},
-    "/people/{person_id}/position": {"get": _op(
-        "Where the person stands in the periods containing a date", errors=(401, 404, 422),
-        params=(PERSON_ID, {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}))},
-    "/rules": {"get": _op("The benefit rules in force (all, or on a date)", errors=(401, 422), params=(
-        {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},))},
+        "get": _op(
+            "A payment, with the check shown when it was recorded",
+            ok_schema=_ref("Payment"),
+            errors=(401, 404),
+            params=(PAYMENT_ID,),
+        ),
+        "delete": {
+            "summary": "Never deletes: payments are cancelled or reversed",
+            "responses": {
+                "405": {"description": "Not allowed", "content": {"application/json": {"schema": _ref("Error")}}}
+            },
+        },
+    },
+    "/payments/{payment_id}/approve": {
+        "post": _op(
+            "Approve a draft (403 when you recorded it)",
+            ok_schema=_ref("Payment"),
+            errors=(401, 403, 404, 409),
+            idempotent=True,
+            params=(PAYMENT_ID,),
+        )
+    },
+    "/payments/{payment_id}/pay": {
+        "post": _op(
+            "Mark an approved payment paid on the date the person receives it (a new date is checked again)",
+            body="PayIn",
+            ok_schema=_ref("Payment"),
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            params=(PAYMENT_ID,),
+        )
+    },
+    "/payments/{payment_id}/cancel": {
+        "post": _op(
+            "Cancel a draft or approved payment (409 when paid)",
+            body="ReasonIn",
+            ok_schema=_ref("Payment"),
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            params=(PAYMENT_ID,),
+        )
+    },
+    "/payments/{payment_id}/reverse": {
+        "post": _op(
+            "Reverse a paid payment: a new entry with the opposite amount",
+            body="ReasonIn",
+            ok=201,
+            ok_schema=_ref("Payment"),
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            params=(PAYMENT_ID,),
+        )
+    },
+    "/people/{person_id}/position": {
+        "get": _op(
+            "Where the person stands in the periods containing a date",
+            errors=(401, 404, 422),
+            params=(PERSON_ID, {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}),
+        )
+    },
+    "/rules": {
+        "get": _op(
+            "The benefit rules in force (all, or on a date)",
+            errors=(401, 422),
+            params=({"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},),
+        )
+    },
     "/activities": {
-        "post": _op("Add an activity with its rate card", body="ActivityIn", ok=201, errors=(401, 403, 422),
-                    idempotent=True),
-        "get": _op("List activities", errors=(401, 403))},
+        "post": _op(
+            "Add an activity with its rate card", body="ActivityIn", ok=201, errors=(401, 403, 422), idempotent=True
+        ),
+        "get": _op("List activities", errors=(401, 403)),
+    },
     "/contributions": {
-        "post": _op("Record that a person took part (value owed comes from the rate card)", body="ContributionIn",
-                    ok=201, errors=(401, 403, 422), idempotent=True),
-        "get": _op("Contributions, filtered and paginated (a contributor sees only their own)",
-                   errors=(401, 422), params=LIST_PARAMS)},
+        "post": _op(
+            "Record that a person took part (value owed comes from the rate card)",
+            body="ContributionIn",
+            ok=201,
+            errors=(401, 403, 422),
+            idempotent=True,
+        ),
+        "get": _op(
+            "Contributions, filtered and paginated (a contributor sees only their own)",
+            errors=(401, 422),
+            params=LIST_PARAMS,
+        ),
+    },
     "/expenses": {
-        "post": _op("Record an expense repaid (kept apart from payments)", body="ExpenseIn", ok=201,
-                    errors=(401, 403, 422), idempotent=True),
-        "get": _op("Expenses, filtered and paginated", errors=(401, 422), params=LIST_PARAMS)},
-    "/other-income": {"post": _op("Record income the person declared from elsewhere", body="OtherIncomeIn",
-                                  ok=201, errors=(401, 403, 422), idempotent=True)},
-    "/documents": {"post": _op(
-        "Ask for a statement or certificate (202); the same request returns the same document",
-        body="DocumentIn", ok=202, ok_schema=_ref("Document"), errors=(401, 404, 422), idempotent=True)},
-    "/documents/{document_id}": {"get": _op("A document's status and hash", ok_schema=_ref("Document"),
-                                            errors=(401, 404), params=(DOC_ID,))},
-    "/documents/{document_id}/file": {"get": {
-        "summary": "The PDF (an attachment, not cached); 409 not_ready until it is ready", "parameters": [DOC_ID],
-        "responses": {"200": {"description": "The PDF", "content": {"application/pdf": {}}},
-                      "404": {"description": "Not found, or not yours",
-                              "content": {"application/json": {"schema": _ref("Error")}}},
-                      "409": {"description": "Not ready",
-                              "content": {"application/json": {"schema": _ref("Error")}}}}}},
-    "/documents/batches": {"post": _op("Statements for everyone with activity in a period (202, with progress)",
-                                       body="BatchIn", ok=202, errors=(401, 403, 422), idempotent=True)},
-    "/documents/batches/{batch_id}": {"get": _op("Batch progress: total, done, ready, failed, failures",
-                                                 errors=(401, 403, 404), params=(
-        {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}},))},
+        "post": _op(
+            "Record an expense repaid (kept apart from payments)",
+            body="ExpenseIn",
+            ok=201,
+            errors=(401, 403, 422),
+            idempotent=True,
+        ),
+        "get": _op("Expenses, filtered and paginated", errors=(401, 422), params=LIST_PARAMS),
+    },
+    "/other-income": {
+        "post": _op(
+            "Record income the person declared from elsewhere",
+            body="OtherIncomeIn",
+            ok=201,
+            errors=(401, 403, 422),
+            idempotent=True,
+        )
+    },
+    "/documents": {
+        "post": _op(
+            "Ask for a statement or certificate (202); the same request returns the same document",
+            body="DocumentIn",
+            ok=202,
+            ok_schema=_ref("Document"),
+            errors=(401, 404, 422),
+            idempotent=True,
+        )
+    },
+    "/documents/{document_id}": {
+        "get": _op("A document's status and hash", ok_schema=_ref("Document"), errors=(401, 404), params=(DOC_ID,))
+    },
+    "/documents/{document_id}/file": {
+        "get": {
+            "summary": "The PDF (an attachment, not cached); 409 not_ready until it is ready",
+            "parameters": [DOC_ID],
+            "responses": {
+                "200": {"description": "The PDF", "content": {"application/pdf": {}}},
+                "404": {
+                    "description": "Not found, or not yours",
+                    "content": {"application/json": {"schema": _ref("Error")}},
+                },
+                "409": {"description": "Not ready", "content": {"application/json": {"schema": _ref("Error")}}},
+            },
+        }
+    },
+    "/documents/batches": {
+        "post": _op(
+            "Statements for everyone with activity in a period (202, with progress)",
+            body="BatchIn",
+            ok=202,
+            errors=(401, 403, 422),
+            idempotent=True,
+        )
+    },
+    "/documents/batches/{batch_id}": {
+        "get": _op(
+            "Batch progress: total, done, ready, failed, failures",
+            errors=(401, 403, 404),
+            params=({"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}},),
+        )
+    },
     "/risks": {
-        "get": _op("Risk flags (staff; finance sees levels without the benefit)", errors=(401, 403, 422), params=(
-            {"name": "status", "in": "query", "schema": {"enum": list(FLAG_STATUSES)}},
-            {"name": "person_id", "in": "query", "schema": {"type": "integer"}})),
-        "post": _op("Raise a flag by hand (409 flag_exists for the same person, rule and period)", body="RiskIn",
-                    ok=201, errors=(401, 403, 409, 422), idempotent=True)},
-    "/risks/{flag_id}/acknowledge": {"post": _op("Acknowledge an open flag", body="NoteIn",
-                                                 errors=(401, 403, 404, 409, 422), idempotent=True, params=(FLAG_ID,))},
-    "/risks/{flag_id}/resolve": {"post": _op("Resolve a flag", body="NoteIn", errors=(401, 403, 404, 409, 422),
-                                             idempotent=True, params=(FLAG_ID,))},
-    "/risks/{flag_id}/notes": {"post": _op("Add a note to a flag", body="NoteIn", ok=201,
-                                           errors=(401, 403, 404, 422), idempotent=True, params=(FLAG_ID,))},
-    "/openapi.json": {"get": {"summary": "This document", "security": [],
-                              "responses": {"200": {"description": "OK"}}}},
+        "get": _op(
+            "Risk flags (staff; finance sees levels without the benefit)",
+            errors=(401, 403, 422),
+            params=(
+                {"name": "status", "in": "query", "schema": {"enum": list(FLAG_STATUSES)}},
+                {"name": "person_id", "in": "query", "schema": {"type": "integer"}},
+            ),
+        ),
+        "post": _op(
+            "Raise a flag by hand (409 flag_exists for the same person, rule and period)",
+            body="RiskIn",
+            ok=201,
+            errors=(401, 403, 409, 422),
+            idempotent=True,
+        ),
+    },
+    "/risks/{flag_id}/acknowledge": {
+        "post": _op(
+            "Acknowledge an open flag",
+            body="NoteIn",
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            params=(FLAG_ID,),
+        )
+    },
+    "/risks/{flag_id}/resolve": {
+        "post": _op(
+            "Resolve a flag", body="NoteIn", errors=(401, 403, 404, 409, 422), idempotent=True, params=(FLAG_ID,)
+        )
+    },
+    "/risks/{flag_id}/notes": {
+        "post": _op(
+            "Add a note to a flag",
+            body="NoteIn",
+            ok=201,
+            errors=(401, 403, 404, 422),
+            idempotent=True,
+            params=(FLAG_ID,),
+        )
+    },
+    "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
 }
 
-MODELS: list[type[BaseModel]] = [schemas.PreferenceIn, schemas.PersonIn, schemas.ConsentIn, schemas.ClaimIn,
-                                 schemas.PaymentIn, schemas.PayIn, schemas.ReasonIn, schemas.ActivityIn,
-                                 schemas.ContributionIn, schemas.ExpenseIn, schemas.OtherIncomeIn,
-                                 schemas.DocumentIn, schemas.BatchIn, schemas.RiskIn, schemas.NoteIn]
+MODELS: list[type[BaseModel]] = [
+    schemas.PreferenceIn,
+    schemas.PersonIn,
+    schemas.ConsentIn,
+    schemas.ClaimIn,
+    schemas.PaymentIn,
+    schemas.PayIn,
+    schemas.ReasonIn,
+    schemas.ActivityIn,
+    schemas.ContributionIn,
+    schemas.ExpenseIn,
+    schemas.OtherIncomeIn,
+    schemas.DocumentIn,
+    schemas.BatchIn,
+    schemas.RiskIn,
+    schemas.NoteIn,
+]
 
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
-VERDICT = {"type": "object", "required": ["rule", "benefit", "title", "period", "measure", "total_before",
-                                          "total_after", "limit", "headroom", "status", "severity",
-                                          "confidence", "source"], "properties": {
-    "rule": {"type": "string"}, "benefit": {"type": "string"}, "title": {"type": "string"},
-    "period": {"type": "object", "properties": {"start": {"type": "string", "format": "date"},
-                                                "end": {"type": "string", "format": "date"}}},
-    "measure": {"enum": list(MEASURES)}, "total_before": {"type": "string"}, "total_after": {"type": "string"},
-    "limit": {"type": ["string", "null"]}, "headroom": {"type": ["string", "null"]},
-    "status": {"enum": list(VERDICT_STATUSES)}, "severity": {"enum": list(SEVERITIES)},
-    "confidence": {"enum": list(CONFIDENCES)}, "source": {"type": "string"},
-    "estimated_reduction": MONEY, "notes": {"type": "array", "items": {"type": "string"}}}}
-SUGGESTION = {"type": "object", "properties": {
-    "kind": {"enum": ["split", "defer", "switch_kind", "reduce"]},
-    "payments": {"type": "array", "items": {"type": "object", "properties": {
-        "kind": {"type": "string"}, "amount": MONEY, "paid_on": {"type": "string", "format": "date"}}}},
-    "explanation": {"type": "string"}}}
-CHECK_RESULT = {"type": "object", "properties": {
-    "verdicts": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}},
-    "suggestions": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
-    "blocked": {"type": "boolean"}, "notice": {"type": "string"}}}
+VERDICT = {
+    "type": "object",
+    "required": [
+        "rule",
+        "benefit",
+        "title",
+        "period",
+        "measure",
+        "total_before",
+        "total_after",
+        "limit",
+        "headroom",
+        "status",
+        "severity",
+        "confidence",
+        "source",
+    ],
+    "properties": {
+        "rule": {"type": "string"},
+        "benefit": {"type": "string"},
+        "title": {"type": "string"},
+        "period": {
+            "type": "object",
+            "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}},
+        },
+        "measure": {"enum": list(MEASURES)},
+        "total_before": {"type": "string"},
+        "total_after": {"type": "string"},
+        "limit": {"type": ["string", "null"]},
+        "headroom": {"type": ["string", "null"]},
+        "status": {"enum": list(VERDICT_STATUSES)},
+        "severity": {"enum": list(SEVERITIES)},
+        "confidence": {"enum": list(CONFIDENCES)},
+        "source": {"type": "string"},
+        "estimated_reduction": MONEY,
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+SUGGESTION = {
+    "type": "object",
+    "properties": {
+        "kind": {"enum": ["split", "defer", "switch_kind", "reduce"]},
+        "payments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string"},
+                    "amount": MONEY,
+                    "paid_on": {"type": "string", "format": "date"},
+                },
+            },
+        },
+        "explanation": {"type": "string"},
+    },
+}
+CHECK_RESULT = {
+    "type": "object",
+    "properties": {
+        "verdicts": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}},
+        "suggestions": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
+        "blocked": {"type": "boolean"},
+        "notice": {"type": "string"},
+    },
+}
 
 
 def register(path: str, operations: dict, models: Sequence[type[BaseModel]] = ()) -> None:
@@ -219,8 +510,14 @@ def register(path: str, operations: dict, models: Sequence[type[BaseModel]] = ()
 
 
 def build_document() -> dict:
-    components: dict = {"Error": ERROR, "Payment": PAYMENT, "Document": DOCUMENT, "Verdict": VERDICT,
-                        "Suggestion": SUGGESTION, "CheckResult": CHECK_RESULT}
+    components: dict = {
+        "Error": ERROR,
+        "Payment": PAYMENT,
+        "Document": DOCUMENT,
+        "Verdict": VERDICT,
+        "Suggestion": SUGGESTION,
+        "CheckResult": CHECK_RESULT,
+    }
     for model in MODELS:
         schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
@@ -228,12 +525,14 @@ def build_document() -> dict:
         components[model.__name__] = schema
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Benefits-safe payment tracker API", "version": "1",
-                 "description": "Money is a string with two decimals; dates are YYYY-MM-DD. "
-                                "Errors share one shape. A 404 means not found or not visible to you."},
+        "info": {
+            "title": "Benefits-safe payment tracker API",
+            "version": "1",
+            "description": "Money is a string with two decimals; dates are YYYY-MM-DD. "
+            "Errors share one shape. A 404 means not found or not visible to you.",
+        },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": PATHS,
-        "components": {"schemas": components,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": components, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

@@ -7,8 +7,16 @@ from datetime import date
 from flask import jsonify, request
 
 from tracker.api import bp, openapi
-from tracker.api.base import (current_api_user, found_or_404, own_row_or_404, parse_body, parse_person_body,
-                              require_role, visible_person_or_404, writes)
+from tracker.api.base import (
+    current_api_user,
+    found_or_404,
+    own_row_or_404,
+    parse_body,
+    parse_person_body,
+    require_role,
+    visible_person_or_404,
+    writes,
+)
 from tracker.api.schemas import ApproveManyIn, EmptyIn, PayIn, PaymentIn, ReasonIn
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -24,11 +32,21 @@ from tracker.vocab import FINANCE_ROLES, STAFF_ROLES
 def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
     if contribution_ids is None:
         contribution_ids = [c.id for c in p.contributions]
-    return {"id": p.id, "person_id": p.person_id, "kind": p.kind, "amount": money_str(p.amount),
-            "benefit_value": money_str(p.benefit_value), "currency": p.currency, "status": p.status,
-            "paid_on": p.paid_on.isoformat(), "due_on": p.due_on.isoformat() if p.due_on else None,
-            "contribution_ids": contribution_ids, "note": p.note,
-            "charity_name": p.charity_name, "reversal_of_id": p.reversal_of_id}
+    return {
+        "id": p.id,
+        "person_id": p.person_id,
+        "kind": p.kind,
+        "amount": money_str(p.amount),
+        "benefit_value": money_str(p.benefit_value),
+        "currency": p.currency,
+        "status": p.status,
+        "paid_on": p.paid_on.isoformat(),
+        "due_on": p.due_on.isoformat() if p.due_on else None,
+        "contribution_ids": contribution_ids,
+        "note": p.note,
+        "charity_name": p.charity_name,
+        "reversal_of_id": p.reversal_of_id,
+    }
 
 
 def _input() -> tuple[Person, service.PaymentInput]:
@@ -106,9 +124,17 @@ def approve_payment(payment_id: int):
 def pay_payment(payment_id: int):
     payment = _payment_for_finance(payment_id)
     body = parse_body(PayIn)
-    payment, check = methods.pay(payment, actor=current_api_user(), paid_on=body.paid_on, method=body.method,
-                                 method_note=body.method_note, reference=body.reference, now=utcnow(),
-                                 today=today(), override_reason=body.override_reason)
+    payment, check = methods.pay(
+        payment,
+        actor=current_api_user(),
+        paid_on=body.paid_on,
+        method=body.method,
+        method_note=body.method_note,
+        reference=body.reference,
+        now=utcnow(),
+        today=today(),
+        override_reason=body.override_reason,
+    )
     out = payment_json(payment)
     if check is not None:
         out["check"] = check
@@ -143,13 +169,43 @@ def approve_payments():
     return jsonify({"results": [o.as_json() for o in outcomes]}), 200
 
 
-APPROVE_RESULTS = {"type": "object", "properties": {"results": {"type": "array", "items": {
-    "type": "object", "required": ["id", "status"], "properties": {
-        "id": {"type": "integer"}, "status": {"enum": ["approved", "refused"]},
-        "code": {"enum": [approvals.NOT_FOUND, approvals.NOT_DRAFT, approvals.RECORDER, approvals.BLOCKED,
-                          "payment_changed"]},
-        "message": {"type": "string"}}}}}}
-openapi.register("/payments/approve", {"post": openapi._op(
-    "Approve many drafts as a second person: each is approved or refused on its own, with the reason (its recorder "
-    "may not approve it; the benefit check is run again)", body="ApproveManyIn", ok_schema=APPROVE_RESULTS,
-    errors=(401, 403, 422), idempotent=True)}, [ApproveManyIn])
+APPROVE_RESULTS = {
+    "type": "object",
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "status"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "status": {"enum": ["approved", "refused"]},
+                    "code": {
+                        "enum": [
+                            approvals.NOT_FOUND,
+                            approvals.NOT_DRAFT,
+                            approvals.RECORDER,
+                            approvals.BLOCKED,
+                            "payment_changed",
+                        ]
+                    },
+                    "message": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+openapi.register(
+    "/payments/approve",
+    {
+        "post": openapi._op(
+            "Approve many drafts as a second person: each is approved or refused on its own, with the reason (its recorder "
+            "may not approve it; the benefit check is run again)",
+            body="ApproveManyIn",
+            ok_schema=APPROVE_RESULTS,
+            errors=(401, 403, 422),
+            idempotent=True,
+        )
+    },
+    [ApproveManyIn],
+)

@@ -6,8 +6,7 @@ from flask import jsonify, request
 from pydantic import TypeAdapter
 
 from tracker.api import bp
-from tracker.api.base import (current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404,
-                              writes)
+from tracker.api.base import current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404, writes
 from tracker.api.schemas import ClaimIn, ConsentIn, PersonIn, PreferenceIn
 from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
@@ -23,14 +22,24 @@ PERSON_EDITORS = (*BENEFIT_INFO_ROLES, "contributor")
 
 
 def person_json(p: Person) -> dict:
-    return {"id": p.id, "name": p.name, "email": p.email, "phone": p.phone,
-            "preferences": [{"kind": x.kind, "note": x.note} for x in p.preferences]}
+    return {
+        "id": p.id,
+        "name": p.name,
+        "email": p.email,
+        "phone": p.phone,
+        "preferences": [{"kind": x.kind, "note": x.note} for x in p.preferences],
+    }
 
 
 def claim_json(c) -> dict:
-    return {"id": c.id, "person_id": c.person_id, "benefit": c.benefit,
-            "start_on": c.start_on.isoformat(), "end_on": c.end_on.isoformat() if c.end_on else None,
-            "attributes": c.attributes}
+    return {
+        "id": c.id,
+        "person_id": c.person_id,
+        "benefit": c.benefit,
+        "start_on": c.start_on.isoformat(),
+        "end_on": c.end_on.isoformat() if c.end_on else None,
+        "attributes": c.attributes,
+    }
 
 
 def _person_to_change(person_id: int) -> Person:
@@ -58,8 +67,9 @@ def list_people():
     except ValueError:
         raise ValidationFailed({"page": ["Use whole numbers for page and per_page."]}) from None
     result = service.list_people(request.args.get("q"), page=page, per_page=per_page)
-    return jsonify({"items": [person_json(p) for p in result.items], "page": page,
-                    "per_page": per_page, "total": result.total})
+    return jsonify(
+        {"items": [person_json(p) for p in result.items], "page": page, "per_page": per_page, "total": result.total}
+    )
 
 
 @bp.get("/people/<int:person_id>")
@@ -86,10 +96,17 @@ def put_preferences(person_id: int):
 def post_consent(person_id: int):
     person = _person_to_change(person_id)
     body = parse_body(ConsentIn)
-    consent = service.record_consent(person, body.given_on, body.notice_version,
-                                     actor=current_api_user(), today=today())
-    return jsonify({"id": consent.id, "person_id": person.id, "given_on": consent.given_on.isoformat(),
-                    "notice_version": consent.notice_version}), 201
+    consent = service.record_consent(
+        person, body.given_on, body.notice_version, actor=current_api_user(), today=today()
+    )
+    return jsonify(
+        {
+            "id": consent.id,
+            "person_id": person.id,
+            "given_on": consent.given_on.isoformat(),
+            "notice_version": consent.notice_version,
+        }
+    ), 201
 
 
 @bp.post("/people/<int:person_id>/claims")
@@ -97,8 +114,9 @@ def post_consent(person_id: int):
 def post_claim(person_id: int):
     person = _person_to_change(person_id)
     body = parse_body(ClaimIn)
-    claim = service.add_claim(person, body.benefit, body.start_on, body.end_on, body.attributes,
-                              actor=current_api_user())
+    claim = service.add_claim(
+        person, body.benefit, body.start_on, body.end_on, body.attributes, actor=current_api_user()
+    )
     return jsonify(claim_json(claim)), 201
 
 
@@ -111,4 +129,3 @@ def get_claims(person_id: int):
     claims = service.view_benefits(person, actor=user, where="api")
     db.session.commit()  # the audit event of this view
     return jsonify({"items": [claim_json(c) for c in claims]})
-

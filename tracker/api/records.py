@@ -18,23 +18,45 @@ from tracker.vocab import BENEFIT_INFO_ROLES, STAFF_ROLES
 
 
 def activity_json(a: Activity) -> dict:
-    return {"id": a.id, "name": a.name, "description": a.description, "default_rate": money_str(a.default_rate),
-            "rate_unit": a.rate_unit, "includes_preparation": a.includes_preparation,
-            "service_user_context": a.service_user_context, "consulting_body": a.consulting_body,
-            "active": a.active}
+    return {
+        "id": a.id,
+        "name": a.name,
+        "description": a.description,
+        "default_rate": money_str(a.default_rate),
+        "rate_unit": a.rate_unit,
+        "includes_preparation": a.includes_preparation,
+        "service_user_context": a.service_user_context,
+        "consulting_body": a.consulting_body,
+        "active": a.active,
+    }
 
 
 def contribution_json(c: Contribution) -> dict:
-    return {"id": c.id, "person_id": c.person_id, "activity_id": c.activity_id, "worked_on": c.worked_on.isoformat(),
-            "hours": str(c.hours), "preparation_hours": str(c.preparation_hours), "role": c.role,
-            "description": c.description, "value_owed": money_str(c.value_owed)}
+    return {
+        "id": c.id,
+        "person_id": c.person_id,
+        "activity_id": c.activity_id,
+        "worked_on": c.worked_on.isoformat(),
+        "hours": str(c.hours),
+        "preparation_hours": str(c.preparation_hours),
+        "role": c.role,
+        "description": c.description,
+        "value_owed": money_str(c.value_owed),
+    }
 
 
 def expense_json(e: Expense) -> dict:
-    return {"id": e.id, "person_id": e.person_id, "amount": money_str(e.amount), "currency": e.currency,
-            "incurred_on": e.incurred_on.isoformat(), "paid_on": e.paid_on.isoformat(),
-            "description": e.description, "receipt_ref": e.receipt_ref,
-            "service_user_context": e.service_user_context}
+    return {
+        "id": e.id,
+        "person_id": e.person_id,
+        "amount": money_str(e.amount),
+        "currency": e.currency,
+        "incurred_on": e.incurred_on.isoformat(),
+        "paid_on": e.paid_on.isoformat(),
+        "description": e.description,
+        "receipt_ref": e.receipt_ref,
+        "service_user_context": e.service_user_context,
+    }
 
 
 @bp.post("/activities")
@@ -80,14 +102,22 @@ def create_other_income():
     require_role(*STAFF_ROLES)
     body, person = parse_person_body(OtherIncomeIn)
     row = expenses.record_other_income(person, body.model_dump(), actor=current_api_user())
-    return jsonify({"id": row.id, "person_id": row.person_id, "amount": money_str(row.amount),
-                    "received_on": row.received_on.isoformat(), "source": row.source}), 201
+    return jsonify(
+        {
+            "id": row.id,
+            "person_id": row.person_id,
+            "amount": money_str(row.amount),
+            "received_on": row.received_on.isoformat(),
+            "source": row.source,
+        }
+    ), 201
 
 
 def _page(query, f, to_json):
     result = db.paginate(query, page=f.page, per_page=f.per_page, error_out=False, count=True)
-    return jsonify({"items": [to_json(x) for x in result.items], "page": f.page, "per_page": f.per_page,
-                    "total": result.total})
+    return jsonify(
+        {"items": [to_json(x) for x in result.items], "page": f.page, "per_page": f.per_page, "total": result.total}
+    )
 
 
 def _scope():
@@ -112,8 +142,19 @@ def list_payments():
     from tracker.api.payments import payment_json
 
     f = queries.parse_filters(request.args)
-    result = db.paginate(queries.payments_query(f, person_scope=_scope(), eager=False), page=f.page,
-                         per_page=f.per_page, error_out=False, count=True)
+    result = db.paginate(
+        queries.payments_query(f, person_scope=_scope(), eager=False),
+        page=f.page,
+        per_page=f.per_page,
+        error_out=False,
+        count=True,
+    )
     links = queries.contribution_ids_for([p.id for p in result.items])
-    return jsonify({"items": [payment_json(p, links.get(p.id, [])) for p in result.items], "page": f.page,
-                    "per_page": f.per_page, "total": result.total})
+    return jsonify(
+        {
+            "items": [payment_json(p, links.get(p.id, [])) for p in result.items],
+            "page": f.page,
+            "per_page": f.per_page,
+            "total": result.total,
+        }
+    )

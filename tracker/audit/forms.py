@@ -22,15 +22,23 @@ class AuditFilterForm(FlaskForm):
     who = StringField("Who")
     action = SelectField("What happened", validate_choice=False)
     entity_type = SelectField("Type of record", validate_choice=False)
-    entity_id = IntegerField("Record number", validators=[Optional(), NumberRange(1, MAX_ID, FROM_ONE)],
-                             render_kw={"inputmode": "numeric"}, invalid_value_message=WHOLE)
-    person_id = IntegerField("Person number", validators=[Optional(), NumberRange(1, MAX_ID, FROM_ONE)],
-                             render_kw={"inputmode": "numeric"}, invalid_value_message=WHOLE)
+    entity_id = IntegerField(
+        "Record number",
+        validators=[Optional(), NumberRange(1, MAX_ID, FROM_ONE)],
+        render_kw={"inputmode": "numeric"},
+        invalid_value_message=WHOLE,
+    )
+    person_id = IntegerField(
+        "Person number",
+        validators=[Optional(), NumberRange(1, MAX_ID, FROM_ONE)],
+        render_kw={"inputmode": "numeric"},
+        invalid_value_message=WHOLE,
+    )
 
 
 # "from" and "to", as on the other lists, are Python keywords: added by name.
 setattr(AuditFilterForm, "from", PlainDateField("From", validators=[Optional()]))
-setattr(AuditFilterForm, "to", PlainDateField("To", validators=[Optional()]))
+AuditFilterForm.to = PlainDateField("To", validators=[Optional()])
 
 
 def _add(field, message: str) -> None:

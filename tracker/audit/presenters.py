@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 try:
     from zoneinfo import ZoneInfo
@@ -10,23 +10,36 @@ try:
     LOCAL = ZoneInfo("Europe/London")
     LOCAL_NAME = "UK time"
 except Exception:  # pragma: no cover - a system without time zone data
-    LOCAL = timezone.utc
+    LOCAL = UTC
     LOCAL_NAME = "UTC"
 
 HIDDEN = "Benefit information (hidden for your role)"
 
 ENTITY_LABELS = {
-    "person": "Person", "benefit_claim": "Benefit claim", "consent": "Consent", "payment": "Payment",
-    "contribution": "Contribution", "activity": "Activity", "expense": "Expense", "other_income": "Other income",
-    "user_account": "User", "api_token": "API token", "benefit_rule": "Benefit rule", "document": "Document",
-    "import": "Import", "none": "None",
+    "person": "Person",
+    "benefit_claim": "Benefit claim",
+    "consent": "Consent",
+    "payment": "Payment",
+    "contribution": "Contribution",
+    "activity": "Activity",
+    "expense": "Expense",
+    "other_income": "Other income",
+    "user_account": "User",
+    "api_token": "API token",
+    "benefit_rule": "Benefit rule",
+    "document": "Document",
+    "import": "Import",
+    "none": "None",
 }
-ACTION_LABELS = {
-    "benefits.viewed": "Benefit information viewed",
-    "import.completed": "File imported",
+ACTION_LABELS = {"benefits.viewed": "Benefit information viewed", "import.completed": "File imported"}
+KEY_LABELS = {
+    "paid_on": "Paid on",
+    "worked_on": "Worked on",
+    "due_on": "Due on",
+    "sha256": "File fingerprint",
+    "ap_start_day": "Assessment period start day",
+    "id": "ID",
 }
-KEY_LABELS = {"paid_on": "Paid on", "worked_on": "Worked on", "due_on": "Due on", "sha256": "File fingerprint",
-              "ap_start_day": "Assessment period start day", "id": "ID"}
 
 
 def action_label(action: str) -> str:
@@ -78,13 +91,13 @@ def readable(data, other=None) -> list[tuple[str, str, bool]]:
 
 
 def local_time(at: datetime) -> datetime:
-    return at.replace(tzinfo=timezone.utc).astimezone(LOCAL)
+    return at.replace(tzinfo=UTC).astimezone(LOCAL)
 
 
 def utc_start_of(day: date) -> datetime | None:
     """The UTC moment a UK day starts (stored times are UTC without a zone); None beyond the calendar."""
     try:
-        return datetime.combine(day, time.min, tzinfo=LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+        return datetime.combine(day, time.min, tzinfo=LOCAL).astimezone(UTC).replace(tzinfo=None)
     except (OverflowError, ValueError):
         return None
 

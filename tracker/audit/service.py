@@ -19,9 +19,18 @@ def _plain(value):
     return value
 
 
-def record(actor, action: str, entity, *, before: dict | None = None, after: dict | None = None,
-           person_id: int | None = None, reason: str | None = None, entity_type: str | None = None,
-           entity_id: int | None = None) -> AuditEvent:
+def record(
+    actor,
+    action: str,
+    entity,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    person_id: int | None = None,
+    reason: str | None = None,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+) -> AuditEvent:
     """Add one audit event to the caller's transaction (never commits)."""
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),

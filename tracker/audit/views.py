@@ -71,12 +71,16 @@ def _filter_form() -> tuple[AuditFilterForm, list[str], list[str]]:
 
 
 def _query(form: AuditFilterForm) -> sa.Select:
-    q = (sa.select(AuditEvent).options(so.joinedload(AuditEvent.actor))
-         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+    q = (
+        sa.select(AuditEvent)
+        .options(so.joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
     who = (form.who.data or "").strip()
     if who:
         q = q.join(User, User.id == AuditEvent.actor_id).where(
-            sa.func.lower(User.email).contains(who.lower(), autoescape=True))
+            sa.func.lower(User.email).contains(who.lower(), autoescape=True)
+        )
     if form.action.data:
         q = q.where(AuditEvent.action == form.action.data)
     if form.entity_type.data:
@@ -96,10 +100,15 @@ def _query(form: AuditFilterForm) -> sa.Select:
 
 def _args(form: AuditFilterForm) -> dict:
     """The filters in force, for the page links."""
-    out = {"who": (form.who.data or "").strip(), "action": form.action.data, "entity_type": form.entity_type.data,
-           "entity_id": form.entity_id.data, "person_id": form.person_id.data,
-           "from": form["from"].data.isoformat() if form["from"].data else None,
-           "to": form["to"].data.isoformat() if form["to"].data else None}
+    out = {
+        "who": (form.who.data or "").strip(),
+        "action": form.action.data,
+        "entity_type": form.entity_type.data,
+        "entity_id": form.entity_id.data,
+        "person_id": form.person_id.data,
+        "from": form["from"].data.isoformat() if form["from"].data else None,
+        "to": form["to"].data.isoformat() if form["to"].data else None,
+    }
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -117,7 +126,17 @@ def index():
             names = dict(db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(person_ids))).all())
     args = _args(form)
     return render_template(
-        "audit/index.html", form=form, events=events, args=args, names=names, filtered=bool(args),
-        can_read=lambda e: can_read(e, current_user), readable=readable, action_label=action_label,
-        entity_label=entity_label, local_time=local_time, local_name=LOCAL_NAME, hidden=HIDDEN,
+        "audit/index.html",
+        form=form,
+        events=events,
+        args=args,
+        names=names,
+        filtered=bool(args),
+        can_read=lambda e: can_read(e, current_user),
+        readable=readable,
+        action_label=action_label,
+        entity_label=entity_label,
+        local_time=local_time,
+        local_name=LOCAL_NAME,
+        hidden=HIDDEN,
     ), pages.status(form)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from tracker.extensions import db
 from tracker.people.models import Person
+
 # Who may see which benefits a person receives (special-category data), named here too for the
 # modules that import it from auth.
 from tracker.vocab import BENEFIT_INFO_ROLES as BENEFIT_INFO_ROLES
@@ -53,5 +54,4 @@ def can_see_benefits(user, person: Person) -> bool:
 
 
 def can_edit_person(user, person: Person) -> bool:
-    return user.role in BENEFIT_INFO_ROLES or (
-        user.role == "contributor" and user.person_id == person.id)
+    return user.role in BENEFIT_INFO_ROLES or (user.role == "contributor" and user.person_id == person.id)

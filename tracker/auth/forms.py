@@ -4,9 +4,14 @@ from wtforms.validators import DataRequired, Email, Length
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired("Enter your email address."),
-                                                    Email("Enter an email address, like name@example.org."),
-                                                    Length(max=254)])
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address."),
+            Email("Enter an email address, like name@example.org."),
+            Length(max=254),
+        ],
+    )
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
 
 

@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 
 from tracker.extensions import Model
 from tracker.timeutil import utcnow
+
 # The roles are the vocabulary's, named here too for the modules that import them from auth.
 from tracker.vocab import ROLES as ROLES
 from tracker.vocab import STAFF_ROLES as STAFF_ROLES
@@ -39,8 +40,7 @@ class User(Model):
 
     __table_args__ = (
         sa.CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role_known"),
-        sa.CheckConstraint("(role = 'contributor') = (person_id IS NOT NULL)",
-                           name="contributor_has_person"),
+        sa.CheckConstraint("(role = 'contributor') = (person_id IS NOT NULL)", name="contributor_has_person"),
     )
 
     # Flask-Login protocol

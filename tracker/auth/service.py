@@ -44,19 +44,34 @@ def _person_problem(role: str, person_id: int | None) -> str | None:
     return None
 
 
-def create_user(email: str, role: str, *, actor=None, person_id: int | None = None,
-                password: str | None = None, name: str | None = None) -> User:
+def create_user(
+    email: str,
+    role: str,
+    *,
+    actor=None,
+    person_id: int | None = None,
+    password: str | None = None,
+    name: str | None = None,
+) -> User:
     email = (email or "").strip().lower()
-    problems = {"email": _email_problem(email),
-                "role": None if role in ROLES else f"Role must be one of: {', '.join(ROLES)}.",
-                "person": _person_problem(role, person_id),
-                "password": (f"Use at least {MIN_LENGTH} characters."
-                             if password is not None and len(password) < MIN_LENGTH else None)}
+    problems = {
+        "email": _email_problem(email),
+        "role": None if role in ROLES else f"Role must be one of: {', '.join(ROLES)}.",
+        "person": _person_problem(role, person_id),
+        "password": (
+            f"Use at least {MIN_LENGTH} characters." if password is not None and len(password) < MIN_LENGTH else None
+        ),
+    }
     errors = {field: [message] for field, message in problems.items() if message}
     if errors:
         raise ValidationFailed(errors)
-    user = User(email=email, role=role, person_id=person_id if role == "contributor" else None,
-                name=name, password_hash=hash_password(password) if password else None)
+    user = User(
+        email=email,
+        role=role,
+        person_id=person_id if role == "contributor" else None,
+        name=name,
+        password_hash=hash_password(password) if password else None,
+    )
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.created", user, after={"email": email, "role": role, "person_id": user.person_id})
@@ -71,8 +86,9 @@ def change_role(user: User, role: str, *, actor, person_id: int | None = None) -
     user.person_id = person_id if role == "contributor" else None
     user.session_token = new_session_token()
     db.session.flush()
-    audit.record(actor, "user.role_changed", user, before=before,
-                 after={"role": user.role, "person_id": user.person_id})
+    audit.record(
+        actor, "user.role_changed", user, before=before, after={"role": user.role, "person_id": user.person_id}
+    )
     return user
 
 

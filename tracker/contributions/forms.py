@@ -21,26 +21,34 @@ SESSION_ROWS = 8
 RATE_UNIT_LABELS = {"hour": "An hour", "half_day": "Half a day", "day": "A day", "session": "A session"}
 # "£20.00 an hour", "£60.00 a session"
 RATE_UNIT_WORDS = {"hour": "an hour", "half_day": "a half day", "day": "a day", "session": "a session"}
-SERVICE_USER_LABELS = {"yes": "Yes: they take part as people who use its services",
-                       "no": "No", "unknown": "Not sure"}
+SERVICE_USER_LABELS = {"yes": "Yes: they take part as people who use its services", "no": "No", "unknown": "Not sure"}
 
 
 def hours_field(label: str, required: bool = False) -> StringField:
-    return StringField(label, validators=([Needed()] if required else []) + [
-        NotHuge("That is far too large: enter hours like 2.5.")],
-        render_kw={"inputmode": "decimal", "spellcheck": "false"})
+    return StringField(
+        label,
+        validators=([Needed()] if required else []) + [NotHuge("That is far too large: enter hours like 2.5.")],
+        render_kw={"inputmode": "decimal", "spellcheck": "false"},
+    )
 
 
 class ActivityForm(FlaskForm):
     name = StringField("Name of the activity", validators=[Needed()])
     description = TextAreaField("Description")
     default_rate = money_field("Rate, in pounds", required=True)
-    rate_unit = SelectField("The rate is paid for", choices=select_choices(
-        [(u, RATE_UNIT_LABELS[u]) for u in RATE_UNITS]), default="hour", validate_choice=False)
+    rate_unit = SelectField(
+        "The rate is paid for",
+        choices=select_choices([(u, RATE_UNIT_LABELS[u]) for u in RATE_UNITS]),
+        default="hour",
+        validate_choice=False,
+    )
     includes_preparation = BooleanField("Preparation time is paid at the same rate")
     service_user_context = SelectField(
-        "Do people take part as service users of the consulting body?", default="unknown",
-        choices=select_choices(list(SERVICE_USER_LABELS.items())), validate_choice=False)
+        "Do people take part as service users of the consulting body?",
+        default="unknown",
+        choices=select_choices(list(SERVICE_USER_LABELS.items())),
+        validate_choice=False,
+    )
     consulting_body = StringField("Consulting body")
 
 
@@ -59,8 +67,9 @@ def session_form_class(rows: int = SESSION_ROWS):
 
     class SessionForm(FlaskForm):
         activity_id = SelectField("Activity", validate_choice=False, validators=[Needed()])
-        worked_on = DayField("Date of the session",
-                             validators=[InputRequired("Enter the date of the session, like 2025-04-07.")])
+        worked_on = DayField(
+            "Date of the session", validators=[InputRequired("Enter the date of the session, like 2025-04-07.")]
+        )
         description = TextAreaField("Description")
 
     for i in range(rows):
@@ -70,12 +79,14 @@ def session_form_class(rows: int = SESSION_ROWS):
     return SessionForm
 
 
-
 # ---- the rows of a session ----------------------------------------------------------------------------
 
 #: A service field of one attendee: (the prefix of its row field, the word a message uses).
-ROW_FIELDS = {"person_id": ("person", "person"), "hours": ("hours", "hours"),
-              "preparation_hours": ("prep", "preparation hours")}
+ROW_FIELDS = {
+    "person_id": ("person", "person"),
+    "hours": ("hours", "hours"),
+    "preparation_hours": ("prep", "preparation hours"),
+}
 
 
 def name_rows(form, rows: int = SESSION_ROWS) -> None:
@@ -88,14 +99,18 @@ def name_rows(form, rows: int = SESSION_ROWS) -> None:
 
 def used_rows(form, rows: int = SESSION_ROWS) -> list[int]:
     """The rows with anything typed in them."""
-    return [i for i in range(rows)
-            if any((form[f"{name}_{i}"].data or "").strip() for name in ("person", "hours", "prep"))]
+    return [
+        i for i in range(rows) if any((form[f"{name}_{i}"].data or "").strip() for name in ("person", "hours", "prep"))
+    ]
 
 
 def attendee(form, i: int) -> dict:
     """One row as the session service reads it."""
-    return {"person_id": parse_id(form[f"person_{i}"].data), "hours": clean(form, f"hours_{i}"),
-            "preparation_hours": clean(form, f"prep_{i}")}
+    return {
+        "person_id": parse_id(form[f"person_{i}"].data),
+        "hours": clean(form, f"hours_{i}"),
+        "preparation_hours": clean(form, f"prep_{i}"),
+    }
 
 
 def row_errors(fields: dict[str, list[str]], rows: list[int]) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from tracker.money import format_money
 
 
 def rate_text(activity: Activity) -> str:
-    """"£20.00 an hour, preparation paid" in words."""
+    """ "£20.00 an hour, preparation paid" in words."""
     text = f"{format_money(activity.default_rate)} {RATE_UNIT_WORDS.get(activity.rate_unit, activity.rate_unit)}"
     if activity.rate_unit == "hour":
         text += ", preparation time paid too" if activity.includes_preparation else ", preparation time not paid"
@@ -24,5 +24,7 @@ def session_recorded(made: list[Contribution], activity: Activity, day: date) ->
     """The message after a session is recorded: who took part and what each is owed."""
     summary = "; ".join(f"{c.person.name} {format_money(c.value_owed)}" for c in made)
     count = len(made)
-    return (f"The session has been recorded: {count} {'person' if count == 1 else 'people'} took part in "
-            f"{activity.name} on {day.day} {day:%B %Y}. Value owed: {summary}.")
+    return (
+        f"The session has been recorded: {count} {'person' if count == 1 else 'people'} took part in "
+        f"{activity.name} on {day.day} {day:%B %Y}. Value owed: {summary}."
+    )

@@ -74,9 +74,15 @@ def activity_values(data: dict) -> dict:
 
 
 def activity_snapshot(a: Activity) -> dict:
-    return {"name": a.name, "default_rate": a.default_rate, "rate_unit": a.rate_unit,
-            "includes_preparation": a.includes_preparation, "service_user_context": a.service_user_context,
-            "consulting_body": a.consulting_body, "active": a.active}
+    return {
+        "name": a.name,
+        "default_rate": a.default_rate,
+        "rate_unit": a.rate_unit,
+        "includes_preparation": a.includes_preparation,
+        "service_user_context": a.service_user_context,
+        "consulting_body": a.consulting_body,
+        "active": a.active,
+    }
 
 
 def create_activity(data: dict, *, actor) -> Activity:
@@ -124,9 +130,13 @@ def contribution_values(data: dict) -> dict:
     worked_on = data.get("worked_on")
     if not isinstance(worked_on, date):
         errors["worked_on"] = ["Enter the date of the work, like 2025-04-07."]
-    out = {"hours": hours, "preparation_hours": prep, "worked_on": worked_on,
-           "role": _text(data, "role", errors, limit=100),
-           "description": _text(data, "description", errors, limit=1000)}
+    out = {
+        "hours": hours,
+        "preparation_hours": prep,
+        "worked_on": worked_on,
+        "role": _text(data, "role", errors, limit=100),
+        "description": _text(data, "description", errors, limit=1000),
+    }
     activity = None
     if data.get("activity_id") is not None:
         activity = db.session.get(Activity, data["activity_id"])
@@ -136,24 +146,41 @@ def contribution_values(data: dict) -> dict:
     if errors:
         raise ValidationFailed(errors)
     out["activity"] = activity
-    out["value_owed"] = (_amount(data, "value_owed", errors, required=False)
-                         if data.get("value_owed") not in (None, "") else value_owed(activity, hours, prep, rate))
+    out["value_owed"] = (
+        _amount(data, "value_owed", errors, required=False)
+        if data.get("value_owed") not in (None, "")
+        else value_owed(activity, hours, prep, rate)
+    )
     if errors:
         raise ValidationFailed(errors)
     return out
 
 
 def contribution_snapshot(c: Contribution) -> dict:
-    return {"person_id": c.person_id, "activity_id": c.activity_id, "worked_on": c.worked_on, "hours": c.hours,
-            "preparation_hours": c.preparation_hours, "value_owed": c.value_owed, "role": c.role}
+    return {
+        "person_id": c.person_id,
+        "activity_id": c.activity_id,
+        "worked_on": c.worked_on,
+        "hours": c.hours,
+        "preparation_hours": c.preparation_hours,
+        "value_owed": c.value_owed,
+        "role": c.role,
+    }
 
 
 def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
     v = contribution_values(data)
-    c = Contribution(person_id=person.id, activity_id=v["activity"].id if v["activity"] else None,
-                     worked_on=v["worked_on"], hours=v["hours"], preparation_hours=v["preparation_hours"],
-                     role=v["role"], description=v["description"], value_owed=v["value_owed"],
-                     recorded_by_id=getattr(actor, "id", None))
+    c = Contribution(
+        person_id=person.id,
+        activity_id=v["activity"].id if v["activity"] else None,
+        worked_on=v["worked_on"],
+        hours=v["hours"],
+        preparation_hours=v["preparation_hours"],
+        role=v["role"],
+        description=v["description"],
+        value_owed=v["value_owed"],
+        recorded_by_id=getattr(actor, "id", None),
+    )
     db.session.add(c)
     ledger.changed(db.session, [person.id])
     db.session.flush()
@@ -161,8 +188,9 @@ def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
     return c
 
 
-def record_session(activity_id: int | None, worked_on: date, attendees: list[dict], *, actor,
-                   description: str | None = None) -> list[Contribution]:
+def record_session(
+    activity_id: int | None, worked_on: date, attendees: list[dict], *, actor, description: str | None = None
+) -> list[Contribution]:
     """One session, many people: all are recorded or none (errors name the attendee row)."""
     errors: dict[str, list[str]] = {}
     if not attendees:
@@ -179,8 +207,14 @@ def record_session(activity_id: int | None, worked_on: date, attendees: list[dic
             continue
         seen.add(person.id)
         try:
-            made.append((person, contribution_values({**row, "activity_id": activity_id, "worked_on": worked_on,
-                                                      "description": description})))
+            made.append(
+                (
+                    person,
+                    contribution_values(
+                        {**row, "activity_id": activity_id, "worked_on": worked_on, "description": description}
+                    ),
+                )
+            )
         except ValidationFailed as e:
             for k, v in e.fields.items():
                 errors[f"attendees.{i}.{k}" if k not in ("worked_on", "activity_id") else k] = v
@@ -188,9 +222,17 @@ def record_session(activity_id: int | None, worked_on: date, attendees: list[dic
         raise ValidationFailed(errors)
     out = []
     for person, v in made:
-        c = Contribution(person_id=person.id, activity_id=activity_id, worked_on=worked_on, hours=v["hours"],
-                         preparation_hours=v["preparation_hours"], role=v["role"], description=v["description"],
-                         value_owed=v["value_owed"], recorded_by_id=getattr(actor, "id", None))
+        c = Contribution(
+            person_id=person.id,
+            activity_id=activity_id,
+            worked_on=worked_on,
+            hours=v["hours"],
+            preparation_hours=v["preparation_hours"],
+            role=v["role"],
+            description=v["description"],
+            value_owed=v["value_owed"],
+            recorded_by_id=getattr(actor, "id", None),
+        )
         db.session.add(c)
         out.append(c)
     ledger.changed(db.session, [c.person_id for c in out])
@@ -202,8 +244,15 @@ def record_session(activity_id: int | None, worked_on: date, attendees: list[dic
 
 def unpaid_contributions(person_id: int) -> list[Contribution]:
     """Contributions not yet covered by a payment that is still live (not cancelled)."""
-    covered = (sa.select(payment_contribution.c.contribution_id)
-               .join(Payment, Payment.id == payment_contribution.c.payment_id)
-               .where(Payment.status != "cancelled"))
-    return list(db.session.scalars(sa.select(Contribution).where(
-        Contribution.person_id == person_id, Contribution.id.not_in(covered)).order_by(Contribution.worked_on)))
+    covered = (
+        sa.select(payment_contribution.c.contribution_id)
+        .join(Payment, Payment.id == payment_contribution.c.payment_id)
+        .where(Payment.status != "cancelled")
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Contribution)
+            .where(Contribution.person_id == person_id, Contribution.id.not_in(covered))
+            .order_by(Contribution.worked_on)
+        )
+    )

@@ -19,9 +19,19 @@ from werkzeug.wrappers import Response
 from tracker import pages
 from tracker.auth.access import roles_required
 from tracker.contributions import bp, presenters, service
-from tracker.contributions.forms import (RATE_UNIT_LABELS, SERVICE_USER_LABELS, SESSION_ROWS, ActivityForm,
-                                         ContributionForm, attendee, name_rows, put_missing_errors, row_errors,
-                                         session_form_class, used_rows)
+from tracker.contributions.forms import (
+    RATE_UNIT_LABELS,
+    SERVICE_USER_LABELS,
+    SESSION_ROWS,
+    ActivityForm,
+    ContributionForm,
+    attendee,
+    name_rows,
+    put_missing_errors,
+    row_errors,
+    session_form_class,
+    used_rows,
+)
 from tracker.contributions.models import Activity
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -39,8 +49,13 @@ MANAGERS = ("admin", "coordinator")
 
 
 def _render(template: str, **ctx):
-    return render_template(template, rate_text=presenters.rate_text, rate_unit_labels=RATE_UNIT_LABELS,
-                           service_user_labels=SERVICE_USER_LABELS, **ctx)
+    return render_template(
+        template,
+        rate_text=presenters.rate_text,
+        rate_unit_labels=RATE_UNIT_LABELS,
+        service_user_labels=SERVICE_USER_LABELS,
+        **ctx,
+    )
 
 
 def _activity(raw) -> Activity | None:
@@ -70,16 +85,24 @@ def _errors_too(form, check: Callable[[dict], object], data: dict) -> None:
 
 # ---- the list ----------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
     form, f, rows = list_page(queries.contributions_query)
-    return _render("contributions/index.html", form=form, f=f, contributions=rows, args=page_args(f),
-                   can_record=current_user.role in MANAGERS,
-                   can_pay=current_user.role in FINANCE_ROLES), (200 if f else 422)
+    return _render(
+        "contributions/index.html",
+        form=form,
+        f=f,
+        contributions=rows,
+        args=page_args(f),
+        can_record=current_user.role in MANAGERS,
+        can_pay=current_user.role in FINANCE_ROLES,
+    ), (200 if f else 422)
 
 
 # ---- a session: many people at once -------------------------------------------------------------
+
 
 def _preview_errors(form, attendees: list[dict], rows: list[int]) -> None:
     """When the session cannot be saved for another reason, still say what is wrong in each row."""
@@ -123,11 +146,11 @@ def _post_session(form) -> tuple[Response | None, Activity | None]:
 
     def action() -> Done:
         day = form.worked_on.data
-        made = service.record_session(chosen.id, day, attendees, actor=current_user,
-                                      description=form.description.data)
-        return Done(url_for("contributions.index", activity_id=chosen.id, **{"from": day.isoformat(),
-                                                                              "to": day.isoformat()}),
-                    presenters.session_recorded(made, chosen, day))
+        made = service.record_session(chosen.id, day, attendees, actor=current_user, description=form.description.data)
+        return Done(
+            url_for("contributions.index", activity_id=chosen.id, **{"from": day.isoformat(), "to": day.isoformat()}),
+            presenters.session_recorded(made, chosen, day),
+        )
 
     done = pages.submit(form, action, on_error=lambda e: pages.put_errors(form, row_errors(e.fields, rows)))
     return done, chosen
@@ -143,14 +166,17 @@ def session():
             return done
     else:
         chosen = _activity(form.activity_id.data)
-    activities = list(db.session.scalars(sa.select(Activity).where(Activity.active.is_(True))
-                                         .order_by(Activity.name, Activity.id)))
+    activities = list(
+        db.session.scalars(sa.select(Activity).where(Activity.active.is_(True)).order_by(Activity.name, Activity.id))
+    )
     rows = [(i, form[f"person_{i}"], form[f"hours_{i}"], form[f"prep_{i}"]) for i in range(SESSION_ROWS)]
-    return _render("contributions/session.html", form=form, rows=rows, chosen=chosen,
-                   activities=activities), pages.status(form)
+    return _render(
+        "contributions/session.html", form=form, rows=rows, chosen=chosen, activities=activities
+    ), pages.status(form)
 
 
 # ---- one contribution ----------------------------------------------------------------------------
+
 
 def _post_contribution(form) -> Response | None:
     """Record the contribution; None to show the form again."""
@@ -160,17 +186,23 @@ def _post_contribution(form) -> Response | None:
     if chosen is None:
         form.person_id.errors = list(form.person_id.errors) + ["Choose the person who took part."]
     activity = _chosen_activity(form, required=False)
-    data = {"hours": clean(form, "hours"), "preparation_hours": clean(form, "preparation_hours"),
-            "role": form.role.data, "description": form.description.data,
-            "activity_id": activity.id if activity else None}
+    data = {
+        "hours": clean(form, "hours"),
+        "preparation_hours": clean(form, "preparation_hours"),
+        "role": form.role.data,
+        "description": form.description.data,
+        "activity_id": activity.id if activity else None,
+    }
     if chosen is None or not valid or form.errors:
         _errors_too(form, service.contribution_values, {**data, "worked_on": today()})
         return None
 
     def action() -> Done:
         c = service.record_contribution(chosen, {**data, "worked_on": form.worked_on.data}, actor=current_user)
-        return Done(url_for("contributions.index", person_id=chosen.id),
-                    f"The contribution has been recorded for {chosen.name}. Value owed: {format_money(c.value_owed)}.")
+        return Done(
+            url_for("contributions.index", person_id=chosen.id),
+            f"The contribution has been recorded for {chosen.name}. Value owed: {format_money(c.value_owed)}.",
+        )
 
     return pages.submit(form, action)
 
@@ -191,6 +223,7 @@ def new():
 
 # ---- activities ---------------------------------------------------------------------------------
 
+
 @bp.get("/activities")
 @roles_required(*STAFF_ROLES)
 def activities():
@@ -199,15 +232,21 @@ def activities():
 
 
 def _activity_data(form) -> dict:
-    return {"name": form.name.data, "description": form.description.data,
-            "default_rate": clean(form, "default_rate"), "rate_unit": form.rate_unit.data,
-            "includes_preparation": bool(form.includes_preparation.data),
-            "service_user_context": form.service_user_context.data, "consulting_body": form.consulting_body.data}
+    return {
+        "name": form.name.data,
+        "description": form.description.data,
+        "default_rate": clean(form, "default_rate"),
+        "rate_unit": form.rate_unit.data,
+        "includes_preparation": bool(form.includes_preparation.data),
+        "service_user_context": form.service_user_context.data,
+        "consulting_body": form.consulting_body.data,
+    }
 
 
 def _activity_page(form, activity: Activity | None, save: Callable[[dict], Activity], saved: str):
     """Save the activity through the page boundary, or show the form with every problem on it.
     ``saved`` is the message, with {name} for the activity's name."""
+
     def action() -> Done:
         name = save(_activity_data(form)).name
         return Done(url_for("contributions.activities"), saved.format(name=name))
@@ -224,8 +263,12 @@ def _activity_page(form, activity: Activity | None, save: Callable[[dict], Activ
 @bp.route("/activities/new", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def new_activity():
-    return _activity_page(ActivityForm(), None, lambda data: service.create_activity(data, actor=current_user),
-                          "The activity “{name}” has been added.")
+    return _activity_page(
+        ActivityForm(),
+        None,
+        lambda data: service.create_activity(data, actor=current_user),
+        "The activity “{name}” has been added.",
+    )
 
 
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
@@ -233,13 +276,22 @@ def new_activity():
 def edit_activity(activity_id: int):
     activity = db.get_or_404(Activity, activity_id)
     if request.method == "GET":
-        form = ActivityForm(data={"name": activity.name, "description": activity.description or "",
-                                  "default_rate": str(activity.default_rate), "rate_unit": activity.rate_unit,
-                                  "includes_preparation": activity.includes_preparation,
-                                  "service_user_context": activity.service_user_context,
-                                  "consulting_body": activity.consulting_body or ""})
+        form = ActivityForm(
+            data={
+                "name": activity.name,
+                "description": activity.description or "",
+                "default_rate": str(activity.default_rate),
+                "rate_unit": activity.rate_unit,
+                "includes_preparation": activity.includes_preparation,
+                "service_user_context": activity.service_user_context,
+                "consulting_body": activity.consulting_body or "",
+            }
+        )
     else:
         form = ActivityForm()
-    return _activity_page(form, activity, lambda data: service.update_activity(activity, data, actor=current_user),
-                          "The activity “{name}” has been saved. "
-                          "Contributions already recorded keep the value they had.")
+    return _activity_page(
+        form,
+        activity,
+        lambda data: service.update_activity(activity, data, actor=current_user),
+        "The activity “{name}” has been saved. Contributions already recorded keep the value they had.",
+    )

@@ -14,6 +14,7 @@ from tracker.documents.presenters import Preset
 from tracker.errors import ValidationFailed
 from tracker.me.forms import in_range
 from tracker.people.forms import Needed, PlainDateField, select_choices
+
 KIND_CHOICES = (
     ("statement", "A statement of what you were paid (for the Jobcentre or your own records)"),
     ("certificate", "A certificate of contribution"),
@@ -36,26 +37,41 @@ def request_form_class(period_choices: list[tuple[str, str]], *, staff: bool):
     """The form to ask for a document; the period choices show the actual dates for this person."""
 
     class DocumentRequestForm(FlaskForm):
-        kind = SelectField("What do you need?", choices=select_choices(STAFF_KIND_CHOICES if staff else KIND_CHOICES),
-                           default="statement", validators=[Needed()], validate_choice=False)
-        period = RadioField("Which dates should it cover?", choices=select_choices(period_choices),
-                            default=period_choices[0][0] if period_choices else None, validate_choice=False)
+        kind = SelectField(
+            "What do you need?",
+            choices=select_choices(STAFF_KIND_CHOICES if staff else KIND_CHOICES),
+            default="statement",
+            validators=[Needed()],
+            validate_choice=False,
+        )
+        period = RadioField(
+            "Which dates should it cover?",
+            choices=select_choices(period_choices),
+            default=period_choices[0][0] if period_choices else None,
+            validate_choice=False,
+        )
         start_on = PlainDateField("Start date", validators=[Optional(), in_range])
         end_on = PlainDateField("End date", validators=[Optional(), in_range])
-        training = StringField("Name of the training",
-                               validators=[Length(max=200, message="Use 200 characters or fewer.")])
+        training = StringField(
+            "Name of the training", validators=[Length(max=200, message="Use 200 characters or fewer.")]
+        )
         cover_letter = BooleanField("Add a cover letter for the Jobcentre")
 
     if staff:
         DocumentRequestForm.signatory = StringField(
-            "Name of the person signing", validators=[Length(max=100, message="Use 100 characters or fewer.")])
+            "Name of the person signing", validators=[Length(max=100, message="Use 100 characters or fewer.")]
+        )
     return DocumentRequestForm
 
 
 def batch_form_class(period_choices: list[tuple[str, str]]):
     class BatchForm(FlaskForm):
-        period = RadioField("Which dates should the statements cover?", choices=select_choices(period_choices),
-                            default=period_choices[0][0], validate_choice=False)
+        period = RadioField(
+            "Which dates should the statements cover?",
+            choices=select_choices(period_choices),
+            default=period_choices[0][0],
+            validate_choice=False,
+        )
         start_on = PlainDateField("Start date", validators=[Optional(), in_range])
         end_on = PlainDateField("End date", validators=[Optional(), in_range])
 

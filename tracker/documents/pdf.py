@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -20,7 +21,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
 rl_config.invariant = 1
 
@@ -66,11 +66,11 @@ class StatementData:
     person_name: str
     period_label: str
     issued_on: str
-    contributions: tuple[tuple[str, str, str, str], ...] = ()      # date, activity, hours, value owed
-    payments: tuple[tuple[str, str, str, str, str], ...] = ()       # date received, kind, amount, status, note
-    totals_by_kind: tuple[tuple[str, str], ...] = ()                # kind, total
-    expenses: tuple[tuple[str, str, str, str], ...] = ()            # date, description, amount, counted?
-    choices: tuple[tuple[str, str, str, str], ...] = ()             # date, choice, offered, accepted
+    contributions: tuple[tuple[str, str, str, str], ...] = ()  # date, activity, hours, value owed
+    payments: tuple[tuple[str, str, str, str, str], ...] = ()  # date received, kind, amount, status, note
+    totals_by_kind: tuple[tuple[str, str], ...] = ()  # kind, total
+    expenses: tuple[tuple[str, str, str, str], ...] = ()  # date, description, amount, counted?
+    choices: tuple[tuple[str, str, str, str], ...] = ()  # date, choice, offered, accepted
     benefit_periods: tuple[BenefitPeriod, ...] = ()
     total_paid: str = "£0.00"
     total_hours: str = "0"
@@ -82,8 +82,8 @@ class StatementData:
 class CertificateData:
     organisation: str
     person_name: str
-    title: str                      # "Certificate of contribution" or "Certificate of training"
-    statement: str                  # one sentence: what the person did
+    title: str  # "Certificate of contribution" or "Certificate of training"
+    statement: str  # one sentence: what the person did
     details: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # label, value
     signatory: str = ""
     signatory_role: str = ""
@@ -97,13 +97,23 @@ def _styles():
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=9, leading=12),
         "h1": ParagraphStyle("h1", parent=base, fontName=FONT_BOLD, fontSize=20, leading=24, spaceAfter=6),
-        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=14, leading=18, spaceBefore=10,
-                             spaceAfter=4),
-        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=28, leading=34,
-                                alignment=TA_CENTER, spaceAfter=12),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=FONT_BOLD, fontSize=14, leading=18, spaceBefore=10, spaceAfter=4
+        ),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName=FONT_BOLD, fontSize=28, leading=34, alignment=TA_CENTER, spaceAfter=12
+        ),
         "centre": ParagraphStyle("centre", parent=base, fontSize=13, leading=18, alignment=TA_CENTER),
-        "name": ParagraphStyle("name", parent=base, fontName=FONT_BOLD, fontSize=24, leading=30,
-                               alignment=TA_CENTER, spaceBefore=10, spaceAfter=10),
+        "name": ParagraphStyle(
+            "name",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=24,
+            leading=30,
+            alignment=TA_CENTER,
+            spaceBefore=10,
+            spaceAfter=10,
+        ),
     }
 
 
@@ -129,9 +139,19 @@ def _table(header: tuple[str, ...], rows, styles, widths, numeric_cols=()) -> Ta
 
 def _build(story, title: str, author: str) -> bytes:
     buf = BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=title, author=author, subject=title, creator=author,
-                            lang="en-GB")
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author=author,
+        subject=title,
+        creator=author,
+        lang="en-GB",
+    )
     doc.build(story)
     return buf.getvalue()
 
@@ -142,44 +162,73 @@ def render_statement(d: StatementData) -> bytes:
     story = []
     if d.cover_letter:
         c = d.cover_letter
-        story += [_p(d.organisation, s["h2"]), _p(d.issued_on, s["base"]), Spacer(1, 8 * mm),
-                  _p(c.addressee, s["base"]), Spacer(1, 6 * mm)]
+        story += [
+            _p(d.organisation, s["h2"]),
+            _p(d.issued_on, s["base"]),
+            Spacer(1, 8 * mm),
+            _p(c.addressee, s["base"]),
+            Spacer(1, 6 * mm),
+        ]
         story += [_p(line, s["base"]) for line in c.body]
         story += [Spacer(1, 10 * mm), _p(c.signatory, s["base"]), _p(c.signatory_role, s["base"]), PageBreak()]
-    story += [_p("Statement of contributions and payments", s["h1"]),
-              _p(f"{d.person_name}", s["h2"]),
-              _p(f"Period: {d.period_label}", s["base"]),
-              _p(f"From {d.organisation}. Issued on {d.issued_on}.", s["base"]),
-              _p(f"Total received in this period: {d.total_paid}. Hours of contribution: {d.total_hours}.",
-                 s["base"])]
+    story += [
+        _p("Statement of contributions and payments", s["h1"]),
+        _p(f"{d.person_name}", s["h2"]),
+        _p(f"Period: {d.period_label}", s["base"]),
+        _p(f"From {d.organisation}. Issued on {d.issued_on}.", s["base"]),
+        _p(f"Total received in this period: {d.total_paid}. Hours of contribution: {d.total_hours}.", s["base"]),
+    ]
     story.append(_p("Contributions", s["h2"]))
     if d.contributions:
-        story.append(_table(("Date", "Activity", "Hours", "Value"), d.contributions, s,
-                            (w * .18, w * .52, w * .12, w * .18)))
+        story.append(
+            _table(("Date", "Activity", "Hours", "Value"), d.contributions, s, (w * 0.18, w * 0.52, w * 0.12, w * 0.18))
+        )
     else:
         story.append(_p("No contributions in this period.", s["base"]))
     story.append(_p("Payments (by the date received)", s["h2"]))
     if d.payments:
-        story.append(_table(("Date received", "How", "Amount", "Status", "Note"), d.payments, s,
-                            (w * .16, w * .2, w * .14, w * .14, w * .36)))
-        story.append(_table(("How", "Total"), d.totals_by_kind, s, (w * .5, w * .2)))
+        story.append(
+            _table(
+                ("Date received", "How", "Amount", "Status", "Note"),
+                d.payments,
+                s,
+                (w * 0.16, w * 0.2, w * 0.14, w * 0.14, w * 0.36),
+            )
+        )
+        story.append(_table(("How", "Total"), d.totals_by_kind, s, (w * 0.5, w * 0.2)))
     else:
         story.append(_p("No payments in this period.", s["base"]))
     if d.expenses:
         story.append(_p("Expenses repaid", s["h2"]))
-        story.append(_table(("Date repaid", "What for", "Amount", "Counted as earnings?"), d.expenses, s,
-                            (w * .16, w * .44, w * .14, w * .26)))
+        story.append(
+            _table(
+                ("Date repaid", "What for", "Amount", "Counted as earnings?"),
+                d.expenses,
+                s,
+                (w * 0.16, w * 0.44, w * 0.14, w * 0.26),
+            )
+        )
     if d.choices:
         story.append(_p("Choices about payment", s["h2"]))
-        story.append(_table(("Date", "Choice", "Offered", "Accepted"), d.choices, s,
-                            (w * .16, w * .48, w * .18, w * .18)))
+        story.append(
+            _table(("Date", "Choice", "Offered", "Accepted"), d.choices, s, (w * 0.16, w * 0.48, w * 0.18, w * 0.18))
+        )
     if d.benefit_periods:
         story.append(_p("Totals for each benefit period", s["h2"]))
-        story.append(_p("Use these figures when you report earnings, for example for a Universal Credit "
-                        "assessment period.", s["base"]))
-        story.append(_table(("Benefit", "Rule", "Period", "Total", "Limit", "Status"),
-                            [(b.benefit, b.rule, b.period, b.total, b.limit, b.status) for b in d.benefit_periods],
-                            s, (w * .17, w * .22, w * .21, w * .12, w * .12, w * .16)))
+        story.append(
+            _p(
+                "Use these figures when you report earnings, for example for a Universal Credit assessment period.",
+                s["base"],
+            )
+        )
+        story.append(
+            _table(
+                ("Benefit", "Rule", "Period", "Total", "Limit", "Status"),
+                [(b.benefit, b.rule, b.period, b.total, b.limit, b.status) for b in d.benefit_periods],
+                s,
+                (w * 0.17, w * 0.22, w * 0.21, w * 0.12, w * 0.12, w * 0.16),
+            )
+        )
     if d.notice:
         story += [Spacer(1, 6 * mm), _p(d.notice, s["small"])]
     return _build(story, f"Statement for {d.person_name}, {d.period_label}", d.organisation)
@@ -187,13 +236,24 @@ def render_statement(d: StatementData) -> bytes:
 
 def render_certificate(d: CertificateData) -> bytes:
     s = _styles()
-    story = [Spacer(1, 25 * mm), _p(d.title, s["title"]), _p("This is to certify that", s["centre"]),
-             _p(d.person_name, s["name"]), _p(d.statement, s["centre"]), Spacer(1, 10 * mm)]
+    story = [
+        Spacer(1, 25 * mm),
+        _p(d.title, s["title"]),
+        _p("This is to certify that", s["centre"]),
+        _p(d.person_name, s["name"]),
+        _p(d.statement, s["centre"]),
+        Spacer(1, 10 * mm),
+    ]
     if d.details:
         w = A4[0] - 60 * mm
-        t = Table([[_p(k, s["base"]), _p(v, s["base"])] for k, v in d.details], colWidths=(w * .35, w * .65))
+        t = Table([[_p(k, s["base"]), _p(v, s["base"])] for k, v in d.details], colWidths=(w * 0.35, w * 0.65))
         t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(t)
-    story += [Spacer(1, 20 * mm), _p(d.signatory, s["centre"]), _p(d.signatory_role, s["centre"]),
-              _p(d.organisation, s["centre"]), _p(f"Issued on {d.issued_on}", s["centre"])]
+    story += [
+        Spacer(1, 20 * mm),
+        _p(d.signatory, s["centre"]),
+        _p(d.signatory_role, s["centre"]),
+        _p(d.organisation, s["centre"]),
+        _p(f"Issued on {d.issued_on}", s["centre"]),
+    ]
     return _build(story, f"{d.title}: {d.person_name}", d.organisation)

@@ -53,8 +53,7 @@ def requested(kind: str, created: bool) -> tuple[str, str]:
     label = KIND_LABELS[kind].lower()
     if created:
         return f"Thank you. We are making the {label} now.", "success"
-    return (f"This {label} had already been asked for, so here it is. It uses the choices made the first time.",
-            "info")
+    return (f"This {label} had already been asked for, so here it is. It uses the choices made the first time.", "info")
 
 
 def batch_requested(total: int) -> tuple[str, str]:
@@ -65,6 +64,7 @@ def batch_requested(total: int) -> tuple[str, str]:
 
 
 # ---- period choices ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -80,8 +80,10 @@ CUSTOM = Preset("custom", "Other dates (enter them below)", None, None)
 def _tax_presets(on: date) -> list[Preset]:
     this = periods.window("tax_year", on)
     last = periods.window("tax_year", this[0] - timedelta(days=1))
-    return [Preset("tax_this", f"This tax year (6 April to 5 April): {span(*this)}", *this),
-            Preset("tax_last", f"Last tax year: {span(*last)}", *last)]
+    return [
+        Preset("tax_this", f"This tax year (6 April to 5 April): {span(*this)}", *this),
+        Preset("tax_last", f"Last tax year: {span(*last)}", *last),
+    ]
 
 
 def _uc_presets(claims: list[BenefitClaim], on: date) -> list[Preset]:
@@ -90,12 +92,15 @@ def _uc_presets(claims: list[BenefitClaim], on: date) -> list[Preset]:
         return []
     try:
         this = periods.window("uc_assessment_period", on, uc.attributes or {}, anchor=uc.start_on)
-        last = periods.window("uc_assessment_period", this[0] - timedelta(days=1), uc.attributes or {},
-                              anchor=uc.start_on)
+        last = periods.window(
+            "uc_assessment_period", this[0] - timedelta(days=1), uc.attributes or {}, anchor=uc.start_on
+        )
     except (periods.PeriodError, ValueError, OverflowError):
         return []
-    return [Preset("uc_this", f"This Universal Credit assessment period: {span(*this)}", *this),
-            Preset("uc_last", f"Last assessment period: {span(*last)}", *last)]
+    return [
+        Preset("uc_this", f"This Universal Credit assessment period: {span(*this)}", *this),
+        Preset("uc_last", f"Last assessment period: {span(*last)}", *last),
+    ]
 
 
 def _week_preset(claim: BenefitClaim, on: date) -> Preset | None:
@@ -105,8 +110,12 @@ def _week_preset(claim: BenefitClaim, on: date) -> Preset | None:
         start, end = periods.window("week", on, claim.attributes or {}, rule_week_start=default)
     except (periods.PeriodError, ValueError, OverflowError):
         return None
-    return Preset(f"week_{claim.benefit}",
-                  f"This benefit week for {benefit.name} ({start:%A} to {end:%A}): {span(start, end)}", start, end)
+    return Preset(
+        f"week_{claim.benefit}",
+        f"This benefit week for {benefit.name} ({start:%A} to {end:%A}): {span(start, end)}",
+        start,
+        end,
+    )
 
 
 def _week_presets(claims: list[BenefitClaim], on: date) -> list[Preset]:
@@ -138,9 +147,12 @@ def batch_presets(on: date) -> list[Preset]:
     last_month_end = first - timedelta(days=1)
     last_month = (last_month_end.replace(day=1), last_month_end)
     this_month = periods.window("calendar_month", on)
-    return [Preset("last_month", f"Last month: {span(*last_month)}", *last_month),
-            Preset("this_month", f"This month: {span(*this_month)}", *this_month),
-            *_tax_presets(on), CUSTOM]
+    return [
+        Preset("last_month", f"Last month: {span(*last_month)}", *last_month),
+        Preset("this_month", f"This month: {span(*this_month)}", *this_month),
+        *_tax_presets(on),
+        CUSTOM,
+    ]
 
 
 def has_benefit_periods(presets: list[Preset]) -> bool:

@@ -58,8 +58,16 @@ def _check_request(kind: str, start_on, end_on) -> None:
         raise ValidationFailed(errors)
 
 
-def request_document(person: Person, kind: str, start_on: date, end_on: date, *, actor, options: dict | None = None,
-                     batch_id: int | None = None) -> tuple[Document, bool]:
+def request_document(
+    person: Person,
+    kind: str,
+    start_on: date,
+    end_on: date,
+    *,
+    actor,
+    options: dict | None = None,
+    batch_id: int | None = None,
+) -> tuple[Document, bool]:
     """Ask for a document. The same (person, kind, period, template) always gives the same row:
     returns (document, created). A failed one is queued again."""
     _check_request(kind, start_on, end_on)
@@ -68,18 +76,34 @@ def request_document(person: Person, kind: str, start_on: date, end_on: date, *,
     if existing is None:
         # INSERT ... ON CONFLICT DO NOTHING: two people asking at the same moment get one row,
         # without a savepoint (which pysqlite cannot nest inside a read-only transaction).
-        values = dict(key, options=options or {}, batch_id=batch_id, requested_by_id=getattr(actor, "id", None),
-                      status="queued", attempts=0, created_at=utcnow())
+        values = dict(
+            key,
+            options=options or {},
+            batch_id=batch_id,
+            requested_by_id=getattr(actor, "id", None),
+            status="queued",
+            attempts=0,
+            created_at=utcnow(),
+        )
         dialect = db.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(Document).values(**values).on_conflict_do_nothing(
-            index_elements=["person_id", "kind", "start_on", "end_on", "template_version"]).returning(Document.id)
+        stmt = (
+            insert(Document)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["person_id", "kind", "start_on", "end_on", "template_version"])
+            .returning(Document.id)
+        )
         new_id = db.session.execute(stmt).scalar()
         if new_id is not None:
             doc = db.session.get(Document, new_id)
             enqueue_after_commit(TASK, doc.id)
-            audit.record(actor, "document.requested", doc, person_id=person.id,
-                         after={"kind": kind, "start_on": start_on, "end_on": end_on})
+            audit.record(
+                actor,
+                "document.requested",
+                doc,
+                person_id=person.id,
+                after={"kind": kind, "start_on": start_on, "end_on": end_on},
+            )
             return doc, True
         existing = db.session.scalar(sa.select(Document).filter_by(**key))
     file_gone = existing.status == "ready" and not (existing.file_name and storage().exists(existing.file_name))
@@ -93,12 +117,21 @@ def request_document(person: Person, kind: str, start_on: date, end_on: date, *,
 def request_batch(kind: str, start_on: date, end_on: date, *, actor) -> DocumentBatch:
     """Statements for everyone with a contribution or a payment in the period."""
     _check_request(kind, start_on, end_on)
-    people = db.session.scalars(sa.select(Person).where(sa.or_(
-        Person.id.in_(sa.select(Contribution.person_id).where(Contribution.worked_on.between(start_on, end_on))),
-        Person.id.in_(sa.select(Payment.person_id).where(Payment.paid_on.between(start_on, end_on))),
-    )).order_by(Person.id)).all()
-    batch = DocumentBatch(kind=kind, start_on=start_on, end_on=end_on, requested_by_id=getattr(actor, "id", None),
-                          total=len(people))
+    people = db.session.scalars(
+        sa.select(Person)
+        .where(
+            sa.or_(
+                Person.id.in_(
+                    sa.select(Contribution.person_id).where(Contribution.worked_on.between(start_on, end_on))
+                ),
+                Person.id.in_(sa.select(Payment.person_id).where(Payment.paid_on.between(start_on, end_on))),
+            )
+        )
+        .order_by(Person.id)
+    ).all()
+    batch = DocumentBatch(
+        kind=kind, start_on=start_on, end_on=end_on, requested_by_id=getattr(actor, "id", None), total=len(people)
+    )
     db.session.add(batch)
     db.session.flush()
     for person in people:
@@ -106,26 +139,45 @@ def request_batch(kind: str, start_on: date, end_on: date, *, actor) -> Document
         if doc.batch_id is None:
             doc.batch_id = batch.id
     db.session.flush()
-    audit.record(actor, "document.batch_requested", batch, after={"kind": kind, "start_on": start_on,
-                                                                  "end_on": end_on, "total": len(people)})
+    audit.record(
+        actor,
+        "document.batch_requested",
+        batch,
+        after={"kind": kind, "start_on": start_on, "end_on": end_on, "total": len(people)},
+    )
     return batch
 
 
 def batch_progress(batch: DocumentBatch) -> dict:
-    rows = db.session.execute(sa.select(Document.status, sa.func.count(Document.id))
-                              .where(Document.batch_id == batch.id).group_by(Document.status)).all()
+    rows = db.session.execute(
+        sa.select(Document.status, sa.func.count(Document.id))
+        .where(Document.batch_id == batch.id)
+        .group_by(Document.status)
+    ).all()
     counts = {"queued": 0, "ready": 0, "failed": 0, **dict(rows)}
-    failures = db.session.execute(sa.select(Document.id, Person.name, Document.failure_reason)
-                                  .join(Person, Person.id == Document.person_id)
-                                  .where(Document.batch_id == batch.id, Document.status == "failed")
-                                  .order_by(Document.id).limit(100)).all()
-    return {"id": batch.id, "kind": batch.kind, "start_on": batch.start_on.isoformat(),
-            "end_on": batch.end_on.isoformat(), "total": batch.total, "done": counts["ready"] + counts["failed"],
-            "ready": counts["ready"], "failed": counts["failed"], "queued": counts["queued"],
-            "failures": [{"document_id": f.id, "person": f.name, "reason": f.failure_reason} for f in failures]}
+    failures = db.session.execute(
+        sa.select(Document.id, Person.name, Document.failure_reason)
+        .join(Person, Person.id == Document.person_id)
+        .where(Document.batch_id == batch.id, Document.status == "failed")
+        .order_by(Document.id)
+        .limit(100)
+    ).all()
+    return {
+        "id": batch.id,
+        "kind": batch.kind,
+        "start_on": batch.start_on.isoformat(),
+        "end_on": batch.end_on.isoformat(),
+        "total": batch.total,
+        "done": counts["ready"] + counts["failed"],
+        "ready": counts["ready"],
+        "failed": counts["failed"],
+        "queued": counts["queued"],
+        "failures": [{"document_id": f.id, "person": f.name, "reason": f.failure_reason} for f in failures],
+    }
 
 
 # ---- gathering the data ---------------------------------------------------------------------------
+
 
 def _d(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
@@ -160,11 +212,18 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
         day = next_day
     out = []
     for v in seen.values():
-        out.append(pdf.BenefitPeriod(
-            benefit=v.benefit, rule=v.title, period=_period_label(v.period_start, v.period_end),
-            total=format_money(v.total_after) if v.measure == "earnings" else f"{v.total_after} hours",
-            limit="—" if v.limit is None else (format_money(v.limit) if v.measure == "earnings" else f"{v.limit} hours"),
-            status=VERDICT_STATUS_WORDS.get(v.status, v.status)))
+        out.append(
+            pdf.BenefitPeriod(
+                benefit=v.benefit,
+                rule=v.title,
+                period=_period_label(v.period_start, v.period_end),
+                total=format_money(v.total_after) if v.measure == "earnings" else f"{v.total_after} hours",
+                limit="—"
+                if v.limit is None
+                else (format_money(v.limit) if v.measure == "earnings" else f"{v.limit} hours"),
+                status=VERDICT_STATUS_WORDS.get(v.status, v.status),
+            )
+        )
     return out
 
 
@@ -174,8 +233,7 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
 # payment's kind or the expense's description; a column that a part does not have is NULL, typed
 # so that amounts still come back as Decimals.
 _PID, _FROM, _TO = sa.bindparam("pid"), sa.bindparam("start"), sa.bindparam("end")
-_pc, _ec, _cc, _ac = (Payment.__table__.c, Expense.__table__.c, Contribution.__table__.c,
-                      Activity.__table__.c)
+_pc, _ec, _cc, _ac = (Payment.__table__.c, Expense.__table__.c, Contribution.__table__.c, Activity.__table__.c)
 
 
 def _none(type_):
@@ -183,19 +241,50 @@ def _none(type_):
 
 
 _LISTED = sa.union_all(
-    sa.select(sa.literal_column("0").label("part"), _cc.worked_on.label("day"), _cc.id, _ac.name.label("what"),
-              _none(sa.String).label("status"), _none(sa.String).label("context"),
-              _none(sa.String).label("charity_name"), _none(sa.Integer).label("reversal_of_id"),
-              _cc.value_owed.label("amount"), _none(Money()).label("amount_offered"), _cc.hours,
-              _cc.preparation_hours)
+    sa.select(
+        sa.literal_column("0").label("part"),
+        _cc.worked_on.label("day"),
+        _cc.id,
+        _ac.name.label("what"),
+        _none(sa.String).label("status"),
+        _none(sa.String).label("context"),
+        _none(sa.String).label("charity_name"),
+        _none(sa.Integer).label("reversal_of_id"),
+        _cc.value_owed.label("amount"),
+        _none(Money()).label("amount_offered"),
+        _cc.hours,
+        _cc.preparation_hours,
+    )
     .select_from(Contribution.__table__.outerjoin(Activity.__table__, _ac.id == _cc.activity_id))
     .where(_cc.person_id == _PID, _cc.worked_on.between(_FROM, _TO)),
-    sa.select(sa.literal_column("1"), _pc.paid_on, _pc.id, _pc.kind, _pc.status, sa.null(), _pc.charity_name,
-              _pc.reversal_of_id, _pc.amount, _pc.amount_offered, sa.null(), sa.null())
-    .where(_pc.person_id == _PID, _pc.status != "cancelled", _pc.paid_on.between(_FROM, _TO)),
-    sa.select(sa.literal_column("2"), _ec.paid_on, _ec.id, _ec.description, sa.null(), _ec.service_user_context,
-              sa.null(), sa.null(), _ec.amount, sa.null(), sa.null(), sa.null())
-    .where(_ec.person_id == _PID, _ec.paid_on.between(_FROM, _TO)),
+    sa.select(
+        sa.literal_column("1"),
+        _pc.paid_on,
+        _pc.id,
+        _pc.kind,
+        _pc.status,
+        sa.null(),
+        _pc.charity_name,
+        _pc.reversal_of_id,
+        _pc.amount,
+        _pc.amount_offered,
+        sa.null(),
+        sa.null(),
+    ).where(_pc.person_id == _PID, _pc.status != "cancelled", _pc.paid_on.between(_FROM, _TO)),
+    sa.select(
+        sa.literal_column("2"),
+        _ec.paid_on,
+        _ec.id,
+        _ec.description,
+        sa.null(),
+        _ec.service_user_context,
+        sa.null(),
+        sa.null(),
+        _ec.amount,
+        sa.null(),
+        sa.null(),
+        sa.null(),
+    ).where(_ec.person_id == _PID, _ec.paid_on.between(_FROM, _TO)),
 ).order_by("part", "day", "id")
 
 
@@ -217,11 +306,19 @@ def _choice(p) -> tuple | None:
     """A line of "choices about payment" for a payment row: declined, to a charity, or less than
     offered; None for an ordinary payment."""
     if p.what == "declined":
-        return (_d(p.day), "Chose not to be paid", format_money(p.amount_offered or Decimal(0)),
-                format_money(Decimal("0")))
+        return (
+            _d(p.day),
+            "Chose not to be paid",
+            format_money(p.amount_offered or Decimal(0)),
+            format_money(Decimal("0")),
+        )
     if p.what == "charity":
-        return (_d(p.day), f"Paid to a charity: {p.charity_name or ''}", format_money(p.amount_offered or p.amount),
-                format_money(p.amount))
+        return (
+            _d(p.day),
+            f"Paid to a charity: {p.charity_name or ''}",
+            format_money(p.amount_offered or p.amount),
+            format_money(p.amount),
+        )
     if p.amount_offered is not None and p.amount_offered > p.amount and p.reversal_of_id is None:
         return (_d(p.day), "Took less than offered", format_money(p.amount_offered), format_money(p.amount))
     return None
@@ -242,8 +339,9 @@ def _payments(payments: list) -> _Payments:
     for p in payments:
         label = PREFERENCE_LABELS.get(p.what, p.what)
         note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
-        out.rows.append((_d(p.day), label, format_money(p.amount), STATEMENT_PAYMENT_STATUS.get(p.status, p.status),
-                         note))
+        out.rows.append(
+            (_d(p.day), label, format_money(p.amount), STATEMENT_PAYMENT_STATUS.get(p.status, p.status), note)
+        )
         out.totals[label] = out.totals.get(label, Decimal("0.00")) + p.amount
         if p.status == "paid":
             out.paid += p.amount
@@ -261,18 +359,24 @@ def _cover_letter(doc: Document, person_name: str) -> pdf.CoverLetter | None:
     org = current_app.config["ORGANISATION_NAME"]
     return pdf.CoverLetter(
         addressee="To the Jobcentre Plus work coach",
-        body=(f"{person_name} takes part in co-production work with {org}.",
-              f"The attached statement lists what {person_name} received from us between {_d(doc.start_on)} and "
-              f"{_d(doc.end_on)}, by the date it was received, with totals for each benefit period.",
-              "Expenses repaid for taking part are listed separately. Please contact us if you need more "
-              "information."),
+        body=(
+            f"{person_name} takes part in co-production work with {org}.",
+            f"The attached statement lists what {person_name} received from us between {_d(doc.start_on)} and "
+            f"{_d(doc.end_on)}, by the date it was received, with totals for each benefit period.",
+            "Expenses repaid for taking part are listed separately. Please contact us if you need more information.",
+        ),
         signatory=options.get("signatory") or "Finance team",
-        signatory_role=org)
+        signatory_role=org,
+    )
 
 
 def _expense_row(e) -> tuple:
-    return (_d(e.day), e.what, format_money(e.amount),
-            "No (taking part as a service user)" if e.context == "yes" else "It may: check with an adviser")
+    return (
+        _d(e.day),
+        e.what,
+        format_money(e.amount),
+        "No (taking part as a service user)" if e.context == "yes" else "It may: check with an adviser",
+    )
 
 
 def statement_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.StatementData:
@@ -286,17 +390,24 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
     paid = _payments(payments)
     hours = sum((c.hours + (c.preparation_hours or 0) for c in contribs), Decimal("0"))
     return pdf.StatementData(
-        organisation=current_app.config["ORGANISATION_NAME"], person_name=person_name,
-        period_label=_period_label(start, end), issued_on=_d(issued_on),
-        contributions=tuple((_d(c.day), c.what or "Other work", _hours(c.hours + (c.preparation_hours or 0)),
-                             format_money(c.amount)) for c in contribs),
+        organisation=current_app.config["ORGANISATION_NAME"],
+        person_name=person_name,
+        period_label=_period_label(start, end),
+        issued_on=_d(issued_on),
+        contributions=tuple(
+            (_d(c.day), c.what or "Other work", _hours(c.hours + (c.preparation_hours or 0)), format_money(c.amount))
+            for c in contribs
+        ),
         payments=tuple(paid.rows),
         totals_by_kind=tuple((k, format_money(v)) for k, v in paid.totals.items()),
         expenses=tuple(_expense_row(e) for e in expenses),
         choices=tuple(paid.choices),
         benefit_periods=tuple(_benefit_periods(doc.person_id, start, end)),
-        total_paid=format_money(paid.paid), total_hours=_hours(hours),
-        notice=checks.NOTICE, cover_letter=_cover_letter(doc, person_name))
+        total_paid=format_money(paid.paid),
+        total_hours=_hours(hours),
+        notice=checks.NOTICE,
+        cover_letter=_cover_letter(doc, person_name),
+    )
 
 
 def certificate_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.CertificateData:
@@ -307,15 +418,21 @@ def certificate_data(doc: Document, issued_on: date, person_name: str | None = N
     if doc.kind == "training_certificate":
         training = options.get("training") or "Training"
         return pdf.CertificateData(
-            organisation=org, person_name=person_name, title="Certificate of training",
+            organisation=org,
+            person_name=person_name,
+            title="Certificate of training",
             statement=f"has completed {training}.",
             details=(("Training", training), ("Dates", _period_label(doc.start_on, doc.end_on))),
-            signatory=signatory, signatory_role=org, issued_on=_d(issued_on))
+            signatory=signatory,
+            signatory_role=org,
+            issued_on=_d(issued_on),
+        )
     rows = db.session.execute(
         sa.select(Activity.name, sa.func.count(Contribution.id), Contribution.hours, Contribution.preparation_hours)
         .outerjoin(Activity, Activity.id == Contribution.activity_id)
         .where(Contribution.person_id == doc.person_id, Contribution.worked_on.between(doc.start_on, doc.end_on))
-        .group_by(Activity.name, Contribution.hours, Contribution.preparation_hours)).all()
+        .group_by(Activity.name, Contribution.hours, Contribution.preparation_hours)
+    ).all()
     per_activity: OrderedDict = OrderedDict()
     total = Decimal("0")
     for name, n, h, prep in rows:
@@ -324,11 +441,19 @@ def certificate_data(doc: Document, issued_on: date, person_name: str | None = N
         total += value
     activities = ", ".join(sorted(per_activity)) or "co-production work"
     return pdf.CertificateData(
-        organisation=org, person_name=person_name, title="Certificate of contribution",
+        organisation=org,
+        person_name=person_name,
+        title="Certificate of contribution",
         statement=f"gave {_hours(total)} hours of their time and lived experience to {org}.",
-        details=(("Activities", activities), ("Dates", _period_label(doc.start_on, doc.end_on)),
-                 ("Hours", _hours(total))),
-        signatory=signatory, signatory_role="On behalf of " + org, issued_on=_d(issued_on))
+        details=(
+            ("Activities", activities),
+            ("Dates", _period_label(doc.start_on, doc.end_on)),
+            ("Hours", _hours(total)),
+        ),
+        signatory=signatory,
+        signatory_role="On behalf of " + org,
+        issued_on=_d(issued_on),
+    )
 
 
 def build_pdf(doc: Document, person_name: str | None = None) -> bytes:
@@ -350,19 +475,29 @@ def _start_statement(*where):
     c = _DOC.c
     # Written out: SQLAlchemy's SQLite dialect drops every table name inside RETURNING, which
     # would leave "WHERE id = person_id" to SQLite's name resolution.
-    name = sa.literal_column("(SELECT owner.name FROM person AS owner WHERE owner.id = document.person_id)",
-                             sa.String)
-    return (_DOC.update().where(c.id == _DOC_ID, *where)
-            .values(attempts=c.attempts + 1, started_at=sa.bindparam("now"), worker_pid=sa.bindparam("pid"))
-            .returning(c.id, c.person_id, c.kind, c.start_on, c.end_on, c.options, c.created_at,
-                       name.label("person_name")))
+    name = sa.literal_column("(SELECT owner.name FROM person AS owner WHERE owner.id = document.person_id)", sa.String)
+    return (
+        _DOC.update()
+        .where(c.id == _DOC_ID, *where)
+        .values(attempts=c.attempts + 1, started_at=sa.bindparam("now"), worker_pid=sa.bindparam("pid"))
+        .returning(c.id, c.person_id, c.kind, c.start_on, c.end_on, c.options, c.created_at, name.label("person_name"))
+    )
 
 
 _START = _start_statement(_DOC.c.status != "ready")
 _START_AGAIN = _start_statement()  # a ready row whose file has gone: make the file again
-_READY = (_DOC.update().where(_DOC.c.id == _DOC_ID, _DOC.c.status != "ready")
-          .values(status="ready", sha256=sa.bindparam("digest"), file_name=sa.bindparam("name"),
-                  size_bytes=sa.bindparam("size"), ready_at=sa.bindparam("now"), failure_reason=None))
+_READY = (
+    _DOC.update()
+    .where(_DOC.c.id == _DOC_ID, _DOC.c.status != "ready")
+    .values(
+        status="ready",
+        sha256=sa.bindparam("digest"),
+        file_name=sa.bindparam("name"),
+        size_bytes=sa.bindparam("size"),
+        ready_at=sa.bindparam("now"),
+        failure_reason=None,
+    )
+)
 
 
 def start_render(document_id: int):
@@ -397,18 +532,19 @@ def finish_render(row) -> str:
     started = time.monotonic()
     data = build_pdf(row, row.person_name)
     digest, name = storage().save(data)
-    db.session.execute(_READY, {"doc_id": row.id, "digest": digest, "name": name, "size": len(data),
-                                "now": utcnow()})
-    log.info("Document %s (%s) rendered: %s bytes in %.2f s", row.id, row.kind, len(data),
-             time.monotonic() - started)
+    db.session.execute(_READY, {"doc_id": row.id, "digest": digest, "name": name, "size": len(data), "now": utcnow()})
+    log.info("Document %s (%s) rendered: %s bytes in %.2f s", row.id, row.kind, len(data), time.monotonic() - started)
     return "ready"
 
 
 def mark_failed(document_id: int, reason: str) -> None:
     """A queued document failed for good; ``reason`` is shown to people. Flushes."""
     table = Document.__table__
-    db.session.execute(table.update().where(table.c.id == document_id, table.c.status == "queued")
-                       .values(status="failed", failure_reason=reason[:500]))
+    db.session.execute(
+        table.update()
+        .where(table.c.id == document_id, table.c.status == "queued")
+        .values(status="failed", failure_reason=reason[:500])
+    )
     log.warning("Document %s failed: %s", document_id, reason)
 
 
@@ -416,9 +552,16 @@ def redrive_stuck(older_than_seconds: int, now=None, limit: int = 500) -> int:
     """Queue again documents stuck in ``queued`` (a lost message, a killed worker). Flushes; they
     are sent when the caller commits."""
     cutoff = (now or utcnow()) - timedelta(seconds=older_than_seconds)
-    ids = db.session.scalars(sa.select(Document.id).where(
-        Document.status == "queued", sa.or_(Document.started_at.is_(None), Document.started_at <= cutoff),
-        Document.created_at <= cutoff).order_by(Document.id).limit(limit)).all()
+    ids = db.session.scalars(
+        sa.select(Document.id)
+        .where(
+            Document.status == "queued",
+            sa.or_(Document.started_at.is_(None), Document.started_at <= cutoff),
+            Document.created_at <= cutoff,
+        )
+        .order_by(Document.id)
+        .limit(limit)
+    ).all()
     for doc_id in ids:
         enqueue_after_commit(TASK, doc_id)
     if ids:
@@ -427,7 +570,15 @@ def redrive_stuck(older_than_seconds: int, now=None, limit: int = 500) -> int:
 
 
 def document_json(doc: Document) -> dict:
-    return {"id": doc.id, "person_id": doc.person_id, "kind": doc.kind, "start_on": doc.start_on.isoformat(),
-            "end_on": doc.end_on.isoformat(), "status": doc.status, "sha256": doc.sha256,
-            "failure_reason": doc.failure_reason, "template_version": doc.template_version,
-            "batch_id": doc.batch_id}
+    return {
+        "id": doc.id,
+        "person_id": doc.person_id,
+        "kind": doc.kind,
+        "start_on": doc.start_on.isoformat(),
+        "end_on": doc.end_on.isoformat(),
+        "status": doc.status,
+        "sha256": doc.sha256,
+        "failure_reason": doc.failure_reason,
+        "template_version": doc.template_version,
+        "batch_id": doc.batch_id,
+    }

@@ -51,6 +51,7 @@ RECENT = 50
 
 # ---- helpers ------------------------------------------------------------------------------
 
+
 def _is_staff() -> bool:
     return current_user.role in STAFF_ROLES
 
@@ -81,30 +82,45 @@ def _choices(presets: list[Preset]) -> list[tuple[str, str]]:
 
 # ---- the list -----------------------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*ROLES)
 def index():
     if current_user.role == "contributor":
         person = visible_person_or_404(current_user, current_user.person_id or 0)
-        docs = db.session.scalars(sa.select(Document).where(Document.person_id == person.id)
-                                  .order_by(Document.created_at.desc(), Document.id.desc()).limit(200)).all()
+        docs = db.session.scalars(
+            sa.select(Document)
+            .where(Document.person_id == person.id)
+            .order_by(Document.created_at.desc(), Document.id.desc())
+            .limit(200)
+        ).all()
         return render_template("documents/index.html", **_ctx(person=person, documents=docs))
-    docs = db.session.scalars(sa.select(Document).order_by(Document.created_at.desc(), Document.id.desc())
-                              .limit(RECENT)).all()
-    names = dict(db.session.execute(sa.select(Person.id, Person.name).where(
-        Person.id.in_({d.person_id for d in docs}))).all()) if docs else {}
-    batches = db.session.scalars(sa.select(DocumentBatch).order_by(DocumentBatch.created_at.desc(),
-                                                                   DocumentBatch.id.desc()).limit(20)).all()
+    docs = db.session.scalars(
+        sa.select(Document).order_by(Document.created_at.desc(), Document.id.desc()).limit(RECENT)
+    ).all()
+    names = (
+        dict(
+            db.session.execute(
+                sa.select(Person.id, Person.name).where(Person.id.in_({d.person_id for d in docs}))
+            ).all()
+        )
+        if docs
+        else {}
+    )
+    batches = db.session.scalars(
+        sa.select(DocumentBatch).order_by(DocumentBatch.created_at.desc(), DocumentBatch.id.desc()).limit(20)
+    ).all()
     progress = [(b, service.batch_progress(b)) for b in batches]
-    return render_template("documents/index.html", **_ctx(person=None, documents=docs, names=names,
-                                                          batches=progress))
+    return render_template("documents/index.html", **_ctx(person=None, documents=docs, names=names, batches=progress))
 
 
 # ---- asking for a document ----------------------------------------------------------------
 
+
 def _people_choices(selected: int | None) -> tuple[list[tuple[str, str]], bool]:
-    rows = db.session.execute(sa.select(Person.id, Person.name).order_by(Person.name, Person.id)
-                              .limit(MAX_PEOPLE_IN_SELECT + 1)).all()
+    rows = db.session.execute(
+        sa.select(Person.id, Person.name).order_by(Person.name, Person.id).limit(MAX_PEOPLE_IN_SELECT + 1)
+    ).all()
     more = len(rows) > MAX_PEOPLE_IN_SELECT
     rows = rows[:MAX_PEOPLE_IN_SELECT]
     if selected and selected not in {r.id for r in rows}:
@@ -153,8 +169,7 @@ def new():
     presets = presenters.statement_presets(person, today(), with_benefits=can_see_benefits(current_user, person))
     form = request_form_class(_choices(presets), staff=_is_staff())()
     if form.validate_on_submit():
-        done = pages.submit(form, lambda: _ask(person, form, presets),
-                            rename=period_rename(form, "start_on", "end_on"))
+        done = pages.submit(form, lambda: _ask(person, form, presets), rename=period_rename(form, "start_on", "end_on"))
         if done:
             return done
     has_benefit_periods = presenters.has_benefit_periods(presets)
@@ -162,20 +177,28 @@ def new():
         # The choices name the person's benefits: special-category data, so the view is recorded.
         people.view_benefits(person, actor=current_user, where="document request page")
         pages.keep_audit()
-    return render_template("documents/new.html", **_ctx(
-        form=form, person=person, has_benefit_periods=has_benefit_periods,
-        is_self=current_user.role == "contributor")), pages.status(form)
+    return render_template(
+        "documents/new.html",
+        **_ctx(
+            form=form,
+            person=person,
+            has_benefit_periods=has_benefit_periods,
+            is_self=current_user.role == "contributor",
+        ),
+    ), pages.status(form)
 
 
 # ---- one document -------------------------------------------------------------------------
+
 
 @bp.get("/<int:document_id>")
 @roles_required(*ROLES)
 def detail(document_id: int):
     doc = _visible_document(document_id)
     person = db.session.get(Person, doc.person_id)
-    return render_template("documents/detail.html", **_ctx(doc=doc, person=person,
-                                                           is_self=current_user.role == "contributor"))
+    return render_template(
+        "documents/detail.html", **_ctx(doc=doc, person=person, is_self=current_user.role == "contributor")
+    )
 
 
 @bp.get("/<int:document_id>/status.json")
@@ -202,13 +225,15 @@ def download(document_id: int):
         path = None
     if path is None or not path.is_file():
         return render_template("documents/missing.html", **ctx), 404
-    resp = send_file(path, mimetype="application/pdf", as_attachment=True,
-                     download_name=presenters.download_name(doc), max_age=0)
+    resp = send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=presenters.download_name(doc), max_age=0
+    )
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
 # ---- batches ------------------------------------------------------------------------------
+
 
 def _ask_batch(form, presets: list[Preset]) -> Done:
     start, end = batch_dates_from(form, presets)
@@ -223,8 +248,11 @@ def new_batch():
     presets = presenters.batch_presets(today())
     form = batch_form_class(_choices(presets))()
     if form.validate_on_submit():
-        done = pages.submit(form, lambda: _ask_batch(form, presets),
-                            rename={"kind": "period", **period_rename(form, "start_on", "end_on")})
+        done = pages.submit(
+            form,
+            lambda: _ask_batch(form, presets),
+            rename={"kind": "period", **period_rename(form, "start_on", "end_on")},
+        )
         if done:
             return done
     return render_template("documents/new_batch.html", **_ctx(form=form)), pages.status(form)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from tracker.engine.evaluate import _Context, _check_rules, _verdict
+from tracker.engine.evaluate import _check_rules, _Context, _verdict
 from tracker.engine.model import (
     PENNY,
     ZERO,
@@ -48,23 +48,66 @@ from tracker.engine.model import (
     money_str,
 )
 from tracker.engine.suggest import LOOKAHEAD_PERIODS, _Suggester
-
-# --- vocabulary (plain data from tracker.vocab) --------------------------------------------------
-
-from tracker.vocab import (  # re-exported: callers read them as engine.X
-    BENEFITS, BREACHES, CLAIM_DEFAULTS, CONFIDENCES, DATE_BASES, EXPENSE_MODES, MEASURES, NON_MONEY_KINDS,
-    PAYMENT_KINDS, PAYMENT_STATUSES, RULE_KINDS, SERVICE_USER_CONTEXTS, SEVERITIES,
-)
 from tracker.vocab import BENEFIT_NAMES_INLINE as BENEFIT_NAMES
 
+# --- vocabulary (plain data from tracker.vocab) --------------------------------------------------
+from tracker.vocab import (  # re-exported: callers read them as engine.X
+    BENEFITS,
+    BREACHES,
+    CLAIM_DEFAULTS,
+    CONFIDENCES,
+    DATE_BASES,
+    EXPENSE_MODES,
+    MEASURES,
+    NON_MONEY_KINDS,
+    PAYMENT_KINDS,
+    PAYMENT_STATUSES,
+    RULE_KINDS,
+    SERVICE_USER_CONTEXTS,
+    SEVERITIES,
+)
+
 __all__ = [
-    "BENEFITS", "BENEFIT_NAMES", "BREACHES", "CLAIM_DEFAULTS", "CONFIDENCES", "DATE_BASES", "EXPENSE_MODES",
-    "LOOKAHEAD_PERIODS", "MEASURES", "NON_MONEY_KINDS", "PAYMENT_KINDS", "PAYMENT_STATUSES", "PENNY", "RULE_KINDS",
-    "SERVICE_USER_CONTEXTS", "SEVERITIES", "ZERO",
-    "AppliesWhen", "CheckResult", "Claim", "Counts", "Ledger", "LedgerExpense", "LedgerHours", "LedgerIncome",
-    "LedgerPayment", "LimitFigure", "ProposedPayment", "Remark", "Rule", "Source", "SuggestedPayment", "Suggestion",
-    "SuggestionBasis", "Verdict",
-    "check", "money_str", "position", "preference_kinds", "rules_in_force",
+    "BENEFITS",
+    "BENEFIT_NAMES",
+    "BREACHES",
+    "CLAIM_DEFAULTS",
+    "CONFIDENCES",
+    "DATE_BASES",
+    "EXPENSE_MODES",
+    "LOOKAHEAD_PERIODS",
+    "MEASURES",
+    "NON_MONEY_KINDS",
+    "PAYMENT_KINDS",
+    "PAYMENT_STATUSES",
+    "PENNY",
+    "RULE_KINDS",
+    "SERVICE_USER_CONTEXTS",
+    "SEVERITIES",
+    "ZERO",
+    "AppliesWhen",
+    "CheckResult",
+    "Claim",
+    "Counts",
+    "Ledger",
+    "LedgerExpense",
+    "LedgerHours",
+    "LedgerIncome",
+    "LedgerPayment",
+    "LimitFigure",
+    "ProposedPayment",
+    "Remark",
+    "Rule",
+    "Source",
+    "SuggestedPayment",
+    "Suggestion",
+    "SuggestionBasis",
+    "Verdict",
+    "check",
+    "money_str",
+    "position",
+    "preference_kinds",
+    "rules_in_force",
 ]
 
 # --- public functions --------------------------------------------------------------------------
@@ -137,5 +180,3 @@ def check(
     if any(v.status == "over" for v in verdicts):
         suggestions = _Suggester(ctx, proposed, pays, hours, evals, prefs, ruled_out, today).run()
     return CheckResult(verdicts=verdicts, suggestions=tuple(suggestions))
-
-

@@ -54,10 +54,7 @@ class _Sorted(Generic[_T]):
 class _Index:
     def __init__(self, ledger: Ledger) -> None:
         live = [p for p in ledger.payments if p.status != "cancelled"]
-        self.payments = {
-            "received": _Sorted(live, lambda p: p.paid_on),
-            "worked": _Sorted(live, lambda p: p.work_date),
-        }
+        self.payments = {"received": _Sorted(live, lambda p: p.paid_on), "worked": _Sorted(live, lambda p: p.work_date)}
         self.expenses = {
             "received": _Sorted(ledger.expenses, lambda e: e.paid_on),
             "worked": _Sorted(ledger.expenses, lambda e: e.incurred_on),
@@ -137,9 +134,7 @@ class _Context:
         for r in _check_rules(rules):
             families.setdefault(r.family, []).append(r)
         # a family whose rules need a benefit the person has no claim for can never apply
-        families = {
-            name: vs for name, vs in families.items() if any(_applies(r).benefit in claimed for r in vs)
-        }
+        families = {name: vs for name, vs in families.items() if any(_applies(r).benefit in claimed for r in vs)}
         # newest version first
         self.families = [
             (name, sorted(vs, key=lambda r: r.effective_from, reverse=True)) for name, vs in families.items()
@@ -220,8 +215,9 @@ class _Context:
         return result
 
     @staticmethod
-    def extra_total(rule: Rule, start: date, end: date, extra_payments: Iterable[LedgerPayment],
-                    extra_hours: Iterable[LedgerHours]) -> Decimal:
+    def extra_total(
+        rule: Rule, start: date, end: date, extra_payments: Iterable[LedgerPayment], extra_hours: Iterable[LedgerHours]
+    ) -> Decimal:
         total = ZERO
         if rule.measure == "hours":
             for h in extra_hours:
@@ -237,9 +233,13 @@ class _Context:
 
     # evaluation
 
-    def evaluate(self, extra_payments: Sequence[LedgerPayment] = (), extra_hours: Sequence[LedgerHours] = (),
-                 window_payments: Sequence[LedgerPayment] | None = None,
-                 window_hours: Sequence[LedgerHours] | None = None) -> list[_Eval]:
+    def evaluate(
+        self,
+        extra_payments: Sequence[LedgerPayment] = (),
+        extra_hours: Sequence[LedgerHours] = (),
+        window_payments: Sequence[LedgerPayment] | None = None,
+        window_hours: Sequence[LedgerHours] | None = None,
+    ) -> list[_Eval]:
         """Evaluate every family for the periods containing the window items' dates.
 
         Totals include all extras; the periods are those of ``window_payments`` (every family)
@@ -310,8 +310,16 @@ def _taper(rule: Rule, after: Decimal) -> tuple[Decimal | None, list[Remark]]:
         estimated = (rule.taper_rate * excess).quantize(PENNY, rounding=ROUND_HALF_UP)
         if excess <= 0:
             return estimated, []
-        return estimated, [Remark(REMARK_TAPER_ESTIMATE, amount=estimated, limit=rule.limit, rate=rule.taper_rate,
-                                  benefit=rule.benefit, period=rule.period)]
+        return estimated, [
+            Remark(
+                REMARK_TAPER_ESTIMATE,
+                amount=estimated,
+                limit=rule.limit,
+                rate=rule.taper_rate,
+                benefit=rule.benefit,
+                period=rule.period,
+            )
+        ]
     if excess > 0:
         return None, [Remark(REMARK_TAPER_UNKNOWN, limit=rule.limit, benefit=rule.benefit, period=rule.period)]
     return None, []
@@ -359,5 +367,3 @@ def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
         is_taper=rule.kind == "taper",
         remarks=_remarks(ev, status, what_if, taper),
     )
-
-

@@ -180,9 +180,7 @@ class Rule:
                 self, "applies_when", AppliesWhen(aw.get("benefit", self.benefit), aw.get("attributes") or ())
             )
         object.__setattr__(
-            self,
-            "sources",
-            tuple(s if isinstance(s, Source) else Source(s["title"], s["url"]) for s in self.sources),
+            self, "sources", tuple(s if isinstance(s, Source) else Source(s["title"], s["url"]) for s in self.sources)
         )
         _choice(self.benefit, BENEFITS, "benefit")
         _choice(self.measure, MEASURES, "measure")
@@ -269,13 +267,28 @@ class LedgerPayment:
         return self.worked_on or self.paid_on
 
     @classmethod
-    def from_trusted(cls, kind: str, amount: Decimal, paid_on: date, worked_on: date | None,
-                     benefit_value: Decimal | None, status: str, id: object = None) -> LedgerPayment:
+    def from_trusted(
+        cls,
+        kind: str,
+        amount: Decimal,
+        paid_on: date,
+        worked_on: date | None,
+        benefit_value: Decimal | None,
+        status: str,
+        id: object = None,
+    ) -> LedgerPayment:
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
         obj = cls.__new__(cls)
-        obj.__dict__.update(kind=kind, amount=amount, paid_on=paid_on, worked_on=worked_on,
-                            benefit_value=benefit_value, status=status, id=id)
+        obj.__dict__.update(
+            kind=kind,
+            amount=amount,
+            paid_on=paid_on,
+            worked_on=worked_on,
+            benefit_value=benefit_value,
+            status=status,
+            id=id,
+        )
         return obj
 
 
@@ -495,11 +508,7 @@ class Suggestion:
     basis: SuggestionBasis | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "payments": [p.to_dict() for p in self.payments],
-            "explanation": self.explanation,
-        }
+        return {"kind": self.kind, "payments": [p.to_dict() for p in self.payments], "explanation": self.explanation}
 
 
 @dataclass(frozen=True)
@@ -516,5 +525,3 @@ class CheckResult:
             "verdicts": [v.to_dict() for v in self.verdicts],
             "suggestions": [s.to_dict() for s in self.suggestions],
         }
-
-

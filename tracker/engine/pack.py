@@ -96,8 +96,9 @@ class _Errors:
 # --- field readers -----------------------------------------------------------------------------
 
 
-def _one_of(d: Mapping[str, Any], name: str, allowed: tuple[str, ...], errors: _Errors,
-            default: str | None = None) -> Any:
+def _one_of(
+    d: Mapping[str, Any], name: str, allowed: tuple[str, ...], errors: _Errors, default: str | None = None
+) -> Any:
     value = d.get(name, default)
     if value is None:
         if default is None:
@@ -109,8 +110,7 @@ def _one_of(d: Mapping[str, Any], name: str, allowed: tuple[str, ...], errors: _
     return value
 
 
-def _text(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = False,
-          default: str = "") -> str | None:
+def _text(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = False, default: str = "") -> str | None:
     value = d.get(name)
     if value is None:
         if required:
@@ -127,16 +127,17 @@ def _text(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = Fal
     return value
 
 
-def _decimal(value: object, name: str, errors: _Errors, places: int | None = 2,
-             what: str = "a number") -> Decimal | None:
+def _decimal(
+    value: object, name: str, errors: _Errors, places: int | None = 2, what: str = "a number"
+) -> Decimal | None:
     """Read a Decimal from a string, Decimal or int. Floats are refused."""
     if isinstance(value, bool):
-        errors.add(name, f"Write {what} as text, for example \"196.00\", not true or false.")
+        errors.add(name, f'Write {what} as text, for example "196.00", not true or false.')
         return None
     if isinstance(value, float):
         errors.add(
             name,
-            f"Write {what} in quotes, for example \"196.00\": a number without quotes is read as a "
+            f'Write {what} in quotes, for example "196.00": a number without quotes is read as a '
             "float, which cannot hold money exactly.",
         )
         return None
@@ -151,7 +152,7 @@ def _decimal(value: object, name: str, errors: _Errors, places: int | None = 2,
             errors.add(name, f"{value!r} is not a number.")
             return None
     else:
-        errors.add(name, f"Write {what} as text, for example \"196.00\", not {type(value).__name__}.")
+        errors.add(name, f'Write {what} as text, for example "196.00", not {type(value).__name__}.')
         return None
     if not d.is_finite():
         errors.add(name, "Use a real number.")
@@ -333,7 +334,7 @@ def _fractions(d: Mapping[str, Any], kind: str | None, errors: _Errors) -> tuple
     if d.get("warn_at") is not None:
         warn_at = _decimal(d["warn_at"], "warn_at", errors, places=None, what="warn_at")
         if warn_at is not None and not (0 < warn_at <= 1):
-            errors.add("warn_at", "warn_at is a fraction of the limit: more than 0 and at most 1 (e.g. \"0.9\").")
+            errors.add("warn_at", 'warn_at is a fraction of the limit: more than 0 and at most 1 (e.g. "0.9").')
     taper_rate = None
     if d.get("taper_rate") is not None:
         taper_rate = _decimal(d["taper_rate"], "taper_rate", errors, places=None, what="the taper rate")
@@ -389,11 +390,25 @@ def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
         errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
     effective_from, effective_to = _dates(d, errors)
     fields = dict(
-        c, code=code, family=family, benefit=benefit, title=title, limit=limit, period=period,
-        week_start=week_start, counts=counts, warn_at=warn_at, taper_rate=taper_rate, applies_when=applies_when,
-        effective_from=effective_from, effective_to=effective_to, source=_source(d, errors),
-        sources=_sources(d.get("sources"), errors), notes=_text(d, "notes", errors),
-        message=_text(d, "message", errors))
+        c,
+        code=code,
+        family=family,
+        benefit=benefit,
+        title=title,
+        limit=limit,
+        period=period,
+        week_start=week_start,
+        counts=counts,
+        warn_at=warn_at,
+        taper_rate=taper_rate,
+        applies_when=applies_when,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        source=_source(d, errors),
+        sources=_sources(d.get("sources"), errors),
+        notes=_text(d, "notes", errors),
+        message=_text(d, "message", errors),
+    )
     _check_combinations(c, errors)
     return fields
 

@@ -27,9 +27,7 @@ WEEKDAYS: dict[str, int] = {
 }
 
 #: Period kinds that take no parameter.
-SIMPLE_PERIODS = frozenset(
-    {"week", "uc_assessment_period", "calendar_month", "tax_year", "per_payment", "none"}
-)
+SIMPLE_PERIODS = frozenset({"week", "uc_assessment_period", "calendar_month", "tax_year", "per_payment", "none"})
 #: Period kinds written ``kind:N``, with the allowed range of N.
 PARAM_PERIODS: dict[str, tuple[int, int]] = {"rolling_weeks": (1, 52), "rolling_days": (1, 366)}
 

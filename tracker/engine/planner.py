@@ -109,16 +109,22 @@ class PlannedPayment:
     offered: Decimal | None = None
 
     def proposed(self, hours: Decimal | None = None) -> ProposedPayment:
-        return ProposedPayment(kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on,
-                               hours=hours)
+        return ProposedPayment(
+            kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on, hours=hours
+        )
 
     def ledger(self) -> LedgerPayment:
-        return LedgerPayment(kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on,
-                             status="draft")
+        return LedgerPayment(
+            kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on, status="draft"
+        )
 
     def to_dict(self) -> dict[str, str | None]:
-        d = {"kind": self.kind, "amount": engine.money_str(self.amount), "paid_on": self.paid_on.isoformat(),
-             "worked_on": self.worked_on.isoformat()}
+        d = {
+            "kind": self.kind,
+            "amount": engine.money_str(self.amount),
+            "paid_on": self.paid_on.isoformat(),
+            "worked_on": self.worked_on.isoformat(),
+        }
         if self.offered is not None:
             d["offered"] = engine.money_str(self.offered)
         return d
@@ -247,8 +253,13 @@ class Plan:
         return self.proposals[0] if self.proposals else None
 
     def to_dict(self) -> dict[str, object]:
-        return {"total": engine.money_str(self.total), "clean": self.clean, "message": self.message,
-                "horizon_end": self.horizon_end.isoformat(), "proposals": [p.to_dict() for p in self.proposals]}
+        return {
+            "total": engine.money_str(self.total),
+            "clean": self.clean,
+            "message": self.message,
+            "horizon_end": self.horizon_end.isoformat(),
+            "proposals": [p.to_dict() for p in self.proposals],
+        }
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -277,8 +288,13 @@ def harm_of(verdicts: Iterable[Verdict]) -> Harm:
     return Harm(blocks, warns, excess, reduction)
 
 
-def recheck(claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger, payments: Sequence[PlannedPayment],
-            sessions: Sequence[Session]) -> engine.CheckResult:
+def recheck(
+    claims: Iterable[Claim],
+    rules: Iterable[Rule],
+    ledger: Ledger,
+    payments: Sequence[PlannedPayment],
+    sessions: Sequence[Session],
+) -> engine.CheckResult:
     """engine.check with every payment of a proposal at once (each session's hours on its first payment)."""
     seen: set[int] = set()
     proposed = []
@@ -305,8 +321,15 @@ _Reason = tuple[date, str, Decimal | None, Verdict | None, bool]
 
 
 class _Planner:
-    def __init__(self, claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger, sessions: Sequence[Session],
-                 today: date, horizon: int) -> None:
+    def __init__(
+        self,
+        claims: Iterable[Claim],
+        rules: Iterable[Rule],
+        ledger: Ledger,
+        sessions: Sequence[Session],
+        today: date,
+        horizon: int,
+    ) -> None:
         self.claims = list(claims)
         self.rules = list(rules)
         self.by_code: dict[str, Rule] = {r.code: r for r in self.rules}
@@ -324,9 +347,12 @@ class _Planner:
     def ledger(self, scheduled: _Schedule) -> Ledger:
         hit = self._ledgers.get(scheduled)
         if hit is None:
-            hit = Ledger(payments=self.base.payments + tuple(p.ledger() for p in scheduled),
-                         expenses=self.base.expenses, other_income=self.base.other_income,
-                         hours=self.base.hours + self.session_hours)
+            hit = Ledger(
+                payments=self.base.payments + tuple(p.ledger() for p in scheduled),
+                expenses=self.base.expenses,
+                other_income=self.base.other_income,
+                hours=self.base.hours + self.session_hours,
+            )
             if len(self._ledgers) > 4096:
                 self._ledgers.clear()
             self._ledgers[scheduled] = hit
@@ -355,8 +381,9 @@ class _Planner:
                 out.append(v)
         return out
 
-    def room(self, kind: str, on: date, worked_on: date, scheduled: _Schedule,
-             strict: bool) -> tuple[Decimal | None, Verdict | None, bool]:
+    def room(
+        self, kind: str, on: date, worked_on: date, scheduled: _Schedule, strict: bool
+    ) -> tuple[Decimal | None, Verdict | None, bool]:
         """(the most of ``kind`` that can be paid on ``on`` without any rule going over — None for
         no limit —, the verdict that binds, whether a period there is already over)."""
         room = None
@@ -411,8 +438,9 @@ class _Planner:
 
     # filling
 
-    def fill(self, index: int, s: Session, slots: list[_Slot], scheduled: _Schedule, strict: bool,
-             whole_only: bool) -> tuple[list[PlannedPayment], Decimal, _Reason | None]:
+    def fill(
+        self, index: int, s: Session, slots: list[_Slot], scheduled: _Schedule, strict: bool, whole_only: bool
+    ) -> tuple[list[PlannedPayment], Decimal, _Reason | None]:
         """Put the session's amount into the slots in order. Returns (parts, remaining, reason)."""
         remaining = s.amount
         parts: list[PlannedPayment] = []
@@ -438,23 +466,30 @@ class _Planner:
             return [(d, k) for k in kinds for d in dates]
         return [(d, k) for d in dates for k in kinds]
 
-    def place_rest(self, index: int, s: Session, amount: Decimal, slots: list[_Slot],
-                   scheduled: _Schedule) -> PlannedPayment:
+    def place_rest(
+        self, index: int, s: Session, amount: Decimal, slots: list[_Slot], scheduled: _Schedule
+    ) -> PlannedPayment:
         """Where the amount that fits nowhere does the least harm (ties: the earliest, most preferred)."""
         best: tuple[tuple[int, int, Decimal, Decimal, int], PlannedPayment] | None = None
         for n, (d, kind) in enumerate(slots):
             part = PlannedPayment(kind, amount, d, s.worked_on, index)
             before = harm_of(self.relevant(scheduled, d, s.worked_on))
             after = harm_of(self.relevant(scheduled + (part,), d, s.worked_on))
-            delta = (after.blocks - before.blocks, after.warns - before.warns, after.excess - before.excess,
-                     after.reduction - before.reduction, n)
+            delta = (
+                after.blocks - before.blocks,
+                after.warns - before.warns,
+                after.excess - before.excess,
+                after.reduction - before.reduction,
+                n,
+            )
             if best is None or delta < best[0]:
                 best = (delta, part)
         assert best is not None  # there is always a slot: the session's own date
         return best[1]
 
-    def schedule(self, kinds: list[str], order: str, strict: bool, whole_only: bool,
-                 allow_harm: bool) -> tuple[_Schedule, dict[int, _Reason], bool]:
+    def schedule(
+        self, kinds: list[str], order: str, strict: bool, whole_only: bool, allow_harm: bool
+    ) -> tuple[_Schedule, dict[int, _Reason], bool]:
         """A whole schedule, session by session in date order. Returns (payments, reasons, complete)."""
         scheduled: _Schedule = ()
         reasons: dict[int, _Reason] = {}
@@ -486,8 +521,6 @@ class _Planner:
         return scheduled, reasons, complete
 
 
-
-
 # --- what each proposal says, as data ------------------------------------------------------------
 
 
@@ -514,12 +547,14 @@ def _limited(planner: _Planner, reason: _Reason | None) -> Limited | None:
         code = LIMITED_SOME_ROOM
     else:
         code = LIMITED_NO_ROOM
-    return Limited(code, rule.title, rule.measure, rule.limit, room, rule.period, binding.period_start,
-                   binding.period_end)
+    return Limited(
+        code, rule.title, rule.measure, rule.limit, room, rule.period, binding.period_start, binding.period_end
+    )
 
 
-def _limits(planner: _Planner, order: list[tuple[int, list[PlannedPayment]]],
-            reasons: Mapping[int, _Reason]) -> tuple[Limited, ...]:
+def _limits(
+    planner: _Planner, order: list[tuple[int, list[PlannedPayment]]], reasons: Mapping[int, _Reason]
+) -> tuple[Limited, ...]:
     """The binding rules, once per rule family and period."""
     said: set[tuple[str, date]] = set()
     out: list[Limited] = []
@@ -549,8 +584,9 @@ def _uncounted_titles(planner: _Planner, kind: str, verdicts: Sequence[Verdict])
     return tuple(titles)
 
 
-def _switches(planner: _Planner, payments: Sequence[PlannedPayment], kinds: list[str],
-              verdicts: Sequence[Verdict]) -> tuple[Switch, ...]:
+def _switches(
+    planner: _Planner, payments: Sequence[PlannedPayment], kinds: list[str], verdicts: Sequence[Verdict]
+) -> tuple[Switch, ...]:
     switched = {p.kind for p in payments if p.kind != kinds[0]}
     out = []
     for kind in kinds:
@@ -571,21 +607,36 @@ def _breaches(planner: _Planner, verdicts: Sequence[Verdict]) -> tuple[Breach, .
     return tuple(out)
 
 
-def _story(planner: _Planner, payments: Sequence[PlannedPayment], reasons: Mapping[int, _Reason], kinds: list[str],
-           verdicts: Sequence[Verdict], strict: bool) -> Story:
+def _story(
+    planner: _Planner,
+    payments: Sequence[PlannedPayment],
+    reasons: Mapping[int, _Reason],
+    kinds: list[str],
+    verdicts: Sequence[Verdict],
+    strict: bool,
+) -> Story:
     order = _by_session(planner, payments)
-    sessions = tuple(SessionPlan(planner.sessions[i].worked_on, planner.sessions[i].amount, tuple(parts))
-                     for i, parts in order)
-    return Story(sessions=sessions, limited=_limits(planner, order, reasons),
-                 switches=_switches(planner, payments, kinds, verdicts), strict=strict,
-                 breaches=_breaches(planner, verdicts))
+    sessions = tuple(
+        SessionPlan(planner.sessions[i].worked_on, planner.sessions[i].amount, tuple(parts)) for i, parts in order
+    )
+    return Story(
+        sessions=sessions,
+        limited=_limits(planner, order, reasons),
+        switches=_switches(planner, payments, kinds, verdicts),
+        strict=strict,
+        breaches=_breaches(planner, verdicts),
+    )
 
 
 def _as_asked(planner: _Planner, payments: tuple[PlannedPayment, ...], kind: str) -> bool:
     if len(payments) != len(planner.sessions):
         return False
-    return all(p.kind == kind and p.amount == planner.sessions[p.session].amount
-               and p.paid_on == planner.earliest(planner.sessions[p.session]) for p in payments)
+    return all(
+        p.kind == kind
+        and p.amount == planner.sessions[p.session].amount
+        and p.paid_on == planner.earliest(planner.sessions[p.session])
+        for p in payments
+    )
 
 
 def _is_clean(verdicts: Iterable[Verdict]) -> bool:
@@ -614,8 +665,9 @@ class _Proposer:
         p = self.planner
         return recheck(p.claims, p.rules, p.base, payments, p.sessions).verdicts
 
-    def add(self, key: str, payments: tuple[PlannedPayment, ...], reasons: Mapping[int, _Reason],
-            strict: bool) -> Proposal | None:
+    def add(
+        self, key: str, payments: tuple[PlannedPayment, ...], reasons: Mapping[int, _Reason], strict: bool
+    ) -> Proposal | None:
         """The schedule as a proposal when it is new and clean (else None)."""
         ident = tuple(sorted((p.session, p.kind, p.amount, p.paid_on) for p in payments))
         if ident in self.seen:
@@ -628,9 +680,15 @@ class _Proposer:
         as_asked = _as_asked(self.planner, payments, first)
         key = "as_asked" if as_asked else key
         story = _story(self.planner, payments, reasons, self.kinds, verdicts, strict)
-        p = Proposal(key=key + ("_no_reduction" if strict else ""), payments=payments, verdicts=verdicts,
-                     clean=True, harm=harm_of(verdicts), story=story,
-                     title_kind=first if as_asked and first != "cash" else "")
+        p = Proposal(
+            key=key + ("_no_reduction" if strict else ""),
+            payments=payments,
+            verdicts=verdicts,
+            clean=True,
+            harm=harm_of(verdicts),
+            story=story,
+            title_kind=first if as_asked and first != "cash" else "",
+        )
         self.proposals.append(p)
         return p
 
@@ -661,11 +719,17 @@ class _Proposer:
         for key, order, whole in self.strategies:
             payments, reasons, _ = planner.schedule(self.kinds, order, False, whole, allow_harm=True)
             options.append((key, payments, reasons))
-        as_asked = tuple(PlannedPayment(self.kinds[0], s.amount, planner.earliest(s), s.worked_on, i)
-                         for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0])))
+        as_asked = tuple(
+            PlannedPayment(self.kinds[0], s.amount, planner.earliest(s), s.worked_on, i)
+            for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0]))
+        )
         options.append(("as_asked", as_asked, {}))
-        best: tuple[tuple[tuple[int, int, Decimal, Decimal], int], str, _Schedule, dict[int, _Reason],
-                    tuple[Verdict, ...]] | None = None
+        best: (
+            tuple[
+                tuple[tuple[int, int, Decimal, Decimal], int], str, _Schedule, dict[int, _Reason], tuple[Verdict, ...]
+            ]
+            | None
+        ) = None
         for key, payments, reasons in options:
             verdicts = self.verdicts(payments)
             rank = (harm_of(verdicts).key(), len(payments))
@@ -675,8 +739,14 @@ class _Proposer:
         _, key, payments, reasons, verdicts = best
         clean = _is_clean(verdicts)
         story = _story(planner, payments, reasons, self.kinds, verdicts, False)
-        return Proposal(key=key if clean else "least_harm", payments=payments, verdicts=verdicts, clean=clean,
-                        harm=harm_of(verdicts), story=story)
+        return Proposal(
+            key=key if clean else "least_harm",
+            payments=payments,
+            verdicts=verdicts,
+            clean=clean,
+            harm=harm_of(verdicts),
+            story=story,
+        )
 
 
 # --- the public function -------------------------------------------------------------------------
@@ -727,8 +797,7 @@ def plan(
     proposer = _Proposer(planner, kinds)
     proposals = proposer.clean()
     if proposals:
-        return Plan(total=total, proposals=tuple(proposals), clean=True, horizon_end=horizon_end,
-                    outcome=OUTCOME_CLEAN)
+        return Plan(total=total, proposals=tuple(proposals), clean=True, horizon_end=horizon_end, outcome=OUTCOME_CLEAN)
     best = proposer.least_harm()
     return Plan(total=total, proposals=(best,), clean=best.clean, horizon_end=horizon_end, outcome=OUTCOME_LEAST_HARM)
 
@@ -736,12 +805,17 @@ def plan(
 def _no_money_plan(planner: _Planner, prefs: list[str], total: Decimal, horizon_end: date) -> Plan:
     """The person chose no kind of payment that carries money: record what they chose instead."""
     kind = next((k for k in prefs if k != "declined"), "declined")
-    payments = tuple(PlannedPayment(kind, ZERO.quantize(PENNY), planner.earliest(s), s.worked_on, i, offered=s.amount)
-                     for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0])))
+    payments = tuple(
+        PlannedPayment(kind, ZERO.quantize(PENNY), planner.earliest(s), s.worked_on, i, offered=s.amount)
+        for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0]))
+    )
     verdicts = recheck(planner.claims, planner.rules, planner.base, payments, planner.sessions).verdicts
     clean = _is_clean(verdicts)
-    story = Story(sessions=tuple(SessionPlan(p.worked_on, planner.sessions[p.session].amount, (p,)) for p in payments),
-                  breaches=_breaches(planner, verdicts))
-    proposal = Proposal(key="no_money", payments=payments, verdicts=verdicts, clean=clean, harm=harm_of(verdicts),
-                        story=story)
+    story = Story(
+        sessions=tuple(SessionPlan(p.worked_on, planner.sessions[p.session].amount, (p,)) for p in payments),
+        breaches=_breaches(planner, verdicts),
+    )
+    proposal = Proposal(
+        key="no_money", payments=payments, verdicts=verdicts, clean=clean, harm=harm_of(verdicts), story=story
+    )
     return Plan(total=total, proposals=(proposal,), clean=clean, horizon_end=horizon_end, outcome=OUTCOME_NO_MONEY)

@@ -8,13 +8,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 from tracker.engine import periods
-from tracker.engine.evaluate import (
-    _basis_date,
-    _Context,
-    _Eval,
-    _payment_value,
-    _status,
-)
+from tracker.engine.evaluate import _basis_date, _Context, _Eval, _payment_value, _status
 from tracker.engine.model import (
     PENNY,
     ZERO,
@@ -31,6 +25,7 @@ from tracker.vocab import NON_MONEY_KINDS, PAYMENT_KINDS
 #: How many periods ahead "defer", "split" and "reduce" look for room.
 LOOKAHEAD_PERIODS = 13
 
+
 def _even_parts(amount: Decimal, n: int) -> list[Decimal]:
     """``amount`` in ``n`` parts to the penny, as equal as possible, larger parts first."""
     pence = int((amount / PENNY).to_integral_value())
@@ -42,9 +37,17 @@ _RoomKey = tuple[str, date, tuple[tuple[str, Decimal, date, date | None], ...]]
 
 
 class _Suggester:
-    def __init__(self, ctx: _Context, proposed: list[ProposedPayment], pays: list[LedgerPayment],
-                 hours: list[LedgerHours], evals: list[_Eval], prefs: list[str], ruled_out: set[str],
-                 today: date | None) -> None:
+    def __init__(
+        self,
+        ctx: _Context,
+        proposed: list[ProposedPayment],
+        pays: list[LedgerPayment],
+        hours: list[LedgerHours],
+        evals: list[_Eval],
+        prefs: list[str],
+        ruled_out: set[str],
+        today: date | None,
+    ) -> None:
         self.ctx = ctx
         self.proposed = proposed
         self.pays = pays
@@ -162,8 +165,15 @@ class _Suggester:
         return tuple(LimitFigure(r.title, r.measure, r.limit) for r in rules)
 
     def _basis(self, prop: ProposedPayment, ev: _Eval, on: list[date]) -> SuggestionBasis:
-        return SuggestionBasis(kind=prop.kind, amount=prop.amount, paid_on=prop.paid_on, rule_title=ev.rule.title,
-                               period=ev.rule.period, breach=ev.rule.breach, limits=self._limits(ev, on))
+        return SuggestionBasis(
+            kind=prop.kind,
+            amount=prop.amount,
+            paid_on=prop.paid_on,
+            rule_title=ev.rule.title,
+            period=ev.rule.period,
+            breach=ev.rule.breach,
+            limits=self._limits(ev, on),
+        )
 
     def _suggestion(self, kind: str, prop: ProposedPayment, ev: _Eval, chosen: list[LedgerPayment]) -> Suggestion:
         payments = tuple(SuggestedPayment(p.kind, p.amount, p.paid_on) for p in chosen)
@@ -171,8 +181,9 @@ class _Suggester:
 
     # the four kinds
 
-    def _for_payment(self, prop: ProposedPayment, others: list[LedgerPayment],
-                     binding: list[_Eval]) -> list[Suggestion]:
+    def _for_payment(
+        self, prop: ProposedPayment, others: list[LedgerPayment], binding: list[_Eval]
+    ) -> list[Suggestion]:
         found: dict[str, Suggestion] = {}
         earliest = self._earliest(prop)
         if prop.kind not in self.ruled_out:
@@ -202,8 +213,9 @@ class _Suggester:
         known = [r for r in rooms if r is not None]
         return len(known) == len(rooms) and sum(known, ZERO) < prop.amount
 
-    def _parts(self, prop: ProposedPayment, others: list[LedgerPayment], parts: list[Decimal],
-               dates: list[date]) -> list[LedgerPayment] | None:
+    def _parts(
+        self, prop: ProposedPayment, others: list[LedgerPayment], parts: list[Decimal], dates: list[date]
+    ) -> list[LedgerPayment] | None:
         """The parts paid on the dates, each within the room left, or None when one does not fit."""
         chosen: list[LedgerPayment] = []
         for part, d in zip(parts, dates):
@@ -212,8 +224,9 @@ class _Suggester:
             chosen.append(self._payment(prop, prop.kind, part, d))
         return chosen
 
-    def _split(self, prop: ProposedPayment, others: list[LedgerPayment], ev: _Eval,
-               dates: list[date]) -> Suggestion | None:
+    def _split(
+        self, prop: ProposedPayment, others: list[LedgerPayment], ev: _Eval, dates: list[date]
+    ) -> Suggestion | None:
         first = self._first_with_room(prop, others, dates)
         if first is None:
             return None
@@ -228,8 +241,9 @@ class _Suggester:
                 return self._suggestion("split", prop, ev, chosen)
         return None
 
-    def _defer(self, prop: ProposedPayment, others: list[LedgerPayment], ev: _Eval,
-               dates: list[date]) -> Suggestion | None:
+    def _defer(
+        self, prop: ProposedPayment, others: list[LedgerPayment], ev: _Eval, dates: list[date]
+    ) -> Suggestion | None:
         for d in dates[1:]:
             if not self._fits(self._room(prop.kind, d, others), prop.amount):
                 continue
@@ -238,8 +252,9 @@ class _Suggester:
                 return self._suggestion("defer", prop, ev, new)
         return None
 
-    def _reduce(self, prop: ProposedPayment, others: list[LedgerPayment], ev: _Eval,
-                dates: list[date]) -> Suggestion | None:
+    def _reduce(
+        self, prop: ProposedPayment, others: list[LedgerPayment], ev: _Eval, dates: list[date]
+    ) -> Suggestion | None:
         now_room = self._room(prop.kind, dates[0], others)
         if now_room is None or now_room <= 0 or now_room >= prop.amount:
             return None
@@ -255,8 +270,9 @@ class _Suggester:
                 return Suggestion("reduce", payments, basis=self._basis(prop, ev, [dates[0]]))
         return None
 
-    def _switch(self, prop: ProposedPayment, others: list[LedgerPayment], binding: list[_Eval],
-                earliest: date) -> Suggestion | None:
+    def _switch(
+        self, prop: ProposedPayment, others: list[LedgerPayment], binding: list[_Eval], earliest: date
+    ) -> Suggestion | None:
         for kind in self.prefs:
             if kind == prop.kind or kind in NON_MONEY_KINDS or kind in self.ruled_out:
                 continue

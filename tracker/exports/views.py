@@ -35,8 +35,14 @@ BATCH = 1000
 PAGING = ("page", "per_page")
 # Where to go back to, to change the filters.
 LISTS = {"payments": "payments.index", "contributions": "contributions.index"}
-FILTER_LABELS = {"person_id": "Person", "activity_id": "Activity", "status": "Status", "kind": "Kind",
-                 "from": "From date", "to": "To date"}
+FILTER_LABELS = {
+    "person_id": "Person",
+    "activity_id": "Activity",
+    "status": "Status",
+    "kind": "Kind",
+    "from": "From date",
+    "to": "To date",
+}
 
 
 def _person_name(row) -> str | None:
@@ -95,16 +101,18 @@ def _filters() -> queries.Filters:
     args = {k: v for k, v in request.args.items() if k not in PAGING}
     f = queries.parse_filters(args)
     # parse_filters has no upper bound; a number beyond a database integer is an error, not a 500.
-    too_big = {name: ["There is no record with this number."] for name, value in
-               (("person_id", f.person_id), ("activity_id", f.activity_id)) if value is not None and value > MAX_ID}
+    too_big = {
+        name: ["There is no record with this number."]
+        for name, value in (("person_id", f.person_id), ("activity_id", f.activity_id))
+        if value is not None and value > MAX_ID
+    }
     if too_big:
         raise ValidationFailed(too_big)
     return f
 
 
 def _bad_filters(e: ValidationFailed, what: str):
-    problems = [(FILTER_LABELS.get(name, name), message) for name, messages in e.fields.items()
-                for message in messages]
+    problems = [(FILTER_LABELS.get(name, name), message) for name, messages in e.fields.items() for message in messages]
     back = LISTS.get(what.lower(), "home.index")
     return render_template("exports/bad_filters.html", what=what, problems=problems, back=back), 422
 
@@ -152,6 +160,7 @@ class Export:
 
     def view(self, fmt: str) -> Callable[[], Response]:
         """The view of one format: GET /exports/<what>.<fmt>, endpoint exports.<what>_<fmt>."""
+
         def download() -> Response:
             return _export(self, fmt)
 

@@ -114,8 +114,14 @@ class _XlsxRow:
     def __init__(self, ws, columns: list[Column]):
         self.ws = ws
         self.columns = columns
-        self.cells = [_styled(ws, "0.00") if c.kind in ("money", "decimal")
-                      else _styled(ws, "yyyy-mm-dd") if c.kind == "date" else None for c in columns]
+        self.cells = [
+            _styled(ws, "0.00")
+            if c.kind in ("money", "decimal")
+            else _styled(ws, "yyyy-mm-dd")
+            if c.kind == "date"
+            else None
+            for c in columns
+        ]
 
     def __call__(self, item) -> list:
         out = []
@@ -165,4 +171,3 @@ def xlsx_bytes(columns: list[Column], rows: Iterable, *, sheet_title: str) -> by
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-

@@ -32,15 +32,22 @@ def _home():
             abort(404)
         ctx["person"] = person
         ctx["recent_payments"] = db.session.scalars(
-            sa.select(Payment).where(Payment.person_id == person.id, Payment.status != "cancelled")
-            .order_by(Payment.paid_on.desc(), Payment.id.desc()).limit(5)).all()
+            sa.select(Payment)
+            .where(Payment.person_id == person.id, Payment.status != "cancelled")
+            .order_by(Payment.paid_on.desc(), Payment.id.desc())
+            .limit(5)
+        ).all()
         ctx["payment_status_words"] = {"draft": "Planned", "approved": "Approved, not paid yet", "paid": "Paid"}
         ctx["ready_documents"] = db.session.scalars(
-            sa.select(Document).where(Document.person_id == person.id, Document.status == "ready")
-            .order_by(Document.created_at.desc(), Document.id.desc()).limit(3)).all()
+            sa.select(Document)
+            .where(Document.person_id == person.id, Document.status == "ready")
+            .order_by(Document.created_at.desc(), Document.id.desc())
+            .limit(3)
+        ).all()
     else:
         ctx["people_count"] = db.session.scalar(sa.select(sa.func.count(Person.id)))
-        counts = dict(db.session.execute(
-            sa.select(Payment.status, sa.func.count(Payment.id)).group_by(Payment.status)).all())
+        counts = dict(
+            db.session.execute(sa.select(Payment.status, sa.func.count(Payment.id)).group_by(Payment.status)).all()
+        )
         ctx["payment_counts"] = counts
     return render_template(f"home/{role}.html", **ctx)

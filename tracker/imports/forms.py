@@ -15,13 +15,20 @@ class ImportForm(FlaskForm):
     kind = SelectField(
         "What the file holds",
         choices=select_choices([("", "Choose one"), ("contributions", "Contributions"), ("payments", "Payments")]),
-        default="", validate_choice=False,
-        validators=[InputRequired("Choose whether the file holds contributions or payments."),
-                    AnyOf(KINDS, message="Choose whether the file holds contributions or payments.")])
+        default="",
+        validate_choice=False,
+        validators=[
+            InputRequired("Choose whether the file holds contributions or payments."),
+            AnyOf(KINDS, message="Choose whether the file holds contributions or payments."),
+        ],
+    )
     file = FileField(
         "The file",
-        validators=[FileRequired("Choose a CSV file (.csv) or an Excel workbook (.xlsx) to upload."),
-                    FileAllowed(["csv", "xlsx"], "The file must be a CSV file (.csv) or an Excel workbook (.xlsx).")],
-        render_kw={"accept": ".csv,.xlsx"})
+        validators=[
+            FileRequired("Choose a CSV file (.csv) or an Excel workbook (.xlsx) to upload."),
+            FileAllowed(["csv", "xlsx"], "The file must be a CSV file (.csv) or an Excel workbook (.xlsx)."),
+        ],
+        render_kw={"accept": ".csv,.xlsx"},
+    )
     # The fingerprint of the file that was checked, so "Import" can say when another file is chosen.
     checked = HiddenField()

@@ -63,6 +63,7 @@ class FileProblem(Exception):
 
 # ---- what each kind of file holds -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ColumnDoc:
     name: str
@@ -89,45 +90,75 @@ class Spec:
 
 
 PERSON_COLUMNS = (
-    ColumnDoc("person_email", "person", "The person’s email address, as recorded in the tracker.",
-              "sam@example.org"),
+    ColumnDoc("person_email", "person", "The person’s email address, as recorded in the tracker.", "sam@example.org"),
     ColumnDoc("person_id", "person", "Or the person’s number in the tracker (shown on their page).", "12"),
 )
 
 SPECS: dict[str, Spec] = {
     "contributions": Spec(
-        "contributions", "Contributions", "contribution",
-        PERSON_COLUMNS + (
+        "contributions",
+        "Contributions",
+        "contribution",
+        PERSON_COLUMNS
+        + (
             ColumnDoc("worked_on", "required", "The date of the work.", "2025-03-14"),
             ColumnDoc("hours", "required", "Hours worked, up to 24, with at most 2 decimal places.", "2.5"),
             ColumnDoc("preparation_hours", "optional", "Hours of preparation. Leave empty for none.", "0.5"),
-            ColumnDoc("activity", "optional", "The name of the activity, exactly as in the tracker.",
-                      "Mental health panel"),
-            ColumnDoc("value_owed", "optional",
-                      "What the work is worth, in pounds. Leave empty to use the activity’s rate.", "50.00"),
+            ColumnDoc(
+                "activity", "optional", "The name of the activity, exactly as in the tracker.", "Mental health panel"
+            ),
+            ColumnDoc(
+                "value_owed",
+                "optional",
+                "What the work is worth, in pounds. Leave empty to use the activity’s rate.",
+                "50.00",
+            ),
             ColumnDoc("description", "optional", "A short description.", "Panel meeting"),
             ColumnDoc("role", "optional", "The person’s role, for example chair.", "panel member"),
         ),
-        (("sam@example.org", "", "2025-03-14", "2.5", "0.5", "Mental health panel", "50.00", "Panel meeting",
-          "panel member"),
-         ("", "12", "2025-03-21", "3", "", "", "60.00", "Workshop", "")),
+        (
+            (
+                "sam@example.org",
+                "",
+                "2025-03-14",
+                "2.5",
+                "0.5",
+                "Mental health panel",
+                "50.00",
+                "Panel meeting",
+                "panel member",
+            ),
+            ("", "12", "2025-03-21", "3", "", "", "60.00", "Workshop", ""),
+        ),
     ),
     "payments": Spec(
-        "payments", "Payments", "payment",
-        PERSON_COLUMNS + (
-            ColumnDoc("kind", "required",
-                      "cash, bank_transfer, voucher, training, certificate, declined or charity.", "bank_transfer"),
-            ColumnDoc("amount", "required",
-                      "In pounds, with at most 2 decimal places. 0.00 for a certificate or a declined payment.",
-                      "150.00"),
+        "payments",
+        "Payments",
+        "payment",
+        PERSON_COLUMNS
+        + (
+            ColumnDoc(
+                "kind",
+                "required",
+                "cash, bank_transfer, voucher, training, certificate, declined or charity.",
+                "bank_transfer",
+            ),
+            ColumnDoc(
+                "amount",
+                "required",
+                "In pounds, with at most 2 decimal places. 0.00 for a certificate or a declined payment.",
+                "150.00",
+            ),
             ColumnDoc("paid_on", "required", "The date the person received it.", "2025-03-31"),
             ColumnDoc("method", "optional", "How it was paid.", "BACS"),
             ColumnDoc("reference", "optional", "The bank or voucher reference.", "BACS-0331"),
             ColumnDoc("note", "optional", "A note.", "March panel"),
             ColumnDoc("charity_name", "optional", "Needed only when kind is charity.", ""),
         ),
-        (("sam@example.org", "", "bank_transfer", "150.00", "2025-03-31", "BACS", "BACS-0331", "March panel", ""),
-         ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", "")),
+        (
+            ("sam@example.org", "", "bank_transfer", "150.00", "2025-03-31", "BACS", "BACS-0331", "March panel", ""),
+            ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", ""),
+        ),
     ),
 }
 
@@ -145,6 +176,7 @@ def template_csv(kind: str) -> str:
 
 
 # ---- the result of a check --------------------------------------------------------------------
+
 
 @dataclass
 class LineNote:
@@ -194,6 +226,7 @@ def clean_filename(name: str | None) -> str:
 
 # ---- reading the file -------------------------------------------------------------------------
 
+
 def _cell(value):
     """One spreadsheet cell as the checks expect it.
 
@@ -214,17 +247,22 @@ def _csv_lines(data: bytes) -> Iterator[list]:
             # Excel's plain "CSV (Comma delimited)" on Windows saves in Windows-1252, where £ is one byte.
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            raise FileProblem("The file could not be read as text. Save it from your spreadsheet as "
-                              "“CSV UTF-8”, or as an Excel workbook (.xlsx).") from None
+            raise FileProblem(
+                "The file could not be read as text. Save it from your spreadsheet as "
+                "“CSV UTF-8”, or as an Excel workbook (.xlsx)."
+            ) from None
     if "\x00" in text:
-        raise FileProblem("This does not look like a CSV file. Save it from your spreadsheet as “CSV UTF-8”, "
-                          "or as an Excel workbook (.xlsx).")
+        raise FileProblem(
+            "This does not look like a CSV file. Save it from your spreadsheet as “CSV UTF-8”, "
+            "or as an Excel workbook (.xlsx)."
+        )
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         yield from reader
     except csv.Error as e:
-        raise FileProblem(f"Line {reader.line_num} could not be read as CSV ({e}). Check the quotes on that "
-                          "line.") from None
+        raise FileProblem(
+            f"Line {reader.line_num} could not be read as CSV ({e}). Check the quotes on that line."
+        ) from None
 
 
 def _xlsx_lines(data: bytes, notes: list[str]) -> Iterator[list]:
@@ -233,8 +271,10 @@ def _xlsx_lines(data: bytes, notes: list[str]) -> Iterator[list]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
-        raise FileProblem("The file could not be opened as an Excel workbook (.xlsx). Save it from your "
-                          "spreadsheet as “Excel Workbook (.xlsx)” or as “CSV UTF-8”.") from None
+        raise FileProblem(
+            "The file could not be opened as an Excel workbook (.xlsx). Save it from your "
+            "spreadsheet as “Excel Workbook (.xlsx)” or as “CSV UTF-8”."
+        ) from None
     try:
         sheets = wb.worksheets
         if not sheets:
@@ -249,8 +289,10 @@ def _xlsx_lines(data: bytes, notes: list[str]) -> Iterator[list]:
         except FileProblem:
             raise
         except Exception:
-            raise FileProblem("Part of the workbook could not be read. Save it again from your spreadsheet as "
-                              "“Excel Workbook (.xlsx)”, or as “CSV UTF-8”.") from None
+            raise FileProblem(
+                "Part of the workbook could not be read. Save it again from your spreadsheet as "
+                "“Excel Workbook (.xlsx)”, or as “CSV UTF-8”."
+            ) from None
     finally:
         wb.close()
 
@@ -268,13 +310,13 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, l
     notes: list[str] = []
     if not data.strip():
         raise FileProblem("The file is empty.")
-    lines: Iterable[list] = (_xlsx_lines(data, notes) if filename.lower().endswith(".xlsx")
-                             else _csv_lines(data))
+    lines: Iterable[list] = _xlsx_lines(data, notes) if filename.lower().endswith(".xlsx") else _csv_lines(data)
     it = iter(lines)
     first = next(it, None)
     if first is None or all(blank(v) for v in first):
-        raise FileProblem("Line 1 must be the header row, naming the columns. Download the template to see "
-                          "the columns.")
+        raise FileProblem(
+            "Line 1 must be the header row, naming the columns. Download the template to see the columns."
+        )
     header = [_header_name(v) for v in first]
     while header and header[-1] == "":
         header.pop()
@@ -283,18 +325,23 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, l
     rows: list[tuple[int, list]] = []
     for line, cells in enumerate(it, start=2):
         if line > MAX_LINES:
-            raise FileProblem(f"The file has more than {MAX_LINES:,} lines, counting empty ones. Delete the "
-                              "empty rows at the end, or save only the rows with data.")
+            raise FileProblem(
+                f"The file has more than {MAX_LINES:,} lines, counting empty ones. Delete the "
+                "empty rows at the end, or save only the rows with data."
+            )
         if all(blank(v) for v in cells):
             continue
         if len(rows) >= MAX_ROWS:
-            raise FileProblem(f"The file has more than {MAX_ROWS:,} rows. Split it into files of {MAX_ROWS:,} "
-                              "rows or fewer and import each one.")
+            raise FileProblem(
+                f"The file has more than {MAX_ROWS:,} rows. Split it into files of {MAX_ROWS:,} "
+                "rows or fewer and import each one."
+            )
         rows.append((line, list(cells)))
     return header, rows, notes
 
 
 # ---- checking values --------------------------------------------------------------------------
+
 
 class Bad(Exception):
     def __init__(self, message: str):
@@ -431,7 +478,7 @@ class Row:
 
 def _chunks(values: list, size: int = CHUNK):
     for i in range(0, len(values), size):
-        yield values[i:i + size]
+        yield values[i : i + size]
 
 
 class People:
@@ -471,8 +518,7 @@ class People:
         if email:
             found = self.by_email.get(email.lower(), [])
             if not found:
-                row.fail("person_email", "No person has this email address. Add the person first, or use "
-                                         "person_id.")
+                row.fail("person_email", "No person has this email address. Add the person first, or use person_id.")
                 return None
             if len(found) > 1 and by_id is None:
                 row.fail("person_email", "More than one person has this email address. Use person_id instead.")
@@ -536,8 +582,15 @@ def _check_payment(row: Row, people: People, today: date) -> dict | None:
     method = _limited(row, "method", 40)
     reference = _limited(row, "reference", 100)
     try:
-        p = parse_payment({"kind": kind, "amount": amount, "paid_on": paid_on, "note": text(row.get("note")),
-                           "charity_name": text(row.get("charity_name"))})
+        p = parse_payment(
+            {
+                "kind": kind,
+                "amount": amount,
+                "paid_on": paid_on,
+                "note": text(row.get("note")),
+                "charity_name": text(row.get("charity_name")),
+            }
+        )
     except ValidationFailed as e:
         if "paid_on" in row.errors or paid_on is None:
             e.fields.pop("paid_on", None)
@@ -547,8 +600,16 @@ def _check_payment(row: Row, people: People, today: date) -> dict | None:
         return None
     if row.errors or person_id is None:
         return None
-    return {"person_id": person_id, "kind": p.kind, "amount": p.amount, "paid_on": p.paid_on, "method": method,
-            "reference": reference, "note": p.note, "charity_name": p.charity_name}
+    return {
+        "person_id": person_id,
+        "kind": p.kind,
+        "amount": p.amount,
+        "paid_on": p.paid_on,
+        "method": method,
+        "reference": reference,
+        "note": p.note,
+        "charity_name": p.charity_name,
+    }
 
 
 def _check_contribution(row: Row, people: People, activities: Activities, today: date) -> dict | None:
@@ -558,10 +619,15 @@ def _check_contribution(row: Row, people: People, activities: Activities, today:
         row.fail("worked_on", "Enter the date of the work, like 2025-04-07.")
     _in_the_past(row, "worked_on", worked_on, today, "work already done")
     activity_id = activities.resolve(row)
-    data = {"worked_on": worked_on or today, "activity_id": activity_id,
-            "hours": row.take("hours", number_cell), "preparation_hours": row.take("preparation_hours", number_cell),
-            "value_owed": row.take("value_owed", number_cell),
-            "description": _limited(row, "description", 1000), "role": _limited(row, "role", 100)}
+    data = {
+        "worked_on": worked_on or today,
+        "activity_id": activity_id,
+        "hours": row.take("hours", number_cell),
+        "preparation_hours": row.take("preparation_hours", number_cell),
+        "value_owed": row.take("value_owed", number_cell),
+        "description": _limited(row, "description", 1000),
+        "role": _limited(row, "role", 100),
+    }
     try:
         v = contribution_values(data)
     except ValidationFailed as e:
@@ -569,12 +635,20 @@ def _check_contribution(row: Row, people: People, activities: Activities, today:
         return None
     if row.errors or person_id is None:
         return None
-    return {"person_id": person_id, "activity_id": activity_id, "worked_on": worked_on, "hours": v["hours"],
-            "preparation_hours": v["preparation_hours"], "value_owed": v["value_owed"],
-            "description": v["description"], "role": v["role"]}
+    return {
+        "person_id": person_id,
+        "activity_id": activity_id,
+        "worked_on": worked_on,
+        "hours": v["hours"],
+        "preparation_hours": v["preparation_hours"],
+        "value_owed": v["value_owed"],
+        "description": v["description"],
+        "role": v["role"],
+    }
 
 
 # ---- possible duplicates (warnings) -----------------------------------------------------------
+
 
 def _payment_key(v: dict) -> tuple:
     return (v["person_id"], v["kind"], v["amount"], v["paid_on"])
@@ -594,16 +668,23 @@ def _existing(kind: str, rows: list[tuple[int, dict]]) -> dict[tuple, int]:
         days = [v["paid_on"] for _, v in rows]
         for chunk in _chunks(person_ids):
             q = sa.select(Payment.id, Payment.person_id, Payment.kind, Payment.amount, Payment.paid_on).where(
-                Payment.person_id.in_(chunk), Payment.paid_on.between(min(days), max(days)),
-                Payment.status != "cancelled", Payment.reversal_of_id.is_(None))
+                Payment.person_id.in_(chunk),
+                Payment.paid_on.between(min(days), max(days)),
+                Payment.status != "cancelled",
+                Payment.reversal_of_id.is_(None),
+            )
             for pid, person_id, kind_, amount, paid_on in db.session.execute(q):
                 out.setdefault((person_id, kind_, amount, paid_on), pid)
     else:
         days = [v["worked_on"] for _, v in rows]
         for chunk in _chunks(person_ids):
-            q = sa.select(Contribution.id, Contribution.person_id, Contribution.worked_on, Contribution.hours,
-                          Contribution.activity_id).where(
-                Contribution.person_id.in_(chunk), Contribution.worked_on.between(min(days), max(days)))
+            q = sa.select(
+                Contribution.id,
+                Contribution.person_id,
+                Contribution.worked_on,
+                Contribution.hours,
+                Contribution.activity_id,
+            ).where(Contribution.person_id.in_(chunk), Contribution.worked_on.between(min(days), max(days)))
             for cid, person_id, worked_on, hours, activity_id in db.session.execute(q):
                 out.setdefault((person_id, worked_on, hours, activity_id), cid)
     return out
@@ -619,8 +700,10 @@ def _duplicates(kind: str, rows: list[tuple[int, dict]]) -> list[LineNote]:
         k = key(v)
         messages = []
         if k in existing:
-            messages.append(f"A {what} for the same person, date and amount is already recorded ({what} "
-                            f"{existing[k]}). If this file has been imported before, do not import it again.")
+            messages.append(
+                f"A {what} for the same person, date and amount is already recorded ({what} "
+                f"{existing[k]}). If this file has been imported before, do not import it again."
+            )
         if k in seen:
             messages.append(f"This row is the same as line {seen[k]}.")
         else:
@@ -631,6 +714,7 @@ def _duplicates(kind: str, rows: list[tuple[int, dict]]) -> list[LineNote]:
 
 
 # ---- the check --------------------------------------------------------------------------------
+
 
 def _header_problems(header: list[str], spec: Spec) -> list[str]:
     """What is wrong with the header row, in plain words (nothing when it is fine)."""
@@ -655,10 +739,13 @@ def _rows(header: list[str], lines: list[tuple[int, list]]) -> list[Row]:
     rows = []
     for line, cells in lines:
         row = Row(line, {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header)})
-        extra = [v for v in cells[len(header):] if not blank(v)]
+        extra = [v for v in cells[len(header) :] if not blank(v)]
         if extra:
-            row.fail(WHOLE_ROW, "This row has more values than the header has columns. A comma inside a value "
-                             "needs quotes around the value.")
+            row.fail(
+                WHOLE_ROW,
+                "This row has more values than the header has columns. A comma inside a value "
+                "needs quotes around the value.",
+            )
         rows.append(row)
     return rows
 
@@ -697,16 +784,29 @@ def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckRe
         _check_rows(result, _rows(header, lines), today)
         if not result.problems:
             result.warnings = _duplicates(kind, result.rows)
-    log.info("Checked a file of %s (sha256 %s): %s rows, %s good, %s lines with problems, %s warnings",
-             kind, result.sha256[:12], len(lines), len(result.rows), len(result.problems), len(result.warnings))
+    log.info(
+        "Checked a file of %s (sha256 %s): %s rows, %s good, %s lines with problems, %s warnings",
+        kind,
+        result.sha256[:12],
+        len(lines),
+        len(result.rows),
+        len(result.problems),
+        len(result.warnings),
+    )
     return result
 
 
 # ---- the import -------------------------------------------------------------------------------
 
+
 def summary(result: CheckResult) -> dict:
-    out = {"kind": result.kind, "rows": len(result.rows), "people": result.people, "file": result.filename,
-           "sha256": result.sha256}
+    out = {
+        "kind": result.kind,
+        "rows": len(result.rows),
+        "people": result.people,
+        "file": result.filename,
+        "sha256": result.sha256,
+    }
     if result.kind == "payments":
         out["total_amount"] = result.total
     else:
@@ -726,8 +826,7 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     made = []
     for line, v in result.rows:
         if result.kind == "payments":
-            obj = Payment(status="paid", currency="GBP", recorded_by_id=actor_id, paid_by_id=actor_id, paid_at=now,
-                          **v)
+            obj = Payment(status="paid", currency="GBP", recorded_by_id=actor_id, paid_by_id=actor_id, paid_at=now, **v)
         else:
             obj = Contribution(recorded_by_id=actor_id, **v)
         made.append((line, v, obj))
@@ -737,16 +836,25 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     for line, v, obj in made:
         if result.kind == "payments":
             after = {**v, "status": "paid"}
-            audit.record(actor, "payment.imported", obj, person_id=obj.person_id,
-                         after={**after, "import": {**source, "line": line}})
+            audit.record(
+                actor,
+                "payment.imported",
+                obj,
+                person_id=obj.person_id,
+                after={**after, "import": {**source, "line": line}},
+            )
         else:
-            audit.record(actor, "contribution.imported", obj, person_id=obj.person_id,
-                         after={**contribution_snapshot(obj), "import": {**source, "line": line}})
+            audit.record(
+                actor,
+                "contribution.imported",
+                obj,
+                person_id=obj.person_id,
+                after={**contribution_snapshot(obj), "import": {**source, "line": line}},
+            )
     done = summary(result)
     audit.record(actor, "import.completed", None, entity_type="import", after=done)
     db.session.flush()
-    log.info("Imported %s %s for %s people (file sha256 %s)", len(made), result.kind, result.people,
-             result.sha256[:12])
+    log.info("Imported %s %s for %s people (file sha256 %s)", len(made), result.kind, result.people, result.sha256[:12])
     return done
 
 

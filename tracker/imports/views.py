@@ -30,8 +30,7 @@ def _check(form: ImportForm) -> service.CheckResult | None:
     """Read and check every row of the uploaded file (writes nothing); None when it cannot be read."""
     upload = form.file.data
     try:
-        return service.check_file(form.kind.data, service.clean_filename(upload.filename), upload.read(),
-                                  today=today())
+        return service.check_file(form.kind.data, service.clean_filename(upload.filename), upload.read(), today=today())
     except service.FileProblem as e:
         pages.put_errors(form, {"file": [e.message]})
         return None
@@ -69,8 +68,14 @@ def index():
             if done:
                 return done
     form.checked.data = report.sha256 if report is not None and report.ok else ""
-    return render_template("imports/index.html", form=form, report=report, specs=service.SPECS,
-                           max_rows=service.MAX_ROWS, tried_import=wants_import), _page_status(form, report)
+    return render_template(
+        "imports/index.html",
+        form=form,
+        report=report,
+        specs=service.SPECS,
+        max_rows=service.MAX_ROWS,
+        tried_import=wants_import,
+    ), _page_status(form, report)
 
 
 @bp.get("/template/contributions.csv", defaults={"kind": "contributions"})

@@ -34,19 +34,76 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "person": ("id", "name", "email", "phone", "notes", "created_at", "updated_at"),
     "preferences": ("position", "kind", "label", "note"),
     "consents": ("id", "given_on", "notice_version", "recorded_at", "withdrawn_on"),
-    "claims": ("id", "benefit", "benefit_name", "start_on", "end_on", "attributes", "confirmed_on", "created_at",
-               "updated_at"),
-    "contributions": ("id", "worked_on", "activity", "hours", "preparation_hours", "role", "description",
-                      "value_owed", "created_at"),
-    "payments": ("id", "kind", "amount", "benefit_value", "amount_offered", "currency", "status", "due_on",
-                 "paid_on", "worked_on", "method", "reference", "note", "charity_name", "reversal_of_id",
-                 "reason", "override_reason", "contribution_ids", "created_at", "approved_at", "paid_at",
-                 "cancelled_at"),
-    "expenses": ("id", "amount", "currency", "incurred_on", "paid_on", "description", "receipt_ref",
-                 "service_user_context", "created_at"),
+    "claims": (
+        "id",
+        "benefit",
+        "benefit_name",
+        "start_on",
+        "end_on",
+        "attributes",
+        "confirmed_on",
+        "created_at",
+        "updated_at",
+    ),
+    "contributions": (
+        "id",
+        "worked_on",
+        "activity",
+        "hours",
+        "preparation_hours",
+        "role",
+        "description",
+        "value_owed",
+        "created_at",
+    ),
+    "payments": (
+        "id",
+        "kind",
+        "amount",
+        "benefit_value",
+        "amount_offered",
+        "currency",
+        "status",
+        "due_on",
+        "paid_on",
+        "worked_on",
+        "method",
+        "reference",
+        "note",
+        "charity_name",
+        "reversal_of_id",
+        "reason",
+        "override_reason",
+        "contribution_ids",
+        "created_at",
+        "approved_at",
+        "paid_at",
+        "cancelled_at",
+    ),
+    "expenses": (
+        "id",
+        "amount",
+        "currency",
+        "incurred_on",
+        "paid_on",
+        "description",
+        "receipt_ref",
+        "service_user_context",
+        "created_at",
+    ),
     "other_income": ("id", "amount", "received_on", "source", "created_at"),
-    "documents": ("id", "kind", "start_on", "end_on", "status", "failure_reason", "sha256", "options",
-                  "created_at", "ready_at"),
+    "documents": (
+        "id",
+        "kind",
+        "start_on",
+        "end_on",
+        "status",
+        "failure_reason",
+        "sha256",
+        "options",
+        "created_at",
+        "ready_at",
+    ),
     "audit_events": ("id", "at", "action", "by", "entity_type", "entity_id", "before", "after", "reason"),
 }
 
@@ -54,21 +111,39 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("person", "Your details", "Your name, email address, phone number and any notes staff keep about you."),
     ("preferences", "How you want to be paid", "The ways you chose to be paid, most preferred first."),
-    ("consents", "Your consent", "When you agreed that we may hold information about your benefits, and "
-                                 "whether you withdrew it."),
-    ("claims", "Your benefit information", "The benefits you told us you receive, and the details the "
-                                           "checks need (such as the day your assessment period starts)."),
-    ("contributions", "What you did", "Each time you took part: the date, the activity, the hours and what "
-                                      "you were owed."),
-    ("payments", "What you were paid", "Each payment: how, how much, when, and what happened to it "
-                                       "(approved, paid, cancelled or corrected)."),
-    ("expenses", "Expenses paid back to you", "Costs we repaid, such as travel or care, with the receipt "
-                                              "reference."),
-    ("other_income", "Other income you told us about", "Money from elsewhere that you asked us to count, "
-                                                        "so the checks are right."),
+    (
+        "consents",
+        "Your consent",
+        "When you agreed that we may hold information about your benefits, and whether you withdrew it.",
+    ),
+    (
+        "claims",
+        "Your benefit information",
+        "The benefits you told us you receive, and the details the "
+        "checks need (such as the day your assessment period starts).",
+    ),
+    (
+        "contributions",
+        "What you did",
+        "Each time you took part: the date, the activity, the hours and what you were owed.",
+    ),
+    (
+        "payments",
+        "What you were paid",
+        "Each payment: how, how much, when, and what happened to it (approved, paid, cancelled or corrected).",
+    ),
+    ("expenses", "Expenses paid back to you", "Costs we repaid, such as travel or care, with the receipt reference."),
+    (
+        "other_income",
+        "Other income you told us about",
+        "Money from elsewhere that you asked us to count, so the checks are right.",
+    ),
     ("documents", "Your statements and certificates", "The statements and certificates made for you."),
-    ("audit_events", "The record of changes", "Who changed or looked at your information, and when. We keep "
-                                              "this to protect you."),
+    (
+        "audit_events",
+        "The record of changes",
+        "Who changed or looked at your information, and when. We keep this to protect you.",
+    ),
 )
 
 _NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
@@ -99,75 +174,190 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     """Every row about the person, as plain JSON-ready dictionaries (one list per table)."""
     pid = person.id
     out: dict = {}
-    out["person"] = _plain({"id": person.id, "name": person.name, "email": person.email, "phone": person.phone,
-                            "notes": person.notes, "created_at": person.created_at,
-                            "updated_at": person.updated_at})
+    out["person"] = _plain(
+        {
+            "id": person.id,
+            "name": person.name,
+            "email": person.email,
+            "phone": person.phone,
+            "notes": person.notes,
+            "created_at": person.created_at,
+            "updated_at": person.updated_at,
+        }
+    )
     out["preferences"] = [
         {"position": p.position + 1, "kind": p.kind, "label": PREFERENCE_LABELS.get(p.kind, p.kind), "note": p.note}
-        for p in db.session.scalars(sa.select(Preference).where(Preference.person_id == pid)
-                                    .order_by(Preference.position))]
+        for p in db.session.scalars(
+            sa.select(Preference).where(Preference.person_id == pid).order_by(Preference.position)
+        )
+    ]
     out["consents"] = [
-        _plain({"id": c.id, "given_on": c.given_on, "notice_version": c.notice_version,
-                "recorded_at": c.recorded_at, "withdrawn_on": c.withdrawn_on})
-        for c in db.session.scalars(sa.select(Consent).where(Consent.person_id == pid).order_by(Consent.id))]
+        _plain(
+            {
+                "id": c.id,
+                "given_on": c.given_on,
+                "notice_version": c.notice_version,
+                "recorded_at": c.recorded_at,
+                "withdrawn_on": c.withdrawn_on,
+            }
+        )
+        for c in db.session.scalars(sa.select(Consent).where(Consent.person_id == pid).order_by(Consent.id))
+    ]
     out["claims"] = [
-        _plain({"id": c.id, "benefit": c.benefit,
+        _plain(
+            {
+                "id": c.id,
+                "benefit": c.benefit,
                 "benefit_name": claim_name(c.benefit),
-                "start_on": c.start_on, "end_on": c.end_on, "attributes": dict(c.attributes or {}),
-                "confirmed_on": c.confirmed_on, "created_at": c.created_at, "updated_at": c.updated_at})
-        for c in db.session.scalars(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid)
-                                    .order_by(BenefitClaim.start_on, BenefitClaim.id))]
+                "start_on": c.start_on,
+                "end_on": c.end_on,
+                "attributes": dict(c.attributes or {}),
+                "confirmed_on": c.confirmed_on,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+            }
+        )
+        for c in db.session.scalars(
+            sa.select(BenefitClaim)
+            .where(BenefitClaim.person_id == pid)
+            .order_by(BenefitClaim.start_on, BenefitClaim.id)
+        )
+    ]
     out["contributions"] = [
-        _plain({"id": c.id, "worked_on": c.worked_on, "activity": name, "hours": c.hours,
-                "preparation_hours": c.preparation_hours, "role": c.role, "description": c.description,
-                "value_owed": c.value_owed, "created_at": c.created_at})
+        _plain(
+            {
+                "id": c.id,
+                "worked_on": c.worked_on,
+                "activity": name,
+                "hours": c.hours,
+                "preparation_hours": c.preparation_hours,
+                "role": c.role,
+                "description": c.description,
+                "value_owed": c.value_owed,
+                "created_at": c.created_at,
+            }
+        )
         for c, name in db.session.execute(
-            sa.select(Contribution, Activity.name).outerjoin(Activity, Activity.id == Contribution.activity_id)
-            .where(Contribution.person_id == pid).order_by(Contribution.worked_on, Contribution.id))]
+            sa.select(Contribution, Activity.name)
+            .outerjoin(Activity, Activity.id == Contribution.activity_id)
+            .where(Contribution.person_id == pid)
+            .order_by(Contribution.worked_on, Contribution.id)
+        )
+    ]
     links: dict[int, list[int]] = {}
     for payment_id, contribution_id in db.session.execute(
-            sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
-            .join(Payment, Payment.id == payment_contribution.c.payment_id)
-            .where(Payment.person_id == pid).order_by(payment_contribution.c.contribution_id)):
+        sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
+        .join(Payment, Payment.id == payment_contribution.c.payment_id)
+        .where(Payment.person_id == pid)
+        .order_by(payment_contribution.c.contribution_id)
+    ):
         links.setdefault(payment_id, []).append(contribution_id)
     payments = []
-    for p in db.session.scalars(sa.select(Payment).where(Payment.person_id == pid)
-                                .order_by(Payment.paid_on, Payment.id)):
-        row = _plain({"id": p.id, "kind": p.kind, "amount": p.amount, "benefit_value": p.benefit_value,
-                      "amount_offered": p.amount_offered, "currency": p.currency, "status": p.status,
-                      "due_on": p.due_on, "paid_on": p.paid_on, "worked_on": p.worked_on, "method": p.method,
-                      "reference": p.reference, "note": p.note, "charity_name": p.charity_name,
-                      "reversal_of_id": p.reversal_of_id, "reason": p.reason,
-                      "override_reason": p.override_reason, "contribution_ids": links.get(p.id, []),
-                      "created_at": p.created_at, "approved_at": p.approved_at, "paid_at": p.paid_at,
-                      "cancelled_at": p.cancelled_at})
+    for p in db.session.scalars(
+        sa.select(Payment).where(Payment.person_id == pid).order_by(Payment.paid_on, Payment.id)
+    ):
+        row = _plain(
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "amount": p.amount,
+                "benefit_value": p.benefit_value,
+                "amount_offered": p.amount_offered,
+                "currency": p.currency,
+                "status": p.status,
+                "due_on": p.due_on,
+                "paid_on": p.paid_on,
+                "worked_on": p.worked_on,
+                "method": p.method,
+                "reference": p.reference,
+                "note": p.note,
+                "charity_name": p.charity_name,
+                "reversal_of_id": p.reversal_of_id,
+                "reason": p.reason,
+                "override_reason": p.override_reason,
+                "contribution_ids": links.get(p.id, []),
+                "created_at": p.created_at,
+                "approved_at": p.approved_at,
+                "paid_at": p.paid_at,
+                "cancelled_at": p.cancelled_at,
+            }
+        )
         row["benefit_check"] = _plain(p.check_snapshot) if p.check_snapshot else None
         payments.append(row)
     out["payments"] = payments
     out["expenses"] = [
-        _plain({"id": e.id, "amount": e.amount, "currency": e.currency, "incurred_on": e.incurred_on,
-                "paid_on": e.paid_on, "description": e.description, "receipt_ref": e.receipt_ref,
-                "service_user_context": e.service_user_context, "created_at": e.created_at})
-        for e in db.session.scalars(sa.select(Expense).where(Expense.person_id == pid)
-                                    .order_by(Expense.paid_on, Expense.id))]
+        _plain(
+            {
+                "id": e.id,
+                "amount": e.amount,
+                "currency": e.currency,
+                "incurred_on": e.incurred_on,
+                "paid_on": e.paid_on,
+                "description": e.description,
+                "receipt_ref": e.receipt_ref,
+                "service_user_context": e.service_user_context,
+                "created_at": e.created_at,
+            }
+        )
+        for e in db.session.scalars(
+            sa.select(Expense).where(Expense.person_id == pid).order_by(Expense.paid_on, Expense.id)
+        )
+    ]
     out["other_income"] = [
-        _plain({"id": o.id, "amount": o.amount, "received_on": o.received_on, "source": o.source,
-                "created_at": o.created_at})
-        for o in db.session.scalars(sa.select(OtherIncome).where(OtherIncome.person_id == pid)
-                                    .order_by(OtherIncome.received_on, OtherIncome.id))]
+        _plain(
+            {
+                "id": o.id,
+                "amount": o.amount,
+                "received_on": o.received_on,
+                "source": o.source,
+                "created_at": o.created_at,
+            }
+        )
+        for o in db.session.scalars(
+            sa.select(OtherIncome).where(OtherIncome.person_id == pid).order_by(OtherIncome.received_on, OtherIncome.id)
+        )
+    ]
     out["documents"] = [
-        _plain({"id": d.id, "kind": d.kind, "start_on": d.start_on, "end_on": d.end_on, "status": d.status,
-                "failure_reason": d.failure_reason, "sha256": d.sha256, "options": dict(d.options or {}),
-                "created_at": d.created_at, "ready_at": d.ready_at})
-        for d in db.session.scalars(sa.select(Document).where(Document.person_id == pid)
-                                    .order_by(Document.created_at, Document.id))]
+        _plain(
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "start_on": d.start_on,
+                "end_on": d.end_on,
+                "status": d.status,
+                "failure_reason": d.failure_reason,
+                "sha256": d.sha256,
+                "options": dict(d.options or {}),
+                "created_at": d.created_at,
+                "ready_at": d.ready_at,
+            }
+        )
+        for d in db.session.scalars(
+            sa.select(Document).where(Document.person_id == pid).order_by(Document.created_at, Document.id)
+        )
+    ]
     events = db.session.execute(
-        sa.select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.person_id == pid).order_by(AuditEvent.at, AuditEvent.id)).all()
+        sa.select(AuditEvent, User)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.person_id == pid)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
     out["audit_events"] = [
-        _plain({"id": e.id, "at": e.at, "action": e.action, "by": _actor_label(u), "entity_type": e.entity_type,
-                "entity_id": e.entity_id, "before": e.before, "after": e.after, "reason": e.reason})
-        for e, u in events]
+        _plain(
+            {
+                "id": e.id,
+                "at": e.at,
+                "action": e.action,
+                "by": _actor_label(u),
+                "entity_type": e.entity_type,
+                "entity_id": e.entity_id,
+                "before": e.before,
+                "after": e.after,
+                "reason": e.reason,
+            }
+        )
+        for e, u in events
+    ]
     return out
 
 
@@ -236,13 +426,18 @@ def _read_me(person: Person, exported_at: datetime, organisation: str) -> str:
 
 def build_zip(person: Person, *, exported_at: datetime, organisation: str) -> bytes:
     data = gather(person)
-    document = {"format_version": FORMAT_VERSION, "exported_at": exported_at.isoformat(),
-                "organisation": organisation, **data}
+    document = {
+        "format_version": FORMAT_VERSION,
+        "exported_at": exported_at.isoformat(),
+        "organisation": organisation,
+        **data,
+    }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("read-me.txt", _read_me(person, exported_at, organisation).encode("utf-8"))
-        zf.writestr("your-data.json", json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False)
-                    .encode("utf-8"))
+        zf.writestr(
+            "your-data.json", json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
+        )
         for key, columns in COLUMNS.items():
             rows = [data[key]] if key == "person" else data[key]
             zf.writestr(f"{key}.csv", to_csv(rows, columns))

@@ -28,8 +28,13 @@ METHOD_WORDS = {
     "training place": "as a training place",
     "charity donation": "as a donation to a charity",
 }
-KIND_METHODS = {"cash": "in cash", "bank_transfer": "by bank transfer", "voucher": "in vouchers",
-                "training": "as training", "charity": "as a donation to a charity"}
+KIND_METHODS = {
+    "cash": "in cash",
+    "bank_transfer": "by bank transfer",
+    "voucher": "in vouchers",
+    "training": "as training",
+    "charity": "as a donation to a charity",
+}
 
 
 def long_date(day: date | datetime | None) -> str:
@@ -54,14 +59,19 @@ def hours(value: Decimal | None) -> str:
 def contribution_row(c: Contribution) -> dict:
     """One thing the contributor did, as a row of "What you did"."""
     name = c.activity.name if c.activity else None
-    return {"worked_on": c.worked_on, "what": name or c.description or "Other work",
-            "detail": c.description if name and c.description else None, "role": c.role,
-            "hours": hours(c.hours),
-            "preparation": hours(c.preparation_hours) if c.preparation_hours else None,
-            "value": format_money(c.value_owed)}
+    return {
+        "worked_on": c.worked_on,
+        "what": name or c.description or "Other work",
+        "detail": c.description if name and c.description else None,
+        "role": c.role,
+        "hours": hours(c.hours),
+        "preparation": hours(c.preparation_hours) if c.preparation_hours else None,
+        "value": format_money(c.value_owed),
+    }
 
 
 # ---- a payment's story ---------------------------------------------------------------------
+
 
 def _paid_how(p: Payment) -> str:
     method = (p.method or "").strip().lower()
@@ -89,12 +99,17 @@ def _amount(p: Payment) -> str:
 def _offered(p: Payment) -> str | None:
     """What the person was offered, when that differs from what they took."""
     if p.kind == "declined":
-        return (f"You were offered {format_money(p.amount_offered)} and chose not to take it."
-                if p.amount_offered else None)
+        return (
+            f"You were offered {format_money(p.amount_offered)} and chose not to take it." if p.amount_offered else None
+        )
     if p.kind == "charity" and p.amount_offered and p.amount_offered != p.amount:
         return f"You were offered {format_money(p.amount_offered)}."
-    if (p.amount_offered is not None and p.reversal_of_id is None and p.amount_offered > p.amount
-            and p.kind != "certificate"):
+    if (
+        p.amount_offered is not None
+        and p.reversal_of_id is None
+        and p.amount_offered > p.amount
+        and p.kind != "certificate"
+    ):
         return f"You were offered {format_money(p.amount_offered)} and chose to take less."
     return None
 
@@ -116,8 +131,10 @@ def _reason(p: Payment) -> list[str]:
 def _correction_steps(p: Payment, original: Payment | None) -> list[str]:
     """The story of a correction (a reversal of an earlier payment)."""
     if original is not None:
-        cancels = (f"This is a correction. It cancels out the payment of {format_money(original.amount)} "
-                   f"that reached you on {_d(original.paid_on)}, so the two together count as nothing.")
+        cancels = (
+            f"This is a correction. It cancels out the payment of {format_money(original.amount)} "
+            f"that reached you on {_d(original.paid_on)}, so the two together count as nothing."
+        )
     else:
         cancels = "This is a correction. It cancels out an earlier payment, so the two together count as nothing."
     return [f"Recorded on {_d(p.created_at)}.", cancels, *_reason(p)]
@@ -137,8 +154,10 @@ def _paid_step(p: Payment) -> str:
 
 def _cancelled_steps(p: Payment) -> list[str]:
     when = f" on {_d(p.cancelled_at)}" if p.cancelled_at else ""
-    return [f"Cancelled{when}. This payment will not be made, and it does not count towards any benefit limit.",
-            *_reason(p)]
+    return [
+        f"Cancelled{when}. This payment will not be made, and it does not count towards any benefit limit.",
+        *_reason(p),
+    ]
 
 
 def _status_steps(p: Payment) -> tuple[str, list[str], bool]:
@@ -153,9 +172,12 @@ def _status_steps(p: Payment) -> tuple[str, list[str], bool]:
 
 
 def _reversed_steps(reversal: Payment) -> list[str]:
-    return [f"Corrected on {_d(reversal.created_at)}. A matching correction of "
-            f"{format_money(reversal.amount)} cancels it out in our records, so it no longer counts "
-            f"towards any benefit limit.", *_reason(reversal)]
+    return [
+        f"Corrected on {_d(reversal.created_at)}. A matching correction of "
+        f"{format_money(reversal.amount)} cancels it out in our records, so it no longer counts "
+        f"towards any benefit limit.",
+        *_reason(reversal),
+    ]
 
 
 def _life(p: Payment, reversal: Payment | None) -> tuple[str, list[str], bool]:
@@ -177,11 +199,21 @@ def payment_story(p: Payment, reversal: Payment | None, original: Payment | None
         status, steps, counts = "Correction", _correction_steps(p, original), True
     else:
         status, steps, counts = _life(p, reversal)
-    return {"id": p.id, "what": _what(p), "amount": _amount(p), "status": status, "steps": steps,
-            "extra": _extra(p), "paid_on": p.paid_on, "counts": counts, "kind": p.kind}
+    return {
+        "id": p.id,
+        "what": _what(p),
+        "amount": _amount(p),
+        "status": status,
+        "steps": steps,
+        "extra": _extra(p),
+        "paid_on": p.paid_on,
+        "counts": counts,
+        "kind": p.kind,
+    }
 
 
 # ---- where you stand -----------------------------------------------------------------------
+
 
 def _figure(measure: str, value: Decimal | None) -> str | None:
     if value is None:
@@ -242,5 +274,7 @@ def group_verdicts(verdicts) -> list[dict]:
 
 def categories(held: dict[str, int], table: tuple[tuple[str, str, str], ...]) -> list[dict]:
     """What we hold about you: each part of the data, in words, with how many rows are held."""
-    return [{"key": key, "title": title, "description": description, "count": held.get(key, 0)}
-            for key, title, description in table]
+    return [
+        {"key": key, "title": title, "description": description, "count": held.get(key, 0)}
+        for key, title, description in table
+    ]

@@ -55,6 +55,7 @@ PER_PAGE = 25
 
 # ---- whose pages ---------------------------------------------------------------------------
 
+
 def _own_person() -> Person:
     person = db.session.get(Person, current_user.person_id) if current_user.person_id else None
     if person is None:
@@ -89,8 +90,9 @@ def _links(person: Person, preview: bool):
 
 
 def _render(template: str, person: Person, preview: bool, **ctx):
-    return render_template(template, person=person, preview=preview, me_url=_links(person, preview),
-                           today=today(), **ctx)
+    return render_template(
+        template, person=person, preview=preview, me_url=_links(person, preview), today=today(), **ctx
+    )
 
 
 def _page_number() -> int:
@@ -99,8 +101,11 @@ def _page_number() -> int:
 
 
 def _planned_count(person: Person) -> int:
-    return db.session.scalar(sa.select(sa.func.count(Payment.id)).where(
-        Payment.person_id == person.id, Payment.status.in_(("draft", "approved"))))
+    return db.session.scalar(
+        sa.select(sa.func.count(Payment.id)).where(
+            Payment.person_id == person.id, Payment.status.in_(("draft", "approved"))
+        )
+    )
 
 
 def _pages(name: str, build: Callable[[Person, bool], ResponseReturnValue], where: str) -> None:
@@ -116,24 +121,42 @@ def _pages(name: str, build: Callable[[Person, bool], ResponseReturnValue], wher
 
     bp.add_url_rule(path or "/", name, roles_required("contributor")(own), methods=["GET"])
     # The preview shows benefit information, so only those who look after people may use it.
-    bp.add_url_rule(f"/preview/<int:person_id>{path}", preview_endpoint,
-                    roles_required(*BENEFIT_INFO_ROLES)(preview), methods=["GET"])
+    bp.add_url_rule(
+        f"/preview/<int:person_id>{path}",
+        preview_endpoint,
+        roles_required(*BENEFIT_INFO_ROLES)(preview),
+        methods=["GET"],
+    )
 
 
 # ---- the summary ---------------------------------------------------------------------------
 
+
 def _summary(person: Person, preview: bool):
     on = today()
     start, end = periods.window("tax_year", on)
-    paid = db.session.scalar(sa.select(sum_column(Payment.amount)).where(
-        Payment.person_id == person.id, Payment.status == "paid", Payment.paid_on.between(start, end)))
-    contributions = db.session.scalar(sa.select(sa.func.count(Contribution.id))
-                                      .where(Contribution.person_id == person.id))
-    ready = db.session.scalar(sa.select(sa.func.count(Document.id)).where(
-        Document.person_id == person.id, Document.status == "ready"))
-    return _render("me/index.html", person, preview, tax_year=(start, end), paid_this_year=paid or Decimal("0"),
-                   first_choice=person.preferences[0] if person.preferences else None,
-                   contribution_count=contributions, planned_count=_planned_count(person), ready_count=ready)
+    paid = db.session.scalar(
+        sa.select(sum_column(Payment.amount)).where(
+            Payment.person_id == person.id, Payment.status == "paid", Payment.paid_on.between(start, end)
+        )
+    )
+    contributions = db.session.scalar(
+        sa.select(sa.func.count(Contribution.id)).where(Contribution.person_id == person.id)
+    )
+    ready = db.session.scalar(
+        sa.select(sa.func.count(Document.id)).where(Document.person_id == person.id, Document.status == "ready")
+    )
+    return _render(
+        "me/index.html",
+        person,
+        preview,
+        tax_year=(start, end),
+        paid_this_year=paid or Decimal("0"),
+        first_choice=person.preferences[0] if person.preferences else None,
+        contribution_count=contributions,
+        planned_count=_planned_count(person),
+        ready_count=ready,
+    )
 
 
 _pages("index", _summary, "summary")
@@ -141,10 +164,14 @@ _pages("index", _summary, "summary")
 
 # ---- what you did --------------------------------------------------------------------------
 
+
 def _contributions(person: Person, preview: bool):
-    q = (sa.select(Contribution).options(so.selectinload(Contribution.activity))
-         .where(Contribution.person_id == person.id)
-         .order_by(Contribution.worked_on.desc(), Contribution.id.desc()))
+    q = (
+        sa.select(Contribution)
+        .options(so.selectinload(Contribution.activity))
+        .where(Contribution.person_id == person.id)
+        .order_by(Contribution.worked_on.desc(), Contribution.id.desc())
+    )
     pagination = db.paginate(q, page=_page_number(), per_page=PER_PAGE, error_out=False, count=True)
     rows = [contribution_row(c) for c in pagination.items]
     return _render("me/contributions.html", person, preview, rows=rows, pagination=pagination)
@@ -155,6 +182,7 @@ _pages("contributions", _contributions, "contributions")
 
 # ---- what you were paid --------------------------------------------------------------------
 
+
 def _by_id(ids: list[int], column) -> dict:
     """The payments whose ``column`` is one of ``ids``, keyed by that column."""
     if not ids:
@@ -163,8 +191,7 @@ def _by_id(ids: list[int], column) -> dict:
 
 
 def _payments(person: Person, preview: bool):
-    q = (sa.select(Payment).where(Payment.person_id == person.id)
-         .order_by(Payment.paid_on.desc(), Payment.id.desc()))
+    q = sa.select(Payment).where(Payment.person_id == person.id).order_by(Payment.paid_on.desc(), Payment.id.desc())
     pagination = db.paginate(q, page=_page_number(), per_page=PER_PAGE, error_out=False, count=True)
     items = list(pagination.items)
     reversals = _by_id([p.id for p in items], Payment.reversal_of_id)
@@ -178,6 +205,7 @@ _pages("payments", _payments, "payments")
 
 # ---- where you stand -----------------------------------------------------------------------
 
+
 def _position(person: Person, preview: bool):
     form = PositionDateForm(request.args)
     status = 200
@@ -190,9 +218,18 @@ def _position(person: Person, preview: bool):
         _view_own_benefits(person, "where you stand page")
     groups = group_verdicts(checks.position(person.id, on))
     has_claims = any(g["code"] != "TAX" for g in groups)
-    return _render("me/position.html", person, preview, form=form, on=on, groups=groups, has_claims=has_claims,
-                   planned_count=_planned_count(person), notice=checks.NOTICE,
-                   has_consent=person.consent is not None), status
+    return _render(
+        "me/position.html",
+        person,
+        preview,
+        form=form,
+        on=on,
+        groups=groups,
+        has_claims=has_claims,
+        planned_count=_planned_count(person),
+        notice=checks.NOTICE,
+        has_consent=person.consent is not None,
+    ), status
 
 
 _pages("position", _position, "where you stand")
@@ -200,11 +237,18 @@ _pages("position", _position, "where you stand")
 
 # ---- what we hold about you ----------------------------------------------------------------
 
+
 def _data(person: Person, preview: bool):
     if not preview:
         _view_own_benefits(person, "what we hold about you page")
-    return _render("me/data.html", person, preview, categories=categories(export.counts(person), export.CATEGORIES),
-                   claims=list(person.claims), benefits=BENEFIT_INFO)
+    return _render(
+        "me/data.html",
+        person,
+        preview,
+        categories=categories(export.counts(person), export.CATEGORIES),
+        claims=list(person.claims),
+        benefits=BENEFIT_INFO,
+    )
 
 
 _pages("data", _data, "what we hold")
@@ -217,8 +261,13 @@ def data_zip():
     now = utcnow()
     body = export.build_zip(person, exported_at=now, organisation=current_app.config["ORGANISATION_NAME"])
     people.view_benefits(person, actor=current_user, where="data download")
-    audit.record(current_user, "data.exported", person, person_id=person.id,
-                 after={"format_version": export.FORMAT_VERSION, "size_bytes": len(body)})
+    audit.record(
+        current_user,
+        "data.exported",
+        person,
+        person_id=person.id,
+        after={"format_version": export.FORMAT_VERSION, "size_bytes": len(body)},
+    )
     pages.keep_audit()
     resp = current_app.response_class(body, mimetype="application/zip")
     resp.headers["Content-Disposition"] = f'attachment; filename="your-data-{now.date().isoformat()}.zip"'

@@ -29,14 +29,21 @@ class TransientMailError(Exception):
 
 
 def coordinators() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.role == "coordinator", User.active.is_(True))
-                                   .order_by(User.id)))
+    return list(
+        db.session.scalars(sa.select(User).where(User.role == "coordinator", User.active.is_(True)).order_by(User.id))
+    )
 
 
 def queue(user: User, subject: str, body: str, kind: str) -> Notification:
     smtp = bool(current_app.config.get("SMTP_HOST"))
-    n = Notification(user_id=user.id, to_email=user.email, subject=subject[:200], body=body, kind=kind,
-                     status="pending" if smtp else "outbox")
+    n = Notification(
+        user_id=user.id,
+        to_email=user.email,
+        subject=subject[:200],
+        body=body,
+        kind=kind,
+        status="pending" if smtp else "outbox",
+    )
     db.session.add(n)
     db.session.flush()
     if smtp:

@@ -31,7 +31,7 @@ MESSAGES = {
     NOT_DRAFT: "Only a draft can be approved.",
     RECORDER: "Someone other than the person who recorded a payment must approve it.",
     BLOCKED: "Paid on its date, this payment would now break a benefit rule, so it stays a draft. "
-             "Open it to see the check: cancel it, or record it again with a new date or a reason.",
+    "Open it to see the check: cancel it, or record it again with a new date or a reason.",
 }
 
 
@@ -54,8 +54,13 @@ def _refused(payment_id: int, code: str, message: str | None = None) -> Outcome:
 
 def _newly_blocked(payment: Payment, today: date) -> bool:
     """The benefit check again, for the payment as it stands; True at a block with no override."""
-    proposed = ProposedPayment(kind=payment.kind, amount=payment.amount, paid_on=payment.paid_on,
-                               worked_on=payment.worked_on, benefit_value=payment.benefit_value)
+    proposed = ProposedPayment(
+        kind=payment.kind,
+        amount=payment.amount,
+        paid_on=payment.paid_on,
+        worked_on=payment.worked_on,
+        benefit_value=payment.benefit_value,
+    )
     result, _ = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
     return result.blocked and not payment.override_reason
 
@@ -90,7 +95,13 @@ def unique(ids) -> list[int]:
 def approve_many(ids, *, actor, now: datetime, today: date) -> list[Outcome]:
     """Approve each payment named, in the order given; one outcome per distinct id."""
     wanted = unique(ids)
-    found = {p.id: p for p in db.session.scalars(
-        sa.select(Payment).options(so.joinedload(Payment.person)).where(Payment.id.in_(wanted)))}
-    return [approve_one(found[i], actor=actor, now=now, today=today) if i in found else _refused(i, NOT_FOUND)
-            for i in wanted]
+    found = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Payment).options(so.joinedload(Payment.person)).where(Payment.id.in_(wanted))
+        )
+    }
+    return [
+        approve_one(found[i], actor=actor, now=now, today=today) if i in found else _refused(i, NOT_FOUND)
+        for i in wanted
+    ]

@@ -47,15 +47,33 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
         errors["service_user_context"] = ["Choose yes, no or unknown."]
     if errors:
         raise ValidationFailed(errors)
-    expense = Expense(person_id=person.id, amount=amount, incurred_on=incurred, paid_on=paid,
-                      description=description, receipt_ref=receipt, service_user_context=context,
-                      recorded_by_id=getattr(actor, "id", None))
+    expense = Expense(
+        person_id=person.id,
+        amount=amount,
+        incurred_on=incurred,
+        paid_on=paid,
+        description=description,
+        receipt_ref=receipt,
+        service_user_context=context,
+        recorded_by_id=getattr(actor, "id", None),
+    )
     db.session.add(expense)
     ledger.changed(db.session, [person.id])
     db.session.flush()
-    audit.record(actor, "expense.recorded", expense, person_id=person.id,
-                 after={"amount": amount, "incurred_on": incurred, "paid_on": paid, "description": description,
-                        "receipt_ref": receipt, "service_user_context": context})
+    audit.record(
+        actor,
+        "expense.recorded",
+        expense,
+        person_id=person.id,
+        after={
+            "amount": amount,
+            "incurred_on": incurred,
+            "paid_on": paid,
+            "description": description,
+            "receipt_ref": receipt,
+            "service_user_context": context,
+        },
+    )
     return expense
 
 
@@ -68,11 +86,21 @@ def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
     source = text_field(data, "source", errors, 200, required=True)
     if errors:
         raise ValidationFailed(errors)
-    row = OtherIncome(person_id=person.id, amount=amount, received_on=received, source=source,
-                      recorded_by_id=getattr(actor, "id", None))
+    row = OtherIncome(
+        person_id=person.id,
+        amount=amount,
+        received_on=received,
+        source=source,
+        recorded_by_id=getattr(actor, "id", None),
+    )
     db.session.add(row)
     ledger.changed(db.session, [person.id])
     db.session.flush()
-    audit.record(actor, "other_income.recorded", row, person_id=person.id,
-                 after={"amount": amount, "received_on": received, "source": source})
+    audit.record(
+        actor,
+        "other_income.recorded",
+        row,
+        person_id=person.id,
+        after={"amount": amount, "received_on": received, "source": source},
+    )
     return row

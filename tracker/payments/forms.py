@@ -88,9 +88,12 @@ def clean(form, name: str):
 
 def money_field(label: str, required: bool = False, **kwargs) -> StringField:
     """Money as text: the service parses it exactly (a DecimalField would round 1.005)."""
-    return StringField(label, validators=([Needed()] if required else []) + [
-        NotHuge("That is far too large: enter an amount like 150.00.")],
-        render_kw={"inputmode": "decimal", "spellcheck": "false"}, **kwargs)
+    return StringField(
+        label,
+        validators=([Needed()] if required else []) + [NotHuge("That is far too large: enter an amount like 150.00.")],
+        render_kw={"inputmode": "decimal", "spellcheck": "false"},
+        **kwargs,
+    )
 
 
 def kind_choices(blank: str | None = "Choose how the person is paid"):
@@ -100,6 +103,7 @@ def kind_choices(blank: str | None = "Choose how the person is paid"):
 
 # ---- a new payment ---------------------------------------------------------------------------
 
+
 class PersonSearchForm(Form):
     """The GET search on "Create a payment" when no person is chosen yet (changes nothing)."""
 
@@ -108,14 +112,17 @@ class PersonSearchForm(Form):
 
 class PaymentForm(FlaskForm):
     contribution_ids = SelectMultipleField("Contributions this payment covers", choices=[], validate_choice=False)
-    kind = SelectField("How the person is paid", choices=kind_choices(), default="", validate_choice=False,
-                       validators=[Needed()])
+    kind = SelectField(
+        "How the person is paid", choices=kind_choices(), default="", validate_choice=False, validators=[Needed()]
+    )
     amount = money_field("Amount paid, in pounds", required=True)
     amount_offered = money_field("Amount offered, in pounds")
     benefit_value = money_field("Value of the training, in pounds")
     charity_name = StringField("Name of the charity")
-    paid_on = DayField("Date the person receives it",
-                       validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")])
+    paid_on = DayField(
+        "Date the person receives it",
+        validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")],
+    )
     note = TextAreaField("Why: what the person chose, and any notes")
     override_reason = TextAreaField("Reason to override the benefit check")
 
@@ -126,6 +133,7 @@ class PaymentForm(FlaskForm):
 
 # ---- moves on a payment -------------------------------------------------------------------------
 
+
 class ApproveForm(EmptyForm):
     # What the page showed (version and reversed or not): a click on a page that is out of date
     # gets "someone else changed this payment" rather than a confusing refusal.
@@ -134,11 +142,17 @@ class ApproveForm(EmptyForm):
 
 class PayForm(FlaskForm):
     seen = HiddenField()
-    paid_on = DayField("Date the person receives it",
-                       validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")])
-    method = SelectField("How it was paid", choices=select_choices([("", "Choose how it was paid")] +
-                                                                    list(PAY_METHOD_LABELS.items())),
-                         default="", validate_choice=False, validators=[Needed()])
+    paid_on = DayField(
+        "Date the person receives it",
+        validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")],
+    )
+    method = SelectField(
+        "How it was paid",
+        choices=select_choices([("", "Choose how it was paid")] + list(PAY_METHOD_LABELS.items())),
+        default="",
+        validate_choice=False,
+        validators=[Needed()],
+    )
     method_note = StringField("If other: how it was paid")
     reference = StringField("Payment reference")
     override_reason = TextAreaField("Reason to override the benefit check")
@@ -155,15 +169,18 @@ class ReasonForm(FlaskForm):
 
 # ---- lists --------------------------------------------------------------------------------------
 
+
 class FilterForm(Form):
     """The GET filters above a list. Only displays what was asked: parsing is
     tracker.payments.queries.parse_filters, shared with the API and the exports."""
 
     person_id = SelectField("Person", validate_choice=False)
     activity_id = SelectField("Activity", validate_choice=False)
-    status = SelectField("Status", validate_choice=False,
-                         choices=select_choices([("", "Any status")] +
-                                                    [(s, PAYMENT_STATUS_LABELS[s]) for s in PAYMENT_STATUSES]))
+    status = SelectField(
+        "Status",
+        validate_choice=False,
+        choices=select_choices([("", "Any status")] + [(s, PAYMENT_STATUS_LABELS[s]) for s in PAYMENT_STATUSES]),
+    )
     kind = SelectField("How paid", validate_choice=False, choices=kind_choices("Any way"))
     date_from = StringField("From", name="from", render_kw={"type": "date"})
     date_to = StringField("To", name="to", render_kw={"type": "date"})
@@ -237,30 +254,38 @@ def payment_filters(args) -> tuple[PaymentFilterForm, queries.Filters | None]:
 
 # ---- expenses and other income --------------------------------------------------------------------
 
+
 class ExpenseForm(FlaskForm):
     person_id = SelectField("Person", validate_choice=False, validators=[Needed()])
     amount = money_field("Amount paid back, in pounds", required=True)
-    incurred_on = DayField("Date of the cost",
-                           validators=[InputRequired("Enter the date of the cost, like 2025-04-07.")])
-    paid_on = DayField("Date the person is paid back",
-                       validators=[InputRequired("Enter the date the person is paid back, like 2025-04-07.")])
+    incurred_on = DayField(
+        "Date of the cost", validators=[InputRequired("Enter the date of the cost, like 2025-04-07.")]
+    )
+    paid_on = DayField(
+        "Date the person is paid back",
+        validators=[InputRequired("Enter the date the person is paid back, like 2025-04-07.")],
+    )
     description = TextAreaField("What the cost was for", validators=[Needed()])
     receipt_ref = StringField("Receipt reference")
-    service_user_context = SelectField("Is the person taking part as a service user?", default="unknown",
-                                       choices=select_choices(list(SERVICE_USER_CONTEXT_LABELS.items())),
-                                       validate_choice=False)
+    service_user_context = SelectField(
+        "Is the person taking part as a service user?",
+        default="unknown",
+        choices=select_choices(list(SERVICE_USER_CONTEXT_LABELS.items())),
+        validate_choice=False,
+    )
 
 
 class OtherIncomeForm(FlaskForm):
     person_id = SelectField("Person", validate_choice=False, validators=[Needed()])
     amount = money_field("Amount, in pounds", required=True)
-    received_on = DayField("Date it was received",
-                           validators=[InputRequired("Enter the date it was received, like 2025-04-07.")])
+    received_on = DayField(
+        "Date it was received", validators=[InputRequired("Enter the date it was received, like 2025-04-07.")]
+    )
     source = StringField("Where it came from", validators=[Needed()])
 
 
-
 # ---- helpers the payment and contribution pages share ---------------------------------------------
+
 
 def money_errors(form, *names: str) -> None:
     """When the form already has a problem, also say what is wrong with the amounts."""
@@ -277,8 +302,7 @@ def put_fresh_errors(form, fields: dict[str, list[str]], rename: dict[str, str] 
     """Like pages.put_errors, but only for fields that have no message yet (the form's own check of a
     date, say, says it better than the service's "enter a date")."""
     rename = rename or {}
-    fresh = {k: v for k, v in fields.items()
-             if not (rename.get(k, k) in form and form[rename.get(k, k)].errors)}
+    fresh = {k: v for k, v in fields.items() if not (rename.get(k, k) in form and form[rename.get(k, k)].errors)}
     pages.put_errors(form, fresh, rename)
 
 
@@ -295,8 +319,9 @@ def activity_choices(blank: str, active_only: bool = False) -> list:
 
 
 def _beyond_bounds(f: queries.Filters) -> dict[str, list[str]]:
-    errors = {name: ["There is no such record."] for name in ("person_id", "activity_id")
-              if (getattr(f, name) or 0) > MAX_ID}
+    errors = {
+        name: ["There is no such record."] for name in ("person_id", "activity_id") if (getattr(f, name) or 0) > MAX_ID
+    }
     if f.page > MAX_PAGE:
         errors["page"] = [f"Use a page number up to {MAX_PAGE:,}."]
     return errors
@@ -334,8 +359,10 @@ def parse_month(raw: str | None, this: date) -> tuple[date, str | None]:
 
 # ---- a new payment: the ticked contributions and the service's input --------------------------------
 
-TICKED_GONE = ("Some ticked contributions have been paid since the page was loaded, or are not this person's. "
-               "They have been left out: check the amount.")
+TICKED_GONE = (
+    "Some ticked contributions have been paid since the page was loaded, or are not this person's. "
+    "They have been left out: check the amount."
+)
 
 
 def ticked(form: PaymentForm, allowed: set[int]) -> list[int]:
@@ -364,10 +391,17 @@ def fill_total(form: PaymentForm, unpaid: list[Contribution]) -> None:
 
 def payment_data(form: PaymentForm, ids: list[int]) -> dict:
     """What the payment service parses (service.parse_payment)."""
-    return {"kind": form.kind.data, "amount": clean(form, "amount"), "amount_offered": clean(form, "amount_offered"),
-            "benefit_value": clean(form, "benefit_value"), "charity_name": form.charity_name.data,
-            "paid_on": form.paid_on.data, "note": form.note.data, "override_reason": form.override_reason.data,
-            "contribution_ids": ids}
+    return {
+        "kind": form.kind.data,
+        "amount": clean(form, "amount"),
+        "amount_offered": clean(form, "amount_offered"),
+        "benefit_value": clean(form, "benefit_value"),
+        "charity_name": form.charity_name.data,
+        "paid_on": form.paid_on.data,
+        "note": form.note.data,
+        "override_reason": form.override_reason.data,
+        "contribution_ids": ids,
+    }
 
 
 # ---- a suggestion carried in hidden fields --------------------------------------------------------
@@ -376,10 +410,16 @@ def payment_data(form: PaymentForm, ids: list[int]) -> dict:
 # explanation, and the suggested payments as s0_kind, s0_amount, s0_paid_on, s1_kind, ... (at most
 # MAX_SUGGESTED). suggestion_fields writes them into the page; suggested_rows reads them back.
 
+
 def _as_typed(form: PaymentForm) -> list[tuple[str, str]]:
-    fields = [("kind", form.kind.data or ""), ("amount", form.amount.data or ""),
-              ("amount_offered", form.amount_offered.data or ""), ("benefit_value", form.benefit_value.data or ""),
-              ("charity_name", form.charity_name.data or ""), ("note", form.note.data or "")]
+    fields = [
+        ("kind", form.kind.data or ""),
+        ("amount", form.amount.data or ""),
+        ("amount_offered", form.amount_offered.data or ""),
+        ("benefit_value", form.benefit_value.data or ""),
+        ("charity_name", form.charity_name.data or ""),
+        ("note", form.note.data or ""),
+    ]
     if form.paid_on.raw_data:
         fields.append(("paid_on", form.paid_on.raw_data[0]))
     elif form.paid_on.data:
@@ -428,11 +468,14 @@ def suggestion_explanation(formdata) -> str:
 
 # ---- month end: the owed queue and reconciliation ---------------------------------------------------
 
+
 class OwedForm(FlaskForm):
     """Record drafts for the people chosen in the owed queue; a reason per blocked person overrides."""
 
-    on = DayField("Date the people receive the payments",
-                  validators=[InputRequired("Enter the date the people receive the payments, like 2025-04-07.")])
+    on = DayField(
+        "Date the people receive the payments",
+        validators=[InputRequired("Enter the date the people receive the payments, like 2025-04-07.")],
+    )
     person_ids = SelectMultipleField("People to pay", choices=[], validate_choice=False)
 
 
@@ -454,17 +497,27 @@ def override_reasons(formdata, ids: list[int]) -> dict[int, str]:
 class ReconcileForm(FlaskForm):
     start = DayField("From", validators=[InputRequired("Enter the first day of the period, like 2025-04-01.")])
     end = DayField("To", validators=[InputRequired("Enter the last day of the period, like 2025-04-30.")])
-    statement = FileField("The bank statement (CSV: date, amount, reference)",
-                          validators=[FileRequired("Choose the bank statement's CSV file."),
-                                      FileAllowed(["csv", "txt"], "The file must be a CSV file (.csv).")],
-                          render_kw={"accept": ".csv,text/csv"})
-    output = SelectField("Show", choices=select_choices([("page", "The result on this page"),
-                                                         ("csv", "A CSV file of what does not match")]),
-                         default="page", validate_choice=False)
+    statement = FileField(
+        "The bank statement (CSV: date, amount, reference)",
+        validators=[
+            FileRequired("Choose the bank statement's CSV file."),
+            FileAllowed(["csv", "txt"], "The file must be a CSV file (.csv)."),
+        ],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+    output = SelectField(
+        "Show",
+        choices=select_choices([("page", "The result on this page"), ("csv", "A CSV file of what does not match")]),
+        default="page",
+        validate_choice=False,
+    )
 
     def validate_end(self, field):
         if isinstance(field.data, date) and isinstance(self.start.data, date) and field.data < self.start.data:
             raise ValidationError("The end of the period must be on or after its start.")
-        if isinstance(field.data, date) and isinstance(self.start.data, date) and \
-                (field.data - self.start.data).days > 366:
+        if (
+            isinstance(field.data, date)
+            and isinstance(self.start.data, date)
+            and (field.data - self.start.data).days > 366
+        ):
             raise ValidationError("Reconcile at most a year at a time.")

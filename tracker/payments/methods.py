@@ -23,8 +23,9 @@ def canonical(raw: str | None) -> str | None:
     return PAY_METHOD_ALIASES.get(text)
 
 
-def parse(raw: str | None, note: str | None, *, field: str = "method", note_field: str = "method_note") -> \
-        tuple[str, str | None]:
+def parse(
+    raw: str | None, note: str | None, *, field: str = "method", note_field: str = "method_note"
+) -> tuple[str, str | None]:
     """(method, note) from what was typed; a ValidationFailed naming the fields otherwise.
 
     A note is kept only with "other", where it is required."""

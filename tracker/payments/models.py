@@ -75,15 +75,18 @@ class Payment(Model):
     __table_args__ = (
         sa.CheckConstraint(
             "kind IN ('cash', 'bank_transfer', 'voucher', 'training', 'certificate', 'declined', 'charity')",
-            name="kind_known"),
+            name="kind_known",
+        ),
         sa.CheckConstraint("status IN ('draft', 'approved', 'paid', 'cancelled')", name="status_known"),
         # Ordinary entries are positive; a reversal entry is the negative of what it reverses.
         sa.CheckConstraint(
             "(reversal_of_id IS NULL AND amount >= 0) OR (reversal_of_id IS NOT NULL AND amount <= 0)",
-            name="amount_sign"),
+            name="amount_sign",
+        ),
         sa.CheckConstraint("kind NOT IN ('certificate', 'declined') OR amount = 0", name="no_money_kinds"),
-        sa.CheckConstraint("benefit_value IS NULL OR benefit_value >= 0 OR reversal_of_id IS NOT NULL",
-                           name="benefit_value_sign"),
+        sa.CheckConstraint(
+            "benefit_value IS NULL OR benefit_value >= 0 OR reversal_of_id IS NOT NULL", name="benefit_value_sign"
+        ),
         sa.CheckConstraint("amount_offered IS NULL OR amount_offered >= 0", name="offered_not_negative"),
         sa.CheckConstraint("currency = 'GBP'", name="currency_gbp"),
         sa.Index("ix_payment_person_paid_on", "person_id", "paid_on"),

@@ -41,6 +41,7 @@ def _flash_all(messages: list[tuple[str, str]]) -> None:
 
 # ---- the owed queue ------------------------------------------------------------------------------
 
+
 def _queue_page() -> int:
     page = pages.parse_id(request.args.get("page")) or 1
     return min(page, MAX_PAGE)
@@ -49,8 +50,13 @@ def _queue_page() -> int:
 def _audit_queue_view(rows: list[owed.OwedPerson], names: bool) -> None:
     """A queue that names the benefit rules shows benefit information: one audit event for the page."""
     if names and any((r.check or {}).get("verdicts") for r in rows):
-        audit.record(current_user, "benefits.viewed", None, entity_type="owed_queue",
-                     after={"where": "owed queue", "people": [r.person_id for r in rows]})
+        audit.record(
+            current_user,
+            "benefits.viewed",
+            None,
+            entity_type="owed_queue",
+            after={"where": "owed queue", "people": [r.person_id for r in rows]},
+        )
         pages.keep_audit()
 
 
@@ -59,8 +65,9 @@ def _record_chosen(form: OwedForm) -> Response | None:
     if not ids:
         form.person_ids.errors = [presenters.OWED_NONE_CHOSEN]
         return None
-    outcome = owed.record(ids, form.on.data, forms.override_reasons(request.form, ids), actor=current_user,
-                          today=today())
+    outcome = owed.record(
+        ids, form.on.data, forms.override_reasons(request.form, ids), actor=current_user, today=today()
+    )
     _flash_all(presenters.owed_recorded_messages(outcome))
     return pages.commit(Done(url_for("payments.owed_queue", on=form.on.data.isoformat())))
 
@@ -82,10 +89,17 @@ def owed_queue():
     names = presenters.sees_benefit_names(current_user.role)
     _audit_queue_view(queue.rows, names)
     return render_template(
-        "payments/owed.html", form=form, queue=queue, on=on, names=names, notice=NOTICE,
-        summary=presenters.check_summary, preference=presenters.preference_text,
+        "payments/owed.html",
+        form=form,
+        queue=queue,
+        on=on,
+        names=names,
+        notice=NOTICE,
+        summary=presenters.check_summary,
+        preference=presenters.preference_text,
         suggestions=lambda r: presenters.owed_suggestions(r.check, names),
-        pay_kind_labels=KIND_LABELS), pages.status(form)
+        pay_kind_labels=KIND_LABELS,
+    ), pages.status(form)
 
 
 def _query_day(name: str) -> date | None:
@@ -96,6 +110,7 @@ def _query_day(name: str) -> date | None:
 
 
 # ---- bulk approval -------------------------------------------------------------------------------
+
 
 @bp.post("/approve-selected")
 @roles_required(*FINANCE_ROLES)
@@ -131,6 +146,7 @@ def _payments(ids: list[int]) -> list[Payment]:
 
 # ---- reconciliation ------------------------------------------------------------------------------
 
+
 def _reconcile(form: ReconcileForm) -> reconciliation.Result | None:
     raw = form.statement.data.read(reconciliation.MAX_BYTES + 1)
     try:
@@ -162,5 +178,4 @@ def reconcile():
         if result is not None and form.output.data == "csv":
             return _csv(result, form.start.data, form.end.data)
     status = 422 if request.method == "POST" and result is None else 200
-    return render_template("payments/reconcile.html", form=form, result=result,
-                           pay_kind_labels=KIND_LABELS), status
+    return render_template("payments/reconcile.html", form=form, result=result, pay_kind_labels=KIND_LABELS), status

@@ -79,32 +79,42 @@ class Recorded:
 
 
 def _uncovered():
-    covered = (sa.select(payment_contribution.c.contribution_id)
-               .join(Payment, Payment.id == payment_contribution.c.payment_id)
-               .where(Payment.status != "cancelled"))
+    covered = (
+        sa.select(payment_contribution.c.contribution_id)
+        .join(Payment, Payment.id == payment_contribution.c.payment_id)
+        .where(Payment.status != "cancelled")
+    )
     return Contribution.id.not_in(covered)
 
 
 def _people_page(page: int, per_page: int) -> tuple[list[OwedPerson], int]:
-    grouped = (sa.select(Person.id, Person.name, sa.func.sum(Contribution.value_owed).label("owed"))
-               .join(Contribution, Contribution.person_id == Person.id).where(_uncovered())
-               .group_by(Person.id, Person.name))
+    grouped = (
+        sa.select(Person.id, Person.name, sa.func.sum(Contribution.value_owed).label("owed"))
+        .join(Contribution, Contribution.person_id == Person.id)
+        .where(_uncovered())
+        .group_by(Person.id, Person.name)
+    )
     count = db.session.scalar(sa.select(sa.func.count()).select_from(grouped.subquery()))
-    rows = db.session.execute(grouped.order_by(Person.name, Person.id).limit(per_page)
-                              .offset((page - 1) * per_page)).all()
+    rows = db.session.execute(
+        grouped.order_by(Person.name, Person.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
     return [OwedPerson(person_id=r.id, name=r.name) for r in rows], count or 0
 
 
 def _fill(rows: list[OwedPerson]) -> None:
     """Each person's uncovered contributions and first preference: two queries for the whole page."""
     by_id = {r.person_id: r for r in rows}
-    for c in db.session.scalars(sa.select(Contribution).where(Contribution.person_id.in_(by_id), _uncovered())
-                                .order_by(Contribution.worked_on, Contribution.id)):
+    for c in db.session.scalars(
+        sa.select(Contribution)
+        .where(Contribution.person_id.in_(by_id), _uncovered())
+        .order_by(Contribution.worked_on, Contribution.id)
+    ):
         row = by_id[c.person_id]
         row.contributions.append(c)
         row.total += c.value_owed
-    for pref in db.session.scalars(sa.select(Preference).where(Preference.person_id.in_(by_id))
-                                   .order_by(Preference.person_id, Preference.position)):
+    for pref in db.session.scalars(
+        sa.select(Preference).where(Preference.person_id.in_(by_id)).order_by(Preference.person_id, Preference.position)
+    ):
         row = by_id[pref.person_id]
         row.preference = row.preference or pref
         row.kinds.append(pref.kind)
@@ -135,11 +145,20 @@ def queue(on: date, *, today: date, page: int = 1, per_page: int = PER_PAGE) -> 
 def payment_data(kind: str, note: str | None, unpaid: list[Contribution], on: date, reason: str | None) -> dict:
     """The payment service's input for paying everything in ``unpaid`` on ``on``."""
     total = sum((c.value_owed for c in unpaid), ZERO)
-    data: dict = {"kind": kind, "amount": total, "paid_on": on, "contribution_ids": [c.id for c in unpaid],
-                  "override_reason": reason, "note": "Recorded from the owed queue."}
+    data: dict = {
+        "kind": kind,
+        "amount": total,
+        "paid_on": on,
+        "contribution_ids": [c.id for c in unpaid],
+        "override_reason": reason,
+        "note": "Recorded from the owed queue.",
+    }
     if kind in NON_MONEY_KINDS:
-        data.update(amount=ZERO, amount_offered=total,
-                    note="Recorded from the owed queue: the person chose this way of being paid.")
+        data.update(
+            amount=ZERO,
+            amount_offered=total,
+            note="Recorded from the owed queue: the person chose this way of being paid.",
+        )
     if kind == "charity":
         data["charity_name"] = note
     return data

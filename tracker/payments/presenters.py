@@ -30,20 +30,29 @@ from tracker.people.models import Person
 from tracker.timeutil import uk_time
 from tracker.vocab import BENEFIT_INFO_ROLES, KIND_LABELS, NON_MONEY_KINDS, VERDICT_STATUS_WORDS, benefit_name
 
-CHANGED = ("Someone else changed this payment at the same moment, so your change was not made. "
-           "The page now shows the payment as it is.")
+CHANGED = (
+    "Someone else changed this payment at the same moment, so your change was not made. "
+    "The page now shows the payment as it is."
+)
 EXPIRED = "This form has expired. Please try again."
-RECORDER_APPROVES = ("You recorded this payment, so you cannot approve it. "
-                     "Someone else in finance must approve it.")
-RECORD_BLOCKED = ("This payment would break a benefit rule, so it was not recorded. Use one of the suggestions, "
-                  "or give a reason to override the check.")
-PAY_BLOCKED = ("Paid on this date, the payment would break a benefit rule, so it was not marked as paid. "
-               "Pick another date, or give a reason to override the check.")
-BLOCKED_NOTE = ("This payment would break a benefit rule. Use one of the suggestions, or give a reason to "
-                "override the check before you record it.")
+RECORDER_APPROVES = "You recorded this payment, so you cannot approve it. Someone else in finance must approve it."
+RECORD_BLOCKED = (
+    "This payment would break a benefit rule, so it was not recorded. Use one of the suggestions, "
+    "or give a reason to override the check."
+)
+PAY_BLOCKED = (
+    "Paid on this date, the payment would break a benefit rule, so it was not marked as paid. "
+    "Pick another date, or give a reason to override the check."
+)
+BLOCKED_NOTE = (
+    "This payment would break a benefit rule. Use one of the suggestions, or give a reason to "
+    "override the check before you record it."
+)
 SUGGESTION_UNREADABLE = "That suggestion could not be read. Check the payment again to see new suggestions."
-SUGGESTION_STALE = ("The suggestion no longer fits the benefit rules, because something changed since "
-                    "the check. Nothing was saved. The check below is up to date.")
+SUGGESTION_STALE = (
+    "The suggestion no longer fits the benefit rules, because something changed since "
+    "the check. Nothing was saved. The check below is up to date."
+)
 OFFERED_TOO_LOW = "The amount offered cannot be less than the amount paid."
 SAY_WHY = "Say why: for example, what the person asked for, and when they told you."
 MOVE_DONE = {
@@ -53,16 +62,28 @@ MOVE_DONE = {
     "reverse": "The payment has been reversed: a reversal entry now nets it out.",
 }
 _MOVE_WORDS = {"approve": "approved", "pay": "paid", "cancel": "cancelled", "reverse": "reversed"}
-_STATE_WORDS = {"draft": "still a draft", "approved": "already approved", "paid": "already paid",
-                "cancelled": "cancelled"}
-_MOVE_HINTS = {("paid", "cancel"): " To correct it, reverse it instead.",
-               ("draft", "pay"): " It must be approved first."}
+_STATE_WORDS = {
+    "draft": "still a draft",
+    "approved": "already approved",
+    "paid": "already paid",
+    "cancelled": "cancelled",
+}
+_MOVE_HINTS = {
+    ("paid", "cancel"): " To correct it, reverse it instead.",
+    ("draft", "pay"): " It must be approved first.",
+}
 #: The method a payment of each kind is most likely paid by (the pay form's first choice).
-_DEFAULT_METHODS = {"cash": "cash", "bank_transfer": "bank transfer", "voucher": "voucher",
-                    "training": "training place", "charity": "charity donation"}
+_DEFAULT_METHODS = {
+    "cash": "cash",
+    "bank_transfer": "bank transfer",
+    "voucher": "voucher",
+    "training": "training place",
+    "charity": "charity donation",
+}
 
 
 # ---- words and figures ---------------------------------------------------------------------------
+
 
 def day_text(raw: date | str) -> str:
     """7 April 2025; text that is not a date is shown as it is."""
@@ -133,15 +154,19 @@ def default_method(payment: Payment) -> str:
 
 def recorded_message(payment: Payment, name: str) -> str:
     overridden = " with your reason to override the benefit check" if payment.override_reason else ""
-    return (f"A payment of {format_money(payment.amount)} to {name} has been recorded as a draft{overridden}. "
-            "Someone else in finance must approve it.")
+    return (
+        f"A payment of {format_money(payment.amount)} to {name} has been recorded as a draft{overridden}. "
+        "Someone else in finance must approve it."
+    )
 
 
 def suggestion_recorded_message(made: list[Payment], name: str) -> str:
     parts = [f"{format_money(p.amount)} {kind_phrase(p.kind)} on {day_text(p.paid_on)}" for p in made]
     many = len(made) != 1
-    return (f"Recorded {len(made)} draft payment{'s' if many else ''} for {name}, as suggested: "
-            f"{'; '.join(parts)}. Someone else in finance must approve {'them' if many else 'it'}.")
+    return (
+        f"Recorded {len(made)} draft payment{'s' if many else ''} for {name}, as suggested: "
+        f"{'; '.join(parts)}. Someone else in finance must approve {'them' if many else 'it'}."
+    )
 
 
 def suggestion_refused(messages: Iterable[str]) -> str:
@@ -155,6 +180,7 @@ def note_with(note: str | None, explanation: str) -> str:
 
 
 # ---- the benefit check in rows --------------------------------------------------------------------
+
 
 def _period_text(period: Mapping) -> str:
     start, end = period.get("start"), period.get("end")
@@ -187,8 +213,13 @@ def _source(v: Mapping) -> str | None:
 
 def _named(v: Mapping) -> dict:
     """The parts of a verdict that name the rule and the benefit (hidden from finance)."""
-    return {"title": v.get("title") or v.get("rule"), "rule": v.get("rule"), "benefit": benefit_name(v.get("benefit")),
-            "notes": [n for n in (v.get("notes") or []) if n], "source": _source(v)}
+    return {
+        "title": v.get("title") or v.get("rule"),
+        "rule": v.get("rule"),
+        "benefit": benefit_name(v.get("benefit")),
+        "notes": [n for n in (v.get("notes") or []) if n],
+        "source": _source(v),
+    }
 
 
 _UNNAMED: dict[str, object] = {"title": "A benefit rule", "rule": None, "benefit": "", "notes": [], "source": None}
@@ -229,8 +260,11 @@ def without_names(text: str, verdicts: Iterable[Mapping] | None) -> str:
 
 
 def suggestion_payment(p: Mapping) -> dict:
-    return {"kind": KIND_LABELS.get(p["kind"], p["kind"]), "amount": format_money(Decimal(p["amount"])),
-            "paid_on": day_text(p["paid_on"])}
+    return {
+        "kind": KIND_LABELS.get(p["kind"], p["kind"]),
+        "amount": format_money(Decimal(p["amount"])),
+        "paid_on": day_text(p["paid_on"]),
+    }
 
 
 def suggestion_views(check: Mapping | None, form: PaymentForm, names: bool) -> list[dict]:
@@ -241,13 +275,20 @@ def suggestion_views(check: Mapping | None, form: PaymentForm, names: bool) -> l
         if not names:
             explanation = without_names(explanation, (check or {}).get("verdicts"))
         payments = (s.get("payments") or [])[:MAX_SUGGESTED]
-        out.append({"number": n, "kind": s.get("kind"), "explanation": explanation,
-                    "payments": [suggestion_payment(p) for p in payments],
-                    "hidden": suggestion_fields(form, explanation, payments)})
+        out.append(
+            {
+                "number": n,
+                "kind": s.get("kind"),
+                "explanation": explanation,
+                "payments": [suggestion_payment(p) for p in payments],
+                "hidden": suggestion_fields(form, explanation, payments),
+            }
+        )
     return out
 
 
 # ---- a new payment ---------------------------------------------------------------------------------
+
 
 def contribution_label(c: Contribution) -> str:
     what = c.activity.name if c.activity else (c.description or "Contribution")
@@ -283,6 +324,7 @@ def prefill(person: Person, unpaid: list[Contribution], on: date) -> dict:
 
 # ---- month end -------------------------------------------------------------------------------------
 
+
 def method_groups(paid: Iterable[Payment]) -> list[dict]:
     """Paid payments grouped by how they were paid, each group with its total."""
     groups: dict[str, dict] = {}
@@ -295,6 +337,7 @@ def method_groups(paid: Iterable[Payment]) -> list[dict]:
 
 
 # ---- list pieces the payment and contribution pages share ---------------------------------------------
+
 
 def query_person() -> Person | None:
     """The person named by ?person_id= (404 when it names no one this user may see); None when not given."""
@@ -372,11 +415,21 @@ def owed_recorded_messages(outcome) -> list[tuple[str, str]]:
     out = []
     if outcome.made:
         names = ", ".join(f"{name} ({format_money(p.amount)})" for name, p in outcome.made)
-        out.append(("success", f"Recorded {len(outcome.made)} draft payment{'s' if len(outcome.made) != 1 else ''}: "
-                               f"{names}. Someone else in finance must approve them."))
+        out.append(
+            (
+                "success",
+                f"Recorded {len(outcome.made)} draft payment{'s' if len(outcome.made) != 1 else ''}: "
+                f"{names}. Someone else in finance must approve them.",
+            )
+        )
     for name in outcome.blocked:
-        out.append(("error", f"Nothing was recorded for {name}: paying it all now would break a benefit rule. "
-                             "Use a suggestion on their new payment page, or give a reason to override the check."))
+        out.append(
+            (
+                "error",
+                f"Nothing was recorded for {name}: paying it all now would break a benefit rule. "
+                "Use a suggestion on their new payment page, or give a reason to override the check.",
+            )
+        )
     for name, messages in outcome.refused:
         out.append(("error", f"Nothing was recorded for {name}: " + " ".join(messages)))
     return out
@@ -387,8 +440,9 @@ def approval_messages(outcomes, names: Mapping[int, str]) -> list[tuple[str, str
     approved = [o for o in outcomes if o.status == "approved"]
     out = []
     if approved:
-        out.append(("success", f"Approved {len(approved)} payment{'s' if len(approved) != 1 else ''}. "
-                               "They can now be paid."))
+        out.append(
+            ("success", f"Approved {len(approved)} payment{'s' if len(approved) != 1 else ''}. They can now be paid.")
+        )
     for o in outcomes:
         if o.status != "approved":
             who = f" to {names[o.id]}" if o.id in names else ""
@@ -414,8 +468,11 @@ def sort_headers(f: queries.Filters | None, endpoint: str = "payments.index") ->
         on = current.removeprefix("-") == key
         descending = current.startswith("-")
         wanted = key if (on and descending) or (not on and key in ("person", "status")) else f"-{key}"
-        out[key] = {"label": label, "href": url_for(endpoint, **{**args, "sort": wanted}),
-                    "aria_sort": ("descending" if descending else "ascending") if on else None}
+        out[key] = {
+            "label": label,
+            "href": url_for(endpoint, **{**args, "sort": wanted}),
+            "aria_sort": ("descending" if descending else "ascending") if on else None,
+        }
     return out
 
 

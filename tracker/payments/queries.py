@@ -32,9 +32,15 @@ class Filters:
     sort: str | None = None
 
     def as_args(self) -> dict:
-        out = {"person_id": self.person_id, "activity_id": self.activity_id, "status": self.status,
-               "kind": self.kind, "from": self.date_from.isoformat() if self.date_from else None,
-               "to": self.date_to.isoformat() if self.date_to else None, "sort": self.sort}
+        out = {
+            "person_id": self.person_id,
+            "activity_id": self.activity_id,
+            "status": self.status,
+            "kind": self.kind,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "sort": self.sort,
+        }
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -75,9 +81,17 @@ def parse_filters(args) -> Filters:
     sort = args.get("sort") or None
     if sort and sort.removeprefix("-") not in SORTS:
         errors["sort"] = ["Sort by one of: " + ", ".join(SORTS) + " (a minus sign first for the other way)."]
-    f = Filters(person_id=integer("person_id"), activity_id=integer("activity_id"), status=status, kind=kind,
-                date_from=day("from"), date_to=day("to"), page=integer("page", 1, 1, 1_000_000),
-                per_page=integer("per_page", 50, 1, MAX_PER_PAGE), sort=sort)
+    f = Filters(
+        person_id=integer("person_id"),
+        activity_id=integer("activity_id"),
+        status=status,
+        kind=kind,
+        date_from=day("from"),
+        date_to=day("to"),
+        page=integer("page", 1, 1, 1_000_000),
+        per_page=integer("per_page", 50, 1, MAX_PER_PAGE),
+        sort=sort,
+    )
     if f.date_from and f.date_to and f.date_to < f.date_from:
         errors["to"] = ["The end date must be on or after the start date."]
     if errors:
@@ -109,9 +123,11 @@ def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool =
     if f.kind:
         q = q.where(Payment.kind == f.kind)
     if f.activity_id:
-        linked = (sa.select(payment_contribution.c.payment_id)
-                  .join(Contribution, Contribution.id == payment_contribution.c.contribution_id)
-                  .where(Contribution.activity_id == f.activity_id))
+        linked = (
+            sa.select(payment_contribution.c.payment_id)
+            .join(Contribution, Contribution.id == payment_contribution.c.contribution_id)
+            .where(Contribution.activity_id == f.activity_id)
+        )
         q = q.where(Payment.id.in_(linked))
     return q
 
@@ -121,8 +137,7 @@ def _sorted(q: sa.Select, sort: str | None) -> sa.Select:
     if not sort:
         return q.order_by(Payment.paid_on.desc(), Payment.id.desc())
     key, descending = sort.removeprefix("-"), sort.startswith("-")
-    column = {"date": Payment.paid_on, "amount": Payment.amount, "status": Payment.status,
-              "person": Person.name}[key]
+    column = {"date": Payment.paid_on, "amount": Payment.amount, "status": Payment.status, "person": Person.name}[key]
     if key == "person":
         q = q.join(Person, Person.id == Payment.person_id)
     if descending:
@@ -131,8 +146,11 @@ def _sorted(q: sa.Select, sort: str | None) -> sa.Select:
 
 
 def contributions_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
-    q = (sa.select(Contribution).options(so.joinedload(Contribution.person), so.joinedload(Contribution.activity))
-         .order_by(Contribution.worked_on.desc(), Contribution.id.desc()))
+    q = (
+        sa.select(Contribution)
+        .options(so.joinedload(Contribution.person), so.joinedload(Contribution.activity))
+        .order_by(Contribution.worked_on.desc(), Contribution.id.desc())
+    )
     q = _person_and_dates(q, f, person_scope, Contribution.person_id, Contribution.worked_on)
     if f.activity_id:
         q = q.where(Contribution.activity_id == f.activity_id)
@@ -144,8 +162,7 @@ def expenses_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
     return _person_and_dates(q, f, person_scope, Expense.person_id, Expense.paid_on)
 
 
-__all__ = ["Filters", "parse_filters", "payments_query", "contributions_query", "expenses_query",
-           "Activity", "Person"]
+__all__ = ["Filters", "parse_filters", "payments_query", "contributions_query", "expenses_query", "Activity", "Person"]
 
 
 def contribution_ids_for(payment_ids) -> dict[int, list[int]]:
@@ -156,8 +173,9 @@ def contribution_ids_for(payment_ids) -> dict[int, list[int]]:
     from tracker.extensions import db
 
     for pid, cid in db.session.execute(
-            sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
-            .where(payment_contribution.c.payment_id.in_(list(payment_ids)))
-            .order_by(payment_contribution.c.contribution_id)):
+        sa.select(payment_contribution.c.payment_id, payment_contribution.c.contribution_id)
+        .where(payment_contribution.c.payment_id.in_(list(payment_ids)))
+        .order_by(payment_contribution.c.contribution_id)
+    ):
         out.setdefault(pid, []).append(cid)
     return out

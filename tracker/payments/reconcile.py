@@ -52,11 +52,16 @@ class Result:
     amount_differs: list[tuple[Line, Payment]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {"matched": len(self.matched), "lines_without_payment": len(self.lines_only),
-                "payments_without_line": len(self.payments_only), "amount_differs": len(self.amount_differs)}
+        return {
+            "matched": len(self.matched),
+            "lines_without_payment": len(self.lines_only),
+            "payments_without_line": len(self.payments_only),
+            "amount_differs": len(self.amount_differs),
+        }
 
 
 # ---- reading the statement ---------------------------------------------------------------------
+
 
 def _text(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
@@ -129,16 +134,21 @@ def read_statement(raw: bytes, start: date, end: date) -> list[Line]:
 
 # ---- matching --------------------------------------------------------------------------------------
 
+
 def _key(reference: str | None) -> str:
     return " ".join((reference or "").split()).lower()
 
 
 def paid_in(start: date, end: date) -> list[Payment]:
     """Paid payments received in the period (reversal entries are not bank lines of their own)."""
-    return list(db.session.scalars(
-        sa.select(Payment).options(so.joinedload(Payment.person))
-        .where(Payment.status == "paid", Payment.reversal_of_id.is_(None), Payment.paid_on.between(start, end))
-        .order_by(Payment.paid_on, Payment.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Payment)
+            .options(so.joinedload(Payment.person))
+            .where(Payment.status == "paid", Payment.reversal_of_id.is_(None), Payment.paid_on.between(start, end))
+            .order_by(Payment.paid_on, Payment.id)
+        )
+    )
 
 
 def match(lines: list[Line], payments: list[Payment]) -> Result:
@@ -168,8 +178,13 @@ def match(lines: list[Line], payments: list[Payment]) -> Result:
 def run(raw: bytes, start: date, end: date, *, actor) -> Result:
     """Read, match and audit (``reconciliation.run`` with the counts). Stores nothing else."""
     result = match(read_statement(raw, start, end), paid_in(start, end))
-    audit.record(actor, "reconciliation.run", None, entity_type="reconciliation",
-                 after={"start": start, "end": end, **result.counts()})
+    audit.record(
+        actor,
+        "reconciliation.run",
+        None,
+        entity_type="reconciliation",
+        after={"start": start, "end": end, **result.counts()},
+    )
     return result
 
 
@@ -190,9 +205,11 @@ MISMATCH_COLUMNS = [
 
 
 def mismatch_rows(result: Result) -> list[tuple]:
-    return ([("line with no payment", line, None) for line in result.lines_only]
-            + [("paid with no line", None, p) for p in result.payments_only]
-            + [("amount differs", line, p) for line, p in result.amount_differs])
+    return (
+        [("line with no payment", line, None) for line in result.lines_only]
+        + [("paid with no line", None, p) for p in result.payments_only]
+        + [("amount differs", line, p) for line, p in result.amount_differs]
+    )
 
 
 def mismatches_csv(result: Result) -> Iterator[str]:

@@ -14,13 +14,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.audit import service as audit
 from tracker.contributions.models import Contribution
+from tracker.engine.core import ProposedPayment
 from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks, ledger
-from tracker.engine.core import ProposedPayment
 from tracker.vocab import MAX_AMOUNT, NON_MONEY_KINDS, PAYMENT_KINDS
 
 
@@ -71,13 +71,14 @@ def _money_field(data: dict, name: str, errors: dict, *, required: bool) -> Deci
     return value
 
 
-def _check_amounts(kind: str | None, amount: Decimal | None, benefit_value: Decimal | None,
-                            errors: dict) -> None:
+def _check_amounts(kind: str | None, amount: Decimal | None, benefit_value: Decimal | None, errors: dict) -> None:
     """No money for certificates and declined payments, some for the rest; a declared value for
     training only."""
     if kind in NON_MONEY_KINDS and amount is not None and amount != 0:
-        errors["amount"] = [f"A {'certificate' if kind == 'certificate' else 'declined payment'} carries no money: "
-                            "the amount must be 0.00."]
+        errors["amount"] = [
+            f"A {'certificate' if kind == 'certificate' else 'declined payment'} carries no money: "
+            "the amount must be 0.00."
+        ]
     if kind in PAYMENT_KINDS and kind not in NON_MONEY_KINDS and amount is not None and amount == 0:
         errors["amount"] = ["Enter an amount above 0.00, or record a certificate or a declined payment."]
     if kind != "training" and benefit_value is not None:
@@ -107,14 +108,24 @@ def parse_payment(data: dict) -> PaymentInput:
         errors["contribution_ids"] = ["Each contribution can be listed once."]
     if errors:
         raise ValidationFailed(errors)
-    return PaymentInput(kind=kind, amount=amount, paid_on=paid_on, contribution_ids=ids, note=note,
-                        override_reason=reason, benefit_value=benefit_value, charity_name=charity,
-                        amount_offered=offered, due_on=data.get("due_on"))
+    return PaymentInput(
+        kind=kind,
+        amount=amount,
+        paid_on=paid_on,
+        contribution_ids=ids,
+        note=note,
+        override_reason=reason,
+        benefit_value=benefit_value,
+        charity_name=charity,
+        amount_offered=offered,
+        due_on=data.get("due_on"),
+    )
 
 
 def proposed_from(p: PaymentInput, worked_on: date | None = None) -> ProposedPayment:
-    return ProposedPayment(kind=p.kind, amount=p.amount, paid_on=p.paid_on, worked_on=worked_on,
-                           benefit_value=p.benefit_value)
+    return ProposedPayment(
+        kind=p.kind, amount=p.amount, paid_on=p.paid_on, worked_on=worked_on, benefit_value=p.benefit_value
+    )
 
 
 def _contributions(person: Person, ids) -> list[Contribution]:
@@ -124,8 +135,9 @@ def _contributions(person: Person, ids) -> list[Contribution]:
     found = {c.id for c in rows if c.person_id == person.id}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ValidationFailed({"contribution_ids": [
-            f"No contribution {', '.join(map(str, missing))} for this person."]})
+        raise ValidationFailed(
+            {"contribution_ids": [f"No contribution {', '.join(map(str, missing))} for this person."]}
+        )
     return rows
 
 
@@ -155,22 +167,40 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
     contributions, result, body = check_payment(person, p, today=today)
     worked_on = max((c.worked_on for c in contributions), default=None)
     if result.blocked and not p.override_reason:
-        raise Conflict("This payment would break a benefit rule. Choose a suggestion, or give a reason to "
-                       "override the check.", code="benefit_rule_block", extra={"check": body})
-    payment = Payment(person_id=person.id, kind=p.kind, amount=p.amount, benefit_value=p.benefit_value,
-                      amount_offered=p.amount_offered, paid_on=p.paid_on, due_on=p.due_on, worked_on=worked_on,
-                      note=p.note, charity_name=p.charity_name,
-                      override_reason=p.override_reason if result.blocked else None,
-                      check_snapshot={"verdicts": body["verdicts"], "rules_used": body["rules_used"],
-                                      "blocked": result.blocked},
-                      recorded_by_id=getattr(actor, "id", None), status="draft")
+        raise Conflict(
+            "This payment would break a benefit rule. Choose a suggestion, or give a reason to override the check.",
+            code="benefit_rule_block",
+            extra={"check": body},
+        )
+    payment = Payment(
+        person_id=person.id,
+        kind=p.kind,
+        amount=p.amount,
+        benefit_value=p.benefit_value,
+        amount_offered=p.amount_offered,
+        paid_on=p.paid_on,
+        due_on=p.due_on,
+        worked_on=worked_on,
+        note=p.note,
+        charity_name=p.charity_name,
+        override_reason=p.override_reason if result.blocked else None,
+        check_snapshot={"verdicts": body["verdicts"], "rules_used": body["rules_used"], "blocked": result.blocked},
+        recorded_by_id=getattr(actor, "id", None),
+        status="draft",
+    )
     payment.contributions = contributions
     db.session.add(payment)
     db.session.flush()
     audit.record(actor, "payment.recorded", payment, person_id=person.id, after=payment_snapshot(payment))
     if result.blocked:
-        audit.record(actor, "payment.override", payment, person_id=person.id, reason=p.override_reason,
-                     after={"verdicts": [v for v in body["verdicts"] if v["status"] == "over"]})
+        audit.record(
+            actor,
+            "payment.override",
+            payment,
+            person_id=person.id,
+            reason=p.override_reason,
+            after={"verdicts": [v for v in body["verdicts"] if v["status"] == "over"]},
+        )
     # A payment that takes someone near or over a limit raises a flag for coordinators at once.
     from tracker.risks import service as risks
 
@@ -179,9 +209,16 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
 
 
 def payment_snapshot(p: Payment) -> dict:
-    return {"kind": p.kind, "amount": p.amount, "benefit_value": p.benefit_value, "paid_on": p.paid_on,
-            "status": p.status, "note": p.note, "charity_name": p.charity_name,
-            "contribution_ids": [c.id for c in p.contributions]}
+    return {
+        "kind": p.kind,
+        "amount": p.amount,
+        "benefit_value": p.benefit_value,
+        "paid_on": p.paid_on,
+        "status": p.status,
+        "note": p.note,
+        "charity_name": p.charity_name,
+        "contribution_ids": [c.id for c in p.contributions],
+    }
 
 
 # ---- the payment state machine ----------------------------------------------------------------
@@ -220,8 +257,9 @@ def _move(payment: Payment, move: str) -> str:
     target = TRANSITIONS.get((payment.status, move))
     if target is None or payment.reversal_of_id is not None:
         what = "a reversal entry" if payment.reversal_of_id is not None else f"a {payment.status} payment"
-        raise InvalidTransition(f"You cannot {move} {what}.", extra={"status": payment.status,
-                                                                     "allowed": allowed_moves(payment)})
+        raise InvalidTransition(
+            f"You cannot {move} {what}.", extra={"status": payment.status, "allowed": allowed_moves(payment)}
+        )
     return target
 
 
@@ -230,26 +268,38 @@ def _flush_or_conflict() -> None:
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
-        raise Conflict("Someone else changed this payment at the same moment. Reload it and try again.",
-                       code="payment_changed") from None
+        raise Conflict(
+            "Someone else changed this payment at the same moment. Reload it and try again.", code="payment_changed"
+        ) from None
 
 
 def approve(payment: Payment, *, actor, now) -> Payment:
     _move(payment, "approve")
     if payment.recorded_by_id is not None and payment.recorded_by_id == getattr(actor, "id", None):
-        raise Forbidden("Someone other than the person who recorded a payment must approve it.",
-                        code="approver_is_recorder")
+        raise Forbidden(
+            "Someone other than the person who recorded a payment must approve it.", code="approver_is_recorder"
+        )
     ledger.changed(db.session, [payment.person_id])
     before = payment_snapshot(payment)
     payment.status, payment.approved_by_id, payment.approved_at = "approved", actor.id, now
     _flush_or_conflict()
-    audit.record(actor, "payment.approved", payment, person_id=payment.person_id, before=before,
-                 after=payment_snapshot(payment))
+    audit.record(
+        actor, "payment.approved", payment, person_id=payment.person_id, before=before, after=payment_snapshot(payment)
+    )
     return payment
 
 
-def pay(payment: Payment, *, actor, paid_on: date, method: str, reference: str | None, now, today: date,
-        override_reason: str | None = None) -> tuple[Payment, dict | None]:
+def pay(
+    payment: Payment,
+    *,
+    actor,
+    paid_on: date,
+    method: str,
+    reference: str | None,
+    now,
+    today: date,
+    override_reason: str | None = None,
+) -> tuple[Payment, dict | None]:
     """Mark as paid on the date the person receives it. A new date is checked again."""
     _move(payment, "pay")
     errors = {}
@@ -268,25 +318,44 @@ def pay(payment: Payment, *, actor, paid_on: date, method: str, reference: str |
     body = None
     lock_person_ledger(payment.person_id)
     if paid_on != payment.paid_on:
-        proposed = ProposedPayment(kind=payment.kind, amount=payment.amount, paid_on=paid_on,
-                                   worked_on=payment.worked_on, benefit_value=payment.benefit_value)
+        proposed = ProposedPayment(
+            kind=payment.kind,
+            amount=payment.amount,
+            paid_on=paid_on,
+            worked_on=payment.worked_on,
+            benefit_value=payment.benefit_value,
+        )
         result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
         body = checks.check_json(result, revisions)
         if result.blocked and not (override_reason or "").strip():
-            raise Conflict("Paid on this date, the payment would break a benefit rule. Pick another date, or "
-                           "give a reason to override the check.", code="benefit_rule_block", extra={"check": body})
-        payment.check_snapshot = {"verdicts": body["verdicts"], "rules_used": body["rules_used"],
-                                  "blocked": result.blocked}
+            raise Conflict(
+                "Paid on this date, the payment would break a benefit rule. Pick another date, or "
+                "give a reason to override the check.",
+                code="benefit_rule_block",
+                extra={"check": body},
+            )
+        payment.check_snapshot = {
+            "verdicts": body["verdicts"],
+            "rules_used": body["rules_used"],
+            "blocked": result.blocked,
+        }
         if result.blocked:
             payment.override_reason = override_reason.strip()
-            audit.record(actor, "payment.override", payment, person_id=payment.person_id,
-                         reason=payment.override_reason)
+            audit.record(
+                actor, "payment.override", payment, person_id=payment.person_id, reason=payment.override_reason
+            )
     before = payment_snapshot(payment)
     payment.status, payment.paid_on, payment.method, payment.reference = "paid", paid_on, method, reference
     payment.paid_by_id, payment.paid_at = actor.id, now
     _flush_or_conflict()
-    audit.record(actor, "payment.paid", payment, person_id=payment.person_id, before=before,
-                 after={**payment_snapshot(payment), "method": method, "reference": reference})
+    audit.record(
+        actor,
+        "payment.paid",
+        payment,
+        person_id=payment.person_id,
+        before=before,
+        after={**payment_snapshot(payment), "method": method, "reference": reference},
+    )
     return payment, body
 
 
@@ -306,8 +375,15 @@ def cancel(payment: Payment, *, actor, reason: str, now) -> Payment:
     before = payment_snapshot(payment)
     payment.status, payment.reason, payment.cancelled_at = "cancelled", reason, now
     _flush_or_conflict()
-    audit.record(actor, "payment.cancelled", payment, person_id=payment.person_id, before=before,
-                 after=payment_snapshot(payment), reason=reason)
+    audit.record(
+        actor,
+        "payment.cancelled",
+        payment,
+        person_id=payment.person_id,
+        before=before,
+        after=payment_snapshot(payment),
+        reason=reason,
+    )
     return payment
 
 
@@ -316,23 +392,44 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
     _move(payment, "reverse")
     reason = _reason(reason, "reversed")
     if is_reversed(payment):
-        raise InvalidTransition("This payment has already been reversed.", extra={"status": payment.status,
-                                                                                  "allowed": []})
+        raise InvalidTransition(
+            "This payment has already been reversed.", extra={"status": payment.status, "allowed": []}
+        )
     ledger.changed(db.session, [payment.person_id])
     # The unique reversal_of_id makes a second reversal at the same moment fail below.
-    entry = Payment(person_id=payment.person_id, kind=payment.kind, amount=-payment.amount,
-                    benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,
-                    paid_on=payment.paid_on, worked_on=payment.worked_on, status="paid", method=payment.method,
-                    reference=payment.reference, reversal_of_id=payment.id, reason=reason,
-                    recorded_by_id=actor.id, paid_by_id=actor.id, paid_at=now, charity_name=payment.charity_name)
+    entry = Payment(
+        person_id=payment.person_id,
+        kind=payment.kind,
+        amount=-payment.amount,
+        benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,
+        paid_on=payment.paid_on,
+        worked_on=payment.worked_on,
+        status="paid",
+        method=payment.method,
+        reference=payment.reference,
+        reversal_of_id=payment.id,
+        reason=reason,
+        recorded_by_id=actor.id,
+        paid_by_id=actor.id,
+        paid_at=now,
+        charity_name=payment.charity_name,
+    )
     db.session.add(entry)
     try:
         db.session.flush()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        raise Conflict("This payment was reversed by someone else at the same moment.",
-                       code="payment_changed") from None
+        raise Conflict(
+            "This payment was reversed by someone else at the same moment.", code="payment_changed"
+        ) from None
     db.session.expire(payment)
-    audit.record(actor, "payment.reversed", entry, person_id=payment.person_id, reason=reason,
-                 before=payment_snapshot(payment), after=payment_snapshot(entry))
+    audit.record(
+        actor,
+        "payment.reversed",
+        entry,
+        person_id=payment.person_id,
+        reason=reason,
+        before=payment_snapshot(payment),
+        after=payment_snapshot(entry),
+    )
     return entry

@@ -33,16 +33,30 @@ from tracker.money import ZERO
 from tracker.pages import Done
 from tracker.payments import bp, forms, methods, presenters, queries, service
 from tracker.payments import expenses as expense_service
-from tracker.payments.forms import (ApproveForm, ExpenseForm, OtherIncomeForm, PayForm, PaymentForm, PersonSearchForm,
-                                    ReasonForm)
+from tracker.payments.forms import (
+    ApproveForm,
+    ExpenseForm,
+    OtherIncomeForm,
+    PayForm,
+    PaymentForm,
+    PersonSearchForm,
+    ReasonForm,
+)
 from tracker.payments.models import Payment
 from tracker.people import service as people_service
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
-from tracker.vocab import (FINANCE_ROLES, FIRST_YEAR, KIND_LABELS, LAST_YEAR, PAYMENT_STATUS_LABELS,
-                           SERVICE_USER_CONTEXT_LABELS, STAFF_ROLES)
+from tracker.vocab import (
+    FINANCE_ROLES,
+    FIRST_YEAR,
+    KIND_LABELS,
+    LAST_YEAR,
+    PAYMENT_STATUS_LABELS,
+    SERVICE_USER_CONTEXT_LABELS,
+    STAFF_ROLES,
+)
 
 #: What "check" on the new payment page hands back to the page: the check's JSON and the status.
 Checked = tuple[dict | None, int]
@@ -52,26 +66,43 @@ def _audit_benefit_view(person_id: int, verdicts, where: str) -> None:
     """Benefit information is special-category data: a page that shows it with names is a view,
     audited and committed (pages.keep_audit) before the page renders."""
     if verdicts and presenters.sees_benefit_names(current_user.role):
-        audit.record(current_user, "benefits.viewed", None, entity_type="person", entity_id=person_id,
-                     person_id=person_id, after={"where": where})
+        audit.record(
+            current_user,
+            "benefits.viewed",
+            None,
+            entity_type="person",
+            entity_id=person_id,
+            person_id=person_id,
+            after={"where": where},
+        )
         pages.keep_audit()
 
 
 # ---- the list ----------------------------------------------------------------------------------
+
 
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
     form, f = forms.payment_filters(request.args)
     payments = presenters.paginate(queries.payments_query(f), f) if f else None
-    return render_template("payments/index.html", form=form, f=f, payments=payments, args=presenters.page_args(f),
-                           status_labels=PAYMENT_STATUS_LABELS, pay_kind_labels=KIND_LABELS,
-                           sorts=presenters.sort_headers(f), people=presenters.people_options(form),
-                           approve_form=ApproveForm(formdata=None),
-                           can_record=current_user.role in FINANCE_ROLES), (200 if f else 422)
+    return render_template(
+        "payments/index.html",
+        form=form,
+        f=f,
+        payments=payments,
+        args=presenters.page_args(f),
+        status_labels=PAYMENT_STATUS_LABELS,
+        pay_kind_labels=KIND_LABELS,
+        sorts=presenters.sort_headers(f),
+        people=presenters.people_options(form),
+        approve_form=ApproveForm(formdata=None),
+        can_record=current_user.role in FINANCE_ROLES,
+    ), (200 if f else 422)
 
 
 # ---- a new payment -----------------------------------------------------------------------------
+
 
 def _parse(form: PaymentForm, ids: list[int], *, recording: bool) -> service.PaymentInput | None:
     """The service's parse of the form, with every problem on its field; None when there are any."""
@@ -109,8 +140,9 @@ def _record(person: Person, form: PaymentForm, p: service.PaymentInput) -> Respo
         except Conflict as e:
             blocked.append(e.extra.get("check"))
             raise ValidationFailed({"override_reason": [presenters.RECORD_BLOCKED]}) from e
-        return Done(url_for("payments.detail", payment_id=payment.id),
-                    presenters.recorded_message(payment, person.name))
+        return Done(
+            url_for("payments.detail", payment_id=payment.id), presenters.recorded_message(payment, person.name)
+        )
 
     done = pages.submit(form, action)
     if done is not None:
@@ -143,8 +175,10 @@ def _use_suggestion(person: Person, form: PaymentForm, ids: list[int]) -> Respon
         except Conflict as e:
             stale.append(e.extra.get("check"))
             raise Conflict(presenters.SUGGESTION_STALE) from e
-        return Done(url_for("payments.index", person_id=person.id, status="draft"),
-                    presenters.suggestion_recorded_message(made, person.name))
+        return Done(
+            url_for("payments.index", person_id=person.id, status="draft"),
+            presenters.suggestion_recorded_message(made, person.name),
+        )
 
     def refused(e: ValidationFailed) -> None:
         form.form_errors.append(presenters.suggestion_refused(m for ms in e.fields.values() for m in ms))
@@ -181,21 +215,28 @@ def _choose_person(status: int = 200):
     form = PersonSearchForm(request.args)
     q = (form.q.data or "").strip()
     people = people_service.list_people(q or None, page=1, per_page=25)
-    return render_template("payments/choose_person.html", form=form, q=q, people=people,
-                           missing=status != 200), status
+    return render_template("payments/choose_person.html", form=form, q=q, people=people, missing=status != 200), status
 
 
 def _render_new(person: Person, form: PaymentForm, unpaid: list[Contribution], check: dict | None, status: int):
     names = presenters.sees_benefit_names(current_user.role)
     blocked = bool(check and check.get("blocked"))
     return render_template(
-        "payments/new.html", person=person, form=form, unpaid=unpaid, preferred=presenters.preferred(person),
+        "payments/new.html",
+        person=person,
+        form=form,
+        unpaid=unpaid,
+        preferred=presenters.preferred(person),
         contribution_labels={c.id: presenters.contribution_label(c) for c in unpaid},
-        owed=presenters.owed(unpaid), check=check,
+        owed=presenters.owed(unpaid),
+        check=check,
         verdicts=presenters.verdict_rows(check.get("verdicts"), names=names) if check else [],
-        suggestions=presenters.suggestion_views(check, form, names), names=names, notice=NOTICE,
+        suggestions=presenters.suggestion_views(check, form, names),
+        names=names,
+        notice=NOTICE,
         show_override=blocked or bool(form.override_reason.data) or bool(form.override_reason.errors),
-        blocked_note=presenters.BLOCKED_NOTE if blocked and status != 409 else None, pay_kind_labels=KIND_LABELS,
+        blocked_note=presenters.BLOCKED_NOTE if blocked and status != 409 else None,
+        pay_kind_labels=KIND_LABELS,
     ), status
 
 
@@ -225,6 +266,7 @@ def new():
 
 # ---- one payment -------------------------------------------------------------------------------
 
+
 def _payment(payment_id: int) -> Payment:
     return db.get_or_404(Payment, payment_id)
 
@@ -237,9 +279,14 @@ def _cancelled_by(payment: Payment) -> int | None:
     if payment.status != "cancelled":
         return None
     return db.session.scalar(
-        sa.select(AuditEvent.actor_id).where(AuditEvent.action == "payment.cancelled",
-                                             AuditEvent.entity_type == "payment",
-                                             AuditEvent.entity_id == payment.id).order_by(AuditEvent.id.desc()))
+        sa.select(AuditEvent.actor_id)
+        .where(
+            AuditEvent.action == "payment.cancelled",
+            AuditEvent.entity_type == "payment",
+            AuditEvent.entity_id == payment.id,
+        )
+        .order_by(AuditEvent.id.desc())
+    )
 
 
 def _users(*ids: int | None) -> dict[int, User]:
@@ -260,9 +307,10 @@ def _detail_forms(payment: Payment, seen: str, given: dict) -> dict:
     """The forms of the payment's moves: those given (with what was typed and its errors), else empty."""
     made = {
         "approve_form": given.get("approve_form") or ApproveForm(formdata=None),
-        "pay_form": given.get("pay_form") or PayForm(
-            formdata=None, prefix="pay",
-            data={"paid_on": payment.paid_on, "method": presenters.default_method(payment)}),
+        "pay_form": given.get("pay_form")
+        or PayForm(
+            formdata=None, prefix="pay", data={"paid_on": payment.paid_on, "method": presenters.default_method(payment)}
+        ),
         "cancel_form": given.get("cancel_form") or ReasonForm(formdata=None, prefix="cancel"),
         "reverse_form": given.get("reverse_form") or ReasonForm(formdata=None, prefix="reverse"),
     }
@@ -274,24 +322,38 @@ def _detail_forms(payment: Payment, seen: str, given: dict) -> dict:
 def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None = None, **given):
     reversal = _reversal_of(payment)
     cancelled_by = _cancelled_by(payment)
-    users = _users(payment.recorded_by_id, payment.approved_by_id, payment.paid_by_id, cancelled_by,
-                   reversal.recorded_by_id if reversal else None)
+    users = _users(
+        payment.recorded_by_id,
+        payment.approved_by_id,
+        payment.paid_by_id,
+        cancelled_by,
+        reversal.recorded_by_id if reversal else None,
+    )
     made = _detail_forms(payment, _seen(payment, reversal is not None), given)
     pay_form = made["pay_form"]
     snapshot = payment.check_snapshot or {}
     names = presenters.sees_benefit_names(current_user.role)
     return render_template(
-        "payments/detail.html", payment=payment, reversal=reversal, users=users, cancelled_by=cancelled_by,
+        "payments/detail.html",
+        payment=payment,
+        reversal=reversal,
+        users=users,
+        cancelled_by=cancelled_by,
         moves=service.allowed_moves(payment) if current_user.role in FINANCE_ROLES else [],
         is_recorder=payment.recorded_by_id is not None and payment.recorded_by_id == current_user.id,
         verdicts=presenters.verdict_rows(snapshot.get("verdicts"), names=names),
         snapshot_blocked=snapshot.get("blocked"),
         pay_verdicts=presenters.verdict_rows(pay_check.get("verdicts"), names=names) if pay_check else None,
-        names=names, when=presenters.when_text,
-        show_pay_override=bool(pay_check and pay_check.get("blocked")) or bool(pay_form.override_reason.data)
+        names=names,
+        when=presenters.when_text,
+        show_pay_override=bool(pay_check and pay_check.get("blocked"))
+        or bool(pay_form.override_reason.data)
         or bool(pay_form.override_reason.errors),
-        notice=NOTICE, status_labels=PAYMENT_STATUS_LABELS, pay_kind_labels=KIND_LABELS,
-        all_forms=(pay_form, made["cancel_form"], made["reverse_form"]), **made,
+        notice=NOTICE,
+        status_labels=PAYMENT_STATUS_LABELS,
+        pay_kind_labels=KIND_LABELS,
+        all_forms=(pay_form, made["cancel_form"], made["reverse_form"]),
+        **made,
     ), status
 
 
@@ -367,9 +429,17 @@ def pay(payment_id: int):
 
     def run() -> None:
         try:
-            methods.pay(payment, actor=current_user, paid_on=form.paid_on.data, method=form.method.data,
-                        method_note=form.method_note.data, reference=form.reference.data, now=utcnow(),
-                        today=today(), override_reason=form.override_reason.data)
+            methods.pay(
+                payment,
+                actor=current_user,
+                paid_on=form.paid_on.data,
+                method=form.method.data,
+                method_note=form.method_note.data,
+                reference=form.reference.data,
+                now=utcnow(),
+                today=today(),
+                override_reason=form.override_reason.data,
+            )
         except Conflict as e:
             if e.code != "benefit_rule_block":
                 raise
@@ -391,8 +461,9 @@ def _reason_move(payment_id: int, move: str):
     if why_not:
         return _back(payment_id, why_not)
     mover = service.cancel if move == "cancel" else service.reverse
-    done = _run_move(payment_id, form, move,
-                     lambda: mover(payment, actor=current_user, reason=form.reason.data, now=utcnow()))
+    done = _run_move(
+        payment_id, form, move, lambda: mover(payment, actor=current_user, reason=form.reason.data, now=utcnow())
+    )
     return done or _show_detail(_payment(payment_id), 422, **{f"{move}_form": form})
 
 
@@ -410,6 +481,7 @@ def reverse(payment_id: int):
 
 # ---- month end ---------------------------------------------------------------------------------
 
+
 def _next_month(d):
     return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -419,32 +491,57 @@ def _next_month(d):
 def month_end():
     start, error = forms.parse_month(request.args.get("month"), today().replace(day=1))
     end = _next_month(start) - timedelta(days=1)
-    to_pay = list(db.session.scalars(sa.select(Payment).options(so.joinedload(Payment.person))
-                                     .where(Payment.status == "approved")
-                                     .order_by(Payment.paid_on, Payment.id)))
-    paid = list(db.session.scalars(sa.select(Payment).options(so.joinedload(Payment.person))
-                                   .where(Payment.status == "paid", Payment.paid_on >= start, Payment.paid_on <= end)
-                                   .order_by(Payment.method, Payment.paid_on, Payment.id)))
+    to_pay = list(
+        db.session.scalars(
+            sa.select(Payment)
+            .options(so.joinedload(Payment.person))
+            .where(Payment.status == "approved")
+            .order_by(Payment.paid_on, Payment.id)
+        )
+    )
+    paid = list(
+        db.session.scalars(
+            sa.select(Payment)
+            .options(so.joinedload(Payment.person))
+            .where(Payment.status == "paid", Payment.paid_on >= start, Payment.paid_on <= end)
+            .order_by(Payment.method, Payment.paid_on, Payment.id)
+        )
+    )
     drafts = db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.status == "draft"))
     prev = (start - timedelta(days=1)).replace(day=1)
     nxt = _next_month(start)
     return render_template(
-        "payments/month_end.html", start=start, end=end, error=error, to_pay=to_pay,
-        to_pay_total=sum((p.amount for p in to_pay), ZERO), groups=presenters.method_groups(paid),
-        paid_total=sum((p.amount for p in paid), ZERO), paid_count=len(paid), drafts=drafts,
-        prev=prev if prev.year >= FIRST_YEAR else None, nxt=nxt if nxt.year <= LAST_YEAR else None,
+        "payments/month_end.html",
+        start=start,
+        end=end,
+        error=error,
+        to_pay=to_pay,
+        to_pay_total=sum((p.amount for p in to_pay), ZERO),
+        groups=presenters.method_groups(paid),
+        paid_total=sum((p.amount for p in paid), ZERO),
+        paid_count=len(paid),
+        drafts=drafts,
+        prev=prev if prev.year >= FIRST_YEAR else None,
+        nxt=nxt if nxt.year <= LAST_YEAR else None,
         pay_kind_labels=KIND_LABELS,
     ), (422 if error else 200)
 
 
 # ---- expenses and other income -----------------------------------------------------------------
 
+
 @bp.get("/expenses")
 @roles_required(*STAFF_ROLES)
 def expenses():
     form, f, rows = presenters.list_page(queries.expenses_query)
-    return render_template("payments/expenses.html", form=form, f=f, expenses=rows, args=presenters.page_args(f),
-                           context_labels=SERVICE_USER_CONTEXT_LABELS), (200 if f else 422)
+    return render_template(
+        "payments/expenses.html",
+        form=form,
+        f=f,
+        expenses=rows,
+        args=presenters.page_args(f),
+        context_labels=SERVICE_USER_CONTEXT_LABELS,
+    ), (200 if f else 422)
 
 
 def _chosen_person(form) -> Person | None:
@@ -459,8 +556,11 @@ def _chosen_person(form) -> Person | None:
 def _person_form(form_class, **defaults):
     """A form about one person, that ?person_id= may choose in advance: (the chosen person, the form)."""
     chosen = presenters.query_person()
-    form = form_class(data={"person_id": str(chosen.id) if chosen else "", **defaults}) \
-        if request.method == "GET" else form_class()
+    form = (
+        form_class(data={"person_id": str(chosen.id) if chosen else "", **defaults})
+        if request.method == "GET"
+        else form_class()
+    )
     form.person_id.choices = forms.people_choices("Choose a person")
     return chosen, form
 
@@ -483,12 +583,21 @@ def new_expense():
     chosen, form = _person_form(ExpenseForm, service_user_context="unknown")
 
     def write(person: Person) -> Done:
-        expense_service.record_expense(person, {
-            "amount": form.amount.data, "incurred_on": form.incurred_on.data, "paid_on": form.paid_on.data,
-            "description": form.description.data, "receipt_ref": form.receipt_ref.data,
-            "service_user_context": form.service_user_context.data}, actor=current_user)
-        return Done(url_for("payments.expenses", person_id=person.id),
-                    f"The expense for {person.name} has been recorded.")
+        expense_service.record_expense(
+            person,
+            {
+                "amount": form.amount.data,
+                "incurred_on": form.incurred_on.data,
+                "paid_on": form.paid_on.data,
+                "description": form.description.data,
+                "receipt_ref": form.receipt_ref.data,
+                "service_user_context": form.service_user_context.data,
+            },
+            actor=current_user,
+        )
+        return Done(
+            url_for("payments.expenses", person_id=person.id), f"The expense for {person.name} has been recorded."
+        )
 
     done = _save_for_person(form, write)
     return done or (render_template("payments/expense_form.html", form=form, chosen=chosen), pages.status(form))
@@ -500,10 +609,15 @@ def new_other_income():
     chosen, form = _person_form(OtherIncomeForm)
 
     def write(person: Person) -> Done:
-        expense_service.record_other_income(person, {"amount": form.amount.data, "received_on": form.received_on.data,
-                                                     "source": form.source.data}, actor=current_user)
-        return Done(url_for("people.detail", person_id=person.id),
-                    f"The income {person.name} declared has been recorded. Benefit checks now count it.")
+        expense_service.record_other_income(
+            person,
+            {"amount": form.amount.data, "received_on": form.received_on.data, "source": form.source.data},
+            actor=current_user,
+        )
+        return Done(
+            url_for("people.detail", person_id=person.id),
+            f"The income {person.name} declared has been recorded. Benefit checks now count it.",
+        )
 
     done = _save_for_person(form, write)
     return done or (render_template("payments/other_income_form.html", form=form, chosen=chosen), pages.status(form))

@@ -65,8 +65,7 @@ def _attribute_value(a: Attr, value: object) -> object:
 def _claimable(benefit: str) -> Benefit:
     b = BENEFITS.get(benefit)
     if b is None or not b.claimable:
-        raise ValidationFailed({"benefit": [
-            "Choose a benefit from the list: " + ", ".join(CLAIMABLE_CODES) + "."]})
+        raise ValidationFailed({"benefit": ["Choose a benefit from the list: " + ", ".join(CLAIMABLE_CODES) + "."]})
     return b
 
 

@@ -8,8 +8,17 @@ tracker.people.benefits, whose ValidationFailed messages the views put back onto
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, Form, IntegerField, SelectField, StringField,
-                     TelField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Form,
+    IntegerField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Optional
 
 try:  # WTForms 3.3 deprecates (value, label) tuples for choices
@@ -63,6 +72,7 @@ def plain_words(value: str) -> str:
 
 # ---- people -------------------------------------------------------------------------------
 
+
 class SearchForm(Form):
     """The GET search box on the people list (no CSRF: it changes nothing)."""
 
@@ -85,26 +95,35 @@ def preferences_form_class():
     choices = [("", "No choice")] + [(k, PREFERENCE_LABELS[k]) for k in PREFERENCE_KINDS]
     for i in range(MAX_PREFERENCES):
         # validate_choice=False: the service explains an unknown or repeated choice.
-        setattr(PreferencesForm, f"kind_{i}",
-                SelectField("Way of being paid", choices=select_choices(choices), default="", validate_choice=False))
+        setattr(
+            PreferencesForm,
+            f"kind_{i}",
+            SelectField("Way of being paid", choices=select_choices(choices), default="", validate_choice=False),
+        )
         setattr(PreferencesForm, f"note_{i}", StringField("Note"))
     return PreferencesForm
 
 
 class ConsentForm(FlaskForm):
-    given_on = PlainDateField("Date consent was given",
-                              validators=[InputRequired("Enter the date consent was given, like 2025-03-31.")])
+    given_on = PlainDateField(
+        "Date consent was given", validators=[InputRequired("Enter the date consent was given, like 2025-03-31.")]
+    )
     notice_version = StringField("Version of the privacy notice", validators=[Needed()])
 
 
 # ---- benefit claims -----------------------------------------------------------------------
 
+
 class ChooseBenefitForm(Form):
     """The GET form that picks which benefit to add (no CSRF: it changes nothing)."""
 
-    benefit = SelectField("Benefit", choices=select_choices([("", "Choose a benefit")] + [
-        (code, BENEFITS[code].name) for code in CLAIMABLE_CODES]), default="", validators=[Needed()],
-        validate_choice=False)
+    benefit = SelectField(
+        "Benefit",
+        choices=select_choices([("", "Choose a benefit")] + [(code, BENEFITS[code].name) for code in CLAIMABLE_CODES]),
+        default="",
+        validators=[Needed()],
+        validate_choice=False,
+    )
 
 
 def attr_choices(a: Attr) -> list[tuple[str, str]]:
@@ -121,13 +140,23 @@ def _attr_field(a: Attr):
         if a.maximum is not None:
             render_kw["max"] = a.maximum
         validators = [Optional()] + ([Needed()] if a.required else [])
-        return IntegerField(a.label, validators=validators, default=a.default, render_kw=render_kw,
-                            invalid_value_message=f"{a.label} must be a whole number.")
+        return IntegerField(
+            a.label,
+            validators=validators,
+            default=a.default,
+            render_kw=render_kw,
+            invalid_value_message=f"{a.label} must be a whole number.",
+        )
     if a.kind == "bool":
         return BooleanField(a.label, default=bool(a.default))
     if a.kind == "choice":
-        return SelectField(a.label, choices=select_choices(attr_choices(a)), default=a.default, validators=[Needed()],
-                           validate_choice=False)
+        return SelectField(
+            a.label,
+            choices=select_choices(attr_choices(a)),
+            default=a.default,
+            validators=[Needed()],
+            validate_choice=False,
+        )
     if a.kind == "date":
         return PlainDateField(a.label, validators=[Optional()] + ([Needed()] if a.required else []))
     return StringField(a.label, validators=[Needed()] if a.required else [])
@@ -138,8 +167,10 @@ def claim_form_class(benefit_code: str):
     benefit = BENEFITS[benefit_code]
 
     class ClaimForm(FlaskForm):
-        start_on = PlainDateField("Date the benefit started",
-                                  validators=[InputRequired("Enter the date the benefit started, like 2024-04-01.")])
+        start_on = PlainDateField(
+            "Date the benefit started",
+            validators=[InputRequired("Enter the date the benefit started, like 2024-04-01.")],
+        )
         end_on = PlainDateField("Date the benefit ended", validators=[Optional()])
 
     for a in benefit.attributes:

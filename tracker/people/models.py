@@ -40,11 +40,14 @@ class Person(Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
 
     preferences: so.Mapped[list[Preference]] = so.relationship(
-        back_populates="person", order_by="Preference.position", cascade="all, delete-orphan")
+        back_populates="person", order_by="Preference.position", cascade="all, delete-orphan"
+    )
     claims: so.Mapped[list[BenefitClaim]] = so.relationship(
-        back_populates="person", order_by="BenefitClaim.start_on", cascade="all, delete-orphan")
+        back_populates="person", order_by="BenefitClaim.start_on", cascade="all, delete-orphan"
+    )
     consents: so.Mapped[list[Consent]] = so.relationship(
-        back_populates="person", order_by="Consent.id", cascade="all, delete-orphan")
+        back_populates="person", order_by="Consent.id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (sa.Index("ix_person_name", "name"),)
 
@@ -114,8 +117,9 @@ class BenefitClaim(Model):
 
     __table_args__ = (
         sa.CheckConstraint("end_on IS NULL OR end_on >= start_on", name="end_after_start"),
-        sa.CheckConstraint(_in("benefit", ("UC", "ESA", "CA", "CSP", "JSA", "HB", "PC", "PIP", "ADP")),
-                           name="benefit_known"),
+        sa.CheckConstraint(
+            _in("benefit", ("UC", "ESA", "CA", "CSP", "JSA", "HB", "PC", "PIP", "ADP")), name="benefit_known"
+        ),
     )
 
     def active_on(self, day: date) -> bool:

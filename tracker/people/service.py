@@ -74,13 +74,19 @@ def check_preferences(prefs: list[dict], field: str = "preferences") -> list[dic
 
 
 def person_snapshot(person: Person) -> dict:
-    return {"name": person.name, "email": person.email, "phone": person.phone,
-            "preferences": [{"kind": p.kind, "note": p.note} for p in person.preferences]}
+    return {
+        "name": person.name,
+        "email": person.email,
+        "phone": person.phone,
+        "preferences": [{"kind": p.kind, "note": p.note} for p in person.preferences],
+    }
 
 
 def create_person(data: dict, *, actor) -> Person:
     errors: dict[str, list[str]] = {}
-    details = _check_details({"name": data.get("name"), **{k: data.get(k) for k in ("email", "phone", "notes")}}, errors)
+    details = _check_details(
+        {"name": data.get("name"), **{k: data.get(k) for k in ("email", "phone", "notes")}}, errors
+    )
     prefs = []
     try:
         prefs = check_preferences(data.get("preferences") or [])
@@ -117,8 +123,14 @@ def set_preferences(person: Person, prefs: list[dict], *, actor) -> Person:
     for i, p in enumerate(clean):
         person.preferences.append(Preference(position=i, kind=p["kind"], note=p["note"]))
     db.session.flush()
-    audit.record(actor, "person.preferences_set", person, person_id=person.id,
-                 before={"preferences": before}, after={"preferences": clean})
+    audit.record(
+        actor,
+        "person.preferences_set",
+        person,
+        person_id=person.id,
+        before={"preferences": before},
+        after={"preferences": clean},
+    )
     return person
 
 
@@ -133,13 +145,19 @@ def record_consent(person: Person, given_on: date, notice_version: str, *, actor
         errors["notice_version"] = ["Use 40 characters or fewer."]
     if errors:
         raise ValidationFailed(errors)
-    consent = Consent(person_id=person.id, given_on=given_on, notice_version=notice_version,
-                      recorded_by_id=getattr(actor, "id", None))
+    consent = Consent(
+        person_id=person.id, given_on=given_on, notice_version=notice_version, recorded_by_id=getattr(actor, "id", None)
+    )
     db.session.add(consent)
     db.session.flush()
     db.session.refresh(person, ["consents"])
-    audit.record(actor, "consent.recorded", consent, person_id=person.id,
-                 after={"given_on": given_on, "notice_version": notice_version})
+    audit.record(
+        actor,
+        "consent.recorded",
+        consent,
+        person_id=person.id,
+        after={"given_on": given_on, "notice_version": notice_version},
+    )
     return consent
 
 
@@ -153,13 +171,18 @@ def withdraw_consent(person: Person, on: date, *, actor) -> None:
     person.claims.clear()
     ledger.claims_changed(db.session, [person.id])
     db.session.flush()
-    audit.record(actor, "consent.withdrawn", consent, person_id=person.id,
-                 before={"claims": removed}, after={"withdrawn_on": on})
+    audit.record(
+        actor, "consent.withdrawn", consent, person_id=person.id, before={"claims": removed}, after={"withdrawn_on": on}
+    )
 
 
 def claim_snapshot(claim: BenefitClaim) -> dict:
-    return {"benefit": claim.benefit, "start_on": claim.start_on, "end_on": claim.end_on,
-            "attributes": dict(claim.attributes or {})}
+    return {
+        "benefit": claim.benefit,
+        "start_on": claim.start_on,
+        "end_on": claim.end_on,
+        "attributes": dict(claim.attributes or {}),
+    }
 
 
 def _check_claim(benefit: str, start_on: date, end_on: date | None, attributes: dict | None) -> dict:
@@ -178,16 +201,15 @@ def _check_claim(benefit: str, start_on: date, end_on: date | None, attributes: 
 
 def require_consent(person: Person) -> None:
     if person.consent is None:
-        raise Conflict("Record the person's consent to hold benefit information first.",
-                       code="consent_required")
+        raise Conflict("Record the person's consent to hold benefit information first.", code="consent_required")
 
 
-def add_claim(person: Person, benefit: str, start_on: date, end_on: date | None, attributes: dict | None,
-              *, actor) -> BenefitClaim:
+def add_claim(
+    person: Person, benefit: str, start_on: date, end_on: date | None, attributes: dict | None, *, actor
+) -> BenefitClaim:
     attrs = _check_claim(benefit, start_on, end_on, attributes)
     require_consent(person)
-    claim = BenefitClaim(person_id=person.id, benefit=benefit, start_on=start_on, end_on=end_on,
-                         attributes=attrs)
+    claim = BenefitClaim(person_id=person.id, benefit=benefit, start_on=start_on, end_on=end_on, attributes=attrs)
     db.session.add(claim)
     ledger.claims_changed(db.session, [person.id])
     db.session.flush()
@@ -196,8 +218,9 @@ def add_claim(person: Person, benefit: str, start_on: date, end_on: date | None,
     return claim
 
 
-def update_claim(claim: BenefitClaim, start_on: date, end_on: date | None, attributes: dict | None,
-                 *, actor) -> BenefitClaim:
+def update_claim(
+    claim: BenefitClaim, start_on: date, end_on: date | None, attributes: dict | None, *, actor
+) -> BenefitClaim:
     attrs = _check_claim(claim.benefit, start_on, end_on, attributes)
     require_consent(claim.person)
     before = claim_snapshot(claim)
@@ -214,8 +237,15 @@ def remove_claim(claim: BenefitClaim, *, actor) -> None:
     db.session.delete(claim)
     ledger.claims_changed(db.session, [person_id])
     db.session.flush()
-    audit.record(actor, "claim.removed", None, entity_type="benefit_claim", entity_id=claim_id,
-                 person_id=person_id, before=before)
+    audit.record(
+        actor,
+        "claim.removed",
+        None,
+        entity_type="benefit_claim",
+        entity_id=claim_id,
+        person_id=person_id,
+        before=before,
+    )
 
 
 def view_benefits(person: Person, *, actor, where: str) -> list[BenefitClaim]:

@@ -22,8 +22,17 @@ from tracker.extensions import db
 from tracker.pages import Done
 from tracker.people import bp, presenters, service
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, normalise_attributes
-from tracker.people.forms import (ATTR_PREFIX, ChooseBenefitForm, ConsentForm, PersonForm, SearchForm,
-                                  attribute_fields, attributes_from, claim_form_class, preferences_form_class)
+from tracker.people.forms import (
+    ATTR_PREFIX,
+    ChooseBenefitForm,
+    ConsentForm,
+    PersonForm,
+    SearchForm,
+    attribute_fields,
+    attributes_from,
+    claim_form_class,
+    preferences_form_class,
+)
 from tracker.people.models import BenefitClaim, Person
 from tracker.timeutil import today
 from tracker.vocab import BENEFIT_INFO_ROLES, MAX_PAGE, ROLES, STAFF_ROLES
@@ -34,6 +43,7 @@ PER_PAGE = 25
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
 
 def _person(person_id: int, *, edit: bool = False, benefits: bool = False) -> Person:
     person = visible_person_or_404(current_user, person_id)
@@ -53,9 +63,17 @@ def _claim_or_404(person: Person, claim_id: int) -> BenefitClaim:
 
 def _was_removed(person: Person, claim_id: int) -> bool:
     """True when this person's claim with this id was removed (so a repeated "Remove" is harmless)."""
-    return db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-        AuditEvent.action == "claim.removed", AuditEvent.entity_type == "benefit_claim",
-        AuditEvent.entity_id == claim_id, AuditEvent.person_id == person.id)) > 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(
+                AuditEvent.action == "claim.removed",
+                AuditEvent.entity_type == "benefit_claim",
+                AuditEvent.entity_id == claim_id,
+                AuditEvent.person_id == person.id,
+            )
+        )
+        > 0
+    )
 
 
 def _is_self(person: Person) -> bool:
@@ -63,8 +81,14 @@ def _is_self(person: Person) -> bool:
 
 
 def _render(template: str, person: Person | None = None, **ctx):
-    return render_template(template, person=person, is_self=bool(person and _is_self(person)),
-                           describe_attributes=presenters.describe_attributes, benefits=BENEFITS, **ctx)
+    return render_template(
+        template,
+        person=person,
+        is_self=bool(person and _is_self(person)),
+        describe_attributes=presenters.describe_attributes,
+        benefits=BENEFITS,
+        **ctx,
+    )
 
 
 def _to_person(person: Person, message: str | None) -> Done:
@@ -79,8 +103,11 @@ def _attribute_errors_too(form, code: str) -> None:
     try:
         normalise_attributes(code, attributes_from(form, code))
     except ValidationFailed as e:
-        fields = {k: v for k, v in e.fields.items()
-                  if k.startswith("attributes.") and not form[ATTR_PREFIX + k.split(".", 1)[1]].errors}
+        fields = {
+            k: v
+            for k, v in e.fields.items()
+            if k.startswith("attributes.") and not form[ATTR_PREFIX + k.split(".", 1)[1]].errors
+        }
         pages.put_errors(form, fields, attribute_fields(code))
 
 
@@ -103,6 +130,7 @@ def _consent_missing(person: Person) -> str | None:
 
 # ---- the list and a new person --------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
@@ -110,8 +138,9 @@ def index():
     q = (form.q.data or "").strip()
     page = min(max(request.args.get("page", default=1, type=int) or 1, 1), MAX_PAGE)
     people = service.list_people(q or None, page=page, per_page=PER_PAGE)
-    return render_template("people/index.html", form=form, q=q, people=people,
-                           can_add=current_user.role in BENEFIT_INFO_ROLES)
+    return render_template(
+        "people/index.html", form=form, q=q, people=people, can_add=current_user.role in BENEFIT_INFO_ROLES
+    )
 
 
 def _create(form) -> Done:
@@ -132,6 +161,7 @@ def new():
 
 # ---- one person ---------------------------------------------------------------------------
 
+
 @bp.get("/<int:person_id>")
 @roles_required(*ROLES)
 def detail(person_id: int):
@@ -141,8 +171,13 @@ def detail(person_id: int):
     if show_benefits:
         claims = service.view_benefits(person, actor=current_user, where="person page")
         pages.keep_audit()
-    return _render("people/detail.html", person, claims=claims, show_benefits=show_benefits,
-                   can_edit=can_edit_person(current_user, person))
+    return _render(
+        "people/detail.html",
+        person,
+        claims=claims,
+        show_benefits=show_benefits,
+        can_edit=can_edit_person(current_user, person),
+    )
 
 
 def _update(person: Person, form) -> Done:
@@ -182,15 +217,18 @@ def preferences(person_id: int):
         done = pages.submit(form, lambda: _set_preferences(person, form, rows), on_error=on_error)
         if done:
             return done
-    return _render("people/preferences.html", person, form=form,
-                   rows=presenters.preference_rows(form)), pages.status(form)
+    return _render("people/preferences.html", person, form=form, rows=presenters.preference_rows(form)), pages.status(
+        form
+    )
 
 
 # ---- consent ------------------------------------------------------------------------------
 
+
 def _record_consent(person: Person, form) -> Done:
-    service.record_consent(person, form.given_on.data, form.notice_version.data or "",
-                           actor=current_user, today=today())
+    service.record_consent(
+        person, form.given_on.data, form.notice_version.data or "", actor=current_user, today=today()
+    )
     return _to_person(person, presenters.CONSENT_RECORDED)
 
 
@@ -207,6 +245,7 @@ def consent(person_id: int):
 
 
 # ---- benefit claims -----------------------------------------------------------------------
+
 
 def _choose_benefit(person: Person, code: str):
     choose = ChooseBenefitForm(request.args)
@@ -236,8 +275,9 @@ def _claim_page(person: Person, claim: BenefitClaim | None, code: str, form, **c
             return done
     if request.method == "POST":
         _attribute_errors_too(form, code)
-    return _render("people/claim_form.html", person, form=form, benefit=BENEFITS[code], claim=claim,
-                   **ctx), pages.status(form)
+    return _render(
+        "people/claim_form.html", person, form=form, benefit=BENEFITS[code], claim=claim, **ctx
+    ), pages.status(form)
 
 
 @bp.route("/<int:person_id>/claims/new", methods=["GET", "POST"])

@@ -24,9 +24,8 @@ from tracker.extensions import db
 from tracker.people.models import BenefitClaim
 from tracker.risks import positions as kept
 from tracker.risks.positions import headroom_fraction, verdict_key, worst
-from tracker.rules import ledger
+from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
-from tracker.rules import wording
 
 PER_PAGE = 50
 PLANNED = ("draft", "approved")
@@ -39,6 +38,7 @@ ZERO = Decimal("0.00")
 
 
 # ---- the dashboard ------------------------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -99,8 +99,9 @@ def people_with_claims(benefit: str | None = None, activity_id: int | None = Non
     if benefit:
         q = q.where(BenefitClaim.benefit == benefit)
     if activity_id:
-        q = q.where(BenefitClaim.person_id.in_(
-            sa.select(Contribution.person_id).where(Contribution.activity_id == activity_id)))
+        q = q.where(
+            BenefitClaim.person_id.in_(sa.select(Contribution.person_id).where(Contribution.activity_id == activity_id))
+        )
     return q
 
 
@@ -120,7 +121,7 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
     if f.status:
         order = [r for r in order if r.status == f.status]
     start = (f.page - 1) * PER_PAGE
-    chosen = order[start:start + PER_PAGE]
+    chosen = order[start : start + PER_PAGE]
     loaded = ledger.bulk_for([r.person_id for r in chosen], on) if chosen else {}
     rules = [rule for _, rule in rules_service.active_rules()]
     by_code = {rule.code: rule for rule in rules}
@@ -130,8 +131,13 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
         v = worst(engine.position(claims, rules, led, on), f.benefit) if led is not None else None
         if v is None:  # changed in the last moment: gone from this benefit's list
             continue
-        row = Row(person_id=r.person_id, name=r.name, verdict=v, title=REDACTED_TITLE if redact else v.title,
-                  fraction=headroom_fraction(v))
+        row = Row(
+            person_id=r.person_id,
+            name=r.name,
+            verdict=v,
+            title=REDACTED_TITLE if redact else v.title,
+            fraction=headroom_fraction(v),
+        )
         rule = by_code.get(v.rule)
         if v.measure == "earnings" and v.limit is not None and rule is not None:
             # The rest of the total is income from elsewhere and expenses.
@@ -170,6 +176,7 @@ def _counted(counts: engine.Counts, kind: str, amount: Decimal, value: Decimal) 
 
 
 # ---- a person's charts ----------------------------------------------------------------------------
+
 
 @dataclass
 class Bar:
@@ -237,8 +244,15 @@ def _chart(v: engine.Verdict, rule: engine.Rule, by_code: dict, known: _Position
     that hold planned payments."""
     bars = _bars_before(v, rule, by_code, known, cutoff) + [_bar(v, rule, known.led, current=True)]
     bars += _bars_ahead(v, rule, by_code, known)
-    return Chart(family=v.family, title=v.title, benefit=v.benefit, measure=v.measure, period=rule.period,
-                 bars=bars, limit_kind="threshold" if rule.kind == "taper" else "limit")
+    return Chart(
+        family=v.family,
+        title=v.title,
+        benefit=v.benefit,
+        measure=v.measure,
+        period=rule.period,
+        bars=bars,
+        limit_kind="threshold" if rule.kind == "taper" else "limit",
+    )
 
 
 def _bars_before(v: engine.Verdict, rule: engine.Rule, by_code: dict, known: _Positions, cutoff: date) -> list:
@@ -269,11 +283,20 @@ def _bars_ahead(v: engine.Verdict, rule: engine.Rule, by_code: dict, known: _Pos
 
 def _bar(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger, current: bool = False, ahead: bool = False) -> Bar:
     planned, _ = planned_and_paid(v, rule, led)
-    return Bar(start=v.period_start, end=v.period_end, total=v.total_after, planned=planned, limit=v.limit,
-               status=v.status, current=current, ahead=ahead)
+    return Bar(
+        start=v.period_start,
+        end=v.period_end,
+        total=v.total_after,
+        planned=planned,
+        limit=v.limit,
+        status=v.status,
+        current=current,
+        ahead=ahead,
+    )
 
 
 # ---- notifications ------------------------------------------------------------------------------
+
 
 def mark_notifications_read(user_id: int, ids: list[int] | None, now) -> int:
     """Mark a user's notifications as read (all unread ones when ``ids`` is None). Flushes only."""

@@ -28,12 +28,14 @@ PLAN_FIELDS = ("date", "hours", "amount", "rate")
 MAX_PLAN_PAYMENTS = 200
 MAX_SESSION_HOURS = Decimal(24)
 
-STATUS_CHOICES = (("", "Any result"),) + tuple((code, VERDICT_STATUS_WORDS[code])
-                                               for code in ("over", "near", "ok", "info"))
+STATUS_CHOICES = (("", "Any result"),) + tuple(
+    (code, VERDICT_STATUS_WORDS[code]) for code in ("over", "near", "ok", "info")
+)
 FLAG_ACTIONS = ("acknowledge", "resolve", "note")
 
 
 # ---- the dashboard ------------------------------------------------------------------------------
+
 
 class DashboardFilterForm(Form):
     """GET filters (no CSRF: they change nothing). Choices are set by the view."""
@@ -43,8 +45,9 @@ class DashboardFilterForm(Form):
     activity = SelectField("Took part in", validate_choice=False, default="")
 
 
-def read_filters(form: DashboardFilterForm, activities: list[tuple[str, str]], page: int | None, *,
-                 redact: bool) -> Filters:
+def read_filters(
+    form: DashboardFilterForm, activities: list[tuple[str, str]], page: int | None, *, redact: bool
+) -> Filters:
     """The dashboard's filters from what was chosen, with a message on each field that is not one of
     its choices. The benefit filter is left out for people who may not see benefit information."""
     f = Filters()
@@ -79,6 +82,7 @@ def _activity(form: DashboardFilterForm, activities: list[tuple[str, str]]) -> i
 
 # ---- flags --------------------------------------------------------------------------------------
 
+
 class FlagActionForm(FlaskForm):
     """Acknowledge, resolve or add a note to one flag. The flag is named in the form, so one
     address serves every flag of the person; the button pressed is the action."""
@@ -100,6 +104,7 @@ class MarkReadForm(FlaskForm):
 
 # ---- the planner --------------------------------------------------------------------------------
 
+
 def plan_form_class():
     """PLAN_ROWS rows of (date, hours, amount, rate per hour). Empty rows are ignored."""
 
@@ -110,8 +115,9 @@ def plan_form_class():
         setattr(PlanForm, f"date_{i}", PlainDateField("Date of the session", validators=[Optional()]))
         setattr(PlanForm, f"hours_{i}", StringField("Hours", render_kw={"inputmode": "decimal"}))
         setattr(PlanForm, f"amount_{i}", StringField("Amount owed, in pounds", render_kw={"inputmode": "decimal"}))
-        setattr(PlanForm, f"rate_{i}", StringField("Or the rate per hour, in pounds",
-                                                   render_kw={"inputmode": "decimal"}))
+        setattr(
+            PlanForm, f"rate_{i}", StringField("Or the rate per hour, in pounds", render_kw={"inputmode": "decimal"})
+        )
     return PlanForm
 
 
@@ -221,6 +227,7 @@ def posted_payments(formdata) -> list[dict] | None:
         kind = formdata.get(f"p{i}_kind")
         if kind is None:
             break
-        out.append({"kind": kind, "amount": formdata.get(f"p{i}_amount") or "",
-                    "paid_on": formdata.get(f"p{i}_paid_on") or ""})
+        out.append(
+            {"kind": kind, "amount": formdata.get(f"p{i}_amount") or "", "paid_on": formdata.get(f"p{i}_paid_on") or ""}
+        )
     return out or None

@@ -37,8 +37,9 @@ class RiskFlag(Model):
     resolved_at: so.Mapped[datetime | None]
 
     person = so.relationship("Person")
-    notes: so.Mapped[list[RiskNote]] = so.relationship(back_populates="flag", order_by="RiskNote.id",
-                                                       cascade="all, delete-orphan")
+    notes: so.Mapped[list[RiskNote]] = so.relationship(
+        back_populates="flag", order_by="RiskNote.id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         # One flag per person × rule × period.

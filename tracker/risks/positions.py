@@ -47,6 +47,7 @@ CHUNK = 500  # ids per IN list; above this many stale people, the whole selectio
 
 # ---- ordering (the dashboard's order: worst result first, then the least room) -------------------
 
+
 def headroom_fraction(v: engine.Verdict) -> Decimal | None:
     """The room left as a fraction of the limit (negative when over); None without a limit."""
     if v.limit is None or v.headroom is None or v.limit == 0:
@@ -67,9 +68,11 @@ def worst(verdicts, benefit: str | None = None) -> engine.Verdict | None:
 
 # ---- reading, in order --------------------------------------------------------------------------
 
+
 class Ranked(NamedTuple):
     """A person's place in the dashboard's order. The fields are in sort order, so a list of
     these sorts exactly as ``verdict_key`` then the name (ignoring case) then the id."""
+
     rank: int
     no_limit: bool
     room: Decimal
@@ -80,8 +83,9 @@ class Ranked(NamedTuple):
 
 
 def _ranked(pid: int, name: str, status: str, room: Decimal | None) -> Ranked:
-    return Ranked(STATUS_RANK.get(status, 9), room is None, room if room is not None else ZERO, name.casefold(),
-                  pid, name, status)
+    return Ranked(
+        STATUS_RANK.get(status, 9), room is None, room if room is not None else ZERO, name.casefold(), pid, name, status
+    )
 
 
 def ranked(who, on: date, benefit: str | None = None) -> list[Ranked]:
@@ -92,10 +96,20 @@ def ranked(who, on: date, benefit: str | None = None) -> list[Ranked]:
     benefit = benefit or ALL
     every = so.aliased(RiskPosition)
     chosen = every if benefit == ALL else so.aliased(RiskPosition)
-    q = (sa.select(Person.id, Person.name, Person.ledger_version, every.on_date, every.rules_key,
-                   every.ledger_version.label("kept_version"), chosen.status, chosen.room)
-         .where(Person.id.in_(who))
-         .outerjoin(every, sa.and_(every.person_id == Person.id, every.benefit == ALL)))
+    q = (
+        sa.select(
+            Person.id,
+            Person.name,
+            Person.ledger_version,
+            every.on_date,
+            every.rules_key,
+            every.ledger_version.label("kept_version"),
+            chosen.status,
+            chosen.room,
+        )
+        .where(Person.id.in_(who))
+        .outerjoin(every, sa.and_(every.person_id == Person.id, every.benefit == ALL))
+    )
     if chosen is not every:
         q = q.outerjoin(chosen, sa.and_(chosen.person_id == Person.id, chosen.benefit == benefit))
     out: list[Ranked] = []
@@ -136,12 +150,16 @@ def _current(pids: list[int], versions: dict[int, int], on: date, key: str) -> s
     """The people among ``pids`` whose kept rows are current (the day, the rules, the version)."""
     current: set[int] = set()
     for i in range(0, len(pids), CHUNK * 20):
-        chunk = pids[i:i + CHUNK * 20]
-        current.update(pid for pid, day, k, ver in db.session.execute(
-            sa.select(RiskPosition.person_id, RiskPosition.on_date, RiskPosition.rules_key,
-                      RiskPosition.ledger_version)
-            .where(RiskPosition.benefit == ALL, RiskPosition.person_id.in_(chunk)))
-            if day == on and k == key and ver == versions[pid])
+        chunk = pids[i : i + CHUNK * 20]
+        current.update(
+            pid
+            for pid, day, k, ver in db.session.execute(
+                sa.select(
+                    RiskPosition.person_id, RiskPosition.on_date, RiskPosition.rules_key, RiskPosition.ledger_version
+                ).where(RiskPosition.benefit == ALL, RiskPosition.person_id.in_(chunk))
+            )
+            if day == on and k == key and ver == versions[pid]
+        )
     return current
 
 
@@ -152,20 +170,32 @@ def _rows(pid: int, verdicts: list[engine.Verdict], version: int, on: date, key:
     for benefit in [ALL, *sorted({v.benefit for v in verdicts})]:
         v = worst(verdicts, None if benefit == ALL else benefit)
         room = None if v is None else headroom_fraction(v)
-        rows.append({**base, "benefit": benefit, "status": None if v is None else v.status,
-                     "room": None if room is None else str(room)})
+        rows.append(
+            {
+                **base,
+                "benefit": benefit,
+                "status": None if v is None else v.status,
+                "room": None if room is None else str(room),
+            }
+        )
     return rows
 
 
 def _replace(pids: list[int], rows: list[dict]) -> None:
     table = RiskPosition.__table__
     for i in range(0, len(pids), CHUNK):
-        db.session.execute(table.delete().where(table.c.person_id.in_(pids[i:i + CHUNK])))
+        db.session.execute(table.delete().where(table.c.person_id.in_(pids[i : i + CHUNK])))
     db.session.execute(table.insert(), rows)
 
 
-def keep(found: dict[int, list[engine.Verdict]], versions: dict[int, int], on: date, key: str | None = None,
-         *, only_stale: bool = False) -> int:
+def keep(
+    found: dict[int, list[engine.Verdict]],
+    versions: dict[int, int],
+    on: date,
+    key: str | None = None,
+    *,
+    only_stale: bool = False,
+) -> int:
     """Write the kept rows for these positions (flushes only). ``only_stale`` skips people whose
     kept rows are already current. Returns the number of people written. If another request is
     writing the same people at the same moment, this one gives way: the rows are only a shortcut."""

@@ -87,6 +87,7 @@ def verdict_view(v: Verdict, *, names: bool = True) -> dict:
 
 # ---- the dashboard ------------------------------------------------------------------------------
 
+
 def benefit_choices() -> list[tuple[str, str]]:
     return [("", "Any benefit")] + [(c, vocab.BENEFIT_INFO[c].name) for c in vocab.CLAIMABLE_CODES]
 
@@ -118,6 +119,7 @@ def dashboard_row(row: Row) -> dict:
 
 
 # ---- a person's risk page -------------------------------------------------------------------------
+
 
 def family_choices(verdicts: Iterable[Verdict]) -> list[tuple[str, str]]:
     """The rules a manual flag may name: one per rule family, with its current period."""
@@ -183,12 +185,20 @@ def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str) -> dict:
     y_paid = scale.y(paid)
     y_total = scale.y(max(b.total, paid))
     return {
-        "x": _n(x), "w": _n(width), "cx": _n(x + width / 2),
-        "paid_y": _n(y_paid), "paid_h": _n(scale.base - y_paid),
-        "planned_y": _n(y_total), "planned_h": _n(y_paid - y_total), "has_planned": b.planned > 0,
-        "label": _short(b, period), "label_y": _n(scale.base + 18),
-        "over": b.status == "over", "mark_y": _n(y_total - 6),
-        "current": b.current, "ahead": b.ahead,
+        "x": _n(x),
+        "w": _n(width),
+        "cx": _n(x + width / 2),
+        "paid_y": _n(y_paid),
+        "paid_h": _n(scale.base - y_paid),
+        "planned_y": _n(y_total),
+        "planned_h": _n(y_paid - y_total),
+        "has_planned": b.planned > 0,
+        "label": _short(b, period),
+        "label_y": _n(scale.base + 18),
+        "over": b.status == "over",
+        "mark_y": _n(y_total - 6),
+        "current": b.current,
+        "ahead": b.ahead,
     }
 
 
@@ -199,21 +209,37 @@ def chart_svg(c: Chart) -> dict:
     scale = _Scale(peak)
     slot = (W - LEFT - RIGHT) / len(c.bars)
     # the limit as a step line (a new figure can start part-way through the chart)
-    limit_segments = [{"x1": _n(LEFT + slot * i), "x2": _n(LEFT + slot * (i + 1)), "y": _n(scale.y(b.limit))}
-                      for i, b in enumerate(c.bars) if b.limit is not None]
+    limit_segments = [
+        {"x1": _n(LEFT + slot * i), "x2": _n(LEFT + slot * (i + 1)), "y": _n(scale.y(b.limit))}
+        for i, b in enumerate(c.bars)
+        if b.limit is not None
+    ]
     last_limit = next((b.limit for b in reversed(c.bars) if b.limit is not None), None)
     return {
-        "width": _n(W), "height": _n(H), "left": _n(LEFT), "right": _n(W - RIGHT), "top": _n(TOP),
-        "base": _n(scale.base), "bars": [_svg_bar(b, i, slot, scale, c.period) for i, b in enumerate(c.bars)],
+        "width": _n(W),
+        "height": _n(H),
+        "left": _n(LEFT),
+        "right": _n(W - RIGHT),
+        "top": _n(TOP),
+        "base": _n(scale.base),
+        "bars": [_svg_bar(b, i, slot, scale, c.period) for i, b in enumerate(c.bars)],
         "limits": limit_segments,
         "y_top_label": figure(c.measure, peak) if peak > 0 else "",
         "y_top": _n(scale.y(peak)),
         "limit_label": f"{c.limit_kind.capitalize()} {figure(c.measure, last_limit)}" if last_limit is not None else "",
         "limit_label_y": _n(scale.y(last_limit) - 6) if last_limit is not None else "0",
-        "legend_y": _n(H - 26), "legend_text_y": _n(H - 15),
-        "legend": {"paid_x": _n(LEFT), "paid_text_x": _n(LEFT + 20), "planned_x": _n(LEFT + 150),
-                   "planned_text_x": _n(LEFT + 170), "limit_x1": _n(LEFT + 370), "limit_x2": _n(LEFT + 398),
-                   "limit_y": _n(H - 19), "limit_text_x": _n(LEFT + 404)},
+        "legend_y": _n(H - 26),
+        "legend_text_y": _n(H - 15),
+        "legend": {
+            "paid_x": _n(LEFT),
+            "paid_text_x": _n(LEFT + 20),
+            "planned_x": _n(LEFT + 150),
+            "planned_text_x": _n(LEFT + 170),
+            "limit_x1": _n(LEFT + 370),
+            "limit_x2": _n(LEFT + 398),
+            "limit_y": _n(H - 19),
+            "limit_text_x": _n(LEFT + 404),
+        },
     }
 
 
@@ -223,8 +249,9 @@ def chart_summary(c: Chart) -> str:
     over = [b for b in c.bars if b.status == "over"]
     highest = max(c.bars, key=lambda b: b.total)
     parts = [f"{len(c.bars)} {noun}s, from {day_text(c.bars[0].start)} to {day_text(c.bars[-1].end)}."]
-    parts.append(f"The highest total was {figure(c.measure, highest.total)}, "
-                 f"from {period_text(highest.start, highest.end)}.")
+    parts.append(
+        f"The highest total was {figure(c.measure, highest.total)}, from {period_text(highest.start, highest.end)}."
+    )
     if over:
         parts.append(f"{len(over)} {'was' if len(over) == 1 else 'were'} over the {c.limit_kind}.")
     else:
@@ -237,31 +264,54 @@ def chart_summary(c: Chart) -> str:
 
 
 def _bar_view(b: Bar) -> dict:
-    return {"start": b.start, "end": b.end, "paid": b.paid, "planned": b.planned, "total": b.total,
-            "limit": b.limit, "status": b.status, "status_word": status_word(b.status),
-            "current": b.current, "ahead": b.ahead}
+    return {
+        "start": b.start,
+        "end": b.end,
+        "paid": b.paid,
+        "planned": b.planned,
+        "total": b.total,
+        "limit": b.limit,
+        "status": b.status,
+        "status_word": status_word(b.status),
+        "current": b.current,
+        "ahead": b.ahead,
+    }
 
 
 def chart_view(c: Chart) -> dict:
     """A chart for the page: its SVG geometry, its description and its figures as a table's rows."""
-    return {"family": c.family, "title": c.title, "benefit": c.benefit, "measure": c.measure,
-            "noun": wording.period_noun(c.period), "limit_kind": c.limit_kind,
-            "bars": [_bar_view(b) for b in c.bars], "svg": chart_svg(c), "summary": chart_summary(c)}
+    return {
+        "family": c.family,
+        "title": c.title,
+        "benefit": c.benefit,
+        "measure": c.measure,
+        "noun": wording.period_noun(c.period),
+        "limit_kind": c.limit_kind,
+        "bars": [_bar_view(b) for b in c.bars],
+        "svg": chart_svg(c),
+        "summary": chart_summary(c),
+    }
 
 
 # ---- the planner --------------------------------------------------------------------------------
 
-PLAN_CHANGED = ("The plan is not the one shown before, because something changed in the meantime (a payment, a rule "
-                "or a preference). Nothing was saved. The plans below are up to date: check them and choose again.")
-PLAN_NOT_CLEAN = ("This plan breaks a benefit rule, so it cannot be used from here. Nothing was saved. Talk to the "
-                  "person and a benefits adviser, then record a payment with a reason to override the check if "
-                  "you still need to.")
+PLAN_CHANGED = (
+    "The plan is not the one shown before, because something changed in the meantime (a payment, a rule "
+    "or a preference). Nothing was saved. The plans below are up to date: check them and choose again."
+)
+PLAN_NOT_CLEAN = (
+    "This plan breaks a benefit rule, so it cannot be used from here. Nothing was saved. Talk to the "
+    "person and a benefits adviser, then record a payment with a reason to override the check if "
+    "you still need to."
+)
 
 
 def payment_fields(payments: Iterable[planner.PlannedPayment]) -> list[dict]:
     """A proposal's payments as the page sends them back when the proposal is used."""
-    return [{"kind": p.kind, "amount": str(p.amount.quantize(Decimal("0.01"))), "paid_on": p.paid_on.isoformat()}
-            for p in payments]
+    return [
+        {"kind": p.kind, "amount": str(p.amount.quantize(Decimal("0.01"))), "paid_on": p.paid_on.isoformat()}
+        for p in payments
+    ]
 
 
 def _hidden_payments(payments: Sequence[planner.PlannedPayment]) -> list[tuple[str, str]]:
@@ -272,9 +322,13 @@ def _hidden_payments(payments: Sequence[planner.PlannedPayment]) -> list[tuple[s
 
 
 def _payment_view(pay: planner.PlannedPayment) -> dict:
-    return {"kind": vocab.KIND_LABELS.get(pay.kind, pay.kind), "amount": format_money(pay.amount),
-            "offered": format_money(pay.offered) if pay.offered is not None else None,
-            "paid_on": day_text(pay.paid_on), "for": day_text(pay.worked_on)}
+    return {
+        "kind": vocab.KIND_LABELS.get(pay.kind, pay.kind),
+        "amount": format_money(pay.amount),
+        "offered": format_money(pay.offered) if pay.offered is not None else None,
+        "paid_on": day_text(pay.paid_on),
+        "for": day_text(pay.worked_on),
+    }
 
 
 def proposal_views(plan_result: planner.Plan, typed: list[tuple[str, str]]) -> list[dict]:
@@ -282,13 +336,19 @@ def proposal_views(plan_result: planner.Plan, typed: list[tuple[str, str]]) -> l
     sessions as typed, then every payment, so that using it can check it is still the one shown."""
     out = []
     for n, p in enumerate(plan_result.proposals, start=1):
-        out.append({
-            "number": n, "key": p.key, "title": p.title, "clean": p.clean, "explanation": p.explanation,
-            "payments": [_payment_view(pay) for pay in sorted(p.payments, key=lambda x: (x.paid_on, x.session))],
-            "verdicts": [verdict_view(v) for v in p.verdicts],
-            "reduction": format_money(p.harm.reduction) if p.harm.reduction else None,
-            "hidden": typed + [("action", "use"), ("proposal", p.key)] + _hidden_payments(p.payments),
-        })
+        out.append(
+            {
+                "number": n,
+                "key": p.key,
+                "title": p.title,
+                "clean": p.clean,
+                "explanation": p.explanation,
+                "payments": [_payment_view(pay) for pay in sorted(p.payments, key=lambda x: (x.paid_on, x.session))],
+                "verdicts": [verdict_view(v) for v in p.verdicts],
+                "reduction": format_money(p.harm.reduction) if p.harm.reduction else None,
+                "hidden": typed + [("action", "use"), ("proposal", p.key)] + _hidden_payments(p.payments),
+            }
+        )
     return out
 
 
@@ -305,12 +365,15 @@ def plan_recorded(name: str, made: Sequence[tuple[Decimal, str, date]]) -> str:
     """The message after a plan's payments are recorded as drafts: (amount, kind, paid on) each."""
     parts = [f"{format_money(a)} {vocab.KIND_WORDS_INLINE.get(k, k)} on {day_text(d)}" for a, k, d in made]
     n = len(made)
-    return (f"Recorded {n} draft payment{'s' if n != 1 else ''} for {name} from the plan: {'; '.join(parts)}. "
-            f"Someone in finance must approve {'them' if n != 1 else 'it'} before "
-            f"{'they are' if n != 1 else 'it is'} paid.")
+    return (
+        f"Recorded {n} draft payment{'s' if n != 1 else ''} for {name} from the plan: {'; '.join(parts)}. "
+        f"Someone in finance must approve {'them' if n != 1 else 'it'} before "
+        f"{'they are' if n != 1 else 'it is'} paid."
+    )
 
 
 # ---- notifications ------------------------------------------------------------------------------
+
 
 def marked_read(count: int) -> str:
     return f"{count} notification{'s' if count != 1 else ''} marked as read." if count else "There was nothing unread."

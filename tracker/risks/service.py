@@ -27,13 +27,17 @@ from tracker.risks.models import JobLock, RiskFlag, RiskNote
 from tracker.rules import checks
 from tracker.timeutil import utcnow
 
-FLAG_TRANSITIONS = {("open", "acknowledge"): "acknowledged", ("open", "resolve"): "resolved",
-                    ("acknowledged", "resolve"): "resolved"}
+FLAG_TRANSITIONS = {
+    ("open", "acknowledge"): "acknowledged",
+    ("open", "resolve"): "resolved",
+    ("acknowledged", "resolve"): "resolved",
+}
 LEVEL_RANK = {"near": 1, "over": 2, "manual": 0}
 log = logging.getLogger(__name__)
 
 
 # ---- locks -------------------------------------------------------------------------------------
+
 
 def acquire_lock(name: str, ttl_seconds: int) -> str | None:
     """Take a lease on a named job; returns a holder token, or None if someone else has it.
@@ -41,8 +45,11 @@ def acquire_lock(name: str, ttl_seconds: int) -> str | None:
     Flushes: the caller commits at once, so that other workers see the lease."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow().timestamp()}"
     now = utcnow()
-    result = db.session.execute(sa.update(JobLock).where(JobLock.name == name, JobLock.locked_until < now)
-                                .values(holder=holder, locked_until=now + timedelta(seconds=ttl_seconds)))
+    result = db.session.execute(
+        sa.update(JobLock)
+        .where(JobLock.name == name, JobLock.locked_until < now)
+        .values(holder=holder, locked_until=now + timedelta(seconds=ttl_seconds))
+    )
     if result.rowcount == 1:
         return holder
     if db.session.get(JobLock, name) is not None:
@@ -57,26 +64,45 @@ def acquire_lock(name: str, ttl_seconds: int) -> str | None:
 
 def release_lock(name: str, holder: str) -> None:
     """Give a lease back (flushes; the caller commits)."""
-    db.session.execute(sa.update(JobLock).where(JobLock.name == name, JobLock.holder == holder)
-                       .values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        sa.update(JobLock)
+        .where(JobLock.name == name, JobLock.holder == holder)
+        .values(locked_until=utcnow() - timedelta(seconds=1))
+    )
 
 
 # ---- flags -------------------------------------------------------------------------------------
 
+
 def _verdict_fields(v) -> dict:
-    return dict(rule_family=v.family, rule_code=v.rule, benefit=v.benefit, title=v.title,
-                period_start=v.period_start, period_end=v.period_end,
-                total=money_str(v.total_after) if v.measure == "earnings" else str(v.total_after),
-                limit=None if v.limit is None else (money_str(v.limit) if v.measure == "earnings" else str(v.limit)))
+    return dict(
+        rule_family=v.family,
+        rule_code=v.rule,
+        benefit=v.benefit,
+        title=v.title,
+        period_start=v.period_start,
+        period_end=v.period_end,
+        total=money_str(v.total_after) if v.measure == "earnings" else str(v.total_after),
+        limit=None if v.limit is None else (money_str(v.limit) if v.measure == "earnings" else str(v.limit)),
+    )
 
 
 def flag_snapshot(f: RiskFlag) -> dict:
-    return {"person_id": f.person_id, "rule": f.rule_code, "period_start": f.period_start,
-            "period_end": f.period_end, "level": f.level, "status": f.status, "total": f.total, "limit": f.limit}
+    return {
+        "person_id": f.person_id,
+        "rule": f.rule_code,
+        "period_start": f.period_start,
+        "period_end": f.period_end,
+        "level": f.level,
+        "status": f.status,
+        "total": f.total,
+        "limit": f.limit,
+    }
 
 
-def raise_from_verdicts(person_id: int, verdicts, *, actor=None, notify_now: bool = True,
-                        known: dict | None = None) -> list[RiskFlag]:
+def raise_from_verdicts(
+    person_id: int, verdicts, *, actor=None, notify_now: bool = True, known: dict | None = None
+) -> list[RiskFlag]:
     """Raise (or escalate) a flag for every verdict at or near its limit. Returns new or escalated flags.
 
     ``known`` maps (person id, rule family, period start) to the flags already loaded (the scan
@@ -89,9 +115,13 @@ def raise_from_verdicts(person_id: int, verdicts, *, actor=None, notify_now: boo
         if known is not None:
             flag = known.get((person_id, v.family, v.period_start))
         else:
-            flag = db.session.scalar(sa.select(RiskFlag).where(
-                RiskFlag.person_id == person_id, RiskFlag.rule_family == v.family,
-                RiskFlag.period_start == v.period_start))
+            flag = db.session.scalar(
+                sa.select(RiskFlag).where(
+                    RiskFlag.person_id == person_id,
+                    RiskFlag.rule_family == v.family,
+                    RiskFlag.period_start == v.period_start,
+                )
+            )
         if flag is None:
             flag = RiskFlag(person_id=person_id, level=v.status, source="system", status="open", **fields)
             db.session.add(flag)
@@ -115,9 +145,13 @@ def raise_from_verdicts(person_id: int, verdicts, *, actor=None, notify_now: boo
 
 def _flag_line(f: RiskFlag, name: str) -> str:
     word = "over" if f.level == "over" else "close to"
-    money = f"{format_money(_dec(f.total))} of {format_money(_dec(f.limit))}" if f.limit and "." in (f.total or "") else ""
-    return (f"- {name}: {word} the {f.title or 'limit'} for {f.period_start:%d %b %Y} to {f.period_end:%d %b %Y}"
-            f"{' (' + money + ')' if money else ''}")
+    money = (
+        f"{format_money(_dec(f.total))} of {format_money(_dec(f.limit))}" if f.limit and "." in (f.total or "") else ""
+    )
+    return (
+        f"- {name}: {word} the {f.title or 'limit'} for {f.period_start:%d %b %Y} to {f.period_end:%d %b %Y}"
+        f"{' (' + money + ')' if money else ''}"
+    )
 
 
 def _dec(text):
@@ -127,14 +161,21 @@ def _dec(text):
 
 
 def _notify_flags(flags: list[RiskFlag]) -> None:
-    names = dict(db.session.execute(sa.select(Person.id, Person.name).where(
-        Person.id.in_({f.person_id for f in flags}))).all())
+    names = dict(
+        db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_({f.person_id for f in flags}))).all()
+    )
     lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags]
-    subject = (f"Benefit rule risk: {names.get(flags[0].person_id, 'someone')}" if len(flags) == 1
-               else f"Benefit rule risks: {len(flags)} new")
-    body = ("The tracker found payments at or close to a benefit limit:\n\n" + "\n".join(lines) +
-            "\n\nOpen the risk dashboard to see the details and plan what to do. The tracker is a safeguard, "
-            "not benefits advice: point the person to an independent benefits adviser.")
+    subject = (
+        f"Benefit rule risk: {names.get(flags[0].person_id, 'someone')}"
+        if len(flags) == 1
+        else f"Benefit rule risks: {len(flags)} new"
+    )
+    body = (
+        "The tracker found payments at or close to a benefit limit:\n\n"
+        + "\n".join(lines)
+        + "\n\nOpen the risk dashboard to see the details and plan what to do. The tracker is a safeguard, "
+        "not benefits advice: point the person to an independent benefits adviser."
+    )
     for user in notify.coordinators():
         notify.queue(user, subject, body, "flag")
 
@@ -153,14 +194,27 @@ def raise_manual(person: Person, note: str, *, actor, today: date, rule_family: 
             raise ValidationFailed({"rule": [f"No rule {rule_family} applies to this person today."]})
         fields = _verdict_fields(verdicts[0])
         start, end = fields.pop("period_start"), fields.pop("period_end")
-    existing = db.session.scalar(sa.select(RiskFlag).where(
-        RiskFlag.person_id == person.id, RiskFlag.rule_family == (rule_family or ""), RiskFlag.period_start == start))
+    existing = db.session.scalar(
+        sa.select(RiskFlag).where(
+            RiskFlag.person_id == person.id, RiskFlag.rule_family == (rule_family or ""), RiskFlag.period_start == start
+        )
+    )
     if existing is not None:
-        raise Conflict("There is already a flag for this person, rule and period: add a note to it instead.",
-                       code="flag_exists", extra={"flag_id": existing.id})
-    flag = RiskFlag(person_id=person.id, level="manual", source="coordinator", status="open",
-                    raised_by_id=getattr(actor, "id", None), period_start=start, period_end=end,
-                    **{"rule_family": rule_family or "", **fields})
+        raise Conflict(
+            "There is already a flag for this person, rule and period: add a note to it instead.",
+            code="flag_exists",
+            extra={"flag_id": existing.id},
+        )
+    flag = RiskFlag(
+        person_id=person.id,
+        level="manual",
+        source="coordinator",
+        status="open",
+        raised_by_id=getattr(actor, "id", None),
+        period_start=start,
+        period_end=end,
+        **{"rule_family": rule_family or "", **fields},
+    )
     db.session.add(flag)
     db.session.flush()
     flag.notes.append(RiskNote(author_id=getattr(actor, "id", None), text=note))
@@ -183,8 +237,15 @@ def move(flag: RiskFlag, action: str, *, actor, note: str | None = None) -> Risk
     if note and note.strip():
         add_note(flag, note, actor=actor, audit_it=False)
     db.session.flush()
-    audit.record(actor, f"risk.{target}", flag, person_id=flag.person_id, before=before, after=flag_snapshot(flag),
-                 reason=(note or "").strip() or None)
+    audit.record(
+        actor,
+        f"risk.{target}",
+        flag,
+        person_id=flag.person_id,
+        before=before,
+        after=flag_snapshot(flag),
+        reason=(note or "").strip() or None,
+    )
     return flag
 
 
@@ -219,37 +280,51 @@ def scan(on: date) -> dict:
     holds the lease that keeps two scans from overlapping, and commits."""
     started = time.monotonic()
     raised = []
-    known = {(f.person_id, f.rule_family, f.period_start): f for f in db.session.scalars(
-        sa.select(RiskFlag).where(RiskFlag.period_end >= on - timedelta(days=400)))}
+    known = {
+        (f.person_id, f.rule_family, f.period_start): f
+        for f in db.session.scalars(sa.select(RiskFlag).where(RiskFlag.period_end >= on - timedelta(days=400)))
+    }
     claimants = sa.select(BenefitClaim.person_id)
     versions = kept.versions_of(claimants)  # before the ledgers: see tracker/risks/positions.py
     found = checks.positions(claimants, on)
     for person_id, verdicts in found.items():
         raised += raise_from_verdicts(person_id, verdicts, notify_now=False, known=known)
     worked_out = kept.keep(found, versions, on, only_stale=True)  # so the dashboard need not work them out
-    stale = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved",
-                                                         RiskFlag.source == "system",
-                                                         RiskFlag.period_end < on)).all()
+    stale = db.session.scalars(
+        sa.select(RiskFlag).where(RiskFlag.status != "resolved", RiskFlag.source == "system", RiskFlag.period_end < on)
+    ).all()
     for flag in stale:
         move(flag, "resolve", actor=None, note="The period has ended.")
     if raised:
         _notify_flags(raised)
-    log.info("Risk scan for %s: %s people checked, %s flags raised, %s resolved, %s positions kept, in %.2f s",
-             on.isoformat(), len(found), len(raised), len(stale), worked_out, time.monotonic() - started)
+    log.info(
+        "Risk scan for %s: %s people checked, %s flags raised, %s resolved, %s positions kept, in %.2f s",
+        on.isoformat(),
+        len(found),
+        len(raised),
+        len(stale),
+        worked_out,
+        time.monotonic() - started,
+    )
     return {"raised": len(raised), "resolved": len(stale)}
 
 
 def digest(on: date) -> int:
     """A daily summary of open flags for each coordinator. Returns how many were queued."""
-    flags = db.session.scalars(sa.select(RiskFlag).where(RiskFlag.status != "resolved")
-                               .order_by(RiskFlag.level.desc(), RiskFlag.period_end)).all()
+    flags = db.session.scalars(
+        sa.select(RiskFlag).where(RiskFlag.status != "resolved").order_by(RiskFlag.level.desc(), RiskFlag.period_end)
+    ).all()
     if not flags:
         return 0
     names = dict(db.session.execute(sa.select(Person.id, Person.name)).all())
     lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags[:50]]
     more = f"\n…and {len(flags) - 50} more." if len(flags) > 50 else ""
-    body = (f"Open benefit-rule flags on {on:%d %B %Y}: {len(flags)}.\n\n" + "\n".join(lines) + more +
-            "\n\nThe tracker is a safeguard, not benefits advice.")
+    body = (
+        f"Open benefit-rule flags on {on:%d %B %Y}: {len(flags)}.\n\n"
+        + "\n".join(lines)
+        + more
+        + "\n\nThe tracker is a safeguard, not benefits advice."
+    )
     count = 0
     for user in notify.coordinators():
         notify.queue(user, f"Daily risk summary: {len(flags)} open", body, "digest")
@@ -259,12 +334,22 @@ def digest(on: date) -> int:
 
 
 def flag_json(f: RiskFlag, *, redact: bool = False) -> dict:
-    out = {"id": f.id, "person_id": f.person_id, "rule": f.rule_code, "family": f.rule_family or None,
-           "benefit": f.benefit, "title": f.title, "period": {"start": f.period_start.isoformat(),
-                                                             "end": f.period_end.isoformat()},
-           "level": f.level, "source": f.source, "status": f.status, "total": f.total, "limit": f.limit,
-           "raised_at": f.raised_at.isoformat(timespec="seconds"),
-           "notes": [{"at": n.at.isoformat(timespec="seconds"), "text": n.text} for n in f.notes]}
+    out = {
+        "id": f.id,
+        "person_id": f.person_id,
+        "rule": f.rule_code,
+        "family": f.rule_family or None,
+        "benefit": f.benefit,
+        "title": f.title,
+        "period": {"start": f.period_start.isoformat(), "end": f.period_end.isoformat()},
+        "level": f.level,
+        "source": f.source,
+        "status": f.status,
+        "total": f.total,
+        "limit": f.limit,
+        "raised_at": f.raised_at.isoformat(timespec="seconds"),
+        "notes": [{"at": n.at.isoformat(timespec="seconds"), "text": n.text} for n in f.notes],
+    }
     if redact:
         out.update(rule=None, family=None, benefit=None, title="A benefit rule")
     return out

@@ -55,20 +55,14 @@ from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
-from tracker.vocab import (
-    BENEFIT_INFO_ROLES,
-    FLAG_LEVEL_WORDS,
-    FLAG_STATUS_WORDS,
-    MAX_ID,
-    MAX_PAGE,
-    STAFF_ROLES,
-)
+from tracker.vocab import BENEFIT_INFO_ROLES, FLAG_LEVEL_WORDS, FLAG_STATUS_WORDS, MAX_ID, MAX_PAGE, STAFF_ROLES
 
 #: Who looks after people: they see and act on a person's risks.
 MANAGERS = BENEFIT_INFO_ROLES
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
 
 def _person(person_id: int) -> Person:
     if not 1 <= person_id <= MAX_ID:
@@ -80,8 +74,12 @@ def _messages(e: ValidationFailed) -> list[str]:
     return [m for ms in e.fields.values() for m in ms] or [e.message]
 
 
-def _submit(form, action: Callable[[], pages.Done], on_error: Callable[[ValidationFailed], None],
-            on_conflict: Callable[[str], Response | None]) -> Response | None:
+def _submit(
+    form,
+    action: Callable[[], pages.Done],
+    on_error: Callable[[ValidationFailed], None],
+    on_conflict: Callable[[str], Response | None],
+) -> Response | None:
     """``pages.submit``, with a Conflict's message (the flag changed meanwhile, a payment a rule
     blocks) handed to ``on_conflict`` instead of the form's error summary."""
     invalid: list[ValidationFailed] = []
@@ -98,6 +96,7 @@ def _submit(form, action: Callable[[], pages.Done], on_error: Callable[[Validati
 
 # ---- the dashboard ------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def dashboard():
@@ -108,37 +107,69 @@ def dashboard():
     form.activity.choices = select_choices([("", "Any activity")] + activities)
     f = read_filters(form, activities, request.args.get("page", default=1, type=int), redact=redact)
     if form.errors:
-        return render_template("risks/dashboard.html", form=form, rows=None, redact=redact, filters=f,
-                               notice=NOTICE, redacted_title=dash.REDACTED_TITLE), 422
+        return render_template(
+            "risks/dashboard.html",
+            form=form,
+            rows=None,
+            redact=redact,
+            filters=f,
+            notice=NOTICE,
+            redacted_title=dash.REDACTED_TITLE,
+        ), 422
     on = today()
     page = dash.dashboard_rows(on, f, redact=redact)
     if not redact:
-        audit.record(current_user, "benefits.viewed", None, entity_type="risk_dashboard",
-                     after={"where": "risk dashboard", "people": page.total, "page": f.page, "filters": f.args})
+        audit.record(
+            current_user,
+            "benefits.viewed",
+            None,
+            entity_type="risk_dashboard",
+            after={"where": "risk dashboard", "people": page.total, "page": f.page, "filters": f.args},
+        )
     db.session.commit()  # the audit event, and any positions worked out again and kept
     rows = dash.Page(items=[present.dashboard_row(r) for r in page.items], total=page.total, page=page.page)
-    return render_template("risks/dashboard.html", form=form, rows=rows, redact=redact, filters=f, on=on,
-                           notice=NOTICE, redacted_title=dash.REDACTED_TITLE)
+    return render_template(
+        "risks/dashboard.html",
+        form=form,
+        rows=rows,
+        redact=redact,
+        filters=f,
+        on=on,
+        notice=NOTICE,
+        redacted_title=dash.REDACTED_TITLE,
+    )
 
 
 # ---- a person's risk page -------------------------------------------------------------------------
 
+
 def _flags(person_id: int) -> list[RiskFlag]:
-    return list(db.session.scalars(
-        sa.select(RiskFlag).where(RiskFlag.person_id == person_id, RiskFlag.status != "resolved")
-        .options(so.selectinload(RiskFlag.notes).selectinload(RiskNote.author))
-        .order_by(RiskFlag.period_start.desc(), RiskFlag.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(RiskFlag)
+            .where(RiskFlag.person_id == person_id, RiskFlag.status != "resolved")
+            .options(so.selectinload(RiskFlag.notes).selectinload(RiskNote.author))
+            .order_by(RiskFlag.period_start.desc(), RiskFlag.id.desc())
+        )
+    )
 
 
 def _manual_form(verdicts, form: ManualFlagForm | None = None) -> ManualFlagForm:
     form = form or ManualFlagForm(formdata=None)
-    form.rule_family.choices = select_choices([("", "No particular rule (a general concern)")]
-                                              + present.family_choices(verdicts))
+    form.rule_family.choices = select_choices(
+        [("", "No particular rule (a general concern)")] + present.family_choices(verdicts)
+    )
     return form
 
 
-def _render_person(person: Person, *, status: int = 200, manual_form: ManualFlagForm | None = None,
-                   flag_errors: dict | None = None, flag_notes: dict | None = None):
+def _render_person(
+    person: Person,
+    *,
+    status: int = 200,
+    manual_form: ManualFlagForm | None = None,
+    flag_errors: dict | None = None,
+    flag_notes: dict | None = None,
+):
     on = today()
     verdicts, charts, info = dash.person_overview(person.id, on)
     people_service.view_benefits(person, actor=current_user, where="risk page")
@@ -147,13 +178,25 @@ def _render_person(person: Person, *, status: int = 200, manual_form: ManualFlag
     manual = _manual_form(verdicts, manual_form)
     measures = {rule.code: rule.measure for _, rule in rules_service.active_rules()}
     html = render_template(
-        "risks/person.html", person_id=person.id, name=person.name, prefs=prefs,
-        verdicts=[present.verdict_view(v) for v in verdicts], charts=[present.chart_view(c) for c in charts],
+        "risks/person.html",
+        person_id=person.id,
+        name=person.name,
+        prefs=prefs,
+        verdicts=[present.verdict_view(v) for v in verdicts],
+        charts=[present.chart_view(c) for c in charts],
         info=[present.verdict_view(v) for v in info],
-        flags=flags, manual_form=manual, flag_errors=flag_errors or {}, flag_notes=flag_notes or {},
-        level_words=FLAG_LEVEL_WORDS, flag_status_words=FLAG_STATUS_WORDS, notice=NOTICE, on=on,
-        fig=present.figure, period_text=present.period_text,
-        flag_figure=lambda f, raw: present.flag_figure(measures.get(f.rule_code, "earnings"), raw))
+        flags=flags,
+        manual_form=manual,
+        flag_errors=flag_errors or {},
+        flag_notes=flag_notes or {},
+        level_words=FLAG_LEVEL_WORDS,
+        flag_status_words=FLAG_STATUS_WORDS,
+        notice=NOTICE,
+        on=on,
+        fig=present.figure,
+        period_text=present.period_text,
+        flag_figure=lambda f, raw: present.flag_figure(measures.get(f.rule_code, "earnings"), raw),
+    )
     db.session.commit()  # the audit event of this view (after rendering, so the flags stay loaded)
     return html, status
 
@@ -194,12 +237,14 @@ def flag_action(person_id: int):
         flash(message, "error")
         return redirect(back)
 
-    done = _submit(form, lambda: _act_on_flag(flag, action, form.note.data, back),
-                   lambda e: refused.extend(_messages(e)), conflict)
+    done = _submit(
+        form, lambda: _act_on_flag(flag, action, form.note.data, back), lambda e: refused.extend(_messages(e)), conflict
+    )
     if done:
         return done
-    return _render_person(person_, status=422, flag_errors={flag_id: refused},
-                          flag_notes={flag_id: form.note.data or ""})
+    return _render_person(
+        person_, status=422, flag_errors={flag_id: refused}, flag_notes={flag_id: form.note.data or ""}
+    )
 
 
 @bp.post("/people/<int:person_id>/flags/new")
@@ -214,14 +259,15 @@ def raise_flag(person_id: int):
 
         def raise_it() -> pages.Done:
             service.raise_manual(person_, form.note.data, actor=current_user, today=today(), rule_family=family)
-            return pages.Done(url_for("risks.person", person_id=person_id, _anchor="flags-heading"),
-                              f"A flag has been raised for {name}.")
+            return pages.Done(
+                url_for("risks.person", person_id=person_id, _anchor="flags-heading"),
+                f"A flag has been raised for {name}.",
+            )
 
         def on_conflict(message: str) -> None:  # already a flag for this rule and period
             form.rule_family.errors = list(form.rule_family.errors) + [message]
 
-        done = _submit(form, raise_it, lambda e: pages.put_errors(form, e.fields, {"rule": "rule_family"}),
-                       on_conflict)
+        done = _submit(form, raise_it, lambda e: pages.put_errors(form, e.fields, {"rule": "rule_family"}), on_conflict)
         if done:
             return done
     return _render_person(person_, status=422, manual_form=form)
@@ -229,14 +275,16 @@ def raise_flag(person_id: int):
 
 # ---- the planner --------------------------------------------------------------------------------
 
+
 def _run_plan(person_id: int, rows, on):
     sessions = [planner.Session(worked_on=d, amount=amount, hours=hours) for _, d, hours, amount in rows]
     rules = [rule for _, rule in rules_service.active_rules()]
     first = min([on] + [s.worked_on for s in sessions])
     last = max([on] + [s.worked_on for s in sessions]) + timedelta(weeks=planner.HORIZON_WEEKS)
     led = ledger.ledger_for(person_id, (first, last))
-    return sessions, wording.plan(planner.plan(ledger.claims_for(person_id), rules, led, sessions,
-                                               ledger.preferences_for(person_id), on))
+    return sessions, wording.plan(
+        planner.plan(ledger.claims_for(person_id), rules, led, sessions, ledger.preferences_for(person_id), on)
+    )
 
 
 def _chosen(plan_result: planner.Plan, proposal_key: str, form) -> planner.Proposal | None:
@@ -258,10 +306,15 @@ def _record_plan(person_: Person, proposal: planner.Proposal) -> pages.Done:
     note = present.planner_note(proposal)
     made = []
     for p in sorted(proposal.payments, key=lambda p: (p.paid_on, p.session)):
-        data = {"kind": p.kind, "amount": p.amount, "paid_on": p.paid_on, "note": note,
-                "amount_offered": p.offered, "charity_name": charity if p.kind == "charity" else None}
-        payment, _ = payments.record_payment(person_, payments.parse_payment(data), actor=current_user,
-                                             today=today())
+        data = {
+            "kind": p.kind,
+            "amount": p.amount,
+            "paid_on": p.paid_on,
+            "note": note,
+            "amount_offered": p.offered,
+            "charity_name": charity if p.kind == "charity" else None,
+        }
+        payment, _ = payments.record_payment(person_, payments.parse_payment(data), actor=current_user, today=today())
         made.append((payment.amount, payment.kind, payment.paid_on))
     return pages.Done(url_for("risks.person", person_id=person_.id), present.plan_recorded(person_.name, made))
 
@@ -315,27 +368,45 @@ def plan(person_id: int):
     name, pid = person_.name, person_.id
     prefs = [(p.kind, p.note) for p in person_.preferences]
     db.session.commit()  # the audit event of this view
-    plan_rows = [(i, form[f"date_{i}"], form[f"hours_{i}"], form[f"amount_{i}"], form[f"rate_{i}"])
-                 for i in range(PLAN_ROWS)]
+    plan_rows = [
+        (i, form[f"date_{i}"], form[f"hours_{i}"], form[f"amount_{i}"], form[f"rate_{i}"]) for i in range(PLAN_ROWS)
+    ]
     total = sum((amount for _, _, _, amount in rows), Decimal("0.00")) if rows else None
     proposals = present.proposal_views(plan_result, typed_fields(form)) if plan_result else []
-    return render_template("risks/plan.html", form=form, plan_rows=plan_rows, person_id=pid, name=name, prefs=prefs,
-                           result=plan_result, proposals=proposals,
-                           total=format_money(total) if total is not None else None, notice=NOTICE, on=on,
-                           horizon_weeks=planner.HORIZON_WEEKS), status
+    return render_template(
+        "risks/plan.html",
+        form=form,
+        plan_rows=plan_rows,
+        person_id=pid,
+        name=name,
+        prefs=prefs,
+        result=plan_result,
+        proposals=proposals,
+        total=format_money(total) if total is not None else None,
+        notice=NOTICE,
+        on=on,
+        horizon_weeks=planner.HORIZON_WEEKS,
+    ), status
 
 
 # ---- notifications ------------------------------------------------------------------------------
+
 
 @bp.get("/notifications")
 @roles_required(*STAFF_ROLES)
 def notifications():
     page = min(max(request.args.get("page", default=1, type=int) or 1, 1), MAX_PAGE)
-    q = (sa.select(Notification).where(Notification.user_id == current_user.id)
-         .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    q = (
+        sa.select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
     items = db.paginate(q, page=page, per_page=dash.PER_PAGE, error_out=False)
-    unread = db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-        Notification.user_id == current_user.id, Notification.read_at.is_(None)))
+    unread = db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None)
+        )
+    )
     return render_template("risks/notifications.html", items=items, unread=unread, form=MarkReadForm(formdata=None))
 
 

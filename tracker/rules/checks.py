@@ -13,9 +13,11 @@ from tracker.engine import core as engine
 from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
 
-NOTICE = ("This check is a safeguard, not benefits advice. Figures marked as not verified need "
-          "checking. For advice, speak to an independent benefits adviser, such as Citizens Advice "
-          "or a local welfare rights service.")
+NOTICE = (
+    "This check is a safeguard, not benefits advice. Figures marked as not verified need "
+    "checking. For advice, speak to an independent benefits adviser, such as Citizens Advice "
+    "or a local welfare rights service."
+)
 
 
 def _rules():
@@ -23,17 +25,30 @@ def _rules():
     return [rule for _, rule in pairs], {rule.code: row.revision for row, rule in pairs}
 
 
-def check(person_id: int, proposed: list[engine.ProposedPayment], *, today: date | None = None,
-          exclude_payment_id: int | None = None) -> tuple[engine.CheckResult, dict]:
+def check(
+    person_id: int,
+    proposed: list[engine.ProposedPayment],
+    *,
+    today: date | None = None,
+    exclude_payment_id: int | None = None,
+) -> tuple[engine.CheckResult, dict]:
     """Run the engine for proposed payments. Returns the result and {rule code: revision}."""
     rules, revisions = _rules()
     dates = [p.paid_on for p in proposed] or [today or date.today()]
     claims = ledger.claims_for(person_id)
     result = engine.check(
-        claims, rules,
-        ledger.ledger_for(person_id, (min(dates), max(dates)), exclude_payment_id=exclude_payment_id,
-                          hours=_hours_matter(claims, rules)),
-        proposed, ledger.preferences_for(person_id), today=today)
+        claims,
+        rules,
+        ledger.ledger_for(
+            person_id,
+            (min(dates), max(dates)),
+            exclude_payment_id=exclude_payment_id,
+            hours=_hours_matter(claims, rules),
+        ),
+        proposed,
+        ledger.preferences_for(person_id),
+        today=today,
+    )
     return wording.check_result(result), revisions
 
 
@@ -63,8 +78,10 @@ def positions(person_filter, on: date) -> dict[int, list[engine.Verdict]]:
     """Positions for many people at once (the risk scan and the dashboard): a constant number of
     queries whatever the number of people."""
     rules, _ = _rules()
-    return {pid: wording.verdicts(engine.position(claims, rules, ledger_, on))
-            for pid, (claims, ledger_) in ledger.bulk_for(person_filter, on).items()}
+    return {
+        pid: wording.verdicts(engine.position(claims, rules, ledger_, on))
+        for pid, (claims, ledger_) in ledger.bulk_for(person_filter, on).items()
+    }
 
 
 def positions_over(person_id: int, start: date, end: date):
@@ -80,8 +97,13 @@ def positions_over(person_id: int, start: date, end: date):
     return on
 
 
-def check_many(proposed: dict[int, engine.ProposedPayment], preferences: dict[int, list[str]], on: date, *,
-               today: date | None = None) -> dict[int, tuple[engine.CheckResult, dict]]:
+def check_many(
+    proposed: dict[int, engine.ProposedPayment],
+    preferences: dict[int, list[str]],
+    on: date,
+    *,
+    today: date | None = None,
+) -> dict[int, tuple[engine.CheckResult, dict]]:
     """What-if checks for many people at once, one proposed payment each (the owed queue): a
     constant number of queries whatever the number of people. Returns {person id: (result, revisions)}."""
     if not proposed:

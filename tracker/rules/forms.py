@@ -44,10 +44,7 @@ EXPENSES_CHOICES = [
     ("unless_service_user", "Count them, unless the work is marked as service-user involvement"),
     ("never", "Never count them"),
 ]
-DATE_BASIS_CHOICES = [
-    ("received", "The date the person receives the money"),
-    ("worked", "The date the work was done"),
-]
+DATE_BASIS_CHOICES = [("received", "The date the person receives the money"), ("worked", "The date the work was done")]
 KIND_CHOICES = [(k, PREFERENCE_LABELS.get(k, k)) for k in PAYMENT_KINDS]
 
 
@@ -94,28 +91,47 @@ class RuleForm(FlaskForm):
     revision = HiddenField()
     title = StringField("Title", validators=[Needed(), Length(max=200)])
     limit = StringField("Limit", render_kw={"inputmode": "decimal", "spellcheck": "false"})
-    warn_at = StringField("Warn when the total reaches this percentage of the limit", validators=[Needed()],
-                          render_kw={"inputmode": "decimal", "spellcheck": "false"})
-    severity = SelectField("When the rule would be broken", choices=select_choices(SEVERITY_CHOICES),
-                           validators=[Needed()], validate_choice=False)
-    effective_from = PlainDateField("In force from",
-                                    validators=[InputRequired("Enter the date the rule starts, like 2025-04-07.")])
+    warn_at = StringField(
+        "Warn when the total reaches this percentage of the limit",
+        validators=[Needed()],
+        render_kw={"inputmode": "decimal", "spellcheck": "false"},
+    )
+    severity = SelectField(
+        "When the rule would be broken",
+        choices=select_choices(SEVERITY_CHOICES),
+        validators=[Needed()],
+        validate_choice=False,
+    )
+    effective_from = PlainDateField(
+        "In force from", validators=[InputRequired("Enter the date the rule starts, like 2025-04-07.")]
+    )
     effective_to = PlainDateField("In force until", validators=[Optional()])
-    confidence = SelectField("How sure we are of the figure", choices=select_choices(CONFIDENCE_CHOICES),
-                             validators=[Needed()], validate_choice=False)
+    confidence = SelectField(
+        "How sure we are of the figure",
+        choices=select_choices(CONFIDENCE_CHOICES),
+        validators=[Needed()],
+        validate_choice=False,
+    )
     counts_kinds = CheckboxesField("Payment kinds that count", choices=select_choices(KIND_CHOICES))
     counts_training_at_value = BooleanField("Training counts at its declared value")
-    counts_expenses = SelectField("Reimbursed expenses", choices=select_choices(EXPENSES_CHOICES),
-                                  validators=[Needed()], validate_choice=False)
+    counts_expenses = SelectField(
+        "Reimbursed expenses", choices=select_choices(EXPENSES_CHOICES), validators=[Needed()], validate_choice=False
+    )
     counts_other_income = BooleanField("Income the person declared from elsewhere counts")
-    date_basis = SelectField("Count money by", choices=select_choices(DATE_BASIS_CHOICES), validators=[Needed()],
-                             validate_choice=False)
+    date_basis = SelectField(
+        "Count money by", choices=select_choices(DATE_BASIS_CHOICES), validators=[Needed()], validate_choice=False
+    )
     notes = TextAreaField("Notes for admins", validators=[Length(max=5000)])
-    source = URLField("Address of the official source", validators=[Needed(), Length(max=2000)],
-                      render_kw={"spellcheck": "false"})
-    reason = TextAreaField("Reason for the change", validators=[
-        InputRequired("Say why the rule is changing, for example where the new figure comes from."),
-        Length(max=2000, message="Keep the reason under 2,000 characters.")])
+    source = URLField(
+        "Address of the official source", validators=[Needed(), Length(max=2000)], render_kw={"spellcheck": "false"}
+    )
+    reason = TextAreaField(
+        "Reason for the change",
+        validators=[
+            InputRequired("Say why the rule is changing, for example where the new figure comes from."),
+            Length(max=2000, message="Keep the reason under 2,000 characters."),
+        ],
+    )
 
     def validate_limit(self, field):
         try:
@@ -158,8 +174,19 @@ def changes_from(form: RuleForm, skip: set | None = None) -> dict:
 
 
 #: The order of the rule data's keys, as the form lists the fields.
-_ORDER = ("title", "limit", "warn_at", "severity", "confidence", "date_basis", "effective_from", "effective_to",
-          "counts", "notes", "source")
+_ORDER = (
+    "title",
+    "limit",
+    "warn_at",
+    "severity",
+    "confidence",
+    "date_basis",
+    "effective_from",
+    "effective_to",
+    "counts",
+    "notes",
+    "source",
+)
 
 
 def _figures(form: RuleForm, skip: set) -> dict:
@@ -231,18 +258,30 @@ def form_data(definition: dict, revision: int) -> dict:
 
 
 class ConfirmForm(FlaskForm):
-    reason = TextAreaField("Where did you check the figure?", validators=[
-        InputRequired("Say where you checked the figure, for example the address of the official page."),
-        Length(max=2000, message="Keep this under 2,000 characters.")])
+    reason = TextAreaField(
+        "Where did you check the figure?",
+        validators=[
+            InputRequired("Say where you checked the figure, for example the address of the official page."),
+            Length(max=2000, message="Keep this under 2,000 characters."),
+        ],
+    )
 
 
 class RetireForm(FlaskForm):
-    reason = TextAreaField("Why is this rule being retired?", validators=[
-        InputRequired("Say why the rule is being retired."),
-        Length(max=2000, message="Keep the reason under 2,000 characters.")])
+    reason = TextAreaField(
+        "Why is this rule being retired?",
+        validators=[
+            InputRequired("Say why the rule is being retired."),
+            Length(max=2000, message="Keep the reason under 2,000 characters."),
+        ],
+    )
 
 
 class LoadForm(FlaskForm):
-    file = FileField("Rule pack file", validators=[
-        FileRequired("Choose a rule pack file to upload."),
-        FileAllowed(["yaml", "yml"], "The file must be a YAML rule pack whose name ends in .yaml or .yml.")])
+    file = FileField(
+        "Rule pack file",
+        validators=[
+            FileRequired("Choose a rule pack file to upload."),
+            FileAllowed(["yaml", "yml"], "The file must be a YAML rule pack whose name ends in .yaml or .yml."),
+        ],
+    )

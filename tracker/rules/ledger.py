@@ -52,18 +52,22 @@ CHUNK = 500  # ids per IN list
 
 # ---- ledger events ------------------------------------------------------------------------------
 
+
 def _chunks(person_ids: Iterable[int | None]) -> Iterator[list[int]]:
     ids = sorted({pid for pid in person_ids if pid is not None})
     for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
+        yield ids[i : i + CHUNK]
 
 
 def changed(session: so.Session, person_ids: Iterable[int | None]) -> None:
     """These people's ledgers are written in this transaction: raise their ``ledger_version``."""
     for ids in _chunks(person_ids):
-        session.execute(sa.update(Person).where(Person.id.in_(ids))
-                        .values(ledger_version=Person.ledger_version + 1)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            sa.update(Person)
+            .where(Person.id.in_(ids))
+            .values(ledger_version=Person.ledger_version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def claims_changed(session: so.Session, person_ids: Iterable[int | None]) -> None:
@@ -80,33 +84,44 @@ def claims_changed(session: so.Session, person_ids: Iterable[int | None]) -> Non
 
 
 def claims_for(person_id: int) -> list[engine.Claim]:
-    rows = db.session.execute(sa.select(BenefitClaim.benefit, BenefitClaim.start_on, BenefitClaim.end_on,
-                                        BenefitClaim.attributes).where(BenefitClaim.person_id == person_id)).all()
-    return [engine.Claim(benefit=r.benefit, start_on=r.start_on, end_on=r.end_on, attributes=dict(r.attributes or {}))
-            for r in rows]
+    rows = db.session.execute(
+        sa.select(BenefitClaim.benefit, BenefitClaim.start_on, BenefitClaim.end_on, BenefitClaim.attributes).where(
+            BenefitClaim.person_id == person_id
+        )
+    ).all()
+    return [
+        engine.Claim(benefit=r.benefit, start_on=r.start_on, end_on=r.end_on, attributes=dict(r.attributes or {}))
+        for r in rows
+    ]
 
 
 def preferences_for(person_id: int) -> list[str]:
-    return list(db.session.scalars(sa.select(Preference.kind).where(Preference.person_id == person_id)
-                                   .order_by(Preference.position)))
+    return list(
+        db.session.scalars(
+            sa.select(Preference.kind).where(Preference.person_id == person_id).order_by(Preference.position)
+        )
+    )
 
 
-_p, _e, _o, _c = (Payment.__table__.c, Expense.__table__.c, OtherIncome.__table__.c,
-                  Contribution.__table__.c)
+_p, _e, _o, _c = (Payment.__table__.c, Expense.__table__.c, OtherIncome.__table__.c, Contribution.__table__.c)
 _PID, _START, _END = sa.bindparam("pid"), sa.bindparam("start"), sa.bindparam("end")
 # Built once: a check runs these on every payment recorded, so they should cost only the query.
 _PAYMENTS = sa.select(_p.id, _p.kind, _p.amount, _p.benefit_value, _p.paid_on, _p.worked_on, _p.status).where(
-    _p.person_id == _PID, _p.status != "cancelled", _p.paid_on.between(_START, _END))
+    _p.person_id == _PID, _p.status != "cancelled", _p.paid_on.between(_START, _END)
+)
 _PAYMENTS_EXCEPT = _PAYMENTS.where(_p.id != sa.bindparam("exclude"))
 _EXPENSES = sa.select(_e.amount, _e.incurred_on, _e.paid_on, _e.service_user_context).where(
-    _e.person_id == _PID, _e.paid_on.between(_START, _END))
+    _e.person_id == _PID, _e.paid_on.between(_START, _END)
+)
 _INCOME = sa.select(_o.amount, _o.received_on).where(_o.person_id == _PID, _o.received_on.between(_START, _END))
 _HOURS = sa.select(_c.worked_on, _c.hours, _c.preparation_hours).where(
-    _c.person_id == _PID, _c.worked_on.between(_START, _END))
+    _c.person_id == _PID, _c.worked_on.between(_START, _END)
+)
 
 
-def ledger_for(person_id: int, around: date | tuple[date, date], *, exclude_payment_id: int | None = None,
-               hours: bool = True) -> engine.Ledger:
+def ledger_for(
+    person_id: int, around: date | tuple[date, date], *, exclude_payment_id: int | None = None, hours: bool = True
+) -> engine.Ledger:
     """The person's ledger around a date (or a range of dates). ``hours=False`` skips the hours
     worked when no hours rule can apply to the person."""
     if isinstance(around, tuple):
@@ -120,16 +135,20 @@ def ledger_for(person_id: int, around: date | tuple[date, date], *, exclude_paym
     else:
         rows = run(_PAYMENTS_EXCEPT, {**params, "exclude": exclude_payment_id})
     trusted = engine.LedgerPayment.from_trusted
-    payments = tuple(trusted(r.kind, r.amount, r.paid_on, r.worked_on, r.benefit_value, r.status, r.id)
-                     for r in rows)
-    expenses = tuple(engine.LedgerExpense(amount=r.amount, incurred_on=r.incurred_on, paid_on=r.paid_on,
-                                          service_user_context=r.service_user_context)
-                     for r in run(_EXPENSES, params))
+    payments = tuple(trusted(r.kind, r.amount, r.paid_on, r.worked_on, r.benefit_value, r.status, r.id) for r in rows)
+    expenses = tuple(
+        engine.LedgerExpense(
+            amount=r.amount, incurred_on=r.incurred_on, paid_on=r.paid_on, service_user_context=r.service_user_context
+        )
+        for r in run(_EXPENSES, params)
+    )
     income = tuple(engine.LedgerIncome(amount=r.amount, received_on=r.received_on) for r in run(_INCOME, params))
     worked = ()
     if hours:
-        worked = tuple(engine.LedgerHours(worked_on=r.worked_on, hours=r.hours + (r.preparation_hours or 0))
-                       for r in run(_HOURS, params))
+        worked = tuple(
+            engine.LedgerHours(worked_on=r.worked_on, hours=r.hours + (r.preparation_hours or 0))
+            for r in run(_HOURS, params)
+        )
     return engine.Ledger(payments=payments, expenses=expenses, other_income=income, hours=worked)
 
 
@@ -147,11 +166,18 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
     # year later), so planned payments later in that period count.
     start, end = on - BACK, on + timedelta(days=370)
     claims: dict[int, list] = {}
-    for r in db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.benefit, BenefitClaim.start_on,
-                                          BenefitClaim.end_on, BenefitClaim.attributes)
-                                .where(BenefitClaim.person_id.in_(person_filter))):
-        claims.setdefault(r.person_id, []).append(engine.Claim(benefit=r.benefit, start_on=r.start_on, end_on=r.end_on,
-                                                               attributes=dict(r.attributes or {})))
+    for r in db.session.execute(
+        sa.select(
+            BenefitClaim.person_id,
+            BenefitClaim.benefit,
+            BenefitClaim.start_on,
+            BenefitClaim.end_on,
+            BenefitClaim.attributes,
+        ).where(BenefitClaim.person_id.in_(person_filter))
+    ):
+        claims.setdefault(r.person_id, []).append(
+            engine.Claim(benefit=r.benefit, start_on=r.start_on, end_on=r.end_on, attributes=dict(r.attributes or {}))
+        )
     parts: dict[int, dict[str, list]] = {pid: {"p": [], "e": [], "o": [], "h": []} for pid in claims}
 
     def bucket(pid):
@@ -165,9 +191,17 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
     trusted = engine.LedgerPayment.from_trusted
     pays: dict[int, list] = {}
     rows = db.session.connection().execute(
-        sa.select(p.person_id, p.id, p.kind, sa.type_coerce(p.amount, sa.BigInteger),
-                  sa.type_coerce(p.benefit_value, sa.BigInteger), p.paid_on, p.worked_on, p.status)
-        .where(p.person_id.in_(person_filter), p.status != "cancelled", p.paid_on.between(start, end)))
+        sa.select(
+            p.person_id,
+            p.id,
+            p.kind,
+            sa.type_coerce(p.amount, sa.BigInteger),
+            sa.type_coerce(p.benefit_value, sa.BigInteger),
+            p.paid_on,
+            p.worked_on,
+            p.status,
+        ).where(p.person_id.in_(person_filter), p.status != "cancelled", p.paid_on.between(start, end))
+    )
     for pid, pay_id, kind, amount, value, paid_on, worked_on, status in rows.fetchall():
         found = pays.get(pid)
         if found is None:
@@ -176,22 +210,41 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
     for pid, found in pays.items():
         bucket(pid)["p"] = found
     e = Expense.__table__.c
-    for r in db.session.execute(sa.select(e.person_id, e.amount, e.incurred_on, e.paid_on, e.service_user_context)
-                                .where(e.person_id.in_(person_filter), e.paid_on.between(start, end))):
-        bucket(r.person_id)["e"].append(engine.LedgerExpense(amount=r.amount, incurred_on=r.incurred_on,
-                                                             paid_on=r.paid_on,
-                                                             service_user_context=r.service_user_context))
+    for r in db.session.execute(
+        sa.select(e.person_id, e.amount, e.incurred_on, e.paid_on, e.service_user_context).where(
+            e.person_id.in_(person_filter), e.paid_on.between(start, end)
+        )
+    ):
+        bucket(r.person_id)["e"].append(
+            engine.LedgerExpense(
+                amount=r.amount,
+                incurred_on=r.incurred_on,
+                paid_on=r.paid_on,
+                service_user_context=r.service_user_context,
+            )
+        )
     o = OtherIncome.__table__.c
-    for r in db.session.execute(sa.select(o.person_id, o.amount, o.received_on)
-                                .where(o.person_id.in_(person_filter), o.received_on.between(start, end))):
+    for r in db.session.execute(
+        sa.select(o.person_id, o.amount, o.received_on).where(
+            o.person_id.in_(person_filter), o.received_on.between(start, end)
+        )
+    ):
         bucket(r.person_id)["o"].append(engine.LedgerIncome(amount=r.amount, received_on=r.received_on))
     c = Contribution.__table__.c
-    for r in db.session.execute(sa.select(c.person_id, c.worked_on, c.hours, c.preparation_hours)
-                                .where(c.person_id.in_(person_filter), c.worked_on.between(start, end))):
-        bucket(r.person_id)["h"].append(engine.LedgerHours(worked_on=r.worked_on,
-                                                           hours=r.hours + (r.preparation_hours or 0)))
+    for r in db.session.execute(
+        sa.select(c.person_id, c.worked_on, c.hours, c.preparation_hours).where(
+            c.person_id.in_(person_filter), c.worked_on.between(start, end)
+        )
+    ):
+        bucket(r.person_id)["h"].append(
+            engine.LedgerHours(worked_on=r.worked_on, hours=r.hours + (r.preparation_hours or 0))
+        )
     out = {}
     for pid, b in parts.items():
-        out[pid] = (claims.get(pid, []), engine.Ledger(payments=tuple(b["p"]), expenses=tuple(b["e"]),
-                                                       other_income=tuple(b["o"]), hours=tuple(b["h"])))
+        out[pid] = (
+            claims.get(pid, []),
+            engine.Ledger(
+                payments=tuple(b["p"]), expenses=tuple(b["e"]), other_income=tuple(b["o"]), hours=tuple(b["h"])
+            ),
+        )
     return out

@@ -18,12 +18,7 @@ from tracker.engine import pack, periods
 from tracker.engine.core import Rule
 from tracker.money import format_money
 from tracker.people.models import PREFERENCE_LABELS
-from tracker.rules.forms import (
-    CONFIDENCE_CHOICES,
-    DATE_BASIS_CHOICES,
-    EXPENSES_CHOICES,
-    decimal_text,
-)
+from tracker.rules.forms import CONFIDENCE_CHOICES, DATE_BASIS_CHOICES, EXPENSES_CHOICES, decimal_text
 from tracker.rules.models import RuleRevision
 
 # ---- plain words ------------------------------------------------------------------------------
@@ -178,16 +173,29 @@ def when_text(value: datetime | None) -> str:
 def helpers() -> dict:
     """The words and functions every rule page's template uses."""
     return {
-        "benefit_name": benefit_name, "figure_text": figure_text, "taper_text": taper_text,
-        "period_text": period_text, "warn_text": warn_text, "kinds_text": kinds_text,
-        "attributes_text": attributes_text, "severity_text": severity_text, "when_text": when_text,
-        "FIELD_LABELS": FIELD_LABELS, "CONFIDENCE_WORDS": CONFIDENCE_WORDS, "CHANGE_WORDS": CHANGE_WORDS,
-        "STATUS_WORDS": vocab.RULE_STATUS_WORDS, "KIND_WORDS": KIND_WORDS, "MEASURE_WORDS": MEASURE_WORDS,
-        "BREACH_WORDS": BREACH_WORDS, "DATE_BASIS_WORDS": DATE_BASIS_WORDS, "EXPENSES_WORDS": EXPENSES_WORDS,
+        "benefit_name": benefit_name,
+        "figure_text": figure_text,
+        "taper_text": taper_text,
+        "period_text": period_text,
+        "warn_text": warn_text,
+        "kinds_text": kinds_text,
+        "attributes_text": attributes_text,
+        "severity_text": severity_text,
+        "when_text": when_text,
+        "FIELD_LABELS": FIELD_LABELS,
+        "CONFIDENCE_WORDS": CONFIDENCE_WORDS,
+        "CHANGE_WORDS": CHANGE_WORDS,
+        "STATUS_WORDS": vocab.RULE_STATUS_WORDS,
+        "KIND_WORDS": KIND_WORDS,
+        "MEASURE_WORDS": MEASURE_WORDS,
+        "BREACH_WORDS": BREACH_WORDS,
+        "DATE_BASIS_WORDS": DATE_BASIS_WORDS,
+        "EXPENSES_WORDS": EXPENSES_WORDS,
     }
 
 
 # ---- the list -----------------------------------------------------------------------------------
+
 
 def summary(row: RuleRevision, rule: Rule) -> dict:
     """What the list shows for one rule."""
@@ -223,6 +231,7 @@ def grouped(pairs: Iterable[tuple[RuleRevision, Rule]]) -> list[tuple[str, str, 
 
 
 # ---- the revision diff ----------------------------------------------------------------------------
+
 
 def _is_empty(value: object) -> bool:
     return value is None or value == "" or value == [] or value == {}
@@ -297,13 +306,20 @@ def diff(before: dict | None, after: dict | None) -> list[dict]:
     """Field-by-field changes between two stored definitions: [{field, label, before, after}]."""
     a, b = _flat(before), _flat(after)
     order = list(pack.FIELDS)
-    keys = sorted(set(a) | set(b), key=lambda k: (order.index(k.split(".")[0]) if k.split(".")[0] in order
-                                                   else len(order), k))
+    keys = sorted(
+        set(a) | set(b), key=lambda k: (order.index(k.split(".")[0]) if k.split(".")[0] in order else len(order), k)
+    )
     out = []
     for k in keys:
         if a.get(k) != b.get(k):
-            out.append({"field": k, "label": FIELD_LABELS.get(k, k), "before": value_text(k, a.get(k)),
-                        "after": value_text(k, b.get(k))})
+            out.append(
+                {
+                    "field": k,
+                    "label": FIELD_LABELS.get(k, k),
+                    "before": value_text(k, a.get(k)),
+                    "after": value_text(k, b.get(k)),
+                }
+            )
     return out
 
 
@@ -355,16 +371,20 @@ def load_unreadable(filename: str, error: Exception) -> str:
 
 
 def loaded(filename: str, counts: Mapping[str, int]) -> str:
-    return (f"{filename} has been loaded: {counts['added']} added, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged.")
+    return (
+        f"{filename} has been loaded: {counts['added']} added, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged."
+    )
 
 
 # ---- the edit form's messages ---------------------------------------------------------------------
 
 # Rule-check messages written for rule-pack authors, reworded for the form's labels.
 FORM_MESSAGES = {
-    ("effective_to", "effective_to is before effective_from."):
-        "The date in “In force until” must be on or after the date in “In force from”.",
+    (
+        "effective_to",
+        "effective_to is before effective_from.",
+    ): "The date in “In force until” must be on or after the date in “In force from”.",
     ("title", "This field is required."): "Enter a title.",
     ("source", "This field is required."): "Enter the address of the official source.",
     ("effective_from", "This field is required."): "Enter the date the rule starts, like 2025-04-07.",
@@ -423,10 +443,13 @@ def clash_messages(code: str, messages: Iterable[str]) -> dict[str, list[str]]:
         name = "effective_to" if m.startswith(f"{code} and ") else "effective_from"
         out.setdefault(name, []).append(
             m.replace("are both in force on", "would both be in force on")
-            + " Change the dates so that the versions do not overlap.")
+            + " Change the dates so that the versions do not overlap."
+        )
     return out
 
 
 def edited_meanwhile(revision: int) -> str:
-    return (f"Someone else changed this rule while you were editing it (it is now revision {revision}). "
-            "Check the rule's page for what they changed; save again to replace it with what is below.")
+    return (
+        f"Someone else changed this rule while you were editing it (it is now revision {revision}). "
+        "Check the rule's page for what they changed; save again to replace it with what is below."
+    )

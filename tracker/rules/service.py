@@ -11,10 +11,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from tracker.audit import service as audit
-from tracker.errors import Conflict, NotFound, ValidationFailed
-from tracker.extensions import db
 from tracker.engine import pack
 from tracker.engine.core import Rule
+from tracker.errors import Conflict, NotFound, ValidationFailed
+from tracker.extensions import db
 from tracker.rules.models import RuleRevision
 
 # Parsed rules, cached per process and keyed on the newest revision, so an edit made by any
@@ -30,14 +30,19 @@ def forget_cache() -> None:
 
 
 def _revision_key():
-    return db.session.execute(sa.select(sa.func.max(RuleRevision.id), sa.func.count(RuleRevision.id),
-                                        sa.func.max(RuleRevision.created_at))).one()
+    return db.session.execute(
+        sa.select(sa.func.max(RuleRevision.id), sa.func.count(RuleRevision.id), sa.func.max(RuleRevision.created_at))
+    ).one()
 
 
 def active_revisions() -> list[RuleRevision]:
-    return list(db.session.scalars(
-        sa.select(RuleRevision).where(RuleRevision.status == "active")
-        .order_by(RuleRevision.benefit, RuleRevision.family, RuleRevision.code)))
+    return list(
+        db.session.scalars(
+            sa.select(RuleRevision)
+            .where(RuleRevision.status == "active")
+            .order_by(RuleRevision.benefit, RuleRevision.family, RuleRevision.code)
+        )
+    )
 
 
 def active_rules() -> tuple[tuple[RuleRevision, Rule], ...]:
@@ -72,27 +77,45 @@ def rules_in_force(on: date | None = None) -> list[tuple[RuleRevision, Rule]]:
 
 
 def current(code: str) -> RuleRevision:
-    row = db.session.scalar(sa.select(RuleRevision).where(
-        RuleRevision.code == code, RuleRevision.status.in_(("active", "retired")))
-        .order_by(RuleRevision.revision.desc()).limit(1))
+    row = db.session.scalar(
+        sa.select(RuleRevision)
+        .where(RuleRevision.code == code, RuleRevision.status.in_(("active", "retired")))
+        .order_by(RuleRevision.revision.desc())
+        .limit(1)
+    )
     if row is None:
         raise NotFound(f"There is no rule {code}.")
     return row
 
 
-def _add_revision(rule: Rule, *, actor, change: str, reason: str | None, previous: RuleRevision | None,
-                  status: str = "active") -> RuleRevision:
+def _add_revision(
+    rule: Rule, *, actor, change: str, reason: str | None, previous: RuleRevision | None, status: str = "active"
+) -> RuleRevision:
     if previous is not None:
         previous.status = "superseded"
         db.session.flush()
-    row = RuleRevision(code=rule.code, revision=(previous.revision + 1) if previous else 1, family=rule.family,
-                       benefit=rule.benefit, definition=pack.rule_to_dict(rule), status=status, change=change,
-                       reason=reason, created_by_id=getattr(actor, "id", None))
+    row = RuleRevision(
+        code=rule.code,
+        revision=(previous.revision + 1) if previous else 1,
+        family=rule.family,
+        benefit=rule.benefit,
+        definition=pack.rule_to_dict(rule),
+        status=status,
+        change=change,
+        reason=reason,
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(row)
     db.session.flush()
     forget_cache()
-    audit.record(actor, f"rule.{change}", row, reason=reason,
-                 before=previous.definition if previous else None, after=row.definition)
+    audit.record(
+        actor,
+        f"rule.{change}",
+        row,
+        reason=reason,
+        before=previous.definition if previous else None,
+        after=row.definition,
+    )
     return row
 
 
@@ -100,9 +123,12 @@ def load(rules: list[Rule], *, actor=None, reason: str | None = None) -> dict:
     """Add new rules and new revisions of changed ones; unchanged rules are left alone."""
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     for rule in rules:
-        previous = db.session.scalar(sa.select(RuleRevision).where(
-            RuleRevision.code == rule.code, RuleRevision.status.in_(("active", "retired")))
-            .order_by(RuleRevision.revision.desc()).limit(1))
+        previous = db.session.scalar(
+            sa.select(RuleRevision)
+            .where(RuleRevision.code == rule.code, RuleRevision.status.in_(("active", "retired")))
+            .order_by(RuleRevision.revision.desc())
+            .limit(1)
+        )
         if previous is not None and previous.definition == pack.rule_to_dict(rule) and previous.status == "active":
             counts["unchanged"] += 1
             continue
@@ -118,8 +144,10 @@ def load_text(text: str, *, actor=None, source: str = "an uploaded file") -> dic
     except pack.RuleError as e:
         raise ValidationFailed(e.fields, "The rule pack has errors; nothing was loaded.") from None
     except (ValueError, ArithmeticError, RecursionError, TypeError) as e:
-        raise ValidationFailed({"file": [f"The file could not be read as a rule pack ({type(e).__name__})."]},
-                               "The rule pack has errors; nothing was loaded.") from None
+        raise ValidationFailed(
+            {"file": [f"The file could not be read as a rule pack ({type(e).__name__})."]},
+            "The rule pack has errors; nothing was loaded.",
+        ) from None
     return load(rules, actor=actor, reason=f"loaded from {source}")
 
 
@@ -177,10 +205,14 @@ def retire(code: str, *, actor, reason: str) -> RuleRevision:
     if not (reason or "").strip():
         raise ValidationFailed({"reason": ["Say why the rule is being retired."]})
     rule = pack.parse_rule(previous.definition)
-    return _add_revision(rule, actor=actor, change="retired", reason=reason.strip(), previous=previous,
-                         status="retired")
+    return _add_revision(
+        rule, actor=actor, change="retired", reason=reason.strip(), previous=previous, status="retired"
+    )
 
 
 def history(code: str) -> list[RuleRevision]:
-    return list(db.session.scalars(sa.select(RuleRevision).where(RuleRevision.code == code)
-                                   .order_by(RuleRevision.revision.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(RuleRevision).where(RuleRevision.code == code).order_by(RuleRevision.revision.desc())
+        )
+    )

@@ -27,15 +27,7 @@ from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.rules import bp, service
 from tracker.rules import presenters as present
-from tracker.rules.forms import (
-    ConfirmForm,
-    InForceForm,
-    LoadForm,
-    RetireForm,
-    RuleForm,
-    changes_from,
-    form_data,
-)
+from tracker.rules.forms import ConfirmForm, InForceForm, LoadForm, RetireForm, RuleForm, changes_from, form_data
 from tracker.rules.models import RuleRevision
 from tracker.vocab import STAFF_ROLES
 
@@ -49,6 +41,7 @@ def _render(template: str, **ctx):
 
 
 # ---- form helpers -------------------------------------------------------------------------------
+
 
 def _put_rule_errors(form, fields: dict[str, list[str]]) -> None:
     pages.put_errors(form, present.form_errors((f.short_name for f in form), fields))
@@ -102,8 +95,13 @@ def _family_clash(row: RuleRevision, changes: dict) -> dict[str, list[str]]:
         edited = pack.parse_rule({**row.definition, **changes, "code": row.code})
     except pack.RuleError:
         return {}
-    others = _parsed(db.session.scalars(sa.select(RuleRevision).where(
-        RuleRevision.family == edited.family, RuleRevision.status == "active", RuleRevision.code != row.code)))
+    others = _parsed(
+        db.session.scalars(
+            sa.select(RuleRevision).where(
+                RuleRevision.family == edited.family, RuleRevision.status == "active", RuleRevision.code != row.code
+            )
+        )
+    )
     try:
         pack.check_pack([edited] + [rule for _, rule in others])
     except pack.RuleError as e:
@@ -123,6 +121,7 @@ def _rule_errors_too(form, row: RuleRevision) -> None:
 
 # ---- the list -----------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
@@ -133,15 +132,20 @@ def index():
     pairs = service.rules_in_force(on)
     retired = []
     if on is None and not form.errors:
-        rows = db.session.scalars(sa.select(RuleRevision).where(RuleRevision.status == "retired")
-                                  .order_by(RuleRevision.benefit, RuleRevision.code))
+        rows = db.session.scalars(
+            sa.select(RuleRevision)
+            .where(RuleRevision.status == "retired")
+            .order_by(RuleRevision.benefit, RuleRevision.code)
+        )
         retired = [present.summary(row, rule) for row, rule in _parsed(rows)]
-    return _render("rules/index.html", form=form, on=on, groups=present.grouped(pairs), retired=retired,
-                   count=len(pairs)), pages.status(form)
+    return _render(
+        "rules/index.html", form=form, on=on, groups=present.grouped(pairs), retired=retired, count=len(pairs)
+    ), pages.status(form)
 
 
 # ---- loading a rule pack --------------------------------------------------------------------------
 # Registered before /<code> so that "load" is never read as a rule code.
+
 
 def _load(text: str, filename: str) -> pages.Done:
     try:
@@ -190,11 +194,20 @@ def load():
 
 # ---- one rule -------------------------------------------------------------------------------------
 
+
 def _versions(row: RuleRevision) -> list[tuple[RuleRevision, Rule]]:
     """The other versions of the rule's family (in use or retired), in date order."""
-    versions = _parsed(db.session.scalars(sa.select(RuleRevision).where(
-        RuleRevision.family == row.family, RuleRevision.code != row.code,
-        RuleRevision.status.in_(("active", "retired"))).order_by(RuleRevision.code)))
+    versions = _parsed(
+        db.session.scalars(
+            sa.select(RuleRevision)
+            .where(
+                RuleRevision.family == row.family,
+                RuleRevision.code != row.code,
+                RuleRevision.status.in_(("active", "retired")),
+            )
+            .order_by(RuleRevision.code)
+        )
+    )
     versions.sort(key=lambda vr: vr[1].effective_from)
     return versions
 
@@ -207,9 +220,16 @@ def _detail(row: RuleRevision, *, confirm_form=None, retire_form=None):
         confirm_form = ConfirmForm(prefix="confirm", formdata=None)
     if retire_form is None and admin and active:
         retire_form = RetireForm(prefix="retire", formdata=None)
-    return _render("rules/detail.html", row=row, rule=rule, changes=present.history(service.history(row.code)),
-                   versions=_versions(row), confirm_form=confirm_form, retire_form=retire_form,
-                   can_edit=admin and active)
+    return _render(
+        "rules/detail.html",
+        row=row,
+        rule=rule,
+        changes=present.history(service.history(row.code)),
+        versions=_versions(row),
+        confirm_form=confirm_form,
+        retire_form=retire_form,
+        can_edit=admin and active,
+    )
 
 
 @bp.get("/<code>")
@@ -232,8 +252,9 @@ def _save_edit(form: RuleForm, row: RuleRevision) -> Response | int | None:
 
     def save() -> pages.Done:
         new = service.edit(row.code, changes, actor=current_user, reason=form.reason.data)
-        return pages.Done(url_for("rules.detail", code=row.code),
-                          f"{row.code} has been changed (revision {new.revision}).")
+        return pages.Done(
+            url_for("rules.detail", code=row.code), f"{row.code} has been changed (revision {new.revision})."
+        )
 
     return _submit(form, save, row.code, "error")
 
@@ -284,15 +305,31 @@ def _rule_action(code: str, refusals: list, form_cls, prefix: str, act, done: st
 @bp.post("/<code>/confirm")
 @roles_required(ADMIN)
 def confirm(code: str):
-    return _rule_action(code, [
-        (lambda r: r.status == "retired", "A retired rule cannot be confirmed.", "error"),
-        (lambda r: r.definition.get("confidence") != "unconfirmed", "This rule's figure is already confirmed.", "info"),
-    ], ConfirmForm, "confirm", service.confirm, f"The figure of {code} is now marked as confirmed.")
+    return _rule_action(
+        code,
+        [
+            (lambda r: r.status == "retired", "A retired rule cannot be confirmed.", "error"),
+            (
+                lambda r: r.definition.get("confidence") != "unconfirmed",
+                "This rule's figure is already confirmed.",
+                "info",
+            ),
+        ],
+        ConfirmForm,
+        "confirm",
+        service.confirm,
+        f"The figure of {code} is now marked as confirmed.",
+    )
 
 
 @bp.post("/<code>/retire")
 @roles_required(ADMIN)
 def retire(code: str):
-    return _rule_action(code, [
-        (lambda r: r.status == "retired", "This rule is already retired.", "info"),
-    ], RetireForm, "retire", service.retire, f"{code} has been retired. Payments are no longer checked against it.")
+    return _rule_action(
+        code,
+        [(lambda r: r.status == "retired", "This rule is already retired.", "info")],
+        RetireForm,
+        "retire",
+        service.retire,
+        f"{code} has been retired. Payments are no longer checked against it.",
+    )

@@ -17,21 +17,40 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from tracker.engine import periods, planner
 from tracker.engine.model import (
-    PENNY, REMARK_ALREADY_OVER, REMARK_DERIVED, REMARK_EXPENSES, REMARK_RULE_MESSAGE, REMARK_TAPER_ESTIMATE,
-    REMARK_TAPER_UNKNOWN, REMARK_UNCONFIRMED, CheckResult, Remark, Suggestion, SuggestionBasis, Verdict,
+    PENNY,
+    REMARK_ALREADY_OVER,
+    REMARK_DERIVED,
+    REMARK_EXPENSES,
+    REMARK_RULE_MESSAGE,
+    REMARK_TAPER_ESTIMATE,
+    REMARK_TAPER_UNKNOWN,
+    REMARK_UNCONFIRMED,
+    CheckResult,
+    Remark,
+    Suggestion,
+    SuggestionBasis,
+    Verdict,
 )
 from tracker.money import format_money as pounds
 from tracker.vocab import BENEFIT_NAMES_INLINE
 
 NOTE_UNCONFIRMED = "Figure not verified: check it before relying on it."
-NOTE_DERIVED = (
-    "Figure worked out from a formula, not read from an official table: check it before relying on it."
-)
+NOTE_DERIVED = "Figure worked out from a formula, not read from an official table: check it before relying on it."
 NOTE_ALREADY_OVER = "This period was already over the limit before this payment."
 
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 _PERIOD_NOUNS = {
     "week": "week",
@@ -87,29 +106,38 @@ def join(parts: Sequence[str]) -> str:
 def _taper_estimate(r: Remark) -> str:
     assert r.rate is not None and r.amount is not None and r.limit is not None
     rate_text = "£1" if r.rate == 1 else f"{(r.rate * 100).normalize():f}p"
-    return (f"About {pounds(r.amount)} less {BENEFIT_NAMES_INLINE[r.benefit]} for this {period_noun(r.period)}: "
-            f"{rate_text} for each £1 above {pounds(r.limit)}.")
+    return (
+        f"About {pounds(r.amount)} less {BENEFIT_NAMES_INLINE[r.benefit]} for this {period_noun(r.period)}: "
+        f"{rate_text} for each £1 above {pounds(r.limit)}."
+    )
 
 
 def _taper_unknown(r: Remark) -> str:
-    return (f"Earnings above {pounds(r.limit)} a {period_noun(r.period)} count as income and can reduce "
-            f"{BENEFIT_NAMES_INLINE[r.benefit]}; how much depends on the person's other circumstances.")
+    return (
+        f"Earnings above {pounds(r.limit)} a {period_noun(r.period)} count as income and can reduce "
+        f"{BENEFIT_NAMES_INLINE[r.benefit]}; how much depends on the person's other circumstances."
+    )
 
 
 def _expenses(r: Remark) -> str:
-    return (f"{pounds(r.amount)} of expenses in this {period_noun(r.period)} is counted because it is not marked "
-            "as arising from service-user involvement (check easement: receipted expenses are ignored "
-            "when the person took part as a service user).")
+    return (
+        f"{pounds(r.amount)} of expenses in this {period_noun(r.period)} is counted because it is not marked "
+        "as arising from service-user involvement (check easement: receipted expenses are ignored "
+        "when the person took part as a service user)."
+    )
 
 
 def remark_text(r: Remark) -> str:
     """One remark of a verdict as a sentence."""
-    fixed = {REMARK_UNCONFIRMED: NOTE_UNCONFIRMED, REMARK_DERIVED: NOTE_DERIVED,
-             REMARK_ALREADY_OVER: NOTE_ALREADY_OVER, REMARK_RULE_MESSAGE: r.text}
+    fixed = {
+        REMARK_UNCONFIRMED: NOTE_UNCONFIRMED,
+        REMARK_DERIVED: NOTE_DERIVED,
+        REMARK_ALREADY_OVER: NOTE_ALREADY_OVER,
+        REMARK_RULE_MESSAGE: r.text,
+    }
     if r.code in fixed:
         return fixed[r.code]
-    worded = {REMARK_TAPER_ESTIMATE: _taper_estimate, REMARK_TAPER_UNKNOWN: _taper_unknown,
-              REMARK_EXPENSES: _expenses}
+    worded = {REMARK_TAPER_ESTIMATE: _taper_estimate, REMARK_TAPER_UNKNOWN: _taper_unknown, REMARK_EXPENSES: _expenses}
     return worded[r.code](r)
 
 
@@ -171,28 +199,33 @@ def _split_text(s: Suggestion, b: SuggestionBasis) -> str:
 
 def _defer_text(s: Suggestion, b: SuggestionBasis) -> str:
     d = s.payments[0].paid_on
-    return (f"Pay the whole {pounds(b.amount)} on {day_text(d)} instead of {day_text(b.paid_on)}: "
-            f"that {period_noun(b.period)} has room for it under {_limit_text(b)}.")
+    return (
+        f"Pay the whole {pounds(b.amount)} on {day_text(d)} instead of {day_text(b.paid_on)}: "
+        f"that {period_noun(b.period)} has room for it under {_limit_text(b)}."
+    )
 
 
 def _reduce_text(s: Suggestion, b: SuggestionBasis) -> str:
     now, rest = s.payments
-    return (f"Pay {pounds(now.amount)} on {day_text(now.paid_on)}, the most that fits under "
-            f"{_limit_text(b)} that {period_noun(b.period)}, and the other {pounds(rest.amount)} on "
-            f"{day_text(rest.paid_on)}.")
+    return (
+        f"Pay {pounds(now.amount)} on {day_text(now.paid_on)}, the most that fits under "
+        f"{_limit_text(b)} that {period_noun(b.period)}, and the other {pounds(rest.amount)} on "
+        f"{day_text(rest.paid_on)}."
+    )
 
 
 def _switch_text(s: Suggestion, b: SuggestionBasis) -> str:
     new = s.payments[0]
     when = "" if new.paid_on == b.paid_on else f" on {day_text(new.paid_on)}"
     titles = " or ".join(f"the {t}" for t in b.rule_titles)
-    return (f"Give the {pounds(b.amount)} as {_KIND_AS[new.kind]} instead of {_KIND_AS[b.kind]}{when}. "
-            f"{_KIND_SUBJECT[new.kind]} not count towards {titles}. "
-            f"{_KIND_PREFERRED[new.kind]} on the person's list of ways they are happy to be paid.")
+    return (
+        f"Give the {pounds(b.amount)} as {_KIND_AS[new.kind]} instead of {_KIND_AS[b.kind]}{when}. "
+        f"{_KIND_SUBJECT[new.kind]} not count towards {titles}. "
+        f"{_KIND_PREFERRED[new.kind]} on the person's list of ways they are happy to be paid."
+    )
 
 
-_SUGGESTION_TEXTS = {"split": _split_text, "defer": _defer_text, "reduce": _reduce_text,
-                     "switch_kind": _switch_text}
+_SUGGESTION_TEXTS = {"split": _split_text, "defer": _defer_text, "reduce": _reduce_text, "switch_kind": _switch_text}
 
 
 def suggestion(s: Suggestion) -> Suggestion:
@@ -204,8 +237,9 @@ def suggestion(s: Suggestion) -> Suggestion:
 
 def check_result(result: CheckResult) -> CheckResult:
     """A what-if check with every verdict's notes and every suggestion's explanation in words."""
-    return CheckResult(verdicts=tuple(verdicts(result.verdicts)),
-                       suggestions=tuple(suggestion(s) for s in result.suggestions))
+    return CheckResult(
+        verdicts=tuple(verdicts(result.verdicts)), suggestions=tuple(suggestion(s) for s in result.suggestions)
+    )
 
 
 # --- the payment planner -------------------------------------------------------------------------
@@ -279,8 +313,10 @@ def _session_line(s: planner.SessionPlan) -> str:
 
 def _switched_text(sw: planner.Switch) -> str:
     titles = " or ".join(f"the {t}" for t in sw.titles)
-    return (f"{_KIND_NOUN[sw.kind]} does not count towards {titles}, and it is on the person's list of ways they "
-            "are happy to be paid.")
+    return (
+        f"{_KIND_NOUN[sw.kind]} does not count towards {titles}, and it is on the person's list of ways they "
+        "are happy to be paid."
+    )
 
 
 def _breach_text(b: planner.Breach) -> str:
@@ -299,10 +335,14 @@ def _clean_tail(p: planner.Proposal) -> str:
 
 
 def _no_money_explanation(p: planner.Proposal) -> str:
-    lines = [f"For the session on {day_text(pay.worked_on)}: record {_what(pay.kind)} on {day_text(pay.paid_on)} "
-             f"(offered {pounds(pay.offered)})." for pay in p.payments]
-    return " ".join(lines) + (" The person chose not to be paid in money, so nothing counts towards a benefit's "
-                              "earnings limit.")
+    lines = [
+        f"For the session on {day_text(pay.worked_on)}: record {_what(pay.kind)} on {day_text(pay.paid_on)} "
+        f"(offered {pounds(pay.offered)})."
+        for pay in p.payments
+    ]
+    return " ".join(lines) + (
+        " The person chose not to be paid in money, so nothing counts towards a benefit's earnings limit."
+    )
 
 
 def proposal_explanation(p: planner.Proposal) -> str:
@@ -332,55 +372,72 @@ def proposal_title(p: planner.Proposal) -> str:
 
 def _clean_message(result: planner.Plan) -> str:
     n = len(result.proposals)
-    message = (f"{'One way' if n == 1 else f'{n} ways'} to pay {pounds(result.total)} that "
-               f"keep{'s' if n == 1 else ''} every benefit rule within its limit.")
+    message = (
+        f"{'One way' if n == 1 else f'{n} ways'} to pay {pounds(result.total)} that "
+        f"keep{'s' if n == 1 else ''} every benefit rule within its limit."
+    )
     reduced = [p for p in result.proposals if p.harm.reduction > 0]
     if reduced and len(reduced) == n:
-        message += (f" Each still leads to an estimated reduction in {_taper_names(reduced[0].verdicts)}"
-                    f" (a taper, not a lost benefit); the smallest is about "
-                    f"{pounds(min(p.harm.reduction for p in reduced))}.")
+        message += (
+            f" Each still leads to an estimated reduction in {_taper_names(reduced[0].verdicts)}"
+            f" (a taper, not a lost benefit); the smallest is about "
+            f"{pounds(min(p.harm.reduction for p in reduced))}."
+        )
     return message
 
 
 def _least_harm_message(result: planner.Plan) -> str:
-    message = (f"There is no way to pay {pounds(result.total)} by {day_text(result.horizon_end)} that keeps every "
-               "benefit rule within its limit, in the ways the person is happy to be paid.")
+    message = (
+        f"There is no way to pay {pounds(result.total)} by {day_text(result.horizon_end)} that keeps every "
+        "benefit rule within its limit, in the ways the person is happy to be paid."
+    )
     hours_over = [v for v in result.proposals[0].verdicts if v.status == "over" and v.measure == "hours"]
     if hours_over:
         v = hours_over[0]
-        message += (f" The hours worked in the week from {day_text(v.period_start)} break the {v.title}: "
-                    "no payment date changes that. Fewer hours are needed.")
-    return message + (" Below is the option that does the least harm. Do not use it without talking to the person "
-                      "and a benefits adviser first.")
+        message += (
+            f" The hours worked in the week from {day_text(v.period_start)} break the {v.title}: "
+            "no payment date changes that. Fewer hours are needed."
+        )
+    return message + (
+        " Below is the option that does the least harm. Do not use it without talking to the person "
+        "and a benefits adviser first."
+    )
 
 
 def _no_money_message(result: planner.Plan) -> str:
     proposal = result.proposals[0]
     what = _what(proposal.payments[0].kind)
     if proposal.clean:
-        return (f"The person chose not to be paid in money for their time: record {what} instead of "
-                f"{pounds(result.total)}.")
+        return (
+            f"The person chose not to be paid in money for their time: record {what} instead of {pounds(result.total)}."
+        )
     bad = [v for v in proposal.verdicts if v.status == "over"]
     if any(v.measure == "hours" for v in bad):
         why = "the hours worked still break a rule: fewer hours are needed"
     else:
-        why = (f"the {bad[0].title} is already over its limit from {day_text(bad[0].period_start)} to "
-               f"{day_text(bad[0].period_end)} (recording {what} adds nothing to it)")
-    return (f"The person chose not to be paid in money, but {why}. Talk to the person and a benefits "
-            "adviser first.")
+        why = (
+            f"the {bad[0].title} is already over its limit from {day_text(bad[0].period_start)} to "
+            f"{day_text(bad[0].period_end)} (recording {what} adds nothing to it)"
+        )
+    return f"The person chose not to be paid in money, but {why}. Talk to the person and a benefits adviser first."
 
 
-_PLAN_MESSAGES = {planner.OUTCOME_CLEAN: _clean_message, planner.OUTCOME_LEAST_HARM: _least_harm_message,
-                  planner.OUTCOME_NO_MONEY: _no_money_message}
+_PLAN_MESSAGES = {
+    planner.OUTCOME_CLEAN: _clean_message,
+    planner.OUTCOME_LEAST_HARM: _least_harm_message,
+    planner.OUTCOME_NO_MONEY: _no_money_message,
+}
 
 
 def proposal(p: planner.Proposal) -> planner.Proposal:
     """The proposal with its title, explanation and verdicts' notes in words."""
-    return dataclasses.replace(p, title=proposal_title(p), explanation=proposal_explanation(p),
-                               verdicts=tuple(verdicts(p.verdicts)))
+    return dataclasses.replace(
+        p, title=proposal_title(p), explanation=proposal_explanation(p), verdicts=tuple(verdicts(p.verdicts))
+    )
 
 
 def plan(result: planner.Plan) -> planner.Plan:
     """The plan with its message and every proposal in words."""
-    return dataclasses.replace(result, message=_PLAN_MESSAGES[result.outcome](result),
-                               proposals=tuple(proposal(p) for p in result.proposals))
+    return dataclasses.replace(
+        result, message=_PLAN_MESSAGES[result.outcome](result), proposals=tuple(proposal(p) for p in result.proposals)
+    )
