@@ -235,6 +235,18 @@ PAY_METHODS = (
     "charity donation",
     "no money (certificate or decline)",
 )
+#: A method outside the list: the payment keeps a note saying what it was.
+PAY_METHOD_OTHER = "other"
+#: Every method a payment may be marked paid with (month end groups by these).
+PAY_METHOD_CHOICES = PAY_METHODS + (PAY_METHOD_OTHER,)
+#: Older free-text spellings, lower case, and the method each one means.
+PAY_METHOD_ALIASES = {
+    "faster payment": "bank transfer",
+    "faster payments": "bank transfer",
+    "bacs": "bank transfer",
+    "bank transfer": "bank transfer",
+}
+PAY_METHOD_LABELS = {**{m: m.capitalize() for m in PAY_METHODS}, PAY_METHOD_OTHER: "Other (say what in the note)"}
 
 SERVICE_USER_CONTEXTS = ("yes", "no", "unknown")
 SERVICE_USER_CONTEXT_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}

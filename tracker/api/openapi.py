@@ -63,7 +63,7 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _op(
+def operation(
     summary: str,
     *,
     body: str | dict | None = None,
@@ -156,8 +156,10 @@ PAYMENT = {
 
 PATHS: dict[str, dict] = {
     "/people": {
-        "post": _op("Add a person", body="PersonIn", ok=201, ok_schema=PERSON, errors=(401, 403, 422), idempotent=True),
-        "get": _op(
+        "post": operation(
+            "Add a person", body="PersonIn", ok=201, ok_schema=PERSON, errors=(401, 403, 422), idempotent=True
+        ),
+        "get": operation(
             "List people (staff only)",
             errors=(401, 403, 422),
             params=(
@@ -167,9 +169,9 @@ PATHS: dict[str, dict] = {
             ),
         ),
     },
-    "/people/{person_id}": {"get": _op("A person", ok_schema=PERSON, params=(PERSON_ID,))},
+    "/people/{person_id}": {"get": operation("A person", ok_schema=PERSON, params=(PERSON_ID,))},
     "/people/{person_id}/preferences": {
-        "put": _op(
+        "put": operation(
             "Replace how the person wants to be paid, most preferred first",
             body={"type": "array", "items": _ref("PreferenceIn")},
             ok_schema=PERSON,
@@ -178,7 +180,7 @@ PATHS: dict[str, dict] = {
         )
     },
     "/people/{person_id}/consent": {
-        "post": _op(
+        "post": operation(
             "Record consent to hold benefit information",
             body="ConsentIn",
             ok=201,
@@ -188,7 +190,7 @@ PATHS: dict[str, dict] = {
         )
     },
     "/people/{person_id}/claims": {
-        "post": _op(
+        "post": operation(
             "Add a benefit claim (needs consent: 409 consent_required)",
             body="ClaimIn",
             ok=201,
@@ -197,10 +199,12 @@ PATHS: dict[str, dict] = {
             idempotent=True,
             params=(PERSON_ID,),
         ),
-        "get": _op("The person's benefit claims (every view is audited)", errors=(401, 403, 404), params=(PERSON_ID,)),
+        "get": operation(
+            "The person's benefit claims (every view is audited)", errors=(401, 403, 404), params=(PERSON_ID,)
+        ),
     },
     "/payments/check": {
-        "post": _op(
+        "post": operation(
             "What-if: verdicts and re-checked suggestions for a proposed payment; writes nothing",
             body="PaymentIn",
             ok_schema=_ref("CheckResult"),
@@ -208,21 +212,21 @@ PATHS: dict[str, dict] = {
         )
     },
     "/payments": {
-        "post": _op(
+        "post": operation(
             "Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
             body="PaymentIn",
             ok=201,
             errors=(401, 403, 409, 422),
             idempotent=True,
         ),
-        "get": _op(
+        "get": operation(
             "Payments, filtered and paginated (a contributor sees only their own)",
             errors=(401, 422),
             params=LIST_PARAMS,
         ),
     },
     "/payments/{payment_id}": {
-        "get": _op(
+        "get": operation(
             "A payment, with the check shown when it was recorded",
             ok_schema=_ref("Payment"),
             errors=(401, 404),
@@ -236,7 +240,7 @@ PATHS: dict[str, dict] = {
         },
     },
     "/payments/{payment_id}/approve": {
-        "post": _op(
+        "post": operation(
             "Approve a draft (403 when you recorded it)",
             ok_schema=_ref("Payment"),
             errors=(401, 403, 404, 409),
@@ -245,7 +249,7 @@ PATHS: dict[str, dict] = {
         )
     },
     "/payments/{payment_id}/pay": {
-        "post": _op(
+        "post": operation(
             "Mark an approved payment paid on the date the person receives it (a new date is checked again)",
             body="PayIn",
             ok_schema=_ref("Payment"),
@@ -255,7 +259,7 @@ PATHS: dict[str, dict] = {
         )
     },
     "/payments/{payment_id}/cancel": {
-        "post": _op(
+        "post": operation(
             "Cancel a draft or approved payment (409 when paid)",
             body="ReasonIn",
             ok_schema=_ref("Payment"),
@@ -265,7 +269,7 @@ PATHS: dict[str, dict] = {
         )
     },
     "/payments/{payment_id}/reverse": {
-        "post": _op(
+        "post": operation(
             "Reverse a paid payment: a new entry with the opposite amount",
             body="ReasonIn",
             ok=201,
@@ -276,51 +280,51 @@ PATHS: dict[str, dict] = {
         )
     },
     "/people/{person_id}/position": {
-        "get": _op(
+        "get": operation(
             "Where the person stands in the periods containing a date",
             errors=(401, 404, 422),
             params=(PERSON_ID, {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}),
         )
     },
     "/rules": {
-        "get": _op(
+        "get": operation(
             "The benefit rules in force (all, or on a date)",
             errors=(401, 422),
             params=({"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},),
         )
     },
     "/activities": {
-        "post": _op(
+        "post": operation(
             "Add an activity with its rate card", body="ActivityIn", ok=201, errors=(401, 403, 422), idempotent=True
         ),
-        "get": _op("List activities", errors=(401, 403)),
+        "get": operation("List activities", errors=(401, 403)),
     },
     "/contributions": {
-        "post": _op(
+        "post": operation(
             "Record that a person took part (value owed comes from the rate card)",
             body="ContributionIn",
             ok=201,
             errors=(401, 403, 422),
             idempotent=True,
         ),
-        "get": _op(
+        "get": operation(
             "Contributions, filtered and paginated (a contributor sees only their own)",
             errors=(401, 422),
             params=LIST_PARAMS,
         ),
     },
     "/expenses": {
-        "post": _op(
+        "post": operation(
             "Record an expense repaid (kept apart from payments)",
             body="ExpenseIn",
             ok=201,
             errors=(401, 403, 422),
             idempotent=True,
         ),
-        "get": _op("Expenses, filtered and paginated", errors=(401, 422), params=LIST_PARAMS),
+        "get": operation("Expenses, filtered and paginated", errors=(401, 422), params=LIST_PARAMS),
     },
     "/other-income": {
-        "post": _op(
+        "post": operation(
             "Record income the person declared from elsewhere",
             body="OtherIncomeIn",
             ok=201,
@@ -329,7 +333,7 @@ PATHS: dict[str, dict] = {
         )
     },
     "/documents": {
-        "post": _op(
+        "post": operation(
             "Ask for a statement or certificate (202); the same request returns the same document",
             body="DocumentIn",
             ok=202,
@@ -339,7 +343,9 @@ PATHS: dict[str, dict] = {
         )
     },
     "/documents/{document_id}": {
-        "get": _op("A document's status and hash", ok_schema=_ref("Document"), errors=(401, 404), params=(DOC_ID,))
+        "get": operation(
+            "A document's status and hash", ok_schema=_ref("Document"), errors=(401, 404), params=(DOC_ID,)
+        )
     },
     "/documents/{document_id}/file": {
         "get": {
@@ -356,7 +362,7 @@ PATHS: dict[str, dict] = {
         }
     },
     "/documents/batches": {
-        "post": _op(
+        "post": operation(
             "Statements for everyone with activity in a period (202, with progress)",
             body="BatchIn",
             ok=202,
@@ -365,14 +371,14 @@ PATHS: dict[str, dict] = {
         )
     },
     "/documents/batches/{batch_id}": {
-        "get": _op(
+        "get": operation(
             "Batch progress: total, done, ready, failed, failures",
             errors=(401, 403, 404),
             params=({"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}},),
         )
     },
     "/risks": {
-        "get": _op(
+        "get": operation(
             "Risk flags (staff; finance sees levels without the benefit)",
             errors=(401, 403, 422),
             params=(
@@ -380,7 +386,7 @@ PATHS: dict[str, dict] = {
                 {"name": "person_id", "in": "query", "schema": {"type": "integer"}},
             ),
         ),
-        "post": _op(
+        "post": operation(
             "Raise a flag by hand (409 flag_exists for the same person, rule and period)",
             body="RiskIn",
             ok=201,
@@ -389,7 +395,7 @@ PATHS: dict[str, dict] = {
         ),
     },
     "/risks/{flag_id}/acknowledge": {
-        "post": _op(
+        "post": operation(
             "Acknowledge an open flag",
             body="NoteIn",
             errors=(401, 403, 404, 409, 422),
@@ -398,12 +404,12 @@ PATHS: dict[str, dict] = {
         )
     },
     "/risks/{flag_id}/resolve": {
-        "post": _op(
+        "post": operation(
             "Resolve a flag", body="NoteIn", errors=(401, 403, 404, 409, 422), idempotent=True, params=(FLAG_ID,)
         )
     },
     "/risks/{flag_id}/notes": {
-        "post": _op(
+        "post": operation(
             "Add a note to a flag",
             body="NoteIn",
             ok=201,

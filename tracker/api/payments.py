@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import jsonify, request
 
-from tracker.api import bp
+from tracker.api import bp, openapi
 from tracker.api.base import (
     current_api_user,
     found_or_404,
@@ -17,11 +17,11 @@ from tracker.api.base import (
     visible_person_or_404,
     writes,
 )
-from tracker.api.schemas import EmptyIn, PayIn, PaymentIn, ReasonIn
+from tracker.api.schemas import ApproveManyIn, EmptyIn, PayIn, PaymentIn, ReasonIn
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
-from tracker.payments import service
+from tracker.payments import approvals, methods, service
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks
@@ -124,11 +124,12 @@ def approve_payment(payment_id: int):
 def pay_payment(payment_id: int):
     payment = _payment_for_finance(payment_id)
     body = parse_body(PayIn)
-    payment, check = service.pay(
+    payment, check = methods.pay(
         payment,
         actor=current_api_user(),
         paid_on=body.paid_on,
         method=body.method,
+        method_note=body.method_note,
         reference=body.reference,
         now=utcnow(),
         today=today(),
@@ -156,3 +157,55 @@ def reverse_payment(payment_id: int):
     body = parse_body(ReasonIn)
     entry = service.reverse(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
     return jsonify(payment_json(entry)), 201
+
+
+@bp.post("/payments/approve")
+@writes
+def approve_payments():
+    """Bulk approval by a second person: each id is approved or refused on its own (partial success)."""
+    require_role("admin", "finance")
+    body = parse_body(ApproveManyIn)
+    outcomes = approvals.approve_many(body.ids, actor=current_api_user(), now=utcnow(), today=today())
+    return jsonify({"results": [o.as_json() for o in outcomes]}), 200
+
+
+APPROVE_RESULTS = {
+    "type": "object",
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "status"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "status": {"enum": ["approved", "refused"]},
+                    "code": {
+                        "enum": [
+                            approvals.NOT_FOUND,
+                            approvals.NOT_DRAFT,
+                            approvals.RECORDER,
+                            approvals.BLOCKED,
+                            "payment_changed",
+                        ]
+                    },
+                    "message": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+openapi.register(
+    "/payments/approve",
+    {
+        "post": openapi.operation(
+            "Approve many drafts as a second person: each is approved or refused on its own, with the reason "
+            "(its recorder may not approve it; the benefit check is run again)",
+            body="ApproveManyIn",
+            ok_schema=APPROVE_RESULTS,
+            errors=(401, 403, 422),
+            idempotent=True,
+        )
+    },
+    [ApproveManyIn],
+)

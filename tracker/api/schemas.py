@@ -61,6 +61,7 @@ class PaymentIn(Strict):
 class PayIn(Strict):
     paid_on: date
     method: str = Field(min_length=1, max_length=40)
+    method_note: str | None = Field(default=None, max_length=200)
     reference: str | None = Field(default=None, max_length=100)
     override_reason: str | None = Field(default=None, max_length=2000)
 
@@ -139,3 +140,10 @@ class RiskIn(Strict):
 
 class NoteIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
+
+
+PaymentIdIn = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class ApproveManyIn(Strict):
+    ids: list[PaymentIdIn] = Field(min_length=1, max_length=500)

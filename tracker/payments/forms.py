@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
@@ -35,7 +37,8 @@ from tracker.vocab import (
     MAX_ID,
     MAX_PAGE,
     NON_MONEY_KINDS,
-    PAY_METHODS,
+    PAY_METHOD_CHOICES,
+    PAY_METHOD_LABELS,
     PAYMENT_KINDS,
     PAYMENT_STATUS_LABELS,
     PAYMENT_STATUSES,
@@ -145,16 +148,17 @@ class PayForm(FlaskForm):
     )
     method = SelectField(
         "How it was paid",
-        choices=select_choices([("", "Choose how it was paid")] + [(m, m.capitalize()) for m in PAY_METHODS]),
+        choices=select_choices([("", "Choose how it was paid")] + list(PAY_METHOD_LABELS.items())),
         default="",
         validate_choice=False,
         validators=[Needed()],
     )
+    method_note = StringField("If other: how it was paid")
     reference = StringField("Payment reference")
     override_reason = TextAreaField("Reason to override the benefit check")
 
     def validate_method(self, field):
-        if field.data not in PAY_METHODS:
+        if field.data not in PAY_METHOD_CHOICES:
             raise ValidationError("Choose how it was paid.")
 
 
@@ -183,6 +187,69 @@ class FilterForm(Form):
 
 
 FILTER_RENAME = {"from": "date_from", "to": "date_to"}
+
+
+class PaymentFilterForm(FilterForm):
+    """The payments list's filters: the person is typed (a list of people helps, without JavaScript)."""
+
+    person = StringField("Person", render_kw={"list": "people-list", "autocomplete": "off", "spellcheck": "false"})
+
+
+NO_ONE_CALLED = "No one is called {name}. Pick a person from the list as you type."
+SEVERAL_CALLED = "More than one person is called {name}. Pick one from the list as you type: it shows their number."
+
+
+def choice_pairs(choices) -> list[tuple[str, str]]:
+    """(value, label) of select choices, whichever shape they have."""
+    return [(c.value, c.label) if hasattr(c, "value") else (c[0], c[1]) for c in choices]
+
+
+def person_label(person_id: int, name: str) -> str:
+    """How the person filter shows a person: the name and the number that tells namesakes apart."""
+    return f"{name} (#{person_id})"
+
+
+def _typed_person(text: str) -> tuple[int | None, str | None]:
+    """A typed person: "Name (#12)" or "12" is that id; a name is looked up (one match only)."""
+    head, _, tail = text.rpartition("(#")
+    pid = pages.parse_id(tail.rstrip(")")) if head and tail.endswith(")") else pages.parse_id(text)
+    if pid is not None:
+        return pid, None
+    ids = list(db.session.scalars(sa.select(Person.id).where(sa.func.lower(Person.name) == text.lower()).limit(2)))
+    if len(ids) == 1:
+        return ids[0], None
+    return None, (SEVERAL_CALLED if ids else NO_ONE_CALLED).format(name=text)
+
+
+def resolve_person(args) -> tuple[MultiDict, str | None]:
+    """The list's query arguments with a typed ``person`` turned into ``person_id``; an error when it
+    names no one, or more than one person. A ``person`` given (even empty) wins over ``person_id``."""
+    out = MultiDict([(k, v) for k, v in args.items(multi=True) if k != "person"])
+    if "person" not in args:
+        return out, None
+    out.pop("person_id", None)
+    text = " ".join(args.get("person", "").split())
+    if not text:
+        return out, None
+    pid, error = _typed_person(text)
+    if pid is not None:
+        out["person_id"] = str(pid)
+    return out, error
+
+
+def payment_filters(args) -> tuple[PaymentFilterForm, queries.Filters | None]:
+    """The payments list's filters, with the typed person resolved and shown as typed or as chosen."""
+    resolved, error = resolve_person(args)
+    form, f = list_filters(resolved, PaymentFilterForm)
+    if error:
+        form.person.errors = [error]
+        return form, None
+    if "person" in args:
+        form.person.data = args.get("person")
+    elif f is not None and f.person_id:
+        name = dict(choice_pairs(form.person_id.choices)).get(str(f.person_id))
+        form.person.data = person_label(f.person_id, name) if name else str(f.person_id)
+    return form, f
 
 
 # ---- expenses and other income --------------------------------------------------------------------
@@ -397,3 +464,60 @@ def charity_for(form: PaymentForm, person: Person) -> str | None:
 def suggestion_explanation(formdata) -> str:
     """The explanation a suggestion's button posted, kept with the payments it records."""
     return (formdata.get("explanation") or "").strip()[:600] or "a suggested way to pay"
+
+
+# ---- month end: the owed queue and reconciliation ---------------------------------------------------
+
+
+class OwedForm(FlaskForm):
+    """Record drafts for the people chosen in the owed queue; a reason per blocked person overrides."""
+
+    on = DayField(
+        "Date the people receive the payments",
+        validators=[InputRequired("Enter the date the people receive the payments, like 2025-04-07.")],
+    )
+    person_ids = SelectMultipleField("People to pay", choices=[], validate_choice=False)
+
+
+def chosen_ids(form: OwedForm) -> list[int]:
+    """The people ticked, each once; an id that is not one is left out."""
+    return list(dict.fromkeys(i for i in (pages.parse_id(raw) for raw in form.person_ids.data or []) if i))
+
+
+def override_reasons(formdata, ids: list[int]) -> dict[int, str]:
+    """The reason typed for each person to override a blocking check (``reason-ID``), when there is one."""
+    out = {}
+    for pid in ids:
+        text = (formdata.get(f"reason-{pid}") or "").strip()
+        if text:
+            out[pid] = text
+    return out
+
+
+class ReconcileForm(FlaskForm):
+    start = DayField("From", validators=[InputRequired("Enter the first day of the period, like 2025-04-01.")])
+    end = DayField("To", validators=[InputRequired("Enter the last day of the period, like 2025-04-30.")])
+    statement = FileField(
+        "The bank statement (CSV: date, amount, reference)",
+        validators=[
+            FileRequired("Choose the bank statement's CSV file."),
+            FileAllowed(["csv", "txt"], "The file must be a CSV file (.csv)."),
+        ],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+    output = SelectField(
+        "Show",
+        choices=select_choices([("page", "The result on this page"), ("csv", "A CSV file of what does not match")]),
+        default="page",
+        validate_choice=False,
+    )
+
+    def validate_end(self, field):
+        if isinstance(field.data, date) and isinstance(self.start.data, date) and field.data < self.start.data:
+            raise ValidationError("The end of the period must be on or after its start.")
+        if (
+            isinstance(field.data, date)
+            and isinstance(self.start.data, date)
+            and (field.data - self.start.data).days > 366
+        ):
+            raise ValidationError("Reconcile at most a year at a time.")

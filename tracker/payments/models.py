@@ -48,6 +48,8 @@ class Payment(Model):
     worked_on: so.Mapped[date | None]
     method: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     reference: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    # What "other" means, or the free text an older method was mapped from.
+    method_note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     note: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
     charity_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     override_reason: so.Mapped[str | None] = so.mapped_column(sa.String(2000))

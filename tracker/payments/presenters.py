@@ -371,3 +371,113 @@ def list_page(build_query: Callable[[queries.Filters], sa.Select]) -> tuple[Form
     the filters or None when they have errors, the page of rows or None)."""
     form, f = list_filters(request.args)
     return form, f, paginate(build_query(f), f) if f else None
+
+
+# ---- month end: the owed queue, bulk approval ------------------------------------------------------
+
+OWED_NONE_CHOSEN = "Choose at least one person to record payments for."
+APPROVE_NONE_CHOSEN = "Choose at least one draft to approve."
+_REFUSAL_WORDS = {"approver_is_recorder": RECORDER_APPROVES, "payment_changed": CHANGED}
+
+
+def check_summary(check: Mapping | None) -> str:
+    """The benefit check of paying it all now, in a few words."""
+    verdicts = (check or {}).get("verdicts") or []
+    if (check or {}).get("blocked"):
+        return "Blocked: paying it all now would break a benefit rule"
+    if any(v.get("status") == "over" for v in verdicts):
+        return "Over a limit: a warning, the payment can still be recorded"
+    if any(v.get("status") == "near" for v in verdicts):
+        return "Close to a limit"
+    return "Within the limits" if verdicts else "No benefit rule applies"
+
+
+def preference_text(pref) -> str:
+    if pref is None:
+        return "Not asked yet: checked as a bank transfer"
+    label = KIND_LABELS.get(pref.kind, pref.kind)
+    return f"{label}: {pref.note}" if pref.note else label
+
+
+def owed_suggestions(check: Mapping | None, names: bool) -> list[dict]:
+    """A blocked person's suggestions in words (to record one, open the new payment page)."""
+    out = []
+    for s in (check or {}).get("suggestions") or []:
+        explanation = s.get("explanation") or ""
+        if not names:
+            explanation = without_names(explanation, (check or {}).get("verdicts"))
+        out.append({"explanation": explanation, "payments": [suggestion_payment(p) for p in s.get("payments") or []]})
+    return out
+
+
+def owed_recorded_messages(outcome) -> list[tuple[str, str]]:
+    """(category, message) flashes after recording from the owed queue."""
+    out = []
+    if outcome.made:
+        names = ", ".join(f"{name} ({format_money(p.amount)})" for name, p in outcome.made)
+        out.append(
+            (
+                "success",
+                f"Recorded {len(outcome.made)} draft payment{'s' if len(outcome.made) != 1 else ''}: "
+                f"{names}. Someone else in finance must approve them.",
+            )
+        )
+    for name in outcome.blocked:
+        out.append(
+            (
+                "error",
+                f"Nothing was recorded for {name}: paying it all now would break a benefit rule. "
+                "Use a suggestion on their new payment page, or give a reason to override the check.",
+            )
+        )
+    for name, messages in outcome.refused:
+        out.append(("error", f"Nothing was recorded for {name}: " + " ".join(messages)))
+    return out
+
+
+def approval_messages(outcomes, names: Mapping[int, str]) -> list[tuple[str, str]]:
+    """(category, message) flashes after a bulk approval: the count, then each refusal with its reason."""
+    approved = [o for o in outcomes if o.status == "approved"]
+    out = []
+    if approved:
+        out.append(
+            ("success", f"Approved {len(approved)} payment{'s' if len(approved) != 1 else ''}. They can now be paid.")
+        )
+    for o in outcomes:
+        if o.status != "approved":
+            who = f" to {names[o.id]}" if o.id in names else ""
+            out.append(("error", f"Payment {o.id}{who} was not approved: {_REFUSAL_WORDS.get(o.code, o.message)}"))
+    return out
+
+
+# ---- the payments list: sortable columns -------------------------------------------------------------
+
+SORT_COLUMNS = (("date", "Date received"), ("person", "Person"), ("amount", "Amount"), ("status", "Status"))
+
+
+def sort_headers(f: queries.Filters | None, endpoint: str = "payments.index") -> dict[str, dict]:
+    """For each sortable column: the link that sorts by it (the other way when it is the sort already),
+    keeping the filters, and its ``aria-sort`` (None on the columns not sorted by)."""
+    from flask import url_for
+
+    args = page_args(f)
+    args.pop("page", None)
+    current = (f.sort if f else None) or "-date"
+    out = {}
+    for key, label in SORT_COLUMNS:
+        on = current.removeprefix("-") == key
+        descending = current.startswith("-")
+        wanted = key if (on and descending) or (not on and key in ("person", "status")) else f"-{key}"
+        out[key] = {
+            "label": label,
+            "href": url_for(endpoint, **{**args, "sort": wanted}),
+            "aria_sort": ("descending" if descending else "ascending") if on else None,
+        }
+    return out
+
+
+def people_options(form) -> list[str]:
+    """The person filter's list of people to pick from as one types."""
+    from tracker.payments.forms import choice_pairs, person_label
+
+    return [person_label(int(value), name) for value, name in choice_pairs(form.person_id.choices) if value]

@@ -15,6 +15,8 @@ from tracker.payments.models import PAYMENT_KINDS, PAYMENT_STATUSES, Expense, Pa
 from tracker.people.models import Person
 
 MAX_PER_PAGE = 200
+#: The payments list's sortable columns: ?sort=date (oldest first) or ?sort=-date (newest first).
+SORTS = ("date", "amount", "person", "status")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Filters:
     date_to: date | None = None
     page: int = 1
     per_page: int = 50
+    sort: str | None = None
 
     def as_args(self) -> dict:
         out = {
@@ -36,6 +39,7 @@ class Filters:
             "kind": self.kind,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
+            "sort": self.sort,
         }
         return {k: v for k, v in out.items() if v not in (None, "")}
 
@@ -74,6 +78,9 @@ def parse_filters(args) -> Filters:
     kind = args.get("kind") or None
     if kind and kind not in PAYMENT_KINDS:
         errors["kind"] = ["Choose one of: " + ", ".join(PAYMENT_KINDS) + "."]
+    sort = args.get("sort") or None
+    if sort and sort.removeprefix("-") not in SORTS:
+        errors["sort"] = ["Sort by one of: " + ", ".join(SORTS) + " (a minus sign first for the other way)."]
     f = Filters(
         person_id=integer("person_id"),
         activity_id=integer("activity_id"),
@@ -83,6 +90,7 @@ def parse_filters(args) -> Filters:
         date_to=day("to"),
         page=integer("page", 1, 1, 1_000_000),
         per_page=integer("per_page", 50, 1, MAX_PER_PAGE),
+        sort=sort,
     )
     if f.date_from and f.date_to and f.date_to < f.date_from:
         errors["to"] = ["The end date must be on or after the start date."]
@@ -106,7 +114,7 @@ def _person_and_dates(q: sa.Select, f: Filters, person_scope: int | None, person
 def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool = True) -> sa.Select:
     """``eager`` loads each payment's person and contributions (the pages show them); the API
     reads contribution ids in one extra query instead."""
-    q = sa.select(Payment).order_by(Payment.paid_on.desc(), Payment.id.desc())
+    q = _sorted(sa.select(Payment), f.sort)
     if eager:
         q = q.options(so.joinedload(Payment.person), so.selectinload(Payment.contributions))
     q = _person_and_dates(q, f, person_scope, Payment.person_id, Payment.paid_on)
@@ -122,6 +130,19 @@ def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool =
         )
         q = q.where(Payment.id.in_(linked))
     return q
+
+
+def _sorted(q: sa.Select, sort: str | None) -> sa.Select:
+    """The payments in the order asked for; ties by id, so a page never repeats or skips a row."""
+    if not sort:
+        return q.order_by(Payment.paid_on.desc(), Payment.id.desc())
+    key, descending = sort.removeprefix("-"), sort.startswith("-")
+    column = {"date": Payment.paid_on, "amount": Payment.amount, "status": Payment.status, "person": Person.name}[key]
+    if key == "person":
+        q = q.join(Person, Person.id == Payment.person_id)
+    if descending:
+        return q.order_by(column.desc(), Payment.id.desc())
+    return q.order_by(column, Payment.id)
 
 
 def contributions_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:

@@ -31,7 +31,7 @@ from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db
 from tracker.money import ZERO
 from tracker.pages import Done
-from tracker.payments import bp, forms, presenters, queries, service
+from tracker.payments import bp, forms, methods, presenters, queries, service
 from tracker.payments import expenses as expense_service
 from tracker.payments.forms import (
     ApproveForm,
@@ -84,7 +84,8 @@ def _audit_benefit_view(person_id: int, verdicts, where: str) -> None:
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
-    form, f, payments = presenters.list_page(queries.payments_query)
+    form, f = forms.payment_filters(request.args)
+    payments = presenters.paginate(queries.payments_query(f), f) if f else None
     return render_template(
         "payments/index.html",
         form=form,
@@ -93,6 +94,9 @@ def index():
         args=presenters.page_args(f),
         status_labels=PAYMENT_STATUS_LABELS,
         pay_kind_labels=KIND_LABELS,
+        sorts=presenters.sort_headers(f),
+        people=presenters.people_options(form),
+        approve_form=ApproveForm(formdata=None),
         can_record=current_user.role in FINANCE_ROLES,
     ), (200 if f else 422)
 
@@ -425,11 +429,12 @@ def pay(payment_id: int):
 
     def run() -> None:
         try:
-            service.pay(
+            methods.pay(
                 payment,
                 actor=current_user,
                 paid_on=form.paid_on.data,
                 method=form.method.data,
+                method_note=form.method_note.data,
                 reference=form.reference.data,
                 now=utcnow(),
                 today=today(),
@@ -616,3 +621,7 @@ def new_other_income():
 
     done = _save_for_person(form, write)
     return done or (render_template("payments/other_income_form.html", form=form, chosen=chosen), pages.status(form))
+
+
+# The month-end pages (the owed queue, bulk approval, reconciliation) add their routes to ``bp`` too.
+from tracker.payments import monthend_views  # noqa: E402,F401

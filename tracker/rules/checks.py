@@ -95,3 +95,23 @@ def positions_over(person_id: int, start: date, end: date):
         return wording.verdicts(engine.position(claims, rules, ledger_, day))
 
     return on
+
+
+def check_many(
+    proposed: dict[int, engine.ProposedPayment],
+    preferences: dict[int, list[str]],
+    on: date,
+    *,
+    today: date | None = None,
+) -> dict[int, tuple[engine.CheckResult, dict]]:
+    """What-if checks for many people at once, one proposed payment each (the owed queue): a
+    constant number of queries whatever the number of people. Returns {person id: (result, revisions)}."""
+    if not proposed:
+        return {}
+    rules, revisions = _rules()
+    ledgers = ledger.bulk_for(list(proposed), on)
+    out = {}
+    for pid, p in proposed.items():
+        claims, ledger_ = ledgers.get(pid, ([], engine.Ledger()))
+        out[pid] = engine.check(claims, rules, ledger_, [p], preferences.get(pid, []), today=today), revisions
+    return out
