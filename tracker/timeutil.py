@@ -1,14 +1,32 @@
-"""Clock helpers. Services take "now" and "today" as arguments; only views and tasks call these.
+"""Clock helpers and the one way times and dates are shown.
 
-Times are stored in UTC without a zone; people read them in UK time (``uk_time``)."""
+Services take "now" and "today" as arguments; only views and tasks call ``utcnow`` and ``today``.
+Times are stored in UTC without a zone; people read every time in UK time (Europe/London, from the
+``tzdata`` package, so it is the same on every machine) and every date as "7 December 2026".
+"""
 
-from datetime import UTC, date, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from __future__ import annotations
 
-try:
-    UK: tzinfo = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # pragma: no cover - a system without time zone data
-    UK = UTC
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
+UK_TIME = "UK time"
+#: Month names in English whatever the machine's locale (strftime's %B follows the locale).
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def utcnow() -> datetime:
@@ -16,7 +34,8 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    return date.today()
+    """Today's date in the UK (a server's own clock may run on UTC or another zone)."""
+    return datetime.now(UK).date()
 
 
 def uk_time(at: datetime) -> datetime:
@@ -24,3 +43,49 @@ def uk_time(at: datetime) -> datetime:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(UK)
+
+
+def day_text(day: date | datetime | None) -> str:
+    """A date in words: "7 December 2026". A stored time (UTC) is first turned into its UK date."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = uk_time(day).date()
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def month_text(day: date) -> str:
+    """A month in words: "December 2026"."""
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def stamp_text(at: datetime | None) -> str:
+    """A stored time in a table cell, in UK time: "7 December 2026, 15:30"."""
+    if at is None:
+        return ""
+    local = uk_time(at)
+    return f"{day_text(local.date())}, {local:%H:%M}"
+
+
+def when_text(at: datetime | None) -> str:
+    """A stored time as people in the UK read it: "7 July 2026 at 15:30 UK time"."""
+    if at is None:
+        return ""
+    local = uk_time(at)
+    return f"{day_text(local.date())} at {local:%H:%M} {UK_TIME}"
+
+
+def utc_start_of(day: date) -> datetime | None:
+    """The UTC moment a UK day starts (stored times are UTC without a zone); None beyond the calendar."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=UK).astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return None
+
+
+def utc_end_of(day: date) -> datetime | None:
+    """The UTC moment after a UK day ends; None when that is beyond the calendar (no upper bound)."""
+    try:
+        return utc_start_of(day + timedelta(days=1))
+    except OverflowError:
+        return None

@@ -19,6 +19,7 @@ from tracker import logs
 from tracker.errors import DomainError
 from tracker.extensions import db, login_manager
 from tracker.money import format_money
+from tracker.timeutil import day_text, month_text, stamp_text, when_text
 
 log = logging.getLogger(__name__)
 
@@ -212,11 +213,11 @@ def _init_error_handlers(app: Flask) -> None:
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
 
-    @app.template_filter("nicedate")
-    def nicedate(value):
-        if value is None:
-            return ""
-        return f"{value.day} {value:%B %Y}"
+    # Dates read "7 December 2026"; times "7 December 2026 at 15:30 UK time" (tracker.timeutil).
+    app.jinja_env.filters["nicedate"] = day_text
+    app.jinja_env.filters["when"] = when_text
+    app.jinja_env.filters["stamp"] = stamp_text
+    app.jinja_env.filters["monthname"] = month_text
 
     @app.context_processor
     def inject():

@@ -2,17 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-
-try:
-    from zoneinfo import ZoneInfo
-
-    LOCAL = ZoneInfo("Europe/London")
-    LOCAL_NAME = "UK time"
-except Exception:  # pragma: no cover - a system without time zone data
-    LOCAL = UTC
-    LOCAL_NAME = "UTC"
-
 HIDDEN = "Benefit information (hidden for your role)"
 
 ENTITY_LABELS = {
@@ -88,26 +77,6 @@ def readable(data, other=None) -> list[tuple[str, str, bool]]:
         changed = isinstance(other, dict) and other.get(k) != v
         out.append((key_label(k), plain_value(v), changed))
     return out
-
-
-def local_time(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC).astimezone(LOCAL)
-
-
-def utc_start_of(day: date) -> datetime | None:
-    """The UTC moment a UK day starts (stored times are UTC without a zone); None beyond the calendar."""
-    try:
-        return datetime.combine(day, time.min, tzinfo=LOCAL).astimezone(UTC).replace(tzinfo=None)
-    except (OverflowError, ValueError):
-        return None
-
-
-def utc_end_of(day: date) -> datetime | None:
-    """The UTC moment after a UK day ends; None when that is beyond the calendar (no upper bound)."""
-    try:
-        return utc_start_of(day + timedelta(days=1))
-    except OverflowError:
-        return None
 
 
 def action_choices(actions: list[str]) -> list[tuple[str, str]]:

@@ -22,23 +22,13 @@ from tracker import pages
 from tracker.audit import bp
 from tracker.audit.forms import AuditFilterForm, check_filters
 from tracker.audit.models import AuditEvent
-from tracker.audit.presenters import (
-    HIDDEN,
-    LOCAL_NAME,
-    action_choices,
-    action_label,
-    entity_label,
-    local_time,
-    readable,
-    type_choices,
-    utc_end_of,
-    utc_start_of,
-)
+from tracker.audit.presenters import HIDDEN, action_choices, action_label, entity_label, readable, type_choices
 from tracker.auth.access import roles_required
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
+from tracker.timeutil import UK_TIME, utc_end_of, utc_start_of
 from tracker.vocab import FINANCE_ROLES, MAX_PAGE
 
 PER_PAGE = 50
@@ -136,7 +126,6 @@ def index():
         readable=readable,
         action_label=action_label,
         entity_label=entity_label,
-        local_time=local_time,
-        local_name=LOCAL_NAME,
+        local_name=UK_TIME,
         hidden=HIDDEN,
     ), pages.status(form)

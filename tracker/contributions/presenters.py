@@ -8,6 +8,7 @@ from datetime import date
 from tracker.contributions.forms import RATE_UNIT_WORDS
 from tracker.contributions.models import Activity, Contribution
 from tracker.money import format_money
+from tracker.timeutil import day_text
 
 
 def rate_text(activity: Activity) -> str:
@@ -26,5 +27,5 @@ def session_recorded(made: list[Contribution], activity: Activity, day: date) ->
     count = len(made)
     return (
         f"The session has been recorded: {count} {'person' if count == 1 else 'people'} took part in "
-        f"{activity.name} on {day.day} {day:%B %Y}. Value owed: {summary}."
+        f"{activity.name} on {day_text(day)}. Value owed: {summary}."
     )

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from tracker.documents.models import Document
 from tracker.engine import periods
 from tracker.people.models import BenefitClaim, Person
+from tracker.timeutil import day_text
 from tracker.vocab import BENEFIT_INFO
 
 #: Benefits counted per benefit week, so a "this benefit week" period is offered for them.
@@ -24,7 +25,7 @@ CHOOSE_FROM_LIST = "Choose a person from the list."
 
 
 def long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return day_text(day)
 
 
 def span(start: date, end: date) -> str:

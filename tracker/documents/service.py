@@ -29,7 +29,7 @@ from tracker.money import Money, format_money
 from tracker.payments.models import Expense, Payment
 from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.rules import checks
-from tracker.timeutil import utcnow
+from tracker.timeutil import day_text, utcnow
 from tracker.vocab import VERDICT_STATUS_WORDS
 
 TASK = "tracker.documents.render"
@@ -180,7 +180,7 @@ def batch_progress(batch: DocumentBatch) -> dict:
 
 
 def _d(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return day_text(day)
 
 
 def _hours(value: Decimal) -> str:

@@ -26,6 +26,7 @@ from tracker.money import money_str
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Consent, Person, Preference
 from tracker.people.presenters import claim_name
+from tracker.timeutil import when_text
 
 FORMAT_VERSION = 1
 
@@ -410,7 +411,7 @@ def to_csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
 def _read_me(person: Person, exported_at: datetime, organisation: str) -> str:
     lines = [
         f"Everything {organisation} holds about {person.name} in the payment tracker.",
-        f"Downloaded on {exported_at.day} {exported_at:%B %Y} at {exported_at:%H:%M} (UTC).",
+        f"Downloaded on {when_text(exported_at)}.",
         "",
         "your-data.json holds all of it in one file. The CSV files hold the same information, one file",
         "for each kind, and open in a spreadsheet program.",

@@ -4,20 +4,13 @@ and the checks grouped by benefit. Reads what the views loaded; writes nothing."
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from tracker.contributions.models import Contribution
 from tracker.money import format_money
 from tracker.payments.models import Payment
+from tracker.timeutil import day_text
 from tracker.vocab import BENEFIT_INFO, BENEFITS, KIND_LABELS_FOR_YOU, VERDICT_STATUS_WORDS
-
-try:
-    from zoneinfo import ZoneInfo
-
-    LOCAL = ZoneInfo("Europe/London")
-except Exception:  # pragma: no cover - a system without time zone data
-    LOCAL = UTC
 
 BENEFIT_HEADINGS = {"TAX": "Income tax: the £1,000 trading allowance"}
 METHOD_WORDS = {
@@ -37,16 +30,7 @@ KIND_METHODS = {
 }
 
 
-def long_date(day: date | datetime | None) -> str:
-    """A date in words; a stored time (UTC) is first turned into the UK date."""
-    if not day:
-        return ""
-    if isinstance(day, datetime):
-        day = day.replace(tzinfo=UTC).astimezone(LOCAL).date()
-    return f"{day.day} {day:%B %Y}"
-
-
-_d = long_date
+long_date = _d = day_text
 
 
 def hours(value: Decimal | None) -> str:

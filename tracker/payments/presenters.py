@@ -9,7 +9,7 @@ The contribution pages share the list pieces at the end (``query_person``, ``pag
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from flask import abort, request
 from flask_login import current_user
 from wtforms import Form
 
-from tracker import pages
+from tracker import pages, timeutil
 from tracker.auth.access import visible_person_or_404
 from tracker.contributions.models import Contribution
 from tracker.errors import DomainError
@@ -27,7 +27,6 @@ from tracker.payments import queries, service
 from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, list_filters, suggestion_fields
 from tracker.payments.models import Payment
 from tracker.people.models import Person
-from tracker.timeutil import uk_time
 from tracker.vocab import BENEFIT_INFO_ROLES, KIND_LABELS, NON_MONEY_KINDS, VERDICT_STATUS_WORDS, benefit_name
 
 CHANGED = (
@@ -91,15 +90,7 @@ def day_text(raw: date | str) -> str:
         d = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
     except ValueError:
         return str(raw)
-    return f"{d.day} {d:%B %Y}"
-
-
-def when_text(at: datetime | None) -> str:
-    """A stored time as people in the UK read it: 7 July 2026 at 15:30 UK time."""
-    if at is None:
-        return ""
-    local = uk_time(at)
-    return f"{day_text(local.date())} at {local:%H:%M} UK time"
+    return timeutil.day_text(d)
 
 
 def figure(measure: str | None, raw: object) -> str:

@@ -47,7 +47,7 @@ from tracker.people import service as people_service
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.rules.checks import NOTICE
-from tracker.timeutil import today, utcnow
+from tracker.timeutil import today, utcnow, when_text
 from tracker.vocab import (
     FINANCE_ROLES,
     FIRST_YEAR,
@@ -345,7 +345,7 @@ def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None =
         snapshot_blocked=snapshot.get("blocked"),
         pay_verdicts=presenters.verdict_rows(pay_check.get("verdicts"), names=names) if pay_check else None,
         names=names,
-        when=presenters.when_text,
+        when=when_text,
         show_pay_override=bool(pay_check and pay_check.get("blocked"))
         or bool(pay_form.override_reason.data)
         or bool(pay_form.override_reason.errors),

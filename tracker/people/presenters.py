@@ -7,6 +7,7 @@ from datetime import date
 
 from tracker.people.forms import ATTR_PREFIX, MAX_PREFERENCES, attr_choices, plain_words
 from tracker.people.models import BenefitClaim, Person
+from tracker.timeutil import day_text
 from tracker.vocab import BENEFIT_INFO, Attr
 
 
@@ -21,7 +22,7 @@ def _long_date(value: object) -> str:
         d = date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return f"{d.day} {d:%B %Y}"
+    return day_text(d)
 
 
 def attribute_text(a: Attr, value: object) -> str:

@@ -19,15 +19,12 @@ from tracker.engine.core import Verdict
 from tracker.money import format_money
 from tracker.risks.dashboard import REDACTED_TITLE, Bar, Chart, Row
 from tracker.rules import wording
+from tracker.timeutil import day_text
 
 STATUS_WORDS = vocab.VERDICT_STATUS_WORDS
 benefit_name = vocab.benefit_name
 
 # ---- figures and periods ----------------------------------------------------------------------------
-
-
-def day_text(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
 
 
 def period_text(start: date, end: date) -> str:

@@ -25,7 +25,7 @@ from tracker.people.models import BenefitClaim, Person
 from tracker.risks import positions as kept
 from tracker.risks.models import JobLock, RiskFlag, RiskNote
 from tracker.rules import checks
-from tracker.timeutil import utcnow
+from tracker.timeutil import day_text, utcnow
 
 FLAG_TRANSITIONS = {
     ("open", "acknowledge"): "acknowledged",
@@ -149,7 +149,7 @@ def _flag_line(f: RiskFlag, name: str) -> str:
         f"{format_money(_dec(f.total))} of {format_money(_dec(f.limit))}" if f.limit and "." in (f.total or "") else ""
     )
     return (
-        f"- {name}: {word} the {f.title or 'limit'} for {f.period_start:%d %b %Y} to {f.period_end:%d %b %Y}"
+        f"- {name}: {word} the {f.title or 'limit'} for {day_text(f.period_start)} to {day_text(f.period_end)}"
         f"{' (' + money + ')' if money else ''}"
     )
 
@@ -320,7 +320,7 @@ def digest(on: date) -> int:
     lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags[:50]]
     more = f"\n…and {len(flags) - 50} more." if len(flags) > 50 else ""
     body = (
-        f"Open benefit-rule flags on {on:%d %B %Y}: {len(flags)}.\n\n"
+        f"Open benefit-rule flags on {day_text(on)}: {len(flags)}.\n\n"
         + "\n".join(lines)
         + more
         + "\n\nThe tracker is a safeguard, not benefits advice."

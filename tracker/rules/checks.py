@@ -113,5 +113,6 @@ def check_many(
     out = {}
     for pid, p in proposed.items():
         claims, ledger_ = ledgers.get(pid, ([], engine.Ledger()))
-        out[pid] = engine.check(claims, rules, ledger_, [p], preferences.get(pid, []), today=today), revisions
+        result = engine.check(claims, rules, ledger_, [p], preferences.get(pid, []), today=today)
+        out[pid] = wording.check_result(result), revisions
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from tracker import vocab
@@ -20,6 +20,7 @@ from tracker.money import format_money
 from tracker.people.models import PREFERENCE_LABELS
 from tracker.rules.forms import CONFIDENCE_CHOICES, DATE_BASIS_CHOICES, EXPENSES_CHOICES, decimal_text
 from tracker.rules.models import RuleRevision
+from tracker.timeutil import day_text, when_text
 
 # ---- plain words ------------------------------------------------------------------------------
 
@@ -164,12 +165,6 @@ def severity_text(rule: Rule) -> str:
     return SEVERITY_WORDS[rule.effective_severity]
 
 
-def when_text(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return f"{value.day} {value:%B %Y} at {value:%H:%M} UTC"
-
-
 def helpers() -> dict:
     """The words and functions every rule page's template uses."""
     return {
@@ -246,7 +241,7 @@ def _day_text(value: object) -> str:
         d = date.fromisoformat(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(value)
-    return f"{d.day} {d:%B %Y}"
+    return day_text(d)
 
 
 def _percent_text(value: object) -> str:

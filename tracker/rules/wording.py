@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from tracker.engine import periods, planner
@@ -32,26 +31,13 @@ from tracker.engine.model import (
     Verdict,
 )
 from tracker.money import format_money as pounds
+from tracker.timeutil import day_text
 from tracker.vocab import BENEFIT_NAMES_INLINE
 
 NOTE_UNCONFIRMED = "Figure not verified: check it before relying on it."
 NOTE_DERIVED = "Figure worked out from a formula, not read from an official table: check it before relying on it."
 NOTE_ALREADY_OVER = "This period was already over the limit before this payment."
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _PERIOD_NOUNS = {
     "week": "week",
     "uc_assessment_period": "assessment period",
@@ -63,11 +49,6 @@ _PERIOD_NOUNS = {
 
 
 # --- figures and dates ---------------------------------------------------------------------------
-
-
-def day_text(d: date) -> str:
-    """``7 December 2026``."""
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
 def hours_text(value: Decimal) -> str:
