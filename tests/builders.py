@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -327,3 +328,30 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> Any:
         return self.client.delete("/api/v1" + path, headers=self._h(kw.pop("headers", None)), **kw)
+
+
+# ---- counting SQL statements ---------------------------------------------------------------
+
+
+@contextmanager
+def counting(app: Any) -> Any:
+    """Collect the SQL statements sent while the block runs."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split())[:160])
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def assert_same(small: list[str], large: list[str], what: str) -> None:
+    assert len(small) == len(large), (
+        f"{what}: {len(small)} SQL statements with little data but {len(large)} with more data "
+        "(an N+1?)\n--- small:\n" + "\n".join(small) + "\n--- large:\n" + "\n".join(large)
+    )

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.test_query_counts import assert_same, counting
+from tests.builders import assert_same, counting
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Payment

@@ -9,37 +9,12 @@ guards").
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from tests.builders import activity, contribution, payment
+from tests.builders import activity, assert_same, contribution, counting, payment
 from tracker.extensions import db
-
-
-@contextlib.contextmanager
-def counting(app):
-    """Collect the SQL statements sent while the block runs."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split())[:160])
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-
-
-def assert_same(small: list[str], large: list[str], what: str) -> None:
-    assert len(small) == len(large), (
-        f"{what}: {len(small)} SQL statements with little data but {len(large)} with more data "
-        "(an N+1?)\n--- small:\n" + "\n".join(small) + "\n--- large:\n" + "\n".join(large)
-    )
 
 
 def add_payments(
