@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 try:
     from zoneinfo import ZoneInfo
 
-    LOCAL = ZoneInfo("Europe/London")
+    LOCAL: tzinfo = ZoneInfo("Europe/London")
     LOCAL_NAME = "UK time"
 except Exception:  # pragma: no cover - a system without time zone data
     LOCAL = UTC

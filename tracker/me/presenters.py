@@ -4,7 +4,7 @@ and the checks grouped by benefit. Reads what the views loaded; writes nothing."
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
 from tracker.contributions.models import Contribution
@@ -15,7 +15,7 @@ from tracker.vocab import BENEFIT_INFO, BENEFITS, KIND_LABELS_FOR_YOU, VERDICT_S
 try:
     from zoneinfo import ZoneInfo
 
-    LOCAL = ZoneInfo("Europe/London")
+    LOCAL: tzinfo = ZoneInfo("Europe/London")
 except Exception:  # pragma: no cover - a system without time zone data
     LOCAL = UTC
 
