@@ -329,7 +329,8 @@ def pay(
         )
         result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
         body = checks.check_json(result, revisions)
-        if result.blocked and not (override_reason or "").strip():
+        reason = (override_reason or "").strip()
+        if result.blocked and not reason:
             raise Conflict(
                 "Paid on this date, the payment would break a benefit rule. Pick another date, or "
                 "give a reason to override the check.",
@@ -342,8 +343,7 @@ def pay(
             "blocked": result.blocked,
         }
         if result.blocked:
-            assert override_reason is not None  # a blocked check without a reason was refused above
-            payment.override_reason = override_reason.strip()
+            payment.override_reason = reason
             audit.record(
                 actor, "payment.override", payment, person_id=payment.person_id, reason=payment.override_reason
             )

@@ -129,8 +129,10 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
     rows: list[Row] = []
     for r in chosen:
         claims, led = loaded.get(r.person_id, ([], None))
-        v = worst(engine.position(claims, rules, led, on), f.benefit) if led is not None else None
-        if v is None or led is None:  # changed in the last moment: gone from this benefit's list
+        if led is None:  # no ledger read for them: changed in the last moment
+            continue
+        v = worst(engine.position(claims, rules, led, on), f.benefit)
+        if v is None:  # changed in the last moment: gone from this benefit's list
             continue
         row = Row(
             person_id=r.person_id,
