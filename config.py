@@ -7,6 +7,7 @@ variables into a mapping that ``tracker.create_app`` applies on top of ``Default
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -128,7 +129,7 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
-def load_config(environ: dict | None = None) -> dict:
+def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
     env = os.environ if environ is None else environ
     out: dict = {}

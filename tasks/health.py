@@ -14,4 +14,4 @@ def count_people() -> int:
     """Proves a worker reaches the same database as the web app."""
     from tracker.people.models import Person
 
-    return db.session.scalar(sa.select(sa.func.count(Person.id)))
+    return db.session.execute(sa.select(sa.func.count(Person.id))).scalar_one()

@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from random import Random
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -30,7 +31,7 @@ from flask.cli import with_appcontext
 
 from tracker.auth.models import User
 from tracker.contributions.models import Activity, Contribution
-from tracker.extensions import db
+from tracker.extensions import db, table_of
 from tracker.money import PENNY
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.benefits import normalise_attributes
@@ -731,8 +732,8 @@ class _Builder:
         self._combo_weights = [w for _, w in CLAIM_COMBOS]
         self._reset_rows()
 
-    def _reset_rows(self):
-        self.rows = {
+    def _reset_rows(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {
             name: []
             for name in (
                 "person",
@@ -751,15 +752,15 @@ class _Builder:
 
     def flush(self):
         order = (
-            ("person", Person.__table__),
-            ("preference", Preference.__table__),
-            ("consent", Consent.__table__),
-            ("benefit_claim", BenefitClaim.__table__),
-            ("contribution", Contribution.__table__),
-            ("payment", Payment.__table__),
+            ("person", table_of(Person)),
+            ("preference", table_of(Preference)),
+            ("consent", table_of(Consent)),
+            ("benefit_claim", table_of(BenefitClaim)),
+            ("contribution", table_of(Contribution)),
+            ("payment", table_of(Payment)),
             ("payment_contribution", payment_contribution),
-            ("expense", Expense.__table__),
-            ("other_income", OtherIncome.__table__),
+            ("expense", table_of(Expense)),
+            ("other_income", table_of(OtherIncome)),
         )
         for name, table in order:
             rows = self.rows[name]

@@ -1,6 +1,6 @@
 """Extensions, created unbound and bound to an app in ``create_app``."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Fixed constraint names, set before the first migration, so Alembic (and SQLite batch mode)
@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, typed as the ``Table`` it is (the stubs say only ``FromClause``)."""
+    return cast(Table, model.__table__)

@@ -17,14 +17,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, has_app_context
 
-from tracker.extensions import db
+from tracker.extensions import Model, db, table_of
 from tracker.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 _PENDING = "tracker.pending_outbox_ids"
 
 
-class OutboxTask(db.Model):
+class OutboxTask(Model):
     __tablename__ = "outbox_task"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -76,7 +76,7 @@ def send_outbox_rows(ids: list[int]) -> int:
     """
     if not ids:
         return 0
-    table = OutboxTask.__table__
+    table = table_of(OutboxTask)
     sent = 0
     with db.engine.connect() as conn:
         rows = conn.execute(

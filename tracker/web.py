@@ -180,8 +180,9 @@ def _init_error_handlers(app: Flask) -> None:
                 429: "Too many requests; try again later.",
             }
             resp = api_error(status, codes.get(status, "error"), messages.get(status, err.description or "Error."))
-            if status == 405 and getattr(err, "valid_methods", None):
-                resp.headers["Allow"] = ", ".join(err.valid_methods)
+            allowed = getattr(err, "valid_methods", None) if status == 405 else None
+            if allowed:
+                resp.headers["Allow"] = ", ".join(allowed)
             return resp
         resp = app.make_response(
             (

@@ -171,8 +171,8 @@ def writes(view):
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            found = _find(key) if fingerprint is not None else None
-            if found is None:
+            found = _find(key) if key is not None and fingerprint is not None else None
+            if found is None or fingerprint is None:
                 raise
             return _check_replay(found, fingerprint)
         return resp

@@ -113,7 +113,9 @@ def index():
         events = db.paginate(_query(form), page=page, per_page=PER_PAGE, error_out=False, count=True)
         person_ids = {e.person_id for e in events.items if e.person_id is not None}
         if person_ids:
-            names = dict(db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(person_ids))).all())
+            names = dict(
+                db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(person_ids))).tuples().all()
+            )
     args = _args(form)
     return render_template(
         "audit/index.html",

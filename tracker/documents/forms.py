@@ -118,6 +118,9 @@ def request_from(form, presets: list[Preset]) -> tuple[str, date, date, dict]:
         errors["training"] = ["Enter the name of the training, like “First aid at work”."]
     if errors:
         raise ValidationFailed(errors)
+    assert (
+        kind is not None and start is not None and end is not None
+    )  # missing is an error above (forms come validated)
     return kind, start, end, _options(form, kind, training)
 
 
@@ -127,6 +130,7 @@ def batch_dates_from(form, presets: list[Preset]) -> tuple[date, date]:
     start, end = dates_from(form, presets, errors)
     if errors:
         raise ValidationFailed(errors)
+    assert start is not None and end is not None  # missing is an error above (forms come validated)
     return start, end
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 from tracker.documents.models import Document
 from tracker.engine import periods
@@ -106,7 +107,7 @@ def _uc_presets(claims: list[BenefitClaim], on: date) -> list[Preset]:
 
 def _week_preset(claim: BenefitClaim, on: date) -> Preset | None:
     benefit = BENEFIT_INFO[claim.benefit]
-    default = next((a.default for a in benefit.attributes if a.name == "week_start"), "monday")
+    default = cast(str, next((a.default for a in benefit.attributes if a.name == "week_start"), "monday"))
     try:
         start, end = periods.window("week", on, claim.attributes or {}, rule_week_start=default)
     except (periods.PeriodError, ValueError, OverflowError):

@@ -23,7 +23,7 @@ from tracker.documents import pdf
 from tracker.documents.models import DOCUMENT_KINDS, TEMPLATE_VERSION, Document, DocumentBatch
 from tracker.documents.storage import FolderStorage
 from tracker.errors import ValidationFailed
-from tracker.extensions import db
+from tracker.extensions import db, table_of
 from tracker.jobs import enqueue_after_commit
 from tracker.money import Money, format_money
 from tracker.payments.models import Expense, Payment
@@ -95,7 +95,7 @@ def request_document(
         )
         new_id = db.session.execute(stmt).scalar()
         if new_id is not None:
-            doc = db.session.get(Document, new_id)
+            doc = db.session.get_one(Document, new_id)  # inserted just now
             enqueue_after_commit(TASK, doc.id)
             audit.record(
                 actor,
@@ -105,7 +105,7 @@ def request_document(
                 after={"kind": kind, "start_on": start_on, "end_on": end_on},
             )
             return doc, True
-        existing = db.session.scalar(sa.select(Document).filter_by(**key))
+        existing = db.session.scalars(sa.select(Document).filter_by(**key)).one()  # the row the insert met
     file_gone = existing.status == "ready" and not (existing.file_name and storage().exists(existing.file_name))
     if existing.status == "failed" or file_gone:
         existing.status, existing.failure_reason = "queued", None
@@ -149,11 +149,15 @@ def request_batch(kind: str, start_on: date, end_on: date, *, actor) -> Document
 
 
 def batch_progress(batch: DocumentBatch) -> dict:
-    rows = db.session.execute(
-        sa.select(Document.status, sa.func.count(Document.id))
-        .where(Document.batch_id == batch.id)
-        .group_by(Document.status)
-    ).all()
+    rows = (
+        db.session.execute(
+            sa.select(Document.status, sa.func.count(Document.id))
+            .where(Document.batch_id == batch.id)
+            .group_by(Document.status)
+        )
+        .tuples()
+        .all()
+    )
     counts = {"queued": 0, "ready": 0, "failed": 0, **dict(rows)}
     failures = db.session.execute(
         sa.select(Document.id, Person.name, Document.failure_reason)
@@ -232,7 +236,9 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
 # its payments other than cancelled ones (1) and its expenses (2). ``what`` is the activity, the
 # payment's kind or the expense's description; a column that a part does not have is NULL, typed
 # so that amounts still come back as Decimals.
-_PID, _FROM, _TO = sa.bindparam("pid"), sa.bindparam("start"), sa.bindparam("end")
+_PID: sa.BindParameter[int] = sa.bindparam("pid")
+_FROM: sa.BindParameter[date] = sa.bindparam("start")
+_TO: sa.BindParameter[date] = sa.bindparam("end")
 _pc, _ec, _cc, _ac = (Payment.__table__.c, Expense.__table__.c, Contribution.__table__.c, Activity.__table__.c)
 
 
@@ -384,7 +390,9 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
     the row its UPDATE ... RETURNING gave back); ``person_name`` saves reading the person again."""
     person_name = _person_name(doc.person_id, person_name)
     start, end = doc.start_on, doc.end_on
-    contribs, payments, expenses = [], [], []
+    contribs: list[sa.Row] = []
+    payments: list[sa.Row] = []
+    expenses: list[sa.Row] = []
     for row in db.session.execute(_LISTED, {"pid": doc.person_id, "start": start, "end": end}):
         (contribs, payments, expenses)[row.part].append(row)
     paid = _payments(payments)
@@ -465,8 +473,8 @@ def build_pdf(doc: Document, person_name: str | None = None) -> bytes:
 
 # ---- rendering (called by the task) --------------------------------------------------------------
 
-_DOC = Document.__table__
-_DOC_ID = sa.bindparam("doc_id")
+_DOC = table_of(Document)
+_DOC_ID: sa.BindParameter[int] = sa.bindparam("doc_id")
 
 
 def _start_statement(*where):
@@ -539,7 +547,7 @@ def finish_render(row) -> str:
 
 def mark_failed(document_id: int, reason: str) -> None:
     """A queued document failed for good; ``reason`` is shown to people. Flushes."""
-    table = Document.__table__
+    table = table_of(Document)
     db.session.execute(
         table.update()
         .where(table.c.id == document_id, table.c.status == "queued")

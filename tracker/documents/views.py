@@ -100,9 +100,9 @@ def index():
     ).all()
     names = (
         dict(
-            db.session.execute(
-                sa.select(Person.id, Person.name).where(Person.id.in_({d.person_id for d in docs}))
-            ).all()
+            db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_({d.person_id for d in docs})))
+            .tuples()
+            .all()
         )
         if docs
         else {}
@@ -118,12 +118,16 @@ def index():
 
 
 def _people_choices(selected: int | None) -> tuple[list[tuple[str, str]], bool]:
-    rows = db.session.execute(
-        sa.select(Person.id, Person.name).order_by(Person.name, Person.id).limit(MAX_PEOPLE_IN_SELECT + 1)
-    ).all()
+    rows: list[tuple[int, str]] = list(
+        db.session.execute(
+            sa.select(Person.id, Person.name).order_by(Person.name, Person.id).limit(MAX_PEOPLE_IN_SELECT + 1)
+        )
+        .tuples()
+        .all()
+    )
     more = len(rows) > MAX_PEOPLE_IN_SELECT
     rows = rows[:MAX_PEOPLE_IN_SELECT]
-    if selected and selected not in {r.id for r in rows}:
+    if selected and selected not in {pid for pid, _ in rows}:
         extra = db.session.get(Person, selected)
         if extra is not None:
             rows.append((extra.id, extra.name))

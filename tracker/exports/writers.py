@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, SupportsInt, cast
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -45,7 +46,7 @@ KINDS = ("text", "int", "money", "decimal", "date")
 @dataclass(frozen=True)
 class Column:
     header: str
-    get: Callable[[object], object]
+    get: Callable[[Any], object]  # takes a row (a model object) and gives the cell's value
     kind: str = "text"
     width: int = 12
 
@@ -124,7 +125,7 @@ class _XlsxRow:
         ]
 
     def __call__(self, item) -> list:
-        out = []
+        out: list[object] = []
         for c, cell in zip(self.columns, self.cells):
             value = c.get(item)
             if value is None:
@@ -135,7 +136,7 @@ class _XlsxRow:
                 cell.value = value
                 out.append(cell)
             elif c.kind == "int":
-                out.append(int(value))
+                out.append(int(cast(SupportsInt, value)))
             else:
                 out.append(self.text(value))
         return out

@@ -47,7 +47,9 @@ def _home():
     else:
         ctx["people_count"] = db.session.scalar(sa.select(sa.func.count(Person.id)))
         counts = dict(
-            db.session.execute(sa.select(Payment.status, sa.func.count(Payment.id)).group_by(Payment.status)).all()
+            db.session.execute(sa.select(Payment.status, sa.func.count(Payment.id)).group_by(Payment.status))
+            .tuples()
+            .all()
         )
         ctx["payment_counts"] = counts
     return render_template(f"home/{role}.html", **ctx)

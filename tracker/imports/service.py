@@ -678,14 +678,14 @@ def _existing(kind: str, rows: list[tuple[int, dict]]) -> dict[tuple, int]:
     else:
         days = [v["worked_on"] for _, v in rows]
         for chunk in _chunks(person_ids):
-            q = sa.select(
+            candidates = sa.select(
                 Contribution.id,
                 Contribution.person_id,
                 Contribution.worked_on,
                 Contribution.hours,
                 Contribution.activity_id,
             ).where(Contribution.person_id.in_(chunk), Contribution.worked_on.between(min(days), max(days)))
-            for cid, person_id, worked_on, hours, activity_id in db.session.execute(q):
+            for cid, person_id, worked_on, hours, activity_id in db.session.execute(candidates):
                 out.setdefault((person_id, worked_on, hours, activity_id), cid)
     return out
 
@@ -823,8 +823,9 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     # The ledger event first, as recording a payment does: a check running at the same moment
     # waits, then sees these rows.
     ledger.changed(db.session, {v["person_id"] for _, v in result.rows})
-    made = []
+    made: list[tuple[int, dict, Payment | Contribution]] = []
     for line, v in result.rows:
+        obj: Payment | Contribution
         if result.kind == "payments":
             obj = Payment(status="paid", currency="GBP", recorded_by_id=actor_id, paid_by_id=actor_id, paid_at=now, **v)
         else:
@@ -834,7 +835,7 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     db.session.flush()
     source = {"file": result.filename, "sha256": result.sha256}
     for line, v, obj in made:
-        if result.kind == "payments":
+        if isinstance(obj, Payment):  # the file's kind is "payments"
             after = {**v, "status": "paid"}
             audit.record(
                 actor,

@@ -440,6 +440,7 @@ def build_zip(person: Person, *, exported_at: datetime, organisation: str) -> by
             "your-data.json", json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
         )
         for key, columns in COLUMNS.items():
-            rows = [data[key]] if key == "person" else data[key]
+            value = data[key]
+            rows = [value] if isinstance(value, dict) else value  # the person is one row; the rest are lists
             zf.writestr(f"{key}.csv", to_csv(rows, columns))
     return buf.getvalue()

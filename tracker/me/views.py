@@ -101,11 +101,11 @@ def _page_number() -> int:
 
 
 def _planned_count(person: Person) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Payment.id)).where(
             Payment.person_id == person.id, Payment.status.in_(("draft", "approved"))
         )
-    )
+    ).scalar_one()
 
 
 def _pages(name: str, build: Callable[[Person, bool], ResponseReturnValue], where: str) -> None:

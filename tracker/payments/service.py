@@ -108,6 +108,7 @@ def parse_payment(data: dict) -> PaymentInput:
         errors["contribution_ids"] = ["Each contribution can be listed once."]
     if errors:
         raise ValidationFailed(errors)
+    assert kind is not None and amount is not None and paid_on is not None  # a missing one is an error above
     return PaymentInput(
         kind=kind,
         amount=amount,
@@ -250,7 +251,8 @@ def allowed_moves(payment: Payment) -> list[str]:
 
 
 def is_reversed(payment: Payment) -> bool:
-    return db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.reversal_of_id == payment.id)) > 0
+    reversals = sa.select(sa.func.count(Payment.id)).where(Payment.reversal_of_id == payment.id)
+    return db.session.execute(reversals).scalar_one() > 0
 
 
 def _move(payment: Payment, move: str) -> str:
@@ -327,7 +329,8 @@ def pay(
         )
         result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
         body = checks.check_json(result, revisions)
-        if result.blocked and not (override_reason or "").strip():
+        reason = (override_reason or "").strip()
+        if result.blocked and not reason:
             raise Conflict(
                 "Paid on this date, the payment would break a benefit rule. Pick another date, or "
                 "give a reason to override the check.",
@@ -340,7 +343,7 @@ def pay(
             "blocked": result.blocked,
         }
         if result.blocked:
-            payment.override_reason = override_reason.strip()
+            payment.override_reason = reason
             audit.record(
                 actor, "payment.override", payment, person_id=payment.person_id, reason=payment.override_reason
             )

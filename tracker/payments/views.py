@@ -428,6 +428,7 @@ def pay(payment_id: int):
     blocked: list[dict | None] = []
 
     def run() -> None:
+        assert form.paid_on.data is not None  # the form requires it and has been validated
         try:
             methods.pay(
                 payment,

@@ -134,7 +134,7 @@ def attr_choices(a: Attr) -> list[tuple[str, str]]:
 
 def _attr_field(a: Attr):
     if a.kind == "int":
-        render_kw = {"inputmode": "numeric"}
+        render_kw: dict[str, str | int] = {"inputmode": "numeric"}
         if a.minimum is not None:
             render_kw["min"] = a.minimum
         if a.maximum is not None:

@@ -4,6 +4,7 @@ list of preferences, where a service's messages go on the form, and the flash me
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 from tracker.people.forms import ATTR_PREFIX, MAX_PREFERENCES, attr_choices, plain_words
 from tracker.people.models import BenefitClaim, Person
@@ -32,7 +33,8 @@ def attribute_text(a: Attr, value: object) -> str:
     if value is None or value == "":
         return "Not given"
     if a.kind == "choice":
-        return dict(attr_choices(a)).get(value, plain_words(value))
+        choice = cast(str, value)  # a choice attribute holds one of its choices' codes
+        return dict(attr_choices(a)).get(choice, plain_words(choice))
     if a.kind == "date":
         return _long_date(value)
     return str(value)

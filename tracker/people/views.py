@@ -64,14 +64,14 @@ def _claim_or_404(person: Person, claim_id: int) -> BenefitClaim:
 def _was_removed(person: Person, claim_id: int) -> bool:
     """True when this person's claim with this id was removed (so a repeated "Remove" is harmless)."""
     return (
-        db.session.scalar(
+        db.session.execute(
             sa.select(sa.func.count(AuditEvent.id)).where(
                 AuditEvent.action == "claim.removed",
                 AuditEvent.entity_type == "benefit_claim",
                 AuditEvent.entity_id == claim_id,
                 AuditEvent.person_id == person.id,
             )
-        )
+        ).scalar_one()
         > 0
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -128,7 +129,9 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
     rows: list[Row] = []
     for r in chosen:
         claims, led = loaded.get(r.person_id, ([], None))
-        v = worst(engine.position(claims, rules, led, on), f.benefit) if led is not None else None
+        if led is None:  # no ledger read for them: changed in the last moment
+            continue
+        v = worst(engine.position(claims, rules, led, on), f.benefit)
         if v is None:  # changed in the last moment: gone from this benefit's list
             continue
         row = Row(
@@ -305,5 +308,7 @@ def mark_notifications_read(user_id: int, ids: list[int] | None, now) -> int:
     q = sa.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if ids is not None:
         q = q.where(Notification.id.in_(ids))
-    result = db.session.execute(q.values(read_at=now).execution_options(synchronize_session=False))
+    result = cast(
+        sa.CursorResult[Any], db.session.execute(q.values(read_at=now).execution_options(synchronize_session=False))
+    )
     return result.rowcount or 0

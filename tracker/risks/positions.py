@@ -33,7 +33,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.exc import DBAPIError
 
 from tracker.engine import core as engine
-from tracker.extensions import db
+from tracker.extensions import db, table_of
 from tracker.people.models import Person
 from tracker.risks.models import RiskPosition
 from tracker.rules import checks
@@ -143,7 +143,9 @@ def work_out(versions: dict[int, int], on: date, key: str, *, who=None) -> dict[
 
 def versions_of(who) -> dict[int, int]:
     """{person id: ledger_version} for everyone selected; read before their ledgers are."""
-    return dict(db.session.execute(sa.select(Person.id, Person.ledger_version).where(Person.id.in_(who))).all())
+    return dict(
+        db.session.execute(sa.select(Person.id, Person.ledger_version).where(Person.id.in_(who))).tuples().all()
+    )
 
 
 def _current(pids: list[int], versions: dict[int, int], on: date, key: str) -> set[int]:
@@ -182,7 +184,7 @@ def _rows(pid: int, verdicts: list[engine.Verdict], version: int, on: date, key:
 
 
 def _replace(pids: list[int], rows: list[dict]) -> None:
-    table = RiskPosition.__table__
+    table = table_of(RiskPosition)
     for i in range(0, len(pids), CHUNK):
         db.session.execute(table.delete().where(table.c.person_id.in_(pids[i : i + CHUNK])))
     db.session.execute(table.insert(), rows)

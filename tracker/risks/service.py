@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from datetime import date, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -45,10 +46,13 @@ def acquire_lock(name: str, ttl_seconds: int) -> str | None:
     Flushes: the caller commits at once, so that other workers see the lease."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow().timestamp()}"
     now = utcnow()
-    result = db.session.execute(
-        sa.update(JobLock)
-        .where(JobLock.name == name, JobLock.locked_until < now)
-        .values(holder=holder, locked_until=now + timedelta(seconds=ttl_seconds))
+    result = cast(  # an UPDATE's result: it has a row count
+        sa.CursorResult[Any],
+        db.session.execute(
+            sa.update(JobLock)
+            .where(JobLock.name == name, JobLock.locked_until < now)
+            .values(holder=holder, locked_until=now + timedelta(seconds=ttl_seconds))
+        ),
     )
     if result.rowcount == 1:
         return holder
@@ -162,7 +166,9 @@ def _dec(text):
 
 def _notify_flags(flags: list[RiskFlag]) -> None:
     names = dict(
-        db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_({f.person_id for f in flags}))).all()
+        db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_({f.person_id for f in flags})))
+        .tuples()
+        .all()
     )
     lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags]
     subject = (
@@ -316,7 +322,7 @@ def digest(on: date) -> int:
     ).all()
     if not flags:
         return 0
-    names = dict(db.session.execute(sa.select(Person.id, Person.name)).all())
+    names = dict(db.session.execute(sa.select(Person.id, Person.name)).tuples().all())
     lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags[:50]]
     more = f"\n…and {len(flags) - 50} more." if len(flags) > 50 else ""
     body = (

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.contributions.models import Contribution
 from tracker.engine import core as engine
-from tracker.extensions import db
+from tracker.extensions import db, table_of
 from tracker.money import scaled_reader
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.people.models import BenefitClaim, Person, Preference
@@ -48,6 +49,8 @@ from tracker.risks.models import RiskPosition
 BACK = timedelta(days=400)
 AHEAD = timedelta(days=450)
 CHUNK = 500  # ids per IN list
+# A plain session or the app's scoped one (``db.session``), which passes calls on to its session.
+AnySession = so.Session | so.scoped_session[Any]
 
 
 # ---- ledger events ------------------------------------------------------------------------------
@@ -59,7 +62,7 @@ def _chunks(person_ids: Iterable[int | None]) -> Iterator[list[int]]:
         yield ids[i : i + CHUNK]
 
 
-def changed(session: so.Session, person_ids: Iterable[int | None]) -> None:
+def changed(session: AnySession, person_ids: Iterable[int | None]) -> None:
     """These people's ledgers are written in this transaction: raise their ``ledger_version``."""
     for ids in _chunks(person_ids):
         session.execute(
@@ -70,12 +73,12 @@ def changed(session: so.Session, person_ids: Iterable[int | None]) -> None:
         )
 
 
-def claims_changed(session: so.Session, person_ids: Iterable[int | None]) -> None:
+def claims_changed(session: AnySession, person_ids: Iterable[int | None]) -> None:
     """These people's benefit claims are written in this transaction: raise their
     ``ledger_version`` and delete their kept positions, which name the benefits."""
     person_ids = list(person_ids)
     changed(session, person_ids)
-    table = RiskPosition.__table__
+    table = table_of(RiskPosition)
     for ids in _chunks(person_ids):
         session.execute(table.delete().where(table.c.person_id.in_(ids)))
 
@@ -104,7 +107,9 @@ def preferences_for(person_id: int) -> list[str]:
 
 
 _p, _e, _o, _c = (Payment.__table__.c, Expense.__table__.c, OtherIncome.__table__.c, Contribution.__table__.c)
-_PID, _START, _END = sa.bindparam("pid"), sa.bindparam("start"), sa.bindparam("end")
+_PID: sa.BindParameter[int] = sa.bindparam("pid")
+_START: sa.BindParameter[date] = sa.bindparam("start")
+_END: sa.BindParameter[date] = sa.bindparam("end")
 # Built once: a check runs these on every payment recorded, so they should cost only the query.
 _PAYMENTS = sa.select(_p.id, _p.kind, _p.amount, _p.benefit_value, _p.paid_on, _p.worked_on, _p.status).where(
     _p.person_id == _PID, _p.status != "cancelled", _p.paid_on.between(_START, _END)
@@ -143,7 +148,7 @@ def ledger_for(
         for r in run(_EXPENSES, params)
     )
     income = tuple(engine.LedgerIncome(amount=r.amount, received_on=r.received_on) for r in run(_INCOME, params))
-    worked = ()
+    worked: tuple[engine.LedgerHours, ...] = ()
     if hours:
         worked = tuple(
             engine.LedgerHours(worked_on=r.worked_on, hours=r.hours + (r.preparation_hours or 0))
