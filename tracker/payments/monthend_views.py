@@ -14,10 +14,12 @@ commit boundary (tracker.pages), words from tracker.payments.presenters.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as Redirect
 
 from tracker import pages
 from tracker.audit import service as audit
@@ -60,16 +62,15 @@ def _audit_queue_view(rows: list[owed.OwedPerson], names: bool) -> None:
         pages.keep_audit()
 
 
-def _record_chosen(form: OwedForm) -> Response | None:
+def _record_chosen(form: OwedForm) -> Redirect | None:
     ids = forms.chosen_ids(form)
     if not ids:
         form.person_ids.errors = [presenters.OWED_NONE_CHOSEN]
         return None
-    outcome = owed.record(
-        ids, form.on.data, forms.override_reasons(request.form, ids), actor=current_user, today=today()
-    )
+    on = cast(date, form.on.data)  # the form was validated: the date is there
+    outcome = owed.record(ids, on, forms.override_reasons(request.form, ids), actor=current_user, today=today())
     _flash_all(presenters.owed_recorded_messages(outcome))
-    return pages.commit(Done(url_for("payments.owed_queue", on=form.on.data.isoformat())))
+    return pages.commit(Done(url_for("payments.owed_queue", on=on.isoformat())))
 
 
 @bp.route("/owed", methods=["GET", "POST"])
@@ -134,7 +135,7 @@ def approve_selected():
 _LIST_ARGS = ("person_id", "activity_id", "status", "kind", "from", "to", "sort", "page", "per_page")
 
 
-def _list_args(formdata) -> dict[str, str]:
+def _list_args(formdata) -> dict[str, Any]:
     """The filters the list had; a draft list when there were none."""
     args = {k: formdata[f"back-{k}"][:40] for k in _LIST_ARGS if formdata.get(f"back-{k}")}
     return args or {"status": "draft"}
@@ -147,10 +148,15 @@ def _payments(ids: list[int]) -> list[Payment]:
 # ---- reconciliation ------------------------------------------------------------------------------
 
 
+def _period(form: ReconcileForm) -> tuple[date, date]:
+    """The statement's period, from a validated form (both dates are required)."""
+    return cast(date, form.start.data), cast(date, form.end.data)
+
+
 def _reconcile(form: ReconcileForm) -> reconciliation.Result | None:
     raw = form.statement.data.read(reconciliation.MAX_BYTES + 1)
     try:
-        result = reconciliation.run(raw, form.start.data, form.end.data, actor=current_user)
+        result = reconciliation.run(raw, *_period(form), actor=current_user)
     except ValidationFailed as e:
         pages.put_errors(form, e.fields)
         return None
@@ -176,6 +182,6 @@ def reconcile():
     if request.method == "POST" and form.validate_on_submit():
         result = _reconcile(form)
         if result is not None and form.output.data == "csv":
-            return _csv(result, form.start.data, form.end.data)
+            return _csv(result, *_period(form))
     status = 422 if request.method == "POST" and result is None else 200
     return render_template("payments/reconcile.html", form=form, result=result, pay_kind_labels=KIND_LABELS), status

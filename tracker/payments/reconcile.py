@@ -121,7 +121,7 @@ def read_statement(raw: bytes, start: date, end: date) -> list[Line]:
         if n == 0 and _is_header(cells):
             continue
         line, problem = _line(number, cells, start, end)
-        if problem:
+        if problem or line is None:
             bad.append(f"Line {number}: {problem}.")
         else:
             lines.append(line)
