@@ -14,6 +14,8 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+# Encrypts bank details in development and tests only; production refuses it (tracker/runs/crypto.py).
+DEV_BANK_DETAILS_KEY = "ZGV2LW9ubHktYmFuay1kZXRhaWxzLWtleS0xMjM0NTY="
 
 
 class Defaults:
@@ -56,6 +58,13 @@ class Defaults:
     CELERY: dict = {}
     # Logging (tracker/logs.py): DEBUG, INFO, WARNING or ERROR, from LOG_LEVEL.
     LOG_LEVEL = "INFO"
+    # Bank details: Fernet keys, comma-separated; the first encrypts, all decrypt (key rotation).
+    BANK_DETAILS_KEYS = DEV_BANK_DETAILS_KEY
+    # The originator of Bacs Standard 18 payment files (docs/payment-runs.md).
+    BACS_SERVICE_USER_NUMBER = "000000"
+    BACS_SORT_CODE = "000000"
+    BACS_ACCOUNT_NUMBER = "00000000"
+    BACS_ACCOUNT_NAME = "CO-PRODUCTION PAYS"
 
 
 def _celery_defaults(broker_dir: str, result_db_uri: str) -> dict:
@@ -151,7 +160,18 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
     if env.get("TRUSTED_PROXIES", "").isdigit():
         out["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
-    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "LOG_LEVEL"):
+    for key in (
+        "SMTP_HOST",
+        "SMTP_USER",
+        "SMTP_PASSWORD",
+        "SMTP_FROM",
+        "LOG_LEVEL",
+        "BANK_DETAILS_KEYS",
+        "BACS_SERVICE_USER_NUMBER",
+        "BACS_SORT_CODE",
+        "BACS_ACCOUNT_NUMBER",
+        "BACS_ACCOUNT_NAME",
+    ):
         if env.get(key):
             out[key] = env[key]
     if env.get("SMTP_PORT"):

@@ -169,6 +169,22 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "api.acknowledge_risk": {"POST": roles(*MANAGERS)},
     "api.resolve_risk": {"POST": roles(*MANAGERS)},
     "api.note_risk": {"POST": roles(*MANAGERS)},
+    "runs.index": {"GET": roles("admin", "finance")},
+    "runs.new": {"GET": roles("admin", "finance"), "POST": roles("admin", "finance")},
+    "runs.detail": {"GET": roles("admin", "finance")},
+    "runs.print_summary": {"GET": roles("admin", "finance")},
+    "runs.download": {"GET": roles("admin", "finance")},
+    "runs.mark_paid": {"POST": roles("admin", "finance")},
+    "runs.cancel": {"POST": roles("admin", "finance")},
+    "runs.bank_details": {"GET": roles("admin", "finance"), "POST": roles("admin", "finance")},
+    "me.bank_details": {"GET": roles("contributor"), "POST": roles("contributor")},
+    "api.create_payment_run": {"POST": roles("admin", "finance")},
+    "api.get_payment_run": {"GET": roles("admin", "finance")},
+    "api.get_payment_run_file": {"GET": roles("admin", "finance")},
+    "api.mark_payment_run_paid": {"POST": roles("admin", "finance")},
+    "api.cancel_payment_run": {"POST": roles("admin", "finance")},
+    "api.get_bank_account": {"GET": person("admin", "finance", "contributor")},
+    "api.put_bank_account": {"PUT": person("admin", "finance", "contributor")},
 }
 
 
@@ -227,6 +243,9 @@ def world(app, make_person, make_user):
         db.session.add(batch)
         panel = activity("Panel", default_rate="25.00")
         batch_id, activity_id = batch.id, panel.id
+        from tracker.runs.models import PaymentRun  # payment run 1, for the run routes
+
+        db.session.add(PaymentRun(pay_on=date(2025, 5, 1), status="open", reference="RUN-000001"))
         db.session.commit()
     users = {}
     for role in ALL:

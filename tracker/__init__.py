@@ -38,6 +38,7 @@ AREAS = (
     "risks",
     "notify",
     "api",
+    "runs",
 )
 
 

@@ -23,6 +23,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(rules)
     register_db_copy(app)
 
+    from tracker.runs.cli import bank
+
+    app.cli.add_command(bank)
+
 
 def _refuse(error: ValidationFailed, indent: str = "") -> NoReturn:
     """Roll back, print each field's messages on stderr and exit with status 2."""

@@ -250,6 +250,9 @@ PAY_METHOD_LABELS = {**{m: m.capitalize() for m in PAY_METHODS}, PAY_METHOD_OTHE
 
 SERVICE_USER_CONTEXTS = ("yes", "no", "unknown")
 SERVICE_USER_CONTEXT_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
+#: Payment runs (tracker/runs): approved bank transfers gathered for a pay date.
+RUN_STATUSES = ("open", "paid", "cancelled")
+RUN_STATUS_WORDS = {"open": "Open", "paid": "Paid", "cancelled": "Cancelled"}
 
 # ---- rules and verdicts -------------------------------------------------------------------------
 

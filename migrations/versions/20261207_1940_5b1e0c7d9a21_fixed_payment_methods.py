@@ -6,7 +6,7 @@ another case becomes that value; anything else becomes "other", with the old tex
 ``method_note`` column.
 
 Revision ID: 5b1e0c7d9a21
-Revises: c63c447ca8b0
+Revises: 26a477b472f2
 Create Date: 2026-12-07 19:40:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c7d9a21'
-down_revision = 'c63c447ca8b0'
+down_revision = '26a477b472f2'
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 
@@ -44,3 +46,27 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(actor, action: str, entity_type: str, events: list[dict]) -> None:
+    """Many events of one kind in one INSERT (paying a run): each dict has ``entity_id`` and may have
+    ``person_id``, ``before``, ``after`` and ``reason``. Added to the caller's transaction."""
+    if not events:
+        return
+    actor_id = getattr(actor, "id", None)
+    db.session.execute(
+        sa.insert(AuditEvent),
+        [
+            {
+                "actor_id": actor_id,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": e["entity_id"],
+                "person_id": e.get("person_id"),
+                "before": _plain(e["before"]) if e.get("before") is not None else None,
+                "after": _plain(e["after"]) if e.get("after") is not None else None,
+                "reason": e.get("reason"),
+            }
+            for e in events
+        ],
+    )

@@ -273,3 +273,6 @@ def data_zip():
     resp.headers["Content-Disposition"] = f'attachment; filename="your-data-{now.date().isoformat()}.zip"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+from tracker.me import bank  # noqa: E402,F401  (adds the bank details page to this blueprint)

@@ -10,13 +10,14 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.audit import service as audit
 from tracker.contributions.models import Contribution
 from tracker.engine.core import ProposedPayment
 from tracker.errors import Conflict, Forbidden, ValidationFailed
-from tracker.extensions import db
+from tracker.extensions import db, table_of
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import Payment
 from tracker.people.models import Person
@@ -304,19 +305,7 @@ def pay(
 ) -> tuple[Payment, dict | None]:
     """Mark as paid on the date the person receives it. A new date is checked again."""
     _move(payment, "pay")
-    errors = {}
-    method = (method or "").strip()
-    if not method:
-        errors["method"] = ["Say how it was paid, for example bank transfer or cash."]
-    elif len(method) > 40:
-        errors["method"] = ["Use 40 characters or fewer."]
-    reference = (reference or "").strip() or None
-    if reference and len(reference) > 100:
-        errors["reference"] = ["Use 100 characters or fewer."]
-    if not isinstance(paid_on, date):
-        errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
-    if errors:
-        raise ValidationFailed(errors)
+    method, reference = _pay_fields(method, reference, paid_on)
     body = None
     lock_person_ledger(payment.person_id)
     if paid_on != payment.paid_on:
@@ -360,6 +349,23 @@ def pay(
         after={**payment_snapshot(payment), "method": method, "reference": reference},
     )
     return payment, body
+
+
+def _pay_fields(method: str, reference: str | None, paid_on: date) -> tuple[str, str | None]:
+    errors = {}
+    method = (method or "").strip()
+    if not method:
+        errors["method"] = ["Say how it was paid, for example bank transfer or cash."]
+    elif len(method) > 40:
+        errors["method"] = ["Use 40 characters or fewer."]
+    reference = (reference or "").strip() or None
+    if reference and len(reference) > 100:
+        errors["reference"] = ["Use 100 characters or fewer."]
+    if not isinstance(paid_on, date):
+        errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
+    if errors:
+        raise ValidationFailed(errors)
+    return method, reference
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -436,3 +442,110 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
         after=payment_snapshot(entry),
     )
     return entry
+
+
+# ---- paying many at once (a payment run) ------------------------------------------------------
+
+
+def pay_many(
+    payments: list[Payment], *, actor, paid_on: date, method: str, reference: str | None, now, today: date
+) -> dict[int, str]:
+    """``pay`` for many approved payments on one date, in one pass: the people's ledgers locked with
+    one ledger event (``ledger.changed``), every payment re-checked for ``paid_on`` (``checks.check_moves``:
+    bulk reads, one pass, each seeing the ones paid before it), then one batched UPDATE guarded by each
+    payment's version, and the audit events in one INSERT. No override: a payment a ``block`` verdict
+    would now stop, or one that is no longer approved, is left as it was.
+
+    Returns {payment id: why it was not paid}."""
+    method, reference = _pay_fields(method, reference, paid_on)
+    refused: dict[int, str] = {}
+    movable = []
+    for payment in payments:
+        try:
+            _move(payment, "pay")
+            movable.append(payment)
+        except InvalidTransition as e:
+            refused[payment.id] = e.message
+    if not movable:
+        return refused
+    ledger.changed(db.session, {p.person_id for p in movable})
+    proposals = [
+        (
+            p.id,
+            p.person_id,
+            ProposedPayment(
+                kind=p.kind, amount=p.amount, paid_on=paid_on, worked_on=p.worked_on, benefit_value=p.benefit_value
+            ),
+        )
+        for p in movable
+    ]
+    results = checks.check_moves(proposals, paid_on, today=today)
+    paying = []
+    for payment in movable:
+        result, revisions = results[payment.id]
+        if result.blocked:
+            refused[payment.id] = f"Paid on {paid_on:%d %B %Y} it would break a benefit rule."
+        else:
+            paying.append((payment, checks.check_json(result, revisions)))
+    _write_paid(paying, actor=actor, paid_on=paid_on, method=method, reference=reference, now=now)
+    return refused
+
+
+_PAYMENTS = table_of(Payment)
+_PAY_MANY = sa.update(_PAYMENTS).where(
+    _PAYMENTS.c.id == sa.bindparam("b_id"),
+    _PAYMENTS.c.version == sa.bindparam("b_version"),
+    _PAYMENTS.c.status == "approved",
+)
+
+
+def _write_paid(
+    paying: list[tuple[Payment, dict]], *, actor, paid_on: date, method: str, reference: str | None, now
+) -> None:
+    """One executemany UPDATE; the loaded payments are brought up to date without another flush."""
+    if not paying:
+        return
+    values = {
+        "status": "paid",
+        "paid_on": paid_on,
+        "method": method,
+        "reference": reference,
+        "paid_by_id": actor.id,
+        "paid_at": now,
+    }
+    befores = {p.id: payment_snapshot(p) for p, _ in paying}
+    rows = [{"b_id": p.id, "b_version": p.version, "check_snapshot": _snapshot(body)} for p, body in paying]
+    db.session.execute(_PAY_MANY.values(version=_PAYMENTS.c.version + 1, **values), rows)
+    ids = [p.id for p, _ in paying]
+    done = db.session.scalar(
+        sa.select(sa.func.count(Payment.id)).where(
+            Payment.id.in_(ids), Payment.status == "paid", Payment.paid_at == now
+        )
+    )
+    if done != len(ids):
+        db.session.rollback()
+        raise Conflict(
+            "Someone else changed one of these payments at the same moment. Reload and try again.",
+            code="payment_changed",
+        )
+    for payment, body in paying:
+        for name, value in {**values, "check_snapshot": _snapshot(body), "version": payment.version + 1}.items():
+            so.attributes.set_committed_value(payment, name, value)
+    audit.record_many(
+        actor,
+        "payment.paid",
+        "payment",
+        [
+            {
+                "entity_id": p.id,
+                "person_id": p.person_id,
+                "before": befores[p.id],
+                "after": {**payment_snapshot(p), "method": method, "reference": reference},
+            }
+            for p, _ in paying
+        ],
+    )
+
+
+def _snapshot(body: dict) -> dict:
+    return {"verdicts": body["verdicts"], "rules_used": body["rules_used"], "blocked": body["blocked"]}

@@ -7,6 +7,7 @@ words here (``tracker.rules.wording``), so callers read ``Verdict.notes`` and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from tracker.engine import core as engine
@@ -115,4 +116,48 @@ def check_many(
         claims, ledger_ = ledgers.get(pid, ([], engine.Ledger()))
         result = engine.check(claims, rules, ledger_, [p], preferences.get(pid, []), today=today)
         out[pid] = wording.check_result(result), revisions
+    return out
+
+
+def check_moves(
+    proposals: list[tuple[int, int, engine.ProposedPayment]], on: date, *, today: date | None = None
+) -> dict[int, tuple[engine.CheckResult, dict]]:
+    """Checks for many existing payments moved to ``on`` (paying a run), in a constant number of
+    queries: ``proposals`` are (payment id, person id, the payment as proposed on ``on``).
+
+    Each gives what ``check(person_id, [proposed], exclude_payment_id=payment id)`` would give when
+    the payments are checked one after another in this order: a payment that passes counts in its
+    person's ledger on its new date for the ones after it; one that is blocked stays where it was.
+    Returns {payment id: (result, {rule code: revision})}.
+    """
+    rules, revisions = _rules()
+    people = sorted({person_id for _, person_id, _ in proposals})
+    data = ledger.bulk_for(people, on)
+    preferences = ledger.bulk_preferences(people)
+    out: dict[int, tuple[engine.CheckResult, dict]] = {}
+    for payment_id, person_id, proposed in proposals:
+        claims, ledger_ = data.get(person_id, ([], engine.Ledger()))
+        others = tuple(p for p in ledger_.payments if p.id != payment_id)
+        result = wording.check_result(
+            engine.check(
+                claims,
+                rules,
+                replace(ledger_, payments=others),
+                [proposed],
+                preferences.get(person_id, []),
+                today=today,
+            )
+        )
+        out[payment_id] = (result, revisions)
+        if not result.blocked:
+            moved = engine.LedgerPayment.from_trusted(
+                proposed.kind,
+                proposed.amount,
+                proposed.paid_on,
+                proposed.worked_on,
+                proposed.benefit_value,
+                "paid",
+                payment_id,
+            )
+            data[person_id] = (claims, replace(ledger_, payments=(*others, moved)))
     return out

@@ -253,3 +253,15 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
             ),
         )
     return out
+
+
+def bulk_preferences(person_ids: list[int]) -> dict[int, list[str]]:
+    """``preferences_for`` for many people in one query."""
+    out: dict[int, list[str]] = {}
+    for person_id, kind in db.session.execute(
+        sa.select(Preference.person_id, Preference.kind)
+        .where(Preference.person_id.in_(person_ids))
+        .order_by(Preference.person_id, Preference.position)
+    ):
+        out.setdefault(person_id, []).append(kind)
+    return out

@@ -1,0 +1,279 @@
+"""Payment runs and bank details: /api/v1/payment-runs and /api/v1/people/ID/bank-account."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, jsonify, request
+from pydantic import Field
+
+from tracker.api import bp, openapi
+from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
+from tracker.api.schemas import EmptyIn, Strict
+from tracker.auth.access import visible_person
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.money import money_str
+from tracker.runs import accounts, files, service
+from tracker.runs.models import PaymentRun
+from tracker.timeutil import today, utcnow
+from tracker.vocab import FINANCE_ROLES
+
+RUN_ROLES = FINANCE_ROLES
+BANK_ROLES = (*FINANCE_ROLES, "contributor")
+
+
+class PaymentRunIn(Strict):
+    payment_ids: list[int] = Field(min_length=1, max_length=service.MAX_RUN)
+    pay_on: date
+
+
+class RunPaidIn(Strict):
+    paid_on: date
+
+
+class BankAccountIn(Strict):
+    account_name: str = Field(min_length=1, max_length=100)
+    sort_code: str = Field(min_length=1, max_length=20)
+    account_number: str = Field(min_length=1, max_length=20)
+
+
+def run_json(run: PaymentRun) -> dict:
+    items = [i for i in run.items if i.status == "in"]
+    return {
+        "id": run.id,
+        "status": run.status,
+        "reference": run.reference,
+        "pay_on": run.pay_on.isoformat(),
+        "paid_on": run.paid_on.isoformat() if run.paid_on else None,
+        "count": len(items),
+        "total": money_str(service.total_of(run)),
+        "payments": [{"id": i.payment_id, "amount": money_str(i.amount), "status": i.payment.status} for i in items],
+        "removed": [
+            {"id": i.payment_id, "amount": money_str(i.amount), "reason": i.removed_reason}
+            for i in service.removed_items(run)
+        ],
+    }
+
+
+def _run(run_id: int) -> PaymentRun:
+    require_role(*RUN_ROLES)
+    run = db.session.get(PaymentRun, run_id)
+    if run is None:
+        abort(404)  # as base.not_found, typed as never returning
+    return run
+
+
+@bp.post("/payment-runs")
+@writes
+def create_payment_run():
+    require_role(*RUN_ROLES)
+    body = parse_body(PaymentRunIn)
+    run = service.create_run(body.payment_ids, body.pay_on, actor=current_api_user(), today=today())
+    return jsonify(run_json(run)), 201
+
+
+@bp.get("/payment-runs/<int:run_id>")
+def get_payment_run(run_id: int):
+    return jsonify(run_json(_run(run_id)))
+
+
+@bp.get("/payment-runs/<int:run_id>/file")
+def get_payment_run_file(run_id: int):
+    run = _run(run_id)
+    file_format = request.args.get("format", "csv")
+    if file_format not in files.FORMATS:
+        raise ValidationFailed({"format": ["Choose csv, xlsx or bacs18."]})
+    rows = service.file_rows(run, actor=current_api_user(), file_format=file_format)
+    content, mimetype, name = files.render(run, rows, file_format, today=today())
+    db.session.commit()  # the audit event of the download
+    resp = Response(content, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/payment-runs/<int:run_id>/paid")
+@writes
+def mark_payment_run_paid(run_id: int):
+    run = _run(run_id)
+    body = parse_body(RunPaidIn)
+    service.mark_paid(run, actor=current_api_user(), paid_on=body.paid_on, now=utcnow(), today=today())
+    return jsonify(run_json(run)), 200
+
+
+@bp.post("/payment-runs/<int:run_id>/cancel")
+@writes
+def cancel_payment_run(run_id: int):
+    run = _run(run_id)
+    if request.get_data():
+        parse_body(EmptyIn)
+    service.cancel_run(run, actor=current_api_user(), now=utcnow())
+    return jsonify(run_json(run)), 200
+
+
+def _bank_person(person_id: int):
+    user = current_api_user()
+    require_role(*BANK_ROLES)
+    person = visible_person(user, person_id)
+    if person is None:
+        not_found()
+    return user, person
+
+
+def bank_json(person_id: int, details: accounts.BankDetails | None) -> dict:
+    shown = details.masked() if details else {"account_name": None, "sort_code": None, "account_number": None}
+    return {"person_id": person_id, "held": details is not None, **shown}
+
+
+@bp.get("/people/<int:person_id>/bank-account")
+def get_bank_account(person_id: int):
+    user, person = _bank_person(person_id)
+    details = accounts.view_bank_details(person, actor=user, where="api")
+    db.session.commit()  # the audit event of a staff view
+    return jsonify(bank_json(person.id, details))
+
+
+@bp.put("/people/<int:person_id>/bank-account")
+@writes
+def put_bank_account(person_id: int):
+    user, person = _bank_person(person_id)
+    details = accounts.parse_bank_details(parse_body(BankAccountIn).model_dump())
+    accounts.save_bank_details(person, details, actor=user, now=utcnow())
+    return jsonify(bank_json(person.id, details)), 200
+
+
+RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
+RUN = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"enum": ["open", "paid", "cancelled"]},
+        "reference": {"type": "string"},
+        "pay_on": {"type": "string", "format": "date"},
+        "paid_on": {"type": ["string", "null"], "format": "date"},
+        "count": {"type": "integer"},
+        "total": MONEY,
+        "payments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "amount": MONEY, "status": {"type": "string"}},
+            },
+        },
+        "removed": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "amount": MONEY, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+BANK = {
+    "type": "object",
+    "properties": {
+        "person_id": {"type": "integer"},
+        "held": {"type": "boolean"},
+        "account_name": {"type": ["string", "null"]},
+        "sort_code": {"type": ["string", "null"], "description": "masked: **-**-56"},
+        "account_number": {"type": ["string", "null"], "description": "masked: ****5678"},
+    },
+}
+FILE_FORMAT = {"name": "format", "in": "query", "schema": {"enum": list(files.FORMATS), "default": "csv"}}
+
+_ERRORS = {403: "Your role may not do this", 404: "Not found", 409: "A cancelled run", 422: "Unknown format"}
+FILE_DOWNLOAD = {
+    "summary": "The bank file: CSV, XLSX or Bacs Standard 18 (bank details in full; the download is audited)",
+    "parameters": [RUN_ID, FILE_FORMAT],
+    "responses": {
+        "200": {"description": "The file", "content": {"text/csv": {}, "text/plain": {}, files.XLSX_MIME: {}}},
+        **{
+            str(code): {"description": text, "content": {"application/json": {"schema": openapi._ref("Error")}}}
+            for code, text in _ERRORS.items()
+        },
+    },
+}
+# path -> (method, summary, request model, success status, answer schema, error statuses, path parameters)
+OPERATIONS = [
+    (
+        "/payment-runs",
+        "post",
+        "Gather approved bank transfers into a run for a pay date (422/409 name each payment refused)",
+        PaymentRunIn,
+        201,
+        RUN,
+        (401, 403, 409, 422),
+        (),
+    ),
+    (
+        "/payment-runs/{run_id}",
+        "get",
+        "A payment run: count, total, payments and any that left it",
+        None,
+        200,
+        RUN,
+        (401, 403, 404),
+        (RUN_ID,),
+    ),
+    (
+        "/payment-runs/{run_id}/paid",
+        "post",
+        "Mark every payment in the run paid with its reference, re-checking each; a newly blocked one leaves the run",
+        RunPaidIn,
+        200,
+        RUN,
+        (401, 403, 404, 409, 422),
+        (RUN_ID,),
+    ),
+    (
+        "/payment-runs/{run_id}/cancel",
+        "post",
+        "Cancel a run before it is paid; its payments are free again",
+        None,
+        200,
+        RUN,
+        (401, 403, 404, 409),
+        (RUN_ID,),
+    ),
+    (
+        "/people/{person_id}/bank-account",
+        "get",
+        "A person's bank details, masked (a staff view is audited)",
+        None,
+        200,
+        BANK,
+        (401, 403, 404),
+        (PERSON_ID,),
+    ),
+    (
+        "/people/{person_id}/bank-account",
+        "put",
+        "Set a person's bank details (validated, encrypted at rest; the person is told)",
+        BankAccountIn,
+        200,
+        BANK,
+        (401, 403, 404, 409, 422),
+        (PERSON_ID,),
+    ),
+]
+
+
+def _register() -> None:
+    for path, method, summary, model, ok, schema, errors, params in OPERATIONS:
+        op = openapi.operation(
+            summary,
+            body=model.__name__ if model else None,
+            ok=ok,
+            ok_schema=schema,
+            errors=errors,
+            idempotent=method == "post",
+            params=params,
+        )
+        openapi.register(path, {method: op}, [model] if model else [])
+    openapi.register("/payment-runs/{run_id}/file", {"get": FILE_DOWNLOAD})
+
+
+_register()
