@@ -22,6 +22,7 @@ from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks, ledger
+from tracker.timeutil import day_text
 from tracker.vocab import MAX_AMOUNT, NON_MONEY_KINDS, PAYMENT_KINDS
 
 
@@ -484,7 +485,7 @@ def pay_many(
     for payment in movable:
         result, revisions = results[payment.id]
         if result.blocked:
-            refused[payment.id] = f"Paid on {paid_on:%d %B %Y} it would break a benefit rule."
+            refused[payment.id] = f"Paid on {day_text(paid_on)} it would break a benefit rule."
         else:
             paying.append((payment, checks.check_json(result, revisions)))
     _write_paid(paying, actor=actor, paid_on=paid_on, method=method, reference=reference, now=now)

@@ -9,6 +9,7 @@ from tracker.money import format_money
 from tracker.payments.models import Payment
 from tracker.runs.accounts import BankDetails
 from tracker.runs.models import PaymentRun, PaymentRunItem
+from tracker.timeutil import day_text
 from tracker.vocab import PAYMENT_STATUS_LABELS
 
 FORMAT_WORDS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "bacs18": "Bacs Standard 18"}
@@ -46,7 +47,7 @@ def item_rows(items: list[PaymentRunItem], details: dict[int, BankDetails]) -> l
 
 
 def candidate_label(p: Payment) -> str:
-    return f"#{p.id} {p.person.name}: {format_money(p.amount)}, due {p.paid_on:%d %B %Y}"
+    return f"#{p.id} {p.person.name}: {format_money(p.amount)}, due {day_text(p.paid_on)}"
 
 
 def run_title(run: PaymentRun) -> str:
