@@ -13,6 +13,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.people import service
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.timeutil import today
 from tracker.vocab import BENEFIT_INFO_ROLES, STAFF_ROLES
 
@@ -23,11 +24,8 @@ PERSON_EDITORS = (*BENEFIT_INFO_ROLES, "contributor")
 
 def person_json(p: Person) -> dict:
     return {
-        "id": p.id,
-        "name": p.name,
-        "email": p.email,
-        "phone": p.phone,
-        "preferences": [{"kind": x.kind, "note": x.note} for x in p.preferences],
+        **pick(p, ("id", "name", "email", "phone")),
+        "preferences": [pick(x, ("kind", "note")) for x in p.preferences],
     }
 
 

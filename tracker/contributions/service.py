@@ -14,6 +14,7 @@ from tracker.extensions import db
 from tracker.money import PENNY, MoneyError, to_decimal
 from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.rules import ledger
 from tracker.vocab import MAX_AMOUNT
 
@@ -73,16 +74,20 @@ def activity_values(data: dict) -> dict:
     return out
 
 
+ACTIVITY_SNAPSHOT = (
+    "name",
+    "default_rate",
+    "rate_unit",
+    "includes_preparation",
+    "service_user_context",
+    "consulting_body",
+    "active",
+)
+CONTRIBUTION_SNAPSHOT = ("person_id", "activity_id", "worked_on", "hours", "preparation_hours", "value_owed", "role")
+
+
 def activity_snapshot(a: Activity) -> dict:
-    return {
-        "name": a.name,
-        "default_rate": a.default_rate,
-        "rate_unit": a.rate_unit,
-        "includes_preparation": a.includes_preparation,
-        "service_user_context": a.service_user_context,
-        "consulting_body": a.consulting_body,
-        "active": a.active,
-    }
+    return pick(a, ACTIVITY_SNAPSHOT)
 
 
 def create_activity(data: dict, *, actor) -> Activity:
@@ -157,15 +162,7 @@ def contribution_values(data: dict) -> dict:
 
 
 def contribution_snapshot(c: Contribution) -> dict:
-    return {
-        "person_id": c.person_id,
-        "activity_id": c.activity_id,
-        "worked_on": c.worked_on,
-        "hours": c.hours,
-        "preparation_hours": c.preparation_hours,
-        "value_owed": c.value_owed,
-        "role": c.role,
-    }
+    return pick(c, CONTRIBUTION_SNAPSHOT)
 
 
 def record_contribution(person: Person, data: dict, *, actor) -> Contribution:

@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.money import MoneyError, to_decimal
 from tracker.payments.models import Payment
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.rules import checks, ledger
 from tracker.vocab import MAX_AMOUNT, NON_MONEY_KINDS, PAYMENT_KINDS
 
@@ -210,13 +211,7 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
 
 def payment_snapshot(p: Payment) -> dict:
     return {
-        "kind": p.kind,
-        "amount": p.amount,
-        "benefit_value": p.benefit_value,
-        "paid_on": p.paid_on,
-        "status": p.status,
-        "note": p.note,
-        "charity_name": p.charity_name,
+        **pick(p, ("kind", "amount", "benefit_value", "paid_on", "status", "note", "charity_name")),
         "contribution_ids": [c.id for c in p.contributions],
     }
 
