@@ -165,19 +165,20 @@ def contribution_snapshot(c: Contribution) -> dict:
     return pick(c, CONTRIBUTION_SNAPSHOT)
 
 
-def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
-    v = contribution_values(data)
-    c = Contribution(
+def _new_contribution(person: Person, activity_id: int | None, worked_on: date, v: dict, actor) -> Contribution:
+    """A contribution from checked values (see ``contribution_values``), recorded by ``actor``."""
+    return Contribution(
         person_id=person.id,
-        activity_id=v["activity"].id if v["activity"] else None,
-        worked_on=v["worked_on"],
-        hours=v["hours"],
-        preparation_hours=v["preparation_hours"],
-        role=v["role"],
-        description=v["description"],
-        value_owed=v["value_owed"],
+        activity_id=activity_id,
+        worked_on=worked_on,
+        **{name: v[name] for name in ("hours", "preparation_hours", "role", "description", "value_owed")},
         recorded_by_id=getattr(actor, "id", None),
     )
+
+
+def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
+    v = contribution_values(data)
+    c = _new_contribution(person, v["activity"].id if v["activity"] else None, v["worked_on"], v, actor)
     db.session.add(c)
     ledger.changed(db.session, [person.id])
     db.session.flush()
@@ -219,17 +220,7 @@ def record_session(
         raise ValidationFailed(errors)
     out = []
     for person, v in made:
-        c = Contribution(
-            person_id=person.id,
-            activity_id=activity_id,
-            worked_on=worked_on,
-            hours=v["hours"],
-            preparation_hours=v["preparation_hours"],
-            role=v["role"],
-            description=v["description"],
-            value_owed=v["value_owed"],
-            recorded_by_id=getattr(actor, "id", None),
-        )
+        c = _new_contribution(person, activity_id, worked_on, v, actor)
         db.session.add(c)
         out.append(c)
     ledger.changed(db.session, [c.person_id for c in out])

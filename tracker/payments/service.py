@@ -175,15 +175,8 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
         )
     payment = Payment(
         person_id=person.id,
-        kind=p.kind,
-        amount=p.amount,
-        benefit_value=p.benefit_value,
-        amount_offered=p.amount_offered,
-        paid_on=p.paid_on,
-        due_on=p.due_on,
+        **pick(p, ("kind", "amount", "benefit_value", "amount_offered", "paid_on", "due_on", "note", "charity_name")),
         worked_on=worked_on,
-        note=p.note,
-        charity_name=p.charity_name,
         override_reason=p.override_reason if result.blocked else None,
         check_snapshot={"verdicts": body["verdicts"], "rules_used": body["rules_used"], "blocked": result.blocked},
         recorded_by_id=getattr(actor, "id", None),
@@ -397,17 +390,13 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
         kind=payment.kind,
         amount=-payment.amount,
         benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,
-        paid_on=payment.paid_on,
-        worked_on=payment.worked_on,
+        **pick(payment, ("paid_on", "worked_on", "method", "reference", "charity_name")),
         status="paid",
-        method=payment.method,
-        reference=payment.reference,
         reversal_of_id=payment.id,
         reason=reason,
         recorded_by_id=actor.id,
         paid_by_id=actor.id,
         paid_at=now,
-        charity_name=payment.charity_name,
     )
     db.session.add(entry)
     try:
