@@ -257,23 +257,24 @@ def form_data(definition: dict, revision: int) -> dict:
     }
 
 
+def _reason_field(label: str, missing: str, too_long: str) -> TextAreaField:
+    """A required reason of at most 2,000 characters."""
+    return TextAreaField(label, validators=[InputRequired(missing), Length(max=2000, message=too_long)])
+
+
 class ConfirmForm(FlaskForm):
-    reason = TextAreaField(
+    reason = _reason_field(
         "Where did you check the figure?",
-        validators=[
-            InputRequired("Say where you checked the figure, for example the address of the official page."),
-            Length(max=2000, message="Keep this under 2,000 characters."),
-        ],
+        "Say where you checked the figure, for example the address of the official page.",
+        "Keep this under 2,000 characters.",
     )
 
 
 class RetireForm(FlaskForm):
-    reason = TextAreaField(
+    reason = _reason_field(
         "Why is this rule being retired?",
-        validators=[
-            InputRequired("Say why the rule is being retired."),
-            Length(max=2000, message="Keep the reason under 2,000 characters."),
-        ],
+        "Say why the rule is being retired.",
+        "Keep the reason under 2,000 characters.",
     )
 
 
