@@ -46,11 +46,13 @@ PERSON = {
     },
 }
 
+#: The two properties every record of a person has.
+OWNED = {"id": {"type": "integer"}, "person_id": {"type": "integer"}}
+
 CLAIM = {
     "type": "object",
     "properties": {
-        "id": {"type": "integer"},
-        "person_id": {"type": "integer"},
+        **OWNED,
         "benefit": {"type": "string"},
         "start_on": {"type": "string", "format": "date"},
         "end_on": {"type": ["string", "null"], "format": "date"},
@@ -127,8 +129,7 @@ DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"typ
 DOCUMENT = {
     "type": "object",
     "properties": {
-        "id": {"type": "integer"},
-        "person_id": {"type": "integer"},
+        **OWNED,
         "kind": {"enum": ["statement", "certificate", "training_certificate"]},
         "start_on": {"type": "string", "format": "date"},
         "end_on": {"type": "string", "format": "date"},
@@ -141,8 +142,7 @@ PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"
 PAYMENT = {
     "type": "object",
     "properties": {
-        "id": {"type": "integer"},
-        "person_id": {"type": "integer"},
+        **OWNED,
         "kind": {"enum": list(PAYMENT_KINDS)},
         "amount": {"type": "string"},
         "benefit_value": {"type": ["string", "null"]},

@@ -52,8 +52,7 @@ def expense_json(e: Expense) -> dict:
 @bp.post("/activities")
 @writes
 def create_activity():
-    require_role(*BENEFIT_INFO_ROLES)
-    body = parse_body(ActivityIn)
+    body = parse_body(ActivityIn, roles=BENEFIT_INFO_ROLES)
     activity = contributions.create_activity(body.model_dump(), actor=current_api_user())
     return jsonify(activity_json(activity)), 201
 
@@ -68,8 +67,7 @@ def list_activities():
 @bp.post("/contributions")
 @writes
 def create_contribution():
-    require_role(*BENEFIT_INFO_ROLES)
-    body, person = parse_person_body(ContributionIn)
+    body, person = parse_person_body(ContributionIn, roles=BENEFIT_INFO_ROLES)
     c = contributions.record_contribution(person, body.model_dump(), actor=current_api_user())
     return jsonify(contribution_json(c)), 201
 
@@ -77,8 +75,7 @@ def create_contribution():
 @bp.post("/expenses")
 @writes
 def create_expense():
-    require_role(*STAFF_ROLES)
-    body, person = parse_person_body(ExpenseIn)
+    body, person = parse_person_body(ExpenseIn, roles=STAFF_ROLES)
     data = body.model_dump()
     if data.get("service_user_context") is None:
         data["service_user_context"] = "unknown"
@@ -89,8 +86,7 @@ def create_expense():
 @bp.post("/other-income")
 @writes
 def create_other_income():
-    require_role(*STAFF_ROLES)
-    body, person = parse_person_body(OtherIncomeIn)
+    body, person = parse_person_body(OtherIncomeIn, roles=STAFF_ROLES)
     row = expenses.record_other_income(person, body.model_dump(), actor=current_api_user())
     return jsonify(
         {

@@ -11,7 +11,7 @@ from tracker.audit import service as audit
 from tracker.contributions.models import RATE_UNITS, SERVICE_USER_CONTEXTS, Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.money import PENNY, MoneyError, to_decimal
+from tracker.money import PENNY, decimal_field
 from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
 from tracker.picks import pick
@@ -34,21 +34,8 @@ def _text(data, name, errors, *, required=False, limit=200):
 
 
 def _amount(data, name, errors, *, places=2, required=True, maximum=MAX_AMOUNT):
-    raw = data.get(name)
-    if raw is None or raw == "":
-        if required:
-            errors[name] = ["This is required."]
-        return None
-    try:
-        value = to_decimal(raw, places)
-    except MoneyError as e:
-        errors[name] = [str(e)]
-        return None
-    if value < 0:
-        errors[name] = ["Cannot be negative."]
-    elif value > maximum:
-        errors[name] = [f"Must be {maximum.normalize():f} or less."]
-    return value
+    words = ("This is required.", "Cannot be negative.", f"Must be {maximum.normalize():f} or less.")
+    return decimal_field(data, name, errors, required=required, maximum=maximum, words=words, places=places)
 
 
 def activity_values(data: dict) -> dict:

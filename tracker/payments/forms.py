@@ -435,21 +435,30 @@ def suggestion_fields(form: PaymentForm, explanation: str, payments: list[dict])
     return fields
 
 
+def posted_rows(formdata, prefix: str, most: int) -> list[dict[str, str]]:
+    """Payments a page sent back in hidden fields ({prefix}0_kind, {prefix}0_amount, {prefix}0_paid_on,
+    {prefix}1_kind, ..., at most ``most``), as typed: the first missing kind ends them."""
+    rows = []
+    for i in range(most):
+        kind = formdata.get(f"{prefix}{i}_kind")
+        if kind is None:
+            break
+        amount, paid_on = (formdata.get(f"{prefix}{i}_{name}") or "" for name in ("amount", "paid_on"))
+        rows.append({"kind": kind, "amount": amount, "paid_on": paid_on})
+    return rows
+
+
 def suggested_rows(formdata) -> list[dict] | None:
     """The payments a "use this suggestion" button posted; None when they cannot be read."""
     rows = []
-    for i in range(MAX_SUGGESTED):
-        kind = formdata.get(f"s{i}_kind")
-        if kind is None:
-            break
+    for row in posted_rows(formdata, "s", MAX_SUGGESTED):
         try:
-            paid_on = date.fromisoformat(formdata.get(f"s{i}_paid_on") or "")
+            paid_on = date.fromisoformat(row["paid_on"])
         except ValueError:
             return None
-        amount = formdata.get(f"s{i}_amount") or ""
-        if is_huge(amount):
+        if is_huge(row["amount"]):
             return None
-        rows.append({"kind": kind, "amount": amount, "paid_on": paid_on})
+        rows.append({**row, "paid_on": paid_on})
     return rows or None
 
 

@@ -17,7 +17,7 @@ from tracker.contributions.models import Contribution
 from tracker.engine.core import ProposedPayment
 from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db
-from tracker.money import MoneyError, to_decimal
+from tracker.money import decimal_field
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.picks import pick
@@ -55,21 +55,8 @@ def text_field(data: dict, name: str, errors: dict, limit: int, required: bool =
 
 def _money_field(data: dict, name: str, errors: dict, *, required: bool) -> Decimal | None:
     """An amount of money from 0 to the ceiling; None when it is missing or not money."""
-    raw = data.get(name)
-    if raw is None or raw == "":
-        if required:
-            errors[name] = ["Enter an amount, for example 150.00."]
-        return None
-    try:
-        value = to_decimal(raw)
-    except MoneyError as e:
-        errors[name] = [str(e)]
-        return None
-    if value < 0:
-        errors[name] = ["The amount cannot be negative."]
-    elif value > MAX_AMOUNT:
-        errors[name] = [TOO_MUCH]
-    return value
+    words = ("Enter an amount, for example 150.00.", "The amount cannot be negative.", TOO_MUCH)
+    return decimal_field(data, name, errors, required=required, maximum=MAX_AMOUNT, words=words)
 
 
 def _check_amounts(kind: str | None, amount: Decimal | None, benefit_value: Decimal | None, errors: dict) -> None:
