@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     Form,
@@ -26,7 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from tracker.people.forms import Needed, PlainDateField, select_choices
+from tracker.people.forms import Needed, PlainDateField, select_choices, upload_field
 from tracker.people.models import PREFERENCE_LABELS
 from tracker.vocab import MAX_RULE_LIMIT, PAYMENT_KINDS
 
@@ -279,10 +278,9 @@ class RetireForm(FlaskForm):
 
 
 class LoadForm(FlaskForm):
-    file = FileField(
+    file = upload_field(
         "Rule pack file",
-        validators=[
-            FileRequired("Choose a rule pack file to upload."),
-            FileAllowed(["yaml", "yml"], "The file must be a YAML rule pack whose name ends in .yaml or .yml."),
-        ],
+        "Choose a rule pack file to upload.",
+        ["yaml", "yml"],
+        "The file must be a YAML rule pack whose name ends in .yaml or .yml.",
     )
