@@ -12,8 +12,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -26,7 +25,7 @@ from tracker.money import money_str
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Consent, Person, Preference
 from tracker.people.presenters import claim_name
-from tracker.picks import pick
+from tracker.picks import pick, plain
 
 FORMAT_VERSION = 1
 
@@ -151,16 +150,8 @@ _NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def _plain(value):
-    """A value as JSON: Decimal and dates as strings, nested values walked."""
-    if isinstance(value, Decimal):
-        return money_str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    """A value as JSON: money as text with two decimal places, dates as ISO text, nested values walked."""
+    return plain(value, money_str)
 
 
 def _actor_label(user: User | None) -> str:
