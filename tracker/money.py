@@ -7,6 +7,7 @@ PostgreSQL alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -125,3 +126,35 @@ def Hours() -> ScaledDecimal:  # noqa: N802
 def sum_column(column):
     """``SUM(column)`` that keeps the column's Decimal type (SQL returns the raw integer)."""
     return sa.type_coerce(sa.func.coalesce(sa.func.sum(column), 0), column.type)
+
+
+def decimal_field(
+    data: Mapping,
+    name: str,
+    errors: dict,
+    *,
+    required: bool,
+    maximum: Decimal,
+    words: tuple[str, str, str],
+    places: int = 2,
+) -> Decimal | None:
+    """A form or body field as a Decimal from 0 to ``maximum``; None when it is missing or unreadable.
+
+    ``words`` are the messages put on ``errors[name]`` when it is missing (and required), negative
+    or above the maximum."""
+    missing, negative, too_much = words
+    raw = data.get(name)
+    if raw is None or raw == "":
+        if required:
+            errors[name] = [missing]
+        return None
+    try:
+        value = to_decimal(raw, places)
+    except MoneyError as e:
+        errors[name] = [str(e)]
+        return None
+    if value < 0:
+        errors[name] = [negative]
+    elif value > maximum:
+        errors[name] = [too_much]
+    return value

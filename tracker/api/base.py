@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
@@ -89,8 +89,11 @@ def _friendly(err: Mapping[str, Any]) -> str:
     return text.removeprefix("Value error, ")
 
 
-def parse_body(model: type[BaseModel]):
-    """Validate the JSON body against a strict model; 422 with per-field messages otherwise."""
+def parse_body(model: type[BaseModel], *, roles: Sequence[str] = ()):
+    """Validate the JSON body against a strict model; 422 with per-field messages otherwise.
+    With ``roles``, only those roles may send it: anyone else has a 403 before the body is read."""
+    if roles:
+        require_role(*roles)
     raw = request.get_data(cache=True)
     if not request.is_json:
         raise ValidationFailed({"body": ["Send a JSON body with 'Content-Type: application/json'."]})
@@ -226,9 +229,9 @@ def visible_person_or_404(person_id: int) -> Person:
     return person
 
 
-def parse_person_body(model: type[BaseModel]) -> tuple[Any, Person]:
+def parse_person_body(model: type[BaseModel], *, roles: Sequence[str] = ()) -> tuple[Any, Person]:
     """Validate a body that names a person (``person_id``): the body and that person."""
-    body = parse_body(model)
+    body = parse_body(model, roles=roles)
     return body, person_in_body(body.person_id)
 
 

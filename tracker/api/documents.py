@@ -60,8 +60,7 @@ def get_document_file(document_id: int):
 @bp.post("/documents/batches")
 @writes
 def create_batch():
-    require_role(*STAFF_ROLES)
-    body = parse_body(BatchIn)
+    body = parse_body(BatchIn, roles=STAFF_ROLES)
     batch = service.request_batch(body.kind, body.start_on, body.end_on, actor=current_api_user())
     return jsonify(service.batch_progress(batch)), 202
 

@@ -46,11 +46,13 @@ PERSON = {
     },
 }
 
+#: The two properties every record of a person has.
+OWNED = {"id": {"type": "integer"}, "person_id": {"type": "integer"}}
+
 CLAIM = {
     "type": "object",
     "properties": {
-        "id": {"type": "integer"},
-        "person_id": {"type": "integer"},
+        **OWNED,
         "benefit": {"type": "string"},
         "start_on": {"type": "string", "format": "date"},
         "end_on": {"type": ["string", "null"], "format": "date"},
@@ -127,8 +129,7 @@ DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"typ
 DOCUMENT = {
     "type": "object",
     "properties": {
-        "id": {"type": "integer"},
-        "person_id": {"type": "integer"},
+        **OWNED,
         "kind": {"enum": ["statement", "certificate", "training_certificate"]},
         "start_on": {"type": "string", "format": "date"},
         "end_on": {"type": "string", "format": "date"},
@@ -141,8 +142,7 @@ PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"
 PAYMENT = {
     "type": "object",
     "properties": {
-        "id": {"type": "integer"},
-        "person_id": {"type": "integer"},
+        **OWNED,
         "kind": {"enum": list(PAYMENT_KINDS)},
         "amount": {"type": "string"},
         "benefit_value": {"type": ["string", "null"]},
@@ -154,11 +154,30 @@ PAYMENT = {
     },
 }
 
+
+def _create(summary: str, body: str, *, ok: int = 201, errors: Sequence[int] = (401, 403, 422), **more) -> dict:
+    """A POST that records something new: replayable with an idempotency key."""
+    return operation(summary, body=body, ok=ok, errors=errors, idempotent=True, **more)
+
+
+def _listing(summary: str) -> dict:
+    """A filtered, paginated list of records."""
+    return operation(summary, errors=(401, 422), params=LIST_PARAMS)
+
+
+def _move(summary: str, param: dict, *, body: str | None = None, ok: int = 200, **more) -> dict:
+    """A POST that moves one record on (approve, pay, acknowledge...): it may meet a state conflict."""
+    errors = (401, 403, 404, 409, 422) if body else (401, 403, 404, 409)
+    return operation(summary, body=body, ok=ok, errors=errors, idempotent=True, params=(param,), **more)
+
+
+def _payment_move(summary: str, *, body: str | None = None, ok: int = 200) -> dict:
+    return _move(summary, PAYMENT_ID, body=body, ok=ok, ok_schema=_ref("Payment"))
+
+
 PATHS: dict[str, dict] = {
     "/people": {
-        "post": operation(
-            "Add a person", body="PersonIn", ok=201, ok_schema=PERSON, errors=(401, 403, 422), idempotent=True
-        ),
+        "post": _create("Add a person", "PersonIn", ok_schema=PERSON),
         "get": operation(
             "List people (staff only)",
             errors=(401, 403, 422),
@@ -180,23 +199,16 @@ PATHS: dict[str, dict] = {
         )
     },
     "/people/{person_id}/consent": {
-        "post": operation(
-            "Record consent to hold benefit information",
-            body="ConsentIn",
-            ok=201,
-            errors=(401, 403, 404, 422),
-            idempotent=True,
-            params=(PERSON_ID,),
+        "post": _create(
+            "Record consent to hold benefit information", "ConsentIn", errors=(401, 403, 404, 422), params=(PERSON_ID,)
         )
     },
     "/people/{person_id}/claims": {
-        "post": operation(
+        "post": _create(
             "Add a benefit claim (needs consent: 409 consent_required)",
-            body="ClaimIn",
-            ok=201,
+            "ClaimIn",
             ok_schema=CLAIM,
             errors=(401, 403, 404, 409, 422),
-            idempotent=True,
             params=(PERSON_ID,),
         ),
         "get": operation(
@@ -212,18 +224,12 @@ PATHS: dict[str, dict] = {
         )
     },
     "/payments": {
-        "post": operation(
+        "post": _create(
             "Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
-            body="PaymentIn",
-            ok=201,
+            "PaymentIn",
             errors=(401, 403, 409, 422),
-            idempotent=True,
         ),
-        "get": operation(
-            "Payments, filtered and paginated (a contributor sees only their own)",
-            errors=(401, 422),
-            params=LIST_PARAMS,
-        ),
+        "get": _listing("Payments, filtered and paginated (a contributor sees only their own)"),
     },
     "/payments/{payment_id}": {
         "get": operation(
@@ -239,45 +245,18 @@ PATHS: dict[str, dict] = {
             },
         },
     },
-    "/payments/{payment_id}/approve": {
-        "post": operation(
-            "Approve a draft (403 when you recorded it)",
-            ok_schema=_ref("Payment"),
-            errors=(401, 403, 404, 409),
-            idempotent=True,
-            params=(PAYMENT_ID,),
-        )
-    },
+    "/payments/{payment_id}/approve": {"post": _payment_move("Approve a draft (403 when you recorded it)")},
     "/payments/{payment_id}/pay": {
-        "post": operation(
+        "post": _payment_move(
             "Mark an approved payment paid on the date the person receives it (a new date is checked again)",
             body="PayIn",
-            ok_schema=_ref("Payment"),
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-            params=(PAYMENT_ID,),
         )
     },
     "/payments/{payment_id}/cancel": {
-        "post": operation(
-            "Cancel a draft or approved payment (409 when paid)",
-            body="ReasonIn",
-            ok_schema=_ref("Payment"),
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-            params=(PAYMENT_ID,),
-        )
+        "post": _payment_move("Cancel a draft or approved payment (409 when paid)", body="ReasonIn")
     },
     "/payments/{payment_id}/reverse": {
-        "post": operation(
-            "Reverse a paid payment: a new entry with the opposite amount",
-            body="ReasonIn",
-            ok=201,
-            ok_schema=_ref("Payment"),
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-            params=(PAYMENT_ID,),
-        )
+        "post": _payment_move("Reverse a paid payment: a new entry with the opposite amount", body="ReasonIn", ok=201)
     },
     "/people/{person_id}/position": {
         "get": operation(
@@ -294,44 +273,18 @@ PATHS: dict[str, dict] = {
         )
     },
     "/activities": {
-        "post": operation(
-            "Add an activity with its rate card", body="ActivityIn", ok=201, errors=(401, 403, 422), idempotent=True
-        ),
+        "post": _create("Add an activity with its rate card", "ActivityIn"),
         "get": operation("List activities", errors=(401, 403)),
     },
     "/contributions": {
-        "post": operation(
-            "Record that a person took part (value owed comes from the rate card)",
-            body="ContributionIn",
-            ok=201,
-            errors=(401, 403, 422),
-            idempotent=True,
-        ),
-        "get": operation(
-            "Contributions, filtered and paginated (a contributor sees only their own)",
-            errors=(401, 422),
-            params=LIST_PARAMS,
-        ),
+        "post": _create("Record that a person took part (value owed comes from the rate card)", "ContributionIn"),
+        "get": _listing("Contributions, filtered and paginated (a contributor sees only their own)"),
     },
     "/expenses": {
-        "post": operation(
-            "Record an expense repaid (kept apart from payments)",
-            body="ExpenseIn",
-            ok=201,
-            errors=(401, 403, 422),
-            idempotent=True,
-        ),
-        "get": operation("Expenses, filtered and paginated", errors=(401, 422), params=LIST_PARAMS),
+        "post": _create("Record an expense repaid (kept apart from payments)", "ExpenseIn"),
+        "get": _listing("Expenses, filtered and paginated"),
     },
-    "/other-income": {
-        "post": operation(
-            "Record income the person declared from elsewhere",
-            body="OtherIncomeIn",
-            ok=201,
-            errors=(401, 403, 422),
-            idempotent=True,
-        )
-    },
+    "/other-income": {"post": _create("Record income the person declared from elsewhere", "OtherIncomeIn")},
     "/documents": {
         "post": operation(
             "Ask for a statement or certificate (202); the same request returns the same document",
@@ -362,13 +315,7 @@ PATHS: dict[str, dict] = {
         }
     },
     "/documents/batches": {
-        "post": operation(
-            "Statements for everyone with activity in a period (202, with progress)",
-            body="BatchIn",
-            ok=202,
-            errors=(401, 403, 422),
-            idempotent=True,
-        )
+        "post": _create("Statements for everyone with activity in a period (202, with progress)", "BatchIn", ok=202)
     },
     "/documents/batches/{batch_id}": {
         "get": operation(
@@ -386,37 +333,16 @@ PATHS: dict[str, dict] = {
                 {"name": "person_id", "in": "query", "schema": {"type": "integer"}},
             ),
         ),
-        "post": operation(
+        "post": _create(
             "Raise a flag by hand (409 flag_exists for the same person, rule and period)",
-            body="RiskIn",
-            ok=201,
+            "RiskIn",
             errors=(401, 403, 409, 422),
-            idempotent=True,
         ),
     },
-    "/risks/{flag_id}/acknowledge": {
-        "post": operation(
-            "Acknowledge an open flag",
-            body="NoteIn",
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-            params=(FLAG_ID,),
-        )
-    },
-    "/risks/{flag_id}/resolve": {
-        "post": operation(
-            "Resolve a flag", body="NoteIn", errors=(401, 403, 404, 409, 422), idempotent=True, params=(FLAG_ID,)
-        )
-    },
+    "/risks/{flag_id}/acknowledge": {"post": _move("Acknowledge an open flag", FLAG_ID, body="NoteIn")},
+    "/risks/{flag_id}/resolve": {"post": _move("Resolve a flag", FLAG_ID, body="NoteIn")},
     "/risks/{flag_id}/notes": {
-        "post": operation(
-            "Add a note to a flag",
-            body="NoteIn",
-            ok=201,
-            errors=(401, 403, 404, 422),
-            idempotent=True,
-            params=(FLAG_ID,),
-        )
+        "post": _create("Add a note to a flag", "NoteIn", errors=(401, 403, 404, 422), params=(FLAG_ID,))
     },
     "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
 }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import jsonify, request
+from pydantic import BaseModel
 
 from tracker.api import bp, openapi
 from tracker.api.base import (
@@ -105,6 +107,11 @@ def _payment_for_finance(payment_id: int) -> Payment:
     return found_or_404(Payment, payment_id)
 
 
+def _move_request(payment_id: int, model: type[BaseModel]) -> tuple[Payment, Any]:
+    """The payment a pay, cancel or reverse acts on, then the move's body."""
+    return _payment_for_finance(payment_id), parse_body(model)
+
+
 def _optional_empty_body():
     if request.get_data():
         parse_body(EmptyIn)
@@ -122,8 +129,7 @@ def approve_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/pay")
 @writes
 def pay_payment(payment_id: int):
-    payment = _payment_for_finance(payment_id)
-    body = parse_body(PayIn)
+    payment, body = _move_request(payment_id, PayIn)
     payment, check = methods.pay(
         payment,
         actor=current_api_user(),
@@ -144,8 +150,7 @@ def pay_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/cancel")
 @writes
 def cancel_payment(payment_id: int):
-    payment = _payment_for_finance(payment_id)
-    body = parse_body(ReasonIn)
+    payment, body = _move_request(payment_id, ReasonIn)
     service.cancel(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
     return jsonify(payment_json(payment)), 200
 
@@ -153,8 +158,7 @@ def cancel_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/reverse")
 @writes
 def reverse_payment(payment_id: int):
-    payment = _payment_for_finance(payment_id)
-    body = parse_body(ReasonIn)
+    payment, body = _move_request(payment_id, ReasonIn)
     entry = service.reverse(payment, actor=current_api_user(), reason=body.reason, now=utcnow())
     return jsonify(payment_json(entry)), 201
 
@@ -163,8 +167,7 @@ def reverse_payment(payment_id: int):
 @writes
 def approve_payments():
     """Bulk approval by a second person: each id is approved or refused on its own (partial success)."""
-    require_role("admin", "finance")
-    body = parse_body(ApproveManyIn)
+    body = parse_body(ApproveManyIn, roles=("admin", "finance"))
     outcomes = approvals.approve_many(body.ids, actor=current_api_user(), now=utcnow(), today=today())
     return jsonify({"results": [o.as_json() for o in outcomes]}), 200
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, request
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import bp
 from tracker.api.base import current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404, writes
@@ -13,6 +15,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.people import service
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.timeutil import today
 from tracker.vocab import BENEFIT_INFO_ROLES, STAFF_ROLES
 
@@ -23,11 +26,8 @@ PERSON_EDITORS = (*BENEFIT_INFO_ROLES, "contributor")
 
 def person_json(p: Person) -> dict:
     return {
-        "id": p.id,
-        "name": p.name,
-        "email": p.email,
-        "phone": p.phone,
-        "preferences": [{"kind": x.kind, "note": x.note} for x in p.preferences],
+        **pick(p, ("id", "name", "email", "phone")),
+        "preferences": [pick(x, ("kind", "note")) for x in p.preferences],
     }
 
 
@@ -49,11 +49,15 @@ def _person_to_change(person_id: int) -> Person:
     return person
 
 
+def _change_request(person_id: int, model: type[BaseModel]) -> tuple[Person, Any]:
+    """The person a request changes (see ``_person_to_change``), then the request's body."""
+    return _person_to_change(person_id), parse_body(model)
+
+
 @bp.post("/people")
 @writes
 def create_person():
-    require_role(*BENEFIT_INFO_ROLES)
-    body = parse_body(PersonIn)
+    body = parse_body(PersonIn, roles=BENEFIT_INFO_ROLES)
     person = service.create_person(body.model_dump(), actor=current_api_user())
     return jsonify(person_json(person)), 201
 
@@ -94,8 +98,7 @@ def put_preferences(person_id: int):
 @bp.post("/people/<int:person_id>/consent")
 @writes
 def post_consent(person_id: int):
-    person = _person_to_change(person_id)
-    body = parse_body(ConsentIn)
+    person, body = _change_request(person_id, ConsentIn)
     consent = service.record_consent(
         person, body.given_on, body.notice_version, actor=current_api_user(), today=today()
     )
@@ -112,8 +115,7 @@ def post_consent(person_id: int):
 @bp.post("/people/<int:person_id>/claims")
 @writes
 def post_claim(person_id: int):
-    person = _person_to_change(person_id)
-    body = parse_body(ClaimIn)
+    person, body = _change_request(person_id, ClaimIn)
     claim = service.add_claim(
         person, body.benefit, body.start_on, body.end_on, body.attributes, actor=current_api_user()
     )

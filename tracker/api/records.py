@@ -14,28 +14,21 @@ from tracker.extensions import db
 from tracker.money import money_str
 from tracker.payments import expenses, queries
 from tracker.payments.models import Expense
+from tracker.picks import pick
 from tracker.vocab import BENEFIT_INFO_ROLES, STAFF_ROLES
 
 
 def activity_json(a: Activity) -> dict:
     return {
-        "id": a.id,
-        "name": a.name,
-        "description": a.description,
+        **pick(a, ("id", "name", "description")),
         "default_rate": money_str(a.default_rate),
-        "rate_unit": a.rate_unit,
-        "includes_preparation": a.includes_preparation,
-        "service_user_context": a.service_user_context,
-        "consulting_body": a.consulting_body,
-        "active": a.active,
+        **pick(a, ("rate_unit", "includes_preparation", "service_user_context", "consulting_body", "active")),
     }
 
 
 def contribution_json(c: Contribution) -> dict:
     return {
-        "id": c.id,
-        "person_id": c.person_id,
-        "activity_id": c.activity_id,
+        **pick(c, ("id", "person_id", "activity_id")),
         "worked_on": c.worked_on.isoformat(),
         "hours": str(c.hours),
         "preparation_hours": str(c.preparation_hours),
@@ -47,23 +40,19 @@ def contribution_json(c: Contribution) -> dict:
 
 def expense_json(e: Expense) -> dict:
     return {
-        "id": e.id,
-        "person_id": e.person_id,
+        **pick(e, ("id", "person_id")),
         "amount": money_str(e.amount),
         "currency": e.currency,
         "incurred_on": e.incurred_on.isoformat(),
         "paid_on": e.paid_on.isoformat(),
-        "description": e.description,
-        "receipt_ref": e.receipt_ref,
-        "service_user_context": e.service_user_context,
+        **pick(e, ("description", "receipt_ref", "service_user_context")),
     }
 
 
 @bp.post("/activities")
 @writes
 def create_activity():
-    require_role(*BENEFIT_INFO_ROLES)
-    body = parse_body(ActivityIn)
+    body = parse_body(ActivityIn, roles=BENEFIT_INFO_ROLES)
     activity = contributions.create_activity(body.model_dump(), actor=current_api_user())
     return jsonify(activity_json(activity)), 201
 
@@ -78,8 +67,7 @@ def list_activities():
 @bp.post("/contributions")
 @writes
 def create_contribution():
-    require_role(*BENEFIT_INFO_ROLES)
-    body, person = parse_person_body(ContributionIn)
+    body, person = parse_person_body(ContributionIn, roles=BENEFIT_INFO_ROLES)
     c = contributions.record_contribution(person, body.model_dump(), actor=current_api_user())
     return jsonify(contribution_json(c)), 201
 
@@ -87,8 +75,7 @@ def create_contribution():
 @bp.post("/expenses")
 @writes
 def create_expense():
-    require_role(*STAFF_ROLES)
-    body, person = parse_person_body(ExpenseIn)
+    body, person = parse_person_body(ExpenseIn, roles=STAFF_ROLES)
     data = body.model_dump()
     if data.get("service_user_context") is None:
         data["service_user_context"] = "unknown"
@@ -99,8 +86,7 @@ def create_expense():
 @bp.post("/other-income")
 @writes
 def create_other_income():
-    require_role(*STAFF_ROLES)
-    body, person = parse_person_body(OtherIncomeIn)
+    body, person = parse_person_body(OtherIncomeIn, roles=STAFF_ROLES)
     row = expenses.record_other_income(person, body.model_dump(), actor=current_api_user())
     return jsonify(
         {

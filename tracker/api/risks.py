@@ -42,8 +42,7 @@ def list_risks():
 @bp.post("/risks")
 @writes
 def create_risk():
-    require_role(*BENEFIT_INFO_ROLES)
-    body, person = parse_person_body(RiskIn)
+    body, person = parse_person_body(RiskIn, roles=BENEFIT_INFO_ROLES)
     flag = service.raise_manual(person, body.note, actor=current_api_user(), today=today(), rule_family=body.rule)
     return jsonify(service.flag_json(flag)), 201
 

@@ -99,9 +99,14 @@ class ContributionIn(Strict):
     value_owed: MoneyText | None = None
 
 
-class ExpenseIn(Strict):
+class _PersonAmountIn(Strict):
+    """An amount of money about a person: what expenses and other income have in common."""
+
     person_id: int
     amount: MoneyText
+
+
+class ExpenseIn(_PersonAmountIn):
     incurred_on: date
     paid_on: date
     description: str = Field(min_length=1, max_length=500)
@@ -109,9 +114,7 @@ class ExpenseIn(Strict):
     service_user_context: ServiceUserContext | None = None
 
 
-class OtherIncomeIn(Strict):
-    person_id: int
-    amount: MoneyText
+class OtherIncomeIn(_PersonAmountIn):
     received_on: date
     source: str = Field(min_length=1, max_length=200)
 

@@ -1,24 +1,10 @@
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-
 import sqlalchemy as sa
 
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
-
-
-def _plain(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+from tracker.picks import plain
 
 
 def record(
@@ -40,8 +26,8 @@ def record(
         entity_type=entity_type or (type(entity).__tablename__ if entity is not None else "none"),
         entity_id=entity_id if entity_id is not None else getattr(entity, "id", None),
         person_id=person_id,
-        before=_plain(before) if before is not None else None,
-        after=_plain(after) if after is not None else None,
+        before=plain(before) if before is not None else None,
+        after=plain(after) if after is not None else None,
         reason=reason,
     )
     db.session.add(event)
@@ -63,8 +49,8 @@ def record_many(actor, action: str, entity_type: str, events: list[dict]) -> Non
                 "entity_type": entity_type,
                 "entity_id": e["entity_id"],
                 "person_id": e.get("person_id"),
-                "before": _plain(e["before"]) if e.get("before") is not None else None,
-                "after": _plain(e["after"]) if e.get("after") is not None else None,
+                "before": plain(e["before"]) if e.get("before") is not None else None,
+                "after": plain(e["after"]) if e.get("after") is not None else None,
                 "reason": e.get("reason"),
             }
             for e in events

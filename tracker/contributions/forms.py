@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired
 
 from tracker.contributions.models import RATE_UNITS
 from tracker.pages import parse_id
-from tracker.payments.forms import DayField, NotHuge, clean, money_field
+from tracker.payments.forms import DayField, NotHuge, clean, money_field, service_user_field
 from tracker.people.forms import Needed, select_choices
 
 SESSION_ROWS = 8
@@ -43,11 +43,8 @@ class ActivityForm(FlaskForm):
         validate_choice=False,
     )
     includes_preparation = BooleanField("Preparation time is paid at the same rate")
-    service_user_context = SelectField(
-        "Do people take part as service users of the consulting body?",
-        default="unknown",
-        choices=select_choices(list(SERVICE_USER_LABELS.items())),
-        validate_choice=False,
+    service_user_context = service_user_field(
+        "Do people take part as service users of the consulting body?", SERVICE_USER_LABELS
     )
     consulting_body = StringField("Consulting body")
 

@@ -11,9 +11,10 @@ from tracker.audit import service as audit
 from tracker.contributions.models import RATE_UNITS, SERVICE_USER_CONTEXTS, Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.money import PENNY, MoneyError, to_decimal
+from tracker.money import PENNY, decimal_field
 from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.rules import ledger
 from tracker.vocab import MAX_AMOUNT
 
@@ -33,21 +34,8 @@ def _text(data, name, errors, *, required=False, limit=200):
 
 
 def _amount(data, name, errors, *, places=2, required=True, maximum=MAX_AMOUNT):
-    raw = data.get(name)
-    if raw is None or raw == "":
-        if required:
-            errors[name] = ["This is required."]
-        return None
-    try:
-        value = to_decimal(raw, places)
-    except MoneyError as e:
-        errors[name] = [str(e)]
-        return None
-    if value < 0:
-        errors[name] = ["Cannot be negative."]
-    elif value > maximum:
-        errors[name] = [f"Must be {maximum.normalize():f} or less."]
-    return value
+    words = ("This is required.", "Cannot be negative.", f"Must be {maximum.normalize():f} or less.")
+    return decimal_field(data, name, errors, required=required, maximum=maximum, words=words, places=places)
 
 
 def activity_values(data: dict) -> dict:
@@ -73,16 +61,20 @@ def activity_values(data: dict) -> dict:
     return out
 
 
+ACTIVITY_SNAPSHOT = (
+    "name",
+    "default_rate",
+    "rate_unit",
+    "includes_preparation",
+    "service_user_context",
+    "consulting_body",
+    "active",
+)
+CONTRIBUTION_SNAPSHOT = ("person_id", "activity_id", "worked_on", "hours", "preparation_hours", "value_owed", "role")
+
+
 def activity_snapshot(a: Activity) -> dict:
-    return {
-        "name": a.name,
-        "default_rate": a.default_rate,
-        "rate_unit": a.rate_unit,
-        "includes_preparation": a.includes_preparation,
-        "service_user_context": a.service_user_context,
-        "consulting_body": a.consulting_body,
-        "active": a.active,
-    }
+    return pick(a, ACTIVITY_SNAPSHOT)
 
 
 def create_activity(data: dict, *, actor) -> Activity:
@@ -157,30 +149,23 @@ def contribution_values(data: dict) -> dict:
 
 
 def contribution_snapshot(c: Contribution) -> dict:
-    return {
-        "person_id": c.person_id,
-        "activity_id": c.activity_id,
-        "worked_on": c.worked_on,
-        "hours": c.hours,
-        "preparation_hours": c.preparation_hours,
-        "value_owed": c.value_owed,
-        "role": c.role,
-    }
+    return pick(c, CONTRIBUTION_SNAPSHOT)
+
+
+def _new_contribution(person: Person, activity_id: int | None, worked_on: date, v: dict, actor) -> Contribution:
+    """A contribution from checked values (see ``contribution_values``), recorded by ``actor``."""
+    return Contribution(
+        person_id=person.id,
+        activity_id=activity_id,
+        worked_on=worked_on,
+        **{name: v[name] for name in ("hours", "preparation_hours", "role", "description", "value_owed")},
+        recorded_by_id=getattr(actor, "id", None),
+    )
 
 
 def record_contribution(person: Person, data: dict, *, actor) -> Contribution:
     v = contribution_values(data)
-    c = Contribution(
-        person_id=person.id,
-        activity_id=v["activity"].id if v["activity"] else None,
-        worked_on=v["worked_on"],
-        hours=v["hours"],
-        preparation_hours=v["preparation_hours"],
-        role=v["role"],
-        description=v["description"],
-        value_owed=v["value_owed"],
-        recorded_by_id=getattr(actor, "id", None),
-    )
+    c = _new_contribution(person, v["activity"].id if v["activity"] else None, v["worked_on"], v, actor)
     db.session.add(c)
     ledger.changed(db.session, [person.id])
     db.session.flush()
@@ -222,17 +207,7 @@ def record_session(
         raise ValidationFailed(errors)
     out = []
     for person, v in made:
-        c = Contribution(
-            person_id=person.id,
-            activity_id=activity_id,
-            worked_on=worked_on,
-            hours=v["hours"],
-            preparation_hours=v["preparation_hours"],
-            role=v["role"],
-            description=v["description"],
-            value_owed=v["value_owed"],
-            recorded_by_id=getattr(actor, "id", None),
-        )
+        c = _new_contribution(person, activity_id, worked_on, v, actor)
         db.session.add(c)
         out.append(c)
     ledger.changed(db.session, [c.person_id for c in out])

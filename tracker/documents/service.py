@@ -28,6 +28,7 @@ from tracker.jobs import enqueue_after_commit
 from tracker.money import Money, format_money
 from tracker.payments.models import Expense, Payment
 from tracker.people.models import PREFERENCE_LABELS, Person
+from tracker.picks import pick
 from tracker.rules import checks
 from tracker.timeutil import day_text, utcnow
 from tracker.vocab import VERDICT_STATUS_WORDS
@@ -579,14 +580,8 @@ def redrive_stuck(older_than_seconds: int, now=None, limit: int = 500) -> int:
 
 def document_json(doc: Document) -> dict:
     return {
-        "id": doc.id,
-        "person_id": doc.person_id,
-        "kind": doc.kind,
+        **pick(doc, ("id", "person_id", "kind")),
         "start_on": doc.start_on.isoformat(),
         "end_on": doc.end_on.isoformat(),
-        "status": doc.status,
-        "sha256": doc.sha256,
-        "failure_reason": doc.failure_reason,
-        "template_version": doc.template_version,
-        "batch_id": doc.batch_id,
+        **pick(doc, ("status", "sha256", "failure_reason", "template_version", "batch_id")),
     }

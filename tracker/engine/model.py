@@ -370,15 +370,8 @@ class ProposedPayment:
             _decimal(self.hours, "proposed hours")
 
     def as_ledger_payment(self, id: object = None) -> LedgerPayment:
-        return LedgerPayment(
-            kind=self.kind,
-            amount=self.amount,
-            paid_on=self.paid_on,
-            worked_on=self.worked_on,
-            benefit_value=self.benefit_value,
-            status="draft",
-            id=id,
-        )
+        shared = {name: getattr(self, name) for name in ("kind", "amount", "paid_on", "worked_on", "benefit_value")}
+        return LedgerPayment(**shared, status="draft", id=id)
 
 
 # --- results -----------------------------------------------------------------------------------

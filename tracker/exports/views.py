@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 import sqlalchemy as sa
 from flask import Response, render_template, request, stream_with_context
@@ -49,52 +50,59 @@ def _person_name(row) -> str | None:
     return row.person.name if row.person is not None else None
 
 
-PAYMENT_COLUMNS = [
-    Column("id", lambda p: p.id, "int", 8),
-    Column("person_id", lambda p: p.person_id, "int", 10),
-    Column("person", _person_name, "text", 28),
-    Column("kind", lambda p: p.kind, "text", 14),
-    Column("amount", lambda p: p.amount, "money", 12),
-    Column("benefit_value", lambda p: p.benefit_value, "money", 14),
-    Column("currency", lambda p: p.currency, "text", 9),
-    Column("status", lambda p: p.status, "text", 11),
-    Column("due_on", lambda p: p.due_on, "date", 12),
-    Column("paid_on", lambda p: p.paid_on, "date", 12),
-    Column("worked_on", lambda p: p.worked_on, "date", 12),
-    Column("method", lambda p: p.method, "text", 16),
-    Column("reference", lambda p: p.reference, "text", 18),
-    Column("note", lambda p: p.note, "text", 40),
-    Column("charity_name", lambda p: p.charity_name, "text", 20),
-    Column("reversal_of", lambda p: p.reversal_of_id, "int", 12),
-    Column("reason", lambda p: p.reason, "text", 40),
-]
+def _activity_name(row) -> str | None:
+    return row.activity.name if row.activity is not None else None
 
-CONTRIBUTION_COLUMNS = [
-    Column("id", lambda c: c.id, "int", 8),
-    Column("person_id", lambda c: c.person_id, "int", 10),
-    Column("person", _person_name, "text", 28),
-    Column("worked_on", lambda c: c.worked_on, "date", 12),
-    Column("activity_id", lambda c: c.activity_id, "int", 11),
-    Column("activity", lambda c: c.activity.name if c.activity is not None else None, "text", 28),
-    Column("hours", lambda c: c.hours, "decimal", 8),
-    Column("preparation_hours", lambda c: c.preparation_hours, "decimal", 17),
-    Column("role", lambda c: c.role, "text", 16),
-    Column("description", lambda c: c.description, "text", 40),
-    Column("value_owed", lambda c: c.value_owed, "money", 12),
-]
 
-EXPENSE_COLUMNS = [
-    Column("id", lambda e: e.id, "int", 8),
-    Column("person_id", lambda e: e.person_id, "int", 10),
-    Column("person", _person_name, "text", 28),
-    Column("amount", lambda e: e.amount, "money", 12),
-    Column("currency", lambda e: e.currency, "text", 9),
-    Column("incurred_on", lambda e: e.incurred_on, "date", 12),
-    Column("paid_on", lambda e: e.paid_on, "date", 12),
-    Column("description", lambda e: e.description, "text", 40),
-    Column("receipt_ref", lambda e: e.receipt_ref, "text", 16),
-    Column("service_user_context", lambda e: e.service_user_context, "text", 20),
-]
+#: Each column's kind and width (a field has the same ones in every download).
+FORMATS = {
+    "id": ("int", 8),
+    "person_id": ("int", 10),
+    "person": ("text", 28),
+    "kind": ("text", 14),
+    "amount": ("money", 12),
+    "benefit_value": ("money", 14),
+    "currency": ("text", 9),
+    "status": ("text", 11),
+    "due_on": ("date", 12),
+    "paid_on": ("date", 12),
+    "worked_on": ("date", 12),
+    "method": ("text", 16),
+    "reference": ("text", 18),
+    "note": ("text", 40),
+    "charity_name": ("text", 20),
+    "reversal_of": ("int", 12),
+    "reason": ("text", 40),
+    "activity_id": ("int", 11),
+    "activity": ("text", 28),
+    "hours": ("decimal", 8),
+    "preparation_hours": ("decimal", 17),
+    "role": ("text", 16),
+    "description": ("text", 40),
+    "value_owed": ("money", 12),
+    "incurred_on": ("date", 12),
+    "receipt_ref": ("text", 16),
+    "service_user_context": ("text", 20),
+}
+#: How to read the columns that are not simply the attribute of the same name.
+GETTERS: dict[str, Callable[[object], object]] = {
+    "person": _person_name,
+    "activity": _activity_name,
+    "reversal_of": attrgetter("reversal_of_id"),
+}
+
+
+def _columns(*names: str) -> list[Column]:
+    return [Column(name, GETTERS.get(name) or attrgetter(name), *FORMATS[name]) for name in names]
+
+
+OWNER = ("id", "person_id", "person")
+PAYMENT_COLUMNS = _columns(*OWNER, "kind", "amount", "benefit_value", "currency", "status", "due_on", "paid_on")
+PAYMENT_COLUMNS += _columns("worked_on", "method", "reference", "note", "charity_name", "reversal_of", "reason")
+CONTRIBUTION_COLUMNS = _columns(*OWNER, "worked_on", "activity_id", "activity", "hours", "preparation_hours", "role")
+CONTRIBUTION_COLUMNS += _columns("description", "value_owed")
+EXPENSE_COLUMNS = _columns(*OWNER, "amount", "currency", "incurred_on", "paid_on", "description", "receipt_ref")
+EXPENSE_COLUMNS += _columns("service_user_context")
 
 
 def _filters() -> queries.Filters:

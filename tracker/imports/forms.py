@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SelectField
 from wtforms.validators import AnyOf, InputRequired
 
 from tracker.imports.service import KINDS
-from tracker.people.forms import select_choices
+from tracker.people.forms import select_choices, upload_field
 
 
 class ImportForm(FlaskForm):
@@ -22,13 +21,12 @@ class ImportForm(FlaskForm):
             AnyOf(KINDS, message="Choose whether the file holds contributions or payments."),
         ],
     )
-    file = FileField(
+    file = upload_field(
         "The file",
-        validators=[
-            FileRequired("Choose a CSV file (.csv) or an Excel workbook (.xlsx) to upload."),
-            FileAllowed(["csv", "xlsx"], "The file must be a CSV file (.csv) or an Excel workbook (.xlsx)."),
-        ],
-        render_kw={"accept": ".csv,.xlsx"},
+        "Choose a CSV file (.csv) or an Excel workbook (.xlsx) to upload.",
+        ["csv", "xlsx"],
+        "The file must be a CSV file (.csv) or an Excel workbook (.xlsx).",
+        accept=".csv,.xlsx",
     )
     # The fingerprint of the file that was checked, so "Import" can say when another file is chosen.
     checked = HiddenField()

@@ -12,8 +12,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -26,6 +25,7 @@ from tracker.money import money_str
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Consent, Person, Preference
 from tracker.people.presenters import claim_name
+from tracker.picks import pick, plain
 from tracker.timeutil import when_text
 
 FORMAT_VERSION = 1
@@ -151,16 +151,8 @@ _NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def _plain(value):
-    """A value as JSON: Decimal and dates as strings, nested values walked."""
-    if isinstance(value, Decimal):
-        return money_str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    """A value as JSON: money as text with two decimal places, dates as ISO text, nested values walked."""
+    return plain(value, money_str)
 
 
 def _actor_label(user: User | None) -> str:
@@ -175,17 +167,7 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     """Every row about the person, as plain JSON-ready dictionaries (one list per table)."""
     pid = person.id
     out: dict = {}
-    out["person"] = _plain(
-        {
-            "id": person.id,
-            "name": person.name,
-            "email": person.email,
-            "phone": person.phone,
-            "notes": person.notes,
-            "created_at": person.created_at,
-            "updated_at": person.updated_at,
-        }
-    )
+    out["person"] = _plain(pick(person, ("id", "name", "email", "phone", "notes", "created_at", "updated_at")))
     out["preferences"] = [
         {"position": p.position + 1, "kind": p.kind, "label": PREFERENCE_LABELS.get(p.kind, p.kind), "note": p.note}
         for p in db.session.scalars(
@@ -193,29 +175,17 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
         )
     ]
     out["consents"] = [
-        _plain(
-            {
-                "id": c.id,
-                "given_on": c.given_on,
-                "notice_version": c.notice_version,
-                "recorded_at": c.recorded_at,
-                "withdrawn_on": c.withdrawn_on,
-            }
-        )
+        _plain(pick(c, ("id", "given_on", "notice_version", "recorded_at", "withdrawn_on")))
         for c in db.session.scalars(sa.select(Consent).where(Consent.person_id == pid).order_by(Consent.id))
     ]
     out["claims"] = [
         _plain(
             {
-                "id": c.id,
-                "benefit": c.benefit,
+                **pick(c, ("id", "benefit")),
                 "benefit_name": claim_name(c.benefit),
-                "start_on": c.start_on,
-                "end_on": c.end_on,
+                **pick(c, ("start_on", "end_on")),
                 "attributes": dict(c.attributes or {}),
-                "confirmed_on": c.confirmed_on,
-                "created_at": c.created_at,
-                "updated_at": c.updated_at,
+                **pick(c, ("confirmed_on", "created_at", "updated_at")),
             }
         )
         for c in db.session.scalars(
@@ -227,15 +197,9 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     out["contributions"] = [
         _plain(
             {
-                "id": c.id,
-                "worked_on": c.worked_on,
+                **pick(c, ("id", "worked_on")),
                 "activity": name,
-                "hours": c.hours,
-                "preparation_hours": c.preparation_hours,
-                "role": c.role,
-                "description": c.description,
-                "value_owed": c.value_owed,
-                "created_at": c.created_at,
+                **pick(c, ("hours", "preparation_hours", "role", "description", "value_owed", "created_at")),
             }
         )
         for c, name in db.session.execute(
@@ -259,28 +223,11 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     ):
         row = _plain(
             {
-                "id": p.id,
-                "kind": p.kind,
-                "amount": p.amount,
-                "benefit_value": p.benefit_value,
-                "amount_offered": p.amount_offered,
-                "currency": p.currency,
-                "status": p.status,
-                "due_on": p.due_on,
-                "paid_on": p.paid_on,
-                "worked_on": p.worked_on,
-                "method": p.method,
-                "reference": p.reference,
-                "note": p.note,
-                "charity_name": p.charity_name,
-                "reversal_of_id": p.reversal_of_id,
-                "reason": p.reason,
-                "override_reason": p.override_reason,
+                **pick(p, ("id", "kind", "amount", "benefit_value", "amount_offered", "currency", "status")),
+                **pick(p, ("due_on", "paid_on", "worked_on", "method", "reference", "note", "charity_name")),
+                **pick(p, ("reversal_of_id", "reason", "override_reason")),
                 "contribution_ids": links.get(p.id, []),
-                "created_at": p.created_at,
-                "approved_at": p.approved_at,
-                "paid_at": p.paid_at,
-                "cancelled_at": p.cancelled_at,
+                **pick(p, ("created_at", "approved_at", "paid_at", "cancelled_at")),
             }
         )
         row["benefit_check"] = _plain(p.check_snapshot) if p.check_snapshot else None
@@ -289,15 +236,8 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     out["expenses"] = [
         _plain(
             {
-                "id": e.id,
-                "amount": e.amount,
-                "currency": e.currency,
-                "incurred_on": e.incurred_on,
-                "paid_on": e.paid_on,
-                "description": e.description,
-                "receipt_ref": e.receipt_ref,
-                "service_user_context": e.service_user_context,
-                "created_at": e.created_at,
+                **pick(e, ("id", "amount", "currency", "incurred_on", "paid_on", "description", "receipt_ref")),
+                **pick(e, ("service_user_context", "created_at")),
             }
         )
         for e in db.session.scalars(
@@ -305,15 +245,7 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
         )
     ]
     out["other_income"] = [
-        _plain(
-            {
-                "id": o.id,
-                "amount": o.amount,
-                "received_on": o.received_on,
-                "source": o.source,
-                "created_at": o.created_at,
-            }
-        )
+        _plain(pick(o, ("id", "amount", "received_on", "source", "created_at")))
         for o in db.session.scalars(
             sa.select(OtherIncome).where(OtherIncome.person_id == pid).order_by(OtherIncome.received_on, OtherIncome.id)
         )
@@ -321,16 +253,9 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     out["documents"] = [
         _plain(
             {
-                "id": d.id,
-                "kind": d.kind,
-                "start_on": d.start_on,
-                "end_on": d.end_on,
-                "status": d.status,
-                "failure_reason": d.failure_reason,
-                "sha256": d.sha256,
+                **pick(d, ("id", "kind", "start_on", "end_on", "status", "failure_reason", "sha256")),
                 "options": dict(d.options or {}),
-                "created_at": d.created_at,
-                "ready_at": d.ready_at,
+                **pick(d, ("created_at", "ready_at")),
             }
         )
         for d in db.session.scalars(
@@ -346,15 +271,9 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     out["audit_events"] = [
         _plain(
             {
-                "id": e.id,
-                "at": e.at,
-                "action": e.action,
+                **pick(e, ("id", "at", "action")),
                 "by": _actor_label(u),
-                "entity_type": e.entity_type,
-                "entity_id": e.entity_id,
-                "before": e.before,
-                "after": e.after,
-                "reason": e.reason,
+                **pick(e, ("entity_type", "entity_id", "before", "after", "reason")),
             }
         )
         for e, u in events

@@ -20,6 +20,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.payments import service
 from tracker.payments.models import Payment
+from tracker.picks import pick
 from tracker.rules import checks
 
 NOT_FOUND = "not_found"
@@ -54,13 +55,7 @@ def _refused(payment_id: int, code: str, message: str | None = None) -> Outcome:
 
 def _newly_blocked(payment: Payment, today: date) -> bool:
     """The benefit check again, for the payment as it stands; True at a block with no override."""
-    proposed = ProposedPayment(
-        kind=payment.kind,
-        amount=payment.amount,
-        paid_on=payment.paid_on,
-        worked_on=payment.worked_on,
-        benefit_value=payment.benefit_value,
-    )
+    proposed = ProposedPayment(**pick(payment, ("kind", "amount", "paid_on", "worked_on", "benefit_value")))
     result, _ = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
     return result.blocked and not payment.override_reason
 

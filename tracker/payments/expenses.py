@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from tracker.audit import service as audit
 from tracker.errors import ValidationFailed
@@ -14,6 +15,8 @@ from tracker.payments.service import TOO_MUCH, text_field
 from tracker.people.models import Person
 from tracker.rules import ledger
 from tracker.vocab import MAX_AMOUNT, SERVICE_USER_CONTEXTS
+
+R = TypeVar("R", Expense, OtherIncome)
 
 
 def _money(data: dict, errors: dict, name: str = "amount") -> Decimal | None:
@@ -28,6 +31,16 @@ def _money(data: dict, errors: dict, name: str = "amount") -> Decimal | None:
     elif value > MAX_AMOUNT:
         errors[name] = [TOO_MUCH]
     return value
+
+
+def _record(model: type[R], person: Person, values: dict, *, actor, action: str) -> R:
+    """Add a checked row for the person, mark their ledger changed and audit the values recorded."""
+    row = model(person_id=person.id, **values, recorded_by_id=getattr(actor, "id", None))
+    db.session.add(row)
+    ledger.changed(db.session, [person.id])
+    db.session.flush()
+    audit.record(actor, action, row, person_id=person.id, after=values)
+    return row
 
 
 def record_expense(person: Person, data: dict, *, actor) -> Expense:
@@ -47,34 +60,15 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
         errors["service_user_context"] = ["Choose yes, no or unknown."]
     if errors:
         raise ValidationFailed(errors)
-    expense = Expense(
-        person_id=person.id,
-        amount=amount,
-        incurred_on=incurred,
-        paid_on=paid,
-        description=description,
-        receipt_ref=receipt,
-        service_user_context=context,
-        recorded_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(expense)
-    ledger.changed(db.session, [person.id])
-    db.session.flush()
-    audit.record(
-        actor,
-        "expense.recorded",
-        expense,
-        person_id=person.id,
-        after={
-            "amount": amount,
-            "incurred_on": incurred,
-            "paid_on": paid,
-            "description": description,
-            "receipt_ref": receipt,
-            "service_user_context": context,
-        },
-    )
-    return expense
+    values = {
+        "amount": amount,
+        "incurred_on": incurred,
+        "paid_on": paid,
+        "description": description,
+        "receipt_ref": receipt,
+        "service_user_context": context,
+    }
+    return _record(Expense, person, values, actor=actor, action="expense.recorded")
 
 
 def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
@@ -86,21 +80,5 @@ def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
     source = text_field(data, "source", errors, 200, required=True)
     if errors:
         raise ValidationFailed(errors)
-    row = OtherIncome(
-        person_id=person.id,
-        amount=amount,
-        received_on=received,
-        source=source,
-        recorded_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(row)
-    ledger.changed(db.session, [person.id])
-    db.session.flush()
-    audit.record(
-        actor,
-        "other_income.recorded",
-        row,
-        person_id=person.id,
-        after={"amount": amount, "received_on": received, "source": source},
-    )
-    return row
+    values = {"amount": amount, "received_on": received, "source": source}
+    return _record(OtherIncome, person, values, actor=actor, action="other_income.recorded")

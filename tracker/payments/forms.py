@@ -16,10 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import AnyOf, InputRequired, ValidationError
 
 from tracker import pages
 from tracker.auth.forms import EmptyForm
@@ -28,7 +27,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import ZERO, MoneyError, to_decimal
 from tracker.payments import queries
-from tracker.people.forms import Needed, PlainDateField, select_choices
+from tracker.people.forms import Needed, PlainDateField, select_choices, upload_field
 from tracker.people.models import Person
 from tracker.vocab import (
     FIRST_YEAR,
@@ -101,6 +100,24 @@ def kind_choices(blank: str | None = "Choose how the person is paid"):
     return select_choices(([("", blank)] if blank else []) + pairs)
 
 
+def service_user_field(question: str, labels: dict[str, str]) -> SelectField:
+    """Yes, no or not sure (the default): does the person take part as a service user?"""
+    return SelectField(question, default="unknown", choices=select_choices(list(labels.items())), validate_choice=False)
+
+
+def received_on_field() -> DayField:
+    """The date the person receives a payment: the date the benefit rules count it on."""
+    return DayField(
+        "Date the person receives it",
+        validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")],
+    )
+
+
+def override_field() -> TextAreaField:
+    """Why a payment goes ahead although the benefit check blocks it."""
+    return TextAreaField("Reason to override the benefit check")
+
+
 # ---- a new payment ---------------------------------------------------------------------------
 
 
@@ -113,22 +130,19 @@ class PersonSearchForm(Form):
 class PaymentForm(FlaskForm):
     contribution_ids = SelectMultipleField("Contributions this payment covers", choices=[], validate_choice=False)
     kind = SelectField(
-        "How the person is paid", choices=kind_choices(), default="", validate_choice=False, validators=[Needed()]
+        "How the person is paid",
+        choices=kind_choices(),
+        default="",
+        validate_choice=False,
+        validators=[Needed(), AnyOf(PAYMENT_KINDS, message="Choose how the person is paid.")],
     )
     amount = money_field("Amount paid, in pounds", required=True)
     amount_offered = money_field("Amount offered, in pounds")
     benefit_value = money_field("Value of the training, in pounds")
     charity_name = StringField("Name of the charity")
-    paid_on = DayField(
-        "Date the person receives it",
-        validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")],
-    )
+    paid_on = received_on_field()
     note = TextAreaField("Why: what the person chose, and any notes")
-    override_reason = TextAreaField("Reason to override the benefit check")
-
-    def validate_kind(self, field):
-        if field.data not in PAYMENT_KINDS:
-            raise ValidationError("Choose how the person is paid.")
+    override_reason = override_field()
 
 
 # ---- moves on a payment -------------------------------------------------------------------------
@@ -142,24 +156,17 @@ class ApproveForm(EmptyForm):
 
 class PayForm(FlaskForm):
     seen = HiddenField()
-    paid_on = DayField(
-        "Date the person receives it",
-        validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")],
-    )
+    paid_on = received_on_field()
     method = SelectField(
         "How it was paid",
         choices=select_choices([("", "Choose how it was paid")] + list(PAY_METHOD_LABELS.items())),
         default="",
         validate_choice=False,
-        validators=[Needed()],
+        validators=[Needed(), AnyOf(PAY_METHOD_CHOICES, message="Choose how it was paid.")],
     )
     method_note = StringField("If other: how it was paid")
     reference = StringField("Payment reference")
-    override_reason = TextAreaField("Reason to override the benefit check")
-
-    def validate_method(self, field):
-        if field.data not in PAY_METHOD_CHOICES:
-            raise ValidationError("Choose how it was paid.")
+    override_reason = override_field()
 
 
 class ReasonForm(FlaskForm):
@@ -267,11 +274,8 @@ class ExpenseForm(FlaskForm):
     )
     description = TextAreaField("What the cost was for", validators=[Needed()])
     receipt_ref = StringField("Receipt reference")
-    service_user_context = SelectField(
-        "Is the person taking part as a service user?",
-        default="unknown",
-        choices=select_choices(list(SERVICE_USER_CONTEXT_LABELS.items())),
-        validate_choice=False,
+    service_user_context = service_user_field(
+        "Is the person taking part as a service user?", SERVICE_USER_CONTEXT_LABELS
     )
 
 
@@ -435,21 +439,30 @@ def suggestion_fields(form: PaymentForm, explanation: str, payments: list[dict])
     return fields
 
 
+def posted_rows(formdata, prefix: str, most: int) -> list[dict[str, str]]:
+    """Payments a page sent back in hidden fields ({prefix}0_kind, {prefix}0_amount, {prefix}0_paid_on,
+    {prefix}1_kind, ..., at most ``most``), as typed: the first missing kind ends them."""
+    rows = []
+    for i in range(most):
+        kind = formdata.get(f"{prefix}{i}_kind")
+        if kind is None:
+            break
+        amount, paid_on = (formdata.get(f"{prefix}{i}_{name}") or "" for name in ("amount", "paid_on"))
+        rows.append({"kind": kind, "amount": amount, "paid_on": paid_on})
+    return rows
+
+
 def suggested_rows(formdata) -> list[dict] | None:
     """The payments a "use this suggestion" button posted; None when they cannot be read."""
     rows = []
-    for i in range(MAX_SUGGESTED):
-        kind = formdata.get(f"s{i}_kind")
-        if kind is None:
-            break
+    for row in posted_rows(formdata, "s", MAX_SUGGESTED):
         try:
-            paid_on = date.fromisoformat(formdata.get(f"s{i}_paid_on") or "")
+            paid_on = date.fromisoformat(row["paid_on"])
         except ValueError:
             return None
-        amount = formdata.get(f"s{i}_amount") or ""
-        if is_huge(amount):
+        if is_huge(row["amount"]):
             return None
-        rows.append({"kind": kind, "amount": amount, "paid_on": paid_on})
+        rows.append({**row, "paid_on": paid_on})
     return rows or None
 
 
@@ -497,13 +510,12 @@ def override_reasons(formdata, ids: list[int]) -> dict[int, str]:
 class ReconcileForm(FlaskForm):
     start = DayField("From", validators=[InputRequired("Enter the first day of the period, like 2025-04-01.")])
     end = DayField("To", validators=[InputRequired("Enter the last day of the period, like 2025-04-30.")])
-    statement = FileField(
+    statement = upload_field(
         "The bank statement (CSV: date, amount, reference)",
-        validators=[
-            FileRequired("Choose the bank statement's CSV file."),
-            FileAllowed(["csv", "txt"], "The file must be a CSV file (.csv)."),
-        ],
-        render_kw={"accept": ".csv,text/csv"},
+        "Choose the bank statement's CSV file.",
+        ["csv", "txt"],
+        "The file must be a CSV file (.csv).",
+        accept=".csv,text/csv",
     )
     output = SelectField(
         "Show",

@@ -18,9 +18,10 @@ from tracker.contributions.models import Contribution
 from tracker.engine.core import ProposedPayment
 from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db, table_of
-from tracker.money import MoneyError, to_decimal
+from tracker.money import decimal_field
 from tracker.payments.models import Payment
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.rules import checks, ledger
 from tracker.timeutil import day_text
 from tracker.vocab import MAX_AMOUNT, NON_MONEY_KINDS, PAYMENT_KINDS
@@ -56,21 +57,8 @@ def text_field(data: dict, name: str, errors: dict, limit: int, required: bool =
 
 def _money_field(data: dict, name: str, errors: dict, *, required: bool) -> Decimal | None:
     """An amount of money from 0 to the ceiling; None when it is missing or not money."""
-    raw = data.get(name)
-    if raw is None or raw == "":
-        if required:
-            errors[name] = ["Enter an amount, for example 150.00."]
-        return None
-    try:
-        value = to_decimal(raw)
-    except MoneyError as e:
-        errors[name] = [str(e)]
-        return None
-    if value < 0:
-        errors[name] = ["The amount cannot be negative."]
-    elif value > MAX_AMOUNT:
-        errors[name] = [TOO_MUCH]
-    return value
+    words = ("Enter an amount, for example 150.00.", "The amount cannot be negative.", TOO_MUCH)
+    return decimal_field(data, name, errors, required=required, maximum=MAX_AMOUNT, words=words)
 
 
 def _check_amounts(kind: str | None, amount: Decimal | None, benefit_value: Decimal | None, errors: dict) -> None:
@@ -177,15 +165,8 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
         )
     payment = Payment(
         person_id=person.id,
-        kind=p.kind,
-        amount=p.amount,
-        benefit_value=p.benefit_value,
-        amount_offered=p.amount_offered,
-        paid_on=p.paid_on,
-        due_on=p.due_on,
+        **pick(p, ("kind", "amount", "benefit_value", "amount_offered", "paid_on", "due_on", "note", "charity_name")),
         worked_on=worked_on,
-        note=p.note,
-        charity_name=p.charity_name,
         override_reason=p.override_reason if result.blocked else None,
         check_snapshot={"verdicts": body["verdicts"], "rules_used": body["rules_used"], "blocked": result.blocked},
         recorded_by_id=getattr(actor, "id", None),
@@ -213,13 +194,7 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
 
 def payment_snapshot(p: Payment) -> dict:
     return {
-        "kind": p.kind,
-        "amount": p.amount,
-        "benefit_value": p.benefit_value,
-        "paid_on": p.paid_on,
-        "status": p.status,
-        "note": p.note,
-        "charity_name": p.charity_name,
+        **pick(p, ("kind", "amount", "benefit_value", "paid_on", "status", "note", "charity_name")),
         "contribution_ids": [c.id for c in p.contributions],
     }
 
@@ -412,17 +387,13 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
         kind=payment.kind,
         amount=-payment.amount,
         benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,
-        paid_on=payment.paid_on,
-        worked_on=payment.worked_on,
+        **pick(payment, ("paid_on", "worked_on", "method", "reference", "charity_name")),
         status="paid",
-        method=payment.method,
-        reference=payment.reference,
         reversal_of_id=payment.id,
         reason=reason,
         recorded_by_id=actor.id,
         paid_by_id=actor.id,
         paid_at=now,
-        charity_name=payment.charity_name,
     )
     db.session.add(entry)
     try:

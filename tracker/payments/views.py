@@ -81,24 +81,28 @@ def _audit_benefit_view(person_id: int, verdicts, where: str) -> None:
 # ---- the list ----------------------------------------------------------------------------------
 
 
+def _list_page(template: str, form, f: queries.Filters | None, **context) -> tuple[str, int]:
+    """A filtered list with its filter form and page links; 422 when the filters cannot be read."""
+    return render_template(template, form=form, f=f, args=presenters.page_args(f), **context), (200 if f else 422)
+
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
     form, f = forms.payment_filters(request.args)
     payments = presenters.paginate(queries.payments_query(f), f) if f else None
-    return render_template(
+    return _list_page(
         "payments/index.html",
-        form=form,
-        f=f,
+        form,
+        f,
         payments=payments,
-        args=presenters.page_args(f),
         status_labels=PAYMENT_STATUS_LABELS,
         pay_kind_labels=KIND_LABELS,
         sorts=presenters.sort_headers(f),
         people=presenters.people_options(form),
         approve_form=ApproveForm(formdata=None),
         can_record=current_user.role in FINANCE_ROLES,
-    ), (200 if f else 422)
+    )
 
 
 # ---- a new payment -----------------------------------------------------------------------------
@@ -535,14 +539,7 @@ def month_end():
 @roles_required(*STAFF_ROLES)
 def expenses():
     form, f, rows = presenters.list_page(queries.expenses_query)
-    return render_template(
-        "payments/expenses.html",
-        form=form,
-        f=f,
-        expenses=rows,
-        args=presenters.page_args(f),
-        context_labels=SERVICE_USER_CONTEXT_LABELS,
-    ), (200 if f else 422)
+    return _list_page("payments/expenses.html", form, f, expenses=rows, context_labels=SERVICE_USER_CONTEXT_LABELS)
 
 
 def _chosen_person(form) -> Person | None:

@@ -8,6 +8,7 @@ tracker.people.benefits, whose ValidationFailed messages the views put back onto
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -192,3 +193,12 @@ def attributes_from(form, benefit_code: str) -> dict:
 def attribute_fields(benefit_code: str) -> dict[str, str]:
     """The service's names for the claim attributes ("attributes.ap_start_day") mapped to this form's fields."""
     return {f"attributes.{a.name}": ATTR_PREFIX + a.name for a in BENEFITS[benefit_code].attributes}
+
+
+def upload_field(label: str, missing: str, extensions: list[str], wrong: str, accept: str | None = None) -> FileField:
+    """A required upload whose name ends in one of ``extensions``; ``accept`` narrows the browser's chooser."""
+    return FileField(
+        label,
+        validators=[FileRequired(missing), FileAllowed(extensions, wrong)],
+        render_kw={"accept": accept} if accept else None,
+    )

@@ -12,6 +12,7 @@ from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import PREFERENCE_KINDS, BenefitClaim, Consent, Person, Preference
+from tracker.picks import pick
 from tracker.rules import ledger
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -75,10 +76,8 @@ def check_preferences(prefs: list[dict], field: str = "preferences") -> list[dic
 
 def person_snapshot(person: Person) -> dict:
     return {
-        "name": person.name,
-        "email": person.email,
-        "phone": person.phone,
-        "preferences": [{"kind": p.kind, "note": p.note} for p in person.preferences],
+        **pick(person, ("name", "email", "phone")),
+        "preferences": [pick(p, ("kind", "note")) for p in person.preferences],
     }
 
 

@@ -23,6 +23,7 @@ from tracker.engine import core as engine
 from tracker.engine import periods
 from tracker.extensions import db
 from tracker.people.models import BenefitClaim
+from tracker.picks import pick
 from tracker.risks import positions as kept
 from tracker.risks.positions import headroom_fraction, verdict_key, worst
 from tracker.rules import ledger, wording
@@ -248,10 +249,7 @@ def _chart(v: engine.Verdict, rule: engine.Rule, by_code: dict, known: _Position
     bars = _bars_before(v, rule, by_code, known, cutoff) + [_bar(v, rule, known.led, current=True)]
     bars += _bars_ahead(v, rule, by_code, known)
     return Chart(
-        family=v.family,
-        title=v.title,
-        benefit=v.benefit,
-        measure=v.measure,
+        **pick(v, ("family", "title", "benefit", "measure")),
         period=rule.period,
         bars=bars,
         limit_kind="threshold" if rule.kind == "taper" else "limit",

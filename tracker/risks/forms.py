@@ -17,6 +17,7 @@ from wtforms.validators import Optional
 
 from tracker.money import PENNY, MoneyError, to_decimal
 from tracker.pages import parse_id
+from tracker.payments.forms import posted_rows
 from tracker.people.forms import Needed, PlainDateField, select_choices
 from tracker.risks.dashboard import Filters
 from tracker.vocab import CLAIMABLE_CODES, MAX_AMOUNT, MAX_PAGE, VERDICT_STATUS_WORDS
@@ -222,12 +223,4 @@ def typed_fields(form) -> list[tuple[str, str]]:
 
 def posted_payments(formdata) -> list[dict] | None:
     """The payments of the plan being used, as the page sent them back (None when there are none)."""
-    out = []
-    for i in range(MAX_PLAN_PAYMENTS):
-        kind = formdata.get(f"p{i}_kind")
-        if kind is None:
-            break
-        out.append(
-            {"kind": kind, "amount": formdata.get(f"p{i}_amount") or "", "paid_on": formdata.get(f"p{i}_paid_on") or ""}
-        )
-    return out or None
+    return posted_rows(formdata, "p", MAX_PLAN_PAYMENTS) or None

@@ -17,6 +17,7 @@ from tracker import vocab
 from tracker.engine import periods, planner
 from tracker.engine.core import Verdict
 from tracker.money import format_money
+from tracker.picks import pick
 from tracker.risks.dashboard import REDACTED_TITLE, Bar, Chart, Row
 from tracker.rules import wording
 from tracker.timeutil import day_text
@@ -262,26 +263,16 @@ def chart_summary(c: Chart) -> str:
 
 def _bar_view(b: Bar) -> dict:
     return {
-        "start": b.start,
-        "end": b.end,
-        "paid": b.paid,
-        "planned": b.planned,
-        "total": b.total,
-        "limit": b.limit,
-        "status": b.status,
+        **pick(b, ("start", "end", "paid", "planned", "total", "limit", "status")),
         "status_word": status_word(b.status),
-        "current": b.current,
-        "ahead": b.ahead,
+        **pick(b, ("current", "ahead")),
     }
 
 
 def chart_view(c: Chart) -> dict:
     """A chart for the page: its SVG geometry, its description and its figures as a table's rows."""
     return {
-        "family": c.family,
-        "title": c.title,
-        "benefit": c.benefit,
-        "measure": c.measure,
+        **pick(c, ("family", "title", "benefit", "measure")),
         "noun": wording.period_noun(c.period),
         "limit_kind": c.limit_kind,
         "bars": [_bar_view(b) for b in c.bars],

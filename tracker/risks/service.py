@@ -23,6 +23,7 @@ from tracker.extensions import db
 from tracker.money import format_money, money_str
 from tracker.notify import service as notify
 from tracker.people.models import BenefitClaim, Person
+from tracker.picks import pick
 from tracker.risks import positions as kept
 from tracker.risks.models import JobLock, RiskFlag, RiskNote
 from tracker.rules import checks
@@ -82,10 +83,7 @@ def _verdict_fields(v) -> dict:
     return dict(
         rule_family=v.family,
         rule_code=v.rule,
-        benefit=v.benefit,
-        title=v.title,
-        period_start=v.period_start,
-        period_end=v.period_end,
+        **pick(v, ("benefit", "title", "period_start", "period_end")),
         total=money_str(v.total_after) if v.measure == "earnings" else str(v.total_after),
         limit=None if v.limit is None else (money_str(v.limit) if v.measure == "earnings" else str(v.limit)),
     )
@@ -95,12 +93,7 @@ def flag_snapshot(f: RiskFlag) -> dict:
     return {
         "person_id": f.person_id,
         "rule": f.rule_code,
-        "period_start": f.period_start,
-        "period_end": f.period_end,
-        "level": f.level,
-        "status": f.status,
-        "total": f.total,
-        "limit": f.limit,
+        **pick(f, ("period_start", "period_end", "level", "status", "total", "limit")),
     }
 
 

@@ -97,6 +97,20 @@ def _submit(
 # ---- the dashboard ------------------------------------------------------------------------------
 
 
+def _dashboard_page(form: DashboardFilterForm, f, rows: dash.Page | None, *, redact: bool, **more) -> str:
+    """The dashboard with its filters; no rows when the filters cannot be read."""
+    return render_template(
+        "risks/dashboard.html",
+        form=form,
+        rows=rows,
+        redact=redact,
+        filters=f,
+        notice=NOTICE,
+        redacted_title=dash.REDACTED_TITLE,
+        **more,
+    )
+
+
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def dashboard():
@@ -107,15 +121,7 @@ def dashboard():
     form.activity.choices = select_choices([("", "Any activity")] + activities)
     f = read_filters(form, activities, request.args.get("page", default=1, type=int), redact=redact)
     if form.errors:
-        return render_template(
-            "risks/dashboard.html",
-            form=form,
-            rows=None,
-            redact=redact,
-            filters=f,
-            notice=NOTICE,
-            redacted_title=dash.REDACTED_TITLE,
-        ), 422
+        return _dashboard_page(form, f, None, redact=redact), 422
     on = today()
     page = dash.dashboard_rows(on, f, redact=redact)
     if not redact:
@@ -128,16 +134,7 @@ def dashboard():
         )
     db.session.commit()  # the audit event, and any positions worked out again and kept
     rows = dash.Page(items=[present.dashboard_row(r) for r in page.items], total=page.total, page=page.page)
-    return render_template(
-        "risks/dashboard.html",
-        form=form,
-        rows=rows,
-        redact=redact,
-        filters=f,
-        on=on,
-        notice=NOTICE,
-        redacted_title=dash.REDACTED_TITLE,
-    )
+    return _dashboard_page(form, f, rows, redact=redact, on=on)
 
 
 # ---- a person's risk page -------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     Form,
@@ -26,7 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from tracker.people.forms import Needed, PlainDateField, select_choices
+from tracker.people.forms import Needed, PlainDateField, select_choices, upload_field
 from tracker.people.models import PREFERENCE_LABELS
 from tracker.vocab import MAX_RULE_LIMIT, PAYMENT_KINDS
 
@@ -257,31 +256,31 @@ def form_data(definition: dict, revision: int) -> dict:
     }
 
 
+def _reason_field(label: str, missing: str, too_long: str) -> TextAreaField:
+    """A required reason of at most 2,000 characters."""
+    return TextAreaField(label, validators=[InputRequired(missing), Length(max=2000, message=too_long)])
+
+
 class ConfirmForm(FlaskForm):
-    reason = TextAreaField(
+    reason = _reason_field(
         "Where did you check the figure?",
-        validators=[
-            InputRequired("Say where you checked the figure, for example the address of the official page."),
-            Length(max=2000, message="Keep this under 2,000 characters."),
-        ],
+        "Say where you checked the figure, for example the address of the official page.",
+        "Keep this under 2,000 characters.",
     )
 
 
 class RetireForm(FlaskForm):
-    reason = TextAreaField(
+    reason = _reason_field(
         "Why is this rule being retired?",
-        validators=[
-            InputRequired("Say why the rule is being retired."),
-            Length(max=2000, message="Keep the reason under 2,000 characters."),
-        ],
+        "Say why the rule is being retired.",
+        "Keep the reason under 2,000 characters.",
     )
 
 
 class LoadForm(FlaskForm):
-    file = FileField(
+    file = upload_field(
         "Rule pack file",
-        validators=[
-            FileRequired("Choose a rule pack file to upload."),
-            FileAllowed(["yaml", "yml"], "The file must be a YAML rule pack whose name ends in .yaml or .yml."),
-        ],
+        "Choose a rule pack file to upload.",
+        ["yaml", "yml"],
+        "The file must be a YAML rule pack whose name ends in .yaml or .yml.",
     )

@@ -384,20 +384,14 @@ FORM_MESSAGES = {
     ("source", "This field is required."): "Enter the address of the official source.",
     ("effective_from", "This field is required."): "Enter the date the rule starts, like 2025-04-07.",
 }
-#: A rule field's name on the edit form, where it differs.
-FORM_NAMES = {
-    "counts.kinds": "counts_kinds",
-    "counts.training_at_value": "counts_training_at_value",
-    "counts.expenses": "counts_expenses",
-    "counts.other_income": "counts_other_income",
-}
 WARN_AT_MESSAGE = "The percentage must be more than 0 and at most 100."
 #: Fields of the form that never show a message of their own.
 _UNSHOWN = ("csrf_token", "revision")
 
 
 def form_name(key: str) -> str:
-    return FORM_NAMES.get(key, key)
+    """A rule field's name on the edit form: what the rule counts is flattened (counts.kinds is counts_kinds)."""
+    return key.replace(".", "_", 1) if key.startswith("counts.") else key
 
 
 def _reworded(name: str, messages: Iterable[str]) -> list[str]:
