@@ -151,6 +151,10 @@ PAYMENT = {
         "paid_on": {"type": "string", "format": "date"},
         "reversal_of_id": {"type": ["integer", "null"]},
         "check": {"$ref": "#/components/schemas/CheckResult"},
+        "message": {
+            "type": "string",
+            "description": "Present when paying on a new date needed an override: the payment is back in draft",
+        },
     },
 }
 
@@ -241,7 +245,8 @@ PATHS: dict[str, dict] = {
     },
     "/payments/{payment_id}/approve": {
         "post": operation(
-            "Approve a draft (403 when you recorded it)",
+            "Approve a draft, or a draft reversal entry (which is then paid and nets its payment out); "
+            "403 approver_is_recorder or approver_gave_override when you recorded it or gave its override",
             ok_schema=_ref("Payment"),
             errors=(401, 403, 404, 409),
             idempotent=True,
@@ -250,7 +255,9 @@ PATHS: dict[str, dict] = {
     },
     "/payments/{payment_id}/pay": {
         "post": operation(
-            "Mark an approved payment paid on the date the person receives it (a new date is checked again)",
+            "Mark an approved payment paid on the date the person receives it. A new date is checked again: a "
+            "block needs override_reason, and then the payment is not paid but goes back to draft (200, "
+            "status draft, with the check and a message) for someone other than the overrider to approve",
             body="PayIn",
             ok_schema=_ref("Payment"),
             errors=(401, 403, 404, 409, 422),
@@ -270,7 +277,8 @@ PATHS: dict[str, dict] = {
     },
     "/payments/{payment_id}/reverse": {
         "post": operation(
-            "Reverse a paid payment: a new entry with the opposite amount",
+            "Reverse a paid payment: a new entry with the opposite amount, in draft; it counts once someone "
+            "other than the reverser approves it (POST /payments/{payment_id}/approve)",
             body="ReasonIn",
             ok=201,
             ok_schema=_ref("Payment"),
