@@ -29,7 +29,7 @@ ACTIONS = {
     "approve": "payment.approved",
     "pay": "payment.paid",
     "cancel": "payment.cancelled",
-    "reverse": "payment.reversed",
+    "reverse": "payment.reversal_recorded",
 }
 PAY_BODY = {"paid_on": "2025-04-09", "method": "bank transfer", "reference": "BACS-1"}
 BODIES = {
@@ -94,7 +94,11 @@ def test_reversal_nets_the_totals_back_exactly(app, staff, person, api_as):
     resp = api.post(f"/payments/{pid}/reverse", json={"reason": "paid in error"})
     assert resp.status_code == 201
     entry = resp.get_json()
-    assert entry["amount"] == "-50.00" and entry["reversal_of_id"] == pid and entry["status"] == "paid"
+    # Two people for a reversal: it is a draft until someone other than the reverser approves it.
+    assert entry["amount"] == "-50.00" and entry["reversal_of_id"] == pid and entry["status"] == "draft"
+    assert_error(api.post(f"/payments/{entry['id']}/approve"), 403, "approver_is_recorder")
+    approved = staff["recorder"].post(f"/payments/{entry['id']}/approve")
+    assert approved.status_code == 200 and approved.get_json()["status"] == "paid"
     after = coordinator.get(f"/people/{person}/position?on=2025-04-09").get_json()
     ca_before = [v for v in before["verdicts"] if v["benefit"] == "CA"][0]
     ca_after = [v for v in after["verdicts"] if v["benefit"] == "CA"][0]
@@ -122,7 +126,7 @@ def test_moves_need_their_fields(app, staff, person):
         assert db.session.get(Payment, pid).status == "approved"
 
 
-def test_paying_on_another_date_is_checked_again(app, staff, person):
+def test_paying_on_another_date_is_checked_again(app, staff, person, api_as):
     api = staff["approver"]
     # £150 already in the week of 14 April; moving a £50 payment into it breaks the £196 limit.
     first = make_in_state(staff, person, "approved")
@@ -135,7 +139,12 @@ def test_paying_on_another_date_is_checked_again(app, staff, person):
         f"/payments/{first}/pay",
         json={**PAY_BODY, "paid_on": "2025-04-16", "override_reason": "Agreed with the person and adviser."},
     )
-    assert resp.status_code == 200
+    # The override needs a second person: the payment is back in draft on its new date.
+    assert resp.status_code == 200 and resp.get_json()["status"] == "draft"
+    assert resp.get_json()["paid_on"] == "2025-04-16"
+    assert_error(api.post(f"/payments/{first}/approve"), 403, "approver_gave_override")
+    assert api_as("finance").post(f"/payments/{first}/approve").status_code == 200
+    assert api.post(f"/payments/{first}/pay", json={**PAY_BODY, "paid_on": "2025-04-16"}).status_code == 200
     assert other
 
 

@@ -534,8 +534,9 @@ def test_pay_then_reverse_from_the_detail_page(app, client, login, carer):
     resp = client.post(
         f"/payments/{pid}/reverse", data={"reverse-reason": "paid to the wrong person"}, follow_redirects=True
     )
-    assert "has been reversed" in resp.get_data(as_text=True)
+    assert "A reversal has been recorded as a draft" in resp.get_data(as_text=True)
     original, entry = _payments(app)
+    assert entry.status == "draft"
     assert original.status == "paid" and entry.reversal_of_id == pid and entry.amount == Decimal("-50.00")
     page = client.get(f"/payments/{pid}").get_data(as_text=True)
     assert "paid to the wrong person" in page and "Reverse the payment" not in page
@@ -621,11 +622,16 @@ def test_paying_on_another_date_is_checked_again(app, client, login, carer):
     page = resp.get_data(as_text=True)
     assert "Over the limit" in page and 'id="pay-override_reason"' in page and "not benefits advice" in page
     assert _status_of(app, pid) == "approved"
-    resp = client.post(f"/payments/{pid}/pay", data={**data, "pay-override_reason": "Agreed with the adviser."})
-    assert resp.status_code == 302
+    resp = client.post(
+        f"/payments/{pid}/pay", data={**data, "pay-override_reason": "Agreed with the adviser."}, follow_redirects=True
+    )
+    # The override needs a second person: the payment is back in draft on its new date.
+    assert resp.status_code == 200 and "the payment is back in draft" in resp.get_data(as_text=True)
     with app.app_context():
         p = db.session.get(Payment, pid)
-        assert p.status == "paid" and p.paid_on == date(2025, 4, 16) and p.override_reason == "Agreed with the adviser."
+        assert (
+            p.status == "draft" and p.paid_on == date(2025, 4, 16) and p.override_reason == "Agreed with the adviser."
+        )
 
 
 # ---- month end ----------------------------------------------------------------------------------

@@ -151,6 +151,10 @@ PAYMENT = {
         "paid_on": {"type": "string", "format": "date"},
         "reversal_of_id": {"type": ["integer", "null"]},
         "check": {"$ref": "#/components/schemas/CheckResult"},
+        "message": {
+            "type": "string",
+            "description": "Present when paying on a new date needed an override: the payment is back in draft",
+        },
     },
 }
 
@@ -245,10 +249,17 @@ PATHS: dict[str, dict] = {
             },
         },
     },
-    "/payments/{payment_id}/approve": {"post": _payment_move("Approve a draft (403 when you recorded it)")},
+    "/payments/{payment_id}/approve": {
+        "post": _payment_move(
+            "Approve a draft, or a draft reversal entry (which is then paid and nets its payment out); "
+            "403 approver_is_recorder or approver_gave_override when you recorded it or gave its override"
+        )
+    },
     "/payments/{payment_id}/pay": {
         "post": _payment_move(
-            "Mark an approved payment paid on the date the person receives it (a new date is checked again)",
+            "Mark an approved payment paid on the date the person receives it. A new date is checked again: a "
+            "block needs override_reason, and then the payment is not paid but goes back to draft (200, "
+            "status draft, with the check and a message) for someone other than the overrider to approve",
             body="PayIn",
         )
     },
@@ -256,7 +267,12 @@ PATHS: dict[str, dict] = {
         "post": _payment_move("Cancel a draft or approved payment (409 when paid)", body="ReasonIn")
     },
     "/payments/{payment_id}/reverse": {
-        "post": _payment_move("Reverse a paid payment: a new entry with the opposite amount", body="ReasonIn", ok=201)
+        "post": _payment_move(
+            "Reverse a paid payment: a new entry with the opposite amount, in draft; it counts once someone "
+            "other than the reverser approves it (POST /payments/{payment_id}/approve)",
+            body="ReasonIn",
+            ok=201,
+        )
     },
     "/people/{person_id}/position": {
         "get": operation(

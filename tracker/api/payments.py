@@ -144,6 +144,8 @@ def pay_payment(payment_id: int):
     out = payment_json(payment)
     if check is not None:
         out["check"] = check
+    if payment.status == "draft":
+        out["message"] = service.BACK_TO_DRAFT
     return jsonify(out), 200
 
 

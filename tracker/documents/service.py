@@ -26,7 +26,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db, table_of
 from tracker.jobs import enqueue_after_commit
 from tracker.money import Money, format_money
-from tracker.payments.models import Expense, Payment
+from tracker.payments.models import Expense, Payment, counts
 from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.picks import pick
 from tracker.rules import checks
@@ -277,7 +277,7 @@ _LISTED = sa.union_all(
         _pc.amount_offered,
         sa.null(),
         sa.null(),
-    ).where(_pc.person_id == _PID, _pc.status != "cancelled", _pc.paid_on.between(_FROM, _TO)),
+    ).where(_pc.person_id == _PID, counts(_pc), _pc.paid_on.between(_FROM, _TO)),
     sa.select(
         sa.literal_column("2"),
         _ec.paid_on,

@@ -191,10 +191,16 @@ def _by_id(ids: list[int], column) -> dict:
 
 
 def _payments(person: Person, preview: bool):
-    q = sa.select(Payment).where(Payment.person_id == person.id).order_by(Payment.paid_on.desc(), Payment.id.desc())
+    # A reversal entry shows (and corrects its payment) only once a second person has approved it.
+    approved = sa.or_(Payment.reversal_of_id.is_(None), Payment.status == "paid")
+    q = (
+        sa.select(Payment)
+        .where(Payment.person_id == person.id, approved)
+        .order_by(Payment.paid_on.desc(), Payment.id.desc())
+    )
     pagination = db.paginate(q, page=_page_number(), per_page=PER_PAGE, error_out=False, count=True)
     items = list(pagination.items)
-    reversals = _by_id([p.id for p in items], Payment.reversal_of_id)
+    reversals = {k: r for k, r in _by_id([p.id for p in items], Payment.reversal_of_id).items() if r.status == "paid"}
     originals = _by_id([p.reversal_of_id for p in items if p.reversal_of_id], Payment.id)
     stories = [payment_story(p, reversals.get(p.id), originals.get(p.reversal_of_id)) for p in items]
     return _render("me/payments.html", person, preview, stories=stories, pagination=pagination)

@@ -2,7 +2,8 @@
 
 Each payment is approved, or refused with a code and a reason, independently: a refused one is left
 exactly as it was. Before approving, the benefit check is run again for the payment's date (the
-ledger may have changed since it was recorded): a block that its recorder did not override stops it.
+ledger may have changed since it was recorded): a block that nobody overrode stops it. Neither the
+recorder nor the person who gave a payment's override may approve it.
 
 Services flush; the caller commits once.
 """
@@ -25,12 +26,13 @@ from tracker.rules import checks
 
 NOT_FOUND = "not_found"
 NOT_DRAFT = "not_draft"
-RECORDER = "approver_is_recorder"
+RECORDER = service.RECORDER
+OVERRIDER = service.OVERRIDER
 BLOCKED = "benefit_rule_block"
 MESSAGES = {
     NOT_FOUND: "There is no such payment.",
     NOT_DRAFT: "Only a draft can be approved.",
-    RECORDER: "Someone other than the person who recorded a payment must approve it.",
+    **service.APPROVER_REFUSALS,
     BLOCKED: "Paid on its date, this payment would now break a benefit rule, so it stays a draft. "
     "Open it to see the check: cancel it, or record it again with a new date or a reason.",
 }
@@ -62,11 +64,13 @@ def _newly_blocked(payment: Payment, today: date) -> bool:
 
 def _why_not(payment: Payment, actor, today: date) -> str | None:
     """The code of the reason a payment cannot be approved by ``actor`` now; None when it can."""
-    if payment.status != "draft" or payment.reversal_of_id is not None:
+    if payment.status != "draft":
         return NOT_DRAFT
-    if payment.recorded_by_id is not None and payment.recorded_by_id == getattr(actor, "id", None):
-        return RECORDER
-    if _newly_blocked(payment, today):
+    refusal = service.approver_refusal(payment, actor)
+    if refusal is not None:
+        return refusal
+    # A reversal entry only takes money off: it cannot newly break a rule.
+    if payment.reversal_of_id is None and _newly_blocked(payment, today):
         return BLOCKED
     return None
 

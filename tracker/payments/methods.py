@@ -58,7 +58,7 @@ def pay(payment, *, method: str | None, method_note: str | None = None, **kwargs
 
     fixed, note = parse(method, method_note)
     out = service.pay(payment, method=fixed, **kwargs)
-    if note is not None:
+    if note is not None and payment.status == "paid":
         payment.method_note = note
         db.session.flush()
     return out

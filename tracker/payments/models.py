@@ -96,6 +96,12 @@ class Payment(Model):
     )
 
 
+def counts(c=Payment.__table__.c) -> sa.ColumnElement[bool]:
+    """The payments that count in totals and benefit checks: every payment that is not cancelled,
+    and a reversal entry only once a second person has approved it (then it is paid)."""
+    return sa.and_(c.status != "cancelled", sa.or_(c.reversal_of_id.is_(None), c.status == "paid"))
+
+
 class Expense(Model):
     """Reimbursement of actual costs; kept apart from payments because rules treat it differently."""
 

@@ -58,8 +58,15 @@ MOVE_DONE = {
     "approve": "The payment has been approved. It can now be paid.",
     "pay": "The payment has been marked as paid.",
     "cancel": "The payment has been cancelled.",
-    "reverse": "The payment has been reversed: a reversal entry now nets it out.",
+    "reverse": "A reversal has been recorded as a draft. It nets the payment out once someone else in finance "
+    "approves it.",
 }
+REVERSAL_APPROVED = "The reversal has been approved: it now nets the payment out."
+REVERSAL_CANCELLED = "The reversal has been cancelled: the payment counts as before."
+OVERRIDER_APPROVES = (
+    "You overrode the benefit check for this payment, so you cannot approve it. Someone else in finance must "
+    "approve it."
+)
 _MOVE_WORDS = {"approve": "approved", "pay": "paid", "cancel": "cancelled", "reverse": "reversed"}
 _STATE_WORDS = {
     "draft": "still a draft",
@@ -123,7 +130,7 @@ def refusal(payment: Payment, move: str) -> str | None:
     if move in service.allowed_moves(payment):
         return None
     if payment.reversal_of_id is not None:
-        return "This is a reversal entry: it cannot be changed."
+        return f"This reversal entry is {payment.status}: it cannot be changed."
     if move == "reverse" and payment.status == "paid":
         return "This payment has already been reversed."
     state = _STATE_WORDS.get(payment.status, payment.status)
@@ -132,11 +139,33 @@ def refusal(payment: Payment, move: str) -> str | None:
 
 def refused_move(e: DomainError) -> str:
     """What a refusal from the payment's state machine says on the page."""
-    if e.code == "approver_is_recorder":
+    if e.code == service.RECORDER:
         return RECORDER_APPROVES
+    if e.code == service.OVERRIDER:
+        return OVERRIDER_APPROVES
     if e.code == "payment_changed":
         return CHANGED
     return e.message
+
+
+def approve_refusal(payment: Payment, user) -> str | None:
+    """Why ``user`` may not approve the payment (they recorded it or gave its override), in words;
+    None when they may."""
+    code = service.approver_refusal(payment, user)
+    if code is None:
+        return None
+    return OVERRIDER_APPROVES if code == service.OVERRIDER else RECORDER_APPROVES
+
+
+def move_done(move: str, payment: Payment) -> str:
+    """What the page says after a move: a paying that needed an override left the payment in draft."""
+    if payment.reversal_of_id is not None and move == "approve":
+        return REVERSAL_APPROVED
+    if payment.reversal_of_id is not None and move == "cancel":
+        return REVERSAL_CANCELLED
+    if move == "pay" and payment.status == "draft":
+        return service.BACK_TO_DRAFT
+    return MOVE_DONE[move]
 
 
 def default_method(payment: Payment) -> str:

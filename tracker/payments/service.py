@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.audit import service as audit
+from tracker.audit.models import AuditEvent
 from tracker.contributions.models import Contribution
 from tracker.engine.core import ProposedPayment
 from tracker.errors import Conflict, Forbidden, ValidationFailed
@@ -202,7 +203,8 @@ def payment_snapshot(p: Payment) -> dict:
 # ---- the payment state machine ----------------------------------------------------------------
 #
 # One table of allowed moves. A paid payment is never edited: "reverse" leaves it paid and adds
-# a reversal entry that nets it out.
+# a reversal entry in draft. The entry has its own table: a second person approves it (then it is
+# paid and nets the payment out) or it is cancelled.
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("draft", "approve"): "approved",
@@ -211,35 +213,91 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("approved", "cancel"): "cancelled",
     ("paid", "reverse"): "paid",
 }
+REVERSAL_TRANSITIONS: dict[tuple[str, str], str] = {("draft", "approve"): "paid", ("draft", "cancel"): "cancelled"}
 MOVES = ("approve", "pay", "cancel", "reverse")
+
+RECORDER = "approver_is_recorder"
+OVERRIDER = "approver_gave_override"
+#: Why someone may not approve a payment: two people for every payment, override and reversal.
+APPROVER_REFUSALS = {
+    RECORDER: "Someone other than the person who recorded a payment must approve it.",
+    OVERRIDER: "Someone other than the person who overrode the benefit check must approve it.",
+}
+#: Said when paying on a new date that needs an override puts the payment back to draft.
+BACK_TO_DRAFT = (
+    "Paid on this date, the payment would break a benefit rule. Your reason to override the check and the "
+    "new date are recorded, and the payment is back in draft: someone other than you must approve it "
+    "before it is paid."
+)
 
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+def _table(payment: Payment) -> dict[tuple[str, str], str]:
+    return REVERSAL_TRANSITIONS if payment.reversal_of_id is not None else TRANSITIONS
+
+
 def allowed_moves(payment: Payment) -> list[str]:
-    if payment.reversal_of_id is not None:
-        return []
-    moves = [m for (s, m) in TRANSITIONS if s == payment.status]
+    moves = [m for (s, m) in _table(payment) if s == payment.status]
     if "reverse" in moves and is_reversed(payment):
         moves.remove("reverse")
     return moves
 
 
+def reversal_entry(payment: Payment) -> Payment | None:
+    """The reversal entry of a payment (live or cancelled), if any: there is at most one row."""
+    return db.session.scalar(sa.select(Payment).where(Payment.reversal_of_id == payment.id))
+
+
 def is_reversed(payment: Payment) -> bool:
-    reversals = sa.select(sa.func.count(Payment.id)).where(Payment.reversal_of_id == payment.id)
-    return db.session.execute(reversals).scalar_one() > 0
+    """True when the payment has a live reversal: one waiting for approval, or approved."""
+    live = sa.select(sa.func.count(Payment.id)).where(
+        Payment.reversal_of_id == payment.id, Payment.status != "cancelled"
+    )
+    return db.session.execute(live).scalar_one() > 0
 
 
 def _move(payment: Payment, move: str) -> str:
-    target = TRANSITIONS.get((payment.status, move))
-    if target is None or payment.reversal_of_id is not None:
-        what = "a reversal entry" if payment.reversal_of_id is not None else f"a {payment.status} payment"
+    target = _table(payment).get((payment.status, move))
+    if target is None:
+        what = "a reversal entry" if payment.reversal_of_id is not None else "a payment"
         raise InvalidTransition(
-            f"You cannot {move} {what}.", extra={"status": payment.status, "allowed": allowed_moves(payment)}
+            f"You cannot {move} {what} that is {payment.status}.",
+            extra={"status": payment.status, "allowed": allowed_moves(payment)},
         )
     return target
+
+
+def last_actor(payment: Payment, action: str) -> int | None:
+    """Who took the payment's newest audited ``action`` (for example ``payment.override``)."""
+    return db.session.scalar(
+        sa.select(AuditEvent.actor_id)
+        .where(AuditEvent.action == action, AuditEvent.entity_type == "payment", AuditEvent.entity_id == payment.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+
+
+def overrider_id(payment: Payment) -> int | None:
+    """Who gave the payment's current override of the benefit check (the newest ``payment.override``)."""
+    if not payment.override_reason or payment.id is None:
+        return None
+    return last_actor(payment, "payment.override")
+
+
+def approver_refusal(payment: Payment, actor) -> str | None:
+    """The code of the reason ``actor`` may not approve the payment (they gave its override, or
+    recorded it); None when they may."""
+    actor_id = getattr(actor, "id", None)
+    if actor_id is None:
+        return None
+    if overrider_id(payment) == actor_id:
+        return OVERRIDER
+    if payment.recorded_by_id == actor_id:
+        return RECORDER
+    return None
 
 
 def _flush_or_conflict() -> None:
@@ -253,17 +311,78 @@ def _flush_or_conflict() -> None:
 
 
 def approve(payment: Payment, *, actor, now) -> Payment:
-    _move(payment, "approve")
-    if payment.recorded_by_id is not None and payment.recorded_by_id == getattr(actor, "id", None):
-        raise Forbidden(
-            "Someone other than the person who recorded a payment must approve it.", code="approver_is_recorder"
-        )
+    """Approve a draft as a second person. A reversal entry approved is paid: it counts from now."""
+    target = _move(payment, "approve")
+    refusal = approver_refusal(payment, actor)
+    if refusal is not None:
+        raise Forbidden(APPROVER_REFUSALS[refusal], code=refusal)
     ledger.changed(db.session, [payment.person_id])
     before = payment_snapshot(payment)
-    payment.status, payment.approved_by_id, payment.approved_at = "approved", actor.id, now
+    payment.status, payment.approved_by_id, payment.approved_at = target, actor.id, now
+    if payment.reversal_of_id is not None:
+        payment.paid_by_id, payment.paid_at = actor.id, now
+    _flush_or_conflict()
+    action = "payment.reversal_approved" if payment.reversal_of_id is not None else "payment.approved"
+    audit.record(actor, action, payment, person_id=payment.person_id, before=before, after=payment_snapshot(payment))
+    return payment
+
+
+def _pay_fields(method: str, reference: str | None, paid_on: date) -> tuple[str, str | None]:
+    """The method and reference, stripped; raises ValidationFailed with a message per field."""
+    errors = {}
+    method = (method or "").strip()
+    if not method:
+        errors["method"] = ["Say how it was paid, for example bank transfer or cash."]
+    elif len(method) > 40:
+        errors["method"] = ["Use 40 characters or fewer."]
+    reference = (reference or "").strip() or None
+    if reference and len(reference) > 100:
+        errors["reference"] = ["Use 100 characters or fewer."]
+    if not isinstance(paid_on, date):
+        errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
+    if errors:
+        raise ValidationFailed(errors)
+    return method, reference
+
+
+def _check_new_date(payment: Payment, paid_on: date, reason: str, today: date) -> tuple[bool, dict]:
+    """The benefit check for the payment on a new date: (blocked, JSON body). A block with no
+    reason is refused (409 ``benefit_rule_block``)."""
+    proposed = ProposedPayment(
+        kind=payment.kind,
+        amount=payment.amount,
+        paid_on=paid_on,
+        worked_on=payment.worked_on,
+        benefit_value=payment.benefit_value,
+    )
+    result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
+    body = checks.check_json(result, revisions)
+    if result.blocked and not reason:
+        raise Conflict(
+            "Paid on this date, the payment would break a benefit rule. Pick another date, or "
+            "give a reason to override the check.",
+            code="benefit_rule_block",
+            extra={"check": body},
+        )
+    payment.check_snapshot = {"verdicts": body["verdicts"], "rules_used": body["rules_used"], "blocked": result.blocked}
+    return result.blocked, body
+
+
+def _back_to_draft(payment: Payment, *, actor, paid_on: date, reason: str, body: dict) -> Payment:
+    """An override on paying: the new date and the reason are recorded and the payment goes back to
+    draft, for someone other than the overrider to approve."""
+    before = payment_snapshot(payment)
+    payment.status, payment.paid_on, payment.override_reason = "draft", paid_on, reason
+    payment.approved_by_id, payment.approved_at = None, None
     _flush_or_conflict()
     audit.record(
-        actor, "payment.approved", payment, person_id=payment.person_id, before=before, after=payment_snapshot(payment)
+        actor,
+        "payment.override",
+        payment,
+        person_id=payment.person_id,
+        reason=reason,
+        before=before,
+        after={**payment_snapshot(payment), "verdicts": [v for v in body["verdicts"] if v["status"] == "over"]},
     )
     return payment
 
@@ -279,39 +398,18 @@ def pay(
     today: date,
     override_reason: str | None = None,
 ) -> tuple[Payment, dict | None]:
-    """Mark as paid on the date the person receives it. A new date is checked again."""
+    """Mark as paid on the date the person receives it. A new date is checked again: one that needs
+    an override puts the payment back to draft (see ``BACK_TO_DRAFT``) instead of paying it."""
     _move(payment, "pay")
     method, reference = _pay_fields(method, reference, paid_on)
     body = None
     lock_person_ledger(payment.person_id)
     if paid_on != payment.paid_on:
-        proposed = ProposedPayment(
-            kind=payment.kind,
-            amount=payment.amount,
-            paid_on=paid_on,
-            worked_on=payment.worked_on,
-            benefit_value=payment.benefit_value,
-        )
-        result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
-        body = checks.check_json(result, revisions)
-        reason = (override_reason or "").strip()
-        if result.blocked and not reason:
-            raise Conflict(
-                "Paid on this date, the payment would break a benefit rule. Pick another date, or "
-                "give a reason to override the check.",
-                code="benefit_rule_block",
-                extra={"check": body},
-            )
-        payment.check_snapshot = {
-            "verdicts": body["verdicts"],
-            "rules_used": body["rules_used"],
-            "blocked": result.blocked,
-        }
-        if result.blocked:
-            payment.override_reason = reason
-            audit.record(
-                actor, "payment.override", payment, person_id=payment.person_id, reason=payment.override_reason
-            )
+        blocked, body = _check_new_date(payment, paid_on, (override_reason or "").strip(), today)
+        if blocked:
+            return _back_to_draft(
+                payment, actor=actor, paid_on=paid_on, reason=(override_reason or "").strip(), body=body
+            ), body
     before = payment_snapshot(payment)
     payment.status, payment.paid_on, payment.method, payment.reference = "paid", paid_on, method, reference
     payment.paid_by_id, payment.paid_at = actor.id, now
@@ -325,23 +423,6 @@ def pay(
         after={**payment_snapshot(payment), "method": method, "reference": reference},
     )
     return payment, body
-
-
-def _pay_fields(method: str, reference: str | None, paid_on: date) -> tuple[str, str | None]:
-    errors = {}
-    method = (method or "").strip()
-    if not method:
-        errors["method"] = ["Say how it was paid, for example bank transfer or cash."]
-    elif len(method) > 40:
-        errors["method"] = ["Use 40 characters or fewer."]
-    reference = (reference or "").strip() or None
-    if reference and len(reference) > 100:
-        errors["reference"] = ["Use 100 characters or fewer."]
-    if not isinstance(paid_on, date):
-        errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
-    if errors:
-        raise ValidationFailed(errors)
-    return method, reference
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -360,9 +441,10 @@ def cancel(payment: Payment, *, actor, reason: str, now) -> Payment:
     before = payment_snapshot(payment)
     payment.status, payment.reason, payment.cancelled_at = "cancelled", reason, now
     _flush_or_conflict()
+    action = "payment.reversal_cancelled" if payment.reversal_of_id is not None else "payment.cancelled"
     audit.record(
         actor,
-        "payment.cancelled",
+        action,
         payment,
         person_id=payment.person_id,
         before=before,
@@ -372,8 +454,23 @@ def cancel(payment: Payment, *, actor, reason: str, now) -> Payment:
     return payment
 
 
+def _reversal_row(payment: Payment) -> Payment:
+    """The row a new reversal is written in: a cancelled reversal is recorded again in its row (one
+    row per payment), otherwise a new row."""
+    entry = reversal_entry(payment)
+    if entry is not None and entry.status != "cancelled":
+        raise InvalidTransition(
+            "This payment has already been reversed.", extra={"status": payment.status, "allowed": []}
+        )
+    if entry is None:
+        entry = Payment(person_id=payment.person_id, reversal_of_id=payment.id)
+        db.session.add(entry)
+    return entry
+
+
 def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
-    """Add a reversal entry that nets out a paid payment. The payment itself is not changed."""
+    """Record a reversal entry, in draft, for a paid payment. It nets the payment out only once
+    someone other than its recorder approves it (``approve``). The payment itself is not changed."""
     _move(payment, "reverse")
     reason = _reason(reason, "reversed")
     if is_reversed(payment):
@@ -381,24 +478,25 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
             "This payment has already been reversed.", extra={"status": payment.status, "allowed": []}
         )
     ledger.changed(db.session, [payment.person_id])
-    # The unique reversal_of_id makes a second reversal at the same moment fail below.
-    entry = Payment(
-        person_id=payment.person_id,
-        kind=payment.kind,
-        amount=-payment.amount,
-        benefit_value=-payment.benefit_value if payment.benefit_value is not None else None,
-        **pick(payment, ("paid_on", "worked_on", "method", "reference", "charity_name")),
-        status="paid",
-        reversal_of_id=payment.id,
-        reason=reason,
-        recorded_by_id=actor.id,
-        paid_by_id=actor.id,
-        paid_at=now,
+    entry = _reversal_row(payment)
+    entry.kind, entry.amount, entry.paid_on, entry.worked_on = (
+        payment.kind,
+        -payment.amount,
+        payment.paid_on,
+        payment.worked_on,
     )
-    db.session.add(entry)
+    entry.benefit_value = -payment.benefit_value if payment.benefit_value is not None else None
+    entry.status, entry.method, entry.reference, entry.charity_name = (
+        "draft",
+        payment.method,
+        payment.reference,
+        payment.charity_name,
+    )
+    entry.reason, entry.recorded_by_id, entry.cancelled_at = reason, actor.id, None
     try:
+        # The unique reversal_of_id makes a second reversal at the same moment fail here.
         db.session.flush()
-    except sa.exc.IntegrityError:
+    except (sa.exc.IntegrityError, StaleDataError):
         db.session.rollback()
         raise Conflict(
             "This payment was reversed by someone else at the same moment.", code="payment_changed"
@@ -406,7 +504,7 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
     db.session.expire(payment)
     audit.record(
         actor,
-        "payment.reversed",
+        "payment.reversal_recorded",
         entry,
         person_id=payment.person_id,
         reason=reason,

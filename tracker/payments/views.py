@@ -22,7 +22,6 @@ from werkzeug.wrappers import Response
 
 from tracker import pages
 from tracker.audit import service as audit
-from tracker.audit.models import AuditEvent
 from tracker.auth.access import roles_required
 from tracker.auth.models import User
 from tracker.contributions import service as contributions
@@ -276,21 +275,14 @@ def _payment(payment_id: int) -> Payment:
 
 
 def _reversal_of(payment: Payment) -> Payment | None:
-    return db.session.scalar(sa.select(Payment).where(Payment.reversal_of_id == payment.id))
+    return service.reversal_entry(payment)
 
 
 def _cancelled_by(payment: Payment) -> int | None:
     if payment.status != "cancelled":
         return None
-    return db.session.scalar(
-        sa.select(AuditEvent.actor_id)
-        .where(
-            AuditEvent.action == "payment.cancelled",
-            AuditEvent.entity_type == "payment",
-            AuditEvent.entity_id == payment.id,
-        )
-        .order_by(AuditEvent.id.desc())
-    )
+    action = "payment.reversal_cancelled" if payment.reversal_of_id is not None else "payment.cancelled"
+    return service.last_actor(payment, action)
 
 
 def _users(*ids: int | None) -> dict[int, User]:
@@ -333,7 +325,7 @@ def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None =
         cancelled_by,
         reversal.recorded_by_id if reversal else None,
     )
-    made = _detail_forms(payment, _seen(payment, reversal is not None), given)
+    made = _detail_forms(payment, _seen(payment, reversal is not None and reversal.status != "cancelled"), given)
     pay_form = made["pay_form"]
     snapshot = payment.check_snapshot or {}
     names = presenters.sees_benefit_names(current_user.role)
@@ -344,7 +336,7 @@ def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None =
         users=users,
         cancelled_by=cancelled_by,
         moves=service.allowed_moves(payment) if current_user.role in FINANCE_ROLES else [],
-        is_recorder=payment.recorded_by_id is not None and payment.recorded_by_id == current_user.id,
+        approve_refusal=presenters.approve_refusal(payment, current_user),
         verdicts=presenters.verdict_rows(snapshot.get("verdicts"), names=names),
         snapshot_blocked=snapshot.get("blocked"),
         pay_verdicts=presenters.verdict_rows(pay_check.get("verdicts"), names=names) if pay_check else None,
@@ -401,7 +393,9 @@ def _run_move(payment_id: int, form, move: str, run: Callable[[], object]) -> Re
         except (Forbidden, Conflict) as e:
             refused.append(presenters.refused_move(e))
             raise Conflict(refused[-1]) from e
-        return Done(url_for("payments.detail", payment_id=payment_id), presenters.MOVE_DONE[move])
+        moved = db.session.get(Payment, payment_id)
+        assert moved is not None  # loaded by the view before the move
+        return Done(url_for("payments.detail", payment_id=payment_id), presenters.move_done(move, moved))
 
     done = pages.submit(form, action)
     return _back(payment_id, refused[0]) if refused else done

@@ -42,7 +42,7 @@ from tracker.contributions.models import Contribution
 from tracker.engine import core as engine
 from tracker.extensions import db, table_of
 from tracker.money import scaled_reader
-from tracker.payments.models import Expense, OtherIncome, Payment
+from tracker.payments.models import Expense, OtherIncome, Payment, counts
 from tracker.people.models import BenefitClaim, Person, Preference
 from tracker.risks.models import RiskPosition
 
@@ -112,7 +112,7 @@ _START: sa.BindParameter[date] = sa.bindparam("start")
 _END: sa.BindParameter[date] = sa.bindparam("end")
 # Built once: a check runs these on every payment recorded, so they should cost only the query.
 _PAYMENTS = sa.select(_p.id, _p.kind, _p.amount, _p.benefit_value, _p.paid_on, _p.worked_on, _p.status).where(
-    _p.person_id == _PID, _p.status != "cancelled", _p.paid_on.between(_START, _END)
+    _p.person_id == _PID, counts(_p), _p.paid_on.between(_START, _END)
 )
 _PAYMENTS_EXCEPT = _PAYMENTS.where(_p.id != sa.bindparam("exclude"))
 _EXPENSES = sa.select(_e.amount, _e.incurred_on, _e.paid_on, _e.service_user_context).where(
@@ -205,7 +205,7 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
             p.paid_on,
             p.worked_on,
             p.status,
-        ).where(p.person_id.in_(person_filter), p.status != "cancelled", p.paid_on.between(start, end))
+        ).where(p.person_id.in_(person_filter), counts(p), p.paid_on.between(start, end))
     )
     for pid, pay_id, kind, amount, value, paid_on, worked_on, status in rows.fetchall():
         found = pays.get(pid)
