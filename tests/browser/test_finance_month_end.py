@@ -153,42 +153,43 @@ def _check_csv(text: str, people: dict) -> None:
         assert row["Reference"].strip(), row
 
 
-def _check_bacs(text: str, people: dict) -> None:
-    lines = text.splitlines()
-    labels = [ln for ln in lines if ln[:4] in LABELS]
-    records = [ln for ln in lines if ln[:4] not in LABELS]
-    assert [ln[:4] for ln in labels] == list(LABELS), lines
+def _check_labels(labels: list[str], pence: int) -> None:
+    """The labels in order, 80 characters each; the trailer counts one debit (the contra) and the credits."""
+    assert [ln[:4] for ln in labels] == list(LABELS), labels
     assert all(len(ln) == 80 for ln in labels), [len(ln) for ln in labels]
+    trailer = labels[-1]
+    assert int(trailer[4:17]) == pence and int(trailer[17:30]) == pence, trailer
+    assert int(trailer[30:37]) == 1 and int(trailer[37:44]) == PEOPLE, trailer
+
+
+def _check_bacs(text: str, people: dict) -> None:
+    """100-character records, one credit (99) per payment, one contra (17) for the total, then the trailer."""
+    lines = text.splitlines()
+    records = [ln for ln in lines if ln[:4] not in LABELS]
     assert all(len(ln) == BACS_RECORD for ln in records), [len(ln) for ln in records]
     credits = [r for r in records if r[15:17] == "99"]
     contras = [r for r in records if r[15:17] == "17"]
     assert len(credits) == PEOPLE and len(contras) == 1 and len(records) == PEOPLE + 1, records
     expected = {p["bank"]["sort_code"].replace("-", "") + p["bank"]["account_number"] for p in people.values()}
     assert {r[:14] for r in credits} == expected
-    total = sum((p["owed"] for p in people.values()), Decimal("0.00"))
-    pence = int(total * 100)
+    pence = int(_total(people) * 100)
     assert sum(int(r[35:46]) for r in credits) == pence
     assert int(contras[0][35:46]) == pence
-    trailer = labels[-1]
-    assert int(trailer[4:17]) == pence and int(trailer[17:30]) == pence, trailer
-    assert int(trailer[30:37]) == 1 and int(trailer[37:44]) == PEOPLE, trailer
+    _check_labels([ln for ln in lines if ln[:4] in LABELS], pence)
 
 
-def test_finance_month_end_owed_to_paid(page, browser, live_app, rules, make_person, make_user):
-    from tracker.timeutil import today
+def _total(people: dict) -> Decimal:
+    return sum((p["owed"] for p in people.values()), Decimal("0.00"))
 
-    app, base = live_app
-    people = _seed(app, make_person)
-    make_user("finance", email=RECORDER)
-    make_user("finance", email=APPROVER)
-    total = sum((p["owed"] for p in people.values()), Decimal("0.00"))
-    day = today().isoformat()
-    loads = Loads()
-    loads.watch(page)
 
-    # ---- A: the owed queue, and drafts for all 20 people in one step -----------------------------
-    sign_in(page, base, RECORDER)
-    loads.on = True
+def _payments_table(page, count: int):
+    table = page.get_by_role("table", name=re.compile(r"^Payments"))
+    assert f"{count} payments" in table.locator("caption").inner_text()
+    return table
+
+
+def _record_drafts(page, app, base: str, people: dict) -> None:
+    """A, in the owed queue: every person chosen, drafts recorded in one step."""
     page.goto(base + "/payments/owed")
     assert page.get_by_role("heading", level=1).inner_text() == "Owed, not yet paid"
     queue = page.get_by_role("table", name=re.compile(r"people are owed"))
@@ -205,9 +206,10 @@ def test_finance_month_end_owed_to_paid(page, browser, live_app, rules, make_per
     assert page.get_by_text("Nothing is owed: every contribution is covered by a payment.").is_visible()
     assert _statuses(app, people) == {name: ["draft"] for name in people}
     assert_accessible(page, "the owed queue after recording")
-    loads.on = False
 
-    # ---- A cannot approve what A recorded: each refused with the reason (not counted) ----------
+
+def _recorder_refused(page, app, base: str, people: dict) -> None:
+    """A cannot approve what A recorded: each one refused with the reason, nothing approved."""
     page.goto(base + "/payments/?status=draft")
     assert _check_all(page, "ids") == PEOPLE
     _submit(page, "Approve the chosen drafts")
@@ -217,58 +219,82 @@ def test_finance_month_end_owed_to_paid(page, browser, live_app, rules, make_per
     assert _statuses(app, people) == {name: ["draft"] for name in people}
     assert_accessible(page, "the payments list after a refused approval")
 
-    # ---- B, a second finance user, bulk approves from the payments list -------------------------
-    context_b, page_b = _new_page(browser)
+
+def _approve(page, app, base: str, people: dict) -> None:
+    """B signs in on the way to the list of drafts, and approves them all."""
+    page.goto(base + "/payments/?status=draft")  # signed out: the sign-in page, then back here
+    page.get_by_label("Email address").fill(APPROVER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/payments/\?status=draft$"))
+    _payments_table(page, PEOPLE)
+    assert_accessible(page, "the payments list of drafts")
+    assert _check_all(page, "ids") == PEOPLE
+    _submit(page, "Approve the chosen drafts")
+    flash = _flashes(page)
+    assert f"Approved {PEOPLE} payments. They can now be paid." in flash, flash
+    assert "not approved" not in flash, flash
+    assert _statuses(app, people) == {name: ["approved"] for name in people}
+
+
+def _make_run(page, base: str, people: dict, day: str) -> None:
+    """B makes a run of the approved bank transfers, all chosen already, for ``day``."""
+    page.goto(base + "/payment-runs/new")
+    assert page.get_by_role("heading", level=1).inner_text() == "Make a payment run"
+    boxes = page.locator('input[name="payment_ids"]')
+    assert boxes.count() == PEOPLE
+    assert all(b.is_checked() for b in boxes.all()), "people with bank details are not chosen already"
+    assert_accessible(page, "the new payment run page")
+    page.get_by_label("Date the payments arrive").fill(day)
+    page.get_by_role("button", name="Make the run").click()
+    page.wait_for_url(re.compile(r"/payment-runs/\d+$"))
+    flash = _flashes(page)
+    assert re.search(rf"Payment run \S+ made: {PEOPLE} payments, £{_total(people):,.2f}\.", flash), flash
+    assert_accessible(page, "the payment run page")
+
+
+def _mark_paid(page, app, base: str, people: dict, day: str) -> None:
+    """The run marked paid; the payments list shows the 20 paid."""
+    page.get_by_label("Date the payments arrived").fill(day)
+    _submit(page, "Mark every payment paid")
+    flash = _flashes(page)
+    assert re.search(r"Payment run \S+ marked paid\.", flash) and "left the run" not in flash, flash
+    assert_accessible(page, "the payment run page, paid")
+    page.goto(base + "/payments/?status=paid")
+    rows = _payments_table(page, PEOPLE).locator("tbody tr")
+    assert rows.count() == PEOPLE
+    assert [r.locator('[data-label="Status"]').inner_text() for r in rows.all()] == ["Paid"] * PEOPLE
+    assert _statuses(app, people) == {name: ["paid"] for name in people}
+    assert_accessible(page, "the payments list of paid payments")
+
+
+def test_finance_month_end_owed_to_paid(page, browser, live_app, rules, make_person, make_user):
+    from tracker.timeutil import today
+
+    app, base = live_app
+    people = _seed(app, make_person)
+    make_user("finance", email=RECORDER)
+    make_user("finance", email=APPROVER)
+    day = today().isoformat()
+    loads = Loads()
+    loads.watch(page)
+
+    sign_in(page, base, RECORDER)
+    loads.on = True
+    _record_drafts(page, app, base, people)
+    loads.on = False
+    _recorder_refused(page, app, base, people)  # a check on the side: not counted
+
+    context_b, page_b = _new_page(browser)  # B, a second finance user, in a browser of their own
     try:
         loads.watch(page_b)
         loads.on = True
-        page_b.goto(base + "/payments/?status=draft")  # signed out: the sign-in page, then back here
-        page_b.get_by_label("Email address").fill(APPROVER)
-        page_b.get_by_label("Password").fill(PASSWORD)
-        page_b.get_by_role("button", name="Sign in").click()
-        page_b.wait_for_url(re.compile(r"/payments/\?status=draft$"))
-        table = page_b.get_by_role("table", name=re.compile(r"^Payments"))
-        assert f"{PEOPLE} payments" in table.locator("caption").inner_text()
-        assert_accessible(page_b, "the payments list of drafts")
-        assert _check_all(page_b, "ids") == PEOPLE
-        _submit(page_b, "Approve the chosen drafts")
-        flash = _flashes(page_b)
-        assert f"Approved {PEOPLE} payments. They can now be paid." in flash, flash
-        assert "not approved" not in flash, flash
-        assert _statuses(app, people) == {name: ["approved"] for name in people}
-
-        # ---- B makes a run of the approved bank transfers for today -----------------------------
-        page_b.goto(base + "/payment-runs/new")
-        assert page_b.get_by_role("heading", level=1).inner_text() == "Make a payment run"
-        boxes = page_b.locator('input[name="payment_ids"]')
-        assert boxes.count() == PEOPLE
-        assert all(b.is_checked() for b in boxes.all()), "people with bank details are not chosen already"
-        assert_accessible(page_b, "the new payment run page")
-        page_b.get_by_label("Date the payments arrive").fill(day)
-        page_b.get_by_role("button", name="Make the run").click()
-        page_b.wait_for_url(re.compile(r"/payment-runs/\d+$"))
-        flash = _flashes(page_b)
-        assert re.search(rf"Payment run \S+ made: {PEOPLE} payments, £{total:,.2f}\.", flash), flash
-        assert_accessible(page_b, "the payment run page")
-
-        # ---- the bank files (downloads are not page loads) ---------------------------------------
+        _approve(page_b, app, base, people)
+        _make_run(page_b, base, people, day)
+        # the bank files: downloads are not page loads
         _check_csv(_download(page_b, "Download the CSV file"), people)
         _check_bacs(_download(page_b, "Download the Bacs Standard 18 file"), people)
-
-        # ---- marked paid, and the payments list shows the 20 paid --------------------------------
-        page_b.get_by_label("Date the payments arrived").fill(day)
-        _submit(page_b, "Mark every payment paid")
-        flash = _flashes(page_b)
-        assert re.search(r"Payment run \S+ marked paid\.", flash) and "left the run" not in flash, flash
-        assert_accessible(page_b, "the payment run page, paid")
-        page_b.goto(base + "/payments/?status=paid")
-        table = page_b.get_by_role("table", name=re.compile(r"^Payments"))
-        assert f"{PEOPLE} payments" in table.locator("caption").inner_text()
-        rows = table.locator("tbody tr")
-        assert rows.count() == PEOPLE
-        assert [r.locator('[data-label="Status"]').inner_text() for r in rows.all()] == ["Paid"] * PEOPLE
-        assert _statuses(app, people) == {name: ["paid"] for name in people}
-        assert_accessible(page_b, "the payments list of paid payments")
+        _mark_paid(page_b, app, base, people, day)
         loads.on = False
     finally:
         context_b.close()
