@@ -148,3 +148,19 @@ def test_a_statement_asked_for_by_finance_describes_the_rules_neutrally(app, mak
     assert "A weekly earnings limit that stops a benefit" in neutral_text
     assert "Trading allowance" in neutral_text
     assert "Carer" in json.dumps([p.__dict__ for p in named_data.benefit_periods])
+
+
+def test_the_neutral_description_comes_from_the_period_and_the_kind():
+    from tracker.rules import redaction
+
+    month = {"start": "2025-04-15", "end": "2025-05-14"}
+    assert (
+        redaction.describe({"period": month, "measure": "earnings", "estimated_reduction": "10.00", "status": "ok"})
+        == "A monthly earnings limit above which a benefit is reduced"
+    )
+    week = {"start": "2025-04-07", "end": "2025-04-13"}
+    assert redaction.describe({"period": week, "measure": "hours", "status": "over"}) == (
+        "A weekly hours limit that stops a benefit"
+    )
+    tax = {"rule": "TAX_TRADING_ALLOWANCE", "benefit": "TAX", "title": "Trading allowance", "period": week}
+    assert redaction.verdict(tax)["title"] == "Trading allowance" and redaction.verdict(tax)["rule"] == tax["rule"]
