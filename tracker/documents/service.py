@@ -203,7 +203,7 @@ def _period_label(start: date, end: date) -> str:
     return f"{_d(start)} to {_d(end)}"
 
 
-def _benefit_periods(person_id: int, start: date, end: date, *, neutral: bool) -> list[pdf.BenefitPeriod]:
+def _benefit_periods(person_id: int, start: date, end: date, neutral: bool = False) -> list[pdf.BenefitPeriod]:
     """The totals for every benefit period that overlaps the statement's dates; ``neutral``
     describes each rule without naming it or the benefit (the trading allowance keeps its name)."""
     seen: OrderedDict = OrderedDict()
@@ -423,7 +423,9 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
         expenses=tuple(_expense_row(e) for e in expenses),
         choices=tuple(paid.choices),
         benefit_periods=tuple(
-            _benefit_periods(doc.person_id, start, end, neutral=doc.template_version == NEUTRAL_TEMPLATE_VERSION)
+            _benefit_periods(
+                doc.person_id, start, end, getattr(doc, "template_version", None) == NEUTRAL_TEMPLATE_VERSION
+            )
         ),
         total_paid=format_money(paid.paid),
         total_hours=_hours(hours),
@@ -502,7 +504,17 @@ def _start_statement(*where):
         _DOC.update()
         .where(c.id == _DOC_ID, *where)
         .values(attempts=c.attempts + 1, started_at=sa.bindparam("now"), worker_pid=sa.bindparam("pid"))
-        .returning(c.id, c.person_id, c.kind, c.start_on, c.end_on, c.options, c.created_at, name.label("person_name"))
+        .returning(
+            c.id,
+            c.person_id,
+            c.kind,
+            c.start_on,
+            c.end_on,
+            c.options,
+            c.created_at,
+            c.template_version,
+            name.label("person_name"),
+        )
     )
 
 
