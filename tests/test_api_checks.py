@@ -20,7 +20,7 @@ def verdict(body, family):
 
 
 def test_check_at_the_limit_is_not_over(app, api_as, carer):
-    api = api_as("finance")
+    api = api_as("admin")  # finance sees no rule codes (DESIGN.md)
     resp = api.post("/payments/check", json=pay(carer, "196.00"))
     assert resp.status_code == 200, resp.get_json()
     v = verdict(resp.get_json(), "CA_EARN")
@@ -33,7 +33,7 @@ def test_check_at_the_limit_is_not_over(app, api_as, carer):
 
 
 def test_one_penny_over_is_over_and_blocks(app, api_as, carer):
-    api = api_as("finance")
+    api = api_as("admin")  # finance sees no rule codes (DESIGN.md)
     body = api.post("/payments/check", json=pay(carer, "196.01")).get_json()
     v = verdict(body, "CA_EARN")
     assert v["status"] == "over" and v["severity"] == "block"
@@ -51,7 +51,7 @@ def test_one_penny_over_is_over_and_blocks(app, api_as, carer):
 
 
 def test_check_uses_the_old_figure_before_the_new_week(app, api_as, carer):
-    api = api_as("finance")
+    api = api_as("admin")  # finance sees no rule codes (DESIGN.md)
     v = verdict(api.post("/payments/check", json=pay(carer, "160.00", "2025-04-06")).get_json(), "CA_EARN")
     assert v["rule"] == "CA_EARN_2024" and v["status"] == "over"
     v = verdict(api.post("/payments/check", json=pay(carer, "160.00", "2025-04-07")).get_json(), "CA_EARN")
@@ -85,7 +85,7 @@ def test_recording_a_blocked_payment_needs_an_override(app, api_as, carer):
 def test_recorded_payment_keeps_the_verdicts_and_rule_versions(app, api_as, carer):
     from tracker.rules import service
 
-    api = api_as("finance")
+    api = api_as("admin")  # finance sees no rule codes (DESIGN.md)
     body = api.post("/payments", json=pay(carer, "100.00")).get_json()
     snapshot = api.get(f"/payments/{body['id']}").get_json()["check"]
     assert {"code": "CA_EARN_2025", "revision": 1} in snapshot["rules_used"]
@@ -101,7 +101,7 @@ def test_recorded_payment_keeps_the_verdicts_and_rule_versions(app, api_as, care
 
 
 def test_payments_add_up_within_the_week(app, api_as, carer):
-    api = api_as("finance")
+    api = api_as("admin")  # finance sees no rule codes (DESIGN.md)
     assert api.post("/payments", json=pay(carer, "150.00", "2025-04-08")).status_code == 201
     v = verdict(api.post("/payments/check", json=pay(carer, "46.00", "2025-04-13")).get_json(), "CA_EARN")
     assert v["total_before"] == "150.00" and v["total_after"] == "196.00" and v["status"] != "over"

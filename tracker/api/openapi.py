@@ -400,9 +400,12 @@ VERDICT = {
         "source",
     ],
     "properties": {
-        "rule": {"type": "string"},
-        "benefit": {"type": "string"},
+        # Null for a reader who may not see benefit information (finance), who reads a neutral
+        # "title" and a "description" of the rule instead (the trading allowance keeps its name).
+        "rule": {"type": ["string", "null"]},
+        "benefit": {"type": ["string", "null"]},
         "title": {"type": "string"},
+        "description": {"type": "string"},
         "period": {
             "type": "object",
             "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}},
@@ -415,7 +418,7 @@ VERDICT = {
         "status": {"enum": list(VERDICT_STATUSES)},
         "severity": {"enum": list(SEVERITIES)},
         "confidence": {"enum": list(CONFIDENCES)},
-        "source": {"type": "string"},
+        "source": {"type": ["string", "null"]},
         "estimated_reduction": MONEY,
         "notes": {"type": "array", "items": {"type": "string"}},
     },

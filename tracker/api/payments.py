@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -20,13 +22,13 @@ from tracker.api.base import (
     writes,
 )
 from tracker.api.schemas import ApproveManyIn, EmptyIn, PayIn, PaymentIn, ReasonIn
-from tracker.errors import ValidationFailed
+from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
 from tracker.payments import approvals, methods, service
 from tracker.payments.models import Payment
 from tracker.people.models import Person
-from tracker.rules import checks
+from tracker.rules import checks, redaction
 from tracker.timeutil import today, utcnow
 from tracker.vocab import FINANCE_ROLES, STAFF_ROLES
 
@@ -56,12 +58,38 @@ def _input() -> tuple[Person, service.PaymentInput]:
     return person, service.parse_payment(body.model_dump())
 
 
+def _shown(check: dict | None, person_id: int, where: str, entity) -> dict | None:
+    """The check as the caller may see it: neutral for finance; a staff view of the benefit names
+    is audited (``benefits.viewed``, in the caller's transaction)."""
+    user = current_api_user()
+    if check is None or redaction.hides_for(user):
+        return redaction.check_for(user, check)
+    if user.role != "contributor" and check.get("verdicts"):
+        from tracker.audit import service as audit
+
+        audit.record(user, "benefits.viewed", entity, person_id=person_id, after={"where": where})
+    return check
+
+
+@contextmanager
+def _redacted_refusal() -> Iterator[None]:
+    """A 409 ``benefit_rule_block`` carries the check: neutral for finance, like the answer."""
+    try:
+        yield
+    except Conflict as e:
+        if "check" in e.extra:
+            e.extra["check"] = redaction.check_for(current_api_user(), e.extra["check"])
+        raise
+
+
 @bp.post("/payments/check")
 def check_payment():
     require_role(*STAFF_ROLES)
     person, p = _input()
     _, _, body = service.check_payment(person, p, today=today())
-    return jsonify(body)
+    shown = _shown(body, person.id, "check api", person)
+    db.session.commit()  # the audit event of a staff view
+    return jsonify(shown)
 
 
 @bp.post("/payments")
@@ -69,8 +97,9 @@ def check_payment():
 def create_payment():
     require_role(*FINANCE_ROLES)
     person, p = _input()
-    payment, check = service.record_payment(person, p, actor=current_api_user(), today=today())
-    return jsonify({**payment_json(payment), "check": check}), 201
+    with _redacted_refusal():
+        payment, check = service.record_payment(person, p, actor=current_api_user(), today=today())
+    return jsonify({**payment_json(payment), "check": _shown(check, person.id, "payment api", payment)}), 201
 
 
 @bp.get("/people/<int:person_id>/position")
@@ -82,23 +111,18 @@ def person_position(person_id: int):
     except ValueError:
         raise ValidationFailed({"on": ["Use a real date like 2025-04-07."]}) from None
     verdicts = [v.to_dict(position=True) for v in checks.position(person.id, on)]
-    user = current_api_user()
-    if user.role == "finance":
-        # Finance sees totals and headroom, not which benefits the person receives.
-        for v in verdicts:
-            v.update(rule=None, family=None, benefit=None, title="A benefit rule", source=None, notes=[])
-    elif user.role != "contributor" and verdicts:
-        from tracker.audit import service as audit
-
-        audit.record(user, "benefits.viewed", person, person_id=person.id, after={"where": "position api"})
-        db.session.commit()
-    return jsonify({"on": on.isoformat(), "verdicts": verdicts, "notice": checks.NOTICE})
+    # Finance sees totals and headroom, not which benefits the person receives.
+    shown = _shown({"verdicts": verdicts}, person.id, "position api", person)
+    db.session.commit()  # the audit event of a staff view
+    return jsonify({"on": on.isoformat(), "verdicts": (shown or {})["verdicts"], "notice": checks.NOTICE})
 
 
 @bp.get("/payments/<int:payment_id>")
 def get_payment(payment_id: int):
     payment = own_row_or_404(Payment, payment_id)
-    return jsonify({**payment_json(payment), "check": payment.check_snapshot})
+    check = _shown(payment.check_snapshot, payment.person_id, "payment api", payment)
+    db.session.commit()  # the audit event of a staff view
+    return jsonify({**payment_json(payment), "check": check})
 
 
 def _payment_for_finance(payment_id: int) -> Payment:
@@ -130,20 +154,21 @@ def approve_payment(payment_id: int):
 @writes
 def pay_payment(payment_id: int):
     payment, body = _move_request(payment_id, PayIn)
-    payment, check = methods.pay(
-        payment,
-        actor=current_api_user(),
-        paid_on=body.paid_on,
-        method=body.method,
-        method_note=body.method_note,
-        reference=body.reference,
-        now=utcnow(),
-        today=today(),
-        override_reason=body.override_reason,
-    )
+    with _redacted_refusal():
+        payment, check = methods.pay(
+            payment,
+            actor=current_api_user(),
+            paid_on=body.paid_on,
+            method=body.method,
+            method_note=body.method_note,
+            reference=body.reference,
+            now=utcnow(),
+            today=today(),
+            override_reason=body.override_reason,
+        )
     out = payment_json(payment)
     if check is not None:
-        out["check"] = check
+        out["check"] = _shown(check, payment.person_id, "payment api", payment)
     if payment.status == "draft":
         out["message"] = service.BACK_TO_DRAFT
     return jsonify(out), 200

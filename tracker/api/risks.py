@@ -12,13 +12,14 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.risks import service
 from tracker.risks.models import RiskFlag
+from tracker.rules import redaction
 from tracker.timeutil import today
 from tracker.vocab import BENEFIT_INFO_ROLES, FLAG_STATUSES, MAX_ID, STAFF_ROLES
 
 
 def _redact() -> bool:
     """Finance sees levels and totals, not which benefits a person receives."""
-    return current_api_user().role == "finance"
+    return redaction.hides_for(current_api_user())
 
 
 @bp.get("/risks")
@@ -44,7 +45,7 @@ def list_risks():
 def create_risk():
     body, person = parse_person_body(RiskIn, roles=BENEFIT_INFO_ROLES)
     flag = service.raise_manual(person, body.note, actor=current_api_user(), today=today(), rule_family=body.rule)
-    return jsonify(service.flag_json(flag)), 201
+    return jsonify(service.flag_json(flag, redact=_redact())), 201
 
 
 def _flag(flag_id: int) -> RiskFlag:
@@ -56,7 +57,7 @@ def _move(flag_id: int, action: str):
     flag = _flag(flag_id)
     body = parse_body(NoteIn) if request.get_data() else NoteIn()
     service.move(flag, action, actor=current_api_user(), note=body.note)
-    return jsonify(service.flag_json(flag)), 200
+    return jsonify(service.flag_json(flag, redact=_redact())), 200
 
 
 @bp.post("/risks/<int:flag_id>/acknowledge")
@@ -78,4 +79,4 @@ def note_risk(flag_id: int):
     flag = _flag(flag_id)
     body = parse_body(NoteIn)
     service.add_note(flag, body.note or "", actor=current_api_user())
-    return jsonify(service.flag_json(flag)), 201
+    return jsonify(service.flag_json(flag, redact=_redact())), 201

@@ -13,6 +13,8 @@ consent happened, but not what it held (before, after or reason).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import render_template, request
@@ -28,6 +30,7 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
+from tracker.rules import redaction
 from tracker.timeutil import UK_TIME, utc_end_of, utc_start_of
 from tracker.vocab import FINANCE_ROLES, MAX_PAGE
 
@@ -44,6 +47,19 @@ def is_benefit_event(action: str) -> bool:
 
 def can_read(event: AuditEvent, user) -> bool:
     return not is_benefit_event(event.action) or user.role in BENEFIT_READERS
+
+
+def readable_for(user) -> Callable[..., list[tuple[str, str, bool]]]:
+    """The audit page's before and after in words, with benefit names and rule codes left out for
+    a role that may not see them (the details of ``payment.override`` and ``risk.raised`` name rules)."""
+    if not redaction.hides_for(user):
+        return readable
+    tax = redaction.tax_codes()
+
+    def neutral(data, other=None) -> list[tuple[str, str, bool]]:
+        return readable(redaction.detail(data, tax), redaction.detail(other, tax))
+
+    return neutral
 
 
 def _distinct(column) -> list[str]:
@@ -125,7 +141,7 @@ def index():
         names=names,
         filtered=bool(args),
         can_read=lambda e: can_read(e, current_user),
-        readable=readable,
+        readable=readable_for(current_user),
         action_label=action_label,
         entity_label=entity_label,
         local_name=UK_TIME,

@@ -14,6 +14,9 @@ DOCUMENT_KINDS = ("statement", "certificate", "training_certificate")
 DOCUMENT_STATUSES = ("queued", "ready", "failed")
 # Bump when a template changes: a new version makes a new document instead of reusing the old.
 TEMPLATE_VERSION = "1"
+#: A statement asked for by someone who may not see benefit information (finance): its benefit
+#: periods are described neutrally (``tracker.rules.redaction``), and it is its own document.
+NEUTRAL_TEMPLATE_VERSION = "1-neutral"
 
 
 class DocumentBatch(Model):

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tracker.audit import service as audit
 from tracker.contributions.models import Activity, Contribution
 from tracker.documents import pdf
-from tracker.documents.models import DOCUMENT_KINDS, TEMPLATE_VERSION, Document, DocumentBatch
+from tracker.documents.models import DOCUMENT_KINDS, NEUTRAL_TEMPLATE_VERSION, TEMPLATE_VERSION, Document, DocumentBatch
 from tracker.documents.storage import FolderStorage
 from tracker.errors import ValidationFailed
 from tracker.extensions import db, table_of
@@ -29,9 +29,9 @@ from tracker.money import Money, format_money
 from tracker.payments.models import Expense, Payment, counts
 from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.picks import pick
-from tracker.rules import checks
+from tracker.rules import checks, redaction
 from tracker.timeutil import day_text, utcnow
-from tracker.vocab import VERDICT_STATUS_WORDS
+from tracker.vocab import TAX, VERDICT_STATUS_WORDS
 
 TASK = "tracker.documents.render"
 log = logging.getLogger(__name__)
@@ -59,6 +59,13 @@ def _check_request(kind: str, start_on, end_on) -> None:
         raise ValidationFailed(errors)
 
 
+def _version(kind: str, actor) -> str:
+    """A statement for a reader who may not see benefit information is worded neutrally."""
+    if kind == "statement" and actor is not None and redaction.hides_for(actor):
+        return NEUTRAL_TEMPLATE_VERSION
+    return TEMPLATE_VERSION
+
+
 def request_document(
     person: Person,
     kind: str,
@@ -72,7 +79,7 @@ def request_document(
     """Ask for a document. The same (person, kind, period, template) always gives the same row:
     returns (document, created). A failed one is queued again."""
     _check_request(kind, start_on, end_on)
-    key = dict(person_id=person.id, kind=kind, start_on=start_on, end_on=end_on, template_version=TEMPLATE_VERSION)
+    key = dict(person_id=person.id, kind=kind, start_on=start_on, end_on=end_on, template_version=_version(kind, actor))
     existing = db.session.scalar(sa.select(Document).filter_by(**key))
     if existing is None:
         # INSERT ... ON CONFLICT DO NOTHING: two people asking at the same moment get one row,
@@ -197,8 +204,9 @@ def _period_label(start: date, end: date) -> str:
     return f"{_d(start)} to {_d(end)}"
 
 
-def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.BenefitPeriod]:
-    """The totals for every benefit period that overlaps the statement's dates."""
+def _benefit_periods(person_id: int, start: date, end: date, neutral: bool = False) -> list[pdf.BenefitPeriod]:
+    """The totals for every benefit period that overlaps the statement's dates; ``neutral``
+    describes each rule without naming it or the benefit (the trading allowance keeps its name)."""
     seen: OrderedDict = OrderedDict()
     position_on = checks.positions_over(person_id, start, end)
     day = start
@@ -219,8 +227,8 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
     for v in seen.values():
         out.append(
             pdf.BenefitPeriod(
-                benefit=v.benefit,
-                rule=v.title,
+                benefit=_neutral_or(neutral, v, v.benefit, "—"),
+                rule=_neutral_or(neutral, v, v.title, redaction.describe(v.to_dict())),
                 period=_period_label(v.period_start, v.period_end),
                 total=format_money(v.total_after) if v.measure == "earnings" else f"{v.total_after} hours",
                 limit="—"
@@ -230,6 +238,10 @@ def _benefit_periods(person_id: int, start: date, end: date) -> list[pdf.Benefit
             )
         )
     return out
+
+
+def _neutral_or(neutral: bool, v, named: str, plain: str) -> str:
+    return plain if neutral and v.benefit != TAX else named
 
 
 # Built once (a worker runs it for every statement): in one query, everything a statement lists
@@ -411,7 +423,11 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
         totals_by_kind=tuple((k, format_money(v)) for k, v in paid.totals.items()),
         expenses=tuple(_expense_row(e) for e in expenses),
         choices=tuple(paid.choices),
-        benefit_periods=tuple(_benefit_periods(doc.person_id, start, end)),
+        benefit_periods=tuple(
+            _benefit_periods(
+                doc.person_id, start, end, getattr(doc, "template_version", None) == NEUTRAL_TEMPLATE_VERSION
+            )
+        ),
         total_paid=format_money(paid.paid),
         total_hours=_hours(hours),
         notice=checks.NOTICE,
@@ -489,7 +505,17 @@ def _start_statement(*where):
         _DOC.update()
         .where(c.id == _DOC_ID, *where)
         .values(attempts=c.attempts + 1, started_at=sa.bindparam("now"), worker_pid=sa.bindparam("pid"))
-        .returning(c.id, c.person_id, c.kind, c.start_on, c.end_on, c.options, c.created_at, name.label("person_name"))
+        .returning(
+            c.id,
+            c.person_id,
+            c.kind,
+            c.start_on,
+            c.end_on,
+            c.options,
+            c.created_at,
+            c.template_version,
+            name.label("person_name"),
+        )
     )
 
 

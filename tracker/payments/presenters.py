@@ -27,7 +27,8 @@ from tracker.payments import queries, service
 from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, list_filters, suggestion_fields
 from tracker.payments.models import Payment
 from tracker.people.models import Person
-from tracker.vocab import BENEFIT_INFO_ROLES, KIND_LABELS, NON_MONEY_KINDS, VERDICT_STATUS_WORDS, benefit_name
+from tracker.rules import redaction
+from tracker.vocab import KIND_LABELS, NON_MONEY_KINDS, VERDICT_STATUS_WORDS, benefit_name
 
 CHANGED = (
     "Someone else changed this payment at the same moment, so your change was not made. "
@@ -116,8 +117,8 @@ def figure(measure: str | None, raw: object) -> str:
 
 def sees_benefit_names(role: str) -> bool:
     """Finance sees totals, limits and headroom, but not which benefits a person receives
-    (special-category data), as in the position API."""
-    return role in BENEFIT_INFO_ROLES
+    (special-category data), as in the position API (``tracker.rules.redaction``)."""
+    return redaction.sees_benefits(role)
 
 
 def kind_phrase(kind: str) -> str:
@@ -242,14 +243,26 @@ def _named(v: Mapping) -> dict:
     }
 
 
-_UNNAMED: dict[str, object] = {"title": "A benefit rule", "rule": None, "benefit": "", "notes": [], "source": None}
+def _unnamed(v: Mapping) -> dict:
+    """The same parts for a reader who may not see benefit names: a neutral description instead."""
+    if redaction.is_tax(v):  # the trading allowance (tax) keeps its name
+        return _named(v)
+    shown = redaction.verdict(v)
+    return {
+        "title": shown["title"],
+        "rule": None,
+        "benefit": "",
+        "notes": [],
+        "source": None,
+        "description": shown["description"],
+    }
 
 
 def verdict_row(v: Mapping, *, names: bool = True) -> dict:
     """One verdict (the engine's JSON) in words: never colour alone."""
     measure, status = v.get("measure"), v.get("status")
     return {
-        **(_named(v) if names else _UNNAMED),
+        **(_named(v) if names else _unnamed(v)),
         "period": _period_text(v.get("period") or {}),
         "measure": "Hours worked" if measure == "hours" else "Earnings",
         "before": figure(measure, v.get("total_before")),
@@ -273,10 +286,7 @@ def verdict_rows(verdicts: Iterable[Mapping] | None, *, names: bool = True) -> l
 
 def without_names(text: str, verdicts: Iterable[Mapping] | None) -> str:
     """A suggestion's explanation without the names of the rules it mentions."""
-    titles = sorted({str(v["title"]) for v in verdicts or [] if v.get("title")}, key=len, reverse=True)
-    for title in titles:
-        text = text.replace(f"the {title}", "the benefit limit").replace(title, "the benefit limit")
-    return text
+    return redaction.scrub(text, verdicts)
 
 
 def suggestion_payment(p: Mapping) -> dict:

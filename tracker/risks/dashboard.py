@@ -26,13 +26,13 @@ from tracker.people.models import BenefitClaim
 from tracker.picks import pick
 from tracker.risks import positions as kept
 from tracker.risks.positions import headroom_fraction, verdict_key, worst
-from tracker.rules import ledger, wording
+from tracker.rules import ledger, redaction, wording
 from tracker.rules import service as rules_service
 
 PER_PAGE = 50
 PLANNED = ("draft", "approved")
 #: What a person without the right to see benefit information reads instead of a rule's title.
-REDACTED_TITLE = "A benefit rule"
+REDACTED_TITLE = redaction.NEUTRAL_TITLE
 CHART_PERIODS = 12
 CHART_AHEAD = 4
 CHART_BACK_DAYS = 800

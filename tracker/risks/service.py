@@ -26,7 +26,7 @@ from tracker.people.models import BenefitClaim, Person
 from tracker.picks import pick
 from tracker.risks import positions as kept
 from tracker.risks.models import JobLock, RiskFlag, RiskNote
-from tracker.rules import checks
+from tracker.rules import checks, redaction
 from tracker.timeutil import day_text, utcnow
 
 FLAG_TRANSITIONS = {
@@ -350,5 +350,5 @@ def flag_json(f: RiskFlag, *, redact: bool = False) -> dict:
         "notes": [{"at": n.at.isoformat(timespec="seconds"), "text": n.text} for n in f.notes],
     }
     if redact:
-        out.update(rule=None, family=None, benefit=None, title="A benefit rule")
+        return redaction.flag(out)
     return out

@@ -51,7 +51,7 @@ from tracker.risks.forms import (
     typed_fields,
 )
 from tracker.risks.models import RiskFlag, RiskNote
-from tracker.rules import ledger, wording
+from tracker.rules import ledger, redaction, wording
 from tracker.rules import service as rules_service
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
@@ -114,7 +114,7 @@ def _dashboard_page(form: DashboardFilterForm, f, rows: dash.Page | None, *, red
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def dashboard():
-    redact = current_user.role not in BENEFIT_INFO_ROLES
+    redact = redaction.hides_for(current_user)
     form = DashboardFilterForm(request.args)
     form.benefit.choices = select_choices(present.benefit_choices())
     activities = dash.activity_choices()
