@@ -15,12 +15,17 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 
+#: The only TRACKER_ENV values that get development defaults (the development SECRET_KEY, insecure
+#: cookies). Any other value, or none at all, is production: fail closed.
+DEVELOPMENT_ENVS = ("development", "test")
+
 
 class Defaults:
     """Settings for running on one machine with nothing installed but Python."""
 
-    ENV_NAME = "development"
-    SECRET_KEY = DEV_SECRET_KEY
+    # Unset means production (fail closed): dev.py sets TRACKER_ENV=development, the tests "test".
+    ENV_NAME = "production"
+    SECRET_KEY = ""
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     STORAGE_DIR = str(INSTANCE_DIR / "documents")
@@ -129,6 +134,11 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def is_development(env_name: str) -> bool:
+    """True only for the exact names in DEVELOPMENT_ENVS: ``Production``, ``prod`` or "" are production."""
+    return env_name in DEVELOPMENT_ENVS
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
     env = os.environ if environ is None else environ
@@ -158,7 +168,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["SMTP_PORT"] = int(env["SMTP_PORT"])
     if env.get("FLASK_DEBUG") in ("1", "true", "True"):
         out["DEBUG"] = True
-    if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or out.get("ENV_NAME") == "production":
+    if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or not is_development(out.get("ENV_NAME", "")):
         out["SESSION_COOKIE_SECURE"] = True
         out["REMEMBER_COOKIE_SECURE"] = True
     out["_CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL") or None
