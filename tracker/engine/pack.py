@@ -42,6 +42,8 @@ from tracker.engine.core import (
 )
 
 DEFAULT_PACK = "uk-default.yaml"
+#: The largest rule pack read, in bytes (the shipped UK pack is a few tens of kilobytes).
+MAX_PACK_BYTES = 1024 * 1024
 
 FIELDS = (
     "code",
@@ -522,8 +524,25 @@ def load_pack(path_or_text: str | bytes | Path) -> list[Rule]:
     return parse_pack(_read(path_or_text))
 
 
+def _refuse_unsafe_yaml(text: str) -> None:
+    """Refuse a pack over MAX_PACK_BYTES, or one using anchors, aliases or merge keys, before it is
+    loaded: an alias bomb is found by scanning tokens, which never expands anything."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_PACK_BYTES:
+        raise RuleError({"pack": [f"A rule pack can be at most {MAX_PACK_BYTES // 1024} KB."]})
+    try:
+        tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return  # not YAML at all: yaml.safe_load says where
+    for token in tokens:
+        if isinstance(token, yaml.AnchorToken | yaml.AliasToken) or (
+            isinstance(token, yaml.ScalarToken) and token.plain and token.value == "<<"
+        ):
+            raise RuleError({"pack": ["A rule pack cannot use YAML anchors, aliases (& and *) or merge keys (<<)."]})
+
+
 def parse_pack(text: str) -> list[Rule]:
     """Parse the YAML text of a rule pack. Never reads a file: use this for uploaded text."""
+    _refuse_unsafe_yaml(text)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
