@@ -40,6 +40,33 @@ def test_next_must_stay_on_this_site(app, client, make_user):
     assert resp.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/evil.example/phish",
+        "/%2F/evil.example",
+        "/%5Cevil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "%2F%2Fevil.example",
+        "/x%0d%0aSet-Cookie:%20a=b",
+        "/x%0aLocation:%20//evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_next_never_leaves_the_site_and_never_crashes(app, client, make_user, target):
+    uid = make_user("admin")
+    resp = client.post(f"/sign-in?next={target}", data={"email": _email(app, uid), "password": PASSWORD})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/"
+
+
+def test_a_local_next_is_followed(app, client, make_user):
+    uid = make_user("admin")
+    resp = client.post("/sign-in?next=/people/%3Fq%3Dx", data={"email": _email(app, uid), "password": PASSWORD})
+    assert resp.headers["Location"] == "/people/?q=x"
+
+
 def test_sign_out_ends_the_session_for_a_copied_cookie(app, make_user):
     """A cookie captured before sign-out must not work afterwards."""
     uid = make_user("coordinator")

@@ -1,3 +1,5 @@
+from urllib.parse import unquote, urlsplit
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -8,9 +10,21 @@ from tracker.timeutil import utcnow
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    """Where to go after signing in: a path on this site only, else the home page."""
+    return target if target and _is_local_path(target) else url_for("home.index")
+
+
+def _is_local_path(target: str) -> bool:
+    """A relative path: one leading slash, no scheme, no backslash or control character, and the same
+    once percent-decoded (``/%09/evil.example`` and ``/%2F/evil`` are refused)."""
+    decoded = unquote(target)
+    for text in (target, decoded):
+        if not text.startswith("/") or text.startswith(("//", "/\\")) or "\\" in text:
+            return False
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            return False
+    stripped = "".join(ch for ch in decoded if not ch.isspace())
+    return not stripped.startswith(("//", "/\\")) and not urlsplit(target).scheme and not urlsplit(target).netloc
 
 
 def _sign_in_limit() -> str:
