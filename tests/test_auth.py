@@ -186,6 +186,47 @@ def test_cli_refuses_bad_users(app, args, message):
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("short pass", "at least 12 characters"),
+        ("aaaaaaaaaaaa", "too common or too easy to guess"),
+        ("password1234", "too common or too easy to guess"),
+        ("qwertyuiop12", "too common or too easy to guess"),
+        ("a long enough password " * 6, "at most 128 characters"),
+    ],
+)
+def test_cli_refuses_weak_or_overlong_passwords(app, password, message):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "p@example.org", "--role", "admin", "--password-stdin"], input=password + "\n"
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_setting_a_password_follows_the_same_policy(app, make_user):
+    from tracker.auth import service
+    from tracker.errors import ValidationFailed
+
+    uid = make_user("coordinator")
+    with app.app_context():
+        user = db.session.get(User, uid)
+        for weak in ("aaaaaaaaaaaa", "password1234", "x" * 129):
+            with pytest.raises(ValidationFailed):
+                service.set_password(user, weak, actor=None)
+        service.set_password(user, "plum kettle orbit seven", actor=None)
+        db.session.rollback()
+
+
+def test_a_password_over_the_maximum_is_refused_at_sign_in_without_a_crash(app, client, make_user):
+    uid = make_user("admin")
+    resp = client.post("/sign-in", data={"email": _email(app, uid), "password": "p" * 129})
+    assert resp.status_code == 422
+    assert "at most 128 characters" in resp.get_data(as_text=True)
+
+
 def test_contributor_user_links_to_person(app, make_person):
     pid = make_person()
     result = app.test_cli_runner().invoke(

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from tracker.auth.models import User
+from tracker.auth.passwords import password_problem
 from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db, table_of
 from tracker.money import PENNY
@@ -1576,8 +1577,9 @@ def seed_command(people, months, seed_value, today, password_stdin, force):
     password = DEFAULT_PASSWORD
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-        if len(password) < 10:
-            raise click.UsageError("The password must have at least 10 characters.")
+        problem = password_problem(password)
+        if problem:
+            raise click.UsageError(f"The demo password is refused: {problem}")
     result = seed(
         people=people,
         months=months,
