@@ -35,6 +35,13 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_LIMIT = "5 per minute;20 per hour"
+    # Failed sign-ins per account (whatever the address), then "try again in N minutes".
+    SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
+    # Requests with an invalid API token, per address, before 429s.
+    API_BAD_TOKEN_LIMIT = "20 per minute"
+    # Page sessions end after this long without a request, and this long after signing in.
+    SESSION_IDLE_SECONDS = 30 * 60
+    SESSION_ABSOLUTE_SECONDS = 12 * 3600
     API_LIMIT = "600 per minute"
     # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
     TRUSTED_PROXIES = 0
