@@ -79,3 +79,29 @@ def test_edge_dates_are_accepted(api_as, rules):
     for day in ("2000-01-01", "2100-12-31"):
         assert api.get(f"/rules?on={day}").status_code == 200
         assert api.get(f"/payments?from={day}").status_code == 200
+
+
+def test_a_rule_pack_date_outside_2000_to_2100_is_refused():
+    from tracker.engine import pack
+
+    rule = pack.rule_to_dict(pack.load_default_pack()[0])
+    for day in ("1999-12-31", "9999-12-31"):
+        with pytest.raises(pack.RuleError) as caught:
+            pack.parse_rule(dict(rule, effective_to=day))
+        assert "between 2000 and 2100" in str(caught.value.fields["effective_to"])
+
+
+def test_an_imported_date_outside_2000_to_2100_is_a_row_problem():
+    from datetime import date, datetime
+
+    from tracker.imports import service
+
+    for value in ("9999-12-31", "31/12/1999", date(1900, 1, 1), datetime(2200, 1, 1)):
+        with pytest.raises(service.Bad, match="between 2000 and 2100"):
+            service.a_date(value)
+    assert service.a_date("07/04/2025") == date(2025, 4, 7)
+
+
+def test_demo_seed_refuses_a_today_outside_2000_to_2100(app):
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--today", "9999-12-31"])
+    assert result.exit_code == 2 and "between 2000 and 2100" in result.output

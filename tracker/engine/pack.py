@@ -40,6 +40,7 @@ from tracker.engine.core import (
     Rule,
     Source,
 )
+from tracker.vocab import FIRST_YEAR, LAST_YEAR
 
 DEFAULT_PACK = "uk-default.yaml"
 #: The largest rule pack read, in bytes (the shipped UK pack is a few tens of kilobytes).
@@ -176,14 +177,23 @@ def _date(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = Tru
     if isinstance(value, datetime):
         errors.add(name, "Give a date (YYYY-MM-DD) without a time.")
         return None
+    day = _as_date(value)
+    if day is None:
+        errors.add(name, f"{value!r} is not a date: write it as YYYY-MM-DD.")
+    elif not FIRST_YEAR <= day.year <= LAST_YEAR:
+        errors.add(name, f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
+        return None
+    return day
+
+
+def _as_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            pass
-    errors.add(name, f"{value!r} is not a date: write it as YYYY-MM-DD.")
+            return None
     return None
 
 
