@@ -17,12 +17,17 @@ DEV_SECRET_KEY = "dev-only-not-secret"
 # Encrypts bank details in development and tests only; production refuses it (tracker/runs/crypto.py).
 DEV_BANK_DETAILS_KEY = "ZGV2LW9ubHktYmFuay1kZXRhaWxzLWtleS0xMjM0NTY="
 
+#: The only TRACKER_ENV values that get development defaults (the development SECRET_KEY, insecure
+#: cookies). Any other value, or none at all, is production: fail closed.
+DEVELOPMENT_ENVS = ("development", "test")
+
 
 class Defaults:
     """Settings for running on one machine with nothing installed but Python."""
 
-    ENV_NAME = "development"
-    SECRET_KEY = DEV_SECRET_KEY
+    # Unset means production (fail closed): dev.py sets TRACKER_ENV=development, the tests "test".
+    ENV_NAME = "production"
+    SECRET_KEY = ""
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     STORAGE_DIR = str(INSTANCE_DIR / "documents")
@@ -32,6 +37,13 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_LIMIT = "5 per minute;20 per hour"
+    # Failed sign-ins per account (whatever the address), then "try again in N minutes".
+    SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
+    # Requests with an invalid API token, per address, before 429s.
+    API_BAD_TOKEN_LIMIT = "20 per minute"
+    # Page sessions end after this long without a request, and this long after signing in.
+    SESSION_IDLE_SECONDS = 30 * 60
+    SESSION_ABSOLUTE_SECONDS = 12 * 3600
     API_LIMIT = "600 per minute"
     # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
     TRUSTED_PROXIES = 0
@@ -138,6 +150,11 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def is_development(env_name: str) -> bool:
+    """True only for the exact names in DEVELOPMENT_ENVS: ``Production``, ``prod`` or "" are production."""
+    return env_name in DEVELOPMENT_ENVS
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
     env = os.environ if environ is None else environ
@@ -178,7 +195,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["SMTP_PORT"] = int(env["SMTP_PORT"])
     if env.get("FLASK_DEBUG") in ("1", "true", "True"):
         out["DEBUG"] = True
-    if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or out.get("ENV_NAME") == "production":
+    if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or not is_development(out.get("ENV_NAME", "")):
         out["SESSION_COOKIE_SECURE"] = True
         out["REMEMBER_COOKIE_SECURE"] = True
     out["_CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL") or None

@@ -53,6 +53,8 @@ def flask(*args: str, env=None, **kw) -> subprocess.CompletedProcess:
 def start() -> None:
     setup()
     env = os.environ.copy()
+    # An unset TRACKER_ENV is production, which refuses the development key: this is a development run.
+    env["TRACKER_ENV"] = "development"
     (ROOT / "instance").mkdir(exist_ok=True)
     for sub in ("broker", "broker-processed", "broker-control", "documents"):
         (ROOT / "instance" / sub).mkdir(exist_ok=True)

@@ -25,6 +25,9 @@ from tracker.auth.passwords import set_fast_hashing_for_tests
 from tracker.extensions import db as _db
 
 set_fast_hashing_for_tests()
+# An unset TRACKER_ENV is production (it refuses the development key): the tests, and every process
+# they start (a worker, the CLI, migrations), run as "test".
+os.environ["TRACKER_ENV"] = "test"
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +88,7 @@ def base_config(database_url: str, broker_dir: Path, **extra) -> dict:
 
     cfg = {
         "TESTING": True,
+        "ENV_NAME": "test",
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,

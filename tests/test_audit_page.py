@@ -275,8 +275,8 @@ def test_viewing_is_read_only(app, client, login, log):
         ({"person_id": "99999999999999999999999"}, "Use a number from 1 up"),
         ({"action": "made.up"}, "Choose something from the list"),
         ({"entity_type": "spaceship"}, "Choose a type of record from the list"),
-        ({"to": "9999-12-31"}, None),
-        ({"from": "0001-01-01"}, None),
+        ({"to": "9999-12-31"}, "Enter a date between 2000 and 2100"),
+        ({"from": "0001-01-01"}, "Enter a date between 2000 and 2100"),
     ],
 )
 def test_bad_filters_are_form_errors_not_500(client, login, log, args, message):

@@ -40,6 +40,33 @@ def test_next_must_stay_on_this_site(app, client, make_user):
     assert resp.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/evil.example/phish",
+        "/%2F/evil.example",
+        "/%5Cevil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "%2F%2Fevil.example",
+        "/x%0d%0aSet-Cookie:%20a=b",
+        "/x%0aLocation:%20//evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_next_never_leaves_the_site_and_never_crashes(app, client, make_user, target):
+    uid = make_user("admin")
+    resp = client.post(f"/sign-in?next={target}", data={"email": _email(app, uid), "password": PASSWORD})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/"
+
+
+def test_a_local_next_is_followed(app, client, make_user):
+    uid = make_user("admin")
+    resp = client.post("/sign-in?next=/people/%3Fq%3Dx", data={"email": _email(app, uid), "password": PASSWORD})
+    assert resp.headers["Location"] == "/people/?q=x"
+
+
 def test_sign_out_ends_the_session_for_a_copied_cookie(app, make_user):
     """A cookie captured before sign-out must not work afterwards."""
     uid = make_user("coordinator")
@@ -159,6 +186,47 @@ def test_cli_refuses_bad_users(app, args, message):
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("short pass", "at least 12 characters"),
+        ("aaaaaaaaaaaa", "too common or too easy to guess"),
+        ("password1234", "too common or too easy to guess"),
+        ("qwertyuiop12", "too common or too easy to guess"),
+        ("a long enough password " * 6, "at most 128 characters"),
+    ],
+)
+def test_cli_refuses_weak_or_overlong_passwords(app, password, message):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "p@example.org", "--role", "admin", "--password-stdin"], input=password + "\n"
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_setting_a_password_follows_the_same_policy(app, make_user):
+    from tracker.auth import service
+    from tracker.errors import ValidationFailed
+
+    uid = make_user("coordinator")
+    with app.app_context():
+        user = db.session.get(User, uid)
+        for weak in ("aaaaaaaaaaaa", "password1234", "x" * 129):
+            with pytest.raises(ValidationFailed):
+                service.set_password(user, weak, actor=None)
+        service.set_password(user, "plum kettle orbit seven", actor=None)
+        db.session.rollback()
+
+
+def test_a_password_over_the_maximum_is_refused_at_sign_in_without_a_crash(app, client, make_user):
+    uid = make_user("admin")
+    resp = client.post("/sign-in", data={"email": _email(app, uid), "password": "p" * 129})
+    assert resp.status_code == 422
+    assert "at most 128 characters" in resp.get_data(as_text=True)
+
+
 def test_contributor_user_links_to_person(app, make_person):
     pid = make_person()
     result = app.test_cli_runner().invoke(
@@ -217,3 +285,85 @@ def test_api_is_throttled_per_token(make_app, make_user):
     codes = [client.get("/api/v1/people", headers={"Authorization": f"Bearer {a}"}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert client.get("/api/v1/people", headers={"Authorization": f"Bearer {b}"}).status_code == 200
+
+
+def test_sign_in_is_throttled_per_account_whatever_the_address(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, TRUSTED_PROXIES=1, SIGN_IN_ACCOUNT_LIMIT="5 per 15 minutes")
+    uid = make_user("admin")
+    email = _email(app, uid)
+    client = app.test_client()
+
+    def attempt(n: int, password: str = "wrong password!") -> int:
+        # a new address every time: the per-address limit never applies
+        headers = {"X-Forwarded-For": f"198.51.100.{n}"}
+        return client.post("/sign-in", data={"email": email.upper(), "password": password}, headers=headers).status_code
+
+    assert [attempt(n) for n in range(5)] == [422] * 5
+    resp = client.post(
+        "/sign-in", data={"email": email, "password": PASSWORD}, headers={"X-Forwarded-For": "198.51.100.99"}
+    )
+    assert resp.status_code == 429  # even the right password waits
+    page = resp.get_data(as_text=True)
+    assert "too many failed sign-ins for this account" in page and "try again in 15 minutes" in page
+    # another account is not held up
+    other = _email(app, make_user("admin"))
+    resp = client.post(
+        "/sign-in", data={"email": other, "password": PASSWORD}, headers={"X-Forwarded-For": "198.51.100.7"}
+    )
+    assert resp.status_code == 302
+
+
+def test_invalid_api_tokens_are_throttled_per_address_and_valid_ones_are_not(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, API_BAD_TOKEN_LIMIT="3 per minute")
+    _, good = make_user("admin", token=True)
+    client = app.test_client()
+    codes = [
+        client.get("/api/v1/people", headers={"Authorization": f"Bearer trk_guess{n}"}).status_code for n in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+    assert client.get("/api/v1/people", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "later, ended, message", [(29 * 60, False, None), (31 * 60, True, "after 30 minutes without activity")]
+)
+def test_idle_sessions_end_after_30_minutes(app, client, make_user, monkeypatch, later, ended, message):
+    from tracker.auth import timeouts
+
+    start = 1_800_000_000
+    monkeypatch.setattr(timeouts, "_now", lambda: start)
+    uid = make_user("contributor")
+    client.post("/sign-in", data={"email": _email(app, uid), "password": PASSWORD})
+    assert client.get("/me/").status_code == 200
+    monkeypatch.setattr(timeouts, "_now", lambda: start + later)
+    resp = client.get("/me/")
+    if not ended:
+        assert resp.status_code == 200
+        return
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/sign-in?next=/me/")
+    assert message in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert client.get("/me/").status_code == 302  # signed out for good
+
+
+def test_sessions_end_12_hours_after_signing_in_however_busy(app, client, make_user, monkeypatch):
+    from tracker.auth import timeouts
+
+    clock = [1_800_000_000]
+    monkeypatch.setattr(timeouts, "_now", lambda: clock[0])
+    uid = make_user("finance")
+    client.post("/sign-in", data={"email": _email(app, uid), "password": PASSWORD})
+    for _ in range(12 * 4):  # a request every 15 minutes for 12 hours
+        clock[0] += 15 * 60
+        assert client.get("/payments/").status_code == 200
+    clock[0] += 15 * 60
+    resp = client.get("/payments/")
+    assert resp.status_code == 302
+    assert "12 hours after signing in" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_session_cookie_without_its_times_counts_as_ended(app, client, make_user):
+    uid = make_user("coordinator")
+    client.post("/sign-in", data={"email": _email(app, uid), "password": PASSWORD})
+    with client.session_transaction() as s:
+        s.pop("signed_in_at")
+    assert client.get("/people/").status_code == 302

@@ -37,6 +37,36 @@ def test_production_refuses_unsafe_settings(overrides, message):
         create_app(overrides)
 
 
+@pytest.mark.parametrize("name", ["Production", "prod", "staging", "PRODUCTION", "development ", ""])
+def test_any_other_environment_name_is_production(name, monkeypatch):
+    """Only "development" and "test" get the development key; anything else fails closed."""
+    monkeypatch.setenv("TRACKER_ENV", name)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="treated as production.*SECRET_KEY"):
+        create_app()
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"SECRET_KEY": "dev-only-not-secret"})
+    monkeypatch.setenv("SECRET_KEY", "z" * 40)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_no_environment_name_at_all_is_production(monkeypatch):
+    monkeypatch.delenv("TRACKER_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="TRACKER_ENV=production is treated as production"):
+        create_app()
+
+
+@pytest.mark.parametrize("name", ["development", "test"])
+def test_development_and_test_get_the_development_defaults(name, monkeypatch):
+    monkeypatch.setenv("TRACKER_ENV", name)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "dev-only-not-secret"
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
 def test_production_starts_with_a_real_secret():
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": "y" * 40})
     assert app.config["SESSION_COOKIE_SECURE"] is True

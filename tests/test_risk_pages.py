@@ -653,7 +653,7 @@ def test_planning_and_using_a_plan_creates_draft_payments_that_recheck_clean(
 ):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
     saved(app, payment, pid, "150.00", MONDAY)
-    login("coordinator")
+    login("admin")  # recording a plan is finance's work (admin or finance)
     assert client.get(f"/risks/people/{pid}/plan").status_code == 200
     resp = client.post(
         f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "100.00", ""), ("", "", "", ""))
@@ -694,7 +694,7 @@ def test_planning_and_using_a_plan_creates_draft_payments_that_recheck_clean(
 def test_using_a_plan_is_all_or_nothing(app, client, login, rules, make_person, fixed_today, monkeypatch):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
     saved(app, payment, pid, "150.00", MONDAY)
-    login("coordinator")
+    login("admin")  # recording a plan is finance's work (admin or finance)
     html = text(client.post(f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "100.00", ""))))
     split = next(f for f in _use_forms(html) if f["proposal"] == "split")
 
@@ -722,7 +722,7 @@ def test_using_a_plan_is_all_or_nothing(app, client, login, rules, make_person, 
 def test_a_changed_plan_is_not_used(app, client, login, rules, make_person, fixed_today):
     pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
     saved(app, payment, pid, "150.00", MONDAY)
-    login("coordinator")
+    login("admin")  # recording a plan is finance's work (admin or finance)
     html = text(client.post(f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "100.00", ""))))
     split = next(f for f in _use_forms(html) if f["proposal"] == "split")
     saved(app, payment, pid, "20.00", MONDAY)  # someone paid them meanwhile
@@ -742,7 +742,7 @@ def test_no_clean_plan_is_said_plainly(app, client, login, rules, make_person, f
         claims=[{"benefit": "ESA", "start_on": date(2024, 1, 1), "attributes": {"permitted_work": "lower"}}],
         preferences=[{"kind": "cash", "note": ""}, {"kind": "voucher", "note": ""}],
     )
-    login("coordinator")
+    login("admin")  # recording a plan is finance's work (admin or finance)
     resp = client.post(f"/risks/people/{pid}/plan", data=_plan_form((TODAY.isoformat(), "4", "", "250.00")))
     assert resp.status_code == 200
     html = text(resp)
@@ -750,6 +750,20 @@ def test_no_clean_plan_is_said_plainly(app, client, login, rules, make_person, f
     assert "There is no way to pay £1,000.00 by" in html
     assert "The least harmful option" in html and "Breaks a rule" in html
     assert not _use_forms(html)  # it cannot be used from here
+
+
+def test_a_coordinator_plans_but_cannot_record_the_drafts(app, client, login, rules, make_person, fixed_today):
+    pid = make_person("Carer", claims=CA, preferences=[{"kind": "cash", "note": ""}])
+    saved(app, payment, pid, "150.00", MONDAY)
+    login("admin")
+    form = _plan_form((TODAY.isoformat(), "4", "100.00", ""), ("", "", "", ""))
+    use = _use_forms(client.post(f"/risks/people/{pid}/plan", data=form).get_data(as_text=True))[0]
+    login("coordinator")
+    html = client.post(f"/risks/people/{pid}/plan", data=form).get_data(as_text=True)
+    assert not _use_forms(html) and "Recording payments is finance" in html
+    assert client.post(f"/risks/people/{pid}/plan", data=use).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1  # only the one saved above
 
 
 def test_plan_form_errors(app, client, login, rules, make_person, fixed_today):

@@ -594,3 +594,41 @@ def test_loading_a_good_pack_shows_the_counts(app, client, login, pack):
         assert db.session.scalar(
             sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "rule.loaded")
         ) == _revisions(app)
+
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join(['*' + chr(97 + n)] * 10)}]\n" for n in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ALIAS_BOMB,
+        "x: &shared {kinds: [cash]}\nrules: []\n",
+        "rules:\n  - <<: {code: X}\n",
+        "rules: []\n# " + "x" * (1024 * 1024) + "\n",
+    ],
+)
+def test_a_pack_with_anchors_aliases_merge_keys_or_over_a_megabyte_is_refused(app, client, login, pack, text):
+    """A billion-laughs pack is refused by scanning, quickly, without being expanded."""
+    import time
+
+    login("admin")
+    before = _revisions(app)
+    started = time.monotonic()
+    resp = _upload(client, text)
+    assert time.monotonic() - started < 2
+    assert resp.status_code == 422
+    page = _text(resp)
+    assert "anchors, aliases" in page or "at most 1024 KB" in page
+    assert len(resp.data) < 200_000
+    assert _revisions(app) == before
+
+
+def test_the_command_line_refuses_a_pack_with_aliases(app, pack, tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB)
+    result = app.test_cli_runner().invoke(args=["rules", "load", str(bomb)])
+    assert result.exit_code != 0
+    assert "anchors, aliases" in result.output

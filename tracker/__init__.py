@@ -102,12 +102,10 @@ def _finish_config(app: Flask) -> None:
     import config as config_module
 
     cfg = app.config
-    if cfg.get("ENV_NAME") == "production":
-        if cfg["SECRET_KEY"] in (config_module.DEV_SECRET_KEY, "", None) or len(cfg["SECRET_KEY"]) < 32:
-            raise RuntimeError("Production needs SECRET_KEY set in the environment (32+ random characters).")
-        if cfg.get("DEBUG"):
-            raise RuntimeError("Production must not run with debug on.")
-        cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
+    if config_module.is_development(str(cfg.get("ENV_NAME") or "")):
+        cfg["SECRET_KEY"] = cfg.get("SECRET_KEY") or config_module.DEV_SECRET_KEY
+    else:
+        _refuse_unsafe_production(cfg, config_module.DEV_SECRET_KEY)
     if not cfg.get("CELERY"):
         cfg["CELERY"] = config_module.celery_settings(
             cfg.pop("_CELERY_BROKER_URL", None),
@@ -120,6 +118,21 @@ def _finish_config(app: Flask) -> None:
         opts = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         opts.setdefault("connect_args", {"timeout": 30})
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+
+
+def _refuse_unsafe_production(cfg: dict, dev_secret: str) -> None:
+    """Anything but development or test is production: a real secret, no debug, Secure cookies."""
+    name = cfg.get("ENV_NAME") or "(unset)"
+    secret = cfg.get("SECRET_KEY") or ""
+    if secret == dev_secret or len(secret) < 32:
+        raise RuntimeError(
+            f"TRACKER_ENV={name} is treated as production, which needs SECRET_KEY set in the environment "
+            "(32+ random characters, not the development key). For a development run set "
+            "TRACKER_ENV=development (dev.py does)."
+        )
+    if cfg.get("DEBUG"):
+        raise RuntimeError(f"TRACKER_ENV={name} is treated as production, which must not run with debug on.")
+    cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
 
 
 def area_blueprints() -> list[Blueprint]:

@@ -104,14 +104,13 @@ def rules_load(file):
 @rules.command("list", help="List the active rules, or those in force on a date.")
 @click.option("--on", "on", default=None, help="A date, YYYY-MM-DD.")
 def rules_list(on):
-    from datetime import date
-
     from tracker.rules import service
+    from tracker.timeutil import parse_day
 
     try:
-        day = date.fromisoformat(on) if on else None
-    except ValueError:
-        click.echo("Use a date like 2025-04-07 for --on.", err=True)
+        day = parse_day(on) if on else None
+    except ValueError as e:
+        click.echo(f"--on: {e}", err=True)
         raise SystemExit(2) from None
     rows = service.rules_in_force(day)
     if not rows:

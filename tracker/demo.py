@@ -30,12 +30,14 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from tracker.auth.models import User
+from tracker.auth.passwords import password_problem
 from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db, table_of
 from tracker.money import PENNY
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import BenefitClaim, Consent, Person, Preference
+from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
 from tracker.timeutil import today as _today
 from tracker.vocab import NON_MONEY_KINDS, PAYMENT_STATUSES
 
@@ -1573,11 +1575,14 @@ def demo():
 @click.option("--force", is_flag=True, help="Add more even when the database already has people.")
 @with_appcontext
 def seed_command(people, months, seed_value, today, password_stdin, force):
+    if today and not in_day_range(today.date()):
+        raise click.UsageError(f"--today: {DAY_RANGE_MESSAGE}")
     password = DEFAULT_PASSWORD
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-        if len(password) < 10:
-            raise click.UsageError("The password must have at least 10 characters.")
+        problem = password_problem(password)
+        if problem:
+            raise click.UsageError(f"The demo password is refused: {problem}")
     result = seed(
         people=people,
         months=months,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tracker.vocab import FIRST_YEAR, LAST_YEAR
+
 UK = ZoneInfo("Europe/London")
 UK_TIME = "UK time"
 #: Month names in English whatever the machine's locale (strftime's %B follows the locale).
@@ -27,6 +29,26 @@ MONTHS = (
     "November",
     "December",
 )
+
+
+#: Every date the tracker accepts (a form, the API, a query, the command line) lies in these years.
+EARLIEST_DAY, LATEST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+DAY_RANGE_MESSAGE = f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}, like 2025-04-07."
+
+
+def in_day_range(day: date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def parse_day(text: str | None) -> date:
+    """A YYYY-MM-DD date from 2000 to 2100; ValueError (with a message for people) otherwise."""
+    try:
+        day = date.fromisoformat(text or "")
+    except (TypeError, ValueError):
+        raise ValueError("Use a real date like 2025-04-07.") from None
+    if not in_day_range(day):
+        raise ValueError(DAY_RANGE_MESSAGE)
+    return day
 
 
 def utcnow() -> datetime:

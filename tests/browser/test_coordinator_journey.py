@@ -15,6 +15,17 @@ from tests.browser.conftest import assert_accessible, sign_in
 from tests.builders import payment
 
 EMAIL = "coordinator.journey@example.org"
+ADMIN_EMAIL = "admin.journey@example.org"
+
+
+def _find_a_plan(page, session_on: date) -> None:
+    session = page.get_by_role("group", name="Session 1", exact=True)
+    session.get_by_label("Date of the session").fill(session_on.isoformat())
+    session.get_by_label("Hours", exact=True).fill("2")
+    session.get_by_label("Amount owed, in pounds").fill("50.00")
+    page.get_by_role("button", name="Find a plan").click()
+
+
 NEAR, SOME, NONE = "Nadia Near", "Sam Some", "Olu None"
 HEADROOM = Decimal("16.00")
 CA = [{"benefit": "CA", "start_on": date(2024, 1, 1), "attributes": {}}]
@@ -115,12 +126,7 @@ def test_coordinator_dashboard_person_plan_and_use_it(page, live_app, rules, mak
     page.wait_for_url(f"**/risks/people/{s['near']}/plan")
     assert page.get_by_role("heading", level=1).inner_text() == f"Plan payments for {NEAR}"
     assert_accessible(page, "the planner, before a plan")
-    session_on = s["on"] + timedelta(days=7)
-    session = page.get_by_role("group", name="Session 1", exact=True)
-    session.get_by_label("Date of the session").fill(session_on.isoformat())
-    session.get_by_label("Hours", exact=True).fill("2")
-    session.get_by_label("Amount owed, in pounds").fill("50.00")
-    page.get_by_role("button", name="Find a plan").click()
+    _find_a_plan(page, s["on"] + timedelta(days=7))
 
     plans = page.get_by_role("region", name="Plans that keep every rule within its limit")
     plans.wait_for()
@@ -132,6 +138,18 @@ def test_coordinator_dashboard_person_plan_and_use_it(page, live_app, rules, mak
     assert proposal.get_by_role("table", name="Payments in plan 1").is_visible()
     assert " ".join(page.locator("main p.notice.safeguard").inner_text().split()) == NOTICE
     assert_accessible(page, "the planner with its proposals")
+
+    # ---- the coordinator plans; recording the plan's payments is finance's (an admin here) ----------
+    assert proposal.get_by_role("button", name=re.compile(r"^Use this plan")).count() == 0
+    assert "Recording payments is finance" in proposal.inner_text()
+    make_user("admin", email=ADMIN_EMAIL)
+    page.context.clear_cookies()
+    sign_in(page, base, ADMIN_EMAIL)
+    page.goto(f"{base}/risks/people/{s['near']}/plan")
+    _find_a_plan(page, s["on"] + timedelta(days=7))
+    plans = page.get_by_role("region", name="Plans that keep every rule within its limit")
+    plans.wait_for()
+    proposal = plans.get_by_role("group", name=re.compile(r"^Plan 1: ")).first
 
     # ---- use the plan -----------------------------------------------------------------------------
     assert _drafts(app, s["near"]) == []

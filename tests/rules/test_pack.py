@@ -1,5 +1,6 @@
 """The rule pack: the default pack loads and is sound; parse_rule explains every mistake."""
 
+import copy
 from datetime import date
 from decimal import Decimal as D
 
@@ -260,7 +261,7 @@ def test_pack_level_checks():
         load_pack(yaml.safe_dump({"rules": [a, b]}))
     assert any("both in force" in m for ms in exc.value.fields.values() for m in ms)
     with pytest.raises(RuleError) as exc:
-        load_pack(yaml.safe_dump([a, dict(a)]))
+        load_pack(yaml.safe_dump([a, copy.deepcopy(a)]))  # a shallow copy would be dumped as an alias
     assert any("also used" in m for ms in exc.value.fields.values() for m in ms)
     a_closed = good(effective_to="2099-12-31")
     assert len(load_pack(yaml.safe_dump([a_closed, b]))) == 2
@@ -270,3 +271,13 @@ def test_pack_level_checks():
         load_pack("rules: [: bad")
     with pytest.raises(RuleError):
         parse_rule(["not", "a", "mapping"])
+
+
+def test_a_pack_may_not_use_anchors_aliases_or_merge_keys_or_be_over_a_megabyte():
+    from tracker.engine import pack
+
+    for text in ("x: &a 1\ny: *a\n", "rules:\n  - <<: {code: X}\n", "rules: []\n#" + "x" * pack.MAX_PACK_BYTES):
+        with pytest.raises(pack.RuleError) as caught:
+            pack.parse_pack(text)
+        assert "anchors" in str(caught.value.fields) or "at most" in str(caught.value.fields)
+    assert pack.load_default_pack()  # the shipped pack uses none

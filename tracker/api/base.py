@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.api import bp
 from tracker.api.models import IdempotencyRecord
 from tracker.api.schemas import MONEY_FIELDS
+from tracker.auth import throttle
 from tracker.auth.access import visible_person
 from tracker.auth.service import user_for_token
 from tracker.errors import Forbidden, ValidationFailed
@@ -36,11 +37,20 @@ def authenticate():
     scheme, _, token = header.partition(" ")
     user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
     if user is None:
-        resp = api_error(401, "unauthorized", "Send a valid API token as 'Authorization: Bearer TOKEN'.")
-        resp.headers["WWW-Authenticate"] = "Bearer"
-        return resp
+        return _unauthorized()
     g.api_user = user
     return None
+
+
+def _unauthorized() -> Response:
+    """A 401, or a 429 once an address has sent too many invalid tokens (a valid token is never held up)."""
+    address = request.remote_addr or "unknown"
+    if throttle.wait_seconds("API_BAD_TOKEN_LIMIT", "api-bad-token", address):
+        return api_error(429, "too_many_requests", "Too many requests with an invalid token; try again later.")
+    throttle.count_failure("API_BAD_TOKEN_LIMIT", "api-bad-token", address)
+    resp = api_error(401, "unauthorized", "Send a valid API token as 'Authorization: Bearer TOKEN'.")
+    resp.headers["WWW-Authenticate"] = "Bearer"
+    return resp
 
 
 def current_api_user():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 from flask import jsonify, request
@@ -29,7 +28,7 @@ from tracker.payments import approvals, methods, service
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.rules import checks, redaction
-from tracker.timeutil import today, utcnow
+from tracker.timeutil import parse_day, today, utcnow
 from tracker.vocab import FINANCE_ROLES, STAFF_ROLES
 
 
@@ -107,9 +106,9 @@ def person_position(person_id: int):
     person = visible_person_or_404(person_id)
     raw = request.args.get("on")
     try:
-        on = date.fromisoformat(raw) if raw else today()
-    except ValueError:
-        raise ValidationFailed({"on": ["Use a real date like 2025-04-07."]}) from None
+        on = parse_day(raw) if raw else today()
+    except ValueError as e:
+        raise ValidationFailed({"on": [str(e)]}) from None
     verdicts = [v.to_dict(position=True) for v in checks.position(person.id, on)]
     # Finance sees totals and headroom, not which benefits the person receives.
     shown = _shown({"verdicts": verdicts}, person.id, "position api", person)

@@ -7,9 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracker.timeutil import EARLIEST_DAY, LATEST_DAY
+
 # The codes are spelled out so that a type checker can read them; tests/test_api_vocab.py holds them to
 # tracker.vocab (PAYMENT_KINDS, SERVICE_USER_CONTEXTS).
 PaymentKind = Literal["cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity"]
+
+
+#: Every date in a request body lies from 2000 to 2100 (tracker.vocab's FIRST_YEAR and LAST_YEAR).
+Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
 
 
 class Strict(BaseModel):
@@ -29,14 +35,14 @@ class PersonIn(Strict):
 
 
 class ConsentIn(Strict):
-    given_on: date
+    given_on: Day
     notice_version: str = Field(min_length=1, max_length=40)
 
 
 class ClaimIn(Strict):
     benefit: str = Field(min_length=1, max_length=10)
-    start_on: date
-    end_on: date | None = None
+    start_on: Day
+    end_on: Day | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -48,8 +54,8 @@ class PaymentIn(Strict):
     person_id: int
     kind: PaymentKind
     amount: MoneyText
-    paid_on: date
-    due_on: date | None = None
+    paid_on: Day
+    due_on: Day | None = None
     contribution_ids: list[int] = Field(default_factory=list, max_length=200)
     note: str | None = Field(default=None, max_length=1000)
     override_reason: str | None = Field(default=None, max_length=2000)
@@ -59,7 +65,7 @@ class PaymentIn(Strict):
 
 
 class PayIn(Strict):
-    paid_on: date
+    paid_on: Day
     method: str = Field(min_length=1, max_length=40)
     method_note: str | None = Field(default=None, max_length=200)
     reference: str | None = Field(default=None, max_length=100)
@@ -90,7 +96,7 @@ class ActivityIn(Strict):
 
 class ContributionIn(Strict):
     person_id: int
-    worked_on: date
+    worked_on: Day
     hours: HoursText
     activity_id: int | None = None
     preparation_hours: HoursText | None = None
@@ -107,23 +113,23 @@ class _PersonAmountIn(Strict):
 
 
 class ExpenseIn(_PersonAmountIn):
-    incurred_on: date
-    paid_on: date
+    incurred_on: Day
+    paid_on: Day
     description: str = Field(min_length=1, max_length=500)
     receipt_ref: str | None = Field(default=None, max_length=100)
     service_user_context: ServiceUserContext | None = None
 
 
 class OtherIncomeIn(_PersonAmountIn):
-    received_on: date
+    received_on: Day
     source: str = Field(min_length=1, max_length=200)
 
 
 class DocumentIn(Strict):
     person_id: int
     kind: Literal["statement", "certificate", "training_certificate"]
-    start_on: date
-    end_on: date
+    start_on: Day
+    end_on: Day
     cover_letter: bool = False
     signatory: str | None = Field(default=None, max_length=100)
     training: str | None = Field(default=None, max_length=200)
@@ -131,8 +137,8 @@ class DocumentIn(Strict):
 
 class BatchIn(Strict):
     kind: Literal["statement", "certificate"] = "statement"
-    start_on: date
-    end_on: date
+    start_on: Day
+    end_on: Day
 
 
 class RiskIn(Strict):

@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from tracker.auth.passwords import MAX_LENGTH
+
 
 class SignInForm(FlaskForm):
     email = EmailField(
@@ -12,7 +14,13 @@ class SignInForm(FlaskForm):
             Length(max=254),
         ],
     )
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Enter your password."),
+            Length(max=MAX_LENGTH, message=f"A password has at most {MAX_LENGTH} characters."),
+        ],
+    )
 
 
 class EmptyForm(FlaskForm):

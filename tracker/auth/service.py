@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tracker.audit import service as audit
 from tracker.auth.models import ApiToken, User, new_session_token
-from tracker.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from tracker.auth.passwords import hash_password, password_problem, verify_password
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.people.models import Person
@@ -58,9 +58,7 @@ def create_user(
         "email": _email_problem(email),
         "role": None if role in ROLES else f"Role must be one of: {', '.join(ROLES)}.",
         "person": _person_problem(role, person_id),
-        "password": (
-            f"Use at least {MIN_LENGTH} characters." if password is not None and len(password) < MIN_LENGTH else None
-        ),
+        "password": None if password is None else password_problem(password, about=(email, name or "")),
     }
     errors = {field: [message] for field, message in problems.items() if message}
     if errors:
@@ -93,8 +91,9 @@ def change_role(user: User, role: str, *, actor, person_id: int | None = None) -
 
 
 def set_password(user: User, password: str, *, actor) -> None:
-    if len(password) < MIN_LENGTH:
-        raise ValidationFailed({"password": [f"Use at least {MIN_LENGTH} characters."]})
+    problem = password_problem(password, about=(user.email, user.name or ""))
+    if problem:
+        raise ValidationFailed({"password": [problem]})
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()  # a new password ends every other session
     audit.record(actor, "user.password_changed", user)

@@ -1,20 +1,42 @@
+from urllib.parse import unquote, urlsplit
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from tracker.auth import bp, service
+from tracker.auth import bp, service, throttle, timeouts
 from tracker.auth.forms import EmptyForm, SignInForm
 from tracker.extensions import db, limiter
 from tracker.timeutil import utcnow
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    """Where to go after signing in: a path on this site only, else the home page."""
+    return target if target and _is_local_path(target) else url_for("home.index")
+
+
+def _is_local_path(target: str) -> bool:
+    """A relative path: one leading slash, no scheme, no backslash or control character, and the same
+    once percent-decoded (``/%09/evil.example`` and ``/%2F/evil`` are refused)."""
+    decoded = unquote(target)
+    for text in (target, decoded):
+        if not text.startswith("/") or text.startswith(("//", "/\\")) or "\\" in text:
+            return False
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            return False
+    stripped = "".join(ch for ch in decoded if not ch.isspace())
+    return not stripped.startswith(("//", "/\\")) and not urlsplit(target).scheme and not urlsplit(target).netloc
 
 
 def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_LIMIT"]
+
+
+def _locked(wait: int) -> tuple[str, int]:
+    message = (
+        "There have been too many failed sign-ins for this account. "
+        f"For your security, try again in {throttle.minutes_text(wait)}."
+    )
+    return render_template("error.html", status=429, title="Too many attempts", message=message), 429
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -24,13 +46,19 @@ def sign_in():
         return redirect(url_for("home.index"))
     form = SignInForm()
     if form.validate_on_submit():
+        account = (form.email.data or "").strip().lower()
+        wait = throttle.wait_seconds("SIGN_IN_ACCOUNT_LIMIT", "sign-in-account", account)
+        if wait:
+            return _locked(wait)
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
+            throttle.count_failure("SIGN_IN_ACCOUNT_LIMIT", "sign-in-account", account)
             form.password.errors.append("The email address or password is not right.")
         else:
             user.last_sign_in_at = utcnow()
             db.session.commit()
             login_user(user)
+            timeouts.started()
             return redirect(_safe_next(request.args.get("next")))
     status = 422 if form.errors else 200
     return render_template("auth/sign_in.html", form=form), status

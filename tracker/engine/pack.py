@@ -40,8 +40,11 @@ from tracker.engine.core import (
     Rule,
     Source,
 )
+from tracker.vocab import FIRST_YEAR, LAST_YEAR
 
 DEFAULT_PACK = "uk-default.yaml"
+#: The largest rule pack read, in bytes (the shipped UK pack is a few tens of kilobytes).
+MAX_PACK_BYTES = 1024 * 1024
 
 FIELDS = (
     "code",
@@ -174,14 +177,23 @@ def _date(d: Mapping[str, Any], name: str, errors: _Errors, required: bool = Tru
     if isinstance(value, datetime):
         errors.add(name, "Give a date (YYYY-MM-DD) without a time.")
         return None
+    day = _as_date(value)
+    if day is None:
+        errors.add(name, f"{value!r} is not a date: write it as YYYY-MM-DD.")
+    elif not FIRST_YEAR <= day.year <= LAST_YEAR:
+        errors.add(name, f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
+        return None
+    return day
+
+
+def _as_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            pass
-    errors.add(name, f"{value!r} is not a date: write it as YYYY-MM-DD.")
+            return None
     return None
 
 
@@ -522,8 +534,25 @@ def load_pack(path_or_text: str | bytes | Path) -> list[Rule]:
     return parse_pack(_read(path_or_text))
 
 
+def _refuse_unsafe_yaml(text: str) -> None:
+    """Refuse a pack over MAX_PACK_BYTES, or one using anchors, aliases or merge keys, before it is
+    loaded: an alias bomb is found by scanning tokens, which never expands anything."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_PACK_BYTES:
+        raise RuleError({"pack": [f"A rule pack can be at most {MAX_PACK_BYTES // 1024} KB."]})
+    try:
+        tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return  # not YAML at all: yaml.safe_load says where
+    for token in tokens:
+        if isinstance(token, yaml.AnchorToken | yaml.AliasToken) or (
+            isinstance(token, yaml.ScalarToken) and token.plain and token.value == "<<"
+        ):
+            raise RuleError({"pack": ["A rule pack cannot use YAML anchors, aliases (& and *) or merge keys (<<)."]})
+
+
 def parse_pack(text: str) -> list[Rule]:
     """Parse the YAML text of a rule pack. Never reads a file: use this for uploaded text."""
+    _refuse_unsafe_yaml(text)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -39,6 +39,7 @@ from tracker.payments.models import Payment
 from tracker.payments.service import parse_payment
 from tracker.people.models import Person
 from tracker.rules import ledger
+from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
 
 MAX_ROWS = 20_000
 # Lines read, empty ones included: a sheet formatted down to row 1,048,576 is refused, not read for minutes.
@@ -368,9 +369,16 @@ _UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 def a_date(value) -> date | None:
-    """A date cell: an Excel date, 2025-04-07, or 07/04/2025 (day first, as in the UK)."""
+    """A date cell from 2000 to 2100: an Excel date, 2025-04-07, or 07/04/2025 (day first, as in the UK)."""
     if blank(value):
         return None
+    day = _cell_day(value)
+    if not in_day_range(day):
+        raise Bad(DAY_RANGE_MESSAGE)
+    return day
+
+
+def _cell_day(value) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

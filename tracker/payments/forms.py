@@ -29,6 +29,7 @@ from tracker.money import ZERO, MoneyError, to_decimal
 from tracker.payments import queries
 from tracker.people.forms import Needed, PlainDateField, select_choices, upload_field
 from tracker.people.models import Person
+from tracker.timeutil import parse_day
 from tracker.vocab import (
     FIRST_YEAR,
     KIND_LABELS,
@@ -49,12 +50,8 @@ MAX_SUGGESTED = 6
 
 
 class DayField(PlainDateField):
-    """A real YYYY-MM-DD date in a sensible range for payments and work (2000 to 2100)."""
-
-    def pre_validate(self, form):
-        if isinstance(self.data, date) and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
-            self.data = None
-            raise ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}, like 2025-04-07.")
+    """A real YYYY-MM-DD date in a sensible range for payments and work (2000 to 2100, as every
+    PlainDateField)."""
 
 
 class NotHuge:
@@ -457,7 +454,7 @@ def suggested_rows(formdata) -> list[dict] | None:
     rows = []
     for row in posted_rows(formdata, "s", MAX_SUGGESTED):
         try:
-            paid_on = date.fromisoformat(row["paid_on"])
+            paid_on = parse_day(row["paid_on"])
         except ValueError:
             return None
         if is_huge(row["amount"]):

@@ -32,7 +32,7 @@ from tracker.payments import reconcile as reconciliation
 from tracker.payments.forms import ApproveForm, OwedForm, ReconcileForm
 from tracker.payments.models import Payment
 from tracker.rules.checks import NOTICE
-from tracker.timeutil import today, utcnow
+from tracker.timeutil import parse_day, today, utcnow
 from tracker.vocab import FINANCE_ROLES, KIND_LABELS, MAX_PAGE
 
 
@@ -105,7 +105,7 @@ def owed_queue():
 
 def _query_day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name) or "")
+        return parse_day(request.args.get(name))
     except ValueError:
         return None
 

@@ -13,6 +13,7 @@ from tracker.contributions.models import Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.payments.models import PAYMENT_KINDS, PAYMENT_STATUSES, Expense, Payment, payment_contribution
 from tracker.people.models import Person
+from tracker.timeutil import parse_day
 
 MAX_PER_PAGE = 200
 #: The payments list's sortable columns: ?sort=date (oldest first) or ?sort=-date (newest first).
@@ -67,9 +68,9 @@ def parse_filters(args) -> Filters:
         if raw in (None, ""):
             return None
         try:
-            return date.fromisoformat(raw)
-        except (TypeError, ValueError):
-            errors[name] = ["Use a real date like 2025-04-07."]
+            return parse_day(raw)
+        except ValueError as e:
+            errors[name] = [str(e)]
             return None
 
     status = args.get("status") or None

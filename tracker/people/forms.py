@@ -7,6 +7,8 @@ tracker.people.benefits, whose ValidationFailed messages the views put back onto
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -20,7 +22,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 try:  # WTForms 3.3 deprecates (value, label) tuples for choices
     from wtforms import SelectChoice
@@ -29,6 +31,7 @@ except ImportError:  # pragma: no cover - WTForms before 3.3
 
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, WEEKDAYS, Attr
 from tracker.people.models import PREFERENCE_KINDS, PREFERENCE_LABELS
+from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
 
 MAX_PREFERENCES = 7
 ATTR_PREFIX = "attr_"
@@ -58,6 +61,11 @@ class PlainDateField(DateField):
         if valuelist:
             valuelist = [" ".join(valuelist).strip()]
         super().process_formdata(valuelist)
+
+    def pre_validate(self, form):
+        if isinstance(self.data, date) and not in_day_range(self.data):
+            self.data = None
+            raise ValidationError(DAY_RANGE_MESSAGE)
 
 
 def select_choices(pairs) -> list:

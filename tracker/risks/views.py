@@ -55,7 +55,15 @@ from tracker.rules import ledger, redaction, wording
 from tracker.rules import service as rules_service
 from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
-from tracker.vocab import BENEFIT_INFO_ROLES, FLAG_LEVEL_WORDS, FLAG_STATUS_WORDS, MAX_ID, MAX_PAGE, STAFF_ROLES
+from tracker.vocab import (
+    BENEFIT_INFO_ROLES,
+    FINANCE_ROLES,
+    FLAG_LEVEL_WORDS,
+    FLAG_STATUS_WORDS,
+    MAX_ID,
+    MAX_PAGE,
+    STAFF_ROLES,
+)
 
 #: Who looks after people: they see and act on a person's risks.
 MANAGERS = BENEFIT_INFO_ROLES
@@ -345,11 +353,18 @@ def _planned(person_: Person, form, on) -> tuple[list, planner.Plan | None, int 
     _, plan_result = _run_plan(person_.id, rows, on)
     if request.form.get("action") != "use":
         return rows, plan_result, 200
+    if not _may_record_plans():
+        abort(403)  # a coordinator plans; finance (or an admin) records the drafts
     outcome = _use_plan(person_, request.form.get("proposal") or "", plan_result, form)
     if isinstance(outcome, Response):
         return rows, plan_result, outcome
     _, plan_result = _run_plan(person_.id, rows, on)  # what is true now, after a refusal
     return rows, plan_result, outcome
+
+
+def _may_record_plans() -> bool:
+    """Recording a plan's payments (as drafts) is finance's work: admin or finance only."""
+    return current_user.role in FINANCE_ROLES
 
 
 @bp.route("/people/<int:person_id>/plan", methods=["GET", "POST"])
@@ -383,6 +398,7 @@ def plan(person_id: int):
         notice=NOTICE,
         on=on,
         horizon_weeks=planner.HORIZON_WEEKS,
+        may_record=_may_record_plans(),
     ), status
 
 

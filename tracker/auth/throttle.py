@@ -1,0 +1,45 @@
+"""Counting failures per account and per address, in the same storage as Flask-Limiter (Redis when
+REDIS_URL is set, else memory), for limits a decorator cannot express: sign-in failures per
+account, and invalid API tokens per address."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from flask import current_app
+from limits import parse
+
+from tracker.extensions import limiter
+
+
+def _on() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True)) and limiter.enabled
+
+
+def _key(scope: str, who: str) -> str:
+    # Email addresses are kept out of the storage: a hash names the account.
+    return hashlib.sha256(f"{scope}:{who}".encode()).hexdigest()[:32]
+
+
+def wait_seconds(setting: str, scope: str, who: str) -> int:
+    """Seconds until ``who`` may try again under the limit in config ``setting`` (0: now)."""
+    if not _on():
+        return 0
+    item = parse(current_app.config[setting])
+    key = _key(scope, who)
+    if limiter.limiter.test(item, scope, key):
+        return 0
+    reset_at, _ = limiter.limiter.get_window_stats(item, scope, key)
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def count_failure(setting: str, scope: str, who: str) -> None:
+    if _on():
+        limiter.limiter.hit(parse(current_app.config[setting]), scope, _key(scope, who))
+
+
+def minutes_text(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
