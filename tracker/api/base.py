@@ -40,6 +40,8 @@ def authenticate():
         resp.headers["WWW-Authenticate"] = "Bearer"
         return resp
     g.api_user = user
+    if db.session.dirty:  # the token's last use, noted at most once a minute
+        db.session.commit()
     return None
 
 
