@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 import click
 from flask import Flask
@@ -13,6 +14,8 @@ from tracker.dbcopy import register_db_copy
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.vocab import MAX_ID, ROLES, STAFF_ROLES
+
+T = TypeVar("T")
 
 
 def register_cli(app: Flask) -> None:
@@ -72,6 +75,16 @@ def _user(email: str):
     return user
 
 
+def _committed(action: Callable[[], T]) -> T:
+    """Run a service call and commit; a refusal rolls back and exits with status 2."""
+    try:
+        result = action()
+        db.session.commit()
+    except ValidationFailed as e:
+        _refuse(e)
+    return result
+
+
 def _stamp(at) -> str:
     return at.strftime("%Y-%m-%d %H:%M") if at else "-"
 
@@ -84,12 +97,12 @@ def issue_token(email, days, name):
     from tracker.auth import service
 
     user = _user(email)
-    try:
+
+    def issue() -> str:
         service.check_token_days(days)
-        secret = service.issue_token(user, label=name[:100], expires_in_days=days)
-        db.session.commit()
-    except ValidationFailed as e:
-        _refuse(e)
+        return service.issue_token(user, label=name[:100], expires_in_days=days)
+
+    secret = _committed(issue)
     click.echo(f"API token for {user.email}, working for {days} days (shown once, store it safely):")
     click.echo(secret)
 
@@ -112,11 +125,7 @@ def deactivate_user(email):
     from tracker.auth import service
 
     user = _user(email)
-    try:
-        service.deactivate_user(user, actor=None)
-        db.session.commit()
-    except ValidationFailed as e:
-        _refuse(e)
+    _committed(lambda: service.deactivate_user(user, actor=None))
     click.echo(f"Deactivated {user.email}: signed out everywhere, API tokens revoked.")
 
 
@@ -127,11 +136,7 @@ def change_role(email, role):
     from tracker.auth import service
 
     user = _user(email)
-    try:
-        service.change_staff_role(user, role, actor=None)
-        db.session.commit()
-    except ValidationFailed as e:
-        _refuse(e)
+    _committed(lambda: service.change_staff_role(user, role, actor=None))
     click.echo(f"{user.email} is now {role}: signed out everywhere, API tokens revoked.")
 
 
@@ -144,12 +149,12 @@ def reset_password(email):
 
     user = _user(email)
     hours = int(current_app.config["INVITE_LINK_HOURS"])
-    try:
+
+    def reset() -> str | None:
         secret = service.reset_password(user, actor=None, hours=hours)
-        link = service.send_link(user, secret, base_url=current_app.config["PUBLIC_URL"], hours=hours)
-        db.session.commit()
-    except ValidationFailed as e:
-        _refuse(e)
+        return service.send_link(user, secret, base_url=current_app.config["PUBLIC_URL"], hours=hours)
+
+    link = _committed(reset)
     if link is None:
         click.echo(f"A link to choose a password, working once for {hours} hours, is mailed to {user.email}.")
         return

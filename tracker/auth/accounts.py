@@ -5,6 +5,8 @@ single-use link. Every write goes through ``tracker.pages``; the rules are in ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -130,15 +132,20 @@ def _user_page(user: User, failed: FlaskForm | None = None, role_form: RoleForm 
     ), (422 if failed is not None and failed.errors else 200)
 
 
-def _button(user_id: int, action) -> Response | tuple:
-    """A button on the user's page: run the service, or show the page again with its refusal."""
+def _on_user_page(
+    user_id: int, form: FlaskForm, action: Callable[[User], pages.Done], role_form: RoleForm | None = None
+) -> Response | tuple:
+    """A form on the user's page: run the action, or show the page again with its refusal."""
     user = _user_or_404(user_id)
-    form = EmptyForm()
     if form.validate_on_submit():
         done = pages.submit(form, lambda: action(user))
         if done:
             return done
-    return _user_page(_user_or_404(user_id), failed=form)
+    return _user_page(_user_or_404(user_id), failed=form, role_form=role_form)
+
+
+def _button(user_id: int, action: Callable[[User], pages.Done]) -> Response | tuple:
+    return _on_user_page(user_id, EmptyForm(), action)
 
 
 def _back(user: User, message: str) -> pages.Done:
@@ -148,62 +155,53 @@ def _back(user: User, message: str) -> pages.Done:
 @bp.post("/admin/users/<int:user_id>/deactivate")
 @roles_required("admin")
 def deactivate(user_id: int):
-    def action(user: User) -> pages.Done:
-        service.deactivate_user(user, actor=current_user)
-        return _back(user, f"{user.email} is deactivated: signed out everywhere, API tokens revoked.")
-
-    return _button(user_id, action)
+    return _button(user_id, _deactivate)
 
 
 @bp.post("/admin/users/<int:user_id>/reactivate")
 @roles_required("admin")
 def reactivate(user_id: int):
-    def action(user: User) -> pages.Done:
-        service.reactivate_user(user, actor=current_user)
-        return _back(user, f"{user.email} can sign in again.")
-
-    return _button(user_id, action)
+    return _button(user_id, _reactivate)
 
 
 @bp.post("/admin/users/<int:user_id>/reset")
 @roles_required("admin")
 def reset_password(user_id: int):
-    def action(user: User) -> pages.Done:
-        secret = service.reset_password(user, actor=current_user, hours=_hours())
-        return _back(user, _sent_or_shown(user, secret, "A new password link is made."))
+    return _button(user_id, _reset)
 
-    return _button(user_id, action)
+
+def _deactivate(user: User) -> pages.Done:
+    service.deactivate_user(user, actor=current_user)
+    return _back(user, f"{user.email} is deactivated: signed out everywhere, API tokens revoked.")
+
+
+def _reactivate(user: User) -> pages.Done:
+    service.reactivate_user(user, actor=current_user)
+    return _back(user, f"{user.email} can sign in again.")
+
+
+def _reset(user: User) -> pages.Done:
+    secret = service.reset_password(user, actor=current_user, hours=_hours())
+    return _back(user, _sent_or_shown(user, secret, "A new password link is made."))
 
 
 @bp.post("/admin/users/<int:user_id>/role")
 @roles_required("admin")
 def change_role(user_id: int):
-    user = _user_or_404(user_id)
     form = RoleForm()
-    if form.validate_on_submit():
+    return _on_user_page(user_id, form, lambda user: _change_role(user, form.role.data), role_form=form)
 
-        def action() -> pages.Done:
-            service.change_staff_role(user, form.role.data, actor=current_user)
-            return _back(
-                user, f"{user.email} is now {ROLE_LABELS[user.role].lower()}; their sessions and tokens ended."
-            )
 
-        done = pages.submit(form, action)
-        if done:
-            return done
-    return _user_page(_user_or_404(user_id), failed=form, role_form=form)
+def _change_role(user: User, role: str) -> pages.Done:
+    service.change_staff_role(user, role, actor=current_user)
+    return _back(user, f"{user.email} is now {ROLE_LABELS[user.role].lower()}; their sessions and tokens ended.")
 
 
 @bp.post("/admin/users/<int:user_id>/revoke-token")
 @roles_required("admin")
 def revoke_token(user_id: int):
-    user = _user_or_404(user_id)
     form = RevokeForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _revoke(user, form.token_id.data))
-        if done:
-            return done
-    return _user_page(_user_or_404(user_id), failed=form)
+    return _on_user_page(user_id, form, lambda user: _revoke(user, form.token_id.data))
 
 
 def _revoke(user: User, raw_id: str | None) -> pages.Done:
