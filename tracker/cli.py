@@ -86,7 +86,10 @@ def _committed(action: Callable[[], T]) -> T:
 
 
 def _stamp(at) -> str:
-    return at.strftime("%Y-%m-%d %H:%M") if at else "-"
+    """A stored time in UK time, or "-"."""
+    from tracker.timeutil import stamp_text
+
+    return stamp_text(at) or "-"
 
 
 @users.command("token", help="Issue a new API token for an existing user; printed last.")
@@ -114,7 +117,7 @@ def list_users():
     for user, tokens in service.users_with_token_counts():
         state = "active" if user.active else "deactivated"
         click.echo(
-            f"{user.email:<40} {user.role:<12} {state:<12} last sign-in {_stamp(user.last_sign_in_at):<16} "
+            f"{user.email:<40} {user.role:<12} {state:<12} last sign-in {_stamp(user.last_sign_in_at):<24} "
             f"tokens {tokens}  {user.name or ''}".rstrip()
         )
 
