@@ -61,6 +61,11 @@ class Defaults:
     SMTP_PASSWORD = ""
     SMTP_FROM = "tracker@localhost"
     SMTP_STARTTLS = True
+    # Accounts: a set-password link (invitation or reset) works once, for this many hours. Links start
+    # with PUBLIC_URL in production (never the request's Host header); in development and tests, pages
+    # use the address they were opened at.
+    INVITE_LINK_HOURS = 72
+    PUBLIC_URL = "http://127.0.0.1:5000"
     # Idempotency keys are kept at least this long (hours).
     IDEMPOTENCY_TTL_HOURS = 48
     # Outbox rows still pending after this many seconds are re-driven by the sweep.
@@ -175,14 +180,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
-    if env.get("TRUSTED_PROXIES", "").isdigit():
-        out["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
+    for key in ("TRUSTED_PROXIES", "INVITE_LINK_HOURS", "SMTP_PORT"):
+        if env.get(key, "").isdigit():
+            out[key] = int(env[key])
     for key in (
         "SMTP_HOST",
         "SMTP_USER",
         "SMTP_PASSWORD",
         "SMTP_FROM",
         "LOG_LEVEL",
+        "PUBLIC_URL",
         "BANK_DETAILS_KEYS",
         "BACS_SERVICE_USER_NUMBER",
         "BACS_SORT_CODE",
@@ -191,8 +198,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
     ):
         if env.get(key):
             out[key] = env[key]
-    if env.get("SMTP_PORT"):
-        out["SMTP_PORT"] = int(env["SMTP_PORT"])
     if env.get("FLASK_DEBUG") in ("1", "true", "True"):
         out["DEBUG"] = True
     if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or not is_development(out.get("ENV_NAME", "")):

@@ -44,6 +44,17 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "ops.readyz": {"GET": public()},
     "auth.sign_in": {"GET": public(), "POST": public()},
     "auth.sign_out": {"POST": signed_in()},
+    # account pages (a spare coordinator is the user acted on)
+    "auth.users": {"GET": roles("admin")},
+    "auth.invite": {"GET": roles("admin"), "POST": roles("admin")},
+    "auth.user": {"GET": roles("admin")},
+    "auth.deactivate": {"POST": roles("admin")},
+    "auth.reactivate": {"POST": roles("admin")},
+    "auth.reset_password": {"POST": roles("admin")},
+    "auth.change_role": {"POST": roles("admin")},
+    "auth.revoke_token": {"POST": roles("admin")},
+    "auth.invite_contributor": {"GET": person(*MANAGERS), "POST": person(*MANAGERS)},
+    "auth.set_password": {"GET": public(), "POST": public()},
     "home.index": {"GET": signed_in()},
     # people pages
     "people.index": {"GET": roles(*STAFF)},
@@ -252,7 +263,9 @@ def world(app, make_person, make_user):
         uid, token = make_user(role, person_id=own if role == "contributor" else None, token=True)
         with app.app_context():
             users[role] = (db.session.get(User, uid).email, token)
+    spare = make_user("coordinator")
     return {
+        "user": spare,
         "own": own,
         "other": other,
         "claims": claims,
@@ -273,7 +286,7 @@ def _url(rule, world, person_id):
     url = url.replace("<int:document_id>", str(document_id))
     url = url.replace("<code>", "UC_SURPLUS_2026").replace("<int:activity_id>", str(world["activity"]))
     url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
-    url = url.replace("<int:payment_id>", str(payment_id))
+    url = url.replace("<int:payment_id>", str(payment_id)).replace("<int:user_id>", str(world["user"]))
     url = re.sub(r"<path:[^>]+>", "app.css", url)
     return re.sub(r"<(?:int:)?[^>]+>", "1", url)
 

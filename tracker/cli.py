@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 import click
 from flask import Flask
@@ -12,7 +13,9 @@ from flask.cli import AppGroup
 from tracker.dbcopy import register_db_copy
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.vocab import ROLES
+from tracker.vocab import MAX_ID, ROLES, STAFF_ROLES
+
+T = TypeVar("T")
 
 
 def register_cli(app: Flask) -> None:
@@ -65,22 +68,136 @@ def create_user(email, role, person_id, name, password_stdin, token):
         click.echo(secret)
 
 
-@users.command("token", help="Issue a new API token for an existing user; printed last.")
-@click.argument("email")
-def issue_token(email):
-    import sqlalchemy as sa
-
+def _user(email: str):
+    """The user with this email address; exits with status 2 when there is none."""
     from tracker.auth import service
-    from tracker.auth.models import User
 
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    user = service.user_by_email(email)
     if user is None:
         click.echo(f"No user with email {email}.", err=True)
         raise SystemExit(2)
-    secret = service.issue_token(user, label="cli")
-    db.session.commit()
-    click.echo("API token (shown once, store it safely):")
+    return user
+
+
+def _committed(action: Callable[[], T]) -> T:
+    """Run a service call and commit; a refusal rolls back and exits with status 2."""
+    try:
+        result = action()
+        db.session.commit()
+    except ValidationFailed as e:
+        _refuse(e)
+    return result
+
+
+def _stamp(at) -> str:
+    """A stored time in UK time, or "-"."""
+    from tracker.timeutil import stamp_text
+
+    return stamp_text(at) or "-"
+
+
+@users.command("token", help="Issue a new API token for an existing user; printed last.")
+@click.argument("email")
+@click.option("--expires-in-days", "days", type=int, default=90, show_default=True, help="Days until it stops working.")
+@click.option("--name", default="cli", show_default=True, help="What the token is for, as listed.")
+def issue_token(email, days, name):
+    from tracker.auth import service
+
+    user = _user(email)
+
+    def issue() -> str:
+        service.check_token_days(days)
+        return service.issue_token(user, label=name[:100], expires_in_days=days)
+
+    secret = _committed(issue)
+    click.echo(f"API token for {user.email}, working for {days} days (shown once, store it safely):")
     click.echo(secret)
+
+
+@users.command("list", help="List every user: email, role, active, last sign-in, working tokens.")
+def list_users():
+    from tracker.auth import service
+
+    for user, tokens in service.users_with_token_counts():
+        state = "active" if user.active else "deactivated"
+        click.echo(
+            f"{user.email:<40} {user.role:<12} {state:<12} last sign-in {_stamp(user.last_sign_in_at):<24} "
+            f"tokens {tokens}  {user.name or ''}".rstrip()
+        )
+
+
+@users.command("deactivate", help="Stop a user signing in: ends their sessions and revokes their API tokens.")
+@click.argument("email")
+def deactivate_user(email):
+    from tracker.auth import service
+
+    user = _user(email)
+    _committed(lambda: service.deactivate_user(user, actor=None))
+    click.echo(f"Deactivated {user.email}: signed out everywhere, API tokens revoked.")
+
+
+@users.command("role", help="Move a staff member to another staff role; ends their sessions and revokes tokens.")
+@click.argument("email")
+@click.argument("role", type=click.Choice(STAFF_ROLES))
+def change_role(email, role):
+    from tracker.auth import service
+
+    user = _user(email)
+    _committed(lambda: service.change_staff_role(user, role, actor=None))
+    click.echo(f"{user.email} is now {role}: signed out everywhere, API tokens revoked.")
+
+
+@users.command("reset", help="Make a new single-use link to choose a password; mailed, or printed last.")
+@click.argument("email")
+def reset_password(email):
+    from flask import current_app
+
+    from tracker.auth import service
+
+    user = _user(email)
+    hours = int(current_app.config["INVITE_LINK_HOURS"])
+
+    def reset() -> str | None:
+        secret = service.reset_password(user, actor=None, hours=hours)
+        return service.send_link(user, secret, base_url=current_app.config["PUBLIC_URL"], hours=hours)
+
+    link = _committed(reset)
+    if link is None:
+        click.echo(f"A link to choose a password, working once for {hours} hours, is mailed to {user.email}.")
+        return
+    click.echo(f"Link to choose a password for {user.email}, working once for {hours} hours (shown once):")
+    click.echo(link)
+
+
+@users.command("tokens", help="List a user's API tokens: id, name, created, expires, last used, revoked.")
+@click.argument("email")
+def list_tokens(email):
+    from tracker.auth import service
+
+    rows = service.tokens_of(_user(email))
+    if not rows:
+        click.echo("No tokens.")
+    for row in rows:
+        click.echo(
+            f"{row.id:>6}  {(row.label or '-'):<20} created {_stamp(row.created_at)}  "
+            f"expires {_stamp(row.expires_at)}  last used {_stamp(row.last_used_at)}  revoked {_stamp(row.revoked_at)}"
+        )
+
+
+@users.command("revoke", help="Revoke an API token by its id (see `users tokens EMAIL`).")
+@click.argument("token_id", type=int)
+def revoke_token(token_id):
+    from tracker.auth import service
+    from tracker.auth.models import ApiToken
+
+    row = db.session.get(ApiToken, token_id) if 1 <= token_id <= MAX_ID else None
+    if row is None:
+        click.echo(f"No token with id {token_id}.", err=True)
+        raise SystemExit(2)
+    if row.revoked_at is None:
+        service.revoke_token(row, actor=None)
+        db.session.commit()
+    click.echo(f"Token {row.id} of {row.user.email} is revoked.")
 
 
 rules = AppGroup("rules", help="Load and list benefit rules.")

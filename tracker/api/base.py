@@ -39,6 +39,8 @@ def authenticate():
     if user is None:
         return _unauthorized()
     g.api_user = user
+    if db.session.dirty:  # the token's last use, noted at most once a minute
+        db.session.commit()
     return None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -15,9 +15,16 @@ from tracker.timeutil import utcnow
 from tracker.vocab import ROLES as ROLES
 from tracker.vocab import STAFF_ROLES as STAFF_ROLES
 
+#: An API token lasts this many days unless another expiry is chosen when it is issued.
+TOKEN_DAYS = 90
+
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def default_token_expiry() -> datetime:
+    return utcnow() + timedelta(days=TOKEN_DAYS)
 
 
 class User(Model):
@@ -80,5 +87,23 @@ class ApiToken(Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_used_at: so.Mapped[datetime | None]
     revoked_at: so.Mapped[datetime | None]
+    expires_at: so.Mapped[datetime] = so.mapped_column(default=default_token_expiry)
 
     user: so.Mapped[User] = so.relationship(back_populates="tokens")
+
+
+class SetPasswordLink(Model):
+    """A single-use, expiring link to choose a password (an invitation or a reset). Only the SHA-256 of
+    its secret is stored; the link itself is mailed or shown once."""
+
+    __tablename__ = "set_password_link"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(20))  # "invite" or "reset"
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[datetime]
+    used_at: so.Mapped[datetime | None]
+
+    user: so.Mapped[User] = so.relationship()

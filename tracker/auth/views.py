@@ -3,6 +3,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from tracker.auth import accounts as accounts  # noqa: F401  (the account pages add their routes to bp)
 from tracker.auth import bp, service, throttle, timeouts
 from tracker.auth.forms import EmptyForm, SignInForm
 from tracker.extensions import db, limiter
