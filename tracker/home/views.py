@@ -17,7 +17,7 @@ def index():
 
 @login_required
 def _home():
-    from tracker.payments.models import Payment
+    from tracker.payments.models import Payment, counts
     from tracker.people.models import Person
 
     role = current_user.role
@@ -33,7 +33,7 @@ def _home():
         ctx["person"] = person
         ctx["recent_payments"] = db.session.scalars(
             sa.select(Payment)
-            .where(Payment.person_id == person.id, Payment.status != "cancelled")
+            .where(Payment.person_id == person.id, counts())  # a reversal shows once it is approved
             .order_by(Payment.paid_on.desc(), Payment.id.desc())
             .limit(5)
         ).all()
