@@ -77,15 +77,16 @@ def test_contributor_asks_for_a_statement_and_twice_gives_the_same(app, client, 
     login("contributor", person_id=person)
     assert client.get("/documents/").status_code == 200
     page = client.get("/documents/new").get_data(as_text=True)
-    assert "Add a cover letter for the Jobcentre" in page
+    # The organisation's wording (a cover letter, the signatory, training text) is staff's to add.
+    assert "Add a cover letter for the Jobcentre" not in page and "A training certificate" not in page
     assert "This tax year (6 April to 5 April): 6 April 2025 to 5 April 2026" in page
     assert "Last tax year: 6 April 2024 to 5 April 2025" in page
-    form = {"kind": "statement", "period": "tax_this", "cover_letter": "y"}
+    form = {"kind": "statement", "period": "tax_this"}
     resp = client.post("/documents/new", data=form)
     assert resp.status_code == 302
     docs = _documents(app, person_id=person)
     assert len(docs) == 1 and docs[0].start_on == date(2025, 4, 6) and docs[0].end_on == date(2026, 4, 5)
-    assert docs[0].options == {"cover_letter": True}
+    assert docs[0].options == {}
     assert resp.headers["Location"].endswith(f"/documents/{docs[0].id}")
     again = client.post("/documents/new", data=form)
     assert again.status_code == 302 and again.headers["Location"] == resp.headers["Location"]
@@ -161,7 +162,7 @@ def test_no_uc_preset_without_a_uc_claim(client, login, make_person, rules, on_d
         ),
         ({"kind": "statement", "period": "nonsense"}, "period-0", "Choose which dates"),
         ({"kind": "poster", "period": "tax_this"}, "kind", "Choose what you need"),
-        ({"kind": "training_certificate", "period": "tax_this"}, "training", "Enter the name of the training"),
+        ({"kind": "training_certificate", "period": "tax_this"}, "kind", "Training certificates are made by staff"),
     ],
 )
 def test_bad_requests_are_explained_next_to_the_field(app, client, login, person, sent, on_day, form, field, message):
@@ -174,9 +175,9 @@ def test_bad_requests_are_explained_next_to_the_field(app, client, login, person
 
 
 def test_training_certificate_keeps_the_training_name(app, client, login, person, sent, on_day):
-    login("contributor", person_id=person)
+    login("coordinator")
     resp = client.post(
-        "/documents/new",
+        f"/documents/new?person_id={person}",
         data={
             "kind": "training_certificate",
             "period": "custom",

@@ -470,3 +470,36 @@ def test_render_leaves_the_session_transactional(app, person, sent, monkeypatch)
         assert "Not Kept After Render" not in names and "Not Kept After Failure" not in names
         # The failed run was still counted, and committed, before rendering.
         assert db.session.get(Document, docs[1]).attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"signatory": "Me, the CEO"}, "signatory"),
+        ({"training": "Advanced everything"}, "training"),
+        ({"cover_letter": True}, "cover_letter"),
+        ({"kind": "training_certificate", "training": "First aid"}, "kind"),
+    ],
+)
+def test_contributors_cannot_set_the_organisations_wording(app, api_as, person, sent, extra, field):
+    body = {"person_id": person, "kind": "certificate", "start_on": "2025-04-01", "end_on": "2025-04-30", **extra}
+    resp = api_as("contributor", person_id=person).post("/documents", json=body)
+    assert_error(resp, 422, field=field)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+    assert sent == []
+    # Staff may: the same request from a coordinator is queued.
+    assert api_as("coordinator").post("/documents", json=body).status_code == 202
+
+
+def test_the_options_are_part_of_what_makes_two_requests_the_same(app, api_as, person, sent):
+    api = api_as("coordinator")
+    base = {"person_id": person, "kind": "certificate", "start_on": "2025-04-01", "end_on": "2025-04-30"}
+    plain = api.post("/documents", json=base).get_json()["id"]
+    signed = api.post("/documents", json={**base, "signatory": "Sam Lead"}).get_json()["id"]
+    assert signed != plain
+    assert api.post("/documents", json={**base, "signatory": "Sam Lead"}).get_json()["id"] == signed
+    assert api.post("/documents", json={**base, "signatory": "Alex Other"}).get_json()["id"] not in (plain, signed)
+    assert api.post("/documents", json=base).get_json()["id"] == plain
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 3

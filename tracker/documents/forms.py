@@ -15,10 +15,11 @@ from tracker.errors import ValidationFailed
 from tracker.me.forms import in_range
 from tracker.people.forms import Needed, PlainDateField, select_choices
 
+#: What a contributor may ask for themself; training certificates and the organisation's wording
+#: (signatory, training text, cover letter) are staff's (documents.service.STAFF_ONLY_OPTIONS).
 KIND_CHOICES = (
     ("statement", "A statement of what you were paid (for the Jobcentre or your own records)"),
     ("certificate", "A certificate of contribution"),
-    ("training_certificate", "A training certificate"),
 )
 STAFF_KIND_CHOICES = (
     ("statement", "A statement of what they were paid (for the Jobcentre or their own records)"),
@@ -52,12 +53,12 @@ def request_form_class(period_choices: list[tuple[str, str]], *, staff: bool):
         )
         start_on = PlainDateField("Start date", validators=[Optional(), in_range])
         end_on = PlainDateField("End date", validators=[Optional(), in_range])
-        training = StringField(
-            "Name of the training", validators=[Length(max=200, message="Use 200 characters or fewer.")]
-        )
-        cover_letter = BooleanField("Add a cover letter for the Jobcentre")
 
     if staff:
+        DocumentRequestForm.training = StringField(
+            "Name of the training", validators=[Length(max=200, message="Use 200 characters or fewer.")]
+        )
+        DocumentRequestForm.cover_letter = BooleanField("Add a cover letter for the Jobcentre")
         DocumentRequestForm.signatory = StringField(
             "Name of the person signing", validators=[Length(max=100, message="Use 100 characters or fewer.")]
         )
@@ -95,8 +96,9 @@ def dates_from(form, presets: list[Preset], errors: dict[str, list[str]]) -> tup
 
 
 def _options(form, kind: str, training: str) -> dict:
+    """The staff-only extras (a contributor's form has none of these fields)."""
     options: dict = {}
-    if kind == "statement" and form.cover_letter.data:
+    if kind == "statement" and "cover_letter" in form and form.cover_letter.data:
         options["cover_letter"] = True
     if kind == "training_certificate":
         options["training"] = training
@@ -113,8 +115,8 @@ def request_from(form, presets: list[Preset]) -> tuple[str, date, date, dict]:
     kind = form.kind.data if form.kind.raw_data else None
     if kind not in DOCUMENT_KINDS:
         errors["kind"] = ["Choose what you need from the list."]
-    training = (form.training.data or "").strip()
-    if kind == "training_certificate" and not training:
+    training = (form.training.data or "").strip() if "training" in form else ""
+    if kind == "training_certificate" and "training" in form and not training:  # staff's form only
         errors["training"] = ["Enter the name of the training, like “First aid at work”."]
     if errors:
         raise ValidationFailed(errors)

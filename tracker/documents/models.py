@@ -11,6 +11,8 @@ from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
 DOCUMENT_KINDS = ("statement", "certificate", "training_certificate")
+#: What makes two requests the same document (a retry or a second click never makes another).
+UNIQUE_COLUMNS = ("person_id", "kind", "start_on", "end_on", "template_version", "options_key")
 DOCUMENT_STATUSES = ("queued", "ready", "failed")
 # Bump when a template changes: a new version makes a new document instead of reusing the old.
 TEMPLATE_VERSION = "1"
@@ -51,6 +53,8 @@ class Document(Model):
     size_bytes: so.Mapped[int | None]
     # Optional extras chosen when asking: a cover letter, the signatory, the training name.
     options: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    # SHA-256 of the options' canonical JSON ('' for none): part of the document's identity.
+    options_key: so.Mapped[str] = so.mapped_column(sa.String(64), default="", server_default="")
     batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("document_batch.id"), index=True)
     requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
@@ -62,7 +66,7 @@ class Document(Model):
     person = so.relationship("Person")
 
     __table_args__ = (
-        sa.UniqueConstraint("person_id", "kind", "start_on", "end_on", "template_version"),
+        sa.UniqueConstraint(*UNIQUE_COLUMNS, name="uq_document_identity"),
         sa.CheckConstraint("kind IN ('statement', 'certificate', 'training_certificate')", name="kind_known"),
         sa.CheckConstraint("status IN ('queued', 'ready', 'failed')", name="status_known"),
         sa.CheckConstraint("end_on >= start_on", name="end_after_start"),

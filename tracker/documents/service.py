@@ -4,6 +4,8 @@ calls ``start_render`` and ``finish_render``, each one statement that writes, in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
@@ -20,7 +22,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tracker.audit import service as audit
 from tracker.contributions.models import Activity, Contribution
 from tracker.documents import pdf
-from tracker.documents.models import DOCUMENT_KINDS, NEUTRAL_TEMPLATE_VERSION, TEMPLATE_VERSION, Document, DocumentBatch
+from tracker.documents.models import (
+    DOCUMENT_KINDS,
+    NEUTRAL_TEMPLATE_VERSION,
+    TEMPLATE_VERSION,
+    UNIQUE_COLUMNS,
+    Document,
+    DocumentBatch,
+)
 from tracker.documents.storage import FolderStorage
 from tracker.errors import ValidationFailed
 from tracker.extensions import db, table_of
@@ -59,6 +68,35 @@ def _check_request(kind: str, start_on, end_on) -> None:
         raise ValidationFailed(errors)
 
 
+#: What a contributor may not choose: a training certificate, or the organisation's own wording.
+STAFF_ONLY_OPTIONS = {
+    "signatory": "Only staff choose who signs a document.",
+    "training": "Only staff write the training on a certificate.",
+    "cover_letter": "Only staff add a cover letter: ask your coordinator for one.",
+}
+STAFF_ONLY_KIND = "Training certificates are made by staff: ask your coordinator for one."
+
+
+def _check_requester(kind: str, options: dict, actor) -> None:
+    """A contributor asks for their own statement or certificate, with no options: the signatory,
+    training text and cover letter are the organisation's words, so only staff set them."""
+    if getattr(actor, "role", None) != "contributor":
+        return
+    errors = {name: [message] for name, message in STAFF_ONLY_OPTIONS.items() if options.get(name)}
+    if kind == "training_certificate":
+        errors["kind"] = [STAFF_ONLY_KIND]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def options_key(options: dict | None) -> str:
+    """Part of what makes two requests the same document: the options chosen, as a SHA-256 of their
+    canonical JSON ('' for none)."""
+    if not options:
+        return ""
+    return hashlib.sha256(json.dumps(options, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def _version(kind: str, actor) -> str:
     """A statement for a reader who may not see benefit information is worded neutrally."""
     if kind == "statement" and actor is not None and redaction.hides_for(actor):
@@ -76,10 +114,18 @@ def request_document(
     options: dict | None = None,
     batch_id: int | None = None,
 ) -> tuple[Document, bool]:
-    """Ask for a document. The same (person, kind, period, template) always gives the same row:
-    returns (document, created). A failed one is queued again."""
+    """Ask for a document. The same (person, kind, period, template, options) always gives the same
+    row: returns (document, created). A failed one is queued again."""
     _check_request(kind, start_on, end_on)
-    key = dict(person_id=person.id, kind=kind, start_on=start_on, end_on=end_on, template_version=_version(kind, actor))
+    _check_requester(kind, options or {}, actor)
+    key = dict(
+        person_id=person.id,
+        kind=kind,
+        start_on=start_on,
+        end_on=end_on,
+        template_version=_version(kind, actor),
+        options_key=options_key(options),
+    )
     existing = db.session.scalar(sa.select(Document).filter_by(**key))
     if existing is None:
         # INSERT ... ON CONFLICT DO NOTHING: two people asking at the same moment get one row,
@@ -98,7 +144,7 @@ def request_document(
         stmt = (
             insert(Document)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=["person_id", "kind", "start_on", "end_on", "template_version"])
+            .on_conflict_do_nothing(index_elements=list(UNIQUE_COLUMNS))
             .returning(Document.id)
         )
         new_id = db.session.execute(stmt).scalar()

@@ -17,7 +17,8 @@ def index():
 
 @login_required
 def _home():
-    from tracker.payments.models import Payment, counts
+    from tracker.payments.models import Payment
+    from tracker.payments.models import counts as counted_in_totals
     from tracker.people.models import Person
 
     role = current_user.role
@@ -33,7 +34,7 @@ def _home():
         ctx["person"] = person
         ctx["recent_payments"] = db.session.scalars(
             sa.select(Payment)
-            .where(Payment.person_id == person.id, counts())  # a reversal shows once it is approved
+            .where(Payment.person_id == person.id, counted_in_totals())  # a reversal shows once approved
             .order_by(Payment.paid_on.desc(), Payment.id.desc())
             .limit(5)
         ).all()
