@@ -130,7 +130,8 @@ def test_contributor_preferences_position_and_statement(page, live_app, rules, m
     page.get_by_role("radio", name="Other dates (enter them below)").check()
     page.get_by_label("Start date", exact=True).fill(start.isoformat())
     page.get_by_label("End date", exact=True).fill(end.isoformat())
-    page.get_by_label("Add a cover letter for the Jobcentre").check()
+    # A cover letter is the organisation's wording: staff add it, so the person's form has none.
+    assert page.get_by_label("Add a cover letter for the Jobcentre").count() == 0
     page.get_by_role("button", name="Ask for it").click()
 
     # ---- the document page: waiting, then ready, without a reload ------------------------------
