@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -47,22 +49,30 @@ def postgres_url() -> str:
     return need_service("TEST_POSTGRES_URL", "PostgreSQL")
 
 
-@pytest.fixture
-def own_postgres_url(postgres_url) -> str:
-    """The URL of a new, empty PostgreSQL database for this test alone (races that need real row
-    locks, migrations from nothing); dropped afterwards, whoever is still connected."""
+@contextmanager
+def scratch_postgres(admin_url: str, prefix: str = "tracker_own") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``admin_url``; dropped afterwards, whoever
+    is still connected. Yields its URL."""
     import uuid
 
-    name = f"tracker_own_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def own_postgres_url(postgres_url) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database for this test alone (races that need real row
+    locks, migrations from nothing)."""
+    with scratch_postgres(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

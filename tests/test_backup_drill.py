@@ -13,9 +13,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, scratch_postgres
 from tracker import demo
 from tracker.extensions import db
 
@@ -148,21 +145,6 @@ def libpq_url(url: str) -> str:
     return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new, empty database to restore into, dropped afterwards."""
-    name = f"tracker_restore_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def test_postgresql_dump_restores_every_row_and_every_penny(make_app, postgres_url, own_postgres_url, tmp_path):
     pg_dump, pg_restore = postgres_program("pg_dump"), postgres_program("pg_restore")
     before = seed_source(make_app, own_postgres_url)
@@ -176,7 +158,7 @@ def test_postgresql_dump_restores_every_row_and_every_penny(make_app, postgres_u
     )
     assert dump.stat().st_size > 0
 
-    with fresh_database(postgres_url) as restored:
+    with scratch_postgres(postgres_url, "tracker_restore") as restored:
         subprocess.run(
             [pg_restore, "--exit-on-error", "--no-owner", f"--dbname={libpq_url(restored)}", str(dump)],
             check=True,
