@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from random import Random
 from typing import Any
 
 import click
 import sqlalchemy as sa
+import yaml
 from flask.cli import with_appcontext
 
 from tracker.auth.models import User
@@ -74,122 +76,16 @@ class ActivitySpec:
     weight: int = 10
 
 
-ACTIVITIES: tuple[ActivitySpec, ...] = (
-    ActivitySpec(
-        "panel",
-        "Mental health service user panel",
-        "Monthly panel of people who use the trust's mental health services, advising on service changes.",
-        2500,
-        "hour",
-        "yes",
-        "Northfield NHS Foundation Trust",
-        (2, 6),
-        roles=("Panel member", "Panel member", "Co-chair"),
-        topics=(
-            "Crisis line review",
-            "Discharge letters",
-            "Ward visiting hours",
-            "Care plan template",
-            "Community team waiting list",
-        ),
-        weight=22,
-    ),
-    ActivitySpec(
-        "carers",
-        "Carers' forum",
-        "Forum where unpaid carers shape the council's carers' strategy.",
-        4000,
-        "session",
-        "unknown",
-        "Riverside Borough Council",
-        (4, 5),
-        roles=("Forum member", "Forum member", "Co-facilitator"),
-        topics=("Respite services", "Carers' assessment form", "Short breaks fund"),
-        weight=14,
-    ),
-    ActivitySpec(
-        "research",
-        "Research advisory group",
-        "Public advisory group for a university study; the hourly rate covers reading and preparation.",
-        2500,
-        "hour",
-        "no",
-        "University of Northfield",
-        (3, 6),
-        includes_preparation=True,
-        prep_half_hours=(1, 4),
-        roles=("Public adviser", "Public co-applicant"),
-        topics=("Participant information sheet", "Interview schedule", "Findings workshop", "Ethics application"),
-        weight=12,
-    ),
-    ActivitySpec(
-        "training",
-        "Peer interview training",
-        "Full-day course for people with lived experience who will interview study participants.",
-        15000,
-        "day",
-        "no",
-        "University of Northfield",
-        (10, 12),
-        roles=("Trainee peer interviewer",),
-        topics=("Day 1: interview skills", "Day 2: consent and safety"),
-        weight=5,
-    ),
-    ActivitySpec(
-        "housing",
-        "Housing co-design workshop",
-        "Half-day workshops with tenants redesigning the repairs service.",
-        7500,
-        "half_day",
-        "yes",
-        "Riverside Housing Association",
-        (6, 7),
-        roles=("Tenant co-designer",),
-        topics=("Repairs journey map", "Damp and mould letters", "Tenant newsletter"),
-        weight=10,
-    ),
-    ActivitySpec(
-        "recovery",
-        "Recovery college co-facilitation",
-        "Co-delivering recovery college courses alongside a staff tutor.",
-        2500,
-        "hour",
-        "yes",
-        "Northfield Recovery College",
-        (4, 8),
-        roles=("Peer co-facilitator",),
-        topics=("Understanding anxiety", "Sleep and wellbeing", "Hearing voices", "Managing money"),
-        weight=10,
-    ),
-    ActivitySpec(
-        "interviews",
-        "Staff recruitment interview panel",
-        "Sitting on interview panels for new staff.",
-        6000,
-        "session",
-        "unknown",
-        "Northfield NHS Foundation Trust",
-        (6, 8),
-        roles=("Lived experience panel member",),
-        topics=("Community psychiatric nurse", "Ward manager", "Peer support worker"),
-        weight=7,
-    ),
-    ActivitySpec(
-        "scotland",
-        "Lived experience panel (Scottish policy)",
-        "Full-day national panel; the day rate includes reading and preparation time.",
-        28000,
-        "day",
-        "no",
-        "Scottish Government policy team",
-        (10, 12),
-        includes_preparation=True,
-        prep_half_hours=(2, 4),
-        roles=("Panel member",),
-        topics=("Social security charter", "Carers' strategy"),
-        weight=3,
-    ),
-)
+def _load_activities() -> tuple[ActivitySpec, ...]:
+    """The demo activities, from demo-activities.yaml (lists become tuples, as the spec's fields are)."""
+    data = yaml.safe_load((Path(__file__).parent / "demo-activities.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        ActivitySpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in row.items()})
+        for row in data["activities"]
+    )
+
+
+ACTIVITIES = _load_activities()
 
 # ---------------------------------------------------------------- people
 
@@ -846,18 +742,16 @@ class _Builder:
         if not consent:
             return []
         given = min(self.today, self.start + timedelta(days=rng.randint(-300, max(0, self.days // 3))))
-        self.rows["consent"].append(
-            {
-                "id": self.ids.take("consent"),
-                "person_id": pid,
-                "given_on": given,
-                "notice_version": rng.choice(("privacy-notice-2024-v2", "privacy-notice-2025-v3")),
-                "recorded_by_id": self.coordinator,
-                "recorded_at": datetime.combine(given, time(11, 0)),
-                "withdrawn_on": None,
-            }
+        self._add(
+            "consent",
+            "consents",
+            pid,
+            given_on=given,
+            notice_version=rng.choice(("privacy-notice-2024-v2", "privacy-notice-2025-v3")),
+            recorded_by_id=self.coordinator,
+            recorded_at=datetime.combine(given, time(11, 0)),
+            withdrawn_on=None,
         )
-        self.counts["consents"] += 1
         if show:
             claims = [(code, dict(attrs)) for code, attrs in show.claims]
         else:
@@ -874,20 +768,18 @@ class _Builder:
         end_on = None
         if code == "JSA" and ((show and "ended" in show.flags) or (not show and rng.random() < 0.3)):
             end_on = self.start + timedelta(days=rng.randint(self.days // 3, max(self.days // 3, self.days - 1)))
-        self.rows["benefit_claim"].append(
-            {
-                "id": self.ids.take("benefit_claim"),
-                "person_id": pid,
-                "benefit": code,
-                "start_on": start_on,
-                "end_on": end_on,
-                "attributes": attrs,
-                "confirmed_on": given if rng.random() < 0.7 else None,
-                "created_at": datetime.combine(given, time(11, 5)),
-                "updated_at": datetime.combine(given, time(11, 5)),
-            }
+        self._add(
+            "benefit_claim",
+            "claims",
+            pid,
+            benefit=code,
+            start_on=start_on,
+            end_on=end_on,
+            attributes=attrs,
+            confirmed_on=given if rng.random() < 0.7 else None,
+            created_at=datetime.combine(given, time(11, 5)),
+            updated_at=datetime.combine(given, time(11, 5)),
         )
-        self.counts["claims"] += 1
 
     def _preferences(
         self, pid: int, show: Showcase | None, zero_only: bool
@@ -1026,6 +918,11 @@ class _Builder:
             offsets.sort()
         return offsets
 
+    def _add(self, table: str, tally: str, person_id: int, **columns: Any) -> None:
+        """Append a row about one person to ``table`` with the next id, and count it under ``tally``."""
+        self.rows[table].append({"id": self.ids.take(table), "person_id": person_id, **columns})
+        self.counts[tally] += 1
+
     def _other_income(self, p: _Person) -> None:
         """A few amounts from another job, each only where it fits below the weekly budget."""
         rng = self.rng
@@ -1044,18 +941,16 @@ class _Builder:
             if not p.fits(day, pence):
                 continue
             p.book(day, pence)
-            self.rows["other_income"].append(
-                {
-                    "id": self.ids.take("other_income"),
-                    "person_id": p.id,
-                    "amount": _money(pence),
-                    "received_on": day,
-                    "source": source,
-                    "recorded_by_id": self.coordinator,
-                    "created_at": min(self.now, datetime.combine(day + timedelta(days=2), time(12, 0))),
-                }
+            self._add(
+                "other_income",
+                "other_income",
+                p.id,
+                amount=_money(pence),
+                received_on=day,
+                source=source,
+                recorded_by_id=self.coordinator,
+                created_at=min(self.now, datetime.combine(day + timedelta(days=2), time(12, 0))),
             )
-            self.counts["other_income"] += 1
 
     def _sessions(self, p: _Person, offsets: list[int]) -> list[dict]:
         """One contribution on each day, with an expense now and then."""
@@ -1096,22 +991,20 @@ class _Builder:
             if not p.fits(paid_on, pence):
                 return
             p.book(paid_on, pence)
-        self.rows["expense"].append(
-            {
-                "id": self.ids.take("expense"),
-                "person_id": p.id,
-                "amount": _money(pence),
-                "currency": "GBP",
-                "incurred_on": worked_on,
-                "paid_on": paid_on,
-                "description": f"{what}: {spec.name}",
-                "receipt_ref": f"R-{worked_on:%Y%m%d}-{rng.randrange(1000):03d}" if receipt else None,
-                "service_user_context": spec.context,
-                "recorded_by_id": self.finance,
-                "created_at": datetime.combine(paid_on, time(9, 30)),
-            }
+        self._add(
+            "expense",
+            "expenses",
+            p.id,
+            amount=_money(pence),
+            currency="GBP",
+            incurred_on=worked_on,
+            paid_on=paid_on,
+            description=f"{what}: {spec.name}",
+            receipt_ref=f"R-{worked_on:%Y%m%d}-{rng.randrange(1000):03d}" if receipt else None,
+            service_user_context=spec.context,
+            recorded_by_id=self.finance,
+            created_at=datetime.combine(paid_on, time(9, 30)),
         )
-        self.counts["expenses"] += 1
 
     def _kind(self, p: _Person, first: bool) -> str:
         if not p.pref_kinds:

@@ -264,13 +264,13 @@ SEVERITIES = ("warn", "block")
 CONFIDENCES = ("confirmed", "secondary", "derived", "unconfirmed")
 EXPENSE_MODES = ("never", "unless_service_user")
 
-VERDICT_STATUSES = ("ok", "near", "over", "info")
 VERDICT_STATUS_WORDS = {
     "ok": "Within the limit",
     "near": "Close to the limit",
     "over": "Over the limit",
     "info": "For information",
 }
+VERDICT_STATUSES = tuple(VERDICT_STATUS_WORDS)
 
 RULE_STATUSES = ("active", "superseded", "retired")
 RULE_STATUS_WORDS = {"active": "In use", "superseded": "Replaced by a later revision", "retired": "Retired"}
