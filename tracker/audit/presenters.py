@@ -4,31 +4,10 @@ from __future__ import annotations
 
 HIDDEN = "Benefit information (hidden for your role)"
 
-ENTITY_LABELS = {
-    "person": "Person",
-    "benefit_claim": "Benefit claim",
-    "consent": "Consent",
-    "payment": "Payment",
-    "contribution": "Contribution",
-    "activity": "Activity",
-    "expense": "Expense",
-    "other_income": "Other income",
-    "user_account": "User",
-    "api_token": "API token",
-    "benefit_rule": "Benefit rule",
-    "document": "Document",
-    "import": "Import",
-    "none": "None",
-}
+#: Only the names that "user_account" -> "User account" would word wrongly; the rest are worded by rule.
+ENTITY_LABELS = {"user_account": "User", "api_token": "API token", "none": "None"}
 ACTION_LABELS = {"benefits.viewed": "Benefit information viewed", "import.completed": "File imported"}
-KEY_LABELS = {
-    "paid_on": "Paid on",
-    "worked_on": "Worked on",
-    "due_on": "Due on",
-    "sha256": "File fingerprint",
-    "ap_start_day": "Assessment period start day",
-    "id": "ID",
-}
+KEY_LABELS = {"sha256": "File fingerprint", "ap_start_day": "Assessment period start day", "id": "ID"}
 
 
 def action_label(action: str) -> str:

@@ -36,14 +36,12 @@ BATCH = 1000
 PAGING = ("page", "per_page")
 # Where to go back to, to change the filters.
 LISTS = {"payments": "payments.index", "contributions": "contributions.index"}
-FILTER_LABELS = {
-    "person_id": "Person",
-    "activity_id": "Activity",
-    "status": "Status",
-    "kind": "Kind",
-    "from": "From date",
-    "to": "To date",
-}
+FILTER_DATES = {"from": "From date", "to": "To date"}
+
+
+def _filter_label(name: str) -> str:
+    """person_id -> Person; from -> From date."""
+    return FILTER_DATES.get(name, name.removesuffix("_id").capitalize())
 
 
 def _person_name(row) -> str | None:
@@ -120,7 +118,7 @@ def _filters() -> queries.Filters:
 
 
 def _bad_filters(e: ValidationFailed, what: str):
-    problems = [(FILTER_LABELS.get(name, name), message) for name, messages in e.fields.items() for message in messages]
+    problems = [(_filter_label(name), message) for name, messages in e.fields.items() for message in messages]
     back = LISTS.get(what.lower(), "home.index")
     return render_template("exports/bad_filters.html", what=what, problems=problems, back=back), 422
 
