@@ -1,11 +1,9 @@
 """The commit boundary for web pages, as ``tracker.api.base.writes`` is for the API.
 
-A page view parses its form, then hands the write to ``submit``::
+A page view parses its form, then hands the write to ``submit`` (``posted`` does both)::
 
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _create(form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _create(form)):
+        return done
     return render_template(...), pages.status(form)
 
 The action calls one or more services (which flush, never commit) and returns a ``Done``: what to
@@ -114,3 +112,10 @@ def keep_audit() -> None:
     Such a page changes nothing else: there is no form to fill and nowhere to redirect.
     """
     db.session.commit()
+
+
+def posted(form, action: Callable[[], Done], **options) -> Response | None:
+    """``submit`` when the form was posted and is valid; None otherwise (the view renders the form)."""
+    if not form.validate_on_submit():
+        return None
+    return submit(form, action, **options)

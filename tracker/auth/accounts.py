@@ -107,10 +107,8 @@ def users():
 @roles_required("admin")
 def invite():
     form = InviteForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _invite(form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _invite(form)):
+        return done
     return render_template("auth/accounts/invite.html", form=form), pages.status(form)
 
 
@@ -148,10 +146,8 @@ def _on_user_page(
 ) -> Response | tuple:
     """A form on the user's page: run the action, or show the page again with its refusal."""
     user = _user_or_404(user_id)
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: action(user))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: action(user)):
+        return done
     return _user_page(_user_or_404(user_id), failed=form, role_form=role_form)
 
 

@@ -172,10 +172,10 @@ def new():
         return person
     presets = presenters.statement_presets(person, today(), with_benefits=can_see_benefits(current_user, person))
     form = request_form_class(_choices(presets), staff=_is_staff())()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _ask(person, form, presets), rename=period_rename(form, "start_on", "end_on"))
-        if done:
-            return done
+    if done := pages.posted(
+        form, lambda: _ask(person, form, presets), rename=period_rename(form, "start_on", "end_on")
+    ):
+        return done
     has_benefit_periods = presenters.has_benefit_periods(presets)
     if has_benefit_periods:
         # The choices name the person's benefits: special-category data, so the view is recorded.

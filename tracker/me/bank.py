@@ -32,10 +32,8 @@ def _password_limit() -> str:
 @roles_required("contributor")
 def bank_details():
     form = MyBankDetailsForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _save(form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _save(form)):
+        return done
     form.password.data = ""
     held, problem = held_details(current_user.person, "own space")
     return render_template(

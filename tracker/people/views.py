@@ -152,10 +152,8 @@ def _create(form) -> Done:
 @roles_required(*BENEFIT_INFO_ROLES)
 def new():
     form = PersonForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _create(form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _create(form)):
+        return done
     return _render("people/person_form.html", None, form=form), pages.status(form)
 
 
@@ -190,10 +188,8 @@ def _update(person: Person, form) -> Done:
 def edit(person_id: int):
     person = _person(person_id, edit=True)
     form = PersonForm(obj=person) if request.method == "GET" else PersonForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _update(person, form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _update(person, form)):
+        return done
     return _render("people/person_form.html", person, form=form), pages.status(form)
 
 
@@ -237,10 +233,8 @@ def _record_consent(person: Person, form) -> Done:
 def consent(person_id: int):
     person = _person(person_id, benefits=True)
     form = ConsentForm(data={"given_on": today()}) if request.method == "GET" else ConsentForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _record_consent(person, form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _record_consent(person, form)):
+        return done
     return _render("people/consent.html", person, form=form, withdraw_form=EmptyForm()), pages.status(form)
 
 

@@ -81,10 +81,8 @@ def new():
     form = NewRunForm()
     payments, banked = _candidates()
     form.payment_ids.choices = [(str(p.id), present.candidate_label(p)) for p in payments]
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _create(form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _create(form)):
+        return done
     return render_template(
         "runs/new.html", form=form, payments=payments, banked=banked, label=present.candidate_label
     ), pages.status(form)
@@ -164,10 +162,8 @@ def _mark_paid(run: PaymentRun, form: MarkPaidForm) -> pages.Done:
 def mark_paid(run_id: int):
     run = _run_or_404(run_id)
     form = MarkPaidForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _mark_paid(run, form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _mark_paid(run, form)):
+        return done
         run = _run_or_404(run_id)
     return _render_run(run, form, 422)
 
@@ -182,10 +178,8 @@ def _cancel(run: PaymentRun) -> pages.Done:
 def cancel(run_id: int):
     run = _run_or_404(run_id)
     form = EmptyForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _cancel(run))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _cancel(run)):
+        return done
         run = _run_or_404(run_id)
     return _render_run(run, status=422, problems=form)
 
@@ -204,10 +198,8 @@ def _save(person, form: BankDetailsForm) -> pages.Done:
 def bank_details(person_id: int):
     person = visible_person_or_404(current_user, person_id)
     form = BankDetailsForm()
-    if form.validate_on_submit():
-        done = pages.submit(form, lambda: _save(person, form))
-        if done:
-            return done
+    if done := pages.posted(form, lambda: _save(person, form)):
+        return done
     held, problem = held_details(person, "bank details page")
     return render_template(
         "runs/bank_details.html",
