@@ -12,9 +12,10 @@ from tracker.auth.models import User
 from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
 from tracker.money import sum_column
-from tracker.payments.models import PAYMENT_KINDS, PAYMENT_STATUSES, Expense, OtherIncome, Payment, payment_contribution
+from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import BenefitClaim, Consent, Person, Preference
+from tracker.vocab import PAYMENT_KINDS, PAYMENT_STATUSES
 
 TWO_PLACES = Decimal("0.01").as_tuple().exponent
 

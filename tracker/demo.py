@@ -79,10 +79,10 @@ class ActivitySpec:
 def _load_activities() -> tuple[ActivitySpec, ...]:
     """The demo activities, from demo-activities.yaml (lists become tuples, as the spec's fields are)."""
     data = yaml.safe_load((Path(__file__).parent / "demo-activities.yaml").read_text(encoding="utf-8"))
-    return tuple(
-        ActivitySpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in row.items()})
-        for row in data["activities"]
-    )
+    rows: list[dict[str, Any]] = [
+        {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()} for row in data["activities"]
+    ]
+    return tuple(ActivitySpec(**row) for row in rows)
 
 
 ACTIVITIES = _load_activities()

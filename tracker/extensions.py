@@ -1,5 +1,6 @@
 """Extensions, created unbound and bound to an app in ``create_app``."""
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
 from flask_limiter import Limiter
@@ -8,7 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, Table
+from sqlalchemy import CheckConstraint, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Fixed constraint names, set before the first migration, so Alembic (and SQLite batch mode)
@@ -44,3 +45,9 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def table_of(model: type[Base]) -> Table:
     """A mapped class's table, typed as the ``Table`` it is (the stubs say only ``FromClause``)."""
     return cast(Table, model.__table__)
+
+
+def one_of(column: str, values: Iterable[str], name: str | None = None) -> CheckConstraint:
+    """A CHECK that ``column`` holds one of ``values`` (a vocabulary tuple); named ``<column>_known``."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name or f"{column}_known")

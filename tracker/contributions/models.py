@@ -8,12 +8,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model
+from tracker.extensions import Model, one_of
 from tracker.money import Hours, Money
 from tracker.timeutil import utcnow
+from tracker.vocab import SERVICE_USER_CONTEXTS
 
 RATE_UNITS = ("hour", "half_day", "day", "session")
-SERVICE_USER_CONTEXTS = ("yes", "no", "unknown")
 
 
 class Activity(Model):
@@ -34,8 +34,8 @@ class Activity(Model):
 
     __table_args__ = (
         sa.CheckConstraint("default_rate >= 0", name="rate_not_negative"),
-        sa.CheckConstraint("rate_unit IN ('hour', 'half_day', 'day', 'session')", name="rate_unit_known"),
-        sa.CheckConstraint("service_user_context IN ('yes', 'no', 'unknown')", name="context_known"),
+        one_of("rate_unit", RATE_UNITS),
+        one_of("service_user_context", SERVICE_USER_CONTEXTS, "context_known"),
     )
 
 

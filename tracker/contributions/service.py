@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 
 from tracker.audit import service as audit
-from tracker.contributions.models import RATE_UNITS, SERVICE_USER_CONTEXTS, Activity, Contribution
+from tracker.contributions.models import RATE_UNITS, Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import PENNY, decimal_field
@@ -16,7 +16,7 @@ from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
 from tracker.picks import pick
 from tracker.rules import ledger
-from tracker.vocab import MAX_AMOUNT
+from tracker.vocab import MAX_AMOUNT, SERVICE_USER_CONTEXTS
 
 MAX_HOURS = Decimal("24")
 

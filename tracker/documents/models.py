@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model
+from tracker.extensions import Model, one_of
 from tracker.timeutil import utcnow
 
 DOCUMENT_KINDS = ("statement", "certificate", "training_certificate")
@@ -67,8 +67,8 @@ class Document(Model):
 
     __table_args__ = (
         sa.UniqueConstraint(*UNIQUE_COLUMNS, name="uq_document_identity"),
-        sa.CheckConstraint("kind IN ('statement', 'certificate', 'training_certificate')", name="kind_known"),
-        sa.CheckConstraint("status IN ('queued', 'ready', 'failed')", name="status_known"),
+        one_of("kind", ("statement", "certificate", "training_certificate")),
+        one_of("status", ("queued", "ready", "failed")),
         sa.CheckConstraint("end_on >= start_on", name="end_after_start"),
         sa.CheckConstraint("status != 'ready' OR sha256 IS NOT NULL", name="ready_has_hash"),
         sa.Index("ix_document_status_created", "status", "created_at"),

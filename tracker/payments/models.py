@@ -12,14 +12,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model, db
+from tracker.extensions import Model, db, one_of
 from tracker.money import Money
 from tracker.timeutil import utcnow
-
-PAYMENT_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")
-MONEY_KINDS = ("cash", "bank_transfer", "voucher", "training", "charity")
-NO_MONEY_KINDS = ("certificate", "declined")
-PAYMENT_STATUSES = ("draft", "approved", "paid", "cancelled")
+from tracker.vocab import PAYMENT_STATUSES, SERVICE_USER_CONTEXTS
 
 payment_contribution = sa.Table(
     "payment_contribution",
@@ -77,7 +73,7 @@ class Payment(Model):
             "kind IN ('cash', 'bank_transfer', 'voucher', 'training', 'certificate', 'declined', 'charity')",
             name="kind_known",
         ),
-        sa.CheckConstraint("status IN ('draft', 'approved', 'paid', 'cancelled')", name="status_known"),
+        one_of("status", PAYMENT_STATUSES),
         # Ordinary entries are positive; a reversal entry is the negative of what it reverses.
         sa.CheckConstraint(
             "(reversal_of_id IS NULL AND amount >= 0) OR (reversal_of_id IS NOT NULL AND amount <= 0)",
@@ -123,7 +119,7 @@ class Expense(Model):
 
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
-        sa.CheckConstraint("service_user_context IN ('yes', 'no', 'unknown')", name="context_known"),
+        one_of("service_user_context", SERVICE_USER_CONTEXTS, "context_known"),
         sa.CheckConstraint("paid_on >= incurred_on", name="paid_after_incurred"),
         sa.Index("ix_expense_person_paid_on", "person_id", "paid_on"),
     )

@@ -11,9 +11,10 @@ import sqlalchemy.orm as so
 
 from tracker.contributions.models import Activity, Contribution
 from tracker.errors import ValidationFailed
-from tracker.payments.models import PAYMENT_KINDS, PAYMENT_STATUSES, Expense, Payment, payment_contribution
+from tracker.payments.models import Expense, Payment, payment_contribution
 from tracker.people.models import Person
 from tracker.timeutil import parse_day
+from tracker.vocab import PAYMENT_KINDS, PAYMENT_STATUSES
 
 MAX_PER_PAGE = 200
 #: The payments list's sortable columns: ?sort=date (oldest first) or ?sort=-date (newest first).

@@ -5,10 +5,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model
+from tracker.extensions import Model, one_of
 from tracker.timeutil import utcnow
+from tracker.vocab import FLAG_STATUSES
 
-FLAG_STATUSES = ("open", "acknowledged", "resolved")
 FLAG_LEVELS = ("near", "over", "manual")
 
 
@@ -44,9 +44,9 @@ class RiskFlag(Model):
     __table_args__ = (
         # One flag per person × rule × period.
         sa.UniqueConstraint("person_id", "rule_family", "period_start"),
-        sa.CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="status_known"),
-        sa.CheckConstraint("level IN ('near', 'over', 'manual')", name="level_known"),
-        sa.CheckConstraint("source IN ('system', 'coordinator')", name="source_known"),
+        one_of("status", FLAG_STATUSES),
+        one_of("level", FLAG_LEVELS),
+        one_of("source", ("system", "coordinator")),
         sa.CheckConstraint("period_end >= period_start", name="end_after_start"),
         sa.Index("ix_risk_flag_status_period", "status", "period_end"),
     )

@@ -12,10 +12,9 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model
+from tracker.extensions import Model, one_of
 from tracker.timeutil import utcnow
-
-RULE_STATUSES = ("active", "superseded", "retired")
+from tracker.vocab import RULE_STATUSES
 
 
 class RuleRevision(Model):
@@ -37,7 +36,7 @@ class RuleRevision(Model):
 
     __table_args__ = (
         sa.UniqueConstraint("code", "revision"),
-        sa.CheckConstraint("status IN ('active', 'superseded', 'retired')", name="status_known"),
+        one_of("status", RULE_STATUSES),
         sa.CheckConstraint("revision >= 1", name="revision_positive"),
         sa.Index("ix_rule_revision_status", "status"),
     )

@@ -13,9 +13,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model
+from tracker.extensions import Model, one_of
 from tracker.money import Money
 from tracker.timeutil import utcnow
+from tracker.vocab import RUN_STATUSES
 
 ITEM_STATUSES = ("in", "removed")
 
@@ -52,7 +53,7 @@ class PaymentRun(Model):
 
     items: so.Mapped[list[PaymentRunItem]] = so.relationship(back_populates="run", order_by="PaymentRunItem.id")
 
-    __table_args__ = (sa.CheckConstraint("status IN ('open', 'paid', 'cancelled')", name="status_known"),)
+    __table_args__ = (one_of("status", RUN_STATUSES),)
 
 
 class PaymentRunItem(Model):
@@ -72,7 +73,7 @@ class PaymentRunItem(Model):
     payment = so.relationship("Payment", foreign_keys=[payment_id])
 
     __table_args__ = (
-        sa.CheckConstraint("status IN ('in', 'removed')", name="status_known"),
+        one_of("status", ("in", "removed")),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.UniqueConstraint("run_id", "payment_id"),
     )
