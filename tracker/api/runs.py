@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, jsonify, request
+from flask import Response, jsonify, request
 from pydantic import Field
 
 from tracker.api import bp, openapi
@@ -58,10 +58,7 @@ def run_json(run: PaymentRun) -> dict:
 
 def _run(run_id: int) -> PaymentRun:
     require_role(*RUN_ROLES)
-    run = db.session.get(PaymentRun, run_id)
-    if run is None:
-        abort(404)  # as base.not_found, typed as never returning
-    return run
+    return db.get_or_404(PaymentRun, run_id)
 
 
 @bp.post("/payment-runs")

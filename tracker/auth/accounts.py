@@ -87,13 +87,6 @@ def _sent_or_shown(user: User, secret: str, what: str) -> str:
     return f"{what} Give them this link to choose a password. It is shown only now and works once: {link}"
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 # ---- the admin's pages -------------------------------------------------------------------------
 
 
@@ -123,7 +116,7 @@ def _invite(form: InviteForm) -> pages.Done:
 @bp.get("/admin/users/<int:user_id>")
 @roles_required("admin")
 def user(user_id: int):
-    return _user_page(_user_or_404(user_id))
+    return _user_page(db.get_or_404(User, user_id))
 
 
 def _user_page(user: User, failed: FlaskForm | None = None, role_form: RoleForm | None = None):
@@ -145,10 +138,10 @@ def _on_user_page(
     user_id: int, form: FlaskForm, action: Callable[[User], pages.Done], role_form: RoleForm | None = None
 ) -> Response | tuple:
     """A form on the user's page: run the action, or show the page again with its refusal."""
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     if done := pages.posted(form, lambda: action(user)):
         return done
-    return _user_page(_user_or_404(user_id), failed=form, role_form=role_form)
+    return _user_page(db.get_or_404(User, user_id), failed=form, role_form=role_form)
 
 
 def _button(user_id: int, action: Callable[[User], pages.Done]) -> Response | tuple:

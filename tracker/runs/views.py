@@ -9,7 +9,7 @@ from typing import cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker import pages
@@ -27,13 +27,6 @@ from tracker.vocab import FINANCE_ROLES, RUN_STATUS_WORDS
 
 FINANCE = FINANCE_ROLES
 LIST_SIZE = 100
-
-
-def _run_or_404(run_id: int) -> PaymentRun:
-    run = db.session.get(PaymentRun, run_id)
-    if run is None:
-        abort(404)
-    return run
 
 
 @bp.get("/")
@@ -111,13 +104,13 @@ def _render_run(run: PaymentRun, paid_form: MarkPaidForm | None = None, status: 
 @bp.get("/<int:run_id>")
 @roles_required(*FINANCE)
 def detail(run_id: int):
-    return _render_run(_run_or_404(run_id))
+    return _render_run(db.get_or_404(PaymentRun, run_id))
 
 
 @bp.get("/<int:run_id>/print")
 @roles_required(*FINANCE)
 def print_summary(run_id: int):
-    run = _run_or_404(run_id)
+    run = db.get_or_404(PaymentRun, run_id)
     items = service.items_in(run)
     details = accounts.details_for([i.payment.person_id for i in items])
     return render_template(
@@ -133,7 +126,7 @@ def print_summary(run_id: int):
 @bp.get("/<int:run_id>/file")
 @roles_required(*FINANCE)
 def download(run_id: int):
-    run = _run_or_404(run_id)
+    run = db.get_or_404(PaymentRun, run_id)
     file_format = request.args.get("format", "csv")
     try:
         if file_format not in files.FORMATS:
@@ -160,11 +153,11 @@ def _mark_paid(run: PaymentRun, form: MarkPaidForm) -> pages.Done:
 @bp.post("/<int:run_id>/paid")
 @roles_required(*FINANCE)
 def mark_paid(run_id: int):
-    run = _run_or_404(run_id)
+    run = db.get_or_404(PaymentRun, run_id)
     form = MarkPaidForm()
     if done := pages.posted(form, lambda: _mark_paid(run, form)):
         return done
-        run = _run_or_404(run_id)
+        run = db.get_or_404(PaymentRun, run_id)
     return _render_run(run, form, 422)
 
 
@@ -176,11 +169,11 @@ def _cancel(run: PaymentRun) -> pages.Done:
 @bp.post("/<int:run_id>/cancel")
 @roles_required(*FINANCE)
 def cancel(run_id: int):
-    run = _run_or_404(run_id)
+    run = db.get_or_404(PaymentRun, run_id)
     form = EmptyForm()
     if done := pages.posted(form, lambda: _cancel(run)):
         return done
-        run = _run_or_404(run_id)
+        run = db.get_or_404(PaymentRun, run_id)
     return _render_run(run, status=422, problems=form)
 
 
