@@ -223,5 +223,7 @@ def _init_templates(app: Flask) -> None:
     @app.context_processor
     def inject():
         from tracker.people.models import PREFERENCE_LABELS
+        from tracker.rules.checks import NOTICE
 
-        return {"org_name": app.config["ORGANISATION_NAME"], "kind_labels": PREFERENCE_LABELS}
+        # ``notice``: the safeguard notice every page that shows a verdict carries.
+        return {"org_name": app.config["ORGANISATION_NAME"], "kind_labels": PREFERENCE_LABELS, "notice": NOTICE}

@@ -233,7 +233,6 @@ def _position(person: Person, preview: bool):
         groups=groups,
         has_claims=has_claims,
         planned_count=_planned_count(person),
-        notice=checks.NOTICE,
         has_consent=person.consent is not None,
     ), status
 

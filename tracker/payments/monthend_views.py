@@ -31,7 +31,6 @@ from tracker.payments import approvals, bp, forms, owed, presenters
 from tracker.payments import reconcile as reconciliation
 from tracker.payments.forms import ApproveForm, OwedForm, ReconcileForm
 from tracker.payments.models import Payment
-from tracker.rules.checks import NOTICE
 from tracker.timeutil import parse_day, today, utcnow
 from tracker.vocab import FINANCE_ROLES, KIND_LABELS, MAX_PAGE
 
@@ -95,7 +94,6 @@ def owed_queue():
         queue=queue,
         on=on,
         names=names,
-        notice=NOTICE,
         summary=presenters.check_summary,
         preference=presenters.preference_text,
         suggestions=lambda r: presenters.owed_suggestions(r.check, names),

@@ -45,7 +45,6 @@ from tracker.payments.models import Payment
 from tracker.people import service as people_service
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
-from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow, when_text
 from tracker.vocab import (
     FINANCE_ROLES,
@@ -236,7 +235,6 @@ def _render_new(person: Person, form: PaymentForm, unpaid: list[Contribution], c
         verdicts=presenters.verdict_rows(check.get("verdicts"), names=names) if check else [],
         suggestions=presenters.suggestion_views(check, form, names),
         names=names,
-        notice=NOTICE,
         show_override=blocked or bool(form.override_reason.data) or bool(form.override_reason.errors),
         blocked_note=presenters.BLOCKED_NOTE if blocked and status != 409 else None,
         pay_kind_labels=KIND_LABELS,
@@ -345,7 +343,6 @@ def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None =
         show_pay_override=bool(pay_check and pay_check.get("blocked"))
         or bool(pay_form.override_reason.data)
         or bool(pay_form.override_reason.errors),
-        notice=NOTICE,
         status_labels=PAYMENT_STATUS_LABELS,
         pay_kind_labels=KIND_LABELS,
         all_forms=(pay_form, made["cancel_form"], made["reverse_form"]),

@@ -53,7 +53,6 @@ from tracker.risks.forms import (
 from tracker.risks.models import RiskFlag, RiskNote
 from tracker.rules import ledger, redaction, wording
 from tracker.rules import service as rules_service
-from tracker.rules.checks import NOTICE
 from tracker.timeutil import today, utcnow
 from tracker.vocab import (
     BENEFIT_INFO_ROLES,
@@ -113,7 +112,6 @@ def _dashboard_page(form: DashboardFilterForm, f, rows: dash.Page | None, *, red
         rows=rows,
         redact=redact,
         filters=f,
-        notice=NOTICE,
         redacted_title=dash.REDACTED_TITLE,
         **more,
     )
@@ -196,7 +194,6 @@ def _render_person(
         flag_notes=flag_notes or {},
         level_words=FLAG_LEVEL_WORDS,
         flag_status_words=FLAG_STATUS_WORDS,
-        notice=NOTICE,
         on=on,
         fig=present.figure,
         period_text=present.period_text,
@@ -395,7 +392,6 @@ def plan(person_id: int):
         result=plan_result,
         proposals=proposals,
         total=format_money(total) if total is not None else None,
-        notice=NOTICE,
         on=on,
         horizon_weeks=planner.HORIZON_WEEKS,
         may_record=_may_record_plans(),
