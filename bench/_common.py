@@ -8,6 +8,7 @@ a PostgreSQL database is created at the start and dropped at the end, even after
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import platform
@@ -188,6 +189,17 @@ def summary_ms(samples_ns) -> dict:
         "min": min(ms),
         "max": max(ms),
     }
+
+
+RESULT_PREFIX = "RESULT "
+
+
+def result(bench: str, measure: str, ratio: float, *, baseline: str, target: str = "", met: bool | None = None) -> None:
+    """One headline figure as a machine-readable line (bench/run_all.py collects these into
+    docs/benchmarks.md). ``ratio`` is the measure against ``baseline``, measured in the same run."""
+    row = {"bench": bench, "measure": measure, "ratio": round(ratio, 3), "baseline": baseline, "target": target}
+    row["met"] = met
+    print(RESULT_PREFIX + json.dumps(row), flush=True)
 
 
 def verdict(ok: bool) -> str:

@@ -456,6 +456,8 @@ def report(results: dict, app, data: dict, single: dict) -> None:
     rows = []
     for name, r in results.items():
         rps = r["requests"] / r["seconds"]
+        if r is not base:
+            c.result("api_load", f"{name[4:]} req/s", rps / base_rps, baseline="/healthz req/s")
         rows.append(
             [
                 name,

@@ -252,6 +252,14 @@ def run(app, url: str, args) -> None:
             f"   {name:<14} ratio {ratio:6.1f}x  vs target <= {TARGET_RATIO:.0f}x  "
             f"({ratio / TARGET_RATIO:.2f} of target): {c.verdict(ratio <= TARGET_RATIO)}"
         )
+        c.result(
+            "check",
+            f"check, {name} (median)",
+            ratio,
+            baseline="bare SUMs",
+            target=f"<= {TARGET_RATIO:.0f}x",
+            met=ratio <= TARGET_RATIO,
+        )
         print(
             f"   {name:<14} p95 {s['p95']:7.2f} ms vs target < {target_p95:.0f} ms "
             f"({s['p95'] / target_p95:.2f} of target): {c.verdict(s['p95'] < target_p95)}"
