@@ -134,7 +134,7 @@ def test_payments_tell_what_happened_in_words(client, login, person):
     assert "Reason given: Session did not happen" in page
     assert "Paid, then corrected" in page and "Corrected on 5 March 2025" in page
     assert "It cancels out the payment of £33.33 that reached you on 1 March 2025" in page
-    assert "-£33.33" in page
+    assert "−£33.33" in page
     assert "Waiting to be approved. Planned to reach you on 20 May 2025." in page
 
 

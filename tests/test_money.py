@@ -64,7 +64,7 @@ def test_to_decimal_parses(text, expected):
 
 def test_formatting():
     assert format_money(Decimal("1234.5")) == "£1,234.50"
-    assert format_money(Decimal("-3")) == "-£3.00"
+    assert format_money(Decimal("-3")) == "−£3.00"
     assert money_str(Decimal("150")) == "150.00"
 
 

@@ -541,7 +541,7 @@ def test_pay_then_reverse_from_the_detail_page(app, client, login, carer):
     page = client.get(f"/payments/{pid}").get_data(as_text=True)
     assert "paid to the wrong person" in page and "Reverse the payment" not in page
     page = client.get(f"/payments/{entry.id}").get_data(as_text=True)
-    assert "This entry reverses" in page and "-£50.00" in page
+    assert "This entry reverses" in page and "−£50.00" in page
     # A second reversal is refused with a message, not an error page.
     resp = client.post(f"/payments/{pid}/reverse", data={"reverse-reason": "again"}, follow_redirects=True)
     assert resp.status_code == 200 and "already been reversed" in resp.get_data(as_text=True)
@@ -675,7 +675,7 @@ def test_month_end_totals_are_exact(app, client, login, carer):
     assert "Month end: April 2025" in page
     assert "Paid by bank transfer: 2 entries, £0.30" in page
     assert "Paid by voucher: 3 entries, £99.99" in page
-    assert "Paid by cash: 2 entries, £0.00" in page and "-£10.00" in page
+    assert "Paid by cash: 2 entries, £0.00" in page and "−£10.00" in page
     assert "Total paid in April 2025: £100.29" in page
     assert "£999.00" not in page
     assert "Approved payments not yet paid: 2, £13.00 in all" in page

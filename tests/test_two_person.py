@@ -216,7 +216,7 @@ def test_reversing_on_the_page_makes_a_draft_someone_else_approves(
     # The person's own page does not show the payment as corrected until the reversal is approved.
     own = own_payments()
     assert "£50.00" in own and "Paid, then corrected" not in own and "Correction" not in own
-    assert "-£50.00" not in own_payments("/")  # their home page's recent payments: no draft correction
+    assert "−£50.00" not in own_payments("/")  # their home page's recent payments: no draft correction
     _sign_in(client, login)
     page = client.get(f"/payments/{entry_id}").get_data(as_text=True)
     assert "Approve the reversal" in page and "Cancel the reversal" in page
@@ -226,4 +226,4 @@ def test_reversing_on_the_page_makes_a_draft_someone_else_approves(
     assert ", and reversed" in client.get(f"/payments/{pid}").get_data(as_text=True)
     own = own_payments()
     assert "Paid, then corrected" in own and "Correction" in own
-    assert "-£50.00" in own_payments("/")
+    assert "−£50.00" in own_payments("/")

@@ -51,11 +51,16 @@ def to_decimal(value, places: int = 2) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-places))
 
 
+#: A real minus sign (U+2212), not a hyphen: screen readers say "minus" and it lines up in tables.
+MINUS = "\u2212"
+
+
 def format_money(value: Decimal | None, symbol: str = "£") -> str:
+    """Money for people to read: "£1,250.00", "−£50.00" (a real minus sign)."""
     if value is None:
         return ""
     q = value.quantize(PENNY, rounding=ROUND_HALF_UP)
-    sign = "-" if q < 0 else ""
+    sign = MINUS if q < 0 else ""
     return f"{sign}{symbol}{abs(q):,.2f}"
 
 
