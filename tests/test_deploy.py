@@ -258,7 +258,10 @@ def test_the_app_refuses_production_until_the_secret_is_filled_in(env_example, m
     from tracker import create_app
 
     for key, value in env_example.items():
-        monkeypatch.setenv(key, value)
+        # The metrics library reads its folder when it is first imported, for the whole process: the
+        # tests' processes keep their counts in memory.
+        if key != "PROMETHEUS_MULTIPROC_DIR":
+            monkeypatch.setenv(key, value)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
