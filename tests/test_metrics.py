@@ -277,6 +277,11 @@ def test_multiprocess_mode_adds_up_every_process_in_the_folder(scrape_app, tmp_p
     assert "tracker_outbox_pending" in text  # the database's gauges come from the scraping process
 
 
+def test_a_missing_multiprocess_folder_does_not_break_the_scrape(scrape_app, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "not-made"))
+    assert "tracker_outbox_pending" in scrape(scrape_app)
+
+
 def test_gunicorn_marks_a_dead_workers_live_files(tmp_path, monkeypatch):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     live, kept = tmp_path / "gauge_livesum_4242.db", tmp_path / "counter_4242.db"

@@ -182,9 +182,9 @@ def exposition(database: Iterable[Metric]) -> bytes:
     """The text a scrape answers: the processes' metrics, then the database's gauges."""
     registry = CollectorRegistry()
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder:
+    if folder and os.path.isdir(folder):
         MultiProcessCollector(registry, path=folder)
-    else:
+    else:  # each process its own counts (or the folder is missing: the log says so at each write)
         registry.register(_Local())  # type: ignore[arg-type]
     registry.register(_Families(database))  # type: ignore[arg-type]
     return generate_latest(registry)
