@@ -73,6 +73,10 @@ class Defaults:
     # Documents still queued after this long are queued again by the sweep.
     DOCUMENT_REDRIVE_AFTER_SECONDS = 600
     CELERY: dict = {}
+    # /metrics (docs/operations.md): off (404) unless a bearer token is set, or private and loopback
+    # addresses are allowed to scrape without one.
+    METRICS_TOKEN = ""
+    METRICS_ALLOW_PRIVATE = False
     # Logging (tracker/logs.py): DEBUG, INFO, WARNING or ERROR, from LOG_LEVEL.
     LOG_LEVEL = "INFO"
     # Bank details: Fernet keys, comma-separated; the first encrypts, all decrypt (key rotation).
@@ -160,6 +164,16 @@ def is_development(env_name: str) -> bool:
     return env_name in DEVELOPMENT_ENVS
 
 
+def _switches(env: Mapping[str, str]) -> dict:
+    """Settings that are on or off."""
+    out: dict = {}
+    if env.get("METRICS_ALLOW_PRIVATE"):
+        out["METRICS_ALLOW_PRIVATE"] = env["METRICS_ALLOW_PRIVATE"].lower() in ("1", "true", "yes")
+    if env.get("FLASK_DEBUG") in ("1", "true", "True"):
+        out["DEBUG"] = True
+    return out
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
     env = os.environ if environ is None else environ
@@ -195,11 +209,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "BACS_SORT_CODE",
         "BACS_ACCOUNT_NUMBER",
         "BACS_ACCOUNT_NAME",
+        "METRICS_TOKEN",
     ):
         if env.get(key):
             out[key] = env[key]
-    if env.get("FLASK_DEBUG") in ("1", "true", "True"):
-        out["DEBUG"] = True
+    out.update(_switches(env))
     if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or not is_development(out.get("ENV_NAME", "")):
         out["SESSION_COOKIE_SECURE"] = True
         out["REMEMBER_COOKIE_SECURE"] = True

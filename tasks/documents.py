@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from tracker.documents import service
+from tracker.ops import service as ops
 
 log = logging.getLogger(__name__)
 
@@ -50,4 +51,6 @@ def render_document(self, document_id: int) -> str:
 
 @shared_task(name="tracker.documents.redrive")
 def redrive() -> int:
-    return service.redrive_stuck(current_app.config["DOCUMENT_REDRIVE_AFTER_SECONDS"])
+    queued = service.redrive_stuck(current_app.config["DOCUMENT_REDRIVE_AFTER_SECONDS"])
+    ops.record_heartbeat(ops.DOCUMENTS_REDRIVE)
+    return queued

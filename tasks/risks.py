@@ -6,6 +6,7 @@ from datetime import date
 
 from celery import shared_task
 
+from tracker.ops import service as ops
 from tracker.risks import service
 
 #: How long a scan's lease lasts: a worker that dies mid-scan holds it no longer than this.
@@ -27,6 +28,7 @@ def scan(self, on: str | None = None, lease_seconds: int = LEASE_SECONDS) -> dic
     try:
         with self.step():
             done = service.scan(_day(on))
+            ops.record_heartbeat(ops.RISK_SCAN)
     finally:
         with self.step():
             service.release_lock(service.SCAN_LOCK, holder)
@@ -35,4 +37,6 @@ def scan(self, on: str | None = None, lease_seconds: int = LEASE_SECONDS) -> dic
 
 @shared_task(name="tracker.risks.digest")
 def digest(on: str | None = None) -> int:
-    return service.digest(_day(on))
+    sent = service.digest(_day(on))
+    ops.record_heartbeat(ops.RISK_DIGEST)
+    return sent

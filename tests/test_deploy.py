@@ -152,7 +152,7 @@ def test_each_unit_is_hardened_and_writes_only_to_the_state_folder(units, name):
     assert service["PrivateTmp"] == ["yes"]
     assert service["ReadWritePaths"] == [STATE_DIR]
     env = read_env_file(DEPLOY / "tracker.env.example")
-    for key in ("STORAGE_DIR", "BROKER_DIR"):  # folders the app writes to must be writable
+    for key in ("STORAGE_DIR", "BROKER_DIR", "PROMETHEUS_MULTIPROC_DIR"):  # folders the app writes to must be writable
         assert env[key].startswith(STATE_DIR + "/")
 
 
@@ -162,6 +162,13 @@ def test_web_unit_serves_the_flask_app_with_gunicorn_on_loopback(units):
     assert argv[-1] == "wsgi:app"
     assert argv[argv.index("--bind") + 1] == GUNICORN_ADDRESS
     assert one(units["tracker-web.service"], "Service", "Type") == "notify"  # gunicorn tells systemd it is up
+
+
+def test_web_unit_loads_the_gunicorn_hooks_for_the_metrics(units):
+    argv = exec_start(units["tracker-web.service"])
+    assert argv[argv.index("--config") + 1] == "/opt/tracker/deploy/gunicorn.conf.py"
+    text = (DEPLOY / "gunicorn.conf.py").read_text()
+    assert "def child_exit(" in text and "mark_process_dead" in text
 
 
 def test_worker_and_beat_units_load_the_celery_app(units):
@@ -258,7 +265,10 @@ def test_the_app_refuses_production_until_the_secret_is_filled_in(env_example, m
     from tracker import create_app
 
     for key, value in env_example.items():
-        monkeypatch.setenv(key, value)
+        # The metrics library reads its folder when it is first imported, for the whole process: the
+        # tests' processes keep their counts in memory.
+        if key != "PROMETHEUS_MULTIPROC_DIR":
+            monkeypatch.setenv(key, value)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "x" * 48)

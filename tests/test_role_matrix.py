@@ -24,6 +24,11 @@ def public():
     return ("public", ALL)
 
 
+def operator():
+    """Off for everyone, whatever their role, without the metrics token or a private address."""
+    return ("operator", ())
+
+
 def signed_in():
     return ("roles", ALL)
 
@@ -42,6 +47,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "static": {"GET": public()},
     "ops.healthz": {"GET": public()},
     "ops.readyz": {"GET": public()},
+    "ops.metrics_page": {"GET": operator()},
     "auth.sign_in": {"GET": public(), "POST": public()},
     "auth.sign_out": {"POST": signed_in()},
     # account pages (a spare coordinator is the user acted on)
@@ -320,7 +326,9 @@ def test_role_matrix(app, world):
             # Anonymous
             client = app.test_client()
             resp = _call(client, method, url)
-            if kind == "public":
+            if kind == "operator":
+                assert resp.status_code == 404, (method, url, resp.status_code)
+            elif kind == "public":
                 assert resp.status_code < 500 and resp.status_code not in (401, 403, 404), (
                     method,
                     url,
@@ -338,7 +346,7 @@ def test_role_matrix(app, world):
                 code = resp.status_code
                 where = f"{role} {method} {url} ({whose}) -> {code}"
                 assert code < 500, where
-                if kind == "person" and role == "contributor" and whose == "other":
+                if kind == "operator" or (kind == "person" and role == "contributor" and whose == "other"):
                     assert code == 404, where
                 elif role not in allowed:
                     assert code == 403, where

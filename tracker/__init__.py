@@ -73,6 +73,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     logs.configure(app.config.get("LOG_LEVEL"))  # once per process
     web.init_app(app)
+    from tracker.ops import metrics
+
+    metrics.init_app(app)  # request counts and latencies for /metrics
     # Ids in URLs fit a 64-bit database integer; a larger number is simply "not found".
     app.url_map.converters["int"] = web.DatabaseIdConverter
 
@@ -132,6 +135,9 @@ def _refuse_unsafe_production(cfg: dict, dev_secret: str) -> None:
         )
     if cfg.get("DEBUG"):
         raise RuntimeError(f"TRACKER_ENV={name} is treated as production, which must not run with debug on.")
+    token = cfg.get("METRICS_TOKEN") or ""
+    if token and len(token) < 32:
+        raise RuntimeError(f"TRACKER_ENV={name} is treated as production: METRICS_TOKEN needs 32+ random characters.")
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
 
 

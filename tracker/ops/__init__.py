@@ -1,4 +1,5 @@
-"""Health endpoints for load balancers and benchmarks."""
+"""The operator's area: health probes for load balancers, Prometheus metrics, and the scheduled
+jobs' heartbeats."""
 
 from flask import Blueprint
 

@@ -1,10 +1,17 @@
-"""The health endpoints' routes: /healthz and /readyz."""
+"""The operator's endpoints: /healthz, /readyz and /metrics."""
+
+import logging
 
 import sqlalchemy as sa
-from flask import current_app, jsonify
+from flask import Response, abort, current_app, jsonify, request
 
 from tracker.extensions import db
-from tracker.ops import bp
+from tracker.ops import bp, metrics, service
+from tracker.timeutil import today, utcnow
+
+log = logging.getLogger(__name__)
+#: The classic text format, which every Prometheus server reads (what generate_latest writes).
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @bp.get("/healthz")
@@ -15,7 +22,8 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """200 only when the database and the broker both answer."""
+    """200 only when the database and the broker both answer. The scheduled jobs' last runs are
+    reported too, as information: a late job never makes the app unready."""
     checks = {}
     try:
         db.session.execute(sa.text("SELECT 1"))
@@ -32,4 +40,33 @@ def readyz():
     except Exception as exc:
         checks["broker"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), 200 if ok else 503
+    body = {"status": "ok" if ok else "unavailable", "checks": checks}
+    if checks["database"] == "ok":
+        body["scheduler"] = _scheduler()
+    return jsonify(body), 200 if ok else 503
+
+
+def _scheduler() -> dict:
+    try:
+        beats = service.heartbeats()
+    except Exception as exc:
+        db.session.rollback()
+        return {"error": type(exc).__name__}
+    db.session.rollback()
+    return service.scheduler_report(beats, utcnow())
+
+
+@bp.get("/metrics")
+def metrics_page():
+    """Prometheus metrics, for a bearer token or (by setting) a private address; 404 to anyone else."""
+    if not metrics.scrape_allowed(request, current_app.config):
+        abort(404)
+    try:
+        families = metrics.database_families(utcnow(), today())
+        families.append(metrics.gauge("tracker_metrics_database_up", "1 when the database gauges were read.", 1))
+    except Exception:
+        log.warning("Could not read the database for the metrics", exc_info=True)
+        families = [metrics.gauge("tracker_metrics_database_up", "1 when the database gauges were read.", 0)]
+    finally:
+        db.session.rollback()  # read only: nothing to keep
+    return Response(metrics.exposition(families), headers={"Content-Type": TEXT_FORMAT})
