@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -464,3 +465,49 @@ def test_every_claim_problem_is_listed_at_once(app, client, login, make_person):
     page = resp.get_data(as_text=True)
     assert 'href="#start_on"' in page and 'href="#attr_ap_start_day"' in page
     assert _count(app, BenefitClaim) == 0
+
+
+# ---- the person page leads somewhere (issue 13, item 3) ----------------------------------
+
+
+def _money_person(app, make_person) -> int:
+    from tests.builders import contribution, payment, saved
+
+    pid = make_person("Sam Jones", claims=[UC])
+    saved(app, contribution, pid, date(2025, 4, 2), value_owed="40.00")
+    saved(app, contribution, pid, date(2025, 4, 9), value_owed="35.50")
+    for day in range(1, 8):
+        saved(app, payment, pid, "10.00", date(2025, 3, day))
+    return pid
+
+
+def test_finance_sees_what_is_owed_the_latest_payments_and_create_a_payment(app, client, login, make_person):
+    pid = _money_person(app, make_person)
+    login("finance")
+    page = client.get(f"/people/{pid}").get_data(as_text=True)
+    assert "Owed and not yet paid: £75.50</strong> for 2 sessions" in page
+    assert f'href="/payments/new?person_id={pid}"' in page and "Create a payment" in page
+    assert len(re.findall(r'href="/payments/\d+"', page)) == 5
+    assert "7 March 2025" in page and "1 March 2025" not in page  # newest five only
+    assert f'href="/payments/?person_id={pid}"' in page
+    assert f'href="/documents/new?person_id={pid}"' in page
+    # Finance sees no benefit information, so no link to the risk page or the planner.
+    assert f"/risks/people/{pid}" not in page
+
+
+def test_a_coordinator_gets_the_risk_page_and_planner_but_cannot_create_a_payment(app, client, login, make_person):
+    pid = _money_person(app, make_person)
+    login("coordinator")
+    page = client.get(f"/people/{pid}").get_data(as_text=True)
+    assert "Owed and not yet paid: £75.50" in page
+    assert f'href="/risks/people/{pid}"' in page and f'href="/risks/people/{pid}/plan"' in page
+    assert "/payments/new" not in page
+    for url in (f"/risks/people/{pid}", f"/risks/people/{pid}/plan", f"/documents/new?person_id={pid}"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_contributor_s_own_page_has_no_staff_money_section(app, client, login, make_person):
+    pid = _money_person(app, make_person)
+    login("contributor", person_id=pid)
+    page = client.get(f"/people/{pid}").get_data(as_text=True)
+    assert "Owed and not yet paid" not in page and "Create a payment" not in page

@@ -9,6 +9,8 @@ tracker.people.presenters.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,9 +19,11 @@ from tracker import pages
 from tracker.audit.models import AuditEvent
 from tracker.auth.access import can_edit_person, can_see_benefits, roles_required, visible_person_or_404
 from tracker.auth.forms import EmptyForm
+from tracker.contributions.service import unpaid_contributions
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.pages import Done
+from tracker.payments.queries import Filters, payments_query
 from tracker.people import bp, presenters, service
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, normalise_attributes
 from tracker.people.forms import (
@@ -35,7 +39,18 @@ from tracker.people.forms import (
 )
 from tracker.people.models import BenefitClaim, Person
 from tracker.timeutil import today
-from tracker.vocab import BENEFIT_INFO_ROLES, MAX_PAGE, ROLES, STAFF_ROLES
+from tracker.vocab import (
+    BENEFIT_INFO_ROLES,
+    FINANCE_ROLES,
+    KIND_LABELS,
+    MAX_PAGE,
+    PAYMENT_STATUS_LABELS,
+    ROLES,
+    STAFF_ROLES,
+)
+
+#: How many of a person's latest payments their page lists (the payments list has the rest).
+RECENT_PAYMENTS = 5
 
 #: The person themself, or someone who looks after people.
 SELF_OR_MANAGER = (*BENEFIT_INFO_ROLES, "contributor")
@@ -87,6 +102,8 @@ def _render(template: str, person: Person | None = None, **ctx):
         is_self=bool(person and _is_self(person)),
         describe_attributes=presenters.describe_attributes,
         benefits=BENEFITS,
+        pay_kinds=KIND_LABELS,
+        pay_statuses=PAYMENT_STATUS_LABELS,
         **ctx,
     )
 
@@ -175,7 +192,17 @@ def detail(person_id: int):
         claims=claims,
         show_benefits=show_benefits,
         can_edit=can_edit_person(current_user, person),
+        money=None if _is_self(person) else _money(person),
+        can_pay=current_user.role in FINANCE_ROLES,
+        can_plan=current_user.role in BENEFIT_INFO_ROLES,
     )
+
+
+def _money(person: Person) -> dict:
+    """For staff: what the person is owed and not yet paid, and their latest payments."""
+    unpaid = unpaid_contributions(person.id)
+    recent = db.session.scalars(payments_query(Filters(person_id=person.id)).limit(RECENT_PAYMENTS)).unique().all()
+    return {"owed": sum((c.value_owed for c in unpaid), Decimal(0)), "sessions": len(unpaid), "recent": recent}
 
 
 def _update(person: Person, form) -> Done:
