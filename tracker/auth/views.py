@@ -1,13 +1,13 @@
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from tracker.auth import accounts as accounts  # noqa: F401  (the account pages add their routes to bp)
-from tracker.auth import bp, service, throttle, timeouts
+from tracker.auth import bp, service, throttle
+from tracker.auth import two_factor_pages as two_factor_pages  # the code step and set-up pages
 from tracker.auth.forms import EmptyForm, SignInForm
 from tracker.extensions import db, limiter
-from tracker.timeutil import utcnow
 
 
 def _safe_next(target: str | None) -> str:
@@ -55,12 +55,10 @@ def sign_in():
         if user is None:
             throttle.count_failure("SIGN_IN_ACCOUNT_LIMIT", "sign-in-account", account)
             form.password.errors.append("The email address or password is not right.")
+        elif user.has_two_factor:
+            return two_factor_pages.ask_for_code(user, _safe_next(request.args.get("next")))
         else:
-            user.last_sign_in_at = utcnow()
-            db.session.commit()
-            login_user(user)
-            timeouts.started()
-            return redirect(_safe_next(request.args.get("next")))
+            return two_factor_pages.finish_sign_in(user, _safe_next(request.args.get("next")))
     status = 422 if form.errors else 200
     return render_template("auth/sign_in.html", form=form), status
 
