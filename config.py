@@ -170,6 +170,16 @@ def require_2fa(setting: bool | None, env_name: str) -> bool:
     return (not is_development(env_name)) if setting is None else bool(setting)
 
 
+def _switches(env: Mapping[str, str]) -> dict:
+    """On/off settings given in the environment."""
+    out: dict = {}
+    if env.get("REQUIRE_2FA"):
+        out["REQUIRE_2FA"] = env["REQUIRE_2FA"].strip().lower() in TRUE_WORDS
+    if env.get("FLASK_DEBUG") in ("1", "true", "True"):
+        out["DEBUG"] = True
+    return out
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
     env = os.environ if environ is None else environ
@@ -208,10 +218,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
     ):
         if env.get(key):
             out[key] = env[key]
-    if env.get("REQUIRE_2FA"):
-        out["REQUIRE_2FA"] = env["REQUIRE_2FA"].strip().lower() in TRUE_WORDS
-    if env.get("FLASK_DEBUG") in ("1", "true", "True"):
-        out["DEBUG"] = True
+    out.update(_switches(env))
     if env.get("SESSION_COOKIE_SECURE") in ("1", "true", "True") or not is_development(out.get("ENV_NAME", "")):
         out["SESSION_COOKIE_SECURE"] = True
         out["REMEMBER_COOKIE_SECURE"] = True

@@ -38,6 +38,11 @@ CODE_SCOPE = "sign-in-code"
 OPEN_WHILE_ENROLLING = {None, "static", "auth.two_factor", "auth.sign_out", "ops.healthz", "ops.readyz"}
 
 
+def _me() -> User:
+    """The signed-in user itself (services record it on audit events), not Flask-Login's proxy."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
 def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_LIMIT"]
 
@@ -205,7 +210,7 @@ def two_factor_page():
         secret = _setup_secret()
 
         def enrol() -> pages.Done:
-            _show_once(two_factor.enrol(current_user, secret, form.code.data, actor=current_user))
+            _show_once(two_factor.enrol(_me(), secret, form.code.data, actor=_me()))
             session.pop(SETUP, None)
             return pages.Done(url_for("auth.two_factor"), "Your second factor is set up.")
 
@@ -227,7 +232,7 @@ def new_recovery_codes():
             return _too_many(wait)
 
         def replace() -> pages.Done:
-            _show_once(two_factor.new_recovery_codes(current_user, form.code.data, actor=current_user))
+            _show_once(two_factor.new_recovery_codes(_me(), form.code.data, actor=_me()))
             return pages.Done(url_for("auth.two_factor"), "You have new recovery codes. The old ones no longer work.")
 
         done = pages.submit(form, replace, on_error=_on_wrong_code(form))
