@@ -80,11 +80,7 @@ def _pending_user() -> User | None:
 
 
 def _too_many(wait: int) -> tuple[str, int]:
-    message = (
-        "There have been too many wrong codes for this account. "
-        f"For your security, try again in {throttle.minutes_text(wait)}."
-    )
-    return render_template("error.html", status=429, title="Too many attempts", message=message), 429
+    return throttle.too_many(wait, "wrong codes")
 
 
 def _code_wait(user: User) -> int:
@@ -197,6 +193,21 @@ def _status_page(form: CodeForm | None = None) -> tuple[str, int]:
     ), pages.status(form)
 
 
+def _with_code(form: CodeForm, make_codes: Callable[[], list[str]], message: str) -> Response | tuple | None:
+    """A write that needs a right code from the signed-in user (throttled like sign-in); the recovery
+    codes it makes are kept to be shown once. None: the form is shown again with its errors."""
+    wait = _code_wait(current_user)
+    if wait:
+        return _too_many(wait)
+
+    def action() -> pages.Done:
+        _show_once(make_codes())
+        session.pop(SETUP, None)
+        return pages.Done(url_for("auth.two_factor"), message)
+
+    return pages.submit(form, action, on_error=_on_wrong_code(form))
+
+
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
 @login_required
 def two_factor_page():
@@ -204,17 +215,10 @@ def two_factor_page():
         return _status_page()
     form = CodeForm()
     if form.validate_on_submit():
-        wait = _code_wait(current_user)
-        if wait:
-            return _too_many(wait)
         secret = _setup_secret()
-
-        def enrol() -> pages.Done:
-            _show_once(two_factor.enrol(_me(), secret, form.code.data, actor=_me()))
-            session.pop(SETUP, None)
-            return pages.Done(url_for("auth.two_factor"), "Your second factor is set up.")
-
-        done = pages.submit(form, enrol, on_error=_on_wrong_code(form))
+        done = _with_code(
+            form, lambda: two_factor.enrol(_me(), secret, form.code.data, actor=_me()), "Your second factor is set up."
+        )
         if done:
             return done
     return _setup_page(form)
@@ -227,15 +231,11 @@ def new_recovery_codes():
         return redirect(url_for("auth.two_factor"))
     form = CodeForm()
     if form.validate_on_submit():
-        wait = _code_wait(current_user)
-        if wait:
-            return _too_many(wait)
-
-        def replace() -> pages.Done:
-            _show_once(two_factor.new_recovery_codes(_me(), form.code.data, actor=_me()))
-            return pages.Done(url_for("auth.two_factor"), "You have new recovery codes. The old ones no longer work.")
-
-        done = pages.submit(form, replace, on_error=_on_wrong_code(form))
+        done = _with_code(
+            form,
+            lambda: two_factor.new_recovery_codes(_me(), form.code.data, actor=_me()),
+            "You have new recovery codes. The old ones no longer work.",
+        )
         if done:
             return done
     return _status_page(form)

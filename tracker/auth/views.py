@@ -32,14 +32,6 @@ def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_LIMIT"]
 
 
-def _locked(wait: int) -> tuple[str, int]:
-    message = (
-        "There have been too many failed sign-ins for this account. "
-        f"For your security, try again in {throttle.minutes_text(wait)}."
-    )
-    return render_template("error.html", status=429, title="Too many attempts", message=message), 429
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
@@ -50,7 +42,7 @@ def sign_in():
         account = (form.email.data or "").strip().lower()
         wait = throttle.wait_seconds("SIGN_IN_ACCOUNT_LIMIT", "sign-in-account", account)
         if wait:
-            return _locked(wait)
+            return throttle.too_many(wait, "failed sign-ins")
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
             throttle.count_failure("SIGN_IN_ACCOUNT_LIMIT", "sign-in-account", account)
