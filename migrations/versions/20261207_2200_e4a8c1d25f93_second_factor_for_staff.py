@@ -1,5 +1,5 @@
 """second factor for staff: a sealed TOTP secret, when it was set up and the last step used, on each
-user; single-use recovery codes stored as SHA-256
+user; single-use recovery codes stored as Argon2id hashes
 
 Revision ID: e4a8c1d25f93
 Revises: b3d9f2a61c07
@@ -26,12 +26,11 @@ def upgrade():
         'recovery_code',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('code_hash', sa.String(length=64), nullable=False),
+        sa.Column('code_hash', sa.String(length=255), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('used_at', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_recovery_code_user_id_user_account')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_code')),
-        sa.UniqueConstraint('code_hash', name=op.f('uq_recovery_code_code_hash')),
     )
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)

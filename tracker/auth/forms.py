@@ -45,7 +45,7 @@ class RecoveryCodeForm(FlaskForm):
         "Recovery code",
         validators=[
             DataRequired("Enter one of your recovery codes."),
-            Length(max=40, message="A recovery code looks like abcd-efgh-jkmn-pqrs."),
+            Length(max=40, message="A recovery code looks like abcde-fghjk."),
         ],
         render_kw={"spellcheck": "false", "autocapitalize": "off", "autocorrect": "off"},
     )

@@ -120,12 +120,13 @@ class SetPasswordLink(Model):
 
 class RecoveryCode(Model):
     """A single-use code that stands in for a one-time code when the user's device is lost. Only its
-    SHA-256 is stored; the codes are shown once, when they are made."""
+    Argon2id hash is stored (salted, as ASVS asks of secrets under 112 bits); the codes are shown once,
+    when they are made."""
 
     __tablename__ = "recovery_code"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
-    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     used_at: so.Mapped[datetime | None]

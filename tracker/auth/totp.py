@@ -2,14 +2,13 @@
 6 digits, one step either side accepted for clock drift), the QR code drawn here as inline SVG (segno;
 nothing is fetched), and the secret sealed with Fernet under a key derived from SECRET_KEY (HKDF-SHA256).
 
-Recovery codes are 16 random characters (about 79 bits), so, like API tokens, a SHA-256 of each is
-enough to store: no database dump gives a code back.
+Recovery codes are 10 random characters (about 49 bits), drawn with ``secrets``; they are stored as
+Argon2id hashes, like passwords (tracker/auth/two_factor.py).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import time
@@ -27,7 +26,7 @@ VALID_WINDOW = 1
 RECOVERY_CODE_COUNT = 10
 #: Lower-case letters and digits without the look-alikes 0, 1, i, l and o.
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-RECOVERY_LENGTH = 16
+RECOVERY_LENGTH = 10
 _KEY_INFO = b"tracker: second-factor secrets at rest"
 
 
@@ -100,17 +99,15 @@ def unseal(sealed: str, secret_key: str) -> str | None:
 
 
 def new_recovery_codes() -> list[str]:
-    """Ten codes shown as ``abcd-efgh-jkmn-pqrs``."""
+    """Ten codes shown as ``abcde-fghjk``."""
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
-        codes.append("-".join(raw[i : i + 4] for i in range(0, RECOVERY_LENGTH, 4)))
+        codes.append(raw[:5] + "-" + raw[5:])
     return codes
 
 
 def normal_recovery_code(raw: str | None) -> str:
-    return "".join(ch for ch in (raw or "").lower() if ch.isalnum())
-
-
-def hash_recovery_code(raw: str | None) -> str:
-    return hashlib.sha256(normal_recovery_code(raw).encode()).hexdigest()
+    """A typed recovery code in lower case without spaces or dashes; "" when it cannot be one."""
+    code = "".join(ch for ch in (raw or "").lower() if ch.isalnum())
+    return code if len(code) == RECOVERY_LENGTH else ""

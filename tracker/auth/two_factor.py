@@ -17,6 +17,7 @@ from flask import current_app
 from tracker.audit import service as audit
 from tracker.auth import totp
 from tracker.auth.models import RecoveryCode, User
+from tracker.auth.passwords import hash_password, verify_password
 from tracker.auth.service import end_sessions
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -54,7 +55,8 @@ def _store_recovery_codes(user: User) -> list[str]:
     """Ten new recovery codes for the user (every earlier one stops working); returned to show once."""
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = totp.new_recovery_codes()
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=totp.hash_recovery_code(code)) for code in codes)
+    hashes = [hash_password(totp.normal_recovery_code(code)) for code in codes]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=code_hash) for code_hash in hashes)
     db.session.flush()
     return codes
 
@@ -104,17 +106,16 @@ def check_code(user: User, code: str | None) -> bool:
 
 def use_recovery_code(user: User, code: str | None) -> bool:
     """Use one of the user's recovery codes (each works once); audited with how many are left."""
-    if not totp.normal_recovery_code(code):
+    typed = totp.normal_recovery_code(code)
+    unused = sa.select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    found = next((row for row in db.session.scalars(unused) if typed and verify_password(row.code_hash, typed)), None)
+    if found is None:
         return False
-    result = cast(
+    result = cast(  # one statement, so two requests with the same code cannot both use it
         sa.CursorResult[Any],
         db.session.execute(
             sa.update(RecoveryCode)
-            .where(
-                RecoveryCode.user_id == user.id,
-                RecoveryCode.code_hash == totp.hash_recovery_code(code),
-                RecoveryCode.used_at.is_(None),
-            )
+            .where(RecoveryCode.id == found.id, RecoveryCode.used_at.is_(None))
             .values(used_at=utcnow())
             .execution_options(synchronize_session=False)
         ),
