@@ -333,3 +333,13 @@ def test_a_password_reset_does_not_skip_the_second_factor(app, make_user, clock)
     resp = client.post("/sign-in", data={"email": _email(app, uid), "password": new_password})
     assert resp.headers["Location"] == "/sign-in/code"
     assert client.get("/").status_code == 302
+
+
+def test_a_key_being_set_up_is_not_handed_to_the_next_person_in_the_browser(app, make_user, clock):
+    first, second = make_user("coordinator"), make_user("finance")
+    browser = _signed_in(app, first)
+    first_key = SETUP_KEY.search(browser.get("/account/two-factor").get_data(as_text=True)).group(1)
+    browser.post("/sign-out")
+    assert _password(browser, _email(app, second)).status_code == 302
+    second_key = SETUP_KEY.search(browser.get("/account/two-factor").get_data(as_text=True)).group(1)
+    assert second_key != first_key

@@ -54,7 +54,8 @@ def finish_sign_in(user: User, target: str) -> Response:
     """Sign the user in (their password, and their code if they have a second factor, are right)."""
     user.last_sign_in_at = utcnow()
     db.session.commit()
-    session.pop(PENDING, None)
+    for key in (PENDING, SETUP, NEW_CODES):  # nothing of whoever used this browser before
+        session.pop(key, None)
     login_user(user)
     timeouts.started()
     return redirect(url_for("auth.two_factor") if two_factor.must_enrol(user) else target)
