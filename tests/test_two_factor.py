@@ -289,6 +289,8 @@ def test_an_admin_resets_a_second_factor(app, make_user, clock):
     _, _, their_browser = _enrol(app, uid)
     admin = make_user("admin")
     admin_client = _signed_in(app, admin)
+    listing = admin_client.get("/admin/users").get_data(as_text=True)
+    assert 'data-label="Second factor">On<' in listing and 'data-label="Second factor">Not set up<' in listing
     page = admin_client.get(f"/admin/users/{uid}").get_data(as_text=True)
     assert "recovery codes left" in page and "Reset their second factor" in page
 
