@@ -20,6 +20,8 @@ DEV_BANK_DETAILS_KEY = "ZGV2LW9ubHktYmFuay1kZXRhaWxzLWtleS0xMjM0NTY="
 #: The only TRACKER_ENV values that get development defaults (the development SECRET_KEY, insecure
 #: cookies). Any other value, or none at all, is production: fail closed.
 DEVELOPMENT_ENVS = ("development", "test")
+#: How a yes is written in an on/off setting; anything else is off.
+TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 class Defaults:
@@ -43,6 +45,9 @@ class Defaults:
     API_BAD_TOKEN_LIMIT = "20 per minute"
     # Page sessions end after this long without a request, and this long after signing in.
     SESSION_IDLE_SECONDS = 30 * 60
+    # A second factor (one-time codes) for admin and finance: None means "on in production, off in
+    # development and test"; REQUIRE_2FA in the environment decides otherwise (tracker/auth/two_factor.py).
+    REQUIRE_2FA: bool | None = None
     SESSION_ABSOLUTE_SECONDS = 12 * 3600
     API_LIMIT = "600 per minute"
     # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
@@ -164,11 +169,18 @@ def is_development(env_name: str) -> bool:
     return env_name in DEVELOPMENT_ENVS
 
 
+def require_2fa(setting: bool | None, env_name: str) -> bool:
+    """REQUIRE_2FA as set, or else on everywhere but development and test."""
+    return (not is_development(env_name)) if setting is None else bool(setting)
+
+
 def _switches(env: Mapping[str, str]) -> dict:
-    """Settings that are on or off."""
+    """On/off settings given in the environment."""
     out: dict = {}
+    if env.get("REQUIRE_2FA"):
+        out["REQUIRE_2FA"] = env["REQUIRE_2FA"].strip().lower() in TRUE_WORDS
     if env.get("METRICS_ALLOW_PRIVATE"):
-        out["METRICS_ALLOW_PRIVATE"] = env["METRICS_ALLOW_PRIVATE"].lower() in ("1", "true", "yes")
+        out["METRICS_ALLOW_PRIVATE"] = env["METRICS_ALLOW_PRIVATE"].strip().lower() in TRUE_WORDS
     if env.get("FLASK_DEBUG") in ("1", "true", "True"):
         out["DEBUG"] = True
     return out

@@ -98,6 +98,7 @@ def start() -> None:
     finance@example.org      finance: record, approve and pay
     coordinator@example.org  coordinator: people, contributions, risks
     contributor@example.org  contributor: their own statements and preferences
+  No second factor is asked for in development (REQUIRE_2FA is off unless you set it).
 
   Press Ctrl+C to stop.
 """,

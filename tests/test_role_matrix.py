@@ -61,6 +61,12 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "auth.revoke_token": {"POST": roles("admin")},
     "auth.invite_contributor": {"GET": person(*MANAGERS), "POST": person(*MANAGERS)},
     "auth.set_password": {"GET": public(), "POST": public()},
+    # the second factor: the code step of signing in, setting it up, recovery codes, an admin's reset
+    "auth.sign_in_code": {"GET": public(), "POST": public()},
+    "auth.sign_in_recovery": {"GET": public(), "POST": public()},
+    "auth.two_factor": {"GET": signed_in(), "POST": signed_in()},
+    "auth.new_recovery_codes": {"POST": signed_in()},
+    "auth.reset_two_factor": {"POST": roles("admin")},
     "home.index": {"GET": signed_in()},
     # people pages
     "people.index": {"GET": roles(*STAFF)},

@@ -109,6 +109,7 @@ def _finish_config(app: Flask) -> None:
         cfg["SECRET_KEY"] = cfg.get("SECRET_KEY") or config_module.DEV_SECRET_KEY
     else:
         _refuse_unsafe_production(cfg, config_module.DEV_SECRET_KEY)
+    cfg["REQUIRE_2FA"] = config_module.require_2fa(cfg.get("REQUIRE_2FA"), str(cfg.get("ENV_NAME") or ""))
     if not cfg.get("CELERY"):
         cfg["CELERY"] = config_module.celery_settings(
             cfg.pop("_CELERY_BROKER_URL", None),

@@ -169,6 +169,16 @@ def reset_password(email):
     click.echo(link)
 
 
+@users.command("reset-2fa", help="Remove a user's second factor and recovery codes; they set it up again.")
+@click.argument("email")
+def reset_two_factor(email):
+    from tracker.auth import two_factor
+
+    user = _user(email)
+    _committed(lambda: two_factor.reset(user, actor=None))
+    click.echo(f"Removed the second factor of {user.email} and signed them out; they set it up again at sign-in.")
+
+
 @users.command("tokens", help="List a user's API tokens: id, name, created, expires, last used, revoked.")
 @click.argument("email")
 def list_tokens(email):

@@ -19,6 +19,8 @@ STAFF_ROLES = ("admin", "finance", "coordinator")
 FINANCE_ROLES = ("admin", "finance")
 #: Who looks after people and may see which benefits they receive (special-category data).
 BENEFIT_INFO_ROLES = ("admin", "coordinator")
+#: Who must use a second factor (a one-time code) when REQUIRE_2FA is on; others may choose to.
+TWO_FACTOR_ROLES = ("admin", "finance")
 ROLE_LABELS = {"admin": "Admin", "finance": "Finance", "coordinator": "Coordinator", "contributor": "Contributor"}
 
 # ---- ceilings and ranges ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from tracker import pages
-from tracker.auth import bp, service
+from tracker.auth import bp, service, two_factor
 from tracker.auth.access import roles_required, visible_person_or_404
 from tracker.auth.forms import EmptyForm
 from tracker.auth.models import ApiToken, User
@@ -131,6 +131,7 @@ def _user_page(user: User, failed: FlaskForm | None = None, role_form: RoleForm 
         button=EmptyForm(formdata=None),
         failed=failed,
         is_self=user.id == current_user.id,
+        recovery_left=two_factor.codes_left(user) if user.has_two_factor else None,
     ), (422 if failed is not None and failed.errors else 200)
 
 
@@ -168,6 +169,17 @@ def reactivate(user_id: int):
 @roles_required("admin")
 def reset_password(user_id: int):
     return _button(user_id, _reset)
+
+
+@bp.post("/admin/users/<int:user_id>/reset-2fa")
+@roles_required("admin")
+def reset_two_factor(user_id: int):
+    return _button(user_id, _reset_two_factor)
+
+
+def _reset_two_factor(user: User) -> pages.Done:
+    two_factor.reset(user, actor=current_user)
+    return _back(user, f"{user.email}'s second factor is removed and they are signed out; they set it up again.")
 
 
 def _deactivate(user: User) -> pages.Done:

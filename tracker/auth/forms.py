@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from tracker.auth.passwords import MAX_LENGTH
@@ -25,3 +25,27 @@ class SignInForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """For button-only POSTs: carries the CSRF token."""
+
+
+class CodeForm(FlaskForm):
+    """A one-time code from an authenticator app (autocomplete="one-time-code" is set by the template)."""
+
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[
+            DataRequired("Enter the 6-digit code from your authenticator app."),
+            Length(max=20, message="Enter the 6-digit code from your authenticator app."),
+        ],
+        render_kw={"inputmode": "numeric", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(
+        "Recovery code",
+        validators=[
+            DataRequired("Enter one of your recovery codes."),
+            Length(max=40, message="A recovery code looks like abcde-fghjk."),
+        ],
+        render_kw={"spellcheck": "false", "autocapitalize": "off", "autocorrect": "off"},
+    )

@@ -41,6 +41,11 @@ class User(Model):
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=new_session_token)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_sign_in_at: so.Mapped[datetime | None]
+    # The second factor (tracker/auth/two_factor.py): the TOTP secret, Fernet-encrypted with a key
+    # derived from SECRET_KEY; when it was confirmed; the last time step accepted (a code is used once).
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    totp_enrolled_at: so.Mapped[datetime | None]
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
 
     person = so.relationship("Person")
     tokens: so.Mapped[list[ApiToken]] = so.relationship(back_populates="user")
@@ -69,6 +74,10 @@ class User(Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enrolled_at is not None and self.totp_secret is not None
 
     @property
     def display_name(self) -> str:
@@ -107,3 +116,17 @@ class SetPasswordLink(Model):
     used_at: so.Mapped[datetime | None]
 
     user: so.Mapped[User] = so.relationship()
+
+
+class RecoveryCode(Model):
+    """A single-use code that stands in for a one-time code when the user's device is lost. Only its
+    Argon2id hash is stored (salted, as ASVS asks of secrets under 112 bits); the codes are shown once,
+    when they are made."""
+
+    __tablename__ = "recovery_code"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    used_at: so.Mapped[datetime | None]

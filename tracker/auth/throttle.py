@@ -8,7 +8,7 @@ import hashlib
 import math
 import time
 
-from flask import current_app
+from flask import current_app, render_template
 from limits import parse
 
 from tracker.extensions import limiter
@@ -43,3 +43,9 @@ def count_failure(setting: str, scope: str, who: str) -> None:
 def minutes_text(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def too_many(wait: int, what: str) -> tuple[str, int]:
+    """The 429 page: ``what`` there have been too many of, and when to try again."""
+    message = f"There have been too many {what} for this account. For your security, try again in {minutes_text(wait)}."
+    return render_template("error.html", status=429, title="Too many attempts", message=message), 429

@@ -1,13 +1,13 @@
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from tracker.auth import accounts as accounts  # noqa: F401  (the account pages add their routes to bp)
-from tracker.auth import bp, service, throttle, timeouts
+from tracker.auth import bp, service, throttle
+from tracker.auth import two_factor_pages as two_factor_pages  # the code step and set-up pages
 from tracker.auth.forms import EmptyForm, SignInForm
 from tracker.extensions import db, limiter
-from tracker.timeutil import utcnow
 
 
 def _safe_next(target: str | None) -> str:
@@ -32,14 +32,6 @@ def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_LIMIT"]
 
 
-def _locked(wait: int) -> tuple[str, int]:
-    message = (
-        "There have been too many failed sign-ins for this account. "
-        f"For your security, try again in {throttle.minutes_text(wait)}."
-    )
-    return render_template("error.html", status=429, title="Too many attempts", message=message), 429
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
@@ -50,17 +42,15 @@ def sign_in():
         account = (form.email.data or "").strip().lower()
         wait = throttle.wait_seconds("SIGN_IN_ACCOUNT_LIMIT", "sign-in-account", account)
         if wait:
-            return _locked(wait)
+            return throttle.too_many(wait, "failed sign-ins")
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
             throttle.count_failure("SIGN_IN_ACCOUNT_LIMIT", "sign-in-account", account)
             form.password.errors.append("The email address or password is not right.")
+        elif user.has_two_factor:
+            return two_factor_pages.ask_for_code(user, _safe_next(request.args.get("next")))
         else:
-            user.last_sign_in_at = utcnow()
-            db.session.commit()
-            login_user(user)
-            timeouts.started()
-            return redirect(_safe_next(request.args.get("next")))
+            return two_factor_pages.finish_sign_in(user, _safe_next(request.args.get("next")))
     status = 422 if form.errors else 200
     return render_template("auth/sign_in.html", form=form), status
 
