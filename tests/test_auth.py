@@ -93,6 +93,16 @@ def test_sign_in_is_throttled(make_app, make_user):
     assert client.get("/sign-in").status_code == 200
 
 
+def test_the_throttled_sign_in_page_says_when_to_try_again_in_words(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, SIGN_IN_LIMIT="2 per 10 minutes")
+    client = app.test_client()
+    pages = [client.post("/sign-in", data={"email": "x@example.org", "password": "bad password"}) for _ in range(3)]
+    assert pages[-1].status_code == 429
+    text = pages[-1].get_data(as_text=True)
+    assert "Too many attempts" in text and "wait 10 minutes and try again" in text
+    assert "per 10 minute" not in text and "2 per" not in text  # never the rate limiter's own wording
+
+
 def test_passwords_are_argon2id(app, make_user):
     uid = make_user("admin")
     with app.app_context():

@@ -111,3 +111,9 @@ def utc_end_of(day: date) -> datetime | None:
         return utc_start_of(day + timedelta(days=1))
     except OverflowError:
         return None
+
+
+def minutes_text(seconds: int) -> str:
+    """A wait in whole minutes, rounded up: "1 minute", "15 minutes"."""
+    minutes = max(1, -(-int(seconds) // 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"

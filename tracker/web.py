@@ -19,7 +19,7 @@ from tracker import logs
 from tracker.errors import DomainError
 from tracker.extensions import db, login_manager
 from tracker.money import format_money
-from tracker.timeutil import day_text, month_text, stamp_text, when_text
+from tracker.timeutil import day_text, minutes_text, month_text, stamp_text, when_text
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,20 @@ class DatabaseIdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+def _page_message(status: int, err: HTTPException) -> str | None:
+    """What an error page says under its title: the reason for most, nothing for 403 and 404, and for
+    429 when to try again in words (never the rate limiter's own "5 per 1 minute")."""
+    if status in (403, 404):
+        return None
+    if status == 429:
+        window = getattr(getattr(getattr(err, "limit", None), "limit", None), "get_expiry", lambda: 60)()
+        return (
+            "You have tried this too many times in a short while. For your security, "
+            f"wait {minutes_text(int(window))} and try again."
+        )
+    return err.description
 
 
 def _is_api() -> bool:
@@ -190,7 +204,7 @@ def _init_error_handlers(app: Flask) -> None:
                     "error.html",
                     status=status,
                     title=PLAIN_TITLES.get(status, err.name),
-                    message=err.description if status not in (404, 403) else None,
+                    message=_page_message(status, err),
                 ),
                 status,
             )

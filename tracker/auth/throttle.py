@@ -12,6 +12,7 @@ from flask import current_app, render_template
 from limits import parse
 
 from tracker.extensions import limiter
+from tracker.timeutil import minutes_text
 
 
 def _on() -> bool:
@@ -38,11 +39,6 @@ def wait_seconds(setting: str, scope: str, who: str) -> int:
 def count_failure(setting: str, scope: str, who: str) -> None:
     if _on():
         limiter.limiter.hit(parse(current_app.config[setting]), scope, _key(scope, who))
-
-
-def minutes_text(seconds: int) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def too_many(wait: int, what: str) -> tuple[str, int]:
