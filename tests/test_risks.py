@@ -295,3 +295,31 @@ def test_two_views_keeping_the_same_people_at_once_on_postgresql(postgresql_care
     assert sorted(kept) == ["", "CA", "TAX"]
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_flag_notification_links_to_the_person_s_risk_page_and_the_dashboard(app, client, carer, make_user, login):
+    """Every mention of a page in a notification is a link (issue 13, item 3): full addresses in the
+    body (it is also emailed), links named in words on the notifications page."""
+    app.config["PUBLIC_URL"] = "https://tracker.example.org/"
+    login("coordinator")
+    saved(app, payment, carer, "190.00", date(2025, 4, 9))
+    with app.app_context():
+        run_scan(date(2025, 4, 10))
+        [note] = db.session.scalars(sa.select(Notification)).all()
+    assert f"https://tracker.example.org/risks/people/{carer}" in note.body
+    assert "Open the risk dashboard: https://tracker.example.org/risks/" in note.body
+    page = client.get("/risks/notifications").get_data(as_text=True)
+    assert f'<a href="/risks/people/{carer}">Where ' in page
+    assert '<a href="/risks/">Open the risk dashboard</a>' in page
+    assert "https://tracker.example.org" not in page  # the page links to paths, so it works wherever opened
+
+
+def test_only_our_own_pages_become_links_and_the_body_stays_escaped():
+    from tracker.notify.presenters import linked
+
+    body = "Hi <b>\nOpen it: https://tracker.example.org/risks/\nElsewhere: https://evil.example/phish\nx: https://tracker.example.org//evil.example"
+    html = str(linked(body, "https://tracker.example.org"))
+    assert '<a href="/risks/">Open it</a>' in html
+    assert "&lt;b&gt;" in html and "<b>" not in html
+    assert 'href="https://evil.example' not in html and "Elsewhere: https://evil.example/phish" in html
+    assert 'href="//evil' not in html

@@ -19,6 +19,7 @@ from tracker import logs
 from tracker.errors import DomainError
 from tracker.extensions import db, login_manager
 from tracker.money import format_money
+from tracker.notify.presenters import linked
 from tracker.timeutil import day_text, minutes_text, month_text, stamp_text, when_text
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,8 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["when"] = when_text
     app.jinja_env.filters["stamp"] = stamp_text
     app.jinja_env.filters["monthname"] = month_text
+    # A notification's "Label: address" lines become links (tracker.notify.presenters).
+    app.jinja_env.filters["linked"] = lambda body: linked(body, str(app.config["PUBLIC_URL"]).rstrip("/"))
 
     @app.context_processor
     def inject():

@@ -28,6 +28,18 @@ class TransientMailError(Exception):
     """The mail server could not take the message now; trying again later may work."""
 
 
+def page_url(endpoint: str, **values) -> str:
+    """The full address of one of the tracker's pages, for a notification's body (it is also emailed,
+    so it needs the host): PUBLIC_URL and the route's path. Works outside a request (the scan task)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return str(current_app.config["PUBLIC_URL"]).rstrip("/") + path
+
+
+def link_line(label: str, endpoint: str, **values) -> str:
+    """ "Label: https://…/path", a line the notifications page shows as a link named Label."""
+    return f"{label}: {page_url(endpoint, **values)}"
+
+
 def coordinators() -> list[User]:
     return list(
         db.session.scalars(sa.select(User).where(User.role == "coordinator", User.active.is_(True)).order_by(User.id))

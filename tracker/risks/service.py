@@ -147,7 +147,8 @@ def _flag_line(f: RiskFlag, name: str) -> str:
     )
     return (
         f"- {name}: {word} the {f.title or 'limit'} for {day_text(f.period_start)} to {day_text(f.period_end)}"
-        f"{' (' + money + ')' if money else ''}"
+        f"{' (' + money + ')' if money else ''}\n"
+        f"  {notify.link_line(f'Where {name} stands', 'risks.person', person_id=f.person_id)}"
     )
 
 
@@ -172,8 +173,9 @@ def _notify_flags(flags: list[RiskFlag]) -> None:
     body = (
         "The tracker found payments at or close to a benefit limit:\n\n"
         + "\n".join(lines)
-        + "\n\nOpen the risk dashboard to see the details and plan what to do. The tracker is a safeguard, "
-        "not benefits advice: point the person to an independent benefits adviser."
+        + "\n\nSee the details and plan what to do on the risk dashboard.\n"
+        + notify.link_line("Open the risk dashboard", "risks.dashboard")
+        + "\n\nThe tracker is a safeguard, not benefits advice: point the person to an independent benefits adviser."
     )
     for user in notify.coordinators():
         notify.queue(user, subject, body, "flag")
@@ -322,6 +324,8 @@ def digest(on: date) -> int:
         f"Open benefit-rule flags on {day_text(on)}: {len(flags)}.\n\n"
         + "\n".join(lines)
         + more
+        + "\n\n"
+        + notify.link_line("Open the risk dashboard", "risks.dashboard")
         + "\n\nThe tracker is a safeguard, not benefits advice."
     )
     count = 0

@@ -171,7 +171,8 @@ def _tell_person(person: Person, details: BankDetails, *, by_themself: bool) -> 
     who = "You changed" if by_themself else "Someone in the finance team changed"
     body = (
         f"{who} the bank details we pay you by. The account now ends {details.account_number[4:]}.\n\n"
-        "If you did not expect this, tell the team who pay you at once."
+        "If you did not expect this, tell the team who pay you at once.\n"
+        + notify.link_line("See your bank details", "me.bank_details")
     )
     notify.queue(user, "Your bank details were changed", body, "bank_details")
 
