@@ -228,39 +228,64 @@ def _prefs(app, pid):
         ]
 
 
-def test_contributor_sets_own_preferences_in_row_order(app, client, login, make_person):
+def test_contributor_ticks_ways_then_orders_them(app, client, login, make_person):
+    """How you want to be paid, GOV.UK style (issue 13, item 5): tick the ways, each with what it
+    usually means for benefits, then put the ticked ones in order; the contract of the old seven rows
+    of dropdowns is gone."""
     pid = make_person(preferences=[{"kind": "cash"}])
     login("contributor", person_id=pid)
     page = client.get(f"/people/{pid}/preferences").get_data(as_text=True)
-    assert "How you want to be paid" in page and "<legend>Choice 7" in page
+    assert "Which ways would you like to be paid?" in page and "Select all that apply" in page
+    assert page.count('type="checkbox" name="kinds"') == 7
+    assert re.search(r'value="cash" id="kinds-cash"[^>]*checked', page)  # as they left it
+    assert "Turning down money you were offered can sometimes still count for benefits" in page
+    assert "You chose not to be paid" in page  # the contributor's own words for a decline
+    # Step 1: three ways ticked. Step 2 lists only those, in the order they already had, then the rest.
+    step2 = client.post(f"/people/{pid}/preferences", data={"step": "choose", "kinds": ["training", "voucher", "cash"]})
+    assert step2.status_code == 200
+    html = step2.get_data(as_text=True)
+    assert html.index("<legend>Cash") < html.index("<legend>Vouchers") < html.index("<legend>Training")
+    assert "<legend>Bank transfer" not in html and _prefs(app, pid) == [("cash", None)]  # nothing saved yet
     resp = client.post(
         f"/people/{pid}/preferences",
         data={
-            "kind_0": "voucher",
-            "note_0": "supermarket",
-            "kind_1": "",
-            "note_1": "ignored",
-            "kind_2": "training",
-            "note_2": "",
-            "kind_3": "cash",
+            "step": "order",
+            "kinds": ["cash", "voucher", "training"],
+            "rank_cash": "3",
+            "rank_voucher": "1",
+            "note_voucher": "supermarket",
+            "rank_training": "2",
         },
     )
     assert resp.status_code == 302
     assert _prefs(app, pid) == [("voucher", "supermarket"), ("training", None), ("cash", None)]
     assert _audits(app, "person.preferences_set", pid) == 1
     detail = client.get(f"/people/{pid}").get_data(as_text=True)
-    assert detail.index("Vouchers") < detail.index("Training") < detail.index("Cash")
+    assert detail.index("Vouchers: supermarket") < detail.index("Training") < detail.index("Cash")
 
 
-def test_preferences_repeated_or_unknown_kind_is_422(app, client, login, make_person):
+def test_nothing_ticked_saves_not_decided(app, client, login, make_person):
     pid = make_person(preferences=[{"kind": "cash"}])
     login("coordinator")
-    resp = client.post(f"/people/{pid}/preferences", data={"kind_0": "voucher", "kind_2": "voucher"})
+    resp = client.post(f"/people/{pid}/preferences", data={"step": "choose"})
+    assert resp.status_code == 302 and _prefs(app, pid) == []
+
+
+def test_two_ways_in_the_same_place_or_an_unknown_way_is_422_and_saves_nothing(app, client, login, make_person):
+    pid = make_person(preferences=[{"kind": "cash"}])
+    login("coordinator")
+    resp = client.post(
+        f"/people/{pid}/preferences",
+        data={"step": "order", "kinds": ["voucher", "cash"], "rank_voucher": "1", "rank_cash": "1"},
+    )
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert 'href="#kind_2"' in page and "Choice 3: Each way of being paid can appear only once." in page
-    resp = client.post(f"/people/{pid}/preferences", data={"kind_0": "bitcoin"})
-    assert resp.status_code == 422 and 'href="#kind_0"' in resp.get_data(as_text=True)
+    assert 'href="#rank_voucher"' in page and "Give each way a different place in the order, from 1st to 2nd." in page
+    resp = client.post(f"/people/{pid}/preferences", data={"step": "choose", "kinds": ["bitcoin"]})
+    assert resp.status_code == 422 and 'href="#kinds"' in resp.get_data(as_text=True)
+    long_note = {"step": "order", "kinds": ["voucher"], "rank_voucher": "1", "note_voucher": "x" * 501}
+    resp = client.post(f"/people/{pid}/preferences", data=long_note)
+    assert resp.status_code == 422 and 'href="#note_voucher"' in resp.get_data(as_text=True)
     assert _prefs(app, pid) == [("cash", None)]
 
 

@@ -215,7 +215,7 @@ def test_the_rule_page_shows_every_field_sources_and_history(client, login, pack
         "When the total is more than the limit",
         "90% of the limit (£176.40)",
         "Blocks a payment",
-        "Cash, Bank transfer, Vouchers, Pay a charity instead",
+        "Cash, Bank transfer, Vouchers, Paid to a charity the person chose",
         "The date the person receives the money",
         "7 April 2025",
         "5 April 2026",

@@ -208,6 +208,17 @@ KIND_LABELS_FOR_YOU = {
     "declined": "You chose not to be paid",
     "charity": "Paid to a charity you chose",
 }
+#: What each way of being paid is, and what it usually means for benefits: the preferences page's hints.
+#: Hedged on purpose (the tracker's check and an adviser say what applies to one person).
+KIND_DESCRIPTIONS = {
+    "cash": "Money in your hand. It usually counts as earnings for benefits such as Universal Credit.",
+    "bank_transfer": "Money paid into your bank account. It usually counts as earnings, as cash does.",
+    "voucher": "Shop or gift vouchers instead of money. Whether they count as earnings depends on the benefit.",
+    "training": "A course or training place paid for you. It does not usually count as earnings.",
+    "certificate": "A certificate that shows what you did, with no money. It does not count as earnings.",
+    "declined": "No payment. Turning down money you were offered can sometimes still count for benefits.",
+    "charity": "We pay a charity you choose instead of you. This can sometimes still count as your earnings.",
+}
 #: A kind inside a sentence ("£20.00 vouchers on 7 December 2026").
 KIND_WORDS_INLINE = {
     "cash": "cash",

@@ -74,19 +74,24 @@ def test_contributor_preferences_position_and_statement(page, live_app, rules, m
     assert page.get_by_role("heading", level=1).inner_text() == "How you want to be paid"
     assert_accessible(page, "the preferences form")
 
-    def choice(n: int):
-        legend = "Choice 1 (most preferred)" if n == 1 else f"Choice {n}"
-        return page.get_by_role("group", name=legend, exact=True)
+    # Step 1: tick the ways (each says what it usually means for benefits). It starts as they left it.
+    ways = page.get_by_role("group", name="Which ways would you like to be paid?")
+    assert ways.get_by_label("Cash", exact=True).is_checked()
+    assert ways.get_by_label("Bank transfer", exact=True).is_checked()
+    assert not ways.get_by_label("Vouchers", exact=True).is_checked()
+    ways.get_by_label("Vouchers", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    assert_accessible(page, "the preferences form, putting the ways in order")
 
-    # It starts as they left it: cash, then bank transfer.
-    assert choice(1).get_by_label("Way of being paid").input_value() == "cash"
-    assert choice(2).get_by_label("Way of being paid").input_value() == "bank_transfer"
-    # Vouchers first (with a note), then bank transfer, then cash.
-    choice(1).get_by_label("Way of being paid").select_option(label="Vouchers")
-    choice(1).get_by_label("Note").fill("supermarket vouchers, please")
-    choice(2).get_by_label("Way of being paid").select_option(label="Bank transfer")
-    choice(2).get_by_label("Note").fill("to my own account")
-    choice(3).get_by_label("Way of being paid").select_option(label="Cash")
+    # Step 2: vouchers first (with a note), then bank transfer, then cash.
+    def way(label: str):
+        return page.get_by_role("group", name=label, exact=True)
+
+    way("Vouchers").get_by_label("Order").select_option(label="1st")
+    way("Vouchers").get_by_label("Anything to add").fill("supermarket vouchers, please")
+    way("Bank transfer").get_by_label("Order").select_option(label="2nd")
+    way("Bank transfer").get_by_label("Anything to add").fill("to my own account")
+    way("Cash").get_by_label("Order").select_option(label="3rd")
     page.get_by_role("button", name="Save").click()
 
     page.wait_for_url(f"**/people/{pid}")

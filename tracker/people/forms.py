@@ -18,6 +18,7 @@ from wtforms import (
     Form,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
@@ -30,10 +31,11 @@ except ImportError:  # pragma: no cover - WTForms before 3.3
     SelectChoice = None
 
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, WEEKDAYS, Attr
-from tracker.people.models import PREFERENCE_KINDS, PREFERENCE_LABELS
+from tracker.people.models import PREFERENCE_LABELS
 from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
 
 MAX_PREFERENCES = 7
+ORDINALS = ("1st", "2nd", "3rd", "4th", "5th", "6th", "7th")
 ATTR_PREFIX = "attr_"
 
 
@@ -95,22 +97,24 @@ class PersonForm(FlaskForm):
     notes = TextAreaField("Notes")
 
 
-def preferences_form_class():
-    """A form with MAX_PREFERENCES rows of (kind, note); row order is the order of preference."""
+class ChooseWaysForm(FlaskForm):
+    """Step 1 of "how you want to be paid": which ways (checkboxes); the order comes next."""
 
-    class PreferencesForm(FlaskForm):
+    kinds = SelectMultipleField("Ways of being paid", choices=select_choices(PREFERENCE_LABELS.items()))
+
+
+def order_form_class(kinds: list[str]):
+    """Step 2: for each chosen way, its place in the order (1 = most preferred) and a note."""
+
+    class OrderWaysForm(FlaskForm):
         pass
 
-    choices = [("", "No choice")] + [(k, PREFERENCE_LABELS[k]) for k in PREFERENCE_KINDS]
-    for i in range(MAX_PREFERENCES):
-        # validate_choice=False: the service explains an unknown or repeated choice.
-        setattr(
-            PreferencesForm,
-            f"kind_{i}",
-            SelectField("Way of being paid", choices=select_choices(choices), default="", validate_choice=False),
-        )
-        setattr(PreferencesForm, f"note_{i}", StringField("Note"))
-    return PreferencesForm
+    places = select_choices([(str(n), ORDINALS[n - 1]) for n in range(1, len(kinds) + 1)])
+    for kind in kinds:
+        # validate_choice=False: the view says in words what is wrong with the order.
+        setattr(OrderWaysForm, f"rank_{kind}", SelectField("Order", choices=places, validate_choice=False))
+        setattr(OrderWaysForm, f"note_{kind}", StringField("Anything to add"))
+    return OrderWaysForm
 
 
 class ConsentForm(FlaskForm):

@@ -9,17 +9,11 @@ import sqlalchemy.orm as so
 
 from tracker.extensions import Model
 from tracker.timeutil import utcnow
+from tracker.vocab import KIND_LABELS, PAYMENT_KINDS
 
-PREFERENCE_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")
-PREFERENCE_LABELS = {
-    "cash": "Cash",
-    "bank_transfer": "Bank transfer",
-    "voucher": "Vouchers",
-    "training": "Training",
-    "certificate": "A certificate",
-    "declined": "No payment (decline)",
-    "charity": "Pay a charity instead",
-}
+#: The ways a person can choose to be paid, and their words: the vocabulary's payment kinds.
+PREFERENCE_KINDS = PAYMENT_KINDS
+PREFERENCE_LABELS = KIND_LABELS
 
 
 def _in(column: str, values) -> str:

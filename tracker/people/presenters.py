@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import cast
 
-from tracker.people.forms import ATTR_PREFIX, MAX_PREFERENCES, attr_choices, plain_words
-from tracker.people.models import BenefitClaim, Person
+from tracker.errors import ValidationFailed
+from tracker.people.forms import ATTR_PREFIX, ORDINALS, attr_choices, plain_words
+from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Person
 from tracker.timeutil import day_text
-from tracker.vocab import BENEFIT_INFO, Attr
+from tracker.vocab import BENEFIT_INFO, KIND_DESCRIPTIONS, Attr
 
 
 def claim_name(code: str) -> str:
@@ -67,39 +68,50 @@ def claim_form_data(claim: BenefitClaim) -> dict:
     return data
 
 
-def preference_form_data(person: Person) -> dict:
-    """The preferences form's starting values: one row per stored way of being paid."""
-    data = {}
-    for i, p in enumerate(person.preferences[:MAX_PREFERENCES]):
-        data[f"kind_{i}"] = p.kind
-        data[f"note_{i}"] = p.note or ""
+def chosen_kinds(person: Person, picked: list[str]) -> list[str]:
+    """The ways ticked, known ones only, once each: those already chosen in their order, then the rest
+    in the vocabulary's order."""
+    known = [k for k in PREFERENCE_LABELS if k in picked]
+    before = [p.kind for p in person.preferences if p.kind in known]
+    return before + [k for k in known if k not in before]
+
+
+def order_form_data(person: Person, kinds: list[str]) -> dict:
+    """Step 2's starting values: each way in the order given, with the note already kept for it."""
+    notes = {p.kind: p.note or "" for p in person.preferences}
+    data: dict[str, str] = {}
+    for n, kind in enumerate(kinds, start=1):
+        data[f"rank_{kind}"], data[f"note_{kind}"] = str(n), notes.get(kind, "")
     return data
 
 
-def chosen_rows(form) -> list[int]:
-    """The rows with a way of being paid chosen; the order of rows is the order of preference."""
-    return [i for i in range(MAX_PREFERENCES) if (form[f"kind_{i}"].data or "").strip()]
+def ordered_preferences(form, kinds: list[str]) -> list[dict]:
+    """The chosen ways in the order the person gave; a ValidationFailed (on the fields) when two share
+    a place or a place is missing."""
+    ranks = {k: (form[f"rank_{k}"].data or "").strip() for k in kinds}
+    wanted = {str(n) for n in range(1, len(kinds) + 1)}
+    if set(ranks.values()) != wanted:
+        message = f"Give each way a different place in the order, from 1st to {ORDINALS[len(kinds) - 1]}."
+        shared = [k for k in kinds if list(ranks.values()).count(ranks[k]) != 1 or ranks[k] not in wanted]
+        raise ValidationFailed({f"rank_{k}": [message] for k in shared or kinds})
+    return [{"kind": k, "note": form[f"note_{k}"].data} for k in sorted(kinds, key=lambda k: int(ranks[k]))]
 
 
-def preferences_from(form, rows: list[int]) -> list[dict]:
-    return [{"kind": form[f"kind_{i}"].data.strip(), "note": form[f"note_{i}"].data} for i in rows]
-
-
-def preference_errors(fields: dict[str, list[str]], rows: list[int]) -> dict[str, list[str]]:
-    """The service's "preferences.N.kind" messages moved to the row of the form they came from."""
+def preference_errors(fields: dict[str, list[str]], kinds: list[str]) -> dict[str, list[str]]:
+    """The service's "preferences.N.note" messages moved to the field of the way they came from."""
     out: dict[str, list[str]] = {}
     for key, messages in fields.items():
         parts = key.split(".")
-        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
-            row = rows[int(parts[1])]
-            out[f"{parts[2]}_{row}"] = [f"Choice {row + 1}: {m}" for m in messages]
+        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(kinds):
+            out[f"{parts[2]}_{kinds[int(parts[1])]}"] = messages
         else:
             out[key] = messages
     return out
 
 
-def preference_rows(form) -> list[tuple]:
-    return [(i, form[f"kind_{i}"], form[f"note_{i}"]) for i in range(MAX_PREFERENCES)]
+def way_rows(kinds: list[str], labels: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(kind, label, what it means for benefits) for the checkboxes."""
+    return [(k, labels.get(k, k), KIND_DESCRIPTIONS[k]) for k in kinds]
 
 
 def person_added(name: str) -> str:

@@ -9,6 +9,7 @@ tracker.people.presenters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -29,13 +30,14 @@ from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, normalise_attribu
 from tracker.people.forms import (
     ATTR_PREFIX,
     ChooseBenefitForm,
+    ChooseWaysForm,
     ConsentForm,
     PersonForm,
     SearchForm,
     attribute_fields,
     attributes_from,
     claim_form_class,
-    preferences_form_class,
+    order_form_class,
 )
 from tracker.people.models import BenefitClaim, Person
 from tracker.timeutil import today
@@ -43,7 +45,9 @@ from tracker.vocab import (
     BENEFIT_INFO_ROLES,
     FINANCE_ROLES,
     KIND_LABELS,
+    KIND_LABELS_FOR_YOU,
     MAX_PAGE,
+    PAYMENT_KINDS,
     PAYMENT_STATUS_LABELS,
     ROLES,
     STAFF_ROLES,
@@ -220,29 +224,45 @@ def edit(person_id: int):
     return _render("people/person_form.html", person, form=form), pages.status(form)
 
 
-def _set_preferences(person: Person, form, rows: list[int]) -> Done:
-    service.set_preferences(person, presenters.preferences_from(form, rows), actor=current_user)
+def _set_preferences(person: Person, prefs: Callable[[], list[dict]]) -> Done:
+    service.set_preferences(person, prefs(), actor=current_user)
     return _to_person(person, presenters.preferences_saved(_is_self(person)))
+
+
+def _preferences_page(person: Person, form, kinds: list[str] | None = None):
+    """Step 1 (``kinds`` None: which ways) or step 2 (their order and notes)."""
+    labels = KIND_LABELS_FOR_YOU if _is_self(person) else KIND_LABELS
+    rows = presenters.way_rows(kinds if kinds is not None else list(PAYMENT_KINDS), labels)
+    page = _render("people/preferences.html", person, form=form, ways=rows, step="order" if kinds else "choose")
+    return page, pages.status(form)
 
 
 @bp.route("/<int:person_id>/preferences", methods=["GET", "POST"])
 @roles_required(*SELF_OR_MANAGER)
 def preferences(person_id: int):
+    """How the person wants to be paid, GOV.UK style: tick the ways (each with what it usually means
+    for benefits), then put the ticked ones in order. Nothing ticked saves "not said"."""
     person = _person(person_id, edit=True)
-    form_class = preferences_form_class()
-    form = form_class(data=presenters.preference_form_data(person)) if request.method == "GET" else form_class()
-    if form.validate_on_submit():
-        rows = presenters.chosen_rows(form)
+    if request.method == "POST" and request.form.get("step") == "order":
+        kinds = presenters.chosen_kinds(person, request.form.getlist("kinds"))
+        form = order_form_class(kinds)()
 
         def on_error(e: ValidationFailed) -> None:
-            pages.put_errors(form, presenters.preference_errors(e.fields, rows))
+            pages.put_errors(form, presenters.preference_errors(e.fields, kinds))
 
-        done = pages.submit(form, lambda: _set_preferences(person, form, rows), on_error=on_error)
-        if done:
+        prefs = lambda: presenters.ordered_preferences(form, kinds)  # noqa: E731
+        if done := pages.posted(form, lambda: _set_preferences(person, prefs), on_error=on_error):
             return done
-    return _render("people/preferences.html", person, form=form, rows=presenters.preference_rows(form)), pages.status(
-        form
-    )
+        return _preferences_page(person, form, kinds)
+    choose = ChooseWaysForm(data={"kinds": [p.kind for p in person.preferences]} if request.method == "GET" else None)
+    if not choose.validate_on_submit():
+        return _preferences_page(person, choose)
+    kinds = presenters.chosen_kinds(person, choose.kinds.data or [])
+    if not kinds:
+        done = pages.submit(choose, lambda: _set_preferences(person, list))
+        return done or _preferences_page(person, choose)
+    order = order_form_class(kinds)(formdata=None, data=presenters.order_form_data(person, kinds))
+    return _preferences_page(person, order, kinds)
 
 
 # ---- consent ------------------------------------------------------------------------------
