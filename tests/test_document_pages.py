@@ -47,10 +47,19 @@ def _documents(app, **where) -> list[Document]:
 
 
 def _doc(
-    app, person_id, kind="statement", start=date(2025, 4, 1), end=date(2025, 4, 30), status="queued", reason=None
+    app,
+    person_id,
+    kind="statement",
+    start=date(2025, 4, 1),
+    end=date(2025, 4, 30),
+    status="queued",
+    reason=None,
+    **more,
 ) -> int:
     with app.app_context():
-        d = Document(person_id=person_id, kind=kind, start_on=start, end_on=end, status=status, failure_reason=reason)
+        d = Document(
+            person_id=person_id, kind=kind, start_on=start, end_on=end, status=status, failure_reason=reason, **more
+        )
         db.session.add(d)
         db.session.commit()
         return d.id
@@ -303,7 +312,10 @@ def test_other_people_get_404(app, client, login, person, other, sent):
 
 @pytest.mark.parametrize("role", ["admin", "finance", "coordinator"])
 def test_staff_may_see_and_download(app, client, login, person, sent, role):
-    doc_id = _doc(app, person)
+    from tracker.documents.models import NEUTRAL_TEMPLATE_VERSION, TEMPLATE_VERSION
+
+    # Finance reads the neutrally worded statement (the one naming benefits is 404 for it: see below).
+    doc_id = _doc(app, person, template_version=NEUTRAL_TEMPLATE_VERSION if role == "finance" else TEMPLATE_VERSION)
     _render(app, doc_id)
     login(role)
     assert client.get(f"/documents/{doc_id}").status_code == 200
@@ -407,3 +419,27 @@ def test_an_empty_batch_post_makes_nothing(app, client, login, rules, sent, on_d
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
         assert db.session.scalar(sa.select(sa.func.count(DocumentBatch.id))) == 0
+
+
+def test_finance_cannot_open_a_statement_that_names_benefits(app, client, login, person, sent, api_as):
+    """A coordinator's statement names the benefits; finance gets 404 for it on pages and in the API
+    (issue 12, item 1), and its own request makes a separate, neutrally worded statement."""
+    from tracker.documents.models import NEUTRAL_TEMPLATE_VERSION
+
+    named = _doc(app, person)  # the default template names benefits (as requested by a coordinator)
+    _render(app, named)
+    login("coordinator")
+    assert client.get(f"/documents/{named}/download").status_code == 200
+    login("finance")
+    for url in (f"/documents/{named}", f"/documents/{named}/download", f"/documents/{named}/status.json"):
+        assert client.get(url).status_code == 404, url
+    assert f"/documents/{named}" not in client.get("/documents/").get_data(as_text=True)
+    fin = api_as("finance")
+    assert fin.get(f"/documents/{named}").status_code == 404
+    assert fin.get(f"/documents/{named}/file").status_code == 404
+    asked = fin.post(
+        "/documents", json={"person_id": person, "kind": "statement", "start_on": "2025-04-01", "end_on": "2025-04-30"}
+    )
+    assert asked.status_code == 202 and asked.get_json()["id"] != named
+    assert asked.get_json()["template_version"] == NEUTRAL_TEMPLATE_VERSION
+    assert fin.get(f"/documents/{asked.get_json()['id']}").status_code == 200

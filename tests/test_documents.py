@@ -199,8 +199,10 @@ def test_api_documents(app, api_as, person, sent, make_person):
     assert_error(stranger.get(f"/documents/{doc_id}"), 404)
     assert_error(stranger.get(f"/documents/{doc_id}/file"), 404)
     assert_error(me.post("/documents", json={**body, "person_id": other}), 404)
-    # Staff can see it.
-    assert api_as("finance").get(f"/documents/{doc_id}").status_code == 200
+    # Staff who may see benefit information can see it; finance cannot, as the statement names the
+    # person's benefits (issue 12, item 1: finance reads neutrally worded statements only).
+    assert api_as("coordinator").get(f"/documents/{doc_id}").status_code == 200
+    assert_error(api_as("finance").get(f"/documents/{doc_id}"), 404)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, send_file
+from flask import abort, jsonify, send_file
 
 from tracker.api import bp
 from tracker.api.base import (
@@ -37,14 +37,22 @@ def create_document():
     return jsonify(service.document_json(doc)), 202
 
 
+def _readable_or_404(document_id: int) -> Document:
+    """The document, if this token's user may open it (see ``service.readable_by``); else 404."""
+    doc = own_row_or_404(Document, document_id)
+    if not service.readable_by(doc, current_api_user()):
+        abort(404)
+    return doc
+
+
 @bp.get("/documents/<int:document_id>")
 def get_document(document_id: int):
-    return jsonify(service.document_json(own_row_or_404(Document, document_id)))
+    return jsonify(service.document_json(_readable_or_404(document_id)))
 
 
 @bp.get("/documents/<int:document_id>/file")
 def get_document_file(document_id: int):
-    doc = own_row_or_404(Document, document_id)
+    doc = _readable_or_404(document_id)
     if doc.status != "ready" or not doc.file_name:
         raise Conflict("The document is not ready yet.", code="not_ready", extra={"status": doc.status})
     path = service.storage().path_for(doc.file_name)

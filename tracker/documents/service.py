@@ -104,6 +104,17 @@ def _version(kind: str, actor) -> str:
     return TEMPLATE_VERSION
 
 
+def names_benefits(doc: Document) -> bool:
+    """A statement worded for readers who may see benefit information (it names the benefits)."""
+    return doc.kind == "statement" and doc.template_version != NEUTRAL_TEMPLATE_VERSION
+
+
+def readable_by(doc: Document, user) -> bool:
+    """Whether ``user`` may open this document, beyond seeing its person: a statement that names
+    benefits is never shown to a role that may not see benefit information (issue 12, item 1)."""
+    return not (names_benefits(doc) and redaction.hides_for(user))
+
+
 def request_document(
     person: Person,
     kind: str,

@@ -59,7 +59,7 @@ def _is_staff() -> bool:
 def _visible_document(document_id: int) -> Document:
     """The document if this user may see it: its owner or staff. Anyone else gets 404."""
     doc = db.session.get(Document, document_id) if document_id <= MAX_ID else None
-    if doc is None or visible_person(current_user, doc.person_id) is None:
+    if doc is None or visible_person(current_user, doc.person_id) is None or not service.readable_by(doc, current_user):
         abort(404)
     return doc
 
@@ -95,9 +95,13 @@ def index():
             .limit(200)
         ).all()
         return render_template("documents/index.html", **_ctx(person=person, documents=docs))
-    docs = db.session.scalars(
-        sa.select(Document).order_by(Document.created_at.desc(), Document.id.desc()).limit(RECENT)
-    ).all()
+    docs = [
+        d
+        for d in db.session.scalars(
+            sa.select(Document).order_by(Document.created_at.desc(), Document.id.desc()).limit(RECENT)
+        )
+        if service.readable_by(d, current_user)
+    ]
     names = (
         dict(
             db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_({d.person_id for d in docs})))
