@@ -184,17 +184,40 @@ def edit(code: str, changes: dict, *, actor, reason: str) -> RuleRevision:
     return _add_revision(rule, actor=actor, change="edited", reason=reason.strip(), previous=previous)
 
 
-def confirm(code: str, *, actor, reason: str) -> RuleRevision:
-    """An admin has checked the figure against the official source."""
+def confirm(code: str, *, actor, reason: str, source: str | None = None) -> RuleRevision:
+    """An admin has checked the figure against the official text at ``source`` (an address).
+
+    Any figure not yet ``confirmed`` (``secondary``, ``derived`` or ``unconfirmed``) can be
+    confirmed; the rule's ``source`` becomes the address given, and the address it had before
+    stays in its ``sources``. The reason and both addresses are in the audit trail.
+    """
     previous = current(code)
     if previous.status == "retired":
         raise Conflict("A retired rule cannot be confirmed.", code="rule_retired")
-    if previous.definition.get("confidence") != "unconfirmed":
+    if previous.definition.get("confidence") == "confirmed":
         raise Conflict("This rule's figure is already confirmed.", code="already_confirmed")
+    errors: dict[str, list[str]] = {}
+    source = (source or "").strip()
+    if not source.startswith(("http://", "https://")) or any(c.isspace() for c in source):
+        errors["source"] = ["Give the address of the official page you checked, starting with https://."]
+    elif len(source) > 2000:
+        errors["source"] = ["Keep the address under 2,000 characters."]
     if not (reason or "").strip():
-        raise ValidationFailed({"reason": ["Say where you checked the figure."]})
-    data = dict(previous.definition, confidence="confirmed")
-    rule = pack.parse_rule(data)
+        errors["reason"] = ["Say how you checked the figure."]
+    if errors:
+        raise ValidationFailed(errors)
+    data = dict(previous.definition, confidence="confirmed", source=source)
+    sources = list(data.get("sources") or [])
+    old = previous.definition.get("source")
+    if old and old != source and all(s.get("url") != old for s in sources):
+        sources.append({"title": "Source before the figure was confirmed", "url": old})
+    data["sources"] = [{"title": "Where an admin confirmed the figure", "url": source}] + [
+        s for s in sources if s.get("url") != source
+    ]
+    try:
+        rule = pack.parse_rule(data)
+    except pack.RuleError as e:
+        raise ValidationFailed(e.fields) from None
     return _add_revision(rule, actor=actor, change="confirmed", reason=reason.strip(), previous=previous)
 
 

@@ -216,7 +216,7 @@ def _detail(row: RuleRevision, *, confirm_form=None, retire_form=None):
     rule = _rule(row)
     admin = current_user.role == ADMIN
     active = row.status == "active"
-    if confirm_form is None and admin and active and rule.confidence == "unconfirmed":
+    if confirm_form is None and admin and active and rule.confidence != "confirmed":
         confirm_form = ConfirmForm(prefix="confirm", formdata=None)
     if retire_form is None and admin and active:
         retire_form = RetireForm(prefix="retire", formdata=None)
@@ -293,7 +293,7 @@ def _rule_action(code: str, refusals: list, form_cls, prefix: str, act, done: st
     if form.validate_on_submit():
 
         def action() -> pages.Done:
-            act(code, actor=current_user, reason=form.reason.data)
+            act(code, actor=current_user, **{f.short_name: f.data for f in form if f.short_name != "csrf_token"})
             return pages.Done(url_for("rules.detail", code=code), done)
 
         submitted = _submit(form, action, code, "info")
@@ -310,7 +310,7 @@ def confirm(code: str):
         [
             (lambda r: r.status == "retired", "A retired rule cannot be confirmed.", "error"),
             (
-                lambda r: r.definition.get("confidence") != "unconfirmed",
+                lambda r: r.definition.get("confidence") == "confirmed",
                 "This rule's figure is already confirmed.",
                 "info",
             ),
