@@ -58,7 +58,11 @@ def person(app, rules, make_person):
     pid = make_person(
         "Zoë Łukasz",
         claims=[
-            {"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 15}},
+            {
+                "benefit": "UC",
+                "start_on": date(2024, 1, 1),
+                "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+            },
             {"benefit": "CA", "start_on": date(2024, 1, 1)},
         ],
     )

@@ -15,7 +15,10 @@ BY_CODE = {r.code: r for r in RULES}
 UC_ANSWERS = {"ap_start_day": 1, "work_allowance": True, "housing_element": False, "lcw_pending": False}
 
 
-def check(claims, amount, on, kind="cash", rules=RULES, ledger=Ledger()):
+EMPTY = Ledger()
+
+
+def check(claims, amount, on, kind="cash", rules=RULES, ledger=EMPTY):
     return wording.check_result(core.check(claims, rules, ledger, [ProposedPayment(kind, D(amount), on)], []))
 
 
@@ -50,7 +53,11 @@ def test_a_carers_allowance_claim_on_a_date_no_rule_covers_is_not_checked_and_bl
 
 
 def test_a_fresh_database_with_no_rules_checks_nothing_and_blocks_every_claim_but_pip():
-    claims = [Claim("CA", date(2024, 1, 1)), Claim("UC", date(2024, 1, 1), None, UC_ANSWERS), Claim("PIP", date(2024, 1, 1))]
+    claims = [
+        Claim("CA", date(2024, 1, 1)),
+        Claim("UC", date(2024, 1, 1), None, UC_ANSWERS),
+        Claim("PIP", date(2024, 1, 1)),
+    ]
     res = check(claims, "10.00", date(2025, 6, 4), rules=[])
     assert sorted(v.benefit for v in unknowns(res)) == ["CA", "UC"]
     assert res.blocked
@@ -102,7 +109,12 @@ def test_a_figure_used_after_its_next_uprating_is_stale_with_a_note():
 def test_a_newer_figure_loaded_ends_the_staleness():
     old = replace(BY_CODE["CA_EARN_2026"], effective_to=date(2027, 4, 4))
     new = replace(
-        old, code="CA_EARN_2027", limit=D("212.00"), effective_from=date(2027, 4, 5), effective_to=None, next_uprating=None
+        old,
+        code="CA_EARN_2027",
+        limit=D("212.00"),
+        effective_from=date(2027, 4, 5),
+        effective_to=None,
+        next_uprating=None,
     )
     rules = [r for r in RULES if r.code != "CA_EARN_2026"] + [old, new]
     v = family(check([Claim("CA", date(2020, 1, 1))], "50.00", date(2027, 4, 7), rules=rules), "CA_EARN")

@@ -121,12 +121,60 @@ BOUNDARIES = [
         "taper",
         "warn",
     ),
-    ("UC_NO_WA", "UC_NO_WA", [claim("UC", **UC, work_allowance=False, lcw_pending=False)], Y25, "0.00", "taper", "warn"),
-    ("UC_LCW_BAR", "UC_LCW_BAR_2024", [claim("UC", **UC, lcw_pending=True, work_allowance=False)], Y24, "793.18", "at_or_above", "block"),
-    ("UC_LCW_BAR", "UC_LCW_BAR_2025", [claim("UC", **UC, lcw_pending=True, work_allowance=False)], Y25, "846.56", "at_or_above", "block"),
-    ("UC_LCW_BAR", "UC_LCW_BAR_2026", [claim("UC", **UC, lcw_pending=True, work_allowance=False)], Y26, "881.23", "at_or_above", "block"),
-    ("UC_SURPLUS", "UC_SURPLUS_2025", [claim("UC", **UC, work_allowance=False, lcw_pending=False)], Y25, None, "info", "warn"),
-    ("UC_SURPLUS", "UC_SURPLUS_2026", [claim("UC", **UC, work_allowance=False, lcw_pending=False)], Y26, None, "info", "warn"),
+    (
+        "UC_NO_WA",
+        "UC_NO_WA",
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        Y25,
+        "0.00",
+        "taper",
+        "warn",
+    ),
+    (
+        "UC_LCW_BAR",
+        "UC_LCW_BAR_2024",
+        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        Y24,
+        "793.18",
+        "at_or_above",
+        "block",
+    ),
+    (
+        "UC_LCW_BAR",
+        "UC_LCW_BAR_2025",
+        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        Y25,
+        "846.56",
+        "at_or_above",
+        "block",
+    ),
+    (
+        "UC_LCW_BAR",
+        "UC_LCW_BAR_2026",
+        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        Y26,
+        "881.23",
+        "at_or_above",
+        "block",
+    ),
+    (
+        "UC_SURPLUS",
+        "UC_SURPLUS_2025",
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        Y25,
+        None,
+        "info",
+        "warn",
+    ),
+    (
+        "UC_SURPLUS",
+        "UC_SURPLUS_2026",
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        Y26,
+        None,
+        "info",
+        "warn",
+    ),
     ("ESA_PW_LOWER", "ESA_PW_LOWER", [claim("ESA", permitted_work="lower")], Y25, "20.00", "above", "block"),
     ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2024", [claim("ESA", permitted_work="higher")], Y24, "183.50", "above", "block"),
     ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2025", [claim("ESA", permitted_work="higher")], Y25, "195.50", "above", "block"),
@@ -271,9 +319,17 @@ def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allow
     assert v.status == "info" and v.estimated_reduction == D("4.95")  # 55% of £9
     nxt = at(uc, "UC_WA_HOUSING", date(2026, 5, 10), [pay("420.00", date(2026, 5, 10))])
     assert (nxt.rule, nxt.limit, nxt.status) == ("UC_WA_HOUSING_2026", D("427.00"), "near")
-    on_day = at([claim("UC", ap_start_day=13, work_allowance=True, housing_element=False, lcw_pending=False)], "UC_WA_NOHOUSING", date(2026, 4, 13))
+    on_day = at(
+        [claim("UC", ap_start_day=13, work_allowance=True, housing_element=False, lcw_pending=False)],
+        "UC_WA_NOHOUSING",
+        date(2026, 4, 13),
+    )
     assert on_day.rule == "UC_WA_NOHOUSING_2026"
-    before = at([claim("UC", ap_start_day=12, work_allowance=True, housing_element=False, lcw_pending=False)], "UC_WA_NOHOUSING", date(2026, 5, 1))
+    before = at(
+        [claim("UC", ap_start_day=12, work_allowance=True, housing_element=False, lcw_pending=False)],
+        "UC_WA_NOHOUSING",
+        date(2026, 5, 1),
+    )
     assert (before.rule, before.period_start) == ("UC_WA_NOHOUSING_2025", date(2026, 4, 12))
 
 
@@ -285,7 +341,9 @@ def test_uc_ap_start_day_31_and_30_in_february():
     assert (v.period_start, v.period_end, v.total_after) == (date(2025, 1, 31), date(2025, 2, 27), D("10.00"))
     v = at(uc31, "UC_WA_NOHOUSING", date(2025, 4, 30), [])
     assert (v.period_start, v.period_end) == (date(2025, 4, 30), date(2025, 5, 30))
-    uc30 = [claim("UC", ap_start_day=30, work_allowance=False, lcw_pending=False)]  # no work allowance: the UC_NO_WA taper, in force since 2021
+    uc30 = [
+        claim("UC", ap_start_day=30, work_allowance=False, lcw_pending=False)
+    ]  # no work allowance: the UC_NO_WA taper, in force since 2021
     assert at(uc30, "UC_NO_WA", date(2024, 2, 28), []).period_start == date(2024, 2, 28)
     assert at(uc30, "UC_NO_WA", date(2024, 2, 27), []).period_start == date(2024, 1, 30)
     assert at(uc30, "UC_NO_WA", date(2025, 2, 27), []).period_start == date(2025, 2, 27)
@@ -293,7 +351,9 @@ def test_uc_ap_start_day_31_and_30_in_february():
     uc29 = [claim("UC", ap_start_day=29, work_allowance=False, lcw_pending=False)]
     assert at(uc29, "UC_NO_WA", date(2024, 2, 29), []).period_start == date(2024, 2, 28)
     assert at(uc29, "UC_NO_WA", date(2025, 2, 28), []).period_start == date(2025, 2, 27)
-    assert at([claim("UC", ap_start_day=31, work_allowance=False, lcw_pending=False)], "UC_NO_WA", date(2024, 2, 29), []).period_end == date(2024, 3, 30)
+    assert at(
+        [claim("UC", ap_start_day=31, work_allowance=False, lcw_pending=False)], "UC_NO_WA", date(2024, 2, 29), []
+    ).period_end == date(2024, 3, 30)
 
 
 def test_esa_hours_1599_ok_and_16_over():
@@ -461,7 +521,10 @@ def test_check_covers_every_period_a_proposal_touches():
 
 def test_to_dict_shape():
     on = date(2025, 6, 4)
-    uc = [claim("UC", ap_start_day=1, work_allowance=True, housing_element=False, lcw_pending=False), claim("ESA", permitted_work="higher")]
+    uc = [
+        claim("UC", ap_start_day=1, work_allowance=True, housing_element=False, lcw_pending=False),
+        claim("ESA", permitted_work="higher"),
+    ]
     ledger = Ledger(payments=(pay("700.5", on),), hours=(LedgerHours(on, D("3.5")),))
     res = check(uc, RULES, ledger, [ProposedPayment("cash", D("10"), on)], [])
     d = res.to_dict()
@@ -612,7 +675,11 @@ def test_600_payments_three_claims_is_fast():
         for _ in range(600)
     )
     ledger = Ledger(payments=payments)
-    claims = [claim("UC", ap_start_day=15, work_allowance=True, housing_element=False, lcw_pending=False), claim("CA"), claim("HB", disregard="couple")]
+    claims = [
+        claim("UC", ap_start_day=15, work_allowance=True, housing_element=False, lcw_pending=False),
+        claim("CA"),
+        claim("HB", disregard="couple"),
+    ]
     proposal = [ProposedPayment("cash", D("180.00"), date(2025, 6, 4))]
     check(claims, RULES, ledger, proposal, ["cash", "voucher", "training"])
     n = 20

@@ -420,7 +420,10 @@ VERDICT = {
         "severity": {"enum": list(SEVERITIES)},
         "confidence": {"enum": [*CONFIDENCES, None]},
         "source": {"type": ["string", "null"]},
-        "stale": {"type": "boolean", "description": "The figure's next uprating has passed with no newer figure loaded."},
+        "stale": {
+            "type": "boolean",
+            "description": "The figure's next uprating has passed with no newer figure loaded.",
+        },
         "estimated_reduction": MONEY,
         "notes": {"type": "array", "items": {"type": "string"}},
     },

@@ -32,4 +32,20 @@ def readyz():
     except Exception as exc:
         checks["broker"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), 200 if ok else 503
+    return jsonify({"status": "ok" if ok else "unavailable", "checks": checks, "rule_pack": _rule_pack()}), (
+        200 if ok else 503
+    )
+
+
+def _rule_pack() -> dict:
+    """The rule pack, reported and never failing the probe: stale figures need an admin, not a restart."""
+    from tracker.rules import service as rules
+    from tracker.timeutil import today
+
+    try:
+        status = rules.pack_status(today())
+        db.session.rollback()
+        return status
+    except Exception as exc:  # report, never raise: this is a probe
+        db.session.rollback()
+        return {"loaded": None, "error": type(exc).__name__}

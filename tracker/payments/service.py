@@ -382,7 +382,10 @@ def _back_to_draft(payment: Payment, *, actor, paid_on: date, reason: str, body:
         person_id=payment.person_id,
         reason=reason,
         before=before,
-        after={**payment_snapshot(payment), "verdicts": [v for v in body["verdicts"] if v["status"] in ("over", "unknown")]},
+        after={
+            **payment_snapshot(payment),
+            "verdicts": [v for v in body["verdicts"] if v["status"] in ("over", "unknown")],
+        },
     )
     return payment
 

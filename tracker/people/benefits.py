@@ -53,6 +53,8 @@ def _attribute_value(a: Attr, value: object, answers: dict) -> object:
     if value is None or value == "":
         if a.decides_rule and a.asked_when(answers):
             raise _Refused(f"Answer this: {a.label.lower()}. It decides which benefit rule applies.")
+        if a.decides_rule and a.kind == "bool":
+            return False  # a question not asked (no work allowance, so housing costs do not change it)
         if a.required:
             raise _Refused(f"{a.label} is required.")
         return a.default

@@ -73,7 +73,8 @@ def claim_form_data(claim: BenefitClaim) -> dict:
     values = claim.attributes or {}
     to_confirm = set(claim.answers_to_confirm or ())
     for a in BENEFIT_INFO[claim.benefit].attributes:
-        value = None if a.name in to_confirm else values.get(a.name, a.default)
+        asked = a.name not in to_confirm and a.asked_when(values)  # a question not asked had no answer
+        value = values.get(a.name, a.default) if asked else None
         if a.decides_rule and a.kind == "bool":
             value = "" if value is None else ("yes" if value else "no")
         data[ATTR_PREFIX + a.name] = _form_value(a, value)

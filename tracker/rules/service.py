@@ -11,7 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from tracker.audit import service as audit
-from tracker.engine import pack
+from tracker.engine import coverage, pack
 from tracker.engine.core import Rule
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -74,6 +74,31 @@ def rules_in_force(on: date | None = None) -> list[tuple[RuleRevision, Rule]]:
     if on is None:
         return list(rules)
     return [(row, rule) for row, rule in rules if rule.in_force(on)]
+
+
+def awaiting_uprating(today: date) -> list[Rule]:
+    """The rules whose next figures are due this year and not loaded yet (from 1 March).
+
+    For the layout's banner: it reads the cached rules when there are any, else only the active
+    definitions, never rows a page may be holding (``active_rules`` detaches the rows it caches).
+    """
+    if _cache["key"] is not None:
+        rules = [rule for _, rule in _cache["rules"]]
+    else:
+        definitions = db.session.scalars(sa.select(RuleRevision.definition).where(RuleRevision.status == "active"))
+        rules = [pack.parse_rule(d) for d in definitions]
+    return coverage.awaiting_uprating(rules, today)
+
+
+def pack_status(today: date) -> dict:
+    """The rule pack in numbers, for ``/readyz``: how many rules are loaded, how many figures are
+    stale today (past their next uprating with no newer figure) and how many wait for next year's."""
+    rules = [rule for _, rule in active_rules()]
+    return {
+        "loaded": len(rules),
+        "stale": sum(1 for r in rules if coverage.is_stale(r, today)),
+        "awaiting_uprating": len(coverage.awaiting_uprating(rules, today)),
+    }
 
 
 def current(code: str) -> RuleRevision:

@@ -29,6 +29,7 @@ from tracker.rules import bp, service
 from tracker.rules import presenters as present
 from tracker.rules.forms import ConfirmForm, InForceForm, LoadForm, RetireForm, RuleForm, changes_from, form_data
 from tracker.rules.models import RuleRevision
+from tracker.timeutil import today
 from tracker.vocab import STAFF_ROLES
 
 #: Only admins change rules.
@@ -333,3 +334,16 @@ def retire(code: str):
         service.retire,
         f"{code} has been retired. Payments are no longer checked against it.",
     )
+
+
+@bp.app_context_processor
+def uprating_banner():
+    """``rules_awaiting_uprating()`` for the layout: admins see a banner from 1 March each year
+    until next year's figures are loaded. Worked out only when the layout asks (admins only)."""
+
+    def rules_awaiting_uprating() -> list:
+        if not (current_user.is_authenticated and current_user.role == ADMIN):
+            return []
+        return service.awaiting_uprating(today())
+
+    return {"rules_awaiting_uprating": rules_awaiting_uprating}

@@ -137,7 +137,8 @@ def _uncovered(r: Remark) -> str:
 def _unanswered(r: Remark) -> str:
     labels = {a.name: a.label.lower() for a in BENEFIT_INFO[r.benefit].attributes}
     questions = join([labels.get(name, name) for name in r.text.split(", ")])
-    return f"The {BENEFIT_NAMES_INLINE[r.benefit]} details do not say: {questions}. Answer them on the benefit to check it."
+    name = BENEFIT_NAMES_INLINE[r.benefit]
+    return f"The {name} details do not say: {questions}. Answer them on the benefit to check it."
 
 
 def remark_text(r: Remark) -> str:
