@@ -198,7 +198,8 @@ def test_concurrent_payments_cannot_both_pass_on_postgresql(postgresql_carer):
 
 
 def test_a_date_no_rule_covers_is_not_checked_and_needs_an_override(app, api_as, carer):
-    """The Carer's Allowance pack starts in April 2024: a payment in February 2024, under a claim from January 2024, is not checked."""
+    """The Carer's Allowance figures start in April 2024: a payment in February 2024, under a claim
+    from January 2024, is not checked."""
     api = api_as("coordinator")
     body = api.post("/payments/check", json=pay(carer, "20.00", "2024-02-01")).get_json()
     [v] = [v for v in body["verdicts"] if v["status"] == "unknown"]

@@ -76,7 +76,8 @@ def test_claims_with_a_defaulted_answer_are_listed_to_confirm(make_app, tmp_path
             for n, (benefit, attributes) in enumerate(claims, start=1):
                 conn.execute(
                     sa.text(
-                        "INSERT INTO benefit_claim (id, person_id, benefit, start_on, attributes, created_at, updated_at)"
+                        "INSERT INTO benefit_claim"
+                        " (id, person_id, benefit, start_on, attributes, created_at, updated_at)"
                         " VALUES (:id, 1, :b, '2024-01-01', :a, :t, :t)"
                     ),
                     {"id": n, "b": benefit, "a": attributes, "t": now},

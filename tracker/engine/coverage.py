@@ -65,7 +65,7 @@ def unknown_verdict(claim: Claim, attrs: Mapping[str, Any], day: date) -> Verdic
         headroom=None,
         status="unknown",
         severity="block",
-        confidence="unconfirmed",
+        confidence="",  # no figure, so no confidence (null in JSON)
         source="",
         remarks=tuple(remarks),
     )

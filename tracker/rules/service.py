@@ -221,29 +221,41 @@ def confirm(code: str, *, actor, reason: str, source: str | None = None) -> Rule
         raise Conflict("A retired rule cannot be confirmed.", code="rule_retired")
     if previous.definition.get("confidence") == "confirmed":
         raise Conflict("This rule's figure is already confirmed.", code="already_confirmed")
-    errors: dict[str, list[str]] = {}
     source = (source or "").strip()
+    errors = _confirmation_errors(source, reason)
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        rule = pack.parse_rule(_confirmed(previous.definition, source))
+    except pack.RuleError as e:
+        raise ValidationFailed(e.fields) from None
+    return _add_revision(rule, actor=actor, change="confirmed", reason=reason.strip(), previous=previous)
+
+
+def _confirmation_errors(source: str, reason: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
     if not source.startswith(("http://", "https://")) or any(c.isspace() for c in source):
         errors["source"] = ["Give the address of the official page you checked, starting with https://."]
     elif len(source) > 2000:
         errors["source"] = ["Keep the address under 2,000 characters."]
     if not (reason or "").strip():
         errors["reason"] = ["Say how you checked the figure."]
-    if errors:
-        raise ValidationFailed(errors)
-    data = dict(previous.definition, confidence="confirmed", source=source)
-    sources = list(data.get("sources") or [])
-    old = previous.definition.get("source")
+    return errors
+
+
+def _confirmed(definition: dict, source: str) -> dict:
+    """The rule's definition, confirmed at ``source``: the address it had before stays in ``sources``."""
+    sources = list(definition.get("sources") or [])
+    old = definition.get("source")
     if old and old != source and all(s.get("url") != old for s in sources):
         sources.append({"title": "Source before the figure was confirmed", "url": old})
-    data["sources"] = [{"title": "Where an admin confirmed the figure", "url": source}] + [
-        s for s in sources if s.get("url") != source
-    ]
-    try:
-        rule = pack.parse_rule(data)
-    except pack.RuleError as e:
-        raise ValidationFailed(e.fields) from None
-    return _add_revision(rule, actor=actor, change="confirmed", reason=reason.strip(), previous=previous)
+    confirmed_at = {"title": "Where an admin confirmed the figure", "url": source}
+    return dict(
+        definition,
+        confidence="confirmed",
+        source=source,
+        sources=[confirmed_at] + [s for s in sources if s.get("url") != source],
+    )
 
 
 def retire(code: str, *, actor, reason: str) -> RuleRevision:
