@@ -66,7 +66,12 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
     first = today - timedelta(days=365 * years)
     people.record_consent(person, first, "v1", actor=None, today=today)
     people.add_claim(
-        person, "UC", first, None, {"ap_start_day": 15, "work_allowance": True, "housing_element": False}, actor=None
+        person,
+        "UC",
+        first,
+        None,
+        {"ap_start_day": 15, "work_allowance": True, "housing_element": False, "lcw_pending": False},
+        actor=None,
     )
     people.add_claim(person, "CA", first, None, {"week_start": "monday"}, actor=None)
     db.session.flush()

@@ -57,7 +57,12 @@ def build_people(n: int, today: date) -> list[int]:
             people.add_claim(person, "CA", date(2024, 1, 1), None, None, actor=None)
         elif i % 3 == 2:
             people.add_claim(
-                person, "UC", date(2024, 1, 1), None, {"ap_start_day": 15, "work_allowance": True}, actor=None
+                person,
+                "UC",
+                date(2024, 1, 1),
+                None,
+                {"ap_start_day": 15, "work_allowance": True, "housing_element": False, "lcw_pending": False},
+                actor=None,
             )
         db.session.flush()
         secret = crypto.encrypt(f'{{"account_name":"BENCH {i}","sort_code":"200000","account_number":"{i:08d}"}}')

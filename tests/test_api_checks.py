@@ -14,7 +14,7 @@ from tracker.payments.models import Payment
 
 
 def verdict(body, family):
-    found = [v for v in body["verdicts"] if v["rule"].startswith(family)]
+    found = [v for v in body["verdicts"] if (v["rule"] or "").startswith(family)]
     assert found, body["verdicts"]
     return found[0]
 
@@ -192,3 +192,42 @@ def test_concurrent_payments_cannot_both_pass_on_postgresql(postgresql_carer):
     assert _race(app, pid, "150.00", "2025-04-09") == [201, 409]
     with app.app_context():
         db.engine.dispose()
+
+
+# ---- issue 11 item 7: unknown is not safe, stale figures say so ----------------------------------
+
+
+def test_a_date_no_rule_covers_is_not_checked_and_needs_an_override(app, api_as, carer):
+    """The Carer's Allowance figures start in April 2024: a payment in February 2024, under a claim
+    from January 2024, is not checked."""
+    api = api_as("coordinator")
+    body = api.post("/payments/check", json=pay(carer, "20.00", "2024-02-01")).get_json()
+    [v] = [v for v in body["verdicts"] if v["status"] == "unknown"]
+    assert (v["severity"], v["benefit"], v["rule"], v["total_after"], v["stale"]) == ("block", "CA", None, None, False)
+    assert v["title"] == "Carer's Allowance: not checked: no rule covers this date"
+    assert body["blocked"] is True and body["suggestions"] == []
+    finance = api_as("finance")
+    assert_error(finance.post("/payments", json=pay(carer, "20.00", "2024-02-01")), 409, "benefit_rule_block")
+    before = count(app, AuditEvent)
+    resp = finance.post("/payments", json=pay(carer, "20.00", "2024-02-01", override_reason="Checked with the adviser"))
+    assert resp.status_code == 201, resp.get_json()
+    with app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "payment.override"))
+        assert event.after["verdicts"][0]["status"] == "unknown"
+    assert count(app, AuditEvent) > before
+    redacted = finance.post("/payments/check", json=pay(carer, "20.00", "2024-02-01")).get_json()
+    [fv] = [v for v in redacted["verdicts"] if v["status"] == "unknown"]
+    assert fv["benefit"] is None and fv["notes"] == [] and "not checked" in fv["description"]
+    assert "Carer" not in str(fv)
+
+
+def test_a_planned_payment_after_the_next_uprating_is_marked_stale(app, api_as, carer):
+    api = api_as("coordinator")
+    body = api.post("/payments/check", json=pay(carer, "20.00", "2027-04-14")).get_json()
+    v = verdict(body, "CA_EARN")
+    assert v["rule"] == "CA_EARN_2026" and v["stale"] is True
+    assert any("may be out of date" in n for n in v["notes"])
+    assert (
+        verdict(api.post("/payments/check", json=pay(carer, "20.00", "2026-06-03")).get_json(), "CA_EARN")["stale"]
+        is False
+    )

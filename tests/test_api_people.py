@@ -1,5 +1,7 @@
 """The people, preferences, consent and claims endpoints, and the API's shared rules."""
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -85,7 +87,11 @@ def person_with_consent(make_person):
     return make_person("Siobhán Walsh")
 
 
-UC = {"benefit": "UC", "start_on": "2024-04-01", "attributes": {"ap_start_day": 15}}
+UC = {
+    "benefit": "UC",
+    "start_on": "2024-04-01",
+    "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+}
 
 
 def test_claim_needs_consent(app, api_as, make_person):
@@ -127,6 +133,15 @@ def test_claim_needs_consent(app, api_as, make_person):
             {"benefit": "ESA", "start_on": "2024-01-01", "attributes": {"permitted_work": "medium"}},
             "attributes.permitted_work",
         ),
+        # issue 11 item 6: answers that decide which rule applies are never defaulted
+        ({**UC, "attributes": {"ap_start_day": 5, "lcw_pending": False}}, "attributes.work_allowance"),
+        ({**UC, "attributes": {"ap_start_day": 5, "work_allowance": False}}, "attributes.lcw_pending"),
+        (
+            {**UC, "attributes": {"ap_start_day": 5, "work_allowance": True, "lcw_pending": False}},
+            "attributes.housing_element",
+        ),
+        ({"benefit": "ESA", "start_on": "2024-01-01", "attributes": {}}, "attributes.permitted_work"),
+        ({"benefit": "ESA", "start_on": "2024-01-01"}, "attributes.permitted_work"),
     ],
 )
 def test_bad_claims_are_422_and_write_nothing(app, api_as, person_with_consent, body, field):
@@ -241,3 +256,16 @@ def test_openapi_lists_every_api_route(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {path} is not in the OpenAPI document"
     assert "PersonIn" in doc["components"]["schemas"]
+
+
+def test_a_claim_lists_its_answers_to_confirm(app, api_as, make_person):
+    """A claim stored before the answers were always asked says which hold a default (issue 11)."""
+    answers = {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False}
+    pid = make_person(claims=[{"benefit": "UC", "start_on": date(2024, 4, 1), "attributes": answers}])
+    with app.app_context():
+        claim = db.session.scalar(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid))
+        claim.answers_to_confirm = ["work_allowance"]
+        db.session.commit()
+    api = api_as("coordinator")
+    [item] = api.get(f"/people/{pid}/claims").get_json()["items"]
+    assert item["answers_to_confirm"] == ["work_allowance"]

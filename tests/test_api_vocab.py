@@ -19,7 +19,7 @@ def test_openapi_enums_are_the_vocabulary():
     verdict = schemas_["Verdict"]["properties"]
     assert verdict["status"]["enum"] == list(vocab.VERDICT_STATUSES)
     assert verdict["severity"]["enum"] == list(vocab.SEVERITIES)
-    assert verdict["confidence"]["enum"] == list(vocab.CONFIDENCES)
+    assert verdict["confidence"]["enum"] == [*vocab.CONFIDENCES, None]  # null: an "unknown" verdict has no figure
     risk_status = next(p for p in doc["paths"]["/risks"]["get"]["parameters"] if p["name"] == "status")
     assert risk_status["schema"]["enum"] == list(vocab.FLAG_STATUSES)
 

@@ -1,6 +1,7 @@
 """Sign-in, sign-out, throttling, CSRF, security headers, passwords and API tokens."""
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -265,6 +266,20 @@ def test_health_endpoints(client):
     resp = client.get("/readyz")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert resp.get_json()["rule_pack"] == {"loaded": 0, "stale": 0, "awaiting_uprating": 0}
+
+
+def test_readyz_reports_the_rule_pack_and_never_fails_on_staleness(client, rules, monkeypatch):
+    """Issue 11 item 7: the rule pack is reported (how many rules, how many stale), not a failure."""
+    import tracker.timeutil
+
+    monkeypatch.setattr(tracker.timeutil, "today", lambda: date(2027, 6, 1))
+    resp = client.get("/readyz")
+    assert resp.status_code == 200
+    pack = resp.get_json()["rule_pack"]
+    assert pack["loaded"] > 30 and pack["stale"] >= 7 and pack["awaiting_uprating"] >= 7
+    monkeypatch.setattr(tracker.timeutil, "today", lambda: date(2026, 12, 7))
+    assert client.get("/readyz").get_json()["rule_pack"]["stale"] == 0
 
 
 def test_readyz_reports_a_missing_database(make_app, tmp_path):

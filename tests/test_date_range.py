@@ -16,7 +16,7 @@ def _api_bodies(pid: int, day: str) -> list[tuple[str, dict]]:
         ("/expenses", {"person_id": pid, "amount": "1.00", "incurred_on": day, "paid_on": day, "description": "Bus"}),
         ("/other-income", {"person_id": pid, "amount": "1.00", "received_on": day, "source": "Job"}),
         (f"/people/{pid}/consent", {"given_on": day, "notice_version": "v1"}),
-        (f"/people/{pid}/claims", {"benefit": "UC", "start_on": day}),
+        (f"/people/{pid}/claims", {"benefit": "CA", "start_on": day}),
         ("/documents", {"person_id": pid, "kind": "statement", "start_on": day, "end_on": "2025-04-30"}),
         ("/documents/batches", {"kind": "statement", "start_on": "2025-04-01", "end_on": day}),
     ]

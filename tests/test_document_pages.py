@@ -15,7 +15,11 @@ from tracker.documents import service
 from tracker.documents.models import Document, DocumentBatch
 from tracker.extensions import db
 
-UC31 = {"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 31}}
+UC31 = {
+    "benefit": "UC",
+    "start_on": date(2024, 1, 1),
+    "attributes": {"ap_start_day": 31, "work_allowance": False, "lcw_pending": False},
+}
 
 
 @pytest.fixture

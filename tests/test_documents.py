@@ -58,7 +58,11 @@ def person(app, rules, make_person):
     pid = make_person(
         "Zoë Łukasz",
         claims=[
-            {"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 15}},
+            {
+                "benefit": "UC",
+                "start_on": date(2024, 1, 1),
+                "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+            },
             {"benefit": "CA", "start_on": date(2024, 1, 1)},
         ],
     )
@@ -116,8 +120,9 @@ def test_statement_lists_the_period_and_benefit_totals(app, person, sent):
     assert "Total received in this period: £150.50" in text
     assert "Bus fares" in text and "No (taking part as a service user)" in text
     assert "Chose not to be paid" in text and "£40.00" in text
-    # The UC assessment period 15 April to 14 May holds both payments; the CA week of 14 April one.
-    assert re.search(r"UC Universal Credit .{0,80}15 April 2025 to 14 May 2025 £150\.50 £0\.00 For information", text)
+    # The UC assessment period 15 April to 14 May holds both payments, but Universal Credit does
+    # not count the voucher (issue 11 item 8: the DWP guidance); the CA week of 14 April holds one.
+    assert re.search(r"UC Universal Credit .{0,80}15 April 2025 to 14 May 2025 £120\.00 £0\.00 For information", text)
     assert re.search(
         r"CA Carer's Allowance earnings limit 14 April 2025 to 20 April 2025 £120\.00 £196\.00 Within the limit", text
     )

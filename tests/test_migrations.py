@@ -50,3 +50,50 @@ def test_money_columns_are_integers_in_the_schema(app, column):
     with app.app_context():
         cols = {c["name"]: c for c in sa.inspect(db.engine).get_columns("payment")}
     assert isinstance(cols[column]["type"], sa.BigInteger)
+
+
+def test_claims_with_a_defaulted_answer_are_listed_to_confirm(make_app, tmp_path):
+    """Issue 11 item 6: claims stored with a default for an answer that decides a rule are flagged."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/answers.sqlite")
+    now = "2026-12-01 10:00:00"
+    claims = [
+        ("UC", '{"ap_start_day": 3, "work_allowance": false, "housing_element": false, "lcw_pending": false}'),
+        ("UC", '{"ap_start_day": 3, "work_allowance": true, "housing_element": false, "lcw_pending": true}'),
+        ("UC", '{"ap_start_day": 3, "work_allowance": true, "housing_element": true, "lcw_pending": true}'),
+        ("ESA", '{"permitted_work": "higher", "week_start": "monday"}'),
+        ("ESA", '{"permitted_work": "lower", "week_start": "monday"}'),
+        ("CA", '{"week_start": "monday"}'),
+    ]
+    with app.app_context():
+        upgrade(revision="b3d9f2a61c07")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO person (id, name, ledger_version, created_at, updated_at) VALUES (1, 'A', 0, :t, :t)"
+                ),
+                {"t": now},
+            )
+            for n, (benefit, attributes) in enumerate(claims, start=1):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO benefit_claim"
+                        " (id, person_id, benefit, start_on, attributes, created_at, updated_at)"
+                        " VALUES (:id, 1, :b, '2024-01-01', :a, :t, :t)"
+                    ),
+                    {"id": n, "b": benefit, "a": attributes, "t": now},
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, answers_to_confirm FROM benefit_claim ORDER BY id")).all()
+        downgrade(revision="b3d9f2a61c07")
+    import json
+
+    found = {row_id: json.loads(value) if value else None for row_id, value in rows}
+    assert found == {
+        1: ["work_allowance", "lcw_pending"],
+        2: ["housing_element"],
+        3: None,
+        4: ["permitted_work"],
+        5: None,
+        6: None,
+    }

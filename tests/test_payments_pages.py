@@ -835,3 +835,21 @@ def test_parse_id_takes_only_ids_a_database_can_hold(raw, expected):
     from tracker.pages import parse_id
 
     assert parse_id(raw) == expected
+
+
+def test_a_payment_on_a_date_no_rule_covers_is_not_checked_and_needs_a_reason(app, client, login, carer):
+    """Issue 11 item 7: unknown is not safe. The carer's claim starts in January 2024 and the
+    Carer's Allowance figures in April 2024, so a payment in February 2024 was not checked."""
+    login("finance")
+    resp = client.post(f"/payments/new?person_id={carer}", data=pay_form(amount="20.00", paid_on="2024-02-01"))
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Not checked: no rule covers this date" in page and 'id="override_reason"' in page
+    assert "Carer" not in page.split("<main", 1)[1].split("</main>", 1)[0].replace("Carer Person", "")
+    assert _count(app, Payment) == 0
+    resp = client.post(
+        f"/payments/new?person_id={carer}",
+        data=pay_form(amount="20.00", paid_on="2024-02-01", override_reason="The figures for early 2024 were checked."),
+    )
+    assert resp.status_code == 302
+    assert _audits(app, "payment.override") == 1

@@ -12,7 +12,11 @@ from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.people.models import BenefitClaim, Consent, Person, Preference
 
-UC = {"benefit": "UC", "start_on": date(2024, 4, 1), "attributes": {"ap_start_day": 15}}
+UC = {
+    "benefit": "UC",
+    "start_on": date(2024, 4, 1),
+    "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+}
 
 
 def _count(app, model, *where) -> int:
@@ -353,7 +357,10 @@ def test_choose_a_benefit_first(app, client, login, make_person):
     assert resp.status_code == 422 and "Choose a benefit from the list." in resp.get_data(as_text=True)
     page = client.get(f"/people/{pid}/claims/new?benefit=UC").get_data(as_text=True)
     assert "Day of the month the assessment period starts" in page
-    assert 'type="number"' in page and 'type="checkbox"' in page and 'type="date"' in page
+    assert 'type="number"' in page and 'type="date"' in page
+    # issue 11 item 6: the answers that decide which rule applies are asked, with nothing chosen
+    assert "Has a work allowance" in page and "Waiting for a work capability assessment" in page
+    assert page.count('<option selected value="">Choose an answer</option>') == 3 and 'type="checkbox"' not in page
     page = client.get(f"/people/{pid}/claims/new?benefit=ESA").get_data(as_text=True)
     assert "<select" in page and "Supported" in page
 
@@ -363,7 +370,14 @@ def test_a_good_claim_is_saved_with_its_attributes(app, client, login, make_pers
     login("coordinator")
     resp = client.post(
         f"/people/{pid}/claims/new?benefit=UC",
-        data={"start_on": "2024-04-01", "end_on": "", "attr_ap_start_day": "15", "attr_work_allowance": "y"},
+        data={
+            "start_on": "2024-04-01",
+            "end_on": "",
+            "attr_ap_start_day": "15",
+            "attr_work_allowance": "yes",
+            "attr_housing_element": "no",
+            "attr_lcw_pending": "no",
+        },
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)
     with app.app_context():
@@ -451,7 +465,14 @@ def test_edit_and_remove_a_claim(app, client, login, make_person):
     assert resp.status_code == 422
     resp = client.post(
         f"/people/{pid}/claims/{cid}/edit",
-        data={"start_on": "2024-04-01", "end_on": "2025-01-31", "attr_ap_start_day": "20", "attr_housing_element": "y"},
+        data={
+            "start_on": "2024-04-01",
+            "end_on": "2025-01-31",
+            "attr_ap_start_day": "20",
+            "attr_work_allowance": "yes",
+            "attr_housing_element": "yes",
+            "attr_lcw_pending": "no",
+        },
     )
     assert resp.status_code == 302
     with app.app_context():
@@ -536,3 +557,39 @@ def test_a_contributor_s_own_page_has_no_staff_money_section(app, client, login,
     login("contributor", person_id=pid)
     page = client.get(f"/people/{pid}").get_data(as_text=True)
     assert "Owed and not yet paid" not in page and "Create a payment" not in page
+
+
+def test_claims_with_answers_to_confirm_are_listed_and_answering_clears_them(app, client, login, make_person):
+    """Issue 11 item 6: a claim whose deciding answers hold an old default is listed for a
+    coordinator, its edit form chooses nothing for them, and answering them clears the flag."""
+    pid = make_person("Dee Fault", claims=[UC])
+    cid = _claim_id(app, pid)
+    with app.app_context():
+        db.session.get(BenefitClaim, cid).answers_to_confirm = ["work_allowance", "lcw_pending"]
+        db.session.commit()
+    login("finance")
+    assert client.get("/people/answers-to-confirm").status_code == 403
+    login("coordinator")
+    page = client.get("/people/answers-to-confirm").get_data(as_text=True)
+    assert "Dee Fault" in page and "Has a work allowance" in page and f"/people/{pid}/claims/{cid}/edit" in page
+    assert _audits(app, "benefits.viewed", pid) >= 1
+    detail = client.get(f"/people/{pid}").get_data(as_text=True)
+    assert "not confirmed: filled in by the tracker" in detail
+    form = client.get(f"/people/{pid}/claims/{cid}/edit").get_data(as_text=True)
+    # nothing chosen: the two to confirm, and housing costs (not asked without a work allowance)
+    assert form.count('<option selected value="">Choose an answer</option>') == 3
+    resp = client.post(f"/people/{pid}/claims/{cid}/edit", data={"start_on": "2024-04-01", "attr_ap_start_day": "15"})
+    assert resp.status_code == 422 and "It decides which benefit rule applies" in resp.get_data(as_text=True)
+    resp = client.post(
+        f"/people/{pid}/claims/{cid}/edit",
+        data={
+            "start_on": "2024-04-01",
+            "attr_ap_start_day": "15",
+            "attr_work_allowance": "no",
+            "attr_lcw_pending": "no",
+        },
+    )
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(BenefitClaim, cid).answers_to_confirm is None
+    assert "Dee Fault" not in client.get("/people/answers-to-confirm").get_data(as_text=True)

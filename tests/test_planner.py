@@ -30,6 +30,9 @@ TODAY = date(2025, 4, 9)  # a Wednesday; the Carer's Allowance week runs 7 to 13
 MON = date(2025, 4, 7)
 
 CA = [Claim("CA", date(2024, 1, 1))]
+#: Universal Credit answers, given explicitly (no answer that decides a rule is defaulted).
+NO_WA = {"work_allowance": False, "lcw_pending": False}
+WA_NO_HOUSING = {"work_allowance": True, "housing_element": False, "lcw_pending": False}
 ESA_LOWER = [Claim("ESA", date(2024, 1, 1), None, {"permitted_work": "lower"})]
 
 
@@ -208,7 +211,7 @@ def test_declined_only_when_it_is_the_only_choice():
 
 
 def test_too_many_hours_cannot_be_fixed_by_moving_money():
-    esa = [Claim("ESA", date(2024, 1, 1))]  # higher limit: under 16 hours a week
+    esa = [Claim("ESA", date(2024, 1, 1), None, {"permitted_work": "higher"})]  # under 16 hours a week
     sessions = [Session(TODAY, D("50.00"), D("17"))]
     result = plan(esa, RULES, Ledger(), sessions, ["cash"], TODAY)
     assert not result.clean
@@ -217,7 +220,7 @@ def test_too_many_hours_cannot_be_fixed_by_moving_money():
 
 
 def test_universal_credit_taper_offers_a_plan_without_a_reduction_first():
-    uc = [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 15, "work_allowance": True})]
+    uc = [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 15, **WA_NO_HOUSING})]
     sessions = [Session(TODAY, D("500.00")), Session(TODAY + timedelta(days=3), D("500.00"))]
     result = plan(uc, RULES, Ledger(), sessions, ["cash"], TODAY)
     assert result.clean
@@ -280,11 +283,11 @@ CLAIM_SETS = st.sampled_from(
         CA,
         [Claim("CSP", date(2024, 1, 1))],
         ESA_LOWER,
-        [Claim("ESA", date(2024, 1, 1))],
-        [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 31, "work_allowance": True})],
-        [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 3})],
+        [Claim("ESA", date(2024, 1, 1), None, {"permitted_work": "higher"})],
+        [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 31, **WA_NO_HOUSING})],
+        [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 3, **NO_WA})],
         [Claim("JSA", date(2024, 1, 1)), Claim("HB", date(2024, 1, 1))],
-        CA + [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 20})],
+        CA + [Claim("UC", date(2024, 1, 1), None, {"ap_start_day": 20, **NO_WA})],
     ]
 )
 KINDS = ("cash", "bank_transfer", "voucher", "training", "charity", "certificate", "declined")

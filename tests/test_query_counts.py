@@ -112,7 +112,11 @@ def test_record_payment_query_count_does_not_grow_with_history(app, api_as, make
 def test_position_query_count_does_not_grow_with_history(app, api_as, make_person, rules):
     api = api_as("coordinator")
     claims = [
-        {"benefit": "UC", "start_on": date(2020, 1, 15), "attributes": {"ap_start_day": 15}},
+        {
+            "benefit": "UC",
+            "start_on": date(2020, 1, 15),
+            "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+        },
         {"benefit": "CA", "start_on": date(2020, 1, 6)},
     ]
     warm = make_person("Warm Up", claims=claims)

@@ -256,7 +256,14 @@ def test_dashboard_paginates_50_a_page(app, client, login, rules, fixed_today):
 def test_finance_sees_no_benefit_names(app, client, login, rules, make_person, fixed_today):
     carer = make_person("Carer", claims=CA)
     make_person(
-        "Universal", claims=[{"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 3}}]
+        "Universal",
+        claims=[
+            {
+                "benefit": "UC",
+                "start_on": date(2024, 1, 1),
+                "attributes": {"ap_start_day": 3, "work_allowance": False, "lcw_pending": False},
+            }
+        ],
     )
     saved(app, payment, carer, "190.00", MONDAY)
     login("finance")
@@ -342,7 +349,13 @@ def test_the_dashboard_runs_a_constant_number_of_statements(app, client, login, 
                 f"Person {i:02d}",
                 claims=CA
                 if i % 2
-                else [{"benefit": "UC", "start_on": date(2024, 1, 1), "attributes": {"ap_start_day": 1 + i % 28}}],
+                else [
+                    {
+                        "benefit": "UC",
+                        "start_on": date(2024, 1, 1),
+                        "attributes": {"ap_start_day": 1 + i % 28, "work_allowance": False, "lcw_pending": False},
+                    }
+                ],
             )
             saved(app, payment, pid, f"{50 + i}.00", MONDAY)
             saved(app, payment, pid, "10.00", TODAY, status="draft")

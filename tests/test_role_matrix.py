@@ -71,6 +71,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     # people pages
     "people.index": {"GET": roles(*STAFF)},
     "people.new": {"GET": roles(*MANAGERS), "POST": roles(*MANAGERS)},
+    "people.answers_to_confirm": {"GET": roles(*MANAGERS)},
     "people.detail": {"GET": person(*ALL)},
     "people.edit": {
         "GET": person("admin", "coordinator", "contributor"),

@@ -235,9 +235,11 @@ def test_an_unconfirmed_rule_says_so_and_offers_confirmation_to_admins(client, l
     login("admin")
     page = _text(client.get("/rules/UC_SURPLUS_2026"))
     assert "Figure not verified" in page
-    assert "Where did you check the figure?" in page
-    # A confirmed rule is not offered confirmation.
-    assert "Where did you check the figure?" not in _text(client.get("/rules/CA_EARN_2025"))
+    assert "How did you check the figure?" in page and "Address of the official page you checked" in page
+    # A confirmed rule is not offered confirmation; a secondary or derived one is (issue 11 item 1).
+    assert "How did you check the figure?" not in _text(client.get("/rules/CA_EARN_2025"))
+    assert "How did you check the figure?" in _text(client.get("/rules/CA_EARN_2026"))
+    assert "How did you check the figure?" in _text(client.get("/rules/ESA_PW_HIGHER_2026"))
 
 
 # ---- editing ---------------------------------------------------------------------------------
@@ -431,29 +433,42 @@ def test_an_empty_post_is_an_error_not_a_crash(app, client, login, pack):
 # ---- confirming and retiring -----------------------------------------------------------------
 
 
+SOURCE = "https://www.gov.uk/government/publications/universal-credit-surplus-earnings-determination-2026"
+
+
 def test_confirming_an_unconfirmed_rule(app, client, login, pack):
     uid = login("admin")
     assert _current(app, "UC_SURPLUS_2026").definition["confidence"] == "unconfirmed"
 
-    resp = client.post("/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "  "})
+    resp = client.post("/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "  ", "confirm-source": SOURCE})
     assert resp.status_code == 422
     page = _text(resp)
-    assert "Say where you checked the figure" in page and 'href="#confirm-reason"' in page
+    assert "Say how you checked the figure" in page and 'href="#confirm-reason"' in page
+    resp = client.post("/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "checked"})
+    assert resp.status_code == 422
+    assert "Give the address of the official page" in _text(resp) and 'href="#confirm-source"' in _text(resp)
+    assert _revisions(app, "UC_SURPLUS_2026") == 1
+    resp = client.post(
+        "/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "checked", "confirm-source": "not an address"}
+    )
+    assert resp.status_code == 422 and "Give the address of the official page" in _text(resp)
     assert _revisions(app, "UC_SURPLUS_2026") == 1
 
     resp = client.post(
-        "/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "gov.uk determination, checked 1 May 2026"}
+        "/rules/UC_SURPLUS_2026/confirm",
+        data={"confirm-reason": "gov.uk determination, checked 1 May 2026", "confirm-source": SOURCE},
     )
     assert resp.status_code == 302
     row = _current(app, "UC_SURPLUS_2026")
     assert row.definition["confidence"] == "confirmed" and row.change == "confirmed" and row.revision == 2
+    assert row.definition["source"] == SOURCE and row.definition["sources"][0]["url"] == SOURCE
     assert _in_force(app, date(2026, 5, 1))["UC_SURPLUS_2026"].confidence == "confirmed"
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "rule.confirmed"))
         assert event.actor_id == uid and event.reason == "gov.uk determination, checked 1 May 2026"
 
     page = _text(client.get("/rules/UC_SURPLUS_2026"))
-    assert "Where did you check the figure?" not in page
+    assert "How did you check the figure?" not in page
     assert "Figure confirmed" in page
     # Confirming again changes nothing.
     resp = client.post("/rules/UC_SURPLUS_2026/confirm", data={"confirm-reason": "again"}, follow_redirects=True)
@@ -632,3 +647,52 @@ def test_the_command_line_refuses_a_pack_with_aliases(app, pack, tmp_path):
     result = app.test_cli_runner().invoke(args=["rules", "load", str(bomb)])
     assert result.exit_code != 0
     assert "anchors, aliases" in result.output
+
+
+def test_a_secondary_figure_is_confirmed_with_its_source_on_the_page_and_the_command_line(app, client, login, pack):
+    """Issue 11 item 1: any figure not yet confirmed can be confirmed, with an address and a reason."""
+    login("admin")
+    resp = client.post(
+        "/rules/CA_EARN_2026/confirm",
+        data={"confirm-reason": "Earnings rules table, checked 7 December 2026", "confirm-source": RATES},
+    )
+    assert resp.status_code == 302
+    row = _current(app, "CA_EARN_2026")
+    assert (row.definition["confidence"], row.definition["source"], row.change) == ("confirmed", RATES, "confirmed")
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["rules", "confirm", "ESA_PW_HIGHER_2026", "--source", ESA_2013, "--reason", "reg 39(1)(c) and (4)"]
+    )
+    assert result.exit_code == 0, result.output
+    row = _current(app, "ESA_PW_HIGHER_2026")
+    assert (row.definition["confidence"], row.definition["source"]) == ("confirmed", ESA_2013)
+    with app.app_context():
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "rule.confirmed").order_by(AuditEvent.id.desc())
+        )
+        assert event.reason == "reg 39(1)(c) and (4)" and event.after["source"] == ESA_2013
+        assert event.before["confidence"] == "derived"
+    again = runner.invoke(args=["rules", "confirm", "ESA_PW_HIGHER_2026", "--source", ESA_2013, "--reason", "x"])
+    assert again.exit_code == 1 and "already confirmed" in again.output
+    bad = runner.invoke(args=["rules", "confirm", "CSP_EARN_2026", "--source", "mygov.scot", "--reason", "x"])
+    assert bad.exit_code == 2 and "source:" in bad.output
+    assert _current(app, "CSP_EARN_2026").definition["confidence"] == "secondary"
+
+
+RATES = "https://www.gov.uk/government/publications/benefit-and-pension-rates-2026-to-2027/proposed-benefit-and-pension-rates-2026-to-2027"
+ESA_2013 = "https://www.legislation.gov.uk/uksi/2013/379/regulation/39"
+
+
+def test_admins_see_a_banner_from_1_march_until_next_years_figures_are_loaded(app, client, login, pack, monkeypatch):
+    from tracker.rules import views
+
+    login("admin")
+    monkeypatch.setattr(views, "today", lambda: date(2027, 2, 28))
+    assert "Benefit figures for the new tax year are not loaded" not in _text(client.get("/rules/"))
+    monkeypatch.setattr(views, "today", lambda: date(2027, 3, 1))
+    page = _text(client.get("/rules/"))
+    assert "Benefit figures for the new tax year are not loaded" in page and "CA_EARN_2026" in page
+    assert "1 April 2027" in page
+    login("coordinator")
+    assert "Benefit figures for the new tax year are not loaded" not in _text(client.get("/rules/"))

@@ -210,7 +210,7 @@ def revoke_token(token_id):
     click.echo(f"Token {row.id} of {row.user.email} is revoked.")
 
 
-rules = AppGroup("rules", help="Load and list benefit rules.")
+rules = AppGroup("rules", help="Load, list and confirm benefit rules.")
 
 
 @rules.command("load", help="Load a rule pack (YAML). Without FILE, the shipped UK pack.")
@@ -226,6 +226,26 @@ def rules_load(file):
         click.echo(e.message, err=True)
         _refuse(e, indent="  ")
     click.echo(f"Rules: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged.")
+
+
+@rules.command("confirm", help="Mark a rule's figure as confirmed against an official source (audited).")
+@click.argument("code")
+@click.option("--source", required=True, help="The address of the regulation or official page that states the figure.")
+@click.option("--reason", required=True, help="How the figure was checked (which table or paragraph states it).")
+def rules_confirm(code, source, reason):
+    from tracker.errors import DomainError
+    from tracker.rules import service
+
+    try:
+        row = service.confirm(code.strip().upper(), actor=None, reason=reason, source=source)
+        db.session.commit()
+    except ValidationFailed as e:
+        _refuse(e)
+    except DomainError as e:
+        db.session.rollback()
+        click.echo(e.message, err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{row.code} is confirmed (revision {row.revision}), source {source.strip()}.")
 
 
 @rules.command("list", help="List the active rules, or those in force on a date.")

@@ -400,6 +400,16 @@ class Showcase:
     flags: tuple[str, ...] = ()  # reverse / cancel / draft / approved / other_income / ended
 
 
+def _answered(code: str, attrs: dict) -> dict:
+    """The demo's people answer every question that decides a rule: no work allowance, no pending
+    work capability assessment and no help with housing costs unless the showcase says so."""
+    if code == "UC":
+        attrs = {"work_allowance": False, "lcw_pending": False, **attrs}
+        if attrs["work_allowance"]:
+            attrs.setdefault("housing_element", False)
+    return attrs
+
+
 SHOWCASE: tuple[Showcase, ...] = (
     Showcase(
         "Zoë Hartley",
@@ -758,7 +768,7 @@ class _Builder:
             combo = rng.choices(self._combo_keys, self._combo_weights)[0]
             claims = [(code, self._random_attrs(code)) for code in combo]
         for code, attrs in claims:
-            attrs.update(normalise_attributes(code, attrs))
+            attrs.update(normalise_attributes(code, _answered(code, attrs)))
             self._claim_row(pid, code, attrs, given, show)
         return claims
 

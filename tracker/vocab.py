@@ -8,6 +8,7 @@ place, ready for a translation catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -76,6 +77,14 @@ class Attr:
     minimum: int | None = None
     maximum: int | None = None
     hint: str = ""
+    #: The answer decides which rule applies, so it is never defaulted: it must be answered.
+    decides_rule: bool = False
+    #: Asked only when another attribute has this value, as (name, value).
+    only_if: tuple[str, object] | None = None
+
+    def asked_when(self, values: Mapping[str, object]) -> bool:
+        """Whether the question is asked, given the claim's other answers."""
+        return self.only_if is None or values.get(self.only_if[0]) == self.only_if[1]
 
 
 @dataclass(frozen=True)
@@ -120,11 +129,24 @@ BENEFIT_INFO: dict[str, Benefit] = {
                     "work_allowance",
                     "Has a work allowance",
                     "bool",
-                    False,
                     hint="Only with a child or limited capability for work.",
+                    decides_rule=True,
                 ),
-                Attr("housing_element", "Award includes help with housing costs", "bool", False),
-                Attr("lcw_pending", "Waiting for a work capability assessment", "bool", False),
+                Attr(
+                    "housing_element",
+                    "Award includes help with housing costs",
+                    "bool",
+                    hint="With help for housing costs the work allowance is lower.",
+                    decides_rule=True,
+                    only_if=("work_allowance", True),
+                ),
+                Attr(
+                    "lcw_pending",
+                    "Waiting for a work capability assessment",
+                    "bool",
+                    hint="While it is pending, monthly earnings at 16 hours at the National Living Wage can end it.",
+                    decides_rule=True,
+                ),
             ),
         ),
         Benefit(
@@ -135,8 +157,9 @@ BENEFIT_INFO: dict[str, Benefit] = {
                     "permitted_work",
                     "Permitted work limit",
                     "choice",
-                    "higher",
                     choices=("lower", "higher", "supported"),
+                    hint="On the permitted work letter from DWP.",
+                    decides_rule=True,
                 ),
                 _week("monday"),
             ),
@@ -282,6 +305,7 @@ VERDICT_STATUS_WORDS = {
     "near": "Close to the limit",
     "over": "Over the limit",
     "info": "For information",
+    "unknown": "Not checked: no rule covers this date",
 }
 VERDICT_STATUSES = tuple(VERDICT_STATUS_WORDS)
 

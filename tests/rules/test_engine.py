@@ -70,7 +70,7 @@ BOUNDARIES = [
     (
         "UC_WA_HOUSING",
         "UC_WA_HOUSING_2024",
-        [claim("UC", **UC, work_allowance=True, housing_element=True)],
+        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False)],
         Y24,
         "404.00",
         "taper",
@@ -79,7 +79,7 @@ BOUNDARIES = [
     (
         "UC_WA_HOUSING",
         "UC_WA_HOUSING_2025",
-        [claim("UC", **UC, work_allowance=True, housing_element=True)],
+        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False)],
         Y25,
         "411.00",
         "taper",
@@ -88,7 +88,7 @@ BOUNDARIES = [
     (
         "UC_WA_HOUSING",
         "UC_WA_HOUSING_2026",
-        [claim("UC", **UC, work_allowance=True, housing_element=True)],
+        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False)],
         Y26,
         "427.00",
         "taper",
@@ -97,7 +97,7 @@ BOUNDARIES = [
     (
         "UC_WA_NOHOUSING",
         "UC_WA_NOHOUSING_2024",
-        [claim("UC", **UC, work_allowance=True)],
+        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False)],
         Y24,
         "673.00",
         "taper",
@@ -106,7 +106,7 @@ BOUNDARIES = [
     (
         "UC_WA_NOHOUSING",
         "UC_WA_NOHOUSING_2025",
-        [claim("UC", **UC, work_allowance=True)],
+        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False)],
         Y25,
         "684.00",
         "taper",
@@ -115,26 +115,74 @@ BOUNDARIES = [
     (
         "UC_WA_NOHOUSING",
         "UC_WA_NOHOUSING_2026",
-        [claim("UC", **UC, work_allowance=True)],
+        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False)],
         Y26,
         "710.00",
         "taper",
         "warn",
     ),
-    ("UC_NO_WA", "UC_NO_WA", [claim("UC", **UC)], Y25, "0.00", "taper", "warn"),
-    ("UC_LCW_BAR", "UC_LCW_BAR_2024", [claim("UC", **UC, lcw_pending=True)], Y24, "793.17", "at_or_above", "warn"),
-    ("UC_LCW_BAR", "UC_LCW_BAR_2025", [claim("UC", **UC, lcw_pending=True)], Y25, "846.56", "at_or_above", "warn"),
-    ("UC_LCW_BAR", "UC_LCW_BAR_2026", [claim("UC", **UC, lcw_pending=True)], Y26, "881.23", "at_or_above", "warn"),
-    ("UC_SURPLUS", "UC_SURPLUS_2025", [claim("UC", **UC)], Y25, None, "info", "warn"),
-    ("UC_SURPLUS", "UC_SURPLUS_2026", [claim("UC", **UC)], Y26, None, "info", "warn"),
+    (
+        "UC_NO_WA",
+        "UC_NO_WA",
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        Y25,
+        "0.00",
+        "taper",
+        "warn",
+    ),
+    (
+        "UC_LCW_BAR",
+        "UC_LCW_BAR_2024",
+        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        Y24,
+        "793.18",
+        "at_or_above",
+        "block",
+    ),
+    (
+        "UC_LCW_BAR",
+        "UC_LCW_BAR_2025",
+        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        Y25,
+        "846.56",
+        "at_or_above",
+        "block",
+    ),
+    (
+        "UC_LCW_BAR",
+        "UC_LCW_BAR_2026",
+        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        Y26,
+        "881.23",
+        "at_or_above",
+        "block",
+    ),
+    (
+        "UC_SURPLUS",
+        "UC_SURPLUS_2025",
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        Y25,
+        None,
+        "info",
+        "warn",
+    ),
+    (
+        "UC_SURPLUS",
+        "UC_SURPLUS_2026",
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        Y26,
+        None,
+        "info",
+        "warn",
+    ),
     ("ESA_PW_LOWER", "ESA_PW_LOWER", [claim("ESA", permitted_work="lower")], Y25, "20.00", "above", "block"),
-    ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2024", [claim("ESA")], Y24, "183.50", "above", "block"),
-    ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2025", [claim("ESA")], Y25, "195.50", "above", "block"),
-    ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2026", [claim("ESA", permitted_work="higher")], Y26, "203.50", "above", "warn"),
-    ("ESA_PW_HOURS", "ESA_PW_HOURS", [claim("ESA")], Y25, "16.00", "hours", "block"),
+    ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2024", [claim("ESA", permitted_work="higher")], Y24, "183.50", "above", "block"),
+    ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2025", [claim("ESA", permitted_work="higher")], Y25, "195.50", "above", "block"),
+    ("ESA_PW_HIGHER", "ESA_PW_HIGHER_2026", [claim("ESA", permitted_work="higher")], Y26, "203.50", "above", "block"),
+    ("ESA_PW_HOURS", "ESA_PW_HOURS", [claim("ESA", permitted_work="higher")], Y25, "16.00", "hours", "block"),
     ("ESA_SPW", "ESA_SPW_2024", [claim("ESA", permitted_work="supported")], Y24, "183.50", "above", "block"),
     ("ESA_SPW", "ESA_SPW_2025", [claim("ESA", permitted_work="supported")], Y25, "195.50", "above", "block"),
-    ("ESA_SPW", "ESA_SPW_2026", [claim("ESA", permitted_work="supported")], Y26, "203.50", "above", "warn"),
+    ("ESA_SPW", "ESA_SPW_2026", [claim("ESA", permitted_work="supported")], Y26, "203.50", "above", "block"),
     ("CA_EARN", "CA_EARN_2024", [claim("CA")], Y24, "151.00", "above", "block"),
     ("CA_EARN", "CA_EARN_2025", [claim("CA")], Y25, "196.00", "above", "block"),
     ("CA_EARN", "CA_EARN_2026", [claim("CA")], Y26, "204.00", "above", "block"),
@@ -260,7 +308,7 @@ def test_carer_support_payment_sunday_weeks_196_from_6_april_2025():
 
 
 def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allowance():
-    uc = [claim("UC", ap_start_day=10, work_allowance=True, housing_element=True)]
+    uc = [claim("UC", ap_start_day=10, work_allowance=True, housing_element=True, lcw_pending=False)]
     v = at(uc, "UC_WA_HOUSING", date(2026, 4, 20), [pay("420.00", date(2026, 4, 20))])
     assert (v.rule, v.limit, v.period_start, v.period_end) == (
         "UC_WA_HOUSING_2025",
@@ -271,33 +319,45 @@ def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allow
     assert v.status == "info" and v.estimated_reduction == D("4.95")  # 55% of £9
     nxt = at(uc, "UC_WA_HOUSING", date(2026, 5, 10), [pay("420.00", date(2026, 5, 10))])
     assert (nxt.rule, nxt.limit, nxt.status) == ("UC_WA_HOUSING_2026", D("427.00"), "near")
-    on_day = at([claim("UC", ap_start_day=13, work_allowance=True)], "UC_WA_NOHOUSING", date(2026, 4, 13))
+    on_day = at(
+        [claim("UC", ap_start_day=13, work_allowance=True, housing_element=False, lcw_pending=False)],
+        "UC_WA_NOHOUSING",
+        date(2026, 4, 13),
+    )
     assert on_day.rule == "UC_WA_NOHOUSING_2026"
-    before = at([claim("UC", ap_start_day=12, work_allowance=True)], "UC_WA_NOHOUSING", date(2026, 5, 1))
+    before = at(
+        [claim("UC", ap_start_day=12, work_allowance=True, housing_element=False, lcw_pending=False)],
+        "UC_WA_NOHOUSING",
+        date(2026, 5, 1),
+    )
     assert (before.rule, before.period_start) == ("UC_WA_NOHOUSING_2025", date(2026, 4, 12))
 
 
 def test_uc_ap_start_day_31_and_30_in_february():
-    uc31 = [claim("UC", ap_start_day=31, work_allowance=True)]
+    uc31 = [claim("UC", ap_start_day=31, work_allowance=True, housing_element=False, lcw_pending=False)]
     v = at(
         uc31, "UC_WA_NOHOUSING", date(2025, 2, 15), [pay("10.00", date(2025, 2, 27)), pay("20.00", date(2025, 2, 28))]
     )
     assert (v.period_start, v.period_end, v.total_after) == (date(2025, 1, 31), date(2025, 2, 27), D("10.00"))
     v = at(uc31, "UC_WA_NOHOUSING", date(2025, 4, 30), [])
     assert (v.period_start, v.period_end) == (date(2025, 4, 30), date(2025, 5, 30))
-    uc30 = [claim("UC", ap_start_day=30)]  # no work allowance: the UC_NO_WA taper, in force since 2021
+    uc30 = [
+        claim("UC", ap_start_day=30, work_allowance=False, lcw_pending=False)
+    ]  # no work allowance: the UC_NO_WA taper, in force since 2021
     assert at(uc30, "UC_NO_WA", date(2024, 2, 28), []).period_start == date(2024, 2, 28)
     assert at(uc30, "UC_NO_WA", date(2024, 2, 27), []).period_start == date(2024, 1, 30)
     assert at(uc30, "UC_NO_WA", date(2025, 2, 27), []).period_start == date(2025, 2, 27)
     assert at(uc30, "UC_NO_WA", date(2025, 2, 26), []).period_end == date(2025, 2, 26)
-    uc29 = [claim("UC", ap_start_day=29)]
+    uc29 = [claim("UC", ap_start_day=29, work_allowance=False, lcw_pending=False)]
     assert at(uc29, "UC_NO_WA", date(2024, 2, 29), []).period_start == date(2024, 2, 28)
     assert at(uc29, "UC_NO_WA", date(2025, 2, 28), []).period_start == date(2025, 2, 27)
-    assert at([claim("UC", ap_start_day=31)], "UC_NO_WA", date(2024, 2, 29), []).period_end == date(2024, 3, 30)
+    assert at(
+        [claim("UC", ap_start_day=31, work_allowance=False, lcw_pending=False)], "UC_NO_WA", date(2024, 2, 29), []
+    ).period_end == date(2024, 3, 30)
 
 
 def test_esa_hours_1599_ok_and_16_over():
-    esa = [claim("ESA")]
+    esa = [claim("ESA", permitted_work="higher")]
     monday = date(2025, 6, 2)
     ok = at(
         esa,
@@ -399,7 +459,7 @@ def test_claims_must_be_active_and_tax_needs_no_claim():
 
 
 def test_uc_defaults_no_work_allowance():
-    vs = position([claim("UC", ap_start_day=3)], RULES, Ledger(), Y25)
+    vs = position([claim("UC", ap_start_day=3, work_allowance=False, lcw_pending=False)], RULES, Ledger(), Y25)
     assert {v.family for v in vs} == {"UC_NO_WA", "UC_SURPLUS", "TAX_TRADING_ALLOWANCE"}
 
 
@@ -412,7 +472,7 @@ def test_unconfirmed_rule_never_blocks_and_says_so():
     v = find(position([claim("CA")], [unconfirmed], Ledger(payments=(pay("300.00", on),)), on), "CA_EARN")
     assert v.status == "over" and v.severity == "warn"
     assert wording.NOTE_UNCONFIRMED in v.notes
-    derived = at([claim("ESA")], "ESA_PW_HIGHER", Y26, [pay("1.00", Y26)])
+    derived = at([claim("ESA", permitted_work="higher")], "ESA_PW_HIGHER", Y26, [pay("1.00", Y26)])
     assert derived.confidence == "derived" and wording.NOTE_DERIVED in derived.notes
 
 
@@ -461,7 +521,10 @@ def test_check_covers_every_period_a_proposal_touches():
 
 def test_to_dict_shape():
     on = date(2025, 6, 4)
-    uc = [claim("UC", ap_start_day=1, work_allowance=True), claim("ESA")]
+    uc = [
+        claim("UC", ap_start_day=1, work_allowance=True, housing_element=False, lcw_pending=False),
+        claim("ESA", permitted_work="higher"),
+    ]
     ledger = Ledger(payments=(pay("700.5", on),), hours=(LedgerHours(on, D("3.5")),))
     res = check(uc, RULES, ledger, [ProposedPayment("cash", D("10"), on)], [])
     d = res.to_dict()
@@ -484,6 +547,7 @@ def test_to_dict_shape():
         "source": "https://askcpag.org.uk/?id=-267269",
         "estimated_reduction": "14.58",
         "notes": ["About £14.58 less Universal Credit for this assessment period: 55p for each £1 above £684.00."],
+        "stale": False,
     }
     hours = next(v for v in d["verdicts"] if v["family"] == "ESA_PW_HOURS")
     assert (hours["total_after"], hours["limit"], hours["headroom"]) == ("3.50", "16.00", "12.50")
@@ -569,6 +633,7 @@ ENGINE_MODULES = (
     "evaluate.py",
     "suggest.py",
     "periods.py",
+    "coverage.py",
     "pack.py",
     "planner.py",
 )
@@ -610,7 +675,11 @@ def test_600_payments_three_claims_is_fast():
         for _ in range(600)
     )
     ledger = Ledger(payments=payments)
-    claims = [claim("UC", ap_start_day=15, work_allowance=True), claim("CA"), claim("HB", disregard="couple")]
+    claims = [
+        claim("UC", ap_start_day=15, work_allowance=True, housing_element=False, lcw_pending=False),
+        claim("CA"),
+        claim("HB", disregard="couple"),
+    ]
     proposal = [ProposedPayment("cash", D("180.00"), date(2025, 6, 4))]
     check(claims, RULES, ledger, proposal, ["cash", "voucher", "training"])
     n = 20

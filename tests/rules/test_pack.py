@@ -74,11 +74,17 @@ def test_no_unconfirmed_rule_blocks_and_no_taper_or_info_rule_blocks():
         assert r.effective_severity in ("warn", "block")
 
 
-def test_cliff_edges_block_when_confirmed_or_secondary():
+def test_cliff_edges_block_when_confirmed_secondary_or_derived():
+    """Issue 11: a derived or secondary figure still blocks a cliff edge (ESA permitted work in
+    2026/27, the UC LCW earnings level); only an unconfirmed figure is held back to a warning."""
     for r in RULES:
-        if r.benefit in ("ESA", "CA", "CSP", "JSA") and r.kind == "cliff":
-            expected = "block" if r.confidence in ("confirmed", "secondary") else "warn"
-            assert r.severity == expected, r.code
+        if r.benefit in ("UC", "ESA", "CA", "CSP", "JSA") and r.kind == "cliff":
+            expected = "warn" if r.confidence == "unconfirmed" else "block"
+            assert r.severity == expected == r.effective_severity, r.code
+
+
+UC_REG_55 = "https://www.legislation.gov.uk/uksi/2013/376/regulation/55"
+DWP_VOUCHERS = "https://www.gov.scot/publications/guidance-paying-participant-expenses-compensating-time/pages/12/"
 
 
 def test_figures_from_the_reference():
@@ -90,7 +96,7 @@ def test_figures_from_the_reference():
         "UC_WA_NOHOUSING_2024": "673.00",
         "UC_WA_NOHOUSING_2025": "684.00",
         "UC_WA_NOHOUSING_2026": "710.00",
-        "UC_LCW_BAR_2024": "793.17",
+        "UC_LCW_BAR_2024": "793.18",  # 16 x £11.44 x 52 / 12 = £793.1733...: £793.17 is below it
         "UC_LCW_BAR_2025": "846.56",
         "UC_LCW_BAR_2026": "881.23",
         "ESA_PW_LOWER": "20.00",
@@ -123,14 +129,18 @@ def test_figures_from_the_reference():
     assert by["CA_EARN_2025"].effective_from == date(2025, 4, 7)
     assert by["CSP_EARN_2025"].effective_from == date(2025, 4, 6) and by["CSP_EARN_2025"].week_start == "sunday"
     assert by["UC_WA_HOUSING_2026"].effective_from == date(2026, 4, 13)
-    assert by["ESA_PW_HIGHER_2026"].confidence == "derived" and by["ESA_PW_HIGHER_2026"].severity == "warn"
+    assert by["ESA_PW_HIGHER_2026"].confidence == "derived" and by["ESA_PW_HIGHER_2026"].severity == "block"
     assert by["UC_SURPLUS_2026"].confidence == "unconfirmed"
     tax = by["TAX_TRADING_ALLOWANCE"]
     assert tax.counts.training_at_value and "voucher" in tax.counts.kinds and tax.counts.expenses == "never"
     assert tax.period == "tax_year" and tax.severity == "warn" and tax.breach == "above"
     for r in RULES:
         assert "certificate" not in r.counts.kinds and "declined" not in r.counts.kinds
-        if r.benefit != "TAX":
+        if r.benefit == "UC":  # issue 11 item 8: the DWP guidance, cited on the rule
+            assert r.counts.kinds == {"cash", "bank_transfer", "charity"} and r.counts.expenses == "never", r.code
+            assert {s.url for s in r.sources} >= {UC_REG_55, DWP_VOUCHERS}, r.code
+            assert not r.counts.training_at_value
+        elif r.benefit != "TAX":
             assert not r.counts.training_at_value and "training" not in r.counts.kinds
             assert r.counts.expenses == "unless_service_user"
             assert {"cash", "bank_transfer", "voucher", "charity"} <= r.counts.kinds

@@ -138,7 +138,7 @@ def test_no_suggestions_when_nothing_is_over():
 
 
 def test_hours_breach_gets_no_money_suggestions():
-    esa = [claim("ESA")]
+    esa = [claim("ESA", permitted_work="higher")]
     ledger = Ledger(hours=(LedgerHours(MON, D("15.00")),))
     res = check(esa, RULES, ledger, [ProposedPayment("cash", D("20.00"), WED, hours=D("2"))], ["cash"])
     hours = next(v for v in res.verdicts if v.family == "ESA_PW_HOURS")
@@ -171,12 +171,12 @@ def test_esa_lower_limit_split_over_three_weeks():
 
 
 def test_lcw_bar_reaching_the_level_breaks_it_so_reduce_stops_a_penny_short():
-    uc = [claim("UC", ap_start_day=1, lcw_pending=True, work_allowance=True)]
+    uc = [claim("UC", ap_start_day=1, lcw_pending=True, work_allowance=True, housing_element=False)]
     ledger = Ledger(payments=(pay("800.00", date(2025, 6, 2)),))
     prop = ProposedPayment("cash", D("100.00"), date(2025, 6, 10))
     res = check(uc, RULES, ledger, [prop], [])
     lcw = next(v for v in res.verdicts if v.family == "UC_LCW_BAR")
-    assert lcw.status == "over" and lcw.severity == "warn" and not res.blocked
+    assert lcw.status == "over" and lcw.severity == "block" and res.blocked  # a derived cliff edge blocks
     reduce = by_kind(res)["reduce"]
     assert [(p.amount, p.paid_on) for p in reduce.payments] == [
         (D("46.55"), date(2025, 6, 10)),
@@ -206,7 +206,7 @@ def test_csp_split_uses_sunday_weeks():
 
 
 def test_uc_and_carers_allowance_together_are_both_respected():
-    claims = [claim("CA"), claim("UC", ap_start_day=10, lcw_pending=True)]
+    claims = [claim("CA"), claim("UC", ap_start_day=10, lcw_pending=True, work_allowance=False)]
     ledger = Ledger(payments=(pay("780.00", date(2025, 6, 10)),))  # AP 10 June - 9 July, CA week 9-15 June
     prop = ProposedPayment("cash", D("150.00"), date(2025, 6, 18))
     res = check(claims, RULES, ledger, [prop], [])
@@ -231,11 +231,11 @@ def test_two_proposed_payments_each_get_suggestions_that_respect_the_other():
 SCENARIOS = [
     [claim("CA")],
     [claim("CSP")],
-    [claim("ESA")],
+    [claim("ESA", permitted_work="higher")],
     [claim("ESA", permitted_work="lower")],
     [claim("ESA", permitted_work="supported"), claim("CA")],
-    [claim("UC", ap_start_day=31, lcw_pending=True, work_allowance=True)],
-    [claim("UC", ap_start_day=13), claim("CA")],
+    [claim("UC", ap_start_day=31, lcw_pending=True, work_allowance=True, housing_element=False)],
+    [claim("UC", ap_start_day=13, work_allowance=False, lcw_pending=False), claim("CA")],
     [claim("JSA"), claim("HB", disregard="couple")],
     [claim("PC", disregard="higher"), claim("PIP")],
     [],

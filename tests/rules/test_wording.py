@@ -75,7 +75,16 @@ def test_every_remark_code_is_worded():
     codes = {v for k, v in vars(model).items() if k.startswith("REMARK_")}
     for code in codes:
         text = wording.remark_text(
-            model.Remark(code, amount=D("1"), limit=D("2"), rate=D("1"), benefit="UC", period="week", text="x")
+            model.Remark(
+                code,
+                amount=D("1"),
+                limit=D("2"),
+                rate=D("1"),
+                benefit="UC",
+                period="week",
+                text="work_allowance",
+                day=date(2027, 4, 1),
+            )
         )
         assert text and "{" not in text
 

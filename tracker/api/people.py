@@ -39,6 +39,7 @@ def claim_json(c) -> dict:
         "start_on": c.start_on.isoformat(),
         "end_on": c.end_on.isoformat() if c.end_on else None,
         "attributes": c.attributes,
+        "answers_to_confirm": list(c.answers_to_confirm or ()),
     }
 
 

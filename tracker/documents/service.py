@@ -272,8 +272,8 @@ def _benefit_periods(person_id: int, start: date, end: date, neutral: bool = Fal
         guard += 1
         next_day = end + timedelta(days=1)
         for v in position_on(day):
-            if v.limit is None and v.status == "info" and v.benefit in ("PIP", "ADP"):
-                continue
+            if (v.limit is None and v.status == "info" and v.benefit in ("PIP", "ADP")) or v.unknown:
+                continue  # a statement reports totals per benefit period; "not checked" days have none
             key = (v.family, v.period_start)
             if key not in seen:
                 seen[key] = v

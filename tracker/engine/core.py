@@ -133,7 +133,7 @@ def position(
     """
     _date(on, "on")
     ctx = _Context(claims, rules, ledger)
-    return [_verdict(ev, what_if=False) for ev in ctx.evaluate_on(on)]
+    return [_verdict(ev, what_if=False) for ev in ctx.evaluate_on(on)] + ctx.uncovered([(on, on)])
 
 
 def preference_kinds(preferences: Iterable[str | Mapping[str, object]] | None) -> list[str]:
@@ -175,7 +175,7 @@ def check(
     pays = [p.as_ledger_payment(id=("proposed", n)) for n, p in enumerate(proposed)]
     hours = [LedgerHours(p.worked_on or p.paid_on, p.hours) for p in proposed if p.hours is not None]
     evals = ctx.evaluate(pays, hours)
-    verdicts = tuple(_verdict(ev) for ev in evals)
+    verdicts = tuple(_verdict(ev) for ev in evals) + tuple(ctx.uncovered((p.paid_on, p.work_date) for p in pays))
     suggestions: list[Suggestion] = []
     if any(v.status == "over" for v in verdicts):
         suggestions = _Suggester(ctx, proposed, pays, hours, evals, prefs, ruled_out, today).run()

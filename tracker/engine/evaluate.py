@@ -10,13 +10,15 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Generic, TypeVar
 
-from tracker.engine import periods
+from tracker.engine import coverage, periods
 from tracker.engine.model import (
     PENNY,
     REMARK_ALREADY_OVER,
     REMARK_DERIVED,
     REMARK_EXPENSES,
     REMARK_RULE_MESSAGE,
+    REMARK_SECONDARY,
+    REMARK_STALE,
     REMARK_TAPER_ESTIMATE,
     REMARK_TAPER_UNKNOWN,
     REMARK_UNCONFIRMED,
@@ -268,6 +270,20 @@ class _Context:
             out.append(_Eval(sel.rule, sel.attrs, sel.anchor, sel.start, sel.end, before, after, expenses_counted))
         return out
 
+    def covers(self, benefit: str, d_received: date, d_worked: date) -> bool:
+        """Whether any limit rule of ``benefit`` governs a payment on these dates (see ``coverage``)."""
+        for fam_idx, (_name, versions) in enumerate(self.families):
+            if _applies(versions[0]).benefit != benefit:
+                continue
+            sel = self.select(fam_idx, d_received, d_worked)
+            if sel is not None and sel.rule.kind != "info":
+                return True
+        return False
+
+    def uncovered(self, days: Iterable[tuple[date, date]]) -> list[Verdict]:
+        """Unknown verdicts for the claims no rule covers on these (received, worked) dates."""
+        return coverage.uncovered(self.claims, days, self.covers)
+
     def evaluate_on(self, on: date) -> list[_Eval]:
         out = []
         for fam_idx in range(len(self.families)):
@@ -332,6 +348,10 @@ def _remarks(ev: _Eval, status: str, what_if: bool, taper: list[Remark]) -> tupl
         out.append(Remark(REMARK_UNCONFIRMED))
     elif rule.confidence == "derived":
         out.append(Remark(REMARK_DERIVED))
+    elif rule.confidence == "secondary":
+        out.append(Remark(REMARK_SECONDARY))
+    if coverage.is_stale(rule, ev.start):
+        out.append(Remark(REMARK_STALE, day=rule.next_uprating))
     if what_if and status == "over" and _broken(rule, ev.before):
         out.append(Remark(REMARK_ALREADY_OVER))
     out += taper
@@ -366,4 +386,5 @@ def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
         estimated_reduction=estimated,
         is_taper=rule.kind == "taper",
         remarks=_remarks(ev, status, what_if, taper),
+        stale=coverage.is_stale(rule, ev.start),
     )

@@ -162,6 +162,9 @@ class Rule:
     applies_when: AppliesWhen | None = None
     effective_from: date
     effective_to: date | None = None
+    #: When the figure is next expected to change (its next uprating). A figure used for a period
+    #: that starts on or after this date, with no newer version loaded, is stale.
+    next_uprating: date | None = None
     confidence: str = "unconfirmed"
     source: str = ""
     sources: tuple[Any, ...] = ()  # Source, or {title, url} mappings turned into Source
@@ -200,6 +203,7 @@ class Rule:
             _decimal(self.taper_rate, "taper_rate")
         _date(self.effective_from, "effective_from")
         _date(self.effective_to, "effective_to", optional=True)
+        _date(self.next_uprating, "next_uprating", optional=True)
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -380,6 +384,10 @@ class ProposedPayment:
 #: What a verdict has to say, as codes (``Remark.code``); a presenter words them.
 REMARK_UNCONFIRMED = "unconfirmed"  # the figure is not verified
 REMARK_DERIVED = "derived"  # the figure is worked out from a formula
+REMARK_SECONDARY = "secondary"  # the figure comes from a secondary source, not yet checked against the law
+REMARK_STALE = "stale"  # the figure was expected to change (on Remark.day) and no newer one is loaded
+REMARK_UNCOVERED = "uncovered"  # a claim no rule covers on this date: not checked
+REMARK_UNANSWERED = "unanswered"  # text: the claim's unanswered questions that decide which rule applies
 REMARK_ALREADY_OVER = "already_over"  # the period was over before the proposed payment
 REMARK_TAPER_ESTIMATE = "taper_estimate"  # amount: the estimated reduction; rate, limit, benefit, period
 REMARK_TAPER_UNKNOWN = "taper_unknown"  # earnings above the limit reduce the benefit by an unknown amount
@@ -398,6 +406,7 @@ class Remark:
     benefit: str = ""
     period: str = ""
     text: str = ""
+    day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -423,10 +432,22 @@ class Verdict:
     is_taper: bool = False
     #: What the verdict has to say, as codes and figures.
     remarks: tuple[Remark, ...] = ()
+    #: The figure was used for a period after its next expected uprating, with no newer one loaded.
+    stale: bool = False
 
     @property
     def total(self) -> Decimal:
         return self.total_after
+
+    @property
+    def unknown(self) -> bool:
+        """Not checked: no rule covers the person's claim on this date."""
+        return self.status == "unknown"
+
+    @property
+    def blocks(self) -> bool:
+        """Recording needs an override: a blocking rule is broken, or nothing was checked."""
+        return self.severity == "block" and self.status in ("over", "unknown")
 
     def to_dict(self, position: bool = False) -> dict[str, Any]:
         d = {
@@ -445,9 +466,12 @@ class Verdict:
             "confidence": self.confidence,
             "source": self.source,
             "notes": list(self.notes),
+            "stale": self.stale,
         }
+        if self.unknown:  # nothing was checked: no rule, no figures
+            d.update(rule=None, family=None, total_before=None, total_after=None, confidence=None, source=None)
         if position:
-            d["total"] = money_str(self.total_after)
+            d["total"] = d["total_after"]
         if self.is_taper:
             d["estimated_reduction"] = money_str(self.estimated_reduction)
         return d
@@ -511,7 +535,7 @@ class CheckResult:
 
     @property
     def blocked(self) -> bool:
-        return any(v.status == "over" and v.severity == "block" for v in self.verdicts)
+        return any(v.blocks for v in self.verdicts)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -65,6 +65,7 @@ FIELDS = (
     "applies_when",
     "effective_from",
     "effective_to",
+    "next_uprating",
     "confidence",
     "source",
     "sources",
@@ -401,6 +402,9 @@ def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
     if benefit == "TAX" and applies_when is not None and applies_when.benefit != "TAX":
         errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
     effective_from, effective_to = _dates(d, errors)
+    next_uprating = _date(d, "next_uprating", errors, required=False)
+    if effective_from and next_uprating and next_uprating <= effective_from:
+        errors.add("next_uprating", "next_uprating must be after effective_from.")
     fields = dict(
         c,
         code=code,
@@ -416,6 +420,7 @@ def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
         applies_when=applies_when,
         effective_from=effective_from,
         effective_to=effective_to,
+        next_uprating=next_uprating,
         source=_source(d, errors),
         sources=_sources(d.get("sources"), errors),
         notes=_text(d, "notes", errors),
@@ -471,7 +476,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         "sources": [{"title": s.title, "url": s.url} for s in rule.sources],
         "notes": rule.notes,
         "message": rule.message,
-    }
+    } | ({"next_uprating": rule.next_uprating.isoformat()} if rule.next_uprating else {})
 
 
 # --- packs -------------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ def verdict_view(v) -> dict:
         "period_start": v.period_start,
         "period_end": v.period_end,
         "measure": v.measure,
-        "total": _figure(v.measure, v.total_after),
+        "total": None if v.unknown else _figure(v.measure, v.total_after),
         "limit": _figure(v.measure, v.limit),
         "headroom": headroom,
         "over_by": over_by,

@@ -43,6 +43,7 @@ def readyz():
     body = {"status": "ok" if ok else "unavailable", "checks": checks}
     if checks["database"] == "ok":
         body["scheduler"] = _scheduler()
+        body["rule_pack"] = _rule_pack()
     return jsonify(body), 200 if ok else 503
 
 
@@ -70,3 +71,17 @@ def metrics_page():
     finally:
         db.session.rollback()  # read only: nothing to keep
     return Response(metrics.exposition(families), headers={"Content-Type": TEXT_FORMAT})
+
+
+def _rule_pack() -> dict:
+    """The rule pack, reported and never failing the probe: stale figures need an admin, not a restart."""
+    from tracker.rules import service as rules
+    from tracker.timeutil import today
+
+    try:
+        status = rules.pack_status(today())
+        db.session.rollback()
+        return status
+    except Exception as exc:  # report, never raise: this is a probe
+        db.session.rollback()
+        return {"loaded": None, "error": type(exc).__name__}

@@ -271,7 +271,7 @@ def verdict_row(v: Mapping, *, names: bool = True) -> dict:
         "headroom": _headroom_text(measure, v.get("headroom")),
         "status": status,
         "status_word": VERDICT_STATUS_WORDS.get(str(status), str(status)),
-        "blocks": status == "over" and v.get("severity") == "block",
+        "blocks": status in ("over", "unknown") and v.get("severity") == "block",
         "warns": status == "over" and v.get("severity") != "block",
         "unverified": v.get("confidence") == "unconfirmed",
         "reduction": _reduction_text(v),

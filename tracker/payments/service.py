@@ -184,7 +184,7 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
             payment,
             person_id=person.id,
             reason=p.override_reason,
-            after={"verdicts": [v for v in body["verdicts"] if v["status"] == "over"]},
+            after={"verdicts": [v for v in body["verdicts"] if v["status"] in ("over", "unknown")]},
         )
     # A payment that takes someone near or over a limit raises a flag for coordinators at once.
     from tracker.risks import service as risks
@@ -382,7 +382,10 @@ def _back_to_draft(payment: Payment, *, actor, paid_on: date, reason: str, body:
         person_id=payment.person_id,
         reason=reason,
         before=before,
-        after={**payment_snapshot(payment), "verdicts": [v for v in body["verdicts"] if v["status"] == "over"]},
+        after={
+            **payment_snapshot(payment),
+            "verdicts": [v for v in body["verdicts"] if v["status"] in ("over", "unknown")],
+        },
     )
     return payment
 

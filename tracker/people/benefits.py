@@ -47,9 +47,14 @@ def _one_of(a: Attr, value: object) -> str:
     return value.lower()
 
 
-def _attribute_value(a: Attr, value: object) -> object:
-    """The attribute's value as stored: a blank one is its default (or refused when it is required)."""
+def _attribute_value(a: Attr, value: object, answers: dict) -> object:
+    """The attribute's value as stored: a blank one is its default (or refused when it is required,
+    or when its answer decides which rule applies and the question is asked)."""
     if value is None or value == "":
+        if a.decides_rule and a.asked_when(answers):
+            raise _Refused(f"Answer this: {a.label.lower()}. It decides which benefit rule applies.")
+        if a.decides_rule and a.kind == "bool":
+            return False  # a question not asked (no work allowance, so housing costs do not change it)
         if a.required:
             raise _Refused(f"{a.label} is required.")
         return a.default
@@ -84,7 +89,7 @@ def normalise_attributes(benefit: str, attributes: dict | None, *, prefix: str =
     out: dict = {}
     for a in b.attributes:
         try:
-            out[a.name] = _attribute_value(a, attributes.get(a.name))
+            out[a.name] = _attribute_value(a, attributes.get(a.name), out)
         except _Refused as e:
             errors.setdefault(f"{prefix}.{a.name}", []).append(e.message)
     if errors:

@@ -145,7 +145,20 @@ def attr_choices(a: Attr) -> list[tuple[str, str]]:
     return [(c, plain_words(c)) for c in a.choices]
 
 
+#: The answers to a yes-or-no question that decides which rule applies (nothing is chosen at first).
+ANSWER_CHOICES = [("", "Choose an answer"), ("yes", "Yes"), ("no", "No")]
+
+
+def _answer_field(a: Attr):
+    """A question whose answer decides which rule applies: never pre-selected, never defaulted."""
+    pairs = ANSWER_CHOICES if a.kind == "bool" else [("", "Choose an answer"), *attr_choices(a)]
+    validators = [] if a.only_if else [Needed()]
+    return SelectField(a.label, choices=select_choices(pairs), default="", validators=validators, validate_choice=False)
+
+
 def _attr_field(a: Attr):
+    if a.decides_rule:
+        return _answer_field(a)
     if a.kind == "int":
         render_kw: dict[str, str | int] = {"inputmode": "numeric"}
         if a.minimum is not None:
@@ -196,6 +209,8 @@ def attributes_from(form, benefit_code: str) -> dict:
     out = {}
     for a in BENEFITS[benefit_code].attributes:
         value = form[ATTR_PREFIX + a.name].data
+        if a.decides_rule and a.kind == "bool":
+            value = {"yes": True, "no": False}.get(value or "")
         if a.kind == "date" and value is not None:
             value = value.isoformat()
         out[a.name] = value

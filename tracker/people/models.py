@@ -103,6 +103,9 @@ class BenefitClaim(Model):
     start_on: so.Mapped[date]
     end_on: so.Mapped[date | None]
     attributes: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    #: Answers that decide which rule applies but hold a default the tracker once filled in; a
+    #: coordinator confirms them by answering (see ``people.service.claims_to_confirm``).
+    answers_to_confirm: so.Mapped[list | None] = so.mapped_column(sa.JSON(none_as_null=True))
     confirmed_on: so.Mapped[date | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)

@@ -27,9 +27,13 @@ def _long_date(value: object) -> str:
     return day_text(d)
 
 
+#: Said after an answer the tracker once filled in with a default, until someone confirms it.
+TO_CONFIRM = " (not confirmed: filled in by the tracker, please check it)"
+
+
 def attribute_text(a: Attr, value: object) -> str:
     """One claim attribute's value in plain words."""
-    if a.kind == "bool":
+    if a.kind == "bool" and not (a.decides_rule and value is None):
         return "Yes" if value else "No"
     if value is None or value == "":
         return "Not given"
@@ -47,7 +51,12 @@ def describe_attributes(claim: BenefitClaim) -> list[tuple[str, str]]:
     if b is None:
         return []
     values = claim.attributes or {}
-    return [(a.label, attribute_text(a, values.get(a.name, a.default))) for a in b.attributes]
+    to_confirm = set(claim.answers_to_confirm or ())
+    return [
+        (a.label, attribute_text(a, values.get(a.name, a.default)) + (TO_CONFIRM if a.name in to_confirm else ""))
+        for a in b.attributes
+        if a.asked_when(values)
+    ]
 
 
 def _form_value(a: Attr, value: object) -> object:
@@ -63,8 +72,13 @@ def claim_form_data(claim: BenefitClaim) -> dict:
     """The claim form's starting values for a stored claim."""
     data: dict = {"start_on": claim.start_on, "end_on": claim.end_on}
     values = claim.attributes or {}
+    to_confirm = set(claim.answers_to_confirm or ())
     for a in BENEFIT_INFO[claim.benefit].attributes:
-        data[ATTR_PREFIX + a.name] = _form_value(a, values.get(a.name, a.default))
+        asked = a.name not in to_confirm and a.asked_when(values)  # a question not asked had no answer
+        value = values.get(a.name, a.default) if asked else None
+        if a.decides_rule and a.kind == "bool":
+            value = "" if value is None else ("yes" if value else "no")
+        data[ATTR_PREFIX + a.name] = _form_value(a, value)
     return data
 
 
@@ -142,3 +156,20 @@ CONSENT_RECORDED = "Consent to hold benefit information has been recorded."
 CONSENT_WITHDRAWN = "Consent has been withdrawn, and the benefit information held has been removed."
 ALREADY_REMOVED = "That benefit had already been removed."
 CHOOSE_BENEFIT = "Choose a benefit from the list."
+
+
+def to_confirm_rows(claims: list[BenefitClaim]) -> list[dict]:
+    """One row per claim with answers to confirm: the person, the benefit and the questions."""
+    rows = []
+    for c in claims:
+        b = BENEFIT_INFO[c.benefit]
+        labels = {a.name: a.label for a in b.attributes}
+        rows.append(
+            {
+                "claim": c,
+                "person": c.person,
+                "benefit": b.name,
+                "questions": [labels.get(name, name) for name in c.answers_to_confirm or ()],
+            }
+        )
+    return rows

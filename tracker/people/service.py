@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from tracker.audit import service as audit
 from tracker.errors import Conflict, ValidationFailed
@@ -181,7 +182,20 @@ def claim_snapshot(claim: BenefitClaim) -> dict:
         "start_on": claim.start_on,
         "end_on": claim.end_on,
         "attributes": dict(claim.attributes or {}),
+        "answers_to_confirm": list(claim.answers_to_confirm or ()),
     }
+
+
+def claims_to_confirm(limit: int = 500) -> list[BenefitClaim]:
+    """Claims with answers that decide which rule applies but hold a default the tracker once
+    filled in (from before those answers were always asked), oldest first, for a coordinator."""
+    rows = db.session.scalars(
+        sa.select(BenefitClaim)
+        .where(BenefitClaim.answers_to_confirm.is_not(None))
+        .order_by(BenefitClaim.id)
+        .options(so.joinedload(BenefitClaim.person))
+    )
+    return [c for c in rows if c.answers_to_confirm][:limit]
 
 
 def _check_claim(benefit: str, start_on: date, end_on: date | None, attributes: dict | None) -> dict:
@@ -224,6 +238,7 @@ def update_claim(
     require_consent(claim.person)
     before = claim_snapshot(claim)
     claim.start_on, claim.end_on, claim.attributes = start_on, end_on, attrs
+    claim.answers_to_confirm = None  # every answer that decides a rule was just given
     ledger.claims_changed(db.session, [claim.person_id])
     db.session.flush()
     audit.record(actor, "claim.updated", claim, person_id=claim.person_id, before=before, after=claim_snapshot(claim))

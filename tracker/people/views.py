@@ -17,6 +17,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker import pages
+from tracker.audit import service as audit
 from tracker.audit.models import AuditEvent
 from tracker.auth.access import can_edit_person, can_see_benefits, roles_required, visible_person_or_404
 from tracker.auth.forms import EmptyForm
@@ -162,6 +163,25 @@ def index():
     return render_template(
         "people/index.html", form=form, q=q, people=people, can_add=current_user.role in BENEFIT_INFO_ROLES
     )
+
+
+@bp.get("/answers-to-confirm")
+@roles_required(*BENEFIT_INFO_ROLES)
+def answers_to_confirm():
+    """Claims whose answers that decide a rule hold a default the tracker once filled in."""
+    claims = service.claims_to_confirm()
+    for person_id in sorted({c.person_id for c in claims}):  # every view of benefit information is audited
+        audit.record(
+            current_user,
+            "benefits.viewed",
+            None,
+            person_id=person_id,
+            entity_type="person",
+            entity_id=person_id,
+            after={"where": "answers to confirm"},
+        )
+    pages.keep_audit()
+    return render_template("people/answers_to_confirm.html", claims=claims, rows=presenters.to_confirm_rows(claims))
 
 
 def _create(form) -> Done:

@@ -39,7 +39,8 @@ from tracker.risks.models import RiskPosition
 from tracker.rules import checks
 from tracker.rules import service as rules_service
 
-STATUS_RANK = {"over": 0, "near": 1, "ok": 2, "info": 3}
+#: Not checked ("unknown": no rule covers a claim) comes straight after over: nobody knows it is safe.
+STATUS_RANK = {"over": 0, "unknown": 1, "near": 2, "ok": 3, "info": 4}
 ALL = ""  # the ``benefit`` of the row for all of a person's benefits together
 ZERO = Decimal(0)
 CHUNK = 500  # ids per IN list; above this many stale people, the whole selection is worked out
@@ -56,7 +57,7 @@ def headroom_fraction(v: engine.Verdict) -> Decimal | None:
 
 
 def verdict_key(v: engine.Verdict) -> tuple:
-    """Worst first: over, near, ok, then information; within a result, the least room first."""
+    """Worst first: over, not checked, near, ok, then information; within a result, the least room first."""
     f = headroom_fraction(v)
     return (STATUS_RANK.get(v.status, 9), f is None, f if f is not None else ZERO)
 

@@ -79,7 +79,7 @@ def verdict_view(v: Verdict, *, names: bool = True) -> dict:
         "reduction": format_money(v.estimated_reduction) if v.estimated_reduction else None,
         "notes": list(v.notes) if names else [],
         "unverified": v.confidence == "unconfirmed",
-        "blocks": v.status == "over" and v.severity == "block",
+        "blocks": v.blocks,
     }
 
 

@@ -68,7 +68,7 @@ def position(person_id: int, on: date) -> list[engine.Verdict]:
 
 def check_json(result: engine.CheckResult, revisions: dict) -> dict:
     body = result.to_dict()
-    used = sorted({v["rule"] for v in body["verdicts"]})
+    used = sorted({v["rule"] for v in body["verdicts"] if v["rule"]})  # an unknown verdict used no rule
     body["rules_used"] = [{"code": code, "revision": revisions.get(code)} for code in used]
     body["blocked"] = result.blocked
     body["notice"] = NOTICE

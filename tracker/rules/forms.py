@@ -262,9 +262,13 @@ def _reason_field(label: str, missing: str, too_long: str) -> TextAreaField:
 
 
 class ConfirmForm(FlaskForm):
+    source = StringField(
+        "Address of the official page you checked",
+        validators=[InputRequired("Give the address of the official page you checked, starting with https://.")],
+    )
     reason = _reason_field(
-        "Where did you check the figure?",
-        "Say where you checked the figure, for example the address of the official page.",
+        "How did you check the figure?",
+        "Say how you checked the figure, for example which table or paragraph states it.",
         "Keep this under 2,000 characters.",
     )
 

@@ -11,7 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from tracker.audit import service as audit
-from tracker.engine import pack
+from tracker.engine import coverage, pack
 from tracker.engine.core import Rule
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -74,6 +74,31 @@ def rules_in_force(on: date | None = None) -> list[tuple[RuleRevision, Rule]]:
     if on is None:
         return list(rules)
     return [(row, rule) for row, rule in rules if rule.in_force(on)]
+
+
+def awaiting_uprating(today: date) -> list[Rule]:
+    """The rules whose next figures are due this year and not loaded yet (from 1 March).
+
+    For the layout's banner: it reads the cached rules when there are any, else only the active
+    definitions, never rows a page may be holding (``active_rules`` detaches the rows it caches).
+    """
+    if _cache["key"] is not None:
+        rules = [rule for _, rule in _cache["rules"]]
+    else:
+        definitions = db.session.scalars(sa.select(RuleRevision.definition).where(RuleRevision.status == "active"))
+        rules = [pack.parse_rule(d) for d in definitions]
+    return coverage.awaiting_uprating(rules, today)
+
+
+def pack_status(today: date) -> dict:
+    """The rule pack in numbers, for ``/readyz``: how many rules are loaded, how many figures are
+    stale today (past their next uprating with no newer figure) and how many wait for next year's."""
+    rules = [rule for _, rule in active_rules()]
+    return {
+        "loaded": len(rules),
+        "stale": sum(1 for r in rules if coverage.is_stale(r, today)),
+        "awaiting_uprating": len(coverage.awaiting_uprating(rules, today)),
+    }
 
 
 def current(code: str) -> RuleRevision:
@@ -184,18 +209,53 @@ def edit(code: str, changes: dict, *, actor, reason: str) -> RuleRevision:
     return _add_revision(rule, actor=actor, change="edited", reason=reason.strip(), previous=previous)
 
 
-def confirm(code: str, *, actor, reason: str) -> RuleRevision:
-    """An admin has checked the figure against the official source."""
+def confirm(code: str, *, actor, reason: str, source: str | None = None) -> RuleRevision:
+    """An admin has checked the figure against the official text at ``source`` (an address).
+
+    Any figure not yet ``confirmed`` (``secondary``, ``derived`` or ``unconfirmed``) can be
+    confirmed; the rule's ``source`` becomes the address given, and the address it had before
+    stays in its ``sources``. The reason and both addresses are in the audit trail.
+    """
     previous = current(code)
     if previous.status == "retired":
         raise Conflict("A retired rule cannot be confirmed.", code="rule_retired")
-    if previous.definition.get("confidence") != "unconfirmed":
+    if previous.definition.get("confidence") == "confirmed":
         raise Conflict("This rule's figure is already confirmed.", code="already_confirmed")
-    if not (reason or "").strip():
-        raise ValidationFailed({"reason": ["Say where you checked the figure."]})
-    data = dict(previous.definition, confidence="confirmed")
-    rule = pack.parse_rule(data)
+    source = (source or "").strip()
+    errors = _confirmation_errors(source, reason)
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        rule = pack.parse_rule(_confirmed(previous.definition, source))
+    except pack.RuleError as e:
+        raise ValidationFailed(e.fields) from None
     return _add_revision(rule, actor=actor, change="confirmed", reason=reason.strip(), previous=previous)
+
+
+def _confirmation_errors(source: str, reason: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not source.startswith(("http://", "https://")) or any(c.isspace() for c in source):
+        errors["source"] = ["Give the address of the official page you checked, starting with https://."]
+    elif len(source) > 2000:
+        errors["source"] = ["Keep the address under 2,000 characters."]
+    if not (reason or "").strip():
+        errors["reason"] = ["Say how you checked the figure."]
+    return errors
+
+
+def _confirmed(definition: dict, source: str) -> dict:
+    """The rule's definition, confirmed at ``source``: the address it had before stays in ``sources``."""
+    sources = list(definition.get("sources") or [])
+    old = definition.get("source")
+    if old and old != source and all(s.get("url") != old for s in sources):
+        sources.append({"title": "Source before the figure was confirmed", "url": old})
+    confirmed_at = {"title": "Where an admin confirmed the figure", "url": source}
+    return dict(
+        definition,
+        confidence="confirmed",
+        source=source,
+        sources=[confirmed_at] + [s for s in sources if s.get("url") != source],
+    )
 
 
 def retire(code: str, *, actor, reason: str) -> RuleRevision:

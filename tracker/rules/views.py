@@ -29,6 +29,7 @@ from tracker.rules import bp, service
 from tracker.rules import presenters as present
 from tracker.rules.forms import ConfirmForm, InForceForm, LoadForm, RetireForm, RuleForm, changes_from, form_data
 from tracker.rules.models import RuleRevision
+from tracker.timeutil import today
 from tracker.vocab import STAFF_ROLES
 
 #: Only admins change rules.
@@ -216,7 +217,7 @@ def _detail(row: RuleRevision, *, confirm_form=None, retire_form=None):
     rule = _rule(row)
     admin = current_user.role == ADMIN
     active = row.status == "active"
-    if confirm_form is None and admin and active and rule.confidence == "unconfirmed":
+    if confirm_form is None and admin and active and rule.confidence != "confirmed":
         confirm_form = ConfirmForm(prefix="confirm", formdata=None)
     if retire_form is None and admin and active:
         retire_form = RetireForm(prefix="retire", formdata=None)
@@ -293,7 +294,7 @@ def _rule_action(code: str, refusals: list, form_cls, prefix: str, act, done: st
     if form.validate_on_submit():
 
         def action() -> pages.Done:
-            act(code, actor=current_user, reason=form.reason.data)
+            act(code, actor=current_user, **{f.short_name: f.data for f in form if f.short_name != "csrf_token"})
             return pages.Done(url_for("rules.detail", code=code), done)
 
         submitted = _submit(form, action, code, "info")
@@ -310,7 +311,7 @@ def confirm(code: str):
         [
             (lambda r: r.status == "retired", "A retired rule cannot be confirmed.", "error"),
             (
-                lambda r: r.definition.get("confidence") != "unconfirmed",
+                lambda r: r.definition.get("confidence") == "confirmed",
                 "This rule's figure is already confirmed.",
                 "info",
             ),
@@ -333,3 +334,16 @@ def retire(code: str):
         service.retire,
         f"{code} has been retired. Payments are no longer checked against it.",
     )
+
+
+@bp.app_context_processor
+def uprating_banner():
+    """``rules_awaiting_uprating()`` for the layout: admins see a banner from 1 March each year
+    until next year's figures are loaded. Worked out only when the layout asks (admins only)."""
+
+    def rules_awaiting_uprating() -> list:
+        if not (current_user.is_authenticated and current_user.role == ADMIN):
+            return []
+        return service.awaiting_uprating(today())
+
+    return {"rules_awaiting_uprating": rules_awaiting_uprating}

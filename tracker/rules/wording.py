@@ -21,9 +21,13 @@ from tracker.engine.model import (
     REMARK_DERIVED,
     REMARK_EXPENSES,
     REMARK_RULE_MESSAGE,
+    REMARK_SECONDARY,
+    REMARK_STALE,
     REMARK_TAPER_ESTIMATE,
     REMARK_TAPER_UNKNOWN,
+    REMARK_UNANSWERED,
     REMARK_UNCONFIRMED,
+    REMARK_UNCOVERED,
     CheckResult,
     Remark,
     Suggestion,
@@ -32,11 +36,17 @@ from tracker.engine.model import (
 )
 from tracker.money import format_money as pounds
 from tracker.timeutil import day_text
-from tracker.vocab import BENEFIT_NAMES_INLINE
+from tracker.vocab import BENEFIT_INFO, BENEFIT_NAMES, BENEFIT_NAMES_INLINE
 
 NOTE_UNCONFIRMED = "Figure not verified: check it before relying on it."
 NOTE_DERIVED = "Figure worked out from a formula, not read from an official table: check it before relying on it."
 NOTE_ALREADY_OVER = "This period was already over the limit before this payment."
+NOTE_SECONDARY = (
+    "Figure from a secondary source (an adviser table, a charity or the press), not yet checked against "
+    "the regulation or an official page: an admin should confirm it."
+)
+#: The title of a verdict for a claim no rule covers (after the benefit's name).
+NOT_CHECKED = "not checked: no rule covers this date"
 
 _PERIOD_NOUNS = {
     "week": "week",
@@ -108,23 +118,55 @@ def _expenses(r: Remark) -> str:
     )
 
 
+def _stale(r: Remark) -> str:
+    assert r.day is not None
+    return (
+        f"This figure may be out of date: it was expected to change on {day_text(r.day)} and no newer "
+        "figure is loaded. Ask an admin to load this year's figures."
+    )
+
+
+def _uncovered(r: Remark) -> str:
+    return (
+        f"Not checked: no rule covers {BENEFIT_NAMES_INLINE[r.benefit]} on {day_text(r.day)}, so this payment "
+        "could cost the person their benefit unseen. Recording it needs an override with a reason; ask an "
+        "admin to load the rules for this date."
+    )
+
+
+def _unanswered(r: Remark) -> str:
+    labels = {a.name: a.label.lower() for a in BENEFIT_INFO[r.benefit].attributes}
+    questions = join([labels.get(name, name) for name in r.text.split(", ")])
+    name = BENEFIT_NAMES_INLINE[r.benefit]
+    return f"The {name} details do not say: {questions}. Answer them on the benefit to check it."
+
+
 def remark_text(r: Remark) -> str:
     """One remark of a verdict as a sentence."""
     fixed = {
         REMARK_UNCONFIRMED: NOTE_UNCONFIRMED,
         REMARK_DERIVED: NOTE_DERIVED,
+        REMARK_SECONDARY: NOTE_SECONDARY,
         REMARK_ALREADY_OVER: NOTE_ALREADY_OVER,
         REMARK_RULE_MESSAGE: r.text,
     }
     if r.code in fixed:
         return fixed[r.code]
-    worded = {REMARK_TAPER_ESTIMATE: _taper_estimate, REMARK_TAPER_UNKNOWN: _taper_unknown, REMARK_EXPENSES: _expenses}
+    worded = {
+        REMARK_TAPER_ESTIMATE: _taper_estimate,
+        REMARK_TAPER_UNKNOWN: _taper_unknown,
+        REMARK_EXPENSES: _expenses,
+        REMARK_STALE: _stale,
+        REMARK_UNCOVERED: _uncovered,
+        REMARK_UNANSWERED: _unanswered,
+    }
     return worded[r.code](r)
 
 
 def verdict(v: Verdict) -> Verdict:
-    """The verdict with its notes in words."""
-    return dataclasses.replace(v, notes=tuple(remark_text(r) for r in v.remarks))
+    """The verdict with its notes in words (and, for a claim no rule covers, a title that says so)."""
+    title = f"{BENEFIT_NAMES[v.benefit]}: {NOT_CHECKED}" if v.unknown else v.title
+    return dataclasses.replace(v, title=title, notes=tuple(remark_text(r) for r in v.remarks))
 
 
 def verdicts(vs: Iterable[Verdict]) -> list[Verdict]:
