@@ -1,0 +1,119 @@
+"""Which date a payment counts on for a rule, spreading a payment over the period it covers, and
+the benefit week a week's earnings decide.
+
+- ``received``: the day the person receives it (Universal Credit: UC Regulations 2013 reg 54).
+- ``due``: the day it is due to be paid, which is the day it is received unless a payment says
+  otherwise (Carer's Allowance, Carer Support Payment, ESA and JSA: Social Security Benefit
+  (Computation of Earnings) Regulations 1996 regs 6 and 7; ESA Regulations 2008 reg 93).
+- ``worked``: the day the work was done (hours rules always count the day worked).
+
+A rule with ``spread`` counts a payment for a period of work (``covers_from`` to
+``covers_to``) evenly by day across that period, in whole pennies: each day gets the same number
+of pence and the pence left over go one each to the earliest days, so the parts add up to the
+payment exactly. A payment without a covered period counts whole on its date.
+
+A rule that ``affects`` the ``following_week`` (Carer's Allowance: Social Security (Invalid Care
+Allowance) Regulations 1976 reg 8, KJ [2010] UKUT 218 (AAC); Carer Support Payment) totals the
+earnings of one week and judges them for the benefit week after it.
+
+Pure standard library and the engine's model: no Flask, no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+PENNY = Decimal("0.01")
+ONE_DAY = timedelta(days=1)
+ONE_WEEK = timedelta(days=7)
+
+
+class Dated(Protocol):
+    """What the engine knows about a payment's dates (a ledger or proposed payment)."""
+
+    paid_on: date
+    due_on: date | None
+    worked_on: date | None
+    covers_from: date | None
+    covers_to: date | None
+
+
+class Attribution(Protocol):
+    """The rule fields that decide which date counts."""
+
+    date_basis: str
+    measure: str
+    spread: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A day's share of a spread payment: what ``_payment_value`` reads, and the payment's status."""
+
+    kind: str
+    amount: Decimal
+    benefit_value: Decimal | None
+    status: str
+    id: object
+
+
+def basis_date(rule: Attribution, p: Dated) -> date:
+    """The single date a payment counts on for this rule (before any spreading)."""
+    if rule.measure == "hours" or rule.date_basis == "worked":
+        return p.worked_on or p.paid_on
+    if rule.date_basis == "due":
+        return p.due_on or p.paid_on
+    return p.paid_on
+
+
+def is_spread(rule: Attribution, p: Dated) -> bool:
+    return rule.spread and rule.measure != "hours" and p.covers_from is not None and p.covers_to is not None
+
+
+def span(rule: Attribution, p: Dated) -> tuple[date, date]:
+    """The first and last day the payment can count on for this rule."""
+    if is_spread(rule, p):
+        assert p.covers_from is not None and p.covers_to is not None
+        return p.covers_from, p.covers_to
+    d = basis_date(rule, p)
+    return d, d
+
+
+def shares(amount: Decimal, days: int) -> list[Decimal]:
+    """``amount`` in ``days`` daily shares of whole pennies that add up to it exactly: equal shares,
+    and the pennies left over one each to the earliest days. A negative amount (a reversal) is
+    shared as its opposite, so it nets out the payment it reverses day by day."""
+    pence = int((amount / PENNY).to_integral_value())
+    sign = -1 if pence < 0 else 1
+    base, extra = divmod(abs(pence), days)
+    return [Decimal(sign * (base + (1 if i < extra else 0))) * PENNY for i in range(days)]
+
+
+def parts(rule: Attribution, p: Any) -> list[tuple[date, Any]]:
+    """``(date, item)`` pairs: the payment itself on its date, or a ``Part`` for each day of the
+    period it covers (days whose share is nothing are left out)."""
+    if not is_spread(rule, p):
+        return [(basis_date(rule, p), p)]
+    start, end = span(rule, p)
+    days = (end - start).days + 1
+    amounts = shares(p.amount, days)
+    values = shares(p.benefit_value, days) if p.benefit_value is not None else [None] * days
+    out: list[tuple[date, Any]] = []
+    for i in range(days):
+        if amounts[i] or values[i]:
+            out.append((start + timedelta(days=i), Part(p.kind, amounts[i], values[i], p.status, p.id)))
+    return out
+
+
+def all_parts(rule: Attribution, payments: Iterable[Any]) -> Iterator[tuple[date, Any]]:
+    for p in payments:
+        yield from parts(rule, p)
+
+
+def following_week(start: date, end: date) -> tuple[date, date]:
+    """The benefit week after the week ``start`` to ``end``."""
+    return start + ONE_WEEK, end + ONE_WEEK
