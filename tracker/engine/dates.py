@@ -8,9 +8,8 @@ the benefit week a week's earnings decide.
 - ``worked``: the day the work was done (hours rules always count the day worked).
 
 A rule with ``spread`` counts a payment for a period of work (``covers_from`` to
-``covers_to``) evenly by day across that period, in whole pennies: each day gets the same number
-of pence and the pence left over go one each to the earliest days, so the parts add up to the
-payment exactly. A payment without a covered period counts whole on its date.
+``covers_to``) evenly by day across that period, in whole pennies that add up to the payment
+exactly (see ``shares``). A payment without a covered period counts whole on its date.
 
 A rule that ``affects`` the ``following_week`` (Carer's Allowance: Social Security (Invalid Care
 Allowance) Regulations 1976 reg 8, KJ [2010] UKUT 218 (AAC); Carer Support Payment) totals the
@@ -35,19 +34,27 @@ ONE_WEEK = timedelta(days=7)
 class Dated(Protocol):
     """What the engine knows about a payment's dates (a ledger or proposed payment)."""
 
-    paid_on: date
-    due_on: date | None
-    worked_on: date | None
-    covers_from: date | None
-    covers_to: date | None
+    @property
+    def paid_on(self) -> date: ...
+    @property
+    def due_on(self) -> date | None: ...
+    @property
+    def worked_on(self) -> date | None: ...
+    @property
+    def covers_from(self) -> date | None: ...
+    @property
+    def covers_to(self) -> date | None: ...
 
 
 class Attribution(Protocol):
     """The rule fields that decide which date counts."""
 
-    date_basis: str
-    measure: str
-    spread: bool
+    @property
+    def date_basis(self) -> str: ...
+    @property
+    def measure(self) -> str: ...
+    @property
+    def spread(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +91,24 @@ def span(rule: Attribution, p: Dated) -> tuple[date, date]:
 
 
 def shares(amount: Decimal, days: int) -> list[Decimal]:
-    """``amount`` in ``days`` daily shares of whole pennies that add up to it exactly: equal shares,
-    and the pennies left over one each to the earliest days. A negative amount (a reversal) is
-    shared as its opposite, so it nets out the payment it reverses day by day."""
+    """``amount`` in ``days`` daily shares of whole pennies that add up to it exactly.
+
+    Each day's share keeps the running total at the exact proportion rounded to the penny (half
+    up), so every share is the same to within a penny, the shares add up to the amount, and any run
+    of days (a week, an assessment period) gets its exact share to within a penny: £40.00 over
+    fourteen days is £20.00 in each week. A negative amount (a reversal) is shared as its opposite,
+    so it nets out the payment it reverses day by day.
+    """
     pence = int((amount / PENNY).to_integral_value())
     sign = -1 if pence < 0 else 1
-    base, extra = divmod(abs(pence), days)
-    return [Decimal(sign * (base + (1 if i < extra else 0))) * PENNY for i in range(days)]
+    whole = abs(pence)
+    out: list[Decimal] = []
+    before = 0
+    for k in range(1, days + 1):
+        upto = (2 * whole * k + days) // (2 * days)
+        out.append(Decimal(sign * (upto - before)) * PENNY)
+        before = upto
+    return out
 
 
 def parts(rule: Attribution, p: Any) -> list[tuple[date, Any]]:
@@ -101,7 +119,10 @@ def parts(rule: Attribution, p: Any) -> list[tuple[date, Any]]:
     start, end = span(rule, p)
     days = (end - start).days + 1
     amounts = shares(p.amount, days)
-    values = shares(p.benefit_value, days) if p.benefit_value is not None else [None] * days
+    value = p.benefit_value
+    if value is not None and p.amount < 0 < value:
+        value = -value  # a reversal's declared value nets out, day by day, the training it reverses
+    values = shares(value, days) if value is not None else [None] * days
     out: list[tuple[date, Any]] = []
     for i in range(days):
         if amounts[i] or values[i]:

@@ -61,7 +61,11 @@ class _Index:
         self._payments: dict[tuple[str, str, bool], _Sorted[tuple[date, Any]]] = {}
         received = _Sorted(ledger.expenses, lambda e: e.paid_on)
         # An expense is due when it is reimbursed.
-        self.expenses = {"received": received, "due": received, "worked": _Sorted(ledger.expenses, lambda e: e.incurred_on)}
+        self.expenses = {
+            "received": received,
+            "due": received,
+            "worked": _Sorted(ledger.expenses, lambda e: e.incurred_on),
+        }
         self.income = _Sorted(ledger.other_income, lambda i: i.received_on)
         self.hours = _Sorted(ledger.hours, lambda h: h.worked_on)
 
@@ -74,7 +78,7 @@ class _Index:
         return found
 
 
-def _payment_value(counts: Counts, p: Any) -> Decimal | None:
+def _payment_value(counts: Counts, p: LedgerPayment | dates.Part) -> Decimal | None:
     """What a payment adds to a rule's total, or None when the rule does not count it."""
     if p.kind == "training" and counts.training_at_value:
         value = p.benefit_value if p.benefit_value is not None else p.amount
@@ -161,7 +165,7 @@ class _Context:
         ]
         self.family_order = {name: n for n, (name, _) in enumerate(self.families)}
         self.index = _Index(ledger)
-        self._select_cache: dict[tuple[int, date, date], _Eval | None] = {}
+        self._select_cache: dict[tuple[int, date], _Eval | None] = {}
         self._base_cache: dict[tuple[str, date, date], tuple[Decimal, Decimal]] = {}
 
     # which version, which claim, which window
@@ -179,7 +183,12 @@ class _Context:
                 continue
             if rule.affects != "following_week":
                 if claim.active_on(on):
-                    return _Eval(rule, attrs, claim.start_on, *periods.window(rule.period, on, attrs, rule.week_start, claim.start_on))
+                    return _Eval(
+                        rule,
+                        attrs,
+                        claim.start_on,
+                        *periods.window(rule.period, on, attrs, rule.week_start, claim.start_on),
+                    )
                 continue
             start, end = periods.window(rule.period, on, attrs, rule.week_start, claim.start_on)
             week = dates.following_week(start, end)
@@ -299,9 +308,9 @@ class _Context:
                     found.setdefault((fam_idx, ev.start), ev)
             if window_hours and any(r.measure == "hours" for r in versions):
                 for h in window_hours:
-                    ev = self.select(fam_idx, h.worked_on)
-                    if ev is not None and ev.rule.measure == "hours":
-                        found.setdefault((fam_idx, ev.start), ev)
+                    sel = self.select(fam_idx, h.worked_on)
+                    if sel is not None and sel.rule.measure == "hours":
+                        found.setdefault((fam_idx, sel.start), sel)
         out = []
         for key in sorted(found):
             sel = found[key]

@@ -84,11 +84,7 @@ class _Suggester:
         then the most over); none for a payment that carries no money."""
         if prop.amount <= 0 or prop.kind in NON_MONEY_KINDS:
             return []
-        mine = [
-            ev
-            for ev in binding
-            if _counted_in(ev.rule, pay, ev.start, ev.end) is not None
-        ]
+        mine = [ev for ev in binding if _counted_in(ev.rule, pay, ev.start, ev.end) is not None]
         mine.sort(key=lambda ev: (ev.rule.effective_severity != "block", _limit(ev) - ev.after))
         return mine
 
