@@ -447,7 +447,10 @@ def test_payments_import_their_due_dates_and_covered_periods(app, client, login,
 
 def test_a_covered_period_out_of_order_is_a_problem_on_its_line(app, client, login, people):
     login("finance")
-    text = "person_email,kind,amount,paid_on,covers_from,covers_to\nsam@example.org,cash,40.00,2025-04-16,2025-04-13,2025-03-31\n"
+    text = (
+        "person_email,kind,amount,paid_on,covers_from,covers_to\n"
+        "sam@example.org,cash,40.00,2025-04-16,2025-04-13,2025-03-31\n"
+    )
     resp = upload(client, "payments", csv_bytes(text), "bad.csv", action="import")
     assert resp.status_code == 422 and count(app, Payment) == 0
     assert "covers_to" in problems(resp.get_data(as_text=True))[2]

@@ -25,6 +25,8 @@ KEY_LABELS = {
     "paid_on": "Paid on",
     "worked_on": "Worked on",
     "due_on": "Due on",
+    "covers_from": "Work from",
+    "covers_to": "Work to",
     "sha256": "File fingerprint",
     "ap_start_day": "Assessment period start day",
     "id": "ID",
