@@ -455,21 +455,20 @@ def posted_rows(formdata, prefix: str, most: int) -> list[dict[str, str]]:
         kind = formdata.get(f"{prefix}{i}_kind")
         if kind is None:
             break
-        amount, paid_on, due_on = (
-            formdata.get(f"{prefix}{i}_{name}") or "" for name in ("amount", "paid_on", "due_on")
-        )
-        rows.append({"kind": kind, "amount": amount, "paid_on": paid_on, "due_on": due_on})
+        amount, paid_on = (formdata.get(f"{prefix}{i}_{name}") or "" for name in ("amount", "paid_on"))
+        rows.append({"kind": kind, "amount": amount, "paid_on": paid_on})
     return rows
 
 
 def suggested_rows(formdata) -> list[dict] | None:
     """The payments a "use this suggestion" button posted; None when they cannot be read."""
     rows = []
-    for row in posted_rows(formdata, "s", MAX_SUGGESTED):
+    for i, row in enumerate(posted_rows(formdata, "s", MAX_SUGGESTED)):
+        due_text = formdata.get(f"s{i}_due_on") or ""
         try:
             paid_on = parse_day(row["paid_on"])
             # a suggestion that moves money moves its due date with it (older pages sent none)
-            due_on = parse_day(row["due_on"]) if row["due_on"] else paid_on
+            due_on = parse_day(due_text) if due_text else paid_on
         except ValueError:
             return None
         if is_huge(row["amount"]):
