@@ -20,11 +20,9 @@ Pure standard library and the engine's model: no Flask, no SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 PENNY = Decimal("0.01")
 ONE_DAY = timedelta(days=1)
@@ -57,9 +55,8 @@ class Attribution(Protocol):
     def spread(self) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
-    """A day's share of a spread payment: what ``_payment_value`` reads, and the payment's status."""
+class Part(NamedTuple):
+    """The share of a spread payment that falls in a period: what ``_payment_value`` reads."""
 
     kind: str
     amount: Decimal
@@ -90,6 +87,18 @@ def span(rule: Attribution, p: Dated) -> tuple[date, date]:
     return d, d
 
 
+def _upto(pence: int, days: int, k: int) -> int:
+    """The pence of ``pence`` spread over ``days`` that fall in its first ``k`` days: the exact
+    proportion rounded to the penny, half up (for a negative amount, as its opposite)."""
+    whole = abs(pence)
+    share = (2 * whole * k + days) // (2 * days)
+    return -share if pence < 0 else share
+
+
+def _pence(amount: Decimal) -> int:
+    return int((amount / PENNY).to_integral_value())
+
+
 def shares(amount: Decimal, days: int) -> list[Decimal]:
     """``amount`` in ``days`` daily shares of whole pennies that add up to it exactly.
 
@@ -99,40 +108,33 @@ def shares(amount: Decimal, days: int) -> list[Decimal]:
     fourteen days is £20.00 in each week. A negative amount (a reversal) is shared as its opposite,
     so it nets out the payment it reverses day by day.
     """
-    pence = int((amount / PENNY).to_integral_value())
-    sign = -1 if pence < 0 else 1
-    whole = abs(pence)
-    out: list[Decimal] = []
-    before = 0
-    for k in range(1, days + 1):
-        upto = (2 * whole * k + days) // (2 * days)
-        out.append(Decimal(sign * (upto - before)) * PENNY)
-        before = upto
-    return out
+    pence = _pence(amount)
+    return [Decimal(_upto(pence, days, k + 1) - _upto(pence, days, k)) * PENNY for k in range(days)]
 
 
-def parts(rule: Attribution, p: Any) -> list[tuple[date, Any]]:
-    """``(date, item)`` pairs: the payment itself on its date, or a ``Part`` for each day of the
-    period it covers (days whose share is nothing are left out)."""
+def _share(amount: Decimal, days: int, a: int, b: int) -> Decimal:
+    """The sum of ``shares(amount, days)[a:b]``, worked out directly."""
+    pence = _pence(amount)
+    return Decimal(_upto(pence, days, b) - _upto(pence, days, a)) * PENNY
+
+
+def portion(rule: Attribution, p: Any, start: date, end: date) -> Any:
+    """What of a payment the rule counts from ``start`` to ``end``: the payment itself when its
+    date falls there, the share of the days it covers that fall there when the rule spreads it
+    (a ``Part``), or None."""
     if not is_spread(rule, p):
-        return [(basis_date(rule, p), p)]
-    start, end = span(rule, p)
-    days = (end - start).days + 1
-    amounts = shares(p.amount, days)
+        return p if start <= basis_date(rule, p) <= end else None
+    first, last = p.covers_from, p.covers_to
+    lo, hi = max(start, first), min(end, last)
+    if hi < lo:
+        return None
+    days = (last - first).days + 1
+    a, b = (lo - first).days, (hi - first).days + 1
     value = p.benefit_value
     if value is not None and p.amount < 0 < value:
         value = -value  # a reversal's declared value nets out, day by day, the training it reverses
-    values = shares(value, days) if value is not None else [None] * days
-    out: list[tuple[date, Any]] = []
-    for i in range(days):
-        if amounts[i] or values[i]:
-            out.append((start + timedelta(days=i), Part(p.kind, amounts[i], values[i], p.status, p.id)))
-    return out
-
-
-def all_parts(rule: Attribution, payments: Iterable[Any]) -> Iterator[tuple[date, Any]]:
-    for p in payments:
-        yield from parts(rule, p)
+    worth = None if value is None else _share(value, days, a, b)
+    return Part(p.kind, _share(p.amount, days, a, b), worth, p.status, p.id)
 
 
 def following_week(start: date, end: date) -> tuple[date, date]:

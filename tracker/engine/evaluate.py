@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from tracker.engine import dates, periods
@@ -51,14 +52,13 @@ class _Sorted(Generic[_T]):
         return self.items[bisect_left(self.dates, start) : bisect_right(self.dates, end)]
 
 
-def _first(pair: tuple[date, Any]) -> date:
-    return pair[0]
+_first: Callable[[tuple[date, Any]], date] = itemgetter(0)
 
 
 class _Index:
     def __init__(self, ledger: Ledger) -> None:
         self.live = [p for p in ledger.payments if p.status != "cancelled"]
-        self._payments: dict[tuple[str, str, bool], _Sorted[tuple[date, Any]]] = {}
+        self._payments: dict[tuple[str, str, bool], tuple[_Sorted[tuple[date, Any]], list[LedgerPayment]]] = {}
         received = _Sorted(ledger.expenses, lambda e: e.paid_on)
         # An expense is due when it is reimbursed.
         self.expenses = {
@@ -69,12 +69,15 @@ class _Index:
         self.income = _Sorted(ledger.other_income, lambda i: i.received_on)
         self.hours = _Sorted(ledger.hours, lambda h: h.worked_on)
 
-    def payments(self, rule: Rule) -> _Sorted[tuple[date, Any]]:
-        """``(date, payment or day's part)`` pairs in date order, as the rule counts them."""
+    def payments(self, rule: Rule) -> tuple[_Sorted[tuple[date, Any]], list[LedgerPayment]]:
+        """The payments as the rule counts them: ``(date, payment)`` pairs in date order for those
+        that count on one date, and the ones it spreads over the days they cover."""
         key = (rule.date_basis, rule.measure, rule.spread)
         found = self._payments.get(key)
         if found is None:
-            found = self._payments[key] = _Sorted(dates.all_parts(rule, self.live), _first)
+            spread = [p for p in self.live if dates.is_spread(rule, p)]
+            whole = [(dates.basis_date(rule, p), p) for p in self.live if not dates.is_spread(rule, p)]
+            found = self._payments[key] = (_Sorted(whole, _first), spread)
         return found
 
 
@@ -92,13 +95,8 @@ def _payment_value(counts: Counts, p: LedgerPayment | dates.Part) -> Decimal | N
 
 def _counted_in(rule: Rule, p: LedgerPayment, start: date, end: date) -> Decimal | None:
     """What a payment adds to the rule's total from ``start`` to ``end`` (None: it does not count there)."""
-    total = None
-    for on, part in dates.parts(rule, p):
-        if start <= on <= end:
-            v = _payment_value(rule.counts, part)
-            if v is not None:
-                total = v if total is None else total + v
-    return total
+    part = dates.portion(rule, p, start, end)
+    return None if part is None else _payment_value(rule.counts, part)
 
 
 # --- the evaluation context --------------------------------------------------------------------
@@ -116,6 +114,11 @@ class _Eval:
     expenses_counted: Decimal = ZERO
     #: The benefit week these earnings decide, for a rule that affects the following week.
     benefit_week: tuple[date, date] | None = None
+
+    def totalled(self, before: Decimal, after: Decimal, expenses_counted: Decimal) -> _Eval:
+        """This period with its totals (``dataclasses.replace``, without its cost)."""
+        week = self.benefit_week
+        return _Eval(self.rule, self.attrs, self.anchor, self.start, self.end, before, after, expenses_counted, week)
 
 
 def _applies(rule: Rule) -> AppliesWhen:
@@ -251,8 +254,13 @@ class _Context:
                 total += h.hours
         else:
             counts = rule.counts
-            for _, p in idx.payments(rule).between(start, end):
+            whole, spread = idx.payments(rule)
+            for _, p in whole.between(start, end):
                 v = _payment_value(counts, p)
+                if v is not None:
+                    total += v
+            for p in spread:
+                v = _counted_in(rule, p, start, end)
                 if v is not None:
                     total += v
             if counts.expenses == "unless_service_user":
@@ -316,7 +324,7 @@ class _Context:
             sel = found[key]
             before, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
             after = before + self.extra_total(sel.rule, sel.start, sel.end, extra_payments, extra_hours)
-            out.append(replace(sel, before=before, after=after, expenses_counted=expenses_counted))
+            out.append(sel.totalled(before, after, expenses_counted))
         return out
 
     def evaluate_on(self, on: date) -> list[_Eval]:
@@ -326,7 +334,7 @@ class _Context:
             if sel is None:
                 continue
             total, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
-            out.append(replace(sel, before=total, after=total, expenses_counted=expenses_counted))
+            out.append(sel.totalled(total, total, expenses_counted))
         return out
 
 

@@ -160,17 +160,17 @@ def planned_and_paid(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger) -
         return planned, paid
     for p in led.payments:
         # on the date the rule counts (received, due or worked), shared by day when it spreads
-        for when, part in engine_dates.parts(rule, p):
-            if not v.period_start <= when <= v.period_end:
-                continue
-            worth = part.benefit_value if part.benefit_value is not None else part.amount
-            value = _counted(rule.counts, part.kind, part.amount, worth)
-            if value is None:
-                continue
-            if p.status in PLANNED:
-                planned += value
-            else:
-                paid += value
+        part = engine_dates.portion(rule, p, v.period_start, v.period_end)
+        if part is None:
+            continue
+        worth = part.benefit_value if part.benefit_value is not None else part.amount
+        value = _counted(rule.counts, part.kind, part.amount, worth)
+        if value is None:
+            continue
+        if p.status in PLANNED:
+            planned += value
+        else:
+            paid += value
     return planned, paid
 
 
