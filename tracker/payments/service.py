@@ -120,32 +120,29 @@ def parse_payment(data: dict) -> PaymentInput:
     )
 
 
-def proposed_from(p: PaymentInput, worked_on: date | None = None) -> ProposedPayment:
+def _proposed(src: PaymentInput | Payment, *, paid_on: date, worked_on: date | None, due_on: date | None):
     return ProposedPayment(
-        kind=p.kind,
-        amount=p.amount,
-        paid_on=p.paid_on,
+        kind=src.kind,
+        amount=src.amount,
+        paid_on=paid_on,
         worked_on=worked_on,
-        benefit_value=p.benefit_value,
-        due_on=p.due_on,
-        covers_from=p.covers_from,
-        covers_to=p.covers_to,
+        benefit_value=src.benefit_value,
+        due_on=due_on,
+        covers_from=src.covers_from,
+        covers_to=src.covers_to,
     )
+
+
+def proposed_from(p: PaymentInput, worked_on: date | None = None) -> ProposedPayment:
+    return _proposed(p, paid_on=p.paid_on, worked_on=worked_on, due_on=p.due_on)
 
 
 def as_proposed(payment: Payment, paid_on: date | None = None) -> ProposedPayment:
     """A recorded payment as the engine checks it, received on ``paid_on`` when it moves (its due
     date moves with it when it was the receipt date: see ``due_after_move``)."""
     on = paid_on or payment.paid_on
-    return ProposedPayment(
-        kind=payment.kind,
-        amount=payment.amount,
-        paid_on=on,
-        worked_on=payment.worked_on,
-        benefit_value=payment.benefit_value,
-        due_on=due_after_move(payment.due_on, payment.paid_on, on),
-        covers_from=payment.covers_from,
-        covers_to=payment.covers_to,
+    return _proposed(
+        payment, paid_on=on, worked_on=payment.worked_on, due_on=due_after_move(payment.due_on, payment.paid_on, on)
     )
 
 
