@@ -99,3 +99,15 @@ def test_a_reversal_nets_out_a_covered_payment_in_every_week(app, api_as, carer,
     position = api_as("admin").get(f"/people/{carer}/position?on=2025-04-08").get_json()
     [v] = ca_verdicts(position)
     assert Decimal(v["total"]) == 0
+
+
+def test_paying_on_another_day_moves_a_default_due_date_but_not_a_given_one(app, api_as, carer):
+    recorder, approver = api_as("finance"), api_as("finance")
+    default = recorder.post("/payments", json=pay(carer, "20.00", "2025-04-09")).get_json()["id"]
+    given = recorder.post("/payments", json=pay(carer, "20.00", "2025-04-09", due_on="2025-04-04")).get_json()["id"]
+    for pid in (default, given):
+        assert approver.post(f"/payments/{pid}/approve").status_code == 200
+        resp = recorder.post(f"/payments/{pid}/pay", json={"paid_on": "2025-04-16", "method": "cash"})
+        assert resp.status_code == 200 and resp.get_json()["status"] == "paid", resp.get_json()
+    assert recorder.get(f"/payments/{default}").get_json()["due_on"] == "2025-04-16"
+    assert recorder.get(f"/payments/{given}").get_json()["due_on"] == "2025-04-04"
