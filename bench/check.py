@@ -17,7 +17,8 @@ What it measures (all in one run, same process, same database, same session):
   ``SELECT SUM(amount) FROM payment WHERE person_id=? AND paid_on BETWEEN ? AND ? AND status != 'cancelled'``
   through the same SQLAlchemy session, i.e. the least work that can give those totals.
 
-The person has five years of history (about 600 payments) and three claims: Universal Credit
+The person has five years of history (about 600 payments, each with a due date a few days before
+it arrives, one in five covering a week or two of work) and three claims: Universal Credit
 (assessment periods from the 15th, work allowance), Carer's Allowance (weeks from Monday) and
 the trading allowance (TAX), which applies to everyone.
 
@@ -89,6 +90,10 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
             # payments a year): the "within limits" check really is within every limit.
             kind, pence = rng.choice(("cash", "bank_transfer", "voucher")), rng.randint(300, 1000)
         status = "cancelled" if rng.random() < 0.04 else "paid"
+        # Due dates in play: most payments are due a few days before they arrive, and one in five
+        # says which week or two of work it pays for (CA spreads it over them).
+        due_on = paid_on - timedelta(days=rng.randint(0, 6))
+        covers = rng.random() < 0.2
         rows.append(
             {
                 "person_id": person.id,
@@ -97,6 +102,9 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
                 "status": status,
                 "paid_on": paid_on,
                 "worked_on": paid_on - timedelta(days=rng.randint(0, 10)),
+                "due_on": due_on,
+                "covers_from": due_on - timedelta(days=rng.choice((6, 13))) if covers else None,
+                "covers_to": due_on if covers else None,
                 "method": "bench",
                 "created_at": datetime.combine(paid_on, datetime.min.time()),
             }

@@ -50,12 +50,17 @@ def test_one_penny_over_is_over_and_blocks(app, api_as, carer):
             assert all(x["status"] != "over" for x in again["verdicts"]), (s, again)
 
 
-def test_check_uses_the_old_figure_before_the_new_week(app, api_as, carer):
+def test_check_judges_a_week_against_the_limit_of_the_benefit_week_it_decides(app, api_as, carer):
+    """Issue 11: received (and due) on Sunday 6 April 2025, earnings decide Carer's Allowance for the
+    week from Monday 7 April, whose limit is £196; the week before decides 31 March (£151)."""
     api = api_as("admin")  # finance sees no rule codes (DESIGN.md)
     v = verdict(api.post("/payments/check", json=pay(carer, "160.00", "2025-04-06")).get_json(), "CA_EARN")
-    assert v["rule"] == "CA_EARN_2024" and v["status"] == "over"
-    v = verdict(api.post("/payments/check", json=pay(carer, "160.00", "2025-04-07")).get_json(), "CA_EARN")
-    assert v["rule"] == "CA_EARN_2025" and v["status"] == "ok"
+    assert (v["rule"], v["status"], v["limit"]) == ("CA_EARN_2025", "ok", "196.00")
+    assert v["period"] == {"start": "2025-03-31", "end": "2025-04-06"}
+    assert v["benefit_week"] == {"start": "2025-04-07", "end": "2025-04-13"} and v["date_basis"] == "due"
+    assert "week from 7 April 2025" in " ".join(v["notes"])
+    v = verdict(api.post("/payments/check", json=pay(carer, "160.00", "2025-03-30")).get_json(), "CA_EARN")
+    assert (v["rule"], v["status"], v["benefit_week"]["start"]) == ("CA_EARN_2024", "over", "2025-03-31")
 
 
 def test_check_writes_nothing(app, api_as, carer):

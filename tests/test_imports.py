@@ -426,3 +426,31 @@ def test_a_file_over_the_upload_limit_is_a_413_page(app, client, login):
     resp = upload(client, "payments", big, "big.csv")
     assert resp.status_code == 413
     assert "That upload is too large" in resp.get_data(as_text=True)
+
+
+def test_payments_import_their_due_dates_and_covered_periods(app, client, login, people):
+    login("finance")
+    text = (
+        "person_email,kind,amount,paid_on,due_on,covers_from,covers_to\n"
+        "sam@example.org,cash,40.00,2025-04-16,2025-04-13,2025-03-31,2025-04-13\n"
+        "sam@example.org,cash,10.00,2025-04-16,,,\n"
+    )
+    resp = upload(client, "payments", csv_bytes(text), "dated.csv", action="import")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Payment).order_by(Payment.id)).all()
+        assert [(p.due_on, p.covers_from, p.covers_to) for p in rows] == [
+            (date(2025, 4, 13), date(2025, 3, 31), date(2025, 4, 13)),
+            (date(2025, 4, 16), None, None),
+        ]
+
+
+def test_a_covered_period_out_of_order_is_a_problem_on_its_line(app, client, login, people):
+    login("finance")
+    text = (
+        "person_email,kind,amount,paid_on,covers_from,covers_to\n"
+        "sam@example.org,cash,40.00,2025-04-16,2025-04-13,2025-03-31\n"
+    )
+    resp = upload(client, "payments", csv_bytes(text), "bad.csv", action="import")
+    assert resp.status_code == 422 and count(app, Payment) == 0
+    assert "covers_to" in problems(resp.get_data(as_text=True))[2]

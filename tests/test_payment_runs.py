@@ -420,3 +420,27 @@ def test_check_moves_gives_what_checking_one_by_one_gives(app, rules, make_perso
     # 120 paid + 50 (the second, still approved) + 50 = 220, over the weekly 204: the first is blocked
     # and stays where it was; the second then sees 120 + 50 (the first, approved) + 50 and is blocked too.
     assert many[first][0].blocked and many[second][0].blocked
+
+
+def test_check_moves_keeps_a_payments_due_date_and_covered_period_for_the_ones_after_it(app, rules, make_person):
+    from tracker.engine import dates
+    from tracker.engine.core import LedgerPayment, ProposedPayment
+    from tracker.engine.pack import load_default_pack
+    from tracker.rules import checks
+
+    carer = make_person("Carer", claims=[{"benefit": "CA", "start_on": date(2024, 1, 1)}])
+    first, second = _payment(app, carer, "300.00"), _payment(app, carer, "10.00")
+    cover = {"due_on": PAY_ON, "covers_from": PAY_ON - timedelta(days=13), "covers_to": PAY_ON}
+    with app.app_context():
+        proposals = [
+            (first, carer, ProposedPayment(kind="bank_transfer", amount=Decimal("300.00"), paid_on=PAY_ON, **cover)),
+            (second, carer, ProposedPayment(kind="bank_transfer", amount=Decimal("10.00"), paid_on=PAY_ON)),
+        ]
+        many = checks.check_moves(proposals, PAY_ON, today=today())
+    [week] = [v for v in many[second][0].verdicts if v.family == "CA_EARN"]
+    ca = next(r for r in load_default_pack() if r.family == "CA_EARN")
+    share = dates.portion(
+        ca, LedgerPayment("bank_transfer", Decimal("300.00"), PAY_ON, **cover), week.period_start, week.period_end
+    )
+    # the first, moved, counts only its share of the days it covers in this week, not all £300
+    assert week.total_before == share.amount < Decimal("300.00")

@@ -352,6 +352,49 @@ def test_use_this_suggestion_records_the_suggested_drafts(app, client, login, ca
     assert "as suggested" in page
 
 
+def test_a_payment_keeps_its_due_date_and_the_work_it_covers(app, client, login, carer):
+    login("finance")
+    data = pay_form(amount="100.00", due_on="2025-04-06", covers_from="2025-03-31", covers_to="2025-04-06")
+    resp = client.post(f"/payments/new?person_id={carer}", data=data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
+    (p,) = _payments(app)
+    assert (p.due_on, p.covers_from, p.covers_to) == (date(2025, 4, 6), date(2025, 3, 31), date(2025, 4, 6))
+    # the week the payment is due in is the one the check counts it in
+    assert {v["period"]["start"] for v in p.check_snapshot["verdicts"] if v["period"]} >= {"2025-03-31"}
+    page = client.get(f"/payments/{p.id}").get_data(as_text=True)
+    assert "Work it pays for" in page and "31 March 2025 to 6 April 2025" in page
+    # without a due date it is due when received
+    client.post(f"/payments/new?person_id={carer}", data=pay_form(amount="10.00"))
+    assert _payments(app)[-1].due_on == date(2025, 4, 9)
+
+
+def test_a_covered_period_out_of_order_is_a_form_error(app, client, login, carer):
+    login("finance")
+    data = pay_form(amount="100.00", covers_from="2025-04-06", covers_to="2025-03-31")
+    resp = client.post(f"/payments/new?person_id={carer}", data=data)
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'href="#covers_to"' in page and "on or after the first day" in page
+    assert _count(app, Payment) == 0
+
+
+def test_a_suggestion_keeps_its_due_date_when_used(app, client, login, carer):
+    login("finance")
+    page = client.post(
+        f"/payments/new?person_id={carer}", data=pay_form(action="check", amount="250.00", due_on="2025-04-08")
+    ).get_data(as_text=True)
+    forms = suggestion_forms(page)
+    assert forms
+    data: dict[str, list[str]] = {}
+    for name, value in forms[0]:
+        data.setdefault(name, []).append(value)
+    assert "s0_due_on" in data and data["due_on"] == ["2025-04-08"]
+    resp = client.post(f"/payments/new?person_id={carer}", data=data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-3000:]
+    dues = {(p.paid_on.isoformat(), p.due_on.isoformat()) for p in _payments(app)}
+    assert dues == {(data[f"s{i}_paid_on"][0], data[f"s{i}_due_on"][0]) for i in range(6) if f"s{i}_kind" in data}
+
+
 def test_a_suggestion_that_no_longer_fits_saves_nothing(app, client, login, carer):
     login("finance")
     # Two £150 payments in the same benefit week: the second breaks the £196 limit.

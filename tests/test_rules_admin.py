@@ -94,6 +94,15 @@ def test_staff_can_read_the_rules(client, login, pack, role):
     assert ("Retire this rule" in page) == (role == "admin")
 
 
+def test_a_rule_page_says_which_date_counts_and_which_week_it_decides(client, login, pack):
+    login("admin")
+    page = _text(client.get("/rules/CA_EARN_2025"))
+    assert "The date the money is due" in page and "Counts evenly by day across the days it covers" in page
+    assert "The following benefit week, against that week’s limit" in page
+    page = _text(client.get("/rules/UC_SURPLUS_2026"))
+    assert "The date the person receives the money" in page and "following benefit week" not in page
+
+
 def test_admin_sees_the_change_pages(client, login, pack):
     login("admin")
     for url in ("/rules/CA_EARN_2025/edit", "/rules/UC_SURPLUS_2026/edit", "/rules/ESA_PW_HOURS/edit", "/rules/load"):
@@ -216,7 +225,8 @@ def test_the_rule_page_shows_every_field_sources_and_history(client, login, pack
         "90% of the limit (£176.40)",
         "Blocks a payment",
         "Cash, Bank transfer, Vouchers, Paid to a charity the person chose",
-        "The date the person receives the money",
+        "The date the money is due",
+        "Counts evenly by day across the days it covers",
         "7 April 2025",
         "5 April 2026",
         "Confirmed from legislation",

@@ -295,7 +295,16 @@ RUN_STATUS_WORDS = {"open": "Open", "paid": "Paid", "cancelled": "Cancelled"}
 MEASURES = ("earnings", "hours")
 RULE_KINDS = ("cliff", "taper", "info")
 BREACHES = ("above", "at_or_above")
-DATE_BASES = ("received", "worked")
+#: Which date a payment counts on: when received (UC, reg 54), when due (CA, CSP, ESA, JSA), or when
+#: the work was done. See docs/rules-engine.md, "Which date counts".
+DATE_BASES = ("received", "due", "worked")
+#: Which benefit period a total decides: its own, or (CA, CSP) the benefit week after it.
+AFFECTS = ("period", "following_week")
+#: The longest period a payment can say it covers, and how far after its due date that period may end.
+MAX_COVER_DAYS = 366
+MAX_COVER_AFTER_DUE_DAYS = 31
+#: How far a due date may be from the date the person receives the payment.
+MAX_DUE_GAP_DAYS = 366
 SEVERITIES = ("warn", "block")
 CONFIDENCES = ("confirmed", "secondary", "derived", "unconfirmed")
 EXPENSE_MODES = ("never", "unless_service_user")

@@ -273,16 +273,26 @@ def test_boundaries(family, code, claims, on, limit, kind, severity):
 # --- new figures start on the right day --------------------------------------------------------
 
 
-def test_carers_allowance_151_to_196_on_monday_7_april_2025():
+def test_carers_allowance_151_to_196_for_the_benefit_week_from_monday_7_april_2025():
+    """A week's earnings decide the following benefit week, judged against that week's limit
+    (ICA Regulations 1976 reg 8; KJ [2010] UKUT 218 (AAC)); the uprating is Monday 7 April 2025."""
     ca = [claim("CA")]
     v = at(ca, "CA_EARN", date(2025, 4, 7), [pay("196.00", date(2025, 4, 7))])
     assert (v.rule, v.limit, v.status) == ("CA_EARN_2025", D("196.00"), "near")
     assert (v.period_start, v.period_end) == (date(2025, 4, 7), date(2025, 4, 13))
-    old = at(ca, "CA_EARN", date(2025, 4, 6), [pay("196.00", date(2025, 4, 6))])
+    assert (v.benefit_week_start, v.benefit_week_end) == (date(2025, 4, 14), date(2025, 4, 20))
+    # the issue's case: received and due on Sunday 6 April 2025 decides the week from 7 April (£196)
+    sunday = at(ca, "CA_EARN", date(2025, 4, 6), [pay("196.00", date(2025, 4, 6))])
+    assert (sunday.rule, sunday.limit, sunday.status) == ("CA_EARN_2025", D("196.00"), "near")
+    assert (sunday.period_start, sunday.period_end) == (date(2025, 3, 31), date(2025, 4, 6))
+    assert (sunday.benefit_week_start, sunday.benefit_week_end) == (date(2025, 4, 7), date(2025, 4, 13))
+    assert at(ca, "CA_EARN", date(2025, 4, 6), [pay("196.01", date(2025, 4, 6))]).status == "over"
+    # the week before decides the week from 31 March, still under the 2024/25 figure
+    old = at(ca, "CA_EARN", date(2025, 3, 30), [pay("151.01", date(2025, 3, 30))])
     assert (old.rule, old.limit, old.status) == ("CA_EARN_2024", D("151.00"), "over")
-    assert (old.period_start, old.period_end) == (date(2025, 3, 31), date(2025, 4, 6))
-    assert at(ca, "CA_EARN", date(2026, 4, 6), [pay("204.00", date(2026, 4, 6))]).rule == "CA_EARN_2026"
-    assert at(ca, "CA_EARN", date(2026, 4, 5), [pay("196.01", date(2026, 4, 5))]).status == "over"
+    assert at(ca, "CA_EARN", date(2025, 3, 30), [pay("151.00", date(2025, 3, 30))]).status == "near"
+    assert at(ca, "CA_EARN", date(2026, 4, 5), [pay("204.00", date(2026, 4, 5))]).rule == "CA_EARN_2026"
+    assert at(ca, "CA_EARN", date(2026, 3, 29), [pay("196.01", date(2026, 3, 29))]).status == "over"
 
 
 def test_carer_support_payment_sunday_weeks_196_from_6_april_2025():
@@ -294,14 +304,23 @@ def test_carer_support_payment_sunday_weeks_196_from_6_april_2025():
         date(2025, 4, 6),
         date(2025, 4, 12),
     )
-    old = at(csp, "CSP_EARN", date(2025, 4, 5), [pay("196.00", date(2025, 4, 5))])
+    assert (v.benefit_week_start, v.benefit_week_end) == (date(2025, 4, 13), date(2025, 4, 19))
+    # Saturday 5 April ends the week that decides the award week from Sunday 6 April: £196
+    sat = at(csp, "CSP_EARN", date(2025, 4, 5), [pay("196.00", date(2025, 4, 5))])
+    assert (sat.rule, sat.status, sat.period_start, sat.benefit_week_start) == (
+        "CSP_EARN_2025",
+        "near",
+        date(2025, 3, 30),
+        date(2025, 4, 6),
+    )
+    old = at(csp, "CSP_EARN", date(2025, 3, 29), [pay("196.00", date(2025, 3, 29))])
     assert (old.rule, old.status, old.period_start, old.period_end) == (
         "CSP_EARN_2024",
         "over",
-        date(2025, 3, 30),
-        date(2025, 4, 5),
+        date(2025, 3, 23),
+        date(2025, 3, 29),
     )
-    assert at(csp, "CSP_EARN", date(2026, 4, 5), []).rule == "CSP_EARN_2026"
+    assert at(csp, "CSP_EARN", date(2026, 3, 29), []).rule == "CSP_EARN_2026"
     # a claim can choose its own week start
     own = at([claim("CSP", week_start="monday")], "CSP_EARN", date(2025, 4, 9), [])
     assert own.period_start == date(2025, 4, 7)
@@ -548,6 +567,8 @@ def test_to_dict_shape():
         "estimated_reduction": "14.58",
         "notes": ["About £14.58 less Universal Credit for this assessment period: 55p for each £1 above £684.00."],
         "stale": False,
+        "date_basis": "received",
+        "benefit_week": None,
     }
     hours = next(v for v in d["verdicts"] if v["family"] == "ESA_PW_HOURS")
     assert (hours["total_after"], hours["limit"], hours["headroom"]) == ("3.50", "16.00", "12.50")
@@ -630,6 +651,7 @@ ENGINE_MODULES = (
     "__init__.py",
     "core.py",
     "model.py",
+    "dates.py",
     "evaluate.py",
     "suggest.py",
     "periods.py",

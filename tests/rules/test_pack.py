@@ -243,7 +243,7 @@ def test_yaml_float_limit_is_rejected_with_a_clear_message():
         ({"applies_when": {"benefit": "CA", "attributes": {"x": 1.5}}}, "applies_when.attributes", "must be"),
         ({"measure": "hours", "kind": "taper", "severity": "warn"}, "kind", "hours rule"),
         ({"breach": "below"}, "breach", "Unknown value"),
-        ({"date_basis": "due"}, "date_basis", "Unknown value"),
+        ({"date_basis": "paid"}, "date_basis", "Unknown value"),
     ],
 )
 def test_parse_rule_errors(changes, field, fragment):

@@ -67,29 +67,29 @@ def test_carers_allowance_all_four_kinds():
         {
             "kind": "split",
             "payments": [
-                {"kind": "cash", "amount": "75.00", "paid_on": "2025-04-09"},
-                {"kind": "cash", "amount": "75.00", "paid_on": "2025-04-14"},
+                {"kind": "cash", "amount": "75.00", "paid_on": "2025-04-09", "due_on": "2025-04-09"},
+                {"kind": "cash", "amount": "75.00", "paid_on": "2025-04-14", "due_on": "2025-04-14"},
             ],
             "explanation": "Pay £75.00 on 9 April 2025 and £75.00 on 14 April 2025, so neither week goes over "
             "the Carer's Allowance earnings limit of £196.00.",
         },
         {
             "kind": "defer",
-            "payments": [{"kind": "cash", "amount": "150.00", "paid_on": "2025-04-14"}],
+            "payments": [{"kind": "cash", "amount": "150.00", "paid_on": "2025-04-14", "due_on": "2025-04-14"}],
             "explanation": "Pay the whole £150.00 on 14 April 2025 instead of 9 April 2025: that week has room "
             "for it under the Carer's Allowance earnings limit of £196.00.",
         },
         {
             "kind": "switch_kind",
-            "payments": [{"kind": "training", "amount": "150.00", "paid_on": "2025-04-09"}],
+            "payments": [{"kind": "training", "amount": "150.00", "paid_on": "2025-04-09", "due_on": "2025-04-09"}],
             "explanation": "Give the £150.00 as training instead of cash. Training does not count towards the "
             "Carer's Allowance earnings limit. Training is on the person's list of ways they are happy to be paid.",
         },
         {
             "kind": "reduce",
             "payments": [
-                {"kind": "cash", "amount": "96.00", "paid_on": "2025-04-09"},
-                {"kind": "cash", "amount": "54.00", "paid_on": "2025-04-14"},
+                {"kind": "cash", "amount": "96.00", "paid_on": "2025-04-09", "due_on": "2025-04-09"},
+                {"kind": "cash", "amount": "54.00", "paid_on": "2025-04-14", "due_on": "2025-04-14"},
             ],
             "explanation": "Pay £96.00 on 9 April 2025, the most that fits under the Carer's Allowance earnings "
             "limit of £196.00 that week, and the other £54.00 on 14 April 2025.",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 from tracker.api import schemas
 from tracker.vocab import (
     CONFIDENCES,
+    DATE_BASES,
     FLAG_STATUSES,
     MEASURES,
     PAYMENT_KINDS,
@@ -149,6 +150,13 @@ PAYMENT = {
         "currency": {"type": "string"},
         "status": {"enum": list(PAYMENT_STATUSES)},
         "paid_on": {"type": "string", "format": "date"},
+        "due_on": {
+            "type": "string",
+            "format": "date",
+            "description": "The date it is due (the receipt date unless given)",
+        },
+        "covers_from": {"type": ["string", "null"], "format": "date"},
+        "covers_to": {"type": ["string", "null"], "format": "date"},
         "reversal_of_id": {"type": ["integer", "null"]},
         "check": {"$ref": "#/components/schemas/CheckResult"},
         "message": {
@@ -426,6 +434,13 @@ VERDICT = {
         },
         "estimated_reduction": MONEY,
         "notes": {"type": "array", "items": {"type": "string"}},
+        # Which date the rule counts: received (UC), due (CA, CSP, ESA, JSA) or worked.
+        "date_basis": {"enum": list(DATE_BASES)},
+        # For CA and CSP: the benefit week this week's earnings decide (null for other rules).
+        "benefit_week": {
+            "type": ["object", "null"],
+            "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}},
+        },
     },
 }
 SUGGESTION = {
@@ -440,6 +455,8 @@ SUGGESTION = {
                     "kind": {"type": "string"},
                     "amount": MONEY,
                     "paid_on": {"type": "string", "format": "date"},
+                    # the date it falls due: a suggestion that moves money moves its due date too
+                    "due_on": {"type": "string", "format": "date"},
                 },
             },
         },

@@ -56,6 +56,8 @@ class PaymentIn(Strict):
     amount: MoneyText
     paid_on: Day
     due_on: Day | None = None
+    covers_from: Day | None = None
+    covers_to: Day | None = None
     contribution_ids: list[int] = Field(default_factory=list, max_length=200)
     note: str | None = Field(default=None, max_length=1000)
     override_reason: str | None = Field(default=None, max_length=2000)

@@ -7,7 +7,13 @@ HIDDEN = "Benefit information (hidden for your role)"
 #: Only the names that "user_account" -> "User account" would word wrongly; the rest are worded by rule.
 ENTITY_LABELS = {"user_account": "User", "api_token": "API token", "none": "None"}
 ACTION_LABELS = {"benefits.viewed": "Benefit information viewed", "import.completed": "File imported"}
-KEY_LABELS = {"sha256": "File fingerprint", "ap_start_day": "Assessment period start day", "id": "ID"}
+KEY_LABELS = {
+    "covers_from": "Work from",
+    "covers_to": "Work to",
+    "sha256": "File fingerprint",
+    "ap_start_day": "Assessment period start day",
+    "id": "ID",
+}
 
 
 def action_label(action: str) -> str:

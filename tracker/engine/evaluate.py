@@ -4,13 +4,14 @@ period, and the verdict (status, headroom, remarks as codes and figures)."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
-from tracker.engine import coverage, periods
+from tracker.engine import coverage, dates, periods
 from tracker.engine.model import (
     PENNY,
     REMARK_ALREADY_OVER,
@@ -53,19 +54,36 @@ class _Sorted(Generic[_T]):
         return self.items[bisect_left(self.dates, start) : bisect_right(self.dates, end)]
 
 
+_first: Callable[[tuple[date, Any]], date] = itemgetter(0)
+
+
 class _Index:
     def __init__(self, ledger: Ledger) -> None:
-        live = [p for p in ledger.payments if p.status != "cancelled"]
-        self.payments = {"received": _Sorted(live, lambda p: p.paid_on), "worked": _Sorted(live, lambda p: p.work_date)}
+        self.live = [p for p in ledger.payments if p.status != "cancelled"]
+        self._payments: dict[tuple[str, str, bool], tuple[_Sorted[tuple[date, Any]], list[LedgerPayment]]] = {}
+        received = _Sorted(ledger.expenses, lambda e: e.paid_on)
+        # An expense is due when it is reimbursed.
         self.expenses = {
-            "received": _Sorted(ledger.expenses, lambda e: e.paid_on),
+            "received": received,
+            "due": received,
             "worked": _Sorted(ledger.expenses, lambda e: e.incurred_on),
         }
         self.income = _Sorted(ledger.other_income, lambda i: i.received_on)
         self.hours = _Sorted(ledger.hours, lambda h: h.worked_on)
 
+    def payments(self, rule: Rule) -> tuple[_Sorted[tuple[date, Any]], list[LedgerPayment]]:
+        """The payments as the rule counts them: ``(date, payment)`` pairs in date order for those
+        that count on one date, and the ones it spreads over the days they cover."""
+        key = (rule.date_basis, rule.measure, rule.spread)
+        found = self._payments.get(key)
+        if found is None:
+            spread = [p for p in self.live if dates.is_spread(rule, p)]
+            whole = [(dates.basis_date(rule, p), p) for p in self.live if not dates.is_spread(rule, p)]
+            found = self._payments[key] = (_Sorted(whole, _first), spread)
+        return found
 
-def _payment_value(counts: Counts, p: LedgerPayment) -> Decimal | None:
+
+def _payment_value(counts: Counts, p: LedgerPayment | dates.Part) -> Decimal | None:
     """What a payment adds to a rule's total, or None when the rule does not count it."""
     if p.kind == "training" and counts.training_at_value:
         value = p.benefit_value if p.benefit_value is not None else p.amount
@@ -77,8 +95,10 @@ def _payment_value(counts: Counts, p: LedgerPayment) -> Decimal | None:
     return None
 
 
-def _basis_date(rule: Rule, p: LedgerPayment) -> date:
-    return p.work_date if rule.date_basis == "worked" else p.paid_on
+def _counted_in(rule: Rule, p: LedgerPayment, start: date, end: date) -> Decimal | None:
+    """What a payment adds to the rule's total from ``start`` to ``end`` (None: it does not count there)."""
+    part = dates.portion(rule, p, start, end)
+    return None if part is None else _payment_value(rule.counts, part)
 
 
 # --- the evaluation context --------------------------------------------------------------------
@@ -94,6 +114,13 @@ class _Eval:
     before: Decimal = ZERO
     after: Decimal = ZERO
     expenses_counted: Decimal = ZERO
+    #: The benefit week these earnings decide, for a rule that affects the following week.
+    benefit_week: tuple[date, date] | None = None
+
+    def totalled(self, before: Decimal, after: Decimal, expenses_counted: Decimal) -> _Eval:
+        """This period with its totals (``dataclasses.replace``, without its cost)."""
+        week = self.benefit_week
+        return _Eval(self.rule, self.attrs, self.anchor, self.start, self.end, before, after, expenses_counted, week)
 
 
 def _applies(rule: Rule) -> AppliesWhen:
@@ -143,47 +170,76 @@ class _Context:
         ]
         self.family_order = {name: n for n, (name, _) in enumerate(self.families)}
         self.index = _Index(ledger)
-        self._select_cache: dict[tuple[int, date, date], _Eval | None] = {}
+        self._select_cache: dict[tuple[int, date], _Eval | None] = {}
         self._base_cache: dict[tuple[str, date, date], tuple[Decimal, Decimal]] = {}
 
     # which version, which claim, which window
 
-    def _match(self, rule: Rule, on: date) -> tuple[dict[str, Any], date | None] | None:
+    def _match(self, rule: Rule, on: date) -> _Eval | None:
+        """The period of this rule version that contains ``on``, with the claim that makes it apply:
+        a claim in force on ``on``, or, for a rule that affects the following week, a claim in force
+        on any day of that benefit week (so the week before a claim's first benefit week counts, and
+        a week that could only affect weeks after the claim ended does not)."""
         aw = _applies(rule)
         if aw.benefit == "TAX":
-            return {}, None
+            return _Eval(rule, {}, None, *periods.window(rule.period, on, {}, rule.week_start))
         for claim, attrs in self.claims:
-            if claim.benefit == aw.benefit and claim.active_on(on) and aw.matches(attrs):
-                return attrs, claim.start_on
+            if claim.benefit != aw.benefit or not aw.matches(attrs):
+                continue
+            if rule.affects != "following_week":
+                if claim.active_on(on):
+                    return _Eval(
+                        rule,
+                        attrs,
+                        claim.start_on,
+                        *periods.window(rule.period, on, attrs, rule.week_start, claim.start_on),
+                    )
+                continue
+            start, end = periods.window(rule.period, on, attrs, rule.week_start, claim.start_on)
+            week = dates.following_week(start, end)
+            if claim.overlaps(*week):
+                return _Eval(rule, attrs, claim.start_on, start, end, benefit_week=week)
         return None
 
-    def select(self, fam_idx: int, d_received: date, d_worked: date) -> _Eval | None:
-        """The version of a family that governs the period containing the date, or None.
+    def select(self, fam_idx: int, on: date) -> _Eval | None:
+        """The version of a family that governs the period containing ``on`` (a date the family's
+        rules count a payment on: see ``attributed``), or None.
 
         The version is the one in force at the *start* of the period (so an assessment period
-        that starts before an uprating date keeps the old figure). If no version is in force at
-        the start (a rule that begins mid-period), the version in force on the date is used.
+        that starts before an uprating date keeps the old figure), or, for a rule that affects the
+        following week, at the start of that benefit week (its limit is the one that week uses).
+        If no version is in force then (a rule that begins mid-period), the one in force on the
+        date is used.
         """
-        key = (fam_idx, d_received, d_worked)
+        key = (fam_idx, on)
         if key in self._select_cache:
             return self._select_cache[key]
         fallback = None
         found = None
         for rule in self.families[fam_idx][1]:
-            on = d_worked if (rule.date_basis == "worked" or rule.measure == "hours") else d_received
-            m = self._match(rule, on)
-            if m is None:
+            ev = self._match(rule, on)
+            if ev is None:
                 continue
-            attrs, anchor = m
-            start, end = periods.window(rule.period, on, attrs, rule.week_start, anchor)
-            if rule.in_force(start):
-                found = _Eval(rule, attrs, anchor, start, end)
+            if rule.in_force(ev.benefit_week[0] if ev.benefit_week else ev.start):
+                found = ev
                 break
             if fallback is None and rule.in_force(on):
-                fallback = _Eval(rule, attrs, anchor, start, end)
+                fallback = ev
         result = found or fallback
         self._select_cache[key] = result
         return result
+
+    def attributed(self, fam_idx: int, p: LedgerPayment) -> Iterator[_Eval]:
+        """Each period of a family a payment counts in: one, or every period its covered days
+        fall in when the family spreads payments. The newest version says which date counts."""
+        first, last = dates.span(self.families[fam_idx][1][0], p)
+        on = first
+        while on <= last:
+            ev = self.select(fam_idx, on)
+            if ev is not None:
+                yield ev
+                on = max(on, ev.end)
+            on += dates.ONE_DAY
 
     # totals
 
@@ -200,8 +256,13 @@ class _Context:
                 total += h.hours
         else:
             counts = rule.counts
-            for p in idx.payments[rule.date_basis].between(start, end):
+            whole, spread = idx.payments(rule)
+            for _, p in whole.between(start, end):
                 v = _payment_value(counts, p)
+                if v is not None:
+                    total += v
+            for p in spread:
+                v = _counted_in(rule, p, start, end)
                 if v is not None:
                     total += v
             if counts.expenses == "unless_service_user":
@@ -227,10 +288,9 @@ class _Context:
                     total += h.hours
             return total
         for p in extra_payments:
-            if start <= _basis_date(rule, p) <= end:
-                v = _payment_value(rule.counts, p)
-                if v is not None:
-                    total += v
+            v = _counted_in(rule, p, start, end)
+            if v is not None:
+                total += v
         return total
 
     # evaluation
@@ -254,20 +314,19 @@ class _Context:
         found: dict[tuple[int, date], _Eval] = {}
         for fam_idx, (_name, versions) in enumerate(self.families):
             for p in window_payments:
-                ev = self.select(fam_idx, p.paid_on, p.work_date)
-                if ev is not None:
+                for ev in self.attributed(fam_idx, p):
                     found.setdefault((fam_idx, ev.start), ev)
             if window_hours and any(r.measure == "hours" for r in versions):
                 for h in window_hours:
-                    ev = self.select(fam_idx, h.worked_on, h.worked_on)
-                    if ev is not None and ev.rule.measure == "hours":
-                        found.setdefault((fam_idx, ev.start), ev)
+                    sel = self.select(fam_idx, h.worked_on)
+                    if sel is not None and sel.rule.measure == "hours":
+                        found.setdefault((fam_idx, sel.start), sel)
         out = []
         for key in sorted(found):
             sel = found[key]
             before, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
             after = before + self.extra_total(sel.rule, sel.start, sel.end, extra_payments, extra_hours)
-            out.append(_Eval(sel.rule, sel.attrs, sel.anchor, sel.start, sel.end, before, after, expenses_counted))
+            out.append(sel.totalled(before, after, expenses_counted))
         return out
 
     def covers(self, benefit: str, d_received: date, d_worked: date) -> bool:
@@ -275,10 +334,22 @@ class _Context:
         for fam_idx, (_name, versions) in enumerate(self.families):
             if _applies(versions[0]).benefit != benefit:
                 continue
-            sel = self.select(fam_idx, d_received, d_worked)
+            on = d_worked if versions[0].date_basis == "worked" else d_received  # due: received, unless given
+            sel = self.select(fam_idx, on)
             if sel is not None and sel.rule.kind != "info":
                 return True
+            if sel is None and self._only_after_claim(versions, on):
+                return True  # earnings that could only decide a week after the claim ended: nothing to check
         return False
+
+    def _only_after_claim(self, versions: Sequence[Rule], on: date) -> bool:
+        """A following-week rule in force on ``on`` that applies to a claim of the person, whose
+        period still found no claim: the benefit week these earnings decide is after the claim."""
+        rule = next((r for r in versions if r.in_force(on) and r.kind != "info"), None)
+        if rule is None or rule.affects != "following_week":
+            return False
+        aw = _applies(rule)
+        return any(c.benefit == aw.benefit and aw.matches(attrs) for c, attrs in self.claims)
 
     def uncovered(self, days: Iterable[tuple[date, date]]) -> list[Verdict]:
         """Unknown verdicts for the claims no rule covers on these (received, worked) dates."""
@@ -287,11 +358,11 @@ class _Context:
     def evaluate_on(self, on: date) -> list[_Eval]:
         out = []
         for fam_idx in range(len(self.families)):
-            sel = self.select(fam_idx, on, on)
+            sel = self.select(fam_idx, on)
             if sel is None:
                 continue
             total, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
-            out.append(_Eval(sel.rule, sel.attrs, sel.anchor, sel.start, sel.end, total, total, expenses_counted))
+            out.append(sel.totalled(total, total, expenses_counted))
         return out
 
 
@@ -387,4 +458,7 @@ def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
         is_taper=rule.kind == "taper",
         remarks=_remarks(ev, status, what_if, taper),
         stale=coverage.is_stale(rule, ev.start),
+        date_basis=rule.date_basis,
+        benefit_week_start=ev.benefit_week[0] if ev.benefit_week else None,
+        benefit_week_end=ev.benefit_week[1] if ev.benefit_week else None,
     )

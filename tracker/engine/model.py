@@ -15,6 +15,7 @@ from typing import Any
 
 from tracker.engine import periods
 from tracker.vocab import (
+    AFFECTS,
     BENEFITS,
     BREACHES,
     CLAIM_DEFAULTS,
@@ -156,6 +157,10 @@ class Rule:
     week_start: str = "monday"
     counts: Counts = Counts()
     date_basis: str = "received"
+    #: A payment for a period of work counts evenly by day across it (``covers_from``/``covers_to``).
+    spread: bool = False
+    #: ``following_week``: a week's earnings decide the benefit week after it (CA, CSP).
+    affects: str = "period"
     warn_at: Decimal = Decimal("0.9")
     severity: str = "warn"
     taper_rate: Decimal | None = None
@@ -190,6 +195,11 @@ class Rule:
         _choice(self.kind, RULE_KINDS, "kind")
         _choice(self.breach, BREACHES, "breach")
         _choice(self.date_basis, DATE_BASES, "date_basis")
+        _choice(self.affects, AFFECTS, "affects")
+        if not isinstance(self.spread, bool):
+            raise TypeError("spread must be true or false.")
+        if self.affects == "following_week" and self.period != "week":
+            raise ValueError("Only a weekly rule can affect the following week.")
         _choice(self.severity, SEVERITIES, "severity")
         _choice(self.confidence, CONFIDENCES, "confidence")
         periods.parse_period(self.period)
@@ -236,6 +246,10 @@ class Claim:
     def active_on(self, on: date) -> bool:
         return self.start_on <= on and (self.end_on is None or on <= self.end_on)
 
+    def overlaps(self, start: date, end: date) -> bool:
+        """The claim is in force on at least one day from ``start`` to ``end``."""
+        return self.start_on <= end and (self.end_on is None or start <= self.end_on)
+
     def effective_attributes(self) -> dict[str, Any]:
         """The attributes with the contract defaults filled in."""
         attrs = dict(CLAIM_DEFAULTS.get(self.benefit, {}))
@@ -257,6 +271,10 @@ class LedgerPayment:
     benefit_value: Decimal | None = None
     status: str = "paid"
     id: object = None
+    #: When it is due (None: when it is received), and the period of work it pays for, if any.
+    due_on: date | None = None
+    covers_from: date | None = None
+    covers_to: date | None = None
 
     def __post_init__(self) -> None:
         _choice(self.kind, PAYMENT_KINDS, "payment kind")
@@ -265,6 +283,7 @@ class LedgerPayment:
         _date(self.paid_on, "paid_on")
         _date(self.worked_on, "worked_on", optional=True)
         _choice(self.status, PAYMENT_STATUSES, "payment status")
+        _check_due_and_cover(self)
 
     @property
     def work_date(self) -> date:
@@ -280,6 +299,9 @@ class LedgerPayment:
         benefit_value: Decimal | None,
         status: str,
         id: object = None,
+        due_on: date | None = None,
+        covers_from: date | None = None,
+        covers_to: date | None = None,
     ) -> LedgerPayment:
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
@@ -292,8 +314,22 @@ class LedgerPayment:
             benefit_value=benefit_value,
             status=status,
             id=id,
+            due_on=due_on,
+            covers_from=covers_from,
+            covers_to=covers_to,
         )
         return obj
+
+
+def _check_due_and_cover(p: LedgerPayment | ProposedPayment) -> None:
+    """A due date is a date; a covered period has both ends, in order."""
+    _date(p.due_on, "due_on", optional=True)
+    _date(p.covers_from, "covers_from", optional=True)
+    _date(p.covers_to, "covers_to", optional=True)
+    if (p.covers_from is None) != (p.covers_to is None):
+        raise ValueError("A covered period needs both covers_from and covers_to.")
+    if p.covers_from is not None and p.covers_to is not None and p.covers_to < p.covers_from:
+        raise ValueError("covers_to is before covers_from.")
 
 
 @dataclass(frozen=True)
@@ -363,6 +399,9 @@ class ProposedPayment:
     worked_on: date | None = None
     benefit_value: Decimal | None = None
     hours: Decimal | None = None
+    due_on: date | None = None
+    covers_from: date | None = None
+    covers_to: date | None = None
 
     def __post_init__(self) -> None:
         _choice(self.kind, PAYMENT_KINDS, "proposed kind")
@@ -372,9 +411,11 @@ class ProposedPayment:
         _opt_money(self.benefit_value, "proposed benefit_value")
         if self.hours is not None:
             _decimal(self.hours, "proposed hours")
+        _check_due_and_cover(self)
 
     def as_ledger_payment(self, id: object = None) -> LedgerPayment:
-        shared = {name: getattr(self, name) for name in ("kind", "amount", "paid_on", "worked_on", "benefit_value")}
+        names = ("kind", "amount", "paid_on", "worked_on", "benefit_value", "due_on", "covers_from", "covers_to")
+        shared = {name: getattr(self, name) for name in names}
         return LedgerPayment(**shared, status="draft", id=id)
 
 
@@ -434,6 +475,11 @@ class Verdict:
     remarks: tuple[Remark, ...] = ()
     #: The figure was used for a period after its next expected uprating, with no newer one loaded.
     stale: bool = False
+    #: Which date the rule counts (received, due or worked).
+    date_basis: str = "received"
+    #: For a rule that affects the following week (CA, CSP): the benefit week these earnings decide.
+    benefit_week_start: date | None = None
+    benefit_week_end: date | None = None
 
     @property
     def total(self) -> Decimal:
@@ -467,6 +513,8 @@ class Verdict:
             "source": self.source,
             "notes": list(self.notes),
             "stale": self.stale,
+            "date_basis": self.date_basis,
+            "benefit_week": _span_dict(self.benefit_week_start, self.benefit_week_end),
         }
         if self.unknown:  # nothing was checked: no rule, no figures
             d.update(rule=None, family=None, total_before=None, total_after=None, confidence=None, source=None)
@@ -477,14 +525,27 @@ class Verdict:
         return d
 
 
+def _span_dict(start: date | None, end: date | None) -> dict[str, str] | None:
+    if start is None or end is None:
+        return None
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
 @dataclass(frozen=True)
 class SuggestedPayment:
     kind: str
     amount: Decimal
     paid_on: date
+    #: When it falls due: a suggestion that moves money moves its due date with it.
+    due_on: date | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "amount": money_str(self.amount), "paid_on": self.paid_on.isoformat()}
+        return {
+            "kind": self.kind,
+            "amount": money_str(self.amount),
+            "paid_on": self.paid_on.isoformat(),
+            "due_on": (self.due_on or self.paid_on).isoformat(),
+        }
 
 
 @dataclass(frozen=True)

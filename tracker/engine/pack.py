@@ -40,7 +40,7 @@ from tracker.engine.core import (
     Rule,
     Source,
 )
-from tracker.vocab import FIRST_YEAR, LAST_YEAR
+from tracker.vocab import AFFECTS, FIRST_YEAR, LAST_YEAR
 
 DEFAULT_PACK = "uk-default.yaml"
 #: The largest rule pack read, in bytes (the shipped UK pack is a few tens of kilobytes).
@@ -59,6 +59,8 @@ FIELDS = (
     "week_start",
     "counts",
     "date_basis",
+    "spread",
+    "affects",
     "warn_at",
     "severity",
     "taper_rate",
@@ -307,6 +309,7 @@ def _choices(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
         "kind": _one_of(d, "kind", RULE_KINDS, errors),
         "breach": _one_of(d, "breach", BREACHES, errors, default="above"),
         "date_basis": _one_of(d, "date_basis", DATE_BASES, errors, default="received"),
+        "affects": _one_of(d, "affects", AFFECTS, errors, default="period"),
         "severity": _one_of(d, "severity", SEVERITIES, errors, default="warn"),
         "confidence": _one_of(d, "confidence", CONFIDENCES, errors),
     }
@@ -384,6 +387,11 @@ def _check_combinations(c: Mapping[str, Any], errors: _Errors) -> None:
         errors.add("kind", "An hours rule is a cliff or info rule, not a taper.")
 
 
+def _check_affects(c: Mapping[str, Any], period: Any, errors: _Errors) -> None:
+    if c["affects"] == "following_week" and period != "week":
+        errors.add("affects", "Only a weekly rule (period: week) can affect the following week.")
+
+
 def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
     """Every field of the rule read and checked, with the problems in ``errors``."""
     for key in d:
@@ -415,6 +423,7 @@ def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
         period=period,
         week_start=week_start,
         counts=counts,
+        spread=_bool(d.get("spread"), "spread", errors, False),
         warn_at=warn_at,
         taper_rate=taper_rate,
         applies_when=applies_when,
@@ -427,6 +436,7 @@ def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
         message=_text(d, "message", errors),
     )
     _check_combinations(c, errors)
+    _check_affects(c, period, errors)
     return fields
 
 
@@ -465,6 +475,8 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
             "other_income": rule.counts.other_income,
         },
         "date_basis": rule.date_basis,
+        "spread": rule.spread,
+        "affects": rule.affects,
         "warn_at": str(rule.warn_at),
         "severity": rule.severity,
         "taper_rate": None if rule.taper_rate is None else str(rule.taper_rate),
@@ -530,6 +542,8 @@ def check_pack(rules: list[Rule]) -> None:
                 )
         if len({(v.benefit, v.measure) for v in versions}) > 1:
             errors.add(f"family {family}", "All versions of a family need the same benefit and measure.")
+        if len({(v.date_basis, v.spread, v.affects) for v in versions}) > 1:
+            errors.add(f"family {family}", "All versions of a family need the same date_basis, spread and affects.")
     if errors:
         raise RuleError(errors.fields)
 

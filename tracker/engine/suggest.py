@@ -8,7 +8,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 from tracker.engine import periods
-from tracker.engine.evaluate import _basis_date, _Context, _Eval, _payment_value, _status
+from tracker.engine.evaluate import _Context, _counted_in, _Eval, _status
 from tracker.engine.model import (
     PENNY,
     ZERO,
@@ -84,11 +84,7 @@ class _Suggester:
         then the most over); none for a payment that carries no money."""
         if prop.amount <= 0 or prop.kind in NON_MONEY_KINDS:
             return []
-        mine = [
-            ev
-            for ev in binding
-            if ev.start <= _basis_date(ev.rule, pay) <= ev.end and _payment_value(ev.rule.counts, pay) is not None
-        ]
+        mine = [ev for ev in binding if _counted_in(ev.rule, pay, ev.start, ev.end) is not None]
         mine.sort(key=lambda ev: (ev.rule.effective_severity != "block", _limit(ev) - ev.after))
         return mine
 
@@ -102,8 +98,18 @@ class _Suggester:
             benefit_value = prop.benefit_value
         else:
             benefit_value = amount if kind == "training" else None
+        # Moving money moves the date it falls due with it (the date rules such as CA and ESA count);
+        # on the proposed date it keeps its own due date. The work it pays for stays the same.
         return LedgerPayment(
-            kind=kind, amount=amount, paid_on=on, worked_on=prop.worked_on, benefit_value=benefit_value, status="draft"
+            kind=kind,
+            amount=amount,
+            paid_on=on,
+            worked_on=prop.worked_on,
+            benefit_value=benefit_value,
+            status="draft",
+            due_on=prop.due_on if on == prop.paid_on else on,
+            covers_from=prop.covers_from,
+            covers_to=prop.covers_to,
         )
 
     def _room(self, kind: str, on: date, extras: list[LedgerPayment]) -> Decimal | None:
@@ -157,7 +163,7 @@ class _Suggester:
         rules = []
         fam_idx = self.ctx.family_order.get(ev.rule.family)
         for d in on:
-            sel = self.ctx.select(fam_idx, d, d) if fam_idx is not None else None
+            sel = self.ctx.select(fam_idx, d) if fam_idx is not None else None
             rule = sel.rule if sel is not None else ev.rule
             if rule not in rules:
                 rules.append(rule)
@@ -176,7 +182,7 @@ class _Suggester:
         )
 
     def _suggestion(self, kind: str, prop: ProposedPayment, ev: _Eval, chosen: list[LedgerPayment]) -> Suggestion:
-        payments = tuple(SuggestedPayment(p.kind, p.amount, p.paid_on) for p in chosen)
+        payments = tuple(SuggestedPayment(p.kind, p.amount, p.paid_on, p.due_on) for p in chosen)
         return Suggestion(kind, payments, basis=self._basis(prop, ev, [p.paid_on for p in chosen]))
 
     # the four kinds

@@ -65,6 +65,8 @@ FORMATS = {
     "due_on": ("date", 12),
     "paid_on": ("date", 12),
     "worked_on": ("date", 12),
+    "covers_from": ("date", 12),
+    "covers_to": ("date", 12),
     "method": ("text", 16),
     "reference": ("text", 18),
     "note": ("text", 40),
@@ -96,7 +98,8 @@ def _columns(*names: str) -> list[Column]:
 
 OWNER = ("id", "person_id", "person")
 PAYMENT_COLUMNS = _columns(*OWNER, "kind", "amount", "benefit_value", "currency", "status", "due_on", "paid_on")
-PAYMENT_COLUMNS += _columns("worked_on", "method", "reference", "note", "charity_name", "reversal_of", "reason")
+PAYMENT_COLUMNS += _columns("worked_on", "covers_from", "covers_to", "method", "reference", "note", "charity_name")
+PAYMENT_COLUMNS += _columns("reversal_of", "reason")
 CONTRIBUTION_COLUMNS = _columns(*OWNER, "worked_on", "activity_id", "activity", "hours", "preparation_hours", "role")
 CONTRIBUTION_COLUMNS += _columns("description", "value_owed")
 EXPENSE_COLUMNS = _columns(*OWNER, "amount", "currency", "incurred_on", "paid_on", "description", "receipt_ref")

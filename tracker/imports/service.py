@@ -155,10 +155,26 @@ SPECS: dict[str, Spec] = {
             ColumnDoc("reference", "optional", "The bank or voucher reference.", "BACS-0331"),
             ColumnDoc("note", "optional", "A note.", "March panel"),
             ColumnDoc("charity_name", "optional", "Needed only when kind is charity.", ""),
+            ColumnDoc("due_on", "optional", "The date it was due, if not the date received.", "2025-03-28"),
+            ColumnDoc("covers_from", "optional", "The first day of the work it pays for.", "2025-03-01"),
+            ColumnDoc("covers_to", "optional", "The last day of the work it pays for.", "2025-03-28"),
         ),
         (
-            ("sam@example.org", "", "bank_transfer", "150.00", "2025-03-31", "BACS", "BACS-0331", "March panel", ""),
-            ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", ""),
+            (
+                "sam@example.org",
+                "",
+                "bank_transfer",
+                "150.00",
+                "2025-03-31",
+                "BACS",
+                "BACS-0331",
+                "March panel",
+                "",
+                "2025-03-28",
+                "2025-03-01",
+                "2025-03-28",
+            ),
+            ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", "", "", "", ""),
         ),
     ),
 }
@@ -589,6 +605,7 @@ def _check_payment(row: Row, people: People, today: date) -> dict | None:
     amount = row.take("amount", number_cell)
     method = _limited(row, "method", 40)
     reference = _limited(row, "reference", 100)
+    dates = {name: row.take(name, a_date) for name in ("due_on", "covers_from", "covers_to")}
     try:
         p = parse_payment(
             {
@@ -597,6 +614,7 @@ def _check_payment(row: Row, people: People, today: date) -> dict | None:
                 "paid_on": paid_on,
                 "note": text(row.get("note")),
                 "charity_name": text(row.get("charity_name")),
+                **dates,
             }
         )
     except ValidationFailed as e:
@@ -613,6 +631,9 @@ def _check_payment(row: Row, people: People, today: date) -> dict | None:
         "kind": p.kind,
         "amount": p.amount,
         "paid_on": p.paid_on,
+        "due_on": p.due_on,
+        "covers_from": p.covers_from,
+        "covers_to": p.covers_to,
         "method": method,
         "reference": reference,
         "note": p.note,

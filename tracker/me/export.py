@@ -68,6 +68,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "due_on",
         "paid_on",
         "worked_on",
+        "covers_from",
+        "covers_to",
         "method",
         "reference",
         "note",
@@ -224,7 +226,10 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
         row = _plain(
             {
                 **pick(p, ("id", "kind", "amount", "benefit_value", "amount_offered", "currency", "status")),
-                **pick(p, ("due_on", "paid_on", "worked_on", "method", "reference", "note", "charity_name")),
+                **pick(
+                    p, ("due_on", "paid_on", "worked_on", "covers_from", "covers_to", "method", "reference", "note")
+                ),
+                "charity_name": p.charity_name,
                 **pick(p, ("reversal_of_id", "reason", "override_reason")),
                 "contribution_ids": links.get(p.id, []),
                 **pick(p, ("created_at", "approved_at", "paid_at", "cancelled_at")),

@@ -16,12 +16,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.engine.core import ProposedPayment
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.payments import service
 from tracker.payments.models import Payment
-from tracker.picks import pick
 from tracker.rules import checks
 
 NOT_FOUND = "not_found"
@@ -57,7 +55,7 @@ def _refused(payment_id: int, code: str, message: str | None = None) -> Outcome:
 
 def _newly_blocked(payment: Payment, today: date) -> bool:
     """The benefit check again, for the payment as it stands; True at a block with no override."""
-    proposed = ProposedPayment(**pick(payment, ("kind", "amount", "paid_on", "worked_on", "benefit_value")))
+    proposed = service.as_proposed(payment)
     result, _ = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
     return result.blocked and not payment.override_reason
 

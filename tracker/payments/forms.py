@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
 
 from tracker import pages
 from tracker.auth.forms import EmptyForm
@@ -138,6 +138,9 @@ class PaymentForm(FlaskForm):
     benefit_value = money_field("Value of the training, in pounds")
     charity_name = StringField("Name of the charity")
     paid_on = received_on_field()
+    due_on = DayField("Date it is due, if not the date the person receives it", validators=[Optional()])
+    covers_from = DayField("First day of the work it pays for", validators=[Optional()])
+    covers_to = DayField("Last day of the work it pays for", validators=[Optional()])
     note = TextAreaField("Why: what the person chose, and any notes")
     override_reason = override_field()
 
@@ -399,10 +402,16 @@ def payment_data(form: PaymentForm, ids: list[int]) -> dict:
         "benefit_value": clean(form, "benefit_value"),
         "charity_name": form.charity_name.data,
         "paid_on": form.paid_on.data,
+        **cover_data(form),
         "note": form.note.data,
         "override_reason": form.override_reason.data,
         "contribution_ids": ids,
     }
+
+
+def cover_data(form: PaymentForm) -> dict:
+    """The due date and the covered period as the form holds them (None when blank)."""
+    return {"due_on": form.due_on.data, "covers_from": form.covers_from.data, "covers_to": form.covers_to.data}
 
 
 # ---- a suggestion carried in hidden fields --------------------------------------------------------
@@ -421,10 +430,11 @@ def _as_typed(form: PaymentForm) -> list[tuple[str, str]]:
         ("charity_name", form.charity_name.data or ""),
         ("note", form.note.data or ""),
     ]
-    if form.paid_on.raw_data:
-        fields.append(("paid_on", form.paid_on.raw_data[0]))
-    elif form.paid_on.data:
-        fields.append(("paid_on", form.paid_on.data.isoformat()))
+    for day in (form.paid_on, form.due_on, form.covers_from, form.covers_to):
+        if day.raw_data:
+            fields.append((day.name, day.raw_data[0]))
+        elif day.data:
+            fields.append((day.name, day.data.isoformat()))
     return fields + [("contribution_ids", i) for i in form.contribution_ids.data or []]
 
 
@@ -433,6 +443,7 @@ def suggestion_fields(form: PaymentForm, explanation: str, payments: list[dict])
     fields = _as_typed(form) + [("action", "suggestion"), ("explanation", explanation)]
     for i, p in enumerate(payments[:MAX_SUGGESTED]):
         fields += [(f"s{i}_kind", p["kind"]), (f"s{i}_amount", p["amount"]), (f"s{i}_paid_on", p["paid_on"])]
+        fields.append((f"s{i}_due_on", p.get("due_on") or p["paid_on"]))
     return fields
 
 
@@ -452,14 +463,17 @@ def posted_rows(formdata, prefix: str, most: int) -> list[dict[str, str]]:
 def suggested_rows(formdata) -> list[dict] | None:
     """The payments a "use this suggestion" button posted; None when they cannot be read."""
     rows = []
-    for row in posted_rows(formdata, "s", MAX_SUGGESTED):
+    for i, row in enumerate(posted_rows(formdata, "s", MAX_SUGGESTED)):
+        due_text = formdata.get(f"s{i}_due_on") or ""
         try:
             paid_on = parse_day(row["paid_on"])
+            # a suggestion that moves money moves its due date with it (older pages sent none)
+            due_on = parse_day(due_text) if due_text else paid_on
         except ValueError:
             return None
         if is_huge(row["amount"]):
             return None
-        rows.append({**row, "paid_on": paid_on})
+        rows.append({**row, "paid_on": paid_on, "due_on": due_on})
     return rows or None
 
 

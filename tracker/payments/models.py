@@ -38,10 +38,15 @@ class Payment(Model):
     amount_offered: so.Mapped[Decimal | None] = so.mapped_column(Money())
     currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="GBP")
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default="draft")
+    # When it is due: CA, CSP, ESA and JSA count earnings from this date (recorded as the receipt
+    # date unless told otherwise; older rows may hold none, which the rules read as ``paid_on``).
     due_on: so.Mapped[date | None]
-    # The date the person receives it: most rules count receipt.
+    # The date the person receives it: Universal Credit counts receipt.
     paid_on: so.Mapped[date]
     worked_on: so.Mapped[date | None]
+    # The period of work it pays for, if any: rules that spread a payment count it evenly across it.
+    covers_from: so.Mapped[date | None]
+    covers_to: so.Mapped[date | None]
     method: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     reference: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     # What "other" means, or the free text an older method was mapped from.
@@ -85,7 +90,14 @@ class Payment(Model):
         ),
         sa.CheckConstraint("amount_offered IS NULL OR amount_offered >= 0", name="offered_not_negative"),
         sa.CheckConstraint("currency = 'GBP'", name="currency_gbp"),
+        sa.CheckConstraint(
+            "(covers_from IS NULL AND covers_to IS NULL) OR "
+            "(covers_from IS NOT NULL AND covers_to IS NOT NULL AND covers_from <= covers_to)",
+            name="covers_in_order",
+        ),
         sa.Index("ix_payment_person_paid_on", "person_id", "paid_on"),
+        # Rules that count the due date read a person's payments by it as well.
+        sa.Index("ix_payment_person_due_on", "person_id", "due_on"),
         sa.Index("ix_payment_status_paid_on", "status", "paid_on"),
         # The lists' order (newest first): a page is read from the index, not sorted from the table.
         sa.Index("ix_payment_paid_on_id", "paid_on", "id"),

@@ -20,6 +20,7 @@ from tracker.engine.core import ProposedPayment
 from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db, table_of
 from tracker.money import decimal_field
+from tracker.payments.dates import check_due_and_cover, due_after_move
 from tracker.payments.models import Payment
 from tracker.people.models import Person
 from tracker.picks import pick
@@ -40,6 +41,8 @@ class PaymentInput:
     charity_name: str | None = None
     amount_offered: Decimal | None = None
     due_on: date | None = None
+    covers_from: date | None = None
+    covers_to: date | None = None
 
 
 #: Said when an amount is above the ceiling (``vocab.MAX_AMOUNT``).
@@ -89,6 +92,7 @@ def parse_payment(data: dict) -> PaymentInput:
     paid_on = data.get("paid_on")
     if not isinstance(paid_on, date):
         errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
+    due_on, covers_from, covers_to = check_due_and_cover(data, paid_on, errors)
     charity = text_field(data, "charity_name", errors, 200)
     if kind == "charity" and not charity:
         errors["charity_name"] = ["Name the charity the person chose."]
@@ -110,13 +114,35 @@ def parse_payment(data: dict) -> PaymentInput:
         benefit_value=benefit_value,
         charity_name=charity,
         amount_offered=offered,
-        due_on=data.get("due_on"),
+        due_on=due_on,
+        covers_from=covers_from,
+        covers_to=covers_to,
+    )
+
+
+def _proposed(src: PaymentInput | Payment, *, paid_on: date, worked_on: date | None, due_on: date | None):
+    return ProposedPayment(
+        kind=src.kind,
+        amount=src.amount,
+        paid_on=paid_on,
+        worked_on=worked_on,
+        benefit_value=src.benefit_value,
+        due_on=due_on,
+        covers_from=src.covers_from,
+        covers_to=src.covers_to,
     )
 
 
 def proposed_from(p: PaymentInput, worked_on: date | None = None) -> ProposedPayment:
-    return ProposedPayment(
-        kind=p.kind, amount=p.amount, paid_on=p.paid_on, worked_on=worked_on, benefit_value=p.benefit_value
+    return _proposed(p, paid_on=p.paid_on, worked_on=worked_on, due_on=p.due_on)
+
+
+def as_proposed(payment: Payment, paid_on: date | None = None) -> ProposedPayment:
+    """A recorded payment as the engine checks it, received on ``paid_on`` when it moves (its due
+    date moves with it when it was the receipt date: see ``due_after_move``)."""
+    on = paid_on or payment.paid_on
+    return _proposed(
+        payment, paid_on=on, worked_on=payment.worked_on, due_on=due_after_move(payment.due_on, payment.paid_on, on)
     )
 
 
@@ -167,6 +193,8 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
     payment = Payment(
         person_id=person.id,
         **pick(p, ("kind", "amount", "benefit_value", "amount_offered", "paid_on", "due_on", "note", "charity_name")),
+        covers_from=p.covers_from,
+        covers_to=p.covers_to,
         worked_on=worked_on,
         override_reason=p.override_reason if result.blocked else None,
         check_snapshot={"verdicts": body["verdicts"], "rules_used": body["rules_used"], "blocked": result.blocked},
@@ -195,7 +223,8 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
 
 def payment_snapshot(p: Payment) -> dict:
     return {
-        **pick(p, ("kind", "amount", "benefit_value", "paid_on", "status", "note", "charity_name")),
+        **pick(p, ("kind", "amount", "benefit_value", "paid_on", "due_on", "status", "note", "charity_name")),
+        **({"covers_from": p.covers_from, "covers_to": p.covers_to} if p.covers_from else {}),
         "contribution_ids": [c.id for c in p.contributions],
     }
 
@@ -348,13 +377,7 @@ def _pay_fields(method: str, reference: str | None, paid_on: date) -> tuple[str,
 def _check_new_date(payment: Payment, paid_on: date, reason: str, today: date) -> tuple[bool, dict]:
     """The benefit check for the payment on a new date: (blocked, JSON body). A block with no
     reason is refused (409 ``benefit_rule_block``)."""
-    proposed = ProposedPayment(
-        kind=payment.kind,
-        amount=payment.amount,
-        paid_on=paid_on,
-        worked_on=payment.worked_on,
-        benefit_value=payment.benefit_value,
-    )
+    proposed = as_proposed(payment, paid_on)
     result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
     body = checks.check_json(result, revisions)
     if result.blocked and not reason:
@@ -372,6 +395,7 @@ def _back_to_draft(payment: Payment, *, actor, paid_on: date, reason: str, body:
     """An override on paying: the new date and the reason are recorded and the payment goes back to
     draft, for someone other than the overrider to approve."""
     before = payment_snapshot(payment)
+    payment.due_on = due_after_move(payment.due_on, payment.paid_on, paid_on)
     payment.status, payment.paid_on, payment.override_reason = "draft", paid_on, reason
     payment.approved_by_id, payment.approved_at = None, None
     _flush_or_conflict()
@@ -414,6 +438,7 @@ def pay(
                 payment, actor=actor, paid_on=paid_on, reason=(override_reason or "").strip(), body=body
             ), body
     before = payment_snapshot(payment)
+    payment.due_on = due_after_move(payment.due_on, payment.paid_on, paid_on)
     payment.status, payment.paid_on, payment.method, payment.reference = "paid", paid_on, method, reference
     payment.paid_by_id, payment.paid_at = actor.id, now
     _flush_or_conflict()
@@ -489,6 +514,8 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
         payment.worked_on,
     )
     entry.benefit_value = -payment.benefit_value if payment.benefit_value is not None else None
+    # the same dates, so it nets out the payment in every period the rules count it in
+    entry.due_on, entry.covers_from, entry.covers_to = payment.due_on, payment.covers_from, payment.covers_to
     entry.status, entry.method, entry.reference, entry.charity_name = (
         "draft",
         payment.method,
@@ -542,16 +569,7 @@ def pay_many(
     if not movable:
         return refused
     ledger.changed(db.session, {p.person_id for p in movable})
-    proposals = [
-        (
-            p.id,
-            p.person_id,
-            ProposedPayment(
-                kind=p.kind, amount=p.amount, paid_on=paid_on, worked_on=p.worked_on, benefit_value=p.benefit_value
-            ),
-        )
-        for p in movable
-    ]
+    proposals = [(p.id, p.person_id, as_proposed(p, paid_on)) for p in movable]
     results = checks.check_moves(proposals, paid_on, today=today)
     paying = []
     for payment in movable:
@@ -587,7 +605,11 @@ def _write_paid(
         "paid_at": now,
     }
     befores = {p.id: payment_snapshot(p) for p, _ in paying}
-    rows = [{"b_id": p.id, "b_version": p.version, "check_snapshot": _snapshot(body)} for p, body in paying]
+    dues = {p.id: due_after_move(p.due_on, p.paid_on, paid_on) for p, _ in paying}
+    rows = [
+        {"b_id": p.id, "b_version": p.version, "check_snapshot": _snapshot(body), "due_on": dues[p.id]}
+        for p, body in paying
+    ]
     db.session.execute(_PAY_MANY.values(version=_PAYMENTS.c.version + 1, **values), rows)
     ids = [p.id for p, _ in paying]
     done = db.session.scalar(
@@ -602,7 +624,8 @@ def _write_paid(
             code="payment_changed",
         )
     for payment, body in paying:
-        for name, value in {**values, "check_snapshot": _snapshot(body), "version": payment.version + 1}.items():
+        row = {**values, "check_snapshot": _snapshot(body), "version": payment.version + 1, "due_on": dues[payment.id]}
+        for name, value in row.items():
             so.attributes.set_committed_value(payment, name, value)
     audit.record_many(
         actor,

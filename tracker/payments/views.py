@@ -157,7 +157,8 @@ def _record_suggestion(person: Person, form: PaymentForm, ids: list[int], rows: 
     made = []
     for row in rows:
         charity = forms.charity_for(form, person) if row["kind"] == "charity" else None
-        p = service.parse_payment({**row, "contribution_ids": ids, "note": note, "charity_name": charity})
+        cover = {"covers_from": form.covers_from.data, "covers_to": form.covers_to.data}
+        p = service.parse_payment({**row, **cover, "contribution_ids": ids, "note": note, "charity_name": charity})
         payment, _ = service.record_payment(person, p, actor=current_user, today=today())
         made.append(payment)
     return made

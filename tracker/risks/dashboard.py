@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from tracker.contributions.models import Activity, Contribution
 from tracker.engine import core as engine
+from tracker.engine import dates as engine_dates
 from tracker.engine import periods
 from tracker.extensions import db
 from tracker.people.models import BenefitClaim
@@ -158,10 +159,12 @@ def planned_and_paid(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger) -
     if v.measure != "earnings":
         return planned, paid
     for p in led.payments:
-        when = p.paid_on if rule.date_basis == "received" else p.work_date
-        if not v.period_start <= when <= v.period_end:
+        # on the date the rule counts (received, due or worked), shared by day when it spreads
+        part = engine_dates.portion(rule, p, v.period_start, v.period_end)
+        if part is None:
             continue
-        value = _counted(rule.counts, p.kind, p.amount, p.benefit_value if p.benefit_value is not None else p.amount)
+        worth = part.benefit_value if part.benefit_value is not None else part.amount
+        value = _counted(rule.counts, part.kind, part.amount, worth)
         if value is None:
             continue
         if p.status in PLANNED:

@@ -158,6 +158,9 @@ def check_moves(
                 proposed.benefit_value,
                 "paid",
                 payment_id,
+                proposed.due_on,
+                proposed.covers_from,
+                proposed.covers_to,
             )
             data[person_id] = (claims, replace(ledger_, payments=(*others, moved)))
     return out

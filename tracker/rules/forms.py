@@ -43,7 +43,11 @@ EXPENSES_CHOICES = [
     ("unless_service_user", "Count them, unless the work is marked as service-user involvement"),
     ("never", "Never count them"),
 ]
-DATE_BASIS_CHOICES = [("received", "The date the person receives the money"), ("worked", "The date the work was done")]
+DATE_BASIS_CHOICES = [
+    ("received", "The date the person receives the money"),
+    ("due", "The date the money is due (the date received, unless the payment says otherwise)"),
+    ("worked", "The date the work was done"),
+]
 KIND_CHOICES = [(k, PREFERENCE_LABELS.get(k, k)) for k in PAYMENT_KINDS]
 
 

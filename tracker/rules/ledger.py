@@ -45,9 +45,15 @@ from tracker.money import scaled_reader
 from tracker.payments.models import Expense, OtherIncome, Payment, counts
 from tracker.people.models import BenefitClaim, Person, Preference
 from tracker.risks.models import RiskPosition
+from tracker.vocab import MAX_COVER_AFTER_DUE_DAYS, MAX_COVER_DAYS
 
 BACK = timedelta(days=400)
 AHEAD = timedelta(days=450)
+# A payment can count on a day other than its receipt: its due date, or a day of the work it covers
+# (tracker.payments.dates: the work ends at most a month after the due date and lasts at most a
+# year). A payment is read when it is received, or due, near enough to the range to count in it.
+DUE_BEFORE = timedelta(days=MAX_COVER_AFTER_DUE_DAYS)
+DUE_AFTER = timedelta(days=MAX_COVER_DAYS + MAX_COVER_AFTER_DUE_DAYS)
 CHUNK = 500  # ids per IN list
 # A plain session or the app's scoped one (``db.session``), which passes calls on to its session.
 AnySession = so.Session | so.scoped_session[Any]
@@ -111,9 +117,29 @@ _PID: sa.BindParameter[int] = sa.bindparam("pid")
 _START: sa.BindParameter[date] = sa.bindparam("start")
 _END: sa.BindParameter[date] = sa.bindparam("end")
 # Built once: a check runs these on every payment recorded, so they should cost only the query.
-_PAYMENTS = sa.select(_p.id, _p.kind, _p.amount, _p.benefit_value, _p.paid_on, _p.worked_on, _p.status).where(
-    _p.person_id == _PID, counts(_p), _p.paid_on.between(_START, _END)
-)
+
+
+def _near(c, start, end, due_start, due_end) -> sa.ColumnElement[bool]:
+    """Payments received in the range, or due near enough to it to count in it (``_due_range``)."""
+    return sa.or_(c.paid_on.between(start, end), c.due_on.between(due_start, due_end))
+
+
+def _due_range(start: date, end: date) -> tuple[date, date]:
+    return start - DUE_BEFORE, end + DUE_AFTER
+
+
+_PAYMENTS = sa.select(
+    _p.id,
+    _p.kind,
+    _p.amount,
+    _p.benefit_value,
+    _p.paid_on,
+    _p.worked_on,
+    _p.status,
+    _p.due_on,
+    _p.covers_from,
+    _p.covers_to,
+).where(_p.person_id == _PID, counts(_p), _near(_p, _START, _END, sa.bindparam("due_start"), sa.bindparam("due_end")))
 _PAYMENTS_EXCEPT = _PAYMENTS.where(_p.id != sa.bindparam("exclude"))
 _EXPENSES = sa.select(_e.amount, _e.incurred_on, _e.paid_on, _e.service_user_context).where(
     _e.person_id == _PID, _e.paid_on.between(_START, _END)
@@ -134,13 +160,29 @@ def ledger_for(
     else:
         start, end = around - BACK, around + AHEAD
     params = {"pid": person_id, "start": start, "end": end}
+    due_start, due_end = _due_range(start, end)
+    pay_params = {**params, "due_start": due_start, "due_end": due_end}
     run = db.session.execute
     if exclude_payment_id is None:
-        rows = run(_PAYMENTS, params)
+        rows = run(_PAYMENTS, pay_params)
     else:
-        rows = run(_PAYMENTS_EXCEPT, {**params, "exclude": exclude_payment_id})
+        rows = run(_PAYMENTS_EXCEPT, {**pay_params, "exclude": exclude_payment_id})
     trusted = engine.LedgerPayment.from_trusted
-    payments = tuple(trusted(r.kind, r.amount, r.paid_on, r.worked_on, r.benefit_value, r.status, r.id) for r in rows)
+    payments = tuple(
+        trusted(
+            r.kind,
+            r.amount,
+            r.paid_on,
+            r.worked_on,
+            r.benefit_value,
+            r.status,
+            r.id,
+            r.due_on,
+            r.covers_from,
+            r.covers_to,
+        )
+        for r in rows
+    )
     expenses = tuple(
         engine.LedgerExpense(
             amount=r.amount, incurred_on=r.incurred_on, paid_on=r.paid_on, service_user_context=r.service_user_context
@@ -205,13 +247,18 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
             p.paid_on,
             p.worked_on,
             p.status,
-        ).where(p.person_id.in_(person_filter), counts(p), p.paid_on.between(start, end))
+            p.due_on,
+            p.covers_from,
+            p.covers_to,
+        ).where(p.person_id.in_(person_filter), counts(p), _near(p, start, end, *_due_range(start, end)))
     )
-    for pid, pay_id, kind, amount, value, paid_on, worked_on, status in rows.fetchall():
+    for pid, pay_id, kind, amount, value, paid_on, worked_on, status, due_on, c_from, c_to in rows.fetchall():
         found = pays.get(pid)
         if found is None:
             found = pays[pid] = []
-        found.append(trusted(kind, pence(amount), paid_on, worked_on, pence(value), status, pay_id))
+        found.append(
+            trusted(kind, pence(amount), paid_on, worked_on, pence(value), status, pay_id, due_on, c_from, c_to)
+        )
     for pid, found in pays.items():
         bucket(pid)["p"] = found
     e = Expense.__table__.c

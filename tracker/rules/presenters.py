@@ -41,6 +41,8 @@ FIELD_LABELS = {
     "counts.expenses": "Reimbursed expenses",
     "counts.other_income": "Income declared from elsewhere counts",
     "date_basis": "Count money by",
+    "spread": "A payment for a period of work",
+    "affects": "A week's earnings decide",
     "warn_at": "Warning level",
     "severity": "Severity",
     "taper_rate": "Taper rate",

@@ -163,10 +163,25 @@ def remark_text(r: Remark) -> str:
     return worded[r.code](r)
 
 
+def benefit_week_note(v: Verdict) -> str | None:
+    """For a rule whose week decides the next benefit week (CA, CSP): which week, in words. It
+    names no benefit, so finance can read it too."""
+    if v.benefit_week_start is None:
+        return None
+    return (
+        f"Earnings in the week {day_text(v.period_start)} to {day_text(v.period_end)} decide the benefit "
+        f"week from {day_text(v.benefit_week_start)}, and are judged against that week's limit."
+    )
+
+
 def verdict(v: Verdict) -> Verdict:
     """The verdict with its notes in words (and, for a claim no rule covers, a title that says so)."""
     title = f"{BENEFIT_NAMES[v.benefit]}: {NOT_CHECKED}" if v.unknown else v.title
-    return dataclasses.replace(v, title=title, notes=tuple(remark_text(r) for r in v.remarks))
+    notes = [remark_text(r) for r in v.remarks]
+    week = benefit_week_note(v)
+    if week:
+        notes.append(week)
+    return dataclasses.replace(v, title=title, notes=tuple(notes))
 
 
 def verdicts(vs: Iterable[Verdict]) -> list[Verdict]:
