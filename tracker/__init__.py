@@ -106,6 +106,9 @@ def _finish_config(app: Flask) -> None:
         cfg["SECRET_KEY"] = cfg.get("SECRET_KEY") or config_module.DEV_SECRET_KEY
     else:
         _refuse_unsafe_production(cfg, config_module.DEV_SECRET_KEY)
+    problem = config_module.storage_problem(cfg)
+    if problem:
+        raise RuntimeError(problem)
     if not cfg.get("CELERY"):
         cfg["CELERY"] = config_module.celery_settings(
             cfg.pop("_CELERY_BROKER_URL", None),
