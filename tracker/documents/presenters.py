@@ -24,7 +24,6 @@ KIND_LABELS = {
 }
 
 
-
 def file_response(body: IO[bytes], doc: Document, download_name: str) -> Response:
     """A document's file as a private download: streamed from ``body`` (closed when sent), never
     cached, with its SHA-256 as the ETag."""
