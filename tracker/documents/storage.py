@@ -232,7 +232,7 @@ def s3_client(cfg: Mapping[str, Any]) -> Any:
     config = Config(
         connect_timeout=float(cfg.get("S3_CONNECT_TIMEOUT_SECONDS", 5)),
         read_timeout=float(cfg.get("S3_READ_TIMEOUT_SECONDS", 20)),
-        retries={"max_attempts": int(cfg.get("S3_MAX_ATTEMPTS", 3)), "mode": "standard"},
+        retries={"total_max_attempts": int(cfg.get("S3_MAX_ATTEMPTS", 3)), "mode": "standard"},
         s3={"addressing_style": style},
         # Only the checksums a call requires: not every S3-compatible store accepts the newer
         # ones, and every file read back is checked against its SHA-256 here anyway.
