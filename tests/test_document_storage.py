@@ -63,14 +63,49 @@ def test_a_file_is_stored_once_by_its_hash_and_read_back(store):
         assert body.read() == PDF
 
 
+def _count_writes(store, monkeypatch) -> list[str]:
+    """Grows by one for every file a store writes (on S3: every PUT the server took)."""
+    written: list[str] = []
+    if isinstance(store, LocalStorage):
+        put = store.put
+        monkeypatch.setattr(store, "put", lambda name, data: (written.append(name), put(name, data)))
+    else:
+
+        def after_put(http_response, **_):
+            if http_response.status_code == 200:
+                written.append(http_response.url.rsplit("/", 1)[-1])
+
+        store.client.meta.events.register("after-call.s3.PutObject", after_put)
+    return written
+
+
 def test_a_second_save_of_the_same_bytes_writes_nothing(store, monkeypatch):
+    written = _count_writes(store, monkeypatch)
     store.save(PDF)
-    writes = []
-    monkeypatch.setattr(store, "put", lambda name, data: writes.append(name))
     store.save(PDF)
-    assert writes == []
+    assert written == [NAME]
     store.save(PDF + b"more")
-    assert writes == [hashlib.sha256(PDF + b"more").hexdigest() + ".pdf"]
+    assert written == [NAME, hashlib.sha256(PDF + b"more").hexdigest() + ".pdf"]
+
+
+def test_a_store_without_conditional_writes_gets_a_plain_put(s3_server, monkeypatch):
+    """A store that answers 501 to If-None-Match is written to without it, from then on."""
+    from botocore.exceptions import ClientError
+
+    store = build(s3_settings(s3_server, bucket="tracker-test-plain"))
+    sent: list[bool] = []
+    put = store._put
+
+    def old_store(name, data, conditional):
+        sent.append(conditional)
+        if conditional:
+            raise ClientError({"Error": {"Code": "NotImplemented"}}, "PutObject")
+        put(name, data, conditional)
+
+    monkeypatch.setattr(store, "_put", old_store)
+    store.save(PDF)
+    store.save(PDF)
+    assert sent == [True, False, False] and store.read(NAME) == PDF
 
 
 def test_a_missing_file_reads_as_missing(store):
@@ -175,6 +210,14 @@ def test_the_client_has_timeouts_retries_and_path_style(s3_app_settings):
     assert config.read_timeout == 7 and config.connect_timeout == 5
     assert config.retries == {"total_max_attempts": 4, "mode": "standard"}
     assert config.s3 == {"addressing_style": "path"}
+
+
+def test_a_put_sends_its_body_without_waiting_for_100_continue(s3_app_settings):
+    store = build(s3_app_settings)
+    headers: list[dict] = []
+    store.client.meta.events.register("before-send.s3.PutObject", lambda request, **_: headers.append(request.headers))
+    store.save(PDF + b"continue")
+    assert len(headers) == 1 and "Expect" not in headers[0] and headers[0]["If-None-Match"] in ("*", b"*")
 
 
 # ---- settings -------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def check_name(name: str) -> str:
 
 
 class Storage:
-    """What every store does; a store implements ``_open``, ``_has``, ``put``, ``exists`` and
+    """What every store does; a store implements ``_open``, ``_write_once``, ``exists`` and
     ``delete``."""
 
     kind = ""
@@ -50,8 +50,7 @@ class Storage:
         """Store the bytes; returns (sha256, file name). Writing the same bytes twice is a no-op."""
         digest = hashlib.sha256(data).hexdigest()
         name = check_name(digest + suffix)
-        if not self._has(name, len(data)):
-            self.put(name, data)
+        self._write_once(name, data)
         return digest, name
 
     def open_verified(self, name: str) -> IO[bytes] | None:
@@ -90,10 +89,8 @@ class Storage:
     def _open(self, name: str) -> Any:
         raise NotImplementedError
 
-    def _has(self, name: str, size: int) -> bool:
-        raise NotImplementedError
-
-    def put(self, name: str, data: bytes) -> None:
+    def _write_once(self, name: str, data: bytes) -> None:
+        """Store ``data`` as ``name`` unless a file of that name is there already."""
         raise NotImplementedError
 
     def exists(self, name: str) -> bool:
@@ -115,9 +112,10 @@ class LocalStorage(Storage):
     def path_for(self, name: str) -> Path:
         return self.root / check_name(name)[:2] / name
 
-    def _has(self, name: str, size: int) -> bool:
+    def _write_once(self, name: str, data: bytes) -> None:
         target = self.path_for(name)
-        return target.exists() and target.stat().st_size == size
+        if not (target.exists() and target.stat().st_size == len(data)):
+            self.put(name, data)
 
     def put(self, name: str, data: bytes) -> None:
         target = self.path_for(name)
@@ -149,6 +147,10 @@ class LocalStorage(Storage):
 
 #: The answers of an S3-compatible store that mean "no such object".
 MISSING_CODES = ("404", "NoSuchKey", "NotFound")
+#: The answers to a conditional write (``If-None-Match: *``) that mean "that key is there already".
+EXISTS_CODES = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
+#: The answers of a store that does not take conditional writes.
+UNCONDITIONAL_CODES = ("NotImplemented", "501")
 
 
 class S3Storage(Storage):
@@ -161,6 +163,7 @@ class S3Storage(Storage):
     def __init__(self, client: Any, bucket: str, prefix: str = ""):
         self.client = client
         self.bucket = bucket
+        self.conditional = True  # until the store says it does not take If-None-Match
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
 
     def key_for(self, name: str) -> str:
@@ -189,20 +192,34 @@ class S3Storage(Storage):
                 return None
             raise
 
-    def _has(self, name: str, size: int) -> bool:
-        with self._answers("say whether a file exists"):
-            head = self._missing(self.client.head_object, Key=self.key_for(name))
-        return head is not None and head.get("ContentLength") == size
+    def _write_once(self, name: str, data: bytes) -> None:
+        """One request: a conditional PUT (``If-None-Match: *``), which the store refuses when the
+        key exists (the same name holds the same bytes, so nothing is lost). A store that does
+        not take conditional writes gets a plain PUT of the same bytes."""
+        from botocore.exceptions import ClientError
 
-    def put(self, name: str, data: bytes) -> None:
         with self._answers("store a file"):
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=self.key_for(name),
-                Body=data,
-                ContentType="application/pdf" if name.endswith(".pdf") else "application/octet-stream",
-                Metadata={"sha256": name[:64]},
-            )
+            try:
+                self._put(name, data, self.conditional)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in EXISTS_CODES:
+                    return
+                if code not in UNCONDITIONAL_CODES:
+                    raise
+                self.conditional = False
+                self._put(name, data, False)
+
+    def _put(self, name: str, data: bytes, conditional: bool) -> None:
+        extra = {"IfNoneMatch": "*"} if conditional else {}
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key_for(name),
+            Body=data,
+            ContentType="application/pdf" if name.endswith(".pdf") else "application/octet-stream",
+            Metadata={"sha256": name[:64]},
+            **extra,
+        )
 
     def _open(self, name: str) -> Any:
         with self._answers("send a file"):
@@ -239,7 +256,7 @@ def s3_client(cfg: Mapping[str, Any]) -> Any:
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    return boto3.session.Session().client(
+    client = boto3.session.Session().client(
         "s3",
         endpoint_url=cfg.get("S3_ENDPOINT_URL") or None,
         region_name=cfg.get("S3_REGION") or None,
@@ -247,6 +264,13 @@ def s3_client(cfg: Mapping[str, Any]) -> Any:
         aws_secret_access_key=cfg.get("S3_SECRET_ACCESS_KEY") or None,
         config=config,
     )
+    # Documents are small: send the body at once rather than wait a round trip for "100 Continue".
+    client.meta.events.register("before-sign.s3.PutObject", _no_expect_continue)
+    return client
+
+
+def _no_expect_continue(request: Any, **_: Any) -> None:
+    del request.headers["Expect"]  # no error when it is not there
 
 
 def build(cfg: Mapping[str, Any]) -> Storage:
