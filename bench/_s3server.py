@@ -1,29 +1,15 @@
-"""moto's S3-compatible server (the one the tests start) for ``bench/documents.py --storage s3``:
-on 127.0.0.1 and the port given, as a process of its own, keeping connections open between
-requests (HTTP/1.1) as a real object store does, and logging no line per request.
+"""moto's S3-compatible server application (the one the tests start) for
+``bench/documents.py --storage s3``, as a WSGI app for gunicorn: one process (moto keeps its
+objects in memory) with a few threads, keeping connections open between requests, as a real
+object store does (Werkzeug's development server, which ``python -m moto.server`` uses, closes
+the connection after every request).
 
-    python bench/_s3server.py PORT
+    python -m gunicorn --chdir bench --workers 1 --worker-class gthread --threads 4 \
+        --keep-alive 60 --bind 127.0.0.1:PORT _s3server:app
 """
 
 from __future__ import annotations
 
-import sys
+from moto.server import DomainDispatcherApplication, create_backend_app
 
-from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
-
-
-class KeepAliveHandler(MotoRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
-def main(port: int) -> None:
-    app = DomainDispatcherApplication(create_backend_app)
-    make_server("127.0.0.1", port, app, threaded=True, request_handler=KeepAliveHandler).serve_forever()
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]))
+app = DomainDispatcherApplication(create_backend_app)

@@ -31,10 +31,10 @@ What it measures, in the same run:
   bucket); the bytes must equal the worker's (same SHA-256).
 
 ``--storage s3`` keeps the documents in an S3-compatible object store, as ``DOCUMENT_STORAGE=s3``
-does: this script starts moto's S3 server (the server the tests use; ``bench/_s3server.py``, with
-connections kept open between requests as a real store keeps them) on a free loopback port as a
-process of its own, makes a bucket, and gives its address to the worker and to this process; the
-server is stopped at the end.
+does: this script starts moto's S3 server application (the server the tests use), under gunicorn
+so that connections stay open between requests as with a real store (``bench/_s3server.py``), on
+a free loopback port as a process of its own, makes a bucket, and gives its address to the worker
+and to this process; the server is stopped at the end.
 
 The worker's INFO log (one line when a task is received, one when it succeeds, to the
 millisecond) also gives Celery's runtime per task and the time from one task's success to the
@@ -116,20 +116,31 @@ def start_s3(folder: Path) -> tuple[subprocess.Popen, dict]:
     port = free_port()
     with open(folder / "s3.log", "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve().parent / "_s3server.py"), str(port)],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--chdir",
+                str(Path(__file__).resolve().parent),
+                "--workers",
+                "1",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--keep-alive",
+                "60",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "_s3server:app",
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    settings = {
-        "DOCUMENT_STORAGE": "s3",
-        "S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "S3_BUCKET": S3_BUCKET,
-        "S3_REGION": "eu-west-2",
-        "S3_ACCESS_KEY_ID": "bench-access-key",
-        "S3_SECRET_ACCESS_KEY": "bench-secret-key",
-        "S3_ADDRESSING_STYLE": "path",
-        "S3_PREFIX": "documents/",
-    }
+    # moto takes any key; path-style addressing, as for MinIO
+    keys = {"S3_ACCESS_KEY_ID": "bench-access-key", "S3_SECRET_ACCESS_KEY": "bench-secret-key"}
+    settings = dict(keys, DOCUMENT_STORAGE="s3", S3_BUCKET=S3_BUCKET, S3_REGION="eu-west-2", S3_ADDRESSING_STYLE="path")
+    settings["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
     client = s3_client(settings)
     deadline = time.monotonic() + 60
     while True:

@@ -116,12 +116,9 @@ def s3_server() -> Iterator[str]:
     server.stop()
 
 
-def s3_settings(endpoint_url: str, bucket: str = S3_TEST_BUCKET) -> dict:
-    """The settings of an app keeping its documents in ``bucket`` on the server at ``endpoint_url``
-    (the bucket is made if need be)."""
-    from tracker.documents.storage import s3_client
-
-    settings = {
+def s3_config(endpoint_url: str, bucket: str = S3_TEST_BUCKET) -> dict:
+    """The settings of an app keeping its documents in ``bucket`` on the server at ``endpoint_url``."""
+    return {
         "DOCUMENT_STORAGE": "s3",
         "S3_ENDPOINT_URL": endpoint_url,
         "S3_BUCKET": bucket,
@@ -131,6 +128,13 @@ def s3_settings(endpoint_url: str, bucket: str = S3_TEST_BUCKET) -> dict:
         "S3_ADDRESSING_STYLE": "path",
         "S3_PREFIX": "documents/",
     }
+
+
+def s3_settings(endpoint_url: str, bucket: str = S3_TEST_BUCKET) -> dict:
+    """``s3_config``, once the bucket is there (it is made if need be)."""
+    from tracker.documents.storage import s3_client
+
+    settings = s3_config(endpoint_url, bucket)
     client = s3_client(settings)
     if bucket not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
         client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})

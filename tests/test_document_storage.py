@@ -17,7 +17,7 @@ import pytest
 from config import load_config
 from tasks.documents import render_document
 from tests.builders import CA, payment, saved, stored_copies
-from tests.conftest import s3_settings
+from tests.conftest import s3_config, s3_settings
 from tracker import create_app
 from tracker.documents import service
 from tracker.documents.models import Document
@@ -182,18 +182,8 @@ def silent_server():
 
 
 def _unanswered(url: str) -> dict:
-    return {
-        "DOCUMENT_STORAGE": "s3",
-        "S3_ENDPOINT_URL": url,
-        "S3_BUCKET": "nowhere",
-        "S3_REGION": "eu-west-2",
-        "S3_ACCESS_KEY_ID": "k",
-        "S3_SECRET_ACCESS_KEY": "s",
-        "S3_ADDRESSING_STYLE": "path",
-        "S3_READ_TIMEOUT_SECONDS": 0.5,
-        "S3_CONNECT_TIMEOUT_SECONDS": 0.5,
-        "S3_MAX_ATTEMPTS": 2,
-    }
+    timeouts = {"S3_READ_TIMEOUT_SECONDS": 0.5, "S3_CONNECT_TIMEOUT_SECONDS": 0.5, "S3_MAX_ATTEMPTS": 2}
+    return {**s3_config(url, "nowhere"), **timeouts}
 
 
 def test_a_hung_store_times_out_instead_of_hanging(silent_server):
