@@ -32,7 +32,23 @@ class Defaults:
     SECRET_KEY = ""
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Generated documents: "local" keeps them in STORAGE_DIR; "s3" in an S3-compatible bucket
+    # (tracker/documents/storage.py). Empty S3 keys fall back to boto3's own (AWS_* variables, a role).
+    DOCUMENT_STORAGE = "local"
     STORAGE_DIR = str(INSTANCE_DIR / "documents")
+    S3_ENDPOINT_URL = ""
+    S3_REGION = ""
+    S3_BUCKET = ""
+    S3_PREFIX = "documents/"
+    S3_ACCESS_KEY_ID = ""
+    S3_SECRET_ACCESS_KEY = ""
+    # "path" for most MinIO and Ceph set-ups; "auto" lets boto3 choose (virtual hosts on AWS).
+    S3_ADDRESSING_STYLE = "auto"
+    # A store that hangs never holds a request for long: seconds to connect, to wait for bytes,
+    # and attempts in all (boto3's "standard" retries, with back-off).
+    S3_CONNECT_TIMEOUT_SECONDS = 5
+    S3_READ_TIMEOUT_SECONDS = 20
+    S3_MAX_ATTEMPTS = 3
     BROKER_DIR = str(INSTANCE_DIR / "broker")
     ORGANISATION_NAME = "Riverside Co-production Network"
     # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory.
@@ -155,6 +171,22 @@ def celery_settings(broker_url: str | None, result_backend: str | None, broker_d
     return settings
 
 
+STORAGE_KINDS = ("local", "s3")
+ADDRESSING_STYLES = ("auto", "path", "virtual")
+
+
+def storage_problem(cfg: Mapping) -> str | None:
+    """What is wrong with the document storage settings, or None."""
+    kind = cfg.get("DOCUMENT_STORAGE") or "local"
+    if kind not in STORAGE_KINDS:
+        return f"DOCUMENT_STORAGE={kind!r}: use one of {', '.join(STORAGE_KINDS)}."
+    if (cfg.get("S3_ADDRESSING_STYLE") or "auto") not in ADDRESSING_STYLES:
+        return f"S3_ADDRESSING_STYLE: use one of {', '.join(ADDRESSING_STYLES)}."
+    if kind == "s3" and not cfg.get("S3_BUCKET"):
+        return "DOCUMENT_STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS)."
+    return None
+
+
 def _normalise_db_url(url: str) -> str:
     # Hosting platforms often hand out postgres:// URLs; SQLAlchemy wants a driver name.
     if url.startswith("postgres://"):
@@ -222,6 +254,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "BACS_ACCOUNT_NUMBER",
         "BACS_ACCOUNT_NAME",
         "METRICS_TOKEN",
+        "DOCUMENT_STORAGE",
+        "S3_ENDPOINT_URL",
+        "S3_REGION",
+        "S3_BUCKET",
+        "S3_PREFIX",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "S3_ADDRESSING_STYLE",
     ):
         if env.get(key):
             out[key] = env[key]

@@ -7,6 +7,7 @@ Usage (from the repository root, after ``python3 dev.py setup``):
     .venv/bin/python bench/documents.py --broker-url redis://127.0.0.1:6379/14
     .venv/bin/python bench/documents.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_documents
     .venv/bin/python bench/documents.py --documents 1000 --period last_month --today 2026-11-27 --timeout 240
+    .venv/bin/python bench/documents.py --storage s3     # documents in a local S3-compatible server
 
 Data: ``tracker.demo.seed(people=2 x documents, months=12)`` through the app's own code; the
 first ``--documents`` people with a payment in the statement period get a statement. The period
@@ -26,7 +27,14 @@ What it measures, in the same run:
 * the baseline, after the worker has stopped: the same statements built in this process with
   ``statement_data`` (the same Document rows, the same issue date), then rendered one after the
   other with ``pdf.render_statement`` alone (the direct rate), then stored with the app's
-  ``FolderStorage`` in a separate folder; the bytes must equal the worker's (same SHA-256).
+  storage in a separate folder (or, with ``--storage s3``, under another prefix of the same
+  bucket); the bytes must equal the worker's (same SHA-256).
+
+``--storage s3`` keeps the documents in an S3-compatible object store, as ``DOCUMENT_STORAGE=s3``
+does: this script starts moto's S3 server application (the server the tests use), under gunicorn
+so that connections stay open between requests as with a real store (``bench/_s3server.py``), on
+a free loopback port as a process of its own, makes a bucket, and gives its address to the worker
+and to this process; the server is stopped at the end.
 
 The worker's INFO log (one line when a task is received, one when it succeeds, to the
 millisecond) also gives Celery's runtime per task and the time from one task's success to the
@@ -87,18 +95,91 @@ def flush_redis(url: str) -> None:
         client.close()
 
 
+# ---- the object store -----------------------------------------------------------------------------
+
+S3_BUCKET = "bench-documents"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_s3(folder: Path) -> tuple[subprocess.Popen, dict]:
+    """moto's S3 server on a free loopback port, in a process of its own, with an empty bucket;
+    returns the process and the app's settings for it."""
+    from tracker.documents.storage import s3_client
+
+    port = free_port()
+    with open(folder / "s3.log", "w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--chdir",
+                str(Path(__file__).resolve().parent),
+                "--workers",
+                "1",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--keep-alive",
+                "60",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "_s3server:app",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    # moto takes any key; path-style addressing, as for MinIO
+    keys = {"S3_ACCESS_KEY_ID": "bench-access-key", "S3_SECRET_ACCESS_KEY": "bench-secret-key"}
+    settings = dict(keys, DOCUMENT_STORAGE="s3", S3_BUCKET=S3_BUCKET, S3_REGION="eu-west-2", S3_ADDRESSING_STYLE="path")
+    settings["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    client = s3_client(settings)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.create_bucket(Bucket=S3_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+            return proc, settings
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"the S3 server did not start:\n{log_tail(folder / 's3.log')}") from None
+            time.sleep(0.2)
+
+
+def stop_process(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
 # ---- the worker -----------------------------------------------------------------------------------
 
 
-def worker_env(url: str, folder: Path, broker_url: str | None) -> dict:
+def worker_env(url: str, folder: Path, broker_url: str | None, storage: dict) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR", "STORAGE_DIR", "REDIS_URL"))
+        if not k.startswith(
+            ("CELERY_", "DATABASE_URL", "BROKER_DIR", "STORAGE_DIR", "REDIS_URL", "DOCUMENT_STORAGE", "S3_")
+        )
     }
     env.update(
         DATABASE_URL=url, STORAGE_DIR=str(folder / "documents"), SECRET_KEY="bench-only-secret-not-for-production-use"
     )
+    env.update({k: str(v) for k, v in storage.items()})
     if broker_url:
         env["CELERY_BROKER_URL"] = broker_url
         env["CELERY_RESULT_BACKEND"] = broker_url
@@ -108,7 +189,7 @@ def worker_env(url: str, folder: Path, broker_url: str | None) -> dict:
 
 
 def start_worker(
-    url: str, folder: Path, broker_url: str | None, profile_to: str | None = None
+    url: str, folder: Path, broker_url: str | None, storage: dict, profile_to: str | None = None
 ) -> tuple[subprocess.Popen, Path]:
     """The worker as deployed (tests/test_worker.py starts it the same way), logging to a file.
     With ``profile_to``, the same worker runs under cProfile, which writes its profile there when
@@ -135,7 +216,7 @@ def start_worker(
                 f"bench-documents-{os.getpid()}@%h",
             ],
             cwd=c.ROOT,
-            env=worker_env(url, folder, broker_url),
+            env=worker_env(url, folder, broker_url, storage),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -290,10 +371,17 @@ def wait_for(start: date, end: date, total: int, deadline: float, proc, pids=Non
 # ---- the direct baseline --------------------------------------------------------------------------
 
 
+def direct_store(app, folder: Path, name: str):
+    """The app's kind of store (its settings), kept apart from the worker's files: another folder,
+    or another prefix in the same bucket."""
+    from tracker.documents.storage import build
+
+    return build({**app.config, "STORAGE_DIR": str(folder / name), "S3_PREFIX": name + "/"})
+
+
 def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int) -> dict:
     from tracker.documents import pdf, service
     from tracker.documents.models import Document
-    from tracker.documents.storage import FolderStorage
     from tracker.extensions import db
 
     rows = db.session.execute(
@@ -346,8 +434,8 @@ def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int)
         render_ns.append(time.perf_counter_ns() - t)
     render_s = time.perf_counter() - t_all
 
-    # 3. store: the app's FolderStorage (hash, temporary file, fsync, rename) in another folder
-    store = FolderStorage(str(folder / "direct-store"))
+    # 3. store: the app's storage (a folder: hash, temporary file, fsync, rename; or S3: one PUT)
+    store = direct_store(app, folder, "direct-store")
     store_ns, same = [], 0
     for r, b in zip(rows, blobs):
         t = time.perf_counter_ns()
@@ -373,10 +461,12 @@ def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int)
     if profile_top:
         sample = rows[: min(100, len(rows))]
 
+        profile_store = direct_store(app, folder, "direct-store-profile")
+
         def one_pass():
             for r in sample:
                 b = pdf.render_statement(service.statement_data(transient(r), r.created_at.date()))
-                FolderStorage(str(folder / "direct-store-profile")).save(b)
+                profile_store.save(b)
                 db.session.rollback()
 
         _, prof_s, prof = c.profiled(one_pass)
@@ -398,6 +488,12 @@ def main(argv=None) -> int:
         help="redis://127.0.0.1:6379/14 to use Redis (flushed at the end); "
         "default: the filesystem broker in a temporary folder",
     )
+    ap.add_argument(
+        "--storage",
+        choices=("local", "s3"),
+        default="local",
+        help="where documents are kept: a folder (default) or a local S3-compatible server this script starts",
+    )
     ap.add_argument("--documents", type=int, default=1000)
     ap.add_argument("--period", choices=("last_month", "last_tax_year"), default="last_month")
     ap.add_argument("--today", type=date.fromisoformat, default=date.today())
@@ -417,33 +513,50 @@ def main(argv=None) -> int:
         check_redis_url(args.broker_url)
 
     with c.scratch(args.database_url, label="documents") as (url, folder):
-        extra = {}
-        if args.broker_url:
-            from config import celery_settings
-
-            extra["CELERY"] = celery_settings(args.broker_url, None, str(folder / "broker"), url)
-        app = c.make_app(url, folder, **extra)
-        c.header(
-            f"B5 statements through one Celery worker (--pool=solo) vs ReportLab in-process: "
-            f"{args.documents:,} documents",
-            url,
-        )
-        print(f"   broker {args.broker_url or 'filesystem (temporary folder)'}")
+        s3_proc = None
         try:
-            with app.app_context():
-                run(app, url, folder, args)
-                from tracker.extensions import db
-
-                db.session.remove()
-                db.engine.dispose()
+            if args.storage == "s3":
+                s3_proc, args.storage_settings = start_s3(folder)
+            else:
+                args.storage_settings = {}
+            measure(url, folder, args)
         finally:
-            if args.broker_url:
-                try:
-                    flush_redis(args.broker_url)
-                    print(f"flushed redis {args.broker_url}")
-                except Exception as exc:  # report, keep the original error
-                    print(f"could not flush redis: {exc!r}", file=sys.stderr)
+            stop_process(s3_proc)
+            if s3_proc is not None:
+                print("   S3 server stopped")
     return 0
+
+
+def measure(url: str, folder: Path, args) -> None:
+    """Build the app and the data, run the worker, then the baseline; report."""
+    extra = dict(args.storage_settings)
+    if args.broker_url:
+        from config import celery_settings
+
+        extra["CELERY"] = celery_settings(args.broker_url, None, str(folder / "broker"), url)
+    app = c.make_app(url, folder, **extra)
+    c.header(
+        f"B5 statements through one Celery worker (--pool=solo) vs ReportLab in-process: {args.documents:,} documents",
+        url,
+    )
+    print(f"   broker {args.broker_url or 'filesystem (temporary folder)'}")
+    storage = args.storage_settings
+    where = f"S3 server {storage['S3_ENDPOINT_URL']} (moto), bucket {storage['S3_BUCKET']}" if storage else "folder"
+    print(f"   documents stored in: {where}")
+    try:
+        with app.app_context():
+            run(app, url, folder, args)
+            from tracker.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if args.broker_url:
+            try:
+                flush_redis(args.broker_url)
+                print(f"flushed redis {args.broker_url}")
+            except Exception as exc:  # report, keep the original error
+                print(f"could not flush redis: {exc!r}", file=sys.stderr)
 
 
 def run(app, url: str, folder: Path, args) -> None:
@@ -468,7 +581,7 @@ def run(app, url: str, folder: Path, args) -> None:
     # ---- the worker path
     proc, log = None, None
     try:
-        proc, log = start_worker(url, folder, args.broker_url, args.worker_profile)
+        proc, log = start_worker(url, folder, args.broker_url, args.storage_settings, args.worker_profile)
         t = time.perf_counter()
         warm_start, warm_end = statement_period(args.period, start)  # the period before: other rows
         request_statements(data["warm"], warm_start, warm_end)
@@ -597,7 +710,8 @@ def run(app, url: str, folder: Path, args) -> None:
             "",
         ],
         [
-            "store: FolderStorage.save, fsync (in this process)",
+            f"store: {'S3Storage.save, one conditional PUT' if args.storage_settings else 'LocalStorage.save, fsync'} "
+            "(in this process)",
             f"{base['store']['median']:.2f}",
             f"{base['store']['mean']:.2f}",
             f"{base['store']['p95']:.2f}",

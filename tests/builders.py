@@ -355,3 +355,13 @@ def assert_same(small: list[str], large: list[str], what: str) -> None:
         f"{what}: {len(small)} SQL statements with little data but {len(large)} with more data "
         "(an N+1?)\n--- small:\n" + "\n".join(small) + "\n--- large:\n" + "\n".join(large)
     )
+
+
+def stored_copies(store, digest: str) -> list[str]:
+    """The names of the stored files whose name starts with ``digest``, in a local folder or an S3
+    bucket (a document is stored once, so one is expected)."""
+    if hasattr(store, "path_for"):
+        folder = store.root / digest[:2]
+        return sorted(f.name for f in folder.iterdir() if f.name.startswith(digest)) if folder.is_dir() else []
+    listed = store.client.list_objects_v2(Bucket=store.bucket, Prefix=store.prefix + digest)
+    return sorted(item["Key"].removeprefix(store.prefix) for item in listed.get("Contents", []))

@@ -1,8 +1,10 @@
 """Test fixtures.
 
 The suite runs on the database in TEST_DATABASE_URL (default: a SQLite file in a temporary
-folder) and, for tests that start a real worker, on the broker in TEST_BROKER_URL (default: the
-server-less filesystem broker). Tests that need one specific service ask for the
+folder), keeps documents in a local folder or, with TEST_DOCUMENT_STORAGE=s3, in a real
+S3-compatible server the run starts (moto's server mode, ``s3_server``), and, for tests that
+start a real worker, uses the broker in TEST_BROKER_URL (default: the server-less filesystem
+broker). Tests that need one specific service ask for the
 ``postgres_url`` or ``redis_url`` fixture: without the service they skip locally and FAIL when
 CI=true, so CI can never go green by skipping.
 """
@@ -93,6 +95,63 @@ def broker_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("broker")
 
 
+S3_TEST_BUCKET = "tracker-test-documents"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3-compatible HTTP server on a free local port for the whole run (moto's server
+    mode: the app talks to it through boto3 over HTTP, as to MinIO or AWS). Yields its URL.
+    Without moto it skips locally and fails under CI=true."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        if IN_CI:
+            pytest.fail("An S3-compatible server is required under CI=true: install moto[server] (the test extra).")
+        pytest.skip("moto[server] is not installed")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def s3_config(endpoint_url: str, bucket: str = S3_TEST_BUCKET) -> dict:
+    """The settings of an app keeping its documents in ``bucket`` on the server at ``endpoint_url``."""
+    return {
+        "DOCUMENT_STORAGE": "s3",
+        "S3_ENDPOINT_URL": endpoint_url,
+        "S3_BUCKET": bucket,
+        "S3_REGION": "eu-west-2",
+        "S3_ACCESS_KEY_ID": "test-access-key",
+        "S3_SECRET_ACCESS_KEY": "test-secret-key",
+        "S3_ADDRESSING_STYLE": "path",
+        "S3_PREFIX": "documents/",
+    }
+
+
+def s3_settings(endpoint_url: str, bucket: str = S3_TEST_BUCKET) -> dict:
+    """``s3_config``, once the bucket is there (it is made if need be)."""
+    from tracker.documents.storage import s3_client
+
+    settings = s3_config(endpoint_url, bucket)
+    client = s3_client(settings)
+    if bucket not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    return settings
+
+
+@pytest.fixture(scope="session")
+def document_storage(request) -> dict:
+    """The document storage settings of every test app: none (the local folder) unless
+    TEST_DOCUMENT_STORAGE=s3, then the S3 server's."""
+    kind = os.environ.get("TEST_DOCUMENT_STORAGE", "local")
+    if kind == "local":
+        return {}
+    assert kind == "s3", f"TEST_DOCUMENT_STORAGE={kind!r}: use local or s3"
+    return s3_settings(request.getfixturevalue("s3_server"))
+
+
 def base_config(database_url: str, broker_dir: Path, **extra) -> dict:
     from config import celery_settings
 
@@ -118,8 +177,8 @@ def _schema_ready(app) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(database_url, broker_dir):
-    app = create_app(base_config(database_url, broker_dir))
+def app(database_url, broker_dir, document_storage):
+    app = create_app(base_config(database_url, broker_dir, **document_storage))
     _schema_ready(app)
     yield app
     with app.app_context():
@@ -162,12 +221,12 @@ def client(app):
 
 
 @pytest.fixture
-def make_app(app, database_url, broker_dir):
-    """Build another app on the same database, with some settings changed."""
+def make_app(app, database_url, broker_dir, document_storage):
+    """Build another app on the same database and document store, with some settings changed."""
     made = []
 
     def factory(**overrides):
-        a = create_app(base_config(database_url, broker_dir, **overrides))
+        a = create_app(base_config(database_url, broker_dir, **{**document_storage, **overrides}))
         made.append(a)
         return a
 
@@ -206,11 +265,17 @@ def sent(app, monkeypatch) -> list[tuple]:
 # ---- a real worker process ------------------------------------------------------------------
 
 
-def worker_env_vars(database_url: str, broker_dir: Path, tmp: Path) -> dict:
-    """The environment of a worker process on the test database and a broker of its own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR"))}
+def worker_env_vars(database_url: str, broker_dir: Path, tmp: Path, storage: dict | None = None) -> dict:
+    """The environment of a worker process on the test database, the test apps' document store
+    (``storage``: the ``document_storage`` fixture) and a broker of its own."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CELERY_", "DATABASE_URL", "BROKER_DIR", "DOCUMENT_STORAGE", "S3_"))
+    }
     env["DATABASE_URL"] = database_url
     env["STORAGE_DIR"] = str(broker_dir.parent / "documents")  # the test app's folder
+    env.update({k: str(v) for k, v in (storage or {}).items()})
     broker_url = os.environ.get("TEST_BROKER_URL")
     if broker_url:
         env["CELERY_BROKER_URL"] = broker_url

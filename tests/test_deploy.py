@@ -238,6 +238,7 @@ def test_settings_file_names_every_configuration_variable(env_example):
 def test_settings_file_holds_no_secret(env_example):
     assert env_example["SECRET_KEY"] == ""
     assert env_example["SMTP_PASSWORD"] == ""
+    assert env_example["S3_SECRET_ACCESS_KEY"] == ""
     assert env_example["TRACKER_ENV"] == "production"
     assert env_example["TRUSTED_PROXIES"] == "1"  # nginx, and nothing else, in front
     for key in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"):

@@ -289,7 +289,7 @@ def test_missing_file_is_a_friendly_404(app, client, login, person, sent):
     doc_id = _doc(app, person)
     _render(app, doc_id)
     with app.app_context():
-        service.storage().path_for(db.session.get(Document, doc_id).file_name).unlink()
+        service.storage().delete(db.session.get(Document, doc_id).file_name)
     login("contributor", person_id=person)
     resp = client.get(f"/documents/{doc_id}/download")
     assert resp.status_code == 404 and "The file is missing" in resp.get_data(as_text=True)

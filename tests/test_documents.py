@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from tasks.documents import render_document
-from tests.builders import activity, assert_error, contribution, expense, payment
+from tests.builders import activity, assert_error, contribution, expense, payment, stored_copies
 from tracker.documents import pdf, service
 from tracker.documents.models import Document
 from tracker.extensions import db
@@ -155,9 +155,7 @@ def test_rendering_twice_or_concurrently_gives_one_file(app, person, sent):
         first = doc.sha256
         assert doc.status == "ready"
         assert render_document(doc_id) == "already ready"
-        folder = service.storage().path_for(doc.file_name).parent
-        files = [f for f in folder.iterdir() if f.name.startswith(first)]
-        assert len(files) == 1
+        assert stored_copies(service.storage(), first) == [doc.file_name]
         assert db.session.get(Document, doc_id).sha256 == first
 
 
@@ -272,7 +270,7 @@ def test_a_ready_document_whose_file_is_gone_is_made_again(app, person, sent):
         db.session.commit()
         render_document(doc.id)
         db.session.refresh(doc)
-        service.storage().path_for(doc.file_name).unlink()
+        service.storage().delete(doc.file_name)
         again, created = service.request_document(p, "certificate", date(2025, 4, 1), date(2025, 4, 30), actor=None)
         db.session.commit()
         assert again.id == doc.id and not created and again.status == "queued"
@@ -441,13 +439,18 @@ def test_a_ready_document_whose_file_vanished_is_rendered_again_by_the_task(app,
         db.session.commit()
         assert render_document(doc.id) == "ready"
         db.session.refresh(doc)
-        path = service.storage().path_for(doc.file_name)
-        path.unlink()
+        service.storage().delete(doc.file_name)
+        assert not service.storage().exists(doc.file_name)
         db.session.commit()
         assert render_document(doc.id) == "ready"  # the row stays ready; the same file is written again
         db.session.expire_all()
         again = db.session.get(Document, doc.id)
-        assert path.exists() and again.status == "ready" and again.sha256 == doc.sha256 and again.attempts == 2
+        assert (
+            service.storage().exists(doc.file_name)
+            and again.status == "ready"
+            and again.sha256 == doc.sha256
+            and again.attempts == 2
+        )
 
 
 def test_render_leaves_the_session_transactional(app, person, sent, monkeypatch):

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from config import celery_settings
-from tests.builders import CA, payment, person
+from tests.builders import CA, payment, person, stored_copies
 from tests.conftest import start_worker, stop_worker, worker_env_vars
 from tracker.extensions import db
 from tracker.jobs import OutboxTask, enqueue_after_commit
@@ -24,9 +24,9 @@ pytestmark = pytest.mark.worker
 
 
 @pytest.fixture(scope="module")
-def worker_env(database_url, broker_dir, tmp_path_factory):
+def worker_env(database_url, broker_dir, document_storage, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("worker")
-    env = worker_env_vars(database_url, broker_dir, tmp)
+    env = worker_env_vars(database_url, broker_dir, tmp, document_storage)
     proc, log = start_worker(env, tmp / "worker.log", "--pool=solo", "-n", f"test-{os.getpid()}@%h")
     yield env
     stop_worker(proc, log)
@@ -114,7 +114,7 @@ def test_statement_is_rendered_by_a_real_worker(worker_app, carer_with_payments)
 
 
 def test_killed_child_still_gives_exactly_one_ready_document(
-    worker_app, carer_with_payments, database_url, broker_dir, tmp_path
+    worker_app, carer_with_payments, database_url, broker_dir, document_storage, tmp_path
 ):
     """SIGKILL the pool process mid-render: the message is redelivered and the document ends ready once."""
     import signal
@@ -123,7 +123,7 @@ def test_killed_child_still_gives_exactly_one_ready_document(
     from tracker.documents import service
     from tracker.documents.models import Document
 
-    env = dict(worker_env_vars(database_url, broker_dir, tmp_path), DOCUMENT_RENDER_DELAY_SECONDS="4")
+    env = dict(worker_env_vars(database_url, broker_dir, tmp_path, document_storage), DOCUMENT_RENDER_DELAY_SECONDS="4")
     if "BROKER_DIR" in worker_app.config and not os.environ.get("TEST_BROKER_URL"):
         env["BROKER_DIR"] = worker_app.config["BROKER_DIR"]
     proc, log = start_worker(
@@ -150,8 +150,7 @@ def test_killed_child_still_gives_exactly_one_ready_document(
         doc = _wait_for(worker_app, doc_id, lambda d: d.status == "ready")
         assert doc.attempts >= 2 and doc.worker_pid != started.worker_pid
         with worker_app.app_context():
-            folder = service.storage().path_for(doc.file_name).parent
-            assert [f.name for f in folder.iterdir() if f.name.startswith(doc.sha256)] == [doc.file_name]
+            assert stored_copies(service.storage(), doc.sha256) == [doc.file_name]
             assert (
                 db.session.scalar(
                     sa.select(sa.func.count(Document.id)).where(

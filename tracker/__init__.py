@@ -110,6 +110,9 @@ def _finish_config(app: Flask) -> None:
     else:
         _refuse_unsafe_production(cfg, config_module.DEV_SECRET_KEY)
     cfg["REQUIRE_2FA"] = config_module.require_2fa(cfg.get("REQUIRE_2FA"), str(cfg.get("ENV_NAME") or ""))
+    problem = config_module.storage_problem(cfg)
+    if problem:
+        raise RuntimeError(problem)
     if not cfg.get("CELERY"):
         cfg["CELERY"] = config_module.celery_settings(
             cfg.pop("_CELERY_BROKER_URL", None),

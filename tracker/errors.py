@@ -40,3 +40,10 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class Unavailable(DomainError):
+    """A service the tracker relies on (the document store) did not answer: try again later."""
+
+    status = 503
+    code = "unavailable"

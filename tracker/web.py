@@ -41,6 +41,7 @@ PLAIN_TITLES = {
     422: "Some of the information is not valid",
     429: "Too many attempts",
     500: "Something went wrong on our side",
+    503: "Not available just now",
 }
 
 

@@ -53,9 +53,9 @@ def browser():
 
 
 @pytest.fixture
-def live_app(make_app, database_url, broker_dir, tmp_path):
+def live_app(make_app, database_url, broker_dir, document_storage, tmp_path):
     """The app on a free loopback port, with a real worker consuming its broker."""
-    env = worker_env_vars(database_url, broker_dir, tmp_path)
+    env = worker_env_vars(database_url, broker_dir, tmp_path, document_storage)
     from config import celery_settings
 
     celery = celery_settings(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, send_file
+from flask import abort, jsonify
 
 from tracker.api import bp
 from tracker.api.base import (
@@ -15,7 +15,7 @@ from tracker.api.base import (
     writes,
 )
 from tracker.api.schemas import BatchIn, DocumentIn
-from tracker.documents import service
+from tracker.documents import presenters, service
 from tracker.documents.models import Document, DocumentBatch
 from tracker.errors import Conflict
 from tracker.vocab import STAFF_ROLES
@@ -55,12 +55,11 @@ def get_document_file(document_id: int):
     doc = _readable_or_404(document_id)
     if doc.status != "ready" or not doc.file_name:
         raise Conflict("The document is not ready yet.", code="not_ready", extra={"status": doc.status})
-    path = service.storage().path_for(doc.file_name)
-    if not path.exists():
+    body = service.open_file(doc)  # checked against its SHA-256; None when missing or altered
+    if body is None:
         raise Conflict("The document's file is missing; ask for it again.", code="file_missing")
     name = f"{doc.kind}-{doc.person_id}-{doc.start_on.isoformat()}-{doc.end_on.isoformat()}.pdf"
-    resp = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
-    resp.headers["Cache-Control"] = "no-store"
+    resp = presenters.file_response(body, doc, name)
     resp.headers["X-Content-SHA256"] = doc.sha256 or ""
     return resp
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import cast
+from typing import IO, cast
+
+from flask import Response, send_file
 
 from tracker.documents.models import Document
 from tracker.engine import periods
@@ -20,6 +22,22 @@ KIND_LABELS = {
     "certificate": "Certificate of contribution",
     "training_certificate": "Training certificate",
 }
+
+
+def file_response(body: IO[bytes], doc: Document, download_name: str) -> Response:
+    """A document's file as a private download: streamed from ``body`` (closed when sent), never
+    cached, with its SHA-256 as the ETag."""
+    body.seek(0, 2)
+    size = body.tell()
+    body.seek(0)
+    resp = send_file(
+        body, mimetype="application/pdf", as_attachment=True, download_name=download_name, max_age=0, etag=False
+    )
+    resp.content_length = size
+    resp.set_etag(doc.sha256 or "")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
 
 CHOOSE_WHO = "Choose who the document is for."
 CHOOSE_FROM_LIST = "Choose a person from the list."

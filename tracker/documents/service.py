@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import IO
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,8 +31,8 @@ from tracker.documents.models import (
     Document,
     DocumentBatch,
 )
-from tracker.documents.storage import FolderStorage
-from tracker.errors import ValidationFailed
+from tracker.documents.storage import Storage, StoreUnavailable, check_name, storage_for
+from tracker.errors import Unavailable, ValidationFailed
 from tracker.extensions import db, table_of
 from tracker.jobs import enqueue_after_commit
 from tracker.money import Money, format_money
@@ -47,8 +48,44 @@ log = logging.getLogger(__name__)
 MAX_DAYS = 731
 
 
-def storage() -> FolderStorage:
-    return FolderStorage(current_app.config["STORAGE_DIR"])
+def storage() -> Storage:
+    return storage_for(current_app.extensions, current_app.config)
+
+
+STORE_DOWN = "The store that keeps documents is not answering. Please try again in a few minutes."
+
+
+def open_file(doc: Document) -> IO[bytes] | None:
+    """A ready document's file, checked against its SHA-256, for the caller to stream and close;
+    None when it is missing or does not match (asking for the document again makes it again)."""
+    if doc.status != "ready" or not doc.file_name or not storage_name_ok(doc.file_name):
+        return None
+    try:
+        return storage().open_verified(doc.file_name)
+    except StoreUnavailable as exc:
+        log.warning("Document %s: %s", doc.id, exc)
+        raise Unavailable(STORE_DOWN) from exc
+
+
+def storage_name_ok(name: str) -> bool:
+    try:
+        check_name(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _file_gone(doc: Document) -> bool:
+    """A ready document whose file is no longer in the store."""
+    if doc.status != "ready":
+        return False
+    if not doc.file_name or not storage_name_ok(doc.file_name):
+        return True
+    try:
+        return not storage().exists(doc.file_name)
+    except StoreUnavailable as exc:
+        log.warning("Document %s: %s", doc.id, exc)
+        raise Unavailable(STORE_DOWN) from exc
 
 
 def _check_request(kind: str, start_on, end_on) -> None:
@@ -171,8 +208,7 @@ def request_document(
             )
             return doc, True
         existing = db.session.scalars(sa.select(Document).filter_by(**key)).one()  # the row the insert met
-    file_gone = existing.status == "ready" and not (existing.file_name and storage().exists(existing.file_name))
-    if existing.status == "failed" or file_gone:
+    if existing.status == "failed" or _file_gone(existing):
         existing.status, existing.failure_reason = "queued", None
         db.session.flush()
         enqueue_after_commit(TASK, existing.id)
@@ -608,7 +644,7 @@ def start_render(document_id: int):
     found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
     if found is None:
         return "missing"
-    if found.file_name and storage().exists(found.file_name):
+    if found.file_name and storage_name_ok(found.file_name) and storage().exists(found.file_name):
         return "already ready"
     row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
     return "missing" if row is None else row

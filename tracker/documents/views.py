@@ -21,7 +21,7 @@ status while a document or a batch is being made.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, jsonify, render_template, request, send_file, url_for
+from flask import abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from tracker import pages
@@ -227,17 +227,10 @@ def download(document_id: int):
     ctx = _ctx(doc=doc, person=person, is_self=current_user.role == "contributor")
     if doc.status != "ready" or not doc.file_name:
         return render_template("documents/not_ready.html", **ctx), 409
-    try:
-        path = service.storage().path_for(doc.file_name)
-    except ValueError:
-        path = None
-    if path is None or not path.is_file():
+    body = service.open_file(doc)  # checked against its SHA-256; None when missing or altered
+    if body is None:
         return render_template("documents/missing.html", **ctx), 404
-    resp = send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=presenters.download_name(doc), max_age=0
-    )
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return presenters.file_response(body, doc, presenters.download_name(doc))
 
 
 # ---- batches ------------------------------------------------------------------------------
