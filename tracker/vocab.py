@@ -29,8 +29,9 @@ MAX_AMOUNT = Decimal("100000.00")
 MAX_HOURS = Decimal("24")
 #: The largest figure a benefit rule may carry (a limit, a capital threshold).
 MAX_RULE_LIMIT = Decimal("1000000")
-#: The largest id a database integer column holds: a bigger number is "not found".
-MAX_ID = 2**63 - 1
+#: The largest id a database id column holds (INTEGER: 32 bits on PostgreSQL): a bigger number is
+#: "not found", or a 422 in a request body, never a database error.
+MAX_ID = 2**31 - 1
 #: The last page number a list accepts.
 MAX_PAGE = 100_000
 #: The most rows one page of an API list holds.
