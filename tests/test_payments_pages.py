@@ -16,6 +16,7 @@ from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.rules.checks import NOTICE
+from tracker.vocab import MAX_ID
 
 
 def _count(app, model, *where) -> int:
@@ -869,7 +870,8 @@ def test_uk_time_reads_stored_utc_times():
         ("abc", None),
         ("", None),
         (None, None),
-        (str(2**63 - 1), 2**63 - 1),
+        (str(MAX_ID), MAX_ID),
+        (str(MAX_ID + 1), None),
         (str(2**63), None),
         ("9" * 400, None),
     ],

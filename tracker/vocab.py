@@ -28,12 +28,17 @@ ROLE_LABELS = {"admin": "Admin", "finance": "Finance", "coordinator": "Coordinat
 
 #: The largest amount one payment, expense, session or income entry may carry.
 MAX_AMOUNT = Decimal("100000.00")
+#: The most hours one contribution may record for a day.
+MAX_HOURS = Decimal("24")
 #: The largest figure a benefit rule may carry (a limit, a capital threshold).
 MAX_RULE_LIMIT = Decimal("1000000")
-#: The largest id a database integer column holds: a bigger number is "not found".
-MAX_ID = 2**63 - 1
+#: The largest id a database id column holds (INTEGER: 32 bits on PostgreSQL): a bigger number is
+#: "not found", or a 422 in a request body, never a database error.
+MAX_ID = 2**31 - 1
 #: The last page number a list accepts.
 MAX_PAGE = 100_000
+#: The most rows one page of an API list holds.
+MAX_PER_PAGE = 200
 #: Dates outside these years are refused.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -254,6 +259,8 @@ KIND_WORDS_INLINE = {
 }
 
 PAYMENT_STATUSES = ("draft", "approved", "paid", "cancelled")
+#: The payments list's sortable columns: ?sort=date (oldest first) or ?sort=-date (newest first).
+PAYMENT_SORTS = ("date", "amount", "person", "status")
 PAYMENT_STATUS_LABELS = {
     "draft": "Draft: waiting for approval",
     "approved": "Approved: not yet paid",

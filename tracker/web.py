@@ -21,6 +21,7 @@ from tracker.extensions import db, login_manager
 from tracker.money import format_money
 from tracker.notify.presenters import linked
 from tracker.timeutil import day_text, minutes_text, month_text, stamp_text, when_text
+from tracker.vocab import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,29 @@ PLAIN_TITLES = {
 }
 
 
+def whole_numbers_up_to(n: int) -> str:
+    """A regular expression for the whole numbers 1 to ``n`` written without leading zeros: the
+    shorter numbers, then for each digit of ``n`` the same-length numbers that are smaller there."""
+    text = str(n)
+    parts = [f"[1-9][0-9]{{0,{len(text) - 2}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            parts.append(f"{text[:i]}[{low}-{int(digit) - 1}][0-9]{{{len(text) - i - 1}}}")
+    parts.append(text)
+    return "(?:" + "|".join(parts) + ")"
+
+
 class DatabaseIdConverter(IntegerConverter):
-    """``<int:...>`` that only matches numbers a database id column can hold."""
+    """``<int:...>`` that only matches the ids a database column can hold (1 to MAX_ID). The bound is in
+    the pattern, so a bigger number matches no route at all: a 404, never a 405 from a route that has
+    the same path for another method."""
+
+    regex = whole_numbers_up_to(MAX_ID)
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -22,6 +22,8 @@ from tracker.auth.service import user_for_token
 from tracker.errors import Forbidden, ValidationFailed
 from tracker.extensions import db, limiter
 from tracker.people.models import Person
+from tracker.timeutil import DAY_RANGE_MESSAGE
+from tracker.vocab import MAX_ID
 from tracker.web import api_error
 
 Row = TypeVar("Row")
@@ -84,8 +86,19 @@ _MESSAGES = {
 }
 
 
+def _out_of_range(err: Mapping[str, Any]) -> str:
+    """A number or a date outside what the API accepts (an id beyond a database integer, a year
+    outside 2000 to 2100)."""
+    bound = next(iter(err.get("ctx", {}).values()), None)
+    if isinstance(bound, int):
+        return f"Use a whole number from 1 to {MAX_ID}."
+    return DAY_RANGE_MESSAGE
+
+
 def _friendly(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return _out_of_range(err)
     if kind == "string_too_long":
         return f"Use {err['ctx']['max_length']} characters or fewer."
     if kind == "string_too_short":

@@ -1,6 +1,8 @@
 """OpenAPI 3.1 description of /api/v1. Request bodies come from the pydantic models, so the
-document cannot drift from what the API accepts. Each new API route must be added to PATHS;
-a test compares this table with the app's routes."""
+document cannot drift from what the API accepts; path and query parameters take their bounds from
+the same constants the views check (tracker.vocab's MAX_ID, MAX_PAGE, FIRST_YEAR/LAST_YEAR, its
+codes). Each new API route must be added to PATHS; a test compares this table with the app's routes,
+and tests/test_api_fuzz.py sends generated requests to every operation and holds every answer to it."""
 
 from __future__ import annotations
 
@@ -9,12 +11,17 @@ from collections.abc import Sequence
 from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import schemas
+from tracker.api.schemas import DAY_SCHEMA
 from tracker.vocab import (
     CONFIDENCES,
     DATE_BASES,
     FLAG_STATUSES,
+    MAX_ID,
+    MAX_PAGE,
+    MAX_PER_PAGE,
     MEASURES,
     PAYMENT_KINDS,
+    PAYMENT_SORTS,
     PAYMENT_STATUSES,
     SEVERITIES,
     VERDICT_STATUSES,
@@ -66,16 +73,55 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+#: Every status the API answers with the one error shape, and what it means.
+ERROR_STATUSES = {
+    401: "No valid token",
+    403: "Your role may not do this",
+    404: "Not found, or not visible to you",
+    405: "Not allowed",
+    409: "State conflict",
+    422: "Invalid input",
+    429: "Too many requests",
+}
+
+
+def error_responses(codes: Sequence[int]) -> dict:
+    """The documented error answers of an operation: each status with the one error shape. Every
+    operation behind a token may answer 401, and 429 when the API's throttle is reached."""
+    return {
+        str(code): {"description": ERROR_STATUSES[code], "content": {"application/json": {"schema": _ref("Error")}}}
+        for code in sorted({*codes, 401, 429})
+    }
+
+
+#: An id in a path or a query: a database integer (a bigger number is not found, or a 422).
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def path_id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": ID}
+
+
+def query(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+PAGE = query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1})
+PER_PAGE = query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50})
+ON = query("on", DAY_SCHEMA)
+
+
 def operation(
     summary: str,
     *,
     body: str | dict | None = None,
     ok: int = 200,
     ok_schema: dict | None = None,
-    errors=(401, 404, 422),
+    errors: Sequence[int] = (401, 404, 422),
     idempotent: bool = False,
     params=(),
 ) -> dict:
+    """An operation: its body, its answer, its errors (a replayable POST may also meet a reused key: 422)."""
     op: dict = {"summary": summary, "responses": {}}
     if body is not None:
         schema = _ref(body) if isinstance(body, str) else body
@@ -84,17 +130,7 @@ def operation(
         "description": "OK",
         "content": {"application/json": {"schema": ok_schema or {"type": "object"}}},
     }
-    for code in errors:
-        op["responses"][str(code)] = {
-            "description": {
-                401: "No valid token",
-                403: "Your role may not do this",
-                404: "Not found, or not visible to you",
-                409: "State conflict",
-                422: "Invalid input",
-            }[code],
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
+    op["responses"].update(error_responses((*errors, 422) if idempotent else errors))
     parameters = list(params)
     if idempotent:
         parameters.append(
@@ -102,7 +138,7 @@ def operation(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 200},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
                 "description": "The same key and body return the first response; another body is a 422.",
             }
         )
@@ -111,22 +147,20 @@ def operation(
     return op
 
 
-PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-LIST_PARAMS = tuple(
-    {"name": n, "in": "query", "schema": sch}
-    for n, sch in (
-        ("person_id", {"type": "integer"}),
-        ("activity_id", {"type": "integer"}),
-        ("status", {"enum": list(PAYMENT_STATUSES)}),
-        ("kind", {"type": "string"}),
-        ("from", {"type": "string", "format": "date"}),
-        ("to", {"type": "string", "format": "date"}),
-        ("page", {"type": "integer"}),
-        ("per_page", {"type": "integer", "maximum": 200}),
-    )
+PERSON_ID = path_id("person_id")
+LIST_PARAMS = (
+    query("person_id", ID),
+    query("activity_id", ID),
+    query("status", {"enum": list(PAYMENT_STATUSES)}),
+    query("kind", {"enum": list(PAYMENT_KINDS)}),
+    query("from", DAY_SCHEMA),
+    query("to", {**DAY_SCHEMA, "description": "On or after from; dates from 2000 to 2100."}),
+    query("sort", {"enum": [*PAYMENT_SORTS, *(f"-{key}" for key in PAYMENT_SORTS)]}),
+    PAGE,
+    PER_PAGE,
 )
-FLAG_ID = {"name": "flag_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+FLAG_ID = path_id("flag_id")
+DOC_ID = path_id("document_id")
 DOCUMENT = {
     "type": "object",
     "properties": {
@@ -139,7 +173,7 @@ DOCUMENT = {
         "failure_reason": {"type": ["string", "null"]},
     },
 }
-PAYMENT_ID = {"name": "payment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PAYMENT_ID = path_id("payment_id")
 PAYMENT = {
     "type": "object",
     "properties": {
@@ -151,14 +185,20 @@ PAYMENT = {
         "status": {"enum": list(PAYMENT_STATUSES)},
         "paid_on": {"type": "string", "format": "date"},
         "due_on": {
-            "type": "string",
+            "type": ["string", "null"],
             "format": "date",
             "description": "The date it is due (the receipt date unless given)",
         },
         "covers_from": {"type": ["string", "null"], "format": "date"},
         "covers_to": {"type": ["string", "null"], "format": "date"},
+        "contribution_ids": {"type": "array", "items": {"type": "integer"}},
+        "note": {"type": ["string", "null"]},
+        "charity_name": {"type": ["string", "null"]},
         "reversal_of_id": {"type": ["integer", "null"]},
-        "check": {"$ref": "#/components/schemas/CheckResult"},
+        "check": {
+            "description": "The check run when it was recorded (or paid on a new date); null when none was kept",
+            "oneOf": [{"$ref": "#/components/schemas/CheckResult"}, {"type": "null"}],
+        },
         "message": {
             "type": "string",
             "description": "Present when paying on a new date needed an override: the payment is back in draft",
@@ -193,18 +233,14 @@ PATHS: dict[str, dict] = {
         "get": operation(
             "List people (staff only)",
             errors=(401, 403, 422),
-            params=(
-                {"name": "q", "in": "query", "schema": {"type": "string"}},
-                {"name": "page", "in": "query", "schema": {"type": "integer"}},
-                {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 200}},
-            ),
+            params=(query("q", {"type": "string", "maxLength": 200}), PAGE, PER_PAGE),
         ),
     },
     "/people/{person_id}": {"get": operation("A person", ok_schema=PERSON, params=(PERSON_ID,))},
     "/people/{person_id}/preferences": {
         "put": operation(
             "Replace how the person wants to be paid, most preferred first",
-            body={"type": "array", "items": _ref("PreferenceIn")},
+            body={"type": "array", "items": _ref("PreferenceIn"), "maxItems": schemas.MAX_PREFERENCES},
             ok_schema=PERSON,
             errors=(401, 403, 404, 422),
             params=(PERSON_ID,),
@@ -251,10 +287,10 @@ PATHS: dict[str, dict] = {
             params=(PAYMENT_ID,),
         ),
         "delete": {
-            "summary": "Never deletes: payments are cancelled or reversed",
-            "responses": {
-                "405": {"description": "Not allowed", "content": {"application/json": {"schema": _ref("Error")}}}
-            },
+            "summary": "Never deletes: payments are cancelled or reversed (405, before the token is read)",
+            "parameters": [PAYMENT_ID],
+            "security": [],
+            "responses": error_responses((404, 405)),
         },
     },
     "/payments/{payment_id}/approve": {
@@ -284,18 +320,10 @@ PATHS: dict[str, dict] = {
     },
     "/people/{person_id}/position": {
         "get": operation(
-            "Where the person stands in the periods containing a date",
-            errors=(401, 404, 422),
-            params=(PERSON_ID, {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}),
+            "Where the person stands in the periods containing a date", errors=(401, 404, 422), params=(PERSON_ID, ON)
         )
     },
-    "/rules": {
-        "get": operation(
-            "The benefit rules in force (all, or on a date)",
-            errors=(401, 422),
-            params=({"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},),
-        )
-    },
+    "/rules": {"get": operation("The benefit rules in force (all, or on a date)", errors=(401, 422), params=(ON,))},
     "/activities": {
         "post": _create("Add an activity with its rate card", "ActivityIn"),
         "get": operation("List activities", errors=(401, 403)),
@@ -330,11 +358,7 @@ PATHS: dict[str, dict] = {
             "parameters": [DOC_ID],
             "responses": {
                 "200": {"description": "The PDF", "content": {"application/pdf": {}}},
-                "404": {
-                    "description": "Not found, or not yours",
-                    "content": {"application/json": {"schema": _ref("Error")}},
-                },
-                "409": {"description": "Not ready", "content": {"application/json": {"schema": _ref("Error")}}},
+                **error_responses((404, 409)),
             },
         }
     },
@@ -345,17 +369,14 @@ PATHS: dict[str, dict] = {
         "get": operation(
             "Batch progress: total, done, ready, failed, failures",
             errors=(401, 403, 404),
-            params=({"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}},),
+            params=(path_id("batch_id"),),
         )
     },
     "/risks": {
         "get": operation(
             "Risk flags (staff; finance sees levels without the benefit)",
             errors=(401, 403, 422),
-            params=(
-                {"name": "status", "in": "query", "schema": {"enum": list(FLAG_STATUSES)}},
-                {"name": "person_id", "in": "query", "schema": {"type": "integer"}},
-            ),
+            params=(query("status", {"enum": list(FLAG_STATUSES)}), query("person_id", ID)),
         ),
         "post": _create(
             "Raise a flag by hand (409 flag_exists for the same person, rule and period)",
@@ -366,7 +387,7 @@ PATHS: dict[str, dict] = {
     "/risks/{flag_id}/acknowledge": {"post": _move("Acknowledge an open flag", FLAG_ID, body="NoteIn")},
     "/risks/{flag_id}/resolve": {"post": _move("Resolve a flag", FLAG_ID, body="NoteIn")},
     "/risks/{flag_id}/notes": {
-        "post": _create("Add a note to a flag", "NoteIn", errors=(401, 403, 404, 422), params=(FLAG_ID,))
+        "post": _create("Add a note to a flag", "NoteTextIn", errors=(401, 403, 404, 422), params=(FLAG_ID,))
     },
     "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
 }
@@ -387,6 +408,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.BatchIn,
     schemas.RiskIn,
     schemas.NoteIn,
+    schemas.NoteTextIn,
 ]
 
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}

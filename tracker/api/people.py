@@ -9,7 +9,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import bp
 from tracker.api.base import current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404, writes
-from tracker.api.schemas import ClaimIn, ConsentIn, PersonIn, PreferenceIn
+from tracker.api.schemas import MAX_PREFERENCES, ClaimIn, ConsentIn, PersonIn, PreferenceIn
 from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -17,7 +17,7 @@ from tracker.people import service
 from tracker.people.models import Person
 from tracker.picks import pick
 from tracker.timeutil import today
-from tracker.vocab import BENEFIT_INFO_ROLES, STAFF_ROLES
+from tracker.vocab import BENEFIT_INFO_ROLES, MAX_PAGE, MAX_PER_PAGE, STAFF_ROLES
 
 #: Who may change a person's own records: the people who look after them, and a contributor (for
 #: themselves only: anyone else is a 404).
@@ -67,8 +67,8 @@ def create_person():
 def list_people():
     require_role(*STAFF_ROLES)
     try:
-        page = min(1_000_000, max(1, int(request.args.get("page", 1))))
-        per_page = min(200, max(1, int(request.args.get("per_page", 50))))
+        page = min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
+        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
     except ValueError:
         raise ValidationFailed({"page": ["Use whole numbers for page and per_page."]}) from None
     result = service.list_people(request.args.get("q"), page=page, per_page=per_page)
@@ -90,8 +90,8 @@ _prefs = TypeAdapter(list[PreferenceIn])
 def put_preferences(person_id: int):
     person = _person_to_change(person_id)
     prefs = parse_list_body(_prefs, "preferences")
-    if len(prefs) > 7:
-        raise ValidationFailed({"preferences": ["Give at most 7 ways of being paid."]})
+    if len(prefs) > MAX_PREFERENCES:
+        raise ValidationFailed({"preferences": [f"Give at most {MAX_PREFERENCES} ways of being paid."]})
     service.set_preferences(person, [p.model_dump() for p in prefs], actor=current_api_user())
     return jsonify(person_json(person)), 200
 

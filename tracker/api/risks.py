@@ -7,7 +7,7 @@ from flask import jsonify, request
 
 from tracker.api import bp
 from tracker.api.base import current_api_user, found_or_404, parse_body, parse_person_body, require_role, writes
-from tracker.api.schemas import NoteIn, RiskIn
+from tracker.api.schemas import NoteIn, NoteTextIn, RiskIn
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.risks import service
@@ -77,6 +77,6 @@ def resolve_risk(flag_id: int):
 def note_risk(flag_id: int):
     require_role(*BENEFIT_INFO_ROLES)
     flag = _flag(flag_id)
-    body = parse_body(NoteIn)
-    service.add_note(flag, body.note or "", actor=current_api_user())
+    body = parse_body(NoteTextIn)
+    service.add_note(flag, body.note, actor=current_api_user())
     return jsonify(service.flag_json(flag, redact=_redact())), 201

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, jsonify, request
 from pydantic import Field
 
 from tracker.api import bp, openapi
 from tracker.api.base import current_api_user, not_found, parse_body, require_role, writes
-from tracker.api.schemas import EmptyIn, Strict
+from tracker.api.schemas import Day, EmptyIn, Id, Strict
 from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -24,18 +22,29 @@ BANK_ROLES = (*FINANCE_ROLES, "contributor")
 
 
 class PaymentRunIn(Strict):
-    payment_ids: list[int] = Field(min_length=1, max_length=service.MAX_RUN)
-    pay_on: date
+    payment_ids: list[Id] = Field(min_length=1, max_length=service.MAX_RUN)
+    pay_on: Day
 
 
 class RunPaidIn(Strict):
-    paid_on: date
+    paid_on: Day
 
 
 class BankAccountIn(Strict):
-    account_name: str = Field(min_length=1, max_length=100)
-    sort_code: str = Field(min_length=1, max_length=20)
-    account_number: str = Field(min_length=1, max_length=20)
+    """Checked by tracker.runs.accounts, whose rules the document states (the account name's
+    characters and length, the sort code's and the account number's digits)."""
+
+    account_name: str = Field(
+        min_length=1,
+        max_length=100,
+        json_schema_extra={"maxLength": accounts.NAME_MAX, "pattern": accounts.ACCOUNT_NAME.pattern},
+    )
+    sort_code: str = Field(
+        min_length=1, max_length=20, json_schema_extra={"pattern": "^(" + accounts.SORT_CODE.pattern + ")$"}
+    )
+    account_number: str = Field(
+        min_length=1, max_length=20, json_schema_extra={"pattern": "^" + accounts.ACCOUNT_NUMBER.pattern + "$"}
+    )
 
 
 def run_json(run: PaymentRun) -> dict:
@@ -140,8 +149,8 @@ def put_bank_account(person_id: int):
     return jsonify(bank_json(person.id, details)), 200
 
 
-RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+RUN_ID = openapi.path_id("run_id")
+PERSON_ID = openapi.PERSON_ID
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
 RUN = {
     "type": "object",
@@ -179,18 +188,15 @@ BANK = {
         "account_number": {"type": ["string", "null"], "description": "masked: ****5678"},
     },
 }
-FILE_FORMAT = {"name": "format", "in": "query", "schema": {"enum": list(files.FORMATS), "default": "csv"}}
+FILE_FORMAT = openapi.query("format", {"enum": list(files.FORMATS), "default": "csv"})
 
-_ERRORS = {403: "Your role may not do this", 404: "Not found", 409: "A cancelled run", 422: "Unknown format"}
 FILE_DOWNLOAD = {
-    "summary": "The bank file: CSV, XLSX or Bacs Standard 18 (bank details in full; the download is audited)",
+    "summary": "The bank file: CSV, XLSX or Bacs Standard 18 (bank details in full; the download is audited); "
+    "409 for a cancelled run, 422 for an unknown format",
     "parameters": [RUN_ID, FILE_FORMAT],
     "responses": {
         "200": {"description": "The file", "content": {"text/csv": {}, "text/plain": {}, files.XLSX_MIME: {}}},
-        **{
-            str(code): {"description": text, "content": {"application/json": {"schema": openapi._ref("Error")}}}
-            for code, text in _ERRORS.items()
-        },
+        **openapi.error_responses((403, 404, 409, 422)),
     },
 }
 # path -> (method, summary, request model, success status, answer schema, error statuses, path parameters)

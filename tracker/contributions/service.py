@@ -16,9 +16,7 @@ from tracker.payments.models import Payment, payment_contribution
 from tracker.people.models import Person
 from tracker.picks import pick
 from tracker.rules import ledger
-from tracker.vocab import MAX_AMOUNT, SERVICE_USER_CONTEXTS
-
-MAX_HOURS = Decimal("24")
+from tracker.vocab import MAX_AMOUNT, MAX_HOURS, SERVICE_USER_CONTEXTS
 
 
 def _text(data, name, errors, *, required=False, limit=200):

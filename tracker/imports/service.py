@@ -40,6 +40,7 @@ from tracker.payments.service import parse_payment
 from tracker.people.models import Person
 from tracker.rules import ledger
 from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
+from tracker.vocab import MAX_ID
 
 MAX_ROWS = 20_000
 # Lines read, empty ones included: a sheet formatted down to row 1,048,576 is refused, not read for minutes.
@@ -48,7 +49,6 @@ MAX_COLUMNS = 100
 EARLIEST = date(2000, 1, 1)
 CHUNK = 500  # ids per IN (...) query
 log = logging.getLogger(__name__)
-MAX_ID = 2**63 - 1  # the largest id a database integer holds
 
 KINDS = ("contributions", "payments")
 WHOLE_ROW = "*"  # a problem with the row itself, not one column

@@ -14,11 +14,9 @@ from tracker.errors import ValidationFailed
 from tracker.payments.models import Expense, Payment, payment_contribution
 from tracker.people.models import Person
 from tracker.timeutil import parse_day
-from tracker.vocab import PAYMENT_KINDS, PAYMENT_STATUSES
+from tracker.vocab import MAX_ID, MAX_PAGE, MAX_PER_PAGE, PAYMENT_KINDS, PAYMENT_SORTS, PAYMENT_STATUSES
 
-MAX_PER_PAGE = 200
-#: The payments list's sortable columns: ?sort=date (oldest first) or ?sort=-date (newest first).
-SORTS = ("date", "amount", "person", "status")
+SORTS = PAYMENT_SORTS
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ def parse_filters(args) -> Filters:
     """Read filters from query arguments; a bad value is a 422 naming the argument."""
     errors: dict[str, list[str]] = {}
 
-    def integer(name, default=None, low=1, high=2**63 - 1):
+    def integer(name, default=None, low=1, high=MAX_ID):
         raw = args.get(name)
         if raw in (None, ""):
             return default
@@ -90,7 +88,7 @@ def parse_filters(args) -> Filters:
         kind=kind,
         date_from=day("from"),
         date_to=day("to"),
-        page=integer("page", 1, 1, 1_000_000),
+        page=integer("page", 1, 1, MAX_PAGE),
         per_page=integer("per_page", 50, 1, MAX_PER_PAGE),
         sort=sort,
     )

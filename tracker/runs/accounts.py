@@ -23,6 +23,9 @@ from tracker.runs import crypto
 from tracker.runs.models import BankAccount
 
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9 .&/\-]+$")
+#: Six digits, alone or in pairs split the same way each time (12-34-56, 12 34 56).
+SORT_CODE = re.compile(r"[0-9]{6}|[0-9]{2}-[0-9]{2}-[0-9]{2}|[0-9]{2} [0-9]{2} [0-9]{2}")
+ACCOUNT_NUMBER = re.compile(r"[0-9]{8}")
 NAME_MAX = 18  # what a Bacs record holds
 STAFF_WHO_SEE = ("admin", "finance")
 
@@ -58,7 +61,7 @@ def _name_errors(name: str) -> list[str]:
 def _sort_code_errors(raw: str, digits: str) -> list[str]:
     if not raw:
         return ["Enter the sort code, like 12-34-56."]
-    if not re.fullmatch(r"\d{2}([- ]?)\d{2}\1\d{2}", raw) or len(digits) != 6:
+    if not SORT_CODE.fullmatch(raw) or len(digits) != 6:
         return ["A sort code is 6 digits, like 12-34-56."]
     return []
 
@@ -66,7 +69,7 @@ def _sort_code_errors(raw: str, digits: str) -> list[str]:
 def _account_errors(number: str) -> list[str]:
     if not number:
         return ["Enter the account number."]
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return ["An account number is digits only."]
     if len(number) != 8:
         return ["A UK account number is 8 digits. If yours is shorter, ask your bank for the 8-digit form."]
