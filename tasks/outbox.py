@@ -2,9 +2,21 @@ from celery import shared_task
 from flask import current_app
 
 from tracker import jobs
+from tracker.api import idempotency
 
 
 @shared_task(name="tracker.outbox.sweep")
 def sweep() -> int:
-    """Re-drive outbox rows that were committed but never reached the broker."""
-    return jobs.redrive(current_app.config["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    """Send again outbox rows that never reached the broker, that the broker lost, or whose worker died."""
+    cfg = current_app.config
+    return jobs.redrive(cfg["OUTBOX_REDRIVE_AFTER_SECONDS"], restart_after_seconds=cfg["OUTBOX_RESTART_AFTER_SECONDS"])
+
+
+@shared_task(name="tracker.outbox.purge")
+def purge() -> dict:
+    """Forget outbox rows whose task ran, and idempotency records, once past their retention."""
+    cfg = current_app.config
+    return {
+        "outbox": jobs.purge_done(cfg["OUTBOX_RETENTION_HOURS"]),
+        "idempotency": idempotency.purge(cfg["IDEMPOTENCY_TTL_HOURS"]),
+    }
