@@ -144,9 +144,12 @@ def _redis_broker_options(timeout: float) -> dict:
         # Look for unacknowledged messages of dead workers every 30 s.
         "unacked_restore_interval": 30,
         "unacked_restore_throttle": 1,
-        # A publish or a connect never waits longer than this on a broker that is down or hung.
+        # A publish or a connect never waits longer than this on a broker that is down or hung, and
+        # a publish connects once, with no pause and no retry (the worker reconnects on its own terms,
+        # broker_connection_max_retries below).
         "socket_timeout": max(timeout, 0.1),
         "socket_connect_timeout": max(timeout, 0.1),
+        "max_retries": 0,
     }
 
 
