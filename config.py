@@ -40,7 +40,7 @@ class Defaults:
     # in memory meanwhile; it never turns an outage into an error on every request.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
     SIGN_IN_LIMIT = "5 per minute;20 per hour"
     # Failed sign-ins per account (whatever the address), then "try again in N minutes".
     SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
@@ -87,6 +87,8 @@ class Defaults:
     # The web tier never waits on the broker longer than this (connect, publish): a broker that is
     # down or hung leaves the outbox row pending for the sweep.
     BROKER_TIMEOUT_SECONDS = 0.5
+    # After a failed send, a web process leaves new work to the outbox sweep for this long.
+    BROKER_BACKOFF_SECONDS = 10
     # Database: connecting, and any one statement, give up after these many seconds (PostgreSQL).
     DATABASE_CONNECT_TIMEOUT_SECONDS = 5
     DATABASE_STATEMENT_TIMEOUT_SECONDS = 60
@@ -229,6 +231,7 @@ INT_SETTINGS = (
     "DATABASE_CONNECT_TIMEOUT_SECONDS",
     "DATABASE_STATEMENT_TIMEOUT_SECONDS",
     "READY_TIMEOUT_SECONDS",
+    "BROKER_BACKOFF_SECONDS",
 )
 
 

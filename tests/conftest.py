@@ -106,6 +106,8 @@ def base_config(database_url: str, broker_dir: Path, **extra) -> dict:
         "STORAGE_DIR": str(broker_dir.parent / "documents"),
         "BROKER_DIR": str(broker_dir),
         "CELERY": celery_settings(None, None, str(broker_dir), database_url),
+        # Tests that make the broker fail on purpose must not hold back the next test's sends.
+        "BROKER_BACKOFF_SECONDS": 0,
     }
     cfg.update(extra)
     return cfg

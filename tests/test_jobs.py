@@ -217,3 +217,27 @@ def test_beat_sweeps_the_outbox_every_minute_and_purges_hourly(app):
     schedule = app.extensions["celery"].conf.beat_schedule
     assert schedule["outbox-sweep"]["schedule"] == 60.0
     assert schedule["outbox-purge"]["task"] == "tracker.outbox.purge"
+
+
+def test_after_a_failed_send_requests_leave_work_to_the_sweep_for_a_while(make_app, monkeypatch):
+    """One failure ends the batch (the rest would wait on the broker too), and for
+    BROKER_BACKOFF_SECONDS requests do not try the broker; the sweep still does."""
+    app = make_app(BROKER_BACKOFF_SECONDS=30)
+    tries = []
+
+    def down(name, **kw):
+        tries.append(kw["task_id"])
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(app.extensions["celery"], "send_task", down)
+    with app.app_context():
+        enqueue_after_commit("tracker.health.ping", "a")
+        enqueue_after_commit("tracker.health.ping", "b")
+        db.session.commit()
+        assert len(tries) == 1
+        enqueue_after_commit("tracker.health.ping", "c")
+        db.session.commit()
+        assert len(tries) == 1  # resting: not even tried
+        assert set(db.session.scalars(sa.select(OutboxTask.status))) == {"pending"}
+        monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, **kw: tries.append(kw["task_id"]))
+        assert jobs.redrive(0) == 3

@@ -4,12 +4,16 @@ only once a worker has run it.
 ``enqueue_after_commit(name, *args)`` writes an outbox row in the caller's transaction and
 remembers its id on the session. After the outermost commit the row is sent to the broker and
 marked ``sent``. If the transaction (or the savepoint around the call) rolls back, the row is gone
-and nothing is sent. Sending never holds a request up: the broker has ``BROKER_TIMEOUT_SECONDS``
-to take the message, there is no retry and no subscription to a result; if it is down or hung the
-row stays ``pending``. The task marks its row ``running`` when a worker starts it and ``done`` when
-it ends (``tracker.celery.TrackerTask``). The periodic sweep (``tracker.outbox.sweep``) sends again
-every row still ``pending`` or ``sent`` after ``OUTBOX_REDRIVE_AFTER_SECONDS`` (the broker was down,
-or took the message and lost it) and every row ``running`` after ``OUTBOX_RESTART_AFTER_SECONDS``
+and nothing is sent.
+
+Sending never holds a request up: the broker has ``BROKER_TIMEOUT_SECONDS`` to take the message,
+with no retry and no subscription to a result. If it is down or hung the row stays ``pending``, and
+for ``BROKER_BACKOFF_SECONDS`` this process's requests do not try the broker at all.
+
+The task marks its row ``running`` when a worker starts it and ``done`` when it ends
+(``tracker.celery.TrackerTask``). The periodic sweep (``tracker.outbox.sweep``) sends again every
+row still ``pending`` or ``sent`` after ``OUTBOX_REDRIVE_AFTER_SECONDS`` (the broker was down, or
+took the message and lost it) and every row ``running`` after ``OUTBOX_RESTART_AFTER_SECONDS``
 (its worker was killed). Tasks are idempotent, and a delivery of a row already done does nothing.
 Rows done more than ``OUTBOX_RETENTION_HOURS`` ago are purged (``tracker.outbox.purge``).
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -29,6 +34,7 @@ from tracker.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 _PENDING = "tracker.pending_outbox_ids"
+_BROKER_RESTING = "tracker.broker_resting_until"
 #: A message sent from the outbox has the task id ``outbox-ID``.
 TASK_ID_PREFIX = "outbox-"
 
@@ -83,7 +89,8 @@ def send_outbox_rows(ids: list[int], statuses: tuple[str, ...] = ("pending",)) -
     """Send the outbox rows with these ids that are in one of ``statuses``; returns how many were sent.
 
     Uses its own short transactions, so it can run right after a commit. Rows that no longer
-    exist (their transaction or savepoint rolled back) or have moved on are skipped.
+    exist (their transaction or savepoint rolled back) or have moved on are skipped. The first
+    failure ends the batch: the broker is down or hung, and the rest would only wait on it too.
     """
     if not ids:
         return 0
@@ -101,12 +108,25 @@ def send_outbox_rows(ids: list[int], statuses: tuple[str, ...] = ("pending",)) -
             values: dict = {"attempts": table.c.attempts + 1}
             if error is None:
                 values.update(status="sent", sent_at=utcnow())
-                sent += 1
             else:
                 values["last_error"] = error[:500]
             conn.execute(table.update().where(table.c.id == row.id, table.c.status == row.status).values(**values))
             conn.commit()
+            if error is not None:
+                _rest_the_broker()
+                break
+            sent += 1
     return sent
+
+
+def _rest_the_broker() -> None:
+    """After a failed send, requests leave their rows to the sweep for BROKER_BACKOFF_SECONDS."""
+    seconds = float(current_app.config.get("BROKER_BACKOFF_SECONDS") or 0)
+    current_app.extensions[_BROKER_RESTING] = time.monotonic() + seconds
+
+
+def _broker_resting() -> bool:
+    return time.monotonic() < current_app.extensions.get(_BROKER_RESTING, 0.0)
 
 
 def _publish(task_name: str, args: list, row_id: int) -> str | None:
@@ -192,7 +212,7 @@ def _after_commit(session: so.Session) -> None:
     if session.in_nested_transaction():
         return
     ids = session.info.pop(_PENDING, None)
-    if ids and has_app_context():
+    if ids and has_app_context() and not _broker_resting():
         send_outbox_rows(ids)
 
 
