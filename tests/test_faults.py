@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -258,3 +259,88 @@ def test_a_worker_killed_with_minus_9_loses_nothing(web, redis_server, database_
     finally:
         stop_worker(proc, log)
     assert _documents(app) == 1
+
+
+# ---- the database, behind a proxy this test starts, stops and hangs ------------------------------
+
+
+class Proxy:
+    """``tests/tcp_proxy.py`` as a process, on a spare port, in front of ``host:port``."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        script = Path(__file__).with_name("tcp_proxy.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), str(self.port), self.target[0], str(self.target[1])],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        if sig == signal.SIGKILL:
+            self.proc.wait()
+
+
+@pytest.fixture
+def proxied_database(make_app, own_postgres_url) -> Iterator[tuple]:
+    """An app whose database (its own, on PostgreSQL) is reached through a proxy process."""
+    url = sa.engine.make_url(own_postgres_url)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.start()
+    app = make_app(
+        SQLALCHEMY_DATABASE_URI=url.set(port=proxy.port).render_as_string(hide_password=False),
+        READY_TIMEOUT_SECONDS=1,
+        DATABASE_STATEMENT_TIMEOUT_SECONDS=1,
+    )
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+    yield app, proxy
+    if proxy.proc is not None and proxy.proc.poll() is None:
+        proxy.signal(signal.SIGCONT)
+        proxy.signal(signal.SIGKILL)
+
+
+def _sign_in_attempt(client) -> int:
+    """A request that reads the database: a wrong password answers the form again (422)."""
+    return client.post("/sign-in", data={"email": "nobody@example.org", "password": "wrong password"}).status_code
+
+
+def test_a_database_down_hung_or_restarted_costs_no_bare_500_and_no_long_wait(proxied_database):
+    app, proxy = proxied_database
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    assert _sign_in_attempt(client) == 422
+
+    # A statement that runs too long is cancelled by the server: a 503, not a hung request.
+    with app.app_context():
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError):
+            db.session.execute(sa.text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - started < 3
+        db.session.remove()
+
+    proxy.signal(signal.SIGSTOP)  # hung: the probe gives up quickly
+    started = time.monotonic()
+    ready = client.get("/readyz")
+    assert time.monotonic() - started < 2.5
+    assert ready.status_code == 503 and ready.get_json()["checks"]["database"] == "error: timed out"
+    proxy.signal(signal.SIGCONT)
+
+    proxy.signal(signal.SIGKILL)  # down: every open connection is cut
+    page = client.post("/sign-in", data={"email": "nobody@example.org", "password": "wrong password"})
+    assert page.status_code == 503 and "not available just now" in page.get_data(as_text=True)
+    assert client.get("/readyz").status_code == 503
+
+    proxy.start()  # back (a restart): connections cut meanwhile are replaced before use
+    assert _sign_in_attempt(client) == 422
+    assert client.get("/readyz").status_code == 200
