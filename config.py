@@ -54,6 +54,11 @@ class Defaults:
     # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # A throttling store that fails (Redis down or hung) lets requests through and logs it, counting
+    # in memory meanwhile; it never turns an outage into an error on every request.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
     SIGN_IN_LIMIT = "5 per minute;20 per hour"
     # Failed sign-ins per account (whatever the address), then "try again in N minutes".
     SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
@@ -87,10 +92,29 @@ class Defaults:
     # use the address they were opened at.
     INVITE_LINK_HOURS = 72
     PUBLIC_URL = "http://127.0.0.1:5000"
-    # Idempotency keys are kept at least this long (hours).
+    # Idempotency keys are kept this long (hours), then purged by beat.
     IDEMPOTENCY_TTL_HOURS = 48
-    # Outbox rows still pending after this many seconds are re-driven by the sweep.
+    # A retry with the Idempotency-Key of a request still under way waits this long for its answer.
+    IDEMPOTENCY_WAIT_SECONDS = 10
+    # Outbox rows not yet sent, or sent and not yet started by a worker, after this many seconds are
+    # sent again by the sweep (which runs every OUTBOX_SWEEP_SECONDS): work a broker lost runs late,
+    # never not at all.
     OUTBOX_REDRIVE_AFTER_SECONDS = 60
+    OUTBOX_SWEEP_SECONDS = 60
+    # A task started this long ago and never finished (its worker was killed) is sent again.
+    OUTBOX_RESTART_AFTER_SECONDS = 720
+    # Outbox rows whose task has run are purged after this many hours.
+    OUTBOX_RETENTION_HOURS = 168
+    # The web tier never waits on the broker longer than this (connect, publish): a broker that is
+    # down or hung leaves the outbox row pending for the sweep.
+    BROKER_TIMEOUT_SECONDS = 0.5
+    # After a failed send, a web process leaves new work to the outbox sweep for this long.
+    BROKER_BACKOFF_SECONDS = 10
+    # Database: connecting, and any one statement, give up after these many seconds (PostgreSQL).
+    DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+    DATABASE_STATEMENT_TIMEOUT_SECONDS = 60
+    # /readyz answers 503 when the database or the broker has not answered within this time.
+    READY_TIMEOUT_SECONDS = 2
     # Documents still queued after this long are queued again by the sweep.
     DOCUMENT_REDRIVE_AFTER_SECONDS = 600
     CELERY: dict = {}
@@ -134,14 +158,45 @@ def _crontab(**kw):
 crontab = _crontab
 
 
-def celery_settings(broker_url: str | None, result_backend: str | None, broker_dir: str, database_uri: str) -> dict:
-    """Celery settings shared by every run: JSON only, late acks, one message at a time."""
+#: Every task's hard time limit (seconds); a document render has its own, shorter one (tasks/documents.py).
+TASK_TIME_LIMIT = 600
+#: Redis hands a message a worker took but never acknowledged (the worker was killed) to another
+#: worker after this long: just over the longest a task may run, so a running task is never doubled.
+VISIBILITY_TIMEOUT = TASK_TIME_LIMIT + 60
+
+
+def _redis_broker_options(timeout: float) -> dict:
+    return {
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        # Look for unacknowledged messages of dead workers every 30 s.
+        "unacked_restore_interval": 30,
+        "unacked_restore_throttle": 1,
+        # A publish or a connect never waits longer than this on a broker that is down or hung, and
+        # a publish connects once, with no pause and no retry (the worker reconnects on its own terms,
+        # broker_connection_max_retries below).
+        "socket_timeout": max(timeout, 0.1),
+        "socket_connect_timeout": max(timeout, 0.1),
+        "max_retries": 0,
+    }
+
+
+def celery_settings(
+    broker_url: str | None,
+    result_backend: str | None,
+    broker_dir: str,
+    database_uri: str,
+    *,
+    broker_timeout: float = 0.5,
+    sweep_seconds: float = 60.0,
+) -> dict:
+    """Celery settings shared by every run: JSON only, late acks, one message at a time, short broker
+    timeouts, and a worker that never stops reconnecting."""
     if broker_url:
         settings: dict = {"broker_url": broker_url, "result_backend": result_backend or broker_url}
         if broker_url.startswith(("redis://", "rediss://")):
-            # The hard time limit below must stay under the visibility timeout, or Redis
-            # re-delivers a task that is still running.
-            settings["broker_transport_options"] = {"visibility_timeout": 3600}
+            settings["broker_transport_options"] = _redis_broker_options(broker_timeout)
+        if settings["result_backend"].startswith(("redis://", "rediss://")):
+            settings["redis_socket_timeout"] = settings["redis_socket_connect_timeout"] = max(broker_timeout, 0.1)
     else:
         result_uri = result_backend or database_uri
         settings = _celery_defaults(broker_dir, result_uri.removeprefix("db+"))
@@ -154,12 +209,19 @@ def celery_settings(broker_url: str | None, result_backend: str | None, broker_d
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
-            "task_time_limit": 600,
-            "task_soft_time_limit": 540,
+            "task_time_limit": TASK_TIME_LIMIT,
+            "task_soft_time_limit": TASK_TIME_LIMIT - 60,
+            # Publishing: connect within the timeout, never retry in the caller (the outbox sweep does).
+            "broker_connection_timeout": max(broker_timeout, 0.1),
+            "task_publish_retry": False,
+            # The worker: keep reconnecting to the broker for as long as it is away.
+            "broker_connection_retry": True,
             "broker_connection_retry_on_startup": True,
+            "broker_connection_max_retries": None,
             "timezone": "Europe/London",
             "beat_schedule": {
-                "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": 60.0},
+                "outbox-sweep": {"task": "tracker.outbox.sweep", "schedule": float(sweep_seconds)},
+                "outbox-purge": {"task": "tracker.outbox.purge", "schedule": crontab(minute=35)},
                 "documents-redrive": {"task": "tracker.documents.redrive", "schedule": 300.0},
                 # Every hour at five past, so the day's first scan (which keeps everyone's
                 # position for the dashboard, tracker/risks/positions.py) runs soon after midnight.
@@ -194,6 +256,36 @@ def _normalise_db_url(url: str) -> str:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+#: Settings read from the environment as whole numbers.
+INT_SETTINGS = (
+    "TRUSTED_PROXIES",
+    "INVITE_LINK_HOURS",
+    "SMTP_PORT",
+    "IDEMPOTENCY_TTL_HOURS",
+    "IDEMPOTENCY_WAIT_SECONDS",
+    "OUTBOX_REDRIVE_AFTER_SECONDS",
+    "OUTBOX_SWEEP_SECONDS",
+    "OUTBOX_RESTART_AFTER_SECONDS",
+    "OUTBOX_RETENTION_HOURS",
+    "DATABASE_CONNECT_TIMEOUT_SECONDS",
+    "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+    "READY_TIMEOUT_SECONDS",
+    "BROKER_BACKOFF_SECONDS",
+)
+
+
+def _numbers(env: Mapping[str, str]) -> dict:
+    """The whole-number settings, and the broker timeout (seconds, fractions allowed)."""
+    out: dict = {key: int(env[key]) for key in INT_SETTINGS if env.get(key, "").isdigit()}
+    try:
+        timeout = float(env.get("BROKER_TIMEOUT_SECONDS", ""))
+    except ValueError:
+        return out
+    if timeout > 0:
+        out["BROKER_TIMEOUT_SECONDS"] = timeout
+    return out
 
 
 def is_development(env_name: str) -> bool:
@@ -238,9 +330,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
-    for key in ("TRUSTED_PROXIES", "INVITE_LINK_HOURS", "SMTP_PORT"):
-        if env.get(key, "").isdigit():
-            out[key] = int(env[key])
+    out.update(_numbers(env))
     for key in (
         "SMTP_HOST",
         "SMTP_USER",

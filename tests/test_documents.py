@@ -513,3 +513,45 @@ def test_the_options_are_part_of_what_makes_two_requests_the_same(app, api_as, p
     assert api.post("/documents", json=base).get_json()["id"] == plain
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 3
+
+
+def test_a_statement_is_made_afresh_when_its_figures_changed_and_the_old_one_is_kept(app, person, sent, api_as):
+    """Asked for again after a new payment in its period, a statement is the same document; asked
+    for fresh, it is a new version with the new figures, and the first is kept and listed."""
+    from tracker.people.models import Person
+
+    with app.app_context():
+        p = db.session.get(Person, person)
+        first, _ = service.request_document(p, "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None)
+        db.session.commit()
+        first_id = first.id
+        assert render_document(first_id) == "ready"
+        # Nothing changed: fresh or not, the same document.
+        same, created = service.request_document(
+            p, "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None, fresh=True
+        )
+        assert same.id == first_id and not created
+        payment(person, "45.67", date(2025, 4, 28))
+        db.session.commit()
+        again, created = service.request_document(p, "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None)
+        assert again.id == first_id and not created
+    api = api_as("coordinator")
+    body = {"person_id": person, "kind": "statement", "start_on": "2025-04-01", "end_on": "2025-04-30", "fresh": True}
+    resp = api.post("/documents", json=body)
+    assert resp.status_code == 202
+    second = resp.get_json()
+    assert second["id"] != first_id and second["version"] == 2 and second["status"] == "queued"
+    assert api.post("/documents", json=body).get_json()["id"] == second["id"]  # queued: nothing to compare yet
+    with app.app_context():
+        assert render_document(second["id"]) == "ready"
+        old, new = db.session.get(Document, first_id), db.session.get(Document, second["id"])
+        assert "£45.67" not in text_of(service.storage().read(old.file_name))
+        assert "£45.67" in text_of(service.storage().read(new.file_name))
+        assert old.status == "ready" and old.figures_key != new.figures_key
+        # Asked for again (fresh or not), the newest version.
+        newest, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None, fresh=True
+        )
+        assert newest.id == second["id"]
+        listed = db.session.scalars(sa.select(Document.version).where(Document.person_id == person)).all()
+    assert sorted(listed) == [1, 2]

@@ -41,16 +41,22 @@ def worker_app(worker_env, make_app, database_url):
     return make_app(CELERY=celery, BROKER_DIR=worker_env.get("BROKER_DIR", ""))
 
 
-def _result(app, task_id, timeout=90):
-    return app.extensions["celery"].AsyncResult(task_id).get(timeout=timeout)
-
-
 def test_worker_runs_a_task_enqueued_after_commit(worker_app):
+    """The outbox asks for no result: the row itself says the task has run."""
     with worker_app.app_context():
         row = enqueue_after_commit("tracker.health.ping", "hello")
         db.session.commit()
-        assert db.session.get(OutboxTask, row.id).status == "sent"
-        assert _result(worker_app, f"outbox-{row.id}") == "pong:hello"
+        row_id = row.id
+        assert db.session.get(OutboxTask, row_id).status in ("sent", "running", "done")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with worker_app.app_context():
+            done = db.session.get(OutboxTask, row_id)
+            if done.status == "done":
+                break
+            db.session.remove()
+        time.sleep(0.1)
+    assert done.status == "done" and done.started_at is not None and done.last_error is None
 
 
 def test_worker_reads_the_same_database(worker_app):

@@ -119,12 +119,30 @@ def _finish_config(app: Flask) -> None:
             cfg.pop("_CELERY_RESULT_BACKEND", None),
             cfg["BROKER_DIR"],
             cfg["SQLALCHEMY_DATABASE_URI"],
+            broker_timeout=float(cfg["BROKER_TIMEOUT_SECONDS"]),
+            sweep_seconds=float(cfg["OUTBOX_SWEEP_SECONDS"]),
         )
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg)
+
+
+def _engine_options(cfg) -> dict:
+    """Connections are checked before use (a restarted database costs no request an error), and
+    connecting and statements are bounded in time."""
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    opts = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    opts.setdefault("pool_pre_ping", True)
     if uri.startswith("sqlite") and ":memory:" not in uri and uri != "sqlite://":
-        opts = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         opts.setdefault("connect_args", {"timeout": 30})
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+    elif uri.startswith("postgresql"):
+        statement_ms = int(cfg["DATABASE_STATEMENT_TIMEOUT_SECONDS"]) * 1000
+        opts.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": max(2, int(cfg["DATABASE_CONNECT_TIMEOUT_SECONDS"])),
+                "options": f"-c statement_timeout={statement_ms}",
+            },
+        )
+    return opts
 
 
 def _refuse_unsafe_production(cfg: dict, dev_secret: str) -> None:

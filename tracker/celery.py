@@ -34,7 +34,7 @@ from celery import Celery, Task, signals
 from celery.exceptions import Retry
 from flask import Flask, current_app, has_app_context
 
-from tracker import logs
+from tracker import jobs, logs
 from tracker.extensions import db
 
 log = logging.getLogger("tracker.tasks")
@@ -74,8 +74,29 @@ class TrackerTask(Task):
         # Called from inside an app (a test, a shell, eager mode): a new context of that app, so
         # the task has its own session and never commits the caller's.
         flask_app = _current_flask_app() if has_app_context() else self.app.flask_app
-        with flask_app.app_context(), unit_of_work(self.name):
-            return self.run(*args, **kwargs)
+        with flask_app.app_context():
+            row_id = jobs.outbox_id(self.request.id)
+            if row_id is None:
+                with unit_of_work(self.name):
+                    return self.run(*args, **kwargs)
+            return self._run_outbox_row(row_id, *args, **kwargs)
+
+    def _run_outbox_row(self, row_id: int, *args: Any, **kwargs: Any) -> Any:
+        """A message from the outbox: its row is marked running, then done once the task has run
+        (or failed for good); a retry leaves it running. A second delivery of a done row does nothing."""
+        if not jobs.task_started(row_id):
+            log.info("Task %s: outbox row %s is already done", self.name, row_id)
+            return None
+        try:
+            with unit_of_work(self.name):
+                result = self.run(*args, **kwargs)
+        except Retry:
+            raise
+        except BaseException as exc:
+            jobs.task_done(row_id, f"failed: {type(exc).__name__}")
+            raise
+        jobs.task_done(row_id)
+        return result
 
     @contextmanager
     def step(self) -> Iterator[None]:

@@ -42,8 +42,10 @@ PLAIN_TITLES = {
     422: "Some of the information is not valid",
     429: "Too many attempts",
     500: "Something went wrong on our side",
-    503: "Not available just now",
+    503: "The tracker is not available just now",
 }
+
+UNAVAILABLE = "The tracker cannot reach its database just now. Please try again in a minute."
 
 
 def whole_numbers_up_to(n: int) -> str:
@@ -232,6 +234,20 @@ def _init_error_handlers(app: Flask) -> None:
         )
         return resp
 
+    @app.errorhandler(sa.exc.OperationalError)
+    def database_unavailable(err: sa.exc.OperationalError):
+        """The database is down, restarting or too slow: a 503 that needs no database to answer."""
+        log.warning("Database unavailable: %s", type(err.orig).__name__ if err.orig is not None else err)
+        _forget_session_and_user()
+        if _is_api():
+            resp = api_error(503, "unavailable", UNAVAILABLE)
+        else:
+            resp = app.make_response(
+                (render_template("error.html", status=503, title=PLAIN_TITLES[503], message=UNAVAILABLE), 503)
+            )
+        resp.headers["Retry-After"] = "30"
+        return resp
+
     @app.errorhandler(Exception)
     def unexpected(err: Exception):
         log.exception("Unexpected error")
@@ -244,6 +260,17 @@ def _init_error_handlers(app: Flask) -> None:
             title=PLAIN_TITLES[500],
             message="Nothing was saved. Please try again, and tell an administrator if it keeps happening.",
         ), 500
+
+
+def _forget_session_and_user() -> None:
+    """After a database failure: end the session's transaction whatever state its connection is in,
+    and show the page as to someone signed out (loading the user, or the user's expired attributes,
+    would need the database)."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: the pool replaces it
+        log.warning("Could not roll back after a database failure", exc_info=True)
+    g._login_user = login_manager.anonymous_user()
 
 
 def _init_templates(app: Flask) -> None:

@@ -8,13 +8,10 @@ from collections.abc import Mapping, Sequence
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
-import sqlalchemy as sa
-from flask import Response, abort, g, make_response, request
+from flask import Response, abort, current_app, g, make_response, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy.exc import IntegrityError
 
-from tracker.api import bp
-from tracker.api.models import IdempotencyRecord
+from tracker.api import bp, idempotency
 from tracker.api.schemas import MONEY_FIELDS
 from tracker.auth import throttle
 from tracker.auth.access import visible_person
@@ -159,70 +156,47 @@ def _request_fingerprint() -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    resp = Response(record.body, status=record.status_code, mimetype="application/json")
-    resp.headers["Idempotent-Replayed"] = "true"
-    return resp
-
-
 def writes(view):
     """Wrap an API write: honour Idempotency-Key, then commit once.
 
-    The same key with the same body returns the first response and writes nothing new; the same
-    key with another body is a 422. Keys are scoped to the user.
+    The same key with the same body returns the first response and writes nothing new, also when
+    the retry arrives while the first is still running (it waits for it); the same key with another
+    body is a 422. Keys are scoped to the user (``tracker.api.idempotency``).
     """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         key = request.headers.get("Idempotency-Key")
-        fingerprint = None
-        if key is not None and request.method == "POST":
-            key = key.strip()
-            if not key or len(key) > 200:
-                raise ValidationFailed({"Idempotency-Key": ["Use a key of 1 to 200 characters."]})
-            fingerprint = _request_fingerprint()
-            found = _find(key)
-            if found is not None:
-                return _check_replay(found, fingerprint)
-        resp = make_response(view(*args, **kwargs))
-        if fingerprint is not None and 200 <= resp.status_code < 300:
-            db.session.add(
-                IdempotencyRecord(
-                    user_id=g.api_user.id,
-                    key=key,
-                    request_hash=fingerprint,
-                    status_code=resp.status_code,
-                    body=resp.get_data(as_text=True),
-                )
-            )
+        if key is None or request.method != "POST":
+            return _commit(make_response(view(*args, **kwargs)))
+        key = key.strip()
+        if not key or len(key) > 200:
+            raise ValidationFailed({"Idempotency-Key": ["Use a key of 1 to 200 characters."]})
+        user_id = g.api_user.id
+        db.session.commit()  # nothing of this request is written yet; the claim commits on its own
+        waited = idempotency.begin(user_id, key, _request_fingerprint(), current_app.config["IDEMPOTENCY_WAIT_SECONDS"])
+        if waited is not None:
+            return waited
         try:
-            db.session.commit()
-        except IntegrityError:
+            resp = make_response(view(*args, **kwargs))
+            answered = 200 <= resp.status_code < 300
+            if answered:
+                idempotency.answer(user_id, key, resp)
+            _commit(resp)
+        except BaseException:
             db.session.rollback()
-            found = _find(key) if key is not None and fingerprint is not None else None
-            if found is None or fingerprint is None:
-                raise
-            return _check_replay(found, fingerprint)
+            idempotency.give_back(user_id, key)
+            raise
+        if not answered:
+            idempotency.give_back(user_id, key)
         return resp
 
     return wrapped
 
 
-def _find(key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(
-        sa.select(IdempotencyRecord).where(IdempotencyRecord.user_id == g.api_user.id, IdempotencyRecord.key == key)
-    )
-
-
-def _check_replay(found: IdempotencyRecord, fingerprint: str):
-    if found.request_hash != fingerprint:
-        return api_error(
-            422,
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different request.",
-            {"Idempotency-Key": ["Use a new key for a different request."]},
-        )
-    return _replay(found)
+def _commit(resp: Response) -> Response:
+    db.session.commit()
+    return resp
 
 
 def not_found() -> NoReturn:
@@ -277,8 +251,6 @@ def _api_client_key() -> str:
 
 
 def _api_limit() -> str:
-    from flask import current_app
-
     return current_app.config["API_LIMIT"]
 
 

@@ -32,7 +32,7 @@ def create_document():
         if v
     }
     doc, _ = service.request_document(
-        person, body.kind, body.start_on, body.end_on, actor=current_api_user(), options=options
+        person, body.kind, body.start_on, body.end_on, actor=current_api_user(), options=options, fresh=body.fresh
     )
     return jsonify(service.document_json(doc)), 202
 

@@ -213,6 +213,7 @@ class DocumentIn(Strict):
     cover_letter: bool = False
     signatory: str | None = Field(default=None, max_length=100)
     training: str | None = Field(default=None, max_length=200)
+    fresh: bool = False
 
 
 class BatchIn(Strict):

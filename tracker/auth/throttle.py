@@ -5,6 +5,7 @@ account, and invalid API tokens per address."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
@@ -13,6 +14,8 @@ from limits import parse
 
 from tracker.extensions import limiter
 from tracker.timeutil import minutes_text
+
+log = logging.getLogger(__name__)
 
 
 def _on() -> bool:
@@ -25,20 +28,29 @@ def _key(scope: str, who: str) -> str:
 
 
 def wait_seconds(setting: str, scope: str, who: str) -> int:
-    """Seconds until ``who`` may try again under the limit in config ``setting`` (0: now)."""
+    """Seconds until ``who`` may try again under the limit in config ``setting`` (0: now). A storage
+    that fails lets the request through (and says so in the log), as Flask-Limiter's own limits do."""
     if not _on():
         return 0
     item = parse(current_app.config[setting])
     key = _key(scope, who)
-    if limiter.limiter.test(item, scope, key):
+    try:
+        if limiter.limiter.test(item, scope, key):
+            return 0
+        reset_at, _ = limiter.limiter.get_window_stats(item, scope, key)
+    except Exception:
+        log.exception("Throttling storage failed; letting the request through")
         return 0
-    reset_at, _ = limiter.limiter.get_window_stats(item, scope, key)
     return max(1, math.ceil(reset_at - time.time()))
 
 
 def count_failure(setting: str, scope: str, who: str) -> None:
-    if _on():
+    if not _on():
+        return
+    try:
         limiter.limiter.hit(parse(current_app.config[setting]), scope, _key(scope, who))
+    except Exception:
+        log.exception("Throttling storage failed; this failure was not counted")
 
 
 def too_many(wait: int, what: str) -> tuple[str, int]:

@@ -11,8 +11,9 @@ from tracker.extensions import Model, one_of
 from tracker.timeutil import utcnow
 
 DOCUMENT_KINDS = ("statement", "certificate", "training_certificate")
-#: What makes two requests the same document (a retry or a second click never makes another).
-UNIQUE_COLUMNS = ("person_id", "kind", "start_on", "end_on", "template_version", "options_key")
+#: What makes two requests the same document (a retry or a second click never makes another). A
+#: document made afresh because its period's figures changed is the next ``version``; the old stays.
+UNIQUE_COLUMNS = ("person_id", "kind", "start_on", "end_on", "template_version", "options_key", "version")
 DOCUMENT_STATUSES = ("queued", "ready", "failed")
 # Bump when a template changes: a new version makes a new document instead of reusing the old.
 TEMPLATE_VERSION = "1"
@@ -55,6 +56,10 @@ class Document(Model):
     options: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     # SHA-256 of the options' canonical JSON ('' for none): part of the document's identity.
     options_key: so.Mapped[str] = so.mapped_column(sa.String(64), default="", server_default="")
+    # 1, then 2, 3... each made afresh when the figures it shows had changed (the older ones are kept).
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    # SHA-256 of what the rendered document shows (its date of issue aside): set when it is ready.
+    figures_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("document_batch.id"), index=True)
     requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")

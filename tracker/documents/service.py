@@ -4,6 +4,7 @@ calls ``start_render`` and ``finish_render``, each one statement that writes, in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -13,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import IO
 
 import sqlalchemy as sa
@@ -161,9 +163,12 @@ def request_document(
     actor,
     options: dict | None = None,
     batch_id: int | None = None,
+    fresh: bool = False,
 ) -> tuple[Document, bool]:
     """Ask for a document. The same (person, kind, period, template, options) always gives the same
-    row: returns (document, created). A failed one is queued again."""
+    row, its newest version: returns (document, created). A failed one is queued again. With
+    ``fresh``, a ready document whose figures have changed since (a new payment in its period) is
+    made again as the next version; the old one is kept."""
     _check_request(kind, start_on, end_on)
     _check_requester(kind, options or {}, actor)
     key = dict(
@@ -174,12 +179,16 @@ def request_document(
         template_version=_version(kind, actor),
         options_key=options_key(options),
     )
-    existing = db.session.scalar(sa.select(Document).filter_by(**key))
+    existing = db.session.scalar(sa.select(Document).filter_by(**key).order_by(Document.version.desc()).limit(1))
+    if existing is not None and fresh and _figures_changed(existing, options or {}):
+        key["version"] = existing.version + 1
+        existing = None
     if existing is None:
         # INSERT ... ON CONFLICT DO NOTHING: two people asking at the same moment get one row,
         # without a savepoint (which pysqlite cannot nest inside a read-only transaction).
         values = dict(
             key,
+            version=key.get("version", 1),
             options=options or {},
             batch_id=batch_id,
             requested_by_id=getattr(actor, "id", None),
@@ -204,7 +213,7 @@ def request_document(
                 "document.requested",
                 doc,
                 person_id=person.id,
-                after={"kind": kind, "start_on": start_on, "end_on": end_on},
+                after={"kind": kind, "start_on": start_on, "end_on": end_on, "version": doc.version},
             )
             return doc, True
         existing = db.session.scalars(sa.select(Document).filter_by(**key)).one()  # the row the insert met
@@ -574,11 +583,44 @@ def certificate_data(doc: Document, issued_on: date, person_name: str | None = N
     )
 
 
-def build_pdf(doc: Document, person_name: str | None = None) -> bytes:
-    issued_on = (doc.created_at or utcnow()).date()
+def document_data(doc, issued_on: date, person_name: str | None = None):
+    """What the document shows: statement or certificate data."""
     if doc.kind == "statement":
-        return pdf.render_statement(statement_data(doc, issued_on, person_name))
-    return pdf.render_certificate(certificate_data(doc, issued_on, person_name))
+        return statement_data(doc, issued_on, person_name)
+    return certificate_data(doc, issued_on, person_name)
+
+
+def build_pdf(doc: Document, person_name: str | None = None, shown=None) -> bytes:
+    """The PDF of ``shown`` (what ``document_data`` gives for the document), worked out if not given."""
+    if shown is None:
+        shown = document_data(doc, (doc.created_at or utcnow()).date(), person_name)
+    if isinstance(shown, pdf.StatementData):
+        return pdf.render_statement(shown)
+    return pdf.render_certificate(shown)
+
+
+def figures_key(data) -> str:
+    """SHA-256 of what a document shows, its date of issue aside: two renders with the same key show
+    the same figures."""
+    return hashlib.sha256(repr(dataclasses.replace(data, issued_on="")).encode()).hexdigest()
+
+
+def _figures_changed(doc: Document, options: dict) -> bool:
+    """A ready document whose figures today differ from the ones it shows (a queued or failed one is
+    rendered from today's figures anyway). One made before its figures were recorded may be made again."""
+    if doc.status != "ready":
+        return False
+    if not doc.figures_key:
+        return True
+    now = SimpleNamespace(
+        person_id=doc.person_id,
+        kind=doc.kind,
+        start_on=doc.start_on,
+        end_on=doc.end_on,
+        template_version=doc.template_version,
+        options=options,
+    )
+    return figures_key(document_data(now, utcnow().date())) != doc.figures_key
 
 
 # ---- rendering (called by the task) --------------------------------------------------------------
@@ -623,6 +665,7 @@ _READY = (
         file_name=sa.bindparam("name"),
         size_bytes=sa.bindparam("size"),
         ready_at=sa.bindparam("now"),
+        figures_key=sa.bindparam("figures"),
         failure_reason=None,
     )
 )
@@ -658,9 +701,20 @@ def finish_render(row) -> str:
     if delay:
         time.sleep(float(delay))
     started = time.monotonic()
-    data = build_pdf(row, row.person_name)
+    shown = document_data(row, (row.created_at or utcnow()).date(), row.person_name)
+    data = build_pdf(row, row.person_name, shown)
     digest, name = storage().save(data)
-    db.session.execute(_READY, {"doc_id": row.id, "digest": digest, "name": name, "size": len(data), "now": utcnow()})
+    db.session.execute(
+        _READY,
+        {
+            "doc_id": row.id,
+            "digest": digest,
+            "name": name,
+            "size": len(data),
+            "now": utcnow(),
+            "figures": figures_key(shown),
+        },
+    )
     log.info("Document %s (%s) rendered: %s bytes in %.2f s", row.id, row.kind, len(data), time.monotonic() - started)
     return "ready"
 
@@ -702,5 +756,5 @@ def document_json(doc: Document) -> dict:
         **pick(doc, ("id", "person_id", "kind")),
         "start_on": doc.start_on.isoformat(),
         "end_on": doc.end_on.isoformat(),
-        **pick(doc, ("status", "sha256", "failure_reason", "template_version", "batch_id")),
+        **pick(doc, ("status", "sha256", "failure_reason", "template_version", "version", "batch_id")),
     }
