@@ -150,6 +150,7 @@ PAYMENT = {
         "status": {"enum": list(PAYMENT_STATUSES)},
         "paid_on": {"type": "string", "format": "date"},
         "reversal_of_id": {"type": ["integer", "null"]},
+        "import_batch_id": {"type": ["integer", "null"]},
         "check": {"$ref": "#/components/schemas/CheckResult"},
         "message": {
             "type": "string",
