@@ -28,7 +28,7 @@ MAX_SHEET_COLUMNS = 1_000  # the header row itself is limited to MAX_COLUMNS
 HEAD = 64 * 1024  # bytes read from the start of a part to find its counts
 STREAM = 256 * 1024
 #: A file estimated at more rows than this is checked and imported by the worker, with progress.
-INLINE_ROWS = 200
+INLINE_ROWS = 100
 
 NOT_A_WORKBOOK = (
     "The file could not be opened as an Excel workbook (.xlsx). Save it from your spreadsheet as "
@@ -67,7 +67,7 @@ def measure(filename: str, data: bytes) -> Measure:
 
 
 def measure_csv(data: bytes) -> Measure:
-    lines = data.count(b"\n") + 1
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if lines > MAX_LINES:
         raise FileProblem(
             f"The file has more than {MAX_LINES:,} lines, counting empty ones. Delete the empty rows "

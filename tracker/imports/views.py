@@ -138,6 +138,7 @@ def index():
         blocked_rules=presenters.blocked_rules,
         specs=service.SPECS,
         max_rows=service.MAX_ROWS,
+        inline_rows=measure.INLINE_ROWS,
         tried_import=wants_import,
         recent=db.session.scalars(sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)).all(),
         labels=presenters.STATUS_LABELS,
