@@ -341,3 +341,35 @@ def test_a_worker_that_breaks_marks_the_import_failed(app, client, login, carer,
         run_import(batch.id)
     failed = batch_of(app)
     assert failed.status == "failed" and "KeyError" in failed.error and failed.held_sha256 is None
+
+
+def test_two_deliveries_finishing_one_import_write_it_once(app, carer):
+    from datetime import date
+
+    from tracker.errors import Conflict
+    from tracker.imports import batches
+    from tracker.timeutil import utcnow
+
+    with app.app_context():
+        result = service.check_file(
+            "payments", "a.csv", csv(f"{carer},cash,10.00,2025-04-07,,"), today=date(2026, 1, 1)
+        )
+        batch = batches.start("payments", "a.csv", result.sha256, 1, actor=None)
+        batches.write(batch, result, actor=None, now=utcnow())
+        db.session.commit()
+        with pytest.raises(Conflict):
+            batches.write(batch, result, actor=None, now=utcnow())
+    assert statuses(app) == ["draft"]
+
+
+def test_the_person_sees_an_imported_payment_once_it_is_approved(app, client, login, carer):
+    login("admin")
+    assert upload(client, csv(f"{carer},cash,123.45,2025-04-07,,")).status_code == 302
+    batch = batch_of(app)
+    login("contributor", person_id=carer)
+    assert "123.45" not in client.get("/me/payments").get_data(as_text=True)
+    assert "123.45" not in client.get("/me/").get_data(as_text=True)
+    login("admin")
+    assert client.post(f"/imports/{batch.id}/approve").status_code == 302
+    login("contributor", person_id=carer)
+    assert "123.45" in client.get("/me/payments").get_data(as_text=True)

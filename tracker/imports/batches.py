@@ -81,9 +81,10 @@ def start(kind: str, filename: str, sha256: str, rows: int, *, actor, content: b
 
 
 def write(batch: ImportBatch, result: service.CheckResult, *, actor, now: datetime) -> dict:
-    """Write a checked file's rows into the batch (flushes)."""
+    """Write a checked file's rows into the batch (flushes). Of two workers finishing the same
+    batch at once, one writes and the other gets a Conflict."""
+    _claim(batch, "waiting_approval" if result.kind == "payments" else "imported", start="checking")
     done = service.import_checked(result, batch, actor=actor, now=now)
-    batch.status = "waiting_approval" if result.kind == "payments" else "imported"
     batch.rows_imported = done["rows"]
     batch.people = done["people"]
     batch.overridden = len(result.overridden)
@@ -130,7 +131,10 @@ def run(batch_id: int, *, actor, today: date, now: datetime, save) -> str:
     if not result.ok:
         fail(batch, actor=actor, now=now, problems=result.problems)
         return "failed"
-    write(batch, result, actor=actor, now=now)
+    try:
+        write(batch, result, actor=actor, now=now)
+    except Conflict:  # another delivery of the task wrote it first
+        return db.session.get_one(ImportBatch, batch_id).status
     log.info("Import %s checked and written by the worker: %s rows", batch_id, len(result.rows))
     return batch.status
 
@@ -157,19 +161,20 @@ def approver_refusal(batch: ImportBatch, actor) -> str | None:
     return None
 
 
-def _claim(batch: ImportBatch, status: str) -> None:
-    """Move the batch out of ``waiting_approval`` in one conditional UPDATE: of two people acting on
-    it at the same moment, one wins and the other gets a 409."""
+def _claim(batch: ImportBatch, status: str, start: str = "waiting_approval") -> None:
+    """Move the batch from ``start`` to ``status`` in one conditional UPDATE: of two people (or
+    workers) acting on it at the same moment, one wins and the other gets a 409."""
     table = table_of(ImportBatch)
     moved: sa.CursorResult = db.session.execute(  # type: ignore[assignment]
         table.update()
-        .where(table.c.id == batch.id, table.c.status == "waiting_approval")
+        .where(table.c.id == batch.id, table.c.status == start)
         .values(status=status)
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:
         db.session.rollback()
-        raise Conflict("This import is not waiting for approval.", code=NOT_WAITING)
+        what = "being checked" if start == "checking" else "waiting for approval"
+        raise Conflict(f"This import is not {what}.", code=NOT_WAITING)
     batch.status = status
 
 
