@@ -362,14 +362,20 @@ def test_two_deliveries_finishing_one_import_write_it_once(app, carer):
     assert statuses(app) == ["draft"]
 
 
-def test_the_person_sees_an_imported_payment_once_it_is_approved(app, client, login, carer):
+def test_the_person_sees_an_imported_payment_once_it_is_approved(app, client, login, make_user, carer):
+    from tests.builders import PASSWORD
+    from tracker.auth.models import User
+
+    uid = make_user("contributor", person_id=carer)
+    with app.app_context():
+        email = db.session.get(User, uid).email
+    person = app.test_client()
+    assert person.post("/sign-in", data={"email": email, "password": PASSWORD}).status_code == 302
     login("admin")
     assert upload(client, csv(f"{carer},cash,123.45,2025-04-07,,")).status_code == 302
     batch = batch_of(app)
-    login("contributor", person_id=carer)
-    assert "123.45" not in client.get("/me/payments").get_data(as_text=True)
-    assert "123.45" not in client.get("/me/").get_data(as_text=True)
+    assert "123.45" not in person.get("/me/payments").get_data(as_text=True)
+    assert "123.45" not in person.get("/me/").get_data(as_text=True)
     login("admin")
     assert client.post(f"/imports/{batch.id}/approve").status_code == 302
-    login("contributor", person_id=carer)
-    assert "123.45" in client.get("/me/payments").get_data(as_text=True)
+    assert "123.45" in person.get("/me/payments").get_data(as_text=True)
