@@ -78,23 +78,26 @@ SAM@example.org,{sam},cash,0.1,2024-12-01,cash,,
 
 
 def test_a_good_csv_of_payments_imports_every_row(app, client, login, people):
-    uid = login("finance")
+    uid = login("admin")
     data = csv_bytes(GOOD_PAYMENTS.format(**people))
     resp = upload(client, "payments", data, "history.csv", action="import")
     assert resp.status_code == 302, resp.get_data(as_text=True)
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "Imported 4 payments for 2 people from history.csv, £1,384.66 in total." in page
+    assert "Imported 4 payments for 2 people from history.csv, £1,384.66 in total, as drafts." in page
     with app.app_context():
         rows = db.session.scalars(sa.select(Payment).order_by(Payment.id)).all()
+        # Drafts of one import, each carrying its benefit check: they count once someone else approves.
         assert [(p.person_id, p.kind, p.amount, p.paid_on, p.status) for p in rows] == [
-            (people["sam"], "bank_transfer", Decimal("150.00"), date(2025, 3, 31), "paid"),
-            (people["zoe"], "voucher", Decimal("1234.56"), date(2025, 4, 7), "paid"),
-            (people["zoe"], "certificate", Decimal("0.00"), date(2025, 4, 2), "paid"),
-            (people["sam"], "cash", Decimal("0.10"), date(2024, 12, 1), "paid"),
+            (people["sam"], "bank_transfer", Decimal("150.00"), date(2025, 3, 31), "draft"),
+            (people["zoe"], "voucher", Decimal("1234.56"), date(2025, 4, 7), "draft"),
+            (people["zoe"], "certificate", Decimal("0.00"), date(2025, 4, 2), "draft"),
+            (people["sam"], "cash", Decimal("0.10"), date(2024, 12, 1), "draft"),
         ]
         assert all(type(p.amount) is Decimal for p in rows)
         assert rows[0].method == "BACS" and rows[0].reference == "BACS-0331" and rows[1].note == "Zoë’s vouchers"
-        assert all(p.recorded_by_id == uid and p.paid_by_id == uid for p in rows)
+        assert all(p.recorded_by_id == uid and p.paid_by_id is None for p in rows)
+        assert len({p.import_batch_id for p in rows}) == 1 and rows[0].import_batch_id is not None
+        assert all(p.check_snapshot is not None and p.check_snapshot["blocked"] is False for p in rows)
         events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
         imported = [e for e in events if e.action == "payment.imported"]
         assert sorted(e.entity_id for e in imported) == [p.id for p in rows]
@@ -150,7 +153,7 @@ def test_a_good_xlsx_of_contributions_imports_every_row(app, client, login, peop
 
 
 def test_a_good_xlsx_of_payments_keeps_amounts_exact(app, client, login, people):
-    login("finance")
+    login("admin")
     data = xlsx_bytes(
         [
             ["person_email", "kind", "amount", "paid_on"],
@@ -168,7 +171,7 @@ def test_a_good_xlsx_of_payments_keeps_amounts_exact(app, client, login, people)
 
 
 def test_a_windows_1252_csv_is_read(app, client, login, people):
-    login("finance")
+    login("admin")
     data = csv_bytes("person_email,kind,amount,paid_on,note\nsam@example.org,cash,£10.00,2025-01-02,café\n", "cp1252")
     assert upload(client, "payments", data, "old.csv", action="import").status_code == 302
     with app.app_context():
@@ -180,7 +183,7 @@ def test_a_windows_1252_csv_is_read(app, client, login, people):
 
 
 def test_checking_writes_nothing_and_offers_the_import(app, client, login, people):
-    login("finance")
+    login("admin")
     data = csv_bytes(GOOD_PAYMENTS.format(**people))
     before = count(app, AuditEvent)
     resp = upload(client, "payments", data, "history.csv")
@@ -207,13 +210,28 @@ def test_checking_writes_nothing_and_offers_the_import(app, client, login, peopl
 
 
 def test_a_row_already_recorded_is_a_warning_not_a_problem(app, client, login, people):
-    login("finance")
+    login("admin")
     data = csv_bytes(GOOD_PAYMENTS.format(**people))
     assert upload(client, "payments", data, "history.csv", action="import").status_code == 302
-    again = upload(client, "payments", data, "history.csv")
+    # Another file (one more row) with the same rows: the repeats are warnings.
+    more = data + b"sam@example.org,,cash,1.00,2025-01-01,,,\r\n"
+    again = upload(client, "payments", more, "history-2.csv")
     page = again.get_data(as_text=True)
     assert again.status_code == 200
     assert "Rows to look at before you import" in page and "do not import it again" in page
+
+
+@pytest.mark.parametrize("action", ["check", "import"])
+def test_the_same_file_twice_is_refused_naming_when_it_was_imported(app, client, login, people, action):
+    login("admin")
+    data = csv_bytes(GOOD_PAYMENTS.format(**people))
+    assert upload(client, "payments", data, "history.csv", action="import").status_code == 302
+    before = count(app, AuditEvent)
+    again = upload(client, "payments", data, "renamed.csv", action=action)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert re.search(r"This file was already imported on \d+ \w+ \d{4} at \d\d:\d\d UK time \(import \d+\)", page)
+    assert count(app, Payment) == 4 and count(app, AuditEvent) == before
 
 
 # ---- bad rows: nothing is imported ----------------------------------------------------------
@@ -236,7 +254,7 @@ sam@example.org,cash,1e9999,2025-01-02,huge
 
 @pytest.mark.parametrize("action", ["check", "import"])
 def test_a_file_with_bad_rows_imports_nothing_and_names_every_line(app, client, login, people, action):
-    login("finance")
+    login("admin")
     before = count(app, AuditEvent)
     resp = upload(client, "payments", csv_bytes(BAD_PAYMENTS), "bad.csv", action=action)
     page = resp.get_data(as_text=True)
@@ -259,7 +277,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_every_line(app, client, 
 
 
 def test_bad_contribution_rows(app, client, login, people):
-    login("finance")
+    login("admin")
     text = """person_id,worked_on,hours,activity,value_owed
 {sam},2025-01-02,30,,
 {sam},2025-01-02,0,,
@@ -290,7 +308,7 @@ abc,2025-01-02,2,,
 
 
 def test_an_xlsx_float_with_three_decimals_is_refused(app, client, login, people):
-    login("finance")
+    login("admin")
     data = xlsx_bytes(
         [
             ["person_email", "kind", "amount", "paid_on"],
@@ -308,7 +326,7 @@ def test_an_xlsx_float_with_three_decimals_is_refused(app, client, login, people
 
 
 def test_a_missing_column_is_reported_on_line_1(app, client, login, people):
-    login("finance")
+    login("admin")
     text = "person_email,kind,paid_on,colour\nsam@example.org,cash,2025-01-01,red\n"
     resp = upload(client, "payments", csv_bytes(text), "p.csv")
     page = resp.get_data(as_text=True)
@@ -321,7 +339,7 @@ def test_a_missing_column_is_reported_on_line_1(app, client, login, people):
 
 def test_too_many_rows_is_a_clear_message(app, client, login, people, monkeypatch):
     monkeypatch.setattr(service, "MAX_ROWS", 3)
-    login("finance")
+    login("admin")
     rows = "".join("sam@example.org,cash,1.00,2025-01-01\n" for _ in range(4))
     resp = upload(client, "payments", csv_bytes("person_email,kind,amount,paid_on\n" + rows), "p.csv", action="import")
     page = resp.get_data(as_text=True)
@@ -361,7 +379,7 @@ def test_the_page_documents_the_columns(client, login):
 
 @pytest.mark.parametrize("kind", ["contributions", "payments"])
 def test_template_download(client, login, kind):
-    login("finance")
+    login("admin")
     resp = client.get(f"/imports/template/{kind}.csv")
     assert resp.status_code == 200
     assert resp.headers["Content-Disposition"] == f'attachment; filename="{kind}-template.csv"'
@@ -373,7 +391,7 @@ def test_template_download(client, login, kind):
 
 
 def test_wrong_file_type_and_missing_fields_are_form_errors(app, client, login):
-    login("finance")
+    login("admin")
     resp = upload(client, "payments", b"hello", "notes.txt")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
@@ -398,7 +416,7 @@ def test_wrong_file_type_and_missing_fields_are_form_errors(app, client, login):
     ],
 )
 def test_unreadable_files_are_form_errors(app, client, login, data, filename, message):
-    login("finance")
+    login("admin")
     resp = upload(client, "payments", data, filename, action="import")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422, page
@@ -407,13 +425,13 @@ def test_unreadable_files_are_form_errors(app, client, login, data, filename, me
 
 
 def test_a_header_only_file_has_nothing_to_import(client, login, people):
-    login("finance")
+    login("admin")
     resp = upload(client, "payments", b"person_email,kind,amount,paid_on\r\n", "h.csv", action="import")
     assert resp.status_code == 422 and "no rows to import" in resp.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("role", ["coordinator", "contributor"])
-def test_only_finance_and_admin_may_import(client, login, role):
+@pytest.mark.parametrize("role", ["finance", "coordinator", "contributor"])
+def test_only_admins_may_import(client, login, role):
     login(role)
     assert client.get("/imports/").status_code == 403
     assert client.get("/imports/template/payments.csv").status_code == 403
@@ -421,7 +439,7 @@ def test_only_finance_and_admin_may_import(client, login, role):
 
 
 def test_a_file_over_the_upload_limit_is_a_413_page(app, client, login):
-    login("finance")
+    login("admin")
     big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
     resp = upload(client, "payments", big, "big.csv")
     assert resp.status_code == 413
@@ -429,7 +447,7 @@ def test_a_file_over_the_upload_limit_is_a_413_page(app, client, login):
 
 
 def test_payments_import_their_due_dates_and_covered_periods(app, client, login, people):
-    login("finance")
+    login("admin")  # imports are the admin's
     text = (
         "person_email,kind,amount,paid_on,due_on,covers_from,covers_to\n"
         "sam@example.org,cash,40.00,2025-04-16,2025-04-13,2025-03-31,2025-04-13\n"
@@ -446,7 +464,7 @@ def test_payments_import_their_due_dates_and_covered_periods(app, client, login,
 
 
 def test_a_covered_period_out_of_order_is_a_problem_on_its_line(app, client, login, people):
-    login("finance")
+    login("admin")  # imports are the admin's
     text = (
         "person_email,kind,amount,paid_on,covers_from,covers_to\n"
         "sam@example.org,cash,40.00,2025-04-16,2025-04-13,2025-03-31\n"

@@ -152,11 +152,22 @@ def test_claims_and_consent_raise_the_event_and_drop_kept_positions(app, carer):
         drops(lambda: people.withdraw_consent(db.session.get(Person, carer), DAY, actor=None))
 
 
-def test_an_import_raises_the_event(app, carer, actors):
+def test_an_import_and_its_approval_and_rejection_raise_the_event(app, carer, actors):
+    from tracker.imports import batches
     from tracker.imports import service as imports
 
-    data = f"person_id,kind,amount,paid_on\n{carer},cash,10.00,2025-04-01\n".encode()
-    with app.app_context():
+    def imported(amount: str):
+        data = f"person_id,kind,amount,paid_on\n{carer},cash,{amount},2025-04-01\n".encode()
         result = imports.check_file("payments", "p.csv", data, today=DAY)
         assert result.ok, result.problems
-        raises_the_version(carer, lambda: imports.import_checked(result, actor=actors.recorder, now=NOW))
+        batch = batches.start("payments", "p.csv", result.sha256, 1, actor=actors.recorder)
+        return result, batch
+
+    with app.app_context():
+        result, batch = imported("10.00")
+        raises_the_version(carer, lambda: imports.import_checked(result, batch, actor=actors.recorder, now=NOW))
+        result, batch = imported("11.00")
+        batches.write(batch, result, actor=actors.recorder, now=NOW)
+        db.session.commit()
+        raises_the_version(carer, lambda: batches.approve(batch, actor=actors.approver, now=NOW))
+        raises_the_version(carer, lambda: batches.reject(batch, actor=actors.approver, now=NOW))

@@ -128,8 +128,11 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "exports.contributions_xlsx": {"GET": roles(*STAFF)},
     "exports.expenses_csv": {"GET": roles("admin", "finance")},
     "exports.expenses_xlsx": {"GET": roles("admin", "finance")},
-    "imports.index": {"GET": roles("admin", "finance"), "POST": roles("admin", "finance")},
-    "imports.template": {"GET": roles("admin", "finance")},
+    "imports.index": {"GET": roles("admin"), "POST": roles("admin")},
+    "imports.template": {"GET": roles("admin")},
+    "imports.batch": {"GET": roles("admin")},
+    "imports.approve": {"POST": roles("admin")},
+    "imports.reject": {"POST": roles("admin")},
     "me.index": {"GET": roles("contributor")},
     "me.contributions": {"GET": roles("contributor")},
     "me.payments": {"GET": roles("contributor")},
@@ -272,7 +275,12 @@ def world(app, make_person, make_user):
         from tracker.runs.models import PaymentRun  # payment run 1, for the run routes
 
         db.session.add(PaymentRun(pay_on=date(2025, 5, 1), status="open", reference="RUN-000001"))
+        from tracker.imports.models import ImportBatch  # an import that failed, for the import routes
+
+        imported = ImportBatch(kind="payments", file_name="old.csv", sha256="0" * 64, status="failed")
+        db.session.add(imported)
         db.session.commit()
+        import_id = imported.id
     users = {}
     for role in ALL:
         uid, token = make_user(role, person_id=own if role == "contributor" else None, token=True)
@@ -288,6 +296,7 @@ def world(app, make_person, make_user):
         "documents": documents,
         "flags": flags,
         "batch": batch_id,
+        "import": import_id,
         "activity": activity_id,
         "users": users,
     }
@@ -297,6 +306,8 @@ def _url(rule, world, person_id):
     claim_id, payment_id = world["claims"][person_id], world["payments"][person_id]
     document_id = world["documents"][person_id]
     url = rule.rule
+    if rule.endpoint.startswith("imports."):
+        url = url.replace("<int:batch_id>", str(world["import"]))
     url = url.replace("<int:flag_id>", str(world["flags"][person_id])).replace("<int:batch_id>", str(world["batch"]))
     url = url.replace("<int:document_id>", str(document_id))
     url = url.replace("<code>", "UC_SURPLUS_2026").replace("<int:activity_id>", str(world["activity"]))

@@ -70,18 +70,20 @@ def test_worker_reads_the_same_database(worker_app):
         assert result.get(timeout=max(1, deadline - time.monotonic())) == expected == 2
 
 
-def _wait_for(app, doc_id, predicate, timeout=120):
+def _wait_for(app, doc_id, predicate, timeout=120, model=None):
     from tracker.documents.models import Document
 
+    model = model or Document
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with app.app_context():
-            doc = db.session.get(Document, doc_id)
+            doc = db.session.get(model, doc_id)
             if predicate(doc):
+                db.session.expunge(doc)
                 return doc
             db.session.remove()
         time.sleep(0.2)
-    raise AssertionError(f"document {doc_id} did not get there in {timeout} s")
+    raise AssertionError(f"{model.__tablename__} {doc_id} did not get there in {timeout} s")
 
 
 @pytest.fixture
@@ -167,3 +169,25 @@ def test_killed_child_still_gives_exactly_one_ready_document(
             )
     finally:
         stop_worker(proc, log)
+
+
+def test_a_large_import_is_checked_and_written_by_a_real_worker(worker_app, carer_with_payments):
+    import hashlib
+    from datetime import timedelta
+
+    from tracker.imports import batches
+    from tracker.imports.models import ImportBatch
+
+    days = [date(2025, 4, 7) + timedelta(days=i) for i in range(150)]
+    data = (
+        "person_id,kind,amount,paid_on\n" + "".join(f"{carer_with_payments},cash,5.00,{d}\n" for d in days)
+    ).encode()
+    with worker_app.app_context():
+        sha = hashlib.sha256(data).hexdigest()
+        batch = batches.start("payments", "big.csv", sha, len(days), actor=None, content=data)
+        enqueue_after_commit(batches.RUN_TASK, batch.id)
+        db.session.commit()
+        batch_id = batch.id
+    done = _wait_for(worker_app, batch_id, lambda b: b.status != "checking", model=ImportBatch)
+    assert done.status == "waiting_approval", (done.error, done.problems)
+    assert (done.rows_done, done.checks_done, done.rows_imported) == (150, 150, 150)

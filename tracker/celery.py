@@ -39,7 +39,7 @@ from tracker.extensions import db
 
 log = logging.getLogger("tracker.tasks")
 
-TASK_MODULES = ("tasks.outbox", "tasks.health", "tasks.documents", "tasks.risks", "tasks.notify")
+TASK_MODULES = ("tasks.outbox", "tasks.health", "tasks.documents", "tasks.risks", "tasks.notify", "tasks.imports")
 
 
 @contextmanager

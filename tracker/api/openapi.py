@@ -195,6 +195,7 @@ PAYMENT = {
         "note": {"type": ["string", "null"]},
         "charity_name": {"type": ["string", "null"]},
         "reversal_of_id": {"type": ["integer", "null"]},
+        "import_batch_id": {"type": ["integer", "null"]},
         "check": {
             "description": "The check run when it was recorded (or paid on a new date); null when none was kept",
             "oneOf": [{"$ref": "#/components/schemas/CheckResult"}, {"type": "null"}],

@@ -51,6 +51,7 @@ def payment_json(p: Payment, contribution_ids: list[int] | None = None) -> dict:
         "note": p.note,
         "charity_name": p.charity_name,
         "reversal_of_id": p.reversal_of_id,
+        "import_batch_id": p.import_batch_id,
     }
 
 

@@ -1,4 +1,5 @@
-"""Import of historical contributions and payments from CSV or XLSX: a dry run, then all or nothing."""
+"""Import of historical contributions and payments from CSV or XLSX: a dry run, then all or nothing,
+then a second admin's approval before imported payments count (docs/imports.md)."""
 
 from flask import Blueprint
 

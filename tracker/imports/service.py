@@ -5,13 +5,18 @@ Two steps, both reading the whole file:
 1. ``check_file`` reads and checks every row and writes nothing. It reports every bad row with its
    line number (the header is line 1; for a spreadsheet, the line is the row number) and a plain
    reason, plus warnings that do not stop an import (a row that looks like one already recorded).
-2. ``import_checked`` inserts the rows of a check with no problems, in the caller's transaction:
-   all rows or none. Imported payments are history, not new payments: they are written as
-   ``paid`` directly and skip the what-if check. Every row writes an audit event
-   (``payment.imported`` or ``contribution.imported``), and the import writes ``import.completed``
-   with the counts. Services flush; the caller commits once.
+   Each payment is checked against the benefit rules, oldest first, with the file's earlier rows
+   for the same person counted (``rules.checks.check_series``): a payment that breaks a rule is a
+   problem unless its row gives an ``override_reason``.
+2. ``import_checked`` inserts the rows of a check with no problems, in the caller's transaction,
+   into an import batch (``tracker.imports.batches``): all rows or none. Imported payments are
+   drafts that carry their check and their batch; they do not count until someone other than the
+   importer approves the whole file (``batches.approve``), which makes them paid. Every row writes
+   an audit event (``payment.imported`` or ``contribution.imported``, and ``payment.override`` for
+   an overridden check), and the import writes ``import.completed`` with the counts. Services
+   flush; the caller commits once.
 
-Nothing is stored on disk: the file is read from memory in each step.
+The file is measured before it is read (``tracker.imports.measure``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,13 +37,14 @@ import sqlalchemy as sa
 from tracker.audit import service as audit
 from tracker.contributions.models import Activity, Contribution
 from tracker.contributions.service import contribution_snapshot, contribution_values
+from tracker.engine.core import ProposedPayment
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import format_money
 from tracker.payments.models import Payment
 from tracker.payments.service import parse_payment
 from tracker.people.models import Person
-from tracker.rules import ledger
+from tracker.rules import checks, ledger
 from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
 from tracker.vocab import MAX_ID
 
@@ -158,6 +164,12 @@ SPECS: dict[str, Spec] = {
             ColumnDoc("due_on", "optional", "The date it was due, if not the date received.", "2025-03-28"),
             ColumnDoc("covers_from", "optional", "The first day of the work it pays for.", "2025-03-01"),
             ColumnDoc("covers_to", "optional", "The last day of the work it pays for.", "2025-03-28"),
+            ColumnDoc(
+                "override_reason",
+                "optional",
+                "Only for a payment that breaks a benefit rule but really was paid: why. Someone else approves it.",
+                "",
+            ),
         ),
         (
             (
@@ -173,8 +185,9 @@ SPECS: dict[str, Spec] = {
                 "2025-03-28",
                 "2025-03-01",
                 "2025-03-28",
+                "",
             ),
-            ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", "", "", "", ""),
+            ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", "", "", "", "", ""),
         ),
     ),
 }
@@ -212,6 +225,8 @@ class CheckResult:
     warnings: list[LineNote] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     data_rows: int = 0
+    # Payments: each row's benefit check as kept on the payment, by line.
+    checks: dict[int, dict] = field(default_factory=dict)
 
     @property
     def spec(self) -> Spec:
@@ -229,6 +244,11 @@ class CheckResult:
     def total(self) -> Decimal:
         key = "amount" if self.kind == "payments" else "value_owed"
         return sum((v[key] for _, v in self.rows), Decimal("0.00"))
+
+    @property
+    def overridden(self) -> list[tuple[int, dict]]:
+        """The payment rows that break a benefit rule and carry the file's reason to override it."""
+        return [(line, v) for line, v in self.rows if self.checks.get(line, {}).get("blocked")]
 
     @property
     def hours(self) -> Decimal:
@@ -606,6 +626,7 @@ def _check_payment(row: Row, people: People, today: date) -> dict | None:
     method = _limited(row, "method", 40)
     reference = _limited(row, "reference", 100)
     dates = {name: row.take(name, a_date) for name in ("due_on", "covers_from", "covers_to")}
+    override = _limited(row, "override_reason", 2000)
     try:
         p = parse_payment(
             {
@@ -638,6 +659,7 @@ def _check_payment(row: Row, people: People, today: date) -> dict | None:
         "reference": reference,
         "note": p.note,
         "charity_name": p.charity_name,
+        "override_reason": override,
     }
 
 
@@ -779,11 +801,19 @@ def _rows(header: list[str], lines: list[tuple[int, list]]) -> list[Row]:
     return rows
 
 
-def _check_rows(result: CheckResult, rows: list[Row], today: date) -> None:
+Progress = Callable[[int, int], None]  # (rows read, payments checked against the benefit rules)
+PROGRESS_EVERY = 500
+
+
+def _no_progress(read: int, checked: int) -> None:
+    return None
+
+
+def _check_rows(result: CheckResult, rows: list[Row], today: date, progress: Progress) -> None:
     """Check each row: a good one goes to ``result.rows``, a bad one's messages to its problems."""
     people = People(rows)
     activities = Activities(rows) if result.kind == "contributions" else None
-    for row in rows:
+    for n, row in enumerate(rows, start=1):
         if activities is None:
             values = _check_payment(row, people, today)
         else:
@@ -792,10 +822,63 @@ def _check_rows(result: CheckResult, rows: list[Row], today: date) -> None:
             result.problems.append(LineNote(row.line, row.messages()))
         elif values is not None:
             result.rows.append((row.line, values))
+        if n % PROGRESS_EVERY == 0:
+            progress(n, 0)
+    progress(len(rows), 0)
 
 
-def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckResult:
-    """Read and check every row; writes nothing. Raises FileProblem when the file cannot be read."""
+BREAKS_A_RULE = (
+    "Paid on this date, this payment breaks a benefit rule ({rules}). If it really was paid, say why in "
+    "the override_reason column: someone other than you approves the import."
+)
+
+
+def _snapshot(body: dict) -> dict:
+    """The check as a payment keeps it (as recording a payment does)."""
+    return {"verdicts": body["verdicts"], "rules_used": body["rules_used"], "blocked": body["blocked"]}
+
+
+BLOCKING = ("over", "unknown")
+
+
+def broken_rules(snapshot: dict | None) -> str:
+    """The rules a check (as a payment keeps it) says are broken, in words."""
+    verdicts = (snapshot or {}).get("verdicts", [])
+    titles = dict.fromkeys(v.get("title") or "A benefit rule" for v in verdicts if v.get("status") in BLOCKING)
+    return "; ".join(titles) or "A benefit rule"
+
+
+def _benefit_checks(result: CheckResult, today: date, progress: Progress) -> None:
+    """Check each payment against the benefit rules, one person at a time and oldest first, with the
+    file's earlier payments for the person counted. A payment that breaks a rule is a problem
+    unless its row gives a reason to override the check."""
+    by_person: dict[int, list[tuple[int, dict]]] = {}
+    for line, v in result.rows:
+        by_person.setdefault(v["person_id"], []).append((line, v))
+    done = 0
+    for person_id, rows in by_person.items():
+        rows.sort(key=lambda lv: (lv[1]["paid_on"], lv[0]))
+        proposed = [ProposedPayment(kind=v["kind"], amount=v["amount"], paid_on=v["paid_on"]) for _, v in rows]
+        for (line, v), (check, revisions) in zip(rows, checks.check_series(person_id, proposed, today=today)):
+            body = checks.check_json(check, revisions)
+            result.checks[line] = _snapshot(body)
+            if not check.blocked:
+                v["override_reason"] = None
+            elif not v["override_reason"]:
+                result.problems.append(LineNote(line, [BREAKS_A_RULE.format(rules=broken_rules(body))]))
+        before, done = done, done + len(rows)
+        if done // PROGRESS_EVERY != before // PROGRESS_EVERY:
+            progress(len(result.rows), done)
+    progress(len(result.rows), done)
+    result.problems.sort(key=lambda note: note.line)
+    if result.problems:
+        kept = {n.line for n in result.problems}
+        result.rows = [(line, v) for line, v in result.rows if line not in kept]
+
+
+def check_file(kind: str, filename: str, data: bytes, *, today: date, progress: Progress = _no_progress) -> CheckResult:
+    """Read and check every row; writes nothing. Raises FileProblem when the file cannot be read.
+    ``progress`` hears how far the check has gone (the worker keeps it on the import)."""
     if kind not in SPECS:
         raise ValueError(kind)
     spec = SPECS[kind]
@@ -810,7 +893,9 @@ def check_file(kind: str, filename: str, data: bytes, *, today: date) -> CheckRe
     if problems:
         result.problems.append(LineNote(1, problems))
     else:
-        _check_rows(result, _rows(header, lines), today)
+        _check_rows(result, _rows(header, lines), today, progress)
+        if not result.problems and kind == "payments":
+            _benefit_checks(result, today, progress)
         if not result.problems:
             result.warnings = _duplicates(kind, result.rows)
     log.info(
@@ -844,8 +929,48 @@ def summary(result: CheckResult) -> dict:
     return out
 
 
-def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
-    """Insert every row of a check with no problems (flushes; the caller commits once)."""
+def _payment(v: dict, result: CheckResult, line: int, batch, actor_id) -> Payment:
+    return Payment(
+        status="draft",
+        currency="GBP",
+        recorded_by_id=actor_id,
+        import_batch_id=batch.id,
+        check_snapshot=result.checks.get(line),
+        **v,
+    )
+
+
+def _audit_rows(made: list[tuple[int, dict, Payment | Contribution]], result: CheckResult, batch, actor) -> None:
+    source = {"file": result.filename, "sha256": result.sha256, "batch": batch.id}
+    for line, v, obj in made:
+        if isinstance(obj, Payment):  # the file's kind is "payments"
+            after = {**v, "status": "draft", "import": {**source, "line": line}}
+            audit.record(actor, "payment.imported", obj, person_id=obj.person_id, after=after)
+            if obj.override_reason:
+                blocked = [x for x in (obj.check_snapshot or {}).get("verdicts", []) if x["status"] in BLOCKING]
+                audit.record(
+                    actor,
+                    "payment.override",
+                    obj,
+                    person_id=obj.person_id,
+                    reason=obj.override_reason,
+                    after={"verdicts": blocked},
+                )
+        else:
+            audit.record(
+                actor,
+                "contribution.imported",
+                obj,
+                person_id=obj.person_id,
+                after={**contribution_snapshot(obj), "import": {**source, "line": line}},
+            )
+
+
+def import_checked(result: CheckResult, batch, *, actor, now: datetime) -> dict:
+    """Insert every row of a check with no problems into ``batch`` (flushes; the caller commits once).
+
+    Payments are drafts carrying their check: they count once a second person approves the batch.
+    Contributions are history with no money: they are recorded at once."""
     if not result.ok:
         raise ValueError("Only a check with no problems can be imported.")
     actor_id = getattr(actor, "id", None)
@@ -856,46 +981,38 @@ def import_checked(result: CheckResult, *, actor, now: datetime) -> dict:
     for line, v in result.rows:
         obj: Payment | Contribution
         if result.kind == "payments":
-            obj = Payment(status="paid", currency="GBP", recorded_by_id=actor_id, paid_by_id=actor_id, paid_at=now, **v)
+            obj = _payment(v, result, line, batch, actor_id)
         else:
             obj = Contribution(recorded_by_id=actor_id, **v)
         made.append((line, v, obj))
     db.session.add_all([obj for _, _, obj in made])
     db.session.flush()
-    source = {"file": result.filename, "sha256": result.sha256}
-    for line, v, obj in made:
-        if isinstance(obj, Payment):  # the file's kind is "payments"
-            after = {**v, "status": "paid"}
-            audit.record(
-                actor,
-                "payment.imported",
-                obj,
-                person_id=obj.person_id,
-                after={**after, "import": {**source, "line": line}},
-            )
-        else:
-            audit.record(
-                actor,
-                "contribution.imported",
-                obj,
-                person_id=obj.person_id,
-                after={**contribution_snapshot(obj), "import": {**source, "line": line}},
-            )
-    done = summary(result)
-    audit.record(actor, "import.completed", None, entity_type="import", after=done)
+    _audit_rows(made, result, batch, actor)
+    done = {**summary(result), "batch": batch.id, "overridden": len(result.overridden)}
+    audit.record(actor, "import.completed", batch, entity_type="import", after=done)
     db.session.flush()
-    log.info("Imported %s %s for %s people (file sha256 %s)", len(made), result.kind, result.people, result.sha256[:12])
+    log.info(
+        "Imported %s %s for %s people into import %s (file sha256 %s)",
+        len(made),
+        result.kind,
+        result.people,
+        batch.id,
+        result.sha256[:12],
+    )
     return done
 
 
 def describe(done: dict) -> str:
     """The flash after an import, in plain words."""
     n = done["rows"]
+    people = "person" if done["people"] == 1 else "people"
     if done["kind"] == "payments":
         what = "payment" if n == 1 else "payments"
-        extra = f", {format_money(done['total_amount'])} in total"
+        extra = (
+            f", {format_money(done['total_amount'])} in total, as drafts. They count once someone other "
+            "than you approves the import"
+        )
     else:
         what = "contribution" if n == 1 else "contributions"
         extra = f", {done['total_hours']} hours in total"
-    people = "person" if done["people"] == 1 else "people"
     return f"Imported {n:,} {what} for {done['people']:,} {people} from {done['file']}{extra}."

@@ -103,7 +103,9 @@ def _page_number() -> int:
 def _planned_count(person: Person) -> int:
     return db.session.execute(
         sa.select(sa.func.count(Payment.id)).where(
-            Payment.person_id == person.id, Payment.status.in_(("draft", "approved"))
+            Payment.person_id == person.id,
+            Payment.status.in_(("draft", "approved")),
+            Payment.import_batch_id.is_(None),  # an import waiting for approval is not a plan
         )
     ).scalar_one()
 
@@ -191,8 +193,11 @@ def _by_id(ids: list[int], column) -> dict:
 
 
 def _payments(person: Person, preview: bool):
-    # A reversal entry shows (and corrects its payment) only once a second person has approved it.
-    approved = sa.or_(Payment.reversal_of_id.is_(None), Payment.status == "paid")
+    # A reversal entry shows (and corrects its payment) only once a second person has approved it,
+    # and so does a payment imported from a file.
+    approved = sa.or_(
+        sa.and_(Payment.reversal_of_id.is_(None), Payment.import_batch_id.is_(None)), Payment.status == "paid"
+    )
     q = (
         sa.select(Payment)
         .where(Payment.person_id == person.id, approved)

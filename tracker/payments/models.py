@@ -58,6 +58,8 @@ class Payment(Model):
     check_snapshot: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
     reversal_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("payment.id"), unique=True)
     reason: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    # The import (tracker.imports) the payment came from: it counts once that import is approved.
+    import_batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("import_batch.id"), index=True)
     recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     approved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     paid_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
@@ -106,8 +108,12 @@ class Payment(Model):
 
 def counts(c=Payment.__table__.c) -> sa.ColumnElement[bool]:
     """The payments that count in totals and benefit checks: every payment that is not cancelled,
-    and a reversal entry only once a second person has approved it (then it is paid)."""
-    return sa.and_(c.status != "cancelled", sa.or_(c.reversal_of_id.is_(None), c.status == "paid"))
+    and a reversal entry or an imported payment only once a second person has approved it (then
+    it is paid)."""
+    return sa.and_(
+        c.status != "cancelled",
+        sa.or_(sa.and_(c.reversal_of_id.is_(None), c.import_batch_id.is_(None)), c.status == "paid"),
+    )
 
 
 class Expense(Model):

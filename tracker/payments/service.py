@@ -243,6 +243,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("paid", "reverse"): "paid",
 }
 REVERSAL_TRANSITIONS: dict[tuple[str, str], str] = {("draft", "approve"): "paid", ("draft", "cancel"): "cancelled"}
+#: An imported payment waits in draft for its whole file to be approved or rejected
+#: (``tracker.imports.service``); once approved it is paid, and is reversed like any other.
+IMPORTED_TRANSITIONS: dict[tuple[str, str], str] = {("paid", "reverse"): "paid"}
 MOVES = ("approve", "pay", "cancel", "reverse")
 
 RECORDER = "approver_is_recorder"
@@ -265,6 +268,8 @@ class InvalidTransition(Conflict):
 
 
 def _table(payment: Payment) -> dict[tuple[str, str], str]:
+    if payment.import_batch_id is not None:
+        return IMPORTED_TRANSITIONS
     return REVERSAL_TRANSITIONS if payment.reversal_of_id is not None else TRANSITIONS
 
 
@@ -290,6 +295,12 @@ def is_reversed(payment: Payment) -> bool:
 
 def _move(payment: Payment, move: str) -> str:
     target = _table(payment).get((payment.status, move))
+    if target is None and payment.import_batch_id is not None and payment.status == "draft":
+        raise InvalidTransition(
+            f"This payment was imported from a file: approve or reject the whole import (import "
+            f"{payment.import_batch_id}) instead.",
+            extra={"status": payment.status, "allowed": [], "import_batch_id": payment.import_batch_id},
+        )
     if target is None:
         what = "a reversal entry" if payment.reversal_of_id is not None else "a payment"
         raise InvalidTransition(

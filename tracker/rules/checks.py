@@ -164,3 +164,25 @@ def check_moves(
             )
             data[person_id] = (claims, replace(ledger_, payments=(*others, moved)))
     return out
+
+
+def check_series(
+    person_id: int, proposed: list[engine.ProposedPayment], *, today: date | None = None
+) -> list[tuple[engine.CheckResult, dict]]:
+    """Checks for one person's payments one after another, in the order given (an imported file's
+    rows, oldest first), reading the claims, rules and ledger once: each payment is checked against
+    the ledger and the payments before it. Returns one (result, {rule code: revision}) per payment."""
+    if not proposed:
+        return []
+    rules, revisions = _rules()
+    claims = ledger.claims_for(person_id)
+    dates = [p.paid_on for p in proposed]
+    ledger_ = ledger.ledger_for(person_id, (min(dates), max(dates)), hours=_hours_matter(claims, rules))
+    preferences = ledger.preferences_for(person_id)
+    out = []
+    for p in proposed:
+        result = wording.check_result(engine.check(claims, rules, ledger_, [p], preferences, today=today))
+        out.append((result, revisions))
+        counted = engine.LedgerPayment.from_trusted(p.kind, p.amount, p.paid_on, p.worked_on, p.benefit_value, "paid")
+        ledger_ = replace(ledger_, payments=(*ledger_.payments, counted))
+    return out
