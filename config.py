@@ -33,8 +33,10 @@ class Defaults:
     STORAGE_DIR = str(INSTANCE_DIR / "documents")
     BROKER_DIR = str(INSTANCE_DIR / "broker")
     ORGANISATION_NAME = "Riverside Co-production Network"
-    # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory.
+    # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory. Production refuses
+    # memory when more than one web process serves (WEB_CONCURRENCY): each would count on its own.
     RATELIMIT_STORAGE_URI = "memory://"
+    WEB_PROCESSES = 1
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_LIMIT = "5 per minute;20 per hour"
     # Failed sign-ins per account (whatever the address), then "try again in N minutes".
@@ -73,6 +75,9 @@ class Defaults:
     # Documents still queued after this long are queued again by the sweep.
     DOCUMENT_REDRIVE_AFTER_SECONDS = 600
     CELERY: dict = {}
+    # Redis only: a task taken by a worker that died (killed, its machine gone) is delivered again
+    # this many seconds after it was taken. Production keeps it above every task's time limit.
+    CELERY_VISIBILITY_TIMEOUT = 3600
     # /metrics (docs/operations.md): off (404) unless a bearer token is set, or private and loopback
     # addresses are allowed to scrape without one.
     METRICS_TOKEN = ""
@@ -113,14 +118,34 @@ def _crontab(**kw):
 crontab = _crontab
 
 
-def celery_settings(broker_url: str | None, result_backend: str | None, broker_dir: str, database_uri: str) -> dict:
+#: The longest a task may run (seconds); a document render has its own, shorter, limit.
+TASK_TIME_LIMIT = 600
+
+
+def redis_transport_options(visibility_timeout: int) -> dict:
+    """Redis redelivers a message taken by a worker that died once ``visibility_timeout`` seconds
+    have passed; the surviving workers look for such messages every tenth of it (at most every 10 s)."""
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": max(1, min(10, visibility_timeout // 10)),
+        "unacked_restore_throttle": 1,
+    }
+
+
+def celery_settings(
+    broker_url: str | None,
+    result_backend: str | None,
+    broker_dir: str,
+    database_uri: str,
+    visibility_timeout: int = Defaults.CELERY_VISIBILITY_TIMEOUT,
+) -> dict:
     """Celery settings shared by every run: JSON only, late acks, one message at a time."""
     if broker_url:
         settings: dict = {"broker_url": broker_url, "result_backend": result_backend or broker_url}
         if broker_url.startswith(("redis://", "rediss://")):
             # The hard time limit below must stay under the visibility timeout, or Redis
-            # re-delivers a task that is still running.
-            settings["broker_transport_options"] = {"visibility_timeout": 3600}
+            # re-delivers a task that is still running (production refuses a shorter one).
+            settings["broker_transport_options"] = redis_transport_options(visibility_timeout)
     else:
         result_uri = result_backend or database_uri
         settings = _celery_defaults(broker_dir, result_uri.removeprefix("db+"))
@@ -133,8 +158,8 @@ def celery_settings(broker_url: str | None, result_backend: str | None, broker_d
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
-            "task_time_limit": 600,
-            "task_soft_time_limit": 540,
+            "task_time_limit": TASK_TIME_LIMIT,
+            "task_soft_time_limit": TASK_TIME_LIMIT - 60,
             "broker_connection_retry_on_startup": True,
             "timezone": "Europe/London",
             "beat_schedule": {
@@ -174,6 +199,13 @@ def _switches(env: Mapping[str, str]) -> dict:
     return out
 
 
+def _web_processes(env: Mapping[str, str]) -> dict:
+    """How many web processes serve the app: gunicorn's own WEB_CONCURRENCY, or the number of workers
+    deploy/gunicorn.conf.py hands every worker it starts (GUNICORN_WORKERS)."""
+    counts = [int(env[key]) for key in ("WEB_CONCURRENCY", "GUNICORN_WORKERS") if env.get(key, "").isdigit()]
+    return {"WEB_PROCESSES": max(counts)} if counts else {}
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
     env = os.environ if environ is None else environ
@@ -194,9 +226,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
-    for key in ("TRUSTED_PROXIES", "INVITE_LINK_HOURS", "SMTP_PORT"):
+    for key in ("TRUSTED_PROXIES", "INVITE_LINK_HOURS", "SMTP_PORT", "CELERY_VISIBILITY_TIMEOUT"):
         if env.get(key, "").isdigit():
             out[key] = int(env[key])
+    out.update(_web_processes(env))
     for key in (
         "SMTP_HOST",
         "SMTP_USER",
