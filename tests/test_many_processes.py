@@ -18,6 +18,7 @@ two web processes without REDIS_URL.
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 import signal
@@ -28,13 +29,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 import redis
 import requests
 import sqlalchemy as sa
+from celery import current_app as celery_current_app
 
 from config import celery_settings
 from tests import builders
@@ -47,12 +49,12 @@ from tracker.timeutil import utcnow
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis]
 
 #: Seconds before Redis hands a killed worker's message to another worker (production: 3600).
-VISIBILITY_TIMEOUT = 20
+VISIBILITY_TIMEOUT = 15
 #: Worker "a" renders this much slower, so that the test can catch it in the middle of a render.
 SLOW_RENDER_SECONDS = "0.4"
 PEOPLE = 10
 MONTHS = 20  # PEOPLE x MONTHS = 200 different statements
-STARTUP_SECONDS = 90
+STARTUP_SECONDS = 180
 
 
 # ---- the settings every process gets --------------------------------------------------------
@@ -136,20 +138,36 @@ def _start(name: str, argv: list[str], env: dict, logs: Path) -> subprocess.Pope
     """A process in a group of its own (so its children die with it), its output in ``logs/name.log``."""
     with open(logs / f"{name}.log", "w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", *argv], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, "-m", *argv],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
-def _kill_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
+        pass
+
+
+def _stop_all(procs: list[subprocess.Popen]) -> None:
+    """TERM to every process group at once; KILL whatever is still there after 15 s."""
+    for proc in procs:
+        _signal_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for proc in procs:
+        if proc.poll() is None:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait(timeout=15)
 
 
 def wait_until(what: str, check: Callable[[], object], timeout: float, every: float = 0.2):
@@ -208,7 +226,7 @@ def _ready(cluster: Cluster) -> bool:
         return False
     try:
         return requests.get(cluster.url + "/healthz", timeout=5).status_code == 200
-    except requests.ConnectionError:
+    except requests.RequestException:  # not listening yet, or its workers still loading the app
         return False
 
 
@@ -217,6 +235,7 @@ def cluster(process_env, cluster_database, redis_url, document_storage, tmp_path
     logs = tmp_path_factory.mktemp("processes")
     broker = redis.Redis.from_url(redis_url)
     broker.flushdb()  # no message or sign-in count left by another run
+    previous_default = celery_current_app._get_current_object()  # create_app makes its Celery the default
     celery = celery_settings(redis_url, None, "", cluster_database, VISIBILITY_TIMEOUT)
     config = base_config(cluster_database, logs / "unused-broker", CELERY=celery, **document_storage)
     app = create_app(config)
@@ -228,10 +247,10 @@ def cluster(process_env, cluster_database, redis_url, document_storage, tmp_path
         wait_until("the web app and both workers to start", lambda: _ready(made), STARTUP_SECONDS, every=0.5)
         yield made
     finally:
-        for proc in made.procs.values():
-            _kill_group(proc)
+        _stop_all(list(made.procs.values()))
         with app.app_context():
             db.engine.dispose()
+        previous_default.set_default()
         broker.flushdb()
         broker.close()
 
@@ -281,9 +300,10 @@ def test_sign_in_throttling_counts_across_web_processes(cluster):
 
 
 def _month(i: int) -> tuple[str, str]:
-    start = date(2024, 1, 1) + timedelta(days=31 * i)
-    start = start.replace(day=1)
-    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    """The first and last day of the i-th month from January 2024."""
+    year, month = divmod(i, 12)
+    start = date(2024 + year, month + 1, 1)
+    end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
     return start.isoformat(), end.isoformat()
 
 
@@ -316,7 +336,7 @@ def test_two_hundred_statements_through_both_web_processes_make_200_documents(cl
     assert [r.status_code for r in answers] == [202] * 200, [r.text for r in answers if r.status_code != 202][:3]
     ids = sorted({r.json()["id"] for r in answers})
     assert len(ids) == 200
-    wait_until("200 ready documents", lambda: _ready_count(cluster, ids) == 200, timeout=120, every=0.5)
+    wait_until("200 ready documents", lambda: _ready_count(cluster, ids) == 200, timeout=240, every=0.5)
     assert cluster.scalar(sa.select(sa.func.count(Document.id))) == 200
     assert cluster.scalar(sa.select(sa.func.count(sa.distinct(Document.sha256)))) == 200
     assert len(cluster.served_by("POST", "/api/v1/documents")) == 2, "one web process took every request"
@@ -366,7 +386,9 @@ def test_a_worker_killed_mid_render_loses_nothing(cluster):
     worker = cluster.procs["a"]
     pool = _children(worker.pid)
     assert pool, "worker a has no pool process"
-    bodies = [dict(person_id=pid, kind="certificate", start_on="2025-04-01", end_on="2025-04-30") for pid in cluster.people]
+    bodies = [
+        dict(person_id=pid, kind="certificate", start_on="2025-04-01", end_on="2025-04-30") for pid in cluster.people
+    ]
     answers = _ask(cluster, bodies)
     assert [r.status_code for r in answers] == [202] * len(bodies)
     ids = [r.json()["id"] for r in answers]
@@ -383,7 +405,7 @@ def test_a_worker_killed_mid_render_loses_nothing(cluster):
     worker.wait(timeout=15)
     assert cluster.scalar(sa.select(Document.status).where(Document.id == caught)) == "queued"
     wait_until(
-        "every document after the kill", lambda: _ready_count(cluster, ids) == len(ids), timeout=VISIBILITY_TIMEOUT + 60
+        "every document after the kill", lambda: _ready_count(cluster, ids) == len(ids), timeout=VISIBILITY_TIMEOUT + 90
     )
     doc = cluster.scalar(sa.select(Document).where(Document.id == caught))
     assert doc.attempts >= 2 and doc.worker_pid in _children(cluster.procs["b"].pid)
@@ -402,7 +424,7 @@ def test_production_gunicorn_with_two_workers_refuses_to_start_without_redis(tmp
     try:
         proc.wait(timeout=60)
     finally:
-        _kill_group(proc)
+        _stop_all([proc])
     output = (tmp_path / "web.log").read_text()
     assert proc.returncode != 0
     assert "2 web processes are configured" in output and "set REDIS_URL" in output, output[-2000:]
