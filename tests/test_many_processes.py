@@ -237,17 +237,16 @@ def cluster(process_env, cluster_database, redis_url, document_storage, tmp_path
     broker.flushdb()  # no message or sign-in count left by another run
     previous_default = celery_current_app._get_current_object()  # create_app makes its Celery the default
     celery = celery_settings(redis_url, None, "", cluster_database, VISIBILITY_TIMEOUT)
-    config = base_config(cluster_database, logs / "unused-broker", CELERY=celery, **document_storage)
-    app = create_app(config)
-    token, email, people = _seed(app)
-    port = _free_port()
-    made = Cluster(f"http://127.0.0.1:{port}", app, token, email, people, logs)
+    app = create_app(base_config(cluster_database, logs / "unused-broker", CELERY=celery, **document_storage))
+    procs: dict[str, subprocess.Popen] = {}
     try:
+        port = _free_port()
+        made = Cluster(f"http://127.0.0.1:{port}", app, *_seed(app), logs, procs)
         _start_all(made, process_env, port)
         wait_until("the web app and both workers to start", lambda: _ready(made), STARTUP_SECONDS, every=0.5)
         yield made
     finally:
-        _stop_all(list(made.procs.values()))
+        _stop_all(list(procs.values()))
         with app.app_context():
             db.engine.dispose()
         previous_default.set_default()
