@@ -51,8 +51,10 @@ class Defaults:
     S3_MAX_ATTEMPTS = 3
     BROKER_DIR = str(INSTANCE_DIR / "broker")
     ORGANISATION_NAME = "Riverside Co-production Network"
-    # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory.
+    # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory. Production refuses
+    # memory when more than one web process serves (WEB_CONCURRENCY): each would count on its own.
     RATELIMIT_STORAGE_URI = "memory://"
+    WEB_PROCESSES = 1
     RATELIMIT_HEADERS_ENABLED = True
     # A throttling store that fails (Redis down or hung) lets requests through and logs it, counting
     # in memory meanwhile; it never turns an outage into an error on every request.
@@ -118,6 +120,10 @@ class Defaults:
     # Documents still queued after this long are queued again by the sweep.
     DOCUMENT_REDRIVE_AFTER_SECONDS = 600
     CELERY: dict = {}
+    # Redis only: a task taken by a worker that died (killed, its machine gone) is delivered again
+    # this many seconds after it was taken: just over every task's time limit (TASK_TIME_LIMIT + 60).
+    # Production refuses 600 or less.
+    CELERY_VISIBILITY_TIMEOUT = 660
     # /metrics (docs/operations.md): off (404) unless a bearer token is set, or private and loopback
     # addresses are allowed to scrape without one.
     METRICS_TOKEN = ""
@@ -160,16 +166,16 @@ crontab = _crontab
 
 #: Every task's hard time limit (seconds); a document render has its own, shorter one (tasks/documents.py).
 TASK_TIME_LIMIT = 600
-#: Redis hands a message a worker took but never acknowledged (the worker was killed) to another
-#: worker after this long: just over the longest a task may run, so a running task is never doubled.
-VISIBILITY_TIMEOUT = TASK_TIME_LIMIT + 60
 
 
-def _redis_broker_options(timeout: float) -> dict:
+def _redis_broker_options(timeout: float, visibility_timeout: int) -> dict:
     return {
-        "visibility_timeout": VISIBILITY_TIMEOUT,
-        # Look for unacknowledged messages of dead workers every 30 s.
-        "unacked_restore_interval": 30,
+        # Redis hands a message a worker took but never acknowledged (the worker was killed) to
+        # another worker after this long (CELERY_VISIBILITY_TIMEOUT: by default just over the longest
+        # a task may run, so a running task is never doubled); the surviving workers look for such
+        # messages every tenth of it, at most every 10 s.
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": max(1, min(10, visibility_timeout // 10)),
         "unacked_restore_throttle": 1,
         # A publish or a connect never waits longer than this on a broker that is down or hung, and
         # a publish connects once, with no pause and no retry (the worker reconnects on its own terms,
@@ -185,6 +191,7 @@ def celery_settings(
     result_backend: str | None,
     broker_dir: str,
     database_uri: str,
+    visibility_timeout: int = Defaults.CELERY_VISIBILITY_TIMEOUT,
     *,
     broker_timeout: float = 0.5,
     sweep_seconds: float = 60.0,
@@ -194,7 +201,9 @@ def celery_settings(
     if broker_url:
         settings: dict = {"broker_url": broker_url, "result_backend": result_backend or broker_url}
         if broker_url.startswith(("redis://", "rediss://")):
-            settings["broker_transport_options"] = _redis_broker_options(broker_timeout)
+            # The hard time limit below must stay under the visibility timeout, or Redis
+            # re-delivers a task that is still running (production refuses a shorter one).
+            settings["broker_transport_options"] = _redis_broker_options(broker_timeout, visibility_timeout)
         if settings["result_backend"].startswith(("redis://", "rediss://")):
             settings["redis_socket_timeout"] = settings["redis_socket_connect_timeout"] = max(broker_timeout, 0.1)
     else:
@@ -273,6 +282,7 @@ INT_SETTINGS = (
     "DATABASE_STATEMENT_TIMEOUT_SECONDS",
     "READY_TIMEOUT_SECONDS",
     "BROKER_BACKOFF_SECONDS",
+    "CELERY_VISIBILITY_TIMEOUT",
 )
 
 
@@ -310,6 +320,13 @@ def _switches(env: Mapping[str, str]) -> dict:
     return out
 
 
+def _web_processes(env: Mapping[str, str]) -> dict:
+    """How many web processes serve the app: gunicorn's own WEB_CONCURRENCY, or the number of workers
+    deploy/gunicorn.conf.py hands every worker it starts (GUNICORN_WORKERS)."""
+    counts = [int(env[key]) for key in ("WEB_CONCURRENCY", "GUNICORN_WORKERS") if env.get(key, "").isdigit()]
+    return {"WEB_PROCESSES": max(counts)} if counts else {}
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
     """Read the environment into configuration keys. Pure: no I/O beyond the mapping given."""
     env = os.environ if environ is None else environ
@@ -331,6 +348,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
     out.update(_numbers(env))
+    out.update(_web_processes(env))
     for key in (
         "SMTP_HOST",
         "SMTP_USER",

@@ -132,9 +132,6 @@ def free_port() -> int:
 
 
 def start_gunicorn(url: str, folder: Path, port: int, workers: int) -> tuple[subprocess.Popen, Path]:
-    gunicorn = c.ROOT / ".venv" / "bin" / "gunicorn"
-    if not gunicorn.exists():
-        gunicorn = Path(shutil.which("gunicorn") or "gunicorn")
     env = dict(
         os.environ,
         DATABASE_URL=url,
@@ -147,7 +144,9 @@ def start_gunicorn(url: str, folder: Path, port: int, workers: int) -> tuple[sub
     log = folder / "gunicorn.log"
     proc = subprocess.Popen(
         [
-            str(gunicorn),
+            sys.executable,  # the gunicorn of this Python, whatever is on PATH
+            "-m",
+            "gunicorn",
             "-w",
             str(workers),
             "-b",

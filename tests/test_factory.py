@@ -105,3 +105,56 @@ def test_a_sqlite_file_is_in_write_ahead_logging_mode(tmp_path):
             assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
         db.engine.dispose()
+
+
+PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "y" * 40}
+
+
+@pytest.mark.parametrize("variable", ["WEB_CONCURRENCY", "GUNICORN_WORKERS"])
+def test_production_refuses_several_web_processes_without_redis(variable, monkeypatch):
+    """Sign-in throttling counted in each process's memory would multiply the limits."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv(variable, "2")
+    with pytest.raises(RuntimeError, match=r"2 web processes are configured.*set REDIS_URL"):
+        create_app(PRODUCTION)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/1")
+    assert create_app(PRODUCTION).config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/1"
+
+
+def test_one_web_process_or_development_needs_no_redis(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+    assert create_app(PRODUCTION).config["WEB_PROCESSES"] == 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    assert create_app({"ENV_NAME": "test"}).config["WEB_PROCESSES"] == 4
+
+
+def test_gunicorn_tells_each_worker_how_many_workers_serve(monkeypatch):
+    """deploy/gunicorn.conf.py's post_fork hook: `--workers 4` on the command line reaches the app."""
+    import os
+    import runpy
+    from types import SimpleNamespace
+
+    from tracker import ROOT
+
+    monkeypatch.setenv("GUNICORN_WORKERS", "1")  # put back after the test, whatever the hook sets
+    hooks = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    hooks["post_fork"](SimpleNamespace(cfg=SimpleNamespace(workers=4)), None)
+    assert os.environ["GUNICORN_WORKERS"] == "4"
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(RuntimeError, match="4 web processes"):
+        create_app(PRODUCTION)
+
+
+def test_redis_visibility_timeout_from_environment(monkeypatch):
+    """A task taken by a worker that died is delivered again after CELERY_VISIBILITY_TIMEOUT; production
+    keeps it above the longest task's time limit."""
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "30")
+    options = create_app({"ENV_NAME": "test"}).extensions["celery"].conf.broker_transport_options
+    assert options["visibility_timeout"] == 30 and options["unacked_restore_interval"] == 3
+    with pytest.raises(RuntimeError, match="CELERY_VISIBILITY_TIMEOUT"):
+        create_app(PRODUCTION)
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "7200")
+    conf = create_app(PRODUCTION).extensions["celery"].conf
+    assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"] == 7200

@@ -119,6 +119,7 @@ def _finish_config(app: Flask) -> None:
             cfg.pop("_CELERY_RESULT_BACKEND", None),
             cfg["BROKER_DIR"],
             cfg["SQLALCHEMY_DATABASE_URI"],
+            int(cfg["CELERY_VISIBILITY_TIMEOUT"]),
             broker_timeout=float(cfg["BROKER_TIMEOUT_SECONDS"]),
             sweep_seconds=float(cfg["OUTBOX_SWEEP_SECONDS"]),
         )
@@ -160,7 +161,29 @@ def _refuse_unsafe_production(cfg: dict, dev_secret: str) -> None:
     token = cfg.get("METRICS_TOKEN") or ""
     if token and len(token) < 32:
         raise RuntimeError(f"TRACKER_ENV={name} is treated as production: METRICS_TOKEN needs 32+ random characters.")
+    _refuse_per_process_state(cfg, name)
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _refuse_per_process_state(cfg: dict, name: str) -> None:
+    """Production settings that would let several processes disagree: sign-in throttling counted in
+    each web process's memory, or Redis handing a task that is still running to a second worker."""
+    import config as config_module
+
+    processes = int(cfg.get("WEB_PROCESSES") or 1)
+    if processes > 1 and str(cfg.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
+        raise RuntimeError(
+            f"TRACKER_ENV={name} is treated as production, and {processes} web processes are configured "
+            "(WEB_CONCURRENCY or gunicorn's workers): set REDIS_URL, so that they count failed sign-ins "
+            "together. Without it each process counts on its own and the sign-in limits multiply."
+        )
+    visibility = int(cfg.get("CELERY_VISIBILITY_TIMEOUT") or 0)
+    if visibility <= config_module.TASK_TIME_LIMIT:
+        raise RuntimeError(
+            f"TRACKER_ENV={name} is treated as production: CELERY_VISIBILITY_TIMEOUT ({visibility} s) must be "
+            f"longer than the longest task may run ({config_module.TASK_TIME_LIMIT} s), or Redis hands a task "
+            "that is still running to a second worker."
+        )
 
 
 def area_blueprints() -> list[Blueprint]:
