@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from tracker.dbcopy import register_db_copy
-from tracker.errors import ValidationFailed
+from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.vocab import MAX_ID, ROLES, STAFF_ROLES
 
@@ -79,14 +79,27 @@ def _user(email: str):
     return user
 
 
-def _committed(action: Callable[[], T]) -> T:
-    """Run a service call and commit; a refusal rolls back and exits with status 2."""
+def committed(action: Callable[[], T], *, conflict_status: int = 2) -> T:
+    """Run a service call and commit. Wrong input rolls back, prints each field's messages and exits
+    with status 2; a refusal of the state (a Conflict) rolls back, prints why and exits with
+    ``conflict_status``."""
     try:
         result = action()
         db.session.commit()
     except ValidationFailed as e:
         _refuse(e)
+    except DomainError as e:
+        db.session.rollback()
+        click.echo(e.message, err=True)
+        raise SystemExit(conflict_status) from None
     return result
+
+
+def _change_user(email: str, change: Callable, said: str) -> None:
+    """Apply ``change(user)`` to the user with this email, commit, and say ``said`` (with {email})."""
+    user = _user(email)
+    committed(lambda: change(user))
+    click.echo(said.format(email=user.email))
 
 
 def _stamp(at) -> str:
@@ -109,7 +122,7 @@ def issue_token(email, days, name):
         service.check_token_days(days)
         return service.issue_token(user, label=name[:100], expires_in_days=days)
 
-    secret = _committed(issue)
+    secret = committed(issue)
     click.echo(f"API token for {user.email}, working for {days} days (shown once, store it safely):")
     click.echo(secret)
 
@@ -131,9 +144,8 @@ def list_users():
 def deactivate_user(email):
     from tracker.auth import service
 
-    user = _user(email)
-    _committed(lambda: service.deactivate_user(user, actor=None))
-    click.echo(f"Deactivated {user.email}: signed out everywhere, API tokens revoked.")
+    said = "Deactivated {email}: signed out everywhere, API tokens revoked."
+    _change_user(email, lambda user: service.deactivate_user(user, actor=None), said)
 
 
 @users.command("role", help="Move a staff member to another staff role; ends their sessions and revokes tokens.")
@@ -142,9 +154,8 @@ def deactivate_user(email):
 def change_role(email, role):
     from tracker.auth import service
 
-    user = _user(email)
-    _committed(lambda: service.change_staff_role(user, role, actor=None))
-    click.echo(f"{user.email} is now {role}: signed out everywhere, API tokens revoked.")
+    said = "{email} is now " + role + ": signed out everywhere, API tokens revoked."
+    _change_user(email, lambda user: service.change_staff_role(user, role, actor=None), said)
 
 
 @users.command("reset", help="Make a new single-use link to choose a password; mailed, or printed last.")
@@ -161,7 +172,7 @@ def reset_password(email):
         secret = service.reset_password(user, actor=None, hours=hours)
         return service.send_link(user, secret, base_url=current_app.config["PUBLIC_URL"], hours=hours)
 
-    link = _committed(reset)
+    link = committed(reset)
     if link is None:
         click.echo(f"A link to choose a password, working once for {hours} hours, is mailed to {user.email}.")
         return
@@ -174,9 +185,8 @@ def reset_password(email):
 def reset_two_factor(email):
     from tracker.auth import two_factor
 
-    user = _user(email)
-    _committed(lambda: two_factor.reset(user, actor=None))
-    click.echo(f"Removed the second factor of {user.email} and signed them out; they set it up again at sign-in.")
+    said = "Removed the second factor of {email} and signed them out; they set it up again at sign-in."
+    _change_user(email, lambda user: two_factor.reset(user, actor=None), said)
 
 
 @users.command("tokens", help="List a user's API tokens: id, name, created, expires, last used, revoked.")
@@ -233,18 +243,10 @@ def rules_load(file):
 @click.option("--source", required=True, help="The address of the regulation or official page that states the figure.")
 @click.option("--reason", required=True, help="How the figure was checked (which table or paragraph states it).")
 def rules_confirm(code, source, reason):
-    from tracker.errors import DomainError
     from tracker.rules import service
 
-    try:
-        row = service.confirm(code.strip().upper(), actor=None, reason=reason, source=source)
-        db.session.commit()
-    except ValidationFailed as e:
-        _refuse(e)
-    except DomainError as e:
-        db.session.rollback()
-        click.echo(e.message, err=True)
-        raise SystemExit(1) from None
+    confirm = lambda: service.confirm(code.strip().upper(), actor=None, reason=reason, source=source)  # noqa: E731
+    row = committed(confirm, conflict_status=1)
     click.echo(f"{row.code} is confirmed (revision {row.revision}), source {source.strip()}.")
 
 

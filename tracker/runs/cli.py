@@ -5,23 +5,15 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from tracker.errors import Conflict
-from tracker.extensions import db
-
 bank = AppGroup("bank", help="Bank details kept encrypted.")
 
 
 @bank.command("rotate-keys", help="Re-encrypt every row with the first key of BANK_DETAILS_KEYS.")
 def rotate_keys() -> None:
+    from tracker.cli import committed
     from tracker.runs import accounts
 
-    try:
-        count = accounts.rotate_keys()
-        db.session.commit()
-    except Conflict as e:
-        db.session.rollback()
-        click.echo(e.message, err=True)
-        raise SystemExit(2) from None
+    count = committed(accounts.rotate_keys)
     click.echo(f"Re-encrypted {count} bank detail record{'s' if count != 1 else ''} with the first key.")
 
 
