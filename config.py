@@ -35,6 +35,9 @@ class Defaults:
     STORAGE_DIR = str(INSTANCE_DIR / "documents")
     BROKER_DIR = str(INSTANCE_DIR / "broker")
     ORGANISATION_NAME = "Riverside Co-production Network"
+    # Signs earnings records (an Ed25519 private key, PEM or base64 of 32 bytes); in development and
+    # test a key is made once in the instance folder; production signs nothing without it.
+    EARNINGS_SIGNING_KEY = ""
     # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -222,6 +225,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "BACS_ACCOUNT_NUMBER",
         "BACS_ACCOUNT_NAME",
         "METRICS_TOKEN",
+        "EARNINGS_SIGNING_KEY",
     ):
         if env.get(key):
             out[key] = env[key]

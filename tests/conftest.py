@@ -106,6 +106,8 @@ def base_config(database_url: str, broker_dir: Path, **extra) -> dict:
         "STORAGE_DIR": str(broker_dir.parent / "documents"),
         "BROKER_DIR": str(broker_dir),
         "CELERY": celery_settings(None, None, str(broker_dir), database_url),
+        # Signs earnings records (tracker/earnings/keys.py): fixed, so no key file is written.
+        "EARNINGS_SIGNING_KEY": builders.TEST_EARNINGS_KEY,
     }
     cfg.update(extra)
     return cfg

@@ -80,3 +80,11 @@ def in_words(sources: Iterable[Mapping]) -> list[str]:
     if not any(r["name"] != own for r in rows):
         return []
     return [f"{format_money(to_decimal(r['amount']))} of this came from {r['name']}." for r in rows]
+
+
+def words_for(person_id: int, verdicts: Iterable) -> dict[tuple[str, date, date], list[str]]:
+    """For the contributor's own page: each engine verdict's sources in plain words, keyed by
+    (title, period start, period end); empty when all the money is this organisation's."""
+    verdicts = list(verdicts)
+    dicts = add_sources(person_id, [v.to_dict() for v in verdicts])
+    return {(v.title, v.period_start, v.period_end): in_words(d["sources"]) for v, d in zip(verdicts, dicts, strict=True)}
