@@ -196,7 +196,7 @@ def _add(person: Person, issuer: TrustedIssuer, content: records.Record, record:
         issuer_id=issuer.id,
         key_id=issuer.key_id,
         record_id=content.record_id,
-        issuer_name=content.issuer_name,
+        issuer_name=issuer.name,  # as the admin named it when trusting the key
         person_ref=content.person_ref,
         start_on=content.start,
         end_on=content.end,
