@@ -326,7 +326,10 @@ def test_contributor_downloads_their_own_record_only(app, client, sam, login, ma
     text = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
     assert "Verification code:" in text and "Sam Rivers" in text and "£150.00" in text
     other = make_person("Someone Else")
-    assert client.get(f"/people/{other}/earnings-record?start_on={APRIL[0]}&end_on={APRIL[1]}&format=json").status_code == 404
+    assert (
+        client.get(f"/people/{other}/earnings-record?start_on={APRIL[0]}&end_on={APRIL[1]}&format=json").status_code
+        == 404
+    )
     bad = client.get(f"/people/{sam}/earnings-record?start_on={APRIL[1]}&end_on={APRIL[0]}&format=json")
     assert bad.status_code == 422 and b"cannot be before" in bad.data
 
@@ -340,7 +343,12 @@ def test_api_record_and_import(app, client, sam, api_as, make_person, trusting):
     assert own.get(f"/people/{other}/earnings-record?start_on={APRIL[0]}&end_on={APRIL[1]}").status_code == 404
     assert_error(own.get(f"/people/{sam}/earnings-record?start_on=2025-13-01&end_on={APRIL[1]}"), 422, field="start_on")
     assert own.post(f"/people/{sam}/earnings-records", json={"record": record, "consent": True}).status_code == 403
-    assert api_as("finance").post(f"/people/{other}/earnings-records", json={"record": record, "consent": True}).status_code == 403
+    assert (
+        api_as("finance")
+        .post(f"/people/{other}/earnings-records", json={"record": record, "consent": True})
+        .status_code
+        == 403
+    )
     coordinator = api_as("coordinator")
     assert_error(
         coordinator.post(f"/people/{other}/earnings-records", json={"record": record, "consent": False}),
@@ -420,4 +428,6 @@ def test_production_without_a_key_signs_nothing(make_app, sam, make_user):
     assert resp.status_code == 503 and "EARNINGS_SIGNING_KEY" in resp.get_json()["error"]["message"]
     _, token = make_user("coordinator", token=True)
     api = builders.Api(client, token)
-    assert_error(api.get(f"/people/{sam}/earnings-record?start_on={APRIL[0]}&end_on={APRIL[1]}"), 409, "signing_key_missing")
+    assert_error(
+        api.get(f"/people/{sam}/earnings-record?start_on={APRIL[0]}&end_on={APRIL[1]}"), 409, "signing_key_missing"
+    )

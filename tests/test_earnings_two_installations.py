@@ -40,7 +40,10 @@ def _installation(make_app, path, name: str):
 
 def _tokens(app, *roles: str, person_id: int | None = None) -> dict[str, str]:
     with app.app_context():
-        out = {role: builders.token(builders.user(role, person=person_id if role == "contributor" else None)) for role in roles}
+        out = {
+            role: builders.token(builders.user(role, person=person_id if role == "contributor" else None))
+            for role in roles
+        }
         db.session.commit()
     return out
 

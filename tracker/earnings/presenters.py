@@ -97,7 +97,9 @@ def outcome_message(status: str, person_name: str, issuer: str, added: int, remo
     if status == "unchanged":
         return f"This record from {issuer} was already added for {person_name}. Nothing has changed."
     noun = "payment" if added == 1 else "payments"
-    text = f"{added} {noun} from {issuer} added for {person_name} as income from elsewhere. Benefit checks now count them."
+    text = (
+        f"{added} {noun} from {issuer} added for {person_name} as income from elsewhere. Benefit checks now count them."
+    )
     if status == "replaced":
         text += f" They replace the {removed} from the older record for the same period."
     return text

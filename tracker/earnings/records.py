@@ -193,7 +193,7 @@ def _amount(value: Any) -> Decimal:
     except MoneyError:
         amount = None
     if amount is None or abs(amount) > MAX_AMOUNT:
-        raise BadRecord("An entry's amount is not money in pounds and pence, like \"150.00\".")
+        raise BadRecord('An entry\'s amount is not money in pounds and pence, like "150.00".')
     return amount
 
 

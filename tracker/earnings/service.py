@@ -259,7 +259,9 @@ def imports_for(person_id: int) -> list[EarningsImport]:
 
 
 def trusted_issuers() -> list[TrustedIssuer]:
-    return list(db.session.scalars(sa.select(TrustedIssuer).order_by(TrustedIssuer.revoked_at.is_not(None), TrustedIssuer.name)))
+    return list(
+        db.session.scalars(sa.select(TrustedIssuer).order_by(TrustedIssuer.revoked_at.is_not(None), TrustedIssuer.name))
+    )
 
 
 def add_issuer(data: dict, *, actor, now: datetime) -> TrustedIssuer:

@@ -73,7 +73,7 @@ def add_sources(person_id: int, verdicts: list[dict]) -> list[dict]:
 
 
 def in_words(sources: Iterable[Mapping]) -> list[str]:
-    """"£120.00 of this came from Northfield Council", for each source other than this organisation,
+    """ "£120.00 of this came from Northfield Council", for each source other than this organisation,
     when the total is not all this organisation's."""
     rows = list(sources)
     own = str(current_app.config["ORGANISATION_NAME"])
@@ -87,4 +87,6 @@ def words_for(person_id: int, verdicts: Iterable) -> dict[tuple[str, date, date]
     (title, period start, period end); empty when all the money is this organisation's."""
     verdicts = list(verdicts)
     dicts = add_sources(person_id, [v.to_dict() for v in verdicts])
-    return {(v.title, v.period_start, v.period_end): in_words(d["sources"]) for v, d in zip(verdicts, dicts, strict=True)}
+    return {
+        (v.title, v.period_start, v.period_end): in_words(d["sources"]) for v, d in zip(verdicts, dicts, strict=True)
+    }

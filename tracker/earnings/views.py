@@ -17,9 +17,9 @@ from flask_login import current_user, login_required
 from tracker import pages
 from tracker.auth.access import roles_required, visible_person_or_404
 from tracker.earnings import bp, presenters, service
+from tracker.earnings.files import record_response
 from tracker.earnings.forms import ImportRecordForm, IssuerForm, RecordForm
 from tracker.earnings.models import TrustedIssuer
-from tracker.earnings.files import record_response
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.pages import Done
