@@ -421,6 +421,11 @@ VERDICT = {
         "source": {"type": ["string", "null"]},
         "estimated_reduction": MONEY,
         "notes": {"type": "array", "items": {"type": "string"}},
+        # Checks and positions: whose money makes up an earnings total (tracker.earnings.sources).
+        "sources": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"name": {"type": "string"}, "amount": MONEY}},
+        },
     },
 }
 SUGGESTION = {
