@@ -63,7 +63,7 @@ def add_sources(person_id: int, verdicts: list[dict]) -> list[dict]:
     income = _income(person_id, min(s for s, _ in periods), max(e for _, e in periods))
     counting = _counting_rules()
     for v in verdicts:
-        if v.get("measure") != "earnings":
+        if v.get("measure") != "earnings" or v.get("total_after") is None:
             v["sources"] = []
             continue
         start, end = date.fromisoformat(v["period"]["start"]), date.fromisoformat(v["period"]["end"])
