@@ -431,3 +431,15 @@ def test_production_without_a_key_signs_nothing(make_app, sam, make_user):
     assert_error(
         api.get(f"/people/{sam}/earnings-record?start_on={APRIL[0]}&end_on={APRIL[1]}"), 409, "signing_key_missing"
     )
+
+
+def test_the_same_record_sent_twice_at_once_is_added_once(app, sam, trusting):
+    record = _issue(app, sam)
+    alex = builders.saved(app, builders.person, "Alex Other")
+    with app.app_context():
+        tokens = [builders.token(builders.user("coordinator")) for _ in range(2)]
+        db.session.commit()
+    codes = builders.at_once(app, tokens, f"/people/{alex}/earnings-records", {"record": record, "consent": True})
+    assert codes == [200, 201]
+    assert len(_income(app, alex)) == 2
+    assert builders.count(app, EarningsImport) == 1

@@ -91,7 +91,7 @@ def parse_upload(raw: bytes) -> Any:
         raise _refuse("The file is too large to be an earnings record.", "invalid_record")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _refuse(
             "This file is not an earnings record: choose the .json file the organisation gave.", "invalid_record"
         ) from None
@@ -146,6 +146,8 @@ def import_record(person: Person, record: Any, *, consent: bool, actor, now: dat
         return Outcome("unchanged", same, 0, 0)
     ledger.changed(db.session, [person.id])  # takes the person's lock before reading the series
     current = _current(person.id, issuer.key_id, content)
+    if current is not None and current.record_id == content.record_id:
+        return Outcome("unchanged", current, 0, 0)  # imported by a request that held the lock first
     if current is not None and current.issued_at >= content.issued_at:
         raise Conflict(
             f"A newer record from {issuer.name} for {day_text(content.start)} to {day_text(content.end)} "
