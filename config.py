@@ -51,6 +51,9 @@ class Defaults:
     S3_MAX_ATTEMPTS = 3
     BROKER_DIR = str(INSTANCE_DIR / "broker")
     ORGANISATION_NAME = "Riverside Co-production Network"
+    # Signs earnings records (an Ed25519 private key, PEM or base64 of 32 bytes); in development and
+    # test a key is made once in the instance folder; production signs nothing without it.
+    EARNINGS_SIGNING_KEY = ""
     # Sign-in throttling: counted in Redis when REDIS_URL is set, else in memory. Production refuses
     # memory when more than one web process serves (WEB_CONCURRENCY): each would count on its own.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -370,6 +373,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "S3_ACCESS_KEY_ID",
         "S3_SECRET_ACCESS_KEY",
         "S3_ADDRESSING_STYLE",
+        "EARNINGS_SIGNING_KEY",
     ):
         if env.get(key):
             out[key] = env[key]

@@ -38,6 +38,8 @@ from tracker.people.models import BenefitClaim, Consent, Person, Preference
 from tracker.rules import ledger
 
 PASSWORD = "correct horse battery"
+#: The test apps' earnings signing key: base64 of 32 raw Ed25519 private key bytes (not secret).
+TEST_EARNINGS_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 CONSENT_ON = date(2024, 1, 1)
 CLAIM_START = date(2024, 1, 1)
 PAID_ON = date(2025, 4, 9)  # a Wednesday: the Carer's Allowance week runs 7 to 13 April 2025

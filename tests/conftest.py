@@ -167,6 +167,8 @@ def base_config(database_url: str, broker_dir: Path, **extra) -> dict:
         "CELERY": celery_settings(None, None, str(broker_dir), database_url),
         # Tests that make the broker fail on purpose must not hold back the next test's sends.
         "BROKER_BACKOFF_SECONDS": 0,
+        # Signs earnings records (tracker/earnings/keys.py): fixed, so no key file is written.
+        "EARNINGS_SIGNING_KEY": builders.TEST_EARNINGS_KEY,
     }
     cfg.update(extra)
     return cfg

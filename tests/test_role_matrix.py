@@ -210,6 +210,14 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "api.get_payment_run_file": {"GET": roles("admin", "finance")},
     "api.mark_payment_run_paid": {"POST": roles("admin", "finance")},
     "api.cancel_payment_run": {"POST": roles("admin", "finance")},
+    # signed earnings records: the person and staff take one; managers import one; admins choose whom to trust
+    "earnings.record": {"GET": person(*ALL)},
+    "earnings.import_record": {"GET": person(*MANAGERS), "POST": person(*MANAGERS)},
+    "earnings.issuers": {"GET": roles("admin"), "POST": roles("admin")},
+    "earnings.revoke_issuer": {"POST": roles("admin")},
+    "earnings.well_known_key": {"GET": public()},
+    "api.get_earnings_record": {"GET": person(*ALL)},
+    "api.import_earnings_record": {"POST": person(*MANAGERS)},
     "api.get_bank_account": {"GET": person("admin", "finance", "contributor")},
     "api.put_bank_account": {"PUT": person("admin", "finance", "contributor")},
 }
@@ -279,6 +287,9 @@ def world(app, make_person, make_user):
 
         imported = ImportBatch(kind="payments", file_name="old.csv", sha256="0" * 64, status="failed")
         db.session.add(imported)
+        from tracker.earnings.models import TrustedIssuer  # trusted issuer 1, for the revoke route
+
+        db.session.add(TrustedIssuer(name="Northfield Council", key_id="k" * 16, public_key="A" * 44))
         db.session.commit()
         import_id = imported.id
     users = {}

@@ -39,6 +39,7 @@ AREAS = (
     "notify",
     "api",
     "runs",
+    "earnings",
 )
 
 

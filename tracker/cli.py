@@ -29,6 +29,9 @@ def register_cli(app: Flask) -> None:
     from tracker.runs.cli import bank
 
     app.cli.add_command(bank)
+    from tracker.earnings.cli import earnings
+
+    app.cli.add_command(earnings)
 
 
 def _refuse(error: ValidationFailed, indent: str = "") -> NoReturn:

@@ -215,6 +215,11 @@ BENEFIT_NAMES_INLINE = {**BENEFIT_NAMES, "TAX": "income tax"}
 PAYMENT_KINDS = ("cash", "bank_transfer", "voucher", "training", "certificate", "declined", "charity")
 #: Kinds that carry no money, so they cannot keep an amount.
 NON_MONEY_KINDS = frozenset({"certificate", "declined"})
+#: Kinds paid as money to the person (or to a charity for them), which every earnings limit in the
+#: default pack counts: what another organisation's signed earnings record adds as other income.
+EARNED_MONEY_KINDS = ("cash", "bank_transfer", "voucher", "charity")
+#: The longest period one earnings record covers (a tax year and a day).
+MAX_RECORD_DAYS = 366
 
 #: How staff read a payment kind.
 KIND_LABELS = {

@@ -464,6 +464,11 @@ VERDICT = {
             "type": ["object", "null"],
             "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}},
         },
+        # Checks and positions: whose money makes up an earnings total (tracker.earnings.sources).
+        "sources": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"name": {"type": "string"}, "amount": MONEY}},
+        },
     },
 }
 SUGGESTION = {

@@ -21,6 +21,7 @@ from tracker.api.base import (
     writes,
 )
 from tracker.api.schemas import ApproveManyIn, EmptyIn, PayIn, PaymentIn, ReasonIn
+from tracker.earnings.sources import add_sources
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
@@ -95,6 +96,7 @@ def check_payment():
     require_role(*STAFF_ROLES)
     person, p = _input()
     _, _, body = service.check_payment(person, p, today=today())
+    add_sources(person.id, body["verdicts"])  # whose money makes up each total
     shown = _shown(body, person.id, "check api", person)
     _keep_view_audit()
     return jsonify(shown)
@@ -118,7 +120,7 @@ def person_position(person_id: int):
         on = parse_day(raw) if raw else today()
     except ValueError as e:
         raise ValidationFailed({"on": [str(e)]}) from None
-    verdicts = [v.to_dict(position=True) for v in checks.position(person.id, on)]
+    verdicts = add_sources(person.id, [v.to_dict(position=True) for v in checks.position(person.id, on)])
     # Finance sees totals and headroom, not which benefits the person receives.
     shown = _shown({"verdicts": verdicts}, person.id, "position api", person)
     _keep_view_audit()

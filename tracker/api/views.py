@@ -3,4 +3,4 @@
 ``base`` comes first: it adds the bearer-token check that runs before every route.
 """
 
-from tracker.api import base, documents, meta, payments, people, records, risks, rules, runs  # noqa: F401
+from tracker.api import base, documents, earnings, meta, payments, people, records, risks, rules, runs  # noqa: F401

@@ -37,6 +37,7 @@ from tracker.audit import service as audit
 from tracker.auth.access import roles_required, visible_person_or_404
 from tracker.contributions.models import Contribution
 from tracker.documents.models import Document
+from tracker.earnings.sources import words_for
 from tracker.engine import periods
 from tracker.extensions import db
 from tracker.me import bp, export
@@ -227,7 +228,11 @@ def _position(person: Person, preview: bool):
         on = form.on.data
     if not preview:
         _view_own_benefits(person, "where you stand page")
-    groups = group_verdicts(checks.position(person.id, on))
+    verdicts = checks.position(person.id, on)
+    groups = group_verdicts(verdicts)
+    from_others = words_for(person.id, verdicts)  # "£120.00 of this came from Northfield Council."
+    for v in (v for g in groups for v in g["verdicts"]):
+        v["from_others"] = from_others.get((v["title"], v["period_start"], v["period_end"]), [])
     has_claims = any(g["code"] != "TAX" for g in groups)
     return _render(
         "me/position.html",

@@ -155,8 +155,15 @@ class OtherIncome(Model):
     source: so.Mapped[str] = so.mapped_column(sa.String(200))
     recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # From a signed earnings record (tracker.earnings): the import and its entry; the other dates
+    # the issuing organisation gave (received_on is what the rules count).
+    earnings_import_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("earnings_import.id"))
+    entry_ref: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    due_on: so.Mapped[date | None]
+    worked_on: so.Mapped[date | None]
 
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.Index("ix_other_income_person_received", "person_id", "received_on"),
+        sa.Index("ix_other_income_earnings_import", "earnings_import_id"),
     )

@@ -20,9 +20,10 @@ benefit claims calls one of these, in the same transaction, at the place it writ
 The writers: ``payments.service`` (record, approve, pay, cancel, reverse), ``payments.expenses``
 (expenses, other income), ``contributions.service`` (one contribution, a session),
 ``people.service`` (claims, consent withdrawn), ``imports.service`` (payments and
-contributions from a file) and ``imports.batches`` (an import approved or rejected). There is no
-listener: a writer that forgets the event leaves the dashboard's order stale, and
-tests/test_ledger_events.py checks each writer.
+contributions from a file), ``imports.batches`` (an import approved or rejected) and
+``earnings.service`` (other income from a signed earnings record). There is no listener: a writer
+that forgets the event leaves the dashboard's order stale, and tests/test_ledger_events.py checks
+each writer.
 
 Two writers need no event: the demo seed (``tracker.demo``) inserts new people together with their
 records, so nothing can be kept about them yet; and nothing deletes a person (kept rows would go
