@@ -51,6 +51,19 @@ def parse_day(text: str | None) -> date:
     return day
 
 
+def day_arg(args, name: str, errors: dict[str, list[str]]) -> date | None:
+    """The date in query argument ``name`` (None when not given); a bad one's message goes into
+    ``errors`` under its name, for a 422 that names the argument."""
+    raw = args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return parse_day(raw)
+    except ValueError as e:
+        errors[name] = [str(e)]
+        return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

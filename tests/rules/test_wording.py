@@ -23,7 +23,7 @@ def test_the_engine_gives_codes_and_the_presenter_words():
     already = over_check("200.00")
     ca = next(v for v in already.verdicts if v.benefit == "CA")
     assert ca.status == "over" and not ca.notes
-    assert model.REMARK_ALREADY_OVER in {r.code for r in ca.remarks}
+    assert model.RemarkCode.ALREADY_OVER in {r.code for r in ca.remarks}
     ca = next(v for v in wording.check_result(already).verdicts if v.benefit == "CA")
     assert wording.NOTE_ALREADY_OVER in ca.notes
 
@@ -39,13 +39,13 @@ def test_the_engine_gives_codes_and_the_presenter_words():
 @pytest.mark.parametrize(
     "remark,words",
     [
-        (model.Remark(model.REMARK_UNCONFIRMED), wording.NOTE_UNCONFIRMED),
-        (model.Remark(model.REMARK_DERIVED), wording.NOTE_DERIVED),
-        (model.Remark(model.REMARK_ALREADY_OVER), wording.NOTE_ALREADY_OVER),
-        (model.Remark(model.REMARK_RULE_MESSAGE, text="Report any change."), "Report any change."),
+        (model.Remark(model.RemarkCode.UNCONFIRMED), wording.NOTE_UNCONFIRMED),
+        (model.Remark(model.RemarkCode.DERIVED), wording.NOTE_DERIVED),
+        (model.Remark(model.RemarkCode.ALREADY_OVER), wording.NOTE_ALREADY_OVER),
+        (model.Remark(model.RemarkCode.RULE_MESSAGE, text="Report any change."), "Report any change."),
         (
             model.Remark(
-                model.REMARK_TAPER_ESTIMATE,
+                model.RemarkCode.TAPER_ESTIMATE,
                 amount=D("14.58"),
                 limit=D("684.00"),
                 rate=D("0.55"),
@@ -55,12 +55,12 @@ def test_the_engine_gives_codes_and_the_presenter_words():
             "About £14.58 less Universal Credit for this assessment period: 55p for each £1 above £684.00.",
         ),
         (
-            model.Remark(model.REMARK_TAPER_UNKNOWN, limit=D("20.00"), benefit="HB", period="week"),
+            model.Remark(model.RemarkCode.TAPER_UNKNOWN, limit=D("20.00"), benefit="HB", period="week"),
             "Earnings above £20.00 a week count as income and can reduce Housing Benefit; how much depends on the "
             "person's other circumstances.",
         ),
         (
-            model.Remark(model.REMARK_EXPENSES, amount=D("15.00"), period="rolling_weeks:4"),
+            model.Remark(model.RemarkCode.EXPENSES, amount=D("15.00"), period="rolling_weeks:4"),
             "£15.00 of expenses in this 4-week period is counted because it is not marked as arising from "
             "service-user involvement (check easement: receipted expenses are ignored when the person took part as "
             "a service user).",
@@ -72,7 +72,8 @@ def test_every_remark_has_words(remark, words):
 
 
 def test_every_remark_code_is_worded():
-    codes = {v for k, v in vars(model).items() if k.startswith("REMARK_")}
+    codes = set(model.RemarkCode)
+    assert len(codes) == 11  # every code the engine can give (a new one needs words here and in wording)
     for code in codes:
         text = wording.remark_text(
             model.Remark(

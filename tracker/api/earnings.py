@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import jsonify, request
@@ -14,7 +13,7 @@ from tracker.api.schemas import DAY_SCHEMA, Strict
 from tracker.earnings import service, signing
 from tracker.earnings.files import record_response
 from tracker.errors import ValidationFailed
-from tracker.timeutil import parse_day, utcnow
+from tracker.timeutil import day_arg, utcnow
 from tracker.vocab import BENEFIT_INFO_ROLES
 
 
@@ -24,23 +23,12 @@ class EarningsImportIn(Strict):
     consent: bool = Field(description="True when the person agreed to add these earnings")
 
 
-def _day_arg(name: str, errors: dict) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return parse_day(raw)
-    except ValueError as e:
-        errors[name] = [str(e)]
-        return None
-
-
 @bp.get("/people/<int:person_id>/earnings-record")
 @writes  # the audit event of who took which record
 def get_earnings_record(person_id: int):
     person = visible_person_or_404(person_id)
     errors: dict[str, list[str]] = {}
-    start, end = _day_arg("start_on", errors), _day_arg("end_on", errors)
+    start, end = day_arg(request.args, "start_on", errors), day_arg(request.args, "end_on", errors)
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "pdf"):
         errors["format"] = ["Use json or pdf."]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from tracker.engine.model import REMARK_UNANSWERED, REMARK_UNCOVERED, ZERO, Claim, Remark, Rule, Verdict
+from tracker.engine.model import ZERO, Claim, Remark, RemarkCode, Rule, Verdict
 from tracker.vocab import BENEFIT_INFO
 
 #: Claims of these benefits can never be affected by a payment, so nothing is "not checked".
@@ -47,10 +47,10 @@ def unanswered(claim: Claim, attrs: Mapping[str, Any]) -> list[str]:
 
 def unknown_verdict(claim: Claim, attrs: Mapping[str, Any], day: date) -> Verdict:
     """The verdict for a claim no rule covers on ``day``: not checked, and it blocks."""
-    remarks = [Remark(REMARK_UNCOVERED, benefit=claim.benefit, day=day)]
+    remarks = [Remark(RemarkCode.UNCOVERED, benefit=claim.benefit, day=day)]
     missing = unanswered(claim, attrs)
     if missing:
-        remarks.append(Remark(REMARK_UNANSWERED, benefit=claim.benefit, text=", ".join(missing)))
+        remarks.append(Remark(RemarkCode.UNANSWERED, benefit=claim.benefit, text=", ".join(missing)))
     return Verdict(
         rule="",
         family="",

@@ -14,15 +14,6 @@ from typing import Any, Generic, TypeVar
 from tracker.engine import coverage, dates, periods
 from tracker.engine.model import (
     PENNY,
-    REMARK_ALREADY_OVER,
-    REMARK_DERIVED,
-    REMARK_EXPENSES,
-    REMARK_RULE_MESSAGE,
-    REMARK_SECONDARY,
-    REMARK_STALE,
-    REMARK_TAPER_ESTIMATE,
-    REMARK_TAPER_UNKNOWN,
-    REMARK_UNCONFIRMED,
     ZERO,
     AppliesWhen,
     Claim,
@@ -31,6 +22,7 @@ from tracker.engine.model import (
     LedgerHours,
     LedgerPayment,
     Remark,
+    RemarkCode,
     Rule,
     Verdict,
 )
@@ -399,7 +391,7 @@ def _taper(rule: Rule, after: Decimal) -> tuple[Decimal | None, list[Remark]]:
             return estimated, []
         return estimated, [
             Remark(
-                REMARK_TAPER_ESTIMATE,
+                RemarkCode.TAPER_ESTIMATE,
                 amount=estimated,
                 limit=rule.limit,
                 rate=rule.taper_rate,
@@ -408,7 +400,7 @@ def _taper(rule: Rule, after: Decimal) -> tuple[Decimal | None, list[Remark]]:
             )
         ]
     if excess > 0:
-        return None, [Remark(REMARK_TAPER_UNKNOWN, limit=rule.limit, benefit=rule.benefit, period=rule.period)]
+        return None, [Remark(RemarkCode.TAPER_UNKNOWN, limit=rule.limit, benefit=rule.benefit, period=rule.period)]
     return None, []
 
 
@@ -416,20 +408,20 @@ def _remarks(ev: _Eval, status: str, what_if: bool, taper: list[Remark]) -> tupl
     rule = ev.rule
     out: list[Remark] = []
     if rule.confidence == "unconfirmed":
-        out.append(Remark(REMARK_UNCONFIRMED))
+        out.append(Remark(RemarkCode.UNCONFIRMED))
     elif rule.confidence == "derived":
-        out.append(Remark(REMARK_DERIVED))
+        out.append(Remark(RemarkCode.DERIVED))
     elif rule.confidence == "secondary":
-        out.append(Remark(REMARK_SECONDARY))
+        out.append(Remark(RemarkCode.SECONDARY))
     if coverage.is_stale(rule, ev.start):
-        out.append(Remark(REMARK_STALE, day=rule.next_uprating))
+        out.append(Remark(RemarkCode.STALE, day=rule.next_uprating))
     if what_if and status == "over" and _broken(rule, ev.before):
-        out.append(Remark(REMARK_ALREADY_OVER))
+        out.append(Remark(RemarkCode.ALREADY_OVER))
     out += taper
     if ev.expenses_counted > 0:
-        out.append(Remark(REMARK_EXPENSES, amount=ev.expenses_counted, period=rule.period))
+        out.append(Remark(RemarkCode.EXPENSES, amount=ev.expenses_counted, period=rule.period))
     if rule.message:
-        out.append(Remark(REMARK_RULE_MESSAGE, text=rule.message))
+        out.append(Remark(RemarkCode.RULE_MESSAGE, text=rule.message))
     return tuple(out)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 from tracker.engine import periods
@@ -423,24 +424,27 @@ class ProposedPayment:
 
 
 #: What a verdict has to say, as codes (``Remark.code``); a presenter words them.
-REMARK_UNCONFIRMED = "unconfirmed"  # the figure is not verified
-REMARK_DERIVED = "derived"  # the figure is worked out from a formula
-REMARK_SECONDARY = "secondary"  # the figure comes from a secondary source, not yet checked against the law
-REMARK_STALE = "stale"  # the figure was expected to change (on Remark.day) and no newer one is loaded
-REMARK_UNCOVERED = "uncovered"  # a claim no rule covers on this date: not checked
-REMARK_UNANSWERED = "unanswered"  # text: the claim's unanswered questions that decide which rule applies
-REMARK_ALREADY_OVER = "already_over"  # the period was over before the proposed payment
-REMARK_TAPER_ESTIMATE = "taper_estimate"  # amount: the estimated reduction; rate, limit, benefit, period
-REMARK_TAPER_UNKNOWN = "taper_unknown"  # earnings above the limit reduce the benefit by an unknown amount
-REMARK_EXPENSES = "expenses_counted"  # amount: expenses counted because not marked service-user
-REMARK_RULE_MESSAGE = "rule_message"  # text: the rule's own sentence, shown as it is
+class RemarkCode(StrEnum):
+    """What a verdict's remark says, as a code (``tracker.rules.wording`` words it)."""
+
+    UNCONFIRMED = "unconfirmed"  # the figure is not verified
+    DERIVED = "derived"  # the figure is worked out from a formula
+    SECONDARY = "secondary"  # the figure comes from a secondary source, not yet checked against the law
+    STALE = "stale"  # the figure was expected to change (on Remark.day) and no newer one is loaded
+    UNCOVERED = "uncovered"  # a claim no rule covers on this date: not checked
+    UNANSWERED = "unanswered"  # text: the claim's unanswered questions that decide which rule applies
+    ALREADY_OVER = "already_over"  # the period was over before the proposed payment
+    TAPER_ESTIMATE = "taper_estimate"  # amount: the estimated reduction; rate, limit, benefit, period
+    TAPER_UNKNOWN = "taper_unknown"  # earnings above the limit reduce the benefit by an unknown amount
+    EXPENSES = "expenses_counted"  # amount: expenses counted because not marked service-user
+    RULE_MESSAGE = "rule_message"  # text: the rule's own sentence, shown as it is
 
 
 @dataclass(frozen=True)
 class Remark:
     """One thing a verdict says, as a code and the figures its sentence needs."""
 
-    code: str
+    code: RemarkCode
     amount: Decimal | None = None
     limit: Decimal | None = None
     rate: Decimal | None = None

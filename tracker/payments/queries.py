@@ -13,7 +13,7 @@ from tracker.contributions.models import Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.payments.models import Expense, Payment, payment_contribution
 from tracker.people.models import Person
-from tracker.timeutil import parse_day
+from tracker.timeutil import day_arg
 from tracker.vocab import MAX_ID, MAX_PAGE, MAX_PER_PAGE, PAYMENT_KINDS, PAYMENT_SORTS, PAYMENT_STATUSES
 
 SORTS = PAYMENT_SORTS
@@ -63,14 +63,7 @@ def parse_filters(args) -> Filters:
         return value
 
     def day(name):
-        raw = args.get(name)
-        if raw in (None, ""):
-            return None
-        try:
-            return parse_day(raw)
-        except ValueError as e:
-            errors[name] = [str(e)]
-            return None
+        return day_arg(args, name, errors)
 
     status = args.get("status") or None
     if status and status not in PAYMENT_STATUSES:

@@ -15,25 +15,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from tracker.engine import periods, planner
-from tracker.engine.model import (
-    PENNY,
-    REMARK_ALREADY_OVER,
-    REMARK_DERIVED,
-    REMARK_EXPENSES,
-    REMARK_RULE_MESSAGE,
-    REMARK_SECONDARY,
-    REMARK_STALE,
-    REMARK_TAPER_ESTIMATE,
-    REMARK_TAPER_UNKNOWN,
-    REMARK_UNANSWERED,
-    REMARK_UNCONFIRMED,
-    REMARK_UNCOVERED,
-    CheckResult,
-    Remark,
-    Suggestion,
-    SuggestionBasis,
-    Verdict,
-)
+from tracker.engine.model import PENNY, CheckResult, Remark, RemarkCode, Suggestion, SuggestionBasis, Verdict
 from tracker.money import format_money as pounds
 from tracker.timeutil import day_text
 from tracker.vocab import BENEFIT_INFO, BENEFIT_NAMES, BENEFIT_NAMES_INLINE
@@ -144,21 +126,21 @@ def _unanswered(r: Remark) -> str:
 def remark_text(r: Remark) -> str:
     """One remark of a verdict as a sentence."""
     fixed = {
-        REMARK_UNCONFIRMED: NOTE_UNCONFIRMED,
-        REMARK_DERIVED: NOTE_DERIVED,
-        REMARK_SECONDARY: NOTE_SECONDARY,
-        REMARK_ALREADY_OVER: NOTE_ALREADY_OVER,
-        REMARK_RULE_MESSAGE: r.text,
+        RemarkCode.UNCONFIRMED: NOTE_UNCONFIRMED,
+        RemarkCode.DERIVED: NOTE_DERIVED,
+        RemarkCode.SECONDARY: NOTE_SECONDARY,
+        RemarkCode.ALREADY_OVER: NOTE_ALREADY_OVER,
+        RemarkCode.RULE_MESSAGE: r.text,
     }
     if r.code in fixed:
         return fixed[r.code]
     worded = {
-        REMARK_TAPER_ESTIMATE: _taper_estimate,
-        REMARK_TAPER_UNKNOWN: _taper_unknown,
-        REMARK_EXPENSES: _expenses,
-        REMARK_STALE: _stale,
-        REMARK_UNCOVERED: _uncovered,
-        REMARK_UNANSWERED: _unanswered,
+        RemarkCode.TAPER_ESTIMATE: _taper_estimate,
+        RemarkCode.TAPER_UNKNOWN: _taper_unknown,
+        RemarkCode.EXPENSES: _expenses,
+        RemarkCode.STALE: _stale,
+        RemarkCode.UNCOVERED: _uncovered,
+        RemarkCode.UNANSWERED: _unanswered,
     }
     return worded[r.code](r)
 
