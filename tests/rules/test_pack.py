@@ -7,8 +7,9 @@ from decimal import Decimal as D
 import pytest
 import yaml
 
-from tracker.engine.core import BENEFITS, Rule
+from tracker.engine.core import Rule
 from tracker.engine.pack import RuleError, default_pack_path, load_default_pack, load_pack, parse_rule, rule_to_dict
+from tracker.vocab import BENEFITS
 
 RULES = load_default_pack()
 

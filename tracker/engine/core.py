@@ -49,41 +49,12 @@ from tracker.engine.model import (
 )
 from tracker.engine.suggest import LOOKAHEAD_PERIODS, _Suggester
 from tracker.vocab import BENEFIT_NAMES_INLINE as BENEFIT_NAMES
-
-# --- vocabulary (plain data from tracker.vocab) --------------------------------------------------
-from tracker.vocab import (  # re-exported: callers read them as engine.X
-    BENEFITS,
-    BREACHES,
-    CLAIM_DEFAULTS,
-    CONFIDENCES,
-    DATE_BASES,
-    EXPENSE_MODES,
-    MEASURES,
-    NON_MONEY_KINDS,
-    PAYMENT_KINDS,
-    PAYMENT_STATUSES,
-    RULE_KINDS,
-    SERVICE_USER_CONTEXTS,
-    SEVERITIES,
-)
+from tracker.vocab import PAYMENT_KINDS
 
 __all__ = [
-    "BENEFITS",
     "BENEFIT_NAMES",
-    "BREACHES",
-    "CLAIM_DEFAULTS",
-    "CONFIDENCES",
-    "DATE_BASES",
-    "EXPENSE_MODES",
     "LOOKAHEAD_PERIODS",
-    "MEASURES",
-    "NON_MONEY_KINDS",
-    "PAYMENT_KINDS",
-    "PAYMENT_STATUSES",
     "PENNY",
-    "RULE_KINDS",
-    "SERVICE_USER_CONTEXTS",
-    "SEVERITIES",
     "ZERO",
     "AppliesWhen",
     "CheckResult",

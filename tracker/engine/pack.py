@@ -24,22 +24,9 @@ from typing import Any
 
 import yaml
 
+import tracker.vocab as vocab
 from tracker.engine import periods
-from tracker.engine.core import (
-    BENEFITS,
-    BREACHES,
-    CONFIDENCES,
-    DATE_BASES,
-    EXPENSE_MODES,
-    MEASURES,
-    PAYMENT_KINDS,
-    RULE_KINDS,
-    SEVERITIES,
-    AppliesWhen,
-    Counts,
-    Rule,
-    Source,
-)
+from tracker.engine.core import AppliesWhen, Counts, Rule, Source
 from tracker.vocab import AFFECTS, FIRST_YEAR, LAST_YEAR
 
 DEFAULT_PACK = "uk-default.yaml"
@@ -226,14 +213,14 @@ def _counts(value: object, errors: _Errors) -> Counts | None:
         ok = False
         kinds = []
     for k in kinds:
-        if k not in PAYMENT_KINDS:
-            errors.add("counts.kinds", f"Unknown payment kind {k!r}. Use: {', '.join(PAYMENT_KINDS)}.")
+        if k not in vocab.PAYMENT_KINDS:
+            errors.add("counts.kinds", f"Unknown payment kind {k!r}. Use: {', '.join(vocab.PAYMENT_KINDS)}.")
             ok = False
     training = _bool(value.get("training_at_value"), "counts.training_at_value", errors, False)
     other = _bool(value.get("other_income"), "counts.other_income", errors, True)
     expenses = value.get("expenses", "unless_service_user")
-    if expenses not in EXPENSE_MODES:
-        errors.add("counts.expenses", f"Unknown value {expenses!r}. Use one of: {', '.join(EXPENSE_MODES)}.")
+    if expenses not in vocab.EXPENSE_MODES:
+        errors.add("counts.expenses", f"Unknown value {expenses!r}. Use one of: {', '.join(vocab.EXPENSE_MODES)}.")
         ok = False
     if not ok or errors.fields.get("counts.training_at_value") or errors.fields.get("counts.other_income"):
         return None
@@ -250,8 +237,8 @@ def _applies_when(value: object, benefit: str | None, errors: _Errors) -> Applie
         if key not in ("benefit", "attributes"):
             errors.add(f"applies_when.{key}", "Unknown field. Use benefit and attributes.")
     aw_benefit = value.get("benefit", benefit)
-    if aw_benefit not in BENEFITS:
-        errors.add("applies_when.benefit", f"Unknown benefit {aw_benefit!r}. Use one of: {', '.join(BENEFITS)}.")
+    if aw_benefit not in vocab.BENEFITS:
+        errors.add("applies_when.benefit", f"Unknown benefit {aw_benefit!r}. Use one of: {', '.join(vocab.BENEFITS)}.")
         return None
     attrs = value.get("attributes") or {}
     if not isinstance(attrs, Mapping):
@@ -305,13 +292,13 @@ def _code(d: Mapping[str, Any], errors: _Errors) -> tuple[str | None, str | None
 def _choices(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
     """The fields besides the benefit that take one of a fixed set of codes."""
     return {
-        "measure": _one_of(d, "measure", MEASURES, errors),
-        "kind": _one_of(d, "kind", RULE_KINDS, errors),
-        "breach": _one_of(d, "breach", BREACHES, errors, default="above"),
-        "date_basis": _one_of(d, "date_basis", DATE_BASES, errors, default="received"),
+        "measure": _one_of(d, "measure", vocab.MEASURES, errors),
+        "kind": _one_of(d, "kind", vocab.RULE_KINDS, errors),
+        "breach": _one_of(d, "breach", vocab.BREACHES, errors, default="above"),
+        "date_basis": _one_of(d, "date_basis", vocab.DATE_BASES, errors, default="received"),
         "affects": _one_of(d, "affects", AFFECTS, errors, default="period"),
-        "severity": _one_of(d, "severity", SEVERITIES, errors, default="warn"),
-        "confidence": _one_of(d, "confidence", CONFIDENCES, errors),
+        "severity": _one_of(d, "severity", vocab.SEVERITIES, errors, default="warn"),
+        "confidence": _one_of(d, "confidence", vocab.CONFIDENCES, errors),
     }
 
 
@@ -398,7 +385,7 @@ def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
         if key not in FIELDS:
             errors.add(str(key), "Unknown field.")
     code, family = _code(d, errors)
-    benefit = _one_of(d, "benefit", BENEFITS, errors)
+    benefit = _one_of(d, "benefit", vocab.BENEFITS, errors)
     title = _text(d, "title", errors, required=True)
     c = _choices(d, errors)
     kind = c["kind"]
@@ -469,7 +456,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         "period": rule.period,
         "week_start": rule.week_start,
         "counts": {
-            "kinds": sorted(rule.counts.kinds, key=PAYMENT_KINDS.index),
+            "kinds": sorted(rule.counts.kinds, key=vocab.PAYMENT_KINDS.index),
             "training_at_value": rule.counts.training_at_value,
             "expenses": rule.counts.expenses,
             "other_income": rule.counts.other_income,
