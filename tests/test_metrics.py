@@ -229,21 +229,25 @@ def test_stale_rules_are_counted(scrape_app, rules, monkeypatch):
     assert value(scrape(scrape_app), "tracker_rules_stale") >= 5
 
 
-def test_a_family_is_stale_after_an_uprating_it_has_no_figure_for_or_when_its_figure_ran_out():
+def test_stale_families_are_those_whose_verdicts_say_stale():
+    """One notion of stale (the verdicts' own, issue 11 item 7): a figure used on or after its next
+    expected uprating with no newer one loaded. A figure that ran out is "not checked", not stale."""
+    from tracker.engine import coverage
+
     pack = load_default_pack()
     assert service.stale_families(pack, date(2026, 12, 7)) == []
-    assert service.stale_families(pack, date(2027, 4, 1)) == []  # before the uprating
-    stale = service.stale_families(pack, date(2027, 4, 7))
-    assert "CA_EARN" in stale and "UC_WA_HOUSING" in stale
-    # Families with one open-ended figure are not uprated each year: never stale.
-    single = {r.family for r in pack if sum(1 for o in pack if o.family == r.family) == 1 and r.effective_to is None}
-    assert single and not single & set(stale)
-    # A figure that has run out with nothing after it is stale whenever it is.
+    later = date(2027, 6, 1)
+    stale = service.stale_families(pack, later)
+    assert "CA_EARN" in stale and stale == sorted({r.family for r in pack if coverage.is_stale(r, later)})
+    uprated = min(r.next_uprating for r in pack if r.next_uprating and r.effective_to is None)
+    assert service.stale_families(pack, uprated - timedelta(days=1)) == []
+    assert service.stale_families(pack, uprated) != []
+    # A figure that has run out with nothing after it is uncovered (its verdicts block as unknown).
     ca_2026 = max((r for r in pack if r.family == "CA_EARN"), key=lambda r: r.effective_from)
     ended = [r for r in pack if r.family != "CA_EARN"] + [
         ca_2026.__class__(**{**vars(ca_2026), "effective_to": date(2026, 6, 30)})
     ]
-    assert "CA_EARN" in service.stale_families(ended, date(2026, 7, 1))
+    assert "CA_EARN" not in service.stale_families(ended, later)
 
 
 def test_the_scrape_survives_a_database_it_cannot_read(make_app, tmp_path):

@@ -6,12 +6,13 @@ Services flush, never commit: the task that records a heartbeat commits it with 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from tracker.documents.models import Document
+from tracker.engine import coverage
 from tracker.engine.model import Rule
 from tracker.extensions import db
 from tracker.jobs import OutboxTask
@@ -25,12 +26,6 @@ DOCUMENTS_REDRIVE = "documents-redrive"
 RISK_SCAN = "risk-scan"
 RISK_DIGEST = "risk-digest"
 SCHEDULED_JOBS = (OUTBOX_SWEEP, DOCUMENTS_REDRIVE, RISK_SCAN, RISK_DIGEST)
-
-#: Most benefit figures are uprated each April, from 6 April (some from the first assessment
-#: period or benefit week that starts after it).
-UPRATING_MONTH, UPRATING_DAY = 4, 6
-#: A new year's figure may take effect a little before the uprating day (from 1 April, say).
-UPRATING_SLACK = timedelta(days=60)
 
 
 def record_heartbeat(name: str, at: datetime | None = None) -> None:
@@ -70,35 +65,12 @@ def documents_waiting() -> int:
     return int(db.session.scalar(sa.select(sa.func.count(Document.id)).where(Document.status == "queued")) or 0)
 
 
-def last_uprating(on: date) -> date:
-    """The most recent 6 April on or before ``on``."""
-    this_year = date(on.year, UPRATING_MONTH, UPRATING_DAY)
-    return this_year if on >= this_year else date(on.year - 1, UPRATING_MONTH, UPRATING_DAY)
-
-
 def stale_families(rules: Iterable[Rule], on: date) -> list[str]:
-    """The rule families whose figures look out of date on ``on``: one small rule, to be replaced
-    by the verdicts' own notion of staleness when the engine has one.
-
-    A family (one figure across the years) is stale when its newest version has run out
-    (``effective_to`` before ``on``) with no newer version loaded, or when it is a figure that
-    has been uprated before (two or more versions) and its newest version took effect before this
-    year's uprating (6 April, less ``UPRATING_SLACK``), so last year's figure is still being used.
-    A family with one open-ended version is a figure that is not uprated yearly: never stale."""
-    newest: dict[str, Rule] = {}
-    versions: dict[str, int] = {}
-    for rule in rules:
-        versions[rule.family] = versions.get(rule.family, 0) + 1
-        if rule.family not in newest or rule.effective_from > newest[rule.family].effective_from:
-            newest[rule.family] = rule
-    due = last_uprating(on) - UPRATING_SLACK
-    stale = []
-    for family, rule in newest.items():
-        ran_out = rule.effective_to is not None and rule.effective_to < on
-        behind = versions[family] > 1 and rule.effective_from < due
-        if ran_out or behind:
-            stale.append(family)
-    return sorted(stale)
+    """The rule families whose figure is stale on ``on``, as verdicts mark it (``stale: true``): the
+    newest figure is used on or after its next expected uprating (``next_uprating``) with no newer
+    one loaded (``tracker.engine.coverage.is_stale``). A family whose figure has run out with nothing
+    after it is not stale but uncovered: its verdicts are "not checked" (unknown), which block."""
+    return sorted({rule.family for rule in rules if coverage.is_stale(rule, on)})
 
 
 def _stamp(at: datetime | None) -> str | None:
