@@ -533,7 +533,7 @@ def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, 
             assert cells[3] == present.figure("earnings", v.total_after)
     # the bars of the SVG: one "Over" mark, for the week over
     assert svg.count(">Over</text>") == 1
-    assert "Their choices, most preferred first" in html and "Training: a course" in html
+    assert "Their choices, most preferred first" in html and "Training (in kind): a course" in html
     with app.app_context():
         assert (
             db.session.scalar(
