@@ -253,6 +253,28 @@ def rules_confirm(code, source, reason):
     click.echo(f"{row.code} is confirmed (revision {row.revision}), source {source.strip()}.")
 
 
+@rules.command("test", help="Run a scenario file (YAML) against the loaded rules: PASS or FAIL per scenario.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def rules_test(file):
+    from pathlib import Path
+
+    from tracker.rules import scenarios, service
+
+    try:
+        cases = scenarios.parse(Path(file))
+    except (OSError, UnicodeDecodeError, scenarios.ScenarioError) as e:
+        click.echo(f"{file}: {e}", err=True)
+        raise SystemExit(2) from None
+    outcomes = scenarios.run(cases, [rule for _, rule in service.active_rules()])
+    for line in scenarios.report_lines(outcomes):
+        click.echo(line)
+    failed = sum(o.label == "FAIL" for o in outcomes)
+    known = sum(o.label == "KNOWN" for o in outcomes)
+    click.echo(f"{len(outcomes)} scenarios: {len(outcomes) - failed - known} passed, {failed} failed, {known} known defects.")
+    if failed:
+        raise SystemExit(1)
+
+
 @rules.command("list", help="List the active rules, or those in force on a date.")
 @click.option("--on", "on", default=None, help="A date, YYYY-MM-DD.")
 def rules_list(on):
