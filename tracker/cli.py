@@ -270,7 +270,9 @@ def rules_test(file):
         click.echo(line)
     failed = sum(o.label == "FAIL" for o in outcomes)
     known = sum(o.label == "KNOWN" for o in outcomes)
-    click.echo(f"{len(outcomes)} scenarios: {len(outcomes) - failed - known} passed, {failed} failed, {known} known defects.")
+    click.echo(
+        f"{len(outcomes)} scenarios: {len(outcomes) - failed - known} passed, {failed} failed, {known} known defects."
+    )
     if failed:
         raise SystemExit(1)
 

@@ -83,7 +83,9 @@ def parse(path_or_text: str | Path) -> list[Scenario]:
         _refuse_unsafe_yaml(text)
         data = yaml.safe_load(text)
     except RuleError as exc:
-        raise ScenarioError([m.replace("rule pack", "scenario file") for ms in exc.fields.values() for m in ms]) from None
+        raise ScenarioError(
+            [m.replace("rule pack", "scenario file") for ms in exc.fields.values() for m in ms]
+        ) from None
     except (yaml.YAMLError, ValueError, ArithmeticError, RecursionError) as exc:
         raise ScenarioError([f"Not a readable YAML file ({type(exc).__name__})."]) from None
     if isinstance(data, Mapping):
@@ -103,27 +105,38 @@ def parse(path_or_text: str | Path) -> list[Scenario]:
     return out
 
 
-def _need(errors: _Errors, value: Any, name: str) -> Any:
+def _refuse(errors: _Errors) -> None:
     if errors:
         raise ScenarioError([f"{k}: {' '.join(v)}" for k, v in errors.fields.items()])
-    if value is None:
-        raise ScenarioError([f"{name}: This field is required."])
-    return value
 
 
-def _day(d: Mapping[str, Any], name: str, required: bool = True) -> date | None:
+def _opt_day(d: Mapping[str, Any], name: str) -> date | None:
     errors = _Errors()
-    day = _date(d, name, errors, required=required)
-    if errors:
-        _need(errors, None, name)
+    day = _date(d, name, errors, required=False)
+    _refuse(errors)
     return day
 
 
-def _amount(d: Mapping[str, Any], name: str, required: bool = True) -> Decimal | None:
-    if d.get(name) is None and not required:
-        return None
+def _day(d: Mapping[str, Any], name: str) -> date:
     errors = _Errors()
-    return _need(errors, _decimal(d.get(name), name, errors, what="an amount"), name)
+    day = _date(d, name, errors)
+    _refuse(errors)
+    assert day is not None  # required: a missing date is an error above
+    return day
+
+
+def _opt_amount(d: Mapping[str, Any], name: str) -> Decimal | None:
+    return None if d.get(name) is None else _amount(d, name)
+
+
+def _amount(d: Mapping[str, Any], name: str) -> Decimal:
+    if d.get(name) is None:
+        raise ScenarioError([f"{name}: This field is required."])
+    errors = _Errors()
+    value = _decimal(d.get(name), name, errors, what="an amount")
+    _refuse(errors)
+    assert value is not None  # a value that could not be read is an error above
+    return value
 
 
 def _items(d: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
@@ -140,17 +153,17 @@ def _payment_fields(p: Mapping[str, Any]) -> dict[str, Any]:
         "kind": p.get("kind", "cash"),
         "amount": _amount(p, "amount"),
         "paid_on": _day(p, "paid_on"),
-        "worked_on": _day(p, "worked_on", required=False),
-        "benefit_value": _amount(p, "benefit_value", required=False),
-        "due_on": _day(p, "due_on", required=False),
-        "covers_from": _day(p, "covers_from", required=False),
-        "covers_to": _day(p, "covers_to", required=False),
+        "worked_on": _opt_day(p, "worked_on"),
+        "benefit_value": _opt_amount(p, "benefit_value"),
+        "due_on": _opt_day(p, "due_on"),
+        "covers_from": _opt_day(p, "covers_from"),
+        "covers_to": _opt_day(p, "covers_to"),
     }
 
 
 def _claim(c: Mapping[str, Any]) -> core.Claim:
     attrs = c.get("attributes") or {}
-    return core.Claim(str(c.get("benefit")), _need(_Errors(), _day(c, "start_on"), "start_on"), _day(c, "end_on", False), attrs)
+    return core.Claim(str(c.get("benefit")), _day(c, "start_on"), _opt_day(c, "end_on"), attrs)
 
 
 def _ledger(d: Mapping[str, Any]) -> core.Ledger:
@@ -159,14 +172,12 @@ def _ledger(d: Mapping[str, Any]) -> core.Ledger:
         other_income=tuple(
             core.LedgerIncome(_amount(i, "amount"), _day(i, "received_on")) for i in _items(d, "other_income")
         ),
-        hours=tuple(
-            core.LedgerHours(_day(h, "worked_on"), _amount(h, "hours")) for h in _items(d, "hours")  # type: ignore[arg-type]
-        ),
+        hours=tuple(core.LedgerHours(_day(h, "worked_on"), _amount(h, "hours")) for h in _items(d, "hours")),
         expenses=tuple(
             core.LedgerExpense(
-                _amount(e, "amount"),  # type: ignore[arg-type]
-                _day(e, "incurred_on"),  # type: ignore[arg-type]
-                _day(e, "paid_on"),  # type: ignore[arg-type]
+                _amount(e, "amount"),
+                _day(e, "incurred_on"),
+                _day(e, "paid_on"),
                 e.get("service_user_context", "unknown"),
             )
             for e in _items(d, "expenses")
@@ -186,7 +197,7 @@ def _expectation(e: Mapping[str, Any]) -> Mapping[str, Any]:
             out[key] = money_str(_amount(e, key))
     for key in ("benefit_week", "period_start"):
         if out.get(key) is not None:
-            out[key] = _day(e, key)
+            out[key] = _opt_day(e, key)
     return out
 
 
@@ -197,8 +208,7 @@ def _scenario(d: object) -> Scenario:
     if not name or not source:
         raise ScenarioError(["every scenario needs a name and a source."])
     proposed = tuple(
-        core.ProposedPayment(**_payment_fields(p), hours=_amount(p, "hours", required=False))
-        for p in _items(d, "proposed")
+        core.ProposedPayment(**_payment_fields(p), hours=_opt_amount(p, "hours")) for p in _items(d, "proposed")
     )
     expect = tuple(_expectation(e) for e in _items(d, "expect"))
     blocked = d.get("blocked")
@@ -209,7 +219,7 @@ def _scenario(d: object) -> Scenario:
     return Scenario(
         name=name,
         source=source,
-        today=_day(d, "today", required=False),
+        today=_opt_day(d, "today"),
         claims=tuple(_claim(c) for c in _items(d, "claims")),
         ledger=_ledger(d.get("ledger") or {}),
         proposed=proposed,
