@@ -119,3 +119,9 @@ def test_flask_rules_test_refuses_an_unreadable_file(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["rules", "test", str(bad)])
     assert result.exit_code == 2
     assert "list of scenarios" in result.output
+
+
+def test_the_documented_example_passes():
+    doc = (HERE.parents[2] / "docs" / "rules-engine.md").read_text(encoding="utf-8")
+    example = doc[doc.index("## Scenarios") :].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert [o.label for o in scenarios.run(scenarios.parse(example), RULES)] == ["PASS"]
