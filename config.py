@@ -333,6 +333,12 @@ def _switches(env: Mapping[str, str]) -> dict:
     return out
 
 
+def _bank_holidays_region(env: Mapping[str, str]) -> dict:
+    """BANK_HOLIDAYS_REGION as given, in capitals (create_app refuses one not in BANK_HOLIDAYS_REGIONS)."""
+    region = env.get("BANK_HOLIDAYS_REGION", "").strip().upper()
+    return {"BANK_HOLIDAYS_REGION": region} if region else {}
+
+
 def _web_processes(env: Mapping[str, str]) -> dict:
     """How many web processes serve the app: gunicorn's own WEB_CONCURRENCY, or the number of workers
     deploy/gunicorn.conf.py hands every worker it starts (GUNICORN_WORKERS)."""
@@ -360,8 +366,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
-    if env.get("BANK_HOLIDAYS_REGION"):
-        out["BANK_HOLIDAYS_REGION"] = env["BANK_HOLIDAYS_REGION"].strip().upper()
+    out.update(_bank_holidays_region(env))
     out.update(_numbers(env))
     out.update(_web_processes(env))
     for key in (
