@@ -51,6 +51,11 @@ class Defaults:
     S3_MAX_ATTEMPTS = 3
     BROKER_DIR = str(INSTANCE_DIR / "broker")
     ORGANISATION_NAME = "Riverside Co-production Network"
+    # Suggested bank transfers arrive on a working day: not a weekend, not a bank holiday of this
+    # part of the UK (ENG: England and Wales, SCT, WLS, NIR), and not before PAYMENT_LEAD_DAYS
+    # working days after today (the organisation's time to send a payment).
+    BANK_HOLIDAYS_REGION = "ENG"
+    PAYMENT_LEAD_DAYS = 3
     # Signs earnings records (an Ed25519 private key, PEM or base64 of 32 bytes); in development and
     # test a key is made once in the instance folder; production signs nothing without it.
     EARNINGS_SIGNING_KEY = ""
@@ -247,6 +252,8 @@ def celery_settings(
 
 STORAGE_KINDS = ("local", "s3")
 ADDRESSING_STYLES = ("auto", "path", "virtual")
+#: England and Wales share bank holidays (ENG); Scotland, Wales and Northern Ireland may be chosen.
+BANK_HOLIDAYS_REGIONS = ("ENG", "SCT", "WLS", "NIR")
 
 
 def storage_problem(cfg: Mapping) -> str | None:
@@ -258,6 +265,8 @@ def storage_problem(cfg: Mapping) -> str | None:
         return f"S3_ADDRESSING_STYLE: use one of {', '.join(ADDRESSING_STYLES)}."
     if kind == "s3" and not cfg.get("S3_BUCKET"):
         return "DOCUMENT_STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS)."
+    if (cfg.get("BANK_HOLIDAYS_REGION") or "ENG") not in BANK_HOLIDAYS_REGIONS:
+        return f"BANK_HOLIDAYS_REGION: use one of {', '.join(BANK_HOLIDAYS_REGIONS)}."
     return None
 
 
@@ -273,6 +282,7 @@ def _normalise_db_url(url: str) -> str:
 #: Settings read from the environment as whole numbers.
 INT_SETTINGS = (
     "TRUSTED_PROXIES",
+    "PAYMENT_LEAD_DAYS",
     "INVITE_LINK_HOURS",
     "SMTP_PORT",
     "IDEMPOTENCY_TTL_HOURS",
@@ -323,6 +333,12 @@ def _switches(env: Mapping[str, str]) -> dict:
     return out
 
 
+def _bank_holidays_region(env: Mapping[str, str]) -> dict:
+    """BANK_HOLIDAYS_REGION as given, in capitals (create_app refuses one not in BANK_HOLIDAYS_REGIONS)."""
+    region = env.get("BANK_HOLIDAYS_REGION", "").strip().upper()
+    return {"BANK_HOLIDAYS_REGION": region} if region else {}
+
+
 def _web_processes(env: Mapping[str, str]) -> dict:
     """How many web processes serve the app: gunicorn's own WEB_CONCURRENCY, or the number of workers
     deploy/gunicorn.conf.py hands every worker it starts (GUNICORN_WORKERS)."""
@@ -350,6 +366,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
+    out.update(_bank_holidays_region(env))
     out.update(_numbers(env))
     out.update(_web_processes(env))
     for key in (

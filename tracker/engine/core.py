@@ -47,13 +47,14 @@ from tracker.engine.model import (
     _date,
     money_str,
 )
-from tracker.engine.suggest import LOOKAHEAD_PERIODS, _Suggester
+from tracker.engine.suggest import LOOKAHEAD_PERIODS, PayDays, _Suggester
 from tracker.vocab import BENEFIT_NAMES_INLINE as BENEFIT_NAMES
 from tracker.vocab import PAYMENT_KINDS
 
 __all__ = [
     "BENEFIT_NAMES",
     "LOOKAHEAD_PERIODS",
+    "PayDays",
     "PENNY",
     "ZERO",
     "AppliesWhen",
@@ -125,13 +126,16 @@ def check(
     preferences: Iterable[str | Mapping[str, object]] = (),
     today: date | None = None,
     kinds_ruled_out: Iterable[str] | None = None,
+    pay_days: PayDays | None = None,
 ) -> CheckResult:
     """What if these payments were made? Verdicts for every period they touch, and suggestions.
 
     ``preferences`` is the person's ordered list of kinds (or of ``{kind, note}`` mappings), most
     preferred first. A kind not in a non-empty list is ruled out; with an empty list only the
     proposed kind may be used. ``kinds_ruled_out`` adds more. Suggestions never use a date before
-    ``today`` (when given) or before the proposed date.
+    ``today`` (when given) or before the proposed date, and look no further than the next two
+    periods. A bank transfer they suggest arrives on a working day of ``pay_days`` (weekends and
+    the bank holidays it is given are skipped) no sooner than its lead time after ``today``.
     """
     proposed = list(proposed)
     for p in proposed:
@@ -149,5 +153,5 @@ def check(
     verdicts = tuple(_verdict(ev) for ev in evals) + tuple(ctx.uncovered((p.paid_on, p.work_date) for p in pays))
     suggestions: list[Suggestion] = []
     if any(v.status == "over" for v in verdicts):
-        suggestions = _Suggester(ctx, proposed, pays, hours, evals, prefs, ruled_out, today).run()
+        suggestions = _Suggester(ctx, proposed, pays, hours, evals, prefs, ruled_out, today, pay_days).run()
     return CheckResult(verdicts=verdicts, suggestions=tuple(suggestions))

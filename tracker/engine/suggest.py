@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from tracker.engine import periods
@@ -22,8 +22,44 @@ from tracker.engine.model import (
 )
 from tracker.vocab import NON_MONEY_KINDS, PAYMENT_KINDS
 
-#: How many periods ahead "defer", "split" and "reduce" look for room.
-LOOKAHEAD_PERIODS = 13
+#: How many periods ahead "defer", "split" and "reduce" look for room: the next two, no further
+#: (a payment put off for most of a year is no answer for someone waiting to be paid).
+LOOKAHEAD_PERIODS = 2
+
+#: No suggested part is smaller than this: a payment of pennies costs more than it is worth.
+SMALLEST_PART = Decimal("1.00")
+
+#: Kinds a payment of one kind is never switched to: money a person chose to give to a charity is
+#: not theirs to take as training instead.
+NEVER_SWITCHED = {"charity": frozenset({"training"})}
+
+
+@dataclasses.dataclass(frozen=True)
+class PayDays:
+    """When a bank transfer can arrive: on a working day (not a weekend, not one of the ``closed``
+    bank holidays), and not before ``lead_days`` working days after today (the organisation's time
+    to send a payment). The engine is given the holidays; it keeps no calendar of its own."""
+
+    closed: frozenset[date] = frozenset()
+    lead_days: int = 0
+
+    def is_open(self, d: date) -> bool:
+        return d.weekday() < 5 and d not in self.closed
+
+    def on_or_after(self, d: date) -> date:
+        """``d``, or the first working day after it."""
+        while not self.is_open(d):
+            d += timedelta(days=1)
+        return d
+
+    def first_after_lead(self, today: date) -> date:
+        """The first day a transfer started today can arrive: ``lead_days`` working days on."""
+        d, left = today, self.lead_days
+        while left > 0:
+            d += timedelta(days=1)
+            if self.is_open(d):
+                left -= 1
+        return self.on_or_after(d)
 
 
 def _even_parts(amount: Decimal, n: int) -> list[Decimal]:
@@ -47,6 +83,7 @@ class _Suggester:
         prefs: list[str],
         ruled_out: set[str],
         today: date | None,
+        pay_days: PayDays | None = None,
     ) -> None:
         self.ctx = ctx
         self.proposed = proposed
@@ -58,6 +95,7 @@ class _Suggester:
         if prefs:
             self.ruled_out |= set(PAYMENT_KINDS) - set(prefs)
         self.today = today
+        self.pay_days = pay_days or PayDays()
         self._room_cache: dict[_RoomKey, Decimal | None] = {}
 
     def run(self) -> list[Suggestion]:
@@ -90,8 +128,24 @@ class _Suggester:
 
     # helpers
 
-    def _earliest(self, prop: ProposedPayment) -> date:
-        return max(prop.paid_on, self.today) if self.today else prop.paid_on
+    def _earliest(self, prop: ProposedPayment, kind: str) -> date:
+        earliest = max(prop.paid_on, self.today) if self.today else prop.paid_on
+        if kind != "bank_transfer":
+            return earliest
+        if self.today:
+            earliest = max(earliest, self.pay_days.first_after_lead(self.today))
+        return self.pay_days.on_or_after(earliest)
+
+    def _dates(self, prop: ProposedPayment, ev: _Eval, earliest: date) -> list[date]:
+        """The earliest date, then the first day of each later window this payment's kind can
+        arrive in (a bank transfer: its first working day; none when the window has no such day)."""
+        windows = self._windows(ev, earliest)
+        dates = [earliest]
+        for start, end in windows[1:]:
+            d = self.pay_days.on_or_after(start) if prop.kind == "bank_transfer" else start
+            if d <= end:
+                dates.append(d)
+        return dates
 
     def _payment(self, prop: ProposedPayment, kind: str, amount: Decimal, on: date) -> LedgerPayment:
         if kind == prop.kind and amount == prop.amount:
@@ -191,17 +245,16 @@ class _Suggester:
         self, prop: ProposedPayment, others: list[LedgerPayment], binding: list[_Eval]
     ) -> list[Suggestion]:
         found: dict[str, Suggestion] = {}
-        earliest = self._earliest(prop)
+        earliest = self._earliest(prop, prop.kind)
         if prop.kind not in self.ruled_out:
             for ev in binding:
-                windows = self._windows(ev, earliest)
-                dates = [earliest] + [w[0] for w in windows[1:]]
+                dates = self._dates(prop, ev, earliest)
                 for kind, search in (("split", self._split), ("defer", self._defer), ("reduce", self._reduce)):
                     if kind not in found:
                         s = search(prop, others, ev, dates)
                         if s:
                             found[kind] = s
-        s = self._switch(prop, others, binding, earliest)
+        s = self._switch(prop, others, binding)
         if s:
             found["switch_kind"] = s
         return [found[k] for k in ("split", "defer", "switch_kind", "reduce") if k in found]
@@ -240,7 +293,7 @@ class _Suggester:
             if n == 4 and self._too_little_room(prop, others, dates[first:]):
                 return None
             parts = _even_parts(prop.amount, n)
-            if parts[-1] <= 0:
+            if parts[-1] < SMALLEST_PART:
                 return None
             chosen = self._parts(prop, others, parts, dates[first : first + n])
             if chosen is not None and self._recheck(others, chosen):
@@ -262,10 +315,16 @@ class _Suggester:
         self, prop: ProposedPayment, others: list[LedgerPayment], ev: _Eval, dates: list[date]
     ) -> Suggestion | None:
         now_room = self._room(prop.kind, dates[0], others)
-        if now_room is None or now_room <= 0 or now_room >= prop.amount:
+        if now_room is None or now_room < SMALLEST_PART or now_room >= prop.amount:
             return None
-        first = self._payment(prop, prop.kind, now_room, dates[0])
         rest = prop.amount - now_room
+        if rest < SMALLEST_PART:
+            # no remainder of pennies: the first part gives way so the rest is a whole pound
+            now_room = prop.amount - SMALLEST_PART
+            rest = SMALLEST_PART
+            if now_room < SMALLEST_PART:
+                return None
+        first = self._payment(prop, prop.kind, now_room, dates[0])
         for d in dates[1:]:
             if not self._fits(self._room(prop.kind, d, others + [first]), rest):
                 continue
@@ -276,12 +335,18 @@ class _Suggester:
                 return Suggestion("reduce", payments, basis=self._basis(prop, ev, [dates[0]]))
         return None
 
-    def _switch(
-        self, prop: ProposedPayment, others: list[LedgerPayment], binding: list[_Eval], earliest: date
-    ) -> Suggestion | None:
-        for kind in self.prefs:
-            if kind == prop.kind or kind in NON_MONEY_KINDS or kind in self.ruled_out:
-                continue
+    def _switch_to(self, prop: ProposedPayment) -> list[str]:
+        """The kinds this payment may be switched to, in the person's own order of preference."""
+        never = NEVER_SWITCHED.get(prop.kind, frozenset())
+        return [
+            kind
+            for kind in self.prefs
+            if kind != prop.kind and kind not in NON_MONEY_KINDS and kind not in self.ruled_out and kind not in never
+        ]
+
+    def _switch(self, prop: ProposedPayment, others: list[LedgerPayment], binding: list[_Eval]) -> Suggestion | None:
+        for kind in self._switch_to(prop):
+            earliest = self._earliest(prop, kind)
             new = [self._payment(prop, kind, prop.amount, earliest)]
             if not self._recheck(others, new):
                 continue

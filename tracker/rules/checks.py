@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
+
+import holidays
+from flask import current_app
 
 from tracker.engine import core as engine
 from tracker.rules import ledger, wording
@@ -49,8 +53,31 @@ def check(
         proposed,
         ledger.preferences_for(person_id),
         today=today,
+        pay_days=_pay_days_from(proposed, today),
     )
     return wording.check_result(result), revisions
+
+
+@lru_cache(maxsize=16)
+def _bank_holidays(region: str, first_year: int, last_year: int) -> frozenset[date]:
+    """The bank holidays of a part of the UK (ENG: England and Wales, SCT, WLS, NIR) in these years,
+    from the maintained calendar of the ``holidays`` library (no list kept by hand)."""
+    return frozenset(holidays.country_holidays("GB", subdiv=region, years=range(first_year, last_year + 1)))
+
+
+def pay_days(dates: list[date]) -> engine.PayDays:
+    """When a suggested bank transfer can arrive, for suggestions from these dates: the bank
+    holidays from the first date's year to two years after the last (suggestions look two periods
+    ahead at most), and the organisation's lead time (PAYMENT_LEAD_DAYS working days)."""
+    cfg = current_app.config
+    region = str(cfg.get("BANK_HOLIDAYS_REGION") or "ENG")
+    lead = int(cfg.get("PAYMENT_LEAD_DAYS", 3))
+    closed = _bank_holidays(region, min(dates).year, max(dates).year + 2)
+    return engine.PayDays(closed=closed, lead_days=lead)
+
+
+def _pay_days_from(proposed: list[engine.ProposedPayment], today: date | None) -> engine.PayDays:
+    return pay_days([p.paid_on for p in proposed] + [today or date.today()])
 
 
 def _hours_matter(claims, rules) -> bool:
@@ -111,10 +138,11 @@ def check_many(
         return {}
     rules, revisions = _rules()
     ledgers = ledger.bulk_for(list(proposed), on)
+    days = _pay_days_from(list(proposed.values()), today)
     out = {}
     for pid, p in proposed.items():
         claims, ledger_ = ledgers.get(pid, ([], engine.Ledger()))
-        result = engine.check(claims, rules, ledger_, [p], preferences.get(pid, []), today=today)
+        result = engine.check(claims, rules, ledger_, [p], preferences.get(pid, []), today=today, pay_days=days)
         out[pid] = wording.check_result(result), revisions
     return out
 
@@ -134,6 +162,7 @@ def check_moves(
     people = sorted({person_id for _, person_id, _ in proposals})
     data = ledger.bulk_for(people, on)
     preferences = ledger.bulk_preferences(people)
+    days = _pay_days_from([p for _, _, p in proposals], today)
     out: dict[int, tuple[engine.CheckResult, dict]] = {}
     for payment_id, person_id, proposed in proposals:
         claims, ledger_ = data.get(person_id, ([], engine.Ledger()))
@@ -146,6 +175,7 @@ def check_moves(
                 [proposed],
                 preferences.get(person_id, []),
                 today=today,
+                pay_days=days,
             )
         )
         out[payment_id] = (result, revisions)
@@ -179,9 +209,12 @@ def check_series(
     dates = [p.paid_on for p in proposed]
     ledger_ = ledger.ledger_for(person_id, (min(dates), max(dates)), hours=_hours_matter(claims, rules))
     preferences = ledger.preferences_for(person_id)
+    days = _pay_days_from(proposed, today)
     out = []
     for p in proposed:
-        result = wording.check_result(engine.check(claims, rules, ledger_, [p], preferences, today=today))
+        result = wording.check_result(
+            engine.check(claims, rules, ledger_, [p], preferences, today=today, pay_days=days)
+        )
         out.append((result, revisions))
         counted = engine.LedgerPayment.from_trusted(p.kind, p.amount, p.paid_on, p.worked_on, p.benefit_value, "paid")
         ledger_ = replace(ledger_, payments=(*ledger_.payments, counted))
