@@ -169,6 +169,35 @@ def move_done(move: str, payment: Payment) -> str:
     return MOVE_DONE[move]
 
 
+def confirm_words(payment: Payment, move: str) -> dict[str, str]:
+    """What the confirm page for cancelling or reversing says will happen, before anything is done."""
+    amount, name = format_money(payment.amount), payment.person.name
+    if move == "reverse":
+        return {
+            "heading": f"Reverse the payment of {amount} to {name}?",
+            "what": f"A reversal of {format_money(-payment.amount)} will be recorded as a draft; it counts once "
+            "someone else in finance approves it. Until then the payment still counts in the benefit checks. "
+            "The payment itself is never changed or deleted.",
+            "hint": "Why the payment is being reversed, for example “paid to the wrong person”.",
+            "button": "Yes, reverse the payment",
+        }
+    if payment.reversal_of_id is not None:
+        return {
+            "heading": f"Cancel the reversal of {format_money(-payment.amount)} for {name}?",
+            "what": "The reversal will be cancelled and will never count: the payment it was reversing counts "
+            "as before. This cannot be undone, but the payment can be reversed again.",
+            "hint": "Why the reversal is being cancelled, for example “the payment was right”.",
+            "button": "Yes, cancel the reversal",
+        }
+    return {
+        "heading": f"Cancel the payment of {amount} to {name}?",
+        "what": f"The payment will be cancelled: it will not be paid, and it will no longer count in {name}’s "
+        "benefit checks. This cannot be undone; to pay them later, record a new payment.",
+        "hint": "Why the payment is being cancelled, for example “recorded twice”.",
+        "button": "Yes, cancel the payment",
+    }
+
+
 def default_method(payment: Payment) -> str:
     return _DEFAULT_METHODS.get(payment.kind, "no money (certificate or decline)")
 

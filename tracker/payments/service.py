@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker.audit import service as audit
 from tracker.audit.models import AuditEvent
 from tracker.contributions.models import Contribution
-from tracker.engine.core import ProposedPayment
+from tracker.engine.core import CheckResult, ProposedPayment
 from tracker.errors import Conflict, Forbidden, ValidationFailed
 from tracker.extensions import db, table_of
 from tracker.money import decimal_field
@@ -385,12 +385,18 @@ def _pay_fields(method: str, reference: str | None, paid_on: date) -> tuple[str,
     return method, reference
 
 
+def check_again(payment: Payment, *, today: date, paid_on: date | None = None) -> tuple[CheckResult, dict]:
+    """The benefit check for a recorded payment against the ledger as it is today (without the
+    payment itself), received on ``paid_on`` when it moves: (result, JSON body). Writes nothing."""
+    proposed = as_proposed(payment, paid_on)
+    result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
+    return result, checks.check_json(result, revisions)
+
+
 def _check_new_date(payment: Payment, paid_on: date, reason: str, today: date) -> tuple[bool, dict]:
     """The benefit check for the payment on a new date: (blocked, JSON body). A block with no
     reason is refused (409 ``benefit_rule_block``)."""
-    proposed = as_proposed(payment, paid_on)
-    result, revisions = checks.check(payment.person_id, [proposed], today=today, exclude_payment_id=payment.id)
-    body = checks.check_json(result, revisions)
+    result, body = check_again(payment, today=today, paid_on=paid_on)
     if result.blocked and not reason:
         raise Conflict(
             "Paid on this date, the payment would break a benefit rule. Pick another date, or "

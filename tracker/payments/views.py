@@ -306,15 +306,21 @@ def _detail_forms(payment: Payment, seen: str, given: dict) -> dict:
         or PayForm(
             formdata=None, prefix="pay", data={"paid_on": payment.paid_on, "method": presenters.default_method(payment)}
         ),
-        "cancel_form": given.get("cancel_form") or ReasonForm(formdata=None, prefix="cancel"),
-        "reverse_form": given.get("reverse_form") or ReasonForm(formdata=None, prefix="reverse"),
     }
     for f in made.values():
         f.seen.data = seen
     return made
 
 
-def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None = None, **given):
+def _fresh_check(payment: Payment, moves: list[str]) -> dict | None:
+    """Before approving a payment: the benefit check run again on today's ledger (the recording-time
+    check may be out of date). None when there is nothing to approve, or it is a reversal."""
+    if "approve" not in moves or payment.reversal_of_id is not None:
+        return None
+    return service.check_again(payment, today=today())[1]
+
+
+def _render_detail(payment: Payment, status: int, pay_check: dict | None, fresh: dict | None, **given):
     reversal = _reversal_of(payment)
     cancelled_by = _cancelled_by(payment)
     users = _users(
@@ -328,13 +334,16 @@ def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None =
     pay_form = made["pay_form"]
     snapshot = payment.check_snapshot or {}
     names = presenters.sees_benefit_names(current_user.role)
+    moves = service.allowed_moves(payment) if current_user.role in FINANCE_ROLES else []
     return render_template(
         "payments/detail.html",
         payment=payment,
         reversal=reversal,
         users=users,
         cancelled_by=cancelled_by,
-        moves=service.allowed_moves(payment) if current_user.role in FINANCE_ROLES else [],
+        moves=moves,
+        fresh_verdicts=presenters.verdict_rows(fresh.get("verdicts"), names=names) if fresh else None,
+        fresh_blocked=bool(fresh and fresh.get("blocked")),
         approve_refusal=presenters.approve_refusal(payment, current_user),
         verdicts=presenters.verdict_rows(snapshot.get("verdicts"), names=names),
         snapshot_blocked=snapshot.get("blocked"),
@@ -346,16 +355,18 @@ def _render_detail(payment: Payment, status: int = 200, pay_check: dict | None =
         or bool(pay_form.override_reason.errors),
         status_labels=PAYMENT_STATUS_LABELS,
         pay_kind_labels=KIND_LABELS,
-        all_forms=(pay_form, made["cancel_form"], made["reverse_form"]),
+        all_forms=(pay_form,),
         **made,
     ), status
 
 
 def _show_detail(payment: Payment, status: int = 200, pay_check: dict | None = None, **given):
-    """Audit the view of the benefit check (when the page names the rules), then render the page."""
-    verdicts = (payment.check_snapshot or {}).get("verdicts") or (pay_check or {}).get("verdicts")
-    _audit_benefit_view(payment.person_id, verdicts, "payment page")
-    return _render_detail(payment, status, pay_check, **given)
+    """Run today's check before approval, audit the view of the benefit checks (when the page names
+    the rules), then render the page."""
+    fresh = _fresh_check(payment, service.allowed_moves(payment) if current_user.role in FINANCE_ROLES else [])
+    shown = (payment.check_snapshot or {}, pay_check or {}, fresh or {})
+    _audit_benefit_view(payment.person_id, [v for c in shown for v in c.get("verdicts") or []], "payment page")
+    return _render_detail(payment, status, pay_check, fresh, **given)
 
 
 @bp.get("/<int:payment_id>")
@@ -451,8 +462,24 @@ def pay(payment_id: int):
     return _show_detail(_payment(payment_id), 422, pay_form=form)
 
 
+def _confirm_page(payment: Payment, move: str, form: ReasonForm, status: int = 200):
+    """The page before cancelling or reversing: what will happen, the reason, and a way back."""
+    form.seen.data = _seen(payment)
+    words = presenters.confirm_words(payment, move)
+    page = render_template(
+        "payments/confirm.html", payment=payment, move=move, form=form, words=words, pay_kind_labels=KIND_LABELS
+    )
+    return page, status
+
+
 def _reason_move(payment_id: int, move: str):
+    """GET: the confirm page. POST: the move, with the reason given there (422 shows the page again)."""
     payment = _payment(payment_id)
+    if request.method == "GET":
+        refused = presenters.refusal(payment, move)
+        if refused:
+            return _back(payment_id, refused)
+        return _confirm_page(payment, move, ReasonForm(formdata=None, prefix=move))
     form = ReasonForm(prefix=move)
     why_not = _why_not(payment, form, move, valid=form.validate_on_submit())
     if why_not:
@@ -461,16 +488,16 @@ def _reason_move(payment_id: int, move: str):
     done = _run_move(
         payment_id, form, move, lambda: mover(payment, actor=current_user, reason=form.reason.data, now=utcnow())
     )
-    return done or _show_detail(_payment(payment_id), 422, **{f"{move}_form": form})
+    return done or _confirm_page(_payment(payment_id), move, form, 422)
 
 
-@bp.post("/<int:payment_id>/cancel")
+@bp.route("/<int:payment_id>/cancel", methods=["GET", "POST"])
 @roles_required(*FINANCE_ROLES)
 def cancel(payment_id: int):
     return _reason_move(payment_id, "cancel")
 
 
-@bp.post("/<int:payment_id>/reverse")
+@bp.route("/<int:payment_id>/reverse", methods=["GET", "POST"])
 @roles_required(*FINANCE_ROLES)
 def reverse(payment_id: int):
     return _reason_move(payment_id, "reverse")
