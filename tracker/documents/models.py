@@ -27,6 +27,12 @@ NEUTRAL_TEMPLATE_VERSION = "1-neutral"
 STATEMENT_TEMPLATE_VERSION = "2"
 
 
+def current_template(context) -> str:
+    """The template a new document of its kind is made with, when none is given."""
+    kind = context.get_current_parameters().get("kind")
+    return STATEMENT_TEMPLATE_VERSION if kind == "statement" else TEMPLATE_VERSION
+
+
 class DocumentBatch(Model):
     """Statements for everyone for a period: one document (and one task) per person."""
 
@@ -51,7 +57,7 @@ class Document(Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(30))
     start_on: so.Mapped[date]
     end_on: so.Mapped[date]
-    template_version: so.Mapped[str] = so.mapped_column(sa.String(20), default=TEMPLATE_VERSION)
+    template_version: so.Mapped[str] = so.mapped_column(sa.String(20), default=current_template)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
     failure_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))
