@@ -12,7 +12,7 @@ from tasks.documents import render_document
 from tests.builders import CA, payment, saved
 from tracker.audit.models import AuditEvent
 from tracker.documents import service
-from tracker.documents.models import Document, DocumentBatch
+from tracker.documents.models import STATEMENT_TEMPLATE_VERSION, TEMPLATE_VERSION, Document, DocumentBatch
 from tracker.extensions import db
 
 UC31 = {
@@ -60,6 +60,8 @@ def _doc(
     reason=None,
     **more,
 ) -> int:
+    """A document as the service makes it now (a statement of facts), unless told otherwise."""
+    more.setdefault("template_version", STATEMENT_TEMPLATE_VERSION if kind == "statement" else TEMPLATE_VERSION)
     with app.app_context():
         d = Document(
             person_id=person_id, kind=kind, start_on=start, end_on=end, status=status, failure_reason=reason, **more
@@ -316,10 +318,9 @@ def test_other_people_get_404(app, client, login, person, other, sent):
 
 @pytest.mark.parametrize("role", ["admin", "finance", "coordinator"])
 def test_staff_may_see_and_download(app, client, login, person, sent, role):
-    from tracker.documents.models import NEUTRAL_TEMPLATE_VERSION, TEMPLATE_VERSION
-
-    # Finance reads the neutrally worded statement (the one naming benefits is 404 for it: see below).
-    doc_id = _doc(app, person, template_version=NEUTRAL_TEMPLATE_VERSION if role == "finance" else TEMPLATE_VERSION)
+    # A statement carries facts only and names no benefit, so finance reads the same one as the
+    # others (an older statement that named benefits is 404 for finance: see below).
+    doc_id = _doc(app, person)
     _render(app, doc_id)
     login(role)
     assert client.get(f"/documents/{doc_id}").status_code == 200
@@ -426,11 +427,10 @@ def test_an_empty_batch_post_makes_nothing(app, client, login, rules, sent, on_d
 
 
 def test_finance_cannot_open_a_statement_that_names_benefits(app, client, login, person, sent, api_as):
-    """A coordinator's statement names the benefits; finance gets 404 for it on pages and in the API
-    (issue 12, item 1), and its own request makes a separate, neutrally worded statement."""
-    from tracker.documents.models import NEUTRAL_TEMPLATE_VERSION
-
-    named = _doc(app, person)  # the default template names benefits (as requested by a coordinator)
+    """A statement made before statements carried facts only names the benefits; finance gets 404
+    for it on pages and in the API (issue 12, item 1), and its own request makes a statement of
+    facts, which names no benefit (issue 13, item 7)."""
+    named = _doc(app, person, template_version=TEMPLATE_VERSION)  # an older statement, naming benefits
     _render(app, named)
     login("coordinator")
     assert client.get(f"/documents/{named}/download").status_code == 200
@@ -445,5 +445,5 @@ def test_finance_cannot_open_a_statement_that_names_benefits(app, client, login,
         "/documents", json={"person_id": person, "kind": "statement", "start_on": "2025-04-01", "end_on": "2025-04-30"}
     )
     assert asked.status_code == 202 and asked.get_json()["id"] != named
-    assert asked.get_json()["template_version"] == NEUTRAL_TEMPLATE_VERSION
+    assert asked.get_json()["template_version"] == STATEMENT_TEMPLATE_VERSION
     assert fin.get(f"/documents/{asked.get_json()['id']}").status_code == 200

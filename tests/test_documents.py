@@ -67,7 +67,14 @@ def person(app, rules, make_person):
         ],
     )
     with app.app_context():
-        payment(pid, "120.00", date(2025, 4, 16))
+        payment(
+            pid,
+            "120.00",
+            date(2025, 4, 16),
+            due_on=date(2025, 4, 14),
+            covers_from=date(2025, 4, 7),
+            covers_to=date(2025, 4, 13),
+        )
         payment(pid, "30.50", date(2025, 5, 2), kind="voucher")
         payment(pid, "999.00", date(2025, 6, 1))
         payment(pid, "77.00", date(2025, 4, 20), status="cancelled")
@@ -96,7 +103,16 @@ def test_request_is_queued_after_commit_and_unique(app, person, sent):
         assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 1
 
 
-def test_statement_lists_the_period_and_benefit_totals(app, person, sent):
+#: What a statement for the Jobcentre never carries (issue 13, item 7): verdicts, limits, rule
+#: codes, benefit names.
+JUDGEMENTS = ("Over the limit", "Within the limit", "Close to", "For information", "limit", "Universal Credit")
+RULE_CODE = re.compile(r"\b[A-Z]{2,}_[A-Z_]+\b|\b(UC|CA|ESA|TAX|PIP|JSA)\b")
+
+
+def test_statement_lists_facts_only(app, person, sent):
+    """Payments with the dates they were received and due, hours, totals by month; no verdict,
+    limit, rule code or benefit name, although the person claims Universal Credit and Carer's
+    Allowance and a payment breaks no rule or one."""
     from tracker.people.models import Person
 
     with app.app_context():
@@ -120,14 +136,34 @@ def test_statement_lists_the_period_and_benefit_totals(app, person, sent):
     assert "Total received in this period: £150.50" in text
     assert "Bus fares" in text and "No (taking part as a service user)" in text
     assert "Chose not to be paid" in text and "£40.00" in text
-    # The UC assessment period 15 April to 14 May holds both payments, but Universal Credit does
-    # not count the voucher (issue 11 item 8: the DWP guidance); the CA week of 14 April holds one.
-    assert re.search(r"UC Universal Credit .{0,80}15 April 2025 to 14 May 2025 £120\.00 £0\.00 For information", text)
-    assert re.search(
-        r"CA Carer's Allowance earnings limit 14 April 2025 to 20 April 2025 £120\.00 £196\.00 Within the limit", text
-    )
+    # Received 16 April, due 14 April for the week of 7 April; the voucher has no due date recorded.
+    assert "16 April 2025 14 April 2025 (for work from 7 April 2025 to 13 April 2025) Cash £120.00 Paid" in text
+    assert "2 May 2025 Not recorded Vouchers" in text
+    assert "Totals for each month Month Hours of contribution Received April 2025 0 £120.00 May 2025 0 £30.50" in text
+    for word in JUDGEMENTS:
+        assert word not in text, word
+    assert "Carer" not in text and RULE_CODE.search(text) is None, RULE_CODE.search(text)
     assert "Jobcentre" in text
     assert "not benefits advice" in text
+
+
+def test_a_statement_for_a_period_with_nothing_in_it_is_one_page_that_says_so(app, person, sent):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 1, 1), date(2025, 3, 31), actor=None
+        )
+        db.session.commit()
+        assert render_document(doc.id) == "ready"
+        db.session.refresh(doc)
+        data = service.storage().read(doc.file_name)
+    assert len(PdfReader(BytesIO(data)).pages) == 1
+    text = text_of(data)
+    assert "No payments or hours were recorded for Zoë Łukasz from 1 January 2025 to 31 March 2025." in text
+    assert "£0.00" not in text and "Contributions" not in text
+    for word in JUDGEMENTS:
+        assert word not in text, word
 
 
 def test_rendering_twice_or_concurrently_gives_one_file(app, person, sent):
@@ -202,10 +238,10 @@ def test_api_documents(app, api_as, person, sent, make_person):
     assert_error(stranger.get(f"/documents/{doc_id}"), 404)
     assert_error(stranger.get(f"/documents/{doc_id}/file"), 404)
     assert_error(me.post("/documents", json={**body, "person_id": other}), 404)
-    # Staff who may see benefit information can see it; finance cannot, as the statement names the
-    # person's benefits (issue 12, item 1: finance reads neutrally worded statements only).
+    # A statement carries facts only and names no benefit (issue 13, item 7), so every staff role,
+    # finance too, reads the same statement.
     assert api_as("coordinator").get(f"/documents/{doc_id}").status_code == 200
-    assert_error(api_as("finance").get(f"/documents/{doc_id}"), 404)
+    assert api_as("finance").get(f"/documents/{doc_id}").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -345,7 +381,7 @@ def test_statement_data_is_the_same_from_a_row_with_the_name(app, person, sent):
     assert len(statements) - asked == asked - 1  # the name given: the person is not read again
     assert from_doc.person_name == "Zoë Łukasz" and "Zoë Łukasz takes part" in from_doc.cover_letter.body[0]
     # in date order; the cancelled one and the one after the period are left out
-    assert [(p[0], p[2]) for p in from_doc.payments] == [
+    assert [(p[0], p[3]) for p in from_doc.payments] == [
         ("16 April 2025", "£120.00"),
         ("25 April 2025", "£0.00"),
         ("2 May 2025", "£30.50"),
@@ -354,7 +390,7 @@ def test_statement_data_is_the_same_from_a_row_with_the_name(app, person, sent):
     assert from_doc.expenses == (("18 April 2025", "Bus fares", "£12.40", "No (taking part as a service user)"),)
 
 
-def test_a_statement_reads_its_rows_in_one_query_besides_the_benefit_periods(app, person, sent, monkeypatch):
+def test_a_statement_reads_its_rows_in_one_query(app, person, sent):
     from tracker.people.models import Person
 
     with app.app_context():
@@ -365,7 +401,6 @@ def test_a_statement_reads_its_rows_in_one_query_besides_the_benefit_periods(app
         )
         db.session.commit()
         db.session.refresh(doc)
-        monkeypatch.setattr(service, "_benefit_periods", lambda *a: [])  # the rules' own reads, left out
         statements = []
 
         def count(conn, cursor, statement, *a):

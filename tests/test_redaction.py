@@ -4,6 +4,7 @@ admins and coordinators see the names and their views are audited (``benefits.vi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.builders import CA, CLAIM_START, pay, saved
+from tests.builders import payment as payment_row
 from tests.builders import person as person_row
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
@@ -123,11 +125,14 @@ def test_the_payment_page_is_neutral_for_finance(app, api_as, client, login, cla
     assert "Carer" in client.get(f"/payments/{pid}").get_data(as_text=True)
 
 
-def test_a_statement_asked_for_by_finance_describes_the_rules_neutrally(app, make_user, claimant):
+def test_a_statement_names_no_benefit_so_finance_and_coordinators_read_the_same_one(app, make_user, claimant):
+    """Statements carry facts only (issue 13, item 7): nothing in one names a benefit or a rule,
+    so finance and a coordinator asking for the same period get the same document."""
     from tracker.auth.models import User
     from tracker.documents import service
     from tracker.people.models import Person
 
+    saved(app, payment_row, claimant, "250.00", date(2025, 4, 9))
     finance_id, coord_id = make_user("finance"), make_user("coordinator")
     with app.app_context():
         person = db.session.get(Person, claimant)
@@ -138,14 +143,12 @@ def test_a_statement_asked_for_by_finance_describes_the_rules_neutrally(app, mak
             person, "statement", date(2025, 4, 1), date(2025, 4, 30), actor=db.session.get(User, coord_id)
         )
         db.session.commit()
-        assert by_finance.id != by_coordinator.id
-        neutral = service.statement_data(by_finance, date(2025, 5, 1))
-        named_data = service.statement_data(by_coordinator, date(2025, 5, 1))
-    neutral_text = json.dumps([p.__dict__ for p in neutral.benefit_periods])
-    assert neutral.benefit_periods and named(neutral_text) == []
-    assert "A weekly earnings limit that stops a benefit" in neutral_text
-    assert "Trading allowance" in neutral_text
-    assert "Carer" in json.dumps([p.__dict__ for p in named_data.benefit_periods])
+        assert by_finance.id == by_coordinator.id
+        assert not service.names_benefits(by_finance)
+        assert service.readable_by(by_finance, db.session.get(User, finance_id))
+        text = json.dumps(dataclasses.asdict(service.statement_data(by_finance, date(2025, 5, 1))), ensure_ascii=False)
+    assert "£250.00" in text
+    assert named(text) == [] and "limit" not in text and "Trading allowance" not in text
 
 
 def test_the_neutral_description_comes_from_the_period_and_the_kind():

@@ -16,10 +16,21 @@ DOCUMENT_KINDS = ("statement", "certificate", "training_certificate")
 UNIQUE_COLUMNS = ("person_id", "kind", "start_on", "end_on", "template_version", "options_key", "version")
 DOCUMENT_STATUSES = ("queued", "ready", "failed")
 # Bump when a template changes: a new version makes a new document instead of reusing the old.
+#: Certificates, and statements made before version 2 (those named the person's benefits).
 TEMPLATE_VERSION = "1"
-#: A statement asked for by someone who may not see benefit information (finance): its benefit
-#: periods are described neutrally (``tracker.rules.redaction``), and it is its own document.
+#: Statements before version 2 asked for by someone who may not see benefit information (finance):
+#: their benefit periods were described neutrally. Kept so that older documents still read right.
 NEUTRAL_TEMPLATE_VERSION = "1-neutral"
+#: Statements from version 2 on carry facts only (issue 13, item 7): payments with the dates they
+#: were due and received, hours, totals by month; no benefit, rule, limit or verdict. One document
+#: for every reader, so every staff role may open it.
+STATEMENT_TEMPLATE_VERSION = "2"
+
+
+def current_template(context) -> str:
+    """The template a new document of its kind is made with, when none is given."""
+    kind = context.get_current_parameters().get("kind")
+    return STATEMENT_TEMPLATE_VERSION if kind == "statement" else TEMPLATE_VERSION
 
 
 class DocumentBatch(Model):
@@ -46,7 +57,7 @@ class Document(Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(30))
     start_on: so.Mapped[date]
     end_on: so.Mapped[date]
-    template_version: so.Mapped[str] = so.mapped_column(sa.String(20), default=TEMPLATE_VERSION)
+    template_version: so.Mapped[str] = so.mapped_column(sa.String(20), default=current_template)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
     failure_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))

@@ -43,16 +43,6 @@ def _register_fonts() -> None:
 
 
 @dataclass(frozen=True)
-class BenefitPeriod:
-    benefit: str
-    rule: str
-    period: str
-    total: str
-    limit: str
-    status: str
-
-
-@dataclass(frozen=True)
 class CoverLetter:
     addressee: str
     body: tuple[str, ...]
@@ -67,13 +57,15 @@ class StatementData:
     period_label: str
     issued_on: str
     contributions: tuple[tuple[str, str, str, str], ...] = ()  # date, activity, hours, value owed
-    payments: tuple[tuple[str, str, str, str, str], ...] = ()  # date received, kind, amount, status, note
+    payments: tuple[tuple[str, str, str, str, str], ...] = ()  # date received, date due, how, amount, status
     totals_by_kind: tuple[tuple[str, str], ...] = ()  # kind, total
     expenses: tuple[tuple[str, str, str, str], ...] = ()  # date, description, amount, counted?
     choices: tuple[tuple[str, str, str, str], ...] = ()  # date, choice, offered, accepted
-    benefit_periods: tuple[BenefitPeriod, ...] = ()
+    by_month: tuple[tuple[str, str, str], ...] = ()  # month, hours, received
     total_paid: str = "£0.00"
     total_hours: str = "0"
+    #: For a period with nothing in it: the one sentence that says so (the statement is one page).
+    nothing: str = ""
     notice: str = ""
     cover_letter: CoverLetter | None = None
 
@@ -156,48 +148,40 @@ def _build(story, title: str, author: str) -> bytes:
     return buf.getvalue()
 
 
-def render_statement(d: StatementData) -> bytes:
-    s = _styles()
-    w = A4[0] - 36 * mm
-    story = []
-    if d.cover_letter:
-        c = d.cover_letter
-        story += [
-            _p(d.organisation, s["h2"]),
-            _p(d.issued_on, s["base"]),
-            Spacer(1, 8 * mm),
-            _p(c.addressee, s["base"]),
-            Spacer(1, 6 * mm),
-        ]
-        story += [_p(line, s["base"]) for line in c.body]
-        story += [Spacer(1, 10 * mm), _p(c.signatory, s["base"]), _p(c.signatory_role, s["base"]), PageBreak()]
-    story += [
-        _p("Statement of contributions and payments", s["h1"]),
-        _p(f"{d.person_name}", s["h2"]),
-        _p(f"Period: {d.period_label}", s["base"]),
-        _p(f"From {d.organisation}. Issued on {d.issued_on}.", s["base"]),
-        _p(f"Total received in this period: {d.total_paid}. Hours of contribution: {d.total_hours}.", s["base"]),
+def _cover_letter(d: StatementData, s) -> list:
+    c = d.cover_letter
+    if c is None:
+        return []
+    story = [
+        _p(d.organisation, s["h2"]),
+        _p(d.issued_on, s["base"]),
+        Spacer(1, 8 * mm),
+        _p(c.addressee, s["base"]),
+        Spacer(1, 6 * mm),
     ]
-    story.append(_p("Contributions", s["h2"]))
-    if d.contributions:
-        story.append(
-            _table(("Date", "Activity", "Hours", "Value"), d.contributions, s, (w * 0.18, w * 0.52, w * 0.12, w * 0.18))
-        )
-    else:
-        story.append(_p("No contributions in this period.", s["base"]))
-    story.append(_p("Payments (by the date received)", s["h2"]))
-    if d.payments:
-        story.append(
-            _table(
-                ("Date received", "How", "Amount", "Status", "Note"),
-                d.payments,
-                s,
-                (w * 0.16, w * 0.2, w * 0.14, w * 0.14, w * 0.36),
-            )
-        )
-        story.append(_table(("How", "Total"), d.totals_by_kind, s, (w * 0.5, w * 0.2)))
-    else:
-        story.append(_p("No payments in this period.", s["base"]))
+    story += [_p(line, s["base"]) for line in c.body]
+    return [*story, Spacer(1, 10 * mm), _p(c.signatory, s["base"]), _p(c.signatory_role, s["base"]), PageBreak()]
+
+
+def _contributions(d: StatementData, s, w) -> list:
+    if not d.contributions:
+        return [_p("Contributions", s["h2"]), _p("No contributions in this period.", s["base"])]
+    table = _table(("Date", "Activity", "Hours", "Value"), d.contributions, s, (w * 0.18, w * 0.52, w * 0.12, w * 0.18))
+    return [_p("Contributions", s["h2"]), table]
+
+
+def _payments(d: StatementData, s, w) -> list:
+    story = [_p("Payments (by the date received)", s["h2"])]
+    if not d.payments:
+        return [*story, _p("No payments in this period.", s["base"])]
+    widths = (w * 0.17, w * 0.3, w * 0.25, w * 0.12, w * 0.16)
+    story.append(_table(("Date received", "Date due", "How", "Amount", "Status"), d.payments, s, widths))
+    story.append(_table(("How", "Total"), d.totals_by_kind, s, (w * 0.5, w * 0.2)))
+    return story
+
+
+def _extras(d: StatementData, s, w) -> list:
+    story: list = []
     if d.expenses:
         story.append(_p("Expenses repaid", s["h2"]))
         story.append(
@@ -213,22 +197,31 @@ def render_statement(d: StatementData) -> bytes:
         story.append(
             _table(("Date", "Choice", "Offered", "Accepted"), d.choices, s, (w * 0.16, w * 0.48, w * 0.18, w * 0.18))
         )
-    if d.benefit_periods:
-        story.append(_p("Totals for each benefit period", s["h2"]))
+    if d.by_month:
+        story.append(_p("Totals for each month", s["h2"]))
+        story.append(_table(("Month", "Hours of contribution", "Received"), d.by_month, s, (w * 0.3, w * 0.3, w * 0.2)))
+    return story
+
+
+def render_statement(d: StatementData) -> bytes:
+    """A statement carries facts only: what was received and when, when it was due, and hours. A
+    period with nothing in it is one short page that says so."""
+    s = _styles()
+    w = A4[0] - 36 * mm
+    story = _cover_letter(d, s)
+    story += [
+        _p("Statement of contributions and payments", s["h1"]),
+        _p(f"{d.person_name}", s["h2"]),
+        _p(f"Period: {d.period_label}", s["base"]),
+        _p(f"From {d.organisation}. Issued on {d.issued_on}.", s["base"]),
+    ]
+    if d.nothing:
+        story.append(_p(d.nothing, s["base"]))
+    else:
         story.append(
-            _p(
-                "Use these figures when you report earnings, for example for a Universal Credit assessment period.",
-                s["base"],
-            )
+            _p(f"Total received in this period: {d.total_paid}. Hours of contribution: {d.total_hours}.", s["base"])
         )
-        story.append(
-            _table(
-                ("Benefit", "Rule", "Period", "Total", "Limit", "Status"),
-                [(b.benefit, b.rule, b.period, b.total, b.limit, b.status) for b in d.benefit_periods],
-                s,
-                (w * 0.17, w * 0.22, w * 0.21, w * 0.12, w * 0.12, w * 0.16),
-            )
-        )
+        story += _contributions(d, s, w) + _payments(d, s, w) + _extras(d, s, w)
     if d.notice:
         story += [Spacer(1, 6 * mm), _p(d.notice, s["small"])]
     return _build(story, f"Statement for {d.person_name}, {d.period_label}", d.organisation)

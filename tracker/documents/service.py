@@ -27,7 +27,7 @@ from tracker.contributions.models import Activity, Contribution
 from tracker.documents import pdf
 from tracker.documents.models import (
     DOCUMENT_KINDS,
-    NEUTRAL_TEMPLATE_VERSION,
+    STATEMENT_TEMPLATE_VERSION,
     TEMPLATE_VERSION,
     UNIQUE_COLUMNS,
     Document,
@@ -41,9 +41,8 @@ from tracker.money import Money, format_money
 from tracker.payments.models import Expense, Payment, counts
 from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.picks import pick
-from tracker.rules import checks, redaction
-from tracker.timeutil import day_text, utcnow
-from tracker.vocab import TAX, VERDICT_STATUS_WORDS
+from tracker.rules import redaction
+from tracker.timeutil import day_text, month_text, utcnow
 
 TASK = "tracker.documents.render"
 log = logging.getLogger(__name__)
@@ -136,16 +135,15 @@ def options_key(options: dict | None) -> str:
     return hashlib.sha256(json.dumps(options, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _version(kind: str, actor) -> str:
-    """A statement for a reader who may not see benefit information is worded neutrally."""
-    if kind == "statement" and actor is not None and redaction.hides_for(actor):
-        return NEUTRAL_TEMPLATE_VERSION
-    return TEMPLATE_VERSION
+def _version(kind: str) -> str:
+    """Statements carry facts only, the same for every reader; certificates keep their template."""
+    return STATEMENT_TEMPLATE_VERSION if kind == "statement" else TEMPLATE_VERSION
 
 
 def names_benefits(doc: Document) -> bool:
-    """A statement worded for readers who may see benefit information (it names the benefits)."""
-    return doc.kind == "statement" and doc.template_version != NEUTRAL_TEMPLATE_VERSION
+    """A statement made before statements carried facts only, worded for readers who may see
+    benefit information (it names the benefits). Statements made now name none."""
+    return doc.kind == "statement" and doc.template_version == TEMPLATE_VERSION
 
 
 def readable_by(doc: Document, user) -> bool:
@@ -176,7 +174,7 @@ def request_document(
         kind=kind,
         start_on=start_on,
         end_on=end_on,
-        template_version=_version(kind, actor),
+        template_version=_version(kind),
         options_key=options_key(options),
     )
     existing = db.session.scalar(sa.select(Document).filter_by(**key).order_by(Document.version.desc()).limit(1))
@@ -306,51 +304,11 @@ def _period_label(start: date, end: date) -> str:
     return f"{_d(start)} to {_d(end)}"
 
 
-def _benefit_periods(person_id: int, start: date, end: date, neutral: bool = False) -> list[pdf.BenefitPeriod]:
-    """The totals for every benefit period that overlaps the statement's dates; ``neutral``
-    describes each rule without naming it or the benefit (the trading allowance keeps its name)."""
-    seen: OrderedDict = OrderedDict()
-    position_on = checks.positions_over(person_id, start, end)
-    day = start
-    guard = 0
-    while day <= end and guard < 800:
-        guard += 1
-        next_day = end + timedelta(days=1)
-        for v in position_on(day):
-            if (v.limit is None and v.status == "info" and v.benefit in ("PIP", "ADP")) or v.unknown:
-                continue  # a statement reports totals per benefit period; "not checked" days have none
-            key = (v.family, v.period_start)
-            if key not in seen:
-                seen[key] = v
-            if v.period_end >= day:
-                next_day = min(next_day, v.period_end + timedelta(days=1))
-        day = next_day
-    out = []
-    for v in seen.values():
-        out.append(
-            pdf.BenefitPeriod(
-                benefit=_neutral_or(neutral, v, v.benefit, "—"),
-                rule=_neutral_or(neutral, v, v.title, redaction.describe(v.to_dict())),
-                period=_period_label(v.period_start, v.period_end),
-                total=format_money(v.total_after) if v.measure == "earnings" else f"{v.total_after} hours",
-                limit="—"
-                if v.limit is None
-                else (format_money(v.limit) if v.measure == "earnings" else f"{v.limit} hours"),
-                status=VERDICT_STATUS_WORDS.get(v.status, v.status),
-            )
-        )
-    return out
-
-
-def _neutral_or(neutral: bool, v, named: str, plain: str) -> str:
-    return plain if neutral and v.benefit != TAX else named
-
-
-# Built once (a worker runs it for every statement): in one query, everything a statement lists
-# besides the benefit periods, each part in date order: the period's contributions (part 0),
-# its payments other than cancelled ones (1) and its expenses (2). ``what`` is the activity, the
-# payment's kind or the expense's description; a column that a part does not have is NULL, typed
-# so that amounts still come back as Decimals.
+# Built once (a worker runs it for every statement): in one query, everything a statement lists,
+# each part in date order: the period's contributions (part 0), its payments other than cancelled
+# ones (1) and its expenses (2). ``what`` is the activity, the payment's kind or the expense's
+# description; a column that a part does not have is NULL, typed so that amounts still come back
+# as Decimals and dates as dates.
 _PID: sa.BindParameter[int] = sa.bindparam("pid")
 _FROM: sa.BindParameter[date] = sa.bindparam("start")
 _TO: sa.BindParameter[date] = sa.bindparam("end")
@@ -375,6 +333,9 @@ _LISTED = sa.union_all(
         _none(Money()).label("amount_offered"),
         _cc.hours,
         _cc.preparation_hours,
+        _none(sa.Date).label("due_on"),
+        _none(sa.Date).label("covers_from"),
+        _none(sa.Date).label("covers_to"),
     )
     .select_from(Contribution.__table__.outerjoin(Activity.__table__, _ac.id == _cc.activity_id))
     .where(_cc.person_id == _PID, _cc.worked_on.between(_FROM, _TO)),
@@ -391,6 +352,9 @@ _LISTED = sa.union_all(
         _pc.amount_offered,
         sa.null(),
         sa.null(),
+        _pc.due_on,
+        _pc.covers_from,
+        _pc.covers_to,
     ).where(_pc.person_id == _PID, counts(_pc), _pc.paid_on.between(_FROM, _TO)),
     sa.select(
         sa.literal_column("2"),
@@ -402,6 +366,9 @@ _LISTED = sa.union_all(
         sa.null(),
         sa.null(),
         _ec.amount,
+        sa.null(),
+        sa.null(),
+        sa.null(),
         sa.null(),
         sa.null(),
         sa.null(),
@@ -455,13 +422,26 @@ class _Payments:
     choices: list[tuple] = field(default_factory=list)
 
 
+def _due(p) -> str:
+    """When a payment was due, and the work it pays for when that was recorded: facts, no judgement."""
+    due = _d(p.due_on) if p.due_on else "Not recorded"
+    if p.covers_from and p.covers_to:
+        return f"{due} (for work from {_d(p.covers_from)} to {_d(p.covers_to)})"
+    return due
+
+
+def _how(p) -> str:
+    label = PREFERENCE_LABELS.get(p.what, p.what)
+    note = "reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
+    return f"{label} ({note})" if note else label
+
+
 def _payments(payments: list) -> _Payments:
     out = _Payments()
     for p in payments:
         label = PREFERENCE_LABELS.get(p.what, p.what)
-        note = "Reversal of an earlier payment" if p.reversal_of_id else (p.charity_name or "")
         out.rows.append(
-            (_d(p.day), label, format_money(p.amount), STATEMENT_PAYMENT_STATUS.get(p.status, p.status), note)
+            (_d(p.day), _due(p), _how(p), format_money(p.amount), STATEMENT_PAYMENT_STATUS.get(p.status, p.status))
         )
         out.totals[label] = out.totals.get(label, Decimal("0.00")) + p.amount
         if p.status == "paid":
@@ -470,6 +450,37 @@ def _payments(payments: list) -> _Payments:
         if choice is not None:
             out.choices.append(choice)
     return out
+
+
+def _worked(c) -> Decimal:
+    return c.hours + (c.preparation_hours or 0)
+
+
+def _by_month(contribs: list, payments: list) -> tuple[tuple[str, str, str], ...]:
+    """Hours worked and money received (paid) in each calendar month that has either: the
+    figures people report, with no judgement on them."""
+    months: dict[date, list[Decimal]] = {}
+    for c in contribs:
+        months.setdefault(c.day.replace(day=1), [Decimal("0"), Decimal("0.00")])[0] += _worked(c)
+    for p in payments:
+        if p.status == "paid":
+            months.setdefault(p.day.replace(day=1), [Decimal("0"), Decimal("0.00")])[1] += p.amount
+    return tuple(
+        (month_text(month), _hours(hours), format_money(paid)) for month, (hours, paid) in sorted(months.items())
+    )
+
+
+#: The statement's closing words: what it is, and what it is not.
+STATEMENT_NOTICE = (
+    "This statement lists what was recorded: payments by the date they were received, with the date "
+    "each was due, and hours of contribution. It is a record of facts, not benefits advice. For advice, "
+    "speak to an independent benefits adviser, such as Citizens Advice or a local welfare rights service."
+)
+
+
+def nothing_recorded(person_name: str, start: date, end: date) -> str:
+    """The one sentence of a statement for a period with nothing in it."""
+    return f"No payments or hours were recorded for {person_name} from {_d(start)} to {_d(end)}."
 
 
 def _cover_letter(doc: Document, person_name: str) -> pdf.CoverLetter | None:
@@ -483,7 +494,8 @@ def _cover_letter(doc: Document, person_name: str) -> pdf.CoverLetter | None:
         body=(
             f"{person_name} takes part in co-production work with {org}.",
             f"The attached statement lists what {person_name} received from us between {_d(doc.start_on)} and "
-            f"{_d(doc.end_on)}, by the date it was received, with totals for each benefit period.",
+            f"{_d(doc.end_on)}, by the date it was received and with the date it was due, with the hours of "
+            "contribution and totals for each month.",
             "Expenses repaid for taking part are listed separately. Please contact us if you need more information.",
         ),
         signatory=options.get("signatory") or "Finance team",
@@ -501,8 +513,9 @@ def _expense_row(e) -> tuple:
 
 
 def statement_data(doc: Document, issued_on: date, person_name: str | None = None) -> pdf.StatementData:
-    """What a statement shows. ``doc`` is a Document, or any row with its columns (the task passes
-    the row its UPDATE ... RETURNING gave back); ``person_name`` saves reading the person again."""
+    """What a statement shows: facts only. ``doc`` is a Document, or any row with its columns (the
+    task passes the row its UPDATE ... RETURNING gave back); ``person_name`` saves reading the
+    person again."""
     person_name = _person_name(doc.person_id, person_name)
     start, end = doc.start_on, doc.end_on
     contribs: list[sa.Row] = []
@@ -511,28 +524,24 @@ def statement_data(doc: Document, issued_on: date, person_name: str | None = Non
     for row in db.session.execute(_LISTED, {"pid": doc.person_id, "start": start, "end": end}):
         (contribs, payments, expenses)[row.part].append(row)
     paid = _payments(payments)
-    hours = sum((c.hours + (c.preparation_hours or 0) for c in contribs), Decimal("0"))
+    hours = sum((_worked(c) for c in contribs), Decimal("0"))
     return pdf.StatementData(
         organisation=current_app.config["ORGANISATION_NAME"],
         person_name=person_name,
         period_label=_period_label(start, end),
         issued_on=_d(issued_on),
         contributions=tuple(
-            (_d(c.day), c.what or "Other work", _hours(c.hours + (c.preparation_hours or 0)), format_money(c.amount))
-            for c in contribs
+            (_d(c.day), c.what or "Other work", _hours(_worked(c)), format_money(c.amount)) for c in contribs
         ),
         payments=tuple(paid.rows),
         totals_by_kind=tuple((k, format_money(v)) for k, v in paid.totals.items()),
         expenses=tuple(_expense_row(e) for e in expenses),
         choices=tuple(paid.choices),
-        benefit_periods=tuple(
-            _benefit_periods(
-                doc.person_id, start, end, getattr(doc, "template_version", None) == NEUTRAL_TEMPLATE_VERSION
-            )
-        ),
+        by_month=_by_month(contribs, payments),
         total_paid=format_money(paid.paid),
         total_hours=_hours(hours),
-        notice=checks.NOTICE,
+        nothing="" if contribs or payments or expenses else nothing_recorded(person_name, start, end),
+        notice=STATEMENT_NOTICE,
         cover_letter=_cover_letter(doc, person_name),
     )
 
