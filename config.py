@@ -80,6 +80,9 @@ class Defaults:
     # development and test"; REQUIRE_2FA in the environment decides otherwise (tracker/auth/two_factor.py).
     REQUIRE_2FA: bool | None = None
     SESSION_ABSOLUTE_SECONDS = 12 * 3600
+    # Repeated views of one person's benefit information by the same user within this many minutes
+    # are one audit row with a count (docs/security.md); 0 writes one row per view.
+    BENEFIT_VIEW_COALESCE_MINUTES = 10
     API_LIMIT = "600 per minute"
     # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
     TRUSTED_PROXIES = 0
@@ -287,6 +290,7 @@ INT_SETTINGS = (
     "SMTP_PORT",
     "IDEMPOTENCY_TTL_HOURS",
     "IDEMPOTENCY_WAIT_SECONDS",
+    "BENEFIT_VIEW_COALESCE_MINUTES",
     "OUTBOX_REDRIVE_AFTER_SECONDS",
     "OUTBOX_SWEEP_SECONDS",
     "OUTBOX_RESTART_AFTER_SECONDS",

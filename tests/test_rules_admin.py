@@ -167,7 +167,7 @@ def test_unknown_code_is_404(client, login, pack):
 
 def test_the_list_groups_rules_by_benefit_in_plain_words(client, login, pack):
     login("coordinator")
-    page = _text(client.get("/rules/"))
+    page = _text(client.get("/rules/?show=all"))
     assert "a safeguard, not benefits advice" in page
     assert "sources listed" in page
     for name in ("Universal Credit", "Carer&#39;s Allowance", "Employment and Support Allowance"):
@@ -191,7 +191,7 @@ def test_the_list_groups_rules_by_benefit_in_plain_words(client, login, pack):
 
 def test_the_in_force_filter_hides_other_years(client, login, pack):
     login("finance")
-    every = _text(client.get("/rules/"))
+    every = _text(client.get("/rules/?show=all"))
     assert "CA_EARN_2024" in every and "£151.00" in every
     resp = client.get("/rules/?on=2025-04-07")
     assert resp.status_code == 200
@@ -201,6 +201,61 @@ def test_the_in_force_filter_hides_other_years(client, login, pack):
     for code in ("CA_EARN_2024", "CSP_EARN_2024", "UC_WA_HOUSING_2024", "ESA_PW_HIGHER_2024", "CA_EARN_2026"):
         assert code not in page, code
     assert "£151.00" not in page
+
+
+def test_the_list_shows_the_rules_in_force_today_by_default(client, login, pack, monkeypatch):
+    from tracker.rules import views
+
+    login("coordinator")
+    monkeypatch.setattr(views, "today", lambda: date(2025, 6, 1))
+    page = _text(client.get("/rules/"))
+    assert "in force today" in page
+    ca = page.split(">Carer&#39;s Allowance</h2>")[1].split("</table>")[0]
+    assert "CA_EARN_2025" in ca and "In force today" in ca
+    for code in ("CA_EARN_2024", "CA_EARN_2026"):
+        assert code not in page, code
+    assert "In use" not in page and "Retired rules" not in page
+    assert 'href="/rules/?show=all"' in page and "Show every version" in page
+    # The count is of the rules in force that day, not of every version.
+    with client.application.app_context():
+        in_force = len(service.rules_in_force(date(2025, 6, 1)))
+        every = len(service.rules_in_force(None))
+    assert in_force < every
+    assert f"{in_force} rules are in force today" in page
+
+
+def test_every_version_says_where_each_stands_today(client, login, pack, monkeypatch):
+    from tracker.rules import views
+
+    login("finance")
+    monkeypatch.setattr(views, "today", lambda: date(2025, 6, 1))
+    page = _text(client.get("/rules/?show=all"))
+    assert "Show every version" not in page and 'href="/rules/"' in page
+
+    def status(code: str) -> str:
+        return page.split(f"({code})")[1].split("</tr>")[0]
+
+    assert "Ended on 6 April 2025" in status("CA_EARN_2024")
+    assert "In force today" in status("CA_EARN_2025")
+    assert "Starts on 6 April 2026" in status("CA_EARN_2026")
+    assert "In use" not in page
+    # A day given in the filter wins over "every version".
+    assert "CA_EARN_2024" not in _text(client.get("/rules/?show=all&on=2025-06-01"))
+
+
+def test_a_rules_page_lists_its_familys_history(client, login, pack, monkeypatch):
+    from tracker.rules import views
+
+    login("coordinator")
+    monkeypatch.setattr(views, "today", lambda: date(2025, 6, 1))
+    page = _text(client.get("/rules/CA_EARN_2025"))
+    history = page.split(">Every version of this rule</h2>")[1].split("</table>")[0]
+    rows = history.split("<tbody>")[1].split("</tr>")[:3]
+    assert 'href="/rules/CA_EARN_2024"' in rows[0] and "£151.00" in rows[0] and "Ended on 6 April 2025" in rows[0]
+    assert "CA_EARN_2025 (this version)" in rows[1] and "£196.00" in rows[1] and "In force today" in rows[1]
+    assert 'href="/rules/CA_EARN_2025"' not in history
+    assert 'href="/rules/CA_EARN_2026"' in rows[2] and "£204.00" in rows[2] and "Starts on 6 April 2026" in rows[2]
+    assert "8 April 2024" in rows[0] and "No end date" in rows[2]
 
 
 def test_a_date_that_does_not_exist_is_an_error_not_a_crash(client, login, pack):
@@ -508,7 +563,7 @@ def test_retiring_a_rule_stops_checks_against_it(app, client, login, pack):
 
     page = _text(client.get("/rules/CA_EARN_2025"))
     assert "This rule is retired" in page and "Retire this rule" not in page
-    listing = _text(client.get("/rules/"))
+    listing = _text(client.get("/rules/?show=all"))
     assert "CA_EARN_2025" in listing.split(">Retired rules</h2>")[1]
     assert "CA_EARN_2025" not in _text(client.get("/rules/?on=2025-04-07"))
     # A retired rule cannot be edited, confirmed or retired again, and none of these is a crash.
@@ -614,7 +669,7 @@ def test_loading_a_good_pack_shows_the_counts(app, client, login, pack):
     assert _revisions(app, "TEST_NEW_2030") == 1
     assert _revisions(app, "CA_EARN_2026") == 2
     assert _revisions(app, "CA_EARN_2025") == 1
-    assert "TEST_NEW_2030" in _text(client.get("/rules/"))
+    assert "TEST_NEW_2030" in _text(client.get("/rules/?show=all"))
     with app.app_context():
         assert db.session.scalar(
             sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "rule.loaded")

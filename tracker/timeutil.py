@@ -102,6 +102,11 @@ def stamp_text(at: datetime | None) -> str:
     return f"{day_text(local.date())}, {local:%H:%M}"
 
 
+def clock_text(at: datetime) -> str:
+    """A stored time's UK clock time alone: "10:02"."""
+    return f"{uk_time(at):%H:%M}"
+
+
 def when_text(at: datetime | None) -> str:
     """A stored time as people in the UK read it: "7 July 2026 at 15:30 UK time"."""
     if at is None:

@@ -76,7 +76,7 @@ def _shown(check: dict | None, person_id: int, where: str, entity) -> dict | Non
 
 def _keep_view_audit() -> None:
     """A read commits only the ``benefits.viewed`` event a staff view wrote; otherwise nothing."""
-    if db.session.new:
+    if db.session.new or db.session.dirty:  # a new event, or a repeated view counted on an open one
         db.session.commit()
 
 

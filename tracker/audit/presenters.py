@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from tracker.audit.service import BENEFIT_VIEW, LAST_AT, VIEWS
+from tracker.timeutil import clock_text, stamp_text, uk_time
+
 HIDDEN = "Benefit information (hidden for your role)"
 
 #: Only the names that "user_account" -> "User account" would word wrongly; the rest are worded by rule.
@@ -14,6 +19,20 @@ KEY_LABELS = {
     "ap_start_day": "Assessment period start day",
     "id": "ID",
 }
+
+
+def repeats_text(action: str, at: datetime, after) -> str:
+    """For a row that counts repeated views: "viewed 4 times between 10:02 and 10:09" (UK time;
+    with the dates when the views span midnight); empty for any other row."""
+    if action != BENEFIT_VIEW or not isinstance(after, dict) or int(after.get(VIEWS) or 1) < 2:
+        return ""
+    try:
+        last = datetime.fromisoformat(str(after.get(LAST_AT)))
+    except ValueError:
+        return f"viewed {after[VIEWS]} times"
+    if uk_time(last).date() == uk_time(at).date():
+        return f"viewed {after[VIEWS]} times between {clock_text(at)} and {clock_text(last)}"
+    return f"viewed {after[VIEWS]} times between {stamp_text(at)} and {stamp_text(last)}"
 
 
 def action_label(action: str) -> str:
@@ -59,6 +78,8 @@ def readable(data, other=None) -> list[tuple[str, str, bool]]:
         return [("Value", plain_value(data), False)]
     out = []
     for k, v in data.items():
+        if k in (VIEWS, LAST_AT):  # worded beside the action (repeats_text)
+            continue
         changed = isinstance(other, dict) and other.get(k) != v
         out.append((key_label(k), plain_value(v), changed))
     return out

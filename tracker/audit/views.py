@@ -24,7 +24,15 @@ from tracker import pages
 from tracker.audit import bp
 from tracker.audit.forms import AuditFilterForm, check_filters
 from tracker.audit.models import AuditEvent
-from tracker.audit.presenters import HIDDEN, action_choices, action_label, entity_label, readable, type_choices
+from tracker.audit.presenters import (
+    HIDDEN,
+    action_choices,
+    action_label,
+    entity_label,
+    readable,
+    repeats_text,
+    type_choices,
+)
 from tracker.auth.access import roles_required
 from tracker.auth.models import User
 from tracker.extensions import db
@@ -143,6 +151,7 @@ def index():
         can_read=lambda e: can_read(e, current_user),
         readable=readable_for(current_user),
         action_label=action_label,
+        repeats_text=repeats_text,
         entity_label=entity_label,
         local_name=UK_TIME,
         hidden=HIDDEN,

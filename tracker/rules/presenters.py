@@ -179,6 +179,7 @@ def helpers() -> dict:
         "attributes_text": attributes_text,
         "severity_text": severity_text,
         "when_text": when_text,
+        "standing": standing,
         "FIELD_LABELS": FIELD_LABELS,
         "CONFIDENCE_WORDS": CONFIDENCE_WORDS,
         "CHANGE_WORDS": CHANGE_WORDS,
@@ -194,7 +195,19 @@ def helpers() -> dict:
 # ---- the list -----------------------------------------------------------------------------------
 
 
-def summary(row: RuleRevision, rule: Rule) -> dict:
+def standing(row: RuleRevision, rule: Rule, today: date) -> str:
+    """Where a version stands on ``today``: "In force today", "Starts on 6 April 2027",
+    "Ended on 5 April 2026", or the stored status (retired, replaced) when it is not in use."""
+    if row.status != "active":
+        return vocab.RULE_STATUS_WORDS.get(row.status, row.status)
+    if rule.effective_from > today:
+        return f"Starts on {day_text(rule.effective_from)}"
+    if rule.effective_to is not None and rule.effective_to < today:
+        return f"Ended on {day_text(rule.effective_to)}"
+    return "In force today"
+
+
+def summary(row: RuleRevision, rule: Rule, today: date) -> dict:
     """What the list shows for one rule."""
     return {
         "code": rule.code,
@@ -208,16 +221,16 @@ def summary(row: RuleRevision, rule: Rule) -> dict:
         "confidence": rule.confidence,
         "confidence_words": CONFIDENCE_WORDS[rule.confidence],
         "severity": severity_text(rule),
-        "status": vocab.RULE_STATUS_WORDS.get(row.status, row.status),
+        "status": standing(row, rule, today),
         "revision": row.revision,
     }
 
 
-def grouped(pairs: Iterable[tuple[RuleRevision, Rule]]) -> list[tuple[str, str, list[dict]]]:
+def grouped(pairs: Iterable[tuple[RuleRevision, Rule]], today: date) -> list[tuple[str, str, list[dict]]]:
     """[(benefit code, benefit name, [summary])] in the order of vocab.BENEFITS."""
     by_benefit: dict[str, list[dict]] = {}
     for row, rule in pairs:
-        by_benefit.setdefault(rule.benefit, []).append(summary(row, rule))
+        by_benefit.setdefault(rule.benefit, []).append(summary(row, rule, today))
     out = []
     for code in vocab.BENEFITS + tuple(sorted(set(by_benefit) - set(vocab.BENEFITS))):
         items = by_benefit.get(code)

@@ -126,21 +126,31 @@ def _rule_errors_too(form, row: RuleRevision) -> None:
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
+    """By default the rules in force today; ``?on=`` another day; ``?show=all`` every version in use
+    (past, present and future) and the retired rules, each with where it stands today."""
     form = InForceForm(request.args)
     on = None
     if (request.args.get("on") or "").strip() and form.validate():
         on = form.on.data
-    pairs = service.rules_in_force(on)
+    show_all = on is None and not form.errors and request.args.get("show") == "all"
+    day = today()
+    pairs = service.rules_in_force(None if show_all else (on or day))
     retired = []
-    if on is None and not form.errors:
+    if show_all:
         rows = db.session.scalars(
             sa.select(RuleRevision)
             .where(RuleRevision.status == "retired")
             .order_by(RuleRevision.benefit, RuleRevision.code)
         )
-        retired = [present.summary(row, rule) for row, rule in _parsed(rows)]
+        retired = [present.summary(row, rule, day) for row, rule in _parsed(rows)]
     return _render(
-        "rules/index.html", form=form, on=on, groups=present.grouped(pairs), retired=retired, count=len(pairs)
+        "rules/index.html",
+        form=form,
+        on=on,
+        show_all=show_all,
+        groups=present.grouped(pairs, day),
+        retired=retired,
+        count=len(pairs),
     ), pages.status(form)
 
 
@@ -197,15 +207,11 @@ def load():
 
 
 def _versions(row: RuleRevision) -> list[tuple[RuleRevision, Rule]]:
-    """The other versions of the rule's family (in use or retired), in date order."""
+    """Every version of the rule's family (in use or retired), this one included, in date order."""
     versions = _parsed(
         db.session.scalars(
             sa.select(RuleRevision)
-            .where(
-                RuleRevision.family == row.family,
-                RuleRevision.code != row.code,
-                RuleRevision.status.in_(("active", "retired")),
-            )
+            .where(RuleRevision.family == row.family, RuleRevision.status.in_(("active", "retired")))
             .order_by(RuleRevision.code)
         )
     )
@@ -227,6 +233,7 @@ def _detail(row: RuleRevision, *, confirm_form=None, retire_form=None):
         rule=rule,
         changes=present.history(service.history(row.code)),
         versions=_versions(row),
+        today=today(),
         confirm_form=confirm_form,
         retire_form=retire_form,
         can_edit=admin and active,
