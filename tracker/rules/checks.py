@@ -112,19 +112,6 @@ def positions(person_filter, on: date) -> dict[int, list[engine.Verdict]]:
     }
 
 
-def positions_over(person_id: int, start: date, end: date):
-    """A function giving the person's position on any day from ``start`` to ``end``, reading the
-    claims, rules and ledger once (a statement asks for many days)."""
-    rules, _ = _rules()
-    claims = ledger.claims_for(person_id)
-    ledger_ = ledger.ledger_for(person_id, (start, end), hours=_hours_matter(claims, rules))
-
-    def on(day: date) -> list[engine.Verdict]:
-        return wording.verdicts(engine.position(claims, rules, ledger_, day))
-
-    return on
-
-
 def check_many(
     proposed: dict[int, engine.ProposedPayment],
     preferences: dict[int, list[str]],
