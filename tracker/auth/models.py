@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model
+from tracker.extensions import Model, one_of
 from tracker.timeutil import utcnow
 
 # The roles are the vocabulary's, named here too for the modules that import them from auth.
@@ -51,7 +51,7 @@ class User(Model):
     tokens: so.Mapped[list[ApiToken]] = so.relationship(back_populates="user")
 
     __table_args__ = (
-        sa.CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role_known"),
+        one_of("role", ROLES),
         sa.CheckConstraint("(role = 'contributor') = (person_id IS NOT NULL)", name="contributor_has_person"),
     )
 

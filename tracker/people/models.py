@@ -7,17 +7,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.extensions import Model
+from tracker.extensions import Model, one_of
 from tracker.timeutil import utcnow
 from tracker.vocab import KIND_LABELS, PAYMENT_KINDS
 
 #: The ways a person can choose to be paid, and their words: the vocabulary's payment kinds.
 PREFERENCE_KINDS = PAYMENT_KINDS
 PREFERENCE_LABELS = KIND_LABELS
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Person(Model):
@@ -71,7 +67,7 @@ class Preference(Model):
     __table_args__ = (
         sa.UniqueConstraint("person_id", "position"),
         sa.UniqueConstraint("person_id", "kind"),
-        sa.CheckConstraint(_in("kind", PREFERENCE_KINDS), name="kind_known"),
+        one_of("kind", PREFERENCE_KINDS),
         sa.CheckConstraint("position >= 0", name="position_not_negative"),
     )
 
@@ -114,9 +110,7 @@ class BenefitClaim(Model):
 
     __table_args__ = (
         sa.CheckConstraint("end_on IS NULL OR end_on >= start_on", name="end_after_start"),
-        sa.CheckConstraint(
-            _in("benefit", ("UC", "ESA", "CA", "CSP", "JSA", "HB", "PC", "PIP", "ADP")), name="benefit_known"
-        ),
+        one_of("benefit", ("UC", "ESA", "CA", "CSP", "JSA", "HB", "PC", "PIP", "ADP")),
     )
 
     def active_on(self, day: date) -> bool:
