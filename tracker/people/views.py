@@ -9,7 +9,6 @@ tracker.people.presenters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -244,8 +243,8 @@ def edit(person_id: int):
     return _render("people/person_form.html", person, form=form), pages.status(form)
 
 
-def _set_preferences(person: Person, prefs: Callable[[], list[dict]]) -> Done:
-    service.set_preferences(person, prefs(), actor=current_user)
+def _set_preferences(person: Person, prefs: list[dict]) -> Done:
+    service.set_preferences(person, prefs, actor=current_user)
     return _to_person(person, presenters.preferences_saved(_is_self(person)))
 
 
@@ -270,8 +269,9 @@ def preferences(person_id: int):
         def on_error(e: ValidationFailed) -> None:
             pages.put_errors(form, presenters.preference_errors(e.fields, kinds))
 
-        prefs = lambda: presenters.ordered_preferences(form, kinds)  # noqa: E731
-        if done := pages.posted(form, lambda: _set_preferences(person, prefs), on_error=on_error):
+        # ordered_preferences runs inside the boundary: two ways in one place are form errors.
+        ordered = lambda: _set_preferences(person, presenters.ordered_preferences(form, kinds))  # noqa: E731
+        if done := pages.posted(form, ordered, on_error=on_error):
             return done
         return _preferences_page(person, form, kinds)
     choose = ChooseWaysForm(data={"kinds": [p.kind for p in person.preferences]} if request.method == "GET" else None)
@@ -279,7 +279,7 @@ def preferences(person_id: int):
         return _preferences_page(person, choose)
     kinds = presenters.chosen_kinds(person, choose.kinds.data or [])
     if not kinds:
-        done = pages.submit(choose, lambda: _set_preferences(person, list))
+        done = pages.submit(choose, lambda: _set_preferences(person, []))
         return done or _preferences_page(person, choose)
     order = order_form_class(kinds)(formdata=None, data=presenters.order_form_data(person, kinds))
     return _preferences_page(person, order, kinds)
