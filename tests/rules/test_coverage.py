@@ -92,6 +92,20 @@ def test_an_information_rule_alone_does_not_cover_a_claim():
     assert [v.benefit for v in unknowns(res)] == ["UC"]
 
 
+def test_an_hours_rule_in_force_does_not_hide_a_missing_earnings_figure():
+    """Coverage is per measure: ESA permitted work limits hours and earnings, and in June 2023
+    the pack has the hours rule but no higher earnings figure, so the earnings are not checked."""
+    esa = [Claim("ESA", date(2020, 1, 1), None, {"permitted_work": "higher"})]
+    res = check(esa, "500.00", date(2023, 6, 1))
+    assert [v.benefit for v in unknowns(res)] == ["ESA"] and res.blocked
+    hours_only = [r for r in RULES if r.benefit == "ESA" and r.measure == "hours"]
+    assert hours_only, "the pack limits ESA permitted-work hours"
+    covered_then = check(esa, "10.00", date(2025, 6, 4))
+    assert not unknowns(covered_then)
+    before_the_higher_figure = check(esa, "10.00", date(2024, 4, 7))
+    assert [v.benefit for v in unknowns(before_the_higher_figure)] == ["ESA"]
+
+
 # --- stale figures ------------------------------------------------------------------------------
 
 

@@ -322,17 +322,34 @@ class _Context:
         return out
 
     def covers(self, benefit: str, d_received: date, d_worked: date) -> bool:
-        """Whether any limit rule of ``benefit`` governs a payment on these dates (see ``coverage``)."""
+        """Whether the limit rules of ``benefit`` govern a payment on these dates (see ``coverage``).
+
+        Coverage is judged per measure: a claim whose rules limit both earnings and hours (ESA
+        permitted work) is covered only when a rule of each measure the pack has for it is in
+        force, so an hours rule in force cannot hide a missing earnings figure.
+        """
+        expected: set[str] = set()
+        found: set[str] = set()
         for fam_idx, (_name, versions) in enumerate(self.families):
             if _applies(versions[0]).benefit != benefit:
                 continue
+            expected.update(self._claimed_measures(versions))
             on = d_worked if versions[0].date_basis == "worked" else d_received  # due: received, unless given
             sel = self.select(fam_idx, on)
             if sel is not None and sel.rule.kind != "info":
-                return True
-            if sel is None and self._only_after_claim(versions, on):
-                return True  # earnings that could only decide a week after the claim ended: nothing to check
-        return False
+                found.add(sel.rule.measure)
+            elif sel is None and self._only_after_claim(versions, on):
+                found.add(versions[0].measure)  # could only decide a week after the claim ended
+        return bool(found) and expected <= found
+
+    def _claimed_measures(self, versions: Sequence[Rule]) -> set[str]:
+        """The measures a family limits for a claim of the person it applies to (any version)."""
+        return {
+            r.measure
+            for r in versions
+            if r.kind != "info"
+            and any(_applies(r).benefit == c.benefit and _applies(r).matches(a) for c, a in self.claims)
+        }
 
     def _only_after_claim(self, versions: Sequence[Rule], on: date) -> bool:
         """A following-week rule in force on ``on`` that applies to a claim of the person, whose
