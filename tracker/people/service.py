@@ -15,6 +15,7 @@ from tracker.people.benefits import normalise_attributes
 from tracker.people.models import PREFERENCE_KINDS, BenefitClaim, Consent, Person, Preference
 from tracker.picks import pick
 from tracker.rules import ledger
+from tracker.vocab import DOCUMENT_FORMATS
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -130,6 +131,30 @@ def set_preferences(person: Person, prefs: list[dict], *, actor) -> Person:
         person_id=person.id,
         before={"preferences": before},
         after={"preferences": clean},
+    )
+    return person
+
+
+FORMAT_MESSAGE = "Choose standard or easy read."
+
+
+def set_document_format(person: Person, fmt: str, *, actor) -> Person:
+    """How the person likes their statements and certificates made: ``standard`` or ``easy_read``.
+    Audited (``person.document_format_set``) when it changes. Flushes."""
+    if fmt not in DOCUMENT_FORMATS:
+        raise ValidationFailed({"document_format": [FORMAT_MESSAGE]})
+    before = person.document_format
+    if fmt == before:
+        return person
+    person.document_format = fmt
+    db.session.flush()
+    audit.record(
+        actor,
+        "person.document_format_set",
+        person,
+        person_id=person.id,
+        before={"document_format": before},
+        after={"document_format": fmt},
     )
     return person
 
