@@ -53,7 +53,7 @@ def _receipt(d: Drawing) -> None:
     d.add(Polygon([12, 4, 44, 4, 44, 52, 12, 52], fillColor=colors.white, strokeColor=INK, strokeWidth=STROKE))
     for y in (42, 34, 26):
         d.add(Line(18, y, 38, y, strokeColor=INK, strokeWidth=1.5))
-    d.add(String(28, 8, "£", fontName="Helvetica-Bold", fontSize=14, fillColor=GREEN, textAnchor="middle"))
+    d.add(String(28, 8, "£", fontName="Helvetica-Bold", fontSize=16, fillColor=GREEN, textAnchor="middle"))
 
 
 def _tick(d: Drawing) -> None:
