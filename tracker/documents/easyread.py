@@ -11,6 +11,7 @@ Like the standard statement, it carries facts only: no benefit, rule, limit or v
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tracker.documents.pdf import CertificateData, StatementData
 
@@ -19,8 +20,9 @@ from tracker.documents.pdf import CertificateData, StatementData
 PICTURES = ("paper", "coin", "clock", "calendar", "receipt", "tick", "help", "star", "pen", "screen")
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
+    """One part of the document: a heading with its picture, then its lines, one idea each."""
+
     heading: str
     picture: str
     lines: tuple[str, ...]
@@ -28,6 +30,8 @@ class Part:
 
 @dataclass(frozen=True)
 class EasyRead:
+    """The whole easy-read document: its title and its parts, in order."""
+
     title: str
     parts: tuple[Part, ...]
     #: The web page of the same document, for the last part ("read it on a web page"); may be empty.

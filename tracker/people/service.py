@@ -124,15 +124,13 @@ def set_preferences(person: Person, prefs: list[dict], *, actor) -> Person:
     for i, p in enumerate(clean):
         person.preferences.append(Preference(position=i, kind=p["kind"], note=p["note"]))
     db.session.flush()
-    audit.record(
-        actor,
-        "person.preferences_set",
-        person,
-        person_id=person.id,
-        before={"preferences": before},
-        after={"preferences": clean},
-    )
+    _changed(actor, "person.preferences_set", person, "preferences", before, clean)
     return person
+
+
+def _changed(actor, action: str, person: Person, name: str, before, after) -> None:
+    """The audit event of a change to one of the person's settings: ``name`` before and after."""
+    audit.record(actor, action, person, person_id=person.id, before={name: before}, after={name: after})
 
 
 FORMAT_MESSAGE = "Choose standard or easy read."
@@ -148,14 +146,7 @@ def set_document_format(person: Person, fmt: str, *, actor) -> Person:
         return person
     person.document_format = fmt
     db.session.flush()
-    audit.record(
-        actor,
-        "person.document_format_set",
-        person,
-        person_id=person.id,
-        before={"document_format": before},
-        after={"document_format": fmt},
-    )
+    _changed(actor, "person.document_format_set", person, "document_format", before, fmt)
     return person
 
 
