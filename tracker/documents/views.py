@@ -219,6 +219,7 @@ def status_json(document_id: int):
     body = {"id": doc.id, "status": doc.status, "ready": doc.status == "ready", "message": status_words(doc)}
     if doc.status == "ready":
         body["download_url"] = url_for("documents.download", document_id=doc.id)
+        body["page_url"] = url_for("documents.page", document_id=doc.id)
     return jsonify(body)
 
 
