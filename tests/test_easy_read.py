@@ -309,3 +309,13 @@ def test_a_document_not_ready_has_no_page_yet(app, client, login, person, sent):
     login("contributor", person_id=person)
     resp = client.get(f"/documents/{doc_id}/page")
     assert resp.status_code == 409 and "not ready yet" in resp.get_data(as_text=True)
+
+
+def test_a_certificate_web_page_in_both_formats(app, client, login, person, sent):
+    doc_id = _ready(app, person, kind="certificate")
+    login("contributor", person_id=person)
+    html = client.get(f"/documents/{doc_id}/page").get_data(as_text=True)
+    assert "Certificate of contribution" in html and "This is to certify that" in html and "Zoë Łukasz" in html
+    assert "Lived experience panel" in html
+    easy = client.get(f"/documents/{doc_id}/page?format=easy_read").get_data(as_text=True)
+    assert "They gave 3 hours of their time." in easy and "Signed by Co-production lead." in easy
