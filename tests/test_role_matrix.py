@@ -81,6 +81,10 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "GET": person("admin", "coordinator", "contributor"),
         "POST": person("admin", "coordinator", "contributor"),
     },
+    "people.document_format": {
+        "GET": person("admin", "coordinator", "contributor"),
+        "POST": person("admin", "coordinator", "contributor"),
+    },
     "people.consent": {
         "GET": person("admin", "coordinator", "contributor"),
         "POST": person("admin", "coordinator", "contributor"),
@@ -148,6 +152,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "documents.detail": {"GET": person(*ALL)},
     "documents.status_json": {"GET": person(*ALL)},
     "documents.download": {"GET": person(*ALL)},
+    "documents.page": {"GET": person(*ALL)},
     "documents.new_batch": {"GET": roles(*STAFF), "POST": roles(*STAFF)},
     "documents.batch": {"GET": roles(*STAFF)},
     "documents.batch_progress": {"GET": roles(*STAFF)},

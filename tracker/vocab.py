@@ -252,6 +252,14 @@ KIND_DESCRIPTIONS = {
     "declined": "No payment. Turning down money you were offered can sometimes still count for benefits.",
     "charity": "We pay a charity you choose instead of you. This can sometimes still count as your earnings.",
 }
+#: How a person likes their statements and certificates made (issue 16, item 4): the usual layout, or
+#: easy read (large type, one idea per line, short words, a picture for each part).
+DOCUMENT_FORMATS = ("standard", "easy_read")
+DOCUMENT_FORMAT_LABELS = {"standard": "Standard", "easy_read": "Easy read"}
+DOCUMENT_FORMAT_HINTS = {
+    "standard": "The usual layout, with tables.",
+    "easy_read": "Large writing, short sentences and a picture for each part.",
+}
 #: A kind inside a sentence ("£20.00 vouchers on 7 December 2026").
 KIND_WORDS_INLINE = {
     "cash": "cash",

@@ -32,7 +32,14 @@ def create_document():
         if v
     }
     doc, _ = service.request_document(
-        person, body.kind, body.start_on, body.end_on, actor=current_api_user(), options=options, fresh=body.fresh
+        person,
+        body.kind,
+        body.start_on,
+        body.end_on,
+        actor=current_api_user(),
+        options=options,
+        fresh=body.fresh,
+        fmt=body.format,
     )
     return jsonify(service.document_json(doc)), 202
 

@@ -214,6 +214,8 @@ class DocumentIn(Strict):
     signatory: str | None = Field(default=None, max_length=100)
     training: str | None = Field(default=None, max_length=200)
     fresh: bool = False
+    #: "standard" or "easy_read"; without it, the person's preferred format.
+    format: Literal["standard", "easy_read"] | None = None
 
 
 class BatchIn(Strict):

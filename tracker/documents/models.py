@@ -24,13 +24,28 @@ NEUTRAL_TEMPLATE_VERSION = "1-neutral"
 #: Statements from version 2 on carry facts only (issue 13, item 7): payments with the dates they
 #: were due and received, hours, totals by month; no benefit, rule, limit or verdict. One document
 #: for every reader, so every staff role may open it.
-STATEMENT_TEMPLATE_VERSION = "2"
+#: Version 3 (issue 16): the PDF ends with the address of its web page (the same content as HTML,
+#: which a screen reader can use), and may be easy read (``options["format"] == "easy_read"``).
+STATEMENT_TEMPLATE_VERSION = "3"
+#: Certificates from version 2 on: the same two changes as statements' version 3.
+CERTIFICATE_TEMPLATE_VERSION = "2"
+#: The first version of each kind whose PDF carries the address of its web page.
+LINKED_FROM = {"statement": 3, "certificate": 2, "training_certificate": 2}
+#: The option that asks for an easy-read document (part of the document's identity, like the others).
+FORMAT_OPTION = "format"
+
+
+def carries_link(kind: str, template_version: str) -> bool:
+    """Whether a document of this kind and template version ends with its web page's address (an
+    older one, made again because its file has gone, must give the same bytes as before)."""
+    number = template_version.split("-")[0]
+    return number.isdigit() and int(number) >= LINKED_FROM.get(kind, 0)
 
 
 def current_template(context) -> str:
     """The template a new document of its kind is made with, when none is given."""
     kind = context.get_current_parameters().get("kind")
-    return STATEMENT_TEMPLATE_VERSION if kind == "statement" else TEMPLATE_VERSION
+    return STATEMENT_TEMPLATE_VERSION if kind == "statement" else CERTIFICATE_TEMPLATE_VERSION
 
 
 class DocumentBatch(Model):

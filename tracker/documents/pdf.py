@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
@@ -20,7 +21,12 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from tracker.documents import pictures
+
+if TYPE_CHECKING:
+    from tracker.documents.easyread import EasyRead
 
 rl_config.invariant = 1
 
@@ -82,6 +88,15 @@ class CertificateData:
     issued_on: str = ""
 
 
+#: The statement's tables: their column headings (the web page of a statement uses the same).
+CONTRIBUTIONS = ("Date", "Activity", "Hours", "Value")
+PAYMENTS = ("Date received", "Date due", "How", "Amount", "Status")
+TOTALS = ("How", "Total")
+EXPENSES = ("Date repaid", "What for", "Amount", "Counted as earnings?")
+CHOICES = ("Date", "Choice", "Offered", "Accepted")
+BY_MONTH = ("Month", "Hours of contribution", "Received")
+
+
 def _styles():
     _register_fonts()
     base = ParagraphStyle("base", fontName=FONT, fontSize=11, leading=15)
@@ -111,6 +126,21 @@ def _styles():
 
 def _p(text: str, style) -> Paragraph:
     return Paragraph(escape(text), style)
+
+
+def _link(link: str, style) -> list:
+    """The closing line that points to the document's web page (issue 16, item 5): the same content
+    as HTML, which a screen reader can move through (this PDF has no structure tags)."""
+    if not link:
+        return []
+    words = "This document is also a web page that works with a screen reader:"
+    return [Spacer(1, 4 * mm), Paragraph(f"{words} {_anchor(link)}", style)]
+
+
+def _anchor(link: str) -> str:
+    """Paragraph markup for a link that shows its own address."""
+    url = escape(link, {'"': "&quot;"})
+    return f'<a href="{url}" color="#1d70b8">{escape(link)}</a>'
 
 
 def _table(header: tuple[str, ...], rows, styles, widths, numeric_cols=()) -> Table:
@@ -166,7 +196,7 @@ def _cover_letter(d: StatementData, s) -> list:
 def _contributions(d: StatementData, s, w) -> list:
     if not d.contributions:
         return [_p("Contributions", s["h2"]), _p("No contributions in this period.", s["base"])]
-    table = _table(("Date", "Activity", "Hours", "Value"), d.contributions, s, (w * 0.18, w * 0.52, w * 0.12, w * 0.18))
+    table = _table(CONTRIBUTIONS, d.contributions, s, (w * 0.18, w * 0.52, w * 0.12, w * 0.18))
     return [_p("Contributions", s["h2"]), table]
 
 
@@ -175,8 +205,8 @@ def _payments(d: StatementData, s, w) -> list:
     if not d.payments:
         return [*story, _p("No payments in this period.", s["base"])]
     widths = (w * 0.17, w * 0.3, w * 0.25, w * 0.12, w * 0.16)
-    story.append(_table(("Date received", "Date due", "How", "Amount", "Status"), d.payments, s, widths))
-    story.append(_table(("How", "Total"), d.totals_by_kind, s, (w * 0.5, w * 0.2)))
+    story.append(_table(PAYMENTS, d.payments, s, widths))
+    story.append(_table(TOTALS, d.totals_by_kind, s, (w * 0.5, w * 0.2)))
     return story
 
 
@@ -184,26 +214,17 @@ def _extras(d: StatementData, s, w) -> list:
     story: list = []
     if d.expenses:
         story.append(_p("Expenses repaid", s["h2"]))
-        story.append(
-            _table(
-                ("Date repaid", "What for", "Amount", "Counted as earnings?"),
-                d.expenses,
-                s,
-                (w * 0.16, w * 0.44, w * 0.14, w * 0.26),
-            )
-        )
+        story.append(_table(EXPENSES, d.expenses, s, (w * 0.16, w * 0.44, w * 0.14, w * 0.26)))
     if d.choices:
         story.append(_p("Choices about payment", s["h2"]))
-        story.append(
-            _table(("Date", "Choice", "Offered", "Accepted"), d.choices, s, (w * 0.16, w * 0.48, w * 0.18, w * 0.18))
-        )
+        story.append(_table(CHOICES, d.choices, s, (w * 0.16, w * 0.48, w * 0.18, w * 0.18)))
     if d.by_month:
         story.append(_p("Totals for each month", s["h2"]))
-        story.append(_table(("Month", "Hours of contribution", "Received"), d.by_month, s, (w * 0.3, w * 0.3, w * 0.2)))
+        story.append(_table(BY_MONTH, d.by_month, s, (w * 0.3, w * 0.3, w * 0.2)))
     return story
 
 
-def render_statement(d: StatementData) -> bytes:
+def render_statement(d: StatementData, link: str = "") -> bytes:
     """A statement carries facts only: what was received and when, when it was due, and hours. A
     period with nothing in it is one short page that says so."""
     s = _styles()
@@ -224,10 +245,11 @@ def render_statement(d: StatementData) -> bytes:
         story += _contributions(d, s, w) + _payments(d, s, w) + _extras(d, s, w)
     if d.notice:
         story += [Spacer(1, 6 * mm), _p(d.notice, s["small"])]
+    story += _link(link, s["small"])
     return _build(story, f"Statement for {d.person_name}, {d.period_label}", d.organisation)
 
 
-def render_certificate(d: CertificateData) -> bytes:
+def render_certificate(d: CertificateData, link: str = "") -> bytes:
     s = _styles()
     story = [
         Spacer(1, 25 * mm),
@@ -248,5 +270,63 @@ def render_certificate(d: CertificateData) -> bytes:
         _p(d.signatory_role, s["centre"]),
         _p(d.organisation, s["centre"]),
         _p(f"Issued on {d.issued_on}", s["centre"]),
+        *_link(link, s["small"]),
     ]
     return _build(story, f"{d.title}: {d.person_name}", d.organisation)
+
+
+# ---- easy read ------------------------------------------------------------------------------------
+
+#: Easy read's type: body 18 pt on 26 pt lines (at least 16 pt, as the easy-read guidance asks),
+#: part headings 26 pt, the title 34 pt. Left aligned, never justified; one line for each idea.
+EASY_BODY, EASY_HEADING, EASY_TITLE = 18, 26, 34
+
+
+def _easy_styles():
+    _register_fonts()
+    body = ParagraphStyle("easy", fontName=FONT, fontSize=EASY_BODY, leading=26, spaceAfter=8)
+    return {
+        "body": body,
+        "heading": ParagraphStyle("easy-h2", parent=body, fontName=FONT_BOLD, fontSize=EASY_HEADING, leading=32),
+        "title": ParagraphStyle(
+            "easy-h1", parent=body, fontName=FONT_BOLD, fontSize=EASY_TITLE, leading=42, spaceAfter=14
+        ),
+    }
+
+
+def _easy_line(line: str, style) -> Paragraph:
+    if line.startswith(("http://", "https://")):  # the web page's address: a link
+        return Paragraph(_anchor(line), style)
+    return _p(line, style)
+
+
+def _easy_part(part, s, width: float) -> list:
+    """A part: its picture beside its heading, then each line on its own."""
+    head = Table(
+        [[pictures.drawing(part.picture), _p(part.heading, s["heading"])]],
+        colWidths=(pictures.SIZE + 6 * mm, width - pictures.SIZE - 6 * mm),
+    )
+    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    lines = [_easy_line(line, s["body"]) for line in part.lines]
+    # The heading never sits alone at the foot of a page: it keeps its first two lines with it.
+    return [Spacer(1, 6 * mm), KeepTogether([head, *lines[:2]]), *lines[2:]]
+
+
+def render_easy_read(e: EasyRead, title: str, author: str, cover: list | None = None) -> bytes:
+    """An easy-read statement or certificate (``easyread.statement`` / ``easyread.certificate``)."""
+    s = _easy_styles()
+    width = A4[0] - 36 * mm
+    story = [*(cover or []), _p(e.title, s["title"])]
+    for part in e.parts:
+        story += _easy_part(part, s, width)
+    return _build(story, title, author)
+
+
+def easy_statement(d: StatementData, e: EasyRead) -> bytes:
+    """The easy-read statement, with the standard cover letter to the work coach when asked for."""
+    return render_easy_read(e, f"Easy read statement for {d.person_name}, {d.period_label}", d.organisation,
+                            _cover_letter(d, _styles()))  # fmt: skip
+
+
+def easy_certificate(d: CertificateData, e: EasyRead) -> bytes:
+    return render_easy_read(e, f"Easy read {d.title.lower()}: {d.person_name}", d.organisation)

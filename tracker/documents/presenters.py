@@ -9,6 +9,7 @@ from typing import IO, cast
 
 from flask import Response, send_file
 
+from tracker.documents import pdf
 from tracker.documents.models import Document
 from tracker.engine import periods
 from tracker.people.models import BenefitClaim, Person
@@ -178,3 +179,42 @@ def batch_presets(on: date) -> list[Preset]:
 def has_benefit_periods(presets: list[Preset]) -> bool:
     """True when the choices name the person's benefits (special-category data, so the view is recorded)."""
     return any(p.value.startswith(("uc_", "week_")) for p in presets)
+
+
+# ---- a document as a web page (issue 16, item 5) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a statement's web page: a heading, and a table (with its caption) or a sentence."""
+
+    heading: str
+    caption: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty: str = ""
+
+
+def statement_sections(d: pdf.StatementData) -> list[Section]:
+    """The statement's tables, in the PDF's order and with its column headings; a part the PDF leaves
+    out when empty (expenses, choices, months) is left out here too."""
+    sections = [
+        Section("Contributions", "Contributions, by date", pdf.CONTRIBUTIONS, d.contributions,
+                "No contributions in this period."),
+        Section("Payments (by the date received)", "Payments, by the date received", pdf.PAYMENTS, d.payments,
+                "No payments in this period."),
+    ]  # fmt: skip
+    if d.payments:
+        sections.append(Section("Totals by how it was paid", "Totals by how it was paid", pdf.TOTALS, d.totals_by_kind))
+    optional = (
+        ("Expenses repaid", "Expenses repaid", pdf.EXPENSES, d.expenses),
+        ("Choices about payment", "Choices about payment", pdf.CHOICES, d.choices),
+        ("Totals for each month", "Hours and money received in each month", pdf.BY_MONTH, d.by_month),
+    )
+    sections += [Section(h, c, head, rows) for h, c, head, rows in optional if rows]
+    return sections
+
+
+def page_title(doc: Document, easy: bool) -> str:
+    label = KIND_LABELS.get(doc.kind, doc.kind)
+    return f"{label}, easy read" if easy else label

@@ -24,14 +24,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tracker.audit import service as audit
 from tracker.contributions.models import Activity, Contribution
-from tracker.documents import pdf
+from tracker.documents import easyread, pdf
 from tracker.documents.models import (
+    CERTIFICATE_TEMPLATE_VERSION,
     DOCUMENT_KINDS,
+    FORMAT_OPTION,
     STATEMENT_TEMPLATE_VERSION,
     TEMPLATE_VERSION,
     UNIQUE_COLUMNS,
     Document,
     DocumentBatch,
+    carries_link,
 )
 from tracker.documents.storage import Storage, StoreUnavailable, check_name, storage_for
 from tracker.errors import Unavailable, ValidationFailed
@@ -43,6 +46,7 @@ from tracker.people.models import PREFERENCE_LABELS, Person
 from tracker.picks import pick
 from tracker.rules import redaction
 from tracker.timeutil import day_text, month_text, utcnow
+from tracker.vocab import DOCUMENT_FORMATS
 
 TASK = "tracker.documents.render"
 log = logging.getLogger(__name__)
@@ -136,8 +140,26 @@ def options_key(options: dict | None) -> str:
 
 
 def _version(kind: str) -> str:
-    """Statements carry facts only, the same for every reader; certificates keep their template."""
-    return STATEMENT_TEMPLATE_VERSION if kind == "statement" else TEMPLATE_VERSION
+    """Statements carry facts only, the same for every reader; certificates have their own template."""
+    return STATEMENT_TEMPLATE_VERSION if kind == "statement" else CERTIFICATE_TEMPLATE_VERSION
+
+
+FORMAT_MESSAGE = "Choose standard or easy read."
+
+
+def with_format(person: Person, options: dict | None, fmt: str | None) -> dict:
+    """The options with the format asked for (``fmt``), or else the person's own preference: an
+    easy-read document is asked for with ``{"format": "easy_read"}``; a standard one adds nothing,
+    so it stays the same document as before formats existed."""
+    chosen = fmt or person.document_format
+    if chosen not in DOCUMENT_FORMATS:
+        raise ValidationFailed({FORMAT_OPTION: [FORMAT_MESSAGE]})
+    clean = {k: v for k, v in (options or {}).items() if k != FORMAT_OPTION}
+    return {**clean, FORMAT_OPTION: chosen} if chosen != "standard" else clean
+
+
+def is_easy_read(doc) -> bool:
+    return (doc.options or {}).get(FORMAT_OPTION) == "easy_read"
 
 
 def names_benefits(doc: Document) -> bool:
@@ -162,12 +184,15 @@ def request_document(
     options: dict | None = None,
     batch_id: int | None = None,
     fresh: bool = False,
+    fmt: str | None = None,
 ) -> tuple[Document, bool]:
     """Ask for a document. The same (person, kind, period, template, options) always gives the same
     row, its newest version: returns (document, created). A failed one is queued again. With
     ``fresh``, a ready document whose figures have changed since (a new payment in its period) is
-    made again as the next version; the old one is kept."""
+    made again as the next version; the old one is kept. ``fmt`` ("standard" or "easy_read") is the
+    format asked for; without it, the person's preferred one."""
     _check_request(kind, start_on, end_on)
+    options = with_format(person, options, fmt)
     _check_requester(kind, options or {}, actor)
     key = dict(
         person_id=person.id,
@@ -599,13 +624,31 @@ def document_data(doc, issued_on: date, person_name: str | None = None):
     return certificate_data(doc, issued_on, person_name)
 
 
+def page_url(document_id: int) -> str:
+    """The address of a document's web page (``documents.page``), for its PDF to point to. Built
+    from PUBLIC_URL, as a worker has no request to take a host from."""
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/documents/{document_id}/page"
+
+
+def easy_read(doc, shown) -> easyread.EasyRead:
+    """The easy-read words of ``shown`` (what ``document_data`` gives for the document)."""
+    link = page_url(doc.id) if carries_link(doc.kind, doc.template_version) else ""
+    if isinstance(shown, pdf.StatementData):
+        return easyread.statement(shown, link)
+    return easyread.certificate(shown, link)
+
+
 def build_pdf(doc: Document, person_name: str | None = None, shown=None) -> bytes:
-    """The PDF of ``shown`` (what ``document_data`` gives for the document), worked out if not given."""
+    """The PDF of ``shown`` (what ``document_data`` gives for the document), worked out if not given:
+    standard or easy read, as the document was asked for."""
     if shown is None:
         shown = document_data(doc, (doc.created_at or utcnow()).date(), person_name)
-    if isinstance(shown, pdf.StatementData):
-        return pdf.render_statement(shown)
-    return pdf.render_certificate(shown)
+    statement = isinstance(shown, pdf.StatementData)
+    if is_easy_read(doc):
+        words = easy_read(doc, shown)
+        return pdf.easy_statement(shown, words) if statement else pdf.easy_certificate(shown, words)
+    link = page_url(doc.id) if carries_link(doc.kind, doc.template_version) else ""
+    return pdf.render_statement(shown, link) if statement else pdf.render_certificate(shown, link)
 
 
 def figures_key(data) -> str:
@@ -766,4 +809,5 @@ def document_json(doc: Document) -> dict:
         "start_on": doc.start_on.isoformat(),
         "end_on": doc.end_on.isoformat(),
         **pick(doc, ("status", "sha256", "failure_reason", "template_version", "version", "batch_id")),
+        "format": "easy_read" if is_easy_read(doc) else "standard",
     }

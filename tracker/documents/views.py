@@ -7,6 +7,7 @@
 | GET /documents/<document_id> | documents.detail | all signed in | yes |
 | GET /documents/<document_id>/status.json | documents.status_json | all signed in | yes |
 | GET /documents/<document_id>/download | documents.download | all signed in | yes |
+| GET /documents/<document_id>/page | documents.page | all signed in | yes |
 | GET, POST /documents/batches/new | documents.new_batch | admin, finance, coordinator | no |
 | GET /documents/batches/<batch_id> | documents.batch | admin, finance, coordinator | no |
 | GET /documents/batches/<batch_id>/progress.json | documents.batch_progress | admin, finance, coordinator | no |
@@ -36,6 +37,7 @@ from tracker.documents.forms import (
     request_from,
 )
 from tracker.documents.models import Document, DocumentBatch
+from tracker.documents.pdf import StatementData
 from tracker.documents.presenters import KIND_LABELS, Preset, status_words
 from tracker.extensions import db
 from tracker.pages import Done
@@ -43,7 +45,7 @@ from tracker.people import service as people
 from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.timeutil import today
-from tracker.vocab import MAX_ID, ROLES, STAFF_ROLES
+from tracker.vocab import DOCUMENT_FORMATS, MAX_ID, ROLES, STAFF_ROLES
 
 MAX_PEOPLE_IN_SELECT = 1000
 RECENT = 50
@@ -205,7 +207,8 @@ def detail(document_id: int):
     doc = _visible_document(document_id)
     person = db.session.get(Person, doc.person_id)
     return render_template(
-        "documents/detail.html", **_ctx(doc=doc, person=person, is_self=current_user.role == "contributor")
+        "documents/detail.html",
+        **_ctx(doc=doc, person=person, is_self=current_user.role == "contributor", easy_read=service.is_easy_read(doc)),
     )
 
 
@@ -216,6 +219,7 @@ def status_json(document_id: int):
     body = {"id": doc.id, "status": doc.status, "ready": doc.status == "ready", "message": status_words(doc)}
     if doc.status == "ready":
         body["download_url"] = url_for("documents.download", document_id=doc.id)
+        body["page_url"] = url_for("documents.page", document_id=doc.id)
     return jsonify(body)
 
 
@@ -231,6 +235,37 @@ def download(document_id: int):
     if body is None:
         return render_template("documents/missing.html", **ctx), 404
     return presenters.file_response(body, doc, presenters.download_name(doc))
+
+
+def _as_easy_read(doc: Document) -> bool:
+    """The page shows the document as it was made (standard or easy read), unless ``?format=`` asks
+    for the other one: either can be read by anyone who may read the document."""
+    asked = request.args.get("format")
+    return asked == "easy_read" if asked in DOCUMENT_FORMATS else service.is_easy_read(doc)
+
+
+@bp.get("/<int:document_id>/page")
+@roles_required(*ROLES)
+def page(document_id: int):
+    """The document as a web page with the same content as its PDF (issue 16, item 5): headings, real
+    tables with captions, and the easy-read words with their pictures. Who may read it is exactly who
+    may download the PDF."""
+    doc = _visible_document(document_id)
+    person = db.session.get_one(Person, doc.person_id)
+    ctx = _ctx(doc=doc, person=person, is_self=current_user.role == "contributor")
+    if doc.status != "ready":
+        return render_template("documents/not_ready.html", **ctx), 409
+    shown = service.document_data(doc, doc.created_at.date(), person.name)
+    easy = _as_easy_read(doc)
+    return render_template(
+        "documents/page.html",
+        **ctx,
+        shown=shown,
+        easy=service.easy_read(doc, shown) if easy else None,
+        sections=presenters.statement_sections(shown) if isinstance(shown, StatementData) else [],
+        changed=bool(doc.figures_key) and service.figures_key(shown) != doc.figures_key,
+        title=presenters.page_title(doc, easy),
+    )
 
 
 # ---- batches ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from wtforms import (
     EmailField,
     Form,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -33,6 +34,7 @@ except ImportError:  # pragma: no cover - WTForms before 3.3
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, WEEKDAYS, Attr
 from tracker.people.models import PREFERENCE_LABELS
 from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
+from tracker.vocab import DOCUMENT_FORMAT_LABELS
 
 MAX_PREFERENCES = 7
 ORDINALS = ("1st", "2nd", "3rd", "4th", "5th", "6th", "7th")
@@ -228,4 +230,14 @@ def upload_field(label: str, missing: str, extensions: list[str], wrong: str, ac
         label,
         validators=[FileRequired(missing), FileAllowed(extensions, wrong)],
         render_kw={"accept": accept} if accept else None,
+    )
+
+
+class DocumentFormatForm(FlaskForm):
+    """How statements and certificates are made for the person: standard or easy read."""
+
+    document_format = RadioField(
+        "How should statements and certificates be made?",
+        choices=select_choices(DOCUMENT_FORMAT_LABELS.items()),
+        validate_choice=False,
     )

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 
 from tracker.extensions import Model, one_of
 from tracker.timeutil import utcnow
-from tracker.vocab import KIND_LABELS, PAYMENT_KINDS
+from tracker.vocab import DOCUMENT_FORMATS, KIND_LABELS, PAYMENT_KINDS
 
 #: The ways a person can choose to be paid, and their words: the vocabulary's payment kinds.
 PREFERENCE_KINDS = PAYMENT_KINDS
@@ -26,6 +26,8 @@ class Person(Model):
     notes: so.Mapped[str | None] = so.mapped_column(sa.Text)
     # Bumped by every payment recorded for the person: serialises check-then-record.
     ledger_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # How they like their statements and certificates made: "standard" or "easy_read".
+    document_format: so.Mapped[str] = so.mapped_column(sa.String(20), default="standard", server_default="standard")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -39,7 +41,7 @@ class Person(Model):
         back_populates="person", order_by="Consent.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.Index("ix_person_name", "name"),)
+    __table_args__ = (sa.Index("ix_person_name", "name"), one_of("document_format", DOCUMENT_FORMATS))
 
     @property
     def consent(self) -> Consent | None:

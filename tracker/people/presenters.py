@@ -152,6 +152,10 @@ def preferences_saved(is_self: bool) -> str:
     return "How you want to be paid has been saved." if is_self else "The ways of being paid have been saved."
 
 
+def document_format_saved(is_self: bool) -> str:
+    return "How you want your documents has been saved." if is_self else "How their documents are made has been saved."
+
+
 CONSENT_RECORDED = "Consent to hold benefit information has been recorded."
 CONSENT_WITHDRAWN = "Consent has been withdrawn, and the benefit information held has been removed."
 ALREADY_REMOVED = "That benefit had already been removed."

@@ -15,6 +15,7 @@ from tracker.people.benefits import normalise_attributes
 from tracker.people.models import PREFERENCE_KINDS, BenefitClaim, Consent, Person, Preference
 from tracker.picks import pick
 from tracker.rules import ledger
+from tracker.vocab import DOCUMENT_FORMATS
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -123,14 +124,29 @@ def set_preferences(person: Person, prefs: list[dict], *, actor) -> Person:
     for i, p in enumerate(clean):
         person.preferences.append(Preference(position=i, kind=p["kind"], note=p["note"]))
     db.session.flush()
-    audit.record(
-        actor,
-        "person.preferences_set",
-        person,
-        person_id=person.id,
-        before={"preferences": before},
-        after={"preferences": clean},
-    )
+    _changed(actor, "person.preferences_set", person, "preferences", before, clean)
+    return person
+
+
+def _changed(actor, action: str, person: Person, name: str, before, after) -> None:
+    """The audit event of a change to one of the person's settings: ``name`` before and after."""
+    audit.record(actor, action, person, person_id=person.id, before={name: before}, after={name: after})
+
+
+FORMAT_MESSAGE = "Choose standard or easy read."
+
+
+def set_document_format(person: Person, fmt: str, *, actor) -> Person:
+    """How the person likes their statements and certificates made: ``standard`` or ``easy_read``.
+    Audited (``person.document_format_set``) when it changes. Flushes."""
+    if fmt not in DOCUMENT_FORMATS:
+        raise ValidationFailed({"document_format": [FORMAT_MESSAGE]})
+    before = person.document_format
+    if fmt == before:
+        return person
+    person.document_format = fmt
+    db.session.flush()
+    _changed(actor, "person.document_format_set", person, "document_format", before, fmt)
     return person
 
 

@@ -32,6 +32,7 @@ from tracker.people.forms import (
     ChooseBenefitForm,
     ChooseWaysForm,
     ConsentForm,
+    DocumentFormatForm,
     PersonForm,
     SearchForm,
     attribute_fields,
@@ -43,6 +44,8 @@ from tracker.people.models import BenefitClaim, Person
 from tracker.timeutil import today
 from tracker.vocab import (
     BENEFIT_INFO_ROLES,
+    DOCUMENT_FORMAT_HINTS,
+    DOCUMENT_FORMAT_LABELS,
     FINANCE_ROLES,
     KIND_LABELS,
     KIND_LABELS_FOR_YOU,
@@ -218,6 +221,7 @@ def detail(person_id: int):
         money=None if _is_self(person) else _money(person),
         can_pay=current_user.role in FINANCE_ROLES,
         can_plan=current_user.role in BENEFIT_INFO_ROLES,
+        doc_formats=DOCUMENT_FORMAT_LABELS,
     )
 
 
@@ -283,6 +287,23 @@ def preferences(person_id: int):
         return done or _preferences_page(person, choose)
     order = order_form_class(kinds)(formdata=None, data=presenters.order_form_data(person, kinds))
     return _preferences_page(person, order, kinds)
+
+
+def _set_document_format(person: Person, form) -> Done:
+    service.set_document_format(person, form.document_format.data or "", actor=current_user)
+    return _to_person(person, presenters.document_format_saved(_is_self(person)))
+
+
+@bp.route("/<int:person_id>/document-format", methods=["GET", "POST"])
+@roles_required(*SELF_OR_MANAGER)
+def document_format(person_id: int):
+    """Standard or easy read: how the person's statements and certificates are made (issue 16)."""
+    person = _person(person_id, edit=True)
+    form = DocumentFormatForm(data={"document_format": person.document_format} if request.method == "GET" else None)
+    if done := pages.posted(form, lambda: _set_document_format(person, form)):
+        return done
+    page = _render("people/document_format.html", person, form=form, hints=DOCUMENT_FORMAT_HINTS)
+    return page, pages.status(form)
 
 
 # ---- consent ------------------------------------------------------------------------------

@@ -54,6 +54,16 @@
         a.href = data.download_url;
         a.textContent = "Download the " + label.toLowerCase() + " (PDF)";
         p.appendChild(a);
+        if (data.page_url) {
+          var web = document.createElement("p");
+          var w = document.createElement("a");
+          w.href = data.page_url;
+          w.textContent = "Read the " + label.toLowerCase() + " as a web page";
+          web.appendChild(w);
+          web.appendChild(document.createTextNode(" (works with screen readers)"));
+          region.appendChild(p);
+          p = web;
+        }
       } else {
         p.textContent = "Something went wrong while making it. Reload this page to ask for it again.";
       }
