@@ -8,7 +8,7 @@ presenter outside the engine (``tracker.rules.wording``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -307,19 +307,13 @@ class LedgerPayment:
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
         obj = cls.__new__(cls)
-        obj.__dict__.update(
-            kind=kind,
-            amount=amount,
-            paid_on=paid_on,
-            worked_on=worked_on,
-            benefit_value=benefit_value,
-            status=status,
-            id=id,
-            due_on=due_on,
-            covers_from=covers_from,
-            covers_to=covers_to,
-        )
+        values = (kind, amount, paid_on, worked_on, benefit_value, status, id, due_on, covers_from, covers_to)
+        obj.__dict__.update(zip(_PAYMENT_FIELDS, values, strict=True))
         return obj
+
+
+#: LedgerPayment's field names in order (``from_trusted`` takes its arguments in the same order).
+_PAYMENT_FIELDS = tuple(f.name for f in fields(LedgerPayment))
 
 
 def _check_due_and_cover(p: LedgerPayment | ProposedPayment) -> None:
