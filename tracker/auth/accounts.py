@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from tracker import pages
 from tracker.auth import bp, service, two_factor
-from tracker.auth.access import roles_required, visible_person_or_404
+from tracker.auth.access import person_for_benefit_staff, roles_required
 from tracker.auth.forms import EmptyForm
 from tracker.auth.models import ApiToken, User
 from tracker.auth.passwords import MAX_LENGTH, MIN_LENGTH
@@ -24,7 +24,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.people.forms import select_choices
 from tracker.timeutil import utcnow
-from tracker.vocab import BENEFIT_INFO_ROLES, ROLE_LABELS, STAFF_ROLES
+from tracker.vocab import ROLE_LABELS, STAFF_ROLES
 
 STAFF_CHOICES = select_choices([(role, ROLE_LABELS[role]) for role in STAFF_ROLES])
 EMAIL_CHECKS = [
@@ -231,9 +231,7 @@ def _revoke(user: User, raw_id: str | None) -> pages.Done:
 @bp.route("/people/<int:person_id>/invite", methods=["GET", "POST"])
 @login_required
 def invite_contributor(person_id: int):
-    person = visible_person_or_404(current_user, person_id)  # another person's page is 404 to a contributor
-    if current_user.role not in BENEFIT_INFO_ROLES:
-        abort(403)
+    person = person_for_benefit_staff(current_user, person_id)
     form = ContributorInviteForm(data={"email": person.email} if request.method == "GET" else None)
     if form.validate_on_submit():
 
