@@ -14,6 +14,7 @@ from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
+from tracker.picks import pick
 from tracker.runs import accounts, files, service
 from tracker.runs.models import PaymentRun
 from tracker.timeutil import today, utcnow
@@ -52,9 +53,7 @@ class BankAccountIn(Strict):
 def run_json(run: PaymentRun) -> dict:
     items = [i for i in run.items if i.status == "in"]
     return {
-        "id": run.id,
-        "status": run.status,
-        "reference": run.reference,
+        **pick(run, ("id", "status", "reference")),
         "pay_on": run.pay_on.isoformat(),
         "paid_on": run.paid_on.isoformat() if run.paid_on else None,
         "count": len(items),

@@ -153,28 +153,14 @@ def _back(user: User, message: str) -> pages.Done:
     return pages.Done(url_for("auth.user", user_id=user.id), message)
 
 
-@bp.post("/admin/users/<int:user_id>/deactivate")
-@roles_required("admin")
-def deactivate(user_id: int):
-    return _button(user_id, _deactivate)
+def _admin_button(end: str, endpoint: str, action: Callable[[User], pages.Done]) -> None:
+    """A button on a user's page, for admins: POST /admin/users/ID/END runs ``action`` on that user."""
 
+    @roles_required("admin")
+    def view(user_id: int) -> Response | tuple:
+        return _button(user_id, action)
 
-@bp.post("/admin/users/<int:user_id>/reactivate")
-@roles_required("admin")
-def reactivate(user_id: int):
-    return _button(user_id, _reactivate)
-
-
-@bp.post("/admin/users/<int:user_id>/reset")
-@roles_required("admin")
-def reset_password(user_id: int):
-    return _button(user_id, _reset)
-
-
-@bp.post("/admin/users/<int:user_id>/reset-2fa")
-@roles_required("admin")
-def reset_two_factor(user_id: int):
-    return _button(user_id, _reset_two_factor)
+    bp.add_url_rule(f"/admin/users/<int:user_id>/{end}", endpoint, view, methods=["POST"])
 
 
 def _reset_two_factor(user: User) -> pages.Done:
@@ -195,6 +181,16 @@ def _reactivate(user: User) -> pages.Done:
 def _reset(user: User) -> pages.Done:
     secret = service.reset_password(user, actor=current_user, hours=_hours())
     return _back(user, _sent_or_shown(user, secret, "A new password link is made."))
+
+
+#: The admin's one-click buttons on a user's page: the end of the address, the endpoint, the action.
+for _end, _endpoint, _action in (
+    ("deactivate", "deactivate", _deactivate),
+    ("reactivate", "reactivate", _reactivate),
+    ("reset", "reset_password", _reset),
+    ("reset-2fa", "reset_two_factor", _reset_two_factor),
+):
+    _admin_button(_end, _endpoint, _action)
 
 
 @bp.post("/admin/users/<int:user_id>/role")
