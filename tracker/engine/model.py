@@ -447,13 +447,14 @@ class Remark:
     """One thing a verdict says, as a code and the figures its sentence needs."""
 
     code: RemarkCode
+    #: The figures, then the words.
     amount: Decimal | None = None
     limit: Decimal | None = None
     rate: Decimal | None = None
+    day: date | None = None
     benefit: str = ""
     period: str = ""
     text: str = ""
-    day: date | None = None
 
 
 @dataclass(frozen=True)
