@@ -328,24 +328,19 @@ class LedgerPayment(_Payment):
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
         obj = cls.__new__(cls)
-        values = (kind, amount, paid_on, worked_on, benefit_value, status, id, due_on, covers_from, covers_to)
-        obj.__dict__.update(zip(_TRUSTED_ORDER, values, strict=True))
+        obj.__dict__.update(
+            kind=kind,
+            amount=amount,
+            paid_on=paid_on,
+            worked_on=worked_on,
+            benefit_value=benefit_value,
+            status=status,
+            id=id,
+            due_on=due_on,
+            covers_from=covers_from,
+            covers_to=covers_to,
+        )
         return obj
-
-
-#: The order of ``LedgerPayment.from_trusted``'s arguments.
-_TRUSTED_ORDER = (
-    "kind",
-    "amount",
-    "paid_on",
-    "worked_on",
-    "benefit_value",
-    "status",
-    "id",
-    "due_on",
-    "covers_from",
-    "covers_to",
-)
 
 
 @dataclass(frozen=True)
