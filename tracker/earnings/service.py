@@ -23,6 +23,7 @@ from tracker.extensions import db
 from tracker.payments.models import OtherIncome
 from tracker.payments.service import text_field
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.rules import ledger
 from tracker.timeutil import day_text
 from tracker.vocab import EARNED_MONEY_KINDS
@@ -222,7 +223,7 @@ def _add(person: Person, issuer: TrustedIssuer, content: records.Record, record:
             earnings_import_id=row.id,
             entry_ref=e.ref,
             recorded_by_id=getattr(actor, "id", None),
-            **{name: getattr(e, name) for name in _ENTRY_FIELDS},
+            **pick(e, _ENTRY_FIELDS),
         )
         for e in counted
     ]

@@ -425,29 +425,32 @@ def _remarks(ev: _Eval, status: str, what_if: bool, taper: list[Remark]) -> tupl
     return tuple(out)
 
 
-#: The verdict's fields that are the rule's own, under the same names.
-_RULE_FIELDS = ("family", "benefit", "title", "measure", "limit", "confidence", "source", "date_basis")
-
-
 def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
     rule = ev.rule
     status = _status(rule, ev.after)
     estimated, taper = _taper(rule, ev.after)
-    week_start, week_end = ev.benefit_week or (None, None)
+    headroom = None if rule.limit is None else rule.limit - ev.after
     return Verdict(
         rule=rule.code,
+        family=rule.family,
+        benefit=rule.benefit,
+        title=rule.title,
         period_start=ev.start,
         period_end=ev.end,
+        measure=rule.measure,
         total_before=ev.before,
         total_after=ev.after,
-        headroom=None if rule.limit is None else rule.limit - ev.after,
+        limit=rule.limit,
+        headroom=headroom,
         status=status,
         severity=rule.effective_severity,
+        confidence=rule.confidence,
+        source=rule.source,
         estimated_reduction=estimated,
         is_taper=rule.kind == "taper",
         remarks=_remarks(ev, status, what_if, taper),
         stale=coverage.is_stale(rule, ev.start),
-        benefit_week_start=week_start,
-        benefit_week_end=week_end,
-        **{name: getattr(rule, name) for name in _RULE_FIELDS},
+        date_basis=rule.date_basis,
+        benefit_week_start=ev.benefit_week[0] if ev.benefit_week else None,
+        benefit_week_end=ev.benefit_week[1] if ev.benefit_week else None,
     )
