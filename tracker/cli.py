@@ -142,13 +142,43 @@ def list_users():
         )
 
 
-@users.command("deactivate", help="Stop a user signing in: ends their sessions and revokes their API tokens.")
-@click.argument("email")
-def deactivate_user(email):
+def _deactivate(user) -> None:
     from tracker.auth import service
 
-    said = "Deactivated {email}: signed out everywhere, API tokens revoked."
-    _change_user(email, lambda user: service.deactivate_user(user, actor=None), said)
+    service.deactivate_user(user, actor=None)
+
+
+def _reset_two_factor(user) -> None:
+    from tracker.auth import two_factor
+
+    two_factor.reset(user, actor=None)
+
+
+def _user_command(name: str, help: str, said: str, change: Callable) -> None:
+    """Make ``change(user)`` the command ``users NAME EMAIL``, which commits and says ``said`` (with {email})."""
+
+    @users.command(name, help=help)
+    @click.argument("email")
+    def command(email):
+        _change_user(email, change, said)
+
+
+#: The commands that make one change to one user: name, help, what is said after, the change.
+for _name, _help, _said, _change in (
+    (
+        "deactivate",
+        "Stop a user signing in: ends their sessions and revokes their API tokens.",
+        "Deactivated {email}: signed out everywhere, API tokens revoked.",
+        _deactivate,
+    ),
+    (
+        "reset-2fa",
+        "Remove a user's second factor and recovery codes; they set it up again.",
+        "Removed the second factor of {email} and signed them out; they set it up again at sign-in.",
+        _reset_two_factor,
+    ),
+):
+    _user_command(_name, _help, _said, _change)
 
 
 @users.command("role", help="Move a staff member to another staff role; ends their sessions and revokes tokens.")
@@ -181,15 +211,6 @@ def reset_password(email):
         return
     click.echo(f"Link to choose a password for {user.email}, working once for {hours} hours (shown once):")
     click.echo(link)
-
-
-@users.command("reset-2fa", help="Remove a user's second factor and recovery codes; they set it up again.")
-@click.argument("email")
-def reset_two_factor(email):
-    from tracker.auth import two_factor
-
-    said = "Removed the second factor of {email} and signed them out; they set it up again at sign-in."
-    _change_user(email, lambda user: two_factor.reset(user, actor=None), said)
 
 
 @users.command("tokens", help="List a user's API tokens: id, name, created, expires, last used, revoked.")

@@ -8,6 +8,12 @@ class DomainError(Exception):
     status = 400
     code = "error"
 
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kw) -> None:
+        """A subclass names its HTTP status and code in its header: ``class NotFound(DomainError, status=404, ...)``."""
+        super().__init_subclass__(**kw)
+        cls.status = status or cls.status
+        cls.code = code or cls.code
+
     def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, extra: dict | None = None):
         super().__init__(message)
         self.message = message
@@ -17,33 +23,24 @@ class DomainError(Exception):
         self.extra = extra or {}
 
 
-class ValidationFailed(DomainError):
+class ValidationFailed(DomainError, status=422, code="invalid"):
     """Input that breaks a rule; nothing was written."""
-
-    status = 422
-    code = "invalid"
 
     def __init__(self, fields: dict[str, list[str]], message: str = "Some of the information is not valid."):
         super().__init__(message, fields=fields)
 
 
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
+class NotFound(DomainError, status=404, code="not_found"):
+    """The row is not there, or the one asking may not know it is."""
 
 
-class Forbidden(DomainError):
-    status = 403
-    code = "forbidden"
+class Forbidden(DomainError, status=403, code="forbidden"):
+    """The one asking may see it but not do this."""
 
 
-class Conflict(DomainError):
-    status = 409
-    code = "conflict"
+class Conflict(DomainError, status=409, code="conflict"):
+    """The request clashes with what is stored (the code says how)."""
 
 
-class Unavailable(DomainError):
+class Unavailable(DomainError, status=503, code="unavailable"):
     """A service the tracker relies on (the document store) did not answer: try again later."""
-
-    status = 503
-    code = "unavailable"

@@ -94,12 +94,17 @@ def month_text(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.year}"
 
 
-def stamp_text(at: datetime | None) -> str:
-    """A stored time in a table cell, in UK time: "7 December 2026, 15:30"."""
+def _day_and_clock(at: datetime | None, between: str, after: str = "") -> str:
+    """A stored time's UK date in words and clock time, ``between`` them and ``after`` them ("" for None)."""
     if at is None:
         return ""
     local = uk_time(at)
-    return f"{day_text(local.date())}, {local:%H:%M}"
+    return f"{day_text(local.date())}{between}{local:%H:%M}{after}"
+
+
+def stamp_text(at: datetime | None) -> str:
+    """A stored time in a table cell, in UK time: "7 December 2026, 15:30"."""
+    return _day_and_clock(at, ", ")
 
 
 def clock_text(at: datetime) -> str:
@@ -109,10 +114,7 @@ def clock_text(at: datetime) -> str:
 
 def when_text(at: datetime | None) -> str:
     """A stored time as people in the UK read it: "7 July 2026 at 15:30 UK time"."""
-    if at is None:
-        return ""
-    local = uk_time(at)
-    return f"{day_text(local.date())} at {local:%H:%M} {UK_TIME}"
+    return _day_and_clock(at, " at ", f" {UK_TIME}")
 
 
 def utc_start_of(day: date) -> datetime | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
-from flask import Response, abort, current_app, g, make_response, request
+from flask import Response, abort, current_app, g, jsonify, make_response, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tracker.api import bp, idempotency
@@ -232,6 +232,15 @@ def parse_person_body(model: type[BaseModel], *, roles: Sequence[str] = ()) -> t
     """Validate a body that names a person (``person_id``): the body and that person."""
     body = parse_body(model, roles=roles)
     return body, person_in_body(body.person_id)
+
+
+def created(
+    model: type[BaseModel], roles: Sequence[str], make: Callable[..., Row], to_json: Callable[[Row], dict]
+) -> tuple[Response, int]:
+    """Check the body (only ``roles`` may send it), ``make(fields, actor=...)`` a row from it, and answer
+    201 with the row as JSON."""
+    body = parse_body(model, roles=roles)
+    return jsonify(to_json(make(body.model_dump(), actor=current_api_user()))), 201
 
 
 def person_in_body(person_id: int) -> Person:

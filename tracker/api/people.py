@@ -8,7 +8,15 @@ from flask import jsonify, request
 from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404, writes
+from tracker.api.base import (
+    created,
+    current_api_user,
+    parse_body,
+    parse_list_body,
+    require_role,
+    visible_person_or_404,
+    writes,
+)
 from tracker.api.schemas import MAX_PREFERENCES, ClaimIn, ConsentIn, PersonIn, PreferenceIn
 from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
@@ -33,9 +41,7 @@ def person_json(p: Person) -> dict:
 
 def claim_json(c) -> dict:
     return {
-        "id": c.id,
-        "person_id": c.person_id,
-        "benefit": c.benefit,
+        **pick(c, ("id", "person_id", "benefit")),
         "start_on": c.start_on.isoformat(),
         "end_on": c.end_on.isoformat() if c.end_on else None,
         "attributes": c.attributes,
@@ -58,9 +64,7 @@ def _change_request(person_id: int, model: type[BaseModel]) -> tuple[Person, Any
 @bp.post("/people")
 @writes
 def create_person():
-    body = parse_body(PersonIn, roles=BENEFIT_INFO_ROLES)
-    person = service.create_person(body.model_dump(), actor=current_api_user())
-    return jsonify(person_json(person)), 201
+    return created(PersonIn, BENEFIT_INFO_ROLES, service.create_person, person_json)
 
 
 @bp.get("/people")

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, parse_body, parse_person_body, require_role, writes
+from tracker.api.base import created, current_api_user, parse_person_body, require_role, writes
 from tracker.api.schemas import ActivityIn, ContributionIn, ExpenseIn, OtherIncomeIn
 from tracker.contributions import service as contributions
 from tracker.contributions.models import Activity, Contribution
@@ -52,9 +52,7 @@ def expense_json(e: Expense) -> dict:
 @bp.post("/activities")
 @writes
 def create_activity():
-    body = parse_body(ActivityIn, roles=BENEFIT_INFO_ROLES)
-    activity = contributions.create_activity(body.model_dump(), actor=current_api_user())
-    return jsonify(activity_json(activity)), 201
+    return created(ActivityIn, BENEFIT_INFO_ROLES, contributions.create_activity, activity_json)
 
 
 @bp.get("/activities")

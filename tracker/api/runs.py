@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify, request
 from pydantic import Field
 
@@ -12,6 +14,7 @@ from tracker.auth.access import visible_person
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import money_str
+from tracker.picks import pick
 from tracker.runs import accounts, files, service
 from tracker.runs.models import PaymentRun
 from tracker.timeutil import today, utcnow
@@ -50,9 +53,7 @@ class BankAccountIn(Strict):
 def run_json(run: PaymentRun) -> dict:
     items = [i for i in run.items if i.status == "in"]
     return {
-        "id": run.id,
-        "status": run.status,
-        "reference": run.reference,
+        **pick(run, ("id", "status", "reference")),
         "pay_on": run.pay_on.isoformat(),
         "paid_on": run.paid_on.isoformat() if run.paid_on else None,
         "count": len(items),
@@ -199,7 +200,9 @@ FILE_DOWNLOAD = {
         **openapi.error_responses((403, 404, 409, 422)),
     },
 }
-# path -> (method, summary, request model, success status, answer schema, error statuses, path parameters)
+# (path, method, summary, request model, success status, answer schema). The rest follows from these: the
+# path parameters from the names in braces, and the error statuses: 401 and 403 always, 404 where the path
+# names a row, 409 for a write and 422 where there is a body to check.
 OPERATIONS = [
     (
         "/payment-runs",
@@ -208,19 +211,8 @@ OPERATIONS = [
         PaymentRunIn,
         201,
         RUN,
-        (401, 403, 409, 422),
-        (),
     ),
-    (
-        "/payment-runs/{run_id}",
-        "get",
-        "A payment run: count, total, payments and any that left it",
-        None,
-        200,
-        RUN,
-        (401, 403, 404),
-        (RUN_ID,),
-    ),
+    ("/payment-runs/{run_id}", "get", "A payment run: count, total, payments and any that left it", None, 200, RUN),
     (
         "/payment-runs/{run_id}/paid",
         "post",
@@ -228,8 +220,6 @@ OPERATIONS = [
         RunPaidIn,
         200,
         RUN,
-        (401, 403, 404, 409, 422),
-        (RUN_ID,),
     ),
     (
         "/payment-runs/{run_id}/cancel",
@@ -238,8 +228,6 @@ OPERATIONS = [
         None,
         200,
         RUN,
-        (401, 403, 404, 409),
-        (RUN_ID,),
     ),
     (
         "/people/{person_id}/bank-account",
@@ -248,8 +236,6 @@ OPERATIONS = [
         None,
         200,
         BANK,
-        (401, 403, 404),
-        (PERSON_ID,),
     ),
     (
         "/people/{person_id}/bank-account",
@@ -258,22 +244,26 @@ OPERATIONS = [
         BankAccountIn,
         200,
         BANK,
-        (401, 403, 404, 409, 422),
-        (PERSON_ID,),
     ),
 ]
+PATH_PARAMS = {"run_id": RUN_ID, "person_id": PERSON_ID}
+
+
+def _error_statuses(path: str, method: str, model: type | None) -> tuple[int, ...]:
+    named, write = "{" in path, method != "get"
+    return (401, 403) + (404,) * named + (409,) * write + (422,) * (model is not None)
 
 
 def _register() -> None:
-    for path, method, summary, model, ok, schema, errors, params in OPERATIONS:
+    for path, method, summary, model, ok, schema in OPERATIONS:
         op = openapi.operation(
             summary,
             body=model.__name__ if model else None,
             ok=ok,
             ok_schema=schema,
-            errors=errors,
+            errors=_error_statuses(path, method, model),
             idempotent=method == "post",
-            params=params,
+            params=tuple(PATH_PARAMS[name] for name in re.findall(r"\{(\w+)\}", path)),
         )
         openapi.register(path, {method: op}, [model] if model else [])
     openapi.register("/payment-runs/{run_id}/file", {"get": FILE_DOWNLOAD})

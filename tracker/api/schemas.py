@@ -120,14 +120,15 @@ class PaymentIn(Strict):
     kind: PaymentKind
     amount: MoneyText
     paid_on: Day
+    #: What it pays for: the contributions, and when it is due and the work it covers.
+    contribution_ids: list[Id] = Field(default_factory=list, max_length=200)
     due_on: Day | None = None
     covers_from: Day | None = None
     covers_to: Day | None = None
-    contribution_ids: list[Id] = Field(default_factory=list, max_length=200)
-    note: str | None = Field(default=None, max_length=1000)
-    override_reason: str | None = Field(default=None, max_length=2000)
     benefit_value: MoneyText | None = None
     amount_offered: MoneyText | None = None
+    note: str | None = Field(default=None, max_length=1000)
+    override_reason: str | None = Field(default=None, max_length=2000)
     charity_name: str | None = Field(default=None, max_length=200)
 
 

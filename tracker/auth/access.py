@@ -47,6 +47,15 @@ def visible_person_or_404(user, person_id: int) -> Person:
     return person
 
 
+def person_for_benefit_staff(user, person_id: int) -> Person:
+    """A person for a page only benefit-information staff use: 404 if this user may not see the person
+    (another person's page is 404 to a contributor), then 403 unless they are such staff."""
+    person = visible_person_or_404(user, person_id)
+    if user.role not in BENEFIT_INFO_ROLES:
+        abort(403)
+    return person
+
+
 def can_see_benefits(user, person: Person) -> bool:
     if user.role in BENEFIT_INFO_ROLES:
         return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from tracker import pages
 from tracker.auth import bp, service, two_factor
-from tracker.auth.access import roles_required, visible_person_or_404
+from tracker.auth.access import person_for_benefit_staff, roles_required
 from tracker.auth.forms import EmptyForm
 from tracker.auth.models import ApiToken, User
 from tracker.auth.passwords import MAX_LENGTH, MIN_LENGTH
@@ -24,7 +24,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.people.forms import select_choices
 from tracker.timeutil import utcnow
-from tracker.vocab import BENEFIT_INFO_ROLES, ROLE_LABELS, STAFF_ROLES
+from tracker.vocab import ROLE_LABELS, STAFF_ROLES
 
 STAFF_CHOICES = select_choices([(role, ROLE_LABELS[role]) for role in STAFF_ROLES])
 EMAIL_CHECKS = [
@@ -153,28 +153,14 @@ def _back(user: User, message: str) -> pages.Done:
     return pages.Done(url_for("auth.user", user_id=user.id), message)
 
 
-@bp.post("/admin/users/<int:user_id>/deactivate")
-@roles_required("admin")
-def deactivate(user_id: int):
-    return _button(user_id, _deactivate)
+def _admin_button(end: str, endpoint: str, action: Callable[[User], pages.Done]) -> None:
+    """A button on a user's page, for admins: POST /admin/users/ID/END runs ``action`` on that user."""
 
+    @roles_required("admin")
+    def view(user_id: int) -> Response | tuple:
+        return _button(user_id, action)
 
-@bp.post("/admin/users/<int:user_id>/reactivate")
-@roles_required("admin")
-def reactivate(user_id: int):
-    return _button(user_id, _reactivate)
-
-
-@bp.post("/admin/users/<int:user_id>/reset")
-@roles_required("admin")
-def reset_password(user_id: int):
-    return _button(user_id, _reset)
-
-
-@bp.post("/admin/users/<int:user_id>/reset-2fa")
-@roles_required("admin")
-def reset_two_factor(user_id: int):
-    return _button(user_id, _reset_two_factor)
+    bp.add_url_rule(f"/admin/users/<int:user_id>/{end}", endpoint, view, methods=["POST"])
 
 
 def _reset_two_factor(user: User) -> pages.Done:
@@ -195,6 +181,16 @@ def _reactivate(user: User) -> pages.Done:
 def _reset(user: User) -> pages.Done:
     secret = service.reset_password(user, actor=current_user, hours=_hours())
     return _back(user, _sent_or_shown(user, secret, "A new password link is made."))
+
+
+#: The admin's one-click buttons on a user's page: the end of the address, the endpoint, the action.
+for _end, _endpoint, _action in (
+    ("deactivate", "deactivate", _deactivate),
+    ("reactivate", "reactivate", _reactivate),
+    ("reset", "reset_password", _reset),
+    ("reset-2fa", "reset_two_factor", _reset_two_factor),
+):
+    _admin_button(_end, _endpoint, _action)
 
 
 @bp.post("/admin/users/<int:user_id>/role")
@@ -231,9 +227,7 @@ def _revoke(user: User, raw_id: str | None) -> pages.Done:
 @bp.route("/people/<int:person_id>/invite", methods=["GET", "POST"])
 @login_required
 def invite_contributor(person_id: int):
-    person = visible_person_or_404(current_user, person_id)  # another person's page is 404 to a contributor
-    if current_user.role not in BENEFIT_INFO_ROLES:
-        abort(403)
+    person = person_for_benefit_staff(current_user, person_id)
     form = ContributorInviteForm(data={"email": person.email} if request.method == "GET" else None)
     if form.validate_on_submit():
 

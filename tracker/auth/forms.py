@@ -27,25 +27,32 @@ class EmptyForm(FlaskForm):
     """For button-only POSTs: carries the CSRF token."""
 
 
+def _code_field(label: str, missing: str, too_long: str, longest: int, **render_kw: str) -> StringField:
+    """A short code typed by hand: no spell checking or capitals added by the browser."""
+    return StringField(
+        label,
+        validators=[DataRequired(missing), Length(max=longest, message=too_long)],
+        render_kw={**render_kw, "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
 class CodeForm(FlaskForm):
     """A one-time code from an authenticator app (autocomplete="one-time-code" is set by the template)."""
 
-    code = StringField(
+    code = _code_field(
         "Code from your authenticator app",
-        validators=[
-            DataRequired("Enter the 6-digit code from your authenticator app."),
-            Length(max=20, message="Enter the 6-digit code from your authenticator app."),
-        ],
-        render_kw={"inputmode": "numeric", "spellcheck": "false", "autocapitalize": "off"},
+        "Enter the 6-digit code from your authenticator app.",
+        "Enter the 6-digit code from your authenticator app.",
+        20,
+        inputmode="numeric",
     )
 
 
 class RecoveryCodeForm(FlaskForm):
-    code = StringField(
+    code = _code_field(
         "Recovery code",
-        validators=[
-            DataRequired("Enter one of your recovery codes."),
-            Length(max=40, message="A recovery code looks like abcde-fghjk."),
-        ],
-        render_kw={"spellcheck": "false", "autocapitalize": "off", "autocorrect": "off"},
+        "Enter one of your recovery codes.",
+        "A recovery code looks like abcde-fghjk.",
+        40,
+        autocorrect="off",
     )

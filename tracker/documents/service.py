@@ -664,14 +664,7 @@ def _figures_changed(doc: Document, options: dict) -> bool:
         return False
     if not doc.figures_key:
         return True
-    now = SimpleNamespace(
-        person_id=doc.person_id,
-        kind=doc.kind,
-        start_on=doc.start_on,
-        end_on=doc.end_on,
-        template_version=doc.template_version,
-        options=options,
-    )
+    now = SimpleNamespace(**pick(doc, ("person_id", "kind", "start_on", "end_on", "template_version")), options=options)
     return figures_key(document_data(now, utcnow().date())) != doc.figures_key
 
 

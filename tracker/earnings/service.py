@@ -23,6 +23,7 @@ from tracker.extensions import db
 from tracker.payments.models import OtherIncome
 from tracker.payments.service import text_field
 from tracker.people.models import Person
+from tracker.picks import pick
 from tracker.rules import ledger
 from tracker.timeutil import day_text
 from tracker.vocab import EARNED_MONEY_KINDS
@@ -191,6 +192,10 @@ def _replace(old: EarningsImport, actor, now: datetime) -> int:
     return len(rows)
 
 
+#: The income row's fields that are the record entry's own, under the same names.
+_ENTRY_FIELDS = ("amount", "received_on", "due_on", "worked_on")
+
+
 def _add(person: Person, issuer: TrustedIssuer, content: records.Record, record: dict, *, actor, now: datetime):
     counted = [e for e in content.entries if e.kind in EARNED_MONEY_KINDS and e.amount > 0]
     row = EarningsImport(
@@ -214,14 +219,11 @@ def _add(person: Person, issuer: TrustedIssuer, content: records.Record, record:
     income = [
         OtherIncome(
             person_id=person.id,
-            amount=e.amount,
-            received_on=e.received_on,
-            due_on=e.due_on,
-            worked_on=e.worked_on,
             source=issuer.name,
             earnings_import_id=row.id,
             entry_ref=e.ref,
             recorded_by_id=getattr(actor, "id", None),
+            **pick(e, _ENTRY_FIELDS),
         )
         for e in counted
     ]

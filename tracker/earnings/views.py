@@ -15,7 +15,7 @@ from flask import abort, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from tracker import pages
-from tracker.auth.access import roles_required, visible_person_or_404
+from tracker.auth.access import person_for_benefit_staff, roles_required, visible_person_or_404
 from tracker.earnings import bp, presenters, service
 from tracker.earnings.files import record_response
 from tracker.earnings.forms import ImportRecordForm, IssuerForm, RecordForm
@@ -24,7 +24,6 @@ from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.pages import Done
 from tracker.timeutil import utcnow
-from tracker.vocab import BENEFIT_INFO_ROLES
 
 
 @bp.get("/people/<int:person_id>/earnings-record")
@@ -52,9 +51,7 @@ def record(person_id: int):
 @bp.route("/people/<int:person_id>/earnings-records/import", methods=["GET", "POST"])
 @login_required
 def import_record(person_id: int):
-    person = visible_person_or_404(current_user, person_id)  # another person's page is 404 to a contributor
-    if current_user.role not in BENEFIT_INFO_ROLES:
-        abort(403)
+    person = person_for_benefit_staff(current_user, person_id)
     form = ImportRecordForm()
     form.consent.label.text = f"{person.name} agreed to add these earnings"
 

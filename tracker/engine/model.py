@@ -8,7 +8,7 @@ presenter outside the engine (``tracker.rules.wording``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -262,27 +262,48 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class LedgerPayment:
-    """A payment. A reversal has a negative amount (minus the original) and the same dates."""
+class _Payment:
+    """What a recorded payment and a proposed one both say."""
 
     kind: str
     amount: Decimal
     paid_on: date
     worked_on: date | None = None
     benefit_value: Decimal | None = None
-    status: str = "paid"
-    id: object = None
     #: When it is due (None: when it is received), and the period of work it pays for, if any.
     due_on: date | None = None
     covers_from: date | None = None
     covers_to: date | None = None
 
+    def _check_payment(self, what: str, dates_what: str) -> None:
+        """Refuse an unknown kind or a field of the wrong type; ``what`` and ``dates_what`` start the
+        names of the fields in the message (``dates_what`` those of the dates received and worked)."""
+        _choice(self.kind, PAYMENT_KINDS, f"{what}kind")
+        _money(self.amount, f"{what}amount")
+        _opt_money(self.benefit_value, f"{what}benefit_value")
+        _date(self.paid_on, f"{dates_what}paid_on")
+        _date(self.worked_on, f"{dates_what}worked_on", optional=True)
+
+
+def _check_due_and_cover(p: _Payment) -> None:
+    """A due date is a date; a covered period has both ends, in order."""
+    for name in ("due_on", "covers_from", "covers_to"):
+        _date(getattr(p, name), name, optional=True)
+    if (p.covers_from is None) != (p.covers_to is None):
+        raise ValueError("A covered period needs both covers_from and covers_to.")
+    if p.covers_from is not None and p.covers_to is not None and p.covers_to < p.covers_from:
+        raise ValueError("covers_to is before covers_from.")
+
+
+@dataclass(frozen=True)
+class LedgerPayment(_Payment):
+    """A payment. A reversal has a negative amount (minus the original) and the same dates."""
+
+    status: str = "paid"
+    id: object = None
+
     def __post_init__(self) -> None:
-        _choice(self.kind, PAYMENT_KINDS, "payment kind")
-        _money(self.amount, "payment amount")
-        _opt_money(self.benefit_value, "payment benefit_value")
-        _date(self.paid_on, "paid_on")
-        _date(self.worked_on, "worked_on", optional=True)
+        self._check_payment("payment ", "")
         _choice(self.status, PAYMENT_STATUSES, "payment status")
         _check_due_and_cover(self)
 
@@ -320,17 +341,6 @@ class LedgerPayment:
             covers_to=covers_to,
         )
         return obj
-
-
-def _check_due_and_cover(p: LedgerPayment | ProposedPayment) -> None:
-    """A due date is a date; a covered period has both ends, in order."""
-    _date(p.due_on, "due_on", optional=True)
-    _date(p.covers_from, "covers_from", optional=True)
-    _date(p.covers_to, "covers_to", optional=True)
-    if (p.covers_from is None) != (p.covers_to is None):
-        raise ValueError("A covered period needs both covers_from and covers_to.")
-    if p.covers_from is not None and p.covers_to is not None and p.covers_to < p.covers_from:
-        raise ValueError("covers_to is before covers_from.")
 
 
 @dataclass(frozen=True)
@@ -391,32 +401,19 @@ class Ledger:
 
 
 @dataclass(frozen=True)
-class ProposedPayment:
+class ProposedPayment(_Payment):
     """A payment being considered. ``hours``, if given, is work done on ``worked_on`` (or ``paid_on``)."""
 
-    kind: str
-    amount: Decimal
-    paid_on: date
-    worked_on: date | None = None
-    benefit_value: Decimal | None = None
     hours: Decimal | None = None
-    due_on: date | None = None
-    covers_from: date | None = None
-    covers_to: date | None = None
 
     def __post_init__(self) -> None:
-        _choice(self.kind, PAYMENT_KINDS, "proposed kind")
-        _money(self.amount, "proposed amount")
-        _date(self.paid_on, "proposed paid_on")
-        _date(self.worked_on, "proposed worked_on", optional=True)
-        _opt_money(self.benefit_value, "proposed benefit_value")
+        self._check_payment("proposed ", "proposed ")
         if self.hours is not None:
             _decimal(self.hours, "proposed hours")
         _check_due_and_cover(self)
 
     def as_ledger_payment(self, id: object = None) -> LedgerPayment:
-        names = ("kind", "amount", "paid_on", "worked_on", "benefit_value", "due_on", "covers_from", "covers_to")
-        shared = {name: getattr(self, name) for name in names}
+        shared = {f.name: getattr(self, f.name) for f in fields(_Payment)}
         return LedgerPayment(**shared, status="draft", id=id)
 
 
@@ -445,13 +442,14 @@ class Remark:
     """One thing a verdict says, as a code and the figures its sentence needs."""
 
     code: RemarkCode
+    #: The figures, then the words.
     amount: Decimal | None = None
     limit: Decimal | None = None
     rate: Decimal | None = None
+    day: date | None = None
     benefit: str = ""
     period: str = ""
     text: str = ""
-    day: date | None = None
 
 
 @dataclass(frozen=True)

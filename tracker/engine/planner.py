@@ -52,6 +52,7 @@ from tracker.engine.model import (
     ProposedPayment,
     Rule,
     Verdict,
+    _date,
     _decimal,
     _money,
 )
@@ -87,8 +88,7 @@ class Session:
     hours: Decimal | None = None
 
     def __post_init__(self) -> None:
-        if type(self.worked_on) is not date:
-            raise TypeError("worked_on must be a datetime.date.")
+        _date(self.worked_on, "worked_on")
         _money(self.amount, "session amount")
         if self.amount <= 0:
             raise ValueError("A session's amount must be more than zero.")

@@ -74,9 +74,9 @@ class FileProblem(Exception):
 @dataclass(frozen=True)
 class ColumnDoc:
     name: str
-    need: str  # "required", "optional" or "person"
     what: str
     example: str
+    need: str = "optional"  # "required", "optional" or "person"
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,13 @@ class Spec:
     label: str
     singular: str
     columns: tuple[ColumnDoc, ...]
-    examples: tuple[tuple[str, ...], ...]
+    #: Example rows after the first, which is the columns' own examples (the person named by email).
+    more_examples: tuple[tuple[str, ...], ...]
+
+    @property
+    def examples(self) -> tuple[tuple[str, ...], ...]:
+        first = tuple("" if c.name == "person_id" else c.example for c in self.columns)
+        return (first, *self.more_examples)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -97,8 +103,10 @@ class Spec:
 
 
 PERSON_COLUMNS = (
-    ColumnDoc("person_email", "person", "The person’s email address, as recorded in the tracker.", "sam@example.org"),
-    ColumnDoc("person_id", "person", "Or the person’s number in the tracker (shown on their page).", "12"),
+    ColumnDoc(
+        "person_email", "The person’s email address, as recorded in the tracker.", "sam@example.org", need="person"
+    ),
+    ColumnDoc("person_id", "Or the person’s number in the tracker (shown on their page).", "12", need="person"),
 )
 
 SPECS: dict[str, Spec] = {
@@ -108,35 +116,17 @@ SPECS: dict[str, Spec] = {
         "contribution",
         PERSON_COLUMNS
         + (
-            ColumnDoc("worked_on", "required", "The date of the work.", "2025-03-14"),
-            ColumnDoc("hours", "required", "Hours worked, up to 24, with at most 2 decimal places.", "2.5"),
-            ColumnDoc("preparation_hours", "optional", "Hours of preparation. Leave empty for none.", "0.5"),
+            ColumnDoc("worked_on", "The date of the work.", "2025-03-14", need="required"),
+            ColumnDoc("hours", "Hours worked, up to 24, with at most 2 decimal places.", "2.5", need="required"),
+            ColumnDoc("preparation_hours", "Hours of preparation. Leave empty for none.", "0.5"),
+            ColumnDoc("activity", "The name of the activity, exactly as in the tracker.", "Mental health panel"),
             ColumnDoc(
-                "activity", "optional", "The name of the activity, exactly as in the tracker.", "Mental health panel"
+                "value_owed", "What the work is worth, in pounds. Leave empty to use the activity’s rate.", "50.00"
             ),
-            ColumnDoc(
-                "value_owed",
-                "optional",
-                "What the work is worth, in pounds. Leave empty to use the activity’s rate.",
-                "50.00",
-            ),
-            ColumnDoc("description", "optional", "A short description.", "Panel meeting"),
-            ColumnDoc("role", "optional", "The person’s role, for example chair.", "panel member"),
+            ColumnDoc("description", "A short description.", "Panel meeting"),
+            ColumnDoc("role", "The person’s role, for example chair.", "panel member"),
         ),
-        (
-            (
-                "sam@example.org",
-                "",
-                "2025-03-14",
-                "2.5",
-                "0.5",
-                "Mental health panel",
-                "50.00",
-                "Panel meeting",
-                "panel member",
-            ),
-            ("", "12", "2025-03-21", "3", "", "", "60.00", "Workshop", ""),
-        ),
+        (("", "12", "2025-03-21", "3", "", "", "60.00", "Workshop", ""),),
     ),
     "payments": Spec(
         "payments",
@@ -146,49 +136,31 @@ SPECS: dict[str, Spec] = {
         + (
             ColumnDoc(
                 "kind",
-                "required",
                 "cash, bank_transfer, voucher, training, certificate, declined or charity.",
                 "bank_transfer",
+                need="required",
             ),
             ColumnDoc(
                 "amount",
-                "required",
                 "In pounds, with at most 2 decimal places. 0.00 for a certificate or a declined payment.",
                 "150.00",
+                need="required",
             ),
-            ColumnDoc("paid_on", "required", "The date the person received it.", "2025-03-31"),
-            ColumnDoc("method", "optional", "How it was paid.", "BACS"),
-            ColumnDoc("reference", "optional", "The bank or voucher reference.", "BACS-0331"),
-            ColumnDoc("note", "optional", "A note.", "March panel"),
-            ColumnDoc("charity_name", "optional", "Needed only when kind is charity.", ""),
-            ColumnDoc("due_on", "optional", "The date it was due, if not the date received.", "2025-03-28"),
-            ColumnDoc("covers_from", "optional", "The first day of the work it pays for.", "2025-03-01"),
-            ColumnDoc("covers_to", "optional", "The last day of the work it pays for.", "2025-03-28"),
+            ColumnDoc("paid_on", "The date the person received it.", "2025-03-31", need="required"),
+            ColumnDoc("method", "How it was paid.", "BACS"),
+            ColumnDoc("reference", "The bank or voucher reference.", "BACS-0331"),
+            ColumnDoc("note", "A note.", "March panel"),
+            ColumnDoc("charity_name", "Needed only when kind is charity.", ""),
+            ColumnDoc("due_on", "The date it was due, if not the date received.", "2025-03-28"),
+            ColumnDoc("covers_from", "The first day of the work it pays for.", "2025-03-01"),
+            ColumnDoc("covers_to", "The last day of the work it pays for.", "2025-03-28"),
             ColumnDoc(
                 "override_reason",
-                "optional",
                 "Only for a payment that breaks a benefit rule but really was paid: why. Someone else approves it.",
                 "",
             ),
         ),
-        (
-            (
-                "sam@example.org",
-                "",
-                "bank_transfer",
-                "150.00",
-                "2025-03-31",
-                "BACS",
-                "BACS-0331",
-                "March panel",
-                "",
-                "2025-03-28",
-                "2025-03-01",
-                "2025-03-28",
-                "",
-            ),
-            ("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", "", "", "", "", ""),
-        ),
+        (("", "12", "certificate", "0.00", "2025-04-02", "", "", "Certificate of contribution", "", "", "", "", ""),),
     ),
 }
 

@@ -45,6 +45,9 @@ class PaymentInput:
     covers_to: date | None = None
 
 
+#: The payment's text fields and the most characters each may have.
+TEXT_LIMITS = {"charity_name": 200, "note": 1000, "override_reason": 2000}
+
 #: Said when an amount is above the ceiling (``vocab.MAX_AMOUNT``).
 TOO_MUCH = f"That is more than £{MAX_AMOUNT:,.0f}: check the amount."
 
@@ -93,11 +96,9 @@ def parse_payment(data: dict) -> PaymentInput:
     if not isinstance(paid_on, date):
         errors["paid_on"] = ["Enter the date the person receives it, like 2025-04-07."]
     due_on, covers_from, covers_to = check_due_and_cover(data, paid_on, errors)
-    charity = text_field(data, "charity_name", errors, 200)
-    if kind == "charity" and not charity:
+    texts = {name: text_field(data, name, errors, limit) for name, limit in TEXT_LIMITS.items()}
+    if kind == "charity" and not texts["charity_name"]:
         errors["charity_name"] = ["Name the charity the person chose."]
-    note = text_field(data, "note", errors, 1000)
-    reason = text_field(data, "override_reason", errors, 2000)
     ids = tuple(data.get("contribution_ids") or ())
     if len(set(ids)) != len(ids):
         errors["contribution_ids"] = ["Each contribution can be listed once."]
@@ -109,14 +110,12 @@ def parse_payment(data: dict) -> PaymentInput:
         amount=amount,
         paid_on=paid_on,
         contribution_ids=ids,
-        note=note,
-        override_reason=reason,
         benefit_value=benefit_value,
-        charity_name=charity,
         amount_offered=offered,
         due_on=due_on,
         covers_from=covers_from,
         covers_to=covers_to,
+        **texts,
     )
 
 

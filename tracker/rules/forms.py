@@ -29,26 +29,32 @@ from tracker.people.forms import Needed, PlainDateField, select_choices, upload_
 from tracker.people.models import PREFERENCE_LABELS
 from tracker.vocab import MAX_RULE_LIMIT, PAYMENT_KINDS
 
-SEVERITY_CHOICES = [
-    ("warn", "Warn: show a warning, and the payment can still be made"),
-    ("block", "Block: the payment needs a written override"),
-]
-CONFIDENCE_CHOICES = [
-    ("confirmed", "Confirmed: legislation, an official text or CPAG"),
-    ("secondary", "Secondary: a reputable secondary source"),
-    ("derived", "Derived: worked out from a formula in the law"),
-    ("unconfirmed", "Not verified: no source found yet"),
-]
-EXPENSES_CHOICES = [
-    ("unless_service_user", "Count them, unless the work is marked as service-user involvement"),
-    ("never", "Never count them"),
-]
-DATE_BASIS_CHOICES = [
-    ("received", "The date the person receives the money"),
-    ("due", "The date the money is due (the date received, unless the payment says otherwise)"),
-    ("worked", "The date the work was done"),
-]
+#: Each choice's code and its words (the rules' presenters show stored codes with the same words).
+SEVERITY_CHOICES = {
+    "warn": "Warn: show a warning, and the payment can still be made",
+    "block": "Block: the payment needs a written override",
+}
+CONFIDENCE_CHOICES = {
+    "confirmed": "Confirmed: legislation, an official text or CPAG",
+    "secondary": "Secondary: a reputable secondary source",
+    "derived": "Derived: worked out from a formula in the law",
+    "unconfirmed": "Not verified: no source found yet",
+}
+EXPENSES_CHOICES = {
+    "unless_service_user": "Count them, unless the work is marked as service-user involvement",
+    "never": "Never count them",
+}
+DATE_BASIS_CHOICES = {
+    "received": "The date the person receives the money",
+    "due": "The date the money is due (the date received, unless the payment says otherwise)",
+    "worked": "The date the work was done",
+}
 KIND_CHOICES = [(k, PREFERENCE_LABELS.get(k, k)) for k in PAYMENT_KINDS]
+
+
+def _pick_one(label: str, choices: dict[str, str]) -> SelectField:
+    """A required choice of one code from ``choices`` (code: words)."""
+    return SelectField(label, choices=select_choices(choices.items()), validators=[Needed()], validate_choice=False)
 
 
 def parse_decimal(text: str | None) -> Decimal | None:
@@ -99,31 +105,17 @@ class RuleForm(FlaskForm):
         validators=[Needed()],
         render_kw={"inputmode": "decimal", "spellcheck": "false"},
     )
-    severity = SelectField(
-        "When the rule would be broken",
-        choices=select_choices(SEVERITY_CHOICES),
-        validators=[Needed()],
-        validate_choice=False,
-    )
+    severity = _pick_one("When the rule would be broken", SEVERITY_CHOICES)
     effective_from = PlainDateField(
         "In force from", validators=[InputRequired("Enter the date the rule starts, like 2025-04-07.")]
     )
     effective_to = PlainDateField("In force until", validators=[Optional()])
-    confidence = SelectField(
-        "How sure we are of the figure",
-        choices=select_choices(CONFIDENCE_CHOICES),
-        validators=[Needed()],
-        validate_choice=False,
-    )
+    confidence = _pick_one("How sure we are of the figure", CONFIDENCE_CHOICES)
     counts_kinds = CheckboxesField("Payment kinds that count", choices=select_choices(KIND_CHOICES))
     counts_training_at_value = BooleanField("Training counts at its declared value")
-    counts_expenses = SelectField(
-        "Reimbursed expenses", choices=select_choices(EXPENSES_CHOICES), validators=[Needed()], validate_choice=False
-    )
+    counts_expenses = _pick_one("Reimbursed expenses", EXPENSES_CHOICES)
     counts_other_income = BooleanField("Income the person declared from elsewhere counts")
-    date_basis = SelectField(
-        "Count money by", choices=select_choices(DATE_BASIS_CHOICES), validators=[Needed()], validate_choice=False
-    )
+    date_basis = _pick_one("Count money by", DATE_BASIS_CHOICES)
     notes = TextAreaField("Notes for admins", validators=[Length(max=5000)])
     source = URLField(
         "Address of the official source", validators=[Needed(), Length(max=2000)], render_kw={"spellcheck": "false"}

@@ -11,7 +11,8 @@ for a translation catalogue.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import string
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from tracker.engine import periods, planner
@@ -85,35 +86,40 @@ def _taper_estimate(r: Remark) -> str:
     )
 
 
-def _taper_unknown(r: Remark) -> str:
-    return (
-        f"Earnings above {pounds(r.limit)} a {period_noun(r.period)} count as income and can reduce "
-        f"{BENEFIT_NAMES_INLINE[r.benefit]}; how much depends on the person's other circumstances."
-    )
+#: Remarks whose sentence only words the remark's figures: {amount} and {limit} in pounds, {period}
+#: as a noun, {benefit} by its name and {day} as a date (``_sentence`` fills them in).
+_SENTENCES = {
+    RemarkCode.TAPER_UNKNOWN: (
+        "Earnings above {limit} a {period} count as income and can reduce {benefit}; how much depends on the "
+        "person's other circumstances."
+    ),
+    RemarkCode.EXPENSES: (
+        "{amount} of expenses in this {period} is counted because it is not marked as arising from "
+        "service-user involvement (check easement: receipted expenses are ignored when the person took part "
+        "as a service user)."
+    ),
+    RemarkCode.STALE: (
+        "This figure may be out of date: it was expected to change on {day} and no newer figure is loaded. "
+        "Ask an admin to load this year's figures."
+    ),
+    RemarkCode.UNCOVERED: (
+        "Not checked: no rule covers {benefit} on {day}, so this payment could cost the person their benefit "
+        "unseen. Recording it needs an override with a reason; ask an admin to load the rules for this date."
+    ),
+}
 
 
-def _expenses(r: Remark) -> str:
-    return (
-        f"{pounds(r.amount)} of expenses in this {period_noun(r.period)} is counted because it is not marked "
-        "as arising from service-user involvement (check easement: receipted expenses are ignored "
-        "when the person took part as a service user)."
-    )
-
-
-def _stale(r: Remark) -> str:
-    assert r.day is not None
-    return (
-        f"This figure may be out of date: it was expected to change on {day_text(r.day)} and no newer "
-        "figure is loaded. Ask an admin to load this year's figures."
-    )
-
-
-def _uncovered(r: Remark) -> str:
-    return (
-        f"Not checked: no rule covers {BENEFIT_NAMES_INLINE[r.benefit]} on {day_text(r.day)}, so this payment "
-        "could cost the person their benefit unseen. Recording it needs an override with a reason; ask an "
-        "admin to load the rules for this date."
-    )
+def _sentence(template: str, r: Remark) -> str:
+    """``template`` with the figures it names in words (only those are worked out)."""
+    words: dict[str, Callable[[], str]] = {
+        "amount": lambda: pounds(r.amount),
+        "limit": lambda: pounds(r.limit),
+        "period": lambda: period_noun(r.period),
+        "benefit": lambda: BENEFIT_NAMES_INLINE[r.benefit],
+        "day": lambda: day_text(r.day),
+    }
+    named = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return template.format(**{name: words[name]() for name in named})
 
 
 def _unanswered(r: Remark) -> str:
@@ -134,14 +140,9 @@ def remark_text(r: Remark) -> str:
     }
     if r.code in fixed:
         return fixed[r.code]
-    worded = {
-        RemarkCode.TAPER_ESTIMATE: _taper_estimate,
-        RemarkCode.TAPER_UNKNOWN: _taper_unknown,
-        RemarkCode.EXPENSES: _expenses,
-        RemarkCode.STALE: _stale,
-        RemarkCode.UNCOVERED: _uncovered,
-        RemarkCode.UNANSWERED: _unanswered,
-    }
+    if r.code in _SENTENCES:
+        return _sentence(_SENTENCES[r.code], r)
+    worded = {RemarkCode.TAPER_ESTIMATE: _taper_estimate, RemarkCode.UNANSWERED: _unanswered}
     return worded[r.code](r)
 
 

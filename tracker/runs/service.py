@@ -25,8 +25,6 @@ from tracker.runs.models import BankAccount, PaymentRun, PaymentRunItem
 
 MAX_RUN = 5000
 METHOD = "bank transfer"
-# Problems a state change could cure (409); the rest are wrong input (422).
-STATE_PROBLEMS = ("not_approved", "in_run")
 
 
 @dataclass(frozen=True)
@@ -80,6 +78,10 @@ def _problems(ids: list[int]) -> tuple[dict[int, Payment], list[Problem]]:
     in_run: dict[int, int] = {pid: run_id for pid, run_id in rows if pid is not None}
     problems = [p for pid in ids if (p := _problem(found.get(pid), pid, banked, in_run)) is not None]
     return found, problems
+
+
+# Problems a state change could cure (409); the rest are wrong input (422).
+STATE_PROBLEMS = ("not_approved", "in_run")
 
 
 def refuse(problems: list[Problem]) -> None:
