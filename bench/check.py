@@ -71,7 +71,13 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
         "UC",
         first,
         None,
-        {"ap_start_day": 15, "work_allowance": True, "housing_element": False, "lcw_pending": False},
+        {
+            "ap_start_day": 15,
+            "work_allowance": True,
+            "housing_element": False,
+            "lcw_pending": False,
+            "joint_claim": False,
+        },
         actor=None,
     )
     people.add_claim(person, "CA", first, None, {"week_start": "monday"}, actor=None)

@@ -121,6 +121,7 @@ class RuleForm(FlaskForm):
         "Reimbursed expenses", choices=select_choices(EXPENSES_CHOICES), validators=[Needed()], validate_choice=False
     )
     counts_other_income = BooleanField("Income the person declared from elsewhere counts")
+    counts_partner = BooleanField("A partner's earnings count (household benefits only)")
     date_basis = SelectField(
         "Count money by", choices=select_choices(DATE_BASIS_CHOICES), validators=[Needed()], validate_choice=False
     )
@@ -161,7 +162,9 @@ class RuleForm(FlaskForm):
         return changes_from(self)
 
 
-COUNTS_FIELDS = frozenset({"counts_kinds", "counts_training_at_value", "counts_expenses", "counts_other_income"})
+COUNTS_FIELDS = frozenset(
+    {"counts_kinds", "counts_training_at_value", "counts_expenses", "counts_other_income", "counts_partner"}
+)
 
 
 def changes_from(form: RuleForm, skip: set | None = None) -> dict:
@@ -221,6 +224,7 @@ def _counts(form: RuleForm) -> dict:
         "training_at_value": bool(form.counts_training_at_value.data),
         "expenses": form.counts_expenses.data or None,
         "other_income": bool(form.counts_other_income.data),
+        "partner": bool(form.counts_partner.data),
     }
 
 
@@ -254,6 +258,7 @@ def form_data(definition: dict, revision: int) -> dict:
         "counts_training_at_value": bool(counts.get("training_at_value")),
         "counts_expenses": counts.get("expenses") or "unless_service_user",
         "counts_other_income": bool(counts.get("other_income", True)),
+        "counts_partner": bool(counts.get("partner", False)),
         "date_basis": definition.get("date_basis") or "received",
         "notes": definition.get("notes") or "",
         "source": definition.get("source") or "",

@@ -100,6 +100,13 @@ def _expenses(r: Remark) -> str:
     )
 
 
+def _partner(r: Remark) -> str:
+    return (
+        f"The partner's earnings are included: {pounds(r.amount)} in this {period_noun(r.period)} "
+        "(the household's earnings count for this benefit, not only the person's own)."
+    )
+
+
 def _stale(r: Remark) -> str:
     assert r.day is not None
     return (
@@ -138,6 +145,7 @@ def remark_text(r: Remark) -> str:
         RemarkCode.TAPER_ESTIMATE: _taper_estimate,
         RemarkCode.TAPER_UNKNOWN: _taper_unknown,
         RemarkCode.EXPENSES: _expenses,
+        RemarkCode.PARTNER: _partner,
         RemarkCode.STALE: _stale,
         RemarkCode.UNCOVERED: _uncovered,
         RemarkCode.UNANSWERED: _unanswered,
