@@ -9,11 +9,12 @@ from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import bp
 from tracker.api.base import current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404, writes
-from tracker.api.schemas import MAX_PREFERENCES, ClaimIn, ConsentIn, PersonIn, PreferenceIn
+from tracker.api.schemas import MAX_PREFERENCES, ClaimIn, ConsentIn, PartnerEarningIn, PersonIn, PreferenceIn
 from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.people import service
+from tracker.money import money_str
+from tracker.people import household, service
 from tracker.people.models import Person
 from tracker.picks import pick
 from tracker.timeutil import today
@@ -41,6 +42,25 @@ def claim_json(c) -> dict:
         "attributes": c.attributes,
         "answers_to_confirm": list(c.answers_to_confirm or ()),
     }
+
+
+def partner_earning_json(row) -> dict:
+    return {
+        "id": row.id,
+        "person_id": row.person_id,
+        "amount": money_str(row.amount),
+        "received_on": row.received_on.isoformat(),
+        "due_on": row.due_on.isoformat() if row.due_on else None,
+        "note": row.note,
+    }
+
+
+def _benefits_reader(person_id: int) -> Person:
+    """A person whose benefit information a request reads: 404 if not visible, then 403 for finance."""
+    person = visible_person_or_404(person_id)
+    if not can_see_benefits(current_api_user(), person):
+        require_role(*BENEFIT_INFO_ROLES)
+    return person
 
 
 def _person_to_change(person_id: int) -> Person:
@@ -125,10 +145,26 @@ def post_claim(person_id: int):
 
 @bp.get("/people/<int:person_id>/claims")
 def get_claims(person_id: int):
-    person = visible_person_or_404(person_id)
-    user = current_api_user()
-    if not can_see_benefits(user, person):
-        require_role(*BENEFIT_INFO_ROLES)
-    claims = service.view_benefits(person, actor=user, where="api")
+    person = _benefits_reader(person_id)
+    claims = service.view_benefits(person, actor=current_api_user(), where="api")
     db.session.commit()  # the audit event of this view
     return jsonify({"items": [claim_json(c) for c in claims]})
+
+
+@bp.post("/people/<int:person_id>/partner-earnings")
+@writes
+def post_partner_earning(person_id: int):
+    """Recorded by the people who look after the person (a contributor reads their own, 403)."""
+    person = visible_person_or_404(person_id)
+    require_role(*BENEFIT_INFO_ROLES)
+    body = parse_body(PartnerEarningIn)
+    row = household.record(person, body.model_dump(), actor=current_api_user())
+    return jsonify(partner_earning_json(row)), 201
+
+
+@bp.get("/people/<int:person_id>/partner-earnings")
+def get_partner_earnings(person_id: int):
+    person = _benefits_reader(person_id)
+    rows = household.listed(person, actor=current_api_user(), where="api partner earnings")
+    db.session.commit()  # the audit event of this view
+    return jsonify({"items": [partner_earning_json(r) for r in rows]})
