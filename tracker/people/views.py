@@ -25,7 +25,8 @@ from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.pages import Done
 from tracker.payments.queries import Filters, payments_query
-from tracker.people import bp, presenters, service
+from tracker.payments.forms import PartnerEarningForm
+from tracker.people import bp, household, presenters, service
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, normalise_attributes
 from tracker.people.forms import (
     ATTR_PREFIX,
@@ -403,6 +404,53 @@ def remove_claim(person_id: int, claim_id: int):
     name = presenters.claim_name(claim.benefit)
     service.remove_claim(claim, actor=current_user)
     return pages.commit(_to_person(person, presenters.claim_removed(name)))
+
+
+# ---- a partner's earnings (household rules) -----------------------------------------------------
+
+
+def _partner_url(person: Person) -> str:
+    return url_for("people.partner_earnings", person_id=person.id)
+
+
+def _record_partner_earning(person: Person, form) -> Done:
+    fields = ("amount", "received_on", "due_on", "note")
+    household.record(person, {name: form[name].data for name in fields}, actor=current_user)
+    return Done(_partner_url(person), presenters.PARTNER_EARNING_RECORDED)
+
+
+@bp.route("/<int:person_id>/partner-earnings", methods=["GET", "POST"])
+@roles_required(*SELF_OR_MANAGER)
+def partner_earnings(person_id: int):
+    """The partner's earnings: listed for whoever sees the person's benefits (each view audited),
+    recorded by the people who look after them."""
+    person = _person(person_id, benefits=True)
+    can_record = current_user.role in BENEFIT_INFO_ROLES
+    if request.method == "POST" and not can_record:
+        abort(403)
+    missing = _consent_missing(person)
+    if missing and request.method == "POST":
+        return _consent_needed(person, missing, 409)
+    form = PartnerEarningForm()
+    if done := pages.posted(form, lambda: _record_partner_earning(person, form)):
+        return done
+    rows = household.listed(person, actor=current_user, where="partner earnings page")
+    pages.keep_audit()
+    ctx = {"rows": rows, "form": form, "can_record": can_record and not missing, "remove_form": EmptyForm()}
+    return _render("people/partner_earnings.html", person, **ctx), pages.status(form)
+
+
+@bp.post("/<int:person_id>/partner-earnings/<int:entry_id>/remove")
+@roles_required(*BENEFIT_INFO_ROLES)
+def remove_partner_earning(person_id: int, entry_id: int):
+    person = _person(person_id, benefits=True)
+    row = household.entry_of(person, entry_id)
+    if row is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        return redirect(_partner_url(person))
+    household.remove(row, actor=current_user)
+    return pages.commit(Done(_partner_url(person), presenters.PARTNER_EARNING_REMOVED))
 
 
 def _withdraw(person: Person) -> Done:
