@@ -186,3 +186,4 @@ PARTNER_EARNING_RECORDED = (
     "and Housing Benefit or Pension Credit for a couple) now count them."
 )
 PARTNER_EARNING_REMOVED = "The partner's earnings entry has been removed. Benefit checks no longer count it."
+PARTNER_EARNING_ALREADY_REMOVED = "That entry had already been removed."

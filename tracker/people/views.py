@@ -84,14 +84,16 @@ def _claim_or_404(person: Person, claim_id: int) -> BenefitClaim:
     return claim
 
 
-def _was_removed(person: Person, claim_id: int) -> bool:
-    """True when this person's claim with this id was removed (so a repeated "Remove" is harmless)."""
+def _was_removed(person: Person, row_id: int, entity_type: str = "benefit_claim") -> bool:
+    """True when this person's claim (or other row) with this id was removed (so a repeated "Remove"
+    is harmless)."""
+    action = {"benefit_claim": "claim.removed", "partner_earning": "partner_earning.removed"}[entity_type]
     return (
         db.session.execute(
             sa.select(sa.func.count(AuditEvent.id)).where(
-                AuditEvent.action == "claim.removed",
-                AuditEvent.entity_type == "benefit_claim",
-                AuditEvent.entity_id == claim_id,
+                AuditEvent.action == action,
+                AuditEvent.entity_type == entity_type,
+                AuditEvent.entity_id == row_id,
                 AuditEvent.person_id == person.id,
             )
         ).scalar_one()
@@ -441,10 +443,15 @@ def partner_earnings(person_id: int):
 
 
 @bp.post("/<int:person_id>/partner-earnings/<int:entry_id>/remove")
-@roles_required(*BENEFIT_INFO_ROLES)
+@roles_required(*SELF_OR_MANAGER)
 def remove_partner_earning(person_id: int, entry_id: int):
-    person = _person(person_id, benefits=True)
+    person = _person(person_id, benefits=True)  # anyone else's: 404
+    if current_user.role not in BENEFIT_INFO_ROLES:
+        abort(403)
     row = household.entry_of(person, entry_id)
+    if row is None and _was_removed(person, entry_id, "partner_earning"):
+        flash(presenters.PARTNER_EARNING_ALREADY_REMOVED, "info")
+        return redirect(_partner_url(person))
     if row is None:
         abort(404)
     if not EmptyForm().validate_on_submit():
