@@ -268,9 +268,8 @@ def world(app, make_person, make_user):
 
         claims = dict(db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.id)).all())
         from tracker.documents.models import Document, DocumentBatch
-        from tracker.risks.models import RiskFlag
-
         from tracker.people.models import PartnerEarning
+        from tracker.risks.models import RiskFlag
 
         payments, documents, flags, entries = {}, {}, {}, {}
         for pid in (own, other):

@@ -24,8 +24,8 @@ from tracker.contributions.service import unpaid_contributions
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.pages import Done
-from tracker.payments.queries import Filters, payments_query
 from tracker.payments.forms import PartnerEarningForm
+from tracker.payments.queries import Filters, payments_query
 from tracker.people import bp, household, presenters, service
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, normalise_attributes
 from tracker.people.forms import (
