@@ -65,6 +65,10 @@ class _Index:
         self.partner = _Sorted(ledger.partner, lambda i: i.received_on)
         self.hours = _Sorted(ledger.hours, lambda h: h.worked_on)
 
+    def partner_total(self, start: date, end: date) -> Decimal:
+        """The partner's earnings received from ``start`` to ``end``."""
+        return sum((w.amount for w in self.partner.between(start, end)), ZERO)
+
     def payments(self, rule: Rule) -> tuple[_Sorted[tuple[date, Any]], list[LedgerPayment]]:
         """The payments as the rule counts them: ``(date, payment)`` pairs in date order for those
         that count on one date, and the ones it spreads over the days they cover."""
@@ -280,8 +284,7 @@ class _Context:
                 for i in idx.income.between(start, end):
                     total += i.amount
             if partner:
-                for i in idx.partner.between(start, end):
-                    partner_counted += i.amount
+                partner_counted = idx.partner_total(start, end)
                 total += partner_counted
         result = (total, (expenses_counted, partner_counted))
         self._base_cache[key] = result
