@@ -124,5 +124,9 @@ def test_a_persons_own_limit_may_not_count_a_partner():
 def test_the_ledger_refuses_anything_else_as_partner_earnings():
     with pytest.raises(TypeError):
         Ledger(partner=(LedgerPayment("cash", D("1.00"), JUNE),))
+    with pytest.raises(TypeError):
+        Ledger(other_income=PARTNER)  # never the person's own income
+    with pytest.raises(TypeError):
+        Ledger(partner=(core.LedgerIncome(D("1.00"), JUNE),))
     with pytest.raises((TypeError, ValueError)):
         LedgerPartner(1.5, JUNE)  # type: ignore[arg-type]

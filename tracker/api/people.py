@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify, request
 from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import bp
-from tracker.api.base import current_api_user, parse_body, parse_list_body, require_role, visible_person_or_404, writes
+from tracker.api.base import (
+    benefits_recorder_or_404,
+    current_api_user,
+    parse_body,
+    parse_list_body,
+    require_role,
+    visible_person_or_404,
+    writes,
+)
 from tracker.api.schemas import MAX_PREFERENCES, ClaimIn, ConsentIn, PartnerEarningIn, PersonIn, PreferenceIn
 from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
@@ -143,28 +152,30 @@ def post_claim(person_id: int):
     return jsonify(claim_json(claim)), 201
 
 
+def _benefits_listing(person_id: int, read: Callable[[Person, Any], list], as_json: Callable[[Any], dict]):
+    """A list of a person's benefit information (``read`` audits the view, which is committed)."""
+    rows = read(_benefits_reader(person_id), current_api_user())
+    db.session.commit()  # the audit event of this view
+    return jsonify({"items": [as_json(r) for r in rows]})
+
+
 @bp.get("/people/<int:person_id>/claims")
 def get_claims(person_id: int):
-    person = _benefits_reader(person_id)
-    claims = service.view_benefits(person, actor=current_api_user(), where="api")
-    db.session.commit()  # the audit event of this view
-    return jsonify({"items": [claim_json(c) for c in claims]})
+    return _benefits_listing(person_id, lambda p, user: service.view_benefits(p, actor=user, where="api"), claim_json)
 
 
 @bp.post("/people/<int:person_id>/partner-earnings")
 @writes
 def post_partner_earning(person_id: int):
     """Recorded by the people who look after the person (a contributor reads their own, 403)."""
-    person = visible_person_or_404(person_id)
-    require_role(*BENEFIT_INFO_ROLES)
-    body = parse_body(PartnerEarningIn)
-    row = household.record(person, body.model_dump(), actor=current_api_user())
+    person = benefits_recorder_or_404(person_id)
+    row = household.record(person, parse_body(PartnerEarningIn).model_dump(), actor=current_api_user())
     return jsonify(partner_earning_json(row)), 201
 
 
 @bp.get("/people/<int:person_id>/partner-earnings")
 def get_partner_earnings(person_id: int):
-    person = _benefits_reader(person_id)
-    rows = household.listed(person, actor=current_api_user(), where="api partner earnings")
-    db.session.commit()  # the audit event of this view
-    return jsonify({"items": [partner_earning_json(r) for r in rows]})
+    def read(person: Person, user) -> list:
+        return household.listed(person, actor=user, where="api partner earnings")
+
+    return _benefits_listing(person_id, read, partner_earning_json)

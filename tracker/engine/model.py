@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from tracker.engine import periods
 from tracker.vocab import (
@@ -358,22 +358,20 @@ class LedgerIncome:
 
     amount: Decimal
     received_on: date
+    #: What the amount is called when it is refused.
+    WHAT: ClassVar[str] = "other income"
 
     def __post_init__(self) -> None:
-        _money(self.amount, "other income amount")
-        _date(self.received_on, "received_on")
+        _money(self.amount, f"{self.WHAT} amount")
+        _date(self.received_on, f"{self.WHAT} received_on")
 
 
 @dataclass(frozen=True)
-class LedgerPartner:
-    """Earnings of the person's partner, received on a date (household rules only)."""
+class LedgerPartner(LedgerIncome):
+    """Earnings of the person's partner, received on a date: household rules only (a ledger's
+    ``other_income`` refuses them, so they never count as the person's own)."""
 
-    amount: Decimal
-    received_on: date
-
-    def __post_init__(self) -> None:
-        _money(self.amount, "partner earnings amount")
-        _date(self.received_on, "partner received_on")
+    WHAT: ClassVar[str] = "partner earnings"
 
 
 @dataclass(frozen=True)
@@ -404,7 +402,7 @@ class Ledger:
         ):
             items = tuple(getattr(self, name))
             for item in items:
-                if not isinstance(item, cls):
+                if not isinstance(item, cls) or (name == "other_income" and isinstance(item, LedgerPartner)):
                     raise TypeError(f"ledger {name} must hold {cls.__name__} objects, not {type(item).__name__}.")
             object.__setattr__(self, name, items)
 

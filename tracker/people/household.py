@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.payments.expenses import positive_amount
 from tracker.payments.service import text_field
 from tracker.people.models import PartnerEarning, Person
-from tracker.people.service import require_consent
+from tracker.people.service import delete_audited, require_consent
 from tracker.rules import ledger
 
 #: The most entries one list shows (newest first).
@@ -58,19 +58,7 @@ def record(person: Person, data: dict, *, actor) -> PartnerEarning:
 
 def remove(row: PartnerEarning, *, actor) -> None:
     """Remove an entry recorded by mistake: audited with what it said, and the ledger changed."""
-    before, person_id, row_id = snapshot(row), row.person_id, row.id
-    db.session.delete(row)
-    ledger.changed(db.session, [person_id])
-    db.session.flush()
-    audit.record(
-        actor,
-        "partner_earning.removed",
-        None,
-        entity_type="partner_earning",
-        entity_id=row_id,
-        person_id=person_id,
-        before=before,
-    )
+    delete_audited(row, snapshot(row), "partner_earning.removed", actor=actor)
 
 
 def listed(person: Person, *, actor, where: str) -> list[PartnerEarning]:

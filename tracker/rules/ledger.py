@@ -19,8 +19,8 @@ benefit claims calls one of these, in the same transaction, at the place it writ
 
 The writers: ``payments.service`` (record, approve, pay, cancel, reverse), ``payments.expenses``
 (expenses, other income), ``contributions.service`` (one contribution, a session),
-``people.service`` (claims, consent withdrawn), ``people.household`` (a partner's earnings), ``imports.service`` (payments and
-contributions from a file), ``imports.batches`` (an import approved or rejected) and
+``people.service`` (claims, consent withdrawn), ``people.household`` (a partner's earnings),
+``imports.service`` (payments and contributions from a file), ``imports.batches`` (an import approved or rejected) and
 ``earnings.service`` (other income from a signed earnings record). There is no listener: a writer
 that forgets the event leaves the dashboard's order stale, and tests/test_ledger_events.py checks
 each writer.
