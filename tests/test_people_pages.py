@@ -360,7 +360,9 @@ def test_choose_a_benefit_first(app, client, login, make_person):
     assert 'type="number"' in page and 'type="date"' in page
     # issue 11 item 6: the answers that decide which rule applies are asked, with nothing chosen
     assert "Has a work allowance" in page and "Waiting for a work capability assessment" in page
-    assert page.count('<option selected value="">Choose an answer</option>') == 3 and 'type="checkbox"' not in page
+    # issue 11 item 5: and whether it is a couple's joint claim (their earnings count together)
+    assert "Joint claim with a partner" in page
+    assert page.count('<option selected value="">Choose an answer</option>') == 4 and 'type="checkbox"' not in page
     page = client.get(f"/people/{pid}/claims/new?benefit=ESA").get_data(as_text=True)
     assert "<select" in page and "Supported" in page
 
