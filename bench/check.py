@@ -18,9 +18,11 @@ What it measures (all in one run, same process, same database, same session):
   through the same SQLAlchemy session, i.e. the least work that can give those totals.
 
 The person has five years of history (about 600 payments, each with a due date a few days before
-it arrives, one in five covering a week or two of work) and three claims: Universal Credit
-(assessment periods from the 15th, work allowance), Carer's Allowance (weeks from Monday) and
-the trading allowance (TAX), which applies to everyone.
+it arrives, one in five covering a week or two of work, and a partner's earnings every month) and
+three claims: Universal Credit (a joint claim, assessment periods from the 15th, work allowance),
+Carer's Allowance (weeks from Monday) and the trading allowance (TAX), which applies to everyone.
+The partner's earnings count for UC only (household earnings in play: issue 11 item 5); the
+baseline stays the bare SUMs of the person's own payments.
 
 Targets (issue): the check within 20x the bare sums, and p95 under 10 ms on SQLite.
 Prints "MISSED" for a missed target; exits non-zero only if something crashes.
@@ -45,11 +47,19 @@ TARGET_RATIO = 20.0
 TARGET_P95_MS_SQLITE = 10.0
 TARGET_P95_MS_PG = 20.0  # reference §3.3, B1 (PostgreSQL budget)
 
-BARE_SUM = sa.text(
+
+def _sum_sql(sql: str) -> sa.TextClause:
+    return sa.text(sql).bindparams(
+        sa.bindparam("pid", type_=sa.Integer), sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+    )
+
+
+PARTNER_SUM = _sum_sql(
+    "SELECT SUM(amount) FROM partner_earning WHERE person_id = :pid AND received_on BETWEEN :start AND :end"
+)
+BARE_SUM = _sum_sql(
     "SELECT SUM(amount) FROM payment WHERE person_id = :pid AND paid_on BETWEEN :start AND :end "
     "AND status != 'cancelled'"
-).bindparams(
-    sa.bindparam("pid", type_=sa.Integer), sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
 )
 
 
@@ -59,6 +69,7 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
     from tracker.extensions import db
     from tracker.payments.models import Payment
     from tracker.people import service as people
+    from tracker.people.models import PartnerEarning
 
     person = people.create_person(
         {"name": "Benchmark Person", "preferences": [{"kind": "cash"}, {"kind": "voucher"}, {"kind": "training"}]},
@@ -71,7 +82,13 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
         "UC",
         first,
         None,
-        {"ap_start_day": 15, "work_allowance": True, "housing_element": False, "lcw_pending": False},
+        {
+            "ap_start_day": 15,
+            "work_allowance": True,
+            "housing_element": False,
+            "lcw_pending": False,
+            "joint_claim": True,
+        },
         actor=None,
     )
     people.add_claim(person, "CA", first, None, {"week_start": "monday"}, actor=None)
@@ -110,6 +127,14 @@ def build_person(today: date, payments: int, years: int, seed: int) -> tuple[int
             }
         )
     db.session.execute(sa.insert(Payment.__table__), rows)
+    # The partner's earnings: one a month, received on the 20th (a joint UC claim counts them).
+    partner, month = [], date(first.year, first.month, 20)
+    while month <= today:
+        partner.append(
+            {"person_id": person.id, "amount": Decimal(rng.randint(10000, 30000)) / 100, "received_on": month}
+        )
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 20)
+    db.session.execute(sa.insert(PartnerEarning.__table__), [{**r, "created_at": datetime.now()} for r in partner])
     db.session.commit()
     return person.id, len(rows)
 
@@ -210,15 +235,24 @@ def run(app, url: str, args) -> None:
         print("NOTE: the breaking payment produced no suggestions")
 
     windows = [(v.period_start, v.period_end) for v in res_ok.verdicts]
+    rules_by_code = {r.code: r for r in checks._rules()[0]}
 
     def bare():
         return [db.session.execute(BARE_SUM, {"pid": pid, "start": s, "end": e}).scalar() for s, e in windows]
 
     # Sanity: every payment in the data counts for every rule, so the engine's totals must equal
-    # the bare sums (pence).
+    # the bare sums (pence), plus the partner's earnings for the rules that count them.
     sums = bare()
+    partner_sums = [
+        db.session.execute(PARTNER_SUM, {"pid": pid, "start": v.period_start, "end": v.period_end}).scalar()
+        if rules_by_code[v.rule].counts.partner
+        else 0
+        for v in res_ok.verdicts
+    ]
     db.session.rollback()
-    agree = all(int(v.total_before * 100) == (s or 0) for v, s in zip(res_ok.verdicts, sums))
+    agree = all(
+        int(v.total_before * 100) == (s or 0) + (w or 0) for v, s, w in zip(res_ok.verdicts, sums, partner_sums)
+    )
     print(f"engine totals equal the bare SQL sums: {'yes' if agree else 'NO (check the data)'}")
 
     q_check = count_statements(lambda: checks.check(pid, within, today=today))

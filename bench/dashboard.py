@@ -131,13 +131,17 @@ def claim_mix(rng: Random) -> list[tuple[str, dict]]:
                     "work_allowance": rng.random() < 0.3,
                     "housing_element": rng.random() < 0.45,
                     "lcw_pending": rng.random() < 0.1,
+                    "joint_claim": False,
                 },
             )
         ]
     if roll < 0.85:
         return [("ESA", {"permitted_work": rng.choices(("lower", "higher", "supported"), (2, 6, 2))[0]})]
     return [
-        ("UC", {"ap_start_day": rng.randint(1, 31), "work_allowance": False, "lcw_pending": False}),
+        (
+            "UC",
+            {"ap_start_day": rng.randint(1, 31), "work_allowance": False, "lcw_pending": False, "joint_claim": False},
+        ),
         ("CA", {"week_start": "monday"}),
     ]
 

@@ -61,7 +61,13 @@ def build_people(n: int, today: date) -> list[int]:
                 "UC",
                 date(2024, 1, 1),
                 None,
-                {"ap_start_day": 15, "work_allowance": True, "housing_element": False, "lcw_pending": False},
+                {
+                    "ap_start_day": 15,
+                    "work_allowance": True,
+                    "housing_element": False,
+                    "lcw_pending": False,
+                    "joint_claim": False,
+                },
                 actor=None,
             )
         db.session.flush()

@@ -34,7 +34,7 @@ from tracker.contributions.models import Activity, Contribution
 from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
 from tracker.people.benefits import normalise_attributes
-from tracker.people.models import BenefitClaim, Consent, Person, Preference
+from tracker.people.models import BenefitClaim, Consent, PartnerEarning, Person, Preference
 from tracker.rules import ledger
 
 PASSWORD = "correct horse battery"
@@ -221,6 +221,13 @@ def other_income(
     return _ledger_row(
         OtherIncome(person_id=_id(person), amount=_money(amount), received_on=received_on, source=source, **fields)
     )
+
+
+def partner_earning(
+    person: Ref, amount: Decimal | str = Decimal("300.00"), received_on: date = date(2025, 4, 1), **fields: Any
+) -> PartnerEarning:
+    """A partner's earnings recorded on the person (counted only by household rules)."""
+    return _ledger_row(PartnerEarning(person_id=_id(person), amount=_money(amount), received_on=received_on, **fields))
 
 
 # ---- users ----------------------------------------------------------------------------------

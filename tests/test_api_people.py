@@ -90,7 +90,7 @@ def person_with_consent(make_person):
 UC = {
     "benefit": "UC",
     "start_on": "2024-04-01",
-    "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+    "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
 }
 
 
@@ -110,6 +110,7 @@ def test_claim_needs_consent(app, api_as, make_person):
         "work_allowance": False,
         "housing_element": False,
         "lcw_pending": False,
+        "joint_claim": False,
     }
 
 
@@ -134,10 +135,16 @@ def test_claim_needs_consent(app, api_as, make_person):
             "attributes.permitted_work",
         ),
         # issue 11 item 6: answers that decide which rule applies are never defaulted
-        ({**UC, "attributes": {"ap_start_day": 5, "lcw_pending": False}}, "attributes.work_allowance"),
+        (
+            {**UC, "attributes": {"ap_start_day": 5, "lcw_pending": False, "joint_claim": False}},
+            "attributes.work_allowance",
+        ),
         ({**UC, "attributes": {"ap_start_day": 5, "work_allowance": False}}, "attributes.lcw_pending"),
         (
-            {**UC, "attributes": {"ap_start_day": 5, "work_allowance": True, "lcw_pending": False}},
+            {
+                **UC,
+                "attributes": {"ap_start_day": 5, "work_allowance": True, "lcw_pending": False, "joint_claim": False},
+            },
             "attributes.housing_element",
         ),
         ({"benefit": "ESA", "start_on": "2024-01-01", "attributes": {}}, "attributes.permitted_work"),
@@ -260,7 +267,7 @@ def test_openapi_lists_every_api_route(app, client):
 
 def test_a_claim_lists_its_answers_to_confirm(app, api_as, make_person):
     """A claim stored before the answers were always asked says which hold a default (issue 11)."""
-    answers = {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False}
+    answers = {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False, "joint_claim": False}
     pid = make_person(claims=[{"benefit": "UC", "start_on": date(2024, 4, 1), "attributes": answers}])
     with app.app_context():
         claim = db.session.scalar(sa.select(BenefitClaim).where(BenefitClaim.person_id == pid))

@@ -76,7 +76,10 @@ def test_overrides_apply(ctx) -> None:
         phone="0123",
     )
     uc = b.claim(
-        person, "UC", date(2024, 4, 1), attributes={"ap_start_day": 15, "work_allowance": False, "lcw_pending": False}
+        person,
+        "UC",
+        date(2024, 4, 1),
+        attributes={"ap_start_day": 15, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
     )
     first = b.payment(person, "10.00")
     entry = b.payment(

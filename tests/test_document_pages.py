@@ -18,7 +18,7 @@ from tracker.extensions import db
 UC31 = {
     "benefit": "UC",
     "start_on": date(2024, 1, 1),
-    "attributes": {"ap_start_day": 31, "work_allowance": False, "lcw_pending": False},
+    "attributes": {"ap_start_day": 31, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
 }
 
 

@@ -80,7 +80,7 @@ def person(app, rules, make_person):
             {
                 "benefit": "UC",
                 "start_on": date(2024, 1, 1),
-                "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+                "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
             },
             {"benefit": "CA", "start_on": date(2024, 1, 1)},
         ],

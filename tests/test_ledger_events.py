@@ -171,3 +171,16 @@ def test_an_import_and_its_approval_and_rejection_raise_the_event(app, carer, ac
         db.session.commit()
         raises_the_version(carer, lambda: batches.approve(batch, actor=actors.approver, now=NOW))
         raises_the_version(carer, lambda: batches.reject(batch, actor=actors.approver, now=NOW))
+
+
+def test_a_partners_earnings_raise_the_event_when_recorded_and_removed(app, carer, actors):
+    from tracker.people import household
+
+    with app.app_context():
+        person = db.session.get(Person, carer)
+        raises_the_version(
+            carer, lambda: household.record(person, {"amount": "40.00", "received_on": DAY}, actor=actors.recorder)
+        )
+        row = household.record(person, {"amount": "40.00", "received_on": DAY}, actor=actors.recorder)
+        db.session.commit()
+        raises_the_version(carer, lambda: household.remove(row, actor=actors.recorder))

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.builders import CA, activity, contribution, expense, other_income, payment, saved
+from tests.builders import CA, activity, contribution, expense, other_income, partner_earning, payment, saved
 from tracker.audit.models import AuditEvent
 from tracker.engine.core import Verdict
 from tracker.extensions import db
@@ -79,6 +79,7 @@ def person(app, rules, make_person):
         )
         expense(pid, "12.40", date(2025, 4, 2), date(2025, 4, 3), description="Bus fares", service_user_context="yes")
         other_income(pid, "10.00", date(2025, 4, 1), source="Market stall")
+        partner_earning(pid, "250.00", date(2025, 4, 20), note="Partner's wages")
         db.session.commit()
     return pid
 
@@ -278,6 +279,7 @@ def test_data_zip_holds_everything_with_exact_money(app, client, login, person, 
         "payments.csv",
         "expenses.csv",
         "other_income.csv",
+        "partner_earnings.csv",
         "documents.csv",
         "audit_events.csv",
     } <= names
@@ -290,6 +292,9 @@ def test_data_zip_holds_everything_with_exact_money(app, client, login, person, 
     assert data["preferences"][0]["note"] == "supermarket"
     assert data["expenses"][0]["amount"] == "12.40"
     assert data["other_income"][0]["amount"] == "10.00"
+    assert (
+        data["partner_earnings"][0]["amount"] == "250.00" and data["partner_earnings"][0]["note"] == "Partner's wages"
+    )
     assert data["contributions"][0]["hours"] == "2.50" and data["contributions"][0]["value_owed"] == "75.00"
     assert data["consents"][0]["notice_version"] == "v1"
     assert any(e["action"] == "claim.added" for e in data["audit_events"])

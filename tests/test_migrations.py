@@ -82,7 +82,7 @@ def test_claims_with_a_defaulted_answer_are_listed_to_confirm(make_app, tmp_path
                     ),
                     {"id": n, "b": benefit, "a": attributes, "t": now},
                 )
-        upgrade()
+        upgrade(revision="e4a1c8d2f3b6")  # the migration of item 6 (the joint claim question comes later)
         with db.engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT id, answers_to_confirm FROM benefit_claim ORDER BY id")).all()
         downgrade(revision="b3d9f2a61c07")
@@ -97,3 +97,50 @@ def test_claims_with_a_defaulted_answer_are_listed_to_confirm(make_app, tmp_path
         5: None,
         6: None,
     }
+
+
+def test_uc_claims_get_the_joint_claim_question_to_confirm(make_app, tmp_path):
+    """Issue 11 item 5: existing UC claims answer "not joint" (what was counted until then) and
+    list the answer to confirm; the partner earnings table comes and goes."""
+    import json
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/joint.sqlite")
+    now = "2026-12-01 10:00:00"
+    claims = [
+        ("UC", '{"ap_start_day": 3, "work_allowance": false, "lcw_pending": false}', '["work_allowance"]'),
+        ("UC", '{"ap_start_day": 3, "work_allowance": false, "lcw_pending": false}', None),
+        ("CA", '{"week_start": "monday"}', None),
+    ]
+    with app.app_context():
+        upgrade(revision="e5a7c2d9b4f1")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO person (id, name, ledger_version, created_at, updated_at) VALUES (1, 'A', 0, :t, :t)"
+                ),
+                {"t": now},
+            )
+            for n, (benefit, attributes, to_confirm) in enumerate(claims, start=1):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO benefit_claim"
+                        " (id, person_id, benefit, start_on, attributes, answers_to_confirm, created_at, updated_at)"
+                        " VALUES (:id, 1, :b, '2024-01-01', :a, :c, :t, :t)"
+                    ),
+                    {"id": n, "b": benefit, "a": attributes, "c": to_confirm, "t": now},
+                )
+        upgrade(revision="b7d3e9a1c5f2")
+        query = sa.text("SELECT id, attributes, answers_to_confirm FROM benefit_claim ORDER BY id")
+        with db.engine.connect() as conn:
+            after = conn.execute(query).all()
+            assert "partner_earning" in sa.inspect(conn).get_table_names()
+        downgrade(revision="e5a7c2d9b4f1")
+        with db.engine.connect() as conn:
+            back = conn.execute(query).all()
+            assert "partner_earning" not in sa.inspect(conn).get_table_names()
+
+    def read(rows):
+        return {i: (json.loads(a).get("joint_claim"), json.loads(c) if c else None) for i, a, c in rows}
+
+    assert read(after) == {1: (False, ["work_allowance", "joint_claim"]), 2: (False, ["joint_claim"]), 3: (None, None)}
+    assert read(back) == {1: (None, ["work_allowance"]), 2: (None, None), 3: (None, None)}

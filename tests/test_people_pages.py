@@ -15,7 +15,7 @@ from tracker.people.models import BenefitClaim, Consent, Person, Preference
 UC = {
     "benefit": "UC",
     "start_on": date(2024, 4, 1),
-    "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+    "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
 }
 
 
@@ -360,7 +360,9 @@ def test_choose_a_benefit_first(app, client, login, make_person):
     assert 'type="number"' in page and 'type="date"' in page
     # issue 11 item 6: the answers that decide which rule applies are asked, with nothing chosen
     assert "Has a work allowance" in page and "Waiting for a work capability assessment" in page
-    assert page.count('<option selected value="">Choose an answer</option>') == 3 and 'type="checkbox"' not in page
+    # issue 11 item 5: and whether it is a couple's joint claim (their earnings count together)
+    assert "Joint claim with a partner" in page
+    assert page.count('<option selected value="">Choose an answer</option>') == 4 and 'type="checkbox"' not in page
     page = client.get(f"/people/{pid}/claims/new?benefit=ESA").get_data(as_text=True)
     assert "<select" in page and "Supported" in page
 
@@ -377,6 +379,7 @@ def test_a_good_claim_is_saved_with_its_attributes(app, client, login, make_pers
             "attr_work_allowance": "yes",
             "attr_housing_element": "no",
             "attr_lcw_pending": "no",
+            "attr_joint_claim": "no",
         },
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)
@@ -388,6 +391,7 @@ def test_a_good_claim_is_saved_with_its_attributes(app, client, login, make_pers
             "work_allowance": True,
             "housing_element": False,
             "lcw_pending": False,
+            "joint_claim": False,
         }
     assert _audits(app, "claim.added", pid) == 1
 
@@ -472,6 +476,7 @@ def test_edit_and_remove_a_claim(app, client, login, make_person):
             "attr_work_allowance": "yes",
             "attr_housing_element": "yes",
             "attr_lcw_pending": "no",
+            "attr_joint_claim": "no",
         },
     )
     assert resp.status_code == 302
@@ -587,6 +592,7 @@ def test_claims_with_answers_to_confirm_are_listed_and_answering_clears_them(app
             "attr_ap_start_day": "15",
             "attr_work_allowance": "no",
             "attr_lcw_pending": "no",
+            "attr_joint_claim": "no",
         },
     )
     assert resp.status_code == 302

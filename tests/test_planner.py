@@ -31,8 +31,8 @@ MON = date(2025, 4, 7)
 
 CA = [Claim("CA", date(2024, 1, 1))]
 #: Universal Credit answers, given explicitly (no answer that decides a rule is defaulted).
-NO_WA = {"work_allowance": False, "lcw_pending": False}
-WA_NO_HOUSING = {"work_allowance": True, "housing_element": False, "lcw_pending": False}
+NO_WA = {"work_allowance": False, "lcw_pending": False, "joint_claim": False}
+WA_NO_HOUSING = {"work_allowance": True, "housing_element": False, "lcw_pending": False, "joint_claim": False}
 ESA_LOWER = [Claim("ESA", date(2024, 1, 1), None, {"permitted_work": "lower"})]
 
 

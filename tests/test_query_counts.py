@@ -115,7 +115,7 @@ def test_position_query_count_does_not_grow_with_history(app, api_as, make_perso
         {
             "benefit": "UC",
             "start_on": date(2020, 1, 15),
-            "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False},
+            "attributes": {"ap_start_day": 15, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
         },
         {"benefit": "CA", "start_on": date(2020, 1, 6)},
     ]

@@ -261,7 +261,7 @@ def test_finance_sees_no_benefit_names(app, client, login, rules, make_person, f
             {
                 "benefit": "UC",
                 "start_on": date(2024, 1, 1),
-                "attributes": {"ap_start_day": 3, "work_allowance": False, "lcw_pending": False},
+                "attributes": {"ap_start_day": 3, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
             }
         ],
     )
@@ -353,7 +353,12 @@ def test_the_dashboard_runs_a_constant_number_of_statements(app, client, login, 
                     {
                         "benefit": "UC",
                         "start_on": date(2024, 1, 1),
-                        "attributes": {"ap_start_day": 1 + i % 28, "work_allowance": False, "lcw_pending": False},
+                        "attributes": {
+                            "ap_start_day": 1 + i % 28,
+                            "work_allowance": False,
+                            "lcw_pending": False,
+                            "joint_claim": False,
+                        },
                     }
                 ],
             )

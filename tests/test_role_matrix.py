@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -99,6 +100,9 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "POST": person("admin", "coordinator", "contributor"),
     },
     "people.remove_claim": {"POST": person("admin", "coordinator", "contributor")},
+    # a partner's earnings: benefit information the person reads; the people who look after them record
+    "people.partner_earnings": {"GET": person("admin", "coordinator", "contributor"), "POST": person(*MANAGERS)},
+    "people.remove_partner_earning": {"POST": person(*MANAGERS)},
     "payments.index": {"GET": roles(*STAFF)},
     "payments.new": {"GET": roles("admin", "finance"), "POST": roles("admin", "finance")},
     "payments.detail": {"GET": roles(*STAFF)},
@@ -173,6 +177,8 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "api.post_consent": {"POST": person("admin", "coordinator", "contributor")},
     "api.post_claim": {"POST": person("admin", "coordinator", "contributor")},
     "api.get_claims": {"GET": person("admin", "coordinator", "contributor")},
+    "api.post_partner_earning": {"POST": person(*MANAGERS)},
+    "api.get_partner_earnings": {"GET": person("admin", "coordinator", "contributor")},
     "api.person_position": {"GET": person(*ALL)},
     "api.check_payment": {"POST": roles(*STAFF)},
     "api.create_payment": {"POST": roles("admin", "finance")},
@@ -262,9 +268,10 @@ def world(app, make_person, make_user):
 
         claims = dict(db.session.execute(sa.select(BenefitClaim.person_id, BenefitClaim.id)).all())
         from tracker.documents.models import Document, DocumentBatch
+        from tracker.people.models import PartnerEarning
         from tracker.risks.models import RiskFlag
 
-        payments, documents, flags = {}, {}, {}
+        payments, documents, flags, entries = {}, {}, {}, {}
         for pid in (own, other):
             p = payment(pid, "5.00", date(2025, 5, 1), status="draft")
             # A certificate: every role that sees the person may open it. (A statement that names
@@ -278,9 +285,10 @@ def world(app, make_person, make_user):
                 level="near",
                 status="open",
             )
-            db.session.add_all([p, d, f])
+            e = PartnerEarning(person_id=pid, amount=Decimal("20.00"), received_on=date(2025, 5, 1))
+            db.session.add_all([p, d, f, e])
             db.session.flush()
-            payments[pid], documents[pid], flags[pid] = p.id, d.id, f.id
+            payments[pid], documents[pid], flags[pid], entries[pid] = p.id, d.id, f.id, e.id
         batch = DocumentBatch(kind="statement", start_on=date(2025, 4, 1), end_on=date(2025, 4, 30))
         db.session.add(batch)
         panel = activity("Panel", default_rate="25.00")
@@ -308,6 +316,7 @@ def world(app, make_person, make_user):
         "own": own,
         "other": other,
         "claims": claims,
+        "entries": entries,
         "payments": payments,
         "documents": documents,
         "flags": flags,
@@ -325,7 +334,7 @@ def _url(rule, world, person_id):
     if rule.endpoint.startswith("imports."):
         url = url.replace("<int:batch_id>", str(world["import"]))
     url = url.replace("<int:flag_id>", str(world["flags"][person_id])).replace("<int:batch_id>", str(world["batch"]))
-    url = url.replace("<int:document_id>", str(document_id))
+    url = url.replace("<int:document_id>", str(document_id)).replace("<int:entry_id>", str(world["entries"][person_id]))
     url = url.replace("<code>", "UC_SURPLUS_2026").replace("<int:activity_id>", str(world["activity"]))
     url = url.replace("<int:person_id>", str(person_id)).replace("<int:claim_id>", str(claim_id))
     url = url.replace("<int:payment_id>", str(payment_id)).replace("<int:user_id>", str(world["user"]))

@@ -404,7 +404,7 @@ def _answered(code: str, attrs: dict) -> dict:
     """The demo's people answer every question that decides a rule: no work allowance, no pending
     work capability assessment and no help with housing costs unless the showcase says so."""
     if code == "UC":
-        attrs = {"work_allowance": False, "lcw_pending": False, **attrs}
+        attrs = {"work_allowance": False, "lcw_pending": False, "joint_claim": False, **attrs}
         if attrs["work_allowance"]:
             attrs.setdefault("housing_element", False)
     return attrs

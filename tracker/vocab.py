@@ -101,6 +101,14 @@ class Benefit:
     info_only: bool = False
 
 
+#: The Universal Credit claim attribute that says a couple claims together. A claim that answers
+#: it "no" never counts a partner's earnings; any other claim counts them where its rule says so.
+JOINT_CLAIM = "joint_claim"
+#: Benefits assessed on the household: only their rules may count a partner's earnings
+#: (``counts.partner``). A person's own limits (CA, CSP, ESA, JSA) never do.
+HOUSEHOLD_BENEFITS = ("UC", "HB", "PC")
+
+
 def _week(default: str) -> Attr:
     return Attr(
         "week_start",
@@ -150,6 +158,13 @@ BENEFIT_INFO: dict[str, Benefit] = {
                     "Waiting for a work capability assessment",
                     "bool",
                     hint="While it is pending, monthly earnings at 16 hours at the National Living Wage can end it.",
+                    decides_rule=True,
+                ),
+                Attr(
+                    JOINT_CLAIM,
+                    "Joint claim with a partner",
+                    "bool",
+                    hint="A couple claims together: one work allowance, and the partner's earnings count too.",
                     decides_rule=True,
                 ),
             ),

@@ -33,7 +33,13 @@ def _claim(n: int) -> dict:
         return {
             "benefit": "UC",
             "start_on": date(2024, 4, 1),
-            "attributes": {"ap_start_day": 1, "work_allowance": True, "housing_element": False, "lcw_pending": False},
+            "attributes": {
+                "ap_start_day": 1,
+                "work_allowance": True,
+                "housing_element": False,
+                "lcw_pending": False,
+                "joint_claim": False,
+            },
         }
     return {"benefit": "CA", "start_on": date(2024, 1, 1), "attributes": {}}
 

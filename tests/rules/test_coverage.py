@@ -12,7 +12,13 @@ from tracker.rules import wording
 
 RULES = load_default_pack()
 BY_CODE = {r.code: r for r in RULES}
-UC_ANSWERS = {"ap_start_day": 1, "work_allowance": True, "housing_element": False, "lcw_pending": False}
+UC_ANSWERS = {
+    "ap_start_day": 1,
+    "work_allowance": True,
+    "housing_element": False,
+    "lcw_pending": False,
+    "joint_claim": False,
+}
 
 
 EMPTY = Ledger()
@@ -168,7 +174,7 @@ def test_a_secondary_figure_blocks_and_says_so():
 
 def test_the_lcw_earnings_level_for_2024_is_reached_at_793_18_not_793_17():
     """UC Regs reg 41(2)-(3): 16 x £11.44 x 52 / 12 = £793.1733..., reached by whole pence at £793.18."""
-    uc = [Claim("UC", date(2024, 1, 1), None, {**UC_ANSWERS, "lcw_pending": True})]
+    uc = [Claim("UC", date(2024, 1, 1), None, {**UC_ANSWERS, "lcw_pending": True, "joint_claim": False})]
     assert family(check(uc, "793.17", date(2024, 6, 5)), "UC_LCW_BAR").status != "over"
     reached = check(uc, "793.18", date(2024, 6, 5))
     assert family(reached, "UC_LCW_BAR").status == "over" and reached.blocked

@@ -70,7 +70,7 @@ BOUNDARIES = [
     (
         "UC_WA_HOUSING",
         "UC_WA_HOUSING_2024",
-        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False, joint_claim=False)],
         Y24,
         "404.00",
         "taper",
@@ -79,7 +79,7 @@ BOUNDARIES = [
     (
         "UC_WA_HOUSING",
         "UC_WA_HOUSING_2025",
-        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False, joint_claim=False)],
         Y25,
         "411.00",
         "taper",
@@ -88,7 +88,7 @@ BOUNDARIES = [
     (
         "UC_WA_HOUSING",
         "UC_WA_HOUSING_2026",
-        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=True, housing_element=True, lcw_pending=False, joint_claim=False)],
         Y26,
         "427.00",
         "taper",
@@ -97,7 +97,7 @@ BOUNDARIES = [
     (
         "UC_WA_NOHOUSING",
         "UC_WA_NOHOUSING_2024",
-        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False)],
         Y24,
         "673.00",
         "taper",
@@ -106,7 +106,7 @@ BOUNDARIES = [
     (
         "UC_WA_NOHOUSING",
         "UC_WA_NOHOUSING_2025",
-        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False)],
         Y25,
         "684.00",
         "taper",
@@ -115,7 +115,7 @@ BOUNDARIES = [
     (
         "UC_WA_NOHOUSING",
         "UC_WA_NOHOUSING_2026",
-        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False)],
         Y26,
         "710.00",
         "taper",
@@ -124,7 +124,7 @@ BOUNDARIES = [
     (
         "UC_NO_WA",
         "UC_NO_WA",
-        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False, joint_claim=False)],
         Y25,
         "0.00",
         "taper",
@@ -133,7 +133,7 @@ BOUNDARIES = [
     (
         "UC_LCW_BAR",
         "UC_LCW_BAR_2024",
-        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        [claim("UC", **UC, lcw_pending=True, joint_claim=False, work_allowance=False)],
         Y24,
         "793.18",
         "at_or_above",
@@ -142,7 +142,7 @@ BOUNDARIES = [
     (
         "UC_LCW_BAR",
         "UC_LCW_BAR_2025",
-        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        [claim("UC", **UC, lcw_pending=True, joint_claim=False, work_allowance=False)],
         Y25,
         "846.56",
         "at_or_above",
@@ -151,7 +151,7 @@ BOUNDARIES = [
     (
         "UC_LCW_BAR",
         "UC_LCW_BAR_2026",
-        [claim("UC", **UC, lcw_pending=True, work_allowance=False)],
+        [claim("UC", **UC, lcw_pending=True, joint_claim=False, work_allowance=False)],
         Y26,
         "881.23",
         "at_or_above",
@@ -160,7 +160,7 @@ BOUNDARIES = [
     (
         "UC_SURPLUS",
         "UC_SURPLUS_2025",
-        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False, joint_claim=False)],
         Y25,
         None,
         "info",
@@ -169,7 +169,7 @@ BOUNDARIES = [
     (
         "UC_SURPLUS",
         "UC_SURPLUS_2026",
-        [claim("UC", **UC, work_allowance=False, lcw_pending=False)],
+        [claim("UC", **UC, work_allowance=False, lcw_pending=False, joint_claim=False)],
         Y26,
         None,
         "info",
@@ -327,7 +327,7 @@ def test_carer_support_payment_sunday_weeks_196_from_6_april_2025():
 
 
 def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allowance():
-    uc = [claim("UC", ap_start_day=10, work_allowance=True, housing_element=True, lcw_pending=False)]
+    uc = [claim("UC", ap_start_day=10, work_allowance=True, housing_element=True, lcw_pending=False, joint_claim=False)]
     v = at(uc, "UC_WA_HOUSING", date(2026, 4, 20), [pay("420.00", date(2026, 4, 20))])
     assert (v.rule, v.limit, v.period_start, v.period_end) == (
         "UC_WA_HOUSING_2025",
@@ -339,13 +339,21 @@ def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allow
     nxt = at(uc, "UC_WA_HOUSING", date(2026, 5, 10), [pay("420.00", date(2026, 5, 10))])
     assert (nxt.rule, nxt.limit, nxt.status) == ("UC_WA_HOUSING_2026", D("427.00"), "near")
     on_day = at(
-        [claim("UC", ap_start_day=13, work_allowance=True, housing_element=False, lcw_pending=False)],
+        [
+            claim(
+                "UC", ap_start_day=13, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False
+            )
+        ],
         "UC_WA_NOHOUSING",
         date(2026, 4, 13),
     )
     assert on_day.rule == "UC_WA_NOHOUSING_2026"
     before = at(
-        [claim("UC", ap_start_day=12, work_allowance=True, housing_element=False, lcw_pending=False)],
+        [
+            claim(
+                "UC", ap_start_day=12, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False
+            )
+        ],
         "UC_WA_NOHOUSING",
         date(2026, 5, 1),
     )
@@ -353,7 +361,9 @@ def test_uc_assessment_period_straddling_13_april_2026_keeps_the_2025_work_allow
 
 
 def test_uc_ap_start_day_31_and_30_in_february():
-    uc31 = [claim("UC", ap_start_day=31, work_allowance=True, housing_element=False, lcw_pending=False)]
+    uc31 = [
+        claim("UC", ap_start_day=31, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False)
+    ]
     v = at(
         uc31, "UC_WA_NOHOUSING", date(2025, 2, 15), [pay("10.00", date(2025, 2, 27)), pay("20.00", date(2025, 2, 28))]
     )
@@ -361,17 +371,20 @@ def test_uc_ap_start_day_31_and_30_in_february():
     v = at(uc31, "UC_WA_NOHOUSING", date(2025, 4, 30), [])
     assert (v.period_start, v.period_end) == (date(2025, 4, 30), date(2025, 5, 30))
     uc30 = [
-        claim("UC", ap_start_day=30, work_allowance=False, lcw_pending=False)
+        claim("UC", ap_start_day=30, work_allowance=False, lcw_pending=False, joint_claim=False)
     ]  # no work allowance: the UC_NO_WA taper, in force since 2021
     assert at(uc30, "UC_NO_WA", date(2024, 2, 28), []).period_start == date(2024, 2, 28)
     assert at(uc30, "UC_NO_WA", date(2024, 2, 27), []).period_start == date(2024, 1, 30)
     assert at(uc30, "UC_NO_WA", date(2025, 2, 27), []).period_start == date(2025, 2, 27)
     assert at(uc30, "UC_NO_WA", date(2025, 2, 26), []).period_end == date(2025, 2, 26)
-    uc29 = [claim("UC", ap_start_day=29, work_allowance=False, lcw_pending=False)]
+    uc29 = [claim("UC", ap_start_day=29, work_allowance=False, lcw_pending=False, joint_claim=False)]
     assert at(uc29, "UC_NO_WA", date(2024, 2, 29), []).period_start == date(2024, 2, 28)
     assert at(uc29, "UC_NO_WA", date(2025, 2, 28), []).period_start == date(2025, 2, 27)
     assert at(
-        [claim("UC", ap_start_day=31, work_allowance=False, lcw_pending=False)], "UC_NO_WA", date(2024, 2, 29), []
+        [claim("UC", ap_start_day=31, work_allowance=False, lcw_pending=False, joint_claim=False)],
+        "UC_NO_WA",
+        date(2024, 2, 29),
+        [],
     ).period_end == date(2024, 3, 30)
 
 
@@ -478,7 +491,9 @@ def test_claims_must_be_active_and_tax_needs_no_claim():
 
 
 def test_uc_defaults_no_work_allowance():
-    vs = position([claim("UC", ap_start_day=3, work_allowance=False, lcw_pending=False)], RULES, Ledger(), Y25)
+    vs = position(
+        [claim("UC", ap_start_day=3, work_allowance=False, lcw_pending=False, joint_claim=False)], RULES, Ledger(), Y25
+    )
     assert {v.family for v in vs} == {"UC_NO_WA", "UC_SURPLUS", "TAX_TRADING_ALLOWANCE"}
 
 
@@ -541,7 +556,7 @@ def test_check_covers_every_period_a_proposal_touches():
 def test_to_dict_shape():
     on = date(2025, 6, 4)
     uc = [
-        claim("UC", ap_start_day=1, work_allowance=True, housing_element=False, lcw_pending=False),
+        claim("UC", ap_start_day=1, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False),
         claim("ESA", permitted_work="higher"),
     ]
     ledger = Ledger(payments=(pay("700.5", on),), hours=(LedgerHours(on, D("3.5")),))
@@ -698,7 +713,7 @@ def test_600_payments_three_claims_is_fast():
     )
     ledger = Ledger(payments=payments)
     claims = [
-        claim("UC", ap_start_day=15, work_allowance=True, housing_element=False, lcw_pending=False),
+        claim("UC", ap_start_day=15, work_allowance=True, housing_element=False, lcw_pending=False, joint_claim=False),
         claim("CA"),
         claim("HB", disregard="couple"),
     ]

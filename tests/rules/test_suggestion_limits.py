@@ -18,7 +18,13 @@ UC_LCW = [
         "UC",
         date(2020, 1, 1),
         None,
-        {"ap_start_day": 1, "lcw_pending": True, "work_allowance": True, "housing_element": False},
+        {
+            "ap_start_day": 1,
+            "lcw_pending": True,
+            "joint_claim": False,
+            "work_allowance": True,
+            "housing_element": False,
+        },
     )
 ]
 WED = date(2025, 4, 9)  # Carer's Allowance weeks run Monday to Sunday: 7, 14, 21, 28 April 2025

@@ -171,7 +171,7 @@ def test_esa_lower_limit_split_over_three_weeks():
 
 
 def test_lcw_bar_reaching_the_level_breaks_it_so_reduce_stops_a_penny_short():
-    uc = [claim("UC", ap_start_day=1, lcw_pending=True, work_allowance=True, housing_element=False)]
+    uc = [claim("UC", ap_start_day=1, lcw_pending=True, joint_claim=False, work_allowance=True, housing_element=False)]
     ledger = Ledger(payments=(pay("800.00", date(2025, 6, 2)),))
     prop = ProposedPayment("cash", D("100.00"), date(2025, 6, 10))
     res = check(uc, RULES, ledger, [prop], [])
@@ -206,7 +206,7 @@ def test_csp_split_uses_sunday_weeks():
 
 
 def test_uc_and_carers_allowance_together_are_both_respected():
-    claims = [claim("CA"), claim("UC", ap_start_day=10, lcw_pending=True, work_allowance=False)]
+    claims = [claim("CA"), claim("UC", ap_start_day=10, lcw_pending=True, joint_claim=False, work_allowance=False)]
     ledger = Ledger(payments=(pay("780.00", date(2025, 6, 10)),))  # AP 10 June - 9 July, CA week 9-15 June
     prop = ProposedPayment("cash", D("150.00"), date(2025, 6, 18))
     res = check(claims, RULES, ledger, [prop], [])
@@ -234,8 +234,8 @@ SCENARIOS = [
     [claim("ESA", permitted_work="higher")],
     [claim("ESA", permitted_work="lower")],
     [claim("ESA", permitted_work="supported"), claim("CA")],
-    [claim("UC", ap_start_day=31, lcw_pending=True, work_allowance=True, housing_element=False)],
-    [claim("UC", ap_start_day=13, work_allowance=False, lcw_pending=False), claim("CA")],
+    [claim("UC", ap_start_day=31, lcw_pending=True, joint_claim=False, work_allowance=True, housing_element=False)],
+    [claim("UC", ap_start_day=13, work_allowance=False, lcw_pending=False, joint_claim=False), claim("CA")],
     [claim("JSA"), claim("HB", disregard="couple")],
     [claim("PC", disregard="higher"), claim("PIP")],
     [],

@@ -65,6 +65,11 @@ def test_the_engine_gives_codes_and_the_presenter_words():
             "service-user involvement (check easement: receipted expenses are ignored when the person took part as "
             "a service user).",
         ),
+        (
+            model.Remark(model.RemarkCode.PARTNER, amount=D("300.00"), period="uc_assessment_period"),
+            "The partner's earnings are included: £300.00 in this assessment period (the household's earnings "
+            "count for this benefit, not only the person's own).",
+        ),
     ],
 )
 def test_every_remark_has_words(remark, words):
@@ -73,7 +78,7 @@ def test_every_remark_has_words(remark, words):
 
 def test_every_remark_code_is_worded():
     codes = set(model.RemarkCode)
-    assert len(codes) == 11  # every code the engine can give (a new one needs words here and in wording)
+    assert len(codes) == 12  # every code the engine can give (a new one needs words here and in wording)
     for code in codes:
         text = wording.remark_text(
             model.Remark(

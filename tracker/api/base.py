@@ -20,7 +20,7 @@ from tracker.errors import Forbidden, ValidationFailed
 from tracker.extensions import db, limiter
 from tracker.people.models import Person
 from tracker.timeutil import DAY_RANGE_MESSAGE
-from tracker.vocab import MAX_ID
+from tracker.vocab import BENEFIT_INFO_ROLES, MAX_ID
 from tracker.web import api_error
 
 Row = TypeVar("Row")
@@ -225,6 +225,14 @@ def visible_person_or_404(person_id: int) -> Person:
     person = visible_person(current_api_user(), person_id)
     if person is None:
         not_found()
+    return person
+
+
+def benefits_recorder_or_404(person_id: int) -> Person:
+    """The person whose benefit information a request records: 404 if the caller may not see them,
+    then 403 unless the caller looks after people (a contributor reads their own, never writes)."""
+    person = visible_person_or_404(person_id)
+    require_role(*BENEFIT_INFO_ROLES)
     return person
 
 

@@ -8,13 +8,12 @@ from flask import jsonify, request
 from pydantic import Field
 
 from tracker.api import bp, openapi
-from tracker.api.base import current_api_user, parse_body, require_role, visible_person_or_404, writes
+from tracker.api.base import benefits_recorder_or_404, current_api_user, parse_body, visible_person_or_404, writes
 from tracker.api.schemas import DAY_SCHEMA, Strict
 from tracker.earnings import service, signing
 from tracker.earnings.files import record_response
 from tracker.errors import ValidationFailed
 from tracker.timeutil import day_arg, utcnow
-from tracker.vocab import BENEFIT_INFO_ROLES
 
 
 class EarningsImportIn(Strict):
@@ -41,8 +40,7 @@ def get_earnings_record(person_id: int):
 @bp.post("/people/<int:person_id>/earnings-records")
 @writes
 def import_earnings_record(person_id: int):
-    person = visible_person_or_404(person_id)
-    require_role(*BENEFIT_INFO_ROLES)
+    person = benefits_recorder_or_404(person_id)
     body = parse_body(EarningsImportIn)
     outcome = service.import_record(person, body.record, consent=body.consent, actor=current_api_user(), now=utcnow())
     row = outcome.row

@@ -264,6 +264,20 @@ PATHS: dict[str, dict] = {
             "The person's benefit claims (every view is audited)", errors=(401, 403, 404), params=(PERSON_ID,)
         ),
     },
+    "/people/{person_id}/partner-earnings": {
+        "post": _create(
+            "Record a partner's earnings: they count only toward household rules (UC joint claims, HB and PC"
+            " for a couple); needs consent: 409 consent_required",
+            "PartnerEarningIn",
+            errors=(401, 403, 404, 409, 422),
+            params=(PERSON_ID,),
+        ),
+        "get": operation(
+            "The partner's earnings recorded on the person, newest first (every view is audited)",
+            errors=(401, 403, 404),
+            params=(PERSON_ID,),
+        ),
+    },
     "/payments/check": {
         "post": operation(
             "What-if: verdicts and re-checked suggestions for a proposed payment; writes nothing",
@@ -405,6 +419,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.ContributionIn,
     schemas.ExpenseIn,
     schemas.OtherIncomeIn,
+    schemas.PartnerEarningIn,
     schemas.DocumentIn,
     schemas.BatchIn,
     schemas.RiskIn,

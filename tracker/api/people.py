@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify, request
@@ -9,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from tracker.api import bp
 from tracker.api.base import (
+    benefits_recorder_or_404,
     created,
     current_api_user,
     parse_body,
@@ -17,11 +19,12 @@ from tracker.api.base import (
     visible_person_or_404,
     writes,
 )
-from tracker.api.schemas import MAX_PREFERENCES, ClaimIn, ConsentIn, PersonIn, PreferenceIn
+from tracker.api.schemas import MAX_PREFERENCES, ClaimIn, ConsentIn, PartnerEarningIn, PersonIn, PreferenceIn
 from tracker.auth.access import can_see_benefits
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.people import service
+from tracker.money import money_str
+from tracker.people import household, service
 from tracker.people.models import Person
 from tracker.picks import pick
 from tracker.timeutil import today
@@ -47,6 +50,25 @@ def claim_json(c) -> dict:
         "attributes": c.attributes,
         "answers_to_confirm": list(c.answers_to_confirm or ()),
     }
+
+
+def partner_earning_json(row) -> dict:
+    return {
+        "id": row.id,
+        "person_id": row.person_id,
+        "amount": money_str(row.amount),
+        "received_on": row.received_on.isoformat(),
+        "due_on": row.due_on.isoformat() if row.due_on else None,
+        "note": row.note,
+    }
+
+
+def _benefits_reader(person_id: int) -> Person:
+    """A person whose benefit information a request reads: 404 if not visible, then 403 for finance."""
+    person = visible_person_or_404(person_id)
+    if not can_see_benefits(current_api_user(), person):
+        require_role(*BENEFIT_INFO_ROLES)
+    return person
 
 
 def _person_to_change(person_id: int) -> Person:
@@ -127,12 +149,30 @@ def post_claim(person_id: int):
     return jsonify(claim_json(claim)), 201
 
 
+def _benefits_listing(person_id: int, read: Callable[[Person, Any], list], as_json: Callable[[Any], dict]):
+    """A list of a person's benefit information (``read`` audits the view, which is committed)."""
+    rows = read(_benefits_reader(person_id), current_api_user())
+    db.session.commit()  # the audit event of this view
+    return jsonify({"items": [as_json(r) for r in rows]})
+
+
 @bp.get("/people/<int:person_id>/claims")
 def get_claims(person_id: int):
-    person = visible_person_or_404(person_id)
-    user = current_api_user()
-    if not can_see_benefits(user, person):
-        require_role(*BENEFIT_INFO_ROLES)
-    claims = service.view_benefits(person, actor=user, where="api")
-    db.session.commit()  # the audit event of this view
-    return jsonify({"items": [claim_json(c) for c in claims]})
+    return _benefits_listing(person_id, lambda p, user: service.view_benefits(p, actor=user, where="api"), claim_json)
+
+
+@bp.post("/people/<int:person_id>/partner-earnings")
+@writes
+def post_partner_earning(person_id: int):
+    """Recorded by the people who look after the person (a contributor reads their own, 403)."""
+    person = benefits_recorder_or_404(person_id)
+    row = household.record(person, parse_body(PartnerEarningIn).model_dump(), actor=current_api_user())
+    return jsonify(partner_earning_json(row)), 201
+
+
+@bp.get("/people/<int:person_id>/partner-earnings")
+def get_partner_earnings(person_id: int):
+    def read(person: Person, user) -> list:
+        return household.listed(person, actor=user, where="api partner earnings")
+
+    return _benefits_listing(person_id, read, partner_earning_json)

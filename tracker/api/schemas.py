@@ -206,6 +206,15 @@ class OtherIncomeIn(_PersonAmountIn):
     source: str = Field(min_length=1, max_length=200)
 
 
+class PartnerEarningIn(Strict):
+    """An amount the person's partner earned (household benefit rules only)."""
+
+    amount: MoneyText
+    received_on: Day
+    due_on: Day | None = None
+    note: str | None = Field(default=None, max_length=200)
+
+
 class DocumentIn(Strict):
     person_id: Id
     kind: Literal["statement", "certificate", "training_certificate"]

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
+import tracker.vocab as vocab
 from tracker.engine import coverage, dates, periods
 from tracker.engine.model import (
     PENNY,
@@ -61,7 +62,12 @@ class _Index:
             "worked": _Sorted(ledger.expenses, lambda e: e.incurred_on),
         }
         self.income = _Sorted(ledger.other_income, lambda i: i.received_on)
+        self.partner = _Sorted(ledger.partner, lambda i: i.received_on)
         self.hours = _Sorted(ledger.hours, lambda h: h.worked_on)
+
+    def partner_total(self, start: date, end: date) -> Decimal:
+        """The partner's earnings received from ``start`` to ``end``."""
+        return sum((w.amount for w in self.partner.between(start, end)), ZERO)
 
     def payments(self, rule: Rule) -> tuple[_Sorted[tuple[date, Any]], list[LedgerPayment]]:
         """The payments as the rule counts them: ``(date, payment)`` pairs in date order for those
@@ -108,11 +114,20 @@ class _Eval:
     expenses_counted: Decimal = ZERO
     #: The benefit week these earnings decide, for a rule that affects the following week.
     benefit_week: tuple[date, date] | None = None
+    #: The partner's earnings included in the totals (household rules only).
+    partner_counted: Decimal = ZERO
 
-    def totalled(self, before: Decimal, after: Decimal, expenses_counted: Decimal) -> _Eval:
-        """This period with its totals (``dataclasses.replace``, without its cost)."""
+    def totalled(self, before: Decimal, after: Decimal, counted: tuple[Decimal, Decimal]) -> _Eval:
+        """This period with its totals and the (expenses, partner's earnings) counted in them
+        (``dataclasses.replace``, without its cost)."""
         week = self.benefit_week
-        return _Eval(self.rule, self.attrs, self.anchor, self.start, self.end, before, after, expenses_counted, week)
+        expenses, partner = counted
+        return _Eval(self.rule, self.attrs, self.anchor, self.start, self.end, before, after, expenses, week, partner)
+
+    @property
+    def counts_partner(self) -> bool:
+        """The rule counts a partner's earnings, and the claim is not one a person makes alone."""
+        return self.rule.counts.partner and self.attrs.get(vocab.JOINT_CLAIM) is not False
 
 
 def _applies(rule: Rule) -> AppliesWhen:
@@ -163,7 +178,7 @@ class _Context:
         self.family_order = {name: n for n, (name, _) in enumerate(self.families)}
         self.index = _Index(ledger)
         self._select_cache: dict[tuple[int, date], _Eval | None] = {}
-        self._base_cache: dict[tuple[str, date, date], tuple[Decimal, Decimal]] = {}
+        self._base_cache: dict[tuple[str, date, date, bool], tuple[Decimal, tuple[Decimal, Decimal]]] = {}
 
     # which version, which claim, which window
 
@@ -235,14 +250,17 @@ class _Context:
 
     # totals
 
-    def base_total(self, rule: Rule, start: date, end: date) -> tuple[Decimal, Decimal]:
-        key = (rule.code, start, end)
+    def base_total(self, sel: _Eval) -> tuple[Decimal, tuple[Decimal, Decimal]]:
+        """The period's total in the ledger, and the (expenses, partner's earnings) counted in it."""
+        rule, start, end, partner = sel.rule, sel.start, sel.end, sel.counts_partner
+        key = (rule.code, start, end, partner)
         hit = self._base_cache.get(key)
         if hit is not None:
             return hit
         idx = self.index
         total = ZERO
         expenses_counted = ZERO
+        partner_counted = ZERO
         if rule.measure == "hours":
             for h in idx.hours.between(start, end):
                 total += h.hours
@@ -265,7 +283,10 @@ class _Context:
             if counts.other_income:
                 for i in idx.income.between(start, end):
                     total += i.amount
-        result = (total, expenses_counted)
+            if partner:
+                partner_counted = idx.partner_total(start, end)
+                total += partner_counted
+        result = (total, (expenses_counted, partner_counted))
         self._base_cache[key] = result
         return result
 
@@ -316,9 +337,9 @@ class _Context:
         out = []
         for key in sorted(found):
             sel = found[key]
-            before, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
+            before, counted = self.base_total(sel)
             after = before + self.extra_total(sel.rule, sel.start, sel.end, extra_payments, extra_hours)
-            out.append(sel.totalled(before, after, expenses_counted))
+            out.append(sel.totalled(before, after, counted))
         return out
 
     def covers(self, benefit: str, d_received: date, d_worked: date) -> bool:
@@ -370,8 +391,8 @@ class _Context:
             sel = self.select(fam_idx, on)
             if sel is None:
                 continue
-            total, expenses_counted = self.base_total(sel.rule, sel.start, sel.end)
-            out.append(sel.totalled(total, total, expenses_counted))
+            total, counted = self.base_total(sel)
+            out.append(sel.totalled(total, total, counted))
         return out
 
 
@@ -437,6 +458,8 @@ def _remarks(ev: _Eval, status: str, what_if: bool, taper: list[Remark]) -> tupl
     out += taper
     if ev.expenses_counted > 0:
         out.append(Remark(RemarkCode.EXPENSES, amount=ev.expenses_counted, period=rule.period))
+    if ev.partner_counted != 0:
+        out.append(Remark(RemarkCode.PARTNER, amount=ev.partner_counted, period=rule.period))
     if rule.message:
         out.append(Remark(RemarkCode.RULE_MESSAGE, text=rule.message))
     return tuple(out)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from tracker.engine import periods
 from tracker.vocab import (
@@ -90,13 +90,16 @@ class Counts:
     ``kinds``: payment kinds whose amount counts. ``training_at_value``: training counts at its
     declared benefit value. ``expenses``: ``never`` or ``unless_service_user`` (an expense counts
     unless its ``service_user_context`` is ``yes``; when it counts, the verdict says "check
-    easement"). ``other_income``: declared income from elsewhere counts.
+    easement"). ``other_income``: declared income from elsewhere counts. ``partner``: a partner's
+    earnings count too (household rules only: a claim that answers ``joint_claim`` "no" never
+    counts them).
     """
 
     kinds: frozenset[str] = frozenset({"cash", "bank_transfer", "voucher", "charity"})
     training_at_value: bool = False
     expenses: str = "unless_service_user"
     other_income: bool = True
+    partner: bool = False
 
     def __post_init__(self) -> None:
         kinds = frozenset(self.kinds)
@@ -106,6 +109,8 @@ class Counts:
         _choice(self.expenses, EXPENSE_MODES, "counts.expenses")
         if not isinstance(self.training_at_value, bool) or not isinstance(self.other_income, bool):
             raise TypeError("counts.training_at_value and counts.other_income must be true or false.")
+        if not isinstance(self.partner, bool):
+            raise TypeError("counts.partner must be true or false.")
 
     def counts_kind(self, kind: str) -> bool:
         return kind in self.kinds or (kind == "training" and self.training_at_value)
@@ -363,10 +368,20 @@ class LedgerIncome:
 
     amount: Decimal
     received_on: date
+    #: What the amount is called when it is refused.
+    WHAT: ClassVar[str] = "other income"
 
     def __post_init__(self) -> None:
-        _money(self.amount, "other income amount")
-        _date(self.received_on, "received_on")
+        _money(self.amount, f"{self.WHAT} amount")
+        _date(self.received_on, f"{self.WHAT} received_on")
+
+
+@dataclass(frozen=True)
+class LedgerPartner(LedgerIncome):
+    """Earnings of the person's partner, received on a date: household rules only (a ledger's
+    ``other_income`` refuses them, so they never count as the person's own)."""
+
+    WHAT: ClassVar[str] = "partner earnings"
 
 
 @dataclass(frozen=True)
@@ -385,6 +400,7 @@ class Ledger:
     expenses: tuple[LedgerExpense, ...] = ()
     other_income: tuple[LedgerIncome, ...] = ()
     hours: tuple[LedgerHours, ...] = ()
+    partner: tuple[LedgerPartner, ...] = ()
 
     def __post_init__(self) -> None:
         for name, cls in (
@@ -392,10 +408,11 @@ class Ledger:
             ("expenses", LedgerExpense),
             ("other_income", LedgerIncome),
             ("hours", LedgerHours),
+            ("partner", LedgerPartner),
         ):
             items = tuple(getattr(self, name))
             for item in items:
-                if not isinstance(item, cls):
+                if not isinstance(item, cls) or (name == "other_income" and isinstance(item, LedgerPartner)):
                     raise TypeError(f"ledger {name} must hold {cls.__name__} objects, not {type(item).__name__}.")
             object.__setattr__(self, name, items)
 
@@ -434,6 +451,7 @@ class RemarkCode(StrEnum):
     TAPER_ESTIMATE = "taper_estimate"  # amount: the estimated reduction; rate, limit, benefit, period
     TAPER_UNKNOWN = "taper_unknown"  # earnings above the limit reduce the benefit by an unknown amount
     EXPENSES = "expenses_counted"  # amount: expenses counted because not marked service-user
+    PARTNER = "partner_counted"  # amount: the partner's earnings included in the total
     RULE_MESSAGE = "rule_message"  # text: the rule's own sentence, shown as it is
 
 

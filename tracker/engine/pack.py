@@ -62,7 +62,7 @@ FIELDS = (
     "message",
 )
 REQUIRED = ("code", "benefit", "title", "measure", "kind", "effective_from", "confidence", "source")
-COUNTS_FIELDS = ("kinds", "training_at_value", "expenses", "other_income")
+COUNTS_FIELDS = ("kinds", "training_at_value", "expenses", "other_income", "partner")
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 
@@ -200,7 +200,9 @@ def _counts(value: object, errors: _Errors) -> Counts | None:
     if value is None:
         return Counts()
     if not isinstance(value, Mapping):
-        errors.add("counts", "Give counts as a mapping with kinds, training_at_value, expenses and other_income.")
+        errors.add(
+            "counts", "Give counts as a mapping with kinds, training_at_value, expenses, other_income and partner."
+        )
         return None
     ok = True
     for key in value:
@@ -218,13 +220,14 @@ def _counts(value: object, errors: _Errors) -> Counts | None:
             ok = False
     training = _bool(value.get("training_at_value"), "counts.training_at_value", errors, False)
     other = _bool(value.get("other_income"), "counts.other_income", errors, True)
+    partner = _bool(value.get("partner"), "counts.partner", errors, False)
     expenses = value.get("expenses", "unless_service_user")
     if expenses not in vocab.EXPENSE_MODES:
         errors.add("counts.expenses", f"Unknown value {expenses!r}. Use one of: {', '.join(vocab.EXPENSE_MODES)}.")
         ok = False
-    if not ok or errors.fields.get("counts.training_at_value") or errors.fields.get("counts.other_income"):
+    if not ok or any(errors.fields.get(f"counts.{name}") for name in ("training_at_value", "other_income", "partner")):
         return None
-    return Counts(frozenset(kinds), training, expenses, other)
+    return Counts(frozenset(kinds), training, expenses, other, partner)
 
 
 def _applies_when(value: object, benefit: str | None, errors: _Errors) -> AppliesWhen | None:
@@ -396,6 +399,11 @@ def _fields(d: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
     applies_when = _applies_when(d.get("applies_when"), benefit, errors)
     if benefit == "TAX" and applies_when is not None and applies_when.benefit != "TAX":
         errors.add("applies_when.benefit", "A TAX rule applies to everyone: use benefit TAX.")
+    if counts is not None and counts.partner and benefit not in vocab.HOUSEHOLD_BENEFITS:
+        errors.add(
+            "counts.partner",
+            "Only a household benefit counts a partner's earnings: " + ", ".join(vocab.HOUSEHOLD_BENEFITS) + ".",
+        )
     effective_from, effective_to = _dates(d, errors)
     next_uprating = _date(d, "next_uprating", errors, required=False)
     if effective_from and next_uprating and next_uprating <= effective_from:
@@ -460,6 +468,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
             "training_at_value": rule.counts.training_at_value,
             "expenses": rule.counts.expenses,
             "other_income": rule.counts.other_income,
+            "partner": rule.counts.partner,
         },
         "date_basis": rule.date_basis,
         "spread": rule.spread,

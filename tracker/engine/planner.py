@@ -352,6 +352,7 @@ class _Planner:
                 expenses=self.base.expenses,
                 other_income=self.base.other_income,
                 hours=self.base.hours + self.session_hours,
+                partner=self.base.partner,
             )
             if len(self._ledgers) > 4096:
                 self._ledgers.clear()

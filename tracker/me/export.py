@@ -23,7 +23,7 @@ from tracker.documents.models import Document
 from tracker.extensions import db
 from tracker.money import money_str
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
-from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Consent, Person, Preference
+from tracker.people.models import PREFERENCE_LABELS, BenefitClaim, Consent, PartnerEarning, Person, Preference
 from tracker.people.presenters import claim_name
 from tracker.picks import pick, plain
 from tracker.timeutil import when_text
@@ -95,6 +95,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
     ),
     "other_income": ("id", "amount", "received_on", "source", "created_at"),
+    "partner_earnings": ("id", "amount", "received_on", "due_on", "note", "created_at"),
     "documents": (
         "id",
         "kind",
@@ -140,6 +141,12 @@ CATEGORIES: tuple[tuple[str, str, str], ...] = (
         "other_income",
         "Other income you told us about",
         "Money from elsewhere that you asked us to count, so the checks are right.",
+    ),
+    (
+        "partner_earnings",
+        "Your partner's earnings",
+        "Your partner's earnings that we count for benefits assessed on your household "
+        "(a joint Universal Credit claim, Housing Benefit or Pension Credit for a couple).",
     ),
     ("documents", "Your statements and certificates", "The statements and certificates made for you."),
     (
@@ -255,6 +262,14 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
             sa.select(OtherIncome).where(OtherIncome.person_id == pid).order_by(OtherIncome.received_on, OtherIncome.id)
         )
     ]
+    out["partner_earnings"] = [
+        _plain(pick(w, COLUMNS["partner_earnings"]))
+        for w in db.session.scalars(
+            sa.select(PartnerEarning)
+            .where(PartnerEarning.person_id == pid)
+            .order_by(PartnerEarning.received_on, PartnerEarning.id)
+        )
+    ]
     out["documents"] = [
         _plain(
             {
@@ -302,6 +317,7 @@ def counts(person: Person) -> dict[str, int]:
         "payments": n(Payment, Payment.person_id),
         "expenses": n(Expense, Expense.person_id),
         "other_income": n(OtherIncome, OtherIncome.person_id),
+        "partner_earnings": n(PartnerEarning, PartnerEarning.person_id),
         "documents": n(Document, Document.person_id),
         "audit_events": n(AuditEvent, AuditEvent.person_id),
     }

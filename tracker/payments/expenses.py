@@ -19,7 +19,7 @@ from tracker.vocab import MAX_AMOUNT, SERVICE_USER_CONTEXTS
 R = TypeVar("R", Expense, OtherIncome)
 
 
-def _money(data: dict, errors: dict, name: str = "amount") -> Decimal | None:
+def positive_amount(data: dict, errors: dict, name: str = "amount") -> Decimal | None:
     """An amount above 0.00 and at most the ceiling (``vocab.MAX_AMOUNT``)."""
     try:
         value = to_decimal(data.get(name))
@@ -45,7 +45,7 @@ def _record(model: type[R], person: Person, values: dict, *, actor, action: str)
 
 def record_expense(person: Person, data: dict, *, actor) -> Expense:
     errors: dict[str, list[str]] = {}
-    amount = _money(data, errors)
+    amount = positive_amount(data, errors)
     incurred, paid = data.get("incurred_on"), data.get("paid_on")
     if not isinstance(incurred, date):
         errors["incurred_on"] = ["Enter the date of the cost, like 2025-04-07."]
@@ -73,7 +73,7 @@ def record_expense(person: Person, data: dict, *, actor) -> Expense:
 
 def record_other_income(person: Person, data: dict, *, actor) -> OtherIncome:
     errors: dict[str, list[str]] = {}
-    amount = _money(data, errors)
+    amount = positive_amount(data, errors)
     received = data.get("received_on")
     if not isinstance(received, date):
         errors["received_on"] = ["Enter the date it was received, like 2025-04-07."]

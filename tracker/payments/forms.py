@@ -288,6 +288,18 @@ class OtherIncomeForm(FlaskForm):
     source = StringField("Where it came from", validators=[Needed()])
 
 
+class PartnerEarningForm(FlaskForm):
+    """A partner's earnings, recorded on the person's benefits (household rules only)."""
+
+    amount = money_field("Amount, in pounds", required=True)
+    received_on = DayField(
+        "Date the partner received it",
+        validators=[InputRequired("Enter the date the partner received it, like 2025-04-07.")],
+    )
+    due_on = DayField("Date it was due (optional)", validators=[Optional()])
+    note = StringField("Note (optional)")
+
+
 # ---- helpers the payment and contribution pages share ---------------------------------------------
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.extensions import Model, one_of
+from tracker.money import Money
 from tracker.timeutil import utcnow
 from tracker.vocab import DOCUMENT_FORMATS, KIND_LABELS, PAYMENT_KINDS
 
@@ -117,3 +119,27 @@ class BenefitClaim(Model):
 
     def active_on(self, day: date) -> bool:
         return self.start_on <= day and (self.end_on is None or day <= self.end_on)
+
+
+class PartnerEarning(Model):
+    """Earnings of the person's partner, recorded on the person (no partner account needed).
+
+    Benefit information: they count only toward household rules (a Universal Credit joint claim,
+    Housing Benefit and Pension Credit for a couple), never toward the person's own limits.
+    """
+
+    __tablename__ = "partner_earning"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    amount: so.Mapped[Decimal] = so.mapped_column(Money())
+    received_on: so.Mapped[date]
+    due_on: so.Mapped[date | None]
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.Index("ix_partner_earning_person_received", "person_id", "received_on"),
+    )

@@ -177,3 +177,13 @@ def to_confirm_rows(claims: list[BenefitClaim]) -> list[dict]:
             }
         )
     return rows
+
+
+# ---- a partner's earnings -----------------------------------------------------------------------
+
+PARTNER_EARNING_RECORDED = (
+    "The partner's earnings have been recorded. Household benefit checks (a Universal Credit joint claim, "
+    "and Housing Benefit or Pension Credit for a couple) now count them."
+)
+PARTNER_EARNING_REMOVED = "The partner's earnings entry has been removed. Benefit checks no longer count it."
+PARTNER_EARNING_ALREADY_REMOVED = "That entry had already been removed."

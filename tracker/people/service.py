@@ -262,19 +262,18 @@ def update_claim(
 
 
 def remove_claim(claim: BenefitClaim, *, actor) -> None:
-    before = claim_snapshot(claim)
-    person_id, claim_id = claim.person_id, claim.id
-    db.session.delete(claim)
-    ledger.claims_changed(db.session, [person_id])
+    delete_audited(claim, claim_snapshot(claim), "claim.removed", actor=actor, event=ledger.claims_changed)
+
+
+def delete_audited(row, before: dict, action: str, *, actor, event=ledger.changed) -> None:
+    """Delete a row of a person's benefit information: the ledger event, then an audit event with
+    what the row said (``before``)."""
+    person_id, row_id = row.person_id, row.id
+    db.session.delete(row)
+    event(db.session, [person_id])
     db.session.flush()
     audit.record(
-        actor,
-        "claim.removed",
-        None,
-        entity_type="benefit_claim",
-        entity_id=claim_id,
-        person_id=person_id,
-        before=before,
+        actor, action, None, entity_type=type(row).__tablename__, entity_id=row_id, person_id=person_id, before=before
     )
 
 

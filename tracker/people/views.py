@@ -24,8 +24,9 @@ from tracker.contributions.service import unpaid_contributions
 from tracker.errors import Conflict, ValidationFailed
 from tracker.extensions import db
 from tracker.pages import Done
+from tracker.payments.forms import PartnerEarningForm
 from tracker.payments.queries import Filters, payments_query
-from tracker.people import bp, presenters, service
+from tracker.people import bp, household, presenters, service
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, normalise_attributes
 from tracker.people.forms import (
     ATTR_PREFIX,
@@ -83,14 +84,16 @@ def _claim_or_404(person: Person, claim_id: int) -> BenefitClaim:
     return claim
 
 
-def _was_removed(person: Person, claim_id: int) -> bool:
-    """True when this person's claim with this id was removed (so a repeated "Remove" is harmless)."""
+def _was_removed(person: Person, row_id: int, entity_type: str = "benefit_claim") -> bool:
+    """True when this person's claim (or other row) with this id was removed (so a repeated "Remove"
+    is harmless)."""
+    action = {"benefit_claim": "claim.removed", "partner_earning": "partner_earning.removed"}[entity_type]
     return (
         db.session.execute(
             sa.select(sa.func.count(AuditEvent.id)).where(
-                AuditEvent.action == "claim.removed",
-                AuditEvent.entity_type == "benefit_claim",
-                AuditEvent.entity_id == claim_id,
+                AuditEvent.action == action,
+                AuditEvent.entity_type == entity_type,
+                AuditEvent.entity_id == row_id,
                 AuditEvent.person_id == person.id,
             )
         ).scalar_one()
@@ -403,6 +406,58 @@ def remove_claim(person_id: int, claim_id: int):
     name = presenters.claim_name(claim.benefit)
     service.remove_claim(claim, actor=current_user)
     return pages.commit(_to_person(person, presenters.claim_removed(name)))
+
+
+# ---- a partner's earnings (household rules) -----------------------------------------------------
+
+
+def _partner_url(person: Person) -> str:
+    return url_for("people.partner_earnings", person_id=person.id)
+
+
+def _record_partner_earning(person: Person, form) -> Done:
+    fields = ("amount", "received_on", "due_on", "note")
+    household.record(person, {name: form[name].data for name in fields}, actor=current_user)
+    return Done(_partner_url(person), presenters.PARTNER_EARNING_RECORDED)
+
+
+@bp.route("/<int:person_id>/partner-earnings", methods=["GET", "POST"])
+@roles_required(*SELF_OR_MANAGER)
+def partner_earnings(person_id: int):
+    """The partner's earnings: listed for whoever sees the person's benefits (each view audited),
+    recorded by the people who look after them."""
+    person = _person(person_id, benefits=True)
+    can_record = current_user.role in BENEFIT_INFO_ROLES
+    if request.method == "POST" and not can_record:
+        abort(403)
+    missing = _consent_missing(person)
+    if missing and request.method == "POST":
+        return _consent_needed(person, missing, 409)
+    form = PartnerEarningForm()
+    if done := pages.posted(form, lambda: _record_partner_earning(person, form)):
+        return done
+    rows = household.listed(person, actor=current_user, where="partner earnings page")
+    pages.keep_audit()
+    ctx = {"rows": rows, "form": form, "can_record": can_record and not missing, "remove_form": EmptyForm()}
+    return _render("people/partner_earnings.html", person, **ctx), pages.status(form)
+
+
+@bp.post("/<int:person_id>/partner-earnings/<int:entry_id>/remove")
+@roles_required(*SELF_OR_MANAGER)
+def remove_partner_earning(person_id: int, entry_id: int):
+    person = _person(person_id, benefits=True)  # anyone else's: 404
+    if current_user.role not in BENEFIT_INFO_ROLES:
+        abort(403)
+    row = household.entry_of(person, entry_id)
+    if row is None and _was_removed(person, entry_id, "partner_earning"):
+        flash(presenters.PARTNER_EARNING_ALREADY_REMOVED, "info")
+        return redirect(_partner_url(person))
+    if row is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        return redirect(_partner_url(person))
+    household.remove(row, actor=current_user)
+    return pages.commit(Done(_partner_url(person), presenters.PARTNER_EARNING_REMOVED))
 
 
 def _withdraw(person: Person) -> Done:

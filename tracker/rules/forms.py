@@ -115,6 +115,7 @@ class RuleForm(FlaskForm):
     counts_training_at_value = BooleanField("Training counts at its declared value")
     counts_expenses = _pick_one("Reimbursed expenses", EXPENSES_CHOICES)
     counts_other_income = BooleanField("Income the person declared from elsewhere counts")
+    counts_partner = BooleanField("A partner's earnings count (household benefits only)")
     date_basis = _pick_one("Count money by", DATE_BASIS_CHOICES)
     notes = TextAreaField("Notes for admins", validators=[Length(max=5000)])
     source = URLField(
@@ -153,7 +154,9 @@ class RuleForm(FlaskForm):
         return changes_from(self)
 
 
-COUNTS_FIELDS = frozenset({"counts_kinds", "counts_training_at_value", "counts_expenses", "counts_other_income"})
+COUNTS_FIELDS = frozenset(
+    {"counts_kinds", "counts_training_at_value", "counts_expenses", "counts_other_income", "counts_partner"}
+)
 
 
 def changes_from(form: RuleForm, skip: set | None = None) -> dict:
@@ -213,6 +216,7 @@ def _counts(form: RuleForm) -> dict:
         "training_at_value": bool(form.counts_training_at_value.data),
         "expenses": form.counts_expenses.data or None,
         "other_income": bool(form.counts_other_income.data),
+        "partner": bool(form.counts_partner.data),
     }
 
 
@@ -246,6 +250,7 @@ def form_data(definition: dict, revision: int) -> dict:
         "counts_training_at_value": bool(counts.get("training_at_value")),
         "counts_expenses": counts.get("expenses") or "unless_service_user",
         "counts_other_income": bool(counts.get("other_income", True)),
+        "counts_partner": bool(counts.get("partner", False)),
         "date_basis": definition.get("date_basis") or "received",
         "notes": definition.get("notes") or "",
         "source": definition.get("source") or "",

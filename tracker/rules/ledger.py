@@ -19,8 +19,8 @@ benefit claims calls one of these, in the same transaction, at the place it writ
 
 The writers: ``payments.service`` (record, approve, pay, cancel, reverse), ``payments.expenses``
 (expenses, other income), ``contributions.service`` (one contribution, a session),
-``people.service`` (claims, consent withdrawn), ``imports.service`` (payments and
-contributions from a file), ``imports.batches`` (an import approved or rejected) and
+``people.service`` (claims, consent withdrawn), ``people.household`` (a partner's earnings),
+``imports.service`` (payments and contributions from a file), ``imports.batches`` (an import approved or rejected) and
 ``earnings.service`` (other income from a signed earnings record). There is no listener: a writer
 that forgets the event leaves the dashboard's order stale, and tests/test_ledger_events.py checks
 each writer.
@@ -45,7 +45,7 @@ from tracker.engine import core as engine
 from tracker.extensions import db, table_of
 from tracker.money import scaled_reader
 from tracker.payments.models import Expense, OtherIncome, Payment, counts
-from tracker.people.models import BenefitClaim, Person, Preference
+from tracker.people.models import BenefitClaim, PartnerEarning, Person, Preference
 from tracker.risks.models import RiskPosition
 from tracker.vocab import MAX_COVER_AFTER_DUE_DAYS, MAX_COVER_DAYS
 
@@ -146,7 +146,34 @@ _PAYMENTS_EXCEPT = _PAYMENTS.where(_p.id != sa.bindparam("exclude"))
 _EXPENSES = sa.select(_e.amount, _e.incurred_on, _e.paid_on, _e.service_user_context).where(
     _e.person_id == _PID, _e.paid_on.between(_START, _END)
 )
-_INCOME = sa.select(_o.amount, _o.received_on).where(_o.person_id == _PID, _o.received_on.between(_START, _END))
+_pe = PartnerEarning.__table__.c
+
+
+def _income_and_partner(person_ids, start, end):
+    """Other income and a partner's earnings in one query (``partner`` is 1 for the partner's)."""
+    return sa.union_all(
+        sa.select(_o.person_id, _o.amount, _o.received_on, sa.literal(0).label("partner")).where(
+            person_ids(_o.person_id), _o.received_on.between(start, end)
+        ),
+        sa.select(_pe.person_id, _pe.amount, _pe.received_on, sa.literal(1).label("partner")).where(
+            person_ids(_pe.person_id), _pe.received_on.between(start, end)
+        ),
+    )
+
+
+def _split_income(rows) -> dict[int, tuple[list, list]]:
+    """Rows of ``_income_and_partner`` as each person's (other income, partner's earnings)."""
+    out: dict[int, tuple[list, list]] = {}
+    for r in rows:
+        income, partner = out.setdefault(r.person_id, ([], []))
+        if r.partner:
+            partner.append(engine.LedgerPartner(amount=r.amount, received_on=r.received_on))
+        else:
+            income.append(engine.LedgerIncome(amount=r.amount, received_on=r.received_on))
+    return out
+
+
+_INCOME = _income_and_partner(lambda c: c == _PID, _START, _END)
 _HOURS = sa.select(_c.worked_on, _c.hours, _c.preparation_hours).where(
     _c.person_id == _PID, _c.worked_on.between(_START, _END)
 )
@@ -191,14 +218,16 @@ def ledger_for(
         )
         for r in run(_EXPENSES, params)
     )
-    income = tuple(engine.LedgerIncome(amount=r.amount, received_on=r.received_on) for r in run(_INCOME, params))
+    income, partner = _split_income(run(_INCOME, params)).get(person_id, ([], []))
     worked: tuple[engine.LedgerHours, ...] = ()
     if hours:
         worked = tuple(
             engine.LedgerHours(worked_on=r.worked_on, hours=r.hours + (r.preparation_hours or 0))
             for r in run(_HOURS, params)
         )
-    return engine.Ledger(payments=payments, expenses=expenses, other_income=income, hours=worked)
+    return engine.Ledger(
+        payments=payments, expenses=expenses, other_income=tuple(income), hours=worked, partner=tuple(partner)
+    )
 
 
 def person_exists(person_id: int) -> bool:
@@ -206,7 +235,8 @@ def person_exists(person_id: int) -> bool:
 
 
 def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
-    """Claims and ledgers for many people in five queries (not five per person).
+    """Claims and ledgers for many people in five queries (not five per person): other income and
+    a partner's earnings come in one.
 
     ``person_filter`` is a SQL selectable of person ids (e.g. everyone with a claim), or a list of
     ids (a page of people: the database then looks each one up by index).
@@ -227,10 +257,10 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
         claims.setdefault(r.person_id, []).append(
             engine.Claim(benefit=r.benefit, start_on=r.start_on, end_on=r.end_on, attributes=dict(r.attributes or {}))
         )
-    parts: dict[int, dict[str, list]] = {pid: {"p": [], "e": [], "o": [], "h": []} for pid in claims}
+    parts: dict[int, dict[str, list]] = {pid: {"p": [], "e": [], "o": [], "h": [], "w": []} for pid in claims}
 
     def bucket(pid):
-        return parts.setdefault(pid, {"p": [], "e": [], "o": [], "h": []})
+        return parts.setdefault(pid, {"p": [], "e": [], "o": [], "h": [], "w": []})
 
     # The biggest read in the tracker (the scan: a year and a half of everyone's payments): the
     # columns come back as plain tuples on the Core connection, and the amounts as stored integers,
@@ -277,13 +307,9 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
                 service_user_context=r.service_user_context,
             )
         )
-    o = OtherIncome.__table__.c
-    for r in db.session.execute(
-        sa.select(o.person_id, o.amount, o.received_on).where(
-            o.person_id.in_(person_filter), o.received_on.between(start, end)
-        )
-    ):
-        bucket(r.person_id)["o"].append(engine.LedgerIncome(amount=r.amount, received_on=r.received_on))
+    found_income = _split_income(db.session.execute(_income_and_partner(lambda c: c.in_(person_filter), start, end)))
+    for pid, (income, partner) in found_income.items():
+        bucket(pid)["o"], bucket(pid)["w"] = income, partner
     c = Contribution.__table__.c
     for r in db.session.execute(
         sa.select(c.person_id, c.worked_on, c.hours, c.preparation_hours).where(
@@ -298,7 +324,11 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
         out[pid] = (
             claims.get(pid, []),
             engine.Ledger(
-                payments=tuple(b["p"]), expenses=tuple(b["e"]), other_income=tuple(b["o"]), hours=tuple(b["h"])
+                payments=tuple(b["p"]),
+                expenses=tuple(b["e"]),
+                other_income=tuple(b["o"]),
+                hours=tuple(b["h"]),
+                partner=tuple(b["w"]),
             ),
         )
     return out

@@ -40,6 +40,7 @@ FIELD_LABELS = {
     "counts.training_at_value": "Training counts at its declared value",
     "counts.expenses": "Reimbursed expenses",
     "counts.other_income": "Income declared from elsewhere counts",
+    "counts.partner": "A partner's earnings count",
     "date_basis": "Count money by",
     "spread": "A payment for a period of work",
     "affects": "A week's earnings decide",

@@ -173,6 +173,7 @@ def _ledger(d: Mapping[str, Any]) -> core.Ledger:
             core.LedgerIncome(_amount(i, "amount"), _day(i, "received_on")) for i in _items(d, "other_income")
         ),
         hours=tuple(core.LedgerHours(_day(h, "worked_on"), _amount(h, "hours")) for h in _items(d, "hours")),
+        partner=tuple(core.LedgerPartner(_amount(i, "amount"), _day(i, "received_on")) for i in _items(d, "partner")),
         expenses=tuple(
             core.LedgerExpense(
                 _amount(e, "amount"),

@@ -98,6 +98,10 @@ _SENTENCES = {
         "service-user involvement (check easement: receipted expenses are ignored when the person took part "
         "as a service user)."
     ),
+    RemarkCode.PARTNER: (
+        "The partner's earnings are included: {amount} in this {period} (the household's earnings count for "
+        "this benefit, not only the person's own)."
+    ),
     RemarkCode.STALE: (
         "This figure may be out of date: it was expected to change on {day} and no newer figure is loaded. "
         "Ask an admin to load this year's figures."
