@@ -14,7 +14,9 @@ status and the kind of its rule, so that pages, the API, notifications and PDFs 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import tracker.vocab as vocab
 
@@ -35,3 +37,17 @@ def classify(status: str, *, is_taper: bool, estimated_reduction: Decimal | None
 def rank(effect: str) -> int:
     """Where the effect comes in the order, worst (0) first; an unknown code comes last."""
     return vocab.EFFECT_RANK.get(effect, len(vocab.EFFECTS))
+
+
+def of_json(v: Mapping[str, Any]) -> str:
+    """The effect of a verdict as JSON (``Verdict.to_dict``): its own, or, for a check stored before
+    verdicts carried one, worked out from its status the same way."""
+    effect = v.get("effect")
+    if effect in vocab.EFFECT_RANK:
+        return str(effect)
+    raw = v.get("estimated_reduction")
+    try:
+        reduction = None if raw is None else Decimal(str(raw))
+    except ArithmeticError:
+        reduction = None
+    return classify(str(v.get("status")), is_taper="estimated_reduction" in v, estimated_reduction=reduction)
