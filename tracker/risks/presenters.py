@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from tracker import vocab
 from tracker.engine import periods, planner
 from tracker.engine.core import Verdict
+from tracker.engine.model import RemarkCode
 from tracker.money import format_money
 from tracker.picks import pick
 from tracker.risks.dashboard import REDACTED_TITLE, Bar, Chart, Row
@@ -90,12 +91,10 @@ def benefit_choices() -> list[tuple[str, str]]:
     return [("", "Any benefit")] + [(c, vocab.BENEFIT_INFO[c].name) for c in vocab.CLAIMABLE_CODES]
 
 
-def _or_not_applicable(measure: str, value: Decimal | None) -> str:
-    return figure(measure, value) if value is not None else "Not applicable"
-
-
-def dashboard_row(row: Row) -> dict:
-    """One person's line on the dashboard, every figure in words."""
+def dashboard_row(row: Row, *, names: bool = True) -> dict:
+    """One person's line on the dashboard, every figure in words: what the worst benefit verdict
+    costs them, the rule and its period, the room left, the trading allowance apart, and under the
+    row what it means."""
     v = row.verdict
     return {
         "person_id": row.person_id,
@@ -103,17 +102,82 @@ def dashboard_row(row: Row) -> dict:
         "title": row.title,
         "hours": v.measure == "hours",
         "period": period_text(v.period_start, v.period_end),
-        "paid": _or_not_applicable(v.measure, row.paid),
-        "planned": _or_not_applicable(v.measure, row.planned),
-        "total": figure(v.measure, v.total_after),
-        "other": figure(v.measure, row.other) if row.other else "",
-        "limit": figure(v.measure, v.limit) if v.limit is not None else "No limit",
         "headroom": headroom_text(v.measure, v.headroom),
         "percent": percent_text(row.fraction),
         "status": v.status,
-        "status_word": status_word(v.status),
-        "reduction": figure(v.measure, v.estimated_reduction) if v.estimated_reduction else "",
+        "effect": v.effect,
+        "effect_word": wording.verdict_effect_text(v, names=names),
+        "explanation": row_explanation(row, names=names),
+        "tax": tax_cell(row.tax),
     }
+
+
+def _figures_text(row: Row) -> str:
+    """The total against the limit, with what makes it up."""
+    v = row.verdict
+    if v.limit is None or v.unknown:
+        return ""
+    text = f"Total {figure(v.measure, v.total_after)} against a limit of {figure(v.measure, v.limit)}"
+    parts = [f"{figure(v.measure, x)} {what}" for x, what in ((row.paid, "paid"), (row.planned, "planned")) if x]
+    if row.other:
+        parts.append(f"{figure(v.measure, row.other)} from elsewhere or expenses")
+    return f"{text} ({', '.join(parts)})." if parts else f"{text}."
+
+
+def _meaning(v: Verdict, name: str) -> str:
+    noun = "this period"
+    meanings = {
+        "stops": f"If nothing changes, {name} stops for {noun}. Move or reduce planned payments, or talk to "
+        "the person and a benefits adviser.",
+        "reduces": f"Earnings above the limit reduce {name} for {noun}: each further £1 reduces it more.",
+        "unknown": "No rule covers this claim on this date, so nothing was checked: ask an admin to load the rules.",
+        "near": "Close to the limit: another payment in this period could go over it.",
+        "within": "There is room for more payments in this period.",
+        "info": "This benefit has no earnings or hours limit: see the note under the table.",
+    }
+    return meanings.get(v.effect, "")
+
+
+def row_explanation(row: Row, *, names: bool = True) -> str:
+    """What a dashboard row means, in a sentence or two, shown under the row."""
+    v = row.verdict
+    name = vocab.BENEFIT_NAMES_INLINE.get(v.benefit, "the benefit") if names else "the benefit"
+    return " ".join(part for part in (_meaning(v, name), _figures_text(row)) if part)
+
+
+def tax_cell(v: Verdict | None) -> dict | None:
+    """The trading allowance (income tax) in a few words, apart from the benefits."""
+    if v is None or v.limit is None:
+        return None
+    return {
+        "effect": v.effect,
+        "effect_word": wording.verdict_effect_text(v),
+        "total": figure(v.measure, v.total_after),
+        "limit": figure(v.measure, v.limit),
+        "headroom": headroom_text(v.measure, v.headroom),
+    }
+
+
+def info_notes(verdicts: Iterable[Verdict], *, names: bool = True) -> list[dict]:
+    """The information-only rules (PIP, ADP) of the people on a page, once each: their title and notes.
+    For a reader who may not see benefit names, one neutral note."""
+    chosen = list(verdicts)
+    if not chosen:
+        return []
+    if not names:
+        return [
+            {
+                "title": "Benefits with no earnings limit",
+                "notes": [
+                    "Some people on this page receive a benefit with no earnings or hours limit: payments do not "
+                    "change it, but a change in what they can do may need reporting. A coordinator can say more."
+                ],
+            }
+        ]
+    return [
+        {"title": v.title, "notes": [wording.remark_text(r) for r in v.remarks if r.code == RemarkCode.RULE_MESSAGE]}
+        for v in chosen
+    ]
 
 
 # ---- a person's risk page -------------------------------------------------------------------------

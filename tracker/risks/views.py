@@ -139,8 +139,11 @@ def dashboard():
             after={"where": "risk dashboard", "people": page.total, "page": f.page, "filters": f.args},
         )
     db.session.commit()  # the audit event, and any positions worked out again and kept
-    rows = dash.Page(items=[present.dashboard_row(r) for r in page.items], total=page.total, page=page.page)
-    return _dashboard_page(form, f, rows, redact=redact, on=on)
+    rows = dash.Page(
+        items=[present.dashboard_row(r, names=not redact) for r in page.items], total=page.total, page=page.page
+    )
+    info = present.info_notes(page.info, names=not redact)
+    return _dashboard_page(form, f, rows, redact=redact, on=on, info=info)
 
 
 # ---- a person's risk page -------------------------------------------------------------------------
