@@ -77,6 +77,8 @@ def verdict_view(v: Verdict, *, names: bool = True) -> dict:
         "headroom": headroom_text(v.measure, v.headroom),
         "status": v.status,
         "status_word": status_word(v.status),
+        "effect": v.effect,
+        "effect_word": wording.verdict_effect_text(v, names=names),
         "reduction": format_money(v.estimated_reduction) if v.estimated_reduction else None,
         "notes": list(v.notes) if names else [],
         "unverified": v.confidence == "unconfirmed",

@@ -188,7 +188,8 @@ def _render_person(
         person_id=person.id,
         name=person.name,
         prefs=prefs,
-        verdicts=[present.verdict_view(v) for v in verdicts],
+        # information-only rules (PIP, ADP) once, in their own section, not in the table
+        verdicts=[present.verdict_view(v) for v in verdicts if v.effect != "info"],
         charts=[present.chart_view(c) for c in charts],
         info=[present.verdict_view(v) for v in info],
         flags=flags,
