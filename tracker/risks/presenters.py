@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from tracker import vocab
 from tracker.engine import periods, planner
@@ -242,7 +242,22 @@ class _Scale:
         return self.base - self.height * max(Decimal(0), value) / self.top
 
 
-def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str) -> dict:
+#: How wide a label's character may be at the chart's 12px font (a little more than the widest
+#: digit or capital usually drawn), and the least gap between two labels, in chart units.
+LABEL_CHAR = Decimal("7.5")
+LABEL_GAP = Decimal(8)
+
+
+def label_step(labels: Sequence[str], slot: Decimal) -> int:
+    """Label every ``n``th bar so that no two labels overlap: ``n`` is how many bar slots the
+    widest label (and a gap) needs. The table after the chart gives every period."""
+    if not labels:
+        return 1
+    widest = max(len(label) for label in labels) * LABEL_CHAR + LABEL_GAP
+    return max(1, int((widest / slot).to_integral_value(rounding=ROUND_CEILING)))
+
+
+def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str, labelled: bool = True) -> dict:
     width = slot * Decimal("0.6")
     x = LEFT + slot * i + (slot - width) / 2
     paid = max(Decimal(0), b.paid)
@@ -257,8 +272,9 @@ def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str) -> dict:
         "planned_y": _n(y_total),
         "planned_h": _n(y_paid - y_total),
         "has_planned": b.planned > 0,
-        "label": _short(b, period),
+        "label": _short(b, period) if labelled else "",
         "label_y": _n(scale.base + 18),
+        "now_y": _n(scale.base + 33),
         "over": b.status == "over",
         "mark_y": _n(y_total - 6),
         "current": b.current,
@@ -272,6 +288,9 @@ def chart_svg(c: Chart) -> dict:
     peak = max(values + [Decimal(0)])
     scale = _Scale(peak)
     slot = (W - LEFT - RIGHT) / len(c.bars)
+    # horizontal labels, thinned so that none overlaps another; the current period always has one
+    step = label_step([_short(b, c.period) for b in c.bars], slot)
+    now = next((i for i, b in enumerate(c.bars) if b.current), len(c.bars) - 1)
     # the limit as a step line (a new figure can start part-way through the chart)
     limit_segments = [
         {"x1": _n(LEFT + slot * i), "x2": _n(LEFT + slot * (i + 1)), "y": _n(scale.y(b.limit))}
@@ -286,12 +305,14 @@ def chart_svg(c: Chart) -> dict:
         "right": _n(W - RIGHT),
         "top": _n(TOP),
         "base": _n(scale.base),
-        "bars": [_svg_bar(b, i, slot, scale, c.period) for i, b in enumerate(c.bars)],
+        "bars": [_svg_bar(b, i, slot, scale, c.period, (i - now) % step == 0) for i, b in enumerate(c.bars)],
         "limits": limit_segments,
         "y_top_label": figure(c.measure, peak) if peak > 0 else "",
         "y_top": _n(scale.y(peak)),
-        "limit_label": f"{c.limit_kind.capitalize()} {figure(c.measure, last_limit)}" if last_limit is not None else "",
-        "limit_label_y": _n(scale.y(last_limit) - 6) if last_limit is not None else "0",
+        # the limit's figure goes in the legend, never on the plot where it could cover a bar or a mark
+        "limit_label": f"{c.limit_kind.capitalize()} {figure(c.measure, last_limit)}"
+        if last_limit is not None
+        else c.limit_kind.capitalize(),
         "legend_y": _n(H - 26),
         "legend_text_y": _n(H - 15),
         "legend": {
