@@ -107,3 +107,26 @@ def test_finance_reads_the_effect_without_benefit_names(client, login, people):
         assert name not in html, name
     assert "Close to the trading allowance" in html  # tax is not a benefit: it keeps its name
     assert rows(client)[0] == (people["ca_over"], "stops")
+
+
+def test_notifications_say_what_it_costs_and_a_reduction_raises_a_flag(app, login, people):
+    import sqlalchemy as sa
+
+    from tracker.extensions import db
+    from tracker.notify.models import Notification
+    from tracker.risks import service as risk_service
+    from tracker.risks.models import RiskFlag
+
+    login("coordinator")  # someone to notify
+    with app.app_context():
+        risk_service.scan(TODAY)
+        db.session.commit()
+        levels = dict(db.session.execute(sa.select(RiskFlag.person_id, RiskFlag.level)).tuples().all())
+        body = " ".join(db.session.scalars(sa.select(Notification.body)).all())
+    p = people
+    # losing Universal Credit raises a flag, as a benefit that stops does; within raises none
+    assert levels[p["uc_most"]] == levels[p["uc_less"]] == levels[p["ca_over"]] == "over"
+    assert levels[p["ca_near"]] == "near"
+    assert p["zero_limit"] not in levels and p["pip"] not in levels
+    assert "Universal Credit is reduced" in body
+    assert "Carer's Allowance stops" in body
