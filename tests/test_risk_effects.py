@@ -130,3 +130,19 @@ def test_notifications_say_what_it_costs_and_a_reduction_raises_a_flag(app, logi
     assert p["zero_limit"] not in levels and p["pip"] not in levels
     assert "Universal Credit is reduced" in body
     assert "Carer's Allowance stops" in body
+
+
+def test_the_payment_check_page_says_what_each_verdict_costs(app, client, login, people):
+    """The payment check: five columns, what each verdict costs in words, the notes under the row;
+    finance reads "the benefit" where a coordinator reads its name."""
+    form = {"kind": "cash", "amount": "100.00", "paid_on": TODAY.isoformat(), "action": "check"}
+    login("finance")
+    html = unescape(client.post(f"/payments/new?person_id={people['uc_most']}", data=form).get_data(as_text=True))
+    verdicts = re.search(r"<table class=\"responsive verdicts\">.*?</table>", html, re.S).group(0)
+    assert 'data-effect="reduces"' in verdicts
+    assert "Reduces the benefit by about £150.15" in verdicts  # £273.00 over the work allowance, 55p a pound
+    assert "Universal Credit" not in verdicts
+    header = re.search(r"<thead>(.*?)</thead>", verdicts, re.S).group(1)
+    assert len(re.findall(r"<th scope=\"col\"", header)) == 5
+    html = unescape(client.post(f"/payments/new?person_id={people['ca_near']}", data=form).get_data(as_text=True))
+    assert "Over the limit: stops the benefit for this period" in html

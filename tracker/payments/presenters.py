@@ -447,9 +447,12 @@ def check_summary(check: Mapping | None) -> str:
     verdicts = (check or {}).get("verdicts") or []
     if (check or {}).get("blocked"):
         return "Blocked: paying it all now would break a benefit rule"
-    if any(v.get("status") == "over" for v in verdicts):
+    found = {effects.of_json(v) for v in verdicts}
+    if "stops" in found:
         return "Over a limit: a warning, the payment can still be recorded"
-    if any(v.get("status") == "near" for v in verdicts):
+    if "reduces" in found:
+        return "Reduces a benefit: a warning, the payment can still be recorded"
+    if "near" in found:
         return "Close to a limit"
     return "Within the limits" if verdicts else "No benefit rule applies"
 
