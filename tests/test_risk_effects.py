@@ -146,3 +146,10 @@ def test_the_payment_check_page_says_what_each_verdict_costs(app, client, login,
     assert len(re.findall(r"<th scope=\"col\"", header)) == 5
     html = unescape(client.post(f"/payments/new?person_id={people['ca_near']}", data=form).get_data(as_text=True))
     assert "Over the limit: stops the benefit for this period" in html
+
+
+def test_a_contributor_reads_what_their_payments_cost_them(client, login, people):
+    login("contributor", person_id=people["uc_most"])
+    html = unescape(client.get(f"/me/position?on={TODAY.isoformat()}").get_data(as_text=True))
+    assert "Reduces Universal Credit by about £95.15" in html
+    assert "effect-reduces" in html
