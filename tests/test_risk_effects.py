@@ -153,3 +153,15 @@ def test_a_contributor_reads_what_their_payments_cost_them(client, login, people
     html = unescape(client.get(f"/me/position?on={TODAY.isoformat()}").get_data(as_text=True))
     assert "Reduces Universal Credit by about £95.15" in html
     assert "effect-reduces" in html
+
+
+def test_a_taper_chart_marks_the_periods_that_reduce_the_benefit(client, login, people):
+    login("coordinator")
+    html = unescape(client.get(f"/risks/people/{people['uc_most']}").get_data(as_text=True))
+    svg = re.search(r"<svg[^>]*>.*?</svg>", html, re.S).group(0)
+    assert svg.count(">Over</text>") == 1  # this assessment period, above the work allowance
+    assert "1 was over the threshold" in svg
+    figures = html[html.index("Figures for the chart") :]
+    figures = figures[: figures.index("</table>")]
+    assert "Reduces Universal Credit by about £95.15" in figures
+    assert "For information" not in figures

@@ -524,7 +524,13 @@ def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, 
     assert len(data) == 13  # the last 12 weeks and one week ahead with a planned payment
     by_start = {cells[0].split(" to ")[0]: cells for cells in data}
     assert by_start["26 May 2025"][1:5] == ["£150.00", "£0.00", "£150.00", "£196.00"]
-    assert by_start["2 June 2025"][1:6] == ["£210.00", "£0.00", "£210.00", "£196.00", "Over the limit"]
+    assert by_start["2 June 2025"][1:6] == [
+        "£210.00",
+        "£0.00",
+        "£210.00",
+        "£196.00",
+        "Over the limit: stops Carer's Allowance for this period",
+    ]
     assert by_start["9 June 2025"][0].endswith("(this week)")
     assert by_start["9 June 2025"][1:6] == ["£100.00", "£50.00", "£150.00", "£196.00", "Within the limit"]
     assert by_start["16 June 2025"][1:4] == ["£0.00", "£40.00", "£40.00"]

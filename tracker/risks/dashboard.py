@@ -222,6 +222,9 @@ class Bar:
     status: str
     current: bool = False
     ahead: bool = False
+    #: What the period's verdict costs the person (``vocab.EFFECTS``), and a taper's estimated reduction.
+    effect: str = "within"
+    reduction: Decimal | None = None
 
     @property
     def paid(self) -> Decimal:
@@ -323,6 +326,8 @@ def _bar(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger, current: bool
         status=v.status,
         current=current,
         ahead=ahead,
+        effect=v.effect,
+        reduction=v.estimated_reduction,
     )
 
 

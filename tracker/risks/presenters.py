@@ -275,7 +275,7 @@ def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str, labelled
         "label": _short(b, period) if labelled else "",
         "label_y": _n(scale.base + 18),
         "now_y": _n(scale.base + 33),
-        "over": b.status == "over",
+        "over": b.effect in ("stops", "reduces"),  # over a limit, or above a taper's threshold
         "mark_y": _n(y_total - 6),
         "current": b.current,
         "ahead": b.ahead,
@@ -331,7 +331,7 @@ def chart_svg(c: Chart) -> dict:
 def chart_summary(c: Chart) -> str:
     """A plain-English description of the chart, for its <desc>."""
     noun = wording.period_noun(c.period)
-    over = [b for b in c.bars if b.status == "over"]
+    over = [b for b in c.bars if b.effect in ("stops", "reduces")]
     highest = max(c.bars, key=lambda b: b.total)
     parts = [f"{len(c.bars)} {noun}s, from {day_text(c.bars[0].start)} to {day_text(c.bars[-1].end)}."]
     parts.append(
@@ -348,10 +348,11 @@ def chart_summary(c: Chart) -> str:
     return " ".join(parts)
 
 
-def _bar_view(b: Bar) -> dict:
+def _bar_view(b: Bar, benefit: str) -> dict:
     return {
-        **pick(b, ("start", "end", "paid", "planned", "total", "limit", "status")),
+        **pick(b, ("start", "end", "paid", "planned", "total", "limit", "status", "effect")),
         "status_word": status_word(b.status),
+        "effect_word": wording.effect_text(b.effect, benefit, b.reduction),
         **pick(b, ("current", "ahead")),
     }
 
@@ -362,7 +363,7 @@ def chart_view(c: Chart) -> dict:
         **pick(c, ("family", "title", "benefit", "measure")),
         "noun": wording.period_noun(c.period),
         "limit_kind": c.limit_kind,
-        "bars": [_bar_view(b) for b in c.bars],
+        "bars": [_bar_view(b, c.benefit) for b in c.bars],
         "svg": chart_svg(c),
         "summary": chart_summary(c),
     }
