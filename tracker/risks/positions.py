@@ -100,16 +100,18 @@ class Ranked(NamedTuple):
     effect: str
 
 
-def _ranked(pid: int, name: str, status: str, effect: str, room: Decimal | None) -> Ranked:
+def _ranked(pid: int, name: str, status: str, effect: str | None, room: Decimal | str | None) -> Ranked:
+    """A place in the order, from a verdict or a kept row (whose room is decimal text)."""
+    room = None if room is None else Decimal(room)
     return Ranked(
-        effects.rank(effect),
+        effects.rank(effect or ""),
         room is None,
         room if room is not None else ZERO,
         name.casefold(),
         pid,
         name,
         status,
-        effect,
+        effect or "",
     )
 
 
@@ -146,7 +148,7 @@ def ranked(who, on: date, benefit: str | None = None) -> list[Ranked]:
             stale[pid] = version
             names[pid] = name
         elif status is not None:
-            out.append(_ranked(pid, name, status, effect or "", None if room is None else Decimal(room)))
+            out.append(_ranked(pid, name, status, effect, room))
     if stale:
         found = work_out(stale, on, key, who=who)
         for pid, verdicts in found.items():
