@@ -79,6 +79,10 @@ def test_the_dashboard_orders_people_by_what_it_costs_them(client, login, people
         (p["uc_less"], "reduces"),
         (p["zero_limit"], "within"),
     ]
+    # the filter by what it costs reads the kept positions too
+    assert rows(client, "/risks/?effect=reduces") == [(p["uc_most"], "reduces"), (p["uc_less"], "reduces")]
+    assert rows(client, "/risks/?effect=info&benefit=PIP") == [(p["pip"], "info"), (p["pip_too"], "info")]
+    assert client.get("/risks/?effect=awful").status_code == 422
     # the order comes from kept positions the first view wrote: the next view agrees
     assert rows(client) == rows(client)
 

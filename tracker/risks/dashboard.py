@@ -100,6 +100,7 @@ class Page:
 class Filters:
     benefit: str | None = None
     status: str | None = None
+    effect: str | None = None
     activity_id: int | None = None
     page: int = 1
     args: dict = field(default_factory=dict)
@@ -133,6 +134,8 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
     order = kept.ranked(who, on, f.benefit)
     if f.status:
         order = [r for r in order if r.status == f.status]
+    if f.effect:
+        order = [r for r in order if r.effect == f.effect]
     start = (f.page - 1) * PER_PAGE
     chosen = order[start : start + PER_PAGE]
     loaded = ledger.bulk_for([r.person_id for r in chosen], on) if chosen else {}
