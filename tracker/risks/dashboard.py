@@ -131,11 +131,11 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
     again only the people whose records changed); the page's rows are worked out afresh by the
     engine from their ledgers, so every figure shown is current."""
     who = people_with_claims(f.benefit, f.activity_id)
-    order = kept.ranked(who, on, f.benefit)
-    if f.status:
-        order = [r for r in order if r.status == f.status]
-    if f.effect:
-        order = [r for r in order if r.effect == f.effect]
+    order = [
+        r
+        for r in kept.ranked(who, on, f.benefit)
+        if f.status in (None, r.status) and f.effect in (None, r.effect)  # the filters by result and by cost
+    ]
     start = (f.page - 1) * PER_PAGE
     chosen = order[start : start + PER_PAGE]
     loaded = ledger.bulk_for([r.person_id for r in chosen], on) if chosen else {}
@@ -152,10 +152,15 @@ def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
         if row is None:  # changed in the last moment: gone from this benefit's list
             continue
         rows.append(row)
-        for v in verdicts:
-            if v.effect == "info" and (f.benefit is None or v.benefit == f.benefit):
-                info.setdefault(v.family, v)
+        _information_only(verdicts, f.benefit, info)
     return Page(items=rows, total=len(order), page=f.page, info=list(info.values()))
+
+
+def _information_only(verdicts: list, benefit: str | None, found: dict[str, engine.Verdict]) -> None:
+    """Add the information-only verdicts (PIP, ADP) of the benefit chosen to ``found``, once per rule family."""
+    for v in verdicts:
+        if v.effect == "info" and benefit in (None, v.benefit):
+            found.setdefault(v.family, v)
 
 
 def _row(
