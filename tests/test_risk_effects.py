@@ -169,3 +169,4 @@ def test_a_taper_chart_marks_the_periods_that_reduce_the_benefit(client, login, 
     figures = figures[: figures.index("</table>")]
     assert "Reduces Universal Credit by about £95.15" in figures
     assert "For information" not in figures
+    assert figures.count('<th scope="col"') == 5  # the threshold under the total: five columns

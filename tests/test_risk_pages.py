@@ -523,23 +523,23 @@ def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, 
     data = [cells for _, cells in rows][1:]
     assert len(data) == 13  # the last 12 weeks and one week ahead with a planned payment
     by_start = {cells[0].split(" to ")[0]: cells for cells in data}
-    assert by_start["26 May 2025"][1:5] == ["£150.00", "£0.00", "£150.00", "£196.00"]
-    assert by_start["2 June 2025"][1:6] == [
+    # five columns: the limit under the total (issue 13: at most five columns)
+    assert by_start["26 May 2025"][1:4] == ["£150.00", "£0.00", "£150.00Limit: £196.00"]
+    assert by_start["2 June 2025"][1:5] == [
         "£210.00",
         "£0.00",
-        "£210.00",
-        "£196.00",
+        "£210.00Limit: £196.00",
         "Over the limit: stops Carer's Allowance for this period",
     ]
     assert by_start["9 June 2025"][0].endswith("(this week)")
-    assert by_start["9 June 2025"][1:6] == ["£100.00", "£50.00", "£150.00", "£196.00", "Within the limit"]
-    assert by_start["16 June 2025"][1:4] == ["£0.00", "£40.00", "£40.00"]
+    assert by_start["9 June 2025"][1:5] == ["£100.00", "£50.00", "£150.00Limit: £196.00", "Within the limit"]
+    assert by_start["16 June 2025"][1:4] == ["£0.00", "£40.00", "£40.00Limit: £196.00"]
     # the same totals as the engine
     with app.app_context():
         for start, cells in by_start.items():
             d = datetime.strptime(start, "%d %B %Y").date()
             [v] = [v for v in checks.position(pid, d) if v.family == "CA_EARN"]
-            assert cells[3] == present.figure("earnings", v.total_after)
+            assert cells[3].startswith(present.figure("earnings", v.total_after) + "Limit: ")
     # the bars of the SVG: one "Over" mark, for the week over
     assert svg.count(">Over</text>") == 1
     assert "Their choices, most preferred first" in html and "Training (in kind): a course" in html
