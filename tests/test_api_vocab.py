@@ -19,6 +19,8 @@ def test_openapi_enums_are_the_vocabulary():
     verdict = schemas_["Verdict"]["properties"]
     assert verdict["status"]["enum"] == list(vocab.VERDICT_STATUSES)
     assert verdict["severity"]["enum"] == list(vocab.SEVERITIES)
+    assert verdict["effect"]["enum"] == list(vocab.EFFECTS)
+    assert "effect" in schemas_["Verdict"]["required"]
     assert verdict["confidence"]["enum"] == [*vocab.CONFIDENCES, None]  # null: an "unknown" verdict has no figure
     risk_status = next(p for p in doc["paths"]["/risks"]["get"]["parameters"] if p["name"] == "status")
     assert risk_status["schema"]["enum"] == list(vocab.FLAG_STATUSES)

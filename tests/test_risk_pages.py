@@ -24,7 +24,7 @@ from tracker.risks import presenters as present
 from tracker.risks import service as risk_service
 from tracker.risks import views
 from tracker.risks.models import RiskFlag
-from tracker.rules import checks, ledger
+from tracker.rules import checks, ledger, wording
 from tracker.rules.checks import NOTICE
 
 TODAY = date(2025, 6, 11)  # a Wednesday; the Carer's Allowance week runs 9 to 15 June 2025
@@ -124,7 +124,7 @@ def _dashboard_rows(html):
         return []
     rows = table(html, "least room left first")
     return [
-        (int(a["data-person-id"]), a["class"].replace("verdict-", ""), cells)
+        (int(a["data-person-id"]), a["class"].split()[0].replace("verdict-", ""), cells)
         for a, cells in rows
         if "data-person-id" in a
     ]
@@ -141,23 +141,24 @@ def test_dashboard_matches_the_engine(app, client, login, rules, fixed_today):
     with app.app_context():
         with_claims = set(db.session.scalars(sa.select(BenefitClaim.person_id).distinct()))
         assert {pid for pid, _, _ in rows} == with_claims
-        expected = []
+        expected, effects_seen = [], set()
         for pid, status, cells in rows:
             worst = dash.worst(checks.position(pid, TODAY))
             assert status == worst.status, (pid, cells)
-            assert cells[1].startswith(worst.title)
-            assert cells[2] == present.period_text(worst.period_start, worst.period_end)
-            room = (
-                f"None: {present.figure(worst.measure, -worst.headroom)} over"
-                if worst.headroom < 0
-                else present.figure(worst.measure, worst.headroom)
-            )
-            assert cells[7].startswith(room), (cells, room)
-            assert cells[5].startswith(present.figure(worst.measure, worst.total_after))
+            assert len(cells) == 5  # issue 13: at most five columns, the explanation under the row
+            assert cells[1] == wording.verdict_effect_text(worst), (pid, cells)
+            assert cells[2].startswith(worst.title)
+            assert cells[2].endswith(present.period_text(worst.period_start, worst.period_end))
+            room = present.headroom_text(worst.measure, worst.headroom)
+            assert cells[3].startswith(room), (cells, room)
+            # the trading allowance is shown apart: the worst only with no benefit verdict today
+            assert worst.benefit != "TAX" or {v.benefit for v in checks.position(pid, TODAY)} == {"TAX"}
             expected.append(dash.verdict_key(worst))
-    # least room first (worst result first, then the smallest fraction of the limit left)
+            effects_seen.add(worst.effect)
+    # worst effect first, then the smallest fraction of the limit left
     assert expected == sorted(expected)
-    assert any(status in ("near", "over") for _, status, _ in rows)  # the demo puts a few people near a limit
+    # the demo puts a few people near a limit or over one (a taper over it reduces the benefit)
+    assert effects_seen & {"stops", "reduces", "near"}, effects_seen
     # The next view reads the order from the positions the first one kept: the same rows, in the same order.
     with app.app_context():
         from tracker.risks.models import RiskPosition
@@ -195,9 +196,11 @@ def test_planned_is_shown_apart_from_paid(app, client, login, rules, make_person
     login("coordinator")
     [(row_pid, status, cells)] = _dashboard_rows(text(client.get("/risks/")))
     assert row_pid == pid and status == "near"
-    assert cells[1].startswith("Carer's Allowance earnings limit")
-    assert cells[3:6] == ["£100.00", "£80.00", "£180.00"]
-    assert cells[6] == "£196.00" and cells[7].startswith("£16.00")
+    assert cells[2].startswith("Carer's Allowance earnings limit")
+    assert cells[3].startswith("£16.00")
+    # under the row: the total against the limit, planned apart from paid
+    html = text(client.get("/risks/"))
+    assert "Total £180.00 against a limit of £196.00 (£100.00 paid, £80.00 planned)." in html
 
 
 def test_dashboard_filters(app, client, login, rules, make_person, fixed_today):
@@ -222,7 +225,7 @@ def test_dashboard_filters(app, client, login, rules, make_person, fixed_today):
     assert set(ids("/risks/?benefit=CA")) == {carer, over}
     assert ids("/risks/?benefit=ESA") == [esa]
     esa_rows = _dashboard_rows(text(client.get("/risks/?benefit=ESA")))
-    assert esa_rows[0][2][1].startswith("ESA")
+    assert esa_rows[0][2][2].startswith("ESA")
     assert ids(f"/risks/?activity={act_id}") == [esa]
     assert ids(f"/risks/?activity={act_id}&benefit=CA") == []
     assert "No one matches these filters" in text(client.get("/risks/?status=info"))
@@ -272,7 +275,7 @@ def test_finance_sees_no_benefit_names(app, client, login, rules, make_person, f
     html = text(resp)
     rows = _dashboard_rows(html)
     assert len(rows) == 2
-    assert all(cells[1] == "A benefit rule" for _, _, cells in rows)
+    assert all(cells[2].startswith("A benefit rule") for _, _, cells in rows)
     with app.app_context():
         from tracker.rules import service as rules_service
 
@@ -525,17 +528,23 @@ def test_person_page_has_a_chart_and_a_table_with_the_same_numbers(app, client, 
     data = [cells for _, cells in rows][1:]
     assert len(data) == 13  # the last 12 weeks and one week ahead with a planned payment
     by_start = {cells[0].split(" to ")[0]: cells for cells in data}
-    assert by_start["26 May 2025"][1:5] == ["£150.00", "£0.00", "£150.00", "£196.00"]
-    assert by_start["2 June 2025"][1:6] == ["£210.00", "£0.00", "£210.00", "£196.00", "Over the limit"]
+    # five columns: the limit under the total (issue 13: at most five columns)
+    assert by_start["26 May 2025"][1:4] == ["£150.00", "£0.00", "£150.00Limit: £196.00"]
+    assert by_start["2 June 2025"][1:5] == [
+        "£210.00",
+        "£0.00",
+        "£210.00Limit: £196.00",
+        "Over the limit: stops Carer's Allowance for this period",
+    ]
     assert by_start["9 June 2025"][0].endswith("(this week)")
-    assert by_start["9 June 2025"][1:6] == ["£100.00", "£50.00", "£150.00", "£196.00", "Within the limit"]
-    assert by_start["16 June 2025"][1:4] == ["£0.00", "£40.00", "£40.00"]
+    assert by_start["9 June 2025"][1:5] == ["£100.00", "£50.00", "£150.00Limit: £196.00", "Within the limit"]
+    assert by_start["16 June 2025"][1:4] == ["£0.00", "£40.00", "£40.00Limit: £196.00"]
     # the same totals as the engine
     with app.app_context():
         for start, cells in by_start.items():
             d = datetime.strptime(start, "%d %B %Y").date()
             [v] = [v for v in checks.position(pid, d) if v.family == "CA_EARN"]
-            assert cells[3] == present.figure("earnings", v.total_after)
+            assert cells[3].startswith(present.figure("earnings", v.total_after) + "Limit: ")
     # the bars of the SVG: one "Over" mark, for the week over
     assert svg.count(">Over</text>") == 1
     assert "Their choices, most preferred first" in html and "Training (in kind): a course" in html

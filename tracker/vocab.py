@@ -353,6 +353,17 @@ VERDICT_STATUS_WORDS = {
 }
 VERDICT_STATUSES = tuple(VERDICT_STATUS_WORDS)
 
+#: What a verdict costs the person (``Verdict.effect``), worst first: the benefit stops for the
+#: period (a cliff edge is over), it is reduced (a taper with a reduction above zero), nothing was
+#: checked (no rule covers the claim), close to a limit, within it, or information only. Pages,
+#: the API, notifications and PDFs order and word verdicts by this one class
+#: (``tracker.rules.wording.effect_text``).
+EFFECTS = ("stops", "reduces", "unknown", "near", "within", "info")
+#: The order of the effects: a lower number is worse.
+EFFECT_RANK = {code: rank for rank, code in enumerate(EFFECTS)}
+#: The effects that cost the person money or leave them unprotected.
+HARMFUL_EFFECTS = ("stops", "reduces", "unknown")
+
 RULE_STATUSES = ("active", "superseded", "retired")
 RULE_STATUS_WORDS = {"active": "In use", "superseded": "Replaced by a later revision", "retired": "Retired"}
 

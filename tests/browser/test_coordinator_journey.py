@@ -89,17 +89,18 @@ def test_coordinator_dashboard_person_plan_and_use_it(page, live_app, rules, mak
     page.wait_for_url(re.compile(r"/risks/?$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Benefit rule risks"
     table = page.get_by_role("table", name=re.compile(r"least room left first"))
-    rows = table.locator("tbody tr")
+    rows = table.locator("tbody tr[data-person-id]")
     assert rows.count() == 3, table.inner_text()
     first = rows.first
     assert first.get_by_role("rowheader").inner_text().startswith(NEAR), table.inner_text()
     cells = {c.get_attribute("data-label"): " ".join(c.inner_text().split()) for c in first.get_by_role("cell").all()}
-    assert cells["Closest rule"] == "Carer's Allowance earnings limit", cells
-    assert cells["Paid"] == format_money(s["paid"]), cells
-    assert cells["Limit"] == format_money(s["limit"]), cells
+    assert cells["Closest benefit rule"].startswith("Carer's Allowance earnings limit"), cells
     assert cells["Room left"].startswith(format_money(HEADROOM)), cells
     assert "of the limit left" in cells["Room left"], cells
-    assert cells["Result"] == "Close to the limit", cells
+    assert cells["What it costs"] == "Close to the limit", cells
+    # under the row: what it means, with the total against the limit and what was paid
+    explanation = " ".join(table.locator("tr.row-explanation").first.inner_text().split())
+    assert f"against a limit of {format_money(s['limit'])} ({format_money(s['paid'])} paid" in explanation
     order = [" ".join(r.get_by_role("rowheader").text_content().split()) for r in rows.all()]
     assert order == [f"{n}, risk page" for n in (NEAR, SOME, NONE)], order
     assert_accessible(page, "the risk dashboard")

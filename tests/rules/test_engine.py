@@ -576,6 +576,7 @@ def test_to_dict_shape():
         "limit": "684.00",
         "headroom": "-26.50",
         "status": "info",
+        "effect": "reduces",
         "severity": "warn",
         "confidence": "confirmed",
         "source": "https://askcpag.org.uk/?id=-267269",
@@ -673,6 +674,7 @@ ENGINE_MODULES = (
     "coverage.py",
     "pack.py",
     "planner.py",
+    "effects.py",
 )
 
 

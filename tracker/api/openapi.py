@@ -15,6 +15,7 @@ from tracker.api.schemas import DAY_SCHEMA
 from tracker.vocab import (
     CONFIDENCES,
     DATE_BASES,
+    EFFECTS,
     FLAG_STATUSES,
     MAX_ID,
     MAX_PAGE,
@@ -441,6 +442,7 @@ VERDICT = {
         "limit",
         "headroom",
         "status",
+        "effect",
         "severity",
         "confidence",
         "source",
@@ -463,6 +465,15 @@ VERDICT = {
         "limit": {"type": ["string", "null"]},
         "headroom": {"type": ["string", "null"]},
         "status": {"enum": list(VERDICT_STATUSES)},
+        "effect": {
+            "enum": list(EFFECTS),
+            "description": (
+                "What the verdict costs the person, worst first: stops (the benefit stops for the period: "
+                "a cliff edge is over; for the trading allowance, tax may be due), reduces (a taper with an "
+                "estimated reduction above zero), unknown (not checked), near (close to a limit), within, "
+                "info (information only)."
+            ),
+        },
         "severity": {"enum": list(SEVERITIES)},
         "confidence": {"enum": [*CONFIDENCES, None]},
         "source": {"type": ["string", "null"]},

@@ -130,7 +130,7 @@ def person_position(person_id: int):
 @bp.get("/payments/<int:payment_id>")
 def get_payment(payment_id: int):
     payment = own_row_or_404(Payment, payment_id)
-    check = _shown(payment.check_snapshot, payment.person_id, "payment api", payment)
+    check = _shown(checks.with_effects(payment.check_snapshot), payment.person_id, "payment api", payment)
     _keep_view_audit()
     return jsonify({**payment_json(payment), "check": check})
 

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from tracker.engine import periods
+from tracker.engine import effects, periods
 from tracker.vocab import (
     AFFECTS,
     BENEFITS,
@@ -511,6 +511,11 @@ class Verdict:
         return self.status == "unknown"
 
     @property
+    def effect(self) -> str:
+        """What the verdict costs the person (``vocab.EFFECTS``): see ``tracker.engine.effects``."""
+        return effects.classify(self.status, is_taper=self.is_taper, estimated_reduction=self.estimated_reduction)
+
+    @property
     def blocks(self) -> bool:
         """Recording needs an override: a blocking rule is broken, or nothing was checked."""
         return self.severity == "block" and self.status in ("over", "unknown")
@@ -528,6 +533,7 @@ class Verdict:
             "limit": money_str(self.limit),
             "headroom": money_str(self.headroom),
             "status": self.status,
+            "effect": self.effect,
             "severity": self.severity,
             "confidence": self.confidence,
             "source": self.source,

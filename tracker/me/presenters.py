@@ -9,6 +9,7 @@ from decimal import Decimal
 from tracker.contributions.models import Contribution
 from tracker.money import format_money
 from tracker.payments.models import Payment
+from tracker.rules import wording
 from tracker.timeutil import day_text
 from tracker.vocab import BENEFIT_INFO, BENEFITS, KIND_LABELS_FOR_YOU, VERDICT_STATUS_WORDS
 
@@ -230,6 +231,8 @@ def verdict_view(v) -> dict:
         "over_by": over_by,
         "status": v.status,
         "status_word": VERDICT_STATUS_WORDS.get(v.status, v.status),
+        "effect": v.effect,
+        "effect_word": wording.verdict_effect_text(v),
         "unverified": v.confidence == "unconfirmed",
         "derived": v.confidence == "derived",
         "is_taper": v.is_taper,

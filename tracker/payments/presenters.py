@@ -20,6 +20,7 @@ from wtforms import Form
 from tracker import pages, timeutil
 from tracker.auth.access import visible_person_or_404
 from tracker.contributions.models import Contribution
+from tracker.engine import effects
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.money import ZERO, format_money
@@ -27,7 +28,7 @@ from tracker.payments import queries, service
 from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, list_filters, suggestion_fields
 from tracker.payments.models import Payment
 from tracker.people.models import Person
-from tracker.rules import redaction
+from tracker.rules import redaction, wording
 from tracker.vocab import KIND_LABELS, NON_MONEY_KINDS, VERDICT_STATUS_WORDS, benefit_name
 
 CHANGED = (
@@ -300,6 +301,8 @@ def verdict_row(v: Mapping, *, names: bool = True) -> dict:
         "headroom": _headroom_text(measure, v.get("headroom")),
         "status": status,
         "status_word": VERDICT_STATUS_WORDS.get(str(status), str(status)),
+        "effect": effects.of_json(v),
+        "effect_word": wording.json_effect_text(v if names else redaction.verdict(v)),
         "blocks": status in ("over", "unknown") and v.get("severity") == "block",
         "warns": status == "over" and v.get("severity") != "block",
         "unverified": v.get("confidence") == "unconfirmed",
@@ -444,9 +447,12 @@ def check_summary(check: Mapping | None) -> str:
     verdicts = (check or {}).get("verdicts") or []
     if (check or {}).get("blocked"):
         return "Blocked: paying it all now would break a benefit rule"
-    if any(v.get("status") == "over" for v in verdicts):
+    found = {effects.of_json(v) for v in verdicts}
+    if "stops" in found:
         return "Over a limit: a warning, the payment can still be recorded"
-    if any(v.get("status") == "near" for v in verdicts):
+    if "reduces" in found:
+        return "Reduces a benefit: a warning, the payment can still be recorded"
+    if "near" in found:
         return "Close to a limit"
     return "Within the limits" if verdicts else "No benefit rule applies"
 

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from tracker import vocab
 from tracker.contributions.models import Activity, Contribution
 from tracker.engine import core as engine
 from tracker.engine import dates as engine_dates
@@ -53,10 +54,16 @@ class Row:
     planned: Decimal | None = None
     paid: Decimal | None = None
     other: Decimal | None = None
+    #: The trading allowance (income tax), shown apart so it never hides a benefit risk.
+    tax: engine.Verdict | None = None
 
     @property
     def status(self) -> str:
         return self.verdict.status
+
+    @property
+    def effect(self) -> str:
+        return self.verdict.effect
 
 
 @dataclass
@@ -65,6 +72,8 @@ class Page:
     total: int
     page: int
     per_page: int = PER_PAGE
+    #: The information-only verdicts (PIP, ADP) of the people on the page, once per rule family.
+    info: list = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -91,6 +100,7 @@ class Page:
 class Filters:
     benefit: str | None = None
     status: str | None = None
+    effect: str | None = None
     activity_id: int | None = None
     page: int = 1
     args: dict = field(default_factory=dict)
@@ -114,42 +124,67 @@ def activity_choices() -> list[tuple[str, str]]:
 
 
 def dashboard_rows(on: date, f: Filters, *, redact: bool) -> Page:
-    """Everyone with a claim, each with their worst verdict today, least room first; one page of them.
+    """Everyone with a claim, each with their worst benefit verdict today (the trading allowance
+    apart), the worst effect first, then the least room; one page of them.
 
     The order comes from the kept positions (``positions.ranked``: one query, plus working out
     again only the people whose records changed); the page's rows are worked out afresh by the
     engine from their ledgers, so every figure shown is current."""
     who = people_with_claims(f.benefit, f.activity_id)
-    order = kept.ranked(who, on, f.benefit)
-    if f.status:
-        order = [r for r in order if r.status == f.status]
+    order = [
+        r
+        for r in kept.ranked(who, on, f.benefit)
+        if f.status in (None, r.status) and f.effect in (None, r.effect)  # the filters by result and by cost
+    ]
     start = (f.page - 1) * PER_PAGE
     chosen = order[start : start + PER_PAGE]
     loaded = ledger.bulk_for([r.person_id for r in chosen], on) if chosen else {}
     rules = [rule for _, rule in rules_service.active_rules()]
     by_code = {rule.code: rule for rule in rules}
     rows: list[Row] = []
+    info: dict[str, engine.Verdict] = {}
     for r in chosen:
         claims, led = loaded.get(r.person_id, ([], None))
         if led is None:  # no ledger read for them: changed in the last moment
             continue
-        v = worst(engine.position(claims, rules, led, on), f.benefit)
-        if v is None:  # changed in the last moment: gone from this benefit's list
+        verdicts = engine.position(claims, rules, led, on)
+        row = _row(r, verdicts, f.benefit, by_code, led, redact=redact)
+        if row is None:  # changed in the last moment: gone from this benefit's list
             continue
-        row = Row(
-            person_id=r.person_id,
-            name=r.name,
-            verdict=v,
-            title=REDACTED_TITLE if redact else v.title,
-            fraction=headroom_fraction(v),
-        )
-        rule = by_code.get(v.rule)
-        if v.measure == "earnings" and v.limit is not None and rule is not None:
-            # The rest of the total is income from elsewhere and expenses.
-            row.planned, row.paid = planned_and_paid(v, rule, led)
-            row.other = v.total_after - row.planned - row.paid
         rows.append(row)
-    return Page(items=rows, total=len(order), page=f.page)
+        _information_only(verdicts, f.benefit, info)
+    return Page(items=rows, total=len(order), page=f.page, info=list(info.values()))
+
+
+def _information_only(verdicts: list, benefit: str | None, found: dict[str, engine.Verdict]) -> None:
+    """Add the information-only verdicts (PIP, ADP) of the benefit chosen to ``found``, once per rule family."""
+    for v in verdicts:
+        if v.effect == "info" and benefit in (None, v.benefit):
+            found.setdefault(v.family, v)
+
+
+def _row(
+    r: kept.Ranked, verdicts: list, benefit: str | None, by_code: dict, led: engine.Ledger, *, redact: bool
+) -> Row | None:
+    """A person's line: their worst benefit verdict (for the benefit chosen), and the trading
+    allowance apart."""
+    v = worst(verdicts, benefit)
+    if v is None:
+        return None
+    row = Row(
+        person_id=r.person_id,
+        name=r.name,
+        verdict=v,
+        title=REDACTED_TITLE if redact else v.title,
+        fraction=headroom_fraction(v),
+        tax=next((t for t in verdicts if t.benefit == vocab.TAX), None) if benefit != vocab.TAX else None,
+    )
+    rule = by_code.get(v.rule)
+    if v.measure == "earnings" and v.limit is not None and rule is not None:
+        # The rest of the total is income from elsewhere and expenses.
+        row.planned, row.paid = planned_and_paid(v, rule, led)
+        row.other = v.total_after - row.planned - row.paid
+    return row
 
 
 def planned_and_paid(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger) -> tuple[Decimal, Decimal]:
@@ -195,6 +230,9 @@ class Bar:
     status: str
     current: bool = False
     ahead: bool = False
+    #: What the period's verdict costs the person (``vocab.EFFECTS``), and a taper's estimated reduction.
+    effect: str = "within"
+    reduction: Decimal | None = None
 
     @property
     def paid(self) -> Decimal:
@@ -296,6 +334,8 @@ def _bar(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger, current: bool
         status=v.status,
         current=current,
         ahead=ahead,
+        effect=v.effect,
+        reduction=v.estimated_reduction,
     )
 
 

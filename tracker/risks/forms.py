@@ -20,7 +20,8 @@ from tracker.pages import parse_id
 from tracker.payments.forms import posted_rows
 from tracker.people.forms import Needed, PlainDateField, select_choices
 from tracker.risks.dashboard import Filters
-from tracker.vocab import CLAIMABLE_CODES, MAX_AMOUNT, MAX_PAGE, VERDICT_STATUS_WORDS
+from tracker.rules.wording import EFFECT_LABELS
+from tracker.vocab import CLAIMABLE_CODES, EFFECTS, MAX_AMOUNT, MAX_PAGE, VERDICT_STATUS_WORDS
 
 MAX_NOTE = 2000
 PLAN_ROWS = 6
@@ -32,6 +33,8 @@ MAX_SESSION_HOURS = Decimal(24)
 STATUS_CHOICES = (("", "Any result"),) + tuple(
     (code, VERDICT_STATUS_WORDS[code]) for code in ("over", "near", "ok", "info")
 )
+#: The dashboard's filter by what the worst verdict costs (``vocab.EFFECTS``), worst first.
+EFFECT_CHOICES = (("", "Anything"),) + tuple((code, EFFECT_LABELS[code]) for code in EFFECTS)
 FLAG_ACTIONS = ("acknowledge", "resolve", "note")
 
 
@@ -43,6 +46,7 @@ class DashboardFilterForm(Form):
 
     benefit = SelectField("Benefit", validate_choice=False, default="")
     status = SelectField("Result", choices=select_choices(STATUS_CHOICES), validate_choice=False, default="")
+    effect = SelectField("What it costs", choices=select_choices(EFFECT_CHOICES), validate_choice=False, default="")
     activity = SelectField("Took part in", validate_choice=False, default="")
 
 
@@ -58,16 +62,24 @@ def read_filters(
             f.benefit = benefit
         else:
             form.benefit.errors = ["Choose a benefit from the list."]
-    status = (form.status.data or "").strip()
-    if status:
-        if status in dict(STATUS_CHOICES):
-            f.status = status
-        else:
-            form.status.errors = ["Choose a result from the list."]
+    f.status = _chosen(form.status, STATUS_CHOICES, "Choose a result from the list.")
+    f.effect = _chosen(form.effect, EFFECT_CHOICES, "Choose what it costs from the list.")
     f.activity_id = _activity(form, activities)
     f.page = min(max(page or 1, 1), MAX_PAGE)
-    f.args = {k: v for k, v in (("benefit", f.benefit), ("status", f.status), ("activity", f.activity_id)) if v}
+    pairs = (("benefit", f.benefit), ("status", f.status), ("effect", f.effect), ("activity", f.activity_id))
+    f.args = {k: v for k, v in pairs if v}
     return f
+
+
+def _chosen(field: SelectField, choices: tuple[tuple[str, str], ...], message: str) -> str | None:
+    """The code chosen in a filter, or None; a code not in the list puts a message on the field."""
+    value = (field.data or "").strip()
+    if not value:
+        return None
+    if value in dict(choices):
+        return value
+    field.errors = [message]
+    return None
 
 
 def _activity(form: DashboardFilterForm, activities: list[tuple[str, str]]) -> int | None:

@@ -93,7 +93,10 @@ class RiskPosition(Model):
     rules_key: so.Mapped[str] = so.mapped_column(sa.String(100))
     ledger_version: so.Mapped[int]
     # The worst verdict's result (None when no rule gave one) and the room left as a fraction of
-    # its limit (None without a limit), as exact decimal text so both databases keep every digit:
-    # it is only used to put people in order, in Python, exactly as ``positions.verdict_key`` does.
+    # its limit (``positions.room_key``: None without a limit), as exact decimal text so both
+    # databases keep every digit: it is only used to put people in order, in Python, exactly as
+    # ``positions.verdict_key`` does.
     status: so.Mapped[str | None] = so.mapped_column(sa.String(10))
     room: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    # What the worst verdict costs the person (``vocab.EFFECTS``): the first key of the order.
+    effect: so.Mapped[str | None] = so.mapped_column(sa.String(10))

@@ -32,21 +32,21 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.exc import DBAPIError
 
+from tracker import vocab
 from tracker.engine import core as engine
+from tracker.engine import effects
 from tracker.extensions import db, table_of
 from tracker.people.models import Person
 from tracker.risks.models import RiskPosition
 from tracker.rules import checks
 from tracker.rules import service as rules_service
 
-#: Not checked ("unknown": no rule covers a claim) comes straight after over: nobody knows it is safe.
-STATUS_RANK = {"over": 0, "unknown": 1, "near": 2, "ok": 3, "info": 4}
 ALL = ""  # the ``benefit`` of the row for all of a person's benefits together
 ZERO = Decimal(0)
 CHUNK = 500  # ids per IN list; above this many stale people, the whole selection is worked out
 
 
-# ---- ordering (the dashboard's order: worst result first, then the least room) -------------------
+# ---- ordering (the dashboard's order: the worst effect first, then the least room) ---------------
 
 
 def headroom_fraction(v: engine.Verdict) -> Decimal | None:
@@ -56,14 +56,30 @@ def headroom_fraction(v: engine.Verdict) -> Decimal | None:
     return v.headroom / v.limit
 
 
+def room_key(v: engine.Verdict) -> Decimal | None:
+    """The room left, for putting people in order: a fraction of the limit, so that a weekly £20
+    limit and a monthly £710 one compare fairly. A limit of nothing (every pound counts) is all
+    used (0) until a penny is over it, then wholly over (-1). None without a limit."""
+    if v.limit == 0 and v.headroom is not None:
+        return Decimal(-1) if v.headroom < 0 else ZERO
+    return headroom_fraction(v)
+
+
 def verdict_key(v: engine.Verdict) -> tuple:
-    """Worst first: over, not checked, near, ok, then information; within a result, the least room first."""
-    f = headroom_fraction(v)
-    return (STATUS_RANK.get(v.status, 9), f is None, f if f is not None else ZERO)
+    """Worst first: what the verdict costs the person (stops, reduces, not checked, close,
+    within, information), then the least room left."""
+    f = room_key(v)
+    return (effects.rank(v.effect), f is None, f if f is not None else ZERO)
 
 
 def worst(verdicts, benefit: str | None = None) -> engine.Verdict | None:
-    chosen = [v for v in verdicts if benefit is None or v.benefit == benefit]
+    """The worst verdict for this benefit; for all benefits together, the benefits' worst: the
+    trading allowance is tax, shown apart, so it never hides a benefit risk (it is the worst only
+    for someone with no benefit verdict on the day, such as a claim that has ended)."""
+    if benefit is None:
+        chosen = [v for v in verdicts if v.benefit != vocab.TAX] or list(verdicts)
+    else:
+        chosen = [v for v in verdicts if v.benefit == benefit]
     return min(chosen, key=verdict_key) if chosen else None
 
 
@@ -81,17 +97,27 @@ class Ranked(NamedTuple):
     person_id: int
     name: str
     status: str
+    effect: str
 
 
-def _ranked(pid: int, name: str, status: str, room: Decimal | None) -> Ranked:
+def _ranked(pid: int, name: str, status: str, effect: str | None, room: Decimal | str | None) -> Ranked:
+    """A place in the order, from a verdict or a kept row (whose room is decimal text)."""
+    room = None if room is None else Decimal(room)
     return Ranked(
-        STATUS_RANK.get(status, 9), room is None, room if room is not None else ZERO, name.casefold(), pid, name, status
+        effects.rank(effect or ""),
+        room is None,
+        room if room is not None else ZERO,
+        name.casefold(),
+        pid,
+        name,
+        status,
+        effect or "",
     )
 
 
 def ranked(who, on: date, benefit: str | None = None) -> list[Ranked]:
     """Everyone selected by ``who`` (a SELECT of person ids) who has a verdict (for ``benefit``),
-    worst first, then the least room left. One query when every kept row is current; otherwise
+    the worst effect first, then the least room left. One query when every kept row is current; otherwise
     the stale people are worked out again (a constant number of queries) and kept."""
     key = rules_service.rules_key()
     benefit = benefit or ALL
@@ -106,6 +132,7 @@ def ranked(who, on: date, benefit: str | None = None) -> list[Ranked]:
             every.rules_key,
             every.ledger_version.label("kept_version"),
             chosen.status,
+            chosen.effect,
             chosen.room,
         )
         .where(Person.id.in_(who))
@@ -116,18 +143,18 @@ def ranked(who, on: date, benefit: str | None = None) -> list[Ranked]:
     out: list[Ranked] = []
     names: dict[int, str] = {}
     stale: dict[int, int] = {}
-    for pid, name, version, kept_on, kept_key, kept_version, status, room in db.session.execute(q):
+    for pid, name, version, kept_on, kept_key, kept_version, status, effect, room in db.session.execute(q):
         if kept_on != on or kept_key != key or kept_version != version:
             stale[pid] = version
             names[pid] = name
         elif status is not None:
-            out.append(_ranked(pid, name, status, None if room is None else Decimal(room)))
+            out.append(_ranked(pid, name, status, effect, room))
     if stale:
         found = work_out(stale, on, key, who=who)
         for pid, verdicts in found.items():
             v = worst(verdicts, None if benefit == ALL else benefit)
             if v is not None and pid in names:
-                out.append(_ranked(pid, names[pid], v.status, headroom_fraction(v)))
+                out.append(_ranked(pid, names[pid], v.status, v.effect, room_key(v)))
     out.sort()
     return out
 
@@ -172,12 +199,13 @@ def _rows(pid: int, verdicts: list[engine.Verdict], version: int, on: date, key:
     rows = []
     for benefit in [ALL, *sorted({v.benefit for v in verdicts})]:
         v = worst(verdicts, None if benefit == ALL else benefit)
-        room = None if v is None else headroom_fraction(v)
+        room = None if v is None else room_key(v)
         rows.append(
             {
                 **base,
                 "benefit": benefit,
                 "status": None if v is None else v.status,
+                "effect": None if v is None else v.effect,
                 "room": None if room is None else str(room),
             }
         )

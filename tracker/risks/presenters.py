@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from tracker import vocab
 from tracker.engine import periods, planner
 from tracker.engine.core import Verdict
+from tracker.engine.model import RemarkCode
 from tracker.money import format_money
 from tracker.picks import pick
 from tracker.risks.dashboard import REDACTED_TITLE, Bar, Chart, Row
@@ -76,6 +77,8 @@ def verdict_view(v: Verdict, *, names: bool = True) -> dict:
         "headroom": headroom_text(v.measure, v.headroom),
         "status": v.status,
         "status_word": status_word(v.status),
+        "effect": v.effect,
+        "effect_word": wording.verdict_effect_text(v, names=names),
         "reduction": format_money(v.estimated_reduction) if v.estimated_reduction else None,
         "notes": list(v.notes) if names else [],
         "unverified": v.confidence == "unconfirmed",
@@ -90,12 +93,10 @@ def benefit_choices() -> list[tuple[str, str]]:
     return [("", "Any benefit")] + [(c, vocab.BENEFIT_INFO[c].name) for c in vocab.CLAIMABLE_CODES]
 
 
-def _or_not_applicable(measure: str, value: Decimal | None) -> str:
-    return figure(measure, value) if value is not None else "Not applicable"
-
-
-def dashboard_row(row: Row) -> dict:
-    """One person's line on the dashboard, every figure in words."""
+def dashboard_row(row: Row, *, names: bool = True) -> dict:
+    """One person's line on the dashboard, every figure in words: what the worst benefit verdict
+    costs them, the rule and its period, the room left, the trading allowance apart, and under the
+    row what it means."""
     v = row.verdict
     return {
         "person_id": row.person_id,
@@ -103,17 +104,82 @@ def dashboard_row(row: Row) -> dict:
         "title": row.title,
         "hours": v.measure == "hours",
         "period": period_text(v.period_start, v.period_end),
-        "paid": _or_not_applicable(v.measure, row.paid),
-        "planned": _or_not_applicable(v.measure, row.planned),
-        "total": figure(v.measure, v.total_after),
-        "other": figure(v.measure, row.other) if row.other else "",
-        "limit": figure(v.measure, v.limit) if v.limit is not None else "No limit",
         "headroom": headroom_text(v.measure, v.headroom),
         "percent": percent_text(row.fraction),
         "status": v.status,
-        "status_word": status_word(v.status),
-        "reduction": figure(v.measure, v.estimated_reduction) if v.estimated_reduction else "",
+        "effect": v.effect,
+        "effect_word": wording.verdict_effect_text(v, names=names),
+        "explanation": row_explanation(row, names=names),
+        "tax": tax_cell(row.tax),
     }
+
+
+def _figures_text(row: Row) -> str:
+    """The total against the limit, with what makes it up."""
+    v = row.verdict
+    if v.limit is None or v.unknown:
+        return ""
+    text = f"Total {figure(v.measure, v.total_after)} against a limit of {figure(v.measure, v.limit)}"
+    parts = [f"{figure(v.measure, x)} {what}" for x, what in ((row.paid, "paid"), (row.planned, "planned")) if x]
+    if row.other:
+        parts.append(f"{figure(v.measure, row.other)} from elsewhere or expenses")
+    return f"{text} ({', '.join(parts)})." if parts else f"{text}."
+
+
+def _meaning(v: Verdict, name: str) -> str:
+    noun = "this period"
+    meanings = {
+        "stops": f"If nothing changes, {name} stops for {noun}. Move or reduce planned payments, or talk to "
+        "the person and a benefits adviser.",
+        "reduces": f"Earnings above the limit reduce {name} for {noun}: each further £1 reduces it more.",
+        "unknown": "No rule covers this claim on this date, so nothing was checked: ask an admin to load the rules.",
+        "near": "Close to the limit: another payment in this period could go over it.",
+        "within": "There is room for more payments in this period.",
+        "info": "This benefit has no earnings or hours limit: see the note under the table.",
+    }
+    return meanings.get(v.effect, "")
+
+
+def row_explanation(row: Row, *, names: bool = True) -> str:
+    """What a dashboard row means, in a sentence or two, shown under the row."""
+    v = row.verdict
+    name = vocab.BENEFIT_NAMES_INLINE.get(v.benefit, "the benefit") if names else "the benefit"
+    return " ".join(part for part in (_meaning(v, name), _figures_text(row)) if part)
+
+
+def tax_cell(v: Verdict | None) -> dict | None:
+    """The trading allowance (income tax) in a few words, apart from the benefits."""
+    if v is None or v.limit is None:
+        return None
+    return {
+        "effect": v.effect,
+        "effect_word": wording.verdict_effect_text(v),
+        "total": figure(v.measure, v.total_after),
+        "limit": figure(v.measure, v.limit),
+        "headroom": headroom_text(v.measure, v.headroom),
+    }
+
+
+def info_notes(verdicts: Iterable[Verdict], *, names: bool = True) -> list[dict]:
+    """The information-only rules (PIP, ADP) of the people on a page, once each: their title and notes.
+    For a reader who may not see benefit names, one neutral note."""
+    chosen = list(verdicts)
+    if not chosen:
+        return []
+    if not names:
+        return [
+            {
+                "title": "Benefits with no earnings limit",
+                "notes": [
+                    "Some people on this page receive a benefit with no earnings or hours limit: payments do not "
+                    "change it, but a change in what they can do may need reporting. A coordinator can say more."
+                ],
+            }
+        ]
+    return [
+        {"title": v.title, "notes": [wording.remark_text(r) for r in v.remarks if r.code == RemarkCode.RULE_MESSAGE]}
+        for v in chosen
+    ]
 
 
 # ---- a person's risk page -------------------------------------------------------------------------
@@ -176,7 +242,22 @@ class _Scale:
         return self.base - self.height * max(Decimal(0), value) / self.top
 
 
-def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str) -> dict:
+#: How wide a label's character may be at the chart's 12px font (a little more than the widest
+#: digit or capital usually drawn), and the least gap between two labels, in chart units.
+LABEL_CHAR = Decimal("7.5")
+LABEL_GAP = Decimal(8)
+
+
+def label_step(labels: Sequence[str], slot: Decimal) -> int:
+    """Label every ``n``th bar so that no two labels overlap: ``n`` is how many bar slots the
+    widest label (and a gap) needs. The table after the chart gives every period."""
+    if not labels:
+        return 1
+    widest = max(len(label) for label in labels) * LABEL_CHAR + LABEL_GAP
+    return max(1, int((widest / slot).to_integral_value(rounding=ROUND_CEILING)))
+
+
+def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str, labelled: bool = True) -> dict:
     width = slot * Decimal("0.6")
     x = LEFT + slot * i + (slot - width) / 2
     paid = max(Decimal(0), b.paid)
@@ -191,9 +272,10 @@ def _svg_bar(b: Bar, i: int, slot: Decimal, scale: _Scale, period: str) -> dict:
         "planned_y": _n(y_total),
         "planned_h": _n(y_paid - y_total),
         "has_planned": b.planned > 0,
-        "label": _short(b, period),
+        "label": _short(b, period) if labelled else "",
         "label_y": _n(scale.base + 18),
-        "over": b.status == "over",
+        "now_y": _n(scale.base + 33),
+        "over": b.effect in ("stops", "reduces"),  # over a limit, or above a taper's threshold
         "mark_y": _n(y_total - 6),
         "current": b.current,
         "ahead": b.ahead,
@@ -206,6 +288,9 @@ def chart_svg(c: Chart) -> dict:
     peak = max(values + [Decimal(0)])
     scale = _Scale(peak)
     slot = (W - LEFT - RIGHT) / len(c.bars)
+    # horizontal labels, thinned so that none overlaps another; the current period always has one
+    step = label_step([_short(b, c.period) for b in c.bars], slot)
+    now = next((i for i, b in enumerate(c.bars) if b.current), len(c.bars) - 1)
     # the limit as a step line (a new figure can start part-way through the chart)
     limit_segments = [
         {"x1": _n(LEFT + slot * i), "x2": _n(LEFT + slot * (i + 1)), "y": _n(scale.y(b.limit))}
@@ -220,12 +305,14 @@ def chart_svg(c: Chart) -> dict:
         "right": _n(W - RIGHT),
         "top": _n(TOP),
         "base": _n(scale.base),
-        "bars": [_svg_bar(b, i, slot, scale, c.period) for i, b in enumerate(c.bars)],
+        "bars": [_svg_bar(b, i, slot, scale, c.period, (i - now) % step == 0) for i, b in enumerate(c.bars)],
         "limits": limit_segments,
         "y_top_label": figure(c.measure, peak) if peak > 0 else "",
         "y_top": _n(scale.y(peak)),
-        "limit_label": f"{c.limit_kind.capitalize()} {figure(c.measure, last_limit)}" if last_limit is not None else "",
-        "limit_label_y": _n(scale.y(last_limit) - 6) if last_limit is not None else "0",
+        # the limit's figure goes in the legend, never on the plot where it could cover a bar or a mark
+        "limit_label": f"{c.limit_kind.capitalize()} {figure(c.measure, last_limit)}"
+        if last_limit is not None
+        else c.limit_kind.capitalize(),
         "legend_y": _n(H - 26),
         "legend_text_y": _n(H - 15),
         "legend": {
@@ -244,7 +331,7 @@ def chart_svg(c: Chart) -> dict:
 def chart_summary(c: Chart) -> str:
     """A plain-English description of the chart, for its <desc>."""
     noun = wording.period_noun(c.period)
-    over = [b for b in c.bars if b.status == "over"]
+    over = [b for b in c.bars if b.effect in ("stops", "reduces")]
     highest = max(c.bars, key=lambda b: b.total)
     parts = [f"{len(c.bars)} {noun}s, from {day_text(c.bars[0].start)} to {day_text(c.bars[-1].end)}."]
     parts.append(
@@ -261,10 +348,11 @@ def chart_summary(c: Chart) -> str:
     return " ".join(parts)
 
 
-def _bar_view(b: Bar) -> dict:
+def _bar_view(b: Bar, benefit: str) -> dict:
     return {
-        **pick(b, ("start", "end", "paid", "planned", "total", "limit", "status")),
+        **pick(b, ("start", "end", "paid", "planned", "total", "limit", "status", "effect")),
         "status_word": status_word(b.status),
+        "effect_word": wording.effect_text(b.effect, benefit, b.reduction),
         **pick(b, ("current", "ahead")),
     }
 
@@ -275,7 +363,7 @@ def chart_view(c: Chart) -> dict:
         **pick(c, ("family", "title", "benefit", "measure")),
         "noun": wording.period_noun(c.period),
         "limit_kind": c.limit_kind,
-        "bars": [_bar_view(b) for b in c.bars],
+        "bars": [_bar_view(b, c.benefit) for b in c.bars],
         "svg": chart_svg(c),
         "summary": chart_summary(c),
     }

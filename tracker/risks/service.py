@@ -28,6 +28,7 @@ from tracker.risks import positions as kept
 from tracker.risks.models import JobLock, RiskFlag, RiskNote
 from tracker.rules import checks, redaction
 from tracker.timeutil import day_text, utcnow
+from tracker.vocab import BENEFIT_NAMES_INLINE, TAX
 
 FLAG_TRANSITIONS = {
     ("open", "acknowledge"): "acknowledged",
@@ -35,6 +36,9 @@ FLAG_TRANSITIONS = {
     ("acknowledged", "resolve"): "resolved",
 }
 LEVEL_RANK = {"near": 1, "over": 2, "manual": 0}
+#: The flag each effect of a verdict raises: a benefit that stops, or is reduced (a taper above its
+#: threshold), is "over"; close to a limit is "near"; anything else raises none.
+EFFECT_LEVELS = {"stops": "over", "reduces": "over", "near": "near"}
 log = logging.getLogger(__name__)
 
 
@@ -106,7 +110,8 @@ def raise_from_verdicts(
     loads them all at once instead of one query per verdict)."""
     changed = []
     for v in verdicts:
-        if v.status not in ("near", "over"):
+        level = EFFECT_LEVELS.get(v.effect)
+        if level is None:
             continue
         fields = _verdict_fields(v)
         if known is not None:
@@ -120,14 +125,14 @@ def raise_from_verdicts(
                 )
             )
         if flag is None:
-            flag = RiskFlag(person_id=person_id, level=v.status, source="system", status="open", **fields)
+            flag = RiskFlag(person_id=person_id, level=level, source="system", status="open", **fields)
             db.session.add(flag)
             db.session.flush()
             audit.record(actor, "risk.raised", flag, person_id=person_id, after=flag_snapshot(flag))
             changed.append(flag)
-        elif LEVEL_RANK.get(v.status, 0) > LEVEL_RANK.get(flag.level, 0):
+        elif LEVEL_RANK.get(level, 0) > LEVEL_RANK.get(flag.level, 0):
             before = flag_snapshot(flag)
-            flag.level, flag.total, flag.limit = v.status, fields["total"], fields["limit"]
+            flag.level, flag.total, flag.limit = level, fields["total"], fields["limit"]
             if flag.status == "resolved":
                 flag.status, flag.resolved_at, flag.resolved_by_id = "open", None, None
             db.session.flush()
@@ -140,13 +145,32 @@ def raise_from_verdicts(
     return changed
 
 
-def _flag_line(f: RiskFlag, name: str) -> str:
-    word = "over" if f.level == "over" else "close to"
+def _flag_words(f: RiskFlag, tapers: frozenset[str]) -> str:
+    """What the flag's verdict costs the person, in words (notifications go to coordinators, who may
+    read benefit names): a benefit that stops, one that is reduced, or close to a limit."""
+    title = f.title or "limit"
+    if f.level != "over":
+        return f"close to the {title}"
+    if f.benefit == TAX:
+        return f"over the {title}: income tax may be due"
+    benefit = BENEFIT_NAMES_INLINE.get(f.benefit or "", "the benefit")
+    if f.rule_code in tapers:
+        return f"above the {title}: {benefit} is reduced"
+    return f"over the {title}: {benefit} stops"
+
+
+def _taper_codes() -> frozenset[str]:
+    from tracker.rules import service as rules_service
+
+    return frozenset(rule.code for _, rule in rules_service.active_rules() if rule.kind == "taper")
+
+
+def _flag_line(f: RiskFlag, name: str, tapers: frozenset[str] = frozenset()) -> str:
     money = (
         f"{format_money(_dec(f.total))} of {format_money(_dec(f.limit))}" if f.limit and "." in (f.total or "") else ""
     )
     return (
-        f"- {name}: {word} the {f.title or 'limit'} for {day_text(f.period_start)} to {day_text(f.period_end)}"
+        f"- {name}: {_flag_words(f, tapers)} for {day_text(f.period_start)} to {day_text(f.period_end)}"
         f"{' (' + money + ')' if money else ''}\n"
         f"  {notify.link_line(f'Where {name} stands', 'risks.person', person_id=f.person_id)}"
     )
@@ -164,14 +188,15 @@ def _notify_flags(flags: list[RiskFlag]) -> None:
         .tuples()
         .all()
     )
-    lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags]
+    tapers = _taper_codes()
+    lines = [_flag_line(f, names.get(f.person_id, "Someone"), tapers) for f in flags]
     subject = (
         f"Benefit rule risk: {names.get(flags[0].person_id, 'someone')}"
         if len(flags) == 1
         else f"Benefit rule risks: {len(flags)} new"
     )
     body = (
-        "The tracker found payments at or close to a benefit limit:\n\n"
+        "The tracker found payments that stop or reduce a benefit, or come close to a limit:\n\n"
         + "\n".join(lines)
         + "\n\nSee the details and plan what to do on the risk dashboard.\n"
         + notify.link_line("Open the risk dashboard", "risks.dashboard")
@@ -318,7 +343,8 @@ def digest(on: date) -> int:
     if not flags:
         return 0
     names = dict(db.session.execute(sa.select(Person.id, Person.name)).tuples().all())
-    lines = [_flag_line(f, names.get(f.person_id, "Someone")) for f in flags[:50]]
+    tapers = _taper_codes()
+    lines = [_flag_line(f, names.get(f.person_id, "Someone"), tapers) for f in flags[:50]]
     more = f"\n…and {len(flags) - 50} more." if len(flags) > 50 else ""
     body = (
         f"Open benefit-rule flags on {day_text(on)}: {len(flags)}.\n\n"

@@ -139,8 +139,11 @@ def dashboard():
             after={"where": "risk dashboard", "people": page.total, "page": f.page, "filters": f.args},
         )
     db.session.commit()  # the audit event, and any positions worked out again and kept
-    rows = dash.Page(items=[present.dashboard_row(r) for r in page.items], total=page.total, page=page.page)
-    return _dashboard_page(form, f, rows, redact=redact, on=on)
+    rows = dash.Page(
+        items=[present.dashboard_row(r, names=not redact) for r in page.items], total=page.total, page=page.page
+    )
+    info = present.info_notes(page.info, names=not redact)
+    return _dashboard_page(form, f, rows, redact=redact, on=on, info=info)
 
 
 # ---- a person's risk page -------------------------------------------------------------------------
@@ -185,7 +188,8 @@ def _render_person(
         person_id=person.id,
         name=person.name,
         prefs=prefs,
-        verdicts=[present.verdict_view(v) for v in verdicts],
+        # information-only rules (PIP, ADP) once, in their own section, not in the table
+        verdicts=[present.verdict_view(v) for v in verdicts if v.effect != "info"],
         charts=[present.chart_view(c) for c in charts],
         info=[present.verdict_view(v) for v in info],
         flags=flags,

@@ -15,6 +15,7 @@ import holidays
 from flask import current_app
 
 from tracker.engine import core as engine
+from tracker.engine import effects
 from tracker.rules import ledger, wording
 from tracker.rules import service as rules_service
 
@@ -23,6 +24,14 @@ NOTICE = (
     "checking. For advice, speak to an independent benefits adviser, such as Citizens Advice "
     "or a local welfare rights service."
 )
+
+
+def with_effects(check: dict | None) -> dict | None:
+    """A stored check (``payment.check_snapshot``) whose verdicts each say their ``effect``: a check
+    recorded before verdicts carried one gets it worked out from its status, as the engine does."""
+    if check is None or "verdicts" not in check:
+        return check
+    return {**check, "verdicts": [{**v, "effect": effects.of_json(v)} for v in check.get("verdicts") or []]}
 
 
 def _rules():

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from tracker.engine import periods, planner
+from tracker.engine import effects, periods, planner
 from tracker.engine.model import PENNY, CheckResult, Remark, RemarkCode, Suggestion, SuggestionBasis, Verdict
 from tracker.money import format_money as pounds
 from tracker.timeutil import day_text
-from tracker.vocab import BENEFIT_INFO, BENEFIT_NAMES, BENEFIT_NAMES_INLINE
+from tracker.vocab import BENEFIT_INFO, BENEFIT_NAMES, BENEFIT_NAMES_INLINE, TAX
 
 NOTE_UNCONFIRMED = "Figure not verified: check it before relying on it."
 NOTE_DERIVED = "Figure worked out from a formula, not read from an official table: check it before relying on it."
@@ -173,6 +174,58 @@ def verdict(v: Verdict) -> Verdict:
 
 def verdicts(vs: Iterable[Verdict]) -> list[Verdict]:
     return [verdict(v) for v in vs]
+
+
+# --- effects: what a verdict costs the person ---------------------------------------------------
+
+#: The effect of a verdict in a few words, for a filter or a heading (``vocab.EFFECTS``).
+EFFECT_LABELS = {
+    "stops": "Stops the benefit",
+    "reduces": "Reduces the benefit",
+    "unknown": "Not checked",
+    "near": "Close to a limit",
+    "within": "Within the limit",
+    "info": "For information",
+}
+
+
+def effect_text(effect: str, benefit: str | None, reduction: Decimal | None = None) -> str:
+    """What a verdict costs the person, as a sentence. ``benefit`` is the benefit's code, or None
+    for a reader who may not see it (the words then say "the benefit")."""
+    name = BENEFIT_NAMES_INLINE.get(benefit or "", "the benefit")
+    if benefit == TAX:
+        tax = {"stops": "Over the trading allowance: income tax may be due", "near": "Close to the trading allowance"}
+        if effect in tax:
+            return tax[effect]
+    if effect == "stops":
+        return f"Over the limit: stops {name} for this period"
+    if effect == "reduces":
+        if reduction is None:
+            return f"Reduces {name}: by how much depends on the person's other circumstances"
+        return f"Reduces {name} by about {pounds(reduction)}"
+    words = {
+        "unknown": "Not checked: no rule covers this date",
+        "near": "Close to the limit",
+        "within": "Within the limit",
+        "info": "For information",
+    }
+    return words.get(effect, effect)
+
+
+def verdict_effect_text(v: Verdict, *, names: bool = True) -> str:
+    """A verdict's effect as a sentence (the benefit named only for a reader who may see it; the
+    trading allowance, which is tax, always keeps its name)."""
+    shown = v.benefit if names or v.benefit == TAX else None
+    return effect_text(v.effect, shown, v.estimated_reduction)
+
+
+def json_effect_text(v: Mapping[str, Any]) -> str:
+    """The same for a verdict as JSON (a stored check; for finance its ``benefit`` is already null)."""
+    raw = v.get("estimated_reduction")
+    reduction = Decimal(str(raw)) if raw is not None else None
+    # for finance only the trading allowance keeps its rule code (its benefit field is null)
+    benefit = v.get("benefit") or (TAX if v.get("rule") else None)
+    return effect_text(effects.of_json(v), str(benefit) if benefit else None, reduction)
 
 
 # --- suggestions ---------------------------------------------------------------------------------
