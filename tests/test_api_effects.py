@@ -14,7 +14,7 @@ from tracker.payments.models import Payment
 UC = {
     "benefit": "UC",
     "start_on": builders.CLAIM_START,
-    "attributes": {"ap_start_day": 1, "work_allowance": False, "lcw_pending": False},
+    "attributes": {"ap_start_day": 1, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
 }
 
 

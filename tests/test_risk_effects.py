@@ -22,7 +22,7 @@ PIP = [{"benefit": "PIP", "start_on": START}]
 
 
 def uc(work_allowance: bool) -> list[dict]:
-    attrs = {"ap_start_day": 1, "work_allowance": work_allowance, "lcw_pending": False}
+    attrs = {"ap_start_day": 1, "work_allowance": work_allowance, "lcw_pending": False, "joint_claim": False}
     if work_allowance:
         attrs["housing_element"] = False
     return [{"benefit": "UC", "start_on": START, "attributes": attrs}]

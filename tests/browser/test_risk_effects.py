@@ -18,7 +18,7 @@ UC = [
     {
         "benefit": "UC",
         "start_on": START,
-        "attributes": {"ap_start_day": 1, "work_allowance": False, "lcw_pending": False},
+        "attributes": {"ap_start_day": 1, "work_allowance": False, "lcw_pending": False, "joint_claim": False},
     }
 ]
 PIP = [{"benefit": "PIP", "start_on": START, "attributes": {}}]
