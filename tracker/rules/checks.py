@@ -106,9 +106,10 @@ def positions(person_filter, on: date) -> dict[int, list[engine.Verdict]]:
     """Positions for many people at once (the risk scan and the dashboard): a constant number of
     queries whatever the number of people."""
     rules, _ = _rules()
+    reach = engine.position_reach(rules, on)
     return {
         pid: wording.verdicts(engine.position(claims, rules, ledger_, on))
-        for pid, (claims, ledger_) in ledger.bulk_for(person_filter, on).items()
+        for pid, (claims, ledger_) in ledger.bulk_for(person_filter, on, reach=reach).items()
     }
 
 
