@@ -4,7 +4,9 @@ amount, the same name); a cursor is validated (422 on ``cursor``); ``total`` onl
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, timedelta
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -143,3 +145,61 @@ def test_per_page_and_count_bounds(ledger, api_as):
 def test_a_page_past_the_end_is_empty_with_no_next(ledger, api_as):
     body = api_as("finance").get("/payments?page=50").get_json()
     assert body["items"] == [] and body["next"] is None and body["page"] == 50
+
+
+def _page_walk(client, path: str, row_link: str) -> tuple[list[int], list[str]]:
+    """The ids linked from each page's rows, following the pager's "Next page" from ``path``."""
+    ids: list[int] = []
+    captions: list[str] = []
+    while path:
+        resp = client.get(path)
+        assert resp.status_code == 200
+        html = unescape(resp.get_data(as_text=True))
+        ids += [int(i) for i in re.findall(row_link + r"(\d+)\"", html)]
+        captions += re.findall(r"<li>(Page \d+[^<]*)</li>", html)
+        found = re.search(r'<a href="([^"]+)" rel="next">Next page</a>', html)
+        path = found.group(1) if found else None
+        assert len(captions) < 100
+    return ids, captions
+
+
+@pytest.mark.parametrize("sort", ["", "&sort=amount", "&sort=-person"])
+def test_the_payments_page_walks_on_by_cursor(ledger, client, login, api_as, sort):
+    expected = [p["id"] for p in api_as("finance").get(f"/payments?per_page=200{sort}").get_json()["items"]]
+    login("finance")
+    ids, captions = _page_walk(client, f"/payments/?per_page=4{sort}", 'href="/payments/')
+    assert ids == expected
+    assert captions[:2] == ["Page 1 of 4", "Page 2 of 4"] and len(captions) == 4
+    # "Previous page" goes back by page number, to the same rows.
+    html = unescape(client.get(f"/payments/?per_page=4&page=2{sort}").get_data(as_text=True))
+    assert [int(i) for i in re.findall(r'href="/payments/(\d+)"', html)] == expected[4:8]
+
+
+def _rows_walk(client, path: str, marker: str) -> tuple[list[str], list[str]]:
+    """Each row's marked cell, page after page by "Next page"; and the pages' captions."""
+    rows: list[str] = []
+    captions: list[str] = []
+    while path:
+        html = unescape(client.get(path).get_data(as_text=True))
+        rows += re.findall(marker + r">([^<]*)<", html)
+        captions += re.findall(r"<li>(Page \d+[^<]*)</li>", html)
+        found = re.search(r'<a href="([^"]+)" rel="next">Next page</a>', html)
+        path = found.group(1) if found else None
+        assert len(captions) < 100
+    return rows, captions
+
+
+@pytest.mark.parametrize(
+    "path, marker",
+    [
+        ("/payments/expenses?per_page=4", '<td data-label="Date paid back"'),
+        ("/contributions/?per_page=4", '<td data-label="Date"'),
+    ],
+)
+def test_the_expenses_and_contributions_pages_walk_on_by_cursor(ledger, client, login, path, marker):
+    login("admin")
+    rows, captions = _rows_walk(client, path, marker)
+    assert len(rows) == 15 and captions == ["Page 1 of 4", "Page 2 of 4", "Page 3 of 4", "Page 4 of 4"]
+    # newest first, across the pages too
+    days = [datetime.strptime(r.strip(), "%d %B %Y").date() if r.strip()[0].isdigit() else r for r in rows]
+    assert all(isinstance(d, date) for d in days) and days == sorted(days, reverse=True)

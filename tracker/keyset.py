@@ -140,6 +140,46 @@ def read_page(q: sa.Select, order: Order, *, per_page: int, cursor: str | None =
     return Page(items, encode(order, items[-1]) if more else None)
 
 
+@dataclass
+class ListPage:
+    """A page of a list page (HTML), for the shared pager (templates/_lists.html): "Previous page"
+    goes back by page number, "Next page" on by the cursor (the page number rides along for "Page
+    N"). ``total`` is the count the page shows, or None (then it shows no "of M")."""
+
+    items: list
+    page: int
+    next_cursor: str | None
+    per_page: int = 50
+    total: int | None = None
+
+    @property
+    def pages(self) -> int:
+        """How many pages (only with a total)."""
+        return max(1, -(-(self.total or 0) // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def list_page(q: sa.Select, order: Order, f: ListArgs, *, count: bool = True) -> ListPage:
+    """A page for a list page; ``count`` when the page shows how many rows match."""
+    result = read_page(q, order, per_page=f.per_page, cursor=f.cursor, page=f.page)
+    return ListPage(result.items, f.page, result.next_cursor, f.per_page, count_of(q) if count else None)
+
+
 def count_of(q: sa.Select) -> int:
     """How many rows ``q`` selects (only when a client asks: it reads every matching row)."""
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery())) or 0)
