@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -53,25 +53,33 @@ class Order:
         return pair < bound if self.descending else pair > bound
 
 
-class ListArgs(Protocol):
-    """What a list request asks for (``payments.queries.Filters`` is one)."""
-
-    @property
-    def page(self) -> int: ...
-    @property
-    def per_page(self) -> int: ...
-    @property
-    def cursor(self) -> str | None: ...
-    @property
-    def count(self) -> bool: ...
-
-
 @dataclass(frozen=True)
 class Args:
+    """What a list request asks for: a page number or a cursor, rows a page, and whether to count
+    them (``payments.queries.Filters`` adds the filters)."""
+
     page: int = 1
     per_page: int = 50
     cursor: str | None = None
     count: bool = False
+
+
+class PageNumbers:
+    """The page numbers a pager links to (``page`` is the page shown)."""
+
+    page: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
 @dataclass
@@ -141,7 +149,7 @@ def read_page(q: sa.Select, order: Order, *, per_page: int, cursor: str | None =
 
 
 @dataclass
-class ListPage:
+class ListPage(PageNumbers):
     """A page of a list page (HTML), for the shared pager (templates/_lists.html): "Previous page"
     goes back by page number, "Next page" on by the cursor (the page number rides along for "Page
     N"). ``total`` is the count the page shows, or None (then it shows no "of M")."""
@@ -158,23 +166,11 @@ class ListPage:
         return max(1, -(-(self.total or 0) // self.per_page))
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
     def has_next(self) -> bool:
         return self.next_cursor is not None
 
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
 
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def list_page(q: sa.Select, order: Order, f: ListArgs, *, count: bool = True) -> ListPage:
+def list_page(q: sa.Select, order: Order, f: Args, *, count: bool = True) -> ListPage:
     """A page for a list page; ``count`` when the page shows how many rows match."""
     result = read_page(q, order, per_page=f.per_page, cursor=f.cursor, page=f.page)
     return ListPage(result.items, f.page, result.next_cursor, f.per_page, count_of(q) if count else None)

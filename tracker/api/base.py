@@ -200,7 +200,7 @@ def _commit(resp: Response) -> Response:
     return resp
 
 
-def list_json(query, order: keyset.Order, f: keyset.ListArgs, many: Callable[[list], list]) -> dict:
+def list_json(query, order: keyset.Order, f: keyset.Args, many: Callable[[list], list]) -> dict:
     """A list's answer: the page's ``items`` (``many`` turns the rows into JSON), ``next`` (the
     address of the next page, or null on the last), ``page`` when no cursor was given, and
     ``total`` only when asked for with ``count=true`` (it reads every matching row)."""

@@ -21,18 +21,14 @@ SORTS = PAYMENT_SORTS
 
 
 @dataclass(frozen=True)
-class Filters:
+class Filters(keyset.Args):
     person_id: int | None = None
     activity_id: int | None = None
     status: str | None = None
     kind: str | None = None
     date_from: date | None = None
     date_to: date | None = None
-    page: int = 1
-    per_page: int = 50
     sort: str | None = None
-    cursor: str | None = None
-    count: bool = False
 
     def as_args(self) -> dict:
         out = {

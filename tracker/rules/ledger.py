@@ -329,7 +329,7 @@ def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, en
     start, end = on - BACK, on + timedelta(days=370)
     folds: list[tuple[date, date, date | None]] = []
     if reach is not None and reach[1] is not None:
-        folds = _fold_segments(*reach, start, end)
+        folds = _fold_segments(reach[0], reach[1], start, end)
     claims = _bulk_claims(person_filter)
     parts: dict[int, dict[str, list]] = {pid: {"p": [], "e": [], "o": [], "h": []} for pid in claims}
 
