@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from tracker.engine import periods
-from tracker.engine.evaluate import _check_rules, _Context, _verdict
+from tracker.engine.evaluate import RuleSet, _check_rules, _Context, _verdict
 from tracker.engine.model import (
     PENNY,
     ZERO,
@@ -79,6 +80,7 @@ __all__ = [
     "check",
     "money_str",
     "position",
+    "position_many",
     "position_reach",
     "preference_kinds",
     "rules_in_force",
@@ -106,8 +108,24 @@ def position(
     verdicts (a position reports the ledger as it is).
     """
     _date(on, "on")
-    ctx = _Context(claims, rules, ledger)
+    return _position(_Context(claims, rules, ledger), on)
+
+
+def _position(ctx: _Context, on: date) -> list[Verdict]:
     return [_verdict(ev, what_if=False) for ev in ctx.evaluate_on(on)] + ctx.uncovered([(on, on)])
+
+
+def position_many(
+    people: Mapping[Any, tuple[Iterable[Claim], Ledger]], rules: Iterable[Rule], on: date
+) -> dict[Any, list[Verdict]]:
+    """``position`` for many people (``{key: (claims, ledger)}``) with the same rules: the rules
+    are checked and grouped by family once, not once a person. The verdicts are ``position``'s."""
+    _date(on, "on")
+    ruleset = RuleSet(rules)
+    out: dict[Any, list[Verdict]] = {}
+    for key, (claims, ledger) in people.items():
+        out[key] = _position(_Context(claims, ruleset, ledger), on)
+    return out
 
 
 def position_reach(rules: Iterable[Rule], on: date) -> tuple[tuple[date, date], tuple[date, date] | None]:
