@@ -203,3 +203,14 @@ def test_the_expenses_and_contributions_pages_walk_on_by_cursor(ledger, client, 
     # newest first, across the pages too
     days = [datetime.strptime(r.strip(), "%d %B %Y").date() if r.strip()[0].isdigit() else r for r in rows]
     assert all(isinstance(d, date) for d in days) and days == sorted(days, reverse=True)
+
+
+def test_the_people_page_walks_on_by_cursor(app, client, login, make_person):
+    for i in range(60):
+        make_person("Same Name" if i % 2 else f"Person {i:02d}", consent=False)
+    login("coordinator")
+    names, captions = _rows_walk(client, "/people/", r'<th scope="row" data-label="Name"><a href="/people/\d+"')
+    assert len(names) == 60 and captions[0].startswith("Page 1 of ")
+    assert names == sorted(names, key=str.casefold) or names == sorted(names)
+    bad = client.get("/people/?cursor=nonsense")
+    assert bad.status_code == 422
