@@ -14,7 +14,7 @@ off, see that file), then drive each route for a bounded time (8 s, 8 connection
 warm-up), one route at a time:
 
   (a) GET /healthz                          the baseline: same app, same server, no database
-  (b) GET /api/v1/payments?per_page=50      the payments list (token lookup, page + total count)
+  (b) GET /api/v1/payments?per_page=50      the payments list (token lookup, one keyset page, no count)
   (c) POST /api/v1/payments                 record a payment (lock, rule check, insert, audit,
                                             idempotency record, commit) for people with no
                                             claims, each with its own Idempotency-Key

@@ -115,7 +115,7 @@ def test_expenses(app, api_as, make_person):
         }
         assert_error(api.post("/expenses", json=body), 422, "invalid", field)
     assert count(app, Expense) == 1
-    listed = api.get(f"/expenses?person_id={pid}").get_json()
+    listed = api.get(f"/expenses?person_id={pid}&count=true").get_json()
     assert listed["total"] == 1 and listed["items"][0]["receipt_ref"] == "R-88"
 
 
@@ -140,17 +140,17 @@ def test_lists_filter_and_page(app, api_as, make_person):
     for i in range(5):
         fin.post("/payments", json={"person_id": a, "kind": "cash", "amount": "10.00", "paid_on": f"2025-05-0{i + 1}"})
     fin.post("/payments", json={"person_id": b, "kind": "voucher", "amount": "15.00", "paid_on": "2025-06-01"})
-    page = fin.get(f"/payments?person_id={a}&per_page=2&page=2").get_json()
+    page = fin.get(f"/payments?person_id={a}&per_page=2&page=2&count=true").get_json()
     assert page["total"] == 5 and len(page["items"]) == 2
     assert {p["person_id"] for p in page["items"]} == {a}
-    assert fin.get("/payments?kind=voucher").get_json()["total"] == 1
-    assert fin.get("/payments?from=2025-05-03&to=2025-05-04").get_json()["total"] == 2
+    assert fin.get("/payments?kind=voucher&count=true").get_json()["total"] == 1
+    assert fin.get("/payments?from=2025-05-03&to=2025-05-04&count=true").get_json()["total"] == 2
     assert_error(fin.get("/payments?status=lost"), 422, field="status")
     assert_error(fin.get("/payments?from=2025-13-01"), 422, field="from")
     assert_error(fin.get("/payments?per_page=1000"), 422, field="per_page")
     # A contributor only ever sees their own rows, whatever they ask for.
     me = api_as("contributor", person_id=b)
-    mine = me.get(f"/payments?person_id={a}").get_json()
+    mine = me.get(f"/payments?person_id={a}&count=true").get_json()
     assert mine["total"] == 1 and mine["items"][0]["person_id"] == b
     assert Decimal(mine["items"][0]["amount"]) == Decimal("15.00")
     assert date.fromisoformat(mine["items"][0]["paid_on"]) == date(2025, 6, 1)

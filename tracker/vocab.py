@@ -39,6 +39,10 @@ MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 #: The most rows one page of an API list holds.
 MAX_PER_PAGE = 200
+#: The longest cursor (the signed "where the next page starts" of a list) a request may carry.
+MAX_CURSOR = 500
+#: The most risk flags one page of the API's list holds (and how many it gives without per_page).
+MAX_FLAGS_PER_PAGE = 500
 #: Dates outside these years are refused.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 

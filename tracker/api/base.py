@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 from flask import Response, abort, current_app, g, jsonify, make_response, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from tracker import keyset
 from tracker.api import bp, idempotency
 from tracker.api.schemas import MONEY_FIELDS
 from tracker.auth import throttle
@@ -197,6 +198,20 @@ def writes(view):
 def _commit(resp: Response) -> Response:
     db.session.commit()
     return resp
+
+
+def list_json(query, order: keyset.Order, f: keyset.Args, many: Callable[[list], list]) -> dict:
+    """A list's answer: the page's ``items`` (``many`` turns the rows into JSON), ``next`` (the
+    address of the next page, or null on the last), ``page`` when no cursor was given, and
+    ``total`` only when asked for with ``count=true`` (it reads every matching row)."""
+    result = keyset.read_page(query, order, per_page=f.per_page, cursor=f.cursor, page=f.page)
+    body: dict = {"items": many(result.items), "per_page": f.per_page}
+    if not f.cursor:
+        body["page"] = f.page
+    body["next"] = keyset.next_link(request.path, request.args, result.next_cursor)
+    if f.count:
+        body["total"] = keyset.count_of(query)
+    return body
 
 
 def not_found() -> NoReturn:

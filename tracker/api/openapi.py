@@ -17,6 +17,8 @@ from tracker.vocab import (
     DATE_BASES,
     EFFECTS,
     FLAG_STATUSES,
+    MAX_CURSOR,
+    MAX_FLAGS_PER_PAGE,
     MAX_ID,
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -110,6 +112,29 @@ def query(name: str, schema: dict) -> dict:
 PAGE = query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1})
 PER_PAGE = query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50})
 ON = query("on", DAY_SCHEMA)
+CURSOR = {
+    **query("cursor", {"type": "string", "minLength": 1, "maxLength": MAX_CURSOR}),
+    "description": "Where the page starts: taken from the previous page's next link (opaque; another list's is a 422)",
+}
+COUNT = {
+    **query("count", {"enum": ["true", "false"], "default": "false"}),
+    "description": "true adds total, the number of matching rows (it reads them all: ask only when needed)",
+}
+#: The answer of every list: a page of items and the address of the next page.
+LIST = {
+    "type": "object",
+    "required": ["items", "per_page", "next"],
+    "properties": {
+        "items": {"type": "array", "items": {"type": "object"}},
+        "per_page": {"type": "integer"},
+        "page": {"type": "integer", "description": "The page number asked for (absent with a cursor)"},
+        "next": {
+            "type": ["string", "null"],
+            "description": "The next page's address (the same filters and a cursor); null on the last page",
+        },
+        "total": {"type": "integer", "description": "Only with count=true"},
+    },
+}
 
 
 def operation(
@@ -159,6 +184,8 @@ LIST_PARAMS = (
     query("sort", {"enum": [*PAYMENT_SORTS, *(f"-{key}" for key in PAYMENT_SORTS)]}),
     PAGE,
     PER_PAGE,
+    CURSOR,
+    COUNT,
 )
 FLAG_ID = path_id("flag_id")
 DOC_ID = path_id("document_id")
@@ -216,7 +243,7 @@ def _create(summary: str, body: str, *, ok: int = 201, errors: Sequence[int] = (
 
 def _listing(summary: str) -> dict:
     """A filtered, paginated list of records."""
-    return operation(summary, errors=(401, 422), params=LIST_PARAMS)
+    return operation(summary, errors=(401, 422), params=LIST_PARAMS, ok_schema=LIST)
 
 
 def _move(summary: str, param: dict, *, body: str | None = None, ok: int = 200, **more) -> dict:
@@ -235,7 +262,8 @@ PATHS: dict[str, dict] = {
         "get": operation(
             "List people (staff only)",
             errors=(401, 403, 422),
-            params=(query("q", {"type": "string", "maxLength": 200}), PAGE, PER_PAGE),
+            params=(query("q", {"type": "string", "maxLength": 200}), PAGE, PER_PAGE, CURSOR, COUNT),
+            ok_schema=LIST,
         ),
     },
     "/people/{person_id}": {"get": operation("A person", ok_schema=PERSON, params=(PERSON_ID,))},
@@ -392,7 +420,15 @@ PATHS: dict[str, dict] = {
         "get": operation(
             "Risk flags (staff; finance sees levels without the benefit)",
             errors=(401, 403, 422),
-            params=(query("status", {"enum": list(FLAG_STATUSES)}), query("person_id", ID)),
+            params=(
+                query("status", {"enum": list(FLAG_STATUSES)}),
+                query("person_id", ID),
+                PAGE,
+                query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_FLAGS_PER_PAGE}),
+                CURSOR,
+                COUNT,
+            ),
+            ok_schema=LIST,
         ),
         "post": _create(
             "Raise a flag by hand (409 flag_exists for the same person, rule and period)",

@@ -8,11 +8,13 @@ from typing import Any
 from flask import jsonify, request
 from pydantic import BaseModel, TypeAdapter
 
+from tracker import keyset
 from tracker.api import bp
 from tracker.api.base import (
     benefits_recorder_or_404,
     created,
     current_api_user,
+    list_json,
     parse_body,
     parse_list_body,
     require_role,
@@ -92,15 +94,18 @@ def create_person():
 @bp.get("/people")
 def list_people():
     require_role(*STAFF_ROLES)
+    errors: dict[str, list[str]] = {}
+    cursor, count = keyset.list_args(request.args, errors)
     try:
         page = min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
         per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
     except ValueError:
-        raise ValidationFailed({"page": ["Use whole numbers for page and per_page."]}) from None
-    result = service.list_people(request.args.get("q"), page=page, per_page=per_page)
-    return jsonify(
-        {"items": [person_json(p) for p in result.items], "page": page, "per_page": per_page, "total": result.total}
-    )
+        errors["page"] = ["Use whole numbers for page and per_page."]
+    if errors:
+        raise ValidationFailed(errors)
+    args = keyset.Args(page, per_page, cursor, count)
+    query = service.people_query(request.args.get("q"))
+    return jsonify(list_json(query, service.PEOPLE_ORDER, args, lambda rows: [person_json(p) for p in rows]))
 
 
 @bp.get("/people/<int:person_id>")

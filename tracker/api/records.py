@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from tracker.api import bp
-from tracker.api.base import created, current_api_user, parse_person_body, require_role, writes
+from tracker.api.base import created, current_api_user, list_json, parse_person_body, require_role, writes
 from tracker.api.schemas import ActivityIn, ContributionIn, ExpenseIn, OtherIncomeIn
 from tracker.contributions import service as contributions
 from tracker.contributions.models import Activity, Contribution
@@ -97,11 +97,9 @@ def create_other_income():
     ), 201
 
 
-def _page(query, f, to_json):
-    result = db.paginate(query, page=f.page, per_page=f.per_page, error_out=False, count=True)
-    return jsonify(
-        {"items": [to_json(x) for x in result.items], "page": f.page, "per_page": f.per_page, "total": result.total}
-    )
+def _page(query, f, order, to_json, *, many=None):
+    """One page of a list as JSON (``many`` turns the page's rows into JSON at once instead)."""
+    return jsonify(list_json(query, order, f, many or (lambda rows: [to_json(x) for x in rows])))
 
 
 def _scope():
@@ -112,33 +110,25 @@ def _scope():
 @bp.get("/contributions")
 def list_contributions():
     f = queries.parse_filters(request.args)
-    return _page(queries.contributions_query(f, person_scope=_scope()), f, contribution_json)
+    return _page(
+        queries.contributions_query(f, person_scope=_scope()), f, queries.CONTRIBUTION_ORDER, contribution_json
+    )
 
 
 @bp.get("/expenses")
 def list_expenses():
     f = queries.parse_filters(request.args)
-    return _page(queries.expenses_query(f, person_scope=_scope()), f, expense_json)
+    return _page(queries.expenses_query(f, person_scope=_scope()), f, queries.EXPENSE_ORDER, expense_json)
 
 
 @bp.get("/payments")
 def list_payments():
     from tracker.api.payments import payment_json
 
+    def many(rows):
+        links = queries.contribution_ids_for([p.id for p in rows])
+        return [payment_json(p, links.get(p.id, [])) for p in rows]
+
     f = queries.parse_filters(request.args)
-    result = db.paginate(
-        queries.payments_query(f, person_scope=_scope(), eager=False),
-        page=f.page,
-        per_page=f.per_page,
-        error_out=False,
-        count=True,
-    )
-    links = queries.contribution_ids_for([p.id for p in result.items])
-    return jsonify(
-        {
-            "items": [payment_json(p, links.get(p.id, [])) for p in result.items],
-            "page": f.page,
-            "per_page": f.per_page,
-            "total": result.total,
-        }
-    )
+    query = queries.payments_query(f, person_scope=_scope(), eager=False)
+    return _page(query, f, queries.payment_order(f.sort), None, many=many)

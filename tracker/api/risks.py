@@ -5,16 +5,24 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import jsonify, request
 
+from tracker import keyset
 from tracker.api import bp
-from tracker.api.base import current_api_user, found_or_404, parse_body, parse_person_body, require_role, writes
+from tracker.api.base import (
+    current_api_user,
+    found_or_404,
+    list_json,
+    parse_body,
+    parse_person_body,
+    require_role,
+    writes,
+)
 from tracker.api.schemas import NoteIn, NoteTextIn, RiskIn
 from tracker.errors import ValidationFailed
-from tracker.extensions import db
 from tracker.risks import service
 from tracker.risks.models import RiskFlag
 from tracker.rules import redaction
 from tracker.timeutil import today
-from tracker.vocab import BENEFIT_INFO_ROLES, FLAG_STATUSES, MAX_ID, STAFF_ROLES
+from tracker.vocab import BENEFIT_INFO_ROLES, FLAG_STATUSES, MAX_FLAGS_PER_PAGE, MAX_ID, MAX_PAGE, STAFF_ROLES
 
 
 def _redact() -> bool:
@@ -22,22 +30,35 @@ def _redact() -> bool:
     return redaction.hides_for(current_api_user())
 
 
+#: Flags, the latest period first: the index ``ix_risk_flag_period_end_id`` reads it a page at a time.
+FLAG_ORDER = keyset.Order("risks", RiskFlag.period_end, RiskFlag.id, True, lambda f: f.period_end)
+
+
 @bp.get("/risks")
 def list_risks():
     require_role(*STAFF_ROLES)
-    q = sa.select(RiskFlag).order_by(RiskFlag.period_end.desc(), RiskFlag.id.desc())
+    errors: dict[str, list[str]] = {}
+    cursor, count = keyset.list_args(request.args, errors)
+    q = sa.select(RiskFlag).order_by(*FLAG_ORDER.by())
     status = request.args.get("status")
-    if status:
-        if status not in FLAG_STATUSES:
-            raise ValidationFailed({"status": ["Choose open, acknowledged or resolved."]})
+    if status and status not in FLAG_STATUSES:
+        errors["status"] = ["Choose open, acknowledged or resolved."]
+    elif status:
         q = q.where(RiskFlag.status == status)
-    if request.args.get("person_id"):
-        raw = request.args["person_id"]
-        if not raw.isdigit() or int(raw) > MAX_ID:
-            raise ValidationFailed({"person_id": ["Use a whole number."]})
+    raw = request.args.get("person_id")
+    if raw and (not raw.isdigit() or int(raw) > MAX_ID):
+        errors["person_id"] = ["Use a whole number."]
+    elif raw:
         q = q.where(RiskFlag.person_id == int(raw))
-    flags = db.session.scalars(q.options(sa.orm.selectinload(RiskFlag.notes)).limit(500)).all()
-    return jsonify({"items": [service.flag_json(f, redact=_redact()) for f in flags]})
+    per_page = keyset.number(request.args, "per_page", MAX_FLAGS_PER_PAGE, MAX_FLAGS_PER_PAGE, errors)
+    page = keyset.number(request.args, "page", 1, MAX_PAGE, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    q = q.options(sa.orm.selectinload(RiskFlag.notes))
+    args = keyset.Args(page, per_page, cursor, count)
+    return jsonify(
+        list_json(q, FLAG_ORDER, args, lambda flags: [service.flag_json(f, redact=_redact()) for f in flags])
+    )
 
 
 @bp.post("/risks")

@@ -89,7 +89,7 @@ def _errors_too(form, check: Callable[[dict], object], data: dict) -> None:
 @bp.get("/")
 @roles_required(*STAFF_ROLES)
 def index():
-    form, f, rows = list_page(queries.contributions_query)
+    form, f, rows = list_page(queries.contributions_query, queries.CONTRIBUTION_ORDER)
     return _render(
         "contributions/index.html",
         form=form,

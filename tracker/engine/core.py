@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
-from tracker.engine.evaluate import _check_rules, _Context, _verdict
+from tracker.engine import periods
+from tracker.engine.evaluate import RuleSet, _check_rules, _Context, _verdict
 from tracker.engine.model import (
     PENNY,
     ZERO,
@@ -80,6 +82,8 @@ __all__ = [
     "check",
     "money_str",
     "position",
+    "position_many",
+    "position_reach",
     "preference_kinds",
     "rules_in_force",
 ]
@@ -106,8 +110,42 @@ def position(
     verdicts (a position reports the ledger as it is).
     """
     _date(on, "on")
-    ctx = _Context(claims, rules, ledger)
+    return _position(_Context(claims, rules, ledger), on)
+
+
+def _position(ctx: _Context, on: date) -> list[Verdict]:
     return [_verdict(ev, what_if=False) for ev in ctx.evaluate_on(on)] + ctx.uncovered([(on, on)])
+
+
+def position_many(
+    people: Mapping[Any, tuple[Iterable[Claim], Ledger]], rules: Iterable[Rule], on: date
+) -> dict[Any, list[Verdict]]:
+    """``position`` for many people (``{key: (claims, ledger)}``) with the same rules: the rules
+    are checked and grouped by family once, not once a person. The verdicts are ``position``'s."""
+    _date(on, "on")
+    ruleset = RuleSet(rules)
+    out: dict[Any, list[Verdict]] = {}
+    for key, (claims, ledger) in people.items():
+        out[key] = _position(_Context(claims, ruleset, ledger), on)
+    return out
+
+
+def position_reach(rules: Iterable[Rule], on: date) -> tuple[tuple[date, date], tuple[date, date] | None]:
+    """Which days ``position(..., on)`` can count a payment on, for anyone under these rules:
+    ``(near, tax_year)``. ``near`` spans every period containing ``on`` of the rules measured over
+    anything but a tax year (it may depend on the person's claims: a bound); ``tax_year`` is the
+    tax year containing ``on`` when some rule is measured over it, else None. A payment whose dates
+    all fall in the tax year and outside ``near`` counts only in that tax year's totals, so such
+    payments may be added up before the engine sees them (``tracker.rules.ledger``)."""
+    near = (on, on)
+    year = None
+    for rule in _check_rules(rules):
+        if periods.parse_period(rule.period)[0] == "tax_year":
+            year = periods.window(rule.period, on)
+            continue
+        start, end = periods.reach(rule.period, on)
+        near = (min(near[0], start), max(near[1], end))
+    return near, year
 
 
 def preference_kinds(preferences: Iterable[str | Mapping[str, object]] | None) -> list[str]:

@@ -158,23 +158,40 @@ def _check_claims(claims: Iterable[object]) -> list[Claim]:
     return out
 
 
+class RuleSet:
+    """Rules checked and grouped by family once, for many people (``position_many``): each set of
+    claimed benefits gets its families once, not once a person."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        families: dict[str, list[Rule]] = {}
+        for r in _check_rules(rules):
+            families.setdefault(r.family, []).append(r)
+        # newest version first
+        self._families = [
+            (name, sorted(vs, key=lambda r: r.effective_from, reverse=True)) for name, vs in families.items()
+        ]
+        self._for: dict[frozenset[str], list[tuple[str, list[Rule]]]] = {}
+
+    def families_for(self, benefits: frozenset[str]) -> list[tuple[str, list[Rule]]]:
+        """The families that can apply to someone claiming ``benefits`` (the tax rule to everyone)."""
+        found = self._for.get(benefits)
+        if found is None:
+            claimed = benefits | {"TAX"}
+            # a family whose rules need a benefit the person has no claim for can never apply
+            found = [(name, vs) for name, vs in self._families if any(_applies(r).benefit in claimed for r in vs)]
+            self._for[benefits] = found
+        return found
+
+
 class _Context:
     """Everything one call needs: claims, rule families, the sorted ledger, and caches."""
 
-    def __init__(self, claims: Iterable[Claim], rules: Iterable[Rule], ledger: Ledger) -> None:
+    def __init__(self, claims: Iterable[Claim], rules: Iterable[Rule] | RuleSet, ledger: Ledger) -> None:
         if not isinstance(ledger, Ledger):
             raise TypeError(f"ledger must be a Ledger, not {type(ledger).__name__}.")
         self.claims = [(c, c.effective_attributes()) for c in _check_claims(claims)]
-        families: dict[str, list[Rule]] = {}
-        claimed = {c.benefit for c, _ in self.claims} | {"TAX"}
-        for r in _check_rules(rules):
-            families.setdefault(r.family, []).append(r)
-        # a family whose rules need a benefit the person has no claim for can never apply
-        families = {name: vs for name, vs in families.items() if any(_applies(r).benefit in claimed for r in vs)}
-        # newest version first
-        self.families = [
-            (name, sorted(vs, key=lambda r: r.effective_from, reverse=True)) for name, vs in families.items()
-        ]
+        ruleset = rules if isinstance(rules, RuleSet) else RuleSet(rules)
+        self.families = ruleset.families_for(frozenset(c.benefit for c, _ in self.claims))
         self.family_order = {name: n for n, (name, _) in enumerate(self.families)}
         self.index = _Index(ledger)
         self._select_cache: dict[tuple[int, date], _Eval | None] = {}

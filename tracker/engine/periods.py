@@ -190,3 +190,26 @@ def next_window(
 ) -> tuple[date, date]:
     """The window that follows ``current``."""
     return window(period, current[1] + _ONE_DAY, claim_attributes, rule_week_start, anchor)
+
+
+#: Period kinds whose window containing a date is the same for everyone (no claim, no anchor).
+FIXED_PERIODS = frozenset({"tax_year", "calendar_month"})
+_LONGEST_MONTH = timedelta(days=30)  # a calendar month or an assessment period: at most 31 days
+
+
+def reach(period: str, on: date) -> tuple[date, date]:
+    """Every day that a window of kind ``period`` containing ``on`` can hold, whatever the claim:
+    the window itself for the fixed kinds, else a bound (a week or a month either side...)."""
+    name, n = parse_period(period)
+    if name in FIXED_PERIODS:
+        return window(period, on)
+    if name == "week":
+        span = timedelta(days=6)
+    elif name == "uc_assessment_period":
+        span = _LONGEST_MONTH
+    elif name in PARAM_PERIODS:
+        assert n is not None
+        span = timedelta(days=(7 * n if name == "rolling_weeks" else n) - 1)
+    else:  # per_payment, none
+        span = timedelta(0)
+    return on - span, on + span

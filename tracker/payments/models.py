@@ -103,6 +103,9 @@ class Payment(Model):
         sa.Index("ix_payment_status_paid_on", "status", "paid_on"),
         # The lists' order (newest first): a page is read from the index, not sorted from the table.
         sa.Index("ix_payment_paid_on_id", "paid_on", "id"),
+        # The other orders a list may ask for (sort=amount, sort=status), a page at a time too.
+        sa.Index("ix_payment_amount_id", "amount", "id"),
+        sa.Index("ix_payment_status_id", "status", "id"),
     )
 
 
@@ -140,6 +143,8 @@ class Expense(Model):
         one_of("service_user_context", SERVICE_USER_CONTEXTS, "context_known"),
         sa.CheckConstraint("paid_on >= incurred_on", name="paid_after_incurred"),
         sa.Index("ix_expense_person_paid_on", "person_id", "paid_on"),
+        # The expenses list's order (newest first), read a page at a time.
+        sa.Index("ix_expense_paid_on_id", "paid_on", "id"),
     )
 
 

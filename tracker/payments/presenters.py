@@ -17,12 +17,11 @@ from flask import abort, request
 from flask_login import current_user
 from wtforms import Form
 
-from tracker import pages, timeutil
+from tracker import keyset, pages, timeutil
 from tracker.auth.access import visible_person_or_404
 from tracker.contributions.models import Contribution
 from tracker.engine import effects
 from tracker.errors import DomainError
-from tracker.extensions import db
 from tracker.money import ZERO, format_money
 from tracker.payments import queries, service
 from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, list_filters, suggestion_fields
@@ -422,17 +421,20 @@ def page_args(f: queries.Filters | None) -> dict:
     return args
 
 
-def paginate(query, f: queries.Filters | None):
+def paginate(query, f: queries.Filters | None, order: keyset.Order):
+    """A page of the list, read from the index on its order (no count of the whole list)."""
     if f is None:
         return None
-    return db.paginate(query, page=f.page, per_page=f.per_page, error_out=False)
+    return keyset.list_page(query, order, f)
 
 
-def list_page(build_query: Callable[[queries.Filters], sa.Select]) -> tuple[Form, queries.Filters | None, object]:
-    """A filtered list from ?person_id=&activity_id=&status=&kind=&from=&to=&page=: (the filter form,
-    the filters or None when they have errors, the page of rows or None)."""
+def list_page(
+    build_query: Callable[[queries.Filters], sa.Select], order: keyset.Order
+) -> tuple[Form, queries.Filters | None, object]:
+    """A filtered list from ?person_id=&activity_id=&status=&kind=&from=&to=&page=&cursor=: (the
+    filter form, the filters or None when they have errors, the page of rows or None)."""
     form, f = list_filters(request.args)
-    return form, f, paginate(build_query(f), f) if f else None
+    return form, f, paginate(build_query(f), f, order) if f else None
 
 
 # ---- month end: the owed queue, bulk approval ------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from tracker import keyset
 from tracker.contributions.models import Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.payments.models import Expense, Payment, payment_contribution
@@ -20,15 +21,13 @@ SORTS = PAYMENT_SORTS
 
 
 @dataclass(frozen=True)
-class Filters:
+class Filters(keyset.Args):
     person_id: int | None = None
     activity_id: int | None = None
     status: str | None = None
     kind: str | None = None
     date_from: date | None = None
     date_to: date | None = None
-    page: int = 1
-    per_page: int = 50
     sort: str | None = None
 
     def as_args(self) -> dict:
@@ -74,6 +73,7 @@ def parse_filters(args) -> Filters:
     sort = args.get("sort") or None
     if sort and sort.removeprefix("-") not in SORTS:
         errors["sort"] = ["Sort by one of: " + ", ".join(SORTS) + " (a minus sign first for the other way)."]
+    cursor, count = keyset.list_args(args, errors)
     f = Filters(
         person_id=integer("person_id"),
         activity_id=integer("activity_id"),
@@ -84,6 +84,8 @@ def parse_filters(args) -> Filters:
         page=integer("page", 1, 1, MAX_PAGE),
         per_page=integer("per_page", 50, 1, MAX_PER_PAGE),
         sort=sort,
+        cursor=cursor,
+        count=count,
     )
     if f.date_from and f.date_to and f.date_to < f.date_from:
         errors["to"] = ["The end date must be on or after the start date."]
@@ -125,24 +127,38 @@ def payments_query(f: Filters, *, person_scope: int | None = None, eager: bool =
     return q
 
 
+_PAYMENT_COLUMNS = {
+    "date": (Payment.paid_on, lambda p: p.paid_on),
+    "amount": (Payment.amount, lambda p: p.amount),
+    "status": (Payment.status, lambda p: p.status),
+    "person": (Person.name, lambda p: p.person.name),
+}
+
+
+def payment_order(sort: str | None) -> keyset.Order:
+    """The order of a payments list (``sort``; the latest first without one), for its cursor too."""
+    key, descending = (sort.removeprefix("-"), sort.startswith("-")) if sort else ("date", True)
+    column, value_of = _PAYMENT_COLUMNS[key]
+    return keyset.Order(f"payments:{key}:{int(descending)}", column, Payment.id, descending, value_of)
+
+
 def _sorted(q: sa.Select, sort: str | None) -> sa.Select:
     """The payments in the order asked for; ties by id, so a page never repeats or skips a row."""
-    if not sort:
-        return q.order_by(Payment.paid_on.desc(), Payment.id.desc())
-    key, descending = sort.removeprefix("-"), sort.startswith("-")
-    column = {"date": Payment.paid_on, "amount": Payment.amount, "status": Payment.status, "person": Person.name}[key]
-    if key == "person":
+    order = payment_order(sort)
+    if order.column is Person.name:
         q = q.join(Person, Person.id == Payment.person_id)
-    if descending:
-        return q.order_by(column.desc(), Payment.id.desc())
-    return q.order_by(column, Payment.id)
+    return q.order_by(*order.by())
+
+
+CONTRIBUTION_ORDER = keyset.Order("contributions", Contribution.worked_on, Contribution.id, True, lambda c: c.worked_on)
+EXPENSE_ORDER = keyset.Order("expenses", Expense.paid_on, Expense.id, True, lambda e: e.paid_on)
 
 
 def contributions_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
     q = (
         sa.select(Contribution)
         .options(so.joinedload(Contribution.person), so.joinedload(Contribution.activity))
-        .order_by(Contribution.worked_on.desc(), Contribution.id.desc())
+        .order_by(*CONTRIBUTION_ORDER.by())
     )
     q = _person_and_dates(q, f, person_scope, Contribution.person_id, Contribution.worked_on)
     if f.activity_id:
@@ -151,7 +167,7 @@ def contributions_query(f: Filters, *, person_scope: int | None = None) -> sa.Se
 
 
 def expenses_query(f: Filters, *, person_scope: int | None = None) -> sa.Select:
-    q = sa.select(Expense).options(so.joinedload(Expense.person)).order_by(Expense.paid_on.desc(), Expense.id.desc())
+    q = sa.select(Expense).options(so.joinedload(Expense.person)).order_by(*EXPENSE_ORDER.by())
     return _person_and_dates(q, f, person_scope, Expense.person_id, Expense.paid_on)
 
 

@@ -88,7 +88,7 @@ def _list_page(template: str, form, f: queries.Filters | None, **context) -> tup
 @roles_required(*STAFF_ROLES)
 def index():
     form, f = forms.payment_filters(request.args)
-    payments = presenters.paginate(queries.payments_query(f), f) if f else None
+    payments = presenters.paginate(queries.payments_query(f), f, queries.payment_order(f.sort)) if f else None
     return _list_page(
         "payments/index.html",
         form,
@@ -557,7 +557,7 @@ def month_end():
 @bp.get("/expenses")
 @roles_required(*STAFF_ROLES)
 def expenses():
-    form, f, rows = presenters.list_page(queries.expenses_query)
+    form, f, rows = presenters.list_page(queries.expenses_query, queries.EXPENSE_ORDER)
     return _list_page("payments/expenses.html", form, f, expenses=rows, context_labels=SERVICE_USER_CONTEXT_LABELS)
 
 

@@ -43,7 +43,8 @@ class Person(Model):
         back_populates="person", order_by="Consent.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.Index("ix_person_name", "name"), one_of("document_format", DOCUMENT_FORMATS))
+    #: The people list's order (name, then id): a page is read from the index (tracker.keyset).
+    __table_args__ = (sa.Index("ix_person_name_id", "name", "id"), one_of("document_format", DOCUMENT_FORMATS))
 
     @property
     def consent(self) -> Consent | None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tracker import pages
+from tracker import keyset, pages
 from tracker.audit import service as audit
 from tracker.audit.models import AuditEvent
 from tracker.auth.access import can_edit_person, can_see_benefits, roles_required, visible_person_or_404
@@ -164,7 +164,9 @@ def index():
     form = SearchForm(request.args)
     q = (form.q.data or "").strip()
     page = min(max(request.args.get("page", default=1, type=int) or 1, 1), MAX_PAGE)
-    people = service.list_people(q or None, page=page, per_page=PER_PAGE)
+    # A page read from the name index after the cursor of the page before ("Next page"), or by number.
+    args = keyset.Args(page=page, per_page=PER_PAGE, cursor=request.args.get("cursor") or None)
+    people = keyset.list_page(service.people_query(q or None), service.PEOPLE_ORDER, args)
     return render_template(
         "people/index.html", form=form, q=q, people=people, can_add=current_user.role in BENEFIT_INFO_ROLES
     )

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from tracker import vocab
+from tracker import keyset, vocab
 from tracker.contributions.models import Activity, Contribution
 from tracker.engine import core as engine
 from tracker.engine import dates as engine_dates
@@ -67,7 +67,7 @@ class Row:
 
 
 @dataclass
-class Page:
+class Page(keyset.PageNumbers):
     items: list
     total: int
     page: int
@@ -80,20 +80,8 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @dataclass

@@ -49,6 +49,8 @@ class RiskFlag(Model):
         one_of("source", ("system", "coordinator")),
         sa.CheckConstraint("period_end >= period_start", name="end_after_start"),
         sa.Index("ix_risk_flag_status_period", "status", "period_end"),
+        # The API's list of flags (latest period first), read a page at a time.
+        sa.Index("ix_risk_flag_period_end_id", "period_end", "id"),
     )
 
 

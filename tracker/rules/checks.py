@@ -115,10 +115,8 @@ def positions(person_filter, on: date) -> dict[int, list[engine.Verdict]]:
     """Positions for many people at once (the risk scan and the dashboard): a constant number of
     queries whatever the number of people."""
     rules, _ = _rules()
-    return {
-        pid: wording.verdicts(engine.position(claims, rules, ledger_, on))
-        for pid, (claims, ledger_) in ledger.bulk_for(person_filter, on).items()
-    }
+    people = ledger.bulk_for(person_filter, on, reach=engine.position_reach(rules, on))
+    return {pid: wording.verdicts(verdicts) for pid, verdicts in engine.position_many(people, rules, on).items()}
 
 
 def check_many(

@@ -234,16 +234,7 @@ def person_exists(person_id: int) -> bool:
     return db.session.get(Person, person_id) is not None
 
 
-def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
-    """Claims and ledgers for many people in five queries (not five per person): other income and
-    a partner's earnings come in one.
-
-    ``person_filter`` is a SQL selectable of person ids (e.g. everyone with a claim), or a list of
-    ids (a page of people: the database then looks each one up by index).
-    """
-    # Far enough ahead to cover the longest period containing ``on`` (a tax year ends up to a
-    # year later), so planned payments later in that period count.
-    start, end = on - BACK, on + timedelta(days=370)
+def _bulk_claims(person_filter) -> dict[int, list]:
     claims: dict[int, list] = {}
     for r in db.session.execute(
         sa.select(
@@ -257,14 +248,15 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
         claims.setdefault(r.person_id, []).append(
             engine.Claim(benefit=r.benefit, start_on=r.start_on, end_on=r.end_on, attributes=dict(r.attributes or {}))
         )
-    parts: dict[int, dict[str, list]] = {pid: {"p": [], "e": [], "o": [], "h": [], "w": []} for pid in claims}
+    return claims
 
-    def bucket(pid):
-        return parts.setdefault(pid, {"p": [], "e": [], "o": [], "h": [], "w": []})
 
-    # The biggest read in the tracker (the scan: a year and a half of everyone's payments): the
-    # columns come back as plain tuples on the Core connection, and the amounts as stored integers,
-    # turned into Decimals exactly as the column type would, remembering repeated amounts.
+def _bulk_payments(person_filter, where: list) -> dict[int, list]:
+    """The payments of everyone selected that ``where`` holds for, by person.
+
+    The biggest read in the tracker (the scan: everyone's payments): the columns come back as
+    plain tuples on the Core connection, and the amounts as stored integers, turned into Decimals
+    exactly as the column type would, remembering repeated amounts."""
     p = Payment.__table__.c
     pence = scaled_reader(2)
     trusted = engine.LedgerPayment.from_trusted
@@ -282,7 +274,7 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
             p.due_on,
             p.covers_from,
             p.covers_to,
-        ).where(p.person_id.in_(person_filter), counts(p), _near(p, start, end, *_due_range(start, end)))
+        ).where(p.person_id.in_(person_filter), *where)
     )
     for pid, pay_id, kind, amount, value, paid_on, worked_on, status, due_on, c_from, c_to in rows.fetchall():
         found = pays.get(pid)
@@ -291,8 +283,99 @@ def bulk_for(person_filter, on: date) -> dict[int, tuple[list, engine.Ledger]]:
         found.append(
             trusted(kind, pence(amount), paid_on, worked_on, pence(value), status, pay_id, due_on, c_from, c_to)
         )
-    for pid, found in pays.items():
+    return pays
+
+
+def _fold_segments(
+    near: tuple[date, date], year: tuple[date, date], start: date, end: date
+) -> list[tuple[date, date, date | None]]:
+    """The parts of ``start`` to ``end`` outside ``near``, each with the day its payments are
+    added up on: ``(first, last, day)``; ``day`` is None outside the tax year (they count in no
+    period containing the day, so they are not read at all)."""
+    one = timedelta(days=1)
+    low, high = min(near[0], year[0]), max(near[1], year[1])
+    out: list[tuple[date, date, date | None]] = []
+    if start < low:
+        out.append((start, low - one, None))
+    if year[0] < near[0]:
+        out.append((year[0], near[0] - one, year[0]))
+    if near[1] < year[1]:
+        out.append((near[1] + one, year[1], year[1]))
+    if high < end:
+        out.append((high + one, end, None))
+    return out
+
+
+def _all_within(c, lo: date, hi: date) -> sa.ColumnElement[bool]:
+    """Every date a payment can count on (received, due, worked) is from ``lo`` to ``hi``, and it
+    covers no period of work (it would be spread over the days of that work)."""
+    return sa.and_(
+        c.covers_from.is_(None),
+        c.paid_on.between(lo, hi),
+        sa.func.coalesce(c.due_on, c.paid_on).between(lo, hi),
+        sa.func.coalesce(c.worked_on, c.paid_on).between(lo, hi),
+    )
+
+
+def _folded(person_filter, lo: date, hi: date, day: date) -> dict[int, list]:
+    """The payments whose every date is from ``lo`` to ``hi`` (``_all_within``), added up in SQL:
+    one payment dated ``day`` per person, kind, status, sign of the amount and of the benefit
+    value (a training reversal's value counts against it, ``evaluate._payment_value``), and
+    whether a benefit value is given."""
+    p = Payment.__table__.c
+    pence = scaled_reader(2)
+    amount = sa.type_coerce(p.amount, sa.BigInteger)
+    value = sa.type_coerce(p.benefit_value, sa.BigInteger)
+    keys = (p.person_id, p.kind, p.status, amount < 0, value.is_(None), sa.func.coalesce(value, 0) < 0)
+    q = (
+        sa.select(p.person_id, p.kind, p.status, sa.func.sum(amount), sa.func.sum(value))
+        .where(p.person_id.in_(person_filter), counts(p), _all_within(p, lo, hi))
+        .group_by(*keys)
+    )
+    trusted = engine.LedgerPayment.from_trusted
+    out: dict[int, list] = {}
+    for pid, kind, status, total, value_total in db.session.connection().execute(q).fetchall():
+        out.setdefault(pid, []).append(
+            trusted(kind, pence(total), day, day, pence(value_total), status, None, day, None, None)
+        )
+    return out
+
+
+def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, engine.Ledger]]:
+    """Claims and ledgers for many people in five queries, or seven with ``reach`` (not per person):
+    other income and a partner's earnings come in one.
+
+    ``person_filter`` is a SQL selectable of person ids (e.g. everyone with a claim), or a list of
+    ids (a page of people: the database then looks each one up by index).
+
+    ``reach`` (``engine.position_reach(rules, on)``), for positions on ``on`` only: a payment
+    whose every date (received, due, worked; no covered period) is outside every period that can
+    contain ``on`` is not read, and those that can count only in the tax year containing ``on``
+    (outside every shorter period) come added up in SQL, one per person, kind, status and sign
+    (``_folded``), not row by row. The engine's totals are the same: a tax-year total is a sum.
+    """
+    # Far enough ahead to cover the longest period containing ``on`` (a tax year ends up to a
+    # year later), so planned payments later in that period count.
+    start, end = on - BACK, on + timedelta(days=370)
+    folds: list[tuple[date, date, date | None]] = []
+    if reach is not None and reach[1] is not None:
+        folds = _fold_segments(reach[0], reach[1], start, end)
+    claims = _bulk_claims(person_filter)
+    parts: dict[int, dict[str, list]] = {pid: {"p": [], "e": [], "o": [], "h": [], "w": []} for pid in claims}
+
+    def bucket(pid):
+        return parts.setdefault(pid, {"p": [], "e": [], "o": [], "h": [], "w": []})
+
+    p = Payment.__table__.c
+    shown = [counts(p), _near(p, start, end, *_due_range(start, end))]
+    if folds:
+        shown.append(sa.not_(sa.or_(*(_all_within(p, lo, hi) for lo, hi, _ in folds))))
+    for pid, found in _bulk_payments(person_filter, shown).items():
         bucket(pid)["p"] = found
+    for lo, hi, day in folds:
+        if day is not None:
+            for pid, found in _folded(person_filter, lo, hi, day).items():
+                bucket(pid)["p"].extend(found)
     e = Expense.__table__.c
     for r in db.session.execute(
         sa.select(e.person_id, e.amount, e.incurred_on, e.paid_on, e.service_user_context).where(
