@@ -2,7 +2,7 @@
 (``checks.positions``: one read for everyone, payments that can only count in the tax year added up
 in SQL). That must give exactly the verdicts of the per-person path (``checks.position``), on
 generated ledgers with reversals (also of training at a benefit value), due dates, worked dates,
-covered periods, planned and cancelled payments, expenses and other income, on days either side
+covered periods, planned and cancelled payments, expenses, other income and a partner's earnings, on days either side
 of the tax year's turn and of the periods' edges."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from random import Random
 import pytest
 import sqlalchemy as sa
 
-from tests.builders import claim, expense, other_income, payment, person
+from tests.builders import claim, expense, other_income, partner_earning, payment, person
 from tracker.engine import core as engine
 from tracker.extensions import db
 from tracker.people.models import BenefitClaim
@@ -27,13 +27,25 @@ CLAIMS = [
     [
         {
             "benefit": "UC",
-            "attributes": {"ap_start_day": 17, "work_allowance": True, "lcw_pending": False, "housing_element": False},
+            "attributes": {
+                "ap_start_day": 17,
+                "work_allowance": True,
+                "lcw_pending": False,
+                "housing_element": False,
+                "joint_claim": True,
+            },
         }
     ],
     [
         {
             "benefit": "UC",
-            "attributes": {"ap_start_day": 31, "work_allowance": False, "lcw_pending": False, "housing_element": False},
+            "attributes": {
+                "ap_start_day": 31,
+                "work_allowance": False,
+                "lcw_pending": False,
+                "housing_element": False,
+                "joint_claim": False,
+            },
         }
     ],
     [{"benefit": "ESA", "attributes": {"permitted_work": "lower"}}],
@@ -41,10 +53,17 @@ CLAIMS = [
         {"benefit": "CA"},
         {
             "benefit": "UC",
-            "attributes": {"ap_start_day": 3, "work_allowance": True, "lcw_pending": False, "housing_element": False},
+            "attributes": {
+                "ap_start_day": 3,
+                "work_allowance": True,
+                "lcw_pending": False,
+                "housing_element": False,
+                "joint_claim": True,
+            },
         },
     ],
     [{"benefit": "HB", "attributes": {"disregard": "single"}}],
+    [{"benefit": "HB", "attributes": {"disregard": "couple"}}],
 ]
 KINDS = ("cash", "bank_transfer", "voucher", "training", "charity", "certificate", "declined")
 DAYS = [date(2025, 4, 5), date(2025, 4, 6), date(2025, 4, 7), date(2025, 6, 11), date(2025, 11, 30), date(2026, 1, 31)]
@@ -97,6 +116,8 @@ def _generate(seed: int, people: int) -> None:
                 expense(who, Decimal(rng.randrange(100, 5000)) / 100, day, day + timedelta(days=rng.randrange(0, 30)))
             if rng.random() < 0.04:
                 other_income(who, Decimal(rng.randrange(1000, 20000)) / 100, day)
+            if rng.random() < 0.06:
+                partner_earning(who, Decimal(rng.randrange(1000, 40000)) / 100, day)
             day += timedelta(days=rng.randrange(1, 12))
     db.session.flush()
     claim(1, "PIP")
