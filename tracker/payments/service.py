@@ -43,6 +43,7 @@ class PaymentInput:
     due_on: date | None = None
     covers_from: date | None = None
     covers_to: date | None = None
+    kind_reason: str | None = None
 
 
 #: Said when an amount is above the ceiling (``vocab.MAX_AMOUNT``).
@@ -98,6 +99,7 @@ def parse_payment(data: dict) -> PaymentInput:
         errors["charity_name"] = ["Name the charity the person chose."]
     note = text_field(data, "note", errors, 1000)
     reason = text_field(data, "override_reason", errors, 2000)
+    kind_reason = text_field(data, "kind_reason", errors, 1000)
     ids = tuple(data.get("contribution_ids") or ())
     if len(set(ids)) != len(ids):
         errors["contribution_ids"] = ["Each contribution can be listed once."]
@@ -117,7 +119,39 @@ def parse_payment(data: dict) -> PaymentInput:
         due_on=due_on,
         covers_from=covers_from,
         covers_to=covers_to,
+        kind_reason=kind_reason,
     )
+
+
+# ---- the person's choice ----------------------------------------------------------------------
+
+
+def chosen_kinds(person: Person) -> list[str]:
+    """The ways the person chose to be paid, most preferred first (none when they have not said)."""
+    return [pref.kind for pref in person.preferences]
+
+
+def unchosen(person: Person, kind: str) -> bool:
+    """A kind the person did not choose: only when they have said how they want to be paid."""
+    kinds = chosen_kinds(person)
+    return bool(kinds) and kind not in kinds
+
+
+#: Said when a payment of a kind the person did not choose has no reason.
+KIND_REASON_NEEDED = "Say why the person is paid in a way they did not choose."
+#: Kinds whose note already says what the person asked for: it is the reason for the kind too.
+NOTED_KINDS = frozenset({"declined", "charity"})
+
+
+def choice_reason(p: PaymentInput) -> str | None:
+    """Why the payment is of its kind: the reason given, or the note of a decline or a charity."""
+    return p.kind_reason or (p.note if p.kind in NOTED_KINDS else None)
+
+
+def check_choice(person: Person, p: PaymentInput) -> None:
+    """A payment of a kind the person did not choose needs a reason (``kind_reason``)."""
+    if unchosen(person, p.kind) and not choice_reason(p):
+        raise ValidationFailed({"kind_reason": [KIND_REASON_NEEDED]})
 
 
 def _proposed(src: PaymentInput | Payment, *, paid_on: date, worked_on: date | None, due_on: date | None):
@@ -205,6 +239,15 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
     db.session.add(payment)
     db.session.flush()
     audit.record(actor, "payment.recorded", payment, person_id=person.id, after=payment_snapshot(payment))
+    if choice_reason(p) and unchosen(person, p.kind):
+        audit.record(
+            actor,
+            "payment.unchosen_kind",
+            payment,
+            person_id=person.id,
+            reason=choice_reason(p),
+            after={"kind": p.kind, "chosen": chosen_kinds(person)},
+        )
     if result.blocked:
         audit.record(
             actor,
