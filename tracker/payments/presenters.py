@@ -26,9 +26,9 @@ from tracker.money import ZERO, format_money
 from tracker.payments import queries, service
 from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, list_filters, suggestion_fields
 from tracker.payments.models import Payment
+from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.rules import redaction
-from tracker.people.forms import select_choices
 from tracker.vocab import KIND_LABELS, NON_MONEY_KINDS, PAYMENT_KINDS, VERDICT_STATUS_WORDS, benefit_name
 
 CHANGED = (
