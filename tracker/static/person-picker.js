@@ -10,19 +10,26 @@
   var selects = document.querySelectorAll("select[data-person-picker]");
   Array.prototype.forEach.call(selects, function (select) {
     var hint = select.getAttribute("aria-describedby");
+    var id = select.id;
     ac.enhanceSelectElement({
       selectElement: select,
       defaultValue: "",
+      // No ghost-text hint: it is an unlabelled input (axe-core "label"), and the list says the same.
+      autoselect: false,
       minLength: 1,
       showNoOptionsFound: true,
       tNoResults: function () { return "No one by that name"; },
       onConfirm: function (label) {
-        // An empty box means no one: the select follows what the box shows.
-        var chosen = Array.prototype.find.call(select.options, function (o) { return o.textContent === label; });
+        // The select follows what the box shows: a name picked or typed in full, else no one.
+        var box = document.getElementById(id);
+        var text = label === undefined ? (box ? box.value : "") : label;
+        var chosen = Array.prototype.find.call(select.options, function (o) {
+          return o.value && o.textContent === text;
+        });
         select.value = chosen ? chosen.value : "";
       }
     });
-    var input = document.getElementById(select.id.replace(/-select$/, ""));
+    var input = document.getElementById(id);
     if (input && hint) {
       input.setAttribute("aria-describedby", (hint + " " + (input.getAttribute("aria-describedby") || "")).trim());
     }
