@@ -122,9 +122,11 @@ def test_session_shows_the_rate_card_of_the_chosen_activity(client, login, activ
     page = client.get(f"/contributions/session?activity_id={activity}").get_data(as_text=True)
     assert "Rate card: Service design panel" in page
     assert "£20.00 an hour, preparation time paid too" in page
-    # Eight rows, each field with a label.
-    for i in range(8):
+    # Three rows to start with ("Add another person" adds more), each field with a label.
+    for i in range(3):
         assert f'for="person_{i}"' in page and f'for="hours_{i}"' in page and f'for="prep_{i}"' in page
+    assert 'for="person_3"' not in page
+    assert "Add another person" in page
 
 
 def test_recording_a_session_for_three_people(app, client, login, activity, people):
@@ -153,12 +155,13 @@ def test_recording_a_session_for_three_people(app, client, login, activity, peop
 @pytest.mark.parametrize(
     "bad_hours, message",
     [
-        ("abc", "Enter a number"),
-        ("1.005", "decimal places"),
-        ("NaN", "real number"),
-        ("-1", "negative"),
-        ("", "required"),
-        ("1e9999", "far too large"),
+        ("abc", "Enter hours as a number, for example 1.5."),
+        ("1.005", "Enter hours with at most 2 decimal places"),
+        ("NaN", "Enter hours as a number"),
+        ("-1", "Hours cannot be negative."),
+        ("", "Enter the hours, for example 1.5."),
+        ("25", "Enter at most 24 hours."),
+        ("1e9999", "far too large: enter hours"),
     ],
 )
 def test_one_bad_row_saves_nothing_and_names_the_row(app, client, login, activity, people, bad_hours, message):
@@ -169,6 +172,7 @@ def test_one_bad_row_saves_nothing_and_names_the_row(app, client, login, activit
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
     assert "There is a problem" in page and "Row 2, hours:" in page and message in page
+    assert "150.00" not in page  # hours are never spoken of as money
     assert 'href="#hours_1"' in page  # the error summary links to the field
     assert _count(app, Contribution) == 0
     # What was typed is kept.

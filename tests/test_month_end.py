@@ -202,8 +202,8 @@ def test_owed_queue_query_count_does_not_grow_with_people(app, client, login, ru
 # ---- bulk approval: the API --------------------------------------------------------------------
 
 
-def _record(api, person_id, amount="50.00", paid_on="2025-04-09") -> int:
-    resp = api.post("/payments", json={"person_id": person_id, "kind": "cash", "amount": amount, "paid_on": paid_on})
+def _record(api, person_id, amount="50.00", paid_on="2025-04-09", kind="cash") -> int:
+    resp = api.post("/payments", json={"person_id": person_id, "kind": kind, "amount": amount, "paid_on": paid_on})
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()["id"]
 
@@ -231,7 +231,8 @@ def test_bulk_approve_reports_each_id(app, api_as, people):
 
 def test_bulk_approve_stops_at_a_new_block(app, api_as, people):
     recorder, approver = api_as("finance"), api_as("finance")
-    draft = _record(recorder, people["carer"], "150.00", "2025-04-09")  # within £196 when recorded
+    # within £196 when recorded; vouchers, as the carer chose (another kind would need a reason)
+    draft = _record(recorder, people["carer"], "150.00", "2025-04-09", kind="voucher")
     make_payment(app, people["carer"], status="paid", amount="100.00", paid_on=date(2025, 4, 8), method="cash")
     results = approver.post("/payments/approve", json={"ids": [draft]}).get_json()["results"]
     assert results == [

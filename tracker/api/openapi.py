@@ -317,7 +317,8 @@ PATHS: dict[str, dict] = {
     },
     "/payments": {
         "post": _create(
-            "Record a draft payment; runs the check (409 benefit_rule_block without override_reason)",
+            "Record a draft payment; runs the check (409 benefit_rule_block without override_reason; 422 "
+            "kind_reason when the kind is not one the person chose)",
             "PaymentIn",
             errors=(401, 403, 409, 422),
         ),

@@ -107,6 +107,7 @@ def check_payment():
 def create_payment():
     require_role(*FINANCE_ROLES)
     person, p = _input()
+    service.check_choice(person, p)
     with _redacted_refusal():
         payment, check = service.record_payment(person, p, actor=current_api_user(), today=today())
     return jsonify({**payment_json(payment), "check": _shown(check, person.id, "payment api", payment)}), 201

@@ -130,6 +130,12 @@ class PaymentIn(Strict):
     note: str | None = Field(default=None, max_length=1000)
     override_reason: str | None = Field(default=None, max_length=2000)
     charity_name: str | None = Field(default=None, max_length=200)
+    kind_reason: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Why the person is paid in a way they did not choose: needed when `kind` is not among "
+        "their preferences (422 with `fields.kind_reason` without it); kept in the audit log",
+    )
 
 
 class PayIn(Strict):

@@ -7,7 +7,10 @@ They only parse what was typed; amounts and hours stay text so the service parse
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
@@ -16,7 +19,12 @@ from tracker.pages import parse_id
 from tracker.payments.forms import DayField, NotHuge, clean, money_field, service_user_field
 from tracker.people.forms import Needed, select_choices
 
-SESSION_ROWS = 8
+#: Rows a session page first shows; "Add another person" adds one at a time, up to MAX_SESSION_ROWS.
+SESSION_ROWS = 3
+MAX_SESSION_ROWS = 60
+#: The fields of one row of a session: person_N, hours_N, prep_N.
+ROW_PREFIXES = ("person", "hours", "prep")
+_ROW_KEY = re.compile(r"(?:person|hours|prep)_(\d{1,3})")
 
 RATE_UNIT_LABELS = {"hour": "An hour", "half_day": "Half a day", "day": "A day", "session": "A session"}
 # "£20.00 an hour", "£60.00 a session"
@@ -77,6 +85,25 @@ def session_form_class(rows: int = SESSION_ROWS):
 
 
 # ---- the rows of a session ----------------------------------------------------------------------------
+
+
+def row_count(formdata) -> int:
+    """How many rows the posted page had (every row posts its fields, filled in or not)."""
+    found = [int(m.group(1)) for m in map(_ROW_KEY.fullmatch, formdata.keys()) if m]
+    return max(1, min(max(found) + 1 if found else SESSION_ROWS, MAX_SESSION_ROWS))
+
+
+def with_rows_changed(formdata, count: int, action: str | None, remove: int | None) -> tuple[MultiDict, int]:
+    """The posted session with one more row ("Add another person"), or without row ``remove``
+    ("Remove": the rows after it move up); at least one row, at most MAX_SESSION_ROWS."""
+    kept = MultiDict([(k, v) for k, v in formdata.items(multi=True) if not _ROW_KEY.fullmatch(k)])
+    rows = [i for i in range(count) if i != remove]
+    for new_i, old_i in enumerate(rows):
+        for prefix in ROW_PREFIXES:
+            kept.add(f"{prefix}_{new_i}", formdata.get(f"{prefix}_{old_i}") or "")
+    count = len(rows) + (1 if action == "add" else 0)
+    return kept, max(1, min(count, MAX_SESSION_ROWS))
+
 
 #: A service field of one attendee: (the prefix of its row field, the word a message uses).
 ROW_FIELDS = {

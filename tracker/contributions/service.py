@@ -106,8 +106,16 @@ def value_owed(activity: Activity | None, hours: Decimal, preparation: Decimal, 
     return value.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
+#: What the hours of a contribution are refused with: words about hours, never an amount of money.
+HOURS_NOT_A_NUMBER = "Enter hours as a number, for example 1.5."
+HOURS_WORDS = ("Enter the hours, for example 1.5.", "Hours cannot be negative.", f"Enter at most {MAX_HOURS} hours.")
+
+
 def _hours(data, name, errors, required):
-    value = _amount(data, name, errors, places=2, required=required, maximum=MAX_HOURS)
+    value = decimal_field(data, name, errors, required=required, maximum=MAX_HOURS, words=HOURS_WORDS, places=2)
+    if name in errors and not set(errors[name]) <= set(HOURS_WORDS):
+        places = any(m.startswith("Use at most") for m in errors[name])
+        errors[name] = ["Enter hours with at most 2 decimal places, for example 1.5." if places else HOURS_NOT_A_NUMBER]
     return value
 
 

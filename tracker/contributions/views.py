@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import pages
+from tracker.audit import service as audit
 from tracker.auth.access import roles_required
 from tracker.contributions import bp, presenters, service
 from tracker.contributions.forms import (
+    MAX_SESSION_ROWS,
     RATE_UNIT_LABELS,
     SERVICE_USER_LABELS,
     SESSION_ROWS,
@@ -28,18 +30,20 @@ from tracker.contributions.forms import (
     attendee,
     name_rows,
     put_missing_errors,
+    row_count,
     row_errors,
     session_form_class,
     used_rows,
+    with_rows_changed,
 )
 from tracker.contributions.models import Activity
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.money import format_money
 from tracker.pages import Done
-from tracker.payments import queries
+from tracker.payments import owed, queries
 from tracker.payments.forms import activity_choices, clean, people_choices
-from tracker.payments.presenters import list_page, page_args, query_person
+from tracker.payments.presenters import list_page, page_args, query_person, sees_benefit_names
 from tracker.people.models import Person
 from tracker.timeutil import today
 from tracker.vocab import FINANCE_ROLES, STAFF_ROLES
@@ -118,25 +122,41 @@ def _preview_errors(form, attendees: list[dict], rows: list[int]) -> None:
     put_missing_errors(form, row_errors(errors, rows))
 
 
-def _session_form():
-    form_class = session_form_class()
-    if request.method == "GET":
+def _row_change() -> tuple[str | None, int | None]:
+    """What a press on "Add another person" or a row's "Remove" asks for; (None, None) for neither."""
+    if request.method != "POST":
+        return None, None
+    remove = request.form.get("remove")
+    if remove is not None and remove.isdigit() and len(remove) < 4:
+        return "remove", int(remove)
+    return ("add", None) if request.form.get("action") == "add" else (None, None)
+
+
+def _session_form(change: str | None, remove: int | None):
+    """The session form, with as many rows as the page had (one more, or one fewer, when asked)."""
+    count = SESSION_ROWS
+    formdata = None
+    if request.method == "POST":
+        count = row_count(request.form)
+        formdata, count = with_rows_changed(request.form, count, change, remove)
+    form_class = session_form_class(count)
+    if formdata is None:
         form = form_class(data={"activity_id": request.args.get("activity_id") or "", "worked_on": today()})
     else:
-        form = form_class()
+        form = form_class(formdata=formdata)
     form.activity_id.choices = activity_choices("Choose the activity", active_only=True)
     people = people_choices("No one")
-    for i in range(SESSION_ROWS):
+    for i in range(count):
         form[f"person_{i}"].choices = people
-    return form
+    return form, count
 
 
-def _post_session(form) -> tuple[Response | None, Activity | None]:
+def _post_session(form, count: int) -> tuple[Response | None, Activity | None]:
     """Record the session: (the redirect, or None to show the form again; the chosen activity)."""
     valid = form.validate_on_submit()
-    name_rows(form)
+    name_rows(form, count)
     chosen = _chosen_activity(form, required=True)
-    rows = used_rows(form)
+    rows = used_rows(form, count)
     attendees = [attendee(form, i) for i in rows]
     if not rows:
         form.person_0.errors = list(form.person_0.errors) + ["Add at least one person who took part."]
@@ -147,21 +167,56 @@ def _post_session(form) -> tuple[Response | None, Activity | None]:
     def action() -> Done:
         day = form.worked_on.data
         made = service.record_session(chosen.id, day, attendees, actor=current_user, description=form.description.data)
+        warnings.extend(_owed_warnings([c.person_id for c in made], day))
         return Done(
             url_for("contributions.index", activity_id=chosen.id, **{"from": day.isoformat(), "to": day.isoformat()}),
             presenters.session_recorded(made, chosen, day),
         )
 
+    warnings: list[str] = []
     done = pages.submit(form, action, on_error=lambda e: pages.put_errors(form, row_errors(e.fields, rows)))
-    return done, chosen
+    return _with_warnings(done, warnings), chosen
+
+
+def _with_warnings(done: Response | None, warnings: list[str]) -> Response | None:
+    """After a write that committed: its warnings, flashed after its own message."""
+    if done is not None:
+        for warning in warnings:
+            flash(warning, "warning")
+    return done
+
+
+def _owed_warnings(person_ids: list[int], day) -> list[str]:
+    """After recording work: a warning for each person whose payment of everything owed, the way
+    they chose, would break a benefit rule (a view of benefit information when it names the rules)."""
+    names = sees_benefit_names(current_user.role)
+    out = []
+    for row in owed.check_people(person_ids, max(day, today()), today=today()):
+        warning = presenters.owed_warning(row, names=names)
+        if warning is None:
+            continue
+        out.append(warning)
+        if names:
+            audit.record(
+                current_user,
+                "benefits.viewed",
+                None,
+                entity_type="person",
+                entity_id=row.person_id,
+                person_id=row.person_id,
+                after={"where": "contribution recorded"},
+            )
+    return out
 
 
 @bp.route("/session", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def session():
-    form = _session_form()
-    if request.method == "POST":
-        done, chosen = _post_session(form)
+    change, remove = _row_change()
+    form, count = _session_form(change, remove)
+    chosen = None
+    if request.method == "POST" and change is None:
+        done, chosen = _post_session(form, count)
         if done is not None:
             return done
     else:
@@ -169,9 +224,15 @@ def session():
     activities = list(
         db.session.scalars(sa.select(Activity).where(Activity.active.is_(True)).order_by(Activity.name, Activity.id))
     )
-    rows = [(i, form[f"person_{i}"], form[f"hours_{i}"], form[f"prep_{i}"]) for i in range(SESSION_ROWS)]
+    rows = [(i, form[f"person_{i}"], form[f"hours_{i}"], form[f"prep_{i}"]) for i in range(count)]
     return _render(
-        "contributions/session.html", form=form, rows=rows, chosen=chosen, activities=activities
+        "contributions/session.html",
+        form=form,
+        rows=rows,
+        chosen=chosen,
+        activities=activities,
+        can_add=count < MAX_SESSION_ROWS,
+        added=change == "add",
     ), pages.status(form)
 
 
@@ -197,14 +258,17 @@ def _post_contribution(form) -> Response | None:
         _errors_too(form, service.contribution_values, {**data, "worked_on": today()})
         return None
 
+    warnings: list[str] = []
+
     def action() -> Done:
         c = service.record_contribution(chosen, {**data, "worked_on": form.worked_on.data}, actor=current_user)
+        warnings.extend(_owed_warnings([chosen.id], form.worked_on.data))
         return Done(
             url_for("contributions.index", person_id=chosen.id),
             f"The contribution has been recorded for {chosen.name}. Value owed: {format_money(c.value_owed)}.",
         )
 
-    return pages.submit(form, action)
+    return _with_warnings(pages.submit(form, action), warnings)
 
 
 @bp.route("/new", methods=["GET", "POST"])

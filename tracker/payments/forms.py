@@ -142,6 +142,7 @@ class PaymentForm(FlaskForm):
     covers_from = DayField("First day of the work it pays for", validators=[Optional()])
     covers_to = DayField("Last day of the work it pays for", validators=[Optional()])
     note = TextAreaField("Why: what the person chose, and any notes")
+    kind_reason = TextAreaField("Why pay them in a way they did not choose")
     override_reason = override_field()
 
 
@@ -405,6 +406,25 @@ def fill_total(form: PaymentForm, unpaid: list[Contribution]) -> None:
         form.amount_offered.data, form.amount.data = form.amount.data, "0.00"
 
 
+def decline_formdata(posted, unpaid: list[Contribution], on: date, note: str) -> MultiDict:
+    """What "Record a decline" records, as the payment form would post it: a declined payment on
+    ``on`` for everything unpaid, with what was owed as the amount offered."""
+    data = MultiDict(
+        [
+            ("csrf_token", posted.get("csrf_token") or ""),
+            ("kind", "declined"),
+            ("amount", "0.00"),
+            ("paid_on", on.isoformat()),
+            ("note", note),
+        ]
+    )
+    for c in unpaid:
+        data.add("contribution_ids", str(c.id))
+    if unpaid:
+        data.add("amount_offered", str(sum((c.value_owed for c in unpaid), ZERO)))
+    return data
+
+
 def payment_data(form: PaymentForm, ids: list[int]) -> dict:
     """What the payment service parses (service.parse_payment)."""
     return {
@@ -417,6 +437,7 @@ def payment_data(form: PaymentForm, ids: list[int]) -> dict:
         **cover_data(form),
         "note": form.note.data,
         "override_reason": form.override_reason.data,
+        "kind_reason": form.kind_reason.data,
         "contribution_ids": ids,
     }
 
@@ -441,6 +462,7 @@ def _as_typed(form: PaymentForm) -> list[tuple[str, str]]:
         ("benefit_value", form.benefit_value.data or ""),
         ("charity_name", form.charity_name.data or ""),
         ("note", form.note.data or ""),
+        ("kind_reason", form.kind_reason.data or ""),
     ]
     for day in (form.paid_on, form.due_on, form.covers_from, form.covers_to):
         if day.raw_data:

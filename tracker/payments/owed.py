@@ -134,6 +134,22 @@ def _check_all(rows: list[OwedPerson], on: date, today: date) -> None:
         r.check = checks.check_json(result, revisions)
 
 
+def check_people(person_ids: Iterable[int], on: date, *, today: date) -> list[OwedPerson]:
+    """What each of these people is owed now, and the check of paying it all on ``on`` the way they
+    chose (as the queue checks it); people owed nothing are left out."""
+    wanted = list(dict.fromkeys(person_ids))
+    rows = [
+        OwedPerson(person_id=r.id, name=r.name)
+        for r in db.session.execute(
+            sa.select(Person.id, Person.name).where(Person.id.in_(wanted)).order_by(Person.name)
+        )
+    ]
+    _fill(rows)
+    rows = [r for r in rows if r.contributions]
+    _check_all(rows, on, today)
+    return rows
+
+
 def queue(on: date, *, today: date, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """One page of the owed queue (people by name), each with the check of paying it all on ``on``."""
     rows, count = _people_page(page, per_page)

@@ -26,9 +26,10 @@ from tracker.money import ZERO, format_money
 from tracker.payments import queries, service
 from tracker.payments.forms import MAX_SUGGESTED, PaymentForm, list_filters, suggestion_fields
 from tracker.payments.models import Payment
+from tracker.people.forms import select_choices
 from tracker.people.models import Person
 from tracker.rules import redaction, wording
-from tracker.vocab import KIND_LABELS, NON_MONEY_KINDS, VERDICT_STATUS_WORDS, benefit_name
+from tracker.vocab import KIND_LABELS, NON_MONEY_KINDS, PAYMENT_KINDS, VERDICT_STATUS_WORDS, benefit_name
 
 CHANGED = (
     "Someone else changed this payment at the same moment, so your change was not made. "
@@ -364,6 +365,43 @@ def owed(contributions: Iterable[Contribution]) -> Decimal:
 
 def preferred(person: Person):
     return person.preferences[0] if person.preferences else None
+
+
+def choices_text(person: Person) -> str:
+    """The ways the person chose, most preferred first, in words ("" when they have not said)."""
+    return "; then ".join(preference_text(pref) for pref in person.preferences)
+
+
+def kind_choices_for(person: Person) -> list:
+    """The kind select's choices: the person's own choices first, in their order, then the rest."""
+    own = service.chosen_kinds(person)
+    pairs = [(k, f"{KIND_LABELS[k]} (their choice {n})") for n, k in enumerate(own, start=1)]
+    pairs += [(k, KIND_LABELS[k]) for k in PAYMENT_KINDS if k not in own]
+    return select_choices([("", "Choose how the person is paid")] + pairs)
+
+
+def kind_reason_needed(person: Person, kind: str) -> str:
+    """The error when a payment of a kind the person did not choose has no reason."""
+    return (
+        f"Say why you chose “{KIND_LABELS.get(kind, kind)}”: {person.name} chose {choices_text(person)}. "
+        "For example, “they asked for it by phone on 3 March”."
+    )
+
+
+def first_choice_declines(person: Person) -> bool:
+    pref = preferred(person)
+    return pref is not None and pref.kind == "declined"
+
+
+def declined_note(person: Person) -> str:
+    return f"Recorded as a decline: {person.name}’s first choice is not to be paid."
+
+
+def unoffered_choices(person: Person, kind: str | None, check: Mapping | None) -> list[str]:
+    """The person's own choices that the check did not offer: neither the kind checked nor a kind
+    any suggestion pays in (the page never says "no other way fits" while one of them is left out)."""
+    offered = {kind} | {p.get("kind") for s in (check or {}).get("suggestions") or [] for p in s.get("payments") or []}
+    return [KIND_LABELS.get(k, k) for k in service.chosen_kinds(person) if k not in offered]
 
 
 def prefill(person: Person, unpaid: list[Contribution], on: date) -> dict:

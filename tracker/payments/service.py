@@ -43,10 +43,11 @@ class PaymentInput:
     due_on: date | None = None
     covers_from: date | None = None
     covers_to: date | None = None
+    kind_reason: str | None = None
 
 
 #: The payment's text fields and the most characters each may have.
-TEXT_LIMITS = {"charity_name": 200, "note": 1000, "override_reason": 2000}
+TEXT_LIMITS = {"charity_name": 200, "note": 1000, "override_reason": 2000, "kind_reason": 1000}
 
 #: Said when an amount is above the ceiling (``vocab.MAX_AMOUNT``).
 TOO_MUCH = f"That is more than £{MAX_AMOUNT:,.0f}: check the amount."
@@ -117,6 +118,37 @@ def parse_payment(data: dict) -> PaymentInput:
         covers_to=covers_to,
         **texts,
     )
+
+
+# ---- the person's choice ----------------------------------------------------------------------
+
+
+def chosen_kinds(person: Person) -> list[str]:
+    """The ways the person chose to be paid, most preferred first (none when they have not said)."""
+    return [pref.kind for pref in person.preferences]
+
+
+def unchosen(person: Person, kind: str) -> bool:
+    """A kind the person did not choose: only when they have said how they want to be paid."""
+    kinds = chosen_kinds(person)
+    return bool(kinds) and kind not in kinds
+
+
+#: Said when a payment of a kind the person did not choose has no reason.
+KIND_REASON_NEEDED = "Say why the person is paid in a way they did not choose."
+#: Kinds whose note already says what the person asked for: it is the reason for the kind too.
+NOTED_KINDS = frozenset({"declined", "charity"})
+
+
+def choice_reason(p: PaymentInput) -> str | None:
+    """Why the payment is of its kind: the reason given, or the note of a decline or a charity."""
+    return p.kind_reason or (p.note if p.kind in NOTED_KINDS else None)
+
+
+def check_choice(person: Person, p: PaymentInput) -> None:
+    """A payment of a kind the person did not choose needs a reason (``kind_reason``)."""
+    if unchosen(person, p.kind) and not choice_reason(p):
+        raise ValidationFailed({"kind_reason": [KIND_REASON_NEEDED]})
 
 
 def _proposed(src: PaymentInput | Payment, *, paid_on: date, worked_on: date | None, due_on: date | None):
@@ -204,6 +236,15 @@ def record_payment(person: Person, p: PaymentInput, *, actor, today: date) -> tu
     db.session.add(payment)
     db.session.flush()
     audit.record(actor, "payment.recorded", payment, person_id=person.id, after=payment_snapshot(payment))
+    if choice_reason(p) and unchosen(person, p.kind):
+        audit.record(
+            actor,
+            "payment.unchosen_kind",
+            payment,
+            person_id=person.id,
+            reason=choice_reason(p),
+            after={"kind": p.kind, "chosen": chosen_kinds(person)},
+        )
     if result.blocked:
         audit.record(
             actor,

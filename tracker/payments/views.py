@@ -106,7 +106,7 @@ def index():
 # ---- a new payment -----------------------------------------------------------------------------
 
 
-def _parse(form: PaymentForm, ids: list[int], *, recording: bool) -> service.PaymentInput | None:
+def _parse(person: Person, form: PaymentForm, ids: list[int], *, recording: bool) -> service.PaymentInput | None:
     """The service's parse of the form, with every problem on its field; None when there are any."""
     parsed = None
     try:
@@ -119,6 +119,10 @@ def _parse(form: PaymentForm, ids: list[int], *, recording: bool) -> service.Pay
         reduced = parsed.amount_offered is not None and parsed.amount < parsed.amount_offered
         if recording and not parsed.note and (parsed.kind in ("declined", "charity") or reduced):
             form.note.errors = list(form.note.errors) + [presenters.SAY_WHY]
+        if recording and not service.choice_reason(parsed) and service.unchosen(person, parsed.kind):
+            form.kind_reason.errors = list(form.kind_reason.errors) + [
+                presenters.kind_reason_needed(person, parsed.kind)
+            ]
     return None if form.errors else parsed
 
 
@@ -158,7 +162,8 @@ def _record_suggestion(person: Person, form: PaymentForm, ids: list[int], rows: 
     for row in rows:
         charity = forms.charity_for(form, person) if row["kind"] == "charity" else None
         cover = {"covers_from": form.covers_from.data, "covers_to": form.covers_to.data}
-        p = service.parse_payment({**row, **cover, "contribution_ids": ids, "note": note, "charity_name": charity})
+        chosen = {"note": note, "charity_name": charity, "kind_reason": form.kind_reason.data}
+        p = service.parse_payment({**row, **cover, "contribution_ids": ids, **chosen})
         payment, _ = service.record_payment(person, p, actor=current_user, today=today())
         made.append(payment)
     return made
@@ -196,7 +201,7 @@ def _post_new(person: Person, form: PaymentForm, unpaid: list[Contribution], act
     """Check the payment, record it, or record a suggestion."""
     form.validate_on_submit()
     ids = forms.ticked(form, {c.id for c in unpaid})
-    p = _parse(form, ids, recording=action == "record")
+    p = _parse(person, form, ids, recording=action == "record")
     outcome: Response | Checked = (None, 200)
     if p is not None and action == "suggestion":
         outcome = _use_suggestion(person, form, ids)
@@ -230,6 +235,8 @@ def _render_new(person: Person, form: PaymentForm, unpaid: list[Contribution], c
         form=form,
         unpaid=unpaid,
         preferred=presenters.preferred(person),
+        offers_decline=presenters.first_choice_declines(person),
+        unoffered=presenters.unoffered_choices(person, form.kind.data, check) if blocked else [],
         contribution_labels={c.id: presenters.contribution_label(c) for c in unpaid},
         owed=presenters.owed(unpaid),
         check=check,
@@ -242,6 +249,21 @@ def _render_new(person: Person, form: PaymentForm, unpaid: list[Contribution], c
     ), status
 
 
+def _new_form(person: Person, unpaid: list[Contribution], action: str | None) -> PaymentForm:
+    """The new payment form: as first shown (paid the way the person prefers), as posted, or what
+    "Record a decline" records."""
+    if request.method == "GET":
+        form = PaymentForm(data=presenters.prefill(person, unpaid, today()))
+    elif action == "decline":
+        note = presenters.declined_note(person)
+        form = PaymentForm(formdata=forms.decline_formdata(request.form, unpaid, today(), note))
+    else:
+        form = PaymentForm()
+    form.contribution_ids.choices = select_choices([(str(c.id), presenters.contribution_label(c)) for c in unpaid])
+    form.kind.choices = presenters.kind_choices_for(person)
+    return form
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*FINANCE_ROLES)
 def new():
@@ -249,10 +271,11 @@ def new():
     if person is None:
         return _choose_person(422 if request.method == "POST" else 200)
     unpaid = contributions.unpaid_contributions(person.id)
-    form = PaymentForm(data=presenters.prefill(person, unpaid, today())) if request.method == "GET" else PaymentForm()
-    form.contribution_ids.choices = select_choices([(str(c.id), presenters.contribution_label(c)) for c in unpaid])
-    check, status = None, 200
     action = request.form.get("action") if request.method == "POST" else None
+    form = _new_form(person, unpaid, action)
+    if action == "decline":
+        action = "record"
+    check, status = None, 200
     if request.method == "POST" and action == "total":
         forms.fill_total(form, unpaid)
         status = pages.status(form)
