@@ -36,35 +36,52 @@ def _counted_view(actor_id: int | None, action: str, person_id: int | None, afte
     minutes = _coalesce_minutes() if action == BENEFIT_VIEW else 0
     if minutes <= 0 or actor_id is None or person_id is None:
         return None
-    where = (after or {}).get("where")
-    open_row = (
-        sa.select(AuditEvent.id)
-        .where(
-            AuditEvent.action == BENEFIT_VIEW,
-            AuditEvent.actor_id == actor_id,
-            AuditEvent.person_id == person_id,
-            AuditEvent.at >= utcnow() - timedelta(minutes=minutes),
-            AuditEvent.after["where"].as_string() == where,
+    now = utcnow()
+    values = {
+        "view_actor": actor_id,
+        "view_person": person_id,
+        "view_since": now - timedelta(minutes=minutes),
+        "view_where": (after or {}).get("where") or "",
+        "view_last_at": now.isoformat(timespec="seconds"),
+    }
+    return db.session.scalars(_count_view_statement(db.session.get_bind().dialect.name), values).first()
+
+
+#: The UPDATE that counts a repeated view, built once per kind of database (its values are bound).
+_COUNT_VIEW: dict[str, sa.Update] = {}
+
+
+def _count_view_statement(dialect: str) -> sa.Update:
+    if dialect not in _COUNT_VIEW:
+        open_row = (
+            sa.select(AuditEvent.id)
+            .where(
+                AuditEvent.action == BENEFIT_VIEW,
+                AuditEvent.actor_id == sa.bindparam("view_actor"),
+                AuditEvent.person_id == sa.bindparam("view_person"),
+                AuditEvent.at >= sa.bindparam("view_since"),
+                sa.func.coalesce(AuditEvent.after["where"].as_string(), "")
+                == sa.bindparam("view_where", type_=sa.String),
+            )
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    counted = (
-        sa.update(AuditEvent)
-        .where(AuditEvent.id == open_row)
-        .values(after=_one_more_view(utcnow().isoformat(timespec="seconds")))
-        .returning(AuditEvent)
-        .execution_options(synchronize_session=False)
-    )
-    return db.session.scalars(counted).first()
+        _COUNT_VIEW[dialect] = (
+            sa.update(AuditEvent)
+            .where(AuditEvent.id == open_row)
+            .values(after=_one_more_view(dialect, sa.bindparam("view_last_at", type_=sa.String)))
+            .returning(AuditEvent)
+            .execution_options(synchronize_session=False)
+        )
+    return _COUNT_VIEW[dialect]
 
 
-def _one_more_view(last_at: str) -> sa.ColumnElement:
+def _one_more_view(dialect: str, last_at: sa.BindParameter) -> sa.ColumnElement:
     """``after`` with ``views`` one higher (a row counts as one view before its first repeat) and
     ``last_at`` set, as SQL for the database in use (SQLite's JSON functions or PostgreSQL's jsonb)."""
     after = AuditEvent.__table__.c.after
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         details = sa.cast(after, JSONB)
         views = sa.func.coalesce(sa.cast(details[VIEWS].astext, sa.Integer), 1) + 1
         return sa.cast(details.op("||")(sa.func.jsonb_build_object(VIEWS, views, LAST_AT, last_at)), sa.JSON)
