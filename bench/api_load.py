@@ -141,7 +141,7 @@ def build(app, args) -> dict:
         "token": token,
         "user_id": uid,
         "coordinator_token": coordinator_token,
-        "claimants": claimants,
+        "claimants": claimants or fresh,  # tiny demo data may have no claims at all
     }
 
 
