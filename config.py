@@ -63,7 +63,9 @@ class Defaults:
     # memory when more than one web process serves (WEB_CONCURRENCY): each would count on its own.
     RATELIMIT_STORAGE_URI = "memory://"
     WEB_PROCESSES = 1
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers: on every answer they cost two more reads of the store (Redis) than the
+    # count itself. A 429 from the API says when to try again in Retry-After (tracker/web.py).
+    RATELIMIT_HEADERS_ENABLED = False
     # A throttling store that fails (Redis down or hung) lets requests through and logs it, counting
     # in memory meanwhile; it never turns an outage into an error on every request.
     RATELIMIT_SWALLOW_ERRORS = True

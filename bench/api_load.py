@@ -18,6 +18,10 @@ warm-up), one route at a time:
   (c) POST /api/v1/payments                 record a payment (lock, rule check, insert, audit,
                                             idempotency record, commit) for people with no
                                             claims, each with its own Idempotency-Key
+  (d) GET /api/v1/people/ID/position       a coordinator reads the position of people with benefit
+                                            claims (rule check; the view is audited, repeated views
+                                            counted on one row)
+  (e) POST /api/v1/payments/check           a coordinator's what-if check of 10.00 for the same people
 
 Load comes from ``wrk`` (Debian package ``wrk``) when installed, otherwise from a bounded
 Python load generator (threads + http.client). Only 127.0.0.1 is ever contacted. gunicorn is
@@ -101,6 +105,7 @@ def build(app, args) -> dict:
     from tracker.extensions import db
     from tracker.payments.models import Payment
     from tracker.people import service as people
+    from tracker.people.models import BenefitClaim
 
     with app.app_context():
         how = c.build_schema(app)
@@ -113,13 +118,31 @@ def build(app, args) -> dict:
             "bench-finance@example.org", "finance", password="bench-password-not-used", name="Bench Finance"
         )
         token = auth.issue_token(user, label="bench/api_load.py")
+        coordinator = auth.create_user(
+            "bench-coordinator@example.org", "coordinator", password="bench-password-not-used", name="Bench Coordinator"
+        )
+        coordinator_token = auth.issue_token(coordinator, label="bench/api_load.py")
         db.session.commit()
+        claimants = list(
+            db.session.scalars(
+                sa.select(BenefitClaim.person_id).distinct().order_by(BenefitClaim.person_id).limit(len(fresh))
+            )
+        )
         total = db.session.scalar(sa.select(sa.func.count(Payment.id)))
         uid = user.id
         db.session.remove()
         db.engine.dispose()
     c.analyze(app)
-    return {"how": how, "made": made, "payments": total, "fresh": fresh, "token": token, "user_id": uid}
+    return {
+        "how": how,
+        "made": made,
+        "payments": total,
+        "fresh": fresh,
+        "token": token,
+        "user_id": uid,
+        "coordinator_token": coordinator_token,
+        "claimants": claimants or fresh,  # tiny demo data may have no claims at all
+    }
 
 
 # ---- server -------------------------------------------------------------------------------------
@@ -391,44 +414,44 @@ def main(argv=None) -> int:
         try:
             port = free_port()
             proc, log = start_gunicorn(url, folder, port, args.workers)
+            fresh, claimants, coordinator = data["fresh"], data["claimants"], data["coordinator_token"]
+            position = f"/api/v1/people/{claimants[0]}/position"
             routes = [
-                ("(a) GET /healthz (baseline)", "GET", "/healthz", "", "none"),
-                ("(b) GET /api/v1/payments?per_page=50", "GET", "/api/v1/payments?per_page=50", data["token"], "none"),
-                ("(c) POST /api/v1/payments", "POST", "/api/v1/payments", data["token"], "payment"),
+                ("(a) GET /healthz (baseline)", "GET", "/healthz", "", "none", fresh),
+                (
+                    "(b) GET /api/v1/payments?per_page=50",
+                    "GET",
+                    "/api/v1/payments?per_page=50",
+                    data["token"],
+                    "none",
+                    fresh,
+                ),
+                ("(c) POST /api/v1/payments", "POST", "/api/v1/payments", data["token"], "payment", fresh),
+                ("(d) GET /api/v1/people/ID/position", "GET", position, coordinator, "none", claimants),
+                (
+                    "(e) POST /api/v1/payments/check",
+                    "POST",
+                    "/api/v1/payments/check",
+                    coordinator,
+                    "payment",
+                    claimants,
+                ),
             ]
             results, single = {}, {}
-            for n, (name, method, path, token, body_kind) in enumerate(routes):
+            for n, (name, method, path, token, body_kind, people) in enumerate(routes):
                 if args.warmup > 0:
                     drive(
-                        port,
-                        method,
-                        path,
-                        token,
-                        body_kind,
-                        data["fresh"],
-                        args.warmup,
-                        args.connections,
-                        folder,
-                        f"warm{n}",
+                        port, method, path, token, body_kind, people, args.warmup, args.connections, folder, f"warm{n}"
                     )
                 results[name] = drive(
-                    port,
-                    method,
-                    path,
-                    token,
-                    body_kind,
-                    data["fresh"],
-                    args.seconds,
-                    args.connections,
-                    folder,
-                    f"run{n}",
+                    port, method, path, token, body_kind, people, args.seconds, args.connections, folder, f"run{n}"
                 )
                 if proc.poll() is not None:
                     raise RuntimeError(f"gunicorn died:\n{log.read_text()[-3000:]}")
             if args.single > 0:
-                for n, (name, method, path, token, body_kind) in enumerate(routes):
+                for n, (name, method, path, token, body_kind, people) in enumerate(routes):
                     single[name] = drive(
-                        port, method, path, token, body_kind, data["fresh"], args.single, 1, folder, f"single{n}"
+                        port, method, path, token, body_kind, people, args.single, 1, folder, f"single{n}"
                     )
             report(results, app, data, single)
             errors = log.read_text().strip() if log.exists() else ""

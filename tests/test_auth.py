@@ -312,6 +312,18 @@ def test_api_is_throttled_per_token(make_app, make_user):
     assert client.get("/api/v1/people", headers={"Authorization": f"Bearer {b}"}).status_code == 200
 
 
+def test_api_throttling_reads_the_store_once_and_a_429_says_when_to_retry(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, API_LIMIT="1 per minute")
+    _, a = make_user("admin", token=True)
+    client = app.test_client()
+    ok = client.get("/api/v1/people", headers={"Authorization": f"Bearer {a}"})
+    assert ok.status_code == 200
+    assert not [h for h in ok.headers.keys() if h.lower().startswith("x-ratelimit")]
+    refused = client.get("/api/v1/people", headers={"Authorization": f"Bearer {a}"})
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "too_many_requests"
+    assert refused.headers["Retry-After"] == "60"
+
+
 def test_sign_in_is_throttled_per_account_whatever_the_address(make_app, make_user):
     app = make_app(RATELIMIT_ENABLED=True, TRUSTED_PROXIES=1, SIGN_IN_ACCOUNT_LIMIT="5 per 15 minutes")
     uid = make_user("admin")

@@ -130,3 +130,45 @@ def test_repeated_position_reads_are_counted_and_kept(app, api_as, make_person, 
         assert resp.status_code == 200 and resp.get_json()["verdicts"]
     rows = _views(app)
     assert len(rows) == 1 and rows[0].after["where"] == "position api" and rows[0].after["views"] == 2
+
+
+def test_views_at_once_on_postgresql_each_count(make_app, own_postgres_url):
+    """Eight views of one person by one user at the same moment, each in its own transaction on
+    PostgreSQL: one row, and every view counted (the count is raised under the row's lock)."""
+    import threading
+
+    from flask_migrate import upgrade
+
+    from tests import builders
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=own_postgres_url)
+    with app.app_context():
+        upgrade()
+        user_id, person_id = builders.user("coordinator").id, builders.person("Viewed At Once").id
+        db.session.commit()
+    view = dict(entity_type="person", entity_id=person_id, person_id=person_id, after={"where": "person page"})
+    with app.app_context():  # the first view opens the row
+        audit.record(db.session.get(User, user_id), "benefits.viewed", None, **view)
+        db.session.commit()
+    start, errors = threading.Barrier(8), []
+
+    def one_view():
+        try:
+            with app.app_context():
+                actor = db.session.get(User, user_id)
+                start.wait(timeout=10)
+                audit.record(actor, "benefits.viewed", None, **view)
+                db.session.commit()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one_view) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    rows = _views(app)
+    assert len(rows) == 1 and rows[0].after["views"] == 9
+    with app.app_context():
+        db.engine.dispose()

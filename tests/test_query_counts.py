@@ -139,3 +139,33 @@ def test_position_query_count_does_not_grow_with_history(app, api_as, make_perso
     rules_of = lambda r: [v["rule"] for v in r.get_json()["verdicts"]]  # noqa: E731
     assert rules_of(resp_small) == rules_of(resp_large)
     assert_same(small, large, "GET /api/v1/people/ID/position (5 vs 100 payments)")
+
+
+# ---- the per-request path: token, user, audit -----------------------------------------------------
+
+
+def _touching(statements: list[str], *tables: str) -> list[str]:
+    return [s for s in statements if any(f" {t}" in s or f"{t}." in s for t in tables)]
+
+
+def test_a_token_request_reads_its_token_and_user_in_one_statement(app, api_as, make_person):
+    api = api_as("finance")
+    person = make_person("Token Reader")
+    assert api.get(f"/people/{person}").status_code == 200  # warm-up (and the token's last use, noted)
+    with counting(app) as read:
+        assert api.get(f"/people/{person}").status_code == 200
+    with counting(app) as written:
+        assert _post_payment(api, person, "one-read-of-the-user").status_code == 201
+    for seen in (read, written):
+        assert len(_touching(seen, "api_token", "user_account")) == 1, "\n".join(seen)
+
+
+def test_a_repeated_view_of_a_position_is_counted_by_one_statement(app, api_as, make_person, rules):
+    api = api_as("coordinator")
+    person = make_person("Viewed Twice", claims=[{"benefit": "CA", "start_on": date(2020, 1, 6)}])
+    with counting(app) as first:
+        assert api.get(f"/people/{person}/position").status_code == 200
+    with counting(app) as again:
+        assert api.get(f"/people/{person}/position").status_code == 200
+    assert len(_touching(first, "audit_event")) == 2, "\n".join(first)  # found nothing to count on, so a new row
+    assert len(_touching(again, "audit_event")) == 1, "\n".join(again)  # one UPDATE finds the row and counts

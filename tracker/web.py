@@ -80,12 +80,17 @@ def _page_message(status: int, err: HTTPException) -> str | None:
     if status in (403, 404):
         return None
     if status == 429:
-        window = getattr(getattr(getattr(err, "limit", None), "limit", None), "get_expiry", lambda: 60)()
         return (
             "You have tried this too many times in a short while. For your security, "
-            f"wait {minutes_text(int(window))} and try again."
+            f"wait {minutes_text(_limit_window(err))} and try again."
         )
     return err.description
+
+
+def _limit_window(err: HTTPException) -> int:
+    """The seconds of the rate limit a 429 broke (a minute when it is not known): the answer's
+    Retry-After, and the wait its page gives in words."""
+    return int(getattr(getattr(getattr(err, "limit", None), "limit", None), "get_expiry", lambda: 60)())
 
 
 def _is_api() -> bool:
@@ -220,6 +225,8 @@ def _init_error_handlers(app: Flask) -> None:
             allowed = getattr(err, "valid_methods", None) if status == 405 else None
             if allowed:
                 resp.headers["Allow"] = ", ".join(allowed)
+            if status == 429:
+                resp.headers["Retry-After"] = str(_limit_window(err))
             return resp
         resp = app.make_response(
             (

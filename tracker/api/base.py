@@ -40,8 +40,20 @@ def authenticate():
         return _unauthorized()
     g.api_user = user
     if db.session.dirty:  # the token's last use, noted at most once a minute
-        db.session.commit()
+        commit_keeping_rows()
     return None
+
+
+def commit_keeping_rows() -> None:
+    """Commit without expiring the rows already loaded, so the authenticated user (and its token) is
+    not read again by the next statement of the same request."""
+    session = db.session()
+    kept = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = kept
 
 
 def _unauthorized() -> Response:
@@ -174,7 +186,7 @@ def writes(view):
         if not key or len(key) > 200:
             raise ValidationFailed({"Idempotency-Key": ["Use a key of 1 to 200 characters."]})
         user_id = g.api_user.id
-        db.session.commit()  # nothing of this request is written yet; the claim commits on its own
+        commit_keeping_rows()  # nothing of this request is written yet; the claim commits on its own
         waited = idempotency.begin(user_id, key, _request_fingerprint(), current_app.config["IDEMPOTENCY_WAIT_SECONDS"])
         if waited is not None:
             return waited

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from pydantic import BaseModel
 
 from tracker.api import bp, openapi
@@ -71,12 +71,14 @@ def _shown(check: dict | None, person_id: int, where: str, entity) -> dict | Non
         from tracker.audit import service as audit
 
         audit.record(user, "benefits.viewed", entity, person_id=person_id, after={"where": where})
+        g.view_audited = True
     return check
 
 
 def _keep_view_audit() -> None:
-    """A read commits only the ``benefits.viewed`` event a staff view wrote; otherwise nothing."""
-    if db.session.new or db.session.dirty:  # a new event, or a repeated view counted on an open one
+    """A read commits only the ``benefits.viewed`` event a staff view wrote (a new row, or a repeated
+    view counted on an open one); otherwise nothing."""
+    if g.pop("view_audited", False):
         db.session.commit()
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.dialects.postgresql import JSONB
 
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
@@ -28,37 +29,64 @@ def _coalesce_minutes() -> int:
     return int(current_app.config.get("BENEFIT_VIEW_COALESCE_MINUTES", 10) or 0)
 
 
-def _repeated_view(actor_id: int | None, action: str, person_id: int | None, after: dict | None) -> AuditEvent | None:
-    """The open row a repeated view of benefit information is counted on, if any: the same user,
-    person and place, first written within the window. Locked (PostgreSQL) so two views count twice."""
+def _counted_view(actor_id: int | None, action: str, person_id: int | None, after: dict | None) -> AuditEvent | None:
+    """Count a repeated view of benefit information on its open row (the same user, person and place,
+    first written within the window), if there is one: one UPDATE, which also finds the row. The count
+    is raised in the database, so two views at once count twice."""
     minutes = _coalesce_minutes() if action == BENEFIT_VIEW else 0
     if minutes <= 0 or actor_id is None or person_id is None:
         return None
-    since = utcnow() - timedelta(minutes=minutes)
-    candidates = db.session.scalars(
-        sa.select(AuditEvent)
-        .where(
-            AuditEvent.action == BENEFIT_VIEW,
-            AuditEvent.actor_id == actor_id,
-            AuditEvent.person_id == person_id,
-            AuditEvent.at >= since,
+    now = utcnow()
+    values = {
+        "view_actor": actor_id,
+        "view_person": person_id,
+        "view_since": now - timedelta(minutes=minutes),
+        "view_where": (after or {}).get("where") or "",
+        "view_last_at": now.isoformat(timespec="seconds"),
+    }
+    return db.session.scalars(_count_view_statement(db.session.get_bind().dialect.name), values).first()
+
+
+#: The UPDATE that counts a repeated view, built once per kind of database (its values are bound).
+_COUNT_VIEW: dict[str, sa.Update] = {}
+
+
+def _count_view_statement(dialect: str) -> sa.Update:
+    if dialect not in _COUNT_VIEW:
+        open_row = (
+            sa.select(AuditEvent.id)
+            .where(
+                AuditEvent.action == BENEFIT_VIEW,
+                AuditEvent.actor_id == sa.bindparam("view_actor"),
+                AuditEvent.person_id == sa.bindparam("view_person"),
+                AuditEvent.at >= sa.bindparam("view_since"),
+                sa.func.coalesce(AuditEvent.after["where"].as_string(), "")
+                == sa.bindparam("view_where", type_=sa.String),
+            )
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .order_by(AuditEvent.id.desc())
-        .limit(5)
-        .with_for_update()
-    )
-    where = (after or {}).get("where")
-    return next((e for e in candidates if (e.after or {}).get("where") == where), None)
+        _COUNT_VIEW[dialect] = (
+            sa.update(AuditEvent)
+            .where(AuditEvent.id == open_row)
+            .values(after=_one_more_view(dialect, sa.bindparam("view_last_at", type_=sa.String)))
+            .returning(AuditEvent)
+            .execution_options(synchronize_session=False)
+        )
+    return _COUNT_VIEW[dialect]
 
 
-def _count_view(event: AuditEvent) -> AuditEvent:
-    """One more view on an open row: one UPDATE of its details when the caller's transaction is
-    flushed (left pending, so a read-only boundary sees the session dirty and commits it)."""
-    details = dict(event.after or {})
-    details[VIEWS] = int(details.get(VIEWS, 1)) + 1
-    details[LAST_AT] = utcnow().isoformat(timespec="seconds")
-    event.after = details
-    return event
+def _one_more_view(dialect: str, last_at: sa.BindParameter) -> sa.ColumnElement:
+    """``after`` with ``views`` one higher (a row counts as one view before its first repeat) and
+    ``last_at`` set, as SQL for the database in use (SQLite's JSON functions or PostgreSQL's jsonb)."""
+    after = AuditEvent.__table__.c.after
+    if dialect == "postgresql":
+        details = sa.cast(after, JSONB)
+        views = sa.func.coalesce(sa.cast(details[VIEWS].astext, sa.Integer), 1) + 1
+        return sa.cast(details.op("||")(sa.func.jsonb_build_object(VIEWS, views, LAST_AT, last_at)), sa.JSON)
+    views = sa.func.coalesce(sa.func.json_extract(after, f"$.{VIEWS}"), 1) + 1
+    return sa.func.json_set(after, f"$.{VIEWS}", views, f"$.{LAST_AT}", last_at)
 
 
 def record(
@@ -76,9 +104,9 @@ def record(
     """Add one audit event to the caller's transaction (never commits); a repeated view of a person's
     benefit information is counted on the open row instead (see the module's docstring)."""
     actor_id = getattr(actor, "id", None)
-    repeated = _repeated_view(actor_id, action, person_id, after)
+    repeated = _counted_view(actor_id, action, person_id, after)
     if repeated is not None:
-        return _count_view(repeated)
+        return repeated
     event = AuditEvent(
         actor_id=actor_id,
         action=action,
