@@ -1,6 +1,7 @@
 """Documents: asking for one (queued, then rendered by a worker), gathering the data, rendering
 and storing. Services flush; the caller commits once. The render task (``tasks.documents``)
-calls ``start_render`` and ``finish_render``, each one statement that writes, in autocommit."""
+claims the document (``claim_render``, or ``claim_again``) in a first commit and marks it ready
+(``finish_render``) in a second."""
 
 from __future__ import annotations
 
@@ -681,24 +682,36 @@ _READY = (
 
 
 def start_render(document_id: int):
-    """The first step of a render: claim the document with one statement (``_START``). Unless the
-    row is ready already, it counts the attempt and records which process started it and when,
-    and gives back the row's columns and the person's name, which ``finish_render`` takes.
+    """The first step of a render: claim the document (``claim_render``), and when that claims
+    nothing, ``claim_again``. Returns the row ``finish_render`` takes, or a word when there is
+    nothing to render: "missing", or "already ready" (the file is there)."""
+    row = claim_render(document_id)
+    return claim_again(document_id) if row is None else row
 
-    Returns that row, or a word when there is nothing to render: "missing", or "already ready"
-    (the file is there). A ready row whose file has gone is claimed again. The task commits the
+
+def _claim_params(document_id: int) -> dict:
+    return {"doc_id": document_id, "now": utcnow(), "pid": os.getpid()}
+
+
+def claim_render(document_id: int):
+    """Claim the document with one statement (``_START``): unless the row is ready already, it
+    counts the attempt and records which process started it and when, and gives back the row's
+    columns and the person's name. None when the row is ready or missing. The task commits the
     claim before rendering starts (``tasks.documents``), so a worker killed mid-render leaves its
     traces."""
-    params = {"doc_id": document_id, "now": utcnow(), "pid": os.getpid()}
-    row = db.session.execute(_START, params).one_or_none()
-    if row is not None:
-        return row
+    return db.session.execute(_START, _claim_params(document_id)).one_or_none()
+
+
+def claim_again(document_id: int):
+    """A row ``claim_render`` did not claim: "missing", "already ready" (the file is there), or,
+    when its file has gone, the row claimed again to make the file again. May ask the store, so
+    the task runs it in a step of its own, with no write of its own waiting to be committed."""
     found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
     if found is None:
         return "missing"
     if found.file_name and storage_name_ok(found.file_name) and storage().exists(found.file_name):
         return "already ready"
-    row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
+    row = db.session.execute(_START_AGAIN, _claim_params(document_id)).one_or_none()  # its file has gone
     return "missing" if row is None else row
 
 
