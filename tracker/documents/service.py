@@ -6,6 +6,7 @@ claims the document (``claim_render``, or ``claim_again``) in a first commit and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -195,15 +196,7 @@ def request_document(
             attempts=0,
             created_at=utcnow(),
         )
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(Document)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=list(UNIQUE_COLUMNS))
-            .returning(Document.id)
-        )
-        new_id = db.session.execute(stmt).scalar()
+        new_id = db.session.execute(_insert_new(db.session.get_bind().dialect.name), values).scalar()
         if new_id is not None:
             doc = db.session.get_one(Document, new_id)  # inserted just now
             enqueue_after_commit(TASK, doc.id)
@@ -221,6 +214,24 @@ def request_document(
         db.session.flush()
         enqueue_after_commit(TASK, existing.id)
     return existing, False
+
+
+#: The columns a new document row is written with (the rest keep their defaults).
+_NEW_COLUMNS = (*UNIQUE_COLUMNS, "options", "batch_id", "requested_by_id", "status", "attempts", "created_at")
+
+
+@functools.cache
+def _insert_new(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect, on the table: a plain
+    Core statement, which skips the ORM's bulk-insert path (the dialects' ON CONFLICT forms are
+    compiled again at every run whatever is done)."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(table_of(Document))
+        .values({name: sa.bindparam(name) for name in _NEW_COLUMNS})
+        .on_conflict_do_nothing(index_elements=list(UNIQUE_COLUMNS))
+        .returning(table_of(Document).c.id)
+    )
 
 
 def request_batch(kind: str, start_on: date, end_on: date, *, actor) -> DocumentBatch:
