@@ -505,7 +505,9 @@ def test_a_render_from_the_outbox_commits_twice_and_marks_its_row_running_then_d
         )
         db.session.commit()
         doc_id = doc.id
-        row_id = db.session.scalar(sa.select(OutboxTask.id).where(OutboxTask.args == [doc_id]))
+        row_id = db.session.scalar(
+            sa.select(OutboxTask.id).where(OutboxTask.task_name == service.TASK).order_by(OutboxTask.id.desc()).limit(1)
+        )
     seen = []
     real_build = service.build_pdf
 
@@ -548,7 +550,9 @@ def test_a_render_from_the_outbox_that_fails_is_done_with_the_reason_and_the_att
             db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
         )
         db.session.commit()
-        row_id = db.session.scalar(sa.select(OutboxTask.id).where(OutboxTask.args == [doc.id]))
+        row_id = db.session.scalar(
+            sa.select(OutboxTask.id).where(OutboxTask.task_name == service.TASK).order_by(OutboxTask.id.desc()).limit(1)
+        )
         monkeypatch.setattr(service, "build_pdf", lambda *a: (_ for _ in ()).throw(KeyError("boom")))
         with pytest.raises(KeyError):
             _deliver(app, row_id)
@@ -572,7 +576,9 @@ def test_a_render_from_the_outbox_told_to_retry_leaves_its_row_running(app, pers
             db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
         )
         db.session.commit()
-        row_id = db.session.scalar(sa.select(OutboxTask.id).where(OutboxTask.args == [doc.id]))
+        row_id = db.session.scalar(
+            sa.select(OutboxTask.id).where(OutboxTask.task_name == service.TASK).order_by(OutboxTask.id.desc()).limit(1)
+        )
 
         def refuse(*a, **k):
             raise StoreUnavailable("The document store did not store a file (ConnectTimeout).")
