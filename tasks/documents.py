@@ -24,16 +24,20 @@ TRANSIENT = (OperationalError, OSError)
     time_limit=300,
     soft_time_limit=270,
     max_retries=5,
+    outbox_marks_in_steps=True,
 )
 def render_document(self, document_id: int) -> str:
-    """Two single-statement writes in autocommit, a commit each with no BEGIN/COMMIT round trips:
-    the claim (committed before rendering starts) and, once the file is stored, the ready mark."""
+    """Two commits: the claim (with the outbox row's "running" mark), committed before rendering
+    starts, and, once the file is stored, the ready mark (with the outbox row's "done" mark)."""
     try:
-        with self.autocommit():
-            claim = service.start_render(document_id)
-            if isinstance(claim, str):  # "missing" or "already ready"
-                return claim
-            return service.finish_render(claim)
+        with self.step():
+            claim = service.claim_render(document_id)
+        if claim is None:  # ready already, or missing: a second look, which may ask the store
+            with self.step():
+                claim = service.claim_again(document_id)
+        if isinstance(claim, str):  # "missing" or "already ready"
+            return claim
+        return service.finish_render(claim)
     except TRANSIENT as exc:
         if self.request.retries >= self.max_retries:
             with self.step():

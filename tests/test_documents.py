@@ -488,9 +488,114 @@ def test_a_ready_document_whose_file_vanished_is_rendered_again_by_the_task(app,
         )
 
 
+def _deliver(app, row_id: int):
+    """The render task run from its outbox row, as a worker gets it (task id ``outbox-ID``)."""
+    row = db.session.get(OutboxTask, row_id)
+    return render_document.apply(args=row.args, task_id=f"outbox-{row.id}").get()
+
+
+def test_a_render_from_the_outbox_commits_twice_and_marks_its_row_running_then_done(app, person, sent, monkeypatch):
+    """The outbox row's marks share the render's two commits: "running" with the claim, committed
+    before the PDF is made, and "done" with the ready mark. A second delivery does nothing."""
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
+        db.session.commit()
+        doc_id = doc.id
+        row_id = db.session.scalar(
+            sa.select(OutboxTask.id).where(OutboxTask.task_name == service.TASK).order_by(OutboxTask.id.desc()).limit(1)
+        )
+    seen = []
+    real_build = service.build_pdf
+
+    def build_and_look(row, *a):
+        with db.engine.connect() as other:  # another connection sees only what is committed
+            seen.append(
+                (
+                    other.scalar(sa.select(OutboxTask.status).where(OutboxTask.id == row_id)),
+                    other.scalar(sa.select(Document.attempts).where(Document.id == doc_id)),
+                )
+            )
+        return real_build(row, *a)
+
+    commits = []
+    monkeypatch.setattr(service, "build_pdf", build_and_look)
+    with app.app_context():
+        engine = db.engine
+        count = commits.append
+        sa.event.listen(engine, "commit", count)
+        try:
+            assert _deliver(app, row_id) == "ready"
+        finally:
+            sa.event.remove(engine, "commit", count)
+        assert seen == [("running", 1)]
+        assert len(commits) == 2
+        row = db.session.get(OutboxTask, row_id)
+        assert row.status == "done" and row.started_at and row.done_at and row.last_error is None
+        assert db.session.get(Document, doc_id).status == "ready"
+        assert _deliver(app, row_id) is None  # a second delivery of a done row
+        assert len(seen) == 1 and db.session.get(Document, doc_id).attempts == 1
+
+
+def test_a_render_from_the_outbox_that_fails_is_done_with_the_reason_and_the_attempt_kept(
+    app, person, sent, monkeypatch
+):
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
+        db.session.commit()
+        row_id = db.session.scalar(
+            sa.select(OutboxTask.id).where(OutboxTask.task_name == service.TASK).order_by(OutboxTask.id.desc()).limit(1)
+        )
+        monkeypatch.setattr(service, "build_pdf", lambda *a: (_ for _ in ()).throw(KeyError("boom")))
+        with pytest.raises(KeyError):
+            _deliver(app, row_id)
+        db.session.expire_all()
+        row = db.session.get(OutboxTask, row_id)
+        assert row.status == "done" and row.last_error == "failed: KeyError"
+        failed = db.session.get(Document, doc.id)
+        assert failed.status == "failed" and failed.attempts == 1
+
+
+def test_a_render_from_the_outbox_told_to_retry_leaves_its_row_running(app, person, sent, monkeypatch):
+    """A store that does not answer: the task will be tried again, and the sweep leaves the row to
+    it (running, not sent) until the restart age."""
+    from celery.exceptions import Retry
+
+    from tracker.documents.storage import StoreUnavailable
+    from tracker.people.models import Person
+
+    with app.app_context():
+        doc, _ = service.request_document(
+            db.session.get(Person, person), "statement", date(2025, 4, 1), date(2025, 4, 30), actor=None
+        )
+        db.session.commit()
+        row_id = db.session.scalar(
+            sa.select(OutboxTask.id).where(OutboxTask.task_name == service.TASK).order_by(OutboxTask.id.desc()).limit(1)
+        )
+
+        def refuse(*a, **k):
+            raise StoreUnavailable("The document store did not store a file (ConnectTimeout).")
+
+        monkeypatch.setattr(service, "claim_render", refuse)  # before the claim's step commits
+        # As a worker does: the retry is a new message for later (not run at once, as when eager).
+        monkeypatch.setattr(render_document, "retry", lambda exc=None, countdown=None: Retry(exc=exc, when=countdown))
+        attempt = render_document.apply(args=[doc.id], task_id=f"outbox-{row_id}")
+        assert attempt.state == "RETRY" and isinstance(attempt.result, Retry)
+        db.session.expire_all()
+        row = db.session.get(OutboxTask, row_id)
+        assert row.status == "running" and row.started_at is not None
+
+
 def test_render_leaves_the_session_transactional(app, person, sent, monkeypatch):
-    """The task's statements run in autocommit mode; afterwards (also after a failure) the
-    session's next writes are in a transaction again, so a rollback still undoes them."""
+    """The task commits its claim and its ready mark in steps of its own; afterwards (also after a
+    failure) the session's next writes are in a transaction again, so a rollback still undoes them."""
     from tracker.people.models import Person
 
     with app.app_context():

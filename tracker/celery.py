@@ -16,10 +16,10 @@ Two tasks need more than one transaction, and say so with the task's own tools:
   step, so other workers see it at once, and gives it back in another, even after a failure; the
   document render records a failure reason in a step before it raises; the mail task keeps the
   record of an attempt the mail server asked to repeat later.
-* ``self.autocommit()``: a block in which every statement commits on its own, with no BEGIN or
-  COMMIT round trips. The document render uses it for its two single-statement writes: the claim
-  (``UPDATE ... RETURNING``, committed before rendering starts, so a worker killed mid-render
-  leaves its traces) and the "ready" mark after the file is stored (docs/benchmarks.md).
+* The document render claims its document in a first step (``UPDATE ... RETURNING``, committed
+  before rendering starts, so a worker killed mid-render leaves its traces) and marks it ready in
+  the task's last commit. With ``outbox_marks_in_steps`` its outbox row's "running" and "done"
+  marks share those two commits, instead of two more of their own (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -81,21 +81,35 @@ class TrackerTask(Task):
                     return self.run(*args, **kwargs)
             return self._run_outbox_row(row_id, *args, **kwargs)
 
+    #: A task whose body starts with a short step (``self.step()``: the document render's claim) may
+    #: set this: its outbox row is then marked running in that step's commit and done in the task's
+    #: last commit, two commits a run fewer than marking it in transactions of its own.
+    outbox_marks_in_steps = False
+
     def _run_outbox_row(self, row_id: int, *args: Any, **kwargs: Any) -> Any:
         """A message from the outbox: its row is marked running, then done once the task has run
         (or failed for good); a retry leaves it running. A second delivery of a done row does nothing."""
-        if not jobs.task_started(row_id):
+        shared = self.outbox_marks_in_steps
+        if not shared and not jobs.task_started(row_id):
             log.info("Task %s: outbox row %s is already done", self.name, row_id)
             return None
         try:
             with unit_of_work(self.name):
+                if shared and not jobs.task_started(row_id, db.session):
+                    log.info("Task %s: outbox row %s is already done", self.name, row_id)
+                    return None
                 result = self.run(*args, **kwargs)
+                if shared:
+                    jobs.task_done(row_id, conn=db.session)
         except Retry:
+            if shared:  # the step that marked it running may have been rolled back
+                jobs.task_started(row_id)
             raise
         except BaseException as exc:
             jobs.task_done(row_id, f"failed: {type(exc).__name__}")
             raise
-        jobs.task_done(row_id)
+        if not shared:
+            jobs.task_done(row_id)
         return result
 
     @contextmanager
@@ -112,22 +126,6 @@ class TrackerTask(Task):
     def commit_step(self) -> None:
         """End a step: commit what the task has written so far, whatever happens next."""
         db.session.commit()
-
-    @contextmanager
-    def autocommit(self) -> Iterator[None]:
-        """Every statement in the block commits on its own (single-statement writes only).
-
-        Anything the session holds open first is committed, as the end of a step. Afterwards
-        the session is transactional again."""
-        if db.session().in_transaction():
-            db.session.commit()
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        try:
-            yield
-        finally:
-            # Every statement has committed on its own: ending the session's transaction gives
-            # the connection back in its usual mode, so the next statements are transactional.
-            db.session.rollback()
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -173,29 +173,41 @@ def outbox_id(task_id: str | None) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def task_started(row_id: int) -> bool:
+def task_started(row_id: int, conn=None) -> bool:
     """A worker starts the task of this row: mark it running. False when it is already done (a second
-    delivery), so the task need not run again."""
+    delivery), so the task need not run again. In a transaction of its own, or with ``conn`` (the
+    task's session) in the caller's, to be committed with the task's first step."""
+    if conn is None:
+        with db.engine.begin() as own:
+            return _mark_running(own, row_id)
+    return _mark_running(conn, row_id)
+
+
+def _mark_running(conn, row_id: int) -> bool:
     table = table_of(OutboxTask)
-    with db.engine.begin() as conn:
-        changed = conn.execute(
-            table.update()
-            .where(table.c.id == row_id, table.c.status != "done")
-            .values(status="running", started_at=utcnow())
-        ).rowcount
-        if changed:
-            return True
-        return conn.scalar(sa.select(table.c.id).where(table.c.id == row_id)) is None
+    changed = conn.execute(
+        table.update()
+        .where(table.c.id == row_id, table.c.status != "done")
+        .values(status="running", started_at=utcnow())
+    ).rowcount
+    if changed:
+        return True
+    return conn.scalar(sa.select(table.c.id).where(table.c.id == row_id)) is None
 
 
-def task_done(row_id: int, error: str | None = None) -> None:
-    """The task of this row has run (or failed for good): it is not sent again."""
+def task_done(row_id: int, error: str | None = None, conn=None) -> None:
+    """The task of this row has run (or failed for good): it is not sent again. In a transaction of
+    its own, or with ``conn`` (the task's session) in the caller's, committed with the task's work."""
     table = table_of(OutboxTask)
     values: dict = {"status": "done", "done_at": utcnow()}
     if error:
         values["last_error"] = error[:500]
-    with db.engine.begin() as conn:
-        conn.execute(table.update().where(table.c.id == row_id).values(**values))
+    done = table.update().where(table.c.id == row_id).values(**values)
+    if conn is not None:
+        conn.execute(done)
+        return
+    with db.engine.begin() as own:
+        own.execute(done)
 
 
 def purge_done(older_than_hours: int, now: datetime | None = None) -> int:

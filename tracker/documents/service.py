@@ -1,10 +1,12 @@
 """Documents: asking for one (queued, then rendered by a worker), gathering the data, rendering
 and storing. Services flush; the caller commits once. The render task (``tasks.documents``)
-calls ``start_render`` and ``finish_render``, each one statement that writes, in autocommit."""
+claims the document (``claim_render``, or ``claim_again``) in a first commit and marks it ready
+(``finish_render``) in a second."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -219,15 +221,7 @@ def request_document(
             attempts=0,
             created_at=utcnow(),
         )
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(Document)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=list(UNIQUE_COLUMNS))
-            .returning(Document.id)
-        )
-        new_id = db.session.execute(stmt).scalar()
+        new_id = db.session.execute(_insert_new(db.session.get_bind().dialect.name), values).scalar()
         if new_id is not None:
             doc = db.session.get_one(Document, new_id)  # inserted just now
             enqueue_after_commit(TASK, doc.id)
@@ -245,6 +239,24 @@ def request_document(
         db.session.flush()
         enqueue_after_commit(TASK, existing.id)
     return existing, False
+
+
+#: The columns a new document row is written with (the rest keep their defaults).
+_NEW_COLUMNS = (*UNIQUE_COLUMNS, "options", "batch_id", "requested_by_id", "status", "attempts", "created_at")
+
+
+@functools.cache
+def _insert_new(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect, on the table: a plain
+    Core statement, which skips the ORM's bulk-insert path (the dialects' ON CONFLICT forms are
+    compiled again at every run whatever is done)."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(table_of(Document))
+        .values({name: sa.bindparam(name) for name in _NEW_COLUMNS})
+        .on_conflict_do_nothing(index_elements=list(UNIQUE_COLUMNS))
+        .returning(table_of(Document).c.id)
+    )
 
 
 def request_batch(kind: str, start_on: date, end_on: date, *, actor) -> DocumentBatch:
@@ -717,24 +729,36 @@ _READY = (
 
 
 def start_render(document_id: int):
-    """The first step of a render: claim the document with one statement (``_START``). Unless the
-    row is ready already, it counts the attempt and records which process started it and when,
-    and gives back the row's columns and the person's name, which ``finish_render`` takes.
+    """The first step of a render: claim the document (``claim_render``), and when that claims
+    nothing, ``claim_again``. Returns the row ``finish_render`` takes, or a word when there is
+    nothing to render: "missing", or "already ready" (the file is there)."""
+    row = claim_render(document_id)
+    return claim_again(document_id) if row is None else row
 
-    Returns that row, or a word when there is nothing to render: "missing", or "already ready"
-    (the file is there). A ready row whose file has gone is claimed again. The task commits the
+
+def _claim_params(document_id: int) -> dict:
+    return {"doc_id": document_id, "now": utcnow(), "pid": os.getpid()}
+
+
+def claim_render(document_id: int):
+    """Claim the document with one statement (``_START``): unless the row is ready already, it
+    counts the attempt and records which process started it and when, and gives back the row's
+    columns and the person's name. None when the row is ready or missing. The task commits the
     claim before rendering starts (``tasks.documents``), so a worker killed mid-render leaves its
     traces."""
-    params = {"doc_id": document_id, "now": utcnow(), "pid": os.getpid()}
-    row = db.session.execute(_START, params).one_or_none()
-    if row is not None:
-        return row
+    return db.session.execute(_START, _claim_params(document_id)).one_or_none()
+
+
+def claim_again(document_id: int):
+    """A row ``claim_render`` did not claim: "missing", "already ready" (the file is there), or,
+    when its file has gone, the row claimed again to make the file again. May ask the store, so
+    the task runs it in a step of its own, with no write of its own waiting to be committed."""
     found = db.session.execute(sa.select(_DOC.c.file_name).where(_DOC.c.id == document_id)).one_or_none()
     if found is None:
         return "missing"
     if found.file_name and storage_name_ok(found.file_name) and storage().exists(found.file_name):
         return "already ready"
-    row = db.session.execute(_START_AGAIN, params).one_or_none()  # its file has gone: make it again
+    row = db.session.execute(_START_AGAIN, _claim_params(document_id)).one_or_none()  # its file has gone
     return "missing" if row is None else row
 
 
