@@ -294,7 +294,7 @@ abc,2025-01-02,2,,
     assert resp.status_code == 422
     found = problems(resp.get_data(as_text=True))
     assert sorted(found) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
-    assert "hours “30”" in found[2] and "24 or less" in found[2]
+    assert "hours “30”" in found[2] and "at most 24 hours" in found[2]
     assert "above 0" in found[3]
     assert "worked_on" in found[4]
     assert "no activity with this name" in found[5]
