@@ -658,6 +658,7 @@ ENGINE_MODULES = (
     "coverage.py",
     "pack.py",
     "planner.py",
+    "notional.py",
 )
 
 

@@ -24,6 +24,7 @@ from tracker.vocab import (
     DATE_BASES,
     EXPENSE_MODES,
     MEASURES,
+    PAYER_KINDS,
     PAYMENT_KINDS,
     PAYMENT_STATUSES,
     RULE_KINDS,
@@ -276,6 +277,12 @@ class LedgerPayment:
     due_on: date | None = None
     covers_from: date | None = None
     covers_to: date | None = None
+    #: The money offered, when the person took less or none (declined, reduced, paid to a charity,
+    #: training or a certificate instead): judged for notional earnings (``notional``). A reversal
+    #: carries minus the offer it reverses.
+    offered: Decimal | None = None
+    #: Whether the work paid for is service-user involvement: yes, no or unknown.
+    service_user_context: str = "unknown"
 
     def __post_init__(self) -> None:
         _choice(self.kind, PAYMENT_KINDS, "payment kind")
@@ -285,6 +292,7 @@ class LedgerPayment:
         _date(self.worked_on, "worked_on", optional=True)
         _choice(self.status, PAYMENT_STATUSES, "payment status")
         _check_due_and_cover(self)
+        _check_offer(self)
 
     @property
     def work_date(self) -> date:
@@ -303,6 +311,8 @@ class LedgerPayment:
         due_on: date | None = None,
         covers_from: date | None = None,
         covers_to: date | None = None,
+        offered: Decimal | None = None,
+        service_user_context: str = "unknown",
     ) -> LedgerPayment:
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
@@ -318,8 +328,15 @@ class LedgerPayment:
             due_on=due_on,
             covers_from=covers_from,
             covers_to=covers_to,
+            offered=offered,
+            service_user_context=service_user_context,
         )
         return obj
+
+
+def _check_offer(p: LedgerPayment | ProposedPayment) -> None:
+    _opt_money(p.offered, "offered")
+    _choice(p.service_user_context, SERVICE_USER_CONTEXTS, "service_user_context")
 
 
 def _check_due_and_cover(p: LedgerPayment | ProposedPayment) -> None:
@@ -375,8 +392,13 @@ class Ledger:
     expenses: tuple[LedgerExpense, ...] = ()
     other_income: tuple[LedgerIncome, ...] = ()
     hours: tuple[LedgerHours, ...] = ()
+    #: What kind of organisation pays (``vocab.PAYER_KINDS``), or None when not stated: it decides
+    #: whether the charity exemption from notional earnings can apply.
+    payer: str | None = None
 
     def __post_init__(self) -> None:
+        if self.payer is not None:
+            _choice(self.payer, PAYER_KINDS, "payer")
         for name, cls in (
             ("payments", LedgerPayment),
             ("expenses", LedgerExpense),
@@ -403,6 +425,9 @@ class ProposedPayment:
     due_on: date | None = None
     covers_from: date | None = None
     covers_to: date | None = None
+    #: The money offered, when less or none is taken (see ``LedgerPayment.offered``).
+    offered: Decimal | None = None
+    service_user_context: str = "unknown"
 
     def __post_init__(self) -> None:
         _choice(self.kind, PAYMENT_KINDS, "proposed kind")
@@ -413,9 +438,21 @@ class ProposedPayment:
         if self.hours is not None:
             _decimal(self.hours, "proposed hours")
         _check_due_and_cover(self)
+        _check_offer(self)
 
     def as_ledger_payment(self, id: object = None) -> LedgerPayment:
-        names = ("kind", "amount", "paid_on", "worked_on", "benefit_value", "due_on", "covers_from", "covers_to")
+        names = (
+            "kind",
+            "amount",
+            "paid_on",
+            "worked_on",
+            "benefit_value",
+            "due_on",
+            "covers_from",
+            "covers_to",
+            "offered",
+            "service_user_context",
+        )
         shared = {name: getattr(self, name) for name in names}
         return LedgerPayment(**shared, status="draft", id=id)
 
@@ -438,6 +475,11 @@ class RemarkCode(StrEnum):
     TAPER_UNKNOWN = "taper_unknown"  # earnings above the limit reduce the benefit by an unknown amount
     EXPENSES = "expenses_counted"  # amount: expenses counted because not marked service-user
     RULE_MESSAGE = "rule_message"  # text: the rule's own sentence, shown as it is
+    # amount: money offered and not taken that counts as notional earnings for ``benefit``; text:
+    # the reasons no exemption was established, comma-separated (``notional.Tally.reasons``)
+    NOTIONAL_COUNTED = "notional_counted"
+    # amount: money offered and not taken that does not count for ``benefit``; text: the exemptions
+    NOTIONAL_EXEMPT = "notional_exempt"
 
 
 @dataclass(frozen=True)
@@ -484,6 +526,13 @@ class Verdict:
     #: For a rule that affects the following week (CA, CSP): the benefit week these earnings decide.
     benefit_week_start: date | None = None
     benefit_week_end: date | None = None
+    #: Notional earnings judged in the period: counted in the total, exempt, and the exemptions that
+    #: applied and that the benefit's regulations allow (see ``tracker.engine.notional``).
+    notional_counted: Decimal = ZERO
+    notional_exempt: Decimal = ZERO
+    exemptions: tuple[str, ...] = ()
+    exemptions_considered: tuple[str, ...] = ()
+    notional_source: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -526,7 +575,18 @@ class Verdict:
             d["total"] = d["total_after"]
         if self.is_taper:
             d["estimated_reduction"] = money_str(self.estimated_reduction)
+        if self.notional_counted or self.notional_exempt:
+            d["notional"] = self._notional_dict()
         return d
+
+    def _notional_dict(self) -> dict[str, Any]:
+        return {
+            "counted": money_str(self.notional_counted),
+            "exempt": money_str(self.notional_exempt),
+            "exemptions": list(self.exemptions),
+            "considered": list(self.exemptions_considered),
+            "source": self.notional_source,
+        }
 
 
 def _span_dict(start: date | None, end: date | None) -> dict[str, str] | None:

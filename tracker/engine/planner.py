@@ -55,7 +55,7 @@ from tracker.engine.model import (
     _decimal,
     _money,
 )
-from tracker.vocab import NON_MONEY_KINDS, PAYMENT_KINDS
+from tracker.vocab import NON_MONEY_KINDS, PAYMENT_KINDS, SERVICE_USER_CONTEXTS
 
 HORIZON_WEEKS = 26
 #: The smallest part a split pays, unless it is all that is left: 37p now and the rest later helps no one.
@@ -85,8 +85,13 @@ class Session:
     worked_on: date
     amount: Decimal
     hours: Decimal | None = None
+    #: Whether the session is service-user involvement (yes, no, unknown): it decides whether money
+    #: offered and not taken is notional earnings.
+    service_user_context: str = "unknown"
 
     def __post_init__(self) -> None:
+        if self.service_user_context not in SERVICE_USER_CONTEXTS:
+            raise ValueError("service_user_context must be yes, no or unknown.")
         if type(self.worked_on) is not date:
             raise TypeError("worked_on must be a datetime.date.")
         _money(self.amount, "session amount")
@@ -107,15 +112,28 @@ class PlannedPayment:
     session: int  # index of the session it pays for
     #: For a certificate or a declined payment: the money offered instead (it carries none).
     offered: Decimal | None = None
+    service_user_context: str = "unknown"
 
     def proposed(self, hours: Decimal | None = None) -> ProposedPayment:
         return ProposedPayment(
-            kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on, hours=hours
+            kind=self.kind,
+            amount=self.amount,
+            paid_on=self.paid_on,
+            worked_on=self.worked_on,
+            hours=hours,
+            offered=self.offered,
+            service_user_context=self.service_user_context,
         )
 
     def ledger(self) -> LedgerPayment:
         return LedgerPayment(
-            kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on, status="draft"
+            kind=self.kind,
+            amount=self.amount,
+            paid_on=self.paid_on,
+            worked_on=self.worked_on,
+            status="draft",
+            offered=self.offered,
+            service_user_context=self.service_user_context,
         )
 
     def to_dict(self) -> dict[str, str | None]:
@@ -352,6 +370,7 @@ class _Planner:
                 expenses=self.base.expenses,
                 other_income=self.base.other_income,
                 hours=self.base.hours + self.session_hours,
+                payer=self.base.payer,
             )
             if len(self._ledgers) > 4096:
                 self._ledgers.clear()
@@ -806,7 +825,15 @@ def _no_money_plan(planner: _Planner, prefs: list[str], total: Decimal, horizon_
     """The person chose no kind of payment that carries money: record what they chose instead."""
     kind = next((k for k in prefs if k != "declined"), "declined")
     payments = tuple(
-        PlannedPayment(kind, ZERO.quantize(PENNY), planner.earliest(s), s.worked_on, i, offered=s.amount)
+        PlannedPayment(
+            kind,
+            ZERO.quantize(PENNY),
+            planner.earliest(s),
+            s.worked_on,
+            i,
+            offered=s.amount,
+            service_user_context=s.service_user_context,
+        )
         for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0]))
     )
     verdicts = recheck(planner.claims, planner.rules, planner.base, payments, planner.sessions).verdicts

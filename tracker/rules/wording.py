@@ -100,6 +100,38 @@ def _expenses(r: Remark) -> str:
     )
 
 
+#: Why no exemption from notional earnings was established (``notional.Tally.reasons``).
+NOTIONAL_REASONS = {
+    "service_user_no": "the work is recorded as not being service-user involvement",
+    "service_user_unknown": "nobody has recorded whether the work is service-user involvement",
+    "payer_company": "the organisation is a company, not a charity or voluntary organisation",
+    "payer_public_body": "the organisation is a public body, not a charity or voluntary organisation",
+    "payer_unknown": "the organisation has not said whether it is a charity or voluntary organisation",
+}
+#: Each exemption from notional earnings, as the reason the money offered does not count.
+EXEMPTION_WORDS = {
+    "service_user": "the person took part as a service user",
+    "charity": "the work is for a charity or voluntary organisation, where it is reasonable to be unpaid",
+}
+
+
+def _notional_counted(r: Remark) -> str:
+    why = join([NOTIONAL_REASONS[c] for c in r.text.split(",") if c in NOTIONAL_REASONS])
+    return (
+        f"{pounds(r.amount)} offered and not taken counts as earnings for {BENEFIT_NAMES_INLINE[r.benefit]} "
+        f"(notional earnings): the benefit's rules can treat a person as paid what they were offered, and no "
+        f"exemption is established, because {why}. Check with a benefits adviser."
+    )
+
+
+def _notional_exempt(r: Remark) -> str:
+    why = join([EXEMPTION_WORDS[c] for c in r.text.split(",") if c in EXEMPTION_WORDS])
+    return (
+        f"{pounds(r.amount)} offered and not taken does not count for {BENEFIT_NAMES_INLINE[r.benefit]}: "
+        f"{why}, so it is not treated as notional earnings."
+    )
+
+
 def _stale(r: Remark) -> str:
     assert r.day is not None
     return (
@@ -141,6 +173,8 @@ def remark_text(r: Remark) -> str:
         RemarkCode.STALE: _stale,
         RemarkCode.UNCOVERED: _uncovered,
         RemarkCode.UNANSWERED: _unanswered,
+        RemarkCode.NOTIONAL_COUNTED: _notional_counted,
+        RemarkCode.NOTIONAL_EXEMPT: _notional_exempt,
     }
     return worded[r.code](r)
 
@@ -360,9 +394,28 @@ def _no_money_explanation(p: planner.Proposal) -> str:
         f"(offered {pounds(pay.offered)})."
         for pay in p.payments
     ]
-    return " ".join(lines) + (
-        " The person chose not to be paid in money, so nothing counts towards a benefit's earnings limit."
-    )
+    return " ".join(lines) + " " + notional_summary(p.verdicts)
+
+
+def notional_summary(vs: Iterable[Verdict]) -> str:
+    """What money offered and not taken means for the person's benefits, in plain words."""
+    vs = list(vs)
+    counted = sorted({v.benefit for v in vs if v.notional_counted > 0})
+    exempt = sorted({v.benefit for v in vs if v.notional_exempt > 0 and v.benefit not in counted})
+    if not counted and not exempt:
+        return "The person chose not to be paid in money, so nothing counts towards a benefit's earnings limit."
+    out = []
+    if counted:
+        names = join([BENEFIT_NAMES_INLINE[b] for b in counted])
+        out.append(
+            f"The person chose not to be paid in money, but DWP may still treat the money offered as earnings for "
+            f"{names} (notional earnings), unless the service-user exemption applies."
+        )
+    if exempt:
+        names = join([BENEFIT_NAMES_INLINE[b] for b in exempt])
+        why = join(sorted({EXEMPTION_WORDS[e] for v in vs if v.benefit in exempt for e in v.exemptions}))
+        out.append(f"The money offered does not count for {names}: {why}.")
+    return " ".join(out)
 
 
 def proposal_explanation(p: planner.Proposal) -> str:
@@ -434,6 +487,12 @@ def _no_money_message(result: planner.Plan) -> str:
     bad = [v for v in proposal.verdicts if v.status == "over"]
     if any(v.measure == "hours" for v in bad):
         why = "the hours worked still break a rule: fewer hours are needed"
+    elif bad[0].notional_counted > 0:
+        why = (
+            f"DWP may treat the money offered as earnings (notional earnings), which takes the {bad[0].title} over "
+            f"its limit from {day_text(bad[0].period_start)} to {day_text(bad[0].period_end)}, unless the "
+            "service-user exemption applies"
+        )
     else:
         why = (
             f"the {bad[0].title} is already over its limit from {day_text(bad[0].period_start)} to "
