@@ -122,7 +122,8 @@ def parse_payment(data: dict) -> PaymentInput:
 
 def context_of(contributions) -> str:
     """Whether the work a payment covers is service-user involvement (each contribution's activity
-    says): ``yes`` only when every contribution says yes, ``no`` when any says no, else ``unknown`` (as ``rules.ledger`` reads it)."""
+    says): ``yes`` only when every contribution says yes, ``no`` when any says no, else ``unknown``
+    (as ``rules.ledger`` reads it)."""
     answers = {c.activity.service_user_context if c.activity else "unknown" for c in contributions}
     if "no" in answers:
         return "no"

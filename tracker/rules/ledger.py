@@ -136,10 +136,11 @@ _pc, _a = payment_contribution.c, Activity.__table__.c
 
 
 def _service_user_context(p) -> sa.ColumnElement[str | None]:
-    """For a payment with an amount offered: whether the work it pays for is service-user involvement
-    (each contribution's activity says). ``yes`` only when every contribution it pays for says yes; ``no`` when any says no; else (none
-    linked, or any unknown) null, read as ``unknown``. A reversal answers for the payment it reverses.
-    ("no" < "unknown" < "yes", so the least of them is the most cautious answer.)"""
+    """For a payment with an amount offered: whether the work it pays for is service-user
+    involvement (each contribution's activity says). ``yes`` only when every contribution it pays
+    for says yes; ``no`` when any says no; else (none linked, or any unknown) ``unknown``. A
+    reversal answers for the payment it reverses. ("no" < "unknown" < "yes", so the least of them
+    is the most cautious answer.)"""
     least = (
         sa.select(sa.func.min(sa.func.coalesce(_a.service_user_context, "unknown")))
         .select_from(
