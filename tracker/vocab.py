@@ -324,6 +324,8 @@ EXPENSE_MODES = ("never", "unless_service_user")
 #: What a verdict measures: a rule's measure, or ``notional_earnings`` when its total includes money
 #: offered and declined, reduced or given to a charity with no exemption established.
 VERDICT_MEASURES = (*MEASURES, "notional_earnings")
+#: The verdict measures whose figures are money.
+MONEY_MEASURES = ("earnings", "notional_earnings")
 
 # ---- notional earnings --------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from tracker.risks import positions as kept
 from tracker.risks.models import JobLock, RiskFlag, RiskNote
 from tracker.rules import checks, redaction
 from tracker.timeutil import day_text, utcnow
+from tracker.vocab import MONEY_MEASURES
 
 FLAG_TRANSITIONS = {
     ("open", "acknowledge"): "acknowledged",
@@ -84,8 +85,8 @@ def _verdict_fields(v) -> dict:
         rule_family=v.family,
         rule_code=v.rule,
         **pick(v, ("benefit", "title", "period_start", "period_end")),
-        total=money_str(v.total_after) if v.measure == "earnings" else str(v.total_after),
-        limit=None if v.limit is None else (money_str(v.limit) if v.measure == "earnings" else str(v.limit)),
+        total=money_str(v.total_after) if v.measure in MONEY_MEASURES else str(v.total_after),
+        limit=None if v.limit is None else (money_str(v.limit) if v.measure in MONEY_MEASURES else str(v.limit)),
     )
 
 

@@ -1,0 +1,74 @@
+"""Notional earnings on the pages (issue 11 item 4): the contributor's pages, the planner and the
+rules page say in plain words that money offered and not taken can count, or which exemption applies."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from tests.builders import CA, activity, contribution, payment
+from tracker.extensions import db
+
+
+def _text(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def _declined(app, pid, context):
+    with app.app_context():
+        act = activity("Research panel", service_user_context=context)
+        work = contribution(pid, date(2025, 4, 2), activity=act)
+        payment(
+            pid, "0.00", date(2025, 4, 9), kind="declined", amount_offered="250.00", contributions=[work], method=None
+        )
+        db.session.commit()
+
+
+def test_the_contributor_sees_a_declined_fee_counts_and_why(app, client, login, make_person, rules):
+    pid = make_person("Casey Carer", claims=[CA])
+    _declined(app, pid, "no")
+    login("contributor", person_id=pid)
+    payments = _text(client.get("/me/payments").get_data(as_text=True))
+    assert "You were offered £250.00 and chose not to take it." in payments
+    assert "can still count as your earnings for some benefits, unless you took part as a service user" in payments
+    position = _text(client.get("/me/position?on=2025-04-10").get_data(as_text=True))
+    assert "£250.00 offered and not taken counts as earnings for Carer's Allowance (notional earnings)" in position
+    assert "the work is recorded as not being service-user involvement" in position
+    assert "Over the limit" in position and "safeguard, not benefits advice" in position
+
+
+def test_the_contributor_sees_which_exemption_keeps_a_declined_fee_out(app, client, login, make_person, rules):
+    pid = make_person("Casey Carer", claims=[CA])
+    _declined(app, pid, "yes")
+    login("contributor", person_id=pid)
+    position = _text(client.get("/me/position?on=2025-04-10").get_data(as_text=True))
+    assert "£250.00 offered and not taken does not count for Carer's Allowance" in position
+    assert "the person took part as a service user" in position
+    assert "Within the limit" in position
+
+
+def test_the_rules_page_shows_admins_the_organisation_payer_and_the_exemptions(client, login, rules):
+    login("admin")
+    page = _text(client.get("/rules/").get_data(as_text=True))
+    assert "Money offered and not taken (notional earnings)" in page
+    assert "Your organisation pays as A public body" in page
+    assert "Only a charity or voluntary organisation can use the Universal Credit exemption" in page
+    assert "the work is for a charity or voluntary organisation" in page
+    login("coordinator")
+    assert "notional earnings" not in client.get("/rules/").get_data(as_text=True)
+
+
+def test_the_rules_page_says_a_charity_payer_can_use_the_uc_exemption(make_app, make_user, rules):
+    app = make_app(ORGANISATION_PAYER="charity")
+    client = app.test_client()
+    from tests.conftest import PASSWORD
+    from tracker.auth.models import User
+
+    uid = make_user("admin")
+    with app.app_context():
+        email = db.session.get(User, uid).email
+    client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    page = _text(client.get("/rules/").get_data(as_text=True))
+    assert "Your organisation pays as A charity or voluntary organisation" in page
+    assert "does not count for Universal Credit when it is reasonable for the work to be unpaid" in page
