@@ -580,13 +580,9 @@ class Verdict:
         return d
 
     def _notional_dict(self) -> dict[str, Any]:
-        return {
-            "counted": money_str(self.notional_counted),
-            "exempt": money_str(self.notional_exempt),
-            "exemptions": list(self.exemptions),
-            "considered": list(self.exemptions_considered),
-            "source": self.notional_source,
-        }
+        counted, exempt = money_str(self.notional_counted), money_str(self.notional_exempt)
+        used, considered = list(self.exemptions), list(self.exemptions_considered)
+        return dict(counted=counted, exempt=exempt, exemptions=used, considered=considered, source=self.notional_source)
 
 
 def _span_dict(start: date | None, end: date | None) -> dict[str, str] | None:

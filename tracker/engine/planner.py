@@ -115,26 +115,13 @@ class PlannedPayment:
     service_user_context: str = "unknown"
 
     def proposed(self, hours: Decimal | None = None) -> ProposedPayment:
-        return ProposedPayment(
-            kind=self.kind,
-            amount=self.amount,
-            paid_on=self.paid_on,
-            worked_on=self.worked_on,
-            hours=hours,
-            offered=self.offered,
-            service_user_context=self.service_user_context,
-        )
+        # no declared value, due date or covered period; the offer and the context, if any
+        at = (self.kind, self.amount, self.paid_on, self.worked_on)
+        return ProposedPayment(*at, None, hours, None, None, None, self.offered, self.service_user_context)
 
     def ledger(self) -> LedgerPayment:
-        return LedgerPayment(
-            kind=self.kind,
-            amount=self.amount,
-            paid_on=self.paid_on,
-            worked_on=self.worked_on,
-            status="draft",
-            offered=self.offered,
-            service_user_context=self.service_user_context,
-        )
+        """The payment in the ledger, as a draft."""
+        return self.proposed().as_ledger_payment()
 
     def to_dict(self) -> dict[str, str | None]:
         d = {
