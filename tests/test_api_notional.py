@@ -107,3 +107,44 @@ def test_finance_sees_the_notional_figures_but_no_benefit_names(app, api_as, car
     assert v["benefit"] is None and v["notes"] == []
     # which exemptions a benefit allows, and its regulation, would name the benefit
     assert (v["notional"]["exemptions"], v["notional"]["considered"], v["notional"]["source"]) == (None, None, None)
+
+
+def test_the_ledger_reads_offers_and_service_user_answers(app, carer):
+    _ledger_reads_offers(app, carer)
+
+
+def test_the_ledger_reads_offers_and_service_user_answers_on_postgresql(postgresql_carer):
+    _ledger_reads_offers(*postgresql_carer)
+
+
+def _ledger_reads_offers(app, pid):
+    """The ledger's SQL (the least answer of a payment's activities, a reversal's negated offer),
+    one person at a time and in bulk."""
+    from tracker.rules import ledger
+
+    with app.app_context():
+        yes = builders.activity("Panel yes", service_user_context="yes")
+        no = builders.activity("Panel no", service_user_context="no")
+        both = [builders.contribution(pid, activity=yes), builders.contribution(pid, activity=no)]
+        only_yes = [builders.contribution(pid, activity=yes)]
+        on = date(2025, 4, 8)
+        counted = builders.payment(pid, "0.00", on, kind="declined", amount_offered="150.00", contributions=both)
+        builders.payment(pid, "0.00", on, kind="declined", amount_offered="80.00", contributions=only_yes)
+        builders.payment(pid, "0.00", on, kind="declined", amount_offered="150.00", reversal_of=counted)
+        builders.payment(pid, "0.00", on, kind="declined", amount_offered="40.00")
+        builders.payment(pid, "20.00", on)
+        builders.db.session.commit()
+        one = {(p.offered, p.service_user_context) for p in ledger.ledger_for(pid, on).payments}
+        bulk = {(p.offered, p.service_user_context) for p in ledger.bulk_for([pid], on)[pid][1].payments}
+        assert ledger.ledger_for(pid, on).payer == "public_body"
+        builders.db.engine.dispose()
+    from decimal import Decimal as D
+
+    expected = {
+        (D("150.00"), "no"),
+        (D("80.00"), "yes"),
+        (D("-150.00"), "no"),  # a reversal answers for the payment it reverses
+        (D("40.00"), "unknown"),
+        (None, "unknown"),
+    }
+    assert one == expected and bulk == expected
