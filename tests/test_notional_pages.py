@@ -72,3 +72,22 @@ def test_the_rules_page_says_a_charity_payer_can_use_the_uc_exemption(make_app, 
     page = _text(client.get("/rules/").get_data(as_text=True))
     assert "Your organisation pays as A charity or voluntary organisation" in page
     assert "does not count for Universal Credit when it is reasonable for the work to be unpaid" in page
+
+
+def test_the_check_page_says_a_declined_fee_counts_as_notional_earnings(client, login, carer):
+    login("admin")
+    data = {
+        "kind": "declined",
+        "amount": "0.00",
+        "amount_offered": "250.00",
+        "paid_on": "2025-04-09",
+        "note": "Declined on the phone.",
+        "action": "check",
+    }
+    resp = client.post(f"/payments/new?person_id={carer}", data=data)
+    assert resp.status_code == 200
+    page = _text(resp.get_data(as_text=True))
+    assert "Over the limit" in page and "not benefits advice" in page
+    assert "£250.00 offered and not taken counts as earnings for Carer's Allowance (notional earnings)" in page
+    assert "nobody has recorded whether the work is service-user involvement" in page
+    assert "Reason to override the benefit check" in page

@@ -173,3 +173,15 @@ def test_the_planner_says_which_exemption_keeps_a_decline_out():
 def test_the_planner_still_says_nothing_counts_where_no_benefit_has_notional_earnings():
     pc = [Claim("PC", date(2020, 1, 1), None, {"disregard": "single"})]
     assert "so nothing counts towards" in _plan("100.00", claims=pc).proposals[0].explanation
+
+
+def test_no_suggestion_moves_money_away_from_an_offer_that_still_counts():
+    """Splitting, deferring or switching the £100 taken would leave the £150 not taken where it is:
+    a payment with an offer above it gets no suggestions (each would be re-checked without it)."""
+    reduced = ProposedPayment("cash", D("100.00"), WED, offered=D("250.00"))
+    result = core.check(CA, RULES, Ledger(payer="company"), [reduced], ["cash", "voucher"], today=date(2026, 11, 1))
+    assert result.blocked and result.suggestions == ()
+    plain = ProposedPayment("cash", D("250.00"), WED)
+    assert core.check(
+        CA, RULES, Ledger(payer="company"), [plain], ["cash", "voucher"], today=date(2026, 11, 1)
+    ).suggestions

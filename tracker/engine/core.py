@@ -152,6 +152,9 @@ def check(
     evals = ctx.evaluate(pays, hours)
     verdicts = tuple(_verdict(ev) for ev in evals) + tuple(ctx.uncovered((p.paid_on, p.work_date) for p in pays))
     suggestions: list[Suggestion] = []
-    if any(v.status == "over" for v in verdicts):
+    # Moving or switching money does not move an offer the person did not take (notional
+    # earnings): a payment with one gets no suggestions.
+    offers = any(p.offered is not None and abs(p.offered) > abs(p.amount) for p in proposed)
+    if any(v.status == "over" for v in verdicts) and not offers:
         suggestions = _Suggester(ctx, proposed, pays, hours, evals, prefs, ruled_out, today, pay_days).run()
     return CheckResult(verdicts=verdicts, suggestions=tuple(suggestions))
