@@ -91,3 +91,39 @@ def test_the_check_page_says_a_declined_fee_counts_as_notional_earnings(client, 
     assert "£250.00 offered and not taken counts as earnings for Carer's Allowance (notional earnings)" in page
     assert "nobody has recorded whether the work is service-user involvement" in page
     assert "Reason to override the benefit check" in page
+
+
+def test_the_owed_queue_judges_a_declined_preference_as_recording_it_would(app, api_as, rules, make_person):
+    """The queue's check of paying a person who prefers to decline carries the money owed as the
+    offer, as the payment it records does; so it agrees with the one-person check."""
+    from tracker.contributions import service as contributions
+    from tracker.payments import owed
+    from tracker.people.models import Person
+
+    pid = make_person("Dee Decline", preferences=[{"kind": "declined"}], claims=[CA])
+    with app.app_context():
+        act = contributions.create_activity(
+            {"name": "Panel", "default_rate": "20.00", "rate_unit": "hour", "service_user_context": "no"}, actor=None
+        )
+        person = db.session.get(Person, pid)
+        work = [
+            contributions.record_contribution(
+                person, {"activity_id": act.id, "worked_on": date(2025, 4, 1), "hours": "12.5"}, actor=None
+            ).id
+        ]
+        db.session.commit()
+    body = {
+        "person_id": pid,
+        "kind": "declined",
+        "amount": "0.00",
+        "amount_offered": "250.00",
+        "paid_on": "2025-04-09",
+        "contribution_ids": work,
+    }
+    single = api_as("coordinator").post("/payments/check", json=body).get_json()
+    with app.test_request_context():
+        row = owed.queue(date(2025, 4, 9), today=date.today()).rows[0]
+    assert row.blocked and single["blocked"]
+    [v] = [v for v in row.check["verdicts"] if v["measure"] == "notional_earnings"]
+    assert v["notional"]["counted"] == "250.00"
+    assert row.check["verdicts"] == [{k: v for k, v in d.items() if k != "sources"} for d in single["verdicts"]]
