@@ -127,3 +127,24 @@ def test_the_owed_queue_judges_a_declined_preference_as_recording_it_would(app, 
     [v] = [v for v in row.check["verdicts"] if v["measure"] == "notional_earnings"]
     assert v["notional"]["counted"] == "250.00"
     assert row.check["verdicts"] == [{k: v for k, v in d.items() if k != "sources"} for d in single["verdicts"]]
+
+
+def test_the_planner_page_no_longer_says_nothing_counts_for_a_decline(
+    app, client, login, rules, make_person, monkeypatch
+):
+    from tracker.risks import views
+
+    monkeypatch.setattr(views, "today", lambda: date(2025, 6, 11))
+    pid = make_person("Dee Decline", claims=[CA], preferences=[{"kind": "declined", "note": ""}])
+    login("admin")
+    data = {"action": "plan", "date_0": "2025-06-11", "hours_0": "4", "amount_0": "100.00", "rate_0": ""}
+    page = _text(client.post(f"/risks/people/{pid}/plan", data=data).get_data(as_text=True))
+    assert "nothing counts" not in page
+    assert (
+        "DWP may still treat the money offered as earnings for Carer's Allowance (notional earnings), unless the "
+        "service-user exemption applies" in page
+    )
+    data["amount_0"] = "250.00"
+    page = _text(client.post(f"/risks/people/{pid}/plan", data=data).get_data(as_text=True))
+    assert "DWP may treat the money offered as earnings (notional earnings)" in page
+    assert "Talk to the person and a benefits adviser first" in page
