@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from tracker.engine import core as engine
 from tracker.engine import periods
@@ -115,9 +116,9 @@ class PlannedPayment:
     service_user_context: str = "unknown"
 
     def proposed(self, hours: Decimal | None = None) -> ProposedPayment:
-        # no declared value, due date or covered period; the offer and the context, if any
-        at = (self.kind, self.amount, self.paid_on, self.worked_on)
-        return ProposedPayment(*at, None, hours, None, None, None, self.offered, self.service_user_context)
+        # by name: no declared value, due date or covered period; the offer and the context, if any
+        offer: dict[str, Any] = {"offered": self.offered, "service_user_context": self.service_user_context}
+        return ProposedPayment(self.kind, self.amount, self.paid_on, worked_on=self.worked_on, hours=hours, **offer)
 
     def ledger(self) -> LedgerPayment:
         """The payment in the ledger, as a draft."""
