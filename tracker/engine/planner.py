@@ -91,8 +91,6 @@ class Session:
     service_user_context: str = "unknown"
 
     def __post_init__(self) -> None:
-        if self.service_user_context not in SERVICE_USER_CONTEXTS:
-            raise ValueError("service_user_context must be yes, no or unknown.")
         if type(self.worked_on) is not date:
             raise TypeError("worked_on must be a datetime.date.")
         _money(self.amount, "session amount")
@@ -102,6 +100,8 @@ class Session:
             _decimal(self.hours, "session hours")
             if self.hours < 0:
                 raise ValueError("A session's hours cannot be negative.")
+        if self.service_user_context not in SERVICE_USER_CONTEXTS:
+            raise ValueError("service_user_context must be yes, no or unknown.")
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,81 @@ def _expenses(r: Remark) -> str:
     )
 
 
+def _stale(r: Remark) -> str:
+    assert r.day is not None
+    return (
+        f"This figure may be out of date: it was expected to change on {day_text(r.day)} and no newer "
+        "figure is loaded. Ask an admin to load this year's figures."
+    )
+
+
+def _uncovered(r: Remark) -> str:
+    return (
+        f"Not checked: no rule covers {BENEFIT_NAMES_INLINE[r.benefit]} on {day_text(r.day)}, so this payment "
+        "could cost the person their benefit unseen. Recording it needs an override with a reason; ask an "
+        "admin to load the rules for this date."
+    )
+
+
+def _unanswered(r: Remark) -> str:
+    labels = {a.name: a.label.lower() for a in BENEFIT_INFO[r.benefit].attributes}
+    questions = join([labels.get(name, name) for name in r.text.split(", ")])
+    name = BENEFIT_NAMES_INLINE[r.benefit]
+    return f"The {name} details do not say: {questions}. Answer them on the benefit to check it."
+
+
+def remark_text(r: Remark) -> str:
+    """One remark of a verdict as a sentence."""
+    if r.code in _NOTIONAL_WORDS:
+        return _NOTIONAL_WORDS[r.code](r)
+    fixed = {
+        RemarkCode.UNCONFIRMED: NOTE_UNCONFIRMED,
+        RemarkCode.DERIVED: NOTE_DERIVED,
+        RemarkCode.SECONDARY: NOTE_SECONDARY,
+        RemarkCode.ALREADY_OVER: NOTE_ALREADY_OVER,
+        RemarkCode.RULE_MESSAGE: r.text,
+    }
+    if r.code in fixed:
+        return fixed[r.code]
+    worded = {
+        RemarkCode.TAPER_ESTIMATE: _taper_estimate,
+        RemarkCode.TAPER_UNKNOWN: _taper_unknown,
+        RemarkCode.EXPENSES: _expenses,
+        RemarkCode.STALE: _stale,
+        RemarkCode.UNCOVERED: _uncovered,
+        RemarkCode.UNANSWERED: _unanswered,
+    }
+    return worded[r.code](r)
+
+
+def benefit_week_note(v: Verdict) -> str | None:
+    """For a rule whose week decides the next benefit week (CA, CSP): which week, in words. It
+    names no benefit, so finance can read it too."""
+    if v.benefit_week_start is None:
+        return None
+    return (
+        f"Earnings in the week {day_text(v.period_start)} to {day_text(v.period_end)} decide the benefit "
+        f"week from {day_text(v.benefit_week_start)}, and are judged against that week's limit."
+    )
+
+
+def verdict(v: Verdict) -> Verdict:
+    """The verdict with its notes in words (and, for a claim no rule covers, a title that says so)."""
+    title = f"{BENEFIT_NAMES[v.benefit]}: {NOT_CHECKED}" if v.unknown else v.title
+    notes = [remark_text(r) for r in v.remarks]
+    week = benefit_week_note(v)
+    if week:
+        notes.append(week)
+    return dataclasses.replace(v, title=title, notes=tuple(notes))
+
+
+def verdicts(vs: Iterable[Verdict]) -> list[Verdict]:
+    return [verdict(v) for v in vs]
+
+
+# --- notional earnings ---------------------------------------------------------------------------
+
+
 #: Why no exemption from notional earnings was established (``notional.Tally.reasons``).
 NOTIONAL_REASONS = {
     "service_user_no": "the work is recorded as not being service-user involvement",
@@ -132,76 +207,7 @@ def _notional_exempt(r: Remark) -> str:
     )
 
 
-def _stale(r: Remark) -> str:
-    assert r.day is not None
-    return (
-        f"This figure may be out of date: it was expected to change on {day_text(r.day)} and no newer "
-        "figure is loaded. Ask an admin to load this year's figures."
-    )
-
-
-def _uncovered(r: Remark) -> str:
-    return (
-        f"Not checked: no rule covers {BENEFIT_NAMES_INLINE[r.benefit]} on {day_text(r.day)}, so this payment "
-        "could cost the person their benefit unseen. Recording it needs an override with a reason; ask an "
-        "admin to load the rules for this date."
-    )
-
-
-def _unanswered(r: Remark) -> str:
-    labels = {a.name: a.label.lower() for a in BENEFIT_INFO[r.benefit].attributes}
-    questions = join([labels.get(name, name) for name in r.text.split(", ")])
-    name = BENEFIT_NAMES_INLINE[r.benefit]
-    return f"The {name} details do not say: {questions}. Answer them on the benefit to check it."
-
-
-def remark_text(r: Remark) -> str:
-    """One remark of a verdict as a sentence."""
-    fixed = {
-        RemarkCode.UNCONFIRMED: NOTE_UNCONFIRMED,
-        RemarkCode.DERIVED: NOTE_DERIVED,
-        RemarkCode.SECONDARY: NOTE_SECONDARY,
-        RemarkCode.ALREADY_OVER: NOTE_ALREADY_OVER,
-        RemarkCode.RULE_MESSAGE: r.text,
-    }
-    if r.code in fixed:
-        return fixed[r.code]
-    worded = {
-        RemarkCode.TAPER_ESTIMATE: _taper_estimate,
-        RemarkCode.TAPER_UNKNOWN: _taper_unknown,
-        RemarkCode.EXPENSES: _expenses,
-        RemarkCode.STALE: _stale,
-        RemarkCode.UNCOVERED: _uncovered,
-        RemarkCode.UNANSWERED: _unanswered,
-        RemarkCode.NOTIONAL_COUNTED: _notional_counted,
-        RemarkCode.NOTIONAL_EXEMPT: _notional_exempt,
-    }
-    return worded[r.code](r)
-
-
-def benefit_week_note(v: Verdict) -> str | None:
-    """For a rule whose week decides the next benefit week (CA, CSP): which week, in words. It
-    names no benefit, so finance can read it too."""
-    if v.benefit_week_start is None:
-        return None
-    return (
-        f"Earnings in the week {day_text(v.period_start)} to {day_text(v.period_end)} decide the benefit "
-        f"week from {day_text(v.benefit_week_start)}, and are judged against that week's limit."
-    )
-
-
-def verdict(v: Verdict) -> Verdict:
-    """The verdict with its notes in words (and, for a claim no rule covers, a title that says so)."""
-    title = f"{BENEFIT_NAMES[v.benefit]}: {NOT_CHECKED}" if v.unknown else v.title
-    notes = [remark_text(r) for r in v.remarks]
-    week = benefit_week_note(v)
-    if week:
-        notes.append(week)
-    return dataclasses.replace(v, title=title, notes=tuple(notes))
-
-
-def verdicts(vs: Iterable[Verdict]) -> list[Verdict]:
-    return [verdict(v) for v in vs]
+_NOTIONAL_WORDS = {RemarkCode.NOTIONAL_COUNTED: _notional_counted, RemarkCode.NOTIONAL_EXEMPT: _notional_exempt}
 
 
 # --- suggestions ---------------------------------------------------------------------------------
