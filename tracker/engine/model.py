@@ -74,6 +74,12 @@ def _choice(value: Any, allowed: Sequence[str] | frozenset[str], what: str) -> s
     return str(value)
 
 
+def _check_offer(p: LedgerPayment | ProposedPayment) -> None:
+    """An amount offered is money, or none; the service-user answer is yes, no or unknown."""
+    _opt_money(p.offered, "offered")
+    _choice(p.service_user_context, SERVICE_USER_CONTEXTS, "service_user_context")
+
+
 def money_str(value: Decimal | None) -> str | None:
     """A money (or hours) figure as a string with two decimals, rounded half up."""
     if value is None:
@@ -332,11 +338,6 @@ class LedgerPayment:
             service_user_context=service_user_context,
         )
         return obj
-
-
-def _check_offer(p: LedgerPayment | ProposedPayment) -> None:
-    _opt_money(p.offered, "offered")
-    _choice(p.service_user_context, SERVICE_USER_CONTEXTS, "service_user_context")
 
 
 def _check_due_and_cover(p: LedgerPayment | ProposedPayment) -> None:
