@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from tracker.vocab import PAYER_KINDS
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
@@ -51,6 +53,11 @@ class Defaults:
     S3_MAX_ATTEMPTS = 3
     BROKER_DIR = str(INSTANCE_DIR / "broker")
     ORGANISATION_NAME = "Riverside Co-production Network"
+    # What kind of payer the organisation is: charity (a charity or voluntary organisation),
+    # public_body or company (tracker.vocab.PAYER_KINDS). It decides whether money offered and not
+    # taken can be exempt from notional earnings (UC reg 60(4)(a)). Production must set it; a
+    # development or test run with none set is a public body (the demo organisation).
+    ORGANISATION_PAYER = ""
     # Suggested bank transfers arrive on a working day: not a weekend, not a bank holiday of this
     # part of the UK (ENG: England and Wales, SCT, WLS, NIR), and not before PAYMENT_LEAD_DAYS
     # working days after today (the organisation's time to send a payment).
@@ -317,6 +324,23 @@ def _numbers(env: Mapping[str, str]) -> dict:
     return out
 
 
+#: The payer a development or test run uses when none is set: the demo organisation's.
+DEV_ORGANISATION_PAYER = "public_body"
+
+
+def payer_problem(cfg: Mapping) -> str | None:
+    """Why ORGANISATION_PAYER cannot be used, or None (production must set it; nothing defaults it there)."""
+    payer = cfg.get("ORGANISATION_PAYER") or ""
+    if payer in PAYER_KINDS:
+        return None
+    name = cfg.get("ENV_NAME") or "(unset)"
+    return (
+        f"ORGANISATION_PAYER must be one of {', '.join(PAYER_KINDS)} (what kind of organisation pays: it decides "
+        f"whether declined or reduced payments can be exempt from notional earnings); TRACKER_ENV={name} has "
+        f"{payer or 'none'}."
+    )
+
+
 def is_development(env_name: str) -> bool:
     """True only for the exact names in DEVELOPMENT_ENVS: ``Production``, ``prod`` or "" are production."""
     return env_name in DEVELOPMENT_ENVS
@@ -372,6 +396,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         out["DOCUMENT_RENDER_DELAY_SECONDS"] = env["DOCUMENT_RENDER_DELAY_SECONDS"]
     if env.get("ORGANISATION_NAME"):
         out["ORGANISATION_NAME"] = env["ORGANISATION_NAME"]
+    if env.get("ORGANISATION_PAYER"):
+        out["ORGANISATION_PAYER"] = env["ORGANISATION_PAYER"].strip().lower()
     out.update(_bank_holidays_region(env))
     out.update(_numbers(env))
     out.update(_web_processes(env))

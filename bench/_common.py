@@ -105,6 +105,8 @@ def app_config(url: str, folder: Path, **extra) -> dict:
         (folder / sub).mkdir(exist_ok=True)
     cfg = {
         "SECRET_KEY": "bench-only-secret-not-for-production-use",
+        # production needs the organisation's payer kind (notional earnings); the demo's
+        "ORGANISATION_PAYER": "public_body",
         "SQLALCHEMY_DATABASE_URI": url,
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,

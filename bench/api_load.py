@@ -159,6 +159,7 @@ def start_gunicorn(url: str, folder: Path, port: int, workers: int) -> tuple[sub
         os.environ,
         DATABASE_URL=url,
         SECRET_KEY="bench-only-secret-not-for-production-use",
+        ORGANISATION_PAYER="public_body",
         STORAGE_DIR=str(folder / "documents"),
         BROKER_DIR=str(folder / "broker"),
     )

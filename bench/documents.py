@@ -177,7 +177,10 @@ def worker_env(url: str, folder: Path, broker_url: str | None, storage: dict) ->
         )
     }
     env.update(
-        DATABASE_URL=url, STORAGE_DIR=str(folder / "documents"), SECRET_KEY="bench-only-secret-not-for-production-use"
+        DATABASE_URL=url,
+        STORAGE_DIR=str(folder / "documents"),
+        SECRET_KEY="bench-only-secret-not-for-production-use",
+        ORGANISATION_PAYER="public_body",
     )
     env.update({k: str(v) for k, v in storage.items()})
     if broker_url:

@@ -169,6 +169,8 @@ def base_config(database_url: str, broker_dir: Path, **extra) -> dict:
         "BROKER_BACKOFF_SECONDS": 0,
         # Signs earnings records (tracker/earnings/keys.py): fixed, so no key file is written.
         "EARNINGS_SIGNING_KEY": builders.TEST_EARNINGS_KEY,
+        # What kind of payer the organisation is (notional earnings): set, never defaulted.
+        "ORGANISATION_PAYER": "public_body",
     }
     cfg.update(extra)
     return cfg

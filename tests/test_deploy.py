@@ -273,6 +273,9 @@ def test_the_app_refuses_production_until_the_secret_is_filled_in(env_example, m
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    with pytest.raises(RuntimeError, match="ORGANISATION_PAYER"):
+        create_app()  # left blank in the example: the organisation says what kind of payer it is
+    monkeypatch.setenv("ORGANISATION_PAYER", "charity")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")

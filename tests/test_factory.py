@@ -3,6 +3,12 @@ import pytest
 from tracker import create_app
 
 
+@pytest.fixture(autouse=True)
+def _payer(monkeypatch):
+    """Production needs ORGANISATION_PAYER: these tests are about other settings, so it is set."""
+    monkeypatch.setenv("ORGANISATION_PAYER", "public_body")
+
+
 def test_create_app_needs_no_database_or_broker(tmp_path):
     """create_app does no I/O: a database path that does not exist stays untouched."""
     missing = tmp_path / "nope" / "db.sqlite"
@@ -158,3 +164,23 @@ def test_redis_visibility_timeout_from_environment(monkeypatch):
     monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "7200")
     conf = create_app(PRODUCTION).extensions["celery"].conf
     assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"] == 7200
+
+
+def test_production_needs_to_be_told_what_kind_of_payer_the_organisation_is(monkeypatch):
+    monkeypatch.delenv("ORGANISATION_PAYER")
+    with pytest.raises(RuntimeError, match="ORGANISATION_PAYER must be one of charity, public_body, company"):
+        create_app(PRODUCTION)
+    with pytest.raises(RuntimeError, match="ORGANISATION_PAYER"):
+        create_app({**PRODUCTION, "ORGANISATION_PAYER": "a charity"})
+    assert create_app({**PRODUCTION, "ORGANISATION_PAYER": "charity"}).config["ORGANISATION_PAYER"] == "charity"
+    monkeypatch.setenv("ORGANISATION_PAYER", " Company ")
+    assert create_app(PRODUCTION).config["ORGANISATION_PAYER"] == "company"
+
+
+@pytest.mark.parametrize("name", ["development", "test"])
+def test_development_and_test_pay_as_the_demo_public_body_unless_told(name, monkeypatch):
+    monkeypatch.delenv("ORGANISATION_PAYER")
+    monkeypatch.setenv("TRACKER_ENV", name)
+    assert create_app().config["ORGANISATION_PAYER"] == "public_body"
+    with pytest.raises(RuntimeError, match="ORGANISATION_PAYER"):
+        create_app({"ORGANISATION_PAYER": "business"})

@@ -112,7 +112,12 @@ def test_settings_come_from_the_environment():
 def test_production_refuses_a_short_metrics_token():
     from tracker import create_app
 
-    settings = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    settings = {
+        "ENV_NAME": "production",
+        "SECRET_KEY": "s" * 48,
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "ORGANISATION_PAYER": "company",
+    }
     with pytest.raises(RuntimeError, match="METRICS_TOKEN"):
         create_app({**settings, "METRICS_TOKEN": "short"})
     assert create_app({**settings, "METRICS_TOKEN": TOKEN}).config["METRICS_TOKEN"] == TOKEN

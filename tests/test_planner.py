@@ -44,7 +44,18 @@ def recheck(claims, ledger, proposal, sessions):
         if p.session not in seen:
             seen.add(p.session)
             hours = sessions[p.session].hours
-        proposed.append(ProposedPayment(p.kind, p.amount, p.paid_on, worked_on=p.worked_on, hours=hours))
+        # a no-money proposal carries the money offered, judged for notional earnings
+        proposed.append(
+            ProposedPayment(
+                p.kind,
+                p.amount,
+                p.paid_on,
+                worked_on=p.worked_on,
+                hours=hours,
+                offered=p.offered,
+                service_user_context=p.service_user_context,
+            )
+        )
     return check(claims, RULES, ledger, proposed, [])
 
 

@@ -254,7 +254,12 @@ def test_off_in_tests_and_development_on_in_production(app, tmp_path):
     import config
 
     assert app.config["REQUIRE_2FA"] is False
-    base = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 48, "BROKER_DIR": str(tmp_path)}
+    base = {
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "SECRET_KEY": "x" * 48,
+        "BROKER_DIR": str(tmp_path),
+        "ORGANISATION_PAYER": "public_body",
+    }
     assert create_app({**base, "ENV_NAME": "production"}).config["REQUIRE_2FA"] is True
     assert create_app({**base, "ENV_NAME": "development"}).config["REQUIRE_2FA"] is False
     assert create_app({**base, "ENV_NAME": "production", "REQUIRE_2FA": False}).config["REQUIRE_2FA"] is False

@@ -111,6 +111,8 @@ def _finish_config(app: Flask) -> None:
     else:
         _refuse_unsafe_production(cfg, config_module.DEV_SECRET_KEY)
     cfg["REQUIRE_2FA"] = config_module.require_2fa(cfg.get("REQUIRE_2FA"), str(cfg.get("ENV_NAME") or ""))
+    if not cfg.get("ORGANISATION_PAYER") and config_module.is_development(str(cfg.get("ENV_NAME") or "")):
+        cfg["ORGANISATION_PAYER"] = config_module.DEV_ORGANISATION_PAYER
     problem = config_module.storage_problem(cfg)
     if problem:
         raise RuntimeError(problem)
@@ -125,6 +127,9 @@ def _finish_config(app: Flask) -> None:
             sweep_seconds=float(cfg["OUTBOX_SWEEP_SECONDS"]),
         )
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg)
+    problem = config_module.payer_problem(cfg)
+    if problem:
+        raise RuntimeError(problem)
 
 
 def _engine_options(cfg) -> dict:

@@ -348,6 +348,63 @@ SEVERITIES = ("warn", "block")
 CONFIDENCES = ("confirmed", "secondary", "derived", "unconfirmed")
 EXPENSE_MODES = ("never", "unless_service_user")
 
+#: What a verdict measures: a rule's measure, or ``notional_earnings`` when its total includes money
+#: offered and declined, reduced or given to a charity with no exemption established.
+VERDICT_MEASURES = (*MEASURES, "notional_earnings")
+#: The verdict measures whose figures are money.
+MONEY_MEASURES = ("earnings", "notional_earnings")
+
+# ---- notional earnings --------------------------------------------------------------------------
+
+#: What kind of payer the organisation is (config ORGANISATION_PAYER): it decides whether the
+#: charity or voluntary-organisation exemption from notional earnings can apply (UC reg 60(4)(a)).
+PAYER_KINDS = ("charity", "public_body", "company")
+PAYER_LABELS = {
+    "charity": "A charity or voluntary organisation",
+    "public_body": "A public body (NHS, local authority, university, government)",
+    "company": "A company or other business",
+}
+#: Kinds judged for notional earnings when money was offered (a payment with ``amount_offered``
+#: above what was given is "reduced", whatever its kind).
+NOTIONAL_KINDS = frozenset({"declined", "charity", "training", "certificate"})
+#: The exemptions from notional earnings the tracker can establish.
+NOTIONAL_EXEMPTIONS = ("service_user", "charity")
+
+
+@dataclass(frozen=True)
+class NotionalBasis:
+    """Where a benefit's regulations treat money offered and not taken as earnings, and which
+    exemptions they allow (``docs/rules-engine.md``, "Notional earnings")."""
+
+    exemptions: tuple[str, ...]
+    source: str
+
+
+_EASEMENT_2009 = "https://www.legislation.gov.uk/uksi/2009/2655/regulation/6/made/data.xht"
+#: The benefits whose regulations can treat money offered as earnings (notional earnings). Not
+#: listed: PC (the tracker has no source for it), PIP, ADP and the trading allowance.
+NOTIONAL_EARNINGS: dict[str, NotionalBasis] = {
+    # UC Regs 2013 reg 60(3); not for a service user (reg 60(4)(b)) or for charity or voluntary
+    # work where it is reasonable to be unpaid (reg 60(4)(a)).
+    "UC": NotionalBasis(
+        ("service_user", "charity"), "https://www.legislation.gov.uk/uksi/2013/376/regulation/60/2013-04-29/data.html"
+    ),
+    # Legacy benefits: notional earnings, with the service-user easement of SI 2009/2655 (ESA, JSA,
+    # HB) and SI 2009/2678 (the Computation of Earnings Regs 1996 reg 4, which govern CA).
+    "ESA": NotionalBasis(("service_user",), _EASEMENT_2009),
+    "JSA": NotionalBasis(("service_user",), _EASEMENT_2009),
+    "HB": NotionalBasis(("service_user",), _EASEMENT_2009),
+    "CA": NotionalBasis(("service_user",), "https://www.legislation.gov.uk/uksi/1996/2745/regulation/4"),
+    # CSP's earnings schedule mirrors the CA Computation of Earnings rules (Scottish Government note
+    # to SCoSS): assumed to carry the same notional-earnings rule and easement (unconfirmed).
+    "CSP": NotionalBasis(
+        ("service_user",),
+        "https://socialsecuritycommission.scot/publications/draft-regulations/the-carers-assistance-carer-support-"
+        "payment-scotland-regulations-2023/draft-carers-assistance-carer-support-payment-scotland-regulations-2023-"
+        "further-update-from-scottish-government/",
+    ),
+}
+
 VERDICT_STATUS_WORDS = {
     "ok": "Within the limit",
     "near": "Close to the limit",

@@ -675,6 +675,7 @@ ENGINE_MODULES = (
     "pack.py",
     "planner.py",
     "effects.py",
+    "notional.py",
 )
 
 

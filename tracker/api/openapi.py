@@ -22,11 +22,12 @@ from tracker.vocab import (
     MAX_ID,
     MAX_PAGE,
     MAX_PER_PAGE,
-    MEASURES,
+    NOTIONAL_EXEMPTIONS,
     PAYMENT_KINDS,
     PAYMENT_SORTS,
     PAYMENT_STATUSES,
     SEVERITIES,
+    VERDICT_MEASURES,
     VERDICT_STATUSES,
 )
 
@@ -495,7 +496,9 @@ VERDICT = {
             "type": "object",
             "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}},
         },
-        "measure": {"enum": list(MEASURES)},
+        # notional_earnings: the total includes money offered and declined, reduced or given to a
+        # charity where no exemption is established (see "notional").
+        "measure": {"enum": list(VERDICT_MEASURES)},
         # Null for an "unknown" verdict: a claim no rule covers on the date was not checked.
         "total_before": {"type": ["string", "null"]},
         "total_after": {"type": ["string", "null"]},
@@ -526,6 +529,19 @@ VERDICT = {
         "benefit_week": {
             "type": ["object", "null"],
             "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}},
+        },
+        # Present when money offered and not taken was judged in the period (notional earnings):
+        # what counts, what an exemption keeps out, the exemptions that applied and that the
+        # benefit's regulations allow, and the regulation. Finance reads the amounts only.
+        "notional": {
+            "type": "object",
+            "properties": {
+                "counted": MONEY,
+                "exempt": MONEY,
+                "exemptions": {"type": ["array", "null"], "items": {"enum": list(NOTIONAL_EXEMPTIONS)}},
+                "considered": {"type": ["array", "null"], "items": {"enum": list(NOTIONAL_EXEMPTIONS)}},
+                "source": {"type": ["string", "null"]},
+            },
         },
         # Checks and positions: whose money makes up an earnings total (tracker.earnings.sources).
         "sources": {

@@ -18,6 +18,7 @@ from tracker.extensions import db
 from tracker.money import format_money, money_str, to_decimal
 from tracker.payments.models import OtherIncome
 from tracker.rules import service as rules_service
+from tracker.vocab import MONEY_MEASURES as EARNINGS_MEASURES
 
 ZERO = Decimal("0.00")
 
@@ -54,7 +55,7 @@ def add_sources(person_id: int, verdicts: list[dict]) -> list[dict]:
     periods = [
         (date.fromisoformat(v["period"]["start"]), date.fromisoformat(v["period"]["end"]))
         for v in verdicts
-        if v.get("measure") == "earnings"
+        if v.get("measure") in EARNINGS_MEASURES
     ]
     if not periods:
         for v in verdicts:
@@ -63,7 +64,7 @@ def add_sources(person_id: int, verdicts: list[dict]) -> list[dict]:
     income = _income(person_id, min(s for s, _ in periods), max(e for _, e in periods))
     counting = _counting_rules()
     for v in verdicts:
-        if v.get("measure") != "earnings" or v.get("total_after") is None:
+        if v.get("measure") not in EARNINGS_MEASURES or v.get("total_after") is None:
             v["sources"] = []
             continue
         start, end = date.fromisoformat(v["period"]["start"]), date.fromisoformat(v["period"]["end"])

@@ -158,6 +158,12 @@ def preference_kinds(preferences: Iterable[str | Mapping[str, object]] | None) -
     return kinds
 
 
+def _offer_not_taken(proposed: Iterable[ProposedPayment]) -> bool:
+    """Some payment takes less than was offered. Moving or switching the money taken does not move
+    the offer (notional earnings), so such a check makes no suggestions."""
+    return any(p.offered is not None and abs(p.offered) > abs(p.amount) for p in proposed)
+
+
 def check(
     claims: Iterable[Claim],
     rules: Iterable[Rule],
@@ -192,6 +198,6 @@ def check(
     evals = ctx.evaluate(pays, hours)
     verdicts = tuple(_verdict(ev) for ev in evals) + tuple(ctx.uncovered((p.paid_on, p.work_date) for p in pays))
     suggestions: list[Suggestion] = []
-    if any(v.status == "over" for v in verdicts):
+    if any(v.status == "over" for v in verdicts) and not _offer_not_taken(proposed):
         suggestions = _Suggester(ctx, proposed, pays, hours, evals, prefs, ruled_out, today, pay_days).run()
     return CheckResult(verdicts=verdicts, suggestions=tuple(suggestions))

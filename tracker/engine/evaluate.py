@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 import tracker.vocab as vocab
-from tracker.engine import coverage, dates, periods
+from tracker.engine import coverage, dates, notional, periods
 from tracker.engine.model import (
     PENNY,
     ZERO,
@@ -64,6 +64,9 @@ class _Index:
         self.income = _Sorted(ledger.other_income, lambda i: i.received_on)
         self.partner = _Sorted(ledger.partner, lambda i: i.received_on)
         self.hours = _Sorted(ledger.hours, lambda h: h.worked_on)
+        #: Payments with an amount offered, judged for notional earnings; and who paid.
+        self.offers = [p for p in self.live if p.offered is not None]
+        self.payer = ledger.payer
 
     def partner_total(self, start: date, end: date) -> Decimal:
         """The partner's earnings received from ``start`` to ``end``."""
@@ -116,13 +119,19 @@ class _Eval:
     benefit_week: tuple[date, date] | None = None
     #: The partner's earnings included in the totals (household rules only).
     partner_counted: Decimal = ZERO
+    #: Notional earnings judged in the period (counted ones are in the totals).
+    tally: notional.Tally = notional.EMPTY
 
-    def totalled(self, before: Decimal, after: Decimal, counted: tuple[Decimal, Decimal]) -> _Eval:
-        """This period with its totals and the (expenses, partner's earnings) counted in them
-        (``dataclasses.replace``, without its cost)."""
+    def totalled(
+        self, before: Decimal, after: Decimal, counted: tuple[Decimal, Decimal], tally: notional.Tally = notional.EMPTY
+    ) -> _Eval:
+        """This period with its totals, the (expenses, partner's earnings) counted in them and its
+        notional earnings (``dataclasses.replace``, without its cost)."""
         week = self.benefit_week
         expenses, partner = counted
-        return _Eval(self.rule, self.attrs, self.anchor, self.start, self.end, before, after, expenses, week, partner)
+        return _Eval(
+            self.rule, self.attrs, self.anchor, self.start, self.end, before, after, expenses, week, partner, tally
+        )
 
     @property
     def counts_partner(self) -> bool:
@@ -195,7 +204,9 @@ class _Context:
         self.family_order = {name: n for n, (name, _) in enumerate(self.families)}
         self.index = _Index(ledger)
         self._select_cache: dict[tuple[int, date], _Eval | None] = {}
-        self._base_cache: dict[tuple[str, date, date, bool], tuple[Decimal, tuple[Decimal, Decimal]]] = {}
+        self._base_cache: dict[
+            tuple[str, date, date, bool], tuple[Decimal, tuple[Decimal, Decimal], notional.Tally]
+        ] = {}
 
     # which version, which claim, which window
 
@@ -267,8 +278,9 @@ class _Context:
 
     # totals
 
-    def base_total(self, sel: _Eval) -> tuple[Decimal, tuple[Decimal, Decimal]]:
-        """The period's total in the ledger, and the (expenses, partner's earnings) counted in it."""
+    def base_total(self, sel: _Eval) -> tuple[Decimal, tuple[Decimal, Decimal], notional.Tally]:
+        """The period's total in the ledger, the (expenses, partner's earnings) counted in it, and
+        its notional earnings (the counted ones are in the total)."""
         rule, start, end, partner = sel.rule, sel.start, sel.end, sel.counts_partner
         key = (rule.code, start, end, partner)
         hit = self._base_cache.get(key)
@@ -303,9 +315,26 @@ class _Context:
             if partner:
                 partner_counted = idx.partner_total(start, end)
                 total += partner_counted
-        result = (total, (expenses_counted, partner_counted))
+        tally = self.notional_in(rule, start, end, idx.offers)
+        result = (total + tally.counted, (expenses_counted, partner_counted), tally)
         self._base_cache[key] = result
         return result
+
+    def notional_in(self, rule: Rule, start: date, end: date, payments: Iterable[LedgerPayment]) -> notional.Tally:
+        """The notional earnings of ``payments`` (those with an offer) in the rule's period."""
+        found = notional.basis(rule)
+        tally = notional.EMPTY
+        if found is None:
+            return tally
+        for p in payments:
+            if p.offered is None or dates.portion(rule, p, start, end) is None:
+                continue
+            amount = notional.shortfall(p, _payment_value(rule.counts, p))
+            if amount and dates.is_spread(rule, p):
+                amount = dates.portion(rule, replace(p, amount=amount, benefit_value=None), start, end).amount
+            if amount:
+                tally += notional.judge(found, self.index.payer, p.service_user_context, amount)
+        return tally
 
     @staticmethod
     def extra_total(
@@ -354,9 +383,10 @@ class _Context:
         out = []
         for key in sorted(found):
             sel = found[key]
-            before, counted = self.base_total(sel)
+            before, counted, tally = self.base_total(sel)
             after = before + self.extra_total(sel.rule, sel.start, sel.end, extra_payments, extra_hours)
-            out.append(sel.totalled(before, after, counted))
+            extra = self.notional_in(sel.rule, sel.start, sel.end, extra_payments)
+            out.append(sel.totalled(before, after + extra.counted, counted, tally + extra))
         return out
 
     def covers(self, benefit: str, d_received: date, d_worked: date) -> bool:
@@ -408,8 +438,8 @@ class _Context:
             sel = self.select(fam_idx, on)
             if sel is None:
                 continue
-            total, counted = self.base_total(sel)
-            out.append(sel.totalled(total, total, counted))
+            total, counted, tally = self.base_total(sel)
+            out.append(sel.totalled(total, total, counted, tally))
         return out
 
 
@@ -477,9 +507,21 @@ def _remarks(ev: _Eval, status: str, what_if: bool, taper: list[Remark]) -> tupl
         out.append(Remark(RemarkCode.EXPENSES, amount=ev.expenses_counted, period=rule.period))
     if ev.partner_counted != 0:
         out.append(Remark(RemarkCode.PARTNER, amount=ev.partner_counted, period=rule.period))
+    out += _notional_remarks(rule, ev.tally)
     if rule.message:
         out.append(Remark(RemarkCode.RULE_MESSAGE, text=rule.message))
     return tuple(out)
+
+
+def _notional_remarks(rule: Rule, tally: notional.Tally) -> list[Remark]:
+    out = []
+    if tally.counted:
+        reasons = ",".join(sorted(tally.reasons))
+        out.append(Remark(RemarkCode.NOTIONAL_COUNTED, amount=tally.counted, benefit=rule.benefit, text=reasons))
+    if tally.exempt:
+        used = ",".join(sorted(tally.exemptions))
+        out.append(Remark(RemarkCode.NOTIONAL_EXEMPT, amount=tally.exempt, benefit=rule.benefit, text=used))
+    return out
 
 
 def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
@@ -487,6 +529,8 @@ def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
     status = _status(rule, ev.after)
     estimated, taper = _taper(rule, ev.after)
     headroom = None if rule.limit is None else rule.limit - ev.after
+    tally = ev.tally
+    found = notional.basis(rule) if tally.judged else None
     return Verdict(
         rule=rule.code,
         family=rule.family,
@@ -494,7 +538,7 @@ def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
         title=rule.title,
         period_start=ev.start,
         period_end=ev.end,
-        measure=rule.measure,
+        measure="notional_earnings" if tally.counted > 0 else rule.measure,
         total_before=ev.before,
         total_after=ev.after,
         limit=rule.limit,
@@ -510,4 +554,9 @@ def _verdict(ev: _Eval, what_if: bool = True) -> Verdict:
         date_basis=rule.date_basis,
         benefit_week_start=ev.benefit_week[0] if ev.benefit_week else None,
         benefit_week_end=ev.benefit_week[1] if ev.benefit_week else None,
+        notional_counted=tally.counted,
+        notional_exempt=tally.exempt,
+        exemptions=tuple(sorted(tally.exemptions)),
+        exemptions_considered=found.exemptions if found else (),
+        notional_source=found.source if found else "",
     )

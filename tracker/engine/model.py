@@ -24,6 +24,7 @@ from tracker.vocab import (
     DATE_BASES,
     EXPENSE_MODES,
     MEASURES,
+    PAYER_KINDS,
     PAYMENT_KINDS,
     PAYMENT_STATUSES,
     RULE_KINDS,
@@ -71,6 +72,12 @@ def _choice(value: Any, allowed: Sequence[str] | frozenset[str], what: str) -> s
     if value not in allowed:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}.")
     return str(value)
+
+
+def _check_offer(p: LedgerPayment | ProposedPayment) -> None:
+    """An amount offered is money, or none; the service-user answer is yes, no or unknown."""
+    _opt_money(p.offered, "offered")
+    _choice(p.service_user_context, SERVICE_USER_CONTEXTS, "service_user_context")
 
 
 def money_str(value: Decimal | None) -> str | None:
@@ -279,6 +286,12 @@ class _Payment:
     due_on: date | None = None
     covers_from: date | None = None
     covers_to: date | None = None
+    #: The money offered, when the person took less or none (declined, reduced, paid to a charity,
+    #: training or a certificate instead): judged for notional earnings (``notional``). A reversal
+    #: carries minus the offer it reverses.
+    offered: Decimal | None = None
+    #: Whether the work paid for is service-user involvement: yes, no or unknown.
+    service_user_context: str = "unknown"
 
     def _check_payment(self, what: str, dates_what: str) -> None:
         """Refuse an unknown kind or a field of the wrong type; ``what`` and ``dates_what`` start the
@@ -311,6 +324,7 @@ class LedgerPayment(_Payment):
         self._check_payment("payment ", "")
         _choice(self.status, PAYMENT_STATUSES, "payment status")
         _check_due_and_cover(self)
+        _check_offer(self)
 
     @property
     def work_date(self) -> date:
@@ -329,6 +343,8 @@ class LedgerPayment(_Payment):
         due_on: date | None = None,
         covers_from: date | None = None,
         covers_to: date | None = None,
+        offered: Decimal | None = None,
+        service_user_context: str = "unknown",
     ) -> LedgerPayment:
         """Build without re-checking each field: only for rows read from the database, whose column
         types already guarantee Decimal amounts, dates and known kinds and statuses."""
@@ -344,6 +360,8 @@ class LedgerPayment(_Payment):
             due_on=due_on,
             covers_from=covers_from,
             covers_to=covers_to,
+            offered=offered,
+            service_user_context=service_user_context,
         )
         return obj
 
@@ -401,8 +419,13 @@ class Ledger:
     other_income: tuple[LedgerIncome, ...] = ()
     hours: tuple[LedgerHours, ...] = ()
     partner: tuple[LedgerPartner, ...] = ()
+    #: What kind of organisation pays (``vocab.PAYER_KINDS``), or None when not stated: it decides
+    #: whether the charity exemption from notional earnings can apply.
+    payer: str | None = None
 
     def __post_init__(self) -> None:
+        if self.payer is not None:
+            _choice(self.payer, PAYER_KINDS, "payer")
         for name, cls in (
             ("payments", LedgerPayment),
             ("expenses", LedgerExpense),
@@ -428,6 +451,7 @@ class ProposedPayment(_Payment):
         if self.hours is not None:
             _decimal(self.hours, "proposed hours")
         _check_due_and_cover(self)
+        _check_offer(self)
 
     def as_ledger_payment(self, id: object = None) -> LedgerPayment:
         shared = {f.name: getattr(self, f.name) for f in fields(_Payment)}
@@ -453,6 +477,11 @@ class RemarkCode(StrEnum):
     EXPENSES = "expenses_counted"  # amount: expenses counted because not marked service-user
     PARTNER = "partner_counted"  # amount: the partner's earnings included in the total
     RULE_MESSAGE = "rule_message"  # text: the rule's own sentence, shown as it is
+    # amount: money offered and not taken that counts as notional earnings for ``benefit``; text:
+    # the reasons no exemption was established, comma-separated (``notional.Tally.reasons``)
+    NOTIONAL_COUNTED = "notional_counted"
+    # amount: money offered and not taken that does not count for ``benefit``; text: the exemptions
+    NOTIONAL_EXEMPT = "notional_exempt"
 
 
 @dataclass(frozen=True)
@@ -500,6 +529,13 @@ class Verdict:
     #: For a rule that affects the following week (CA, CSP): the benefit week these earnings decide.
     benefit_week_start: date | None = None
     benefit_week_end: date | None = None
+    #: Notional earnings judged in the period: counted in the total, exempt, and the exemptions that
+    #: applied and that the benefit's regulations allow (see ``tracker.engine.notional``).
+    notional_counted: Decimal = ZERO
+    notional_exempt: Decimal = ZERO
+    exemptions: tuple[str, ...] = ()
+    exemptions_considered: tuple[str, ...] = ()
+    notional_source: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -548,7 +584,14 @@ class Verdict:
             d["total"] = d["total_after"]
         if self.is_taper:
             d["estimated_reduction"] = money_str(self.estimated_reduction)
+        if self.notional_counted or self.notional_exempt:
+            d["notional"] = self._notional_dict()
         return d
+
+    def _notional_dict(self) -> dict[str, Any]:
+        counted, exempt = money_str(self.notional_counted), money_str(self.notional_exempt)
+        used, considered = list(self.exemptions), list(self.exemptions_considered)
+        return dict(counted=counted, exempt=exempt, exemptions=used, considered=considered, source=self.notional_source)
 
 
 def _span_dict(start: date | None, end: date | None) -> dict[str, str] | None:

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from tracker.engine import core as engine
 from tracker.engine import periods
@@ -56,7 +57,7 @@ from tracker.engine.model import (
     _decimal,
     _money,
 )
-from tracker.vocab import NON_MONEY_KINDS, PAYMENT_KINDS
+from tracker.vocab import NON_MONEY_KINDS, PAYMENT_KINDS, SERVICE_USER_CONTEXTS
 
 HORIZON_WEEKS = 26
 #: The smallest part a split pays, unless it is all that is left: 37p now and the rest later helps no one.
@@ -86,6 +87,9 @@ class Session:
     worked_on: date
     amount: Decimal
     hours: Decimal | None = None
+    #: Whether the session is service-user involvement (yes, no, unknown): it decides whether money
+    #: offered and not taken is notional earnings.
+    service_user_context: str = "unknown"
 
     def __post_init__(self) -> None:
         _date(self.worked_on, "worked_on")
@@ -96,6 +100,8 @@ class Session:
             _decimal(self.hours, "session hours")
             if self.hours < 0:
                 raise ValueError("A session's hours cannot be negative.")
+        if self.service_user_context not in SERVICE_USER_CONTEXTS:
+            raise ValueError("service_user_context must be yes, no or unknown.")
 
 
 @dataclass(frozen=True)
@@ -107,16 +113,16 @@ class PlannedPayment:
     session: int  # index of the session it pays for
     #: For a certificate or a declined payment: the money offered instead (it carries none).
     offered: Decimal | None = None
+    service_user_context: str = "unknown"
 
     def proposed(self, hours: Decimal | None = None) -> ProposedPayment:
-        return ProposedPayment(
-            kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on, hours=hours
-        )
+        # by name: no declared value, due date or covered period; the offer and the context, if any
+        offer: dict[str, Any] = {"offered": self.offered, "service_user_context": self.service_user_context}
+        return ProposedPayment(self.kind, self.amount, self.paid_on, worked_on=self.worked_on, hours=hours, **offer)
 
     def ledger(self) -> LedgerPayment:
-        return LedgerPayment(
-            kind=self.kind, amount=self.amount, paid_on=self.paid_on, worked_on=self.worked_on, status="draft"
-        )
+        """The payment in the ledger, as a draft."""
+        return self.proposed().as_ledger_payment()
 
     def to_dict(self) -> dict[str, str | None]:
         d = {
@@ -353,6 +359,7 @@ class _Planner:
                 other_income=self.base.other_income,
                 hours=self.base.hours + self.session_hours,
                 partner=self.base.partner,
+                payer=self.base.payer,
             )
             if len(self._ledgers) > 4096:
                 self._ledgers.clear()
@@ -807,7 +814,15 @@ def _no_money_plan(planner: _Planner, prefs: list[str], total: Decimal, horizon_
     """The person chose no kind of payment that carries money: record what they chose instead."""
     kind = next((k for k in prefs if k != "declined"), "declined")
     payments = tuple(
-        PlannedPayment(kind, ZERO.quantize(PENNY), planner.earliest(s), s.worked_on, i, offered=s.amount)
+        PlannedPayment(
+            kind,
+            ZERO.quantize(PENNY),
+            planner.earliest(s),
+            s.worked_on,
+            i,
+            offered=s.amount,
+            service_user_context=s.service_user_context,
+        )
         for i, s in sorted(enumerate(planner.sessions), key=lambda t: (t[1].worked_on, t[0]))
     )
     verdicts = recheck(planner.claims, planner.rules, planner.base, payments, planner.sessions).verdicts

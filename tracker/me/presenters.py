@@ -99,11 +99,19 @@ def _offered(p: Payment) -> str | None:
     return None
 
 
+#: Said with an offer the person did not take in full (notional earnings, in plain words).
+NOTIONAL_HINT = (
+    "Money you were offered and did not take can still count as your earnings for some benefits, unless "
+    "you took part as a service user. Your benefits page shows whether it counts; a benefits adviser can "
+    "tell you more."
+)
+
+
 def _extra(p: Payment) -> list[str]:
     extra = []
     offered = _offered(p)
     if offered:
-        extra.append(offered)
+        extra += [offered, NOTIONAL_HINT]
     if p.kind == "training" and p.benefit_value is not None and p.benefit_value != p.amount:
         extra.append(f"The training is worth {format_money(p.benefit_value)}.")
     return extra
@@ -203,7 +211,7 @@ def payment_story(p: Payment, reversal: Payment | None, original: Payment | None
 def _figure(measure: str, value: Decimal | None) -> str | None:
     if value is None:
         return None
-    return format_money(value) if measure == "earnings" else hours(value)
+    return hours(value) if measure == "hours" else format_money(value)
 
 
 def _room(v) -> tuple[str | None, str | None]:

@@ -121,9 +121,12 @@ def _fill(rows: list[OwedPerson]) -> None:
 
 
 def proposed_for(row: OwedPerson, on: date) -> ProposedPayment:
-    """Paying everything owed now, the way the person prefers (a kind with no money carries 0.00)."""
-    amount = ZERO if row.kind in NON_MONEY_KINDS else row.total
-    return ProposedPayment(kind=row.kind, amount=amount, paid_on=on, worked_on=row.latest_work)
+    """Paying everything owed now, the way the person prefers (a kind with no money carries 0.00, and
+    the money owed as its offer: notional earnings, as ``payment_data`` records it)."""
+    if row.kind not in NON_MONEY_KINDS:
+        return ProposedPayment(kind=row.kind, amount=row.total, paid_on=on, worked_on=row.latest_work)
+    context = service.context_of(row.contributions)
+    return ProposedPayment(row.kind, ZERO, on, row.latest_work, offered=row.total, service_user_context=context)
 
 
 def _check_all(rows: list[OwedPerson], on: date, today: date) -> None:

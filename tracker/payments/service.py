@@ -151,7 +151,27 @@ def check_choice(person: Person, p: PaymentInput) -> None:
         raise ValidationFailed({"kind_reason": [KIND_REASON_NEEDED]})
 
 
-def _proposed(src: PaymentInput | Payment, *, paid_on: date, worked_on: date | None, due_on: date | None):
+def context_of(contributions) -> str:
+    """Whether the work a payment covers is service-user involvement (each contribution's activity
+    says): ``yes`` only when every contribution says yes, ``no`` when any says no, else ``unknown``
+    (as ``rules.ledger`` reads it)."""
+    answers = {c.activity.service_user_context if c.activity else "unknown" for c in contributions}
+    if "no" in answers:
+        return "no"
+    return "yes" if answers == {"yes"} else "unknown"
+
+
+def offer_of(src: PaymentInput | Payment) -> Decimal | None:
+    """The amount offered as the rules read it: a reversal carries minus the offer it reverses."""
+    offered = src.amount_offered
+    if offered is not None and getattr(src, "reversal_of_id", None) is not None:
+        return -offered
+    return offered
+
+
+def _proposed(
+    src: PaymentInput | Payment, *, paid_on: date, worked_on: date | None, due_on: date | None, context: str = "unknown"
+):
     return ProposedPayment(
         kind=src.kind,
         amount=src.amount,
@@ -161,11 +181,13 @@ def _proposed(src: PaymentInput | Payment, *, paid_on: date, worked_on: date | N
         due_on=due_on,
         covers_from=src.covers_from,
         covers_to=src.covers_to,
+        offered=offer_of(src),
+        service_user_context=context,
     )
 
 
-def proposed_from(p: PaymentInput, worked_on: date | None = None) -> ProposedPayment:
-    return _proposed(p, paid_on=p.paid_on, worked_on=worked_on, due_on=p.due_on)
+def proposed_from(p: PaymentInput, worked_on: date | None = None, context: str = "unknown") -> ProposedPayment:
+    return _proposed(p, paid_on=p.paid_on, worked_on=worked_on, due_on=p.due_on, context=context)
 
 
 def as_proposed(payment: Payment, paid_on: date | None = None) -> ProposedPayment:
@@ -173,7 +195,11 @@ def as_proposed(payment: Payment, paid_on: date | None = None) -> ProposedPaymen
     date moves with it when it was the receipt date: see ``due_after_move``)."""
     on = paid_on or payment.paid_on
     return _proposed(
-        payment, paid_on=on, worked_on=payment.worked_on, due_on=due_after_move(payment.due_on, payment.paid_on, on)
+        payment,
+        paid_on=on,
+        worked_on=payment.worked_on,
+        due_on=due_after_move(payment.due_on, payment.paid_on, on),
+        context=context_of((payment.reversal_of or payment).contributions) if payment.amount_offered else "unknown",
     )
 
 
@@ -206,7 +232,8 @@ def check_payment(person: Person, p: PaymentInput, *, today: date):
     Returns (contributions, result, JSON body)."""
     contributions = _contributions(person, p.contribution_ids)
     worked_on = max((c.worked_on for c in contributions), default=None)
-    result, revisions = checks.check(person.id, [proposed_from(p, worked_on)], today=today)
+    proposed = proposed_from(p, worked_on, context_of(contributions))
+    result, revisions = checks.check(person.id, [proposed], today=today)
     return contributions, result, checks.check_json(result, revisions)
 
 
@@ -571,6 +598,8 @@ def reverse(payment: Payment, *, actor, reason: str, now) -> Payment:
         payment.worked_on,
     )
     entry.benefit_value = -payment.benefit_value if payment.benefit_value is not None else None
+    # the offer, kept positive: the rules read a reversal's offer as minus it (notional earnings)
+    entry.amount_offered = payment.amount_offered
     # the same dates, so it nets out the payment in every period the rules count it in
     entry.due_on, entry.covers_from, entry.covers_to = payment.due_on, payment.covers_from, payment.covers_to
     entry.status, entry.method, entry.reference, entry.charity_name = (

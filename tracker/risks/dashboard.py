@@ -30,6 +30,7 @@ from tracker.risks import positions as kept
 from tracker.risks.positions import headroom_fraction, verdict_key, worst
 from tracker.rules import ledger, redaction, wording
 from tracker.rules import service as rules_service
+from tracker.vocab import MONEY_MEASURES
 
 PER_PAGE = 50
 PLANNED = ("draft", "approved")
@@ -168,8 +169,9 @@ def _row(
         tax=next((t for t in verdicts if t.benefit == vocab.TAX), None) if benefit != vocab.TAX else None,
     )
     rule = by_code.get(v.rule)
-    if v.measure == "earnings" and v.limit is not None and rule is not None:
-        # The rest of the total is income from elsewhere and expenses.
+    if v.measure in MONEY_MEASURES and v.limit is not None and rule is not None:
+        # The rest of the total is income from elsewhere, expenses, a partner's earnings, and money
+        # offered and not taken that counts as notional earnings.
         row.planned, row.paid = planned_and_paid(v, rule, led)
         row.other = v.total_after - row.planned - row.paid
     return row
@@ -179,7 +181,7 @@ def planned_and_paid(v: engine.Verdict, rule: engine.Rule, led: engine.Ledger) -
     """The payments the verdict's rule counts in its period, split into planned (draft and
     approved) and paid, from the same ledger the engine read."""
     planned = paid = ZERO
-    if v.measure != "earnings":
+    if v.measure not in MONEY_MEASURES:
         return planned, paid
     for p in led.payments:
         # on the date the rule counts (received, due or worked), shared by day when it spreads

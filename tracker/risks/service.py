@@ -28,7 +28,7 @@ from tracker.risks import positions as kept
 from tracker.risks.models import JobLock, RiskFlag, RiskNote
 from tracker.rules import checks, redaction
 from tracker.timeutil import day_text, utcnow
-from tracker.vocab import BENEFIT_NAMES_INLINE, TAX
+from tracker.vocab import BENEFIT_NAMES_INLINE, MONEY_MEASURES, TAX
 
 FLAG_TRANSITIONS = {
     ("open", "acknowledge"): "acknowledged",
@@ -88,8 +88,8 @@ def _verdict_fields(v) -> dict:
         rule_family=v.family,
         rule_code=v.rule,
         **pick(v, ("benefit", "title", "period_start", "period_end")),
-        total=money_str(v.total_after) if v.measure == "earnings" else str(v.total_after),
-        limit=None if v.limit is None else (money_str(v.limit) if v.measure == "earnings" else str(v.limit)),
+        total=money_str(v.total_after) if v.measure in MONEY_MEASURES else str(v.total_after),
+        limit=None if v.limit is None else (money_str(v.limit) if v.measure in MONEY_MEASURES else str(v.limit)),
     )
 
 

@@ -135,7 +135,7 @@ def check_many(
     days = _pay_days_from(list(proposed.values()), today)
     out = {}
     for pid, p in proposed.items():
-        claims, ledger_ = ledgers.get(pid, ([], engine.Ledger()))
+        claims, ledger_ = ledgers.get(pid, ([], engine.Ledger(payer=ledger.payer())))
         result = engine.check(claims, rules, ledger_, [p], preferences.get(pid, []), today=today, pay_days=days)
         out[pid] = wording.check_result(result), revisions
     return out
@@ -159,7 +159,7 @@ def check_moves(
     days = _pay_days_from([p for _, _, p in proposals], today)
     out: dict[int, tuple[engine.CheckResult, dict]] = {}
     for payment_id, person_id, proposed in proposals:
-        claims, ledger_ = data.get(person_id, ([], engine.Ledger()))
+        claims, ledger_ = data.get(person_id, ([], engine.Ledger(payer=ledger.payer())))
         others = tuple(p for p in ledger_.payments if p.id != payment_id)
         result = wording.check_result(
             engine.check(
@@ -185,6 +185,8 @@ def check_moves(
                 proposed.due_on,
                 proposed.covers_from,
                 proposed.covers_to,
+                proposed.offered,
+                proposed.service_user_context,
             )
             data[person_id] = (claims, replace(ledger_, payments=(*others, moved)))
     return out
@@ -210,6 +212,6 @@ def check_series(
             engine.check(claims, rules, ledger_, [p], preferences, today=today, pay_days=days)
         )
         out.append((result, revisions))
-        counted = engine.LedgerPayment.from_trusted(p.kind, p.amount, p.paid_on, p.worked_on, p.benefit_value, "paid")
+        counted = p.as_ledger_payment()
         ledger_ = replace(ledger_, payments=(*ledger_.payments, counted))
     return out

@@ -35,16 +35,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
-from tracker.contributions.models import Contribution
+from tracker.contributions.models import Activity, Contribution
 from tracker.engine import core as engine
 from tracker.extensions import db, table_of
 from tracker.money import scaled_reader
-from tracker.payments.models import Expense, OtherIncome, Payment, counts
+from tracker.payments.models import Expense, OtherIncome, Payment, counts, payment_contribution
 from tracker.people.models import BenefitClaim, PartnerEarning, Person, Preference
 from tracker.risks.models import RiskPosition
 from tracker.vocab import MAX_COVER_AFTER_DUE_DAYS, MAX_COVER_DAYS
@@ -130,6 +132,40 @@ def _due_range(start: date, end: date) -> tuple[date, date]:
     return start - DUE_BEFORE, end + DUE_AFTER
 
 
+_pc, _a = payment_contribution.c, Activity.__table__.c
+
+
+def _service_user_context(p) -> sa.ColumnElement[str | None]:
+    """For a payment with an amount offered: whether the work it pays for is service-user
+    involvement (each contribution's activity says). ``yes`` only when every contribution it pays
+    for says yes; ``no`` when any says no; else (none linked, or any unknown) ``unknown``. A
+    reversal answers for the payment it reverses. ("no" < "unknown" < "yes", so the least of them
+    is the most cautious answer.)"""
+    least = (
+        sa.select(sa.func.min(sa.func.coalesce(_a.service_user_context, "unknown")))
+        .select_from(
+            payment_contribution.join(Contribution.__table__, _pc.contribution_id == _c.id).outerjoin(
+                Activity.__table__, _c.activity_id == _a.id
+            )
+        )
+        .where(_pc.payment_id == sa.func.coalesce(p.reversal_of_id, p.id))
+        .scalar_subquery()
+    )
+    return sa.case((p.amount_offered.is_not(None), least), else_=sa.null())
+
+
+def _offer(offered: Decimal | None, reversal_of_id: int | None) -> Decimal | None:
+    """The offer as the engine reads it: a reversal carries minus the offer it reverses."""
+    if offered is None or reversal_of_id is None:
+        return offered
+    return -offered
+
+
+def payer() -> str | None:
+    """What kind of payer the organisation is (``ORGANISATION_PAYER``), for notional earnings."""
+    return current_app.config.get("ORGANISATION_PAYER") or None
+
+
 _PAYMENTS = sa.select(
     _p.id,
     _p.kind,
@@ -141,6 +177,9 @@ _PAYMENTS = sa.select(
     _p.due_on,
     _p.covers_from,
     _p.covers_to,
+    _p.amount_offered,
+    _p.reversal_of_id,
+    _service_user_context(_p).label("context"),
 ).where(_p.person_id == _PID, counts(_p), _near(_p, _START, _END, sa.bindparam("due_start"), sa.bindparam("due_end")))
 _PAYMENTS_EXCEPT = _PAYMENTS.where(_p.id != sa.bindparam("exclude"))
 _EXPENSES = sa.select(_e.amount, _e.incurred_on, _e.paid_on, _e.service_user_context).where(
@@ -209,6 +248,8 @@ def ledger_for(
             r.due_on,
             r.covers_from,
             r.covers_to,
+            _offer(r.amount_offered, r.reversal_of_id),
+            r.context or "unknown",
         )
         for r in rows
     )
@@ -226,7 +267,12 @@ def ledger_for(
             for r in run(_HOURS, params)
         )
     return engine.Ledger(
-        payments=payments, expenses=expenses, other_income=tuple(income), hours=worked, partner=tuple(partner)
+        payments=payments,
+        expenses=expenses,
+        other_income=tuple(income),
+        hours=worked,
+        partner=tuple(partner),
+        payer=payer(),
     )
 
 
@@ -274,14 +320,31 @@ def _bulk_payments(person_filter, where: list) -> dict[int, list]:
             p.due_on,
             p.covers_from,
             p.covers_to,
+            sa.type_coerce(p.amount_offered, sa.BigInteger),
+            p.reversal_of_id,
+            _service_user_context(p),
         ).where(p.person_id.in_(person_filter), *where)
     )
-    for pid, pay_id, kind, amount, value, paid_on, worked_on, status, due_on, c_from, c_to in rows.fetchall():
+    for row in rows.fetchall():
+        pid, pay_id, kind, amount, value, paid_on, worked_on, status, due_on, c_from, c_to, offered, rev, ctx = row
         found = pays.get(pid)
         if found is None:
             found = pays[pid] = []
         found.append(
-            trusted(kind, pence(amount), paid_on, worked_on, pence(value), status, pay_id, due_on, c_from, c_to)
+            trusted(
+                kind,
+                pence(amount),
+                paid_on,
+                worked_on,
+                pence(value),
+                status,
+                pay_id,
+                due_on,
+                c_from,
+                c_to,
+                _offer(pence(offered), rev),
+                ctx or "unknown",
+            )
         )
     return pays
 
@@ -403,6 +466,7 @@ def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, en
             engine.LedgerHours(worked_on=r.worked_on, hours=r.hours + (r.preparation_hours or 0))
         )
     out = {}
+    organisation = payer()
     for pid, b in parts.items():
         out[pid] = (
             claims.get(pid, []),
@@ -412,6 +476,7 @@ def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, en
                 other_income=tuple(b["o"]),
                 hours=tuple(b["h"]),
                 partner=tuple(b["w"]),
+                payer=organisation,
             ),
         )
     return out

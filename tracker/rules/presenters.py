@@ -168,6 +168,21 @@ def severity_text(rule: Rule) -> str:
     return SEVERITY_WORDS[rule.effective_severity]
 
 
+def notional_setting(payer: str | None) -> dict:
+    """The organisation's payer kind and what it means for notional earnings, for the rules page."""
+    from tracker.rules.wording import EXEMPTION_WORDS
+
+    rows = [
+        {
+            "benefit": vocab.BENEFIT_NAMES[code],
+            "exemptions": [EXEMPTION_WORDS[e] for e in basis.exemptions],
+            "source": basis.source,
+        }
+        for code, basis in vocab.NOTIONAL_EARNINGS.items()
+    ]
+    return {"payer": vocab.PAYER_LABELS.get(payer or "", "Not set"), "charity": payer == "charity", "rows": rows}
+
+
 def helpers() -> dict:
     """The words and functions every rule page's template uses."""
     return {

@@ -102,6 +102,9 @@ def verdict(v: Mapping) -> dict:
     out = {**v, "rule": None, "family": None, "benefit": None, "title": NEUTRAL_TITLE, "source": None}
     if "notes" in v:
         out["notes"] = []
+    if v.get("notional"):
+        # the amounts only: which exemptions a benefit allows, and its regulation, name the benefit
+        out["notional"] = {**v["notional"], "exemptions": None, "considered": None, "source": None}
     out["description"] = describe(v)
     return out
 

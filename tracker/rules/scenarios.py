@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+import tracker.vocab as vocab
 from tracker.engine import core
 from tracker.engine.model import money_str
 from tracker.engine.pack import RuleError, _date, _decimal, _Errors, _refuse_unsafe_yaml
@@ -34,7 +35,17 @@ class ScenarioError(ValueError):
 
 #: What an expectation may name, and how a verdict answers it.
 _MATCH_KEYS = ("rule", "family", "benefit")
-_COMPARED = ("status", "severity", "total_after", "total_before", "limit", "stale", "date_basis")
+_COMPARED = (
+    "status",
+    "severity",
+    "total_after",
+    "total_before",
+    "limit",
+    "stale",
+    "date_basis",
+    "measure",
+    "exemption",
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,8 @@ def _payment_fields(p: Mapping[str, Any]) -> dict[str, Any]:
         "due_on": _opt_day(p, "due_on"),
         "covers_from": _opt_day(p, "covers_from"),
         "covers_to": _opt_day(p, "covers_to"),
+        "offered": _opt_amount(p, "offered"),
+        "service_user_context": str(p.get("service_user_context", "unknown")),
     }
 
 
@@ -166,8 +179,9 @@ def _claim(c: Mapping[str, Any]) -> core.Claim:
     return core.Claim(str(c.get("benefit")), _day(c, "start_on"), _opt_day(c, "end_on"), attrs)
 
 
-def _ledger(d: Mapping[str, Any]) -> core.Ledger:
+def _ledger(d: Mapping[str, Any], payer: object = None) -> core.Ledger:
     return core.Ledger(
+        payer=None if payer is None else str(payer),
         payments=tuple(core.LedgerPayment(**_payment_fields(p)) for p in _items(d, "payments")),
         other_income=tuple(
             core.LedgerIncome(_amount(i, "amount"), _day(i, "received_on")) for i in _items(d, "other_income")
@@ -193,6 +207,8 @@ def _expectation(e: Mapping[str, Any]) -> Mapping[str, Any]:
     if unknown:
         raise ScenarioError([f"expect: unknown keys {', '.join(sorted(unknown))}."])
     out = dict(e)
+    if "exemption" in out and out["exemption"] not in (None, "none", *vocab.NOTIONAL_EXEMPTIONS):
+        raise ScenarioError([f"expect: exemption is none or one of {', '.join(vocab.NOTIONAL_EXEMPTIONS)}."])
     for key in ("total_after", "total_before", "limit"):
         if out.get(key) is not None:
             out[key] = money_str(_amount(e, key))
@@ -222,7 +238,7 @@ def _scenario(d: object) -> Scenario:
         source=source,
         today=_opt_day(d, "today"),
         claims=tuple(_claim(c) for c in _items(d, "claims")),
-        ledger=_ledger(d.get("ledger") or {}),
+        ledger=_ledger(d.get("ledger") or {}, d.get("payer")),
         proposed=proposed,
         expect=expect,
         blocked=blocked,
@@ -236,6 +252,8 @@ def _scenario(d: object) -> Scenario:
 def _answer(v: core.Verdict, key: str) -> Any:
     if key in ("total_after", "total_before", "limit"):
         return money_str(getattr(v, key))
+    if key == "exemption":  # the exemption from notional earnings that applied, or none
+        return ",".join(v.exemptions) or "none"
     return getattr(v, key)
 
 

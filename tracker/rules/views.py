@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -151,6 +151,7 @@ def index():
         groups=present.grouped(pairs, day),
         retired=retired,
         count=len(pairs),
+        notional=present.notional_setting(current_app.config.get("ORGANISATION_PAYER")),
     ), pages.status(form)
 
 

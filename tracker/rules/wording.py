@@ -136,6 +136,8 @@ def _unanswered(r: Remark) -> str:
 
 def remark_text(r: Remark) -> str:
     """One remark of a verdict as a sentence."""
+    if r.code in _NOTIONAL_WORDS:
+        return _NOTIONAL_WORDS[r.code](r)
     fixed = {
         RemarkCode.UNCONFIRMED: NOTE_UNCONFIRMED,
         RemarkCode.DERIVED: NOTE_DERIVED,
@@ -226,6 +228,44 @@ def json_effect_text(v: Mapping[str, Any]) -> str:
     # for finance only the trading allowance keeps its rule code (its benefit field is null)
     benefit = v.get("benefit") or (TAX if v.get("rule") else None)
     return effect_text(effects.of_json(v), str(benefit) if benefit else None, reduction)
+
+
+# --- notional earnings ---------------------------------------------------------------------------
+
+
+#: Why no exemption from notional earnings was established (``notional.Tally.reasons``).
+NOTIONAL_REASONS = {
+    "service_user_no": "the work is recorded as not being service-user involvement",
+    "service_user_unknown": "nobody has recorded whether the work is service-user involvement",
+    "payer_company": "the organisation is a company, not a charity or voluntary organisation",
+    "payer_public_body": "the organisation is a public body, not a charity or voluntary organisation",
+    "payer_unknown": "the organisation has not said whether it is a charity or voluntary organisation",
+}
+#: Each exemption from notional earnings, as the reason the money offered does not count.
+EXEMPTION_WORDS = {
+    "service_user": "the person took part as a service user",
+    "charity": "the work is for a charity or voluntary organisation, where it is reasonable to be unpaid",
+}
+
+
+def _notional_counted(r: Remark) -> str:
+    why = join([NOTIONAL_REASONS[c] for c in r.text.split(",") if c in NOTIONAL_REASONS])
+    return (
+        f"{pounds(r.amount)} offered and not taken counts as earnings for {BENEFIT_NAMES_INLINE[r.benefit]} "
+        f"(notional earnings): the benefit's rules can treat a person as paid what they were offered, and no "
+        f"exemption is established, because {why}. Check with a benefits adviser."
+    )
+
+
+def _notional_exempt(r: Remark) -> str:
+    why = join([EXEMPTION_WORDS[c] for c in r.text.split(",") if c in EXEMPTION_WORDS])
+    return (
+        f"{pounds(r.amount)} offered and not taken does not count for {BENEFIT_NAMES_INLINE[r.benefit]}: "
+        f"{why}, so it is not treated as notional earnings."
+    )
+
+
+_NOTIONAL_WORDS = {RemarkCode.NOTIONAL_COUNTED: _notional_counted, RemarkCode.NOTIONAL_EXEMPT: _notional_exempt}
 
 
 # --- suggestions ---------------------------------------------------------------------------------
@@ -418,9 +458,28 @@ def _no_money_explanation(p: planner.Proposal) -> str:
         f"(offered {pounds(pay.offered)})."
         for pay in p.payments
     ]
-    return " ".join(lines) + (
-        " The person chose not to be paid in money, so nothing counts towards a benefit's earnings limit."
-    )
+    return " ".join(lines) + " " + notional_summary(p.verdicts)
+
+
+def notional_summary(vs: Iterable[Verdict]) -> str:
+    """What money offered and not taken means for the person's benefits, in plain words."""
+    vs = list(vs)
+    counted = sorted({v.benefit for v in vs if v.notional_counted > 0})
+    exempt = sorted({v.benefit for v in vs if v.notional_exempt > 0 and v.benefit not in counted})
+    if not counted and not exempt:
+        return "The person chose not to be paid in money, so nothing counts towards a benefit's earnings limit."
+    out = []
+    if counted:
+        names = join([BENEFIT_NAMES_INLINE[b] for b in counted])
+        out.append(
+            f"The person chose not to be paid in money, but DWP may still treat the money offered as earnings for "
+            f"{names} (notional earnings), unless the service-user exemption applies."
+        )
+    if exempt:
+        names = join([BENEFIT_NAMES_INLINE[b] for b in exempt])
+        why = join(sorted({EXEMPTION_WORDS[e] for v in vs if v.benefit in exempt for e in v.exemptions}))
+        out.append(f"The money offered does not count for {names}: {why}.")
+    return " ".join(out)
 
 
 def proposal_explanation(p: planner.Proposal) -> str:
@@ -492,6 +551,12 @@ def _no_money_message(result: planner.Plan) -> str:
     bad = [v for v in proposal.verdicts if v.status == "over"]
     if any(v.measure == "hours" for v in bad):
         why = "the hours worked still break a rule: fewer hours are needed"
+    elif bad[0].notional_counted > 0:
+        why = (
+            f"DWP may treat the money offered as earnings (notional earnings), which takes the {bad[0].title} over "
+            f"its limit from {day_text(bad[0].period_start)} to {day_text(bad[0].period_end)}, unless the "
+            "service-user exemption applies"
+        )
     else:
         why = (
             f"the {bad[0].title} is already over its limit from {day_text(bad[0].period_start)} to "
