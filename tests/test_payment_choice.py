@@ -37,21 +37,29 @@ def decliner(app, rules) -> int:
     return saved(app, person, "Dee Cliner", preferences=["declined", "voucher"], claims=[CA])
 
 
-@pytest.fixture
-def owed_decliner(app, decliner) -> int:
-    """£250.00 owed to the decliner for a panel on 1 April 2025."""
+def _owe(app, person_id: int, context: str) -> int:
+    """£250.00 owed to the person for a panel on 1 April 2025 (``context``: whether the panel is
+    service-user involvement, which decides whether a decline is notional earnings)."""
     from tracker.contributions import service
     from tracker.people.models import Person
 
     with app.app_context():
-        a = service.create_activity({"name": "Panel", "default_rate": "250.00", "rate_unit": "day"}, actor=None)
+        a = service.create_activity(
+            {"name": "Panel", "default_rate": "250.00", "rate_unit": "day", "service_user_context": context}, actor=None
+        )
         service.record_contribution(
-            db.session.get(Person, decliner),
+            db.session.get(Person, person_id),
             {"activity_id": a.id, "worked_on": date(2025, 4, 1), "hours": "1"},
             actor=None,
         )
         db.session.commit()
-    return decliner
+    return person_id
+
+
+@pytest.fixture
+def owed_decliner(app, decliner) -> int:
+    """£250.00 owed to the decliner for a service-user panel on 1 April 2025."""
+    return _owe(app, decliner, "yes")
 
 
 def _kind_options(html: str) -> list[str]:
@@ -109,6 +117,19 @@ def test_first_choice_decline_is_offered_and_recorded(app, client, login, owed_d
     [p] = _payments(app, owed_decliner)
     assert (p.kind, p.amount, p.amount_offered, p.status) == ("declined", Decimal("0.00"), Decimal("250.00"), "draft")
     assert "first choice is not to be paid" in (p.note or "")
+
+
+def test_a_decline_with_no_exemption_is_held_as_notional_earnings(app, client, login, decliner):
+    """Declining is not automatically safe: for work not recorded as service-user involvement the
+    money offered can count as notional earnings, so the recorded decline needs an override."""
+    person = _owe(app, decliner, "no")
+    login("finance")
+    resp = client.post(f"/payments/new?person_id={person}", data={"action": "decline"})
+    assert resp.status_code == 409
+    html = resp.get_data(as_text=True)
+    assert "This payment would break a benefit rule, so it was not recorded" in html
+    assert "£46.00 over the limit" in html  # the £250.00 offered, against Carer's Allowance's £204.00
+    assert _payments(app, person) == []
 
 
 def test_a_blocked_transfer_never_says_no_other_way_when_their_choice_was_left_out(client, login, owed_decliner):
