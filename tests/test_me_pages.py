@@ -192,14 +192,39 @@ def test_position_counts_planned_payments_and_says_when_over(app, client, login,
     assert "You have 1 planned payment not paid yet" in page
 
 
-@pytest.mark.parametrize("on", ["not-a-date", "2025-02-30", "9999-12-31", "0001-01-01"])
-def test_position_with_a_bad_date_explains_and_never_fails(client, login, person, on):
+@pytest.mark.parametrize(
+    "query, message, box",
+    [
+        ("on=not-a-date", "The date must be a real date", "day"),
+        ("on=2025-02-30", "The date must be a real date", "day"),
+        ("on=9999-12-31", "The date must be between 2000 and 2100", "day"),
+        ("on=0001-01-01", "The date must be between 2000 and 2100", "day"),
+        ("on-day=30&on-month=2&on-year=2025", "The date must be a real date", "day"),
+        ("on-day=7&on-month=&on-year=2025", "The date must include a month", "month"),
+        ("on-day=&on-month=4&on-year=", "The date must include a day and year", "day"),
+        ("on-day=7&on-month=4&on-year=25", "The date must be a real date", "day"),
+        ("on-day=1&on-month=1&on-year=1999", "The date must be between 2000 and 2100", "day"),
+    ],
+)
+def test_position_with_a_bad_date_explains_and_never_fails(client, login, person, query, message, box):
     login("contributor", person_id=person)
-    resp = client.get(f"/me/position?on={on}")
+    resp = client.get(f"/me/position?{query}")
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert "There is a problem" in page and 'href="#on"' in page
+    # GOV.UK style: the summary links to the first wrong box, and the message is by the field.
+    assert "There is a problem" in page and f'<a href="#on-{box}">{message}</a>' in page
+    assert f'id="on-error"><span class="visually-hidden">Error:</span> <span>{message}</span>' in page
     assert checks.NOTICE in page
+
+
+def test_position_takes_the_date_in_three_boxes(client, login, person):
+    login("contributor", person_id=person)
+    page = client.get("/me/position?on-day=10&on-month=April&on-year=2025").get_data(as_text=True)
+    assert "Showing the periods that include <strong>10 April 2025</strong>" in page
+    assert 'id="on-day" name="on-day" type="text" inputmode="numeric" autocomplete="off" value="10"' in page
+    assert "For example, 27 3 2025. Leave it empty for today." in page
+    blank = client.get("/me/position?on-day=&on-month=&on-year=")
+    assert blank.status_code == 200
 
 
 def test_position_without_benefits_says_so(client, login, make_person, rules):

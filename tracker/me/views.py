@@ -238,7 +238,7 @@ def _position(person: Person, preview: bool):
     form = PositionDateForm(request.args)
     status = 200
     on = today()
-    if request.args.get("on") is not None and not form.validate():
+    if form.on.given and not form.validate():
         status = 422
     elif form.on.data is not None:
         on = form.on.data

@@ -105,9 +105,7 @@ class RuleForm(FlaskForm):
         validators=[Needed()],
         validate_choice=False,
     )
-    effective_from = PlainDateField(
-        "In force from", validators=[InputRequired("Enter the date the rule starts, like 2025-04-07.")]
-    )
+    effective_from = PlainDateField("In force from", validators=[InputRequired("Enter the date the rule starts")])
     effective_to = PlainDateField("In force until", validators=[Optional()])
     confidence = SelectField(
         "How sure we are of the figure",
