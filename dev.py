@@ -259,9 +259,13 @@ def _shoot(base: str, person: int, out: Path) -> list[Path]:
             for width, height in SCREENSHOT_SIZES:
                 page.set_viewport_size({"width": width, "height": height})
                 for path in paths:
-                    page.goto(base + path.format(person=person))
                     target = out / screenshot_name(email, path, width)
-                    page.screenshot(path=str(target), full_page=True)
+                    try:
+                        page.goto(base + path.format(person=person), timeout=120_000)
+                        page.screenshot(path=str(target), full_page=True, timeout=120_000)
+                    except Exception as e:  # one slow page should not lose the rest
+                        say(f"No screenshot of {path} as {email} at {width} pixels: {e.__class__.__name__}")
+                        continue
                     saved.append(target)
             context.close()
         browser.close()
