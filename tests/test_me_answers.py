@@ -9,7 +9,7 @@ from decimal import Decimal
 from tests.builders import CA, payment
 from tracker.engine.core import Verdict
 from tracker.extensions import db
-from tracker.me.presenters import answer_sentence, answers, folded, paid_key
+from tracker.me.presenters import answer_sentence, answers, folded, paid_key, verdict_view
 from tracker.timeutil import span_text
 
 
@@ -146,22 +146,6 @@ def _main(page: str) -> str:
     return page.split("<main", 1)[1].split("</main>", 1)[0]
 
 
-def test_position_opens_with_the_answer_then_the_disclaimer(app, client, login, make_person, rules):
-    pid = make_person("Casey Carer", claims=[CA])
-    with app.app_context():
-        payment(pid, "100.00", date(2025, 4, 9))
-        payment(pid, "150.00", date(2025, 4, 11), status="draft")
-        db.session.commit()
-    login("contributor", person_id=pid)
-    main = _main(client.get("/me/position?on=2025-04-10").get_data(as_text=True))
-    after_h1 = main.split("</h1>", 1)[1].lstrip()
-    assert after_h1.startswith('<ul class="answers"')
-    answer = after_h1.split("</ul>", 1)[0]
-    assert "Your Carer&#39;s Allowance: for 7 to 13 April 2025, £100.00 paid and £150.00 planned" in answer
-    assert "you are £54.00 over the £196.00 limit" in answer
-    assert main.index('class="answers"') < main.index("safeguard, not benefits advice")
-
-
 def test_summary_says_planned_money_with_paid_money(app, client, login, make_person, rules):
     from tracker.engine import periods
     from tracker.timeutil import today
@@ -182,3 +166,20 @@ def test_summary_says_planned_money_with_paid_money(app, client, login, make_per
         "so you are £200.00 over the £1,000.00 trading allowance" in main
     )
     assert main.index('class="answers"') < main.index("safeguard, not benefits advice")
+
+
+def test_unverified_figures_are_marked():
+    v = _v(
+        benefit="ESA",
+        title="ESA permitted work",
+        total_after=Decimal("10"),
+        limit=Decimal("20"),
+        headroom=Decimal("10"),
+        severity="warn",
+        confidence="unconfirmed",
+    )
+    view = verdict_view(v)
+    assert view["unverified"] and view["headroom"] == "£10.00" and view["status_word"] == "Within the limit"
+    assert view["folded"]
+    over = verdict_view(_v(**{**v.__dict__, "headroom": Decimal("-5"), "status": "over"}))
+    assert over["over_by"] == "£5.00" and over["headroom"] is None and over["status_word"] == "Over the limit"
