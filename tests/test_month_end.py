@@ -121,6 +121,25 @@ def test_owed_queue_lists_uncovered_work_by_person(app, client, login, people):
     assert bea
 
 
+def test_owed_queue_date_is_typed_in_three_boxes(app, client, login, people):
+    add_work(app, people["carer"], "10", "5")
+    login("finance")
+    page = client.get("/payments/owed?check-on-day=9&check-on-month=4&check-on-year=2025").get_data(as_text=True)
+    assert "Carer Person" in page and "£300.00" in page
+    for part, value in (("day", "9"), ("month", "4"), ("year", "2025")):
+        # the check's boxes and the record form's boxes both hold the date checked
+        assert (
+            f'id="check-on-{part}" name="check-on-{part}" type="text" inputmode="numeric" '
+            f'autocomplete="off" value="{value}"' in page
+        )
+        assert (
+            f'id="on-{part}" name="on-{part}" type="text" inputmode="numeric" autocomplete="off" value="{value}"'
+            in page
+        )
+    page = client.get("/payments/owed?check-on-day=31&check-on-month=4&check-on-year=2025").get_data(as_text=True)
+    assert "Check paying on must be a real date" in page
+
+
 def test_owed_queue_records_drafts_and_holds_back_the_blocked(app, client, login, people):
     add_work(app, people["carer"], "10", "5")
     bea_work = add_work(app, people["bea"], "2", "1")

@@ -508,6 +508,12 @@ class OwedForm(FlaskForm):
     person_ids = SelectMultipleField("People to pay", choices=[], validate_choice=False)
 
 
+class OwedCheckForm(Form):
+    """The GET form above the owed queue: which date to check paying on (no CSRF: it changes nothing)."""
+
+    on = DayField("Check paying on")
+
+
 def chosen_ids(form: OwedForm) -> list[int]:
     """The people ticked, each once; an id that is not one is left out."""
     return list(dict.fromkeys(i for i in (pages.parse_id(raw) for raw in form.person_ids.data or []) if i))
