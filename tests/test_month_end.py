@@ -618,3 +618,15 @@ def test_owed_queue_audits_one_view_of_benefit_names_for_admin(app, client, logi
     login("finance")
     client.get("/payments/owed?on=2025-04-09")
     assert _audits(app, "benefits.viewed") == 1
+
+
+def test_month_end_month_is_chosen_by_name(client, login):
+    login("finance")
+    page = client.get("/payments/month-end?month-month=4&month-year=2025").get_data(as_text=True)
+    assert "<h1>Month end: April 2025</h1>" in page
+    assert '<option value="4" selected>April</option>' in page and 'name="month-year"' in page
+    for bad in ("month-month=4&month-year=1999", "month-month=13&month-year=2025", "month-month=4&month-year="):
+        resp = client.get(f"/payments/month-end?{bad}")
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and 'href="#month"' in page, bad
+        assert "Choose a month, and enter a year between 2000 and 2100" in page, bad
