@@ -3,6 +3,9 @@
 
     python3 dev.py          set up, migrate, load demo data, start the web app and a Celery worker
     python3 dev.py test     set up and run every test (extra arguments go to pytest)
+    python3 dev.py screenshots [--out DIR]
+                            screenshots of the main pages, as each demo user, at 1280 and 390 pixels wide
+                            (into screenshots/ unless --out is given), from fresh demo data
 
 The defaults need no servers: a SQLite file and Celery's filesystem broker under instance/.
 Set DATABASE_URL, CELERY_BROKER_URL and REDIS_URL to use PostgreSQL and Redis instead.
@@ -46,8 +49,8 @@ def setup() -> None:
         STAMP.write_text(want)
 
 
-def flask(*args: str, env=None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, check=True, **kw)
+def flask(*args: str, env=None, python=None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([python or PY, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, check=True, **kw)
 
 
 def start() -> None:
@@ -143,6 +146,165 @@ def test(args: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+# ---- screenshots -------------------------------------------------------------------------------
+
+#: The main pages `python3 dev.py screenshots` takes, by demo user; "{person}" is the demo
+#: contributor's person. tests/test_screenshots.py opens every one as its user (no 404, no 500).
+SCREENSHOT_PAGES: dict[str, tuple[str, ...]] = {
+    "contributor@example.org": ("/", "/me/", "/me/position", "/me/payments", "/documents/new"),
+    "coordinator@example.org": (
+        "/",
+        "/people/",
+        "/people/{person}",
+        "/contributions/session",
+        "/risks/",
+        "/risks/people/{person}",
+        "/risks/people/{person}/plan",
+    ),
+    "finance@example.org": (
+        "/",
+        "/payments/",
+        "/payments/new?person_id={person}",
+        "/payments/month-end",
+        "/payments/owed",
+    ),
+    "admin@example.org": ("/", "/rules/", "/audit/"),
+}
+#: Screen widths: a laptop, and a phone (390 x 844, the phone every page is checked on).
+SCREENSHOT_SIZES = ((1280, 800), (390, 844))
+
+
+def screenshot_name(email: str, path: str, width: int) -> str:
+    """contributor-me-position-390.png"""
+    role = email.split("@", 1)[0]
+    slug = "".join(c if c.isalnum() else "-" for c in path.split("?", 1)[0].strip("/")) or "home"
+    return f"{role}-{slug.replace('--', '-').strip('-')}-{width}.png"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, seconds: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def _demo_app(tmp: Path) -> tuple[dict, int]:
+    """Fresh demo data in a SQLite file under ``tmp``; the environment to serve it and the demo
+    contributor's person id."""
+    import sqlite3
+
+    env = os.environ.copy()
+    env.update(
+        TRACKER_ENV="development",
+        DATABASE_URL=f"sqlite:///{tmp / 'screenshots.sqlite'}",
+        BROKER_DIR=str(tmp / "broker"),
+        STORAGE_DIR=str(tmp / "documents"),
+    )
+    for key in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_URL"):
+        env.pop(key, None)
+    for sub in ("broker", "broker-processed", "broker-control", "documents"):
+        (tmp / sub).mkdir()
+    py = sys.executable  # this runs inside the venv
+    flask("db", "upgrade", env=env, python=py, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    flask("rules", "load", env=env, python=py, stdout=subprocess.DEVNULL)
+    flask(
+        "demo",
+        "seed",
+        "--password-stdin",
+        env=env,
+        python=py,
+        input=DEMO_PASSWORD + "\n",
+        text=True,
+        stdout=subprocess.DEVNULL,
+    )
+    with sqlite3.connect(tmp / "screenshots.sqlite") as db:
+        row = db.execute("SELECT person_id FROM user_account WHERE email = 'contributor@example.org'").fetchone()
+    return env, int(row[0])
+
+
+def _shoot(base: str, person: int, out: Path) -> list[Path]:
+    """Sign in as each demo user and save every page at every size (runs inside the venv)."""
+    from playwright.sync_api import sync_playwright
+
+    saved = []
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium if Path(chromium).exists() else None, args=["--no-sandbox", "--disable-gpu"]
+        )
+        for email, paths in SCREENSHOT_PAGES.items():
+            # One sign-in per user (sign-in is throttled per address), then every page at every size.
+            context = browser.new_context(viewport={"width": SCREENSHOT_SIZES[0][0], "height": SCREENSHOT_SIZES[0][1]})
+            page = context.new_page()
+            page.goto(base + "/sign-in")
+            page.get_by_label("Email address").fill(email)
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: "/sign-in" not in url)
+            for width, height in SCREENSHOT_SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                for path in paths:
+                    target = out / screenshot_name(email, path, width)
+                    try:
+                        page.goto(base + path.format(person=person), timeout=120_000)
+                        page.screenshot(path=str(target), full_page=True, timeout=120_000)
+                    except Exception as e:  # one slow page should not lose the rest
+                        say(f"No screenshot of {path} as {email} at {width} pixels: {e.__class__.__name__}")
+                        continue
+                    saved.append(target)
+            context.close()
+        browser.close()
+    return saved
+
+
+def take_screenshots(out: Path) -> None:
+    """Runs inside the venv: demo data, the web app on a free port, then the pictures."""
+    import tempfile
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tracker-screenshots-") as tmp:
+        say("Loading demo data into a new database")
+        env, person = _demo_app(Path(tmp))
+        port = _free_port()
+        web = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", HOST, "--port", str(port), "--no-reload"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://{HOST}:{port}"
+            _wait_for(base + "/healthz")
+            say(f"Taking screenshots into {out}")
+            saved = _shoot(base, person, out)
+        finally:
+            web.terminate()
+            web.wait(timeout=15)
+    say(f"{len(saved)} screenshots saved in {out}")
+
+
+def screenshots(args: list[str]) -> None:
+    setup()
+    out = Path(args[args.index("--out") + 1]) if "--out" in args[:-1] else ROOT / "screenshots"
+    sys.exit(subprocess.run([PY, __file__, "_screenshots", str(out.resolve())], cwd=ROOT).returncode)
+
+
 def main() -> None:
     cmd, *rest = sys.argv[1:] or ["start"]
     if cmd == "start":
@@ -154,6 +316,10 @@ def main() -> None:
         check()
     elif cmd == "setup":
         setup()
+    elif cmd == "screenshots":
+        screenshots(rest)
+    elif cmd == "_screenshots":  # the part that runs inside the venv, where Playwright is
+        take_screenshots(Path(rest[0]))
     else:
         sys.exit(__doc__)
 

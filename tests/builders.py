@@ -374,3 +374,14 @@ def stored_copies(store, digest: str) -> list[str]:
         return sorted(f.name for f in folder.iterdir() if f.name.startswith(digest)) if folder.is_dir() else []
     listed = store.client.list_objects_v2(Bucket=store.bucket, Prefix=store.prefix + digest)
     return sorted(item["Key"].removeprefix(store.prefix) for item in listed.get("Contents", []))
+
+
+def date_boxes(name: str, value: str) -> dict[str, str]:
+    """A date as a page's GOV.UK date input posts it: ``NAME-day``, ``NAME-month``, ``NAME-year``
+    (from "2025-04-09"). Text that is not shaped like a date goes as one ``NAME`` field, as a link
+    or a bookmark would send it."""
+    parts = value.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        year, month, day = parts
+        return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+    return {name: value}

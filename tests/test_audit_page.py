@@ -267,7 +267,7 @@ def test_viewing_is_read_only(app, client, login, log):
 @pytest.mark.parametrize(
     "args, message",
     [
-        ({"from": "2025-02-30"}, "Enter a real date"),
+        ({"from": "2025-02-30"}, "From must be a real date"),
         ({"from": "2025-03-01", "to": "2025-02-01"}, "on or after the start date"),
         ({"entity_id": "abc", "entity_type": "payment"}, "Use a whole number"),
         ({"entity_id": "5"}, "Choose the type of record"),
@@ -275,8 +275,9 @@ def test_viewing_is_read_only(app, client, login, log):
         ({"person_id": "99999999999999999999999"}, "Use a number from 1 up"),
         ({"action": "made.up"}, "Choose something from the list"),
         ({"entity_type": "spaceship"}, "Choose a type of record from the list"),
-        ({"to": "9999-12-31"}, "Enter a date between 2000 and 2100"),
-        ({"from": "0001-01-01"}, "Enter a date between 2000 and 2100"),
+        ({"to": "9999-12-31"}, "To must be between 2000 and 2100"),
+        ({"from": "0001-01-01"}, "From must be between 2000 and 2100"),
+        ({"from-day": "1", "from-month": "", "from-year": "2025"}, "From must include a month"),
     ],
 )
 def test_bad_filters_are_form_errors_not_500(client, login, log, args, message):

@@ -201,7 +201,7 @@ def test_a_bad_session_date_saves_nothing(app, client, login, activity, people, 
     login("coordinator")
     resp = client.post("/contributions/session", data=session_data(activity, [(people[0], "2", "")], worked_on))
     assert resp.status_code == 422
-    assert 'href="#worked_on"' in resp.get_data(as_text=True)
+    assert 'href="#worked_on-day"' in resp.get_data(as_text=True)  # the first box of the date
     assert _count(app, Contribution) == 0
 
 
@@ -258,7 +258,8 @@ def test_a_bad_contribution_is_refused(app, client, login, activity, people, fie
     data[field] = value
     resp = client.post("/contributions/new", data=data)
     assert resp.status_code == 422
-    assert f'href="#{field}"' in resp.get_data(as_text=True)
+    anchor = f"{field}-day" if field == "worked_on" else field  # a date links to its first box
+    assert f'href="#{anchor}"' in resp.get_data(as_text=True)
     assert _count(app, Contribution) == 0
 
 
@@ -322,7 +323,7 @@ def test_the_list_filters_and_shows_value_owed(app, client, login, activity, peo
     assert "Ann Able" in page and "£40.00" in page and "Ben Brook</th>" not in page
     assert "Record a session" in page
     resp = client.get("/contributions/?from=2025-02-30")
-    assert resp.status_code == 422 and 'href="#from"' in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and 'href="#from-day"' in resp.get_data(as_text=True)
     assert client.get("/contributions/?page=999999999999999999999").status_code == 422
     assert client.get("/contributions/?person_id=99999999999999999999999").status_code == 422
     resp = client.get("/contributions/?page=5")

@@ -63,7 +63,7 @@ def test_pages_show_a_form_error_for_dates_outside_2000_to_2100(client, login, m
         assert resp.status_code in (400, 422), (path, resp.status_code)
     resp = client.post(f"/risks/people/{pid}/plan", data={"action": "plan", "date_0": day, "amount_0": "10.00"})
     assert resp.status_code == 422
-    assert "Enter a date between 2000 and 2100" in resp.get_data(as_text=True)
+    assert "Date of the session must be between 2000 and 2100" in resp.get_data(as_text=True)
     resp = client.post(f"/people/{pid}/consent", data={"given_on": day, "notice_version": "v1"})
     assert resp.status_code != 500
 

@@ -163,7 +163,7 @@ def test_no_uc_preset_without_a_uc_claim(client, login, make_person, rules, on_d
         (
             {"kind": "statement", "period": "custom", "start_on": "2025-02-30", "end_on": "2025-04-01"},
             "start_on",
-            "Enter a real date",
+            "must be a real date",
         ),
         (
             {"kind": "statement", "period": "custom", "start_on": "2020-01-01", "end_on": "2025-04-01"},
@@ -173,7 +173,7 @@ def test_no_uc_preset_without_a_uc_claim(client, login, make_person, rules, on_d
         (
             {"kind": "statement", "period": "custom", "start_on": "0001-01-01", "end_on": "0001-02-01"},
             "start_on",
-            "Enter a date between",
+            "must be between 2000 and 2100",
         ),
         ({"kind": "statement", "period": "nonsense"}, "period-0", "Choose which dates"),
         ({"kind": "poster", "period": "tax_this"}, "kind", "Choose what you need"),
@@ -185,7 +185,8 @@ def test_bad_requests_are_explained_next_to_the_field(app, client, login, person
     resp = client.post("/documents/new", data=form)
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert "There is a problem" in page and f'href="#{field}"' in page and message in page
+    anchor = f"{field}-day" if field in ("start_on", "end_on") else field  # a date links to its first box
+    assert "There is a problem" in page and f'href="#{anchor}"' in page and message in page
     assert _documents(app, person_id=person) == []
 
 
@@ -372,9 +373,9 @@ def test_batch_with_bad_dates_is_explained(app, client, login, rules, on_day):
     resp = client.post(
         "/documents/batches/new", data={"period": "custom", "start_on": "2025-05-01", "end_on": "2025-04-01"}
     )
-    assert resp.status_code == 422 and 'href="#end_on"' in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and 'href="#end_on-day"' in resp.get_data(as_text=True)
     resp = client.post("/documents/batches/new", data={"period": "custom"})
-    assert resp.status_code == 422 and 'href="#start_on"' in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and 'href="#start_on-day"' in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(DocumentBatch.id))) == 0
 

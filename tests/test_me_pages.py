@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from tests.builders import CA, activity, contribution, expense, other_income, partner_earning, payment, saved
 from tracker.audit.models import AuditEvent
-from tracker.engine.core import Verdict
 from tracker.extensions import db
 from tracker.rules import checks
 
@@ -191,16 +190,49 @@ def test_position_counts_planned_payments_and_says_when_over(app, client, login,
     section = page.split('id="benefit-CA"', 1)[1].split("</section>", 1)[0]
     assert "£250.00" in section and "Over the limit" in section and "£54.00" in section
     assert "You have 1 planned payment not paid yet" in page
+    # The answer comes first after the heading, in the second person, then the safeguard notice.
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    after_h1 = main.split("</h1>", 1)[1].lstrip()
+    assert after_h1.startswith('<ul class="answers"')
+    answer = after_h1.split("</ul>", 1)[0]
+    assert "Your Carer&#39;s Allowance: for 7 to 13 April 2025, £100.00 paid and £150.00 planned" in answer
+    assert "you are £54.00 over the £196.00 limit" in answer
+    assert main.index('class="answers"') < main.index("safeguard, not benefits advice")
 
 
-@pytest.mark.parametrize("on", ["not-a-date", "2025-02-30", "9999-12-31", "0001-01-01"])
-def test_position_with_a_bad_date_explains_and_never_fails(client, login, person, on):
+@pytest.mark.parametrize(
+    "query, message, box",
+    [
+        ("on=not-a-date", "The date must be a real date", "day"),
+        ("on=2025-02-30", "The date must be a real date", "day"),
+        ("on=9999-12-31", "The date must be between 2000 and 2100", "day"),
+        ("on=0001-01-01", "The date must be between 2000 and 2100", "day"),
+        ("on-day=30&on-month=2&on-year=2025", "The date must be a real date", "day"),
+        ("on-day=7&on-month=&on-year=2025", "The date must include a month", "month"),
+        ("on-day=&on-month=4&on-year=", "The date must include a day and year", "day"),
+        ("on-day=7&on-month=4&on-year=25", "The date must be a real date", "day"),
+        ("on-day=1&on-month=1&on-year=1999", "The date must be between 2000 and 2100", "day"),
+    ],
+)
+def test_position_with_a_bad_date_explains_and_never_fails(client, login, person, query, message, box):
     login("contributor", person_id=person)
-    resp = client.get(f"/me/position?on={on}")
+    resp = client.get(f"/me/position?{query}")
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert "There is a problem" in page and 'href="#on"' in page
+    # GOV.UK style: the summary links to the first wrong box, and the message is by the field.
+    assert "There is a problem" in page and f'<a href="#on-{box}">{message}</a>' in page
+    assert f'id="on-error"><span class="visually-hidden">Error:</span> <span>{message}</span>' in page
     assert checks.NOTICE in page
+
+
+def test_position_takes_the_date_in_three_boxes(client, login, person):
+    login("contributor", person_id=person)
+    page = client.get("/me/position?on-day=10&on-month=April&on-year=2025").get_data(as_text=True)
+    assert "Showing the periods that include <strong>10 April 2025</strong>" in page
+    assert 'id="on-day" name="on-day" type="text" inputmode="numeric" autocomplete="off" value="10"' in page
+    assert "For example, 27 3 2025. Leave it empty for today." in page
+    blank = client.get("/me/position?on-day=&on-month=&on-year=")
+    assert blank.status_code == 200
 
 
 def test_position_without_benefits_says_so(client, login, make_person, rules):
@@ -209,32 +241,6 @@ def test_position_without_benefits_says_so(client, login, make_person, rules):
     page = client.get("/me/position?on=2025-04-10").get_data(as_text=True)
     assert "You have not given consent" in page and "trading allowance" in page
     assert checks.NOTICE in page
-
-
-def test_unverified_figures_are_marked(app):
-    from tracker.me.presenters import verdict_view
-
-    v = Verdict(
-        rule="X",
-        family="X",
-        benefit="ESA",
-        title="ESA permitted work",
-        period_start=date(2025, 4, 7),
-        period_end=date(2025, 4, 13),
-        measure="earnings",
-        total_before=Decimal("10"),
-        total_after=Decimal("10"),
-        limit=Decimal("20"),
-        headroom=Decimal("10"),
-        status="ok",
-        severity="warn",
-        confidence="unconfirmed",
-        source="",
-    )
-    view = verdict_view(v)
-    assert view["unverified"] and view["headroom"] == "£10.00" and view["status_word"] == "Within the limit"
-    over = verdict_view(Verdict(**{**v.__dict__, "headroom": Decimal("-5"), "status": "over"}))
-    assert over["over_by"] == "£5.00" and over["headroom"] is None and over["status_word"] == "Over the limit"
 
 
 def test_data_page_lists_what_is_held_and_audits_the_view(app, client, login, person):

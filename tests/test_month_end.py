@@ -121,6 +121,25 @@ def test_owed_queue_lists_uncovered_work_by_person(app, client, login, people):
     assert bea
 
 
+def test_owed_queue_date_is_typed_in_three_boxes(app, client, login, people):
+    add_work(app, people["carer"], "10", "5")
+    login("finance")
+    page = client.get("/payments/owed?check-on-day=9&check-on-month=4&check-on-year=2025").get_data(as_text=True)
+    assert "Carer Person" in page and "£300.00" in page
+    for part, value in (("day", "9"), ("month", "4"), ("year", "2025")):
+        # the check's boxes and the record form's boxes both hold the date checked
+        assert (
+            f'id="check-on-{part}" name="check-on-{part}" type="text" inputmode="numeric" '
+            f'autocomplete="off" value="{value}"' in page
+        )
+        assert (
+            f'id="on-{part}" name="on-{part}" type="text" inputmode="numeric" autocomplete="off" value="{value}"'
+            in page
+        )
+    page = client.get("/payments/owed?check-on-day=31&check-on-month=4&check-on-year=2025").get_data(as_text=True)
+    assert "Check paying on must be a real date" in page
+
+
 def test_owed_queue_records_drafts_and_holds_back_the_blocked(app, client, login, people):
     add_work(app, people["carer"], "10", "5")
     bea_work = add_work(app, people["bea"], "2", "1")
@@ -600,3 +619,15 @@ def test_owed_queue_audits_one_view_of_benefit_names_for_admin(app, client, logi
     login("finance")
     client.get("/payments/owed?on=2025-04-09")
     assert _audits(app, "benefits.viewed") == 1
+
+
+def test_month_end_month_is_chosen_by_name(client, login):
+    login("finance")
+    page = client.get("/payments/month-end?month-month=4&month-year=2025").get_data(as_text=True)
+    assert "<h1>Month end: April 2025</h1>" in page
+    assert '<option value="4" selected>April</option>' in page and 'name="month-year"' in page
+    for bad in ("month-month=4&month-year=1999", "month-month=13&month-year=2025", "month-month=4&month-year="):
+        resp = client.get(f"/payments/month-end?{bad}")
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and 'href="#month"' in page, bad
+        assert "Choose a month, and enter a year between 2000 and 2100" in page, bad

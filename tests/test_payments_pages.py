@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
-from tests.builders import payment, saved
+from tests.builders import date_boxes, payment, saved
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.payments.models import Expense, OtherIncome, Payment
@@ -82,8 +82,12 @@ def owed(app, carer):
 
 
 def pay_form(**kw) -> dict:
+    """The new-payment form as a browser posts it: each date in three boxes."""
     data = {"kind": "cash", "amount": "50.00", "paid_on": "2025-04-09", "action": "record"}
     data.update(kw)
+    for name in ("paid_on", "due_on", "covers_from", "covers_to"):
+        if name in data:
+            data.update(date_boxes(name, data.pop(name)))
     return data
 
 
@@ -205,7 +209,7 @@ def test_new_payment_is_prefilled_from_what_is_owed(app, client, login, carer, o
             rf'<input type="checkbox" name="contribution_ids" id="contribution-{cid}" value="{cid}"\s+checked', page
         )
     assert "supermarket" in page and "How Carer Person wants to be paid" in page
-    assert 'for="amount"' in page and 'for="kind"' in page and 'for="paid_on"' in page
+    assert 'for="amount"' in page and 'for="kind"' in page and 'for="paid_on-day"' in page
     assert "Check against benefit rules" in page and "Record payment" in page
 
 
@@ -375,7 +379,7 @@ def test_a_covered_period_out_of_order_is_a_form_error(app, client, login, carer
     resp = client.post(f"/payments/new?person_id={carer}", data=data)
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert 'href="#covers_to"' in page and "on or after the first day" in page
+    assert 'href="#covers_to-day"' in page and "on or after the first day" in page
     assert _count(app, Payment) == 0
 
 
@@ -445,7 +449,7 @@ def test_bad_dates_are_form_errors(app, client, login, carer, paid_on):
     login("finance")
     resp = client.post(f"/payments/new?person_id={carer}", data=pay_form(paid_on=paid_on))
     assert resp.status_code == 422
-    assert 'href="#paid_on"' in resp.get_data(as_text=True)
+    assert 'href="#paid_on-day"' in resp.get_data(as_text=True)  # the first box of the date
     assert _count(app, Payment) == 0
 
 
@@ -760,7 +764,8 @@ def test_the_list_filters_and_links_to_each_payment(app, client, login, carer, m
         resp = client.get(f"/payments/?{bad}")
         assert resp.status_code == 422, bad
         if field:
-            assert f'href="#{field}"' in resp.get_data(as_text=True), bad
+            anchor = f"{field}-day" if field in ("from", "to") else field  # a date links to its first box
+            assert f'href="#{anchor}"' in resp.get_data(as_text=True), bad
 
 
 # ---- expenses and other income ----------------------------------------------------------------
@@ -791,7 +796,8 @@ def test_recording_an_expense_and_other_income(app, client, login, carer):
     ]:
         resp = client.post("/payments/expenses/new", data={**data, field: value})
         assert resp.status_code == 422, field
-        assert f'href="#{field}"' in resp.get_data(as_text=True), field
+        anchor = f"{field}-day" if field.endswith("_on") else field  # a date links to its first box
+        assert f'href="#{anchor}"' in resp.get_data(as_text=True), field
     assert _count(app, Expense) == 0
     resp = client.post("/payments/expenses/new", data=data)
     assert resp.status_code == 302
@@ -820,7 +826,7 @@ def test_expenses_list_filters(app, client, login, carer):
     login("finance")
     assert client.get(f"/payments/expenses?person_id={carer}").status_code == 200
     resp = client.get("/payments/expenses?to=2025-02-30")
-    assert resp.status_code == 422 and 'href="#to"' in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and 'href="#to-day"' in resp.get_data(as_text=True)
 
 
 # ---- times are shown in UK time ---------------------------------------------------------------

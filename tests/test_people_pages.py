@@ -310,11 +310,11 @@ def test_record_consent(app, client, login, make_person):
 @pytest.mark.parametrize(
     "data, field, message",
     [
-        ({"given_on": "2025-02-30", "notice_version": "v1"}, "given_on", "Enter a real date"),
-        ({"given_on": "not a date", "notice_version": "v1"}, "given_on", "Enter a real date"),
+        ({"given_on": "2025-02-30", "notice_version": "v1"}, "given_on", "must be a real date"),
+        ({"given_on": "not a date", "notice_version": "v1"}, "given_on", "must be a real date"),
         ({"given_on": "", "notice_version": "v1"}, "given_on", "Enter the date consent was given"),
         ({"given_on": "2099-01-01", "notice_version": "v1"}, "given_on", "cannot be dated in the future"),
-        ({"given_on": "2999-01-01", "notice_version": "v1"}, "given_on", "Enter a date between 2000 and 2100"),
+        ({"given_on": "2999-01-01", "notice_version": "v1"}, "given_on", "must be between 2000 and 2100"),
         ({"given_on": "2025-01-01", "notice_version": " "}, "notice_version", "privacy notice the person saw"),
     ],
 )
@@ -324,7 +324,8 @@ def test_consent_errors_are_422_and_write_nothing(app, client, login, make_perso
     resp = client.post(f"/people/{pid}/consent", data=data)
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert message in page and f'href="#{field}"' in page
+    anchor = f"{field}-day" if field.endswith("_on") else field  # a date links to its first box
+    assert message in page and f'href="#{anchor}"' in page
     assert _count(app, Consent) == 0
 
 
@@ -357,7 +358,7 @@ def test_choose_a_benefit_first(app, client, login, make_person):
     assert resp.status_code == 422 and "Choose a benefit from the list." in resp.get_data(as_text=True)
     page = client.get(f"/people/{pid}/claims/new?benefit=UC").get_data(as_text=True)
     assert "Day of the month the assessment period starts" in page
-    assert 'type="number"' in page and 'type="date"' in page
+    assert 'type="number"' in page and 'name="start_on-day"' in page and 'name="start_on-year"' in page
     # issue 11 item 6: the answers that decide which rule applies are asked, with nothing chosen
     assert "Has a work allowance" in page and "Waiting for a work capability assessment" in page
     # issue 11 item 5: and whether it is a couple's joint claim (their earnings count together)
@@ -428,10 +429,10 @@ def test_uc_assessment_day_out_of_range_is_422(app, client, login, make_person, 
     [
         ({"start_on": "2024-04-01", "attr_ap_start_day": ""}, "attr_ap_start_day", "is required"),
         ({"start_on": "2024-04-01", "attr_ap_start_day": "ten"}, "attr_ap_start_day", "must be a whole number"),
-        ({"start_on": "2025-02-30", "attr_ap_start_day": "3"}, "start_on", "Enter a real date"),
+        ({"start_on": "2025-02-30", "attr_ap_start_day": "3"}, "start_on", "must be a real date"),
         ({"start_on": "", "attr_ap_start_day": "3"}, "start_on", "Enter the date the benefit started"),
         ({"start_on": "2024-04-01", "end_on": "2024-03-01", "attr_ap_start_day": "3"}, "end_on", "on or after"),
-        ({"start_on": "2024-04-01", "end_on": "2024-13-01", "attr_ap_start_day": "3"}, "end_on", "Enter a real date"),
+        ({"start_on": "2024-04-01", "end_on": "2024-13-01", "attr_ap_start_day": "3"}, "end_on", "must be a real date"),
     ],
 )
 def test_claim_form_errors_are_422(app, client, login, make_person, data, field, message):
@@ -440,7 +441,8 @@ def test_claim_form_errors_are_422(app, client, login, make_person, data, field,
     resp = client.post(f"/people/{pid}/claims/new?benefit=UC", data=data)
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert message in page and f'href="#{field}"' in page
+    anchor = f"{field}-day" if field.endswith("_on") else field  # a date links to its first box
+    assert message in page and f'href="#{anchor}"' in page
     assert _count(app, BenefitClaim) == 0
 
 
@@ -464,8 +466,13 @@ def test_edit_and_remove_a_claim(app, client, login, make_person):
     cid = _claim_id(app, pid)
     login("coordinator")
     page = client.get(f"/people/{pid}/claims/{cid}/edit").get_data(as_text=True)
-    assert 'value="15"' in page and 'value="2024-04-01"' in page
-    resp = client.post(f"/people/{pid}/claims/{cid}/edit", data={"start_on": "2024-04-01", "attr_ap_start_day": "40"})
+    assert 'value="15"' in page
+    for part, value in (("day", "1"), ("month", "4"), ("year", "2024")):
+        assert f'name="start_on-{part}" type="text" inputmode="numeric" autocomplete="off" value="{value}"' in page
+    resp = client.post(
+        f"/people/{pid}/claims/{cid}/edit",
+        data={"start_on-day": "1", "start_on-month": "4", "start_on-year": "2024", "attr_ap_start_day": "40"},
+    )
     assert resp.status_code == 422
     resp = client.post(
         f"/people/{pid}/claims/{cid}/edit",
@@ -514,7 +521,7 @@ def test_every_claim_problem_is_listed_at_once(app, client, login, make_person):
     )
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
-    assert 'href="#start_on"' in page and 'href="#attr_ap_start_day"' in page
+    assert 'href="#start_on-day"' in page and 'href="#attr_ap_start_day"' in page
     assert _count(app, BenefitClaim) == 0
 
 

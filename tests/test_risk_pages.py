@@ -798,7 +798,7 @@ def test_plan_form_errors(app, client, login, rules, make_person, fixed_today):
     login("coordinator")
     resp = client.post(f"/risks/people/{pid}/plan", data=_plan_form(("", "", "", "")))
     assert resp.status_code == 422
-    assert 'href="#date_0"' in text(resp) and "Enter at least one session" in text(resp)
+    assert 'href="#date_0-day"' in text(resp) and "Enter at least one session" in text(resp)
     resp = client.post(
         f"/risks/people/{pid}/plan",
         data=_plan_form(
@@ -811,8 +811,8 @@ def test_plan_form_errors(app, client, login, rules, make_person, fixed_today):
     assert resp.status_code == 422
     html = text(resp)
     assert "There is a problem" in html
-    for anchor in ("date_0", "hours_1", "rate_1", "hours_2", "amount_2", "date_3", "amount_3"):
-        assert f'href="#{anchor}"' in html, anchor
+    for anchor in ("date_0-day", "hours_1", "rate_1", "hours_2", "amount_2", "date_3-day", "amount_3"):
+        assert f'href="#{anchor}"' in html, anchor  # a date links to its first box
     assert "Session 2: give the amount owed or the rate per hour, not both." in html
 
 

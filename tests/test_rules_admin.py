@@ -263,7 +263,7 @@ def test_a_date_that_does_not_exist_is_an_error_not_a_crash(client, login, pack)
     resp = client.get("/rules/?on=2025-02-30")
     assert resp.status_code == 422
     page = _text(resp)
-    assert "There is a problem" in page and 'href="#on"' in page and "Enter a real date" in page
+    assert "There is a problem" in page and 'href="#on-day"' in page and "must be a real date" in page
 
 
 # ---- one rule --------------------------------------------------------------------------------
@@ -315,7 +315,9 @@ def test_the_edit_form_is_filled_in(client, login, pack):
     page = _text(client.get("/rules/CA_EARN_2025/edit"))
     assert 'value="196.00"' in page
     assert 'name="warn_at"' in page and 'value="90"' in page
-    assert 'value="2025-04-07"' in page and 'value="2026-04-05"' in page
+    for name, (day, month, year) in (("effective_from", (7, 4, 2025)), ("effective_to", (5, 4, 2026))):
+        for part, value in (("day", day), ("month", month), ("year", year)):
+            assert f'name="{name}-{part}" type="text" inputmode="numeric" autocomplete="off" value="{value}"' in page
     assert re.search(r'<input[^>]*checked[^>]*value="cash"|<input[^>]*value="cash"[^>]*checked', page)
     assert not re.search(r'<input[^>]*value="training"[^>]*checked', page)
     assert "Reason for the change" in page
@@ -385,7 +387,7 @@ def test_editing_warn_at_and_what_counts(app, client, login, pack):
         ({"warn_at": "150"}, "warn_at", "from 1 to 100"),
         ({"warn_at": "ninety"}, "warn_at", "number from 1 to 100"),
         ({"effective_to": "2025-01-01"}, "effective_to", "must be on or after the date in “In force from”"),
-        ({"effective_from": "2025-02-30"}, "effective_from", "Enter a real date"),
+        ({"effective_from": "2025-02-30"}, "effective_from", "must be a real date"),
         ({"effective_from": ""}, "effective_from", "Enter the date the rule starts"),
         ({"title": ""}, "title", "Enter a title."),
         ({"source": ""}, "source", "Enter the address of the official source."),
@@ -403,7 +405,7 @@ def test_invalid_edits_are_shown_on_the_field_and_write_nothing(app, client, log
     assert resp.status_code == 422
     page = _text(resp)
     assert "There is a problem" in page and message in page
-    anchor = f"{field}-0" if field == "counts_kinds" else field
+    anchor = f"{field}-0" if field == "counts_kinds" else f"{field}-day" if field.startswith("effective") else field
     assert f'href="#{anchor}"' in page  # the error summary links to the field
     assert f'id="{field}-error"' in page  # and the message sits on the field
     assert _revisions(app) == before

@@ -39,7 +39,7 @@ from tracker.money import PENNY
 from tracker.payments.models import Expense, OtherIncome, Payment, payment_contribution
 from tracker.people.benefits import normalise_attributes
 from tracker.people.models import BenefitClaim, Consent, Person, Preference
-from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
+from tracker.timeutil import DAY_RANGE_MESSAGE, day_text, in_day_range
 from tracker.timeutil import today as _today
 from tracker.vocab import NON_MONEY_KINDS, PAYMENT_STATUSES
 
@@ -526,8 +526,8 @@ def _payment_note(contributions: list[dict], worked_on: date) -> str:
     names = sorted({c["_spec"].name for c in contributions})
     when = contributions[0]["worked_on"] if len(contributions) == 1 else None
     if when and len(names) == 1:
-        return f"{names[0]}, {when:%-d %b %Y}"
-    return f"{len(contributions)} sessions to {worked_on:%-d %b %Y}"
+        return f"{names[0]}, {day_text(when)}"
+    return f"{len(contributions)} sessions to {day_text(worked_on)}"
 
 
 # ---------------------------------------------------------------- the generator
@@ -1501,7 +1501,7 @@ def seed_command(people, months, seed_value, today, password_stdin, force):
         return
     s = result["by_status"]
     click.echo(
-        f"Demo data added: {result['start']:%-d %b %Y} to {result['today']:%-d %b %Y} "
+        f"Demo data added: {day_text(result['start'])} to {day_text(result['today'])} "
         f"(seed {seed_value}, {result['seconds']} s)."
     )
     click.echo(f"  people         {result['people']:>9,}  ({result['consents']:,} with consent)")

@@ -89,6 +89,18 @@ def day_text(day: date | datetime | None) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def span_text(start: date, end: date) -> str:
+    """Two dates as a span, without saying a month or year twice: "7 to 13 December 2026",
+    "30 November to 6 December 2026", "6 April 2026 to 5 April 2027"."""
+    if start.year != end.year:
+        return f"{day_text(start)} to {day_text(end)}"
+    if start.month != end.month:
+        return f"{start.day} {MONTHS[start.month - 1]} to {day_text(end)}"
+    if start.day != end.day:
+        return f"{start.day} to {day_text(end)}"
+    return day_text(start)
+
+
 def month_text(day: date) -> str:
     """A month in words: "December 2026"."""
     return f"{MONTHS[day.month - 1]} {day.year}"

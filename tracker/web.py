@@ -20,7 +20,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db, login_manager
 from tracker.money import format_money
 from tracker.notify.presenters import linked
-from tracker.timeutil import day_text, minutes_text, month_text, stamp_text, when_text
+from tracker.timeutil import MONTHS, day_text, minutes_text, month_text, span_text, stamp_text, when_text
 from tracker.vocab import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -288,6 +288,8 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["when"] = when_text
     app.jinja_env.filters["stamp"] = stamp_text
     app.jinja_env.filters["monthname"] = month_text
+    app.jinja_env.filters["span"] = span_text
+    app.jinja_env.globals["month_names"] = MONTHS  # month pickers name the months
     # A notification's "Label: address" lines become links (tracker.notify.presenters).
     app.jinja_env.filters["linked"] = lambda body: linked(body, str(app.config["PUBLIC_URL"]).rstrip("/"))
 

@@ -116,3 +116,17 @@ def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+def fill_date(scope, legend: str, day) -> None:
+    """Type a date into a GOV.UK date input: the group named by its legend ("(optional)" after it
+    or not), then its Day, Month and Year boxes."""
+    import re
+    from datetime import date
+
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    group = scope.get_by_role("group", name=re.compile(rf"^{re.escape(legend)}( \(optional\))?$"))
+    group.get_by_label("Day", exact=True).fill(str(day.day))
+    group.get_by_label("Month", exact=True).fill(str(day.month))
+    group.get_by_label("Year", exact=True).fill(str(day.year))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, fill_date, sign_in
 from tests.builders import payment
 
 NAME = "Siobhán Kowalczyk"
@@ -133,8 +133,8 @@ def test_contributor_preferences_position_and_statement(page, live_app, rules, m
     start, end = paid[0] - timedelta(days=2), date.today()
     page.get_by_label("What do you need?").select_option("statement")
     page.get_by_role("radio", name="Other dates (enter them below)").check()
-    page.get_by_label("Start date", exact=True).fill(start.isoformat())
-    page.get_by_label("End date", exact=True).fill(end.isoformat())
+    fill_date(page, "Start date", start)
+    fill_date(page, "End date", end)
     # A cover letter is the organisation's wording: staff add it, so the person's form has none.
     assert page.get_by_label("Add a cover letter for the Jobcentre").count() == 0
     page.get_by_role("button", name="Ask for it").click()

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, fill_date, sign_in
 from tests.builders import payment
 
 EMAIL = "coordinator.journey@example.org"
@@ -20,7 +20,7 @@ ADMIN_EMAIL = "admin.journey@example.org"
 
 def _find_a_plan(page, session_on: date) -> None:
     session = page.get_by_role("group", name="Session 1", exact=True)
-    session.get_by_label("Date of the session").fill(session_on.isoformat())
+    fill_date(session, "Date of the session", session_on)
     session.get_by_label("Hours", exact=True).fill("2")
     session.get_by_label("Amount owed, in pounds").fill("50.00")
     page.get_by_role("button", name="Find a plan").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, fill_date, sign_in
 from tracker.earnings import signing
 
 EMAIL = "admin.earnings@example.org"
@@ -32,8 +32,8 @@ def test_trusted_issuers_record_and_import_pages(page, live_app, make_person, ma
 
     page.goto(f"{base}/people/{person}/earnings-record")
     assert_accessible(page, "the earnings record page")
-    page.get_by_label("First day").fill("2025-04-01")
-    page.get_by_label("Last day").fill("2025-04-30")
+    fill_date(page, "First day", "2025-04-01")
+    fill_date(page, "Last day", "2025-04-30")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the signed file (.json)").click()
     path = tmp_path / "record.json"

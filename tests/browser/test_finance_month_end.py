@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, fill_date, sign_in
 from tests.builders import PASSWORD
 
 PEOPLE = 20
@@ -251,7 +251,7 @@ def _make_run(page, base: str, people: dict, day: str) -> None:
     assert boxes.count() == PEOPLE
     assert all(b.is_checked() for b in boxes.all()), "people with bank details are not chosen already"
     assert_accessible(page, "the new payment run page")
-    page.get_by_label("Date the payments arrive").fill(day)
+    fill_date(page, "Date the payments arrive", day)
     page.get_by_role("button", name="Make the run").click()
     page.wait_for_url(re.compile(r"/payment-runs/\d+$"))
     flash = _flashes(page)
@@ -261,7 +261,7 @@ def _make_run(page, base: str, people: dict, day: str) -> None:
 
 def _mark_paid(page, app, base: str, people: dict, day: str) -> None:
     """The run marked paid; the payments list shows the 20 paid."""
-    page.get_by_label("Date the payments arrived").fill(day)
+    fill_date(page, "Date the payments arrived", day)
     _submit(page, "Mark every payment paid")
     flash = _flashes(page)
     assert re.search(r"Payment run \S+ marked paid\.", flash) and "left the run" not in flash, flash

@@ -60,7 +60,7 @@ class ActivityForm(FlaskForm):
 class ContributionForm(FlaskForm):
     person_id = SelectField("Person", validate_choice=False, validators=[Needed()])
     activity_id = SelectField("Activity", validate_choice=False)
-    worked_on = DayField("Date of the work", validators=[InputRequired("Enter the date of the work, like 2025-04-07.")])
+    worked_on = DayField("Date of the work", validators=[InputRequired("Enter the date of the work")])
     hours = hours_field("Hours worked", required=True)
     preparation_hours = hours_field("Preparation hours")
     role = StringField("Role")
@@ -72,9 +72,7 @@ def session_form_class(rows: int = SESSION_ROWS):
 
     class SessionForm(FlaskForm):
         activity_id = SelectField("Activity", validate_choice=False, validators=[Needed()])
-        worked_on = DayField(
-            "Date of the session", validators=[InputRequired("Enter the date of the session, like 2025-04-07.")]
-        )
+        worked_on = DayField("Date of the session", validators=[InputRequired("Enter the date of the session")])
         description = TextAreaField("Description")
 
     for i in range(rows):

@@ -89,9 +89,9 @@ def dates_from(form, presets: list[Preset], errors: dict[str, list[str]]) -> tup
         return chosen.start, chosen.end
     start, end = form.start_on.data, form.end_on.data
     if start is None and not form.start_on.errors:
-        errors["start_on"] = ["Enter the start date, like 2025-04-06."]
+        errors["start_on"] = ["Enter the start date"]
     if end is None and not form.end_on.errors:
-        errors["end_on"] = ["Enter the end date, like 2025-05-05."]
+        errors["end_on"] = ["Enter the end date"]
     return start, end
 
 

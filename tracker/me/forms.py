@@ -17,10 +17,12 @@ LATEST = date(LAST_YEAR, 12, 31)
 
 def in_range(form, field):
     if field.data is not None and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(f"Enter a date between {EARLIEST.year} and {LATEST.year}, like 2025-04-07.")
+        raise ValidationError(f"Enter a date between {EARLIEST.year} and {LATEST.year}.")
 
 
 class PositionDateForm(Form):
     """The GET form on "Where you stand": which date to look at (no CSRF: it changes nothing)."""
 
-    on = PlainDateField("Show the period that includes this date", validators=[Optional(), in_range])
+    on = PlainDateField(
+        "Show the period that includes this date", validators=[Optional(), in_range], error_name="The date"
+    )

@@ -10,8 +10,8 @@ from tracker.contributions.models import Contribution
 from tracker.money import format_money
 from tracker.payments.models import Payment
 from tracker.rules import wording
-from tracker.timeutil import day_text
-from tracker.vocab import BENEFIT_INFO, BENEFITS, KIND_LABELS_FOR_YOU, VERDICT_STATUS_WORDS
+from tracker.timeutil import day_text, span_text
+from tracker.vocab import BENEFIT_INFO, BENEFIT_NAMES_INLINE, BENEFITS, KIND_LABELS_FOR_YOU, VERDICT_STATUS_WORDS
 
 BENEFIT_HEADINGS = {"TAX": "Income tax: the £1,000 trading allowance"}
 METHOD_WORDS = {
@@ -247,6 +247,7 @@ def verdict_view(v) -> dict:
         "reduction": format_money(v.estimated_reduction) if v.is_taper and v.estimated_reduction else None,
         "notes": list(v.notes),
         "source": v.source if (v.source or "").startswith(("https://", "http://")) else None,
+        "folded": folded(v),
     }
 
 
@@ -273,3 +274,122 @@ def categories(held: dict[str, int], table: tuple[tuple[str, str, str], ...]) ->
         {"key": key, "title": title, "description": description, "count": held.get(key, 0)}
         for key, title, description in table
     ]
+
+
+# ---- the answer first ----------------------------------------------------------------------
+
+#: How much a verdict matters to the person, for choosing the one each benefit's answer is about.
+_RANK = {"over": 4, "unknown": 3, "near": 2, "ok": 1}
+
+
+def reduces(v) -> bool:
+    """A taper rule (Universal Credit) whose earnings are above what it allows: the benefit goes down."""
+    return bool(v.is_taper and v.headroom is not None and v.headroom < 0)
+
+
+def _rank(v) -> int:
+    return 4 if reduces(v) else _RANK.get(v.status, 0)
+
+
+def folded(v) -> bool:
+    """Shown folded away, under the answer: a figure not verified yet, or a rule only for information."""
+    return v.confidence == "unconfirmed" or _rank(v) == 0
+
+
+def answer_verdict(verdicts):
+    """The verdict a benefit's answer is about: the one that matters most among those not folded
+    away (the closest to its limit when several matter as much); an unverified one only when
+    nothing else was checked; None when every rule is only for information."""
+    checked = [v for v in verdicts if _rank(v) > 0]
+    shown = [v for v in checked if not folded(v)] or checked
+    if not shown:
+        return None
+    return max(shown, key=lambda v: (_rank(v), -(v.headroom if v.headroom is not None else 0)))
+
+
+def _limit_words(v) -> str:
+    figure = _figure(v.measure, v.limit)
+    if v.benefit == "TAX":
+        return f"the {figure} trading allowance"
+    if v.measure == "hours":
+        return f"the limit of {figure}"
+    return f"the {figure} limit"
+
+
+def _clause(v) -> str:
+    """What the verdict means for the person, in the second person."""
+    if reduces(v):
+        excess = _figure(v.measure, -v.headroom)
+        about = f" by about {format_money(v.estimated_reduction)}" if v.estimated_reduction else ""
+        return (
+            f"you are {excess} over the {_figure(v.measure, v.limit)} you can have before it is reduced, "
+            f"so it is likely to go down{about}"
+        )
+    if v.is_taper:
+        return f"you have {_figure(v.measure, v.headroom)} left before it is reduced"
+    if v.status == "over":
+        over = _figure(v.measure, -v.headroom) if v.headroom is not None else None
+        return f"you are {over} over {_limit_words(v)}" if over else f"you are over {_limit_words(v)}"
+    if v.status == "near":
+        return f"you are close to {_limit_words(v)}, with {_figure(v.measure, v.headroom)} left"
+    return f"you have {_figure(v.measure, v.headroom)} left before {_limit_words(v)}"
+
+
+def _planned(v, paid_totals: dict) -> Decimal | None:
+    """How much of the verdict's total is planned (approved or draft, not paid yet)."""
+    if v.measure == "hours":
+        return None
+    paid = paid_totals.get(paid_key(v))
+    if paid is None or v.total_after - paid <= 0:
+        return None
+    return Decimal(v.total_after - paid)
+
+
+def paid_key(v) -> tuple:
+    """The key that matches a verdict with the same rule's verdict on paid payments only."""
+    return (v.rule, v.benefit, v.period_start, v.period_end)
+
+
+def span_words(v) -> str:
+    return f"for {span_text(v.period_start, v.period_end)}"
+
+
+def answer_sentence(code: str, verdicts, paid_totals: dict) -> dict:
+    """One plain sentence about one benefit, in the second person: "Your Universal Credit: for
+    5 November to 4 December 2026, you have £635.00 left before it is reduced." Planned payments
+    (approved or draft) count in the total, and the sentence says how much of it is planned."""
+    name = f"Your {BENEFIT_NAMES_INLINE.get(code, code)}"
+    v = answer_verdict(verdicts)
+    if v is None:
+        return {
+            "code": code,
+            "status": "info",
+            "text": f"{name}: for information only; payments are not checked against it.",
+        }
+    if v.status == "unknown":
+        text = (
+            f"{name}: not checked, because no benefit rule covers your claim on this date; "
+            "ask the person who runs your group before you are paid."
+        )
+        return {"code": code, "status": "unknown", "text": text}
+    planned = _planned(v, paid_totals)
+    if planned is not None:
+        paid = _figure(v.measure, v.total_after - planned)
+        lead = (
+            f"{span_words(v)}, {paid} paid and {format_money(planned)} planned: "
+            f"together {_figure(v.measure, v.total_after)}, so {_clause(v)}"
+        )
+    else:
+        lead = f"{span_words(v)}, {_clause(v)}"
+    unverified = " (this figure is not verified yet)" if v.confidence == "unconfirmed" else ""
+    status = "over" if reduces(v) else v.status
+    return {"code": code, "status": status, "text": f"{name}: {lead}{unverified}."}
+
+
+def answers(verdicts, paid_totals: dict) -> list[dict]:
+    """One answer per benefit, in the vocabulary's order of benefits (the trading allowance last)."""
+    order = {code: i for i, code in enumerate(BENEFITS)}
+    by_code: OrderedDict = OrderedDict()
+    for v in sorted(verdicts, key=lambda v: (v.benefit == "TAX", order.get(v.benefit, 99))):
+        by_code.setdefault(v.benefit, []).append(v)
+    return [answer_sentence(code, vs, paid_totals) for code, vs in by_code.items()]

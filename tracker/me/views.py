@@ -42,7 +42,7 @@ from tracker.engine import periods
 from tracker.extensions import db
 from tracker.me import bp, export
 from tracker.me.forms import PositionDateForm
-from tracker.me.presenters import categories, contribution_row, group_verdicts, payment_story
+from tracker.me.presenters import answers, categories, contribution_row, group_verdicts, payment_story
 from tracker.money import sum_column
 from tracker.payments.models import Payment
 from tracker.people import service as people
@@ -52,6 +52,8 @@ from tracker.timeutil import today, utcnow
 from tracker.vocab import BENEFIT_INFO, BENEFIT_INFO_ROLES, MAX_ID, MAX_PAGE
 
 PER_PAGE = 25
+#: Payments planned (approved or draft, not paid yet); an import waiting for approval is not a plan.
+PLANNED = sa.and_(Payment.status.in_(("draft", "approved")), Payment.import_batch_id.is_(None))
 
 
 # ---- whose pages ---------------------------------------------------------------------------
@@ -103,11 +105,7 @@ def _page_number() -> int:
 
 def _planned_count(person: Person) -> int:
     return db.session.execute(
-        sa.select(sa.func.count(Payment.id)).where(
-            Payment.person_id == person.id,
-            Payment.status.in_(("draft", "approved")),
-            Payment.import_batch_id.is_(None),  # an import waiting for approval is not a plan
-        )
+        sa.select(sa.func.count(Payment.id)).where(Payment.person_id == person.id, PLANNED)
     ).scalar_one()
 
 
@@ -135,14 +133,30 @@ def _pages(name: str, build: Callable[[Person, bool], ResponseReturnValue], wher
 # ---- the summary ---------------------------------------------------------------------------
 
 
+def _tax_year_total(person: Person, start, end, which) -> Decimal:
+    total = db.session.scalar(
+        sa.select(sum_column(Payment.amount)).where(
+            Payment.person_id == person.id, which, Payment.paid_on.between(start, end)
+        )
+    )
+    return total or Decimal("0")
+
+
+def _answers(person: Person, on, preview: bool, where: str) -> tuple[list, list[dict]]:
+    """The position on ``on`` and one sentence per benefit, planned payments included; the view of
+    benefit information is audited (the preview audits its own)."""
+    if not preview:
+        _view_own_benefits(person, where)
+    verdicts, paid = checks.position_and_paid(person.id, on)
+    return verdicts, answers(verdicts, paid)
+
+
 def _summary(person: Person, preview: bool):
     on = today()
     start, end = periods.window("tax_year", on)
-    paid = db.session.scalar(
-        sa.select(sum_column(Payment.amount)).where(
-            Payment.person_id == person.id, Payment.status == "paid", Payment.paid_on.between(start, end)
-        )
-    )
+    paid = _tax_year_total(person, start, end, Payment.status == "paid")
+    planned = _tax_year_total(person, start, end, PLANNED)
+    _, said = _answers(person, on, preview, "summary page")
     contributions = db.session.scalar(
         sa.select(sa.func.count(Contribution.id)).where(Contribution.person_id == person.id)
     )
@@ -154,7 +168,9 @@ def _summary(person: Person, preview: bool):
         person,
         preview,
         tax_year=(start, end),
-        paid_this_year=paid or Decimal("0"),
+        paid_this_year=paid,
+        planned_this_year=planned,
+        answers=said,
         first_choice=person.preferences[0] if person.preferences else None,
         contribution_count=contributions,
         planned_count=_planned_count(person),
@@ -222,13 +238,11 @@ def _position(person: Person, preview: bool):
     form = PositionDateForm(request.args)
     status = 200
     on = today()
-    if request.args.get("on") is not None and not form.validate():
+    if form.on.given and not form.validate():
         status = 422
     elif form.on.data is not None:
         on = form.on.data
-    if not preview:
-        _view_own_benefits(person, "where you stand page")
-    verdicts = checks.position(person.id, on)
+    verdicts, said = _answers(person, on, preview, "where you stand page")
     groups = group_verdicts(verdicts)
     from_others = words_for(person.id, verdicts)  # "£120.00 of this came from Northfield Council."
     for v in (v for g in groups for v in g["verdicts"]):
@@ -240,6 +254,7 @@ def _position(person: Person, preview: bool):
         preview,
         form=form,
         on=on,
+        answers=said,
         groups=groups,
         has_claims=has_claims,
         planned_count=_planned_count(person),

@@ -25,6 +25,7 @@ from tracker.auth.forms import EmptyForm
 from tracker.contributions.models import Activity, Contribution
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.forms import boxes_as_iso
 from tracker.money import ZERO, MoneyError, to_decimal
 from tracker.payments import queries
 from tracker.people.forms import Needed, PlainDateField, select_choices, upload_field
@@ -104,10 +105,7 @@ def service_user_field(question: str, labels: dict[str, str]) -> SelectField:
 
 def received_on_field() -> DayField:
     """The date the person receives a payment: the date the benefit rules count it on."""
-    return DayField(
-        "Date the person receives it",
-        validators=[InputRequired("Enter the date the person receives it, like 2025-04-07.")],
-    )
+    return DayField("Date the person receives it", validators=[InputRequired("Enter the date the person receives it")])
 
 
 def override_field() -> TextAreaField:
@@ -190,8 +188,8 @@ class FilterForm(Form):
         choices=select_choices([("", "Any status")] + [(s, PAYMENT_STATUS_LABELS[s]) for s in PAYMENT_STATUSES]),
     )
     kind = SelectField("How paid", validate_choice=False, choices=kind_choices("Any way"))
-    date_from = StringField("From", name="from", render_kw={"type": "date"})
-    date_to = StringField("To", name="to", render_kw={"type": "date"})
+    date_from = PlainDateField("From", name="from")
+    date_to = PlainDateField("To", name="to")
 
 
 FILTER_RENAME = {"from": "date_from", "to": "date_to"}
@@ -266,12 +264,9 @@ def payment_filters(args) -> tuple[PaymentFilterForm, queries.Filters | None]:
 class ExpenseForm(FlaskForm):
     person_id = SelectField("Person", validate_choice=False, validators=[Needed()])
     amount = money_field("Amount paid back, in pounds", required=True)
-    incurred_on = DayField(
-        "Date of the cost", validators=[InputRequired("Enter the date of the cost, like 2025-04-07.")]
-    )
+    incurred_on = DayField("Date of the cost", validators=[InputRequired("Enter the date of the cost")])
     paid_on = DayField(
-        "Date the person is paid back",
-        validators=[InputRequired("Enter the date the person is paid back, like 2025-04-07.")],
+        "Date the person is paid back", validators=[InputRequired("Enter the date the person is paid back")]
     )
     description = TextAreaField("What the cost was for", validators=[Needed()])
     receipt_ref = StringField("Receipt reference")
@@ -283,9 +278,7 @@ class ExpenseForm(FlaskForm):
 class OtherIncomeForm(FlaskForm):
     person_id = SelectField("Person", validate_choice=False, validators=[Needed()])
     amount = money_field("Amount, in pounds", required=True)
-    received_on = DayField(
-        "Date it was received", validators=[InputRequired("Enter the date it was received, like 2025-04-07.")]
-    )
+    received_on = DayField("Date it was received", validators=[InputRequired("Enter the date it was received")])
     source = StringField("Where it came from", validators=[Needed()])
 
 
@@ -350,6 +343,10 @@ def list_filters(args, form_class: type[Form] = FilterForm) -> tuple[Form, queri
     form = form_class(args)
     form.person_id.choices = people_choices("Anyone")
     form.activity_id.choices = activity_choices("Any activity")
+    args, typed_wrong = boxes_as_iso(form, args)
+    if typed_wrong:
+        pages.put_errors(form, typed_wrong, FILTER_RENAME)
+        return form, None
     try:
         f = queries.parse_filters(args)
     except ValidationFailed as e:
@@ -362,16 +359,24 @@ def list_filters(args, form_class: type[Form] = FilterForm) -> tuple[Form, queri
     return form, f
 
 
-def parse_month(raw: str | None, this: date) -> tuple[date, str | None]:
-    """The first day of a month typed as YYYY-MM (``this`` when not given), and an error message."""
-    if raw in (None, ""):
-        return this, None
-    raw = raw.strip()
+MONTH_MESSAGE = f"Choose a month, and enter a year between {FIRST_YEAR} and {LAST_YEAR}, for example 2025"
+
+
+def parse_month(args, this: date) -> tuple[date, str | None]:
+    """The first day of the month chosen by name (``month-month``, 1 to 12) with its year
+    (``month-year``), or typed as YYYY-MM in ``month`` (the links to the previous and next month);
+    ``this`` when none is given, and an error message when what was given is no month."""
+    if "month-month" in args or "month-year" in args:
+        raw = f"{(args.get('month-year') or '').strip()}-{(args.get('month-month') or '').strip().zfill(2)}"
+    else:
+        raw = (args.get("month") or "").strip()
+        if not raw:
+            return this, None
     if len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit():
         year, month = int(raw[:4]), int(raw[5:])
         if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
             return date(year, month, 1), None
-    return this, f"Enter the month as a year and month between {FIRST_YEAR} and {LAST_YEAR}, like 2025-04."
+    return this, MONTH_MESSAGE
 
 
 # ---- a new payment: the ticked contributions and the service's input --------------------------------
@@ -532,9 +537,15 @@ class OwedForm(FlaskForm):
 
     on = DayField(
         "Date the people receive the payments",
-        validators=[InputRequired("Enter the date the people receive the payments, like 2025-04-07.")],
+        validators=[InputRequired("Enter the date the people receive the payments")],
     )
     person_ids = SelectMultipleField("People to pay", choices=[], validate_choice=False)
+
+
+class OwedCheckForm(Form):
+    """The GET form above the owed queue: which date to check paying on (no CSRF: it changes nothing)."""
+
+    on = DayField("Check paying on")
 
 
 def chosen_ids(form: OwedForm) -> list[int]:
@@ -553,8 +564,8 @@ def override_reasons(formdata, ids: list[int]) -> dict[int, str]:
 
 
 class ReconcileForm(FlaskForm):
-    start = DayField("From", validators=[InputRequired("Enter the first day of the period, like 2025-04-01.")])
-    end = DayField("To", validators=[InputRequired("Enter the last day of the period, like 2025-04-30.")])
+    start = DayField("From", validators=[InputRequired("Enter the first day of the period")])
+    end = DayField("To", validators=[InputRequired("Enter the last day of the period")])
     statement = upload_field(
         "The bank statement (CSV: date, amount, reference)",
         "Choose the bank statement's CSV file.",

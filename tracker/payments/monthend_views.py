@@ -31,7 +31,7 @@ from tracker.payments import approvals, bp, forms, owed, presenters
 from tracker.payments import reconcile as reconciliation
 from tracker.payments.forms import ApproveForm, OwedForm, ReconcileForm
 from tracker.payments.models import Payment
-from tracker.timeutil import parse_day, today, utcnow
+from tracker.timeutil import in_day_range, parse_day, today, utcnow
 from tracker.vocab import FINANCE_ROLES, KIND_LABELS, MAX_PAGE
 
 
@@ -76,6 +76,8 @@ def _record_chosen(form: OwedForm) -> Redirect | None:
 @roles_required(*FINANCE_ROLES)
 def owed_queue():
     on_default = today()
+    look = forms.OwedCheckForm(request.args, prefix="check")
+    look.on.errors = list(look.on.process_errors)  # a typed date that is no date is said beside it
     if request.method == "POST":
         form = OwedForm()
         if form.validate_on_submit():
@@ -83,14 +85,18 @@ def owed_queue():
             if done is not None:
                 return done
     else:
-        form = OwedForm(formdata=None, data={"on": _query_day("on") or on_default})
+        typed = look.on.data if isinstance(look.on.data, date) and in_day_range(look.on.data) else None
+        form = OwedForm(formdata=None, data={"on": typed or _query_day("on") or on_default})
     on = form.on.data if isinstance(form.on.data, date) else on_default
+    if not look.on.errors:
+        look.on.process(None, on)  # the boxes show the date checked
     queue = owed.queue(on, today=on_default, page=_queue_page())
     names = presenters.sees_benefit_names(current_user.role)
     _audit_queue_view(queue.rows, names)
     return render_template(
         "payments/owed.html",
         form=form,
+        look=look,
         queue=queue,
         on=on,
         names=names,

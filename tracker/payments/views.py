@@ -536,7 +536,7 @@ def _next_month(d):
 @bp.get("/month-end")
 @roles_required(*FINANCE_ROLES)
 def month_end():
-    start, error = forms.parse_month(request.args.get("month"), today().replace(day=1))
+    start, error = forms.parse_month(request.args, today().replace(day=1))
     end = _next_month(start) - timedelta(days=1)
     to_pay = list(
         db.session.scalars(

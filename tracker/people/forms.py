@@ -7,13 +7,10 @@ tracker.people.benefits, whose ValidationFailed messages the views put back onto
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     Form,
     IntegerField,
@@ -24,16 +21,16 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional
 
 try:  # WTForms 3.3 deprecates (value, label) tuples for choices
     from wtforms import SelectChoice
 except ImportError:  # pragma: no cover - WTForms before 3.3
     SelectChoice = None
 
+from tracker.forms import DateInputField
 from tracker.people.benefits import BENEFITS, CLAIMABLE_CODES, WEEKDAYS, Attr
 from tracker.people.models import PREFERENCE_LABELS
-from tracker.timeutil import DAY_RANGE_MESSAGE, in_day_range
 from tracker.vocab import DOCUMENT_FORMAT_LABELS
 
 MAX_PREFERENCES = 7
@@ -50,26 +47,10 @@ class Needed:
         return None
 
 
-class PlainDateField(DateField):
-    """A YYYY-MM-DD date. A blank box is left to InputRequired/Optional; a date that does not
-    exist (2025-02-30) is a plain form error."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("invalid_value_message", "Enter a real date, like 2025-03-31.")
-        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            return
-        if valuelist:
-            valuelist = [" ".join(valuelist).strip()]
-        super().process_formdata(valuelist)
-
-    def pre_validate(self, form):
-        if isinstance(self.data, date) and not in_day_range(self.data):
-            self.data = None
-            raise ValidationError(DAY_RANGE_MESSAGE)
+class PlainDateField(DateInputField):
+    """A date typed as day, month and year (the GOV.UK date input, tracker.forms), from 2000 to
+    2100. A blank date is left to InputRequired/Optional; a date that does not exist is a plain
+    form error."""
 
 
 def select_choices(pairs) -> list:
@@ -120,9 +101,7 @@ def order_form_class(kinds: list[str]):
 
 
 class ConsentForm(FlaskForm):
-    given_on = PlainDateField(
-        "Date consent was given", validators=[InputRequired("Enter the date consent was given, like 2025-03-31.")]
-    )
+    given_on = PlainDateField("Date consent was given", validators=[InputRequired("Enter the date consent was given")])
     notice_version = StringField("Version of the privacy notice", validators=[Needed()])
 
 
@@ -196,8 +175,7 @@ def claim_form_class(benefit_code: str):
 
     class ClaimForm(FlaskForm):
         start_on = PlainDateField(
-            "Date the benefit started",
-            validators=[InputRequired("Enter the date the benefit started, like 2024-04-01.")],
+            "Date the benefit started", validators=[InputRequired("Enter the date the benefit started")]
         )
         end_on = PlainDateField("Date the benefit ended", validators=[Optional()])
 

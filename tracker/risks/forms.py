@@ -162,7 +162,7 @@ def _worked_on(fd, i: int, today: date) -> date | None:
         fd.errors = [f"Session {i + 1}: {e}" for e in fd.errors]
         return None
     if fd.data is None:
-        fd.errors = [f"Session {i + 1}: enter the date of the session, like {today.isoformat()}."]
+        fd.errors = [f"Session {i + 1}: enter the date of the session."]
         return None
     if not today - timedelta(days=366) <= fd.data <= today + timedelta(days=731):
         fd.errors = [f"Session {i + 1}: enter a date within a year before today and two years after it."]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 
 import holidays
@@ -100,6 +101,20 @@ def position(person_id: int, on: date) -> list[engine.Verdict]:
     claims = ledger.claims_for(person_id)
     led = ledger.ledger_for(person_id, on, hours=_hours_matter(claims, rules))
     return wording.verdicts(engine.position(claims, rules, led, on))
+
+
+def position_and_paid(person_id: int, on: date) -> tuple[list[engine.Verdict], dict[tuple, Decimal]]:
+    """The position on a day, and each verdict's total counting paid payments only (keyed by
+    rule, benefit and period), so a page can say how much of a total is only planned."""
+    rules, _ = _rules()
+    claims = ledger.claims_for(person_id)
+    led = ledger.ledger_for(person_id, on, hours=_hours_matter(claims, rules))
+    paid_only = replace(led, payments=tuple(p for p in led.payments if p.status == "paid"))
+    paid = {
+        (v.rule, v.benefit, v.period_start, v.period_end): v.total_after
+        for v in engine.position(claims, rules, paid_only, on)
+    }
+    return wording.verdicts(engine.position(claims, rules, led, on)), paid
 
 
 def check_json(result: engine.CheckResult, revisions: dict) -> dict:

@@ -106,9 +106,7 @@ class RuleForm(FlaskForm):
         render_kw={"inputmode": "decimal", "spellcheck": "false"},
     )
     severity = _pick_one("When the rule would be broken", SEVERITY_CHOICES)
-    effective_from = PlainDateField(
-        "In force from", validators=[InputRequired("Enter the date the rule starts, like 2025-04-07.")]
-    )
+    effective_from = PlainDateField("In force from", validators=[InputRequired("Enter the date the rule starts")])
     effective_to = PlainDateField("In force until", validators=[Optional()])
     confidence = _pick_one("How sure we are of the figure", CONFIDENCE_CHOICES)
     counts_kinds = CheckboxesField("Payment kinds that count", choices=select_choices(KIND_CHOICES))

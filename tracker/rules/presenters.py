@@ -413,7 +413,7 @@ FORM_MESSAGES = {
     ): "The date in “In force until” must be on or after the date in “In force from”.",
     ("title", "This field is required."): "Enter a title.",
     ("source", "This field is required."): "Enter the address of the official source.",
-    ("effective_from", "This field is required."): "Enter the date the rule starts, like 2025-04-07.",
+    ("effective_from", "This field is required."): "Enter the date the rule starts",
 }
 WARN_AT_MESSAGE = "The percentage must be more than 0 and at most 100."
 #: Fields of the form that never show a message of their own.
