@@ -50,7 +50,7 @@ def test_bad_input_is_shown_as_errors_and_writes_nothing(app, client, login, mak
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert "There is a problem" in html and "Error:" in html
-    assert 'href="#received_on"' in html
+    assert 'href="#received_on-day"' in html  # the date input's first box (GOV.UK pattern)
     assert count(app, PartnerEarning) == 0
     resp = client.post(_url(pid), data={**GOOD, "amount": "0.00"})
     assert resp.status_code == 422 and "Enter an amount above 0.00." in resp.get_data(as_text=True)

@@ -4,7 +4,7 @@ violation, on a phone's width."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, fill_date, sign_in
 
 EMAIL = "coordinator.household@example.org"
 
@@ -19,7 +19,7 @@ def test_partner_earnings_page(page, live_app, make_person, make_user):
     page.get_by_role("link", name="See or record the partner's earnings").click()
     assert_accessible(page, "the partner's earnings page, empty")
     page.get_by_label("Amount, in pounds").fill("0")
-    page.get_by_label("Date the partner received it").fill("2025-06-02")
+    fill_date(page, "Date the partner received it", "2025-06-02")
     page.get_by_role("button", name="Record the earnings").click()
     assert "Enter an amount above 0.00." in page.get_by_role("alert").inner_text()
     assert_accessible(page, "the partner's earnings page with an error")

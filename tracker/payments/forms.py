@@ -287,8 +287,7 @@ class PartnerEarningForm(FlaskForm):
 
     amount = money_field("Amount, in pounds", required=True)
     received_on = DayField(
-        "Date the partner received it",
-        validators=[InputRequired("Enter the date the partner received it, like 2025-04-07.")],
+        "Date the partner received it", validators=[InputRequired("Enter the date the partner received it")]
     )
     due_on = DayField("Date it was due (optional)", validators=[Optional()])
     note = StringField("Note (optional)")
