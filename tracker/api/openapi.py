@@ -47,16 +47,24 @@ ERROR = {
     },
 }
 
-PERSON = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "email": {"type": ["string", "null"]},
-        "phone": {"type": ["string", "null"]},
-        "preferences": {"type": "array", "items": {"$ref": "#/components/schemas/PreferenceIn"}},
-    },
-}
+#: The plain property types the schemas below share.
+INTEGER = {"type": "integer"}
+TEXT = {"type": "string"}
+TEXT_OR_NULL = {"type": ["string", "null"]}
+
+
+def obj(**properties: dict) -> dict:
+    """A JSON object schema with these properties."""
+    return {"type": "object", "properties": properties}
+
+
+PERSON = obj(
+    id=INTEGER,
+    name=TEXT,
+    email=TEXT_OR_NULL,
+    phone=TEXT_OR_NULL,
+    preferences={"type": "array", "items": {"$ref": "#/components/schemas/PreferenceIn"}},
+)
 
 #: The two properties every record of a person has.
 OWNED = {"id": {"type": "integer"}, "person_id": {"type": "integer"}}

@@ -179,16 +179,13 @@ RUN = {
         },
     },
 }
-BANK = {
-    "type": "object",
-    "properties": {
-        "person_id": {"type": "integer"},
-        "held": {"type": "boolean"},
-        "account_name": {"type": ["string", "null"]},
-        "sort_code": {"type": ["string", "null"], "description": "masked: **-**-56"},
-        "account_number": {"type": ["string", "null"], "description": "masked: ****5678"},
-    },
-}
+BANK = openapi.obj(
+    person_id=openapi.INTEGER,
+    held={"type": "boolean"},
+    account_name=openapi.TEXT_OR_NULL,
+    sort_code={**openapi.TEXT_OR_NULL, "description": "masked: **-**-56"},
+    account_number={**openapi.TEXT_OR_NULL, "description": "masked: ****5678"},
+)
 FILE_FORMAT = openapi.query("format", {"enum": list(files.FORMATS), "default": "csv"})
 
 FILE_DOWNLOAD = {

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from tracker.audit import service as audit
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.contributions.models import Activity, Contribution
@@ -172,6 +173,17 @@ def _actor_label(user: User | None) -> str:
     return f"{user.name or 'A member of staff'} ({user.role})"
 
 
+def downloaded(person: Person, actor, size: int) -> None:
+    """The download is an audit event of its own: which format, and how many bytes were given."""
+    after = {"format_version": FORMAT_VERSION, "size_bytes": size}
+    audit.record(actor, "data.exported", person, person_id=person.id, after=after)
+
+
+def _rows_of(pid: int, model, *order):
+    """The person's rows of ``model``, in ``order`` (the table's own date, then id)."""
+    return db.session.scalars(sa.select(model).where(model.person_id == pid).order_by(*order))
+
+
 def gather(person: Person) -> dict[str, list[dict] | dict]:
     """Every row about the person, as plain JSON-ready dictionaries (one list per table)."""
     pid = person.id
@@ -179,13 +191,11 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     out["person"] = _plain(pick(person, ("id", "name", "email", "phone", "notes", "created_at", "updated_at")))
     out["preferences"] = [
         {"position": p.position + 1, "kind": p.kind, "label": PREFERENCE_LABELS.get(p.kind, p.kind), "note": p.note}
-        for p in db.session.scalars(
-            sa.select(Preference).where(Preference.person_id == pid).order_by(Preference.position)
-        )
+        for p in _rows_of(pid, Preference, Preference.position)
     ]
     out["consents"] = [
         _plain(pick(c, ("id", "given_on", "notice_version", "recorded_at", "withdrawn_on")))
-        for c in db.session.scalars(sa.select(Consent).where(Consent.person_id == pid).order_by(Consent.id))
+        for c in _rows_of(pid, Consent, Consent.id)
     ]
     out["claims"] = [
         _plain(
@@ -197,11 +207,7 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
                 **pick(c, ("confirmed_on", "created_at", "updated_at")),
             }
         )
-        for c in db.session.scalars(
-            sa.select(BenefitClaim)
-            .where(BenefitClaim.person_id == pid)
-            .order_by(BenefitClaim.start_on, BenefitClaim.id)
-        )
+        for c in _rows_of(pid, BenefitClaim, BenefitClaim.start_on, BenefitClaim.id)
     ]
     out["contributions"] = [
         _plain(
@@ -227,9 +233,7 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
     ):
         links.setdefault(payment_id, []).append(contribution_id)
     payments = []
-    for p in db.session.scalars(
-        sa.select(Payment).where(Payment.person_id == pid).order_by(Payment.paid_on, Payment.id)
-    ):
+    for p in _rows_of(pid, Payment, Payment.paid_on, Payment.id):
         row = _plain(
             {
                 **pick(p, ("id", "kind", "amount", "benefit_value", "amount_offered", "currency", "status")),
@@ -252,23 +256,15 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
                 **pick(e, ("service_user_context", "created_at")),
             }
         )
-        for e in db.session.scalars(
-            sa.select(Expense).where(Expense.person_id == pid).order_by(Expense.paid_on, Expense.id)
-        )
+        for e in _rows_of(pid, Expense, Expense.paid_on, Expense.id)
     ]
     out["other_income"] = [
         _plain(pick(o, ("id", "amount", "received_on", "source", "created_at")))
-        for o in db.session.scalars(
-            sa.select(OtherIncome).where(OtherIncome.person_id == pid).order_by(OtherIncome.received_on, OtherIncome.id)
-        )
+        for o in _rows_of(pid, OtherIncome, OtherIncome.received_on, OtherIncome.id)
     ]
     out["partner_earnings"] = [
         _plain(pick(w, COLUMNS["partner_earnings"]))
-        for w in db.session.scalars(
-            sa.select(PartnerEarning)
-            .where(PartnerEarning.person_id == pid)
-            .order_by(PartnerEarning.received_on, PartnerEarning.id)
-        )
+        for w in _rows_of(pid, PartnerEarning, PartnerEarning.received_on, PartnerEarning.id)
     ]
     out["documents"] = [
         _plain(
@@ -278,9 +274,7 @@ def gather(person: Person) -> dict[str, list[dict] | dict]:
                 **pick(d, ("created_at", "ready_at")),
             }
         )
-        for d in db.session.scalars(
-            sa.select(Document).where(Document.person_id == pid).order_by(Document.created_at, Document.id)
-        )
+        for d in _rows_of(pid, Document, Document.created_at, Document.id)
     ]
     events = db.session.execute(
         sa.select(AuditEvent, User)

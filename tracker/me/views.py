@@ -33,7 +33,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker import pages
-from tracker.audit import service as audit
 from tracker.auth.access import roles_required, visible_person_or_404
 from tracker.contributions.models import Contribution
 from tracker.documents.models import Document
@@ -291,13 +290,7 @@ def data_zip():
     now = utcnow()
     body = export.build_zip(person, exported_at=now, organisation=current_app.config["ORGANISATION_NAME"])
     people.view_benefits(person, actor=current_user, where="data download")
-    audit.record(
-        current_user,
-        "data.exported",
-        person,
-        person_id=person.id,
-        after={"format_version": export.FORMAT_VERSION, "size_bytes": len(body)},
-    )
+    export.downloaded(person, current_user, len(body))
     pages.keep_audit()
     resp = current_app.response_class(body, mimetype="application/zip")
     resp.headers["Content-Disposition"] = f'attachment; filename="your-data-{now.date().isoformat()}.zip"'
