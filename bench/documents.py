@@ -398,6 +398,7 @@ def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int)
             Document.created_at,
             Document.sha256,
             Document.size_bytes,
+            Document.template_version,
         )
         .where(
             Document.kind == "statement", Document.start_on == start, Document.end_on == end, Document.status == "ready"
@@ -427,13 +428,15 @@ def direct_baseline(app, folder: Path, start: date, end: date, profile_top: int)
         statements.append(counter.n)
         db.session.rollback()
 
-    # 2. render: ReportLab alone, one after the other (the direct rate)
-    pdf.render_statement(datas[0])  # fonts registered, modules warm (the worker is warm too)
+    # 2. render: ReportLab alone, one after the other (the direct rate), with the same link to
+    # each document's web page that the worker prints, so the bytes are the same
+    links = [service.page_url(r.id) if service.carries_link("statement", r.template_version) else "" for r in rows]
+    pdf.render_statement(datas[0], links[0])  # fonts registered, modules warm (the worker is warm too)
     blobs, render_ns = [], []
     t_all = time.perf_counter()
-    for d in datas:
+    for d, link in zip(datas, links):
         t = time.perf_counter_ns()
-        blobs.append(pdf.render_statement(d))
+        blobs.append(pdf.render_statement(d, link))
         render_ns.append(time.perf_counter_ns() - t)
     render_s = time.perf_counter() - t_all
 
