@@ -380,24 +380,28 @@ def _all_within(c, lo: date, hi: date) -> sa.ColumnElement[bool]:
     )
 
 
-def _folded(person_filter, lo: date, hi: date, day: date) -> dict[int, list]:
-    """The payments whose every date is from ``lo`` to ``hi`` (``_all_within``), added up in SQL:
-    one payment dated ``day`` per person, kind, status, sign of the amount and of the benefit
-    value (a training reversal's value counts against it, ``evaluate._payment_value``), and
-    whether a benefit value is given."""
+def _folded(person_filter, segments: list[tuple[date, date, date]]) -> dict[int, list]:
+    """The payments whose every date is within one of ``segments`` (``(lo, hi, day)``, see
+    ``_all_within``), added up in SQL in one query: one payment dated that segment's ``day`` per
+    person, segment, kind, status, sign of the amount and of the benefit value (a training
+    reversal's value counts against it, ``evaluate._payment_value``), and whether a benefit value
+    is given."""
     p = Payment.__table__.c
     pence = scaled_reader(2)
     amount = sa.type_coerce(p.amount, sa.BigInteger)
     value = sa.type_coerce(p.benefit_value, sa.BigInteger)
-    keys = (p.person_id, p.kind, p.status, amount < 0, value.is_(None), sa.func.coalesce(value, 0) < 0)
+    within = [_all_within(p, lo, hi) for lo, hi, _ in segments]
+    seg = sa.case(*((w, i) for i, w in enumerate(within)), else_=-1)
+    keys = (p.person_id, seg, p.kind, p.status, amount < 0, value.is_(None), sa.func.coalesce(value, 0) < 0)
     q = (
-        sa.select(p.person_id, p.kind, p.status, sa.func.sum(amount), sa.func.sum(value))
-        .where(p.person_id.in_(person_filter), counts(p), _all_within(p, lo, hi))
+        sa.select(p.person_id, seg, p.kind, p.status, sa.func.sum(amount), sa.func.sum(value))
+        .where(p.person_id.in_(person_filter), counts(p), sa.or_(*within))
         .group_by(*keys)
     )
     trusted = engine.LedgerPayment.from_trusted
     out: dict[int, list] = {}
-    for pid, kind, status, total, value_total in db.session.connection().execute(q).fetchall():
+    for pid, i, kind, status, total, value_total in db.session.connection().execute(q).fetchall():
+        day = segments[i][2]
         out.setdefault(pid, []).append(
             trusted(kind, pence(total), day, day, pence(value_total), status, None, day, None, None)
         )
@@ -405,7 +409,7 @@ def _folded(person_filter, lo: date, hi: date, day: date) -> dict[int, list]:
 
 
 def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, engine.Ledger]]:
-    """Claims and ledgers for many people in five queries, or seven with ``reach`` (not per person):
+    """Claims and ledgers for many people in five queries, or six with ``reach`` (not per person):
     other income and a partner's earnings come in one.
 
     ``person_filter`` is a SQL selectable of person ids (e.g. everyone with a claim), or a list of
@@ -435,10 +439,10 @@ def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, en
         shown.append(sa.not_(sa.or_(*(_all_within(p, lo, hi) for lo, hi, _ in folds))))
     for pid, found in _bulk_payments(person_filter, shown).items():
         bucket(pid)["p"] = found
-    for lo, hi, day in folds:
-        if day is not None:
-            for pid, found in _folded(person_filter, lo, hi, day).items():
-                bucket(pid)["p"].extend(found)
+    added_up = [(lo, hi, day) for lo, hi, day in folds if day is not None]
+    if added_up:
+        for pid, found in _folded(person_filter, added_up).items():
+            bucket(pid)["p"].extend(found)
     e = Expense.__table__.c
     for r in db.session.execute(
         sa.select(e.person_id, e.amount, e.incurred_on, e.paid_on, e.service_user_context).where(
