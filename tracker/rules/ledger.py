@@ -408,6 +408,21 @@ def _folded(person_filter, segments: list[tuple[date, date, date]]) -> dict[int,
     return out
 
 
+def _payments_near_and_folded(person_filter, start: date, end: date, folds: list) -> dict[int, list]:
+    """Everyone's payments: those near the day row by row (``_bulk_payments``), and those that can
+    count only in the tax year added up (``_folded``), by person."""
+    p = Payment.__table__.c
+    shown = [counts(p), _near(p, start, end, *_due_range(start, end))]
+    if folds:
+        shown.append(sa.not_(sa.or_(*(_all_within(p, lo, hi) for lo, hi, _ in folds))))
+    pays = _bulk_payments(person_filter, shown)
+    added_up = [(lo, hi, day) for lo, hi, day in folds if day is not None]
+    if added_up:
+        for pid, found in _folded(person_filter, added_up).items():
+            pays.setdefault(pid, []).extend(found)
+    return pays
+
+
 def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, engine.Ledger]]:
     """Claims and ledgers for many people in five queries, or six with ``reach`` (not per person):
     other income and a partner's earnings come in one.
@@ -433,16 +448,8 @@ def bulk_for(person_filter, on: date, *, reach=None) -> dict[int, tuple[list, en
     def bucket(pid):
         return parts.setdefault(pid, {"p": [], "e": [], "o": [], "h": [], "w": []})
 
-    p = Payment.__table__.c
-    shown = [counts(p), _near(p, start, end, *_due_range(start, end))]
-    if folds:
-        shown.append(sa.not_(sa.or_(*(_all_within(p, lo, hi) for lo, hi, _ in folds))))
-    for pid, found in _bulk_payments(person_filter, shown).items():
+    for pid, found in _payments_near_and_folded(person_filter, start, end, folds).items():
         bucket(pid)["p"] = found
-    added_up = [(lo, hi, day) for lo, hi, day in folds if day is not None]
-    if added_up:
-        for pid, found in _folded(person_filter, added_up).items():
-            bucket(pid)["p"].extend(found)
     e = Expense.__table__.c
     for r in db.session.execute(
         sa.select(e.person_id, e.amount, e.incurred_on, e.paid_on, e.service_user_context).where(
